@@ -1,0 +1,110 @@
+package v1
+
+// Every name the operator writes outside its own spec lives here: the finalizer, labels,
+// annotations, cloud tag keys, condition types and their reasons, and phases.
+
+// Finalizer holds an RDSDatabase until its cloud database has been handled according to its
+// deletion policy.
+const Finalizer = "matrixmind.cloud/rdsdatabase"
+
+// Labels and annotations put on the objects the operator creates.
+const (
+	// LabelDatabase names the RDSDatabase a Secret or Service belongs to. Secrets are not
+	// owned by the RDSDatabase (they must outlive it), so this label is how they are found.
+	LabelDatabase = "matrixmind.cloud/rdsdatabase"
+	// LabelUser names the database user a Secret holds the credentials of.
+	LabelUser = "matrixmind.cloud/user"
+	// LabelManagedBy marks objects written by this operator.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of LabelManagedBy.
+	ManagedByValue = "aws-rds-operator"
+	// AnnotationOwner is "<namespace>/<name>" of the RDSDatabase a Secret was made for.
+	AnnotationOwner = "matrixmind.cloud/owner"
+)
+
+// Tag keys put on the cloud database. The operator only ever modifies or deletes a cloud
+// database whose TagOwner value names the RDSDatabase reconciling it.
+const (
+	// TagOwner is "<namespace>/<name>" of the owning RDSDatabase.
+	TagOwner = "matrixmind.cloud/owner"
+	// TagManagedBy is set to ManagedByValue.
+	TagManagedBy = "matrixmind.cloud/managed-by"
+)
+
+// Condition types, as listed in the product contract (SPEC §4).
+const (
+	// ConditionReady is True when the database is available, its users and databases exist
+	// and the Secrets and Service are complete.
+	ConditionReady = "Ready"
+	// ConditionProvisioned is True when the cloud database exists and is available.
+	ConditionProvisioned = "Provisioned"
+	// ConditionUsersReady is True when every user, database and grant exists in the engine.
+	ConditionUsersReady = "UsersReady"
+)
+
+// Condition reasons. Each says what happened in words a user can act on.
+const (
+	// ReasonCreating: the cloud database was asked for and is being created.
+	ReasonCreating = "Creating"
+	// ReasonCloudStatus: the cloud database is in a transitional status (the message names it).
+	ReasonCloudStatus = "CloudStatus"
+	// ReasonAvailable: the cloud database is available.
+	ReasonAvailable = "Available"
+	// ReasonCloudError: AWS refused or failed a call; the message has its error code. Retried
+	// with backoff.
+	ReasonCloudError = "CloudError"
+	// ReasonOwnedByOther: a cloud database with this object's identifier exists but its owner
+	// tag names another object (or none); the operator will not touch it. Rename the object
+	// or fix the tag.
+	ReasonOwnedByOther = "OwnedByOther"
+	// ReasonWaitingForDatabase: users are created once the cloud database is available.
+	ReasonWaitingForDatabase = "WaitingForDatabase"
+	// ReasonEngineUnreachable: the operator could not log in to the database as the master
+	// user. Retried with backoff.
+	ReasonEngineUnreachable = "EngineUnreachable"
+	// ReasonEngineError: the engine refused a statement; the message has its SQLSTATE.
+	ReasonEngineError = "EngineError"
+	// ReasonSecretInvalid: a Secret with the name the operator uses exists but does not hold
+	// the user's name and a password. Delete it to have a new one made, or fix it.
+	ReasonSecretInvalid = "SecretInvalid"
+	// ReasonUsersReady: every user, database and grant exists.
+	ReasonUsersReady = "UsersReady"
+	// ReasonReady: everything is in place.
+	ReasonReady = "Ready"
+	// ReasonNotReady: some other condition is not True yet; the message says which.
+	ReasonNotReady = "NotReady"
+	// ReasonDeleting: the object is being deleted.
+	ReasonDeleting = "Deleting"
+)
+
+// Phases shown in status.phase and `kubectl get`.
+const (
+	// PhasePending: the Secrets are written, the cloud database is not yet asked for.
+	PhasePending = "Pending"
+	// PhaseCreating: the cloud database is being created.
+	PhaseCreating = "Creating"
+	// PhaseConfiguring: the cloud database is available; users and databases are being set up.
+	PhaseConfiguring = "Configuring"
+	// PhaseReady: everything is in place.
+	PhaseReady = "Ready"
+	// PhaseError: something needs attention; the conditions say what.
+	PhaseError = "Error"
+	// PhaseDeleting: the object is being deleted according to its deletion policy.
+	PhaseDeleting = "Deleting"
+)
+
+// Event reasons, beyond the condition reasons above.
+const (
+	// EventSecretCreated: a Secret with a new password was written.
+	EventSecretCreated = "SecretCreated"
+	// EventCreateRequested: CreateDBInstance was sent.
+	EventCreateRequested = "CreateRequested"
+	// EventSizeRaised: the requested size was below the engine's minimum and was raised.
+	EventSizeRaised = "SizeRaised"
+	// EventUsersReconciled: users, databases and grants were applied to the engine.
+	EventUsersReconciled = "UsersReconciled"
+	// EventDeleteRequested: DeleteDBInstance was sent; the message names the final snapshot.
+	EventDeleteRequested = "DeleteRequested"
+	// EventRetained: the cloud database was left in AWS, as deletionPolicy Retain asks.
+	EventRetained = "Retained"
+)

@@ -1,0 +1,110 @@
+// Package cloud defines what the operator needs of a cloud database service, behind one
+// narrow interface, so that the controller never speaks a cloud's API and a second cloud or
+// an on-premises fallback is a new implementation, not a change to the controller.
+package cloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// StatusAvailable is the cloud status word of a database that accepts connections.
+const StatusAvailable = "available"
+
+// StatusDeleting is the cloud status word of a database being deleted.
+const StatusDeleting = "deleting"
+
+// Instance is a cloud database as the cloud reports it.
+type Instance struct {
+	Identifier          string
+	ARN                 string
+	Status              string
+	Engine              string
+	EngineVersion       string
+	InstanceClass       string
+	StorageType         string
+	AllocatedStorageGiB int32
+	BackupRetentionDays int32
+	MasterUser          string
+	// Endpoint and Port are empty until the cloud has an address for the database.
+	Endpoint string
+	Port     int32
+	Tags     map[string]string
+}
+
+// Desired is a cloud database as the operator wants it created.
+type Desired struct {
+	Identifier          string
+	Engine              string
+	EngineVersion       string
+	InstanceClass       string
+	StorageType         string
+	AllocatedStorageGiB int32
+	BackupRetentionDays int32
+	MasterUser          string
+	// MasterPassword is sent to the cloud and nowhere else: never log or wrap it.
+	MasterPassword string
+	Tags           map[string]string
+}
+
+// Observation is what Observe found.
+type Observation struct {
+	// Exists is false when the cloud has no database with the identifier.
+	Exists bool
+	// Instance is the database when Exists.
+	Instance Instance
+}
+
+// DeleteOptions says how to delete a database.
+type DeleteOptions struct {
+	// FinalSnapshotIdentifier names the snapshot to take before deleting. Empty deletes
+	// without a final snapshot.
+	FinalSnapshotIdentifier string
+}
+
+// Provider is a cloud database service.
+//
+// Every method is safe to call again after a crash or a timeout at any point: that is what
+// lets the controller be restarted anywhere and converge.
+type Provider interface {
+	// Observe reports the database with the identifier, or Exists false when there is none.
+	// It never changes anything.
+	Observe(ctx context.Context, identifier string) (Observation, error)
+
+	// Create asks for a new database. It is idempotent: when a database with the identifier
+	// exists already it returns nil rather than an already-exists error, and the caller's
+	// next Observe decides (by the owner tag) whether that database is its own.
+	Create(ctx context.Context, desired Desired) error
+
+	// Delete asks for the database to be deleted. It returns nil when the database is
+	// already being deleted or is gone.
+	Delete(ctx context.Context, identifier string, opts DeleteOptions) error
+}
+
+// Error is a call the cloud refused or failed, with the cloud's own error code.
+type Error struct {
+	// Op is what was attempted, e.g. "create db instance shop-orders-1a2b3c4d".
+	Op string
+	// Code is the cloud's error code, e.g. InvalidParameterValue or Throttling.
+	Code string
+	// Message is the cloud's explanation.
+	Message string
+	// Retryable is true for errors that go away by themselves (throttling, 5xx, a state
+	// that will change); false when the request must change first.
+	Retryable bool
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s: %s", e.Op, e.Code, e.Message)
+}
+
+// CodeOf returns the cloud error code carried by err, or "" when there is none.
+func CodeOf(err error) string {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return ""
+}

@@ -1,0 +1,139 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/storagesize"
+)
+
+// enginePostgres is RDS's engine name for PostgreSQL.
+const enginePostgres = "postgres"
+
+// reconcileCloudDatabase makes sure the cloud database exists and mirrors it into status. It
+// continues only once the database is available; until then it requeues.
+func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *scope) (ctrl.Result, error) {
+	db := s.db
+	obs, err := r.Cloud.Observe(ctx, s.identifier)
+	if err != nil {
+		return r.cloudFailed(db, err)
+	}
+	if !obs.Exists {
+		return r.createCloudDatabase(ctx, s)
+	}
+	inst := obs.Instance
+	if owner := inst.Tags[v1.TagOwner]; owner != naming.Owner(db.Namespace, db.Name) {
+		msg := fmt.Sprintf("a cloud database %s exists whose owner tag is %q, not this object: the operator will not touch it", s.identifier, owner)
+		if setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonOwnedByOther, msg) {
+			r.event(db, corev1.EventTypeWarning, v1.ReasonOwnedByOther, "%s", msg)
+		}
+		return ctrl.Result{RequeueAfter: ownerRecheck}, nil
+	}
+	s.instance = &inst
+	db.Status.Cloud = &v1.CloudStatus{
+		Identifier:          inst.Identifier,
+		ARN:                 inst.ARN,
+		Status:              inst.Status,
+		Engine:              inst.Engine,
+		EngineVersion:       inst.EngineVersion,
+		AllocatedStorageGiB: inst.AllocatedStorageGiB,
+		InstanceClass:       inst.InstanceClass,
+		Endpoint:            inst.Endpoint,
+		Port:                inst.Port,
+	}
+	if inst.Status != cloud.StatusAvailable || inst.Endpoint == "" {
+		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
+			fmt.Sprintf("the cloud database is %s", inst.Status))
+		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+	}
+	setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, "the cloud database is available")
+	return ctrl.Result{}, nil
+}
+
+// createCloudDatabase asks the cloud for the database. The identifier is derived from the
+// object, so a create retried after a crash finds the database it made.
+func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scope) (ctrl.Result, error) {
+	db := s.db
+	desired, raised, err := r.desired(s)
+	if err != nil {
+		// Admission validates size; reaching here means the CRD's rule and the parser differ.
+		return ctrl.Result{}, errorf(db, "build the desired database", err)
+	}
+	if raised {
+		r.event(db, corev1.EventTypeNormal, v1.EventSizeRaised, "Size %s is below the %s minimum: asking RDS for %d GiB",
+			db.Spec.Size, desired.StorageType, desired.AllocatedStorageGiB)
+	}
+	db.Status.RequestedStorageGiB = desired.AllocatedStorageGiB
+	if err := r.Cloud.Create(ctx, desired); err != nil {
+		return r.cloudFailed(db, err)
+	}
+	r.event(db, corev1.EventTypeNormal, v1.EventCreateRequested, "Asked RDS for %s %s database %s (%s, %d GiB %s)",
+		desired.Engine, desired.EngineVersion, desired.Identifier, desired.InstanceClass, desired.AllocatedStorageGiB, desired.StorageType)
+	setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCreating, "the cloud database is being created")
+	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+}
+
+// desired builds the cloud database the spec asks for, with the operator's defaults where the
+// spec is silent. raised tells whether the size was raised to the storage type's minimum.
+func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool, err error) {
+	spec := s.db.Spec
+	requested, err := storagesize.Parse(spec.Size)
+	if err != nil {
+		return cloud.Desired{}, false, err
+	}
+	retention, err := strconv.Atoi(strings.TrimSuffix(spec.Backup.Retention, "d"))
+	if err != nil {
+		return cloud.Desired{}, false, fmt.Errorf("backup retention %q: %w", spec.Backup.Retention, err)
+	}
+	d = cloud.Desired{
+		Identifier:          s.identifier,
+		Engine:              enginePostgres,
+		EngineVersion:       orDefault(spec.Version, r.Defaults.PostgresVersion),
+		InstanceClass:       orDefault(spec.InstanceClass, r.Defaults.InstanceClass),
+		StorageType:         orDefault(spec.StorageType, r.Defaults.StorageType),
+		BackupRetentionDays: int32(retention),
+		MasterUser:          spec.MasterUser,
+		MasterPassword:      s.credentials[spec.MasterUser].password,
+		Tags:                cloudTags(s.db),
+	}
+	d.AllocatedStorageGiB, raised = storagesize.Effective(requested, d.StorageType)
+	return d, raised, nil
+}
+
+// cloudTags returns the spec's tags plus the operator's owner tags, which win.
+func cloudTags(db *v1.RDSDatabase) map[string]string {
+	tags := maps.Clone(db.Spec.Tags)
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	tags[v1.TagOwner] = naming.Owner(db.Namespace, db.Name)
+	tags[v1.TagManagedBy] = v1.ManagedByValue
+	return tags
+}
+
+// cloudFailed records a refused or failed cloud call as a condition and an Event, and returns
+// the error so the work queue retries with backoff.
+func (r *RDSDatabaseReconciler) cloudFailed(db *v1.RDSDatabase, err error) (ctrl.Result, error) {
+	msg := err.Error()
+	if setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudError, msg) {
+		r.event(db, corev1.EventTypeWarning, v1.ReasonCloudError, "%s", msg)
+	}
+	return ctrl.Result{}, errorf(db, "cloud", err)
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

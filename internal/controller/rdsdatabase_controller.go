@@ -1,0 +1,177 @@
+// Package controller reconciles RDSDatabase objects: Secrets first, then the cloud database,
+// then users and databases inside the engine, then the completed Secrets and the Service, and
+// status last, as the product contract (SPEC §3) reads.
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+)
+
+// Defaults are the operator-wide settings applied where a spec leaves a field empty.
+type Defaults struct {
+	// PostgresVersion is the engine version for type postgresql.
+	PostgresVersion string
+	// InstanceClass is the RDS instance class.
+	InstanceClass string
+	// StorageType is the RDS storage type.
+	StorageType string
+	// PendingRequeue is how often an object is looked at again while its cloud database is
+	// changing state.
+	PendingRequeue time.Duration
+}
+
+// DefaultDefaults are the defaults of the operator's flags.
+var DefaultDefaults = Defaults{
+	PostgresVersion: "17",
+	InstanceClass:   "db.t4g.micro",
+	StorageType:     "gp3",
+	PendingRequeue:  15 * time.Second,
+}
+
+// ownerRecheck is how often an object whose identifier is taken by another owner's cloud
+// database is looked at again: the situation needs a person, not a tight loop.
+const ownerRecheck = 10 * time.Minute
+
+// RDSDatabaseReconciler reconciles RDSDatabase objects.
+type RDSDatabaseReconciler struct {
+	// Client reads through the manager's cache, which holds only the operator's own
+	// Secrets and Services.
+	Client client.Client
+	// APIReader reads the apiserver directly, to look at a Secret the cache does not hold.
+	APIReader client.Reader
+	Cloud     cloud.Provider
+	Engines   engine.Connector
+	Recorder  events.EventRecorder
+	Defaults  Defaults
+}
+
+// scope carries what one phase learned to the next.
+type scope struct {
+	db         *v1.RDSDatabase
+	identifier string
+	// credentials by user name; the master is under db.Spec.MasterUser.
+	credentials map[string]credential
+	// instance is the cloud database once observed.
+	instance *cloud.Instance
+}
+
+// credential is one user's Secret and password.
+type credential struct {
+	secret   string
+	password string
+}
+
+// phase is one named step of a reconcile. A non-zero result or an error ends the reconcile
+// there: later phases need what this one could not finish.
+type phase func(ctx context.Context, s *scope) (ctrl.Result, error)
+
+// +kubebuilder:rbac:groups=matrixmind.cloud,resources=rdsdatabases,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=matrixmind.cloud,resources=rdsdatabases/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=matrixmind.cloud,resources=rdsdatabases/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile implements reconcile.Reconciler.
+func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
+	db := &v1.RDSDatabase{}
+	if err := r.Client.Get(ctx, req.NamespacedName, db); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !db.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, db)
+	}
+	if controllerutil.AddFinalizer(db, v1.Finalizer) {
+		if err := r.Client.Update(ctx, db); err != nil {
+			return conflictRequeue(err)
+		}
+	}
+
+	before := db.DeepCopy()
+	s := &scope{db: db, identifier: naming.Identifier(db.Namespace, db.Name), credentials: map[string]credential{}}
+	defer func() {
+		r.summarize(db)
+		if perr := r.patchStatus(ctx, before, db); perr != nil && err == nil {
+			result, err = conflictRequeue(perr)
+		}
+	}()
+
+	for _, p := range []phase{
+		r.reconcileSecrets,
+		r.reconcileCloudDatabase,
+		r.reconcileEngineUsers,
+		r.reconcileConnectionSecrets,
+		r.reconcileService,
+	} {
+		if result, err = p(ctx, s); err != nil || !result.IsZero() {
+			return result, err
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// conflictRequeue turns an apiserver conflict into a quick requeue without an error: another
+// writer got there first, and the next reconcile reads its version. Other errors pass.
+func conflictRequeue(err error) (ctrl.Result, error) {
+	if apierrors.IsConflict(err) {
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	return ctrl.Result{}, err
+}
+
+// SetupWithManager registers the reconciler with mgr. Reconciles are triggered by spec
+// changes and deletion (not by its own status writes), by changes to the Secrets and Service
+// it made, and by its own requeues while the cloud database changes state.
+func (r *RDSDatabaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	toOwner := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		name, ok := o.GetLabels()[v1.LabelDatabase]
+		if !ok {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1.RDSDatabase{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{},
+			predicate.AnnotationChangedPredicate{},
+			predicate.LabelChangedPredicate{},
+		))).
+		Watches(&corev1.Secret{}, toOwner).
+		Watches(&corev1.Service{}, toOwner).
+		Named("rdsdatabase").
+		Complete(r)
+}
+
+// event records an Event on db. note must never hold a password.
+func (r *RDSDatabaseReconciler) event(db *v1.RDSDatabase, eventType, reason, format string, args ...any) {
+	if r.Recorder == nil {
+		return
+	}
+	r.Recorder.Eventf(db, nil, eventType, reason, reason, format, args...)
+}
+
+// errorf wraps an error with the object's name for logs; it never includes a password.
+func errorf(db *v1.RDSDatabase, format string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s/%s: "+format+": %w", db.Namespace, db.Name, err)
+}

@@ -1,0 +1,87 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+)
+
+// reconcileDelete removes the Service, handles the cloud database as deletionPolicy says and
+// removes the finalizer last, only once the cloud database is gone (or retained). The
+// Secrets stay.
+func (r *RDSDatabaseReconciler) reconcileDelete(ctx context.Context, db *v1.RDSDatabase) (result ctrl.Result, err error) {
+	if !controllerutil.ContainsFinalizer(db, v1.Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	before := db.DeepCopy()
+	defer func() {
+		if !controllerutil.ContainsFinalizer(db, v1.Finalizer) {
+			return // the object is going; its status no longer matters
+		}
+		db.Status.Phase = v1.PhaseDeleting
+		if perr := r.patchStatus(ctx, before, db); perr != nil && err == nil {
+			result, err = conflictRequeue(perr)
+		}
+	}()
+	setCondition(db, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDeleting, "the object is being deleted (deletionPolicy "+string(db.Spec.DeletionPolicy)+")")
+
+	if err := r.deleteService(ctx, db); err != nil {
+		return ctrl.Result{}, err
+	}
+	gone, err := r.deleteCloudDatabase(ctx, db)
+	if err != nil || !gone {
+		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, err
+	}
+	controllerutil.RemoveFinalizer(db, v1.Finalizer)
+	if err := r.Client.Update(ctx, db); err != nil {
+		return conflictRequeue(err)
+	}
+	return ctrl.Result{}, nil
+}
+
+// deleteCloudDatabase applies the deletion policy and reports whether the finalizer may go:
+// the database is retained, gone, or not this object's to delete.
+func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, db *v1.RDSDatabase) (bool, error) {
+	id := naming.Identifier(db.Namespace, db.Name)
+	if db.Spec.DeletionPolicy == v1.DeletionRetain {
+		r.event(db, corev1.EventTypeNormal, v1.EventRetained, "Left cloud database %s in AWS (deletionPolicy Retain)", id)
+		return true, nil
+	}
+	obs, err := r.Cloud.Observe(ctx, id)
+	if err != nil {
+		_, err = r.cloudFailed(db, err)
+		return false, err
+	}
+	if !obs.Exists {
+		return true, nil
+	}
+	if owner := obs.Instance.Tags[v1.TagOwner]; owner != naming.Owner(db.Namespace, db.Name) {
+		r.event(db, corev1.EventTypeWarning, v1.ReasonOwnedByOther,
+			"Not deleting cloud database %s: its owner tag is %q, not this object", id, owner)
+		return true, nil
+	}
+	if obs.Instance.Status == cloud.StatusDeleting {
+		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus, "the cloud database is deleting")
+		return false, nil
+	}
+	opts := cloud.DeleteOptions{}
+	note := "without a final snapshot (deletionPolicy Delete)"
+	if db.Spec.DeletionPolicy != v1.DeletionDelete {
+		opts.FinalSnapshotIdentifier = naming.FinalSnapshotIdentifier(id, string(db.UID))
+		note = fmt.Sprintf("with final snapshot %s", opts.FinalSnapshotIdentifier)
+	}
+	if err := r.Cloud.Delete(ctx, id, opts); err != nil {
+		_, err = r.cloudFailed(db, err)
+		return false, err
+	}
+	r.event(db, corev1.EventTypeNormal, v1.EventDeleteRequested, "Deleting cloud database %s %s", id, note)
+	return false, nil
+}

@@ -1,0 +1,87 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+)
+
+// reconcileEngineUsers logs in as the master user and applies every user, database and grant
+// of the spec. Every step is idempotent, so it runs whole on each pass.
+func (r *RDSDatabaseReconciler) reconcileEngineUsers(ctx context.Context, s *scope) (ctrl.Result, error) {
+	db := s.db
+	master := db.Spec.MasterUser
+	admin, err := r.Engines.Connect(ctx, engine.Endpoint{
+		Host: s.instance.Endpoint, Port: s.instance.Port, User: master, Password: s.credentials[master].password,
+	})
+	if err != nil {
+		return r.engineFailed(db, err)
+	}
+	defer func() { _ = admin.Close(ctx) }()
+
+	for _, u := range desiredUsers(db, s.credentials) {
+		if err := admin.EnsureUser(ctx, u); err != nil {
+			return r.engineFailed(db, err)
+		}
+	}
+	for _, d := range desiredDatabases(db) {
+		if err := admin.EnsureDatabase(ctx, d); err != nil {
+			return r.engineFailed(db, err)
+		}
+	}
+	msg := fmt.Sprintf("%d users and %d databases are in place", len(db.Spec.Users), len(db.Spec.Databases))
+	if setCondition(db, v1.ConditionUsersReady, metav1.ConditionTrue, v1.ReasonUsersReady, msg) {
+		r.event(db, corev1.EventTypeNormal, v1.EventUsersReconciled, "%s", msg)
+	}
+	return ctrl.Result{}, nil
+}
+
+// desiredUsers maps the spec's users and their roles to the engine's terms, in name order.
+func desiredUsers(db *v1.RDSDatabase, creds map[string]credential) []engine.User {
+	out := make([]engine.User, 0, len(db.Spec.Users))
+	for _, name := range sortedKeys(db.Spec.Users) {
+		roles := db.Spec.Users[name]
+		out = append(out, engine.User{
+			Name:      name,
+			Password:  creds[name].password,
+			Superuser: slices.Contains(roles, v1.RoleSuperuser),
+			CreateDB:  slices.Contains(roles, v1.RoleCreateDB),
+		})
+	}
+	return out
+}
+
+// desiredDatabases maps the spec's databases to the engine's terms, in name order: the first
+// user listed owns the database.
+func desiredDatabases(db *v1.RDSDatabase) []engine.Database {
+	out := make([]engine.Database, 0, len(db.Spec.Databases))
+	for _, name := range sortedKeys(db.Spec.Databases) {
+		users := db.Spec.Databases[name]
+		d := engine.Database{Name: name, Users: slices.Clone(users)}
+		if len(users) > 0 {
+			d.Owner = users[0]
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// engineFailed records an engine failure as a condition and an Event and returns the error so
+// the work queue retries with backoff.
+func (r *RDSDatabaseReconciler) engineFailed(db *v1.RDSDatabase, err error) (ctrl.Result, error) {
+	reason := v1.ReasonEngineError
+	if engine.IsUnreachable(err) {
+		reason = v1.ReasonEngineUnreachable
+	}
+	if setCondition(db, v1.ConditionUsersReady, metav1.ConditionFalse, reason, err.Error()) {
+		r.event(db, corev1.EventTypeWarning, reason, "%s", err.Error())
+	}
+	return ctrl.Result{}, errorf(db, "engine", err)
+}

@@ -1,0 +1,191 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/password"
+)
+
+// Keys of the credential Secrets.
+const (
+	keyUsername = "username"
+	keyPassword = "password"
+	keyHost     = "host"
+	keyPort     = "port"
+	keyDBName   = "dbname"
+	keyURI      = "uri"
+	keyJDBCURI  = "jdbc-uri"
+)
+
+// reconcileSecrets makes sure the master and every user have a Secret with a password before
+// anything is sent to the cloud, so a crash never loses a password. A password is generated
+// once, when its Secret is absent, and never silently regenerated.
+func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) (ctrl.Result, error) {
+	db := s.db
+	users := append([]string{db.Spec.MasterUser}, sortedKeys(db.Spec.Users)...)
+	names := make([]string, 0, len(users))
+	for _, user := range users {
+		name := secretName(db, user)
+		names = append(names, name)
+		secret := &corev1.Secret{}
+		err := r.getSecret(ctx, client.ObjectKey{Namespace: db.Namespace, Name: name}, secret)
+		switch {
+		case apierrors.IsNotFound(err):
+			pw, err := password.Generate()
+			if err != nil {
+				return ctrl.Result{}, errorf(db, "generate password", err)
+			}
+			secret = credentialSecret(db, user, name, pw)
+			err = r.Client.Create(ctx, secret)
+			if apierrors.IsAlreadyExists(err) {
+				// The cache has not seen our Secret yet: never overwrite, read it instead.
+				err = r.APIReader.Get(ctx, client.ObjectKey{Namespace: db.Namespace, Name: name}, secret)
+			} else if err == nil {
+				r.event(db, corev1.EventTypeNormal, v1.EventSecretCreated, "Created Secret %s with a new password for user %s", name, user)
+			}
+			if err != nil {
+				return ctrl.Result{}, errorf(db, "create secret "+name, err)
+			}
+		case err != nil:
+			return ctrl.Result{}, errorf(db, "read secret "+name, err)
+		}
+		pw := string(secret.Data[keyPassword])
+		if pw == "" || string(secret.Data[keyUsername]) != user {
+			err := fmt.Errorf("secret %s exists but does not hold username %q and a password: delete it to have a new one made, or add them", name, user)
+			setCondition(db, v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonSecretInvalid, err.Error())
+			r.event(db, corev1.EventTypeWarning, v1.ReasonSecretInvalid, "%s", err.Error())
+			return ctrl.Result{RequeueAfter: ownerRecheck}, nil
+		}
+		s.credentials[user] = credential{secret: name, password: pw}
+	}
+	db.Status.Secrets = names
+	return ctrl.Result{}, nil
+}
+
+// reconcileConnectionSecrets completes each Secret with where and how to connect, once the
+// database is available.
+func (r *RDSDatabaseReconciler) reconcileConnectionSecrets(ctx context.Context, s *scope) (ctrl.Result, error) {
+	db := s.db
+	for user, cred := range s.credentials {
+		secret := &corev1.Secret{}
+		if err := r.getSecret(ctx, client.ObjectKey{Namespace: db.Namespace, Name: cred.secret}, secret); err != nil {
+			return ctrl.Result{}, errorf(db, "read secret "+cred.secret, err)
+		}
+		want := connectionData(s.instance.Endpoint, s.instance.Port, user, cred.password, defaultDatabase(db, user))
+		if secretHas(secret, want) {
+			continue
+		}
+		if secret.Data == nil {
+			secret.Data = map[string][]byte{}
+		}
+		maps.Copy(secret.Data, want)
+		if err := r.Client.Update(ctx, secret); err != nil {
+			return conflictRequeue(errorf(db, "complete secret "+cred.secret, err))
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// getSecret reads a Secret from the cache, or from the apiserver when the cache does not hold
+// it: the cache keeps only Secrets with the operator's label, and a Secret someone else made
+// under the name must be found (and never overwritten) too.
+func (r *RDSDatabaseReconciler) getSecret(ctx context.Context, key client.ObjectKey, secret *corev1.Secret) error {
+	err := r.Client.Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) {
+		return r.APIReader.Get(ctx, key, secret)
+	}
+	return err
+}
+
+// credentialSecret builds the Secret of user with password. It is not owned by the
+// RDSDatabase, so it outlives it; a label and an annotation name the object instead.
+func credentialSecret(db *v1.RDSDatabase, user, name, pw string) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      name,
+			Namespace: db.Namespace,
+			Labels: map[string]string{
+				v1.LabelDatabase:  db.Name,
+				v1.LabelUser:      user,
+				v1.LabelManagedBy: v1.ManagedByValue,
+			},
+			Annotations: map[string]string{v1.AnnotationOwner: naming.Owner(db.Namespace, db.Name)},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{keyUsername: []byte(user), keyPassword: []byte(pw)},
+	}
+}
+
+// connectionData returns the connection keys of a Secret: host, port, dbname, a libpq uri
+// and a JDBC uri, both requiring TLS.
+func connectionData(host string, port int32, user, pw, database string) map[string][]byte {
+	hostPort := net.JoinHostPort(host, strconv.Itoa(int(port)))
+	uri := url.URL{Scheme: "postgresql", User: url.UserPassword(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "sslmode=require"}
+	jdbc := url.URL{Scheme: "postgresql", Host: hostPort, Path: "/" + database,
+		RawQuery: url.Values{"user": {user}, "password": {pw}, "sslmode": {"require"}}.Encode()}
+	return map[string][]byte{
+		keyHost:    []byte(host),
+		keyPort:    []byte(strconv.Itoa(int(port))),
+		keyDBName:  []byte(database),
+		keyURI:     []byte(uri.String()),
+		keyJDBCURI: []byte("jdbc:" + jdbc.String()),
+	}
+}
+
+// defaultDatabase is the database a user's Secret points at: the first (by name) the user
+// owns, else the first it may connect to, else "postgres".
+func defaultDatabase(db *v1.RDSDatabase, user string) string {
+	names := sortedKeys(db.Spec.Databases)
+	for _, d := range names {
+		if users := db.Spec.Databases[d]; len(users) > 0 && users[0] == user {
+			return d
+		}
+	}
+	for _, d := range names {
+		if slices.Contains(db.Spec.Databases[d], user) {
+			return d
+		}
+	}
+	return "postgres"
+}
+
+// secretName returns the Secret name of user, the master included.
+func secretName(db *v1.RDSDatabase, user string) string {
+	if user == db.Spec.MasterUser {
+		return naming.MasterSecretName(db.Name)
+	}
+	return naming.UserSecretName(db.Name, user)
+}
+
+func secretHas(s *corev1.Secret, want map[string][]byte) bool {
+	for k, v := range want {
+		if string(s.Data[k]) != string(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,61 @@
+package controller
+
+import (
+	"context"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+)
+
+// reconcileService points the Service <name>-rds at the database's endpoint, once the
+// database is available, so applications reach it as <name>-rds.<namespace>.svc.
+func (r *RDSDatabaseReconciler) reconcileService(ctx context.Context, s *scope) (ctrl.Result, error) {
+	db := s.db
+	want := endpointService(db, s.instance.Endpoint, s.instance.Port)
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: want.Name, Namespace: want.Namespace}}
+	_, err := controllerutil.CreateOrPatch(ctx, r.Client, svc, func() error {
+		svc.Labels = want.Labels
+		svc.Spec.Type = want.Spec.Type
+		svc.Spec.ExternalName = want.Spec.ExternalName
+		svc.Spec.Ports = want.Spec.Ports
+		return controllerutil.SetControllerReference(db, svc, r.Client.Scheme())
+	})
+	if err != nil {
+		return conflictRequeue(errorf(db, "apply service "+want.Name, err))
+	}
+	db.Status.Service = want.Name
+	return ctrl.Result{}, nil
+}
+
+// endpointService builds the ExternalName Service for an endpoint. It is owned by the
+// RDSDatabase, which deletes it explicitly first on deletion.
+func endpointService(db *v1.RDSDatabase, host string, port int32) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      naming.ServiceName(db.Name),
+			Namespace: db.Namespace,
+			Labels:    map[string]string{v1.LabelDatabase: db.Name, v1.LabelManagedBy: v1.ManagedByValue},
+		},
+		Spec: corev1.ServiceSpec{
+			Type:         corev1.ServiceTypeExternalName,
+			ExternalName: strings.TrimSuffix(host, "."),
+			Ports:        []corev1.ServicePort{{Name: "postgresql", Port: port, Protocol: corev1.ProtocolTCP}},
+		},
+	}
+}
+
+// deleteService removes the Service; a missing one is fine.
+func (r *RDSDatabaseReconciler) deleteService(ctx context.Context, db *v1.RDSDatabase) error {
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: naming.ServiceName(db.Name), Namespace: db.Namespace}}
+	if err := r.Client.Delete(ctx, svc); err != nil && !apierrors.IsNotFound(err) {
+		return errorf(db, "delete service "+svc.Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+// Package engine defines how the operator manages users, databases and grants inside a
+// database engine, so that the controller never builds SQL. Each engine is a package below
+// this one.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// User is a database user as the operator wants it.
+type User struct {
+	Name string
+	// Password is the password from the user's Secret. Never log or wrap it.
+	Password string
+	// Superuser grants the most the cloud allows (on RDS PostgreSQL, membership in
+	// rds_superuser).
+	Superuser bool
+	// CreateDB lets the user create databases.
+	CreateDB bool
+}
+
+// Database is a database as the operator wants it.
+type Database struct {
+	Name string
+	// Owner owns the database; empty means the master user.
+	Owner string
+	// Users may connect to the database (the owner among them); no one else may.
+	Users []string
+}
+
+// Endpoint is where to reach a database server, and as whom.
+type Endpoint struct {
+	Host string
+	Port int32
+	User string
+	// Password is the master password. Never log or wrap it.
+	Password string
+}
+
+// Admin manages one database server, logged in as its master user.
+//
+// Every method is idempotent: applying the same user or database twice changes nothing the
+// second time, so a crash at any point converges on retry. No method drops a user's or a
+// database's data.
+type Admin interface {
+	// EnsureUser creates the user or brings an existing one to the wanted roles and password,
+	// and makes sure it can log in.
+	EnsureUser(ctx context.Context, u User) error
+	// EnsureDatabase creates the database or brings an existing one to the wanted owner, and
+	// makes the users listed the only ones allowed to connect.
+	EnsureDatabase(ctx context.Context, d Database) error
+	// Close ends the session.
+	Close(ctx context.Context) error
+}
+
+// Connector opens an Admin session on a server.
+type Connector interface {
+	Connect(ctx context.Context, ep Endpoint) (Admin, error)
+}
+
+// Error is a failure the engine reported, classified once so the controller can turn it into
+// a condition reason.
+type Error struct {
+	// Op is what was attempted, e.g. "create role app".
+	Op string
+	// Code is the engine's error code (a PostgreSQL SQLSTATE), empty when the server could
+	// not be reached.
+	Code string
+	// Unreachable is true when no session could be opened (network, TLS, login refused).
+	Unreachable bool
+	// Err is the underlying error; it never carries a password.
+	Err error
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Code != "" {
+		return fmt.Sprintf("%s: SQLSTATE %s: %v", e.Op, e.Code, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Op, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsUnreachable reports whether err says the server could not be reached or logged in to.
+func IsUnreachable(err error) bool {
+	var ee *Error
+	return errors.As(err, &ee) && ee.Unreachable
+}

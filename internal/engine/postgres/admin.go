@@ -1,0 +1,228 @@
+// Package postgres manages users, databases and grants in PostgreSQL as RDS's master user,
+// who is not a superuser: it has CREATEDB, CREATEROLE and membership in rds_superuser.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+)
+
+// superuserRole is the role RDS gives its master user in place of SUPERUSER.
+const superuserRole = "rds_superuser"
+
+// connectTimeout bounds how long a login may take.
+const connectTimeout = 10 * time.Second
+
+// Connector opens sessions on PostgreSQL servers over TLS (sslmode=require, as RDS serves).
+type Connector struct{}
+
+// Connect implements engine.Connector.
+func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin, error) {
+	cfg, err := pgx.ParseConfig(ConnString(ep, "postgres"))
+	if err != nil {
+		return nil, &engine.Error{Op: "parse connection settings", Unreachable: true, Err: errors.New("invalid host or port")}
+	}
+	cfg.ConnectTimeout = connectTimeout
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, &engine.Error{Op: fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), Code: sqlState(err), Unreachable: true, Err: err}
+	}
+	return &Admin{conn: conn, master: ep.User}, nil
+}
+
+// ConnString returns the libpq URI for ep and database, requiring TLS. It holds the password:
+// never log it.
+func ConnString(ep engine.Endpoint, database string) string {
+	u := url.URL{
+		Scheme:   "postgresql",
+		User:     url.UserPassword(ep.User, ep.Password),
+		Host:     net.JoinHostPort(ep.Host, strconv.Itoa(int(ep.Port))),
+		Path:     "/" + database,
+		RawQuery: "sslmode=require",
+	}
+	return u.String()
+}
+
+// Admin is an engine.Admin session on one PostgreSQL server.
+type Admin struct {
+	conn   *pgx.Conn
+	master string
+}
+
+// Close implements engine.Admin.
+func (a *Admin) Close(ctx context.Context) error {
+	return a.conn.Close(ctx)
+}
+
+// EnsureUser implements engine.Admin. The password goes to the server as a SCRAM verifier,
+// never in clear text.
+func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
+	verifier, err := scramVerifier(u.Password)
+	if err != nil {
+		return &engine.Error{Op: "hash password of " + u.Name, Err: err}
+	}
+	var exists bool
+	if err := a.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, u.Name).Scan(&exists); err != nil {
+		return wrap("look up role "+u.Name, err)
+	}
+	createdb := "NOCREATEDB"
+	if u.CreateDB {
+		createdb = "CREATEDB"
+	}
+	verb := "ALTER"
+	if !exists {
+		verb = "CREATE"
+	}
+	stmt := fmt.Sprintf("%s ROLE %s LOGIN %s PASSWORD %s", verb, ident(u.Name), createdb, literal(verifier))
+	if _, err := a.conn.Exec(ctx, stmt); err != nil {
+		return wrap(strings.ToLower(verb)+" role "+u.Name, err)
+	}
+	return a.ensureMembership(ctx, u.Name, superuserRole, u.Superuser)
+}
+
+// ensureMembership grants or revokes role's membership in group.
+func (a *Admin) ensureMembership(ctx context.Context, role, group string, want bool) error {
+	var member bool
+	err := a.conn.QueryRow(ctx, `SELECT EXISTS (
+		SELECT 1 FROM pg_auth_members m
+		JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member
+		WHERE g.rolname = $1 AND r.rolname = $2)`, group, role).Scan(&member)
+	if err != nil {
+		return wrap("look up membership of "+role+" in "+group, err)
+	}
+	switch {
+	case want && !member:
+		if _, err := a.conn.Exec(ctx, fmt.Sprintf("GRANT %s TO %s", ident(group), ident(role))); err != nil {
+			return wrap("grant "+group+" to "+role, err)
+		}
+	case !want && member:
+		if _, err := a.conn.Exec(ctx, fmt.Sprintf("REVOKE %s FROM %s", ident(group), ident(role))); err != nil {
+			return wrap("revoke "+group+" from "+role, err)
+		}
+	}
+	return nil
+}
+
+// EnsureDatabase implements engine.Admin.
+func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
+	owner := d.Owner
+	if owner == "" {
+		owner = a.master
+	}
+	var current string
+	err := a.conn.QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, d.Name).Scan(&current)
+	exists := err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return wrap("look up database "+d.Name, err)
+	}
+	// The master is not a superuser: to create a database for another role, change its
+	// owner or grant on it as its owner, it must be a member of the owner role for a while.
+	return a.asMemberOf(ctx, owner, func() error {
+		switch {
+		case !exists:
+			if _, err := a.conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER %s", ident(d.Name), ident(owner))); err != nil {
+				return wrap("create database "+d.Name, err)
+			}
+		case current != owner:
+			if _, err := a.conn.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s OWNER TO %s", ident(d.Name), ident(owner))); err != nil {
+				return wrap("change owner of database "+d.Name, err)
+			}
+		}
+		return a.ensureConnect(ctx, d.Name, owner, d.Users)
+	})
+}
+
+// ensureConnect makes the listed users, the owner and the master the only roles that may
+// connect to database: PUBLIC loses CONNECT (and TEMPORARY), and grantees not listed lose it.
+func (a *Admin) ensureConnect(ctx context.Context, database, owner string, users []string) error {
+	if _, err := a.conn.Exec(ctx, fmt.Sprintf("REVOKE CONNECT, TEMPORARY ON DATABASE %s FROM PUBLIC", ident(database))); err != nil {
+		return wrap("revoke connect on "+database+" from public", err)
+	}
+	rows, err := a.conn.Query(ctx, `SELECT COALESCE(pg_get_userbyid(a.grantee), '')
+		FROM pg_database d, aclexplode(d.datacl) a
+		WHERE d.datname = $1 AND a.privilege_type = 'CONNECT' AND a.grantee <> 0`, database)
+	if err != nil {
+		return wrap("list grants on "+database, err)
+	}
+	granted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return wrap("list grants on "+database, err)
+	}
+	want := append([]string{a.master, owner}, users...)
+	for _, u := range want {
+		if !slices.Contains(granted, u) {
+			if _, err := a.conn.Exec(ctx, fmt.Sprintf("GRANT CONNECT ON DATABASE %s TO %s", ident(database), ident(u))); err != nil {
+				return wrap("grant connect on "+database+" to "+u, err)
+			}
+			granted = append(granted, u)
+		}
+	}
+	for _, g := range granted {
+		if g != "" && !slices.Contains(want, g) {
+			if _, err := a.conn.Exec(ctx, fmt.Sprintf("REVOKE CONNECT ON DATABASE %s FROM %s", ident(database), ident(g))); err != nil {
+				return wrap("revoke connect on "+database+" from "+g, err)
+			}
+		}
+	}
+	return nil
+}
+
+// asMemberOf runs fn with the master a member of role, granting the membership for the
+// duration when it was not there and revoking it afterwards.
+func (a *Admin) asMemberOf(ctx context.Context, role string, fn func() error) error {
+	if role == a.master {
+		return fn()
+	}
+	var member bool
+	if err := a.conn.QueryRow(ctx, `SELECT pg_has_role(current_user, $1, 'MEMBER')`, role).Scan(&member); err != nil {
+		return wrap("check membership in "+role, err)
+	}
+	if member {
+		return fn()
+	}
+	if _, err := a.conn.Exec(ctx, fmt.Sprintf("GRANT %s TO %s", ident(role), ident(a.master))); err != nil {
+		return wrap("grant "+role+" to the master user", err)
+	}
+	ferr := fn()
+	if _, err := a.conn.Exec(ctx, fmt.Sprintf("REVOKE %s FROM %s", ident(role), ident(a.master))); err != nil && ferr == nil {
+		return wrap("revoke "+role+" from the master user", err)
+	}
+	return ferr
+}
+
+// ident quotes a SQL identifier. Names are validated at admission too; quoting makes any
+// name safe regardless.
+func ident(name string) string {
+	return pgx.Identifier{name}.Sanitize()
+}
+
+// literal quotes a SQL string literal.
+func literal(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+func sqlState(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+// wrap classifies a statement error once: its SQLSTATE, and whether the session was lost.
+func wrap(op string, err error) error {
+	code := sqlState(err)
+	return &engine.Error{Op: op, Code: code, Unreachable: code == "" && pgconn.SafeToRetry(err), Err: err}
+}

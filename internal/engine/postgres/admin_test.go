@@ -1,0 +1,200 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
+)
+
+const (
+	master         = "sysadmin"
+	masterPassword = "master-Pass.word~1"
+)
+
+// startRDSLikeServer starts a real PostgreSQL set up as RDS sets it up: the master is not a
+// superuser. It skips only when PostgreSQL is not installed.
+func startRDSLikeServer(t *testing.T) engine.Endpoint {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres"); len(found) == 0 {
+		if _, err := exec.LookPath("postgres"); err != nil {
+			t.Skip("PostgreSQL is not installed (make deps installs it)")
+		}
+	}
+	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: t.TempDir(), MasterUser: master, MasterPassword: masterPassword})
+	if err != nil {
+		t.Fatalf("start PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	return engine.Endpoint{Host: srv.Host, Port: int32(srv.Port), User: master, Password: masterPassword}
+}
+
+func connectAs(t *testing.T, ep engine.Endpoint, user, password, database string) (*pgx.Conn, error) {
+	t.Helper()
+	ep.User, ep.Password = user, password
+	return pgx.Connect(context.Background(), ConnString(ep, database))
+}
+
+func mustExec(t *testing.T, conn *pgx.Conn, sql string) {
+	t.Helper()
+	if _, err := conn.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func sqlStateOf(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+func TestAdminUsersDatabasesAndGrants(t *testing.T) {
+	ep := startRDSLikeServer(t)
+	ctx := context.Background()
+	admin, err := Connector{}.Connect(ctx, ep)
+	if err != nil {
+		t.Fatalf("master login: %v", err)
+	}
+	defer admin.Close(ctx)
+
+	users := []engine.User{
+		{Name: "app", Password: "app-Password-1", CreateDB: true},
+		{Name: "admin", Password: "admin-Password-2", Superuser: true},
+		{Name: "reporting", Password: "reporting-Password-3"},
+		{Name: "outsider", Password: "outsider-Password-4"},
+		{Name: `we"ird name`, Password: "weird-Password-5"},
+	}
+	db := engine.Database{Name: "orders", Owner: "app", Users: []string{"app", "reporting"}}
+	// Twice: the second pass must change nothing and fail on nothing.
+	for pass := 1; pass <= 2; pass++ {
+		for _, u := range users {
+			if err := admin.EnsureUser(ctx, u); err != nil {
+				t.Fatalf("pass %d: EnsureUser(%s): %v", pass, u.Name, err)
+			}
+		}
+		if err := admin.EnsureDatabase(ctx, db); err != nil {
+			t.Fatalf("pass %d: EnsureDatabase: %v", pass, err)
+		}
+	}
+
+	t.Run("OwnerLogsInAndCreatesTables", func(t *testing.T) {
+		conn, err := connectAs(t, ep, "app", "app-Password-1", "orders")
+		if err != nil {
+			t.Fatalf("app login: %v", err)
+		}
+		defer conn.Close(ctx)
+		mustExec(t, conn, "CREATE TABLE IF NOT EXISTS items (id int)")
+		var owner string
+		if err := conn.QueryRow(ctx, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'orders'").Scan(&owner); err != nil || owner != "app" {
+			t.Errorf("owner of orders = %q (%v), want app", owner, err)
+		}
+	})
+	t.Run("CreateDBRole", func(t *testing.T) {
+		conn, err := connectAs(t, ep, "app", "app-Password-1", "orders")
+		if err != nil {
+			t.Fatalf("app login: %v", err)
+		}
+		defer conn.Close(ctx)
+		mustExec(t, conn, "CREATE DATABASE app_scratch")
+	})
+	t.Run("ListedUserConnectsButCannotCreateDatabases", func(t *testing.T) {
+		conn, err := connectAs(t, ep, "reporting", "reporting-Password-3", "orders")
+		if err != nil {
+			t.Fatalf("reporting login: %v", err)
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, "CREATE DATABASE nope")
+		if sqlStateOf(err) != "42501" {
+			t.Errorf("reporting CREATE DATABASE: got %v, want permission denied (42501)", err)
+		}
+	})
+	t.Run("UnlistedUserCannotConnect", func(t *testing.T) {
+		_, err := connectAs(t, ep, "outsider", "outsider-Password-4", "orders")
+		if sqlStateOf(err) != "42501" {
+			t.Errorf("outsider connecting to orders: got %v, want permission denied (42501)", err)
+		}
+	})
+	t.Run("SuperuserRole", func(t *testing.T) {
+		conn, err := connectAs(t, ep, "admin", "admin-Password-2", "postgres")
+		if err != nil {
+			t.Fatalf("admin login: %v", err)
+		}
+		defer conn.Close(ctx)
+		var member, super bool
+		if err := conn.QueryRow(ctx, "SELECT pg_has_role('rds_superuser', 'MEMBER'), rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&member, &super); err != nil {
+			t.Fatal(err)
+		}
+		if !member || super {
+			t.Errorf("admin: member of rds_superuser = %v (want true), SUPERUSER = %v (want false)", member, super)
+		}
+	})
+	t.Run("QuotedIdentifier", func(t *testing.T) {
+		conn, err := connectAs(t, ep, `we"ird name`, "weird-Password-5", "postgres")
+		if err != nil {
+			t.Fatalf("login as a user whose name needs quoting: %v", err)
+		}
+		conn.Close(ctx)
+	})
+	t.Run("MasterKeepsNoMembershipInOwner", func(t *testing.T) {
+		conn, err := connectAs(t, ep, master, masterPassword, "postgres")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var member bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE g.rolname = 'app' AND m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user))").Scan(&member); err != nil {
+			t.Fatal(err)
+		}
+		if member {
+			t.Error("the master is still a member of app after creating its database")
+		}
+	})
+	t.Run("RolesRemovedAreRevoked", func(t *testing.T) {
+		if err := admin.EnsureUser(ctx, engine.User{Name: "admin", Password: "admin-Password-2"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.EnsureDatabase(ctx, engine.Database{Name: "orders", Owner: "app", Users: []string{"app"}}); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := connectAs(t, ep, "admin", "admin-Password-2", "postgres")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var member bool
+		if err := conn.QueryRow(ctx, "SELECT pg_has_role('rds_superuser', 'MEMBER')").Scan(&member); err != nil || member {
+			t.Errorf("admin still a member of rds_superuser after the role was removed (%v)", err)
+		}
+		if _, err := connectAs(t, ep, "reporting", "reporting-Password-3", "orders"); sqlStateOf(err) != "42501" {
+			t.Errorf("reporting removed from orders still connects: %v", err)
+		}
+	})
+}
+
+func TestConnectErrorsHoldNoPassword(t *testing.T) {
+	ep := startRDSLikeServer(t)
+	ep.Password = "Wrong-Secret-Value-42"
+	_, err := Connector{}.Connect(context.Background(), ep)
+	if err == nil {
+		t.Fatal("login with a wrong password succeeded")
+	}
+	if !engine.IsUnreachable(err) {
+		t.Errorf("a refused login should count as unreachable: %v", err)
+	}
+	if strings.Contains(err.Error(), ep.Password) {
+		t.Errorf("error message contains the password: %v", err)
+	}
+}

@@ -1,0 +1,94 @@
+// Package naming derives every name the operator gives to things outside the RDSDatabase:
+// the cloud identifier, Secrets, the Service and final snapshots. Each function is pure and
+// stable: the same object always gets the same names, which is what makes a retried create
+// find its own database instead of making a second one.
+package naming
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
+// maxIdentifier is RDS's limit for DBInstanceIdentifier and DBSnapshotIdentifier.
+const maxIdentifier = 63
+
+// hashLen is how many hex digits of the hash end every identifier.
+const hashLen = 8
+
+// Identifier returns the RDS DBInstanceIdentifier for the RDSDatabase namespace/name: a
+// readable "<namespace>-<name>" cut to fit, then a hash of namespace/name so that two objects
+// whose readable parts collide ("a-b"/"c" and "a"/"b-c") still get different identifiers.
+// The result is 1-63 letters, digits or hyphens, starts with a letter, has no "--" and does
+// not end with "-", as RDS requires.
+func Identifier(namespace, name string) string {
+	return withHash(namespace+"-"+name, namespace+"/"+name, maxIdentifier)
+}
+
+// FinalSnapshotIdentifier returns the identifier of the final snapshot taken when the
+// database identified by id is deleted. uid is the RDSDatabase's UID, so an object deleted
+// and created again under the same name never collides with its predecessor's snapshot.
+func FinalSnapshotIdentifier(id, uid string) string {
+	return withHash(id+"-final", id+"/"+uid, maxIdentifier)
+}
+
+// withHash sanitizes readable into RDS identifier form and appends "-" and a hash of key,
+// cutting readable so that the whole fits in max characters.
+func withHash(readable, key string, max int) string {
+	sum := sha256.Sum256([]byte(key))
+	hash := hex.EncodeToString(sum[:])[:hashLen]
+	prefix := sanitize(readable)
+	if room := max - hashLen - 1; len(prefix) > room {
+		prefix = strings.TrimRight(prefix[:room], "-")
+	}
+	if prefix == "" {
+		return "rds-" + hash
+	}
+	return prefix + "-" + hash
+}
+
+// sanitize lowercases s, turns every character RDS does not allow into "-", collapses runs
+// of "-", and trims what may not start or end an identifier.
+func sanitize(s string) string {
+	var b strings.Builder
+	lastHyphen := false
+	for _, r := range strings.ToLower(s) {
+		ok := (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9')
+		switch {
+		case ok:
+			b.WriteRune(r)
+			lastHyphen = false
+		case !lastHyphen:
+			b.WriteByte('-')
+			lastHyphen = true
+		}
+	}
+	out := strings.Trim(b.String(), "-")
+	// An identifier must start with a letter.
+	if out != "" && (out[0] < 'a' || out[0] > 'z') {
+		out = "rds-" + out
+	}
+	return out
+}
+
+// MasterSecretName returns the name of the Secret holding the master user's credentials.
+func MasterSecretName(database string) string {
+	return database + ".rds.master"
+}
+
+// UserSecretName returns the name of the Secret holding user's credentials. A Secret name
+// may not contain "_", so it becomes "-"; user names cannot contain "-", so this stays unique.
+func UserSecretName(database, user string) string {
+	return database + ".rds." + strings.ReplaceAll(user, "_", "-")
+}
+
+// ServiceName returns the name of the Service pointing at the database's endpoint. A
+// Service name may not contain dots, so the seed's "<name>.rds.svc" became "<name>-rds".
+func ServiceName(database string) string {
+	return database + "-rds"
+}
+
+// Owner returns the value of the owner tag and annotation for namespace/name.
+func Owner(namespace, name string) string {
+	return namespace + "/" + name
+}

@@ -1,0 +1,85 @@
+package naming
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var rdsIdentifier = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
+func validRDSIdentifier(s string) bool {
+	return rdsIdentifier.MatchString(s) && !strings.Contains(s, "--") && !strings.HasSuffix(s, "-")
+}
+
+func TestIdentifier(t *testing.T) {
+	cases := map[string]struct {
+		reason          string
+		namespace, name string
+		wantPrefix      string
+	}{
+		"Simple": {
+			reason:    "A short namespace and name stay readable.",
+			namespace: "shop", name: "orders",
+			wantPrefix: "shop-orders-",
+		},
+		"DigitFirst": {
+			reason:    "An identifier must start with a letter, a namespace may not.",
+			namespace: "1team", name: "db",
+			wantPrefix: "rds-1team-db-",
+		},
+		"Long": {
+			reason:    "Long names are cut so the whole fits in 63 characters with the hash.",
+			namespace: strings.Repeat("n", 63), name: strings.Repeat("m", 59),
+			wantPrefix: strings.Repeat("n", 54),
+		},
+		"CutAtHyphen": {
+			reason:    "A cut that ends on a hyphen drops it, so no '--' appears before the hash.",
+			namespace: strings.Repeat("a", 53), name: "b",
+			wantPrefix: strings.Repeat("a", 53) + "-",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := Identifier(tc.namespace, tc.name)
+			if !strings.HasPrefix(got, tc.wantPrefix) {
+				t.Errorf("%s\nIdentifier(%q, %q) = %q, want prefix %q", tc.reason, tc.namespace, tc.name, got, tc.wantPrefix)
+			}
+			if !validRDSIdentifier(got) {
+				t.Errorf("%s\nIdentifier(%q, %q) = %q is not a valid RDS identifier", tc.reason, tc.namespace, tc.name, got)
+			}
+			if again := Identifier(tc.namespace, tc.name); again != got {
+				t.Errorf("%s\nIdentifier is not stable: %q then %q", tc.reason, got, again)
+			}
+		})
+	}
+}
+
+func TestIdentifierUnique(t *testing.T) {
+	// Readable parts that collide must still give different identifiers.
+	a, b := Identifier("a-b", "c"), Identifier("a", "b-c")
+	if a == b {
+		t.Errorf("Identifier(a-b, c) == Identifier(a, b-c) == %q, want them different", a)
+	}
+}
+
+func TestFinalSnapshotIdentifier(t *testing.T) {
+	id := Identifier(strings.Repeat("x", 63), "orders")
+	got := FinalSnapshotIdentifier(id, "4b6f5c1e-uid")
+	if !validRDSIdentifier(got) {
+		t.Errorf("FinalSnapshotIdentifier(%q) = %q is not a valid RDS identifier", id, got)
+	}
+	if other := FinalSnapshotIdentifier(id, "another-uid"); other == got {
+		t.Errorf("two incarnations of one object got the same final snapshot %q", got)
+	}
+}
+
+func TestSecretAndServiceNames(t *testing.T) {
+	got := []string{MasterSecretName("orders"), UserSecretName("orders", "app"), UserSecretName("orders", "read_only"), ServiceName("orders")}
+	want := []string{"orders.rds.master", "orders.rds.app", "orders.rds.read-only", "orders-rds"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("names: -want +got:\n%s", diff)
+	}
+}
