@@ -1,0 +1,295 @@
+// Package harness starts the real parts the integration tests run against: a kube-apiserver
+// and etcd (controller-runtime's envtest, with the binaries hack/tools.sh builds), the RDS
+// emulator backed by real PostgreSQL servers, and the operator itself, wired exactly as the
+// manager binary wires it. A test then reads as a user's story: apply this object, wait for
+// this condition, log in with this Secret.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
+)
+
+// Stack is a running control plane, emulator and operator.
+type Stack struct {
+	// Client talks to the apiserver directly (no cache), as kubectl would.
+	Client client.Client
+	// Config reaches the apiserver as an administrator.
+	Config *rest.Config
+	// Emulator is the RDS emulator, for its call counts and for arranging cloud state.
+	Emulator *emulator.Emulator
+	// EmulatorURL is the emulator's endpoint, as AWS_ENDPOINT_URL_RDS holds it.
+	EmulatorURL string
+	// Root is the repository's root directory.
+	Root string
+
+	env      *envtest.Environment
+	server   *http.Server
+	cancel   context.CancelFunc
+	done     chan error
+	recorder *callRecorder
+}
+
+// Root returns the repository's root directory.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Assets returns the directory holding kube-apiserver, etcd and kubectl: KUBEBUILDER_ASSETS
+// when set (make test sets it), else the cache hack/tools.sh builds into.
+func Assets() (string, error) {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		return dir, nil
+	}
+	out, err := exec.Command(filepath.Join(Root(), "hack", "tools.sh"), "--print").Output()
+	if err != nil {
+		return "", fmt.Errorf("find the tools directory: %w", err)
+	}
+	dir := strings.TrimSpace(string(out))
+	if _, err := os.Stat(filepath.Join(dir, "kube-apiserver")); err != nil {
+		return "", fmt.Errorf("kube-apiserver not built yet: run make tools (%w)", err)
+	}
+	return dir, nil
+}
+
+// Start starts the control plane, the emulator (with short status delays, data under
+// dataDir) and the operator. Stop it when done.
+func Start(dataDir string) (*Stack, error) {
+	// The operator's log goes to the test's output; OPERATOR_TEST_DEBUG=1 shows debug lines.
+	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(os.Getenv("OPERATOR_TEST_DEBUG") != "")))
+	assets, err := Assets()
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Root: Root(), done: make(chan error, 1)}
+	s.env = &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{filepath.Join(s.Root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	if s.Config, err = s.env.Start(); err != nil {
+		return nil, fmt.Errorf("start the control plane: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Stop()
+		}
+	}()
+	scheme, err := operator.Scheme()
+	if err != nil {
+		return nil, err
+	}
+	if s.Client, err = client.New(s.Config, client.Options{Scheme: scheme}); err != nil {
+		return nil, err
+	}
+	if err := s.startEmulator(dataDir); err != nil {
+		return nil, err
+	}
+	if err := s.startOperator(); err != nil {
+		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+func (s *Stack) startEmulator(dataDir string) error {
+	em, err := emulator.New(emulator.Config{
+		DataDir: dataDir,
+		Delays:  emulator.Delays{Create: 300 * time.Millisecond, BackingUp: 200 * time.Millisecond, Modify: 200 * time.Millisecond, Delete: 300 * time.Millisecond},
+	})
+	if err != nil {
+		return err
+	}
+	s.Emulator = em
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.server = &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.server.Serve(ln) }()
+	s.EmulatorURL = "http://" + ln.Addr().String()
+	// The operator finds the emulator the way it finds AWS: the SDK's own settings.
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_RDS": s.EmulatorURL, "AWS_REGION": "us-east-1",
+		"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+	} {
+		if err := os.Setenv(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Stack) startOperator() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	provider, err := rds.NewFromEnvironment(ctx)
+	if err != nil {
+		return err
+	}
+	s.recorder = &callRecorder{Provider: provider, client: s.Client, firstCall: map[string][]string{}}
+	defaults := controller.DefaultDefaults
+	defaults.PendingRequeue = 250 * time.Millisecond
+	mgr, err := operator.New(ctx, s.Config, operator.Options{
+		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder,
+	})
+	if err != nil {
+		return err
+	}
+	go func() { s.done <- mgr.Start(ctx) }()
+	return nil
+}
+
+// Stop stops the operator, the emulator (and its PostgreSQL servers) and the control plane.
+func (s *Stack) Stop() {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+	if s.server != nil {
+		_ = s.server.Close()
+	}
+	if s.Emulator != nil {
+		_ = s.Emulator.Close()
+	}
+	if s.env != nil {
+		_ = s.env.Stop()
+	}
+}
+
+// SecretsAtFirstCloudCall returns the names of the Secrets of the RDSDatabase that existed in
+// the apiserver when the operator made its first cloud call for the cloud identifier id.
+func (s *Stack) SecretsAtFirstCloudCall(id string) ([]string, bool) {
+	return s.recorder.secretsAtFirstCall(id)
+}
+
+// callRecorder is the real provider with a look at the apiserver before the first call for
+// each identifier: it proves Secrets are written before anything is sent to the cloud.
+type callRecorder struct {
+	cloud.Provider
+	client    client.Client
+	mu        sync.Mutex
+	firstCall map[string][]string
+}
+
+func (c *callRecorder) before(ctx context.Context, id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, seen := c.firstCall[id]; seen {
+		return
+	}
+	var list corev1.SecretList
+	names := []string{}
+	if err := c.client.List(ctx, &list, client.HasLabels{v1.LabelDatabase}); err == nil {
+		for _, sec := range list.Items {
+			if sec.Annotations[v1.AnnotationOwner] != "" && identifierOf(sec) == id {
+				names = append(names, sec.Name)
+			}
+		}
+	}
+	c.firstCall[id] = names
+}
+
+// identifierOf returns the cloud identifier of the RDSDatabase a Secret belongs to.
+func identifierOf(sec corev1.Secret) string {
+	ns, name, _ := strings.Cut(sec.Annotations[v1.AnnotationOwner], "/")
+	return naming.Identifier(ns, name)
+}
+
+func (c *callRecorder) secretsAtFirstCall(id string) ([]string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	names, ok := c.firstCall[id]
+	return names, ok
+}
+
+// Observe implements cloud.Provider.
+func (c *callRecorder) Observe(ctx context.Context, id string) (cloud.Observation, error) {
+	c.before(ctx, id)
+	return c.Provider.Observe(ctx, id)
+}
+
+// Create implements cloud.Provider.
+func (c *callRecorder) Create(ctx context.Context, d cloud.Desired) error {
+	c.before(ctx, d.Identifier)
+	return c.Provider.Create(ctx, d)
+}
+
+// Delete implements cloud.Provider.
+func (c *callRecorder) Delete(ctx context.Context, id string, opts cloud.DeleteOptions) error {
+	c.before(ctx, id)
+	return c.Provider.Delete(ctx, id, opts)
+}
+
+// WaitFor polls cond every 100ms until it returns true, an error, or timeout passes.
+func WaitFor(ctx context.Context, timeout time.Duration, cond func(ctx context.Context) (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var lastErr error
+	for {
+		done, err := cond(ctx)
+		if err == nil && done {
+			return nil
+		}
+		if err != nil {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			if lastErr != nil {
+				return fmt.Errorf("timed out after %s: %w", timeout, lastErr)
+			}
+			return errors.New("timed out after " + timeout.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Namespace creates a namespace with a unique name for one test.
+func (s *Stack) Namespace(ctx context.Context, prefix string) (string, error) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	if err := s.Client.Create(ctx, ns); err != nil {
+		return "", err
+	}
+	return ns.Name, nil
+}
+
+// RDS returns an AWS SDK RDS client pointed at the emulator, to look at the cloud as a user
+// of the AWS CLI would.
+func (s *Stack) RDS(ctx context.Context) (*awsrds.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return awsrds.NewFromConfig(cfg), nil
+}
