@@ -150,12 +150,14 @@ type RDSDatabaseSpec struct {
 	Tags map[string]string `json:"tags,omitempty"`
 }
 
-// UserRoles lists a user's roles.
+// UserRoles lists a user's roles. Write a user with no roles as "app: []": the apiserver
+// drops a key with a null value ("app:") before anyone sees it.
 // +kubebuilder:validation:MaxItems=2
 // +listType=set
 type UserRoles []Role
 
-// DatabaseUsers lists the users allowed on a database; the first owns it.
+// DatabaseUsers lists the users allowed on a database; the first owns it. Write a database
+// with no users (owned by the master) as "logs: []": a null value ("logs:") is dropped.
 // +kubebuilder:validation:MaxItems=100
 // +kubebuilder:validation:items:MaxLength=63
 type DatabaseUsers []string

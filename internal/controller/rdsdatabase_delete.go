@@ -14,6 +14,9 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
 
+// codeInvalidState is RDS's error code for a request the database's current status forbids.
+const codeInvalidState = "InvalidDBInstanceState"
+
 // reconcileDelete removes the Service, handles the cloud database as deletionPolicy says and
 // removes the finalizer last, only once the cloud database is gone (or retained). The
 // Secrets stay.
@@ -79,6 +82,13 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, db *v1.
 		note = fmt.Sprintf("with final snapshot %s", opts.FinalSnapshotIdentifier)
 	}
 	if err := r.Cloud.Delete(ctx, id, opts); err != nil {
+		if cloud.CodeOf(err) == codeInvalidState {
+			// RDS refuses to delete a database in some states (creating, backing-up, ...):
+			// not a failure, wait for it to settle.
+			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
+				fmt.Sprintf("waiting for the cloud database to leave status %s before deleting it", obs.Instance.Status))
+			return false, nil
+		}
 		_, err = r.cloudFailed(db, err)
 		return false, err
 	}

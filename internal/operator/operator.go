@@ -52,6 +52,9 @@ func Scheme() (*runtime.Scheme, error) {
 	return scheme, nil
 }
 
+// Leader election (on when several replicas run) keeps its lease here.
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+
 // New returns a manager running the RDSDatabase reconciler against the cluster at cfg.
 func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, error) {
 	scheme, err := Scheme()

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -104,4 +105,17 @@ func waitGone(t *testing.T, obj client.Object) {
 	if err != nil {
 		t.Fatalf("%s was not deleted: %v", obj.GetName(), err)
 	}
+}
+
+// update changes db's spec as kubectl edit would, retrying when the operator wrote the object
+// in between (it adds its finalizer and status).
+func update(ctx context.Context, db *v1.RDSDatabase, mutate func(*v1.RDSDatabaseSpec)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := &v1.RDSDatabase{}
+		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+			return err
+		}
+		mutate(&cur.Spec)
+		return stack.Client.Update(ctx, cur)
+	})
 }

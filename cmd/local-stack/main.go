@@ -1,0 +1,36 @@
+// Command local-stack runs the project on one machine, in the foreground: a local control
+// plane, the RDS API emulator and the operator. It writes <dir>/env and <dir>/ready once all
+// are up and stops them all on SIGTERM or SIGINT. hack/local-up.sh runs it in the background.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/localstack"
+)
+
+func main() {
+	var cfg localstack.Config
+	var emulatorArgs string
+	flag.StringVar(&cfg.Dir, "dir", ".local", "directory for state, logs, kubeconfig and the env file")
+	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager and rds-emulator")
+	flag.StringVar(&cfg.ToolsDir, "tools", "", "directory holding kube-apiserver, etcd and kubectl (default $KUBEBUILDER_ASSETS)")
+	flag.StringVar(&cfg.CRDDir, "crds", "config/crd/bases", "directory of CRDs to install")
+	flag.StringVar(&emulatorArgs, "emulator-args", "", "extra arguments for rds-emulator, space-separated (e.g. \"--create-delay 2s\")")
+	flag.Parse()
+	cfg.EmulatorArgs = strings.Fields(emulatorArgs)
+	cfg.Out = os.Stdout
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := localstack.Run(ctx, cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "local-stack: %v\n", err)
+		os.Exit(1)
+	}
+}

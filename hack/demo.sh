@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# demo.sh is the guided tour for a new user on a fresh machine (make demo): it builds the
+# tools, installs PostgreSQL, brings up the local stack, creates the sample RDSDatabase, waits
+# for it to be Ready, logs in to the database as every user with the password from that
+# user's Secret, and shows the Service. The stack is stopped on exit, whatever happened.
+# Exits non-zero if any step or login failed.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+name=orders
+namespace=default
+start=$SECONDS
+
+step() { printf '\n=== [%ds] %s\n' $((SECONDS - start)) "$*"; }
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+step "Build the pinned tools and install system packages (make tools deps)"
+make --no-print-directory tools deps
+
+step "Start the local stack: control plane, RDS emulator, operator (make local-up)"
+trap 'step "Stop the local stack (make local-down)"; make --no-print-directory local-down' EXIT
+make --no-print-directory local-up
+# shellcheck source=/dev/null
+source .local/env
+echo "kubectl: $(command -v kubectl)"
+
+step "Create the sample database (kubectl apply -f config/samples/)"
+kubectl apply -f config/samples/
+applied=$SECONDS
+kubectl get rdsdatabases -n "$namespace"
+
+step "The Secrets exist at once, before the database does"
+users=$(kubectl get rdsdatabase "$name" -n "$namespace" -o go-template='{{range $u, $_ := .spec.users}}{{$u}} {{end}}')
+secrets=("$name.rds.master")
+for u in $users; do secrets+=("$name.rds.${u//_/-}"); done
+for s in "${secrets[@]}"; do
+	found=
+	for _ in $(seq 20); do # the operator writes them within its first reconcile
+		if kubectl get secret "$s" -n "$namespace" >/dev/null 2>&1; then found=1; break; fi
+		sleep 0.5
+	done
+	if [[ -n "$found" ]]; then echo "secret/$s: exists"; else fail "secret/$s does not exist"; fi
+done
+
+step "Wait for Ready (kubectl wait --for=condition=Ready rdsdatabase/$name --timeout=300s)"
+kubectl wait --for=condition=Ready "rdsdatabase/$name" -n "$namespace" --timeout=300s &
+wait_pid=$!
+while kill -0 "$wait_pid" 2>/dev/null; do
+	kubectl get rdsdatabases -n "$namespace" --no-headers 2>/dev/null | sed "s/^/[$((SECONDS - applied))s] /" || true
+	for _ in 1 2 3 4 5; do kill -0 "$wait_pid" 2>/dev/null && sleep 1; done
+done
+if wait "$wait_pid"; then
+	ready_after=$((SECONDS - applied))
+	kubectl get rdsdatabases -n "$namespace"
+else
+	fail "rdsdatabase/$name not Ready within 300s"
+	kubectl get rdsdatabase "$name" -n "$namespace" -o yaml | sed -n '/^status:/,$p' || true
+	echo "manager log: $root/.local/manager.log, emulator log: $root/.local/rds-emulator.log" >&2
+	exit 1
+fi
+
+step "Log in as every user with the uri from its Secret (psql)"
+psql=$(compgen -G "/usr/lib/postgresql/*/bin/psql" | sort -V | tail -n 1 || true)
+psql=${psql:-$(command -v psql || true)}
+[[ -n "$psql" ]] || { fail "psql not found (make deps installs it)"; exit 1; }
+mapfile -t labelled < <(kubectl get secrets -n "$namespace" -l "matrixmind.cloud/rdsdatabase=$name" -o name)
+((${#labelled[@]} > 0)) || fail "no Secret labelled matrixmind.cloud/rdsdatabase=$name"
+for s in "${labelled[@]}"; do
+	uri=$(kubectl get "$s" -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}' 2>/dev/null || true)
+	if [[ -z "$uri" ]]; then fail "$s has no uri key"; continue; fi
+	if out=$("$psql" "$uri" -Atc "select current_user, current_database()" 2>&1); then
+		echo "OK   $s: $out"
+	else
+		fail "$s: $out"
+		echo "FAIL $s"
+	fi
+done
+
+step "The Service for applications (kubectl get svc $name-rds -o wide)"
+kubectl get svc "$name-rds" -n "$namespace" -o wide || fail "service/$name-rds missing"
+
+step "Summary"
+echo "apply to Ready: ${ready_after}s"
+if ((failures > 0)); then
+	echo "demo: $failures check(s) FAILED" >&2
+	exit 1
+fi
+echo "demo: all checks passed"

@@ -1,0 +1,47 @@
+package localstack
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// writeEnvAndReady writes the env file a user sources to reach the stack, then the ready
+// file, in that order, so whoever sees ready can source env.
+func (s *stack) writeEnvAndReady() error {
+	if err := writeFileAtomic(s.path(EnvFile), []byte(envFileContent(s.awsEnv(), s.cfg.ToolsDir))); err != nil {
+		return fmt.Errorf("write env file: %w", err)
+	}
+	if err := writeFileAtomic(s.path(ReadyFile), []byte(s.endpoint+"\n")); err != nil {
+		return fmt.Errorf("write ready file: %w", err)
+	}
+	return nil
+}
+
+// envFileContent renders vars (KEY=VALUE) as shell exports, then puts toolsDir first on PATH
+// so the project's pinned kubectl is used rather than whatever the system has.
+func envFileContent(vars []string, toolsDir string) string {
+	var b strings.Builder
+	b.WriteString("# Written by local-stack; source it to reach the local stack.\n")
+	for _, kv := range vars {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(v))
+	}
+	fmt.Fprintf(&b, "export PATH=%s:\"$PATH\"\n", shellQuote(toolsDir))
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames it into place, so a
+// reader never sees a half-written file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,67 @@
+package localstack
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// The region and dummy credentials the operator uses against the emulator, which accepts any.
+const (
+	localRegion    = "us-east-1"
+	localAccessKey = "local"
+	localSecretKey = "local"
+)
+
+// startManager starts bin/manager against the local control plane and the emulator and waits
+// until its /readyz answers 200.
+func (s *stack) startManager(ctx context.Context) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	probeAddr := fmt.Sprintf("127.0.0.1:%d", port)
+	args := []string{
+		"--kubeconfig", s.path(KubeconfigFile),
+		"--metrics-bind-address", "0",
+		"--health-probe-bind-address", probeAddr,
+		"--leader-elect=false",
+	}
+	s.log.logf("starting manager (log: %s)", s.path(ManagerLog))
+	s.manager, err = startChild("manager", s.path(ManagerLog), append(os.Environ(), s.awsEnv()...),
+		filepath.Join(s.cfg.BinDir, "manager"), args...)
+	if err != nil {
+		return err
+	}
+	readyz := "http://" + probeAddr + "/readyz"
+	httpClient := &http.Client{Timeout: 2 * time.Second}
+	err = s.waitFor(ctx, "manager /readyz", s.manager, managerStartTimeout, func() (bool, error) {
+		resp, err := httpClient.Get(readyz)
+		if err != nil {
+			return false, nil // not listening yet
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		return err
+	}
+	s.log.logf("manager ready (%s)", readyz)
+	return nil
+}
+
+// awsEnv points the AWS SDK's default chain at the emulator: the endpoint override for RDS,
+// a region, dummy static credentials, and no instance-metadata lookups.
+func (s *stack) awsEnv() []string {
+	return []string{
+		"KUBECONFIG=" + s.path(KubeconfigFile),
+		"AWS_ENDPOINT_URL_RDS=" + s.endpoint,
+		"AWS_REGION=" + localRegion,
+		"AWS_ACCESS_KEY_ID=" + localAccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + localSecretKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+}

@@ -1,0 +1,181 @@
+// Package localstack runs the whole project on one machine with no cloud and no cluster: a
+// real control plane (kube-apiserver and etcd through controller-runtime's envtest), the
+// RDS API emulator and the operator, each a child process whose output goes to a log file in
+// the state directory. It writes a kubeconfig and a shell env file a user can source, marks
+// readiness with a file, and on a signal stops everything in dependency order.
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// Config says where the stack keeps its state and finds its binaries.
+type Config struct {
+	// Dir holds everything the stack writes: kubeconfig, env file, logs, state of etcd and the
+	// emulator. It is wiped of old state on start.
+	Dir string
+	// BinDir holds the project's own binaries, manager and rds-emulator.
+	BinDir string
+	// ToolsDir holds kube-apiserver, etcd and kubectl (hack/tools.sh --print). Empty means
+	// the KUBEBUILDER_ASSETS environment variable.
+	ToolsDir string
+	// CRDDir holds the CustomResourceDefinitions installed into the control plane.
+	CRDDir string
+	// EmulatorArgs are passed to the emulator after the ones the stack sets.
+	EmulatorArgs []string
+	// Out receives the progress lines.
+	Out io.Writer
+}
+
+// Files the stack writes into Config.Dir; the hack scripts rely on these names.
+const (
+	KubeconfigFile = "kubeconfig"
+	EnvFile        = "env"
+	ReadyFile      = "ready"
+	EmulatorLog    = "rds-emulator.log"
+	ManagerLog     = "manager.log"
+)
+
+// How long each part may take to come up or to go down before the stack gives up on it.
+const (
+	emulatorStartTimeout = 60 * time.Second
+	managerStartTimeout  = 90 * time.Second
+	managerStopTimeout   = 15 * time.Second
+	// The emulator stops its database servers on SIGTERM; give it time to do so cleanly.
+	emulatorStopTimeout = 30 * time.Second
+)
+
+// logTailLines is how much of a dead child's log the stack prints.
+const logTailLines = 10
+
+// stack is what Run has started so far; shutdown stops whatever of it is running.
+type stack struct {
+	cfg      Config
+	log      *progress
+	env      *envtest.Environment
+	emulator *child
+	endpoint string // the emulator's URL
+	manager  *child
+}
+
+// Run starts the stack, blocks until ctx is done or a child dies, then stops everything. It
+// returns nil after a shutdown asked for through ctx, and an error when something failed to
+// start or died on its own.
+func Run(ctx context.Context, cfg Config) (err error) {
+	cfg, err = cfg.resolve()
+	if err != nil {
+		return err
+	}
+	s := &stack{cfg: cfg, log: newProgress(cfg.Out)}
+	defer func() { err = errors.Join(err, s.shutdown()) }()
+
+	if err := s.prepareDir(); err != nil {
+		return err
+	}
+	if err := s.startControlPlane(); err != nil {
+		return err
+	}
+	if err := s.startEmulator(ctx); err != nil {
+		return err
+	}
+	if err := s.startManager(ctx); err != nil {
+		return err
+	}
+	if err := s.writeEnvAndReady(); err != nil {
+		return err
+	}
+	s.log.logf("ready: source %s", s.path(EnvFile))
+
+	select {
+	case <-ctx.Done():
+		s.log.logf("shutting down (%v)", context.Cause(ctx))
+		return nil
+	case <-s.manager.exited():
+		return s.died(s.manager)
+	case <-s.emulator.exited():
+		return s.died(s.emulator)
+	}
+}
+
+// resolve makes every path absolute: the children run with their own working directory
+// semantics, and local-down finds leftover processes by the absolute state path.
+func (c Config) resolve() (Config, error) {
+	if c.ToolsDir == "" {
+		c.ToolsDir = os.Getenv("KUBEBUILDER_ASSETS")
+	}
+	if c.ToolsDir == "" {
+		return c, errors.New("no tools directory: pass --tools (hack/tools.sh --print) or set KUBEBUILDER_ASSETS")
+	}
+	if c.Out == nil {
+		c.Out = os.Stdout
+	}
+	for _, p := range []*string{&c.Dir, &c.BinDir, &c.ToolsDir, &c.CRDDir} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return c, fmt.Errorf("resolve path %q: %w", *p, err)
+		}
+		*p = abs
+	}
+	return c, nil
+}
+
+// prepareDir creates the state directory and removes what a previous run left, so every run
+// starts from an empty cluster and an empty emulator that agree with each other.
+func (s *stack) prepareDir() error {
+	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, etcdDir, apiserverDir, emulatorDir} {
+		if err := os.RemoveAll(s.path(name)); err != nil {
+			return fmt.Errorf("remove stale %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// died reports a child that exited while the stack was up.
+func (s *stack) died(c *child) error {
+	err := fmt.Errorf("%s exited unexpectedly (%v); see %s", c.name, c.exitErr(), c.logPath)
+	s.log.logf("%v; its last lines:\n%s", err, c.logTail(logTailLines))
+	return err
+}
+
+// shutdown stops the manager first, so it does not act on a vanishing cloud or cluster, then
+// the emulator and its database servers, then the control plane. It tries every step even
+// when an earlier one failed.
+func (s *stack) shutdown() error {
+	var errs []error
+	if s.manager != nil {
+		s.log.logf("stopping manager")
+		errs = append(errs, s.manager.stop(managerStopTimeout))
+	}
+	if s.emulator != nil {
+		s.log.logf("stopping rds-emulator")
+		errs = append(errs, s.emulator.stop(emulatorStopTimeout))
+	}
+	if s.env != nil {
+		s.log.logf("stopping control plane")
+		if err := s.env.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stop control plane: %w", err))
+		}
+	}
+	if err := os.Remove(s.path(ReadyFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	err := errors.Join(errs...)
+	if err == nil {
+		s.log.logf("stopped")
+	}
+	return err
+}
+
+// path names a file in the state directory.
+func (s *stack) path(name string) string { return filepath.Join(s.cfg.Dir, name) }

@@ -1,0 +1,166 @@
+package localstack
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// testCRD is a stand-in for the project's CRDs, so this test does not depend on api/v1.
+const testCRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, listKind: WidgetList, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+`
+
+// syncBuffer is a bytes.Buffer safe for the stack's progress writer and the test's reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// standinStack builds the stand-in binaries and a CRD directory and returns a Config using
+// them, skipping the test when no control plane binaries are at hand.
+func standinStack(t *testing.T) Config {
+	t.Helper()
+	tools := os.Getenv("KUBEBUILDER_ASSETS")
+	if _, err := os.Stat(filepath.Join(tools, "kube-apiserver")); tools == "" || err != nil {
+		t.Skip("no kube-apiserver in KUBEBUILDER_ASSETS; run through make test, which builds it")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "manager"), "./testdata/standin")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build stand-in: %v\n%s", err, out)
+	}
+	if err := os.Link(filepath.Join(bin, "manager"), filepath.Join(bin, "rds-emulator")); err != nil {
+		t.Fatal(err)
+	}
+	crds := filepath.Join(dir, "crds")
+	if err := os.MkdirAll(crds, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(crds, "widget.yaml"), []byte(testCRD), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return Config{Dir: filepath.Join(dir, "state"), BinDir: bin, ToolsDir: tools, CRDDir: crds, Out: &syncBuffer{}}
+}
+
+// waitReady waits for the ready file or for Run to return.
+func waitReady(t *testing.T, cfg Config, done <-chan error) {
+	t.Helper()
+	deadline := time.After(2 * time.Minute)
+	for {
+		if _, err := os.Stat(filepath.Join(cfg.Dir, ReadyFile)); err == nil {
+			return
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned before ready: %v\n%s", err, cfg.Out)
+		case <-deadline:
+			t.Fatalf("not ready within 2m\n%s", cfg.Out)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// TestRunLifecycle is the user's story: start the stack, reach the cluster with the written
+// kubeconfig and find the CRD installed, stop it with a signal and find everything gone.
+func TestRunLifecycle(t *testing.T) {
+	cfg := standinStack(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
+	waitReady(t, cfg, done)
+
+	restCfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(cfg.Dir, KubeconfigFile))
+	if err != nil {
+		t.Fatalf("load kubeconfig: %v", err)
+	}
+	c, err := client.New(restCfg, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = apiextensionsv1.AddToScheme(c.Scheme())
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := c.Get(ctx, client.ObjectKey{Name: "widgets.example.com"}, crd); err != nil {
+		t.Errorf("get installed CRD with the written kubeconfig: %v", err)
+	}
+	env, err := os.ReadFile(filepath.Join(cfg.Dir, EnvFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	managerLog, _ := os.ReadFile(filepath.Join(cfg.Dir, ManagerLog))
+	endpoint := strings.TrimPrefix(strings.TrimSpace(string(managerLog)), "AWS_ENDPOINT_URL_RDS=")
+	if !strings.HasPrefix(endpoint, "http://127.0.0.1:") || !strings.Contains(string(env), "export AWS_ENDPOINT_URL_RDS='"+endpoint+"'") {
+		t.Errorf("manager saw endpoint %q; env file:\n%s", endpoint, env)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run after cancel: %v\n%s", err, cfg.Out)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("Run did not return within 1m of cancel\n%s", cfg.Out)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Dir, ReadyFile)); !os.IsNotExist(err) {
+		t.Errorf("ready file still there after shutdown (stat: %v)", err)
+	}
+	if out, _ := exec.Command("pgrep", "-f", cfg.Dir+"/").Output(); len(out) > 0 {
+		t.Errorf("processes from %s still running after shutdown: %s", cfg.Dir, out)
+	}
+}
+
+// TestRunChildDies proves a crashing child takes the stack down with an error.
+func TestRunChildDies(t *testing.T) {
+	cfg := standinStack(t)
+	t.Setenv("STANDIN_EXIT_AFTER", "1s")
+	done := make(chan error, 1)
+	go func() { done <- Run(context.Background(), cfg) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "exited") {
+			t.Errorf("Run() = %v, want an error saying a child exited\n%s", err, cfg.Out)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("Run did not return within 2m after its child crashed\n%s", cfg.Out)
+	}
+	if out, _ := exec.Command("pgrep", "-f", cfg.Dir+"/").Output(); len(out) > 0 {
+		t.Errorf("processes from %s still running after shutdown: %s", cfg.Dir, out)
+	}
+}

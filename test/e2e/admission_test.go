@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+)
+
+// TestAdmissionRejectsBadSpecs proves the apiserver itself (CRD schema and CEL rules, no
+// webhook) refuses bad input with a message that says what to fix.
+func TestAdmissionRejectsBadSpecs(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "admission")
+	cases := map[string]struct {
+		reason  string
+		name    string
+		mutate  func(*v1.RDSDatabaseSpec)
+		wantMsg string
+	}{
+		"UnknownType": {
+			reason:  "A type the operator cannot serve is refused, not accepted and ignored.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "oracle" },
+			wantMsg: "type must be postgresql",
+		},
+		"MySQLNotYet": {
+			reason:  "MySQL is in the contract but not served by this version: say so.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "mysql" },
+			wantMsg: "not served by this version",
+		},
+		"MalformedSize": {
+			reason:  "A size without a gigabyte unit is ambiguous.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Size = "10MB" },
+			wantMsg: "size must be a whole number of gigabytes",
+		},
+		"RetentionTooLong": {
+			reason:  "RDS keeps automated backups 35 days at most.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Backup.Retention = "36d" },
+			wantMsg: "retention must be a whole number of days from 1d to 35d",
+		},
+		"MalformedRetention": {
+			reason:  "Retention is counted in days.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Backup.Retention = "1w" },
+			wantMsg: "retention must be a whole number of days",
+		},
+		"ReservedMasterUser": {
+			reason:  "rdsadmin belongs to RDS.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.MasterUser = "rdsadmin" },
+			wantMsg: "masteruser is a name RDS reserves",
+		},
+		"InvalidMasterUser": {
+			reason:  "A master name must be a plain identifier RDS accepts.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.MasterUser = "Robert'); DROP" },
+			wantMsg: "masteruser must be 1 to 16 lowercase letters",
+		},
+		"SQLInUserName": {
+			reason:  "User names must be identifiers that can be quoted safely and named in a Secret.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Users = map[string]v1.UserRoles{"x; drop table": {}} },
+			wantMsg: "user names must be 1 to 63 lowercase letters",
+		},
+		"ReservedUserName": {
+			reason:  "pg_ roles belong to PostgreSQL.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Users = map[string]v1.UserRoles{"pg_monitor": {}} },
+			wantMsg: "reserved by RDS or PostgreSQL",
+		},
+		"UnknownRole": {
+			reason:  "Only superuser and createdb are roles.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Users = map[string]v1.UserRoles{"app": {"owner"}} },
+			wantMsg: `supported values: "superuser", "createdb"`,
+		},
+		"MasterAsUser": {
+			reason:  "The master already has its Secret; a user of the same name would clash.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Users = map[string]v1.UserRoles{"sysadmin": {}} },
+			wantMsg: "users must not contain the master user's name",
+		},
+		"DatabaseListsUnknownUser": {
+			reason:  "A database may only list users defined under users.",
+			mutate: func(s *v1.RDSDatabaseSpec) {
+				s.Users = map[string]v1.UserRoles{"app": {}}
+				s.Databases = map[string]v1.DatabaseUsers{"orders": {"app", "ghost"}}
+			},
+			wantMsg: "every user listed under databases must be defined under users",
+		},
+		"InvalidDatabaseName": {
+			reason:  "Database names must be identifiers.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Databases = map[string]v1.DatabaseUsers{"Orders-DB": {}} },
+			wantMsg: "database names must be 1 to 63 lowercase letters",
+		},
+		"ReservedDatabaseName": {
+			reason:  "template1 belongs to PostgreSQL.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Databases = map[string]v1.DatabaseUsers{"template1": {}} },
+			wantMsg: "are reserved",
+		},
+		"ReservedTag": {
+			reason:  "The owner tag is the operator's; a user may not forge it.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Tags = map[string]string{"matrixmind.cloud/owner": "other/db"} },
+			wantMsg: "tag keys starting with aws: or matrixmind.cloud/ are reserved",
+		},
+		"UnknownDeletionPolicy": {
+			reason:  "Only Snapshot, Delete and Retain exist.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.DeletionPolicy = "Forget" },
+			wantMsg: `supported values: "Snapshot", "Delete", "Retain"`,
+		},
+		"BadInstanceClass": {
+			reason:  "An instance class looks like db.<family>.<size>.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.InstanceClass = "t4g.micro" },
+			wantMsg: "instanceClass must look like db.<family>.<size>",
+		},
+		"NameTooLongForService": {
+			reason:  "The Service <name>-rds must be a DNS label.",
+			name:    strings.Repeat("a", 60),
+			mutate:  func(s *v1.RDSDatabaseSpec) {},
+			wantMsg: "the name must be at most 59",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bad-" + strings.ToLower(name)}}
+			if tc.name != "" {
+				db.Name = tc.name
+			}
+			tc.mutate(&db.Spec)
+			err := stack.Client.Create(ctx, db)
+			if err == nil {
+				t.Fatalf("%s\nthe apiserver accepted the spec", tc.reason)
+			}
+			if !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Errorf("%s\nerror %q does not say %q", tc.reason, err.Error(), tc.wantMsg)
+			}
+		})
+	}
+}
+
+// TestAdmissionRejectsBadUpdates proves the transition rules: storage never shrinks, and what
+// RDS cannot change after creation is refused with a message.
+func TestAdmissionRejectsBadUpdates(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "transitions")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "grow-only"}}
+	db.Spec.Size = "50GB"
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stack.Client.Delete(ctx, db) })
+	cases := map[string]struct {
+		reason  string
+		mutate  func(*v1.RDSDatabaseSpec)
+		wantMsg string
+	}{
+		"Shrink":       {reason: "RDS cannot shrink storage.", mutate: func(s *v1.RDSDatabaseSpec) { s.Size = "40GiB" }, wantMsg: "size cannot be decreased"},
+		"RenameMaster": {reason: "RDS cannot rename the master.", mutate: func(s *v1.RDSDatabaseSpec) { s.MasterUser = "other" }, wantMsg: "masteruser cannot be changed"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := update(ctx, db, tc.mutate)
+			if err == nil || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Errorf("%s\nupdate error = %v, want it to say %q", tc.reason, err, tc.wantMsg)
+			}
+		})
+	}
+	t.Run("GrowIsAccepted", func(t *testing.T) {
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.Size = "60Gi" }); err != nil {
+			t.Errorf("growing storage was refused: %v", err)
+		}
+	})
+}
