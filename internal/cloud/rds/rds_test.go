@@ -1,0 +1,135 @@
+package rds
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
+)
+
+// newProvider returns a Provider built exactly as the manager builds it (the SDK's default
+// configuration from the environment) against an emulator without engines.
+func newProvider(t *testing.T) (*Provider, *emulator.Emulator) {
+	t.Helper()
+	em, err := emulator.New(emulator.Config{NoEngine: true, Delays: emulator.Delays{
+		Create: 50 * time.Millisecond, BackingUp: 50 * time.Millisecond, Modify: 50 * time.Millisecond, Delete: 50 * time.Millisecond,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(em)
+	t.Cleanup(func() { srv.Close(); _ = em.Close() })
+	t.Setenv("AWS_ENDPOINT_URL_RDS", srv.URL)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	// Many machines (this one too) set AWS_CA_BUNDLE; the SDK must still build its client.
+	t.Setenv("AWS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+	p, err := NewFromEnvironment(context.Background())
+	if err != nil {
+		t.Fatalf("NewFromEnvironment with AWS_CA_BUNDLE set: %v", err)
+	}
+	return p, em
+}
+
+func desired() cloud.Desired {
+	return cloud.Desired{
+		Identifier: "shop-orders-1a2b3c4d", Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
+		StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin",
+		MasterPassword: "Secret-Password-1", Tags: map[string]string{"matrixmind.cloud/owner": "shop/orders", "team": "payments"},
+	}
+}
+
+func TestProviderLifecycle(t *testing.T) {
+	p, em := newProvider(t)
+	ctx := context.Background()
+	d := desired()
+
+	obs, err := p.Observe(ctx, d.Identifier)
+	if err != nil || obs.Exists {
+		t.Fatalf("Observe before create = %+v, %v; want not found, no error", obs, err)
+	}
+	if err := p.Create(ctx, d); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if err := p.Create(ctx, d); err != nil {
+		t.Errorf("a retried Create must not fail with already-exists: %v", err)
+	}
+	if n := em.Stats().Calls["CreateDBInstance"]; n != 2 {
+		t.Errorf("CreateDBInstance calls = %d, want 2", n)
+	}
+
+	var inst cloud.Instance
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		obs, err := p.Observe(ctx, d.Identifier)
+		if err != nil || !obs.Exists {
+			t.Fatalf("Observe after create = %+v, %v", obs, err)
+		}
+		if inst = obs.Instance; inst.Status == cloud.StatusAvailable {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	want := cloud.Instance{
+		Identifier: d.Identifier, ARN: "arn:aws:rds:us-east-1:123456789012:db:" + d.Identifier, Status: "available",
+		Engine: "postgres", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 20,
+		BackupRetentionDays: 7, MasterUser: "sysadmin", Tags: d.Tags,
+	}
+	got := inst
+	got.EngineVersion, got.Endpoint, got.Port = "", "", 0
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("observed instance: -want +got:\n%s", diff)
+	}
+	if inst.Endpoint == "" || inst.Port == 0 {
+		t.Errorf("an available instance has an endpoint: %+v", inst)
+	}
+
+	if err := p.Delete(ctx, d.Identifier, cloud.DeleteOptions{FinalSnapshotIdentifier: d.Identifier + "-final"}); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if err := p.Delete(ctx, d.Identifier, cloud.DeleteOptions{FinalSnapshotIdentifier: d.Identifier + "-final"}); err != nil {
+		t.Errorf("Delete of a database already deleting must succeed: %v", err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if obs, err := p.Observe(ctx, d.Identifier); err == nil && !obs.Exists {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := p.Delete(ctx, d.Identifier, cloud.DeleteOptions{}); err != nil {
+		t.Errorf("Delete of a database that is gone must succeed: %v", err)
+	}
+}
+
+func TestProviderErrorsCarryTheCode(t *testing.T) {
+	p, em := newProvider(t)
+	ctx := context.Background()
+	d := desired()
+	d.MasterPassword = "Xq7zZ"
+	err := p.Create(ctx, d)
+	if code := cloud.CodeOf(err); code != "InvalidParameterValue" {
+		t.Errorf("Create with a short password: code %q (%v), want InvalidParameterValue", code, err)
+	}
+	if err != nil && strings.Contains(err.Error(), d.MasterPassword) {
+		t.Errorf("the error repeats the password: %v", err)
+	}
+
+	em.SetFaults(emulator.Faults{ThrottleEvery: 1})
+	_, err = p.Observe(ctx, "anything")
+	if code := cloud.CodeOf(err); code != "Throttling" {
+		t.Errorf("Observe while throttled: code %q (%v), want Throttling", code, err)
+	}
+	var ce *cloud.Error
+	if !errors.As(err, &ce) || !ce.Retryable {
+		t.Errorf("throttling must be retryable: %+v", ce)
+	}
+}

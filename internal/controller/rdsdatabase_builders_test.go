@@ -1,0 +1,223 @@
+package controller
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+)
+
+func sampleDB() *v1.RDSDatabase {
+	return &v1.RDSDatabase{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "orders", Generation: 3},
+		Spec: v1.RDSDatabaseSpec{
+			Type: v1.TypePostgreSQL, Size: "10GB", MasterUser: "sysadmin",
+			Users:          map[string]v1.UserRoles{"app": {v1.RoleCreateDB}, "admin": {v1.RoleSuperuser}, "reporting": {}},
+			Databases:      map[string]v1.DatabaseUsers{"orders": {"app", "reporting"}, "audit": {"admin"}, "logs": {}},
+			Backup:         v1.Backup{Retention: "7d"},
+			DeletionPolicy: v1.DeletionSnapshot,
+			Tags:           map[string]string{"team": "payments"},
+		},
+	}
+}
+
+func TestDesired(t *testing.T) {
+	r := &RDSDatabaseReconciler{Defaults: DefaultDefaults}
+	cases := map[string]struct {
+		reason     string
+		mutate     func(*v1.RDSDatabaseSpec)
+		want       cloud.Desired
+		wantRaised bool
+	}{
+		"DefaultsApply": {
+			reason: "Empty version, class and storage type take the operator's defaults; 10GB is raised to gp3's 20 GiB.",
+			mutate: func(*v1.RDSDatabaseSpec) {},
+			want: cloud.Desired{
+				Identifier: "shop-orders-id", Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
+				StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "pw",
+				Tags: map[string]string{"team": "payments", v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
+			},
+			wantRaised: true,
+		},
+		"SpecWins": {
+			reason: "Fields the spec sets override the defaults, and a size above the minimum is kept.",
+			mutate: func(s *v1.RDSDatabaseSpec) {
+				s.Version, s.InstanceClass, s.StorageType, s.Size, s.Backup.Retention = "16.4", "db.r6g.large", "io1", "200Gi", "35d"
+				s.Tags = nil
+			},
+			want: cloud.Desired{
+				Identifier: "shop-orders-id", Engine: "postgres", EngineVersion: "16.4", InstanceClass: "db.r6g.large",
+				StorageType: "io1", AllocatedStorageGiB: 200, BackupRetentionDays: 35, MasterUser: "sysadmin", MasterPassword: "pw",
+				Tags: map[string]string{v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			db := sampleDB()
+			tc.mutate(&db.Spec)
+			s := &scope{db: db, identifier: "shop-orders-id", credentials: map[string]credential{"sysadmin": {password: "pw"}}}
+			got, raised, err := r.desired(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\ndesired: -want +got:\n%s", tc.reason, diff)
+			}
+			if raised != tc.wantRaised {
+				t.Errorf("%s\nraised = %v, want %v", tc.reason, raised, tc.wantRaised)
+			}
+		})
+	}
+}
+
+func TestDesiredUsersAndDatabases(t *testing.T) {
+	db := sampleDB()
+	creds := map[string]credential{"app": {password: "a"}, "admin": {password: "b"}, "reporting": {password: "c"}}
+	wantUsers := []engine.User{
+		{Name: "admin", Password: "b", Superuser: true},
+		{Name: "app", Password: "a", CreateDB: true},
+		{Name: "reporting", Password: "c"},
+	}
+	if diff := cmp.Diff(wantUsers, desiredUsers(db, creds)); diff != "" {
+		t.Errorf("Roles map to engine capabilities, in name order: -want +got:\n%s", diff)
+	}
+	wantDBs := []engine.Database{
+		{Name: "audit", Owner: "admin", Users: []string{"admin"}},
+		{Name: "logs", Users: []string{}},
+		{Name: "orders", Owner: "app", Users: []string{"app", "reporting"}},
+	}
+	if diff := cmp.Diff(wantDBs, desiredDatabases(db)); diff != "" {
+		t.Errorf("The first listed user owns a database; none means the master: -want +got:\n%s", diff)
+	}
+}
+
+func TestDefaultDatabase(t *testing.T) {
+	db := sampleDB()
+	cases := map[string]struct {
+		reason string
+		user   string
+		want   string
+	}{
+		"Owner":    {reason: "A user's Secret points at the database it owns.", user: "app", want: "orders"},
+		"Listed":   {reason: "Else at a database it may connect to.", user: "reporting", want: "orders"},
+		"Master":   {reason: "The master is on no list: postgres.", user: "sysadmin", want: "postgres"},
+		"Unlisted": {reason: "A user on no list gets postgres.", user: "nobody", want: "postgres"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := defaultDatabase(db, tc.user); got != tc.want {
+				t.Errorf("%s\ndefaultDatabase(%s) = %q, want %q", tc.reason, tc.user, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConnectionData(t *testing.T) {
+	got := connectionData("db.example.com", 5432, "app", "p-w.~_X", "orders")
+	want := map[string]string{
+		"host":     "db.example.com",
+		"port":     "5432",
+		"dbname":   "orders",
+		"uri":      "postgresql://app:p-w.~_X@db.example.com:5432/orders?sslmode=require",
+		"jdbc-uri": "jdbc:postgresql://db.example.com:5432/orders?password=p-w.~_X&sslmode=require&user=app",
+	}
+	gotStr := map[string]string{}
+	for k, v := range got {
+		gotStr[k] = string(v)
+	}
+	if diff := cmp.Diff(want, gotStr); diff != "" {
+		t.Errorf("connection keys: -want +got:\n%s", diff)
+	}
+}
+
+func TestCredentialSecret(t *testing.T) {
+	db := sampleDB()
+	s := credentialSecret(db, "app", "orders.rds.app", "pw")
+	if len(s.OwnerReferences) != 0 {
+		t.Errorf("Secrets must not be owned by the RDSDatabase, or they would go with it")
+	}
+	want := map[string]string{v1.LabelDatabase: "orders", v1.LabelUser: "app", v1.LabelManagedBy: v1.ManagedByValue}
+	if diff := cmp.Diff(want, s.Labels); diff != "" {
+		t.Errorf("labels: -want +got:\n%s", diff)
+	}
+	if s.Annotations[v1.AnnotationOwner] != "shop/orders" || string(s.Data["password"]) != "pw" || string(s.Data["username"]) != "app" {
+		t.Errorf("secret = %+v", s)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	cond := func(t string, s metav1.ConditionStatus, reason string, gen int64) metav1.Condition {
+		return metav1.Condition{Type: t, Status: s, Reason: reason, ObservedGeneration: gen}
+	}
+	cases := map[string]struct {
+		reason     string
+		conditions []metav1.Condition
+		cloud      *v1.CloudStatus
+		service    string
+		wantPhase  string
+		wantReady  metav1.ConditionStatus
+	}{
+		"Pending": {
+			reason:    "Nothing observed yet.",
+			wantPhase: v1.PhasePending, wantReady: metav1.ConditionFalse,
+		},
+		"Creating": {
+			reason:     "The cloud database is being created.",
+			conditions: []metav1.Condition{cond(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCreating, 3)},
+			wantPhase:  v1.PhaseCreating, wantReady: metav1.ConditionFalse,
+		},
+		"Configuring": {
+			reason:     "Available, users not yet in place.",
+			conditions: []metav1.Condition{cond(v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, 3)},
+			cloud:      &v1.CloudStatus{Status: "available"},
+			wantPhase:  v1.PhaseConfiguring, wantReady: metav1.ConditionFalse,
+		},
+		"Error": {
+			reason: "An engine failure needs attention.",
+			conditions: []metav1.Condition{
+				cond(v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, 3),
+				cond(v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonEngineUnreachable, 3),
+			},
+			wantPhase: v1.PhaseError, wantReady: metav1.ConditionFalse,
+		},
+		"Ready": {
+			reason: "Everything True for this generation and the Service exists.",
+			conditions: []metav1.Condition{
+				cond(v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, 3),
+				cond(v1.ConditionUsersReady, metav1.ConditionTrue, v1.ReasonUsersReady, 3),
+			},
+			service:   "orders-rds",
+			wantPhase: v1.PhaseReady, wantReady: metav1.ConditionTrue,
+		},
+		"StaleGeneration": {
+			reason: "Conditions observed for an older spec do not make the new one Ready.",
+			conditions: []metav1.Condition{
+				cond(v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, 2),
+				cond(v1.ConditionUsersReady, metav1.ConditionTrue, v1.ReasonUsersReady, 2),
+			},
+			service:   "orders-rds",
+			wantPhase: v1.PhaseConfiguring, wantReady: metav1.ConditionFalse,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			db := sampleDB()
+			db.Status.Conditions, db.Status.Cloud, db.Status.Service = tc.conditions, tc.cloud, tc.service
+			(&RDSDatabaseReconciler{}).summarize(db)
+			var ready metav1.ConditionStatus
+			for _, c := range db.Status.Conditions {
+				if c.Type == v1.ConditionReady {
+					ready = c.Status
+				}
+			}
+			if db.Status.Phase != tc.wantPhase || ready != tc.wantReady {
+				t.Errorf("%s\nphase %q Ready %q, want %q %q", tc.reason, db.Status.Phase, ready, tc.wantPhase, tc.wantReady)
+			}
+		})
+	}
+}
