@@ -77,7 +77,7 @@ func TestAdmissionRejectsBadSpecs(t *testing.T) {
 			wantMsg: "users must not contain the master user's name",
 		},
 		"DatabaseListsUnknownUser": {
-			reason:  "A database may only list users defined under users.",
+			reason: "A database may only list users defined under users.",
 			mutate: func(s *v1.RDSDatabaseSpec) {
 				s.Users = map[string]v1.UserRoles{"app": {}}
 				s.Databases = map[string]v1.DatabaseUsers{"orders": {"app", "ghost"}}

@@ -158,4 +158,3 @@ func eventSays(t *testing.T, namespace, name, reason, text string) bool {
 	}
 	return false
 }
-
