@@ -78,8 +78,26 @@ for s in "${labelled[@]}"; do
 	fi
 done
 
+step "A user not listed on a database cannot connect to it (reporting -> audit)"
+uri=$(kubectl get secret "$name.rds.reporting" -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}')
+if out=$("$psql" "${uri/\/orders?//audit?}" -Atc "select 1" 2>&1); then
+	fail "reporting connected to audit"
+else
+	echo "refused, as it should be: ${out##*FATAL:  }"
+fi
+
 step "The Service for applications (kubectl get svc $name-rds -o wide)"
 kubectl get svc "$name-rds" -n "$namespace" -o wide || fail "service/$name-rds missing"
+
+step "What the operator did (kubectl get events)"
+kubectl get events -n "$namespace" --field-selector "involvedObject.name=$name" --sort-by=.metadata.creationTimestamp \
+	-o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message
+
+step "Delete it (deletionPolicy Snapshot): a final snapshot is taken, the Secrets stay"
+kubectl delete rdsdatabase "$name" -n "$namespace" --timeout=120s || fail "rdsdatabase/$name not deleted"
+kubectl get events -n "$namespace" --field-selector "involvedObject.name=$name,reason=DeleteRequested" -o custom-columns=REASON:.reason,MESSAGE:.message
+kubectl get secrets -n "$namespace" -l "matrixmind.cloud/rdsdatabase=$name"
+if kubectl get svc "$name-rds" -n "$namespace" >/dev/null 2>&1; then fail "service/$name-rds still exists"; else echo "service/$name-rds: removed"; fi
 
 step "Summary"
 echo "apply to Ready: ${ready_after}s"

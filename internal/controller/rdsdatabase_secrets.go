@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -39,6 +40,12 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 	db := s.db
 	users := append([]string{db.Spec.MasterUser}, sortedKeys(db.Spec.Users)...)
 	names := make([]string, 0, len(users))
+	var created []string
+	defer func() { // also when a later Secret fails: say what was made
+		if len(created) > 0 {
+			r.event(db, corev1.EventTypeNormal, v1.EventSecretCreated, "Created Secrets with new passwords: %s", strings.Join(created, ", "))
+		}
+	}()
 	for _, user := range users {
 		name := secretName(db, user)
 		names = append(names, name)
@@ -56,7 +63,7 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 				// The cache has not seen our Secret yet: never overwrite, read it instead.
 				err = r.APIReader.Get(ctx, client.ObjectKey{Namespace: db.Namespace, Name: name}, secret)
 			} else if err == nil {
-				r.event(db, corev1.EventTypeNormal, v1.EventSecretCreated, "Created Secret %s with a new password for user %s", name, user)
+				created = append(created, name)
 			}
 			if err != nil {
 				return ctrl.Result{}, errorf(db, "create secret "+name, err)
