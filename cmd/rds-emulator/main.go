@@ -1,0 +1,87 @@
+// Command rds-emulator serves a local Amazon RDS API (package emulator) over plain HTTP,
+// backed by real PostgreSQL servers. Point an AWS SDK at it with AWS_ENDPOINT_URL_RDS.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "rds-emulator:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		listen  = flag.String("listen", "127.0.0.1:4566", "address to serve the RDS API on")
+		dataDir = flag.String("data-dir", "", "directory for instance data and snapshots (default: a new temporary directory)")
+		cfg     emulator.Config
+	)
+	flag.BoolVar(&cfg.NoEngine, "no-engine", false, "give instances an endpoint but start no database server (for scale tests)")
+	flag.StringVar(&cfg.Region, "region", "us-east-1", "region reported in ARNs and availability zones")
+	flag.DurationVar(&cfg.Delays.Create, "create-delay", 5*time.Second, "how long a new instance stays creating")
+	flag.DurationVar(&cfg.Delays.BackingUp, "backup-delay", 2*time.Second, "how long backing-up lasts")
+	flag.DurationVar(&cfg.Delays.Modify, "modify-delay", 3*time.Second, "how long modifying lasts")
+	flag.DurationVar(&cfg.Delays.Delete, "delete-delay", 3*time.Second, "how long deleting lasts")
+	flag.IntVar(&cfg.Faults.ThrottleEvery, "throttle-every", 0, "answer every Nth API call with Throttling (0: never)")
+	flag.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "fraction of API calls answered with 500 InternalFailure")
+	flag.DurationVar(&cfg.Faults.Latency, "latency", 0, "latency added to every API call")
+	flag.Parse()
+
+	cfg.DataDir = *dataDir
+	if cfg.DataDir == "" {
+		d, err := os.MkdirTemp("", "rds-emulator-")
+		if err != nil {
+			return err
+		}
+		cfg.DataDir = d
+		// A directory nobody named holds nothing anybody can find again: remove it on exit.
+		defer os.RemoveAll(d)
+	}
+	cfg.Log = os.Stderr
+
+	// Catch signals before announcing the address, so a client that stops the emulator as
+	// soon as it listens always gets an orderly shutdown.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	emu, err := emulator.New(cfg)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		_ = emu.Close()
+		return err
+	}
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("rds-emulator listening on http://%s\n", l.Addr())
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(l) }()
+
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return errors.Join(err, emu.Close())
+}

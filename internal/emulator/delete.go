@@ -1,0 +1,96 @@
+package emulator
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// deletableStatus lists the statuses DeleteDBInstance accepts.
+var deletableStatus = map[string]bool{
+	"available": true, "backing-up": true, "failed": true, "storage-full": true,
+	"incompatible-parameters": true, "incompatible-restore": true, "incompatible-network": true,
+	"stopped": true,
+}
+
+// failedStatus lists the statuses from which AWS deletes only with SkipFinalSnapshot.
+var failedStatus = map[string]bool{"failed": true, "incompatible-restore": true, "incompatible-network": true}
+
+// deleteInstance answers DeleteDBInstance.
+func (e *Emulator) deleteInstance(p params) (any, string, error) {
+	id := strings.ToLower(p.str("DBInstanceIdentifier"))
+	if id == "" {
+		return nil, id, newError(codeMissingParameter, "The request must contain the parameter DBInstanceIdentifier.")
+	}
+	skip, err := p.boolean("SkipFinalSnapshot")
+	if err != nil {
+		return nil, id, err
+	}
+	final := strings.ToLower(p.str("FinalDBSnapshotIdentifier"))
+	switch {
+	case deref(skip) && final != "":
+		return nil, id, newError(codeInvalidCombination, "Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier.")
+	case !deref(skip) && final == "":
+		return nil, id, newError(codeInvalidCombination, "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
+	case final != "":
+		if err := checkIdentifier("FinalDBSnapshotIdentifier", final); err != nil {
+			return nil, id, err
+		}
+	}
+
+	e.mu.Lock()
+	in, ok := e.instances[id]
+	if !ok {
+		e.mu.Unlock()
+		return nil, id, newError(codeInstanceNotFound, "DBInstance %s not found.", id)
+	}
+	if in.Status == "deleting" {
+		e.mu.Unlock()
+		return nil, id, newError(codeInvalidInstanceState, "Instance %s is already being deleted.", id)
+	}
+	if !deletableStatus[in.Status] {
+		e.mu.Unlock()
+		return nil, id, newError(codeInvalidInstanceState, "Instance %s is not in a state that allows deletion: %s.", id, in.Status)
+	}
+	if final != "" && failedStatus[in.Status] {
+		e.mu.Unlock()
+		return nil, id, newError(codeInvalidInstanceState, "Instance %s is %s; it can only be deleted with SkipFinalSnapshot.", id, in.Status)
+	}
+	if final != "" {
+		if _, exists := e.snapshots[final]; exists {
+			e.mu.Unlock()
+			return nil, id, newError(codeSnapshotAlreadyExists, "Cannot create the snapshot because a snapshot with the identifier %s already exists.", final)
+		}
+		e.snapshots[final] = e.newSnapshot(in, final, "manual")
+	}
+	in.Status = "deleting"
+	srv := in.server
+	x := e.instanceXML(in)
+	e.mu.Unlock()
+
+	e.background(func(ctx context.Context) { e.runDelete(ctx, id, final, srv) })
+	return struct{ DBInstance xmlInstance }{x}, id, nil
+}
+
+// newSnapshot builds a snapshot record of an instance, in status creating. It runs under
+// the lock.
+func (e *Emulator) newSnapshot(in *instance, id, kind string) *snapshot {
+	return &snapshot{
+		ID:               id,
+		InstanceID:       in.ID,
+		ResourceID:       in.ResourceID,
+		Type:             kind,
+		Status:           "creating",
+		Engine:           in.Engine,
+		EngineVersion:    in.EngineVersion,
+		AllocatedStorage: in.AllocatedStorage,
+		StorageType:      in.StorageType,
+		MasterUsername:   in.MasterUsername,
+		Encrypted:        in.StorageEncrypted,
+		KmsKeyID:         in.KmsKeyID,
+		AvailabilityZone: in.AvailabilityZone,
+		Port:             in.EndpointPort,
+		InstanceCreate:   in.CreateTime,
+		CreateTime:       time.Now(),
+	}
+}

@@ -1,0 +1,264 @@
+// Package emulator is a local Amazon RDS Query API (the wire protocol of aws-sdk-go-v2's
+// service/rds): DB instances with AWS's status words, validation and error codes, backed
+// by real PostgreSQL servers (package pgserver), plus snapshots, tags and injectable
+// faults. It is its own product: it knows nothing of its clients.
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Delays sets how long each transient status lasts.
+type Delays struct {
+	// Create is how long a new instance stays "creating" (at least as long as its engine
+	// takes to start).
+	Create time.Duration
+	// BackingUp is how long "backing-up" lasts, after creation and for each snapshot.
+	BackingUp time.Duration
+	// Modify is how long "modifying" lasts for an immediate modification.
+	Modify time.Duration
+	// Delete is how long "deleting" lasts before the instance disappears.
+	Delete time.Duration
+}
+
+// Faults makes the API misbehave on purpose, to test clients' retries.
+type Faults struct {
+	// ThrottleEvery answers every Nth API call with Throttling; 0 never.
+	ThrottleEvery int
+	// ErrorRate is the fraction of API calls answered with 500 InternalFailure.
+	ErrorRate float64
+	// Latency is added to every API call.
+	Latency time.Duration
+}
+
+// Config configures New.
+type Config struct {
+	// DataDir holds the instances' data (DataDir/instances/<id>) and snapshot dumps
+	// (DataDir/snapshots/<id>.sql). Required unless NoEngine.
+	DataDir string
+	// Region is reported in ARNs and availability zones; default us-east-1.
+	Region string
+	// AccountID is reported in ARNs; default 123456789012.
+	AccountID string
+	// NoEngine gives instances an endpoint but starts no database server, for scale tests.
+	NoEngine bool
+	// Delays sets how long transient statuses last; zero fields default to one second.
+	Delays Delays
+	// Faults are the initial injected faults; SetFaults changes them.
+	Faults Faults
+	// Log receives one line per API call and the engines' output; nil discards it.
+	Log io.Writer
+}
+
+// Emulator is the RDS API emulator. It is an http.Handler.
+type Emulator struct {
+	cfg Config
+
+	// mu guards everything below. It is never held while an engine starts, stops or dumps.
+	mu        sync.Mutex
+	instances map[string]*instance
+	snapshots map[string]*snapshot
+	faults    Faults
+	stats     statsState
+	closed    bool
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns an emulator with no instances.
+func New(cfg Config) (*Emulator, error) {
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "123456789012"
+	}
+	for _, d := range []*time.Duration{&cfg.Delays.Create, &cfg.Delays.BackingUp, &cfg.Delays.Modify, &cfg.Delays.Delete} {
+		if *d == 0 {
+			*d = time.Second
+		}
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if cfg.DataDir == "" && !cfg.NoEngine {
+		return nil, errors.New("new emulator: DataDir is required unless NoEngine is set")
+	}
+	if cfg.DataDir != "" {
+		for _, d := range []string{"instances", "snapshots"} {
+			if err := os.MkdirAll(filepath.Join(cfg.DataDir, d), 0o755); err != nil {
+				return nil, fmt.Errorf("new emulator: %w", err)
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Emulator{
+		cfg:       cfg,
+		instances: map[string]*instance{},
+		snapshots: map[string]*snapshot{},
+		faults:    cfg.Faults,
+		stats:     newStatsState(),
+		ctx:       ctx,
+		cancel:    cancel,
+	}, nil
+}
+
+// Close stops the background transitions and every engine. The data directory stays.
+func (e *Emulator) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.mu.Unlock()
+
+	e.cancel()
+	e.wg.Wait()
+
+	e.mu.Lock()
+	var errs []error
+	for _, in := range e.instances {
+		if in.server != nil {
+			if err := in.server.Stop(); err != nil {
+				errs = append(errs, fmt.Errorf("stop %s: %w", in.ID, err))
+			}
+			in.server = nil
+		}
+	}
+	e.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// ServeHTTP answers the RDS Query API on POST / and the introspection API under
+// /_emulator/.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.Path) >= len(introspectionPrefix) && r.URL.Path[:len(introspectionPrefix)] == introspectionPrefix {
+		e.serveIntrospection(w, r)
+		return
+	}
+	requestID := newRequestID()
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		writeError(w, requestID, &apiError{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "The emulator is shutting down."})
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeError(w, requestID, newError(codeInvalidValue, "Malformed request body."))
+		return
+	}
+	p := params{r.Form}
+	action := p.str("Action")
+	if r.Header.Get("Authorization") == "" {
+		e.record(action, p.str("DBInstanceIdentifier"), codeMissingAuth)
+		writeError(w, requestID, &apiError{Status: http.StatusForbidden, Code: codeMissingAuth, Message: "Request is missing Authentication Token"})
+		return
+	}
+	if err := e.injectFault(r.Context(), action); err != nil {
+		e.record(action, p.str("DBInstanceIdentifier"), err.Code)
+		writeError(w, requestID, err)
+		return
+	}
+	result, id, err := e.dispatch(action, p)
+	if err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			ae = newError(codeInternalFailure, "An internal error occurred.")
+			fmt.Fprintf(e.cfg.Log, "rds-emulator: %s %s: internal error: %v\n", action, id, err)
+		}
+		e.record(action, id, ae.Code)
+		writeError(w, requestID, ae)
+		return
+	}
+	e.record(action, id, "")
+	writeResult(w, action, requestID, result)
+}
+
+// handler answers one action; it returns the result element's content and the
+// identifier the call concerned (for the call log).
+type handler func(e *Emulator, p params) (result any, id string, err error)
+
+var handlers = map[string]handler{
+	"CreateDBInstance":       (*Emulator).createInstance,
+	"DescribeDBInstances":    (*Emulator).describeInstances,
+	"ModifyDBInstance":       (*Emulator).modifyInstance,
+	"DeleteDBInstance":       (*Emulator).deleteInstance,
+	"CreateDBSnapshot":       (*Emulator).createSnapshot,
+	"DescribeDBSnapshots":    (*Emulator).describeSnapshots,
+	"DeleteDBSnapshot":       (*Emulator).deleteSnapshot,
+	"AddTagsToResource":      (*Emulator).addTags,
+	"RemoveTagsFromResource": (*Emulator).removeTags,
+	"ListTagsForResource":    (*Emulator).listTags,
+}
+
+func (e *Emulator) dispatch(action string, p params) (any, string, error) {
+	if v := p.str("Version"); v != "" && v != "2014-10-31" {
+		return nil, "", newError(codeInvalidValue, "Unsupported API version %s.", v)
+	}
+	h, ok := handlers[action]
+	if !ok {
+		return nil, "", newError(codeInvalidAction, "The action %s is not valid for this web service.", action)
+	}
+	return h(e, p)
+}
+
+// instanceARN and snapshotARN build ARNs as RDS does.
+func (e *Emulator) instanceARN(id string) string {
+	return fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", e.cfg.Region, e.cfg.AccountID, id)
+}
+
+func (e *Emulator) snapshotARN(id string) string {
+	return fmt.Sprintf("arn:aws:rds:%s:%s:snapshot:%s", e.cfg.Region, e.cfg.AccountID, id)
+}
+
+// background runs fn in a goroutine that Close waits for; fn must return soon after ctx
+// is done. After Close it does nothing. The caller must not hold mu.
+func (e *Emulator) background(fn func(ctx context.Context)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		fn(e.ctx)
+	}()
+}
+
+// sleep waits for d; false when the emulator closed meanwhile.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// setStatus moves an instance from one status to another; it does nothing when the
+// instance is gone or has moved on meanwhile (for example to deleting).
+func (e *Emulator) setStatus(id, from, to string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	in, ok := e.instances[id]
+	if !ok || in.Status != from {
+		return false
+	}
+	in.Status = to
+	return true
+}

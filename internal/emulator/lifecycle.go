@@ -1,0 +1,210 @@
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
+)
+
+// runCreate takes a new instance through creating (the engine starts meanwhile),
+// backing-up (its first automated snapshot) and available.
+func (e *Emulator) runCreate(ctx context.Context, id, password string) {
+	start := time.Now()
+	e.mu.Lock()
+	in, ok := e.instances[id]
+	if !ok {
+		e.mu.Unlock()
+		return
+	}
+	engine, user, dbName, retention := in.Engine, in.MasterUsername, in.DBName, in.BackupRetentionPeriod
+	e.mu.Unlock()
+
+	port := defaultPort[engine]
+	var srv *pgserver.Server
+	if !e.cfg.NoEngine {
+		var err error
+		srv, err = e.startEngine(ctx, id, user, password, dbName)
+		if err != nil {
+			fmt.Fprintf(e.cfg.Log, "rds-emulator: instance %s failed: %v\n", id, err)
+			e.setStatus(id, "creating", "failed")
+			return
+		}
+		port = srv.Port
+		if !e.attachServer(id, srv) {
+			return
+		}
+	}
+	if !sleep(ctx, e.cfg.Delays.Create-time.Since(start)) {
+		return
+	}
+
+	e.mu.Lock()
+	in, ok = e.instances[id]
+	if !ok || in.Status != "creating" {
+		e.mu.Unlock()
+		return
+	}
+	in.EndpointPort = port
+	if retention == 0 {
+		in.Status = "available"
+		e.mu.Unlock()
+		return
+	}
+	in.Status = "backing-up"
+	snap := e.newSnapshot(in, "rds:"+id+"-"+time.Now().UTC().Format("2006-01-02-15-04"), "automated")
+	e.snapshots[snap.ID] = snap
+	e.mu.Unlock()
+
+	e.runSnapshot(ctx, snap.ID, id, srv)
+}
+
+// startEngine starts the instance's PostgreSQL server in a fresh data directory.
+func (e *Emulator) startEngine(ctx context.Context, id, user, password, dbName string) (*pgserver.Server, error) {
+	dir := filepath.Join(e.cfg.DataDir, "instances", id)
+	// The instance is new: anything left there is from an instance of the same name that
+	// an earlier emulator run did not get to delete.
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("clear %s: %w", dir, err)
+	}
+	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, MasterUser: user, MasterPassword: password, Log: e.cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	if dbName != "" {
+		if err := srv.CreateDatabase(ctx, dbName); err != nil {
+			_ = srv.Stop()
+			return nil, err
+		}
+	}
+	return srv, nil
+}
+
+// attachServer records the running server on its instance, or stops it when the
+// instance is gone; false when it was stopped.
+func (e *Emulator) attachServer(id string, srv *pgserver.Server) bool {
+	e.mu.Lock()
+	in, ok := e.instances[id]
+	if ok {
+		in.server = srv
+	}
+	e.mu.Unlock()
+	if !ok {
+		_ = srv.Stop()
+	}
+	return ok
+}
+
+// runSnapshot dumps the instance's data into the snapshot, keeps the instance
+// backing-up for Delays.BackingUp, then makes both available.
+func (e *Emulator) runSnapshot(ctx context.Context, snapID, instanceID string, srv *pgserver.Server) {
+	start := time.Now()
+	status := "available"
+	file, err := e.dump(ctx, srv, snapID)
+	if err != nil {
+		fmt.Fprintf(e.cfg.Log, "rds-emulator: snapshot %s failed: %v\n", snapID, err)
+		status = "failed"
+	}
+	if !sleep(ctx, e.cfg.Delays.BackingUp-time.Since(start)) {
+		return
+	}
+	e.mu.Lock()
+	if s, ok := e.snapshots[snapID]; ok {
+		s.Status, s.File = status, file
+	}
+	if in, ok := e.instances[instanceID]; ok && in.Status == "backing-up" {
+		in.Status = "available"
+	}
+	e.mu.Unlock()
+}
+
+// dump writes a snapshot's data file; without an engine there is nothing to write.
+func (e *Emulator) dump(ctx context.Context, srv *pgserver.Server, snapID string) (string, error) {
+	if srv == nil || e.cfg.DataDir == "" {
+		return "", nil
+	}
+	path := filepath.Join(e.cfg.DataDir, "snapshots", snapID+".sql")
+	if err := srv.Dump(ctx, path); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// runModify keeps the instance modifying for Delays.Modify, then applies its pending
+// values.
+func (e *Emulator) runModify(ctx context.Context, id string) {
+	if !sleep(ctx, e.cfg.Delays.Modify) {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	in, ok := e.instances[id]
+	if !ok || in.Status != "modifying" {
+		return
+	}
+	in.applyPending()
+	in.Status = "available"
+}
+
+// applyPending makes the pending values current.
+func (in *instance) applyPending() {
+	p := in.Pending
+	if p.AllocatedStorage != nil {
+		in.AllocatedStorage = *p.AllocatedStorage
+	}
+	if p.BackupRetentionPeriod != nil {
+		in.BackupRetentionPeriod = *p.BackupRetentionPeriod
+	}
+	if p.DBInstanceClass != "" {
+		in.Class = p.DBInstanceClass
+	}
+	if p.EngineVersion != "" {
+		in.EngineVersion = p.EngineVersion
+	}
+	if p.StorageType != "" {
+		in.StorageType = p.StorageType
+	}
+	in.Pending = pending{}
+}
+
+// runDelete takes the final snapshot if asked, keeps the instance deleting for
+// Delays.Delete, then stops the engine, removes its data and forgets the instance and
+// its automated snapshots.
+func (e *Emulator) runDelete(ctx context.Context, id, finalSnapshot string, srv *pgserver.Server) {
+	start := time.Now()
+	snapStatus, file := "available", ""
+	if finalSnapshot != "" {
+		var err error
+		if file, err = e.dump(ctx, srv, finalSnapshot); err != nil {
+			fmt.Fprintf(e.cfg.Log, "rds-emulator: final snapshot %s failed: %v\n", finalSnapshot, err)
+			snapStatus = "failed"
+		}
+	}
+	if !sleep(ctx, e.cfg.Delays.Delete-time.Since(start)) {
+		return
+	}
+	if srv != nil {
+		if err := srv.Stop(); err != nil {
+			fmt.Fprintf(e.cfg.Log, "rds-emulator: stop %s: %v\n", id, err)
+		}
+	}
+	if e.cfg.DataDir != "" {
+		if err := os.RemoveAll(filepath.Join(e.cfg.DataDir, "instances", id)); err != nil {
+			fmt.Fprintf(e.cfg.Log, "rds-emulator: remove data of %s: %v\n", id, err)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.instances, id)
+	for sid, s := range e.snapshots {
+		if s.InstanceID == id && s.Type == "automated" {
+			delete(e.snapshots, sid)
+		}
+	}
+	if s, ok := e.snapshots[finalSnapshot]; ok {
+		s.Status, s.File = snapStatus, file
+	}
+}

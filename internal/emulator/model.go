@@ -1,0 +1,122 @@
+package emulator
+
+import (
+	"sort"
+	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
+)
+
+// tag is one resource tag.
+type tag struct {
+	Key   string
+	Value string
+}
+
+// pending holds modifications waiting to be applied (PendingModifiedValues).
+type pending struct {
+	AllocatedStorage      *int
+	DBInstanceClass       string
+	BackupRetentionPeriod *int
+	EngineVersion         string
+	StorageType           string
+}
+
+func (p pending) empty() bool { return p == pending{} }
+
+// instance is the emulator's record of one DB instance. Passwords are never kept.
+type instance struct {
+	ID                    string
+	ResourceID            string
+	Status                string
+	Engine                string
+	EngineVersion         string
+	Class                 string
+	AllocatedStorage      int
+	StorageType           string
+	MasterUsername        string
+	DBName                string
+	BackupRetentionPeriod int
+	MultiAZ               bool
+	StorageEncrypted      bool
+	KmsKeyID              string
+	PubliclyAccessible    bool
+	SubnetGroup           string
+	VpcSecurityGroupIDs   []string
+	AvailabilityZone      string
+	CreateTime            time.Time
+	Tags                  []tag
+	Pending               pending
+
+	// EndpointPort is set once the engine is up; 0 means no endpoint yet.
+	EndpointPort int
+	server       *pgserver.Server
+}
+
+// snapshot is the emulator's record of one DB snapshot.
+type snapshot struct {
+	ID               string
+	InstanceID       string
+	ResourceID       string
+	Type             string
+	Status           string
+	Engine           string
+	EngineVersion    string
+	AllocatedStorage int
+	StorageType      string
+	MasterUsername   string
+	Encrypted        bool
+	KmsKeyID         string
+	AvailabilityZone string
+	Port             int
+	InstanceCreate   time.Time
+	CreateTime       time.Time
+	Tags             []tag
+	// File is the pg_dumpall output holding the data, "" without an engine.
+	File string
+}
+
+// setTags adds or overwrites tags by key, keeping the existing order.
+func setTags(have []tag, add []tag) []tag {
+	out := append([]tag(nil), have...)
+	for _, t := range add {
+		replaced := false
+		for i := range out {
+			if out[i].Key == t.Key {
+				out[i].Value = t.Value
+				replaced = true
+			}
+		}
+		if !replaced {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// removeTags drops the tags with the given keys.
+func removeTags(have []tag, keys []string) []tag {
+	drop := map[string]bool{}
+	for _, k := range keys {
+		drop[k] = true
+	}
+	var out []tag
+	for _, t := range have {
+		if !drop[t.Key] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// page returns the sorted keys of one page: those from marker on, at most max, and the
+// marker of the next page ("" on the last).
+func page(keys []string, marker string, max int) ([]string, string) {
+	sort.Strings(keys)
+	start := sort.SearchStrings(keys, marker)
+	keys = keys[start:]
+	if len(keys) > max {
+		return keys[:max], keys[max]
+	}
+	return keys, ""
+}

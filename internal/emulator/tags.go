@@ -1,0 +1,69 @@
+package emulator
+
+import "strings"
+
+// resourceTags finds the tags of the instance or snapshot an ARN names. It runs under
+// the lock and returns a pointer so callers can change them.
+func (e *Emulator) resourceTags(arn string) (*[]tag, error) {
+	prefix := "arn:aws:rds:" + e.cfg.Region + ":" + e.cfg.AccountID + ":"
+	rest, ok := strings.CutPrefix(arn, prefix)
+	if !ok {
+		return nil, newError(codeInvalidValue, "Invalid resource name: %s", arn)
+	}
+	kind, id, _ := strings.Cut(rest, ":")
+	switch kind {
+	case "db":
+		in, ok := e.instances[id]
+		if !ok {
+			return nil, newError(codeInstanceNotFound, "DBInstance %s not found.", id)
+		}
+		return &in.Tags, nil
+	case "snapshot":
+		s, ok := e.snapshots[id]
+		if !ok {
+			return nil, newError(codeSnapshotNotFound, "DBSnapshot %s not found.", id)
+		}
+		return &s.Tags, nil
+	}
+	return nil, newError(codeInvalidValue, "Unsupported resource type in %s", arn)
+}
+
+// addTags answers AddTagsToResource.
+func (e *Emulator) addTags(p params) (any, string, error) {
+	arn := p.str("ResourceName")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	tags, err := e.resourceTags(arn)
+	if err != nil {
+		return nil, arn, err
+	}
+	*tags = setTags(*tags, p.tags())
+	return nil, arn, nil
+}
+
+// removeTags answers RemoveTagsFromResource.
+func (e *Emulator) removeTags(p params) (any, string, error) {
+	arn := p.str("ResourceName")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	tags, err := e.resourceTags(arn)
+	if err != nil {
+		return nil, arn, err
+	}
+	*tags = removeTags(*tags, p.list("TagKeys.member"))
+	return nil, arn, nil
+}
+
+// listTags answers ListTagsForResource.
+func (e *Emulator) listTags(p params) (any, string, error) {
+	arn := p.str("ResourceName")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	tags, err := e.resourceTags(arn)
+	if err != nil {
+		return nil, arn, err
+	}
+	return struct {
+		TagList []xmlTag `xml:"TagList>Tag"`
+	}{xmlTags(*tags)}, arn, nil
+}

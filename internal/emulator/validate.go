@@ -1,0 +1,127 @@
+package emulator
+
+import "strings"
+
+// validIdentifier reports whether id follows RDS's rules for instance and snapshot
+// identifiers: 1-63 letters, digits or hyphens, a letter first, no trailing hyphen and no
+// two hyphens in a row.
+func validIdentifier(id string) bool {
+	if len(id) < 1 || len(id) > 63 || !isLetter(id[0]) || strings.HasSuffix(id, "-") || strings.Contains(id, "--") {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if !isLetter(id[i]) && !isDigit(id[i]) && id[i] != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkIdentifier validates an instance or snapshot identifier for parameter name.
+func checkIdentifier(name, id string) error {
+	if id == "" {
+		return newError(codeMissingParameter, "The request must contain the parameter %s.", name)
+	}
+	if !validIdentifier(id) {
+		return newError(codeInvalidValue, "The parameter %s is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.", name)
+	}
+	return nil
+}
+
+// checkMasterUsername applies RDS's rules for a master user name.
+func checkMasterUsername(name string) error {
+	if name == "" {
+		return newError(codeInvalidValue, "The parameter MasterUsername must be provided and must not be blank.")
+	}
+	ok := len(name) <= 16 && isLetter(name[0])
+	for i := 0; ok && i < len(name); i++ {
+		ok = isLetter(name[i]) || isDigit(name[i]) || name[i] == '_'
+	}
+	if !ok {
+		return newError(codeInvalidValue, "The parameter MasterUsername is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and underscores; and must be 1 to 16 characters long.")
+	}
+	if reservedUser(name) {
+		return newError(codeInvalidValue, "MasterUsername %s cannot be used as it is a reserved word used by the engine", name)
+	}
+	return nil
+}
+
+// reservedUser reports names the engine or RDS keep for themselves.
+func reservedUser(name string) bool {
+	switch strings.ToLower(name) {
+	case "rdsadmin", "rds_superuser", "postgres", "rdsrepladmin", "public", "admin_rds", "root_rds":
+		return true
+	}
+	return false
+}
+
+// checkPassword applies RDS's rules for a master password: printable ASCII except '/',
+// '"', '@' and space, 8-128 characters (8-41 for MySQL and MariaDB). The message never
+// repeats the password.
+func checkPassword(engine, pw string) error {
+	max := 128
+	if engine == "mysql" || engine == "mariadb" {
+		max = 41
+	}
+	if len(pw) < 8 || len(pw) > max {
+		return newError(codeInvalidValue, "The parameter MasterUserPassword is not a valid password because it is shorter than 8 characters or longer than %d.", max)
+	}
+	for i := 0; i < len(pw); i++ {
+		c := pw[i]
+		if c <= ' ' || c > '~' || c == '/' || c == '"' || c == '@' {
+			return newError(codeInvalidValue, "The parameter MasterUserPassword is not a valid password. Only printable ASCII characters besides '/', '@', '\"', ' ' may be used.")
+		}
+	}
+	return nil
+}
+
+// checkDBName applies the rules for the initial database name: 1-63 letters, digits or
+// underscores, a letter first.
+func checkDBName(name string) error {
+	ok := len(name) >= 1 && len(name) <= 63 && isLetter(name[0])
+	for i := 0; ok && i < len(name); i++ {
+		ok = isLetter(name[i]) || isDigit(name[i]) || name[i] == '_'
+	}
+	if !ok || strings.EqualFold(name, "postgres") || strings.EqualFold(name, "rdsadmin") || strings.HasPrefix(strings.ToLower(name), "template") {
+		return newError(codeInvalidValue, "The parameter DBName is not a valid database name.")
+	}
+	return nil
+}
+
+// storageLimits returns the allocated storage range in GiB for a storage type.
+func storageLimits(storageType string) (min, max int, ok bool) {
+	switch storageType {
+	case "gp2", "gp3":
+		return 20, 65536, true
+	case "io1", "io2":
+		return 100, 65536, true
+	case "standard":
+		return 5, 3072, true
+	}
+	return 0, 0, false
+}
+
+// checkStorage validates allocated storage for a storage type.
+func checkStorage(storageType string, gib int) error {
+	min, max, ok := storageLimits(storageType)
+	if !ok {
+		return newError(codeInvalidValue, "Invalid storage type: %s", storageType)
+	}
+	if gib < min || gib > max {
+		return newError(codeInvalidValue, "Invalid storage size for engine name postgres and storage type %s: %d. Allocated storage must be between %d and %d GiB.", storageType, gib, min, max)
+	}
+	return nil
+}
+
+// grownStorage returns the storage RDS ends up with when asked to grow from current to
+// requested: an increase of less than 10% is rounded up to 10%.
+func grownStorage(current, requested int) int {
+	least := (current*110 + 99) / 100
+	if requested < least {
+		return least
+	}
+	return requested
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }

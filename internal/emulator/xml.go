@@ -1,0 +1,170 @@
+package emulator
+
+import "time"
+
+// The shapes below mirror the RDS API's XML; only the members the emulator knows are
+// written.
+
+type xmlTag struct {
+	Key   string
+	Value string
+}
+
+type xmlEndpoint struct {
+	Address      string
+	Port         int
+	HostedZoneId string
+}
+
+type xmlPending struct {
+	AllocatedStorage      *int   `xml:",omitempty"`
+	BackupRetentionPeriod *int   `xml:",omitempty"`
+	DBInstanceClass       string `xml:",omitempty"`
+	EngineVersion         string `xml:",omitempty"`
+	StorageType           string `xml:",omitempty"`
+}
+
+type xmlSubnetGroup struct {
+	DBSubnetGroupName string
+}
+
+type xmlVpcSecurityGroup struct {
+	VpcSecurityGroupId string
+	Status             string
+}
+
+type xmlInstance struct {
+	DBInstanceIdentifier  string
+	DBInstanceArn         string
+	DBInstanceClass       string
+	DBInstanceStatus      string
+	Engine                string
+	EngineVersion         string
+	AllocatedStorage      int
+	StorageType           string
+	MasterUsername        string
+	DBName                string `xml:",omitempty"`
+	BackupRetentionPeriod int
+	Endpoint              *xmlEndpoint `xml:",omitempty"`
+	PendingModifiedValues xmlPending
+	InstanceCreateTime    string `xml:",omitempty"`
+	DbiResourceId         string
+	MultiAZ               bool
+	StorageEncrypted      bool
+	KmsKeyId              string `xml:",omitempty"`
+	PubliclyAccessible    bool
+	AvailabilityZone      string
+	DBSubnetGroup         *xmlSubnetGroup       `xml:",omitempty"`
+	VpcSecurityGroups     []xmlVpcSecurityGroup `xml:"VpcSecurityGroups>VpcSecurityGroupMembership"`
+	TagList               []xmlTag              `xml:"TagList>Tag"`
+}
+
+type xmlSnapshot struct {
+	DBSnapshotIdentifier string
+	DBSnapshotArn        string
+	DBInstanceIdentifier string
+	DbiResourceId        string
+	SnapshotType         string
+	Status               string
+	Engine               string
+	EngineVersion        string
+	AllocatedStorage     int
+	StorageType          string
+	MasterUsername       string
+	Encrypted            bool
+	KmsKeyId             string `xml:",omitempty"`
+	AvailabilityZone     string
+	Port                 int
+	PercentProgress      int
+	InstanceCreateTime   string
+	SnapshotCreateTime   string
+	TagList              []xmlTag `xml:"TagList>Tag"`
+}
+
+// hostedZoneID is the Route 53 zone RDS endpoints of us-east-1 live in; the emulator
+// reports it for every region.
+const hostedZoneID = "Z2R2ITUGPM61AM"
+
+func awsTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func xmlTags(tags []tag) []xmlTag {
+	out := make([]xmlTag, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, xmlTag(t))
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// instanceXML renders an instance as DescribeDBInstances shows it.
+func (e *Emulator) instanceXML(in *instance) xmlInstance {
+	x := xmlInstance{
+		DBInstanceIdentifier:  in.ID,
+		DBInstanceArn:         e.instanceARN(in.ID),
+		DBInstanceClass:       in.Class,
+		DBInstanceStatus:      in.Status,
+		Engine:                in.Engine,
+		EngineVersion:         in.EngineVersion,
+		AllocatedStorage:      in.AllocatedStorage,
+		StorageType:           in.StorageType,
+		MasterUsername:        in.MasterUsername,
+		DBName:                in.DBName,
+		BackupRetentionPeriod: in.BackupRetentionPeriod,
+		PendingModifiedValues: xmlPending{
+			AllocatedStorage:      in.Pending.AllocatedStorage,
+			BackupRetentionPeriod: in.Pending.BackupRetentionPeriod,
+			DBInstanceClass:       in.Pending.DBInstanceClass,
+			EngineVersion:         in.Pending.EngineVersion,
+			StorageType:           in.Pending.StorageType,
+		},
+		DbiResourceId:      in.ResourceID,
+		MultiAZ:            in.MultiAZ,
+		StorageEncrypted:   in.StorageEncrypted,
+		KmsKeyId:           in.KmsKeyID,
+		PubliclyAccessible: in.PubliclyAccessible,
+		AvailabilityZone:   in.AvailabilityZone,
+		TagList:            xmlTags(in.Tags),
+	}
+	if in.EndpointPort != 0 {
+		x.Endpoint = &xmlEndpoint{Address: "localhost", Port: in.EndpointPort, HostedZoneId: hostedZoneID}
+		x.InstanceCreateTime = awsTime(in.CreateTime)
+	}
+	if in.SubnetGroup != "" {
+		x.DBSubnetGroup = &xmlSubnetGroup{DBSubnetGroupName: in.SubnetGroup}
+	}
+	for _, sg := range in.VpcSecurityGroupIDs {
+		x.VpcSecurityGroups = append(x.VpcSecurityGroups, xmlVpcSecurityGroup{VpcSecurityGroupId: sg, Status: "active"})
+	}
+	return x
+}
+
+// snapshotXML renders a snapshot as DescribeDBSnapshots shows it.
+func (e *Emulator) snapshotXML(s *snapshot) xmlSnapshot {
+	progress := 0
+	if s.Status == "available" {
+		progress = 100
+	}
+	return xmlSnapshot{
+		DBSnapshotIdentifier: s.ID,
+		DBSnapshotArn:        e.snapshotARN(s.ID),
+		DBInstanceIdentifier: s.InstanceID,
+		DbiResourceId:        s.ResourceID,
+		SnapshotType:         s.Type,
+		Status:               s.Status,
+		Engine:               s.Engine,
+		EngineVersion:        s.EngineVersion,
+		AllocatedStorage:     s.AllocatedStorage,
+		StorageType:          s.StorageType,
+		MasterUsername:       s.MasterUsername,
+		Encrypted:            s.Encrypted,
+		KmsKeyId:             s.KmsKeyID,
+		AvailabilityZone:     s.AvailabilityZone,
+		Port:                 s.Port,
+		PercentProgress:      progress,
+		InstanceCreateTime:   awsTime(s.InstanceCreate),
+		SnapshotCreateTime:   awsTime(s.CreateTime),
+		TagList:              xmlTags(s.Tags),
+	}
+}

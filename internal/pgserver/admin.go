@@ -1,0 +1,72 @@
+package pgserver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SetMasterPassword changes the master user's password, as RDS does for
+// ModifyDBInstance's MasterUserPassword.
+func (s *Server) SetMasterPassword(ctx context.Context, password string) error {
+	conn, err := s.adminConn(ctx)
+	if err != nil {
+		return fmt.Errorf("set master password: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	q := `ALTER ROLE ` + pgx.Identifier{s.MasterUser}.Sanitize() + ` PASSWORD ` + quoteLiteral(password)
+	if _, err := conn.Exec(ctx, q); err != nil {
+		return fmt.Errorf("set master password: %w", err)
+	}
+	return nil
+}
+
+// CreateDatabase creates a database owned by the master user, as RDS does for
+// CreateDBInstance's DBName.
+func (s *Server) CreateDatabase(ctx context.Context, name string) error {
+	conn, err := s.adminConn(ctx)
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	q := `CREATE DATABASE ` + pgx.Identifier{name}.Sanitize() + ` OWNER ` + pgx.Identifier{s.MasterUser}.Sanitize()
+	if _, err := conn.Exec(ctx, q); err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// Dump writes a pg_dumpall of every database, role and setting to path, taken as
+// AdminUser. The emulator uses it for snapshots.
+func (s *Server) Dump(ctx context.Context, path string) error {
+	if err := s.runClient(ctx, "pg_dumpall", "-f", path); err != nil {
+		return fmt.Errorf("dump to %s: %w", path, err)
+	}
+	return nil
+}
+
+// Restore replays a file written by Dump into the server. Statements that fail because
+// the object already exists (such as the master role) are skipped, as psql does by default.
+func (s *Server) Restore(ctx context.Context, dumpPath string) error {
+	if err := s.runClient(ctx, "psql", "-X", "-q", "-d", "postgres", "-f", dumpPath); err != nil {
+		return fmt.Errorf("restore from %s: %w", dumpPath, err)
+	}
+	return nil
+}
+
+// runClient runs a PostgreSQL client program as AdminUser over the unix socket.
+func (s *Server) runClient(ctx context.Context, program string, args ...string) error {
+	base := []string{"-h", s.socketDir, "-p", fmt.Sprint(s.Port), "-U", AdminUser}
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, program), append(base, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w: %s", program, err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+package pgserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+const (
+	testMaster   = "master_user"
+	testPassword = "s3cret'pass"
+)
+
+// startServer starts a server for one test, skipping only when PostgreSQL is not installed.
+func startServer(t *testing.T) *Server {
+	t.Helper()
+	if _, err := findBinDir(); err != nil {
+		t.Skipf("PostgreSQL server binaries not installed: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{Dir: t.TempDir(), MasterUser: testMaster, MasterPassword: testPassword})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	return s
+}
+
+func masterDSN(s *Server, password, db string) string {
+	return fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=%s sslmode=require",
+		s.Host, s.Port, testMaster, quoteDSN(password), db)
+}
+
+func quoteDSN(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+}
+
+func TestServerIsSetUpLikeRDS(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+
+	conn, err := pgx.Connect(ctx, masterDSN(s, testPassword, "postgres"))
+	if err != nil {
+		t.Fatalf("master login over TLS: %v", err)
+	}
+	defer conn.Close(ctx)
+
+	type facts struct {
+		SSL             bool
+		Super           bool
+		CreateDB        bool
+		CreateRole      bool
+		InRDSSuperuser  bool
+		ReadAllSettings bool
+	}
+	var got facts
+	err = conn.QueryRow(ctx, `
+		SELECT (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()),
+		       r.rolsuper, r.rolcreatedb, r.rolcreaterole,
+		       pg_has_role(current_user, 'rds_superuser', 'MEMBER'),
+		       pg_has_role(current_user, 'pg_read_all_settings', 'MEMBER')
+		FROM pg_roles r WHERE r.rolname = current_user`).
+		Scan(&got.SSL, &got.Super, &got.CreateDB, &got.CreateRole, &got.InRDSSuperuser, &got.ReadAllSettings)
+	if err != nil {
+		t.Fatalf("query role facts: %v", err)
+	}
+	want := facts{SSL: true, Super: false, CreateDB: true, CreateRole: true, InRDSSuperuser: true, ReadAllSettings: true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("master role facts: -want +got:\n%s", diff)
+	}
+
+	if _, err := conn.Exec(ctx, `CREATE DATABASE app`); err != nil {
+		t.Errorf("CREATE DATABASE as master: %v", err)
+	}
+	if _, err := conn.Exec(ctx, `ALTER ROLE current_user SUPERUSER`); err == nil {
+		t.Errorf("master made itself SUPERUSER; want permission denied")
+	}
+}
+
+func TestLogin(t *testing.T) {
+	s := startServer(t)
+	cases := map[string]struct {
+		reason   string
+		password string
+		wantCode string
+	}{
+		"RightPassword": {reason: "The master logs in with its password over TCP and TLS.", password: testPassword},
+		"WrongPassword": {reason: "A wrong password is refused with invalid_password.", password: "wrong-password", wantCode: "28P01"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			conn, err := pgx.Connect(ctx, masterDSN(s, tc.password, "postgres"))
+			gotCode := ""
+			var pgErr *pgconn.PgError
+			switch {
+			case errors.As(err, &pgErr):
+				gotCode = pgErr.Code
+			case err != nil:
+				t.Fatalf("%s: connect: %v", tc.reason, err)
+			default:
+				conn.Close(ctx)
+			}
+			if diff := cmp.Diff(tc.wantCode, gotCode); diff != "" {
+				t.Errorf("%s\nSQLSTATE: -want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestSetMasterPasswordAndDump(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+
+	if err := s.CreateDatabase(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	const newPassword = "n3w-Passw0rd"
+	if err := s.SetMasterPassword(ctx, newPassword); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, masterDSN(s, newPassword, "shop"))
+	if err != nil {
+		t.Fatalf("login with the new password: %v", err)
+	}
+	for _, q := range []string{`CREATE TABLE orders (item text)`, `INSERT INTO orders VALUES ('unique-widget-4711')`} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close(ctx)
+
+	path := filepath.Join(t.TempDir(), "dump.sql")
+	if err := s.Dump(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"CREATE TABLE public.orders", "unique-widget-4711", "CREATE ROLE rds_superuser"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("dump lacks %q", want)
+		}
+	}
+}
+
+func TestStartRefusesAdminAsMaster(t *testing.T) {
+	_, err := Start(context.Background(), Options{Dir: t.TempDir(), MasterUser: AdminUser, MasterPassword: "whatever1"})
+	if err == nil {
+		t.Fatal("Start with master rdsadmin succeeded; want an error")
+	}
+	if strings.Contains(err.Error(), "whatever1") {
+		t.Errorf("error reveals the password: %v", err)
+	}
+}
+
+func TestFailedPasswordStatementIsNotLogged(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	// Dropping the master makes ALTER ROLE ... PASSWORD fail, which PostgreSQL would
+	// normally log together with the statement.
+	conn, err := s.adminConn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `DROP ROLE `+testMaster); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	const secret = "never-log-this-9"
+	err = s.SetMasterPassword(ctx, secret)
+	if err == nil {
+		t.Fatal("SetMasterPassword for a dropped role succeeded")
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("error reveals the password: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the server flush its log
+	if strings.Contains(s.logTail(), secret) {
+		t.Errorf("server log reveals the password:\n%s", s.logTail())
+	}
+}

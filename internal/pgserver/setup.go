@@ -1,0 +1,149 @@
+package pgserver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// initdb creates the cluster with AdminUser as its bootstrap superuser.
+func (s *Server) initdb(ctx context.Context, o *owner) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "initdb"),
+		"-D", s.dataDir, "-U", AdminUser,
+		"--auth-local=trust", "--auth-host=scram-sha-256",
+		"-E", "UTF8", "--no-locale", "--no-sync")
+	cmd.Dir = s.dir
+	cmd.SysProcAttr = o.sysProcAttr()
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("initdb: %w: %s", err, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// hbaConf lets AdminUser in over the socket only and everyone else over loopback TCP
+// with SCRAM, as RDS does (where the socket is out of reach of customers).
+const hbaConf = `# Written by pgserver: RDS-like access rules.
+local all ` + AdminUser + ` trust
+host  all all 127.0.0.1/32 scram-sha-256
+host  all all ::1/128      scram-sha-256
+`
+
+// configure writes the TLS certificate, pg_hba.conf and the server settings.
+func (s *Server) configure(o *owner) error {
+	certPath := filepath.Join(s.dataDir, "server.crt")
+	keyPath := filepath.Join(s.dataDir, "server.key")
+	if err := writeSelfSignedCert(certPath, keyPath); err != nil {
+		return err
+	}
+	for _, p := range []string{certPath, keyPath} {
+		if err := o.chown(p); err != nil {
+			return fmt.Errorf("chown %s: %w", filepath.Base(p), err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(s.dataDir, "pg_hba.conf"), []byte(hbaConf), 0o600); err != nil {
+		return fmt.Errorf("write pg_hba.conf: %w", err)
+	}
+	settings := fmt.Sprintf(`
+# Written by pgserver: an RDS-like server with a small footprint.
+listen_addresses = 'localhost'
+port = %d
+unix_socket_directories = '%s'
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+password_encryption = 'scram-sha-256'
+shared_buffers = 16MB
+max_connections = 50
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+logging_collector = off
+`, s.Port, s.socketDir)
+	f, err := os.OpenFile(filepath.Join(s.dataDir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("open postgresql.conf: %w", err)
+	}
+	if _, err := f.WriteString(settings); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write postgresql.conf: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write postgresql.conf: %w", err)
+	}
+	return nil
+}
+
+// waitReady waits until AdminUser can connect, the server exits, or the timeout passes.
+func (s *Server) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	var lastErr error
+	for {
+		conn, err := pgx.Connect(ctx, s.SuperuserDSN())
+		if err == nil {
+			return conn.Close(ctx)
+		}
+		lastErr = err
+		select {
+		case <-s.exited:
+			return fmt.Errorf("postgres exited during start-up: %v", s.exitErr)
+		case <-ctx.Done():
+			return fmt.Errorf("postgres not ready: %w", lastErr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// bootstrapRoles creates rds_superuser and the master user as RDS does: the master is not
+// a superuser but administers rds_superuser.
+func (s *Server) bootstrapRoles(ctx context.Context, master, password string) error {
+	conn, err := s.adminConn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	m := pgx.Identifier{master}.Sanitize()
+	stmts := []string{
+		`CREATE ROLE rds_superuser NOLOGIN`,
+		`GRANT pg_monitor, pg_signal_backend TO rds_superuser`,
+		`CREATE ROLE ` + m + ` LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE PASSWORD ` + quoteLiteral(password),
+		`GRANT rds_superuser TO ` + m + ` WITH ADMIN OPTION`,
+	}
+	for i, q := range stmts {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			// Statement 2 holds the password: name the step, never echo the SQL.
+			return fmt.Errorf("create RDS roles (step %d): %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// adminConn connects as AdminUser over the unix socket. The session never copies a
+// failing statement into the server log, since its statements may carry a password.
+func (s *Server) adminConn(ctx context.Context) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(s.SuperuserDSN())
+	if err != nil {
+		return nil, fmt.Errorf("connect as %s: %w", AdminUser, err)
+	}
+	cfg.RuntimeParams["log_min_error_statement"] = "panic"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect as %s: %w", AdminUser, err)
+	}
+	return conn, nil
+}
+
+// quoteLiteral quotes s as a standard SQL string literal.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
