@@ -57,6 +57,12 @@ const (
 	// tag names another object (or none); the operator will not touch it. Rename the object
 	// or fix the tag.
 	ReasonOwnedByOther = "OwnedByOther"
+	// ReasonChangesNotApplied: the cloud database differs from the spec (the message says
+	// where) and this version of the operator does not modify databases in place yet.
+	ReasonChangesNotApplied = "ChangesNotApplied"
+	// ReasonSpecInvalid: the spec passed admission but cannot be turned into a cloud request;
+	// the message says why. Fix the spec.
+	ReasonSpecInvalid = "SpecInvalid"
 	// ReasonWaitingForDatabase: users are created once the cloud database is available.
 	ReasonWaitingForDatabase = "WaitingForDatabase"
 	// ReasonEngineUnreachable: the operator could not log in to the database as the master

@@ -80,30 +80,33 @@ type RDSDatabaseSpec struct {
 	// so. Storage can grow but never shrink. Default "10GB".
 	// +kubebuilder:default="10GB"
 	// +kubebuilder:validation:MaxLength=12
-	// +kubebuilder:validation:XValidation:rule="self.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$')",message="size must be a whole number of gigabytes from 1 to 65536 followed by GB, GiB, Gi or G, e.g. 20GB"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') && int(self.find('^[0-9]+')) <= 65536",message="size must be a whole number of gigabytes from 1 to 65536 followed by GB, GiB, Gi or G, e.g. 20GB"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || !oldSelf.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || int(self.find('^[0-9]+')) >= int(oldSelf.find('^[0-9]+'))",message="size cannot be decreased: RDS cannot shrink allocated storage"
 	// +optional
 	Size string `json:"size,omitempty"`
 
 	// MasterUser is the name of the database's master user: 1 to 16 lowercase letters, digits
-	// or underscores, starting with a letter, not a name RDS reserves (rdsadmin, rds*, pg_*).
+	// or underscores, starting with a letter, not a name RDS or PostgreSQL reserves (rds*,
+	// pg_*, public, none, and SQL keywords such as user, all or select).
 	// Its credentials go to the Secret <name>.rds.master. Cannot be changed after creation.
 	// Default "sysadmin".
 	// +kubebuilder:default=sysadmin
 	// +kubebuilder:validation:MaxLength=16
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z][a-z0-9_]{0,15}$')",message="masteruser must be 1 to 16 lowercase letters, digits or underscores, starting with a letter"
-	// +kubebuilder:validation:XValidation:rule="!self.startsWith('rds') && !self.startsWith('pg_') && !(self in ['postgres', 'public', 'root', 'admin'])",message="masteruser is a name RDS reserves (rdsadmin, rds*, pg_*, postgres, public, root, admin): pick another"
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('rds') && !self.startsWith('pg_') && !(self in ['public', 'none', 'current_user', 'current_role', 'session_user', 'user', 'all', 'select', 'table', 'grant', 'role', 'from', 'where', 'order', 'group'])",message="masteruser is a name RDS or PostgreSQL reserves (rds*, pg_*, public, none, or an SQL keyword such as user, all or select): pick another"
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="masteruser cannot be changed after creation"
 	// +optional
 	MasterUser string `json:"masteruser,omitempty"`
 
 	// Users maps each database user to its roles: superuser (member of rds_superuser) and
 	// createdb. Names are 1 to 63 lowercase letters, digits or underscores starting with a
-	// letter, not reserved by RDS (rds*, pg_*). Each user gets the Secret <name>.rds.<user>
-	// (with _ turned into -).
+	// letter, not reserved by RDS or PostgreSQL (rds*, pg_*, public, none, ...) and not
+	// "master" (whose Secret name is the master's). Each user gets the Secret
+	// <name>.rds.<user> (with _ turned into -).
 	// +kubebuilder:validation:MaxProperties=100
 	// +kubebuilder:validation:XValidation:rule="self.all(u, u.matches('^[a-z][a-z0-9_]{0,62}$'))",message="user names must be 1 to 63 lowercase letters, digits or underscores, starting with a letter"
-	// +kubebuilder:validation:XValidation:rule="self.all(u, !u.startsWith('rds') && !u.startsWith('pg_') && !(u in ['postgres', 'public', 'root']))",message="user names rds*, pg_*, postgres, public and root are reserved by RDS or PostgreSQL: pick another"
+	// +kubebuilder:validation:XValidation:rule="!('master' in self)",message="a user may not be named master: its Secret <name>.rds.master is the master user's"
+	// +kubebuilder:validation:XValidation:rule="self.all(u, !u.startsWith('rds') && !u.startsWith('pg_') && !(u in ['public', 'none', 'current_user', 'current_role', 'session_user']))",message="user names rds*, pg_*, public, none, current_user, current_role and session_user are reserved by RDS or PostgreSQL: pick another"
 	// +optional
 	Users map[string]UserRoles `json:"users,omitempty"`
 

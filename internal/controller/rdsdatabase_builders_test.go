@@ -2,6 +2,7 @@ package controller
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -217,6 +218,61 @@ func TestSummarize(t *testing.T) {
 			}
 			if db.Status.Phase != tc.wantPhase || ready != tc.wantReady {
 				t.Errorf("%s\nphase %q Ready %q, want %q %q", tc.reason, db.Status.Phase, ready, tc.wantPhase, tc.wantReady)
+			}
+		})
+	}
+}
+
+func TestDifferences(t *testing.T) {
+	d := cloud.Desired{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7}
+	same := cloud.Instance{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7}
+	cases := map[string]struct {
+		reason string
+		mutate func(*cloud.Instance)
+		want   int
+	}{
+		"Same":         {reason: "Nothing differs.", mutate: func(*cloud.Instance) {}, want: 0},
+		"MinorVersion": {reason: "RDS reports 17.4 for an asked 17: no difference.", mutate: func(i *cloud.Instance) { i.EngineVersion = "17.4" }, want: 0},
+		"OtherMajor":   {reason: "171 is not a minor of 17.", mutate: func(i *cloud.Instance) { i.EngineVersion = "171" }, want: 1},
+		"MoreStorage":  {reason: "RDS rounds small increases up: more is no difference.", mutate: func(i *cloud.Instance) { i.AllocatedStorageGiB = 22 }, want: 0},
+		"LessStorage":  {reason: "Less storage than asked differs.", mutate: func(i *cloud.Instance) { i.AllocatedStorageGiB = 10 }, want: 1},
+		"ClassAndRetention": {reason: "Each differing field is named.", mutate: func(i *cloud.Instance) {
+			i.InstanceClass, i.BackupRetentionDays = "db.r6g.large", 1
+		}, want: 2},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			in := same
+			tc.mutate(&in)
+			if got := differences(d, in); len(got) != tc.want {
+				t.Errorf("%s\ndifferences = %q, want %d", tc.reason, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestJustCreated(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	cases := map[string]struct {
+		reason string
+		cond   *metav1.Condition
+		want   bool
+	}{
+		"Fresh":    {reason: "Asked for a minute ago: a not-found is not believed.", cond: &metav1.Condition{Reason: v1.ReasonCreating, LastTransitionTime: metav1.NewTime(now.Add(-time.Minute))}, want: true},
+		"Old":      {reason: "Asked for long ago and not found: gone.", cond: &metav1.Condition{Reason: v1.ReasonCreating, LastTransitionTime: metav1.NewTime(now.Add(-time.Hour))}, want: false},
+		"Refused":  {reason: "AWS refused the create: nothing to wait for.", cond: &metav1.Condition{Reason: v1.ReasonCloudError, LastTransitionTime: metav1.NewTime(now)}, want: false},
+		"NeverSet": {reason: "No cloud call yet.", want: false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			db := sampleDB()
+			if tc.cond != nil {
+				c := *tc.cond
+				c.Type, c.Status = v1.ConditionProvisioned, metav1.ConditionFalse
+				db.Status.Conditions = []metav1.Condition{c}
+			}
+			if got := justCreated(db, now); got != tc.want {
+				t.Errorf("%s\njustCreated = %v, want %v", tc.reason, got, tc.want)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -54,10 +55,47 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	if inst.Status != cloud.StatusAvailable || inst.Endpoint == "" {
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 			fmt.Sprintf("the cloud database is %s", inst.Status))
+		waitForDatabase(db)
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+	}
+	desired, _, err := r.desired(s)
+	if err != nil {
+		return r.specInvalid(db, err)
+	}
+	if diffs := differences(desired, inst); len(diffs) > 0 {
+		msg := "the cloud database differs from the spec (" + strings.Join(diffs, "; ") +
+			"): this version of the operator does not modify databases in place yet"
+		if setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonChangesNotApplied, msg) {
+			r.event(db, corev1.EventTypeWarning, v1.ReasonChangesNotApplied, "%s", msg)
+		}
+		// Users and Secrets still work against the database as it is.
+		return ctrl.Result{}, nil
 	}
 	setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, "the cloud database is available")
 	return ctrl.Result{}, nil
+}
+
+// differences lists the fields the spec owns where the cloud database differs from desired,
+// compared the way RDS reports them: a version "17" matches "17.4", and storage larger than
+// asked (RDS rounds small increases up) is no difference.
+func differences(d cloud.Desired, in cloud.Instance) []string {
+	var out []string
+	if in.EngineVersion != d.EngineVersion && !strings.HasPrefix(in.EngineVersion, d.EngineVersion+".") {
+		out = append(out, fmt.Sprintf("version %s, spec asks %s", in.EngineVersion, d.EngineVersion))
+	}
+	if in.InstanceClass != d.InstanceClass {
+		out = append(out, fmt.Sprintf("instanceClass %s, spec asks %s", in.InstanceClass, d.InstanceClass))
+	}
+	if in.StorageType != d.StorageType {
+		out = append(out, fmt.Sprintf("storageType %s, spec asks %s", in.StorageType, d.StorageType))
+	}
+	if in.AllocatedStorageGiB < d.AllocatedStorageGiB {
+		out = append(out, fmt.Sprintf("storage %d GiB, spec asks %d GiB", in.AllocatedStorageGiB, d.AllocatedStorageGiB))
+	}
+	if in.BackupRetentionDays != d.BackupRetentionDays {
+		out = append(out, fmt.Sprintf("backup retention %d days, spec asks %d", in.BackupRetentionDays, d.BackupRetentionDays))
+	}
+	return out
 }
 
 // createCloudDatabase asks the cloud for the database. The identifier is derived from the
@@ -66,8 +104,7 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 	db := s.db
 	desired, raised, err := r.desired(s)
 	if err != nil {
-		// Admission validates size; reaching here means the CRD's rule and the parser differ.
-		return ctrl.Result{}, errorf(db, "build the desired database", err)
+		return r.specInvalid(db, err)
 	}
 	if raised {
 		r.event(db, corev1.EventTypeNormal, v1.EventSizeRaised, "Size %s is below the %s minimum: asking RDS for %d GiB",
@@ -80,7 +117,17 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 	r.event(db, corev1.EventTypeNormal, v1.EventCreateRequested, "Asked RDS for %s %s database %s (%s, %d GiB %s)",
 		desired.Engine, desired.EngineVersion, desired.Identifier, desired.InstanceClass, desired.AllocatedStorageGiB, desired.StorageType)
 	setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCreating, "the cloud database is being created")
+	waitForDatabase(db)
 	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+}
+
+// waitForDatabase says, before the users were ever set up, that they wait for the database.
+// Once they have been, a database changing state (say, modifying) does not undo them.
+func waitForDatabase(db *v1.RDSDatabase) {
+	if meta.FindStatusCondition(db.Status.Conditions, v1.ConditionUsersReady) == nil {
+		setCondition(db, v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonWaitingForDatabase,
+			"users and databases are created once the cloud database is available")
+	}
 }
 
 // desired builds the cloud database the spec asks for, with the operator's defaults where the
@@ -129,6 +176,18 @@ func (r *RDSDatabaseReconciler) cloudFailed(db *v1.RDSDatabase, err error) (ctrl
 		r.event(db, corev1.EventTypeWarning, v1.ReasonCloudError, "%s", msg)
 	}
 	return ctrl.Result{}, errorf(db, "cloud", err)
+}
+
+// specInvalid records a spec the operator cannot turn into a cloud request. Admission should
+// have refused it, so this means the admission rules and the parser disagree: say so and
+// look again only slowly (a spec change triggers a reconcile at once) rather than retrying in
+// a loop.
+func (r *RDSDatabaseReconciler) specInvalid(db *v1.RDSDatabase, err error) (ctrl.Result, error) {
+	msg := "the spec cannot be applied: " + err.Error()
+	if setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonSpecInvalid, msg) {
+		r.event(db, corev1.EventTypeWarning, v1.ReasonSpecInvalid, "%s", msg)
+	}
+	return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 }
 
 func orDefault(v, def string) string {

@@ -3,8 +3,10 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -64,6 +66,11 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, db *v1.
 		return false, err
 	}
 	if !obs.Exists {
+		if justCreated(db, time.Now()) {
+			// RDS's describe calls are eventually consistent: just after CreateDBInstance
+			// they may not see the new database yet. Leaving now could leave it behind.
+			return false, nil
+		}
 		return true, nil
 	}
 	if owner := obs.Instance.Tags[v1.TagOwner]; owner != naming.Owner(db.Namespace, db.Name) {
@@ -94,4 +101,14 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, db *v1.
 	}
 	r.event(db, corev1.EventTypeNormal, v1.EventDeleteRequested, "Deleting cloud database %s %s", id, note)
 	return false, nil
+}
+
+// createVisibilityGrace is how long after CreateDBInstance a "not found" is not believed.
+const createVisibilityGrace = 2 * time.Minute
+
+// justCreated reports whether the operator asked for the cloud database less than
+// createVisibilityGrace ago and has not seen it since.
+func justCreated(db *v1.RDSDatabase, now time.Time) bool {
+	c := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionProvisioned)
+	return c != nil && c.Reason == v1.ReasonCreating && now.Sub(c.LastTransitionTime.Time) < createVisibilityGrace
 }

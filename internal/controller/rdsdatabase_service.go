@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -46,7 +47,8 @@ func endpointService(db *v1.RDSDatabase, host string, port int32) *corev1.Servic
 		Spec: corev1.ServiceSpec{
 			Type:         corev1.ServiceTypeExternalName,
 			ExternalName: strings.TrimSuffix(host, "."),
-			Ports:        []corev1.ServicePort{{Name: "postgresql", Port: port, Protocol: corev1.ProtocolTCP}},
+			// TargetPort as the apiserver would default it, so re-applying changes nothing.
+			Ports: []corev1.ServicePort{{Name: "postgresql", Port: port, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(port)}},
 		},
 	}
 }

@@ -72,7 +72,8 @@ func phaseOf(db *v1.RDSDatabase) string {
 // from those that only mean "not yet".
 func isFailure(reason string) bool {
 	switch reason {
-	case v1.ReasonCloudError, v1.ReasonOwnedByOther, v1.ReasonEngineError, v1.ReasonEngineUnreachable, v1.ReasonSecretInvalid:
+	case v1.ReasonCloudError, v1.ReasonOwnedByOther, v1.ReasonEngineError, v1.ReasonEngineUnreachable, v1.ReasonSecretInvalid,
+		v1.ReasonChangesNotApplied, v1.ReasonSpecInvalid:
 		return true
 	}
 	return false

@@ -49,7 +49,7 @@ func TestAdmissionRejectsBadSpecs(t *testing.T) {
 		"ReservedMasterUser": {
 			reason:  "rdsadmin belongs to RDS.",
 			mutate:  func(s *v1.RDSDatabaseSpec) { s.MasterUser = "rdsadmin" },
-			wantMsg: "masteruser is a name RDS reserves",
+			wantMsg: "masteruser is a name RDS or PostgreSQL reserves",
 		},
 		"InvalidMasterUser": {
 			reason:  "A master name must be a plain identifier RDS accepts.",
@@ -60,6 +60,21 @@ func TestAdmissionRejectsBadSpecs(t *testing.T) {
 			reason:  "User names must be identifiers that can be quoted safely and named in a Secret.",
 			mutate:  func(s *v1.RDSDatabaseSpec) { s.Users = map[string]v1.UserRoles{"x; drop table": {}} },
 			wantMsg: "user names must be 1 to 63 lowercase letters",
+		},
+		"SizeTooLarge": {
+			reason:  "RDS allocates at most 65536 GiB.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Size = "70000GB" },
+			wantMsg: "size must be a whole number of gigabytes from 1 to 65536",
+		},
+		"KeywordMasterUser": {
+			reason:  "RDS refuses SQL keywords as the master's name; say so before calling AWS.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.MasterUser = "user" },
+			wantMsg: "masteruser is a name RDS or PostgreSQL reserves",
+		},
+		"UserNamedMaster": {
+			reason:  "A user named master would share the master's Secret.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Users = map[string]v1.UserRoles{"master": {}} },
+			wantMsg: "a user may not be named master",
 		},
 		"ReservedUserName": {
 			reason:  "pg_ roles belong to PostgreSQL.",

@@ -37,8 +37,10 @@ func TestCreateRetriedAfterCrashFindsItsDatabase(t *testing.T) {
 	}
 	id := naming.Identifier(ns, "survivor")
 	_, err = api.CreateDBInstance(ctx, &awsrds.CreateDBInstanceInput{
-		DBInstanceIdentifier: aws.String(id), Engine: aws.String("postgres"), DBInstanceClass: aws.String("db.t4g.micro"),
-		AllocatedStorage: aws.Int32(20), MasterUsername: aws.String("sysadmin"), MasterUserPassword: aws.String(masterPassword),
+		// As the operator would have asked for it: its defaults for an empty spec.
+		DBInstanceIdentifier: aws.String(id), Engine: aws.String("postgres"), EngineVersion: aws.String("17"),
+		DBInstanceClass: aws.String("db.t4g.micro"), StorageType: aws.String("gp3"), AllocatedStorage: aws.Int32(20),
+		BackupRetentionPeriod: aws.Int32(7), MasterUsername: aws.String("sysadmin"), MasterUserPassword: aws.String(masterPassword),
 		Tags: []types.Tag{{Key: aws.String(v1.TagOwner), Value: aws.String(ns + "/survivor")}},
 	})
 	if err != nil {

@@ -127,9 +127,14 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return wrap("look up database "+d.Name, err)
 	}
-	// The master is not a superuser: to create a database for another role, change its
-	// owner or grant on it as its owner, it must be a member of the owner role for a while.
-	return a.asMemberOf(ctx, owner, func() error {
+	// The master is not a superuser: to create a database for another role or grant on it
+	// as its owner it must act as that role for a while, and to hand a database from one
+	// owner to another it must act as both.
+	roles := []string{owner}
+	if exists && current != owner {
+		roles = append(roles, current)
+	}
+	return a.asMemberOf(ctx, roles, func() error {
 		switch {
 		case !exists:
 			if _, err := a.conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER %s", ident(d.Name), ident(owner))); err != nil {
@@ -179,27 +184,65 @@ func (a *Admin) ensureConnect(ctx context.Context, database, owner string, users
 	return nil
 }
 
-// asMemberOf runs fn with the master a member of role, granting the membership for the
-// duration when it was not there and revoking it afterwards.
-func (a *Admin) asMemberOf(ctx context.Context, role string, fn func() error) error {
-	if role == a.master {
-		return fn()
+// asMemberOf runs fn with the master able to act as each of roles, granting what it lacks
+// for the duration and revoking afterwards every grant it made itself (found by grantor), so
+// a grant left behind by a crash between GRANT and REVOKE is revoked on the next pass.
+func (a *Admin) asMemberOf(ctx context.Context, roles []string, fn func() error) (err error) {
+	var granted []string
+	defer func() {
+		for _, role := range granted {
+			if _, rerr := a.conn.Exec(ctx, fmt.Sprintf("REVOKE %s FROM %s", ident(role), ident(a.master))); rerr != nil && err == nil {
+				err = wrap("revoke "+role+" from the master user", rerr)
+			}
+		}
+	}()
+	for _, role := range roles {
+		if role == a.master || slices.Contains(granted, role) {
+			continue
+		}
+		var usable, ours bool
+		// USAGE: the master inherits the role's privileges. On PostgreSQL 16 and later it
+		// must also be allowed to SET ROLE to it (CREATE DATABASE ... OWNER needs that), and
+		// the ADMIN-only grant a CREATEROLE user gets on the roles it creates gives neither.
+		err := a.conn.QueryRow(ctx, `SELECT pg_has_role(current_user, $1, 'USAGE')
+			AND (current_setting('server_version_num')::int < 160000 OR pg_has_role(current_user, $1, 'SET')),
+			EXISTS (SELECT 1 FROM pg_auth_members m
+				WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+				AND m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+				AND m.grantor = (SELECT oid FROM pg_roles WHERE rolname = current_user))`, role).Scan(&usable, &ours)
+		if err != nil {
+			return wrap("check membership in "+role, err)
+		}
+		if ours {
+			granted = append(granted, role)
+		}
+		if usable {
+			continue
+		}
+		grant := fmt.Sprintf("GRANT %s TO %s", ident(role), ident(a.master))
+		if a.serverVersion(ctx) >= 160000 {
+			grant += " WITH INHERIT TRUE, SET TRUE"
+		}
+		if _, err := a.conn.Exec(ctx, grant); err != nil {
+			return wrap("grant "+role+" to the master user", err)
+		}
+		if !ours {
+			granted = append(granted, role)
+		}
 	}
-	var member bool
-	if err := a.conn.QueryRow(ctx, `SELECT pg_has_role(current_user, $1, 'MEMBER')`, role).Scan(&member); err != nil {
-		return wrap("check membership in "+role, err)
+	return fn()
+}
+
+// serverVersion returns the server's version number (e.g. 150004), or 0 if it cannot tell.
+func (a *Admin) serverVersion(ctx context.Context) int {
+	v, err := strconv.Atoi(a.conn.PgConn().ParameterStatus("server_version_num"))
+	if err != nil {
+		var n int
+		if a.conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&n) == nil {
+			return n
+		}
 	}
-	if member {
-		return fn()
-	}
-	if _, err := a.conn.Exec(ctx, fmt.Sprintf("GRANT %s TO %s", ident(role), ident(a.master))); err != nil {
-		return wrap("grant "+role+" to the master user", err)
-	}
-	ferr := fn()
-	if _, err := a.conn.Exec(ctx, fmt.Sprintf("REVOKE %s FROM %s", ident(role), ident(a.master))); err != nil && ferr == nil {
-		return wrap("revoke "+role+" from the master user", err)
-	}
-	return ferr
+	return v
 }
 
 // ident quotes a SQL identifier. Names are validated at admission too; quoting makes any

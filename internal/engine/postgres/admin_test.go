@@ -162,6 +162,31 @@ func TestAdminUsersDatabasesAndGrants(t *testing.T) {
 			t.Error("the master is still a member of app after creating its database")
 		}
 	})
+	t.Run("OwnerChanges", func(t *testing.T) {
+		// Reordering the list hands the database to reporting: the master must act as both.
+		if err := admin.EnsureDatabase(ctx, engine.Database{Name: "orders", Owner: "reporting", Users: []string{"reporting", "app"}}); err != nil {
+			t.Fatalf("change owner: %v", err)
+		}
+		if err := admin.EnsureDatabase(ctx, db); err != nil {
+			t.Fatalf("change owner back: %v", err)
+		}
+	})
+	t.Run("GrantLeftByACrashIsRevoked", func(t *testing.T) {
+		conn, err := connectAs(t, ep, master, masterPassword, "postgres")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		// The state a crash between GRANT and REVOKE leaves behind.
+		mustExec(t, conn, "GRANT app TO sysadmin")
+		if err := admin.EnsureDatabase(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		var member bool
+		if err := conn.QueryRow(ctx, "SELECT pg_has_role('app', 'MEMBER')").Scan(&member); err != nil || member {
+			t.Errorf("the master is still a member of app after the next pass (%v)", err)
+		}
+	})
 	t.Run("RolesRemovedAreRevoked", func(t *testing.T) {
 		if err := admin.EnsureUser(ctx, engine.User{Name: "admin", Password: "admin-Password-2"}); err != nil {
 			t.Fatal(err)
