@@ -209,7 +209,7 @@ func TestSummarize(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			db := sampleDB()
 			db.Status.Conditions, db.Status.Cloud, db.Status.Service = tc.conditions, tc.cloud, tc.service
-			(&RDSDatabaseReconciler{}).summarize(db)
+			(&RDSDatabaseReconciler{}).summarize(newScope(db))
 			var ready metav1.ConditionStatus
 			for _, c := range db.Status.Conditions {
 				if c.Type == v1.ConditionReady {

@@ -27,7 +27,7 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	db := s.db
 	obs, err := r.Cloud.Observe(ctx, s.identifier)
 	if err != nil {
-		return r.cloudFailed(db, err)
+		return r.cloudFailed(s, err)
 	}
 	if !obs.Exists {
 		return r.createCloudDatabase(ctx, s)
@@ -35,9 +35,7 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	inst := obs.Instance
 	if owner := inst.Tags[v1.TagOwner]; owner != naming.Owner(db.Namespace, db.Name) {
 		msg := fmt.Sprintf("a cloud database %s exists whose owner tag is %q, not this object: the operator will not touch it", s.identifier, owner)
-		if setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonOwnedByOther, msg) {
-			r.event(db, corev1.EventTypeWarning, v1.ReasonOwnedByOther, "%s", msg)
-		}
+		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonOwnedByOther, msg, corev1.EventTypeWarning, "")
 		return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 	}
 	s.instance = &inst
@@ -60,14 +58,12 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	}
 	desired, _, err := r.desired(s)
 	if err != nil {
-		return r.specInvalid(db, err)
+		return r.specInvalid(s, err)
 	}
 	if diffs := differences(desired, inst); len(diffs) > 0 {
 		msg := "the cloud database differs from the spec (" + strings.Join(diffs, "; ") +
 			"): this version of the operator does not modify databases in place yet"
-		if setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonChangesNotApplied, msg) {
-			r.event(db, corev1.EventTypeWarning, v1.ReasonChangesNotApplied, "%s", msg)
-		}
+		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonChangesNotApplied, msg, corev1.EventTypeWarning, "")
 		// Users and Secrets still work against the database as it is.
 		return ctrl.Result{}, nil
 	}
@@ -104,7 +100,7 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 	db := s.db
 	desired, raised, err := r.desired(s)
 	if err != nil {
-		return r.specInvalid(db, err)
+		return r.specInvalid(s, err)
 	}
 	if raised {
 		r.event(db, corev1.EventTypeNormal, v1.EventSizeRaised, "Size %s is below the %s minimum: asking RDS for %d GiB",
@@ -112,7 +108,7 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 	}
 	db.Status.RequestedStorageGiB = desired.AllocatedStorageGiB
 	if err := r.Cloud.Create(ctx, desired); err != nil {
-		return r.cloudFailed(db, err)
+		return r.cloudFailed(s, err)
 	}
 	r.event(db, corev1.EventTypeNormal, v1.EventCreateRequested, "Asked RDS for %s %s database %s (%s, %d GiB %s)",
 		desired.Engine, desired.EngineVersion, desired.Identifier, desired.InstanceClass, desired.AllocatedStorageGiB, desired.StorageType)
@@ -170,23 +166,18 @@ func cloudTags(db *v1.RDSDatabase) map[string]string {
 
 // cloudFailed records a refused or failed cloud call as a condition and an Event, and returns
 // the error so the work queue retries with backoff.
-func (r *RDSDatabaseReconciler) cloudFailed(db *v1.RDSDatabase, err error) (ctrl.Result, error) {
-	msg := err.Error()
-	if setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudError, msg) {
-		r.event(db, corev1.EventTypeWarning, v1.ReasonCloudError, "%s", msg)
-	}
-	return ctrl.Result{}, errorf(db, "cloud", err)
+func (r *RDSDatabaseReconciler) cloudFailed(s *scope, err error) (ctrl.Result, error) {
+	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudError, err.Error(), corev1.EventTypeWarning, "")
+	return ctrl.Result{}, errorf(s.db, "cloud", err)
 }
 
 // specInvalid records a spec the operator cannot turn into a cloud request. Admission should
 // have refused it, so this means the admission rules and the parser disagree: say so and
 // look again only slowly (a spec change triggers a reconcile at once) rather than retrying in
 // a loop.
-func (r *RDSDatabaseReconciler) specInvalid(db *v1.RDSDatabase, err error) (ctrl.Result, error) {
-	msg := "the spec cannot be applied: " + err.Error()
-	if setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonSpecInvalid, msg) {
-		r.event(db, corev1.EventTypeWarning, v1.ReasonSpecInvalid, "%s", msg)
-	}
+func (r *RDSDatabaseReconciler) specInvalid(s *scope, err error) (ctrl.Result, error) {
+	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonSpecInvalid,
+		"the spec cannot be applied: "+err.Error(), corev1.EventTypeWarning, "")
 	return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 }
 

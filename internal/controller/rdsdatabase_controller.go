@@ -65,18 +65,30 @@ type RDSDatabaseReconciler struct {
 
 // scope carries what one phase learned to the next.
 type scope struct {
-	db         *v1.RDSDatabase
+	db *v1.RDSDatabase
+	// before is db as read, to write only what changed.
+	before     *v1.RDSDatabase
 	identifier string
 	// credentials by user name; the master is under db.Spec.MasterUser.
 	credentials map[string]credential
 	// instance is the cloud database once observed.
 	instance *cloud.Instance
+	// events are condition changes to announce once the status that holds them is written.
+	events []pendingEvent
 }
 
 // credential is one user's Secret and password.
 type credential struct {
 	secret   string
 	password string
+}
+
+// newScope starts a reconcile of db, remembering its state as read.
+func newScope(db *v1.RDSDatabase) *scope {
+	return &scope{
+		db: db, before: db.DeepCopy(),
+		identifier: naming.Identifier(db.Namespace, db.Name), credentials: map[string]credential{},
+	}
 }
 
 // phase is one named step of a reconcile. A non-zero result or an error ends the reconcile
@@ -105,11 +117,10 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 	}
 
-	before := db.DeepCopy()
-	s := &scope{db: db, identifier: naming.Identifier(db.Namespace, db.Name), credentials: map[string]credential{}}
+	s := newScope(db)
 	defer func() {
-		r.summarize(db)
-		if perr := r.patchStatus(ctx, before, db); perr != nil && err == nil {
+		r.summarize(s)
+		if perr := r.writeStatus(ctx, s); perr != nil && err == nil {
 			result, err = conflictRequeue(perr)
 		}
 	}()

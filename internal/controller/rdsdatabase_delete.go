@@ -26,13 +26,13 @@ func (r *RDSDatabaseReconciler) reconcileDelete(ctx context.Context, db *v1.RDSD
 	if !controllerutil.ContainsFinalizer(db, v1.Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	before := db.DeepCopy()
+	s := newScope(db)
 	defer func() {
 		if !controllerutil.ContainsFinalizer(db, v1.Finalizer) {
 			return // the object is going; its status no longer matters
 		}
 		db.Status.Phase = v1.PhaseDeleting
-		if perr := r.patchStatus(ctx, before, db); perr != nil && err == nil {
+		if perr := r.writeStatus(ctx, s); perr != nil && err == nil {
 			result, err = conflictRequeue(perr)
 		}
 	}()
@@ -41,7 +41,7 @@ func (r *RDSDatabaseReconciler) reconcileDelete(ctx context.Context, db *v1.RDSD
 	if err := r.deleteService(ctx, db); err != nil {
 		return ctrl.Result{}, err
 	}
-	gone, err := r.deleteCloudDatabase(ctx, db)
+	gone, err := r.deleteCloudDatabase(ctx, s)
 	if err != nil || !gone {
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, err
 	}
@@ -54,15 +54,15 @@ func (r *RDSDatabaseReconciler) reconcileDelete(ctx context.Context, db *v1.RDSD
 
 // deleteCloudDatabase applies the deletion policy and reports whether the finalizer may go:
 // the database is retained, gone, or not this object's to delete.
-func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, db *v1.RDSDatabase) (bool, error) {
-	id := naming.Identifier(db.Namespace, db.Name)
+func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scope) (bool, error) {
+	db, id := s.db, s.identifier
 	if db.Spec.DeletionPolicy == v1.DeletionRetain {
 		r.event(db, corev1.EventTypeNormal, v1.EventRetained, "Left cloud database %s in AWS (deletionPolicy Retain)", id)
 		return true, nil
 	}
 	obs, err := r.Cloud.Observe(ctx, id)
 	if err != nil {
-		_, err = r.cloudFailed(db, err)
+		_, err = r.cloudFailed(s, err)
 		return false, err
 	}
 	if !obs.Exists {
@@ -96,7 +96,7 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, db *v1.
 				fmt.Sprintf("waiting for the cloud database to leave status %s before deleting it", obs.Instance.Status))
 			return false, nil
 		}
-		_, err = r.cloudFailed(db, err)
+		_, err = r.cloudFailed(s, err)
 		return false, err
 	}
 	r.event(db, corev1.EventTypeNormal, v1.EventDeleteRequested, "Deleting cloud database %s %s", id, note)

@@ -22,24 +22,22 @@ func (r *RDSDatabaseReconciler) reconcileEngineUsers(ctx context.Context, s *sco
 		Host: s.instance.Endpoint, Port: s.instance.Port, User: master, Password: s.credentials[master].password,
 	})
 	if err != nil {
-		return r.engineFailed(db, err)
+		return r.engineFailed(s, err)
 	}
 	defer func() { _ = admin.Close(ctx) }()
 
 	for _, u := range desiredUsers(db, s.credentials) {
 		if err := admin.EnsureUser(ctx, u); err != nil {
-			return r.engineFailed(db, err)
+			return r.engineFailed(s, err)
 		}
 	}
 	for _, d := range desiredDatabases(db) {
 		if err := admin.EnsureDatabase(ctx, d); err != nil {
-			return r.engineFailed(db, err)
+			return r.engineFailed(s, err)
 		}
 	}
 	msg := fmt.Sprintf("%d users and %d databases are in place", len(db.Spec.Users), len(db.Spec.Databases))
-	if setCondition(db, v1.ConditionUsersReady, metav1.ConditionTrue, v1.ReasonUsersReady, msg) {
-		r.event(db, corev1.EventTypeNormal, v1.EventUsersReconciled, "%s", msg)
-	}
+	s.announce(v1.ConditionUsersReady, metav1.ConditionTrue, v1.ReasonUsersReady, msg, corev1.EventTypeNormal, v1.EventUsersReconciled)
 	return ctrl.Result{}, nil
 }
 
@@ -75,13 +73,11 @@ func desiredDatabases(db *v1.RDSDatabase) []engine.Database {
 
 // engineFailed records an engine failure as a condition and an Event and returns the error so
 // the work queue retries with backoff.
-func (r *RDSDatabaseReconciler) engineFailed(db *v1.RDSDatabase, err error) (ctrl.Result, error) {
+func (r *RDSDatabaseReconciler) engineFailed(s *scope, err error) (ctrl.Result, error) {
 	reason := v1.ReasonEngineError
 	if engine.IsUnreachable(err) {
 		reason = v1.ReasonEngineUnreachable
 	}
-	if setCondition(db, v1.ConditionUsersReady, metav1.ConditionFalse, reason, err.Error()) {
-		r.event(db, corev1.EventTypeWarning, reason, "%s", err.Error())
-	}
-	return ctrl.Result{}, errorf(db, "engine", err)
+	s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, reason, err.Error(), corev1.EventTypeWarning, "")
+	return ctrl.Result{}, errorf(s.db, "engine", err)
 }

@@ -58,9 +58,7 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 			msg := fmt.Sprintf("the Secret %s holding the master password was deleted after the cloud database %s was created; "+
 				"the operator will not make up a password RDS does not know: restore the Secret, or reset the master password in AWS "+
 				"and write it to a Secret %s with keys username and password", name, db.Status.Cloud.Identifier, name)
-			if setCondition(db, v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonSecretInvalid, msg) {
-				r.event(db, corev1.EventTypeWarning, v1.ReasonSecretInvalid, "%s", msg)
-			}
+			s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonSecretInvalid, msg, corev1.EventTypeWarning, "")
 			return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 		case apierrors.IsNotFound(err):
 			pw, err := password.Generate()
@@ -84,9 +82,7 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 		pw := string(secret.Data[keyPassword])
 		if pw == "" || string(secret.Data[keyUsername]) != user {
 			err := fmt.Errorf("secret %s exists but does not hold username %q and a password: delete it to have a new one made, or add them", name, user)
-			if setCondition(db, v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonSecretInvalid, err.Error()) {
-				r.event(db, corev1.EventTypeWarning, v1.ReasonSecretInvalid, "%s", err.Error())
-			}
+			s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonSecretInvalid, err.Error(), corev1.EventTypeWarning, "")
 			return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 		}
 		s.credentials[user] = credential{secret: name, password: pw}

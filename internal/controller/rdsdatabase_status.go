@@ -13,8 +13,14 @@ import (
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 )
 
-// setCondition sets a condition on db and reports whether it changed (so Events are sent only
-// on change). lastTransitionTime moves only when the status does.
+// pendingEvent is an Event about a condition change, sent only once the status holding the
+// change is written: a reconcile that read a stale object and loses the write says nothing.
+type pendingEvent struct {
+	eventType, reason, note string
+}
+
+// setCondition sets a condition on db and reports whether it changed. lastTransitionTime
+// moves only when the status does.
 func setCondition(db *v1.RDSDatabase, condType string, status metav1.ConditionStatus, reason, message string) bool {
 	old := meta.FindStatusCondition(db.Status.Conditions, condType)
 	changed := old == nil || old.Status != status || old.Reason != reason || old.Message != message || old.ObservedGeneration != db.Generation
@@ -24,9 +30,22 @@ func setCondition(db *v1.RDSDatabase, condType string, status metav1.ConditionSt
 	return changed
 }
 
-// summarize derives Ready and the phase from the other conditions. It is pure: the same
-// conditions always give the same summary.
-func (r *RDSDatabaseReconciler) summarize(db *v1.RDSDatabase) {
+// announce sets a condition and, when it changed, queues an Event with eventReason (the
+// condition's reason when empty) whose note is the message.
+func (s *scope) announce(condType string, status metav1.ConditionStatus, reason, message, eventType, eventReason string) {
+	if !setCondition(s.db, condType, status, reason, message) {
+		return
+	}
+	if eventReason == "" {
+		eventReason = reason
+	}
+	s.events = append(s.events, pendingEvent{eventType: eventType, reason: eventReason, note: message})
+}
+
+// summarize derives Ready and the phase from the other conditions: the same conditions
+// always give the same summary.
+func (r *RDSDatabaseReconciler) summarize(s *scope) {
+	db := s.db
 	db.Status.ObservedGeneration = db.Generation
 	var waiting []string
 	for _, t := range []string{v1.ConditionProvisioned, v1.ConditionUsersReady} {
@@ -36,9 +55,9 @@ func (r *RDSDatabaseReconciler) summarize(db *v1.RDSDatabase) {
 		}
 	}
 	if len(waiting) == 0 && db.Status.Service != "" {
-		if setCondition(db, v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReady, "the database, its users and Secrets and the Service are in place") {
-			r.event(db, corev1.EventTypeNormal, v1.ReasonReady, "Database is ready: connect through Service %s and the Secrets %s", db.Status.Service, strings.Join(db.Status.Secrets, ", "))
-		}
+		s.announce(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReady,
+			"the database, its users and Secrets and the Service are in place: connect through Service "+
+				db.Status.Service+" with the Secrets "+strings.Join(db.Status.Secrets, ", "), corev1.EventTypeNormal, "")
 		db.Status.Phase = v1.PhaseReady
 		return
 	}
@@ -79,11 +98,20 @@ func isFailure(reason string) bool {
 	return false
 }
 
-// patchStatus writes db's status when it differs from before's, and nothing otherwise: no
-// status-write storms, and a merge patch never conflicts with a concurrent spec change.
-func (r *RDSDatabaseReconciler) patchStatus(ctx context.Context, before, db *v1.RDSDatabase) error {
-	if equality.Semantic.DeepEqual(before.Status, db.Status) {
-		return nil
+// writeStatus writes the status when it differs from what was read, and nothing otherwise (no
+// status-write storms), then sends the queued Events. The write carries the resourceVersion
+// read: a reconcile working from a stale cache gets a conflict, is requeued, and announces
+// nothing twice.
+func (r *RDSDatabaseReconciler) writeStatus(ctx context.Context, s *scope) error {
+	if !equality.Semantic.DeepEqual(s.before.Status, s.db.Status) {
+		patch := client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{})
+		if err := r.Client.Status().Patch(ctx, s.db, patch); err != nil {
+			return err
+		}
 	}
-	return r.Client.Status().Patch(ctx, db, client.MergeFrom(before))
+	for _, e := range s.events {
+		r.event(s.db, e.eventType, e.reason, "%s", e.note)
+	}
+	s.events = nil
+	return nil
 }

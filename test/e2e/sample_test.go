@@ -5,9 +5,11 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
@@ -52,6 +54,30 @@ func TestSampleBecomesReady(t *testing.T) {
 		sort.Strings(secrets)
 		if diff := cmp.Diff(wantSecrets, secrets); diff != "" {
 			t.Errorf("status.secrets: -want +got:\n%s", diff)
+		}
+	})
+
+	t.Run("EachConditionChangeIsAnnouncedOnce", func(t *testing.T) {
+		time.Sleep(time.Second) // Events are sent asynchronously
+		var list eventsv1.EventList
+		if err := stack.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, e := range list.Items {
+			if e.Regarding.Name != db.Name {
+				continue
+			}
+			n := 1
+			if e.Series != nil {
+				n = int(e.Series.Count)
+			}
+			seen[e.Reason] += n
+		}
+		for _, reason := range []string{"SecretCreated", "CreateRequested", "UsersReconciled", "Ready"} {
+			if seen[reason] != 1 {
+				t.Errorf("Event %s sent %d times, want once (all: %v)", reason, seen[reason], seen)
+			}
 		}
 	})
 
