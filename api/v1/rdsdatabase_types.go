@@ -22,21 +22,23 @@ type Role string
 
 // Roles a user may be given.
 const (
-	// RoleSuperuser makes the user a member of rds_superuser, the most RDS allows: it can
-	// manage roles' memberships, create extensions and read every statistic, but it is not
-	// a PostgreSQL SUPERUSER (no one is on RDS).
+	// RoleSuperuser makes the user a member of rds_superuser, the most RDS allows:
+	// it can manage roles' memberships, create extensions and read every
+	// statistic, but it is not a PostgreSQL SUPERUSER (no one is on RDS).
 	RoleSuperuser Role = "superuser"
 	// RoleCreateDB lets the user create databases.
 	RoleCreateDB Role = "createdb"
 )
 
-// DeletionPolicy says what happens to the cloud database when the RDSDatabase is deleted.
+// DeletionPolicy says what happens to the cloud database when the RDSDatabase
+// is deleted.
 // +kubebuilder:validation:Enum=Snapshot;Delete;Retain
 type DeletionPolicy string
 
 // Deletion policies.
 const (
-	// DeletionSnapshot deletes the cloud database after a final snapshot (the default).
+	// DeletionSnapshot deletes the cloud database after a final snapshot (the
+	// default).
 	DeletionSnapshot DeletionPolicy = "Snapshot"
 	// DeletionDelete deletes the cloud database without a final snapshot.
 	DeletionDelete DeletionPolicy = "Delete"
@@ -59,25 +61,27 @@ type Backup struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.users) || !(self.masteruser in self.users)",message="users must not contain the master user's name; the master user gets its own Secret <name>.rds.master"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, self.databases[d].all(u, has(self.users) && u in self.users))",message="every user listed under databases must be defined under users"
 type RDSDatabaseSpec struct {
-	// Type is the database engine: postgresql (default). The seed's spelling Postgresql is
-	// accepted. It cannot be changed after creation.
+	// Type is the database engine: postgresql (default). The seed's spelling
+	// Postgresql is accepted. It cannot be changed after creation.
 	// +kubebuilder:default=postgresql
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf || (self in ['postgresql', 'Postgresql'] && oldSelf in ['postgresql', 'Postgresql'])",message="type cannot be changed after creation"
 	// +optional
 	Type DatabaseType `json:"type,omitempty"`
 
-	// Version is the engine version, a major ("17") or a major.minor ("17.4"). When empty the
-	// operator's default applies (17 for PostgreSQL, changeable by flag).
+	// Version is the engine version, a major ("17") or a major.minor ("17.4").
+	// When empty the operator's default applies (17 for PostgreSQL, changeable by
+	// flag).
 	// +kubebuilder:validation:MaxLength=16
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9]+([.][0-9]+)*$')",message="version must be digits and dots, e.g. 17 or 16.4"
 	// +optional
 	Version string `json:"version,omitempty"`
 
-	// Size is the allocated storage: a whole number followed by GB, GiB, Gi or G, all read as
-	// GiB, as RDS counts storage. Below the storage type's minimum (20 GiB for gp2/gp3, 100
-	// for io1/io2, 5 for standard) it is raised to that minimum; an Event and the status say
-	// so. Storage can grow but never shrink. Default "10GB".
+	// Size is the allocated storage: a whole number followed by GB, GiB, Gi or G,
+	// all read as GiB, as RDS counts storage. Below the storage type's minimum (20
+	// GiB for gp2/gp3, 100 for io1/io2, 5 for standard) it is raised to that
+	// minimum; an Event and the status say so. Storage can grow but never shrink.
+	// Default "10GB".
 	// +kubebuilder:default="10GB"
 	// +kubebuilder:validation:MaxLength=12
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') && int(self.find('^[0-9]+')) <= 65536",message="size must be a whole number of gigabytes from 1 to 65536 followed by GB, GiB, Gi or G, e.g. 20GB"
@@ -85,11 +89,11 @@ type RDSDatabaseSpec struct {
 	// +optional
 	Size string `json:"size,omitempty"`
 
-	// MasterUser is the name of the database's master user: 1 to 16 lowercase letters, digits
-	// or underscores, starting with a letter, not a name RDS or PostgreSQL reserves (rds*,
-	// pg_*, public, none, and SQL keywords such as user, all or select).
-	// Its credentials go to the Secret <name>.rds.master. Cannot be changed after creation.
-	// Default "sysadmin".
+	// MasterUser is the name of the database's master user: 1 to 16 lowercase
+	// letters, digits or underscores, starting with a letter, not a name RDS or
+	// PostgreSQL reserves (rds*, pg_*, public, none, and SQL keywords such as
+	// user, all or select). Its credentials go to the Secret <name>.rds.master.
+	// Cannot be changed after creation. Default "sysadmin".
 	// +kubebuilder:default=sysadmin
 	// +kubebuilder:validation:MaxLength=16
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z][a-z0-9_]{0,15}$')",message="masteruser must be 1 to 16 lowercase letters, digits or underscores, starting with a letter"
@@ -98,11 +102,12 @@ type RDSDatabaseSpec struct {
 	// +optional
 	MasterUser string `json:"masteruser,omitempty"`
 
-	// Users maps each database user to its roles: superuser (member of rds_superuser) and
-	// createdb. Names are 1 to 63 lowercase letters, digits or underscores starting with a
-	// letter, not reserved by RDS or PostgreSQL (rds*, pg_*, public, none, ...) and not
-	// "master" (whose Secret name is the master's). Each user gets the Secret
-	// <name>.rds.<user> (with _ turned into -).
+	// Users maps each database user to its roles: superuser (member of
+	// rds_superuser) and createdb. Names are 1 to 63 lowercase letters, digits or
+	// underscores starting with a letter, not reserved by RDS or PostgreSQL (rds*,
+	// pg_*, public, none, ...) and not "master" (whose Secret name is the
+	// master's). Each user gets the Secret <name>.rds.<user> (with _ turned into
+	// -).
 	// +kubebuilder:validation:MaxProperties=100
 	// +kubebuilder:validation:XValidation:rule="self.all(u, u.matches('^[a-z][a-z0-9_]{0,62}$'))",message="user names must be 1 to 63 lowercase letters, digits or underscores, starting with a letter"
 	// +kubebuilder:validation:XValidation:rule="!('master' in self)",message="a user may not be named master: its Secret <name>.rds.master is the master user's"
@@ -110,10 +115,11 @@ type RDSDatabaseSpec struct {
 	// +optional
 	Users map[string]UserRoles `json:"users,omitempty"`
 
-	// Databases maps each database to the users allowed to connect to it. The first user
-	// listed owns the database (the master owns it when the list is empty); no user not
-	// listed can connect. Names are 1 to 63 lowercase letters, digits or underscores starting
-	// with a letter. A database removed from this map is kept, never dropped.
+	// Databases maps each database to the users allowed to connect to it. The
+	// first user listed owns the database (the master owns it when the list is
+	// empty); no user not listed can connect. Names are 1 to 63 lowercase letters,
+	// digits or underscores starting with a letter. A database removed from this
+	// map is kept, never dropped.
 	// +kubebuilder:validation:MaxProperties=100
 	// +kubebuilder:validation:XValidation:rule="self.all(d, d.matches('^[a-z][a-z0-9_]{0,62}$'))",message="database names must be 1 to 63 lowercase letters, digits or underscores, starting with a letter"
 	// +kubebuilder:validation:XValidation:rule="self.all(d, !(d in ['postgres', 'template0', 'template1', 'rdsadmin']))",message="database names postgres, template0, template1 and rdsadmin are reserved: pick another"
@@ -125,22 +131,23 @@ type RDSDatabaseSpec struct {
 	// +optional
 	Backup Backup `json:"backup,omitempty"`
 
-	// InstanceClass is the RDS instance class, e.g. db.t4g.micro. When empty the operator's
-	// default applies (db.t4g.micro, changeable by flag).
+	// InstanceClass is the RDS instance class, e.g. db.t4g.micro. When empty the
+	// operator's default applies (db.t4g.micro, changeable by flag).
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="self.matches('^db[.][a-z0-9-]+[.][a-z0-9-]+$')",message="instanceClass must look like db.<family>.<size>, e.g. db.t4g.micro"
 	// +optional
 	InstanceClass string `json:"instanceClass,omitempty"`
 
-	// StorageType is the RDS storage type: gp2, gp3, io1, io2 or standard. When empty the
-	// operator's default applies (gp3, changeable by flag).
+	// StorageType is the RDS storage type: gp2, gp3, io1, io2 or standard. When
+	// empty the operator's default applies (gp3, changeable by flag).
 	// +kubebuilder:validation:Enum=gp2;gp3;io1;io2;standard
 	// +optional
 	StorageType string `json:"storageType,omitempty"`
 
-	// DeletionPolicy says what happens to the cloud database when this object is deleted:
-	// Snapshot (default) takes a final snapshot and then deletes it, Delete deletes it without
-	// one, Retain leaves it in AWS. The Secrets stay in every case.
+	// DeletionPolicy says what happens to the cloud database when this object is
+	// deleted: Snapshot (default) takes a final snapshot and then deletes it,
+	// Delete deletes it without one, Retain leaves it in AWS. The Secrets stay in
+	// every case.
 	// +kubebuilder:default=Snapshot
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
@@ -153,14 +160,15 @@ type RDSDatabaseSpec struct {
 	Tags map[string]string `json:"tags,omitempty"`
 }
 
-// UserRoles lists a user's roles. Write a user with no roles as "app: []": the apiserver
-// drops a key with a null value ("app:") before anyone sees it.
+// UserRoles lists a user's roles. Write a user with no roles as "app: []": the
+// apiserver drops a key with a null value ("app:") before anyone sees it.
 // +kubebuilder:validation:MaxItems=2
 // +listType=set
 type UserRoles []Role
 
-// DatabaseUsers lists the users allowed on a database; the first owns it. Write a database
-// with no users (owned by the master) as "logs: []": a null value ("logs:") is dropped.
+// DatabaseUsers lists the users allowed on a database; the first owns it.
+// Write a database with no users (owned by the master) as "logs: []": a null
+// value ("logs:") is dropped.
 // +kubebuilder:validation:MaxItems=100
 // +kubebuilder:validation:items:MaxLength=63
 type DatabaseUsers []string
@@ -172,8 +180,8 @@ type CloudStatus struct {
 	// ARN is the cloud database's Amazon Resource Name.
 	// +optional
 	ARN string `json:"arn,omitempty"`
-	// Status is the cloud's own status word: creating, backing-up, available, modifying,
-	// deleting, ...
+	// Status is the cloud's own status word: creating, backing-up, available,
+	// modifying, deleting, ...
 	// +optional
 	Status string `json:"status,omitempty"`
 	// Engine is the engine the cloud runs, e.g. postgres.
@@ -201,7 +209,8 @@ type RDSDatabaseStatus struct {
 	// ObservedGeneration is the generation of the spec this status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-	// Phase is a one-word summary: Pending, Creating, Configuring, Ready, Error or Deleting.
+	// Phase is a one-word summary: Pending, Creating, Configuring, Ready, Error or
+	// Deleting.
 	// +optional
 	Phase string `json:"phase,omitempty"`
 	// Conditions: Ready, Provisioned and UsersReady.
@@ -212,8 +221,8 @@ type RDSDatabaseStatus struct {
 	// Cloud mirrors the cloud database.
 	// +optional
 	Cloud *CloudStatus `json:"cloud,omitempty"`
-	// RequestedStorageGiB is the storage asked of the cloud, after raising the spec's size to
-	// the storage type's minimum where it was below it.
+	// RequestedStorageGiB is the storage asked of the cloud, after raising the
+	// spec's size to the storage type's minimum where it was below it.
 	// +optional
 	RequestedStorageGiB int32 `json:"requestedStorageGiB,omitempty"`
 	// Secrets names the Secrets holding the master's and each user's credentials.
@@ -224,8 +233,8 @@ type RDSDatabaseStatus struct {
 	Service string `json:"service,omitempty"`
 }
 
-// RDSDatabase is an AWS RDS database with its users, databases, a Secret per user and a
-// Service pointing at it.
+// RDSDatabase is an AWS RDS database with its users, databases, a Secret per
+// user and a Service pointing at it.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=rdsdb,categories=matrixmind
