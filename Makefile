@@ -31,7 +31,7 @@ help: ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: ## Build the pinned kube-apiserver, etcd, kubectl and controller-gen (cached).
+tools: ## Build the pinned kube-apiserver, etcd, kubectl, controller-gen and helm (cached).
 	hack/tools.sh
 
 .PHONY: deps

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools.sh builds the pinned tools this project needs (kube-apiserver, kubectl, etcd,
-# controller-gen) from the Go module proxy into a version-keyed cache outside the clone, so a
+# controller-gen, helm) from the Go module proxy into a version-keyed cache outside the clone, so a
 # warm run and a fresh clone on the same machine reuse them. It prints the directory that
 # holds the binaries on its last line.
 #
@@ -11,10 +11,11 @@ set -euo pipefail
 KUBE_VERSION=v1.37.2
 ETCD_VERSION=v3.7.3
 CONTROLLER_GEN_VERSION=v0.23.0
+HELM_VERSION=v3.22.0
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${AWS_RDS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aws-rds-operator}
-bin="$cache/tools/k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-cg-$CONTROLLER_GEN_VERSION"
+bin="$cache/tools/k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-cg-$CONTROLLER_GEN_VERSION-helm-$HELM_VERSION"
 
 if [[ "${1:-}" == "--print" ]]; then echo "$bin"; exit 0; fi
 
@@ -51,5 +52,6 @@ build etcd go build -C "$root/hack/tools/etcd" -ldflags "-s -w" -o "$bin/etcd" g
 build kube-apiserver go build -C "$root/hack/tools/kube" -ldflags "$kube_ldflags" -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
 build kubectl go build -C "$root/hack/tools/kube" -ldflags "$kube_ldflags" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl
 build controller-gen env GOBIN="$bin" go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
+build helm env GOBIN="$bin" go install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 
 echo "$bin"
