@@ -12,14 +12,15 @@ const (
 	// LabelDatabase names the RDSDatabase a Secret or Service belongs to. Secrets are not
 	// owned by the RDSDatabase (they must outlive it), so this label is how they are found.
 	LabelDatabase = "matrixmind.cloud/rdsdatabase"
-	// LabelUser names the database user a Secret holds the credentials of.
-	LabelUser = "matrixmind.cloud/user"
 	// LabelManagedBy marks objects written by this operator.
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	// ManagedByValue is the value of LabelManagedBy.
 	ManagedByValue = "aws-rds-operator"
 	// AnnotationOwner is "<namespace>/<name>" of the RDSDatabase a Secret was made for.
 	AnnotationOwner = "matrixmind.cloud/owner"
+	// AnnotationUser names the database user a Secret holds the credentials of. (An
+	// annotation, not a label: a user name may end with "_", which a label value may not.)
+	AnnotationUser = "matrixmind.cloud/user"
 )
 
 // Tag keys put on the cloud database. The operator only ever modifies or deletes a cloud
@@ -57,9 +58,12 @@ const (
 	// tag names another object (or none); the operator will not touch it. Rename the object
 	// or fix the tag.
 	ReasonOwnedByOther = "OwnedByOther"
-	// ReasonChangesNotApplied: the cloud database differs from the spec (the message says
-	// where) and this version of the operator does not modify databases in place yet.
-	ReasonChangesNotApplied = "ChangesNotApplied"
+	// ReasonModifying: the operator asked the cloud to change the database to match the
+	// spec (the message lists the changes).
+	ReasonModifying = "Modifying"
+	// ReasonMajorUpgradeNotAllowed: the spec's version is another major version than the
+	// database runs; set allowMajorVersionUpgrade: true to upgrade (RDS cannot undo it).
+	ReasonMajorUpgradeNotAllowed = "MajorUpgradeNotAllowed"
 	// ReasonSpecInvalid: the spec passed admission but cannot be turned into a cloud request;
 	// the message says why. Fix the spec.
 	ReasonSpecInvalid = "SpecInvalid"
@@ -109,8 +113,18 @@ const (
 	EventSizeRaised = "SizeRaised"
 	// EventUsersReconciled: users, databases and grants were applied to the engine.
 	EventUsersReconciled = "UsersReconciled"
+	// EventModifyRequested: ModifyDBInstance was sent; the message lists the changes.
+	EventModifyRequested = "ModifyRequested"
+	// EventStorageRoundedUp: a storage increase below RDS's 10% minimum step was rounded up.
+	EventStorageRoundedUp = "StorageRoundedUp"
 	// EventDeleteRequested: DeleteDBInstance was sent; the message names the final snapshot.
 	EventDeleteRequested = "DeleteRequested"
+	// EventUserRemoved: a user removed from the spec lost its login (its objects and data
+	// are kept) and its Secret was deleted.
+	EventUserRemoved = "UserRemoved"
+	// EventDatabaseKept: a database removed from the spec is kept: the operator never drops
+	// a database.
+	EventDatabaseKept = "DatabaseKept"
 	// EventRetained: the cloud database was left in AWS, as deletionPolicy Retain asks.
 	EventRetained = "Retained"
 )

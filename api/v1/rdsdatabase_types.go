@@ -60,6 +60,8 @@ type Backup struct {
 // RDSDatabaseSpec is what an application team asks for.
 // +kubebuilder:validation:XValidation:rule="!has(self.users) || !(self.masteruser in self.users)",message="users must not contain the master user's name; the master user gets its own Secret <name>.rds.master"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, self.databases[d].all(u, has(self.users) && u in self.users))",message="every user listed under databases must be defined under users"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || self.version.split('.')[0] == oldSelf.version.split('.')[0] || (has(self.allowMajorVersionUpgrade) && self.allowMajorVersionUpgrade)",message="changing the major version needs allowMajorVersionUpgrade: true (RDS cannot undo a major upgrade)"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || int(self.version.split('.')[0]) >= int(oldSelf.version.split('.')[0])",message="version cannot be lowered: RDS cannot downgrade a database engine"
 type RDSDatabaseSpec struct {
 	// Type is the database engine: postgresql (default). The seed's spelling
 	// Postgresql is accepted. It cannot be changed after creation.
@@ -152,6 +154,18 @@ type RDSDatabaseSpec struct {
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 
+	// ApplyImmediately applies changes to the cloud database at once; false leaves
+	// them for the database's maintenance window, and status.cloud lists them
+	// meanwhile. Default true.
+	// +kubebuilder:default=true
+	// +optional
+	ApplyImmediately *bool `json:"applyImmediately,omitempty"`
+
+	// AllowMajorVersionUpgrade permits changing version to another major version
+	// (e.g. 16 to 17), which RDS cannot undo. Default false.
+	// +optional
+	AllowMajorVersionUpgrade bool `json:"allowMajorVersionUpgrade,omitempty"`
+
 	// Tags are added to the cloud database, next to the operator's own owner tags.
 	// +kubebuilder:validation:MaxProperties=40
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('aws:') && !k.startsWith('matrixmind.cloud/'))",message="tag keys starting with aws: or matrixmind.cloud/ are reserved"
@@ -202,6 +216,10 @@ type CloudStatus struct {
 	// Port is the port applications connect to.
 	// +optional
 	Port int32 `json:"port,omitempty"`
+	// PendingModifications lists changes asked for that wait for the maintenance
+	// window.
+	// +optional
+	PendingModifications []string `json:"pendingModifications,omitempty"`
 }
 
 // RDSDatabaseStatus is what the operator observed and did.
@@ -228,6 +246,10 @@ type RDSDatabaseStatus struct {
 	// Secrets names the Secrets holding the master's and each user's credentials.
 	// +optional
 	Secrets []string `json:"secrets,omitempty"`
+	// Databases names the databases the operator set up, so that one removed from the
+	// spec is noticed (and kept).
+	// +optional
+	Databases []string `json:"databases,omitempty"`
 	// Service names the Service pointing at the database, once it exists.
 	// +optional
 	Service string `json:"service,omitempty"`

@@ -12,6 +12,10 @@ import (
 // StatusAvailable is the cloud status word of a database that accepts connections.
 const StatusAvailable = "available"
 
+// StatusStorageFull is the cloud status word of a database out of storage: RDS then accepts
+// only a storage increase.
+const StatusStorageFull = "storage-full"
+
 // StatusDeleting is the cloud status word of a database being deleted.
 const StatusDeleting = "deleting"
 
@@ -31,6 +35,32 @@ type Instance struct {
 	Endpoint string
 	Port     int32
 	Tags     map[string]string
+	// Pending holds modifications asked for that wait for the maintenance window.
+	Pending Changes
+}
+
+// Changes are modifications of a database. A nil field is left as it is.
+type Changes struct {
+	EngineVersion       *string
+	InstanceClass       *string
+	StorageType         *string
+	AllocatedStorageGiB *int32
+	BackupRetentionDays *int32
+}
+
+// Empty reports whether c changes nothing.
+func (c Changes) Empty() bool {
+	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
+		c.AllocatedStorageGiB == nil && c.BackupRetentionDays == nil
+}
+
+// UpdateOptions says how to apply Changes.
+type UpdateOptions struct {
+	// ApplyImmediately applies the changes now; false leaves them for the maintenance
+	// window.
+	ApplyImmediately bool
+	// AllowMajorVersionUpgrade permits an EngineVersion of another major version.
+	AllowMajorVersionUpgrade bool
 }
 
 // Desired is a cloud database as the operator wants it created.
@@ -76,6 +106,10 @@ type Provider interface {
 	// exists already it returns nil rather than an already-exists error, and the caller's
 	// next Observe decides (by the owner tag) whether that database is its own.
 	Create(ctx context.Context, desired Desired) error
+
+	// Update asks for changes to an existing database, in one request. It sends only the
+	// fields set in changes; the caller decides what changed.
+	Update(ctx context.Context, identifier string, changes Changes, opts UpdateOptions) error
 
 	// Delete asks for the database to be deleted. It returns nil when the database is
 	// already being deleted or is gone.

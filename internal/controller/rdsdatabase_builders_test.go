@@ -142,11 +142,11 @@ func TestCredentialSecret(t *testing.T) {
 	if len(s.OwnerReferences) != 0 {
 		t.Errorf("Secrets must not be owned by the RDSDatabase, or they would go with it")
 	}
-	want := map[string]string{v1.LabelDatabase: "orders", v1.LabelUser: "app", v1.LabelManagedBy: v1.ManagedByValue}
+	want := map[string]string{v1.LabelDatabase: "orders", v1.LabelManagedBy: v1.ManagedByValue}
 	if diff := cmp.Diff(want, s.Labels); diff != "" {
 		t.Errorf("labels: -want +got:\n%s", diff)
 	}
-	if s.Annotations[v1.AnnotationOwner] != "shop/orders" || string(s.Data["password"]) != "pw" || string(s.Data["username"]) != "app" {
+	if s.Annotations[v1.AnnotationOwner] != "shop/orders" || s.Annotations[v1.AnnotationUser] != "app" || string(s.Data["password"]) != "pw" || string(s.Data["username"]) != "app" {
 		t.Errorf("secret = %+v", s)
 	}
 }
@@ -223,32 +223,99 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
-func TestDifferences(t *testing.T) {
-	d := cloud.Desired{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7}
-	same := cloud.Instance{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7}
+func TestPlanChanges(t *testing.T) {
+	str := func(v string) *string { return &v }
+	num := func(v int32) *int32 { return &v }
+	d := cloud.Desired{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 100, BackupRetentionDays: 7}
+	same := cloud.Instance{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 100, BackupRetentionDays: 7}
 	cases := map[string]struct {
-		reason string
-		mutate func(*cloud.Instance)
-		want   int
+		reason      string
+		desired     func(*cloud.Desired)
+		instance    func(*cloud.Instance)
+		keepVersion bool
+		want        cloud.Changes
+		wantRounded bool
 	}{
-		"Same":         {reason: "Nothing differs.", mutate: func(*cloud.Instance) {}, want: 0},
-		"MinorVersion": {reason: "RDS reports 17.4 for an asked 17: no difference.", mutate: func(i *cloud.Instance) { i.EngineVersion = "17.4" }, want: 0},
-		"OtherMajor":   {reason: "171 is not a minor of 17.", mutate: func(i *cloud.Instance) { i.EngineVersion = "171" }, want: 1},
-		"MoreStorage":  {reason: "RDS rounds small increases up: more is no difference.", mutate: func(i *cloud.Instance) { i.AllocatedStorageGiB = 22 }, want: 0},
-		"LessStorage":  {reason: "Less storage than asked differs.", mutate: func(i *cloud.Instance) { i.AllocatedStorageGiB = 10 }, want: 1},
-		"ClassAndRetention": {reason: "Each differing field is named.", mutate: func(i *cloud.Instance) {
-			i.InstanceClass, i.BackupRetentionDays = "db.r6g.large", 1
-		}, want: 2},
+		"Same": {
+			reason: "An unchanged database needs no modification.",
+		},
+		"MinorVersionReported": {
+			reason:   "RDS reports 17.4 for an asked 17: no change.",
+			instance: func(i *cloud.Instance) { i.EngineVersion = "17.4" },
+		},
+		"VersionUpgrade": {
+			reason:  "A new version is asked for.",
+			desired: func(d *cloud.Desired) { d.EngineVersion = "18" },
+			want:    cloud.Changes{EngineVersion: str("18")},
+		},
+		"DefaultVersionChanged": {
+			reason:      "A spec without a version does not follow a new operator default.",
+			desired:     func(d *cloud.Desired) { d.EngineVersion = "18" },
+			keepVersion: true,
+		},
+		"Grow": {
+			reason:  "Storage grows to what is asked.",
+			desired: func(d *cloud.Desired) { d.AllocatedStorageGiB = 150 },
+			want:    cloud.Changes{AllocatedStorageGiB: num(150)},
+		},
+		"GrowRoundedUp": {
+			reason:      "An increase below 10% is rounded up to RDS's minimum step.",
+			desired:     func(d *cloud.Desired) { d.AllocatedStorageGiB = 105 },
+			want:        cloud.Changes{AllocatedStorageGiB: num(110)},
+			wantRounded: true,
+		},
+		"LargerThanAsked": {
+			reason:   "More storage than asked (raised to a minimum, rounded up) is no change: storage never shrinks.",
+			instance: func(i *cloud.Instance) { i.AllocatedStorageGiB = 120 },
+		},
+		"PendingCountsAsAsked": {
+			reason: "A modification waiting for the maintenance window is not asked again: no flapping.",
+			desired: func(d *cloud.Desired) {
+				d.InstanceClass, d.AllocatedStorageGiB, d.BackupRetentionDays = "db.r6g.large", 200, 14
+			},
+			instance: func(i *cloud.Instance) {
+				i.Pending = cloud.Changes{InstanceClass: str("db.r6g.large"), AllocatedStorageGiB: num(200), BackupRetentionDays: num(14)}
+			},
+		},
+		"Several": {
+			reason: "Every changed field goes into one request.",
+			desired: func(d *cloud.Desired) {
+				d.InstanceClass, d.StorageType, d.BackupRetentionDays = "db.r6g.large", "io1", 35
+			},
+			want: cloud.Changes{InstanceClass: str("db.r6g.large"), StorageType: str("io1"), BackupRetentionDays: num(35)},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			in := same
-			tc.mutate(&in)
-			if got := differences(d, in); len(got) != tc.want {
-				t.Errorf("%s\ndifferences = %q, want %d", tc.reason, got, tc.want)
+			desired, in := d, same
+			if tc.desired != nil {
+				tc.desired(&desired)
+			}
+			if tc.instance != nil {
+				tc.instance(&in)
+			}
+			got := planChanges(desired, in, tc.keepVersion)
+			if diff := cmp.Diff(tc.want, got.changes); diff != "" {
+				t.Errorf("%s\nchanges: -want +got:\n%s", tc.reason, diff)
+			}
+			if got.roundedUp != tc.wantRounded {
+				t.Errorf("%s\nroundedUp = %v, want %v", tc.reason, got.roundedUp, tc.wantRounded)
+			}
+			if len(got.described) != countSet(got.changes) {
+				t.Errorf("%s\neach change is described once: %q", tc.reason, got.described)
 			}
 		})
 	}
+}
+
+func countSet(c cloud.Changes) int {
+	n := 0
+	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.BackupRetentionDays != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
 }
 
 func TestJustCreated(t *testing.T) {

@@ -50,7 +50,9 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		Endpoint:            inst.Endpoint,
 		Port:                inst.Port,
 	}
-	if inst.Status != cloud.StatusAvailable || inst.Endpoint == "" {
+	db.Status.Cloud.PendingModifications = pendingModifications(inst)
+	storageFull := inst.Status == cloud.StatusStorageFull
+	if (inst.Status != cloud.StatusAvailable && !storageFull) || inst.Endpoint == "" {
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 			fmt.Sprintf("the cloud database is %s", inst.Status))
 		waitForDatabase(db)
@@ -60,38 +62,59 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	if err != nil {
 		return r.specInvalid(s, err)
 	}
-	if diffs := differences(desired, inst); len(diffs) > 0 {
-		msg := "the cloud database differs from the spec (" + strings.Join(diffs, "; ") +
-			"): this version of the operator does not modify databases in place yet"
-		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonChangesNotApplied, msg, corev1.EventTypeWarning, "")
-		// Users and Secrets still work against the database as it is.
-		return ctrl.Result{}, nil
+	p := planChanges(desired, inst, db.Spec.Version == "")
+	if storageFull {
+		// RDS accepts only a storage increase in this state, the one users need most.
+		if p.changes.AllocatedStorageGiB == nil {
+			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
+				"the cloud database is storage-full: raise spec.size to give it room")
+			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+		}
+		p = plan{
+			changes:   cloud.Changes{AllocatedStorageGiB: p.changes.AllocatedStorageGiB},
+			described: []string{fmt.Sprintf("storage %d GiB to %d GiB", inst.AllocatedStorageGiB, *p.changes.AllocatedStorageGiB)},
+			roundedUp: p.roundedUp,
+		}
 	}
-	setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, "the cloud database is available")
+	if !p.changes.Empty() {
+		return r.modifyCloudDatabase(ctx, s, p, inst)
+	}
+	msg := "the cloud database is available"
+	if pending := db.Status.Cloud.PendingModifications; len(pending) > 0 {
+		msg += "; waiting for the maintenance window to apply: " + strings.Join(pending, ", ")
+	}
+	setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, msg)
 	return ctrl.Result{}, nil
 }
 
-// differences lists the fields the spec owns where the cloud database differs from desired,
-// compared the way RDS reports them: a version "17" matches "17.4", and storage larger than
-// asked (RDS rounds small increases up) is no difference.
-func differences(d cloud.Desired, in cloud.Instance) []string {
-	var out []string
-	if in.EngineVersion != d.EngineVersion && !strings.HasPrefix(in.EngineVersion, d.EngineVersion+".") {
-		out = append(out, fmt.Sprintf("version %s, spec asks %s", in.EngineVersion, d.EngineVersion))
+// modifyCloudDatabase sends one ModifyDBInstance with every change of p. A change of major
+// version is sent only when the spec allows it.
+func (r *RDSDatabaseReconciler) modifyCloudDatabase(ctx context.Context, s *scope, p plan, inst cloud.Instance) (ctrl.Result, error) {
+	db := s.db
+	if v := p.changes.EngineVersion; v != nil && majorOf(*v) != majorOf(inst.EngineVersion) && !db.Spec.AllowMajorVersionUpgrade {
+		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonMajorUpgradeNotAllowed,
+			fmt.Sprintf("the spec asks for version %s but the database runs %s: a major upgrade needs allowMajorVersionUpgrade: true", *v, inst.EngineVersion),
+			corev1.EventTypeWarning, "")
+		return ctrl.Result{}, nil
 	}
-	if in.InstanceClass != d.InstanceClass {
-		out = append(out, fmt.Sprintf("instanceClass %s, spec asks %s", in.InstanceClass, d.InstanceClass))
+	immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
+	opts := cloud.UpdateOptions{ApplyImmediately: immediately, AllowMajorVersionUpgrade: db.Spec.AllowMajorVersionUpgrade}
+	if err := r.Cloud.Update(ctx, s.identifier, p.changes, opts); err != nil {
+		return r.cloudFailed(s, err)
 	}
-	if in.StorageType != d.StorageType {
-		out = append(out, fmt.Sprintf("storageType %s, spec asks %s", in.StorageType, d.StorageType))
+	when := "now"
+	if !immediately {
+		when = "at the next maintenance window"
 	}
-	if in.AllocatedStorageGiB < d.AllocatedStorageGiB {
-		out = append(out, fmt.Sprintf("storage %d GiB, spec asks %d GiB", in.AllocatedStorageGiB, d.AllocatedStorageGiB))
+	changes := strings.Join(p.described, ", ")
+	if p.roundedUp {
+		r.event(db, corev1.EventTypeNormal, v1.EventStorageRoundedUp,
+			"Spec size %s is less than 10%% above the current %d GiB: RDS grows storage by at least 10%%, so asking for %d GiB",
+			db.Spec.Size, inst.AllocatedStorageGiB, *p.changes.AllocatedStorageGiB)
 	}
-	if in.BackupRetentionDays != d.BackupRetentionDays {
-		out = append(out, fmt.Sprintf("backup retention %d days, spec asks %d", in.BackupRetentionDays, d.BackupRetentionDays))
-	}
-	return out
+	r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked RDS to change %s %s", changes, when)
+	setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonModifying, "asked RDS to change "+changes+" "+when)
+	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 }
 
 // createCloudDatabase asks the cloud for the database. The identifier is derived from the

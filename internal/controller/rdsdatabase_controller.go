@@ -98,7 +98,7 @@ type phase func(ctx context.Context, s *scope) (ctrl.Result, error)
 // +kubebuilder:rbac:groups=matrixmind.cloud,resources=rdsdatabases,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=matrixmind.cloud,resources=rdsdatabases/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=matrixmind.cloud,resources=rdsdatabases/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 

@@ -8,9 +8,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
 
 // reconcileEngineUsers logs in as the master user and applies every user, database and grant
@@ -36,9 +38,56 @@ func (r *RDSDatabaseReconciler) reconcileEngineUsers(ctx context.Context, s *sco
 			return r.engineFailed(s, err)
 		}
 	}
+	if err := r.removeUsers(ctx, s, admin); err != nil {
+		return r.engineFailed(s, err)
+	}
+	noteKeptDatabases(s)
 	msg := fmt.Sprintf("%d users and %d databases are in place", len(db.Spec.Users), len(db.Spec.Databases))
 	s.announce(v1.ConditionUsersReady, metav1.ConditionTrue, v1.ReasonUsersReady, msg, corev1.EventTypeNormal, v1.EventUsersReconciled)
 	return ctrl.Result{}, nil
+}
+
+// removeUsers takes the login away from every user whose Secret this object made but who is
+// no longer in the spec, then deletes that Secret. The Secret goes last: until the login is
+// gone it is the record that the user exists. The user's objects and data are kept.
+func (r *RDSDatabaseReconciler) removeUsers(ctx context.Context, s *scope, admin engine.Admin) error {
+	db := s.db
+	var secrets corev1.SecretList
+	if err := r.Client.List(ctx, &secrets, client.InNamespace(db.Namespace), client.MatchingLabels{v1.LabelDatabase: db.Name}); err != nil {
+		return errorf(db, "list secrets", err)
+	}
+	for i := range secrets.Items {
+		secret := &secrets.Items[i]
+		user := secret.Annotations[v1.AnnotationUser]
+		if user == "" || user == db.Spec.MasterUser || secret.Annotations[v1.AnnotationOwner] != naming.Owner(db.Namespace, db.Name) {
+			continue
+		}
+		if _, wanted := db.Spec.Users[user]; wanted {
+			continue
+		}
+		if err := admin.DisableUser(ctx, user); err != nil {
+			return err
+		}
+		if err := r.Client.Delete(ctx, secret); client.IgnoreNotFound(err) != nil {
+			return errorf(db, "delete secret "+secret.Name, err)
+		}
+		r.event(db, corev1.EventTypeNormal, v1.EventUserRemoved,
+			"User %s was removed from the spec: it can no longer log in (what it owns and its data are kept); Secret %s deleted", user, secret.Name)
+	}
+	return nil
+}
+
+// noteKeptDatabases records the databases the spec names and says, once, of each database
+// removed from the spec that it is kept: the operator never drops one.
+func noteKeptDatabases(s *scope) {
+	db := s.db
+	for _, name := range db.Status.Databases {
+		if _, wanted := db.Spec.Databases[name]; !wanted {
+			s.events = append(s.events, pendingEvent{eventType: corev1.EventTypeNormal, reason: v1.EventDatabaseKept,
+				note: fmt.Sprintf("Database %s was removed from the spec and is kept: the operator never drops a database; drop it yourself if it must go", name)})
+		}
+	}
+	db.Status.Databases = sortedKeys(db.Spec.Databases)
 }
 
 // desiredUsers maps the spec's users and their roles to the engine's terms, in name order.

@@ -135,10 +135,9 @@ func credentialSecret(db *v1.RDSDatabase, user, name, pw string) *corev1.Secret 
 			Namespace: db.Namespace,
 			Labels: map[string]string{
 				v1.LabelDatabase:  db.Name,
-				v1.LabelUser:      user,
 				v1.LabelManagedBy: v1.ManagedByValue,
 			},
-			Annotations: map[string]string{v1.AnnotationOwner: naming.Owner(db.Namespace, db.Name)},
+			Annotations: map[string]string{v1.AnnotationOwner: naming.Owner(db.Namespace, db.Name), v1.AnnotationUser: user},
 		},
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{keyUsername: []byte(user), keyPassword: []byte(pw)},

@@ -92,7 +92,7 @@ func phaseOf(db *v1.RDSDatabase) string {
 func isFailure(reason string) bool {
 	switch reason {
 	case v1.ReasonCloudError, v1.ReasonOwnedByOther, v1.ReasonEngineError, v1.ReasonEngineUnreachable, v1.ReasonSecretInvalid,
-		v1.ReasonChangesNotApplied, v1.ReasonSpecInvalid:
+		v1.ReasonMajorUpgradeNotAllowed, v1.ReasonSpecInvalid:
 		return true
 	}
 	return false

@@ -48,6 +48,9 @@ type Admin interface {
 	// EnsureUser creates the user or brings an existing one to the wanted roles and password,
 	// and makes sure it can log in.
 	EnsureUser(ctx context.Context, u User) error
+	// DisableUser takes away a user's login and its rds_superuser membership. The role,
+	// what it owns and its data are kept. A user that does not exist is fine.
+	DisableUser(ctx context.Context, name string) error
 	// EnsureDatabase creates the database or brings an existing one to the wanted owner, and
 	// makes the users listed the only ones allowed to connect.
 	EnsureDatabase(ctx context.Context, d Database) error

@@ -156,6 +156,7 @@ func TestAdmissionRejectsBadUpdates(t *testing.T) {
 	ns := namespace(t, "transitions")
 	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "grow-only"}}
 	db.Spec.Size = "50GB"
+	db.Spec.Version = "16.4"
 	db.Spec.DeletionPolicy = v1.DeletionDelete
 	if err := stack.Client.Create(ctx, db); err != nil {
 		t.Fatal(err)
@@ -166,8 +167,10 @@ func TestAdmissionRejectsBadUpdates(t *testing.T) {
 		mutate  func(*v1.RDSDatabaseSpec)
 		wantMsg string
 	}{
-		"Shrink":       {reason: "RDS cannot shrink storage.", mutate: func(s *v1.RDSDatabaseSpec) { s.Size = "40GiB" }, wantMsg: "size cannot be decreased"},
-		"RenameMaster": {reason: "RDS cannot rename the master.", mutate: func(s *v1.RDSDatabaseSpec) { s.MasterUser = "other" }, wantMsg: "masteruser cannot be changed"},
+		"Shrink":                  {reason: "RDS cannot shrink storage.", mutate: func(s *v1.RDSDatabaseSpec) { s.Size = "40GiB" }, wantMsg: "size cannot be decreased"},
+		"RenameMaster":            {reason: "RDS cannot rename the master.", mutate: func(s *v1.RDSDatabaseSpec) { s.MasterUser = "other" }, wantMsg: "masteruser cannot be changed"},
+		"MajorUpgradeWithoutFlag": {reason: "A major upgrade cannot be undone: it needs the flag.", mutate: func(s *v1.RDSDatabaseSpec) { s.Version = "17" }, wantMsg: "changing the major version needs allowMajorVersionUpgrade: true"},
+		"Downgrade":               {reason: "RDS cannot downgrade, flag or not.", mutate: func(s *v1.RDSDatabaseSpec) { s.Version = "15"; s.AllowMajorVersionUpgrade = true }, wantMsg: "version cannot be lowered"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -177,6 +180,11 @@ func TestAdmissionRejectsBadUpdates(t *testing.T) {
 			}
 		})
 	}
+	t.Run("MajorUpgradeWithFlagIsAccepted", func(t *testing.T) {
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.Version = "17"; s.AllowMajorVersionUpgrade = true }); err != nil {
+			t.Errorf("a major upgrade with allowMajorVersionUpgrade was refused: %v", err)
+		}
+	})
 	t.Run("GrowIsAccepted", func(t *testing.T) {
 		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.Size = "60Gi" }); err != nil {
 			t.Errorf("growing storage was refused: %v", err)

@@ -28,8 +28,8 @@ func TestCreateRetriedAfterCrashFindsItsDatabase(t *testing.T) {
 	const masterPassword = "Written-Before-The-Crash-1"
 	master := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "survivor.rds.master", Labels: map[string]string{
-			v1.LabelDatabase: "survivor", v1.LabelUser: "sysadmin", v1.LabelManagedBy: v1.ManagedByValue,
-		}, Annotations: map[string]string{v1.AnnotationOwner: ns + "/survivor"}},
+			v1.LabelDatabase: "survivor", v1.LabelManagedBy: v1.ManagedByValue,
+		}, Annotations: map[string]string{v1.AnnotationOwner: ns + "/survivor", v1.AnnotationUser: "sysadmin"}},
 		Data: map[string][]byte{"username": []byte("sysadmin"), "password": []byte(masterPassword)},
 	}
 	if err := stack.Client.Create(ctx, master); err != nil {

@@ -125,7 +125,7 @@ func Start(dataDir string) (*Stack, error) {
 func (s *Stack) startEmulator(dataDir string) error {
 	em, err := emulator.New(emulator.Config{
 		DataDir: dataDir,
-		Delays:  emulator.Delays{Create: 300 * time.Millisecond, BackingUp: 200 * time.Millisecond, Modify: 200 * time.Millisecond, Delete: 300 * time.Millisecond},
+		Delays:  emulator.Delays{Create: 300 * time.Millisecond, BackingUp: 200 * time.Millisecond, Modify: time.Second, Delete: 300 * time.Millisecond},
 	})
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 type API interface {
 	CreateDBInstance(ctx context.Context, in *awsrds.CreateDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.CreateDBInstanceOutput, error)
 	DescribeDBInstances(ctx context.Context, in *awsrds.DescribeDBInstancesInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBInstancesOutput, error)
+	ModifyDBInstance(ctx context.Context, in *awsrds.ModifyDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.ModifyDBInstanceOutput, error)
 	DeleteDBInstance(ctx context.Context, in *awsrds.DeleteDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBInstanceOutput, error)
 }
 
@@ -91,6 +92,26 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	return nil
 }
 
+// Update implements cloud.Provider.
+func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Changes, opts cloud.UpdateOptions) error {
+	in := &awsrds.ModifyDBInstanceInput{
+		DBInstanceIdentifier:  aws.String(identifier),
+		ApplyImmediately:      aws.Bool(opts.ApplyImmediately),
+		EngineVersion:         c.EngineVersion,
+		DBInstanceClass:       c.InstanceClass,
+		StorageType:           c.StorageType,
+		AllocatedStorage:      c.AllocatedStorageGiB,
+		BackupRetentionPeriod: c.BackupRetentionDays,
+	}
+	if opts.AllowMajorVersionUpgrade {
+		in.AllowMajorVersionUpgrade = aws.Bool(true)
+	}
+	if _, err := p.api.ModifyDBInstance(ctx, in); err != nil {
+		return wrap("modify db instance "+identifier, err)
+	}
+	return nil
+}
+
 // Delete implements cloud.Provider.
 func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.DeleteOptions) error {
 	in := &awsrds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String(identifier)}
@@ -131,6 +152,15 @@ func instance(in types.DBInstance) cloud.Instance {
 	if in.Endpoint != nil {
 		out.Endpoint = aws.ToString(in.Endpoint.Address)
 		out.Port = aws.ToInt32(in.Endpoint.Port)
+	}
+	if pm := in.PendingModifiedValues; pm != nil {
+		out.Pending = cloud.Changes{
+			EngineVersion:       pm.EngineVersion,
+			InstanceClass:       pm.DBInstanceClass,
+			StorageType:         pm.StorageType,
+			AllocatedStorageGiB: pm.AllocatedStorage,
+			BackupRetentionDays: pm.BackupRetentionPeriod,
+		}
 	}
 	for _, t := range in.TagList {
 		out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)

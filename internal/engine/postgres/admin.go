@@ -92,6 +92,21 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	return a.ensureMembership(ctx, u.Name, superuserRole, u.Superuser)
 }
 
+// DisableUser implements engine.Admin.
+func (a *Admin) DisableUser(ctx context.Context, name string) error {
+	var exists bool
+	if err := a.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, name).Scan(&exists); err != nil {
+		return wrap("look up role "+name, err)
+	}
+	if !exists {
+		return nil
+	}
+	if _, err := a.conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s NOLOGIN", ident(name))); err != nil {
+		return wrap("disable login of "+name, err)
+	}
+	return a.ensureMembership(ctx, name, superuserRole, false)
+}
+
 // ensureMembership grants or revokes role's membership in group.
 func (a *Admin) ensureMembership(ctx context.Context, role, group string, want bool) error {
 	var member bool

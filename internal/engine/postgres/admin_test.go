@@ -223,3 +223,51 @@ func TestConnectErrorsHoldNoPassword(t *testing.T) {
 		t.Errorf("error message contains the password: %v", err)
 	}
 }
+
+func TestDisableUserKeepsData(t *testing.T) {
+	ep := startRDSLikeServer(t)
+	ctx := context.Background()
+	admin, err := Connector{}.Connect(ctx, ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	u := engine.User{Name: "leaver", Password: "leaver-Password-1", Superuser: true}
+	if err := admin.EnsureUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.EnsureDatabase(ctx, engine.Database{Name: "leavers_db", Owner: "leaver", Users: []string{"leaver"}}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := connectAs(t, ep, "leaver", u.Password, "leavers_db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, conn, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')")
+	conn.Close(ctx)
+
+	for i := 0; i < 2; i++ { // idempotent
+		if err := admin.DisableUser(ctx, "leaver"); err != nil {
+			t.Fatalf("DisableUser: %v", err)
+		}
+	}
+	if err := admin.DisableUser(ctx, "never_existed"); err != nil {
+		t.Errorf("DisableUser of a missing user: %v", err)
+	}
+	if _, err := connectAs(t, ep, "leaver", u.Password, "leavers_db"); sqlStateOf(err) != "28000" {
+		t.Errorf("a disabled user logged in (or failed oddly): %v", err)
+	}
+	master, err := connectAs(t, ep, master, masterPassword, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close(ctx)
+	var member bool
+	var owner string
+	if err := master.QueryRow(ctx, "SELECT pg_has_role('leaver', 'rds_superuser', 'MEMBER'), pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'leavers_db'").Scan(&member, &owner); err != nil {
+		t.Fatal(err)
+	}
+	if member || owner != "leaver" {
+		t.Errorf("after DisableUser: member of rds_superuser %v (want false), database owner %q (want leaver, kept)", member, owner)
+	}
+}

@@ -1,0 +1,116 @@
+package controller
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+)
+
+// plan is what it takes to bring a cloud database to the spec.
+type plan struct {
+	// changes to ask for; empty when the database matches the spec.
+	changes cloud.Changes
+	// described says each change in words, for Events and conditions.
+	described []string
+	// roundedUp is set when a storage increase was raised to RDS's 10% minimum step.
+	roundedUp bool
+}
+
+// planChanges compares the fields the spec owns with the cloud database, counting a
+// modification that waits for the maintenance window as already asked for, and comparing
+// versions the way RDS reports them ("17" matches "17.4"). keepVersion leaves the version
+// alone: a spec without a version must not follow a change of the operator's default.
+// Nothing that matches is ever sent, so an unchanged object causes no modification.
+func planChanges(d cloud.Desired, in cloud.Instance, keepVersion bool) plan {
+	var p plan
+	version := orValue(in.Pending.EngineVersion, in.EngineVersion)
+	if !keepVersion && !sameVersion(d.EngineVersion, version) {
+		p.changes.EngineVersion = &d.EngineVersion
+		p.described = append(p.described, fmt.Sprintf("version %s to %s", version, d.EngineVersion))
+	}
+	if class := orValue(in.Pending.InstanceClass, in.InstanceClass); class != d.InstanceClass {
+		p.changes.InstanceClass = &d.InstanceClass
+		p.described = append(p.described, fmt.Sprintf("instance class %s to %s", class, d.InstanceClass))
+	}
+	if st := orValue(in.Pending.StorageType, in.StorageType); st != d.StorageType {
+		p.changes.StorageType = &d.StorageType
+		p.described = append(p.described, fmt.Sprintf("storage type %s to %s", st, d.StorageType))
+	}
+	// Storage only grows: a spec below the current size (raised to a minimum, or rounded
+	// up by RDS) is no change.
+	if current := orInt(in.Pending.AllocatedStorageGiB, in.AllocatedStorageGiB); d.AllocatedStorageGiB > current {
+		gib := d.AllocatedStorageGiB
+		if step := current + (current+9)/10; gib < step {
+			gib, p.roundedUp = step, true
+		}
+		p.changes.AllocatedStorageGiB = &gib
+		p.described = append(p.described, fmt.Sprintf("storage %d GiB to %d GiB", current, gib))
+	}
+	if days := orInt(in.Pending.BackupRetentionDays, in.BackupRetentionDays); days != d.BackupRetentionDays {
+		p.changes.BackupRetentionDays = &d.BackupRetentionDays
+		p.described = append(p.described, fmt.Sprintf("backup retention %d to %d days", days, d.BackupRetentionDays))
+	}
+	return p
+}
+
+// storageOnly reports whether the plan changes nothing but storage: the one change RDS
+// accepts while a database is storage-full.
+func (p plan) storageOnly() bool {
+	c := p.changes
+	return c.AllocatedStorageGiB != nil && c.EngineVersion == nil && c.InstanceClass == nil &&
+		c.StorageType == nil && c.BackupRetentionDays == nil
+}
+
+// pendingModifications describes what waits for the maintenance window.
+func pendingModifications(in cloud.Instance) []string {
+	var out []string
+	pm := in.Pending
+	if pm.EngineVersion != nil {
+		out = append(out, "version "+*pm.EngineVersion)
+	}
+	if pm.InstanceClass != nil {
+		out = append(out, "instance class "+*pm.InstanceClass)
+	}
+	if pm.StorageType != nil {
+		out = append(out, "storage type "+*pm.StorageType)
+	}
+	if pm.AllocatedStorageGiB != nil {
+		out = append(out, fmt.Sprintf("storage %d GiB", *pm.AllocatedStorageGiB))
+	}
+	if pm.BackupRetentionDays != nil {
+		out = append(out, fmt.Sprintf("backup retention %d days", *pm.BackupRetentionDays))
+	}
+	return out
+}
+
+// sameVersion reports whether the cloud's version is the one asked for: equal, or asked is
+// a prefix of it at a dot ("17" and "17.4", "16.4" and "16.4.1").
+func sameVersion(asked, reported string) bool {
+	return asked == reported || strings.HasPrefix(reported, asked+".")
+}
+
+// majorOf returns the major version of a PostgreSQL version ("16.4" -> 16), or -1.
+func majorOf(version string) int {
+	major, _, _ := strings.Cut(version, ".")
+	n, err := strconv.Atoi(major)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+func orValue(p *string, v string) string {
+	if p != nil {
+		return *p
+	}
+	return v
+}
+
+func orInt(p *int32, v int32) int32 {
+	if p != nil {
+		return *p
+	}
+	return v
+}

@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+)
+
+// TestUpdatesInPlace changes a Ready database the way a team would, one edit at a time, and
+// checks that each edit becomes exactly one ModifyDBInstance, that status passes through the
+// cloud's own words, and that the database ends as the spec says.
+func TestUpdatesInPlace(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "update")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "growing"}}
+	db.Spec.Size = "20GB"
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	db.Spec.Users = map[string]v1.UserRoles{"app": {}}
+	db.Spec.Databases = map[string]v1.DatabaseUsers{"data": {"app"}}
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, db)
+
+	steps := []struct {
+		name        string
+		reason      string
+		mutate      func(*v1.RDSDatabaseSpec)
+		check       func(t *testing.T, got *v1.RDSDatabase)
+		wantEvent   string
+		wantModifys int
+	}{
+		{
+			name:   "Grow",
+			reason: "Growing size modifies the instance in place.",
+			mutate: func(s *v1.RDSDatabaseSpec) { s.Size = "40GB" },
+			check: func(t *testing.T, got *v1.RDSDatabase) {
+				if got.Status.Cloud.AllocatedStorageGiB != 40 {
+					t.Errorf("storage %d GiB, want 40", got.Status.Cloud.AllocatedStorageGiB)
+				}
+			},
+			wantModifys: 1,
+		},
+		{
+			name:   "GrowLessThanTenPercent",
+			reason: "RDS grows storage by at least 10%: 42 is rounded up to 44, and an Event says so.",
+			mutate: func(s *v1.RDSDatabaseSpec) { s.Size = "42GB" },
+			check: func(t *testing.T, got *v1.RDSDatabase) {
+				if got.Status.Cloud.AllocatedStorageGiB != 44 {
+					t.Errorf("storage %d GiB, want 44", got.Status.Cloud.AllocatedStorageGiB)
+				}
+			},
+			wantEvent:   v1.EventStorageRoundedUp,
+			wantModifys: 1,
+		},
+		{
+			name:   "ClassAndRetentionTogether",
+			reason: "Two fields changed in one edit go to RDS in one request.",
+			mutate: func(s *v1.RDSDatabaseSpec) { s.InstanceClass = "db.r6g.large"; s.Backup.Retention = "14d" },
+			check: func(t *testing.T, got *v1.RDSDatabase) {
+				if got.Status.Cloud.InstanceClass != "db.r6g.large" {
+					t.Errorf("class %s, want db.r6g.large", got.Status.Cloud.InstanceClass)
+				}
+			},
+			wantModifys: 1,
+		},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			stack.Emulator.ResetStats()
+			if err := update(ctx, db, step.mutate); err != nil {
+				t.Fatal(err)
+			}
+			watch := watchCloudStatus(db)
+			got := waitReady(t, db)
+			if words := watch.stop(); !slices.Contains(words, "modifying") {
+				t.Errorf("%s\nstatus never showed modifying: saw %v", step.reason, words)
+			}
+			step.check(t, got)
+			if n := stack.Emulator.Stats().Calls["ModifyDBInstance"]; n != step.wantModifys {
+				t.Errorf("%s\nModifyDBInstance sent %d times, want %d", step.reason, n, step.wantModifys)
+			}
+			if step.wantEvent != "" && !eventSays(t, ns, db.Name, step.wantEvent, "") {
+				t.Errorf("%s\nno %s Event", step.reason, step.wantEvent)
+			}
+		})
+	}
+}
+
+// statusWatch records the distinct cloud status words an object shows, in order.
+type statusWatch struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	words  []string
+}
+
+// watchCloudStatus polls db's status.cloud.status every 50ms until stop is called.
+func watchCloudStatus(db *v1.RDSDatabase) *statusWatch {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &statusWatch{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for ctx.Err() == nil {
+			got := &v1.RDSDatabase{}
+			if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), got); err == nil && got.Status.Cloud != nil {
+				if word := got.Status.Cloud.Status; len(w.words) == 0 || w.words[len(w.words)-1] != word {
+					w.words = append(w.words, word)
+				}
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	return w
+}
+
+// stop ends the watch and returns the words seen.
+func (w *statusWatch) stop() []string {
+	w.cancel()
+	<-w.done
+	return w.words
+}
