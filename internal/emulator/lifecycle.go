@@ -15,12 +15,12 @@ import (
 func (e *Emulator) runCreate(ctx context.Context, id, password string) {
 	start := time.Now()
 	e.mu.Lock()
-	in, ok := e.instances[id]
+	self, ok := e.instances[id]
 	if !ok {
 		e.mu.Unlock()
 		return
 	}
-	engine, user, dbName, retention := in.Engine, in.MasterUsername, in.DBName, in.BackupRetentionPeriod
+	engine, user, dbName, retention := self.Engine, self.MasterUsername, self.DBName, self.BackupRetentionPeriod
 	e.mu.Unlock()
 
 	port := defaultPort[engine]
@@ -34,7 +34,7 @@ func (e *Emulator) runCreate(ctx context.Context, id, password string) {
 			return
 		}
 		port = srv.Port
-		if !e.attachServer(id, srv) {
+		if !e.attachServer(self, srv) {
 			return
 		}
 	}
@@ -43,8 +43,10 @@ func (e *Emulator) runCreate(ctx context.Context, id, password string) {
 	}
 
 	e.mu.Lock()
-	in, ok = e.instances[id]
-	if !ok || in.Status != "creating" {
+	// The instance may have been deleted meanwhile (Tamper), even replaced by a new one
+	// of the same name, which has its own runCreate.
+	in, ok := e.instances[id]
+	if !ok || in != self || in.Status != "creating" {
 		e.mu.Unlock()
 		return
 	}
@@ -84,10 +86,11 @@ func (e *Emulator) startEngine(ctx context.Context, id, user, password, dbName s
 }
 
 // attachServer records the running server on its instance, or stops it when the
-// instance is gone; false when it was stopped.
-func (e *Emulator) attachServer(id string, srv *pgserver.Server) bool {
+// instance is gone (or replaced by another of the same name); false when it was stopped.
+func (e *Emulator) attachServer(self *instance, srv *pgserver.Server) bool {
 	e.mu.Lock()
-	in, ok := e.instances[id]
+	in, ok := e.instances[self.ID]
+	ok = ok && in == self
 	if ok {
 		in.server = srv
 	}

@@ -5,7 +5,10 @@ import (
 	"strings"
 )
 
-// modifyInstance answers ModifyDBInstance.
+// modifyInstance answers ModifyDBInstance. The request's changes join the instance's
+// pending values; with ApplyImmediately all of them, older ones included, are applied now
+// (modifying for Delays.Modify), otherwise they wait for the maintenance window
+// (ApplyPendingMaintenance). A request that leaves nothing pending changes no status.
 func (e *Emulator) modifyInstance(p params) (any, string, error) {
 	id := strings.ToLower(p.str("DBInstanceIdentifier"))
 	if id == "" {
@@ -27,10 +30,8 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, id, err
 	}
-	modifying := !change.empty() && req.applyImmediately
-	if !change.empty() {
-		in.Pending = mergePending(in.Pending, change)
-	}
+	in.Pending = mergePending(in.Pending, change)
+	modifying := req.applyImmediately && !in.Pending.empty()
 	if modifying {
 		in.Status = "modifying"
 	}
@@ -54,9 +55,11 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 // modification is a parsed ModifyDBInstance request.
 type modification struct {
 	storage          *int
+	storageType      string
 	class            string
 	retention        *int
 	engineVersion    string
+	allowMajor       bool
 	password         *string
 	applyImmediately bool
 }
@@ -67,6 +70,10 @@ func readModification(p params) (modification, error) {
 	var err error
 	if m.storage, err = p.integer("AllocatedStorage"); err != nil {
 		return m, err
+	}
+	m.storageType = p.str("StorageType")
+	if _, _, ok := storageLimits(m.storageType); m.storageType != "" && !ok {
+		return m, newError(codeInvalidValue, "Invalid storage type: %s", m.storageType)
 	}
 	if m.retention, err = p.integer("BackupRetentionPeriod"); err != nil {
 		return m, err
@@ -83,6 +90,11 @@ func readModification(p params) (modification, error) {
 		pw := p.str("MasterUserPassword")
 		m.password = &pw
 	}
+	allowMajor, err := p.boolean("AllowMajorVersionUpgrade")
+	if err != nil {
+		return m, err
+	}
+	m.allowMajor = deref(allowMajor)
 	apply, err := p.boolean("ApplyImmediately")
 	if err != nil {
 		return m, err
@@ -95,7 +107,7 @@ func readModification(p params) (modification, error) {
 // that change. It runs under the lock.
 func (m modification) against(in *instance) (pending, error) {
 	var change pending
-	storageOnly := m.class == "" && m.retention == nil && m.engineVersion == "" && m.password == nil
+	storageOnly := m.class == "" && m.retention == nil && m.engineVersion == "" && m.password == nil && m.storageType == ""
 	switch {
 	case in.Status == "available":
 	case in.Status == "storage-full" && storageOnly && m.storage != nil:
@@ -112,10 +124,25 @@ func (m modification) against(in *instance) (pending, error) {
 			return change, newError(codeInvalidValue, "Invalid storage size for engine name %s and storage type %s: %d. Allocated storage can't be decreased.", in.Engine, in.StorageType, *m.storage)
 		}
 		grown := grownStorage(in.AllocatedStorage, *m.storage)
-		if err := checkStorage(in.StorageType, grown); err != nil {
+		change.AllocatedStorage = &grown
+	}
+	if m.storageType != "" && m.storageType != in.StorageType {
+		change.StorageType = m.storageType
+	}
+	if change.AllocatedStorage != nil || change.StorageType != "" {
+		// The size and type the instance will end up with must fit together, whichever
+		// of them this request or an earlier one changes.
+		after := mergePending(in.Pending, change)
+		size, kind := in.AllocatedStorage, in.StorageType
+		if after.AllocatedStorage != nil {
+			size = *after.AllocatedStorage
+		}
+		if after.StorageType != "" {
+			kind = after.StorageType
+		}
+		if err := checkStorage(kind, size); err != nil {
 			return change, err
 		}
-		change.AllocatedStorage = &grown
 	}
 	if m.class != "" && m.class != in.Class {
 		change.DBInstanceClass = m.class
@@ -124,7 +151,13 @@ func (m modification) against(in *instance) (pending, error) {
 		change.BackupRetentionPeriod = m.retention
 	}
 	if m.engineVersion != "" && m.engineVersion != in.EngineVersion {
-		change.EngineVersion = m.engineVersion
+		changed, err := checkVersionChange(in.Engine, in.EngineVersion, m.engineVersion, m.allowMajor)
+		if err != nil {
+			return change, err
+		}
+		if changed {
+			change.EngineVersion = m.engineVersion
+		}
 	}
 	return change, nil
 }

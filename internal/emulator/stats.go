@@ -78,8 +78,9 @@ func (e *Emulator) ResetStats() {
 	e.mu.Unlock()
 }
 
-// serveIntrospection answers GET /_emulator/stats, POST /_emulator/reset-stats and
-// POST /_emulator/faults.
+// serveIntrospection answers GET /_emulator/stats, POST /_emulator/reset-stats,
+// POST /_emulator/faults, POST /_emulator/maintenance and POST /_emulator/tamper. None of
+// them is an API call: the call log does not count them.
 func (e *Emulator) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == introspectionPrefix+"stats" && r.Method == http.MethodGet:
@@ -96,6 +97,10 @@ func (e *Emulator) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 		}
 		e.SetFaults(f)
 		w.WriteHeader(http.StatusNoContent)
+	case r.URL.Path == introspectionPrefix+"maintenance" && r.Method == http.MethodPost:
+		e.serveMaintenance(w)
+	case r.URL.Path == introspectionPrefix+"tamper" && r.Method == http.MethodPost:
+		e.serveTamper(w, r)
 	default:
 		http.NotFound(w, r)
 	}

@@ -1,0 +1,48 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sort"
+)
+
+// ApplyPendingMaintenance does now what the maintenance window would: every available
+// instance with pending modifications (ModifyDBInstance without ApplyImmediately) goes
+// modifying for Delays.Modify, then available with the new values and nothing pending.
+// Instances in another status keep their pending values for a later window. It returns
+// the identifiers of the instances it started modifying, sorted, and is not an API call:
+// the call log does not count it.
+func (e *Emulator) ApplyPendingMaintenance() []string {
+	e.mu.Lock()
+	var ids []string
+	for id, in := range e.instances {
+		if in.Status == "available" && !in.Pending.empty() {
+			in.Status = "modifying"
+			ids = append(ids, id)
+		}
+	}
+	e.mu.Unlock()
+
+	sort.Strings(ids)
+	for _, id := range ids {
+		e.background(func(ctx context.Context) { e.runModify(ctx, id) })
+	}
+	return ids
+}
+
+// maintenanceJSON is the answer of POST /_emulator/maintenance.
+type maintenanceJSON struct {
+	// Modifying lists the instances whose pending modifications are being applied.
+	Modifying []string `json:"modifying"`
+}
+
+// serveMaintenance answers POST /_emulator/maintenance.
+func (e *Emulator) serveMaintenance(w http.ResponseWriter) {
+	ids := e.ApplyPendingMaintenance()
+	if ids == nil {
+		ids = []string{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(maintenanceJSON{Modifying: ids})
+}
