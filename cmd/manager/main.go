@@ -22,6 +22,7 @@ func main() {
 	flag.StringVar(&opts.Defaults.PostgresVersion, "default-postgres-version", opts.Defaults.PostgresVersion, "Engine version for type postgresql when spec.version is empty.")
 	flag.StringVar(&opts.Defaults.InstanceClass, "default-instance-class", opts.Defaults.InstanceClass, "RDS instance class when spec.instanceClass is empty.")
 	flag.StringVar(&opts.Defaults.StorageType, "default-storage-type", opts.Defaults.StorageType, "RDS storage type when spec.storageType is empty.")
+	flag.DurationVar(&opts.Defaults.Resync, "resync", opts.Defaults.Resync, "How often a settled database is compared with the cloud again.")
 	flag.DurationVar(&opts.Defaults.PendingRequeue, "pending-requeue", opts.Defaults.PendingRequeue, "How often a database that is changing state in the cloud is looked at again.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)

@@ -36,6 +36,10 @@ type Defaults struct {
 	// PendingRequeue is how often an object is looked at again while its cloud database is
 	// changing state.
 	PendingRequeue time.Duration
+	// Resync is how often a settled object is compared with its cloud database again, to
+	// notice what changed behind the operator's back (a maintenance window applied, a
+	// status such as storage-full).
+	Resync time.Duration
 }
 
 // DefaultDefaults are the defaults of the operator's flags.
@@ -44,6 +48,7 @@ var DefaultDefaults = Defaults{
 	InstanceClass:   "db.t4g.micro",
 	StorageType:     "gp3",
 	PendingRequeue:  15 * time.Second,
+	Resync:          10 * time.Minute,
 }
 
 // ownerRecheck is how often an object whose identifier is taken by another owner's cloud
@@ -136,7 +141,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			return result, err
 		}
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: r.Defaults.Resync}, nil
 }
 
 // conflictRequeue turns an apiserver conflict into a quick requeue without an error: another

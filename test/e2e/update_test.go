@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
+	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
 // TestUpdatesInPlace changes a Ready database the way a team would, one edit at a time, and
@@ -127,4 +130,84 @@ func (w *statusWatch) stop() []string {
 	w.cancel()
 	<-w.done
 	return w.words
+}
+
+// TestMaintenanceWindowAndStorageFull covers the two paths that do not apply at once: a
+// change with applyImmediately false waits in status (no flapping while it does), and a
+// storage-full database still accepts the storage increase it needs.
+func TestMaintenanceWindowAndStorageFull(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "window")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "patient"}}
+	db.Spec.Size = "20GB"
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	off := false
+	db.Spec.ApplyImmediately = &off
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	ready := waitReady(t, db)
+	id := ready.Status.Cloud.Identifier
+
+	t.Run("PendingUntilTheWindow", func(t *testing.T) {
+		stack.Emulator.ResetStats()
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.InstanceClass = "db.m7g.large" }); err != nil {
+			t.Fatal(err)
+		}
+		got := waitReady(t, db)
+		for i := 0; i < 5; i++ { // resyncs while the change waits must not ask again
+			if err := patchLabel(ctx, got, "poked", fmt.Sprint(i)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		got = waitReady(t, db)
+		if !slices.Contains(got.Status.Cloud.PendingModifications, "instance class db.m7g.large") || got.Status.Cloud.InstanceClass == "db.m7g.large" {
+			t.Errorf("status.cloud = %+v, want the class change pending", got.Status.Cloud)
+		}
+		if n := stack.Emulator.Stats().Calls["ModifyDBInstance"]; n != 1 {
+			t.Errorf("ModifyDBInstance sent %d times while the change waited, want 1", n)
+		}
+		stack.Emulator.ApplyPendingMaintenance()
+		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			cur := &v1.RDSDatabase{}
+			err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur)
+			return err == nil && cur.Status.Cloud.InstanceClass == "db.m7g.large" && len(cur.Status.Cloud.PendingModifications) == 0, err
+		})
+		if err != nil {
+			t.Errorf("the class change was not applied in the window: %v", err)
+		}
+	})
+
+	t.Run("StorageFullAcceptsGrowth", func(t *testing.T) {
+		on := true
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.ApplyImmediately = &on }); err != nil {
+			t.Fatal(err)
+		}
+		waitReady(t, db)
+		if err := stack.Emulator.Tamper(id, func(tp *emulator.Tampering) { tp.Status = "storage-full" }); err != nil {
+			t.Fatal(err)
+		}
+		waitCloudStatus(t, db, "storage-full")
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.Size = "30GB" }); err != nil {
+			t.Fatal(err)
+		}
+		got := waitReady(t, db)
+		if got.Status.Cloud.AllocatedStorageGiB != 30 {
+			t.Errorf("storage %d GiB after growing a storage-full database, want 30", got.Status.Cloud.AllocatedStorageGiB)
+		}
+	})
+}
+
+// waitCloudStatus waits until the object mirrors the cloud status word.
+func waitCloudStatus(t *testing.T, db *v1.RDSDatabase, word string) {
+	t.Helper()
+	err := harness.WaitFor(context.Background(), readyTimeout, func(ctx context.Context) (bool, error) {
+		cur := &v1.RDSDatabase{}
+		err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur)
+		return err == nil && cur.Status.Cloud != nil && cur.Status.Cloud.Status == word, err
+	})
+	if err != nil {
+		t.Fatalf("status.cloud.status never became %s: %v", word, err)
+	}
 }

@@ -160,6 +160,7 @@ func (s *Stack) startOperator() error {
 	s.recorder = &callRecorder{Provider: provider, client: s.Client, firstCall: map[string][]string{}}
 	defaults := controller.DefaultDefaults
 	defaults.PendingRequeue = 250 * time.Millisecond
+	defaults.Resync = 2 * time.Second
 	mgr, err := operator.New(ctx, s.Config, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder,
 	})
