@@ -93,6 +93,26 @@ step "What the operator did (kubectl get events)"
 kubectl get events -n "$namespace" --field-selector "involvedObject.name=$name" --sort-by=.metadata.creationTimestamp \
 	-o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message
 
+step "Day 2: grow the size to 30GB and add a user analyst on orders (kubectl patch)"
+kubectl patch rdsdatabase "$name" -n "$namespace" --type merge \
+	-p '{"spec":{"size":"30GB","users":{"analyst":[]},"databases":{"orders":["app","reporting","analyst"]}}}'
+generation=$(kubectl get rdsdatabase "$name" -n "$namespace" -o jsonpath='{.metadata.generation}')
+patched=$SECONDS
+for _ in $(seq 150); do
+	ready=$(kubectl get rdsdatabase "$name" -n "$namespace" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.status.conditions[?(@.type=="Ready")].observedGeneration}')
+	kubectl get rdsdatabases -n "$namespace" --no-headers | sed "s/^/[$((SECONDS - patched))s] /"
+	[[ "$ready" == "True/$generation" ]] && break
+	sleep 2
+done
+[[ "$ready" == "True/$generation" ]] || fail "rdsdatabase/$name did not apply the change"
+echo "allocated storage now: $(kubectl get rdsdatabase "$name" -n "$namespace" -o jsonpath='{.status.cloud.allocatedStorageGiB}') GiB"
+uri=$(kubectl get secret "$name.rds.analyst" -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}' 2>/dev/null || true)
+if [[ -n "$uri" ]] && out=$("$psql" "$uri" -Atc "select current_user, current_database()" 2>&1); then
+	echo "OK   secret/$name.rds.analyst: $out"
+else
+	fail "analyst cannot log in with its new Secret: ${out:-no uri}"
+fi
+
 step "Delete it (deletionPolicy Snapshot): a final snapshot is taken, the Secrets stay"
 kubectl delete rdsdatabase "$name" -n "$namespace" --timeout=120s || fail "rdsdatabase/$name not deleted"
 kubectl get events -n "$namespace" --field-selector "involvedObject.name=$name,reason=DeleteRequested" -o custom-columns=REASON:.reason,MESSAGE:.message

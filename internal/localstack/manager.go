@@ -29,6 +29,9 @@ func (s *stack) startManager(ctx context.Context) error {
 		"--metrics-bind-address", "0",
 		"--health-probe-bind-address", probeAddr,
 		"--leader-elect=false",
+		// The emulator changes state in seconds, not AWS's minutes: look again sooner.
+		"--pending-requeue", "2s",
+		"--resync", "1m",
 	}
 	s.log.logf("starting manager (log: %s)", s.path(ManagerLog))
 	s.manager, err = startChild("manager", s.path(ManagerLog), append(os.Environ(), s.awsEnv()...),
