@@ -23,6 +23,8 @@ func main() {
 	flag.String("metrics-bind-address", "", "ignored")
 	flag.Bool("leader-elect", false, "ignored")
 	flag.String("create-delay", "", "ignored")
+	flag.String("pending-requeue", "", "ignored")
+	flag.String("resync", "", "ignored")
 	flag.Parse()
 
 	addr := *listen
