@@ -76,7 +76,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	port := opts.Port
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = pickPort(); err != nil {
 			return nil, fmt.Errorf("start postgres: pick a port: %w", err)
 		}
 	}
@@ -103,12 +103,27 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.configure(owner); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	if err := s.launch(owner, opts.Log); err != nil {
-		return nil, fmt.Errorf("start postgres: %w", err)
-	}
-	if err := s.waitReady(ctx); err != nil {
+	// A port picked free can be taken by another process before postgres binds it (tests
+	// start many servers at once): when postgres exits during start-up, try another port.
+	for attempt := 1; ; attempt++ {
+		if err := s.launch(owner, opts.Log); err != nil {
+			return nil, fmt.Errorf("start postgres: %w", err)
+		}
+		err := s.waitReady(ctx)
+		if err == nil {
+			break
+		}
+		early := s.exitedEarly()
 		_ = s.Stop()
-		return nil, fmt.Errorf("start postgres: %w; log tail:\n%s", err, s.logTail())
+		if !early || opts.Port != 0 || attempt == startAttempts {
+			return nil, fmt.Errorf("start postgres: %w; log tail:\n%s", err, s.logTail())
+		}
+		if s.Port, err = pickPort(); err != nil {
+			return nil, fmt.Errorf("start postgres: pick a port: %w", err)
+		}
+		if err := s.setPort(); err != nil {
+			return nil, fmt.Errorf("start postgres: %w", err)
+		}
 	}
 	if err := s.bootstrapRoles(ctx, opts.MasterUser, opts.MasterPassword); err != nil {
 		_ = s.Stop()
@@ -117,8 +132,22 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
+// startAttempts is how many ports Start tries before giving up.
+const startAttempts = 3
+
+// exitedEarly reports whether the last launched postgres process has exited.
+func (s *Server) exitedEarly() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // launch starts the postgres process in the background.
 func (s *Server) launch(owner *owner, log io.Writer) error {
+	s.exited = make(chan struct{})
 	f, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("open server log: %w", err)
@@ -182,6 +211,10 @@ func (s *Server) Dir() string { return s.dir }
 func (s *Server) SuperuserDSN() string {
 	return fmt.Sprintf("host=%s port=%d user=%s dbname=postgres sslmode=disable", s.socketDir, s.Port, AdminUser)
 }
+
+// pickPort chooses the port of a server started with Port 0 (a variable so a test can make
+// it choose a taken one).
+var pickPort = freePort
 
 // freePort asks the kernel for a free loopback TCP port.
 func freePort() (int, error) {

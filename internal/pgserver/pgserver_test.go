@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,4 +195,42 @@ func TestFailedPasswordStatementIsNotLogged(t *testing.T) {
 	if strings.Contains(s.logTail(), secret) {
 		t.Errorf("server log reveals the password:\n%s", s.logTail())
 	}
+}
+
+func TestStartTriesAnotherPortWhenItsPortIsTaken(t *testing.T) {
+	if _, err := findBinDir(); err != nil {
+		t.Skipf("PostgreSQL server binaries not installed: %v", err)
+	}
+	// Something else listens on the first port Start picks, as when another test's server
+	// got there between the pick and the bind.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	calls := 0
+	pickPort = func() (int, error) {
+		calls++
+		if calls == 1 {
+			return taken.Addr().(*net.TCPAddr).Port, nil
+		}
+		return freePort()
+	}
+	defer func() { pickPort = freePort }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{Dir: t.TempDir(), MasterUser: testMaster, MasterPassword: testPassword})
+	if err != nil {
+		t.Fatalf("Start with its first port taken: %v", err)
+	}
+	defer s.Stop()
+	if calls < 2 || s.Port == taken.Addr().(*net.TCPAddr).Port {
+		t.Errorf("Start did not move to another port (picks %d, port %d)", calls, s.Port)
+	}
+	conn, err := pgx.Connect(ctx, masterDSN(s, testPassword, "postgres"))
+	if err != nil {
+		t.Fatalf("master login on the new port: %v", err)
+	}
+	conn.Close(ctx)
 }

@@ -83,6 +83,20 @@ logging_collector = off
 	return nil
 }
 
+// setPort makes the server listen on s.Port from its next start: a later setting in
+// postgresql.conf overrides an earlier one.
+func (s *Server) setPort() error {
+	f, err := os.OpenFile(filepath.Join(s.dataDir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("open postgresql.conf: %w", err)
+	}
+	if _, err := fmt.Fprintf(f, "port = %d\n", s.Port); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write postgresql.conf: %w", err)
+	}
+	return f.Close()
+}
+
 // waitReady waits until AdminUser can connect, the server exits, or the timeout passes.
 func (s *Server) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
