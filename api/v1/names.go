@@ -18,6 +18,22 @@ const (
 	ManagedByValue = "aws-rds-operator"
 	// AnnotationOwner is "<namespace>/<name>" of the RDSDatabase a Secret was made for.
 	AnnotationOwner = "matrixmind.cloud/owner"
+	// AnnotationRotatePrefix, followed by a user's name or by RotateMaster, is the annotation
+	// on an RDSDatabase that rotates that password: each new value rotates it once, e.g.
+	// kubectl annotate rdsdatabase orders rotate.matrixmind.cloud/app="$(date +%s)".
+	AnnotationRotatePrefix = "rotate.matrixmind.cloud/"
+	// RotateMaster names the master user in AnnotationRotatePrefix annotations, whatever the
+	// master's name.
+	RotateMaster = "master"
+	// AnnotationRotationPending on a Secret holds the rotation value whose new password is
+	// written to the Secret but not yet verified; the previous password is kept under the
+	// key password-previous until it is.
+	AnnotationRotationPending = "matrixmind.cloud/rotation-pending"
+	// AnnotationRotated on a Secret holds the last rotation value carried out.
+	AnnotationRotated = "matrixmind.cloud/rotated"
+	// RotationRecreated is the AnnotationRotationPending value of a master Secret made anew
+	// after it was deleted: its new password must still be set through the cloud.
+	RotationRecreated = "recreated"
 	// AnnotationUser names the database user a Secret holds the credentials of. (An
 	// annotation, not a label: a user name may end with "_", which a label value may not.)
 	AnnotationUser = "matrixmind.cloud/user"
@@ -77,6 +93,8 @@ const (
 	// ReasonSecretInvalid: a Secret with the name the operator uses exists but does not hold
 	// the user's name and a password. Delete it to have a new one made, or fix it.
 	ReasonSecretInvalid = "SecretInvalid"
+	// ReasonRotating: a new master password is being set through the cloud.
+	ReasonRotating = "Rotating"
 	// ReasonUsersReady: every user, database and grant exists.
 	ReasonUsersReady = "UsersReady"
 	// ReasonReady: everything is in place.
@@ -119,6 +137,11 @@ const (
 	EventStorageRoundedUp = "StorageRoundedUp"
 	// EventDeleteRequested: DeleteDBInstance was sent; the message names the final snapshot.
 	EventDeleteRequested = "DeleteRequested"
+	// EventPasswordRotated: a password was replaced, applied and verified by logging in.
+	EventPasswordRotated = "PasswordRotated"
+	// EventMasterSecretRecreated: the master Secret was deleted; a new password was made and
+	// is being set through the cloud.
+	EventMasterSecretRecreated = "MasterSecretRecreated"
 	// EventUserRemoved: a user removed from the spec lost its login (its objects and data
 	// are kept) and its Secret was deleted.
 	EventUserRemoved = "UserRemoved"

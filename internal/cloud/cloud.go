@@ -46,12 +46,14 @@ type Changes struct {
 	StorageType         *string
 	AllocatedStorageGiB *int32
 	BackupRetentionDays *int32
+	// MasterPassword sets a new master password (RDS applies it at once). Never log it.
+	MasterPassword *string
 }
 
 // Empty reports whether c changes nothing.
 func (c Changes) Empty() bool {
 	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
-		c.AllocatedStorageGiB == nil && c.BackupRetentionDays == nil
+		c.AllocatedStorageGiB == nil && c.BackupRetentionDays == nil && c.MasterPassword == nil
 }
 
 // UpdateOptions says how to apply Changes.

@@ -86,6 +86,8 @@ type scope struct {
 type credential struct {
 	secret   string
 	password string
+	// pending is the rotation whose password is in the Secret but not yet verified.
+	pending string
 }
 
 // newScope starts a reconcile of db, remembering its state as read.
@@ -133,7 +135,9 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	for _, p := range []phase{
 		r.reconcileSecrets,
 		r.reconcileCloudDatabase,
+		r.reconcileMasterPassword,
 		r.reconcileEngineUsers,
+		r.reconcileRotations,
 		r.reconcileConnectionSecrets,
 		r.reconcileService,
 	} {
@@ -178,10 +182,21 @@ func (r *RDSDatabaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 
 // event records an Event on db. note must never hold a password.
 func (r *RDSDatabaseReconciler) event(db *v1.RDSDatabase, eventType, reason, format string, args ...any) {
+	r.eventAbout(db, eventType, reason, "", format, args...)
+}
+
+// eventAbout records an Event on db about one subject (a user, a database). Events with the
+// same reason are folded into one series that keeps the first note, so the subject goes
+// into the Event's action: two users removed make two Events, not one.
+func (r *RDSDatabaseReconciler) eventAbout(db *v1.RDSDatabase, eventType, reason, subject, format string, args ...any) {
 	if r.Recorder == nil {
 		return
 	}
-	r.Recorder.Eventf(db, nil, eventType, reason, reason, format, args...)
+	action := reason
+	if subject != "" {
+		action = reason + " " + subject
+	}
+	r.Recorder.Eventf(db, nil, eventType, reason, action, format, args...)
 }
 
 // errorf wraps an error with the object's name for logs; it never includes a password.

@@ -20,9 +20,7 @@ import (
 func (r *RDSDatabaseReconciler) reconcileEngineUsers(ctx context.Context, s *scope) (ctrl.Result, error) {
 	db := s.db
 	master := db.Spec.MasterUser
-	admin, err := r.Engines.Connect(ctx, engine.Endpoint{
-		Host: s.instance.Endpoint, Port: s.instance.Port, User: master, Password: s.credentials[master].password,
-	})
+	admin, err := r.Engines.Connect(ctx, r.endpoint(s, master))
 	if err != nil {
 		return r.engineFailed(s, err)
 	}
@@ -71,7 +69,7 @@ func (r *RDSDatabaseReconciler) removeUsers(ctx context.Context, s *scope, admin
 		if err := r.Client.Delete(ctx, secret); client.IgnoreNotFound(err) != nil {
 			return errorf(db, "delete secret "+secret.Name, err)
 		}
-		r.event(db, corev1.EventTypeNormal, v1.EventUserRemoved,
+		r.eventAbout(db, corev1.EventTypeNormal, v1.EventUserRemoved, user,
 			"User %s was removed from the spec: it can no longer log in (what it owns and its data are kept); Secret %s deleted", user, secret.Name)
 	}
 	return nil
@@ -83,7 +81,7 @@ func noteKeptDatabases(s *scope) {
 	db := s.db
 	for _, name := range db.Status.Databases {
 		if _, wanted := db.Spec.Databases[name]; !wanted {
-			s.events = append(s.events, pendingEvent{eventType: corev1.EventTypeNormal, reason: v1.EventDatabaseKept,
+			s.events = append(s.events, pendingEvent{eventType: corev1.EventTypeNormal, reason: v1.EventDatabaseKept, subject: name,
 				note: fmt.Sprintf("Database %s was removed from the spec and is kept: the operator never drops a database; drop it yourself if it must go", name)})
 		}
 	}

@@ -52,21 +52,23 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 		secret := &corev1.Secret{}
 		err := r.getSecret(ctx, client.ObjectKey{Namespace: db.Namespace, Name: name}, secret)
 		switch {
-		case apierrors.IsNotFound(err) && user == db.Spec.MasterUser && db.Status.Cloud != nil:
-			// The cloud database was made with the password this Secret held. A new one
-			// would be a password RDS does not know: refuse, and say how to recover.
-			msg := fmt.Sprintf("the Secret %s holding the master password was deleted after the cloud database %s was created; "+
-				"the operator will not make up a password RDS does not know: restore the Secret, or reset the master password in AWS "+
-				"and write it to a Secret %s with keys username and password", name, db.Status.Cloud.Identifier, name)
-			s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonSecretInvalid, msg, corev1.EventTypeWarning, "")
-			return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 		case apierrors.IsNotFound(err):
 			pw, err := password.Generate()
 			if err != nil {
 				return ctrl.Result{}, errorf(db, "generate password", err)
 			}
 			secret = credentialSecret(db, user, name, pw)
+			recreatedMaster := user == db.Spec.MasterUser && db.Status.Cloud != nil
+			if recreatedMaster {
+				// The cloud database still has the old password, now lost: the new one is
+				// written first, then set through the cloud like a rotation.
+				secret.Annotations[v1.AnnotationRotationPending] = v1.RotationRecreated
+			}
 			err = r.Client.Create(ctx, secret)
+			if err == nil && recreatedMaster {
+				r.event(db, corev1.EventTypeWarning, v1.EventMasterSecretRecreated,
+					"The master Secret %s was deleted: a new password was written to it and will be set through RDS", name)
+			}
 			if apierrors.IsAlreadyExists(err) {
 				// The cache has not seen our Secret yet: never overwrite, read it instead.
 				err = r.APIReader.Get(ctx, client.ObjectKey{Namespace: db.Namespace, Name: name}, secret)
@@ -85,7 +87,12 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 			s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonSecretInvalid, err.Error(), corev1.EventTypeWarning, "")
 			return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 		}
-		s.credentials[user] = credential{secret: name, password: pw}
+		if secret, err = r.startRotation(ctx, s, user, secret); err != nil {
+			return conflictRequeue(errorf(db, "rotate the password in secret "+name, err))
+		}
+		s.credentials[user] = credential{
+			secret: name, password: string(secret.Data[keyPassword]), pending: secret.Annotations[v1.AnnotationRotationPending],
+		}
 	}
 	db.Status.Secrets = names
 	return ctrl.Result{}, nil

@@ -16,7 +16,7 @@ import (
 // pendingEvent is an Event about a condition change, sent only once the status holding the
 // change is written: a reconcile that read a stale object and loses the write says nothing.
 type pendingEvent struct {
-	eventType, reason, note string
+	eventType, reason, subject, note string
 }
 
 // setCondition sets a condition on db and reports whether it changed. lastTransitionTime
@@ -110,7 +110,7 @@ func (r *RDSDatabaseReconciler) writeStatus(ctx context.Context, s *scope) error
 		}
 	}
 	for _, e := range s.events {
-		r.event(s.db, e.eventType, e.reason, "%s", e.note)
+		r.eventAbout(s.db, e.eventType, e.reason, e.subject, "%s", e.note)
 	}
 	s.events = nil
 	return nil

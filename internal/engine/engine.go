@@ -58,9 +58,13 @@ type Admin interface {
 	Close(ctx context.Context) error
 }
 
-// Connector opens an Admin session on a server.
+// Connector opens sessions on a server.
 type Connector interface {
+	// Connect opens an Admin session as ep's user, the master.
 	Connect(ctx context.Context, ep Endpoint) (Admin, error)
+	// Verify logs in as ep's user to database and out again: it proves a password works.
+	// A refused password is an *Error with PasswordRefused set.
+	Verify(ctx context.Context, ep Endpoint, database string) error
 }
 
 // Error is a failure the engine reported, classified once so the controller can turn it into
@@ -73,6 +77,8 @@ type Error struct {
 	Code string
 	// Unreachable is true when no session could be opened (network, TLS, login refused).
 	Unreachable bool
+	// PasswordRefused is true when the server refused the login for its password.
+	PasswordRefused bool
 	// Err is the underlying error; it never carries a password.
 	Err error
 }
@@ -87,6 +93,12 @@ func (e *Error) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
+
+// IsPasswordRefused reports whether err says the server refused a login's password.
+func IsPasswordRefused(err error) bool {
+	var ee *Error
+	return errors.As(err, &ee) && ee.PasswordRefused
+}
 
 // IsUnreachable reports whether err says the server could not be reached or logged in to.
 func IsUnreachable(err error) bool {

@@ -15,6 +15,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -38,6 +39,9 @@ type Options struct {
 	Defaults controller.Defaults
 	// Cloud is the cloud provider; nil means RDS configured from the environment.
 	Cloud cloud.Provider
+	// Restartable lets a process build the manager more than once (tests stop and start
+	// the operator to prove crash safety); controller names must otherwise be unique.
+	Restartable bool
 }
 
 // Scheme returns the scheme with the Kubernetes types and the operator's own.
@@ -68,6 +72,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		LeaderElection:         opts.LeaderElect,
 		LeaderElectionID:       "aws-rds-operator.matrixmind.cloud",
 		Cache:                  cacheOptions(),
+		Controller:             config.Controller{SkipNameValidation: &opts.Restartable},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,7 +17,7 @@ import (
 
 // TestSteadyStateAndGuards checks what happens after Ready: reconciles of an unchanged object
 // write nothing and only read the cloud (no Modify, no flapping); a deleted master Secret is
-// not replaced by a password RDS does not know.
+// made anew and its new password set through RDS.
 func TestSteadyStateAndGuards(t *testing.T) {
 	ctx := context.Background()
 	ns := namespace(t, "steady")
@@ -71,15 +70,30 @@ func TestSteadyStateAndGuards(t *testing.T) {
 		}
 	})
 
-	t.Run("DeletedMasterSecretIsNotReinvented", func(t *testing.T) {
+	t.Run("DeletedMasterSecretIsRecreatedAndApplied", func(t *testing.T) {
 		master := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "steady.rds.master"}}
 		if err := stack.Client.Delete(ctx, master); err != nil {
 			t.Fatal(err)
 		}
-		waitCondition(t, db, v1.ConditionUsersReady, v1.ReasonSecretInvalid)
-		err := stack.Client.Get(ctx, client.ObjectKeyFromObject(master), &corev1.Secret{})
-		if !apierrors.IsNotFound(err) {
-			t.Errorf("a new master Secret was made for a database whose password it cannot know (err %v)", err)
+		// The old password is gone with the Secret: a new one is written first, then set
+		// through RDS, then verified.
+		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			sec := &corev1.Secret{}
+			if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(master), sec); err != nil {
+				return false, client.IgnoreNotFound(err)
+			}
+			return sec.Annotations[v1.AnnotationRotationPending] == "" && len(sec.Data["uri"]) > 0, nil
+		})
+		if err != nil {
+			t.Fatalf("the master Secret was not recreated and applied: %v", err)
+		}
+		conn, err := loginWith(ctx, string(secretData(t, ns, "steady.rds.master")["uri"]), "")
+		if err != nil {
+			t.Fatalf("the master cannot log in with the recreated Secret: %v", err)
+		}
+		conn.Close(ctx)
+		if !eventSays(t, ns, db.Name, v1.EventMasterSecretRecreated, "steady.rds.master") {
+			t.Errorf("no %s Event", v1.EventMasterSecretRecreated)
 		}
 	})
 }

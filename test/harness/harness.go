@@ -151,32 +151,47 @@ func (s *Stack) startEmulator(dataDir string) error {
 }
 
 func (s *Stack) startOperator() error {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	provider, err := rds.NewFromEnvironment(ctx)
+	provider, err := rds.NewFromEnvironment(context.Background())
 	if err != nil {
 		return err
 	}
 	s.recorder = &callRecorder{Provider: provider, client: s.Client, firstCall: map[string][]string{}}
+	return s.StartOperator()
+}
+
+// StartOperator starts the operator (again, after StopOperator), wired as the manager binary
+// wires it, with short requeue intervals.
+func (s *Stack) StartOperator() error {
+	ctx, cancel := context.WithCancel(context.Background())
 	defaults := controller.DefaultDefaults
 	defaults.PendingRequeue = 250 * time.Millisecond
 	defaults.Resync = 2 * time.Second
 	mgr, err := operator.New(ctx, s.Config, operator.Options{
-		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder,
+		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder, Restartable: true,
 	})
 	if err != nil {
+		cancel()
 		return err
 	}
+	s.cancel = cancel
 	go func() { s.done <- mgr.Start(ctx) }()
 	return nil
 }
 
+// StopOperator stops the operator and waits until it has stopped, as a crash would leave
+// things: whatever it was doing is not finished.
+func (s *Stack) StopOperator() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	<-s.done
+	s.cancel = nil
+}
+
 // Stop stops the operator, the emulator (and its PostgreSQL servers) and the control plane.
 func (s *Stack) Stop() {
-	if s.cancel != nil {
-		s.cancel()
-		<-s.done
-	}
+	s.StopOperator()
 	if s.server != nil {
 		_ = s.server.Close()
 	}

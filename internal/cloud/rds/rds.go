@@ -102,6 +102,7 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 		StorageType:           c.StorageType,
 		AllocatedStorage:      c.AllocatedStorageGiB,
 		BackupRetentionPeriod: c.BackupRetentionDays,
+		MasterUserPassword:    c.MasterPassword,
 	}
 	if opts.AllowMajorVersionUpgrade {
 		in.AllowMajorVersionUpgrade = aws.Bool(true)

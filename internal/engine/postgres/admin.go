@@ -37,9 +37,23 @@ func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin,
 	cfg.ConnectTimeout = connectTimeout
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, &engine.Error{Op: fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), Code: sqlState(err), Unreachable: true, Err: err}
+		return nil, loginError(fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), err)
 	}
 	return &Admin{conn: conn, master: ep.User}, nil
+}
+
+// Verify implements engine.Connector.
+func (Connector) Verify(ctx context.Context, ep engine.Endpoint, database string) error {
+	cfg, err := pgx.ParseConfig(ConnString(ep, database))
+	if err != nil {
+		return &engine.Error{Op: "parse connection settings", Unreachable: true, Err: errors.New("invalid host or port")}
+	}
+	cfg.ConnectTimeout = connectTimeout
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return loginError(fmt.Sprintf("log in to %s as %s", database, ep.User), err)
+	}
+	return conn.Close(ctx)
 }
 
 // ConnString returns the libpq URI for ep and database, requiring TLS. It holds the password:
@@ -269,6 +283,15 @@ func ident(name string) string {
 // literal quotes a SQL string literal.
 func literal(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// invalidPassword is PostgreSQL's SQLSTATE for a login refused for its password.
+const invalidPassword = "28P01"
+
+// loginError classifies a failed login.
+func loginError(op string, err error) error {
+	code := sqlState(err)
+	return &engine.Error{Op: op, Code: code, Unreachable: true, PasswordRefused: code == invalidPassword, Err: err}
 }
 
 func sqlState(err error) string {

@@ -1,0 +1,127 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/password"
+)
+
+// keyPasswordPrevious keeps the last verified password while a new one is not yet verified.
+const keyPasswordPrevious = "password-previous"
+
+// A rotation goes in three steps, each safe to repeat after a crash:
+//  1. startRotation writes the new password to the Secret, keeping the previous one, and
+//     marks the rotation pending (before anything is sent anywhere);
+//  2. the password is applied: the master's through the cloud (reconcileMasterPassword),
+//     a user's by the engine phase, which sets every user's password from its Secret;
+//  3. reconcileRotations logs in with the new password and, once that works, drops the
+//     previous one and records the rotation as done.
+
+// rotationKey is the annotation suffix that rotates user's password.
+func rotationKey(db *v1.RDSDatabase, user string) string {
+	if user == db.Spec.MasterUser {
+		return v1.RotateMaster
+	}
+	return user
+}
+
+// startRotation begins a rotation when the object asks for one (a new value of its rotate
+// annotation for user) that the Secret has neither carried out nor begun, and returns the
+// Secret as it is then.
+func (r *RDSDatabaseReconciler) startRotation(ctx context.Context, s *scope, user string, secret *corev1.Secret) (*corev1.Secret, error) {
+	want := s.db.Annotations[v1.AnnotationRotatePrefix+rotationKey(s.db, user)]
+	pending := secret.Annotations[v1.AnnotationRotationPending]
+	if want == "" || want == secret.Annotations[v1.AnnotationRotated] || want == pending {
+		return secret, nil
+	}
+	pw, err := password.Generate()
+	if err != nil {
+		return nil, err
+	}
+	updated := secret.DeepCopy()
+	if pending == "" {
+		// While a rotation is pending the last verified password is already kept.
+		updated.Data[keyPasswordPrevious] = secret.Data[keyPassword]
+	}
+	updated.Data[keyPassword] = []byte(pw)
+	if updated.Annotations == nil {
+		updated.Annotations = map[string]string{}
+	}
+	updated.Annotations[v1.AnnotationRotationPending] = want
+	if err := r.Client.Update(ctx, updated); err != nil {
+		return nil, err
+	}
+	return updated, nil
+}
+
+// reconcileMasterPassword sets a pending master password through the cloud, unless logging
+// in with it already works (the cloud got it before a crash).
+func (r *RDSDatabaseReconciler) reconcileMasterPassword(ctx context.Context, s *scope) (ctrl.Result, error) {
+	master := s.db.Spec.MasterUser
+	cred := s.credentials[master]
+	if cred.pending == "" {
+		return ctrl.Result{}, nil
+	}
+	err := r.Engines.Verify(ctx, r.endpoint(s, master), "postgres")
+	if err == nil {
+		return ctrl.Result{}, nil
+	}
+	if !engine.IsPasswordRefused(err) {
+		return r.engineFailed(s, err)
+	}
+	pw := cred.password
+	if err := r.Cloud.Update(ctx, s.identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{ApplyImmediately: true}); err != nil {
+		return r.cloudFailed(s, err)
+	}
+	setCondition(s.db, v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonRotating, "setting the new master password through the cloud")
+	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+}
+
+// reconcileRotations verifies every pending password by logging in with it and then
+// finishes the rotation: the previous password is dropped from the Secret.
+func (r *RDSDatabaseReconciler) reconcileRotations(ctx context.Context, s *scope) (ctrl.Result, error) {
+	db := s.db
+	for _, user := range sortedKeys(s.credentials) {
+		cred := s.credentials[user]
+		if cred.pending == "" {
+			continue
+		}
+		if err := r.Engines.Verify(ctx, r.endpoint(s, user), defaultDatabase(db, user)); err != nil {
+			return r.engineFailed(s, fmt.Errorf("verify the new password of %s: %w", user, err))
+		}
+		secret := &corev1.Secret{}
+		if err := r.getSecret(ctx, client.ObjectKey{Namespace: db.Namespace, Name: cred.secret}, secret); err != nil {
+			return ctrl.Result{}, errorf(db, "read secret "+cred.secret, err)
+		}
+		// The connection keys change with the password, in the same write.
+		maps.Copy(secret.Data, connectionData(s.instance.Endpoint, s.instance.Port, user, cred.password, defaultDatabase(db, user)))
+		delete(secret.Data, keyPasswordPrevious)
+		delete(secret.Annotations, v1.AnnotationRotationPending)
+		if cred.pending != v1.RotationRecreated {
+			secret.Annotations[v1.AnnotationRotated] = cred.pending
+		}
+		if err := r.Client.Update(ctx, secret); err != nil {
+			return conflictRequeue(errorf(db, "finish the rotation in secret "+cred.secret, err))
+		}
+		cred.pending = ""
+		s.credentials[user] = cred
+		r.eventAbout(db, corev1.EventTypeNormal, v1.EventPasswordRotated, user,
+			"The password of %s was replaced, applied and verified by logging in; Secret %s holds it", user, cred.secret)
+	}
+	return ctrl.Result{}, nil
+}
+
+// endpoint is how user logs in to the database with the password in its Secret.
+func (r *RDSDatabaseReconciler) endpoint(s *scope, user string) engine.Endpoint {
+	return engine.Endpoint{Host: s.instance.Endpoint, Port: s.instance.Port, User: user, Password: s.credentials[user].password}
+}
