@@ -57,6 +57,9 @@ const (
 	ConditionProvisioned = "Provisioned"
 	// ConditionUsersReady is True when every user, database and grant exists in the engine.
 	ConditionUsersReady = "UsersReady"
+	// ConditionAccessVerified is True when the master and every user logged in with the
+	// password in their Secret at the last check (status.users has each result).
+	ConditionAccessVerified = "AccessVerified"
 )
 
 // Condition reasons. Each says what happened in words a user can act on.
@@ -77,6 +80,9 @@ const (
 	// ReasonModifying: the operator asked the cloud to change the database to match the
 	// spec (the message lists the changes).
 	ReasonModifying = "Modifying"
+	// ReasonCloudDatabaseMissing: the cloud database existed and was deleted outside the
+	// operator. Restore it from a snapshot, or run the operator with --recreate-missing.
+	ReasonCloudDatabaseMissing = "CloudDatabaseMissing"
 	// ReasonMajorUpgradeNotAllowed: the spec's version is another major version than the
 	// database runs; set allowMajorVersionUpgrade: true to upgrade (RDS cannot undo it).
 	ReasonMajorUpgradeNotAllowed = "MajorUpgradeNotAllowed"
@@ -97,6 +103,12 @@ const (
 	ReasonRotating = "Rotating"
 	// ReasonUsersReady: every user, database and grant exists.
 	ReasonUsersReady = "UsersReady"
+	// ReasonAllLogIn: the master and every user logged in with their Secrets.
+	ReasonAllLogIn = "AllLogIn"
+	// ReasonLoginFailed: some users could not log in with their Secrets (the message names
+	// them); the operator sets their passwords from the Secrets again, the Secret being the
+	// truth.
+	ReasonLoginFailed = "LoginFailed"
 	// ReasonReady: everything is in place.
 	ReasonReady = "Ready"
 	// ReasonNotReady: some other condition is not True yet; the message says which.
@@ -135,6 +147,8 @@ const (
 	EventModifyRequested = "ModifyRequested"
 	// EventStorageRoundedUp: a storage increase below RDS's 10% minimum step was rounded up.
 	EventStorageRoundedUp = "StorageRoundedUp"
+	// EventTagsRepaired: tags changed or removed in the cloud were put back.
+	EventTagsRepaired = "TagsRepaired"
 	// EventDeleteRequested: DeleteDBInstance was sent; the message names the final snapshot.
 	EventDeleteRequested = "DeleteRequested"
 	// EventPasswordRotated: a password was replaced, applied and verified by logging in.

@@ -222,6 +222,20 @@ type CloudStatus struct {
 	PendingModifications []string `json:"pendingModifications,omitempty"`
 }
 
+// UserAccess is the result of logging in as one user with the password in its Secret.
+type UserAccess struct {
+	// Name is the user's name.
+	Name string `json:"name"`
+	// LastChecked is when the login was tried.
+	// +optional
+	LastChecked metav1.Time `json:"lastChecked,omitempty"`
+	// OK is true when the login worked.
+	OK bool `json:"ok"`
+	// Reason says why the login failed.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+}
+
 // RDSDatabaseStatus is what the operator observed and did.
 type RDSDatabaseStatus struct {
 	// ObservedGeneration is the generation of the spec this status describes.
@@ -231,7 +245,7 @@ type RDSDatabaseStatus struct {
 	// Deleting.
 	// +optional
 	Phase string `json:"phase,omitempty"`
-	// Conditions: Ready, Provisioned and UsersReady.
+	// Conditions: Ready, Provisioned, UsersReady and AccessVerified.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
@@ -243,6 +257,11 @@ type RDSDatabaseStatus struct {
 	// spec's size to the storage type's minimum where it was below it.
 	// +optional
 	RequestedStorageGiB int32 `json:"requestedStorageGiB,omitempty"`
+	// Users has the result of the last login check of the master and each user.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Users []UserAccess `json:"users,omitempty"`
 	// Secrets names the Secrets holding the master's and each user's credentials.
 	// +optional
 	Secrets []string `json:"secrets,omitempty"`

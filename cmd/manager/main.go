@@ -23,6 +23,7 @@ func main() {
 	flag.StringVar(&opts.Defaults.InstanceClass, "default-instance-class", opts.Defaults.InstanceClass, "RDS instance class when spec.instanceClass is empty.")
 	flag.StringVar(&opts.Defaults.StorageType, "default-storage-type", opts.Defaults.StorageType, "RDS storage type when spec.storageType is empty.")
 	flag.DurationVar(&opts.Defaults.Resync, "resync", opts.Defaults.Resync, "How often a settled database is compared with the cloud again.")
+	flag.BoolVar(&opts.Defaults.RecreateMissing, "recreate-missing", false, "Create a cloud database again when it was deleted outside the operator (default: only report it).")
 	flag.DurationVar(&opts.Defaults.PendingRequeue, "pending-requeue", opts.Defaults.PendingRequeue, "How often a database that is changing state in the cloud is looked at again.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)

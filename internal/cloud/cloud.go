@@ -113,6 +113,9 @@ type Provider interface {
 	// fields set in changes; the caller decides what changed.
 	Update(ctx context.Context, identifier string, changes Changes, opts UpdateOptions) error
 
+	// Tag adds or overwrites tags on the database with the ARN.
+	Tag(ctx context.Context, arn string, tags map[string]string) error
+
 	// Delete asks for the database to be deleted. It returns nil when the database is
 	// already being deleted or is gone.
 	Delete(ctx context.Context, identifier string, opts DeleteOptions) error

@@ -186,11 +186,21 @@ func TestSummarize(t *testing.T) {
 			},
 			wantPhase: v1.PhaseError, wantReady: metav1.ConditionFalse,
 		},
+		"NotVerified": {
+			reason: "Users in place but the logins not checked yet: not Ready.",
+			conditions: []metav1.Condition{
+				cond(v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, 3),
+				cond(v1.ConditionUsersReady, metav1.ConditionTrue, v1.ReasonUsersReady, 3),
+			},
+			service:   "orders-rds",
+			wantPhase: v1.PhaseConfiguring, wantReady: metav1.ConditionFalse,
+		},
 		"Ready": {
 			reason: "Everything True for this generation and the Service exists.",
 			conditions: []metav1.Condition{
 				cond(v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, 3),
 				cond(v1.ConditionUsersReady, metav1.ConditionTrue, v1.ReasonUsersReady, 3),
+				cond(v1.ConditionAccessVerified, metav1.ConditionTrue, v1.ReasonAllLogIn, 3),
 			},
 			service:   "orders-rds",
 			wantPhase: v1.PhaseReady, wantReady: metav1.ConditionTrue,
@@ -200,6 +210,7 @@ func TestSummarize(t *testing.T) {
 			conditions: []metav1.Condition{
 				cond(v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, 2),
 				cond(v1.ConditionUsersReady, metav1.ConditionTrue, v1.ReasonUsersReady, 2),
+				cond(v1.ConditionAccessVerified, metav1.ConditionTrue, v1.ReasonAllLogIn, 2),
 			},
 			service:   "orders-rds",
 			wantPhase: v1.PhaseConfiguring, wantReady: metav1.ConditionFalse,

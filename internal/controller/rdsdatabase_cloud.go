@@ -30,6 +30,14 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		return r.cloudFailed(s, err)
 	}
 	if !obs.Exists {
+		if db.Status.Cloud != nil && !r.Defaults.RecreateMissing {
+			// It existed and is gone: deleted outside the operator. Making an empty one
+			// could hide that; a person decides (restore a snapshot, or allow re-creation).
+			s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudDatabaseMissing,
+				fmt.Sprintf("the cloud database %s was deleted outside the operator; restore it from a snapshot, or run the operator with --recreate-missing to create an empty one", s.identifier),
+				corev1.EventTypeWarning, "")
+			return ctrl.Result{RequeueAfter: r.Defaults.Resync}, nil
+		}
 		return r.createCloudDatabase(ctx, s)
 	}
 	inst := obs.Instance
@@ -79,12 +87,34 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	if !p.changes.Empty() {
 		return r.modifyCloudDatabase(ctx, s, p, inst)
 	}
+	if err := r.repairTags(ctx, s, inst); err != nil {
+		return r.cloudFailed(s, err)
+	}
 	msg := "the cloud database is available"
 	if pending := db.Status.Cloud.PendingModifications; len(pending) > 0 {
 		msg += "; waiting for the maintenance window to apply: " + strings.Join(pending, ", ")
 	}
 	setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, msg)
 	return ctrl.Result{}, nil
+}
+
+// repairTags puts back the spec's tags and the operator's own when they were changed or
+// removed in the cloud. Tags the spec does not name are left alone.
+func (r *RDSDatabaseReconciler) repairTags(ctx context.Context, s *scope, inst cloud.Instance) error {
+	missing := map[string]string{}
+	for k, v := range cloudTags(s.db) {
+		if got, ok := inst.Tags[k]; !ok || got != v {
+			missing[k] = v
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := r.Cloud.Tag(ctx, inst.ARN, missing); err != nil {
+		return err
+	}
+	r.event(s.db, corev1.EventTypeNormal, v1.EventTagsRepaired, "Put back %d tags changed or removed in the cloud: %s", len(missing), strings.Join(sortedKeys(missing), ", "))
+	return nil
 }
 
 // modifyCloudDatabase sends one ModifyDBInstance with every change of p. A change of major

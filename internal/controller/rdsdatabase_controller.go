@@ -40,6 +40,9 @@ type Defaults struct {
 	// notice what changed behind the operator's back (a maintenance window applied, a
 	// status such as storage-full).
 	Resync time.Duration
+	// RecreateMissing creates the cloud database again when it disappeared (deleted outside
+	// the operator); false only reports it.
+	RecreateMissing bool
 }
 
 // DefaultDefaults are the defaults of the operator's flags.
@@ -80,6 +83,8 @@ type scope struct {
 	instance *cloud.Instance
 	// events are condition changes to announce once the status that holds them is written.
 	events []pendingEvent
+	// repair is set when a Secret was made this pass: its password must be applied.
+	repair bool
 }
 
 // credential is one user's Secret and password.
@@ -138,6 +143,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		r.reconcileMasterPassword,
 		r.reconcileEngineUsers,
 		r.reconcileRotations,
+		r.reconcileAccess,
 		r.reconcileConnectionSecrets,
 		r.reconcileService,
 	} {

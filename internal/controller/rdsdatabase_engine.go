@@ -16,9 +16,13 @@ import (
 )
 
 // reconcileEngineUsers logs in as the master user and applies every user, database and grant
-// of the spec. Every step is idempotent, so it runs whole on each pass.
+// of the spec, when something asks for it (needsEngine). Every step is idempotent, so it runs
+// whole.
 func (r *RDSDatabaseReconciler) reconcileEngineUsers(ctx context.Context, s *scope) (ctrl.Result, error) {
 	db := s.db
+	if !needsEngine(s) {
+		return ctrl.Result{}, nil
+	}
 	master := db.Spec.MasterUser
 	admin, err := r.Engines.Connect(ctx, r.endpoint(s, master))
 	if err != nil {

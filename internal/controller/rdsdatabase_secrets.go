@@ -74,6 +74,7 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 				err = r.APIReader.Get(ctx, client.ObjectKey{Namespace: db.Namespace, Name: name}, secret)
 			} else if err == nil {
 				created = append(created, name)
+				s.repair = true
 			}
 			if err != nil {
 				return ctrl.Result{}, errorf(db, "create secret "+name, err)

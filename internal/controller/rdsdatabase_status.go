@@ -48,7 +48,7 @@ func (r *RDSDatabaseReconciler) summarize(s *scope) {
 	db := s.db
 	db.Status.ObservedGeneration = db.Generation
 	var waiting []string
-	for _, t := range []string{v1.ConditionProvisioned, v1.ConditionUsersReady} {
+	for _, t := range []string{v1.ConditionProvisioned, v1.ConditionUsersReady, v1.ConditionAccessVerified} {
 		c := meta.FindStatusCondition(db.Status.Conditions, t)
 		if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != db.Generation {
 			waiting = append(waiting, t)
@@ -92,7 +92,7 @@ func phaseOf(db *v1.RDSDatabase) string {
 func isFailure(reason string) bool {
 	switch reason {
 	case v1.ReasonCloudError, v1.ReasonOwnedByOther, v1.ReasonEngineError, v1.ReasonEngineUnreachable, v1.ReasonSecretInvalid,
-		v1.ReasonMajorUpgradeNotAllowed, v1.ReasonSpecInvalid:
+		v1.ReasonMajorUpgradeNotAllowed, v1.ReasonSpecInvalid, v1.ReasonCloudDatabaseMissing:
 		return true
 	}
 	return false

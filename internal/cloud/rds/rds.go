@@ -26,6 +26,7 @@ type API interface {
 	DescribeDBInstances(ctx context.Context, in *awsrds.DescribeDBInstancesInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBInstancesOutput, error)
 	ModifyDBInstance(ctx context.Context, in *awsrds.ModifyDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.ModifyDBInstanceOutput, error)
 	DeleteDBInstance(ctx context.Context, in *awsrds.DeleteDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBInstanceOutput, error)
+	AddTagsToResource(ctx context.Context, in *awsrds.AddTagsToResourceInput, opts ...func(*awsrds.Options)) (*awsrds.AddTagsToResourceOutput, error)
 }
 
 // Provider is cloud.Provider on Amazon RDS.
@@ -109,6 +110,14 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 	}
 	if _, err := p.api.ModifyDBInstance(ctx, in); err != nil {
 		return wrap("modify db instance "+identifier, err)
+	}
+	return nil
+}
+
+// Tag implements cloud.Provider.
+func (p *Provider) Tag(ctx context.Context, arn string, t map[string]string) error {
+	if _, err := p.api.AddTagsToResource(ctx, &awsrds.AddTagsToResourceInput{ResourceName: aws.String(arn), Tags: tags(t)}); err != nil {
+		return wrap("tag "+arn, err)
 	}
 	return nil
 }

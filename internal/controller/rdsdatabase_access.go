@@ -1,0 +1,65 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+)
+
+// reconcileAccess is the access checker: it logs in as the master and as every user with
+// the password in their Secret, records each result in status.users and sums them up in
+// AccessVerified. A failure is announced and repaired on the next pass, which sets the
+// passwords from the Secrets again: the Secret is the truth.
+func (r *RDSDatabaseReconciler) reconcileAccess(ctx context.Context, s *scope) (ctrl.Result, error) {
+	db := s.db
+	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	users := append([]string{db.Spec.MasterUser}, sortedKeys(db.Spec.Users)...)
+	results := make([]v1.UserAccess, 0, len(users))
+	var failed []string
+	for _, user := range users {
+		res := v1.UserAccess{Name: user, LastChecked: now, OK: true}
+		if err := r.Engines.Verify(ctx, r.endpoint(s, user), defaultDatabase(db, user)); err != nil {
+			res.OK, res.Reason = false, err.Error()
+			failed = append(failed, user)
+		}
+		results = append(results, res)
+	}
+	db.Status.Users = results
+	if len(failed) == 0 {
+		s.announce(v1.ConditionAccessVerified, metav1.ConditionTrue, v1.ReasonAllLogIn,
+			fmt.Sprintf("the master and %d users log in with their Secrets", len(db.Spec.Users)), corev1.EventTypeNormal, "")
+		return ctrl.Result{}, nil
+	}
+	s.announce(v1.ConditionAccessVerified, metav1.ConditionFalse, v1.ReasonLoginFailed,
+		fmt.Sprintf("%s cannot log in with the password in their Secret; setting it again from the Secret", strings.Join(failed, ", ")),
+		corev1.EventTypeWarning, "")
+	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+}
+
+// needsEngine tells whether the engine phase must log in as the master and apply users,
+// databases and grants this pass: the spec changed since they were applied, a Secret was
+// made or a password rotated, or the last access check failed. Otherwise the database is as
+// the spec says and nothing is sent, so a resync does not rewrite every password.
+func needsEngine(s *scope) bool {
+	db := s.db
+	users := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionUsersReady)
+	access := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionAccessVerified)
+	if s.repair || users == nil || users.Status != metav1.ConditionTrue || users.ObservedGeneration != db.Generation ||
+		access == nil || access.Status != metav1.ConditionTrue {
+		return true
+	}
+	for _, c := range s.credentials {
+		if c.pending != "" {
+			return true
+		}
+	}
+	return false
+}
