@@ -104,6 +104,10 @@ type Provider interface {
 	// It never changes anything.
 	Observe(ctx context.Context, identifier string) (Observation, error)
 
+	// List reports every database the account has in the region, with its tags. It never
+	// changes anything. One List serves every object, where Observe serves one.
+	List(ctx context.Context) ([]Instance, error)
+
 	// Create asks for a new database. It is idempotent: when a database with the identifier
 	// exists already it returns nil rather than an already-exists error, and the caller's
 	// next Observe decides (by the owner tag) whether that database is its own.

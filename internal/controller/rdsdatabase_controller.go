@@ -15,9 +15,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
@@ -65,10 +67,13 @@ type RDSDatabaseReconciler struct {
 	Client client.Client
 	// APIReader reads the apiserver directly, to look at a Secret the cache does not hold.
 	APIReader client.Reader
-	Cloud     cloud.Provider
-	Engines   engine.Connector
-	Recorder  events.EventRecorder
-	Defaults  Defaults
+	// CloudEvents names objects whose cloud database changed, seen by the shared view of
+	// the cloud; nil when there is none.
+	CloudEvents <-chan event.GenericEvent
+	Cloud       cloud.Provider
+	Engines     engine.Connector
+	Recorder    events.EventRecorder
+	Defaults    Defaults
 }
 
 // scope carries what one phase learned to the next.
@@ -174,7 +179,7 @@ func (r *RDSDatabaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
 	})
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1.RDSDatabase{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{},
 			predicate.AnnotationChangedPredicate{},
@@ -182,8 +187,11 @@ func (r *RDSDatabaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		))).
 		Watches(&corev1.Secret{}, toOwner).
 		Watches(&corev1.Service{}, toOwner).
-		Named("rdsdatabase").
-		Complete(r)
+		Named("rdsdatabase")
+	if r.CloudEvents != nil {
+		b = b.WatchesRawSource(source.Channel(r.CloudEvents, &handler.EnqueueRequestForObject{}))
+	}
+	return b.Complete(r)
 }
 
 // event records an Event on db. note must never hold a password.

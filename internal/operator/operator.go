@@ -6,8 +6,10 @@ package operator
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -16,12 +18,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/observer"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/postgres"
@@ -83,13 +87,33 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 			return nil, err
 		}
 	}
+	// One shared view of the cloud serves every object; a change seen in it wakes the
+	// object it belongs to.
+	changed := make(chan event.GenericEvent, 1024)
+	shared := observer.New(provider, observer.Options{
+		Interval: opts.Defaults.Resync,
+		Busy:     opts.Defaults.PendingRequeue,
+		OwnerTag: v1.TagOwner,
+		Log:      ctrl.Log.WithName("cloud-observer"),
+		Changed: func(owner string) {
+			ns, name, ok := strings.Cut(owner, "/")
+			if !ok {
+				return
+			}
+			changed <- event.GenericEvent{Object: &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}
+		},
+	})
+	if err := mgr.Add(shared); err != nil {
+		return nil, err
+	}
 	if err := (&controller.RDSDatabaseReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Cloud:     provider,
-		Engines:   postgres.Connector{},
-		Recorder:  mgr.GetEventRecorder("aws-rds-operator"),
-		Defaults:  opts.Defaults,
+		Client:      mgr.GetClient(),
+		APIReader:   mgr.GetAPIReader(),
+		CloudEvents: changed,
+		Cloud:       shared,
+		Engines:     postgres.Connector{},
+		Recorder:    mgr.GetEventRecorder("aws-rds-operator"),
+		Defaults:    opts.Defaults,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up the RDSDatabase controller: %w", err)
 	}

@@ -68,6 +68,26 @@ func (p *Provider) Observe(ctx context.Context, identifier string) (cloud.Observ
 	return cloud.Observation{}, nil
 }
 
+// listPageSize is the most DescribeDBInstances returns in one page.
+const listPageSize = 100
+
+// List implements cloud.Provider with paged DescribeDBInstances: one call per hundred
+// databases, tags included.
+func (p *Provider) List(ctx context.Context) ([]cloud.Instance, error) {
+	var out []cloud.Instance
+	pages := awsrds.NewDescribeDBInstancesPaginator(p.api, &awsrds.DescribeDBInstancesInput{MaxRecords: aws.Int32(listPageSize)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, wrap("list db instances", err)
+		}
+		for _, in := range page.DBInstances {
+			out = append(out, instance(in))
+		}
+	}
+	return out, nil
+}
+
 // Create implements cloud.Provider.
 func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	in := &awsrds.CreateDBInstanceInput{

@@ -1,0 +1,148 @@
+package observer
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
+)
+
+const fleet = 200
+
+// newFleet starts an emulator without engines holding fleet available databases, each
+// tagged with its owner, and returns the real RDS provider pointed at it.
+func newFleet(t *testing.T) (cloud.Provider, *emulator.Emulator) {
+	t.Helper()
+	em, err := emulator.New(emulator.Config{NoEngine: true, Delays: emulator.Delays{
+		Create: 10 * time.Millisecond, BackingUp: 10 * time.Millisecond, Modify: 10 * time.Millisecond, Delete: 10 * time.Millisecond,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(em)
+	t.Cleanup(func() { srv.Close(); _ = em.Close() })
+	t.Setenv("AWS_ENDPOINT_URL_RDS", srv.URL)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	p, err := rds.NewFromEnvironment(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; i < fleet; i++ {
+		err := p.Create(ctx, cloud.Desired{
+			Identifier: fmt.Sprintf("db-%03d", i), Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
+			StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "Fleet-Password-1",
+			Tags: map[string]string{"owner": fmt.Sprintf("ns/db-%03d", i)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		list, err := p.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		available := 0
+		for _, in := range list {
+			if in.Status == cloud.StatusAvailable {
+				available++
+			}
+		}
+		if available == fleet {
+			return p, em
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the fleet never became available")
+	return nil, nil
+}
+
+// TestOneListServesTheFleet is the steady state of 200 databases: each refresh of the view
+// is one paged DescribeDBInstances (two pages of 100), and every object's Observe is answered
+// from it without a call of its own.
+func TestOneListServesTheFleet(t *testing.T) {
+	p, em := newFleet(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	changed := map[string]int{}
+	o := New(p, Options{Interval: time.Minute, Busy: 10 * time.Millisecond, OwnerTag: "owner", Log: logr.Discard(),
+		Changed: func(owner string) { mu.Lock(); changed[owner]++; mu.Unlock() }})
+	em.ResetStats()
+
+	const resyncs = 3
+	for r := 0; r < resyncs; r++ {
+		o.Refresh(ctx)
+		for i := 0; i < fleet; i++ { // every object reconciles once per resync
+			obs, err := o.Observe(ctx, fmt.Sprintf("db-%03d", i))
+			if err != nil || !obs.Exists || obs.Instance.Status != cloud.StatusAvailable {
+				t.Fatalf("Observe(db-%03d) = %+v, %v", i, obs, err)
+			}
+		}
+	}
+	calls := em.Stats().Calls
+	perResync := float64(calls["DescribeDBInstances"]) / resyncs
+	t.Logf("%d databases: %.1f DescribeDBInstances per resync, %d calls in all over %d resyncs", fleet, perResync, len(em.Stats().Log), resyncs)
+	if perResync > 3 {
+		t.Errorf("%.1f calls per resync for %d settled databases, want at most 3", perResync, fleet)
+	}
+	for action, n := range calls {
+		if action != "DescribeDBInstances" {
+			t.Errorf("%d %s calls in a steady state", n, action)
+		}
+	}
+	if len(changed) != 0 {
+		t.Errorf("settled databases reported as changed: %v", changed)
+	}
+
+	t.Run("ChangeWakesItsOwner", func(t *testing.T) {
+		if err := em.Tamper("db-042", func(tp *emulator.Tampering) { tp.DBInstanceClass = "db.m7g.large" }); err != nil {
+			t.Fatal(err)
+		}
+		o.Refresh(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(changed) != 1 || changed["ns/db-042"] != 1 {
+			t.Errorf("changed = %v, want only ns/db-042 once", changed)
+		}
+	})
+
+	t.Run("OperatorChangesAreReadFromTheCloud", func(t *testing.T) {
+		class := "db.r6g.large"
+		if err := o.Update(ctx, "db-007", cloud.Changes{InstanceClass: &class}, cloud.UpdateOptions{ApplyImmediately: true}); err != nil {
+			t.Fatal(err)
+		}
+		em.ResetStats()
+		obs, err := o.Observe(ctx, "db-007")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obs.Instance.Status != "modifying" || em.Stats().Calls["DescribeDBInstances"] != 1 {
+			t.Errorf("after its own Update the operator must see the cloud, not the older view: status %s, %d calls", obs.Instance.Status, em.Stats().Calls["DescribeDBInstances"])
+		}
+		o.Refresh(ctx)
+		em.ResetStats()
+		if _, err := o.Observe(ctx, "db-007"); err != nil || em.Stats().Calls["DescribeDBInstances"] != 0 {
+			t.Errorf("once the view was refreshed after the change it serves again (%d calls, %v)", em.Stats().Calls["DescribeDBInstances"], err)
+		}
+	})
+
+	t.Run("AbsenceIsConfirmed", func(t *testing.T) {
+		em.ResetStats()
+		obs, err := o.Observe(ctx, "db-not-there")
+		if err != nil || obs.Exists || em.Stats().Calls["DescribeDBInstances"] != 1 {
+			t.Errorf("a database missing from the view is confirmed with one call: %+v, %v, %d calls", obs, err, em.Stats().Calls["DescribeDBInstances"])
+		}
+	})
+}
