@@ -28,6 +28,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/observer"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/postgres"
 )
 
@@ -43,6 +44,8 @@ type Options struct {
 	Defaults controller.Defaults
 	// Cloud is the cloud provider; nil means RDS configured from the environment.
 	Cloud cloud.Provider
+	// Engines opens sessions on database engines; nil means PostgreSQL over pgx.
+	Engines engine.Connector
 	// Restartable lets a process build the manager more than once (tests stop and start
 	// the operator to prove crash safety); controller names must otherwise be unique.
 	Restartable bool
@@ -87,6 +90,10 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 			return nil, err
 		}
 	}
+	engines := opts.Engines
+	if engines == nil {
+		engines = postgres.Connector{}
+	}
 	// One shared view of the cloud serves every object; a change seen in it wakes the
 	// object it belongs to.
 	changed := make(chan event.GenericEvent, 1024)
@@ -111,7 +118,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		APIReader:   mgr.GetAPIReader(),
 		CloudEvents: changed,
 		Cloud:       shared,
-		Engines:     postgres.Connector{},
+		Engines:     engines,
 		Recorder:    mgr.GetEventRecorder("aws-rds-operator"),
 		Defaults:    opts.Defaults,
 	}).SetupWithManager(mgr); err != nil {

@@ -34,6 +34,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/postgres"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 )
@@ -56,6 +57,7 @@ type Stack struct {
 	cancel   context.CancelFunc
 	done     chan error
 	recorder *callRecorder
+	crash    crashSwitch
 }
 
 // Root returns the repository's root directory.
@@ -155,7 +157,7 @@ func (s *Stack) startOperator() error {
 	if err != nil {
 		return err
 	}
-	s.recorder = &callRecorder{Provider: provider, client: s.Client, firstCall: map[string][]string{}}
+	s.recorder = &callRecorder{Provider: provider, client: s.Client, firstCall: map[string][]string{}, crash: &s.crash}
 	return s.StartOperator()
 }
 
@@ -168,12 +170,14 @@ func (s *Stack) StartOperator() error {
 	defaults.Resync = 2 * time.Second
 	mgr, err := operator.New(ctx, s.Config, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder, Restartable: true,
+		Engines: crashingConnector{Connector: postgres.Connector{}, crash: &s.crash},
 	})
 	if err != nil {
 		cancel()
 		return err
 	}
 	s.cancel = cancel
+	s.crash.arm("", "", cancel)
 	go func() { s.done <- mgr.Start(ctx) }()
 	return nil
 }
@@ -213,6 +217,7 @@ func (s *Stack) SecretsAtFirstCloudCall(id string) ([]string, bool) {
 // each identifier: it proves Secrets are written before anything is sent to the cloud.
 type callRecorder struct {
 	cloud.Provider
+	crash     *crashSwitch
 	client    client.Client
 	mu        sync.Mutex
 	firstCall map[string][]string
@@ -252,19 +257,25 @@ func (c *callRecorder) secretsAtFirstCall(id string) ([]string, bool) {
 // Observe implements cloud.Provider.
 func (c *callRecorder) Observe(ctx context.Context, id string) (cloud.Observation, error) {
 	c.before(ctx, id)
-	return c.Provider.Observe(ctx, id)
+	obs, err := c.Provider.Observe(ctx, id)
+	return obs, c.crash.after("Observe", id, err)
 }
 
 // Create implements cloud.Provider.
 func (c *callRecorder) Create(ctx context.Context, d cloud.Desired) error {
 	c.before(ctx, d.Identifier)
-	return c.Provider.Create(ctx, d)
+	return c.crash.after("Create", d.Identifier, c.Provider.Create(ctx, d))
+}
+
+// Update implements cloud.Provider.
+func (c *callRecorder) Update(ctx context.Context, id string, ch cloud.Changes, opts cloud.UpdateOptions) error {
+	return c.crash.after("Update", id, c.Provider.Update(ctx, id, ch, opts))
 }
 
 // Delete implements cloud.Provider.
 func (c *callRecorder) Delete(ctx context.Context, id string, opts cloud.DeleteOptions) error {
 	c.before(ctx, id)
-	return c.Provider.Delete(ctx, id, opts)
+	return c.crash.after("Delete", id, c.Provider.Delete(ctx, id, opts))
 }
 
 // WaitFor polls cond every 100ms until it returns true, an error, or timeout passes.
