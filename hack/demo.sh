@@ -113,6 +113,24 @@ else
 	fail "analyst cannot log in with its new Secret: ${out:-no uri}"
 fi
 
+step "Rotate app's password (kubectl annotate rdsdatabase $name rotate.matrixmind.cloud/app=...)"
+old_uri=$(kubectl get secret "$name.rds.app" -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}')
+token=$(date +%s)
+kubectl annotate rdsdatabase "$name" -n "$namespace" "rotate.matrixmind.cloud/app=$token" --overwrite
+rotated=
+for _ in $(seq 60); do
+	rotated=$(kubectl get secret "$name.rds.app" -n "$namespace" -o jsonpath='{.metadata.annotations.matrixmind\.cloud/rotated}')
+	[[ "$rotated" == "$token" ]] && break
+	sleep 1
+done
+if [[ "$rotated" == "$token" ]]; then
+	uri=$(kubectl get secret "$name.rds.app" -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}')
+	if out=$("$psql" "$uri" -Atc "select 'new password works for ' || current_user" 2>&1); then echo "OK   $out"; else fail "new password: $out"; fi
+	if out=$("$psql" "$old_uri" -Atc "select 1" 2>&1); then fail "the old password still works"; else echo "OK   old password refused: ${out##*FATAL:  }"; fi
+else
+	fail "the rotation of app's password was not carried out"
+fi
+
 step "Delete it (deletionPolicy Snapshot): a final snapshot is taken, the Secrets stay"
 kubectl delete rdsdatabase "$name" -n "$namespace" --timeout=120s || fail "rdsdatabase/$name not deleted"
 kubectl get events -n "$namespace" --field-selector "involvedObject.name=$name,reason=DeleteRequested" -o custom-columns=REASON:.reason,MESSAGE:.message
