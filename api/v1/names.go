@@ -31,8 +31,9 @@ const (
 	AnnotationRotationPending = "matrixmind.cloud/rotation-pending"
 	// AnnotationRotated on a Secret holds the last rotation value carried out.
 	AnnotationRotated = "matrixmind.cloud/rotated"
-	// RotationRecreated is the AnnotationRotationPending value of a master Secret made anew
-	// after it was deleted: its new password must still be set through the cloud.
+	// RotationRecreated is the AnnotationRotationPending value of a master Secret whose
+	// password the cloud does not have yet (made anew after it was deleted, or for a
+	// database restored from a snapshot): it must still be set through the cloud.
 	RotationRecreated = "recreated"
 	// AnnotationUser names the database user a Secret holds the credentials of. (An
 	// annotation, not a label: a user name may end with "_", which a label value may not.)
@@ -46,6 +47,11 @@ const (
 	TagOwner = "matrixmind.cloud/owner"
 	// TagManagedBy is set to ManagedByValue.
 	TagManagedBy = "matrixmind.cloud/managed-by"
+	// TagBackup marks the snapshots the operator takes on a backup schedule, with the value
+	// BackupScheduled; only those are ever pruned.
+	TagBackup = "matrixmind.cloud/backup"
+	// BackupScheduled is the TagBackup value of scheduled snapshots.
+	BackupScheduled = "scheduled"
 )
 
 // Condition types, as listed in the product contract (SPEC §4).
@@ -57,6 +63,8 @@ const (
 	ConditionProvisioned = "Provisioned"
 	// ConditionUsersReady is True when every user, database and grant exists in the engine.
 	ConditionUsersReady = "UsersReady"
+	// ConditionBackupsConfigured is True when backups run as spec.backup says.
+	ConditionBackupsConfigured = "BackupsConfigured"
 	// ConditionAccessVerified is True when the master and every user logged in with the
 	// password in their Secret at the last check (status.users has each result).
 	ConditionAccessVerified = "AccessVerified"
@@ -109,6 +117,16 @@ const (
 	// them); the operator sets their passwords from the Secrets again, the Secret being the
 	// truth.
 	ReasonLoginFailed = "LoginFailed"
+	// ReasonAutomatedBackups: RDS's automated daily backups are on with the retention asked.
+	ReasonAutomatedBackups = "AutomatedBackups"
+	// ReasonScheduledSnapshots: the operator takes snapshots on the schedule asked and prunes
+	// those older than the retention.
+	ReasonScheduledSnapshots = "ScheduledSnapshots"
+	// ReasonBackupPending: the retention asked is not applied in the cloud yet.
+	ReasonBackupPending = "BackupPending"
+	// ReasonBackupFailed: taking or pruning a scheduled snapshot failed; the message says
+	// why. Retried with backoff.
+	ReasonBackupFailed = "BackupFailed"
 	// ReasonReady: everything is in place.
 	ReasonReady = "Ready"
 	// ReasonNotReady: some other condition is not True yet; the message says which.
@@ -149,6 +167,10 @@ const (
 	EventStorageRoundedUp = "StorageRoundedUp"
 	// EventTagsRepaired: tags changed or removed in the cloud were put back.
 	EventTagsRepaired = "TagsRepaired"
+	// EventSnapshotTaken: a scheduled snapshot was asked for.
+	EventSnapshotTaken = "SnapshotTaken"
+	// EventSnapshotsPruned: scheduled snapshots older than the retention were deleted.
+	EventSnapshotsPruned = "SnapshotsPruned"
 	// EventDeleteRequested: DeleteDBInstance was sent; the message names the final snapshot.
 	EventDeleteRequested = "DeleteRequested"
 	// EventPasswordRotated: a password was replaced, applied and verified by logging in.

@@ -48,6 +48,16 @@ const (
 
 // Backup configures the database's backups.
 type Backup struct {
+	// Every is how often a backup is taken, in hours or days ("6h", "7d"). "24h"
+	// (the default) is RDS's automated daily backup; any other interval is served
+	// by snapshots the operator takes on that schedule, kept as long as retention
+	// says (automated backups stay on too).
+	// +kubebuilder:default="24h"
+	// +kubebuilder:validation:MaxLength=6
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[1-9][0-9]{0,3}[hd]$')",message="every must be a whole number of hours or days, e.g. 6h, 24h or 7d"
+	// +optional
+	Every string `json:"every,omitempty"`
+
 	// Retention is how long automated backups are kept, in days: "1d" to "35d"
 	// (RDS BackupRetentionPeriod). Default "7d".
 	// +kubebuilder:default="7d"
@@ -166,12 +176,28 @@ type RDSDatabaseSpec struct {
 	// +optional
 	AllowMajorVersionUpgrade bool `json:"allowMajorVersionUpgrade,omitempty"`
 
+	// RestoreFrom makes the database from a snapshot when it is created. It cannot
+	// be changed afterwards.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="restoreFrom cannot be changed: it only applies when the database is created"
+	// +optional
+	RestoreFrom *RestoreFrom `json:"restoreFrom,omitempty"`
+
 	// Tags are added to the cloud database, next to the operator's own owner tags.
 	// +kubebuilder:validation:MaxProperties=40
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('aws:') && !k.startsWith('matrixmind.cloud/'))",message="tag keys starting with aws: or matrixmind.cloud/ are reserved"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 128 && size(self[k]) <= 256)",message="tag keys may have at most 128 characters and values at most 256"
 	// +optional
 	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// RestoreFrom names where a new database takes its data from.
+type RestoreFrom struct {
+	// Snapshot is the identifier (or ARN) of an RDS snapshot: the operator's own final or
+	// scheduled snapshots, or any other the account can read.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	// +required
+	Snapshot string `json:"snapshot"`
 }
 
 // UserRoles lists a user's roles. Write a user with no roles as "app: []": the
@@ -222,6 +248,24 @@ type CloudStatus struct {
 	PendingModifications []string `json:"pendingModifications,omitempty"`
 }
 
+// BackupStatus shows the database's backups.
+type BackupStatus struct {
+	// Mode is "automated" (RDS's daily backups) or "snapshots" (the operator's schedule).
+	Mode string `json:"mode"`
+	// LatestRestorableTime is the latest moment RDS's automated backups can restore to.
+	// +optional
+	LatestRestorableTime *metav1.Time `json:"latestRestorableTime,omitempty"`
+	// LatestSnapshot is the newest snapshot the operator took on its schedule.
+	// +optional
+	LatestSnapshot string `json:"latestSnapshot,omitempty"`
+	// LatestSnapshotTime is when LatestSnapshot was scheduled.
+	// +optional
+	LatestSnapshotTime *metav1.Time `json:"latestSnapshotTime,omitempty"`
+	// NextSnapshotTime is when the next scheduled snapshot is due.
+	// +optional
+	NextSnapshotTime *metav1.Time `json:"nextSnapshotTime,omitempty"`
+}
+
 // UserAccess is the result of logging in as one user with the password in its Secret.
 type UserAccess struct {
 	// Name is the user's name.
@@ -257,6 +301,9 @@ type RDSDatabaseStatus struct {
 	// spec's size to the storage type's minimum where it was below it.
 	// +optional
 	RequestedStorageGiB int32 `json:"requestedStorageGiB,omitempty"`
+	// Backup shows the latest backup and the next one.
+	// +optional
+	Backup *BackupStatus `json:"backup,omitempty"`
 	// Users has the result of the last login check of the master and each user.
 	// +listType=map
 	// +listMapKey=name

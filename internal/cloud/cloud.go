@@ -7,10 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // StatusAvailable is the cloud status word of a database that accepts connections.
 const StatusAvailable = "available"
+
+// StatusBackingUp is the cloud status word of a database taking a backup; it serves
+// connections but refuses modifications.
+const StatusBackingUp = "backing-up"
 
 // StatusStorageFull is the cloud status word of a database out of storage: RDS then accepts
 // only a storage increase.
@@ -37,6 +42,17 @@ type Instance struct {
 	Tags     map[string]string
 	// Pending holds modifications asked for that wait for the maintenance window.
 	Pending Changes
+	// LatestRestorableTime is the latest moment automated backups can restore to; zero
+	// when automated backups are off or have not run yet.
+	LatestRestorableTime time.Time
+}
+
+// Snapshot is a manual snapshot of a database.
+type Snapshot struct {
+	Identifier string
+	Status     string
+	CreatedAt  time.Time
+	Tags       map[string]string
 }
 
 // Changes are modifications of a database. A nil field is left as it is.
@@ -78,6 +94,9 @@ type Desired struct {
 	// MasterPassword is sent to the cloud and nowhere else: never log or wrap it.
 	MasterPassword string
 	Tags           map[string]string
+	// RestoreFromSnapshot, when set, makes the database from that snapshot: it starts with
+	// the snapshot's data, and with the master password its source had.
+	RestoreFromSnapshot string
 }
 
 // Observation is what Observe found.
@@ -123,6 +142,16 @@ type Provider interface {
 	// Delete asks for the database to be deleted. It returns nil when the database is
 	// already being deleted or is gone.
 	Delete(ctx context.Context, identifier string, opts DeleteOptions) error
+
+	// CreateSnapshot asks for a manual snapshot of the database. It is idempotent: a
+	// snapshot with the identifier existing already is success.
+	CreateSnapshot(ctx context.Context, identifier, snapshot string, tags map[string]string) error
+
+	// Snapshots lists the database's manual snapshots.
+	Snapshots(ctx context.Context, identifier string) ([]Snapshot, error)
+
+	// DeleteSnapshot deletes a manual snapshot; one already gone is success.
+	DeleteSnapshot(ctx context.Context, snapshot string) error
 }
 
 // Error is a call the cloud refused or failed, with the cloud's own error code.

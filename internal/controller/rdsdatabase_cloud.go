@@ -46,6 +46,10 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonOwnedByOther, msg, corev1.EventTypeWarning, "")
 		return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 	}
+	if inst.MasterUser != "" && inst.MasterUser != db.Spec.MasterUser {
+		return r.specInvalid(s, fmt.Errorf("the cloud database's master user is %s, not %s (a restored snapshot keeps its master user): set masteruser: %s",
+			inst.MasterUser, db.Spec.MasterUser, inst.MasterUser))
+	}
 	s.instance = &inst
 	db.Status.Cloud = &v1.CloudStatus{
 		Identifier:          inst.Identifier,
@@ -60,7 +64,9 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	}
 	db.Status.Cloud.PendingModifications = pendingModifications(inst)
 	storageFull := inst.Status == cloud.StatusStorageFull
-	if (inst.Status != cloud.StatusAvailable && !storageFull) || inst.Endpoint == "" {
+	// A database backing up serves connections as usual; it only refuses modifications.
+	backingUp := inst.Status == cloud.StatusBackingUp
+	if (inst.Status != cloud.StatusAvailable && !storageFull && !backingUp) || inst.Endpoint == "" {
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 			fmt.Sprintf("the cloud database is %s", inst.Status))
 		waitForDatabase(db)
@@ -69,6 +75,10 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	desired, _, err := r.desired(s)
 	if err != nil {
 		return r.specInvalid(s, err)
+	}
+	if backingUp {
+		setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, "the cloud database is backing up and serves connections")
+		return ctrl.Result{}, nil
 	}
 	p := planChanges(desired, inst, db.Spec.Version == "")
 	if storageFull {
@@ -160,6 +170,13 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 			db.Spec.Size, desired.StorageType, desired.AllocatedStorageGiB)
 	}
 	db.Status.RequestedStorageGiB = desired.AllocatedStorageGiB
+	if desired.RestoreFromSnapshot != "" {
+		// A restored database has its snapshot's master password: the Secret's is set
+		// through the cloud afterwards, like a rotation. Say so in the Secret first.
+		if err := r.markMasterForReset(ctx, s); err != nil {
+			return conflictRequeue(errorf(db, "mark the master password to be set after the restore", err))
+		}
+	}
 	if err := r.Cloud.Create(ctx, desired); err != nil {
 		return r.cloudFailed(s, err)
 	}
@@ -201,6 +218,9 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 		MasterUser:          spec.MasterUser,
 		MasterPassword:      s.credentials[spec.MasterUser].password,
 		Tags:                cloudTags(s.db),
+	}
+	if spec.RestoreFrom != nil {
+		d.RestoreFromSnapshot = spec.RestoreFrom.Snapshot
 	}
 	d.AllocatedStorageGiB, raised = storagesize.Effective(requested, d.StorageType)
 	return d, raised, nil

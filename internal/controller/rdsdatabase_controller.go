@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -73,7 +74,9 @@ type RDSDatabaseReconciler struct {
 	Cloud       cloud.Provider
 	Engines     engine.Connector
 	Recorder    events.EventRecorder
-	Defaults    Defaults
+	// Clock tells the time for backup schedules; nil is the real clock.
+	Clock    clock.PassiveClock
+	Defaults Defaults
 }
 
 // scope carries what one phase learned to the next.
@@ -151,6 +154,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		r.reconcileAccess,
 		r.reconcileConnectionSecrets,
 		r.reconcileService,
+		r.reconcileBackups,
 	} {
 		if result, err = p(ctx, s); err != nil || !result.IsZero() {
 			return result, err

@@ -64,6 +64,29 @@ func (r *RDSDatabaseReconciler) startRotation(ctx context.Context, s *scope, use
 	return updated, nil
 }
 
+// markMasterForReset marks the master Secret's password as one the cloud does not have yet.
+func (r *RDSDatabaseReconciler) markMasterForReset(ctx context.Context, s *scope) error {
+	master := s.db.Spec.MasterUser
+	cred := s.credentials[master]
+	if cred.pending != "" {
+		return nil
+	}
+	secret := &corev1.Secret{}
+	if err := r.getSecret(ctx, client.ObjectKey{Namespace: s.db.Namespace, Name: cred.secret}, secret); err != nil {
+		return err
+	}
+	if secret.Annotations == nil {
+		secret.Annotations = map[string]string{}
+	}
+	secret.Annotations[v1.AnnotationRotationPending] = v1.RotationRecreated
+	if err := r.Client.Update(ctx, secret); err != nil {
+		return err
+	}
+	cred.pending = v1.RotationRecreated
+	s.credentials[master] = cred
+	return nil
+}
+
 // reconcileMasterPassword sets a pending master password through the cloud, unless logging
 // in with it already works (the cloud got it before a crash).
 func (r *RDSDatabaseReconciler) reconcileMasterPassword(ctx context.Context, s *scope) (ctrl.Result, error) {

@@ -92,5 +92,10 @@ func (e *Emulator) newSnapshot(in *instance, id, kind string) *snapshot {
 		Port:             in.EndpointPort,
 		InstanceCreate:   in.CreateTime,
 		CreateTime:       time.Now(),
+
+		Class:                 in.Class,
+		DBName:                in.DBName,
+		BackupRetentionPeriod: in.BackupRetentionPeriod,
+		masterPassword:        in.masterPassword,
 	}
 }

@@ -191,16 +191,17 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type handler func(e *Emulator, p params) (result any, id string, err error)
 
 var handlers = map[string]handler{
-	"CreateDBInstance":       (*Emulator).createInstance,
-	"DescribeDBInstances":    (*Emulator).describeInstances,
-	"ModifyDBInstance":       (*Emulator).modifyInstance,
-	"DeleteDBInstance":       (*Emulator).deleteInstance,
-	"CreateDBSnapshot":       (*Emulator).createSnapshot,
-	"DescribeDBSnapshots":    (*Emulator).describeSnapshots,
-	"DeleteDBSnapshot":       (*Emulator).deleteSnapshot,
-	"AddTagsToResource":      (*Emulator).addTags,
-	"RemoveTagsFromResource": (*Emulator).removeTags,
-	"ListTagsForResource":    (*Emulator).listTags,
+	"CreateDBInstance":                (*Emulator).createInstance,
+	"DescribeDBInstances":             (*Emulator).describeInstances,
+	"ModifyDBInstance":                (*Emulator).modifyInstance,
+	"DeleteDBInstance":                (*Emulator).deleteInstance,
+	"RestoreDBInstanceFromDBSnapshot": (*Emulator).restoreInstance,
+	"CreateDBSnapshot":                (*Emulator).createSnapshot,
+	"DescribeDBSnapshots":             (*Emulator).describeSnapshots,
+	"DeleteDBSnapshot":                (*Emulator).deleteSnapshot,
+	"AddTagsToResource":               (*Emulator).addTags,
+	"RemoveTagsFromResource":          (*Emulator).removeTags,
+	"ListTagsForResource":             (*Emulator).listTags,
 }
 
 func (e *Emulator) dispatch(action string, p params) (any, string, error) {

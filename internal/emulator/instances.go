@@ -31,16 +31,17 @@ func (e *Emulator) createInstance(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, id, newError(codeInstanceAlreadyExists, "DB instance already exists")
 	}
+	in.masterPassword = password
 	e.instances[id] = in
 	x := e.instanceXML(in)
 	e.mu.Unlock()
 
-	e.background(func(ctx context.Context) { e.runCreate(ctx, id, password) })
+	e.background(func(ctx context.Context) { e.runCreate(ctx, id, password, "") })
 	return struct{ DBInstance xmlInstance }{x}, id, nil
 }
 
 // instanceFromParams validates CreateDBInstance's parameters into a new instance record.
-// The password is returned apart: the record never holds it.
+// The password is returned apart, for the caller to keep in the record's memory.
 func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, error) {
 	engine := p.str("Engine")
 	switch engine {

@@ -10,9 +10,10 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
 )
 
-// runCreate takes a new instance through creating (the engine starts meanwhile),
-// backing-up (its first automated snapshot) and available.
-func (e *Emulator) runCreate(ctx context.Context, id, password string) {
+// runCreate takes a new instance through creating (the engine starts meanwhile, and
+// replays dump when the instance is restored from a snapshot), backing-up (its first
+// automated snapshot) and available.
+func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 	start := time.Now()
 	e.mu.Lock()
 	self, ok := e.instances[id]
@@ -27,7 +28,7 @@ func (e *Emulator) runCreate(ctx context.Context, id, password string) {
 	var srv *pgserver.Server
 	if !e.cfg.NoEngine {
 		var err error
-		srv, err = e.startEngine(ctx, id, user, password, dbName)
+		srv, err = e.startEngine(ctx, id, user, password, dbName, dump)
 		if err != nil {
 			fmt.Fprintf(e.cfg.Log, "rds-emulator: instance %s failed: %v\n", id, err)
 			e.setStatus(id, "creating", "failed")
@@ -64,8 +65,10 @@ func (e *Emulator) runCreate(ctx context.Context, id, password string) {
 	e.runSnapshot(ctx, snap.ID, id, srv)
 }
 
-// startEngine starts the instance's PostgreSQL server in a fresh data directory.
-func (e *Emulator) startEngine(ctx context.Context, id, user, password, dbName string) (*pgserver.Server, error) {
+// startEngine starts the instance's PostgreSQL server in a fresh data directory, then
+// replays dump into it when there is one (the dump brings the database dbName along),
+// else creates dbName.
+func (e *Emulator) startEngine(ctx context.Context, id, user, password, dbName, dump string) (*pgserver.Server, error) {
 	dir := filepath.Join(e.cfg.DataDir, "instances", id)
 	// The instance is new: anything left there is from an instance of the same name that
 	// an earlier emulator run did not get to delete.
@@ -76,7 +79,13 @@ func (e *Emulator) startEngine(ctx context.Context, id, user, password, dbName s
 	if err != nil {
 		return nil, err
 	}
-	if dbName != "" {
+	switch {
+	case dump != "":
+		if err := srv.Restore(ctx, dump); err != nil {
+			_ = srv.Stop()
+			return nil, err
+		}
+	case dbName != "":
 		if err := srv.CreateDatabase(ctx, dbName); err != nil {
 			_ = srv.Stop()
 			return nil, err
@@ -102,7 +111,8 @@ func (e *Emulator) attachServer(self *instance, srv *pgserver.Server) bool {
 }
 
 // runSnapshot dumps the instance's data into the snapshot, keeps the instance
-// backing-up for Delays.BackingUp, then makes both available.
+// backing-up for Delays.BackingUp, then makes both available. The first automated
+// snapshot that succeeds starts the instance's restorable window.
 func (e *Emulator) runSnapshot(ctx context.Context, snapID, instanceID string, srv *pgserver.Server) {
 	start := time.Now()
 	status := "available"
@@ -115,11 +125,17 @@ func (e *Emulator) runSnapshot(ctx context.Context, snapID, instanceID string, s
 		return
 	}
 	e.mu.Lock()
-	if s, ok := e.snapshots[snapID]; ok {
+	s, ok := e.snapshots[snapID]
+	if ok {
 		s.Status, s.File = status, file
 	}
-	if in, ok := e.instances[instanceID]; ok && in.Status == "backing-up" {
-		in.Status = "available"
+	if in, found := e.instances[instanceID]; found {
+		if ok && s.Type == "automated" && status == "available" && in.FirstBackup.IsZero() {
+			in.FirstBackup = time.Now()
+		}
+		if in.Status == "backing-up" {
+			in.Status = "available"
+		}
 	}
 	e.mu.Unlock()
 }

@@ -24,7 +24,8 @@ type pending struct {
 
 func (p pending) empty() bool { return p == pending{} }
 
-// instance is the emulator's record of one DB instance. Passwords are never kept.
+// instance is the emulator's record of one DB instance. Its master password lives only
+// in masterPassword, in memory: it is never rendered, logged or written to a file.
 type instance struct {
 	ID                    string
 	ResourceID            string
@@ -50,7 +51,13 @@ type instance struct {
 
 	// EndpointPort is set once the engine is up; 0 means no endpoint yet.
 	EndpointPort int
-	server       *pgserver.Server
+	// FirstBackup is when the first automated backup finished; zero before. From then on,
+	// with backups enabled, the instance reports a LatestRestorableTime.
+	FirstBackup time.Time
+	server      *pgserver.Server
+	// masterPassword is the current master password, kept so that a snapshot can carry
+	// it to the instances restored from it, as RDS does.
+	masterPassword string
 }
 
 // snapshot is the emulator's record of one DB snapshot.
@@ -72,8 +79,16 @@ type snapshot struct {
 	InstanceCreate   time.Time
 	CreateTime       time.Time
 	Tags             []tag
+	// Class, DBName and BackupRetentionPeriod are the source's, the defaults of an
+	// instance restored from the snapshot.
+	Class                 string
+	DBName                string
+	BackupRetentionPeriod int
 	// File is the pg_dumpall output holding the data, "" without an engine.
 	File string
+	// masterPassword is the source's master password when the snapshot was taken, which
+	// an instance restored from it gets. It lives only in memory.
+	masterPassword string
 }
 
 // setTags adds or overwrites tags by key, keeping the existing order.

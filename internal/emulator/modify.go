@@ -44,10 +44,18 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 	}
 
 	// As on RDS, a new master password applies at once, whatever ApplyImmediately says.
-	if req.password != nil && srv != nil {
-		if err := srv.SetMasterPassword(e.ctx, *req.password); err != nil {
-			return nil, id, err
+	if req.password != nil {
+		if srv != nil {
+			if err := srv.SetMasterPassword(e.ctx, *req.password); err != nil {
+				return nil, id, err
+			}
 		}
+		// Snapshots taken from now on carry the new password.
+		e.mu.Lock()
+		if cur, ok := e.instances[id]; ok && cur == in {
+			in.masterPassword = *req.password
+		}
+		e.mu.Unlock()
 	}
 	return struct{ DBInstance xmlInstance }{x}, id, nil
 }

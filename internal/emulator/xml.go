@@ -48,6 +48,7 @@ type xmlInstance struct {
 	Endpoint              *xmlEndpoint `xml:",omitempty"`
 	PendingModifiedValues xmlPending
 	InstanceCreateTime    string `xml:",omitempty"`
+	LatestRestorableTime  string `xml:",omitempty"`
 	DbiResourceId         string
 	MultiAZ               bool
 	StorageEncrypted      bool
@@ -87,6 +88,24 @@ const hostedZoneID = "Z2R2ITUGPM61AM"
 
 func awsTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
+// restorableLag is how far LatestRestorableTime trails the present. RDS ships
+// transaction logs every few minutes; the emulator keeps tests quick with a few seconds.
+const restorableLag = 5 * time.Second
+
+// latestRestorableTime is the instance's LatestRestorableTime at now, "" while RDS
+// reports none: before the first automated backup finished, or with backups disabled.
+// The window only grows: it is never earlier than that first backup.
+func (in *instance) latestRestorableTime(now time.Time) string {
+	if in.BackupRetentionPeriod == 0 || in.FirstBackup.IsZero() {
+		return ""
+	}
+	t := now.Add(-restorableLag)
+	if t.Before(in.FirstBackup) {
+		t = in.FirstBackup
+	}
+	return awsTime(t)
+}
+
 func xmlTags(tags []tag) []xmlTag {
 	out := make([]xmlTag, 0, len(tags))
 	for _, t := range tags {
@@ -119,13 +138,14 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 			EngineVersion:         in.Pending.EngineVersion,
 			StorageType:           in.Pending.StorageType,
 		},
-		DbiResourceId:      in.ResourceID,
-		MultiAZ:            in.MultiAZ,
-		StorageEncrypted:   in.StorageEncrypted,
-		KmsKeyId:           in.KmsKeyID,
-		PubliclyAccessible: in.PubliclyAccessible,
-		AvailabilityZone:   in.AvailabilityZone,
-		TagList:            xmlTags(in.Tags),
+		LatestRestorableTime: in.latestRestorableTime(time.Now()),
+		DbiResourceId:        in.ResourceID,
+		MultiAZ:              in.MultiAZ,
+		StorageEncrypted:     in.StorageEncrypted,
+		KmsKeyId:             in.KmsKeyID,
+		PubliclyAccessible:   in.PubliclyAccessible,
+		AvailabilityZone:     in.AvailabilityZone,
+		TagList:              xmlTags(in.Tags),
 	}
 	if in.EndpointPort != 0 {
 		x.Endpoint = &xmlEndpoint{Address: "localhost", Port: in.EndpointPort, HostedZoneId: hostedZoneID}

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"time"
 )
 
 // maxIdentifier is RDS's limit for DBInstanceIdentifier and DBSnapshotIdentifier.
@@ -69,6 +70,14 @@ func sanitize(s string) string {
 		out = "rds-" + out
 	}
 	return out
+}
+
+// ScheduledSnapshotIdentifier returns the identifier of the snapshot the backup schedule
+// takes of the database id for the slot at: the same slot always gets the same name, so a
+// snapshot asked for again after a crash is found instead of taken twice.
+func ScheduledSnapshotIdentifier(id string, at time.Time) string {
+	stamp := at.UTC().Format("200601021504")
+	return withHash(id+"-"+stamp, id+"/"+stamp, maxIdentifier)
 }
 
 // MasterSecretName returns the name of the Secret holding the master user's credentials.

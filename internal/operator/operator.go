@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -46,6 +47,8 @@ type Options struct {
 	Cloud cloud.Provider
 	// Engines opens sessions on database engines; nil means PostgreSQL over pgx.
 	Engines engine.Connector
+	// Clock tells the time for backup schedules; nil is the real clock.
+	Clock clock.PassiveClock
 	// Restartable lets a process build the manager more than once (tests stop and start
 	// the operator to prove crash safety); controller names must otherwise be unique.
 	Restartable bool
@@ -119,6 +122,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		CloudEvents: changed,
 		Cloud:       shared,
 		Engines:     engines,
+		Clock:       opts.Clock,
 		Recorder:    mgr.GetEventRecorder("aws-rds-operator"),
 		Defaults:    opts.Defaults,
 	}).SetupWithManager(mgr); err != nil {

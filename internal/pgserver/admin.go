@@ -50,23 +50,47 @@ func (s *Server) Dump(ctx context.Context, path string) error {
 	return nil
 }
 
-// Restore replays a file written by Dump into the server. Statements that fail because
-// the object already exists (such as the master role) are skipped, as psql does by default.
+// Restore replays a file written by Dump into the server, as AdminUser. Statements that
+// fail because the object already exists (the RDS roles and the master user, which Start
+// created) are skipped, as psql does by default; any other failed statement makes Restore
+// fail, naming the errors but never the statements, which may carry password hashes.
 func (s *Server) Restore(ctx context.Context, dumpPath string) error {
-	if err := s.runClient(ctx, "psql", "-X", "-q", "-d", "postgres", "-f", dumpPath); err != nil {
+	stderr, err := s.clientOutput(ctx, "psql", "-X", "-q", "-d", "postgres", "-f", dumpPath)
+	if err != nil {
 		return fmt.Errorf("restore from %s: %w", dumpPath, err)
+	}
+	if failed := restoreErrors(stderr); len(failed) > 0 {
+		return fmt.Errorf("restore from %s: %d statements failed: %s", dumpPath, len(failed), strings.Join(failed, "; "))
 	}
 	return nil
 }
 
+// restoreErrors returns psql's ERROR lines other than "already exists".
+func restoreErrors(stderr string) []string {
+	var out []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, "ERROR:") && !strings.Contains(line, "already exists") {
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return out
+}
+
 // runClient runs a PostgreSQL client program as AdminUser over the unix socket.
 func (s *Server) runClient(ctx context.Context, program string, args ...string) error {
+	_, err := s.clientOutput(ctx, program, args...)
+	return err
+}
+
+// clientOutput runs a PostgreSQL client program as AdminUser over the unix socket and
+// returns what it wrote to stderr.
+func (s *Server) clientOutput(ctx context.Context, program string, args ...string) (string, error) {
 	base := []string{"-h", s.socketDir, "-p", fmt.Sprint(s.Port), "-U", AdminUser}
 	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, program), append(base, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: %w: %s", program, err, strings.TrimSpace(stderr.String()))
+		return stderr.String(), fmt.Errorf("%s: %w: %s", program, err, strings.TrimSpace(stderr.String()))
 	}
-	return nil
+	return stderr.String(), nil
 }

@@ -234,3 +234,110 @@ func TestStartTriesAnotherPortWhenItsPortIsTaken(t *testing.T) {
 	}
 	conn.Close(ctx)
 }
+
+func TestDumpAndRestore(t *testing.T) {
+	src := startServer(t)
+	ctx := context.Background()
+
+	if err := src.CreateDatabase(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, masterDSN(src, testPassword, "shop"))
+	if err != nil {
+		t.Fatalf("master login: %v", err)
+	}
+	for _, q := range []string{
+		`CREATE ROLE app_user LOGIN PASSWORD 'app-Passw0rd'`,
+		`CREATE TABLE orders (item text)`,
+		`INSERT INTO orders VALUES ('widget-1'), ('widget-2')`,
+		`GRANT SELECT ON orders TO app_user`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close(ctx)
+	path := filepath.Join(t.TempDir(), "dump.sql")
+	if err := src.Dump(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+
+	// The target is set up as RDS sets up an instance restored from a snapshot: with the
+	// source's master user and password, before the data comes in.
+	dst := startServer(t)
+	if err := dst.Restore(ctx, path); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	cases := map[string]struct {
+		reason   string
+		user     string
+		password string
+		query    string
+		want     []string
+	}{
+		"MasterReadsRows": {
+			reason: "The master logs in with its password and finds the database, table and rows.",
+			user:   testMaster, password: testPassword,
+			query: `SELECT item FROM orders ORDER BY item`,
+			want:  []string{"widget-1", "widget-2"},
+		},
+		"OtherRoleComesBack": {
+			reason: "A role the master created logs in with its password and keeps its grants.",
+			user:   "app_user", password: "app-Passw0rd",
+			query: `SELECT item FROM orders ORDER BY item`,
+			want:  []string{"widget-1", "widget-2"},
+		},
+		"MasterStaysNonSuperuser": {
+			reason: "The restored master is still not a superuser but a member of rds_superuser.",
+			user:   testMaster, password: testPassword,
+			query: `SELECT rolsuper::text || ' ' || pg_has_role(current_user, 'rds_superuser', 'MEMBER')::text FROM pg_roles WHERE rolname = current_user`,
+			want:  []string{"false true"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			dsn := fmt.Sprintf("host=%s port=%d user=%s password=%s dbname=shop sslmode=require", dst.Host, dst.Port, tc.user, quoteDSN(tc.password))
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatalf("%s\nlogin: %v", tc.reason, err)
+			}
+			defer conn.Close(ctx)
+			rows, err := conn.Query(ctx, tc.query)
+			if err != nil {
+				t.Fatalf("%s\nquery: %v", tc.reason, err)
+			}
+			got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatalf("%s\nrows: %v", tc.reason, err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestRestoreErrors(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		stderr string
+		want   []string
+	}{
+		"AlreadyExistsIsSkipped": {
+			reason: "Roles Start created already exist; psql's errors for them are expected.",
+			stderr: "psql:/d.sql:14: ERROR:  role \"master_user\" already exists\npsql:/d.sql:16: ERROR:  role \"rdsadmin\" already exists\n",
+		},
+		"OtherErrorsCount": {
+			reason: "Any other failed statement means data did not come back.",
+			stderr: "psql:/d.sql:14: ERROR:  role \"rdsadmin\" already exists\npsql:/d.sql:90: ERROR:  relation \"orders\" does not exist\nLINE 1: COPY orders FROM stdin;\n",
+			want:   []string{`psql:/d.sql:90: ERROR:  relation "orders" does not exist`},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, restoreErrors(tc.stderr)); diff != "" {
+				t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}

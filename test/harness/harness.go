@@ -58,6 +58,7 @@ type Stack struct {
 	done     chan error
 	recorder *callRecorder
 	crash    crashSwitch
+	clock    offsetClock
 }
 
 // Root returns the repository's root directory.
@@ -171,6 +172,7 @@ func (s *Stack) StartOperator() error {
 	mgr, err := operator.New(ctx, s.Config, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder, Restartable: true,
 		Engines: crashingConnector{Connector: postgres.Connector{}, crash: &s.crash},
+		Clock:   &s.clock,
 	})
 	if err != nil {
 		cancel()

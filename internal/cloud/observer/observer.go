@@ -91,6 +91,12 @@ func (o *Observer) Tag(ctx context.Context, arn string, tags map[string]string) 
 	return o.Provider.Tag(ctx, arn, tags)
 }
 
+// CreateSnapshot implements cloud.Provider and marks the database changed (it backs up).
+func (o *Observer) CreateSnapshot(ctx context.Context, id, snapshot string, tags map[string]string) error {
+	defer o.touch(id)
+	return o.Provider.CreateSnapshot(ctx, id, snapshot, tags)
+}
+
 // Delete implements cloud.Provider and marks the database changed.
 func (o *Observer) Delete(ctx context.Context, id string, opts cloud.DeleteOptions) error {
 	defer o.touch(id)

@@ -27,6 +27,10 @@ type API interface {
 	ModifyDBInstance(ctx context.Context, in *awsrds.ModifyDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.ModifyDBInstanceOutput, error)
 	DeleteDBInstance(ctx context.Context, in *awsrds.DeleteDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBInstanceOutput, error)
 	AddTagsToResource(ctx context.Context, in *awsrds.AddTagsToResourceInput, opts ...func(*awsrds.Options)) (*awsrds.AddTagsToResourceOutput, error)
+	RestoreDBInstanceFromDBSnapshot(ctx context.Context, in *awsrds.RestoreDBInstanceFromDBSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.RestoreDBInstanceFromDBSnapshotOutput, error)
+	CreateDBSnapshot(ctx context.Context, in *awsrds.CreateDBSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.CreateDBSnapshotOutput, error)
+	DescribeDBSnapshots(ctx context.Context, in *awsrds.DescribeDBSnapshotsInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBSnapshotsOutput, error)
+	DeleteDBSnapshot(ctx context.Context, in *awsrds.DeleteDBSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBSnapshotOutput, error)
 }
 
 // Provider is cloud.Provider on Amazon RDS.
@@ -90,6 +94,9 @@ func (p *Provider) List(ctx context.Context) ([]cloud.Instance, error) {
 
 // Create implements cloud.Provider.
 func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
+	if d.RestoreFromSnapshot != "" {
+		return p.restore(ctx, d)
+	}
 	in := &awsrds.CreateDBInstanceInput{
 		DBInstanceIdentifier:  aws.String(d.Identifier),
 		Engine:                aws.String(d.Engine),
@@ -109,6 +116,79 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	}
 	if err != nil {
 		return wrap("create db instance "+d.Identifier, err)
+	}
+	return nil
+}
+
+// restore makes the database from a snapshot. Version, retention and the master password
+// come from the snapshot; the caller sets what differs afterwards.
+func (p *Provider) restore(ctx context.Context, d cloud.Desired) error {
+	_, err := p.api.RestoreDBInstanceFromDBSnapshot(ctx, &awsrds.RestoreDBInstanceFromDBSnapshotInput{
+		DBInstanceIdentifier: aws.String(d.Identifier),
+		DBSnapshotIdentifier: aws.String(d.RestoreFromSnapshot),
+		DBInstanceClass:      aws.String(d.InstanceClass),
+		StorageType:          aws.String(d.StorageType),
+		Tags:                 tags(d.Tags),
+	})
+	var exists *types.DBInstanceAlreadyExistsFault
+	if errors.As(err, &exists) {
+		return nil
+	}
+	if err != nil {
+		return wrap("restore db instance "+d.Identifier+" from snapshot "+d.RestoreFromSnapshot, err)
+	}
+	return nil
+}
+
+// CreateSnapshot implements cloud.Provider.
+func (p *Provider) CreateSnapshot(ctx context.Context, id, snapshot string, t map[string]string) error {
+	_, err := p.api.CreateDBSnapshot(ctx, &awsrds.CreateDBSnapshotInput{
+		DBInstanceIdentifier: aws.String(id), DBSnapshotIdentifier: aws.String(snapshot), Tags: tags(t),
+	})
+	var exists *types.DBSnapshotAlreadyExistsFault
+	if errors.As(err, &exists) {
+		return nil
+	}
+	if err != nil {
+		return wrap("create snapshot "+snapshot+" of "+id, err)
+	}
+	return nil
+}
+
+// Snapshots implements cloud.Provider.
+func (p *Provider) Snapshots(ctx context.Context, id string) ([]cloud.Snapshot, error) {
+	var out []cloud.Snapshot
+	pages := awsrds.NewDescribeDBSnapshotsPaginator(p.api, &awsrds.DescribeDBSnapshotsInput{
+		DBInstanceIdentifier: aws.String(id), SnapshotType: aws.String("manual"), MaxRecords: aws.Int32(listPageSize),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, wrap("list snapshots of "+id, err)
+		}
+		for _, s := range page.DBSnapshots {
+			snap := cloud.Snapshot{
+				Identifier: aws.ToString(s.DBSnapshotIdentifier), Status: aws.ToString(s.Status),
+				CreatedAt: aws.ToTime(s.SnapshotCreateTime), Tags: map[string]string{},
+			}
+			for _, t := range s.TagList {
+				snap.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+			}
+			out = append(out, snap)
+		}
+	}
+	return out, nil
+}
+
+// DeleteSnapshot implements cloud.Provider.
+func (p *Provider) DeleteSnapshot(ctx context.Context, snapshot string) error {
+	_, err := p.api.DeleteDBSnapshot(ctx, &awsrds.DeleteDBSnapshotInput{DBSnapshotIdentifier: aws.String(snapshot)})
+	var notFound *types.DBSnapshotNotFoundFault
+	if errors.As(err, &notFound) {
+		return nil
+	}
+	if err != nil {
+		return wrap("delete snapshot "+snapshot, err)
 	}
 	return nil
 }
@@ -167,17 +247,18 @@ func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.Del
 
 func instance(in types.DBInstance) cloud.Instance {
 	out := cloud.Instance{
-		Identifier:          aws.ToString(in.DBInstanceIdentifier),
-		ARN:                 aws.ToString(in.DBInstanceArn),
-		Status:              aws.ToString(in.DBInstanceStatus),
-		Engine:              aws.ToString(in.Engine),
-		EngineVersion:       aws.ToString(in.EngineVersion),
-		InstanceClass:       aws.ToString(in.DBInstanceClass),
-		StorageType:         aws.ToString(in.StorageType),
-		AllocatedStorageGiB: aws.ToInt32(in.AllocatedStorage),
-		BackupRetentionDays: aws.ToInt32(in.BackupRetentionPeriod),
-		MasterUser:          aws.ToString(in.MasterUsername),
-		Tags:                map[string]string{},
+		Identifier:           aws.ToString(in.DBInstanceIdentifier),
+		ARN:                  aws.ToString(in.DBInstanceArn),
+		Status:               aws.ToString(in.DBInstanceStatus),
+		Engine:               aws.ToString(in.Engine),
+		EngineVersion:        aws.ToString(in.EngineVersion),
+		InstanceClass:        aws.ToString(in.DBInstanceClass),
+		StorageType:          aws.ToString(in.StorageType),
+		AllocatedStorageGiB:  aws.ToInt32(in.AllocatedStorage),
+		BackupRetentionDays:  aws.ToInt32(in.BackupRetentionPeriod),
+		MasterUser:           aws.ToString(in.MasterUsername),
+		Tags:                 map[string]string{},
+		LatestRestorableTime: aws.ToTime(in.LatestRestorableTime),
 	}
 	if in.Endpoint != nil {
 		out.Endpoint = aws.ToString(in.Endpoint.Address)

@@ -84,7 +84,7 @@ func TestProviderLifecycle(t *testing.T) {
 		BackupRetentionDays: 7, MasterUser: "sysadmin", Tags: d.Tags,
 	}
 	got := inst
-	got.EngineVersion, got.Endpoint, got.Port = "", "", 0
+	got.EngineVersion, got.Endpoint, got.Port, got.LatestRestorableTime = "", "", 0, time.Time{}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("observed instance: -want +got:\n%s", diff)
 	}

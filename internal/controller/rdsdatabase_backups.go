@@ -1,0 +1,157 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+)
+
+// automatedEvery is the interval RDS's automated backups serve.
+const automatedEvery = 24 * time.Hour
+
+// Backup modes shown in status.backup.mode.
+const (
+	backupModeAutomated = "automated"
+	backupModeSnapshots = "snapshots"
+)
+
+// reconcileBackups makes backups run as spec.backup says. Every 24h is RDS's automated daily
+// backup, whose retention the cloud phase keeps in line. Any other interval is served by
+// snapshots the operator takes on that schedule, tagged as its own, and pruned once older
+// than the retention; only snapshots so tagged are ever deleted.
+func (r *RDSDatabaseReconciler) reconcileBackups(ctx context.Context, s *scope) (ctrl.Result, error) {
+	db, inst := s.db, s.instance
+	every, err := parseEvery(db.Spec.Backup.Every)
+	if err != nil {
+		return r.specInvalid(s, err)
+	}
+	desired, _, err := r.desired(s)
+	if err != nil {
+		return r.specInvalid(s, err)
+	}
+	st := &v1.BackupStatus{Mode: backupModeAutomated}
+	if db.Status.Backup != nil {
+		st = db.Status.Backup.DeepCopy()
+	}
+	defer func() { db.Status.Backup = st }()
+	if !inst.LatestRestorableTime.IsZero() {
+		t := metav1.NewTime(inst.LatestRestorableTime.Truncate(time.Second))
+		st.LatestRestorableTime = &t
+	}
+	if inst.BackupRetentionDays != desired.BackupRetentionDays {
+		setCondition(db, v1.ConditionBackupsConfigured, metav1.ConditionFalse, v1.ReasonBackupPending,
+			fmt.Sprintf("backup retention %d days asked, the cloud keeps %d", desired.BackupRetentionDays, inst.BackupRetentionDays))
+		return ctrl.Result{}, nil
+	}
+	if every == automatedEvery {
+		st.Mode, st.NextSnapshotTime = backupModeAutomated, nil
+		s.announce(v1.ConditionBackupsConfigured, metav1.ConditionTrue, v1.ReasonAutomatedBackups,
+			fmt.Sprintf("RDS takes automated daily backups, kept %d days", desired.BackupRetentionDays), corev1.EventTypeNormal, "")
+		return ctrl.Result{}, nil
+	}
+
+	st.Mode = backupModeSnapshots
+	now := r.now()
+	if slot, due := nextSlot(st, every, now); due {
+		if inst.Status != cloud.StatusAvailable {
+			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil // snapshots need an idle database
+		}
+		name := naming.ScheduledSnapshotIdentifier(s.identifier, slot)
+		tags := map[string]string{v1.TagOwner: naming.Owner(db.Namespace, db.Name), v1.TagManagedBy: v1.ManagedByValue, v1.TagBackup: v1.BackupScheduled}
+		if err := r.Cloud.CreateSnapshot(ctx, s.identifier, name, tags); err != nil {
+			return r.backupFailed(s, err)
+		}
+		at := metav1.NewTime(slot)
+		st.LatestSnapshot, st.LatestSnapshotTime = name, &at
+		r.eventAbout(db, corev1.EventTypeNormal, v1.EventSnapshotTaken, name, "Took scheduled snapshot %s (every %s)", name, db.Spec.Backup.Every)
+		if err := r.pruneSnapshots(ctx, s, name, time.Duration(desired.BackupRetentionDays)*automatedEvery, now); err != nil {
+			return r.backupFailed(s, err)
+		}
+	}
+	next := metav1.NewTime(st.LatestSnapshotTime.Add(every))
+	st.NextSnapshotTime = &next
+	s.announce(v1.ConditionBackupsConfigured, metav1.ConditionTrue, v1.ReasonScheduledSnapshots,
+		fmt.Sprintf("the operator takes a snapshot every %s and keeps each %d days", db.Spec.Backup.Every, desired.BackupRetentionDays),
+		corev1.EventTypeNormal, "")
+	return ctrl.Result{}, nil
+}
+
+// nextSlot returns the time the next scheduled snapshot is for, and whether it is due. A
+// schedule that fell far behind (the operator was down) restarts from now instead of taking
+// every missed snapshot at once.
+func nextSlot(st *v1.BackupStatus, every time.Duration, now time.Time) (time.Time, bool) {
+	if st.LatestSnapshotTime == nil {
+		return now.Truncate(time.Minute), true
+	}
+	slot := st.LatestSnapshotTime.Add(every)
+	if now.Sub(slot) >= every {
+		slot = now.Truncate(time.Minute)
+	}
+	return slot, !now.Before(slot)
+}
+
+// pruneSnapshots deletes the database's scheduled snapshots older than retention, never the
+// newest one. Only snapshots tagged as this object's scheduled ones are looked at.
+func (r *RDSDatabaseReconciler) pruneSnapshots(ctx context.Context, s *scope, newest string, retention time.Duration, now time.Time) error {
+	snaps, err := r.Cloud.Snapshots(ctx, s.identifier)
+	if err != nil {
+		return err
+	}
+	owner := naming.Owner(s.db.Namespace, s.db.Name)
+	var pruned []string
+	for _, snap := range snaps {
+		if snap.Identifier == newest || snap.Tags[v1.TagBackup] != v1.BackupScheduled || snap.Tags[v1.TagOwner] != owner || now.Sub(snap.CreatedAt) <= retention {
+			continue
+		}
+		if err := r.Cloud.DeleteSnapshot(ctx, snap.Identifier); err != nil {
+			return err
+		}
+		pruned = append(pruned, snap.Identifier)
+	}
+	if len(pruned) > 0 {
+		r.event(s.db, corev1.EventTypeNormal, v1.EventSnapshotsPruned, "Deleted %d scheduled snapshots older than the retention: %s", len(pruned), strings.Join(pruned, ", "))
+	}
+	return nil
+}
+
+// backupFailed records a failed snapshot or prune and retries with backoff.
+func (r *RDSDatabaseReconciler) backupFailed(s *scope, err error) (ctrl.Result, error) {
+	s.announce(v1.ConditionBackupsConfigured, metav1.ConditionFalse, v1.ReasonBackupFailed, err.Error(), corev1.EventTypeWarning, "")
+	return ctrl.Result{}, errorf(s.db, "backup", err)
+}
+
+// parseEvery reads a backup interval: a whole number of hours ("6h") or days ("7d").
+func parseEvery(every string) (time.Duration, error) {
+	if every == "" {
+		return automatedEvery, nil
+	}
+	n, err := strconv.Atoi(every[:len(every)-1])
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("backup.every %q: want a whole number of hours or days", every)
+	}
+	switch every[len(every)-1] {
+	case 'h':
+		return time.Duration(n) * time.Hour, nil
+	case 'd':
+		return time.Duration(n) * automatedEvery, nil
+	}
+	return 0, fmt.Errorf("backup.every %q: want a whole number of hours or days", every)
+}
+
+// now is the reconciler's clock, which tests can move.
+func (r *RDSDatabaseReconciler) now() time.Time {
+	if r.Clock == nil {
+		return time.Now()
+	}
+	return r.Clock.Now()
+}

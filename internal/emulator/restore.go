@@ -1,0 +1,169 @@
+package emulator
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// restoreInstance answers RestoreDBInstanceFromDBSnapshot. The new instance takes the
+// snapshot's engine, version, master user and password, storage, class and backup
+// retention unless the request overrides the last four, and goes through creating and
+// backing-up like a new instance; with an engine its server replays the snapshot's dump.
+func (e *Emulator) restoreInstance(p params) (any, string, error) {
+	id := strings.ToLower(p.str("DBInstanceIdentifier"))
+	if err := checkIdentifier("DBInstanceIdentifier", id); err != nil {
+		return nil, id, err
+	}
+	snapID := strings.ToLower(p.str("DBSnapshotIdentifier"))
+	if snapID == "" {
+		return nil, id, newError(codeMissingParameter, "The request must contain the parameter DBSnapshotIdentifier.")
+	}
+	req, err := readRestore(p)
+	if err != nil {
+		return nil, id, err
+	}
+
+	e.mu.Lock()
+	s, ok := e.snapshots[snapID]
+	if !ok {
+		e.mu.Unlock()
+		return nil, id, newError(codeSnapshotNotFound, "DBSnapshot %s not found.", snapID)
+	}
+	if s.Status != "available" {
+		e.mu.Unlock()
+		return nil, id, newError(codeInvalidSnapshotState, "Snapshot %s is not in available state: %s.", snapID, s.Status)
+	}
+	if _, exists := e.instances[id]; exists {
+		e.mu.Unlock()
+		return nil, id, newError(codeInstanceAlreadyExists, "DB instance already exists")
+	}
+	in, err := e.restoredInstance(id, s, req)
+	if err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
+	e.instances[id] = in
+	x := e.instanceXML(in)
+	password, dump := s.masterPassword, s.File
+	e.mu.Unlock()
+
+	e.background(func(ctx context.Context) { e.runCreate(ctx, id, password, dump) })
+	return struct{ DBInstance xmlInstance }{x}, id, nil
+}
+
+// restoreRequest is a parsed RestoreDBInstanceFromDBSnapshot request, without the
+// identifiers. Empty or nil fields take the snapshot's values.
+type restoreRequest struct {
+	class              string
+	storageType        string
+	storage            *int
+	retention          *int
+	multiAZ            bool
+	publiclyAccessible bool
+	subnetGroup        string
+	securityGroups     []string
+	availabilityZone   string
+	tags               []tag
+}
+
+// readRestore parses and checks what needs no snapshot.
+func readRestore(p params) (restoreRequest, error) {
+	r := restoreRequest{
+		class:            p.str("DBInstanceClass"),
+		storageType:      p.str("StorageType"),
+		subnetGroup:      p.str("DBSubnetGroupName"),
+		securityGroups:   p.list("VpcSecurityGroupIds.VpcSecurityGroupId"),
+		availabilityZone: p.str("AvailabilityZone"),
+		tags:             p.tags(),
+	}
+	if r.class != "" && !strings.HasPrefix(r.class, "db.") {
+		return r, newError(codeInvalidValue, "Invalid DB Instance class: %s", r.class)
+	}
+	if _, _, ok := storageLimits(r.storageType); r.storageType != "" && !ok {
+		return r, newError(codeInvalidValue, "Invalid storage type: %s", r.storageType)
+	}
+	var err error
+	if r.storage, err = p.integer("AllocatedStorage"); err != nil {
+		return r, err
+	}
+	if r.retention, err = p.integer("BackupRetentionPeriod"); err != nil {
+		return r, err
+	}
+	if r.retention != nil && (*r.retention < 0 || *r.retention > 35) {
+		return r, newError(codeInvalidValue, "The parameter BackupRetentionPeriod must be between 0 and 35.")
+	}
+	multiAZ, err := p.boolean("MultiAZ")
+	if err != nil {
+		return r, err
+	}
+	public, err := p.boolean("PubliclyAccessible")
+	if err != nil {
+		return r, err
+	}
+	r.multiAZ, r.publiclyAccessible = deref(multiAZ), deref(public)
+	if r.multiAZ && r.availabilityZone != "" {
+		return r, newError(codeInvalidCombination, "Requesting a specific availability zone is not valid for Multi-AZ instances.")
+	}
+	return r, nil
+}
+
+// restoredInstance builds the record of an instance restored from s. It runs under the
+// lock.
+func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*instance, error) {
+	storageType := s.StorageType
+	if r.storageType != "" {
+		storageType = r.storageType
+	}
+	storage := s.AllocatedStorage
+	if r.storage != nil {
+		if *r.storage < s.AllocatedStorage {
+			return nil, newError(codeInvalidValue, "The allocated storage %d GiB is less than the %d GiB of snapshot %s; a restored instance needs at least the snapshot's storage.", *r.storage, s.AllocatedStorage, s.ID)
+		}
+		storage = *r.storage
+	}
+	if err := checkStorage(storageType, storage); err != nil {
+		return nil, err
+	}
+	class := s.Class
+	if r.class != "" {
+		class = r.class
+	}
+	retention := s.BackupRetentionPeriod
+	if r.retention != nil {
+		retention = *r.retention
+	}
+	// As RDS does, the snapshot's tags go to the restored instance unless the request
+	// names its own.
+	tags := r.tags
+	if len(tags) == 0 {
+		tags = s.Tags
+	}
+	az := r.availabilityZone
+	if az == "" {
+		az = e.cfg.Region + "a"
+	}
+	return &instance{
+		ID:                    id,
+		ResourceID:            "db-" + randomUpper(26),
+		Status:                "creating",
+		Engine:                s.Engine,
+		EngineVersion:         s.EngineVersion,
+		Class:                 class,
+		AllocatedStorage:      storage,
+		StorageType:           storageType,
+		MasterUsername:        s.MasterUsername,
+		DBName:                s.DBName,
+		BackupRetentionPeriod: retention,
+		MultiAZ:               r.multiAZ,
+		StorageEncrypted:      s.Encrypted,
+		KmsKeyID:              s.KmsKeyID,
+		PubliclyAccessible:    r.publiclyAccessible,
+		SubnetGroup:           r.subnetGroup,
+		VpcSecurityGroupIDs:   r.securityGroups,
+		AvailabilityZone:      az,
+		CreateTime:            time.Now(),
+		Tags:                  setTags(nil, tags),
+		masterPassword:        s.masterPassword,
+	}, nil
+}
