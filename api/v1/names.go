@@ -113,9 +113,12 @@ const (
 	ReasonUsersReady = "UsersReady"
 	// ReasonAllLogIn: the master and every user logged in with their Secrets.
 	ReasonAllLogIn = "AllLogIn"
-	// ReasonLoginFailed: some users could not log in with their Secrets (the message names
-	// them); the operator sets their passwords from the Secrets again, the Secret being the
-	// truth.
+	// ReasonPasswordRefused: the database refused the password in some users' Secrets (the
+	// message names them): changed behind the operator's back. The operator sets them from
+	// the Secrets again, the Secret being the truth.
+	ReasonPasswordRefused = "PasswordRefused"
+	// ReasonLoginFailed: some users could not log in for another reason than their password
+	// (connection limit, network); the message says why. Retried with backoff.
 	ReasonLoginFailed = "LoginFailed"
 	// ReasonAutomatedBackups: RDS's automated daily backups are on with the retention asked.
 	ReasonAutomatedBackups = "AutomatedBackups"

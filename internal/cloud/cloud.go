@@ -17,6 +17,10 @@ const StatusAvailable = "available"
 // connections but refuses modifications.
 const StatusBackingUp = "backing-up"
 
+// StatusStorageOptimization is the cloud status word of a database reorganising its storage
+// after a change (it can last hours); it serves connections but refuses modifications.
+const StatusStorageOptimization = "storage-optimization"
+
 // StatusStorageFull is the cloud status word of a database out of storage: RDS then accepts
 // only a storage increase.
 const StatusStorageFull = "storage-full"

@@ -12,6 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 )
 
 // reconcileAccess is the access checker: it logs in as the master and as every user with
@@ -20,28 +21,55 @@ import (
 // passwords from the Secrets again: the Secret is the truth.
 func (r *RDSDatabaseReconciler) reconcileAccess(ctx context.Context, s *scope) (ctrl.Result, error) {
 	db := s.db
-	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	now := time.Now().Truncate(time.Second)
 	users := append([]string{db.Spec.MasterUser}, sortedKeys(db.Spec.Users)...)
 	results := make([]v1.UserAccess, 0, len(users))
-	var failed []string
+	var refused, failed []string
+	var firstErr error
 	for _, user := range users {
-		res := v1.UserAccess{Name: user, LastChecked: now, OK: true}
+		res := v1.UserAccess{Name: user, LastChecked: metav1.NewTime(now), OK: true}
 		if err := r.Engines.Verify(ctx, r.endpoint(s, user), defaultDatabase(db, user)); err != nil {
 			res.OK, res.Reason = false, err.Error()
 			failed = append(failed, user)
+			if engine.IsPasswordRefused(err) {
+				refused = append(refused, user)
+			} else if firstErr == nil {
+				firstErr = err
+			}
 		}
-		results = append(results, res)
+		results = append(results, r.keepLastChecked(db, res, now))
 	}
 	db.Status.Users = results
-	if len(failed) == 0 {
+	switch {
+	case len(failed) == 0:
 		s.announce(v1.ConditionAccessVerified, metav1.ConditionTrue, v1.ReasonAllLogIn,
 			fmt.Sprintf("the master and %d users log in with their Secrets", len(db.Spec.Users)), corev1.EventTypeNormal, "")
 		return ctrl.Result{}, nil
+	case len(refused) > 0:
+		// Passwords changed behind the operator's back: the next pass sets them again.
+		s.announce(v1.ConditionAccessVerified, metav1.ConditionFalse, v1.ReasonPasswordRefused,
+			fmt.Sprintf("the database refuses the password in the Secret of %s; setting it again from the Secret", strings.Join(refused, ", ")),
+			corev1.EventTypeWarning, "")
+		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+	default:
+		// Not a password problem (connection limit, network): resetting passwords would not
+		// help; retry with backoff.
+		s.announce(v1.ConditionAccessVerified, metav1.ConditionFalse, v1.ReasonLoginFailed,
+			fmt.Sprintf("%s cannot log in: %v", strings.Join(failed, ", "), firstErr), corev1.EventTypeWarning, "")
+		return ctrl.Result{}, errorf(db, "access check", firstErr)
 	}
-	s.announce(v1.ConditionAccessVerified, metav1.ConditionFalse, v1.ReasonLoginFailed,
-		fmt.Sprintf("%s cannot log in with the password in their Secret; setting it again from the Secret", strings.Join(failed, ", ")),
-		corev1.EventTypeWarning, "")
-	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+}
+
+// keepLastChecked keeps the previous check time of a user whose result did not change and
+// was checked less than half a resync ago, so that reconciles between resyncs do not
+// rewrite the status for a newer timestamp alone.
+func (r *RDSDatabaseReconciler) keepLastChecked(db *v1.RDSDatabase, res v1.UserAccess, now time.Time) v1.UserAccess {
+	for _, prev := range db.Status.Users {
+		if prev.Name == res.Name && prev.OK == res.OK && prev.Reason == res.Reason && now.Sub(prev.LastChecked.Time) < r.Defaults.Resync/2 {
+			res.LastChecked = prev.LastChecked
+		}
+	}
+	return res
 }
 
 // needsEngine tells whether the engine phase must log in as the master and apply users,
@@ -53,7 +81,7 @@ func needsEngine(s *scope) bool {
 	users := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionUsersReady)
 	access := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionAccessVerified)
 	if s.repair || users == nil || users.Status != metav1.ConditionTrue || users.ObservedGeneration != db.Generation ||
-		access == nil || access.Status != metav1.ConditionTrue {
+		access == nil || access.Reason == v1.ReasonPasswordRefused {
 		return true
 	}
 	for _, c := range s.credentials {

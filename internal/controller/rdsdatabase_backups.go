@@ -16,6 +16,12 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
 
+// restorableGranularity is how finely status.backup.latestRestorableTime follows the cloud.
+const restorableGranularity = 5 * time.Minute
+
+// snapshotAvailable is the status word of a finished snapshot.
+const snapshotAvailable = "available"
+
 // automatedEvery is the interval RDS's automated backups serve.
 const automatedEvery = 24 * time.Hour
 
@@ -44,8 +50,10 @@ func (r *RDSDatabaseReconciler) reconcileBackups(ctx context.Context, s *scope) 
 		st = db.Status.Backup.DeepCopy()
 	}
 	defer func() { db.Status.Backup = st }()
-	if !inst.LatestRestorableTime.IsZero() {
-		t := metav1.NewTime(inst.LatestRestorableTime.Truncate(time.Second))
+	// RDS moves it every few minutes: a coarse copy does not rewrite the status each pass.
+	if lrt := inst.LatestRestorableTime.Truncate(restorableGranularity); !lrt.IsZero() &&
+		(st.LatestRestorableTime == nil || !st.LatestRestorableTime.Time.Equal(lrt)) {
+		t := metav1.NewTime(lrt)
 		st.LatestRestorableTime = &t
 	}
 	if inst.BackupRetentionDays != desired.BackupRetentionDays {
@@ -89,28 +97,45 @@ func (r *RDSDatabaseReconciler) reconcileBackups(ctx context.Context, s *scope) 
 // nextSlot returns the time the next scheduled snapshot is for, and whether it is due. A
 // schedule that fell far behind (the operator was down) restarts from now instead of taking
 // every missed snapshot at once.
+//
+// Slots lie on a fixed grid of the interval (UTC), so a snapshot asked for again after a
+// crash or a lost status write gets the same name and is found, not taken twice.
 func nextSlot(st *v1.BackupStatus, every time.Duration, now time.Time) (time.Time, bool) {
 	if st.LatestSnapshotTime == nil {
-		return now.Truncate(time.Minute), true
+		return now.UTC().Truncate(every), true
 	}
 	slot := st.LatestSnapshotTime.Add(every)
 	if now.Sub(slot) >= every {
-		slot = now.Truncate(time.Minute)
+		slot = now.UTC().Truncate(every)
 	}
 	return slot, !now.Before(slot)
 }
 
-// pruneSnapshots deletes the database's scheduled snapshots older than retention, never the
-// newest one. Only snapshots tagged as this object's scheduled ones are looked at.
-func (r *RDSDatabaseReconciler) pruneSnapshots(ctx context.Context, s *scope, newest string, retention time.Duration, now time.Time) error {
+// pruneSnapshots deletes the database's scheduled snapshots older than retention. Only
+// snapshots tagged as this object's scheduled ones are looked at, and of those never one
+// still being made, the one just asked for, or the newest complete one: pruning must never
+// leave the database without a finished backup.
+func (r *RDSDatabaseReconciler) pruneSnapshots(ctx context.Context, s *scope, requested string, retention time.Duration, now time.Time) error {
 	snaps, err := r.Cloud.Snapshots(ctx, s.identifier)
 	if err != nil {
 		return err
 	}
 	owner := naming.Owner(s.db.Namespace, s.db.Name)
-	var pruned []string
+	var ours []cloud.Snapshot
+	newest := cloud.Snapshot{}
 	for _, snap := range snaps {
-		if snap.Identifier == newest || snap.Tags[v1.TagBackup] != v1.BackupScheduled || snap.Tags[v1.TagOwner] != owner || now.Sub(snap.CreatedAt) <= retention {
+		if snap.Tags[v1.TagBackup] != v1.BackupScheduled || snap.Tags[v1.TagOwner] != owner ||
+			snap.Status != snapshotAvailable || snap.CreatedAt.IsZero() {
+			continue
+		}
+		ours = append(ours, snap)
+		if snap.CreatedAt.After(newest.CreatedAt) {
+			newest = snap
+		}
+	}
+	var pruned []string
+	for _, snap := range ours {
+		if snap.Identifier == requested || snap.Identifier == newest.Identifier || now.Sub(snap.CreatedAt) <= retention {
 			continue
 		}
 		if err := r.Cloud.DeleteSnapshot(ctx, snap.Identifier); err != nil {

@@ -44,13 +44,13 @@ func TestNextSlot(t *testing.T) {
 		wantSlot time.Time
 		wantDue  bool
 	}{
-		"First": {reason: "No snapshot yet: one now, on the minute.", wantSlot: now.Truncate(time.Minute), wantDue: true},
+		"First": {reason: "No snapshot yet: one now, named for its cell of the 6h grid.", wantSlot: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), wantDue: true},
 		"NotYet": {reason: "Two hours after the last of a 6h schedule: wait.", latest: at(-2 * time.Hour),
 			wantSlot: now.Add(4 * time.Hour), wantDue: false},
 		"Due": {reason: "Seven hours after the last: the slot 6h after it is due, named for that slot.", latest: at(-7 * time.Hour),
 			wantSlot: now.Add(-time.Hour), wantDue: true},
 		"FarBehind": {reason: "Days behind (the operator was down): one snapshot now, not every missed one.", latest: at(-72 * time.Hour),
-			wantSlot: now.Truncate(time.Minute), wantDue: true},
+			wantSlot: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), wantDue: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -64,9 +64,10 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	}
 	db.Status.Cloud.PendingModifications = pendingModifications(inst)
 	storageFull := inst.Status == cloud.StatusStorageFull
-	// A database backing up serves connections as usual; it only refuses modifications.
-	backingUp := inst.Status == cloud.StatusBackingUp
-	if (inst.Status != cloud.StatusAvailable && !storageFull && !backingUp) || inst.Endpoint == "" {
+	// A database backing up or optimising storage serves connections as usual; it only
+	// refuses modifications.
+	busyServing := inst.Status == cloud.StatusBackingUp || inst.Status == cloud.StatusStorageOptimization
+	if (inst.Status != cloud.StatusAvailable && !storageFull && !busyServing) || inst.Endpoint == "" {
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 			fmt.Sprintf("the cloud database is %s", inst.Status))
 		waitForDatabase(db)
@@ -76,8 +77,9 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	if err != nil {
 		return r.specInvalid(s, err)
 	}
-	if backingUp {
-		setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, "the cloud database is backing up and serves connections")
+	if busyServing {
+		setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable,
+			fmt.Sprintf("the cloud database is %s and serves connections", inst.Status))
 		return ctrl.Result{}, nil
 	}
 	p := planChanges(desired, inst, db.Spec.Version == "")

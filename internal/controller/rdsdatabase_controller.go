@@ -148,6 +148,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	for _, p := range []phase{
 		r.reconcileSecrets,
 		r.reconcileCloudDatabase,
+		r.reconcileRotationStarts,
 		r.reconcileMasterPassword,
 		r.reconcileEngineUsers,
 		r.reconcileRotations,

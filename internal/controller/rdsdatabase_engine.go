@@ -25,6 +25,17 @@ func (r *RDSDatabaseReconciler) reconcileEngineUsers(ctx context.Context, s *sco
 	}
 	master := db.Spec.MasterUser
 	admin, err := r.Engines.Connect(ctx, r.endpoint(s, master))
+	if engine.IsPasswordRefused(err) {
+		// The master password was changed outside the operator (or the database was
+		// adopted without its old Secret): the Secret is the truth, so it is set again
+		// through the cloud, as a rotation would.
+		if merr := r.markMasterForReset(ctx, s); merr != nil {
+			return conflictRequeue(errorf(db, "mark the master password to be set again", merr))
+		}
+		s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonRotating,
+			"the master password in the Secret is refused: setting it again through the cloud", corev1.EventTypeWarning, "")
+		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+	}
 	if err != nil {
 		return r.engineFailed(s, err)
 	}

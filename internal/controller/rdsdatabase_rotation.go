@@ -20,8 +20,9 @@ import (
 const keyPasswordPrevious = "password-previous"
 
 // A rotation goes in three steps, each safe to repeat after a crash:
-//  1. startRotation writes the new password to the Secret, keeping the previous one, and
-//     marks the rotation pending (before anything is sent anywhere);
+//  1. once the database serves (so the password can be applied at once), startRotation
+//     writes the new password to the Secret, keeping the previous one, and marks the
+//     rotation pending (before anything is sent anywhere);
 //  2. the password is applied: the master's through the cloud (reconcileMasterPassword),
 //     a user's by the engine phase, which sets every user's password from its Secret;
 //  3. reconcileRotations logs in with the new password and, once that works, drops the
@@ -33,6 +34,25 @@ func rotationKey(db *v1.RDSDatabase, user string) string {
 		return v1.RotateMaster
 	}
 	return user
+}
+
+// reconcileRotationStarts begins the rotations the object asks for. It runs after the cloud
+// phase, so a new password is only written when the database can take it at once.
+func (r *RDSDatabaseReconciler) reconcileRotationStarts(ctx context.Context, s *scope) (ctrl.Result, error) {
+	for _, user := range sortedKeys(s.credentials) {
+		cred := s.credentials[user]
+		secret := &corev1.Secret{}
+		if err := r.getSecret(ctx, client.ObjectKey{Namespace: s.db.Namespace, Name: cred.secret}, secret); err != nil {
+			return ctrl.Result{}, errorf(s.db, "read secret "+cred.secret, err)
+		}
+		updated, err := r.startRotation(ctx, s, user, secret)
+		if err != nil {
+			return conflictRequeue(errorf(s.db, "rotate the password in secret "+cred.secret, err))
+		}
+		cred.password, cred.pending = string(updated.Data[keyPassword]), updated.Annotations[v1.AnnotationRotationPending]
+		s.credentials[user] = cred
+	}
+	return ctrl.Result{}, nil
 }
 
 // startRotation begins a rotation when the object asks for one (a new value of its rotate
@@ -102,8 +122,14 @@ func (r *RDSDatabaseReconciler) reconcileMasterPassword(ctx context.Context, s *
 	if !engine.IsPasswordRefused(err) {
 		return r.engineFailed(s, err)
 	}
+	if s.instance.Status != cloud.StatusAvailable {
+		// RDS refuses modifications while the database backs up or optimises storage.
+		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+	}
 	pw := cred.password
-	if err := r.Cloud.Update(ctx, s.identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{ApplyImmediately: true}); err != nil {
+	// ApplyImmediately false: RDS sets a master password at once anyway, and true would
+	// also apply every modification waiting for the maintenance window.
+	if err := r.Cloud.Update(ctx, s.identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{ApplyImmediately: false}); err != nil {
 		return r.cloudFailed(s, err)
 	}
 	setCondition(s.db, v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonRotating, "setting the new master password through the cloud")

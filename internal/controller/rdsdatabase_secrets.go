@@ -88,9 +88,6 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 			s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonSecretInvalid, err.Error(), corev1.EventTypeWarning, "")
 			return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 		}
-		if secret, err = r.startRotation(ctx, s, user, secret); err != nil {
-			return conflictRequeue(errorf(db, "rotate the password in secret "+name, err))
-		}
 		s.credentials[user] = credential{
 			secret: name, password: string(secret.Data[keyPassword]), pending: secret.Annotations[v1.AnnotationRotationPending],
 		}

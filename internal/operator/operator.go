@@ -110,7 +110,10 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 			if !ok {
 				return
 			}
-			changed <- event.GenericEvent{Object: &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}
+			select {
+			case changed <- event.GenericEvent{Object: &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}:
+			default: // never block the view; the object's own resync catches up
+			}
 		},
 	})
 	if err := mgr.Add(shared); err != nil {

@@ -44,7 +44,7 @@ func TestDriftIsRepaired(t *testing.T) {
 		}
 		conn.Close(ctx)
 		drifted := time.Now()
-		waitCondition(t, db, v1.ConditionAccessVerified, v1.ReasonLoginFailed)
+		waitCondition(t, db, v1.ConditionAccessVerified, v1.ReasonPasswordRefused)
 		waitCondition(t, db, v1.ConditionAccessVerified, v1.ReasonAllLogIn)
 		t.Logf("password drift found and repaired in %s (resync every 2s)", time.Since(drifted).Round(100*time.Millisecond))
 		conn, err = loginWith(ctx, string(secretData(t, ns, "drifting.rds.app")["uri"]), "")
@@ -60,6 +60,30 @@ func TestDriftIsRepaired(t *testing.T) {
 			if !u.OK || u.LastChecked.IsZero() {
 				t.Errorf("status.users: %+v", u)
 			}
+		}
+	})
+
+	t.Run("MasterPasswordChangedInTheCloud", func(t *testing.T) {
+		api, err := stack.RDS(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = api.ModifyDBInstance(ctx, &awsrds.ModifyDBInstanceInput{
+			DBInstanceIdentifier: aws.String(id), MasterUserPassword: aws.String("Reset-In-The-Console-1"), ApplyImmediately: aws.Bool(true),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			conn, err := loginWith(ctx, string(secretData(t, ns, "drifting.rds.master")["uri"]), "")
+			if err != nil {
+				return false, nil
+			}
+			conn.Close(ctx)
+			return true, nil
+		})
+		if err != nil {
+			t.Fatalf("the master password in the Secret was not set again through RDS: %v", err)
 		}
 	})
 

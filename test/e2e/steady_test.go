@@ -67,7 +67,7 @@ func TestSteadyStateAndGuards(t *testing.T) {
 		if err != nil {
 			t.Fatalf("no reconcile since Ready (no access check): the test proves nothing: %v", err)
 		}
-		for action, n := range stack.Emulator.Stats().Calls {
+		for action, n := range callsFor(ready.Status.Cloud.Identifier) {
 			if action != "DescribeDBInstances" {
 				t.Errorf("an unchanged object caused %d %s calls", n, action)
 			}

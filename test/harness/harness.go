@@ -59,6 +59,7 @@ type Stack struct {
 	recorder *callRecorder
 	crash    crashSwitch
 	clock    offsetClock
+	opts     Options
 }
 
 // Root returns the repository's root directory.
@@ -87,13 +88,30 @@ func Assets() (string, error) {
 // Start starts the control plane, the emulator (with short status delays, data under
 // dataDir) and the operator. Stop it when done.
 func Start(dataDir string) (*Stack, error) {
+	return StartWith(Options{DataDir: dataDir})
+}
+
+// Options configures a Stack.
+type Options struct {
+	// DataDir holds the emulator's data (PostgreSQL data directories, snapshots).
+	DataDir string
+	// NoEngine runs the emulator without database servers: instances get an endpoint but
+	// nothing listens there. For scale tests of the cloud side.
+	NoEngine bool
+	// Resync is the operator's resync interval; zero means 2 seconds.
+	Resync time.Duration
+}
+
+// StartWith starts a Stack configured by opts.
+func StartWith(opts Options) (*Stack, error) {
+	dataDir := opts.DataDir
 	// The operator's log goes to the test's output; OPERATOR_TEST_DEBUG=1 shows debug lines.
 	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(os.Getenv("OPERATOR_TEST_DEBUG") != "")))
 	assets, err := Assets()
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Root: Root(), done: make(chan error, 1)}
+	s := &Stack{Root: Root(), done: make(chan error, 1), opts: opts}
 	s.env = &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     []string{filepath.Join(s.Root, "config", "crd", "bases")},
@@ -127,8 +145,9 @@ func Start(dataDir string) (*Stack, error) {
 
 func (s *Stack) startEmulator(dataDir string) error {
 	em, err := emulator.New(emulator.Config{
-		DataDir: dataDir,
-		Delays:  emulator.Delays{Create: 300 * time.Millisecond, BackingUp: 200 * time.Millisecond, Modify: time.Second, Delete: 300 * time.Millisecond},
+		DataDir:  dataDir,
+		NoEngine: s.opts.NoEngine,
+		Delays:   emulator.Delays{Create: 300 * time.Millisecond, BackingUp: 200 * time.Millisecond, Modify: time.Second, Delete: 300 * time.Millisecond},
 	})
 	if err != nil {
 		return err
@@ -169,6 +188,9 @@ func (s *Stack) StartOperator() error {
 	defaults := controller.DefaultDefaults
 	defaults.PendingRequeue = 250 * time.Millisecond
 	defaults.Resync = 2 * time.Second
+	if s.opts.Resync != 0 {
+		defaults.Resync = s.opts.Resync
+	}
 	mgr, err := operator.New(ctx, s.Config, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder, Restartable: true,
 		Engines: crashingConnector{Connector: postgres.Connector{}, crash: &s.crash},

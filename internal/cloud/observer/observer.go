@@ -28,7 +28,8 @@ type Options struct {
 	// refreshes, or that appeared or disappeared. owner is the database's owner tag value
 	// (empty for databases without one).
 	Changed func(owner string)
-	// OwnerTag is the tag key naming a database's owner.
+	// OwnerTag is the tag key naming a database's owner. Only databases with it count
+	// when deciding whether to refresh faster.
 	OwnerTag string
 	// Log receives refresh failures.
 	Log logr.Logger
@@ -49,6 +50,8 @@ type Observer struct {
 	touched map[string]time.Time
 	// wake cuts a wait short when the operator changed a database.
 	wake chan struct{}
+	// failures counts refreshes failed in a row, to back off.
+	failures int
 }
 
 // New returns an Observer over p. Start it (it is a manager.Runnable) to refresh the view.
@@ -136,6 +139,9 @@ func (o *Observer) Start(ctx context.Context) error {
 		if busy {
 			wait = o.opts.Busy
 		}
+		if o.failures > 0 { // back off: a failing or throttled cloud is not asked harder
+			wait = min(o.opts.Busy<<min(o.failures, 10), o.opts.Interval)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -151,6 +157,22 @@ func (o *Observer) Start(ctx context.Context) error {
 	}
 }
 
+// changing holds the status words of a database in the middle of a change the operator
+// waits for; while one of its databases is in one, the view is refreshed faster. Settled
+// words (available, stopped, storage-full, failed, storage-optimization, which lasts hours)
+// are not in it.
+var changing = map[string]bool{
+	"creating": true, "backing-up": true, "modifying": true, "deleting": true, "rebooting": true,
+	"upgrading": true, "resetting-master-credentials": true, "renaming": true, "starting": true, "stopping": true,
+}
+
+// sameState reports whether two observations of a database differ only in what moves by
+// itself (RDS advances LatestRestorableTime every few minutes).
+func sameState(a, b cloud.Instance) bool {
+	a.LatestRestorableTime = b.LatestRestorableTime
+	return reflect.DeepEqual(a, b)
+}
+
 // Refresh lists every database once, replaces the view, calls Changed for each database
 // that differs from the last view, and reports whether some database is busy: changing
 // state, or changed by the operator since the refresh before.
@@ -158,14 +180,16 @@ func (o *Observer) Refresh(ctx context.Context) bool {
 	started := time.Now()
 	list, err := o.Provider.List(ctx)
 	if err != nil {
-		o.opts.Log.Error(err, "refresh the view of cloud databases")
+		o.failures++
+		o.opts.Log.Error(err, "refresh the view of cloud databases", "failures in a row", o.failures)
 		return true
 	}
+	o.failures = 0
 	next := make(map[string]cloud.Instance, len(list))
 	busy := false
 	for _, in := range list {
 		next[in.Identifier] = in
-		if in.Status != cloud.StatusAvailable {
+		if in.Tags[o.opts.OwnerTag] != "" && changing[in.Status] {
 			busy = true
 		}
 	}
@@ -173,7 +197,9 @@ func (o *Observer) Refresh(ctx context.Context) bool {
 	prev, hadView := o.view, !o.listedAt.IsZero()
 	o.view, o.listedAt = next, started
 	for id, at := range o.touched {
-		if at.Before(started) {
+		// A list that started right after a change may not show it yet: only one that
+		// started a while (Busy) after it is trusted to.
+		if at.Add(o.opts.Busy).Before(started) {
 			delete(o.touched, id)
 		} else {
 			busy = true
@@ -185,7 +211,7 @@ func (o *Observer) Refresh(ctx context.Context) bool {
 		return busy
 	}
 	for id, in := range next {
-		if old, ok := prev[id]; !ok || !reflect.DeepEqual(old, in) {
+		if old, ok := prev[id]; !ok || !sameState(old, in) {
 			o.opts.Changed(in.Tags[o.opts.OwnerTag])
 		}
 	}

@@ -131,6 +131,7 @@ func TestOneListServesTheFleet(t *testing.T) {
 		if obs.Instance.Status != "modifying" || em.Stats().Calls["DescribeDBInstances"] != 1 {
 			t.Errorf("after its own Update the operator must see the cloud, not the older view: status %s, %d calls", obs.Instance.Status, em.Stats().Calls["DescribeDBInstances"])
 		}
+		time.Sleep(20 * time.Millisecond) // a refresh is trusted with a change only Busy after it
 		o.Refresh(ctx)
 		em.ResetStats()
 		if _, err := o.Observe(ctx, "db-007"); err != nil || em.Stats().Calls["DescribeDBInstances"] != 0 {

@@ -1,0 +1,101 @@
+// Package scale measures the operator against a fleet: 200 databases in the emulator's
+// no-engine mode (instances get an endpoint, no server), a real apiserver and the operator.
+// It asserts the AWS call budget of a steady state and reports the figures.
+package scale
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
+)
+
+const (
+	fleet  = 200
+	resync = 3 * time.Second
+)
+
+var stack *harness.Stack
+
+func TestMain(m *testing.M) {
+	var err error
+	stack, err = harness.StartWith(harness.Options{NoEngine: true, Resync: resync})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "start the test stack: %v\n", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	stack.Stop()
+	os.Exit(code)
+}
+
+// TestFleetSteadyState creates 200 databases at once, waits until the cloud has them all,
+// and counts the AWS calls of three resync intervals in which nothing changes: one shared
+// paged DescribeDBInstances per interval, at most three calls each (the budget).
+func TestFleetSteadyState(t *testing.T) {
+	ctx := context.Background()
+	ns, err := stack.Namespace(ctx, "fleet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack.Emulator.ResetStats()
+	started := time.Now()
+	for i := 0; i < fleet; i++ {
+		db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("db-%03d", i)}}
+		db.Spec.DeletionPolicy = v1.DeletionDelete
+		if err := stack.Client.Create(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = harness.WaitFor(ctx, 5*time.Minute, func(ctx context.Context) (bool, error) {
+		var list v1.RDSDatabaseList
+		if err := stack.Client.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		provisioned := 0
+		for _, db := range list.Items {
+			if meta.IsStatusConditionTrue(db.Status.Conditions, v1.ConditionProvisioned) {
+				provisioned++
+			}
+		}
+		return provisioned == fleet, nil
+	})
+	if err != nil {
+		t.Fatalf("the fleet was not provisioned: %v", err)
+	}
+	wave := stack.Emulator.Stats().Calls
+	t.Logf("create wave: %d databases provisioned in %s; AWS calls %v (%.2f per database)",
+		fleet, time.Since(started).Round(time.Second), wave, float64(total(wave))/fleet)
+
+	time.Sleep(resync) // let the last changes settle into the shared view
+	stack.Emulator.ResetStats()
+	const intervals = 3
+	time.Sleep(intervals * resync)
+	calls := stack.Emulator.Stats().Calls
+	perResync := float64(total(calls)) / intervals
+	t.Logf("steady state: %v over %d resync intervals: %.1f AWS calls per resync for %d databases", calls, intervals, perResync, fleet)
+	if perResync > 3 {
+		t.Errorf("%.1f AWS calls per resync for %d settled databases, want at most 3", perResync, fleet)
+	}
+	for action := range calls {
+		if action != "DescribeDBInstances" {
+			t.Errorf("%s called in a steady state", action)
+		}
+	}
+}
+
+func total(calls map[string]int) int {
+	n := 0
+	for _, c := range calls {
+		n += c
+	}
+	return n
+}
