@@ -58,6 +58,14 @@ type Backup struct {
 	// +optional
 	Every string `json:"every,omitempty"`
 
+	// Window is the daily time range, in UTC, in which RDS takes its automated
+	// backup: hh24:mi-hh24:mi, at least 30 minutes, e.g. "03:00-03:30". When empty
+	// RDS picks one.
+	// +kubebuilder:validation:MaxLength=11
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$')",message="window must be hh24:mi-hh24:mi in UTC, e.g. 03:00-03:30"
+	// +optional
+	Window string `json:"window,omitempty"`
+
 	// Retention is how long automated backups are kept, in days: "1d" to "35d"
 	// (RDS BackupRetentionPeriod). Default "7d".
 	// +kubebuilder:default="7d"

@@ -39,7 +39,9 @@ type Instance struct {
 	StorageType         string
 	AllocatedStorageGiB int32
 	BackupRetentionDays int32
-	MasterUser          string
+	// BackupWindow is the daily UTC window of automated backups, hh24:mi-hh24:mi.
+	BackupWindow string
+	MasterUser   string
 	// Endpoint and Port are empty until the cloud has an address for the database.
 	Endpoint string
 	Port     int32
@@ -66,6 +68,7 @@ type Changes struct {
 	StorageType         *string
 	AllocatedStorageGiB *int32
 	BackupRetentionDays *int32
+	BackupWindow        *string
 	// MasterPassword sets a new master password (RDS applies it at once). Never log it.
 	MasterPassword *string
 }
@@ -73,7 +76,7 @@ type Changes struct {
 // Empty reports whether c changes nothing.
 func (c Changes) Empty() bool {
 	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
-		c.AllocatedStorageGiB == nil && c.BackupRetentionDays == nil && c.MasterPassword == nil
+		c.AllocatedStorageGiB == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil
 }
 
 // UpdateOptions says how to apply Changes.
@@ -94,7 +97,9 @@ type Desired struct {
 	StorageType         string
 	AllocatedStorageGiB int32
 	BackupRetentionDays int32
-	MasterUser          string
+	// BackupWindow is the daily UTC window of automated backups; empty lets the cloud pick.
+	BackupWindow string
+	MasterUser   string
 	// MasterPassword is sent to the cloud and nowhere else: never log or wrap it.
 	MasterPassword string
 	Tags           map[string]string

@@ -48,6 +48,11 @@ func planChanges(d cloud.Desired, in cloud.Instance, keepVersion bool) plan {
 		p.changes.AllocatedStorageGiB = &gib
 		p.described = append(p.described, fmt.Sprintf("storage %d GiB to %d GiB", current, gib))
 	}
+	// A window the spec leaves empty is the cloud's choice, not a change.
+	if d.BackupWindow != "" && d.BackupWindow != in.BackupWindow {
+		p.changes.BackupWindow = &d.BackupWindow
+		p.described = append(p.described, fmt.Sprintf("backup window %s to %s", in.BackupWindow, d.BackupWindow))
+	}
 	if days := orInt(in.Pending.BackupRetentionDays, in.BackupRetentionDays); days != d.BackupRetentionDays {
 		p.changes.BackupRetentionDays = &d.BackupRetentionDays
 		p.described = append(p.described, fmt.Sprintf("backup retention %d to %d days", days, d.BackupRetentionDays))

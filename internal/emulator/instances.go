@@ -114,6 +114,12 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 	if version == "" {
 		version = defaultEngineVersion[engine]
 	}
+	window := p.str("PreferredBackupWindow")
+	if window == "" {
+		window = defaultBackupWindow
+	} else if err := checkBackupWindow(window); err != nil {
+		return nil, "", err
+	}
 	in := &instance{
 		ID:                    id,
 		ResourceID:            "db-" + randomUpper(26),
@@ -126,6 +132,7 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 		MasterUsername:        user,
 		DBName:                dbName,
 		BackupRetentionPeriod: retention,
+		PreferredBackupWindow: window,
 		MultiAZ:               deref(bools["MultiAZ"]),
 		StorageEncrypted:      deref(bools["StorageEncrypted"]),
 		KmsKeyID:              p.str("KmsKeyId"),

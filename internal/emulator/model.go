@@ -38,6 +38,8 @@ type instance struct {
 	MasterUsername        string
 	DBName                string
 	BackupRetentionPeriod int
+	// PreferredBackupWindow is the daily UTC window of automated backups, hh24:mi-hh24:mi.
+	PreferredBackupWindow string
 	MultiAZ               bool
 	StorageEncrypted      bool
 	KmsKeyID              string

@@ -30,6 +30,11 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, id, err
 	}
+	if req.backupWindow != "" {
+		// As on RDS, a new backup window applies as soon as possible, not in the
+		// maintenance window, and puts the instance in no other state.
+		in.PreferredBackupWindow = req.backupWindow
+	}
 	in.Pending = mergePending(in.Pending, change)
 	modifying := req.applyImmediately && !in.Pending.empty()
 	if modifying {
@@ -70,6 +75,7 @@ type modification struct {
 	allowMajor       bool
 	password         *string
 	applyImmediately bool
+	backupWindow     string
 }
 
 // readModification parses and checks what needs no instance.
@@ -94,6 +100,11 @@ func readModification(p params) (modification, error) {
 		return m, newError(codeInvalidValue, "Invalid DB Instance class: %s", m.class)
 	}
 	m.engineVersion = p.str("EngineVersion")
+	if m.backupWindow = p.str("PreferredBackupWindow"); m.backupWindow != "" {
+		if err := checkBackupWindow(m.backupWindow); err != nil {
+			return m, err
+		}
+	}
 	if p.has("MasterUserPassword") {
 		pw := p.str("MasterUserPassword")
 		m.password = &pw

@@ -155,6 +155,7 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 		MasterUsername:        s.MasterUsername,
 		DBName:                s.DBName,
 		BackupRetentionPeriod: retention,
+		PreferredBackupWindow: defaultBackupWindow,
 		MultiAZ:               r.multiAZ,
 		StorageEncrypted:      s.Encrypted,
 		KmsKeyID:              s.KmsKeyID,

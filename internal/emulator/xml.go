@@ -45,6 +45,7 @@ type xmlInstance struct {
 	MasterUsername        string
 	DBName                string `xml:",omitempty"`
 	BackupRetentionPeriod int
+	PreferredBackupWindow string       `xml:",omitempty"`
 	Endpoint              *xmlEndpoint `xml:",omitempty"`
 	PendingModifiedValues xmlPending
 	InstanceCreateTime    string `xml:",omitempty"`
@@ -131,6 +132,7 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 		MasterUsername:        in.MasterUsername,
 		DBName:                in.DBName,
 		BackupRetentionPeriod: in.BackupRetentionPeriod,
+		PreferredBackupWindow: in.PreferredBackupWindow,
 		PendingModifiedValues: xmlPending{
 			AllocatedStorage:      in.Pending.AllocatedStorage,
 			BackupRetentionPeriod: in.Pending.BackupRetentionPeriod,

@@ -41,6 +41,16 @@ func TestAdmissionRejectsBadSpecs(t *testing.T) {
 			mutate:  func(s *v1.RDSDatabaseSpec) { s.Backup.Retention = "36d" },
 			wantMsg: "retention must be a whole number of days from 1d to 35d",
 		},
+		"MalformedBackupWindow": {
+			reason:  "RDS takes the window as hh24:mi-hh24:mi in UTC.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Backup.Window = "3am-4am" },
+			wantMsg: "window must be hh24:mi-hh24:mi",
+		},
+		"MalformedEvery": {
+			reason:  "Backups are taken every so many hours or days.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Backup.Every = "90m" },
+			wantMsg: "every must be a whole number of hours or days",
+		},
 		"MalformedRetention": {
 			reason:  "Retention is counted in days.",
 			mutate:  func(s *v1.RDSDatabaseSpec) { s.Backup.Retention = "1w" },

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -93,6 +95,41 @@ func TestUpdatesInPlace(t *testing.T) {
 				t.Errorf("%s\nno %s Event", step.reason, step.wantEvent)
 			}
 		})
+	}
+}
+
+// TestBackupWindow sets the preferred backup window of a running database: RDS applies it at
+// once (no modifying), and the cloud reports the new window.
+func TestBackupWindow(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "window")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "windowed"}}
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	db.Spec.Backup.Window = "01:00-01:30"
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	got := waitReady(t, db)
+	api, err := stack.RDS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	window := func() string {
+		out, err := api.DescribeDBInstances(ctx, &awsrds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(got.Status.Cloud.Identifier)})
+		if err != nil || len(out.DBInstances) != 1 {
+			t.Fatalf("describe: %v", err)
+		}
+		return aws.ToString(out.DBInstances[0].PreferredBackupWindow)
+	}
+	if w := window(); w != "01:00-01:30" {
+		t.Errorf("created with window %q, want 01:00-01:30", w)
+	}
+	if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.Backup.Window = "22:00-22:45" }); err != nil {
+		t.Fatal(err)
+	}
+	err = harness.WaitFor(ctx, readyTimeout, func(context.Context) (bool, error) { return window() == "22:00-22:45", nil })
+	if err != nil {
+		t.Errorf("the new backup window was not applied: %q", window())
 	}
 }
 

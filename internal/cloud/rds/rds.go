@@ -105,6 +105,7 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 		StorageType:           aws.String(d.StorageType),
 		AllocatedStorage:      aws.Int32(d.AllocatedStorageGiB),
 		BackupRetentionPeriod: aws.Int32(d.BackupRetentionDays),
+		PreferredBackupWindow: optional(d.BackupWindow),
 		MasterUsername:        aws.String(d.MasterUser),
 		MasterUserPassword:    aws.String(d.MasterPassword),
 		Tags:                  tags(d.Tags),
@@ -203,6 +204,7 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 		StorageType:           c.StorageType,
 		AllocatedStorage:      c.AllocatedStorageGiB,
 		BackupRetentionPeriod: c.BackupRetentionDays,
+		PreferredBackupWindow: c.BackupWindow,
 		MasterUserPassword:    c.MasterPassword,
 	}
 	if opts.AllowMajorVersionUpgrade {
@@ -257,6 +259,7 @@ func instance(in types.DBInstance) cloud.Instance {
 		AllocatedStorageGiB:  aws.ToInt32(in.AllocatedStorage),
 		BackupRetentionDays:  aws.ToInt32(in.BackupRetentionPeriod),
 		MasterUser:           aws.ToString(in.MasterUsername),
+		BackupWindow:         aws.ToString(in.PreferredBackupWindow),
 		Tags:                 map[string]string{},
 		LatestRestorableTime: aws.ToTime(in.LatestRestorableTime),
 	}
@@ -277,6 +280,14 @@ func instance(in types.DBInstance) cloud.Instance {
 		out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	return out
+}
+
+// optional returns nil for an empty string, so the field is left out of the request.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func tags(m map[string]string) []types.Tag {
