@@ -248,3 +248,33 @@ func waitCloudStatus(t *testing.T, db *v1.RDSDatabase, word string) {
 		t.Fatalf("status.cloud.status never became %s: %v", word, err)
 	}
 }
+
+// TestMajorUpgrade asks for the next major version: without allowMajorVersionUpgrade the
+// object says what to set and nothing is sent; with it, the database is upgraded in place.
+func TestMajorUpgrade(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "upgrade")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "upgrading"}}
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	ready := waitReady(t, db)
+	id := ready.Status.Cloud.Identifier
+
+	// The operator's default version (17) was used; naming 18 in the spec is a major upgrade.
+	if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.Version = "18" }); err != nil {
+		t.Fatal(err)
+	}
+	waitCondition(t, db, v1.ConditionProvisioned, v1.ReasonMajorUpgradeNotAllowed)
+	if n := callsFor(id)["ModifyDBInstance"]; n != 0 {
+		t.Errorf("a major upgrade was sent without allowMajorVersionUpgrade (%d ModifyDBInstance)", n)
+	}
+	if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.AllowMajorVersionUpgrade = true }); err != nil {
+		t.Fatal(err)
+	}
+	got := waitReady(t, db)
+	if got.Status.Cloud.EngineVersion != "18" {
+		t.Errorf("engine version %q after the upgrade, want 18", got.Status.Cloud.EngineVersion)
+	}
+}
