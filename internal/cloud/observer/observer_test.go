@@ -3,7 +3,6 @@ package observer
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/emulatortest"
 )
 
 const fleet = 200
@@ -21,18 +21,7 @@ const fleet = 200
 // tagged with its owner, and returns the real RDS provider pointed at it.
 func newFleet(t *testing.T) (cloud.Provider, *emulator.Emulator) {
 	t.Helper()
-	em, err := emulator.New(emulator.Config{NoEngine: true, Delays: emulator.Delays{
-		Create: 10 * time.Millisecond, BackingUp: 10 * time.Millisecond, Modify: 10 * time.Millisecond, Delete: 10 * time.Millisecond,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(em)
-	t.Cleanup(func() { srv.Close(); _ = em.Close() })
-	t.Setenv("AWS_ENDPOINT_URL_RDS", srv.URL)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "local")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	em := emulatortest.Serve(t, emulator.Config{NoEngine: true, Delays: emulatortest.FastDelays})
 	p, err := rds.NewFromEnvironment(context.Background())
 	if err != nil {
 		t.Fatal(err)

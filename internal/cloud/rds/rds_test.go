@@ -3,7 +3,6 @@ package rds
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,24 +11,14 @@ import (
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/emulatortest"
 )
 
 // newProvider returns a Provider built exactly as the manager builds it (the SDK's default
 // configuration from the environment) against an emulator without engines.
 func newProvider(t *testing.T) (*Provider, *emulator.Emulator) {
 	t.Helper()
-	em, err := emulator.New(emulator.Config{NoEngine: true, Delays: emulator.Delays{
-		Create: 50 * time.Millisecond, BackingUp: 50 * time.Millisecond, Modify: 50 * time.Millisecond, Delete: 50 * time.Millisecond,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(em)
-	t.Cleanup(func() { srv.Close(); _ = em.Close() })
-	t.Setenv("AWS_ENDPOINT_URL_RDS", srv.URL)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "local")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	em := emulatortest.Serve(t, emulator.Config{NoEngine: true, Delays: emulatortest.FastDelays})
 	// Many machines (this one too) set AWS_CA_BUNDLE; the SDK must still build its client.
 	t.Setenv("AWS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
 	p, err := NewFromEnvironment(context.Background())
