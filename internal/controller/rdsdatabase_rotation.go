@@ -69,8 +69,12 @@ func (r *RDSDatabaseReconciler) startRotation(ctx context.Context, s *scope, use
 		return nil, err
 	}
 	updated := secret.DeepCopy()
-	if pending == "" {
-		// While a rotation is pending the last verified password is already kept.
+	switch {
+	case pending == "":
+		updated.Data[keyPasswordPrevious] = secret.Data[keyPassword]
+	case r.Engines.Verify(ctx, r.endpoint(s, user), defaultDatabase(s.db, user)) == nil:
+		// A newer rotation arrived while one was pending, and the pending password already
+		// works (it was applied): it, not the older one, is the one to keep.
 		updated.Data[keyPasswordPrevious] = secret.Data[keyPassword]
 	}
 	updated.Data[keyPassword] = []byte(pw)

@@ -60,6 +60,7 @@ type Stack struct {
 	crash    crashSwitch
 	clock    offsetClock
 	opts     Options
+	actions  actionLog
 }
 
 // Root returns the repository's root directory.
@@ -157,7 +158,7 @@ func (s *Stack) startEmulator(dataDir string) error {
 	if err != nil {
 		return err
 	}
-	s.server = &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
+	s.server = &http.Server{Handler: s.actions.wrap(em), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.server.Serve(ln) }()
 	s.EmulatorURL = "http://" + ln.Addr().String()
 	// The operator finds the emulator the way it finds AWS: the SDK's own settings.
