@@ -45,10 +45,20 @@ generate: tools ## Generate DeepCopy methods for the API types.
 .PHONY: manifests
 manifests: tools ## Generate CRDs and RBAC from the API types and markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	cp config/crd/bases/*.yaml charts/aws-rds-operator/crds/
 
 .PHONY: build
 build: ## Build every command into bin/.
 	go build -o bin/ ./cmd/...
+
+# make image IMAGE_TAG=registry/name:tag IMAGE_VERSION=v0.1.0 names and labels it otherwise.
+image: IMAGE_TAG ?= ghcr.io/matrixmind-cloud/aws-rds-operator:dev
+image: IMAGE_VERSION ?= dev
+.PHONY: image
+image: ## Build the container image as bin/aws-rds-operator-image.tar, no daemon or base image.
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "-s -w" -o bin/linux_amd64/manager ./cmd/manager
+	go run ./cmd/image-build --binary bin/linux_amd64/manager --os linux --arch amd64 \
+		--tag $(IMAGE_TAG) --version $(IMAGE_VERSION) --output bin/aws-rds-operator-image.tar
 
 .PHONY: fmt
 fmt: ## Format the Go code.

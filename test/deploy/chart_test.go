@@ -1,0 +1,200 @@
+package deploy
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
+)
+
+const (
+	chart         = "charts/aws-rds-operator"
+	chartNS       = "aws-rds-operator"
+	roleARN       = "arn:aws:iam::123456789012:role/aws-rds-operator"
+	generatedCRD  = "config/crd/bases/matrixmind.cloud_rdsdatabases.yaml"
+	generatedRole = "config/rbac/role.yaml"
+)
+
+// credentials is how a rendered chart hands the pod its AWS identity.
+type credentials struct {
+	ServiceAccountRoleARN string // eks.amazonaws.com/role-arn on the ServiceAccount (IRSA)
+	PodRole               string // iam.amazonaws.com/role on the pod template (kube2iam)
+	EnvFromSecret         string // a Secret of AWS keys the container takes env from
+}
+
+func credentialsOf(sa corev1.ServiceAccount, dep appsv1.Deployment) credentials {
+	c := credentials{
+		ServiceAccountRoleARN: sa.Annotations["eks.amazonaws.com/role-arn"],
+		PodRole:               dep.Spec.Template.Annotations["iam.amazonaws.com/role"],
+	}
+	for _, ctr := range dep.Spec.Template.Spec.Containers {
+		for _, from := range ctr.EnvFrom {
+			if from.SecretRef != nil {
+				c.EnvFromSecret = from.SecretRef.Name
+			}
+		}
+	}
+	return c
+}
+
+// helmTemplate renders the chart as `helm install` would in namespace chartNS, CRDs included.
+func helmTemplate(set ...string) ([]byte, error) {
+	args := []string{"template", "rds", chart, "--namespace", chartNS, "--include-crds"}
+	for _, s := range set {
+		args = append(args, "--set", s)
+	}
+	return tool(nil, "helm", args...)
+}
+
+func TestChartLints(t *testing.T) {
+	requireCluster(t)
+	if out, err := tool(nil, "helm", "lint", "--strict", chart); err != nil {
+		t.Fatalf("helm lint: %v\n%s", err, out)
+	}
+}
+
+func TestChartInstallsInEveryCredentialsMode(t *testing.T) {
+	requireCluster(t)
+	ensureNamespace(t, chartNS)
+	cases := map[string]struct {
+		reason  string
+		set     []string
+		want    credentials
+		leader  bool
+		wantArg string
+		wantErr string
+	}{
+		"IRSA": {
+			reason: "IRSA annotates the ServiceAccount with the role and adds nothing to the pod.",
+			set:    []string{"credentials.mode=irsa", "credentials.roleArn=" + roleARN, "aws.region=eu-west-1"},
+			want:   credentials{ServiceAccountRoleARN: roleARN},
+		},
+		"PodIdentity": {
+			reason: "EKS Pod Identity is the default and puts nothing in the ServiceAccount or the pod.",
+			want:   credentials{},
+		},
+		"Kube2iam": {
+			reason:  "kube2iam annotates the pod template; two replicas turn leader election on.",
+			set:     []string{"credentials.mode=kube2iam", "credentials.roleArn=" + roleARN, "replicas=2"},
+			want:    credentials{PodRole: roleARN},
+			leader:  true,
+			wantArg: "--leader-elect",
+		},
+		"Secret": {
+			reason:  "Secret mode takes the AWS keys as env vars from the named Secret; operator defaults become flags.",
+			set:     []string{"credentials.mode=secret", "credentials.secretName=aws-keys", "operator.postgresVersion=16"},
+			want:    credentials{EnvFromSecret: "aws-keys"},
+			wantArg: "--default-postgres-version=16",
+		},
+		"IRSAWithoutRole": {
+			reason:  "IRSA without a role ARN fails at install time, not with AccessDenied later.",
+			set:     []string{"credentials.mode=irsa"},
+			wantErr: "credentials.roleArn is required",
+		},
+		"UnknownMode": {
+			reason:  "A misspelt mode is refused with the list of valid ones.",
+			set:     []string{"credentials.mode=irsaa"},
+			wantErr: "credentials.mode must be one of",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			manifests, err := helmTemplate(tc.set...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("%s\nhelm template: want an error containing %q, got %v", tc.reason, tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s\n%v", tc.reason, err)
+			}
+			objs, err := decode(manifests)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantKinds := []string{"CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"}
+			if diff := cmp.Diff(wantKinds, kinds(objs)); diff != "" {
+				t.Errorf("%s\nrendered kinds: -want +got:\n%s", tc.reason, diff)
+			}
+			if err := dryRunApply(manifests); err != nil {
+				t.Fatalf("%s\nthe apiserver refuses the rendered chart: %v", tc.reason, err)
+			}
+			var sa corev1.ServiceAccount
+			var dep appsv1.Deployment
+			if err := find(objs, "ServiceAccount", &sa); err != nil {
+				t.Fatal(err)
+			}
+			if err := find(objs, "Deployment", &dep); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, credentialsOf(sa, dep)); diff != "" {
+				t.Errorf("%s\ncredentials: -want +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(hardened(tc.leader), shapeOf(dep)); diff != "" {
+				t.Errorf("%s\nmanager pod: -want +got:\n%s", tc.reason, diff)
+			}
+			if tc.wantArg != "" && !slices.Contains(dep.Spec.Template.Spec.Containers[0].Args, tc.wantArg) {
+				t.Errorf("%s\nmanager args %q lack %q", tc.reason, dep.Spec.Template.Spec.Containers[0].Args, tc.wantArg)
+			}
+		})
+	}
+}
+
+// TestChartCRDIsTheGeneratedOne keeps the chart's CRD a copy of what controller-gen writes.
+func TestChartCRDIsTheGeneratedOne(t *testing.T) {
+	root := harness.Root()
+	want, err := os.ReadFile(filepath.Join(root, generatedCRD))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(root, chart, "crds", filepath.Base(generatedCRD)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("the chart's CRD differs from %s; after make manifests run\n  cp %s %s/crds/\n-want +got:\n%s",
+			generatedCRD, generatedCRD, chart, diff)
+	}
+}
+
+// TestChartClusterRoleIsTheGeneratedOne keeps the chart's RBAC exactly the rules controller-gen
+// derives from the controller's markers: no more (least privilege), no fewer (it works).
+func TestChartClusterRoleIsTheGeneratedOne(t *testing.T) {
+	requireCluster(t)
+	raw, err := os.ReadFile(filepath.Join(harness.Root(), generatedRole))
+	if err != nil {
+		t.Fatal(err)
+	}
+	generated, err := decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want rbacv1.ClusterRole
+	if err := find(generated, "ClusterRole", &want); err != nil {
+		t.Fatal(err)
+	}
+	manifests, err := helmTemplate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := decode(manifests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got rbacv1.ClusterRole
+	if err := find(rendered, "ClusterRole", &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want.Rules, got.Rules); diff != "" {
+		t.Errorf("charts/aws-rds-operator/templates/clusterrole.yaml differs from %s; copy its rules over:\n-want +got:\n%s", generatedRole, diff)
+	}
+}
