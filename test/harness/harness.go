@@ -6,9 +6,11 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -61,6 +63,30 @@ type Stack struct {
 	clock    offsetClock
 	opts     Options
 	actions  actionLog
+	logs     *lockedBuffer
+}
+
+// Logs returns everything the operator logged so far.
+func (s *Stack) Logs() string {
+	return s.logs.String()
+}
+
+// lockedBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Root returns the repository's root directory.
@@ -107,12 +133,15 @@ type Options struct {
 func StartWith(opts Options) (*Stack, error) {
 	dataDir := opts.DataDir
 	// The operator's log goes to the test's output; OPERATOR_TEST_DEBUG=1 shows debug lines.
-	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(os.Getenv("OPERATOR_TEST_DEBUG") != "")))
+	// The operator's log goes to the test's output and to Logs, which tests search for
+	// anything that must never be logged.
+	logs := &lockedBuffer{}
+	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(os.Stderr, logs)), zap.UseDevMode(os.Getenv("OPERATOR_TEST_DEBUG") != "")))
 	assets, err := Assets()
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Root: Root(), done: make(chan error, 1), opts: opts}
+	s := &Stack{Root: Root(), done: make(chan error, 1), opts: opts, logs: logs}
 	s.env = &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     []string{filepath.Join(s.Root, "config", "crd", "bases")},
