@@ -77,12 +77,19 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	if err != nil {
 		return r.specInvalid(s, err)
 	}
+	p := planChanges(desired, inst, db.Spec.Version == "")
 	if busyServing {
+		if !p.changes.Empty() {
+			// Not Provisioned for this spec until the change is made: RDS takes it only
+			// once the database is available again.
+			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
+				fmt.Sprintf("the cloud database is %s; then: %s", inst.Status, strings.Join(p.described, ", ")))
+			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+		}
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable,
 			fmt.Sprintf("the cloud database is %s and serves connections", inst.Status))
 		return ctrl.Result{}, nil
 	}
-	p := planChanges(desired, inst, db.Spec.Version == "")
 	if storageFull {
 		// RDS accepts only a storage increase in this state, the one users need most.
 		if p.changes.AllocatedStorageGiB == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
@@ -144,17 +145,21 @@ func TestForeignDatabaseIsNotTouched(t *testing.T) {
 	}
 }
 
-// eventSays reports whether an Event with reason on the named object mentions text.
+// eventSays reports whether an Event with reason on the named object mentions text, waiting
+// a few seconds for it: Events are sent asynchronously.
 func eventSays(t *testing.T, namespace, name, reason, text string) bool {
 	t.Helper()
-	var list eventsv1.EventList
-	if err := stack.Client.List(context.Background(), &list, client.InNamespace(namespace)); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range list.Items {
-		if e.Regarding.Name == name && e.Reason == reason && strings.Contains(e.Note, text) {
-			return true
+	err := harness.WaitFor(context.Background(), 10*time.Second, func(ctx context.Context) (bool, error) {
+		var list eventsv1.EventList
+		if err := stack.Client.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+			return false, err
 		}
-	}
-	return false
+		for _, e := range list.Items {
+			if e.Regarding.Name == name && e.Reason == reason && strings.Contains(e.Note, text) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return err == nil
 }
