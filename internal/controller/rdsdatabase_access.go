@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/metrics"
 )
 
 // reconcileAccess is the access checker: it logs in as the master and as every user with
@@ -40,6 +41,7 @@ func (r *RDSDatabaseReconciler) reconcileAccess(ctx context.Context, s *scope) (
 		results = append(results, r.keepLastChecked(db, res, now))
 	}
 	db.Status.Users = results
+	metrics.AccessCheckFailures.Add(float64(len(failed)))
 	switch {
 	case len(failed) == 0:
 		s.announce(v1.ConditionAccessVerified, metav1.ConditionTrue, v1.ReasonAllLogIn,

@@ -6,6 +6,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,6 +26,7 @@ import (
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/metrics"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
 
@@ -126,6 +128,9 @@ type phase func(ctx context.Context, s *scope) (ctrl.Result, error)
 func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
 	db := &v1.RDSDatabase{}
 	if err := r.Client.Get(ctx, req.NamespacedName, db); err != nil {
+		if apierrors.IsNotFound(err) {
+			metrics.ForgetDatabase(req.String())
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !db.DeletionTimestamp.IsZero() {
@@ -140,6 +145,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	s := newScope(db)
 	defer func() {
 		r.summarize(s)
+		metrics.SetDatabase(req.String(), db.Status.Phase, engineOf(db))
 		if perr := r.writeStatus(ctx, s); perr != nil && err == nil {
 			result, err = conflictRequeue(perr)
 		}
@@ -162,6 +168,11 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 	}
 	return ctrl.Result{RequeueAfter: r.Defaults.Resync}, nil
+}
+
+// engineOf names the engine of db for metrics.
+func engineOf(db *v1.RDSDatabase) string {
+	return strings.ToLower(string(db.Spec.Type))
 }
 
 // conflictRequeue turns an apiserver conflict into a quick requeue without an error: another

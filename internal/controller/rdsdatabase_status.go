@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/metrics"
 )
 
 // pendingEvent is an Event about a condition change, sent only once the status holding the
@@ -55,6 +57,10 @@ func (r *RDSDatabaseReconciler) summarize(s *scope) {
 		}
 	}
 	if len(waiting) == 0 && db.Status.Service != "" {
+		if s.before.Status.Service == "" {
+			// The first time everything is in place: how long a team waited for it.
+			metrics.ReadySeconds.Observe(time.Since(db.CreationTimestamp.Time).Seconds())
+		}
 		s.announce(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonReady,
 			"the database, its users and Secrets and the Service are in place: connect through Service "+
 				db.Status.Service+" with the Secrets "+strings.Join(db.Status.Secrets, ", "), corev1.EventTypeNormal, "")

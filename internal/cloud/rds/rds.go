@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/metrics"
 )
 
 // API is the part of the RDS client the provider uses.
@@ -50,7 +51,9 @@ func NewFromEnvironment(ctx context.Context) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return New(awsrds.NewFromConfig(cfg)), nil
+	return New(awsrds.NewFromConfig(cfg, func(o *awsrds.Options) {
+		o.APIOptions = append(o.APIOptions, metrics.CountAWSCalls)
+	})), nil
 }
 
 // Observe implements cloud.Provider. It reads the tags from the describe answer's TagList,
