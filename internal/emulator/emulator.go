@@ -50,6 +50,10 @@ type Config struct {
 	AccountID string
 	// NoEngine gives instances an endpoint but starts no database server, for scale tests.
 	NoEngine bool
+	// NoEnginePort is the endpoint port of instances without a server; zero means the
+	// engine's usual port (5432, 3306). Tests set a port nothing listens on, so that a
+	// database server a machine happens to run there is never reached.
+	NoEnginePort int
 	// Delays sets how long transient statuses last; zero fields default to one second.
 	Delays Delays
 	// Faults are the initial injected faults; SetFaults changes them.

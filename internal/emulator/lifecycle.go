@@ -25,6 +25,9 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 	e.mu.Unlock()
 
 	port := defaultPort[engine]
+	if e.cfg.NoEngine && e.cfg.NoEnginePort != 0 {
+		port = e.cfg.NoEnginePort
+	}
 	var srv *pgserver.Server
 	if !e.cfg.NoEngine {
 		var err error

@@ -177,7 +177,9 @@ func (s *Stack) startEmulator(dataDir string) error {
 	em, err := emulator.New(emulator.Config{
 		DataDir:  dataDir,
 		NoEngine: s.opts.NoEngine,
-		Delays:   emulator.Delays{Create: 300 * time.Millisecond, BackingUp: 200 * time.Millisecond, Modify: time.Second, Delete: 300 * time.Millisecond},
+		// Port 9 (discard) is served by nothing here: engine logins fail at once.
+		NoEnginePort: 9,
+		Delays:       emulator.Delays{Create: 300 * time.Millisecond, BackingUp: 200 * time.Millisecond, Modify: time.Second, Delete: 300 * time.Millisecond},
 	})
 	if err != nil {
 		return err
