@@ -41,10 +41,7 @@ func (r *RDSDatabaseReconciler) reconcileBackups(ctx context.Context, s *scope) 
 	if err != nil {
 		return r.specInvalid(s, err)
 	}
-	desired, _, err := r.desired(s)
-	if err != nil {
-		return r.specInvalid(s, err)
-	}
+	desired := s.desired
 	st := &v1.BackupStatus{Mode: backupModeAutomated}
 	if db.Status.Backup != nil {
 		st = db.Status.Backup.DeepCopy()

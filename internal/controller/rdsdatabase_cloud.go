@@ -77,6 +77,7 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	if err != nil {
 		return r.specInvalid(s, err)
 	}
+	s.desired = desired
 	p := planChanges(desired, inst, db.Spec.Version == "")
 	if busyServing {
 		if !p.changes.Empty() {

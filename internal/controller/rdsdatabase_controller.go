@@ -91,6 +91,8 @@ type scope struct {
 	credentials map[string]credential
 	// instance is the cloud database once observed.
 	instance *cloud.Instance
+	// desired is the cloud database the spec asks for, once the cloud phase built it.
+	desired cloud.Desired
 	// events are condition changes to announce once the status that holds them is written.
 	events []pendingEvent
 	// repair is set when a Secret was made this pass: its password must be applied.

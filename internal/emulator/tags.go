@@ -30,32 +30,32 @@ func (e *Emulator) resourceTags(arn string) (*[]tag, error) {
 
 // addTags answers AddTagsToResource.
 func (e *Emulator) addTags(p params) (any, string, error) {
-	arn := p.str("ResourceName")
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	tags, err := e.resourceTags(arn)
-	if err != nil {
-		return nil, arn, err
-	}
-	*tags = setTags(*tags, p.tags())
-	return nil, arn, nil
+	return e.onTags(p, func(tags *[]tag) any {
+		*tags = setTags(*tags, p.tags())
+		return nil
+	})
 }
 
 // removeTags answers RemoveTagsFromResource.
 func (e *Emulator) removeTags(p params) (any, string, error) {
-	arn := p.str("ResourceName")
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	tags, err := e.resourceTags(arn)
-	if err != nil {
-		return nil, arn, err
-	}
-	*tags = removeTags(*tags, p.list("TagKeys.member"))
-	return nil, arn, nil
+	return e.onTags(p, func(tags *[]tag) any {
+		*tags = removeTags(*tags, p.list("TagKeys.member"))
+		return nil
+	})
 }
 
 // listTags answers ListTagsForResource.
 func (e *Emulator) listTags(p params) (any, string, error) {
+	return e.onTags(p, func(tags *[]tag) any {
+		return struct {
+			TagList []xmlTag `xml:"TagList>Tag"`
+		}{xmlTags(*tags)}
+	})
+}
+
+// onTags runs fn, under the lock, on the tags of the resource named by ResourceName, and
+// answers with what fn returns.
+func (e *Emulator) onTags(p params, fn func(tags *[]tag) any) (any, string, error) {
 	arn := p.str("ResourceName")
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -63,7 +63,5 @@ func (e *Emulator) listTags(p params) (any, string, error) {
 	if err != nil {
 		return nil, arn, err
 	}
-	return struct {
-		TagList []xmlTag `xml:"TagList>Tag"`
-	}{xmlTags(*tags)}, arn, nil
+	return fn(tags), arn, nil
 }

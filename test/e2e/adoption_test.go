@@ -45,12 +45,10 @@ func TestRetainedDatabaseIsAdoptedAgain(t *testing.T) {
 		t.Errorf("CreateDBInstance went through %d times for one retained database, want 1", n)
 	}
 	for _, name := range []string{"kept.rds.master", "kept.rds.app"} {
-		conn, err := loginWith(ctx, string(secretData(t, ns, name)["uri"]), "")
-		if err != nil {
+		if err := logsIn(ctx, string(secretData(t, ns, name)["uri"]), ""); err != nil {
 			t.Errorf("%s does not log in to the adopted database: %v", name, err)
 			continue
 		}
-		conn.Close(ctx)
 	}
 }
 

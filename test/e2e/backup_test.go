@@ -104,12 +104,10 @@ func TestBackups(t *testing.T) {
 		}
 		waitReady(t, restored)
 		for _, name := range []string{"restored.rds.master", "restored.rds.app"} {
-			conn, err := loginWith(ctx, string(secretData(t, ns, name)["uri"]), "")
-			if err != nil {
+			if err := logsIn(ctx, string(secretData(t, ns, name)["uri"]), ""); err != nil {
 				t.Errorf("%s does not log in to the restored database: %v", name, err)
 				continue
 			}
-			conn.Close(ctx)
 		}
 		conn, err := loginWith(ctx, string(secretData(t, ns, "restored.rds.app")["uri"]), "data")
 		if err != nil {

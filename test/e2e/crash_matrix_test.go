@@ -85,12 +85,10 @@ func TestCrashMatrix(t *testing.T) {
 			} else {
 				got := waitReady(t, db)
 				for _, name := range got.Status.Secrets {
-					conn, err := loginWith(ctx, string(secretData(t, ns, name)["uri"]), "")
-					if err != nil {
+					if err := logsIn(ctx, string(secretData(t, ns, name)["uri"]), ""); err != nil {
 						t.Errorf("%s does not log in after the crash: %v", name, err)
 						continue
 					}
-					conn.Close(ctx)
 				}
 			}
 			calls := callsFor(id)

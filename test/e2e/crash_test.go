@@ -64,14 +64,10 @@ func TestCreateRetriedAfterCrashFindsItsDatabase(t *testing.T) {
 	if string(data["password"]) != masterPassword {
 		t.Errorf("the master password in the Secret was replaced")
 	}
-	conn, err := loginWith(ctx, string(data["uri"]), "")
-	if err != nil {
+	if err := logsIn(ctx, string(data["uri"]), ""); err != nil {
 		t.Fatalf("the master logs in with the password written before the crash: %v", err)
 	}
-	conn.Close(ctx)
-	conn, err = loginWith(ctx, string(secretData(t, ns, "survivor.rds.app")["uri"]), "")
-	if err != nil {
+	if err := logsIn(ctx, string(secretData(t, ns, "survivor.rds.app")["uri"]), ""); err != nil {
 		t.Fatalf("app logs in: %v", err)
 	}
-	conn.Close(ctx)
 }

@@ -47,11 +47,9 @@ func TestDriftIsRepaired(t *testing.T) {
 		waitCondition(t, db, v1.ConditionAccessVerified, v1.ReasonPasswordRefused)
 		waitCondition(t, db, v1.ConditionAccessVerified, v1.ReasonAllLogIn)
 		t.Logf("password drift found and repaired in %s (resync every 2s)", time.Since(drifted).Round(100*time.Millisecond))
-		conn, err = loginWith(ctx, string(secretData(t, ns, "drifting.rds.app")["uri"]), "")
-		if err != nil {
+		if err := logsIn(ctx, string(secretData(t, ns, "drifting.rds.app")["uri"]), ""); err != nil {
 			t.Fatalf("app cannot log in with its Secret after the repair: %v", err)
 		}
-		conn.Close(ctx)
 		got := &v1.RDSDatabase{}
 		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), got); err != nil {
 			t.Fatal(err)
@@ -75,12 +73,7 @@ func TestDriftIsRepaired(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
-			conn, err := loginWith(ctx, string(secretData(t, ns, "drifting.rds.master")["uri"]), "")
-			if err != nil {
-				return false, nil
-			}
-			conn.Close(ctx)
-			return true, nil
+			return logsIn(ctx, string(secretData(t, ns, "drifting.rds.master")["uri"]), "") == nil, nil
 		})
 		if err != nil {
 			t.Fatalf("the master password in the Secret was not set again through RDS: %v", err)
@@ -100,12 +93,7 @@ func TestDriftIsRepaired(t *testing.T) {
 			if len(sec.Data["uri"]) == 0 || string(sec.Data["password"]) == string(old["password"]) {
 				return false, nil
 			}
-			conn, err := loginWith(ctx, string(sec.Data["uri"]), "")
-			if err != nil {
-				return false, nil
-			}
-			conn.Close(ctx)
-			return true, nil
+			return logsIn(ctx, string(sec.Data["uri"]), "") == nil, nil
 		})
 		if err != nil {
 			t.Fatalf("the app Secret was not recreated with a new working password: %v", err)

@@ -119,3 +119,13 @@ func update(ctx context.Context, db *v1.RDSDatabase, mutate func(*v1.RDSDatabase
 		return stack.Client.Update(ctx, cur)
 	})
 }
+
+// logsIn logs in with uri (to database, when not empty) and out again: it tells whether the
+// credentials work, and leaves no session open either way.
+func logsIn(ctx context.Context, uri, database string) error {
+	conn, err := loginWith(ctx, uri, database)
+	if err != nil {
+		return err
+	}
+	return conn.Close(ctx)
+}

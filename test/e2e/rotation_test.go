@@ -47,13 +47,10 @@ func TestPasswordRotation(t *testing.T) {
 			if _, kept := now["password-previous"]; kept {
 				t.Errorf("%s: password-previous is still there after the new password was verified", name)
 			}
-			conn, err := loginWith(ctx, string(now["uri"]), "")
-			if err != nil {
+			if err := logsIn(ctx, string(now["uri"]), ""); err != nil {
 				t.Errorf("%s: the new password does not log in: %v", name, err)
-			} else {
-				conn.Close(ctx)
 			}
-			if _, err := loginWith(ctx, string(old["uri"]), ""); sqlState(err) != "28P01" {
+			if err := logsIn(ctx, string(old["uri"]), ""); sqlState(err) != "28P01" {
 				t.Errorf("%s: the old password still logs in (or fails oddly): %v", name, err)
 			}
 			if !eventSays(t, ns, db.Name, v1.EventPasswordRotated, name) {
@@ -81,11 +78,9 @@ func TestPasswordRotation(t *testing.T) {
 		if string(now["password"]) != newPassword {
 			t.Errorf("the password written before the crash was replaced instead of applied")
 		}
-		conn, err := loginWith(ctx, string(now["uri"]), "")
-		if err != nil {
+		if err := logsIn(ctx, string(now["uri"]), ""); err != nil {
 			t.Fatalf("the password written before the crash does not log in: %v", err)
 		}
-		conn.Close(ctx)
 	})
 
 	t.Run("CrashAfterTheMasterPasswordWasSent", func(t *testing.T) {
@@ -117,11 +112,9 @@ func TestPasswordRotation(t *testing.T) {
 		if n := stack.Emulator.Stats().Calls["ModifyDBInstance"]; n != 0 {
 			t.Errorf("the master password was sent again (%d ModifyDBInstance) though the cloud had it", n)
 		}
-		conn, err := loginWith(ctx, string(secretData(t, ns, "rotating.rds.master")["uri"]), "")
-		if err != nil {
+		if err := logsIn(ctx, string(secretData(t, ns, "rotating.rds.master")["uri"]), ""); err != nil {
 			t.Fatalf("the master cannot log in after the restart: %v", err)
 		}
-		conn.Close(ctx)
 	})
 }
 

@@ -149,10 +149,10 @@ func TestSampleBecomesReady(t *testing.T) {
 		conn.Close(ctx)
 
 		// Users not listed on a database cannot connect to it.
-		if _, err := loginWith(ctx, reporting, "audit"); sqlState(err) != "42501" {
+		if err := logsIn(ctx, reporting, "audit"); sqlState(err) != "42501" {
 			t.Errorf("reporting connecting to audit (not listed): %v, want permission denied", err)
 		}
-		if _, err := loginWith(ctx, admin, "orders"); sqlState(err) != "42501" {
+		if err := logsIn(ctx, admin, "orders"); sqlState(err) != "42501" {
 			t.Errorf("admin connecting to orders (not listed): %v, want permission denied", err)
 		}
 

@@ -91,11 +91,9 @@ func TestSteadyStateAndGuards(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the master Secret was not recreated and applied: %v", err)
 		}
-		conn, err := loginWith(ctx, string(secretData(t, ns, "steady.rds.master")["uri"]), "")
-		if err != nil {
+		if err := logsIn(ctx, string(secretData(t, ns, "steady.rds.master")["uri"]), ""); err != nil {
 			t.Fatalf("the master cannot log in with the recreated Secret: %v", err)
 		}
-		conn.Close(ctx)
 		if !eventSays(t, ns, db.Name, v1.EventMasterSecretRecreated, "steady.rds.master") {
 			t.Errorf("no %s Event", v1.EventMasterSecretRecreated)
 		}

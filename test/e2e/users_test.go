@@ -31,10 +31,8 @@ func TestUsersAndDatabasesChange(t *testing.T) {
 	adminURI := string(secretData(t, ns, "team.rds.admin")["uri"])
 	masterURI := string(secretData(t, ns, "team.rds.master")["uri"])
 	appURI := string(secretData(t, ns, "team.rds.app")["uri"])
-	if conn, err := loginWith(ctx, reportingURI, "orders"); err != nil {
+	if err := logsIn(ctx, reportingURI, "orders"); err != nil {
 		t.Fatalf("reporting logs in before the change: %v", err)
-	} else {
-		conn.Close(ctx)
 	}
 
 	err := update(ctx, db, func(s *v1.RDSDatabaseSpec) {
@@ -47,7 +45,7 @@ func TestUsersAndDatabasesChange(t *testing.T) {
 	waitReady(t, db)
 
 	t.Run("RemovedUserLosesLoginAndSecret", func(t *testing.T) {
-		if _, err := loginWith(ctx, reportingURI, "orders"); sqlState(err) != "28000" {
+		if err := logsIn(ctx, reportingURI, "orders"); sqlState(err) != "28000" {
 			t.Errorf("reporting logging in after removal: %v, want 28000 (not permitted to log in)", err)
 		}
 		err := stack.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "team.rds.reporting"}, &corev1.Secret{})
@@ -70,7 +68,7 @@ func TestUsersAndDatabasesChange(t *testing.T) {
 		}
 	})
 	t.Run("UserRemovedFromAListLosesConnect", func(t *testing.T) {
-		if _, err := loginWith(ctx, adminURI, "orders"); sqlState(err) != "42501" {
+		if err := logsIn(ctx, adminURI, "orders"); sqlState(err) != "42501" {
 			t.Errorf("admin connecting to orders after removal from its list: %v, want permission denied", err)
 		}
 	})
@@ -89,11 +87,9 @@ func TestUsersAndDatabasesChange(t *testing.T) {
 		}
 	})
 	t.Run("UserAddedToAListGainsConnect", func(t *testing.T) {
-		conn, err := loginWith(ctx, appURI, "audit")
-		if err != nil {
+		if err := logsIn(ctx, appURI, "audit"); err != nil {
 			t.Fatalf("app connecting to audit after being listed: %v", err)
 		}
-		conn.Close(ctx)
 	})
 	t.Run("RemovedDatabaseIsKept", func(t *testing.T) {
 		conn, err := loginWith(ctx, masterURI, "postgres")
