@@ -79,7 +79,8 @@ test: tools deps ## Check formatting, vet, and run every test against a real con
 	@trap 'rc=$$?; echo "make test: $$( ((rc == 0)) && echo passed || echo FAILED) in $$(( $$(date +%s) - $(MAKE_START) ))s"' EXIT; \
 	echo "== gofmt"; $(MAKE) --no-print-directory fmt-check; \
 	echo "== go vet ./..."; go vet ./...; \
-	echo "== go test ./... -count=1 -timeout 20m"; go test ./... -count=1 -timeout 20m
+	echo "== go test ./... -count=1 -timeout 20m"; go test ./... -count=1 -timeout 20m; \
+	echo "== fuzz (short)"; hack/fuzz.sh 2s
 
 .PHONY: local-up
 local-up: ## Start control plane, RDS emulator and operator in the background (.local/).
@@ -92,3 +93,22 @@ local-down: ## Stop what local-up started.
 .PHONY: demo
 demo: ## Guided tour: bring up the stack, create a database, log in as every user.
 	hack/demo.sh
+
+# make soak SOAK_ARGS='--seed 42' replays a plan; see go run ./cmd/soak --help.
+SOAK_ARGS ?=
+
+.PHONY: soak
+soak: tools deps ## Fault soak: 50 databases under throttling, 500s, conflicts and SIGKILLs; prints the invariants.
+	go run ./cmd/soak $(SOAK_ARGS)
+
+# make bench BENCH_N=200 BENCH_ARGS='--resync 1m --manager-args "--aws-rate-limit 5"' measures
+# another fleet; bin/bench --help lists the knobs. Not part of make test (its smoke version is).
+bench: BENCH_N ?= 1000
+bench: BENCH_ARGS ?=
+.PHONY: bench
+bench: tools build ## Measure a fleet of BENCH_N (1000) databases end to end: table, bench/results.json.
+	bin/bench --n $(BENCH_N) --tools $(TOOLS_BIN) --out bench $(BENCH_ARGS)
+
+.PHONY: fuzz
+fuzz: ## Run every Go fuzz target for FUZZTIME each (default 60s); not part of make test.
+	hack/fuzz.sh $(or $(FUZZTIME),60s)

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # demo.sh is the guided tour for a new user on a fresh machine (make demo): it builds the
-# tools, installs PostgreSQL, brings up the local stack, creates the sample RDSDatabase, waits
-# for it to be Ready, logs in to the database as every user with the password from that
-# user's Secret, and shows the Service. The stack is stopped on exit, whatever happened.
-# Exits non-zero if any step or login failed.
+# tools, installs PostgreSQL and MariaDB, brings up the local stack, creates the samples (one
+# RDSDatabase of each type: PostgreSQL, MySQL, Aurora PostgreSQL, Aurora MySQL, in parallel),
+# waits for them to be Ready, logs in to each database as every user with the password from
+# that user's Secret, and shows the Services.
+# The stack is stopped on exit, whatever happened. Exits non-zero if any step or login failed.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-name=orders
+name=orders # the PostgreSQL sample; day 2 is shown on it
+mysql_name=shop
+# Every sample, by the client that speaks to it.
+samples=(orders shop ledger carts)
+declare -A family=([orders]=postgresql [shop]=mysql [ledger]=postgresql [carts]=mysql)
 namespace=default
 start=$SECONDS
 
@@ -26,15 +31,18 @@ make --no-print-directory local-up
 source .local/env
 echo "kubectl: $(command -v kubectl)"
 
-step "Create the sample database (kubectl apply -f config/samples/)"
+step "Create one database of each type at once: PostgreSQL, MySQL, Aurora PostgreSQL, Aurora MySQL (kubectl apply -f config/samples/)"
 kubectl apply -f config/samples/
 applied=$SECONDS
 kubectl get rdsdatabases -n "$namespace"
 
-step "The Secrets exist at once, before the database does"
-users=$(kubectl get rdsdatabase "$name" -n "$namespace" -o go-template='{{range $u, $_ := .spec.users}}{{$u}} {{end}}')
-secrets=("$name.rds.master")
-for u in $users; do secrets+=("$name.rds.${u//_/-}"); done
+step "The Secrets exist at once, before the databases do"
+secrets=()
+for db in "${samples[@]}"; do
+	users=$(kubectl get rdsdatabase "$db" -n "$namespace" -o go-template='{{range $u, $_ := .spec.users}}{{$u}} {{end}}')
+	secrets+=("$db.rds.master")
+	for u in $users; do secrets+=("$db.rds.${u//_/-}"); done
+done
 for s in "${secrets[@]}"; do
 	found=
 	for _ in $(seq 20); do # the operator writes them within its first reconcile
@@ -44,29 +52,42 @@ for s in "${secrets[@]}"; do
 	if [[ -n "$found" ]]; then echo "secret/$s: exists"; else fail "secret/$s does not exist"; fi
 done
 
-step "Wait for Ready (kubectl wait --for=condition=Ready rdsdatabase/$name --timeout=300s)"
-kubectl wait --for=condition=Ready "rdsdatabase/$name" -n "$namespace" --timeout=300s &
-wait_pid=$!
-while kill -0 "$wait_pid" 2>/dev/null; do
+step "Wait for all of them to be Ready (kubectl wait --for=condition=Ready rdsdatabase/... --timeout=300s)"
+declare -A ready_after=()
+pending=("${samples[@]}")
+while ((${#pending[@]} > 0)) && ((SECONDS - applied < 300)); do
 	kubectl get rdsdatabases -n "$namespace" --no-headers 2>/dev/null | sed "s/^/[$((SECONDS - applied))s] /" || true
-	for _ in 1 2 3 4 5; do kill -0 "$wait_pid" 2>/dev/null && sleep 1; done
+	still=()
+	for db in "${pending[@]}"; do
+		if [[ $(kubectl get rdsdatabase "$db" -n "$namespace" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') == True ]]; then
+			ready_after[$db]=$((SECONDS - applied))
+		else
+			still+=("$db")
+		fi
+	done
+	pending=("${still[@]}")
+	((${#pending[@]} == 0)) || sleep 1
 done
-if wait "$wait_pid"; then
-	ready_after=$((SECONDS - applied))
-	kubectl get rdsdatabases -n "$namespace"
-else
-	fail "rdsdatabase/$name not Ready within 300s"
-	kubectl get rdsdatabase "$name" -n "$namespace" -o yaml | sed -n '/^status:/,$p' || true
+if ((${#pending[@]} > 0)); then
+	for db in "${pending[@]}"; do
+		fail "rdsdatabase/$db not Ready within 300s"
+		kubectl get rdsdatabase "$db" -n "$namespace" -o yaml | sed -n '/^status:/,$p' || true
+	done
 	echo "manager log: $root/.local/manager.log, emulator log: $root/.local/rds-emulator.log" >&2
 	exit 1
 fi
+kubectl get rdsdatabases -n "$namespace" -o wide
 
-step "Log in as every user with the uri from its Secret (psql)"
+step "PostgreSQL and Aurora PostgreSQL: log in as every user with the uri from its Secret (psql)"
 psql=$(compgen -G "/usr/lib/postgresql/*/bin/psql" | sort -V | tail -n 1 || true)
 psql=${psql:-$(command -v psql || true)}
 [[ -n "$psql" ]] || { fail "psql not found (make deps installs it)"; exit 1; }
-mapfile -t labelled < <(kubectl get secrets -n "$namespace" -l "matrixmind.cloud/rdsdatabase=$name" -o name)
-((${#labelled[@]} > 0)) || fail "no Secret labelled matrixmind.cloud/rdsdatabase=$name"
+labelled=()
+for db in "${samples[@]}"; do
+	[[ ${family[$db]} == postgresql ]] || continue
+	mapfile -t -O "${#labelled[@]}" labelled < <(kubectl get secrets -n "$namespace" -l "matrixmind.cloud/rdsdatabase=$db" -o name)
+done
+((${#labelled[@]} > 0)) || fail "no Secret labelled matrixmind.cloud/rdsdatabase for the PostgreSQL samples"
 for s in "${labelled[@]}"; do
 	uri=$(kubectl get "$s" -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}' 2>/dev/null || true)
 	if [[ -z "$uri" ]]; then fail "$s has no uri key"; continue; fi
@@ -86,8 +107,51 @@ else
 	echo "refused, as it should be: ${out##*FATAL:  }"
 fi
 
-step "The Service for applications (kubectl get svc $name-rds -o wide)"
-kubectl get svc "$name-rds" -n "$namespace" -o wide || fail "service/$name-rds missing"
+step "MySQL and Aurora MySQL: log in as every user with its Secret (mariadb client, TLS required)"
+mysql_client=$(command -v mariadb || command -v mysql || true)
+[[ -n "$mysql_client" ]] || { fail "no mariadb client found (make deps installs it)"; exit 1; }
+# mysql_login SECRET [DATABASE] [SQL]: log in with nothing but the Secret's keys.
+mysql_login() {
+	local secret=$1 database=${2:-} sql=${3:-"select current_user(), database()"} keys
+	keys=$(kubectl get secret "$secret" -n "$namespace" -o go-template='{{index .data "host" | base64decode}} {{index .data "port" | base64decode}} {{index .data "username" | base64decode}} {{index .data "dbname" | base64decode}}')
+	read -r host port user dbname <<<"$keys"
+	MYSQL_PWD=$(kubectl get secret "$secret" -n "$namespace" -o go-template='{{index .data "password" | base64decode}}') \
+		"$mysql_client" --protocol=tcp -h "$host" -P "$port" -u "$user" --ssl --batch --skip-column-names \
+		-e "$sql" "${database:-$dbname}" 2>&1
+}
+labelled=()
+for db in "${samples[@]}"; do
+	[[ ${family[$db]} == mysql ]] || continue
+	mapfile -t -O "${#labelled[@]}" labelled < <(kubectl get secrets -n "$namespace" -l "matrixmind.cloud/rdsdatabase=$db" -o name)
+done
+((${#labelled[@]} > 0)) || fail "no Secret labelled matrixmind.cloud/rdsdatabase for the MySQL samples"
+for s in "${labelled[@]}"; do
+	if out=$(mysql_login "${s#secret/}"); then echo "OK   $s: ${out//$'\t'/ }"; else fail "$s: $out"; echo "FAIL $s"; fi
+done
+echo "uri of app: $(kubectl get secret "$mysql_name.rds.app" -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}' | sed 's/:[^:@]*@/:***@/')"
+if out=$(mysql_login "$mysql_name.rds.reporting" audit); then
+	fail "reporting opened audit on MySQL"
+else
+	echo "MySQL refused reporting on audit, as it should: $out"
+fi
+echo "encrypted: $(kubectl get rdsdatabase "$mysql_name" -n "$namespace" -o jsonpath='{.status.cloud.storageEncrypted} with {.status.cloud.kmsKeyId}')"
+
+step "Aurora: the members, and the reader endpoint (ledger-rds-ro, ro-host)"
+kubectl get rdsdatabase ledger -n "$namespace" -o go-template='{{range .status.members}}{{.identifier}} {{.role}} {{.availabilityZone}} {{.status}}{{"\n"}}{{end}}'
+ro_host=$(kubectl get secret ledger.rds.app -n "$namespace" -o go-template='{{index .data "ro-host" | base64decode}}' 2>/dev/null || true)
+uri=$(kubectl get secret ledger.rds.app -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}')
+host=$(kubectl get secret ledger.rds.app -n "$namespace" -o go-template='{{index .data "host" | base64decode}}')
+if [[ -n "$ro_host" ]] && out=$("$psql" "${uri/@$host:/@$ro_host:}" -Atc "select 'reader endpoint: ' || current_user" 2>&1); then
+	echo "OK   $out ($ro_host)"
+else
+	fail "ledger's reader endpoint: ${out:-no ro-host in the Secret}"
+fi
+
+step "The Services for applications (kubectl get svc -o wide)"
+for db in "${samples[@]}"; do
+	kubectl get svc "$db-rds" -n "$namespace" -o wide --no-headers || fail "service/$db-rds missing"
+done
+kubectl get svc ledger-rds-ro -n "$namespace" -o wide --no-headers || fail "service/ledger-rds-ro missing"
 
 step "What the operator did (kubectl get events)"
 kubectl get events -n "$namespace" --field-selector "involvedObject.name=$name" --sort-by=.metadata.creationTimestamp \
@@ -131,14 +195,16 @@ else
 	fail "the rotation of app's password was not carried out"
 fi
 
-step "Delete it (deletionPolicy Snapshot): a final snapshot is taken, the Secrets stay"
-kubectl delete rdsdatabase "$name" -n "$namespace" --timeout=120s || fail "rdsdatabase/$name not deleted"
-kubectl get events -n "$namespace" --field-selector "involvedObject.name=$name,reason=DeleteRequested" -o custom-columns=REASON:.reason,MESSAGE:.message
-kubectl get secrets -n "$namespace" -l "matrixmind.cloud/rdsdatabase=$name"
-if kubectl get svc "$name-rds" -n "$namespace" >/dev/null 2>&1; then fail "service/$name-rds still exists"; else echo "service/$name-rds: removed"; fi
+step "Delete them all (deletionPolicy Snapshot): a final snapshot is taken, the Secrets stay"
+kubectl delete rdsdatabase "${samples[@]}" -n "$namespace" --timeout=180s || fail "rdsdatabases not deleted"
+for db in "${samples[@]}"; do
+	kubectl get events -n "$namespace" --field-selector "involvedObject.name=$db,reason=DeleteRequested" -o custom-columns=REASON:.reason,MESSAGE:.message --no-headers
+	if kubectl get svc "$db-rds" -n "$namespace" >/dev/null 2>&1; then fail "service/$db-rds still exists"; else echo "service/$db-rds: removed"; fi
+done
+kubectl get secrets -n "$namespace" -l "matrixmind.cloud/rdsdatabase"
 
 step "Summary"
-echo "apply to Ready: ${ready_after}s"
+echo "apply to Ready (all created at once): postgresql ${ready_after[orders]}s, mysql ${ready_after[shop]}s, aurora-postgresql ${ready_after[ledger]}s, aurora-mysql ${ready_after[carts]}s"
 if ((failures > 0)); then
 	echo "demo: $failures check(s) FAILED" >&2
 	exit 1

@@ -36,7 +36,7 @@ const (
 	// database restored from a snapshot): it must still be set through the cloud.
 	RotationRecreated = "recreated"
 	// AnnotationUser names the database user a Secret holds the credentials of. (An
-	// annotation, not a label: a user name may end with "_", which a label value may not.)
+	// annotation, not a label: a user name of 63 characters does not fit a label value.)
 	AnnotationUser = "matrixmind.cloud/user"
 )
 
@@ -52,6 +52,13 @@ const (
 	TagBackup = "matrixmind.cloud/backup"
 	// BackupScheduled is the TagBackup value of scheduled snapshots.
 	BackupScheduled = "scheduled"
+	// TagRole says what part a cloud database plays for its owner: RoleReplica on read
+	// replicas (the primary has no TagRole).
+	TagRole = "matrixmind.cloud/role"
+	// RoleReplica is the TagRole value of read replicas.
+	RoleReplica = "read-replica"
+	// RoleClusterInstance is the TagRole value of the DB instances of an Aurora cluster.
+	RoleClusterInstance = "cluster-instance"
 )
 
 // Condition types, as listed in the product contract (SPEC §4).
@@ -65,6 +72,9 @@ const (
 	ConditionUsersReady = "UsersReady"
 	// ConditionBackupsConfigured is True when backups run as spec.backup says.
 	ConditionBackupsConfigured = "BackupsConfigured"
+	// ConditionReplicasReady is True when every read replica spec.highAvailability asks
+	// for is available; it is present only when some are asked for or exist.
+	ConditionReplicasReady = "ReplicasReady"
 	// ConditionAccessVerified is True when the master and every user logged in with the
 	// password in their Secret at the last check (status.users has each result).
 	ConditionAccessVerified = "AccessVerified"
@@ -130,6 +140,11 @@ const (
 	// ReasonBackupFailed: taking or pruning a scheduled snapshot failed; the message says
 	// why. Retried with backoff.
 	ReasonBackupFailed = "BackupFailed"
+	// ReasonReplicasAvailable: every read replica asked for is available.
+	ReasonReplicasAvailable = "ReplicasAvailable"
+	// ReasonReplicasPending: some read replica is being created, changed or removed; the
+	// message lists them.
+	ReasonReplicasPending = "ReplicasPending"
 	// ReasonReady: everything is in place.
 	ReasonReady = "Ready"
 	// ReasonNotReady: some other condition is not True yet; the message says which.
@@ -189,4 +204,9 @@ const (
 	EventDatabaseKept = "DatabaseKept"
 	// EventRetained: the cloud database was left in AWS, as deletionPolicy Retain asks.
 	EventRetained = "Retained"
+	// EventReplicaCreateRequested: CreateDBInstanceReadReplica was sent; the message names
+	// the replica and its zone.
+	EventReplicaCreateRequested = "ReplicaCreateRequested"
+	// EventReplicaDeleteRequested: a read replica no longer asked for is being deleted.
+	EventReplicaDeleteRequested = "ReplicaDeleteRequested"
 )

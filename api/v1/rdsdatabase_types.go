@@ -5,7 +5,7 @@ import (
 )
 
 // DatabaseType names the database engine.
-// +kubebuilder:validation:XValidation:rule="self in ['postgresql', 'Postgresql']",message="type must be postgresql (the seed's spelling Postgresql is accepted too); mysql and the Aurora engines are not served by this version of the operator yet"
+// +kubebuilder:validation:XValidation:rule="self in ['postgresql', 'Postgresql', 'mysql', 'MySQL', 'aurora-postgresql', 'aurora-mysql']",message="type must be postgresql, mysql, aurora-postgresql or aurora-mysql (the seed's spellings Postgresql and MySQL are accepted too)"
 type DatabaseType string
 
 // Database types the operator serves.
@@ -14,7 +14,32 @@ const (
 	TypePostgreSQL DatabaseType = "postgresql"
 	// TypePostgreSQLSeed is the seed's spelling of TypePostgreSQL.
 	TypePostgreSQLSeed DatabaseType = "Postgresql"
+	// TypeMySQL is Amazon RDS for MySQL.
+	TypeMySQL DatabaseType = "mysql"
+	// TypeMySQLSeed is the seed's spelling of TypeMySQL.
+	TypeMySQLSeed DatabaseType = "MySQL"
+	// TypeAuroraPostgreSQL is Amazon Aurora PostgreSQL-Compatible Edition.
+	TypeAuroraPostgreSQL DatabaseType = "aurora-postgresql"
+	// TypeAuroraMySQL is Amazon Aurora MySQL-Compatible Edition.
+	TypeAuroraMySQL DatabaseType = "aurora-mysql"
 )
+
+// Aurora reports whether t is one of the Aurora engines, served by a DB cluster.
+func (t DatabaseType) Aurora() bool {
+	return t == TypeAuroraPostgreSQL || t == TypeAuroraMySQL
+}
+
+// Normalized returns the type in its canonical spelling: the seed's spellings become
+// postgresql and mysql, an empty type is postgresql (the default).
+func (t DatabaseType) Normalized() DatabaseType {
+	switch t {
+	case "", TypePostgreSQLSeed:
+		return TypePostgreSQL
+	case TypeMySQLSeed:
+		return TypeMySQL
+	}
+	return t
+}
 
 // Role is a capability granted to a database user.
 // +kubebuilder:validation:Enum=superuser;createdb
@@ -78,22 +103,34 @@ type Backup struct {
 // RDSDatabaseSpec is what an application team asks for.
 // +kubebuilder:validation:XValidation:rule="!has(self.users) || !(self.masteruser in self.users)",message="users must not contain the master user's name; the master user gets its own Secret <name>.rds.master"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, self.databases[d].all(u, has(self.users) && u in self.users))",message="every user listed under databases must be defined under users"
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || self.version.split('.')[0] == oldSelf.version.split('.')[0] || (has(self.allowMajorVersionUpgrade) && self.allowMajorVersionUpgrade)",message="changing the major version needs allowMajorVersionUpgrade: true (RDS cannot undo a major upgrade)"
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || int(self.version.split('.')[0]) >= int(oldSelf.version.split('.')[0])",message="version cannot be lowered: RDS cannot downgrade a database engine"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || (has(self.allowMajorVersionUpgrade) && self.allowMajorVersionUpgrade) || (has(self.type) && self.type in ['mysql', 'MySQL', 'aurora-mysql'] ? (!self.version.matches('^[0-9]+[.][0-9]+') || !oldSelf.version.matches('^[0-9]+[.][0-9]+') || (self.version.split('.')[0] == oldSelf.version.split('.')[0] && self.version.split('.')[1] == oldSelf.version.split('.')[1])) : self.version.split('.')[0] == oldSelf.version.split('.')[0])",message="changing the major version (e.g. PostgreSQL 16 to 17, MySQL 8.0 to 8.4) needs allowMajorVersionUpgrade: true (RDS cannot undo a major upgrade)"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || int(self.version.split('.')[0]) > int(oldSelf.version.split('.')[0]) || (int(self.version.split('.')[0]) == int(oldSelf.version.split('.')[0]) && (!(has(self.type) && self.type in ['mysql', 'MySQL', 'aurora-mysql']) || !self.version.matches('^[0-9]+[.][0-9]+') || !oldSelf.version.matches('^[0-9]+[.][0-9]+') || int(self.version.split('.')[1]) >= int(oldSelf.version.split('.')[1])))",message="version cannot be lowered: RDS cannot downgrade a database engine"
+// +kubebuilder:validation:XValidation:rule="!has(self.version) || !has(self.type) || !(self.type in ['mysql', 'MySQL']) || self.version.matches('^[0-9]+[.][0-9]+([.][0-9]+)?$')",message="a MySQL version is major.minor or major.minor.patch, e.g. 8.0 or 8.0.40"
+// +kubebuilder:validation:XValidation:rule="!has(self.version) || !has(self.type) || self.type != 'aurora-mysql' || self.version.matches('^[0-9]+[.][0-9]+([.]mysql_aurora([.][0-9]+)+)?$')",message="an Aurora MySQL version is major.minor or the full Aurora version, e.g. 8.0 or 8.0.mysql_aurora.3.08.0"
+// +kubebuilder:validation:XValidation:rule="!has(self.version) || !has(self.type) || self.type == 'aurora-mysql' || !self.version.contains('mysql_aurora')",message="only Aurora MySQL versions contain mysql_aurora"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['mysql', 'MySQL', 'aurora-mysql']) || !has(self.users) || self.users.all(u, size(u) <= 32)",message="MySQL user names may have at most 32 characters"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['mysql', 'MySQL', 'aurora-mysql']) || !has(self.databases) || self.databases.all(d, !(d in ['mysql', 'information_schema', 'performance_schema', 'sys', 'tmp', 'innodb']))",message="database names mysql, information_schema, performance_schema, sys, tmp and innodb are reserved by MySQL: pick another"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.size) || self.size == '10GB'",message="size does not apply to Aurora, whose storage grows by itself: remove it"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.storageType)",message="storageType does not apply to Aurora, which manages its own storage: remove it"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.highAvailability) || !has(self.highAvailability.multiAZ) || !self.highAvailability.multiAZ",message="multiAZ does not apply to Aurora, whose storage spans three zones: ask for highAvailability.readReplicas to have a reader to fail over to"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.backup) || !has(self.backup.every) || self.backup.every == '24h'",message="Aurora databases take Aurora's automated daily backups (every: 24h); snapshots on another schedule are not served for Aurora by this version"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.restoreFrom)",message="restoreFrom is not served for Aurora by this version"
+// +kubebuilder:validation:XValidation:rule="has(self.encryption) == has(oldSelf.encryption)",message="encryption cannot be added or removed after creation: RDS encrypts storage only when a database is made"
 type RDSDatabaseSpec struct {
-	// Type is the database engine: postgresql (default). The seed's spelling
-	// Postgresql is accepted. It cannot be changed after creation.
+	// Type is the database engine: postgresql (default), mysql, aurora-postgresql or
+	// aurora-mysql. The seed's spellings Postgresql and MySQL are accepted. It cannot
+	// be changed after creation.
 	// +kubebuilder:default=postgresql
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf || (self in ['postgresql', 'Postgresql'] && oldSelf in ['postgresql', 'Postgresql'])",message="type cannot be changed after creation"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf || (self in ['postgresql', 'Postgresql'] && oldSelf in ['postgresql', 'Postgresql']) || (self in ['mysql', 'MySQL'] && oldSelf in ['mysql', 'MySQL'])",message="type cannot be changed after creation: make a new RDSDatabase for another engine"
 	// +optional
 	Type DatabaseType `json:"type,omitempty"`
 
-	// Version is the engine version, a major ("17") or a major.minor ("17.4").
-	// When empty the operator's default applies (17 for PostgreSQL, changeable by
-	// flag).
-	// +kubebuilder:validation:MaxLength=16
-	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9]+([.][0-9]+)*$')",message="version must be digits and dots, e.g. 17 or 16.4"
+	// Version is the engine version, a major ("17", "8.0") or a full version
+	// ("17.4", "8.0.40"). When empty the operator's default applies (17 for
+	// PostgreSQL, 8.0 for MySQL, changeable by flag).
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9]+([.][0-9]+)*([.]mysql_aurora([.][0-9]+)+)?$')",message="version must be digits and dots, e.g. 17, 16.4 or 8.0 (Aurora MySQL also 8.0.mysql_aurora.3.08.0)"
 	// +optional
 	Version string `json:"version,omitempty"`
 
@@ -124,12 +161,12 @@ type RDSDatabaseSpec struct {
 
 	// Users maps each database user to its roles: superuser (member of
 	// rds_superuser) and createdb. Names are 1 to 63 lowercase letters, digits or
-	// underscores starting with a letter, not reserved by RDS or PostgreSQL (rds*,
+	// underscores starting with a letter and not ending with an underscore, not reserved by RDS or PostgreSQL (rds*,
 	// pg_*, public, none, ...) and not "master" (whose Secret name is the
 	// master's). Each user gets the Secret <name>.rds.<user> (with _ turned into
 	// -).
 	// +kubebuilder:validation:MaxProperties=100
-	// +kubebuilder:validation:XValidation:rule="self.all(u, u.matches('^[a-z][a-z0-9_]{0,62}$'))",message="user names must be 1 to 63 lowercase letters, digits or underscores, starting with a letter"
+	// +kubebuilder:validation:XValidation:rule="self.all(u, u.matches('^[a-z]([a-z0-9_]{0,61}[a-z0-9])?$'))",message="user names must be 1 to 63 lowercase letters, digits or underscores, starting with a letter and not ending with an underscore (the Secret <name>.rds.<user> turns _ into -, and a Secret name may not end with -)"
 	// +kubebuilder:validation:XValidation:rule="!('master' in self)",message="a user may not be named master: its Secret <name>.rds.master is the master user's"
 	// +kubebuilder:validation:XValidation:rule="self.all(u, !u.startsWith('rds') && !u.startsWith('pg_') && !(u in ['public', 'none', 'current_user', 'current_role', 'session_user']))",message="user names rds*, pg_*, public, none, current_user, current_role and session_user are reserved by RDS or PostgreSQL: pick another"
 	// +optional
@@ -164,6 +201,24 @@ type RDSDatabaseSpec struct {
 	// +optional
 	StorageType string `json:"storageType,omitempty"`
 
+	// Encryption says how the database's storage, its backups and snapshots are
+	// encrypted at rest. When empty the operator's default applies (encrypted with
+	// the account's default RDS key, changeable by flag). It cannot be changed after
+	// creation: RDS encrypts storage only when a database is made.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="encryption cannot be changed after creation: RDS encrypts storage only when a database is made; restore a snapshot into a new RDSDatabase with the encryption you want"
+	// +optional
+	Encryption *Encryption `json:"encryption,omitempty"`
+
+	// HighAvailability keeps a standby in another zone (multiAZ) and read replicas.
+	// +optional
+	HighAvailability *HighAvailability `json:"highAvailability,omitempty"`
+
+	// Network places the database: its DB subnet group, VPC security groups and
+	// whether it has a public address. Empty fields take the operator's defaults
+	// (flags), and RDS's own defaults after that.
+	// +optional
+	Network *Network `json:"network,omitempty"`
+
 	// DeletionPolicy says what happens to the cloud database when this object is
 	// deleted: Snapshot (default) takes a final snapshot and then deletes it,
 	// Delete deletes it without one, Retain leaves it in AWS. The Secrets stay in
@@ -193,9 +248,65 @@ type RDSDatabaseSpec struct {
 	// Tags are added to the cloud database, next to the operator's own owner tags.
 	// +kubebuilder:validation:MaxProperties=40
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('aws:') && !k.startsWith('matrixmind.cloud/'))",message="tag keys starting with aws: or matrixmind.cloud/ are reserved"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 128 && size(self[k]) <= 256)",message="tag keys may have at most 128 characters and values at most 256"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) >= 1 && size(k) <= 128 && size(self[k]) <= 256)",message="tag keys must have 1 to 128 characters and values at most 256"
 	// +optional
 	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// Encryption configures encryption at rest.
+// +kubebuilder:validation:XValidation:rule="!has(self.kmsKeyId) || !has(self.enabled) || self.enabled",message="kmsKeyId needs encryption enabled: remove kmsKeyId or set enabled: true"
+type Encryption struct {
+	// Enabled encrypts the storage. When unset the operator's default applies
+	// (true unless the operator runs with --default-storage-encrypted=false).
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+	// KMSKeyID is the KMS key that encrypts the storage: a key ARN, key ID, alias
+	// ARN or alias name (alias/...). Empty means the operator's default key, else
+	// the account's default RDS key (aws/rds). A key in another account needs its
+	// ARN.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+)$')",message="kmsKeyId must be a KMS key ARN, key ID, alias ARN or alias name, e.g. arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab or alias/rds-data"
+	// +optional
+	KMSKeyID string `json:"kmsKeyId,omitempty"`
+}
+
+// HighAvailability configures standbys and readers.
+type HighAvailability struct {
+	// MultiAZ keeps a synchronous standby in another availability zone, which RDS
+	// fails over to. Default false.
+	// +optional
+	MultiAZ bool `json:"multiAZ,omitempty"`
+	// ReadReplicas is how many read replicas to keep, 0 to 15 (for Aurora: reader
+	// instances in the cluster, next to its writer). They are placed across
+	// the availability zones the cluster's Nodes run in (their
+	// topology.kubernetes.io/zone labels), spread evenly, so readers sit next to the
+	// applications; the Service <name>-rds-ro and each Secret's ro-host point at
+	// them. Lowering the number deletes the replicas with the highest numbers; the
+	// primary is never touched.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=15
+	// +optional
+	ReadReplicas int32 `json:"readReplicas,omitempty"`
+}
+
+// Network places the database in the account's network.
+type Network struct {
+	// SubnetGroup is the DB subnet group the database is placed in (it decides the
+	// VPC). It cannot be changed after creation.
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9][A-Za-z0-9 ._-]*$')",message="subnetGroup must be a DB subnet group name: letters, digits, spaces, periods, underscores or hyphens"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="subnetGroup cannot be changed after creation"
+	// +optional
+	SubnetGroup string `json:"subnetGroup,omitempty"`
+	// SecurityGroupIDs are the VPC security groups of the database (sg-...).
+	// +kubebuilder:validation:MaxItems=5
+	// +kubebuilder:validation:items:Pattern=`^sg-[0-9a-f]{8,17}$`
+	// +listType=set
+	// +optional
+	SecurityGroupIDs []string `json:"securityGroupIds,omitempty"`
+	// PubliclyAccessible gives the database a public address. Default false.
+	// +optional
+	PubliclyAccessible bool `json:"publiclyAccessible,omitempty"`
 }
 
 // RestoreFrom names where a new database takes its data from.
@@ -250,10 +361,55 @@ type CloudStatus struct {
 	// Port is the port applications connect to.
 	// +optional
 	Port int32 `json:"port,omitempty"`
+	// StorageEncrypted is true when the database's storage is encrypted at rest.
+	// +optional
+	StorageEncrypted bool `json:"storageEncrypted,omitempty"`
+	// KMSKeyID is the ARN of the KMS key encrypting the storage.
+	// +optional
+	KMSKeyID string `json:"kmsKeyId,omitempty"`
+	// MultiAZ is true when the database keeps a standby in another zone.
+	// +optional
+	MultiAZ bool `json:"multiAZ,omitempty"`
+	// AvailabilityZone is the zone the database (its primary) runs in.
+	// +optional
+	AvailabilityZone string `json:"availabilityZone,omitempty"`
 	// PendingModifications lists changes asked for that wait for the maintenance
 	// window.
 	// +optional
 	PendingModifications []string `json:"pendingModifications,omitempty"`
+}
+
+// ReplicaStatus mirrors one read replica as the cloud reports it.
+type ReplicaStatus struct {
+	// Identifier is the replica's RDS identifier.
+	Identifier string `json:"identifier"`
+	// AvailabilityZone is the zone it runs in.
+	// +optional
+	AvailabilityZone string `json:"availabilityZone,omitempty"`
+	// Status is the cloud's status word for it.
+	// +optional
+	Status string `json:"status,omitempty"`
+	// Endpoint is its host name.
+	// +optional
+	Endpoint string `json:"endpoint,omitempty"`
+	// Port is the port it listens on.
+	// +optional
+	Port int32 `json:"port,omitempty"`
+}
+
+// ClusterMemberStatus mirrors one DB instance of an Aurora cluster.
+type ClusterMemberStatus struct {
+	// Identifier is the instance's RDS identifier.
+	Identifier string `json:"identifier"`
+	// Role is writer or reader.
+	// +optional
+	Role string `json:"role,omitempty"`
+	// AvailabilityZone is the zone it runs in.
+	// +optional
+	AvailabilityZone string `json:"availabilityZone,omitempty"`
+	// Status is the cloud's status word for it.
+	// +optional
+	Status string `json:"status,omitempty"`
 }
 
 // BackupStatus shows the database's backups.
@@ -327,6 +483,19 @@ type RDSDatabaseStatus struct {
 	// Service names the Service pointing at the database, once it exists.
 	// +optional
 	Service string `json:"service,omitempty"`
+	// Replicas mirrors the read replicas.
+	// +listType=map
+	// +listMapKey=identifier
+	// +optional
+	Replicas []ReplicaStatus `json:"replicas,omitempty"`
+	// Members mirrors the DB instances of an Aurora cluster.
+	// +listType=map
+	// +listMapKey=identifier
+	// +optional
+	Members []ClusterMemberStatus `json:"members,omitempty"`
+	// ReaderService names the Service pointing at the readers, once there are any.
+	// +optional
+	ReaderService string `json:"readerService,omitempty"`
 }
 
 // RDSDatabase is an AWS RDS database with its users, databases, a Secret per
@@ -335,11 +504,13 @@ type RDSDatabaseStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=rdsdb,categories=matrixmind
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]{0,57}[a-z0-9])?$')",message="the name must be at most 59 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen, so that the Service <name>-rds is a valid name"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.highAvailability) || !has(self.spec.highAvailability.readReplicas) || self.spec.highAvailability.readReplicas == 0 || size(self.metadata.name) <= 56",message="with read replicas the name must be at most 56 characters, so that the reader Service <name>-rds-ro is a valid name"
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.cloud.engineVersion`
 // +kubebuilder:printcolumn:name="Size",type=string,JSONPath=`.spec.size`
 // +kubebuilder:printcolumn:name="Cloud",type=string,JSONPath=`.status.cloud.status`
 // +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.status.cloud.endpoint`
+// +kubebuilder:printcolumn:name="Encrypted",type=boolean,JSONPath=`.status.cloud.storageEncrypted`,priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type RDSDatabase struct {

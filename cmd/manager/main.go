@@ -6,10 +6,13 @@ package main
 import (
 	"flag"
 	"os"
+	"strings"
 
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 )
@@ -19,17 +22,42 @@ func main() {
 	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", "Address the Prometheus metrics endpoint binds to; 0 disables it.")
 	flag.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
 	flag.BoolVar(&opts.LeaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles at a time.")
-	flag.StringVar(&opts.Defaults.PostgresVersion, "default-postgres-version", opts.Defaults.PostgresVersion, "Engine version for type postgresql when spec.version is empty.")
-	flag.StringVar(&opts.Defaults.InstanceClass, "default-instance-class", opts.Defaults.InstanceClass, "RDS instance class when spec.instanceClass is empty.")
-	flag.StringVar(&opts.Defaults.StorageType, "default-storage-type", opts.Defaults.StorageType, "RDS storage type when spec.storageType is empty.")
-	flag.DurationVar(&opts.Defaults.Resync, "resync", opts.Defaults.Resync, "How often a settled database is compared with the cloud again.")
-	flag.BoolVar(&opts.Defaults.RecreateMissing, "recreate-missing", false, "Create a cloud database again when it was deleted outside the operator (default: only report it).")
-	flag.DurationVar(&opts.Defaults.PendingRequeue, "pending-requeue", opts.Defaults.PendingRequeue, "How often a database that is changing state in the cloud is looked at again.")
+	opts.RateLimit = rds.DefaultRateLimit
+	flag.Float64Var(&opts.RateLimit.PerSecond, "aws-rate-limit", opts.RateLimit.PerSecond, "Sustained RDS API calls per second of the whole operator (AWS allows an account about 12, shared with its other tools); 0 disables the limit.")
+	flag.IntVar(&opts.RateLimit.Burst, "aws-burst", opts.RateLimit.Burst, "RDS API calls the operator may send at once after a quiet spell.")
+	flag.DurationVar(&opts.RateLimit.MaxWait, "aws-rate-limit-max-wait", opts.RateLimit.MaxWait, "Longest a reconcile waits for its turn under --aws-rate-limit; a later turn is kept and the object comes back for it.")
+	flag.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles, "How many RDSDatabase objects are reconciled at once.")
+	var watchNamespaces, shardSelector string
+	flag.StringVar(&watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces the operator watches (its cache included); empty watches all. Namespace-scoped RBAC in them is then enough.")
+	flag.StringVar(&shardSelector, "shard-selector", "", "Label selector of the RDSDatabase objects this operator reconciles (e.g. shard=a); empty selects all. Give each operator of a sharded fleet a disjoint one.")
+	flag.StringVar(&opts.PprofAddr, "pprof-bind-address", "", "Address net/http/pprof binds to, for profiling; empty or 0 disables it.")
+	opts.Defaults.BindFlags(flag.CommandLine)
+	var memoryLimit string
+	flag.StringVar(&memoryLimit, "memory-limit", "", "Soft memory limit of the Go heap (e.g. 80Mi); empty: 80% of the container's memory limit, or GOMEMLIMIT.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	log := ctrl.Log.WithName("setup")
+	soft, err := setMemoryLimit(memoryLimit)
+	if err != nil {
+		log.Error(err, "bad flag")
+		os.Exit(2)
+	}
+	if soft > 0 {
+		log.Info("Go soft memory limit set", "bytes", soft)
+	}
+	for _, ns := range strings.Split(watchNamespaces, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			opts.WatchNamespaces = append(opts.WatchNamespaces, ns)
+		}
+	}
+	sel, err := labels.Parse(shardSelector)
+	if err != nil {
+		log.Error(err, "invalid --shard-selector")
+		os.Exit(2)
+	}
+	opts.ShardSelector = sel
 
 	ctx := ctrl.SetupSignalHandler()
 	mgr, err := operator.New(ctx, ctrl.GetConfigOrDie(), opts)
@@ -37,7 +65,8 @@ func main() {
 		log.Error(err, "cannot start the operator")
 		os.Exit(1)
 	}
-	log.Info("starting the operator", "defaults", opts.Defaults)
+	log.Info("starting the operator", "defaults", opts.Defaults, "awsRateLimit", opts.RateLimit.PerSecond, "awsBurst", opts.RateLimit.Burst,
+		"watchNamespaces", opts.WatchNamespaces, "shardSelector", opts.ShardSelector.String())
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "operator stopped")
 		os.Exit(1)

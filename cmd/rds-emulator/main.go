@@ -1,5 +1,6 @@
-// Command rds-emulator serves a local Amazon RDS API (package emulator) over plain HTTP,
-// backed by real PostgreSQL servers. Point an AWS SDK at it with AWS_ENDPOINT_URL_RDS.
+// Command rds-emulator serves a local Amazon RDS API (package emulator) over plain HTTP:
+// DB instances, read replicas and Aurora DB clusters backed by real PostgreSQL and MariaDB
+// servers. Point an AWS SDK at it with AWS_ENDPOINT_URL_RDS.
 package main
 
 import (

@@ -42,6 +42,21 @@ type Instance struct {
 	// BackupWindow is the daily UTC window of automated backups, hh24:mi-hh24:mi.
 	BackupWindow string
 	MasterUser   string
+	// StorageEncrypted tells whether the storage is encrypted at rest, with KMSKeyID.
+	StorageEncrypted bool
+	KMSKeyID         string
+	// SubnetGroup, SecurityGroupIDs and PubliclyAccessible place it in the network.
+	SubnetGroup        string
+	SecurityGroupIDs   []string
+	PubliclyAccessible bool
+	// MultiAZ is true when a standby runs in another zone; AvailabilityZone is the
+	// database's own zone.
+	MultiAZ          bool
+	AvailabilityZone string
+	// ReplicaSource is the identifier of the database this one is a read replica of, ""
+	// for a primary; ReplicaIDs are this database's read replicas.
+	ReplicaSource string
+	ReplicaIDs    []string
 	// Endpoint and Port are empty until the cloud has an address for the database.
 	Endpoint string
 	Port     int32
@@ -69,6 +84,12 @@ type Changes struct {
 	AllocatedStorageGiB *int32
 	BackupRetentionDays *int32
 	BackupWindow        *string
+	// SecurityGroupIDs replaces the VPC security groups (RDS applies it at once).
+	SecurityGroupIDs []string
+	// PubliclyAccessible gives or takes the public address (RDS applies it at once).
+	PubliclyAccessible *bool
+	// MultiAZ adds or removes the standby in another zone.
+	MultiAZ *bool
 	// MasterPassword sets a new master password (RDS applies it at once). Never log it.
 	MasterPassword *string
 }
@@ -76,7 +97,8 @@ type Changes struct {
 // Empty reports whether c changes nothing.
 func (c Changes) Empty() bool {
 	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
-		c.AllocatedStorageGiB == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil
+		c.AllocatedStorageGiB == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil &&
+		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil
 }
 
 // UpdateOptions says how to apply Changes.
@@ -102,10 +124,116 @@ type Desired struct {
 	MasterUser   string
 	// MasterPassword is sent to the cloud and nowhere else: never log or wrap it.
 	MasterPassword string
-	Tags           map[string]string
+	// StorageEncrypted encrypts the storage at rest with KMSKeyID, or with the account's
+	// default RDS key when KMSKeyID is empty.
+	StorageEncrypted bool
+	KMSKeyID         string
+	// SubnetGroup and SecurityGroupIDs place the database; empty leaves the cloud's defaults.
+	SubnetGroup        string
+	SecurityGroupIDs   []string
+	PubliclyAccessible bool
+	// MultiAZ keeps a standby in another zone.
+	MultiAZ bool
+	Tags    map[string]string
 	// RestoreFromSnapshot, when set, makes the database from that snapshot: it starts with
 	// the snapshot's data, and with the master password its source had.
 	RestoreFromSnapshot string
+}
+
+// Replica is a read replica as the operator wants it created. Engine, version, storage and
+// master user come from its source.
+type Replica struct {
+	Identifier string
+	// Source is the identifier of the database it replicates.
+	Source        string
+	InstanceClass string
+	// AvailabilityZone places it; empty lets the cloud pick.
+	AvailabilityZone   string
+	PubliclyAccessible bool
+	Tags               map[string]string
+}
+
+// Cluster is an Aurora DB cluster as the cloud reports it.
+type Cluster struct {
+	Identifier    string
+	ARN           string
+	Status        string
+	Engine        string
+	EngineVersion string
+	MasterUser    string
+	// Endpoint reaches the writer; ReaderEndpoint balances over the readers (the writer
+	// when there is none). Both are empty until the cloud has them.
+	Endpoint            string
+	ReaderEndpoint      string
+	Port                int32
+	BackupRetentionDays int32
+	BackupWindow        string
+	StorageEncrypted    bool
+	KMSKeyID            string
+	SecurityGroupIDs    []string
+	// Members are the cluster's DB instances.
+	Members []ClusterMember
+	Tags    map[string]string
+	// Pending holds modifications waiting for the maintenance window.
+	Pending              ClusterChanges
+	LatestRestorableTime time.Time
+}
+
+// ClusterMember is one DB instance of a cluster.
+type ClusterMember struct {
+	Identifier string
+	Writer     bool
+}
+
+// ClusterDesired is an Aurora DB cluster as the operator wants it created.
+type ClusterDesired struct {
+	Identifier    string
+	Engine        string
+	EngineVersion string
+	MasterUser    string
+	// MasterPassword is sent to the cloud and nowhere else: never log or wrap it.
+	MasterPassword      string
+	BackupRetentionDays int32
+	BackupWindow        string
+	StorageEncrypted    bool
+	KMSKeyID            string
+	SubnetGroup         string
+	SecurityGroupIDs    []string
+	Tags                map[string]string
+}
+
+// ClusterChanges are modifications of a cluster. A nil field is left as it is.
+type ClusterChanges struct {
+	EngineVersion       *string
+	BackupRetentionDays *int32
+	BackupWindow        *string
+	SecurityGroupIDs    []string
+	// MasterPassword sets a new master password (applied at once). Never log it.
+	MasterPassword *string
+}
+
+// Empty reports whether c changes nothing.
+func (c ClusterChanges) Empty() bool {
+	return c.EngineVersion == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil &&
+		c.SecurityGroupIDs == nil && c.MasterPassword == nil
+}
+
+// ClusterInstance is a DB instance as the operator wants it created in a cluster. Engine and
+// storage come from the cluster; the first instance is the writer.
+type ClusterInstance struct {
+	Identifier         string
+	Cluster            string
+	Engine             string
+	InstanceClass      string
+	AvailabilityZone   string
+	PubliclyAccessible bool
+	Tags               map[string]string
+}
+
+// ClusterObservation is what ObserveCluster found.
+type ClusterObservation struct {
+	Exists  bool
+	Cluster Cluster
 }
 
 // Observation is what Observe found.
@@ -140,6 +268,27 @@ type Provider interface {
 	// exists already it returns nil rather than an already-exists error, and the caller's
 	// next Observe decides (by the owner tag) whether that database is its own.
 	Create(ctx context.Context, desired Desired) error
+
+	// CreateReplica asks for a new read replica of an existing database. It is idempotent
+	// as Create is.
+	CreateReplica(ctx context.Context, r Replica) error
+
+	// ObserveCluster reports the Aurora cluster with the identifier, or Exists false.
+	ObserveCluster(ctx context.Context, identifier string) (ClusterObservation, error)
+
+	// CreateCluster asks for a new Aurora cluster, idempotently as Create.
+	CreateCluster(ctx context.Context, desired ClusterDesired) error
+
+	// CreateClusterInstance asks for a new DB instance in a cluster, idempotently as Create.
+	CreateClusterInstance(ctx context.Context, in ClusterInstance) error
+
+	// UpdateCluster asks for changes to a cluster, in one request.
+	UpdateCluster(ctx context.Context, identifier string, changes ClusterChanges, opts UpdateOptions) error
+
+	// DeleteCluster asks for the cluster (whose instances must be gone) to be deleted; nil
+	// when it is already deleting or gone. A FinalSnapshotIdentifier names the final
+	// cluster snapshot.
+	DeleteCluster(ctx context.Context, identifier string, opts DeleteOptions) error
 
 	// Update asks for changes to an existing database, in one request. It sends only the
 	// fields set in changes; the caller decides what changed.

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -148,26 +149,56 @@ func (r *RDSDatabaseReconciler) pruneSnapshots(ctx context.Context, s *scope, re
 
 // backupFailed records a failed snapshot or prune and retries with backoff.
 func (r *RDSDatabaseReconciler) backupFailed(s *scope, err error) (ctrl.Result, error) {
+	if after, wait := cloud.RetryAfter(err); wait { // the operator's rate limit: a later turn
+		return ctrl.Result{RequeueAfter: after}, nil
+	}
 	s.announce(v1.ConditionBackupsConfigured, metav1.ConditionFalse, v1.ReasonBackupFailed, err.Error(), corev1.EventTypeWarning, "")
 	return ctrl.Result{}, errorf(s.db, "backup", err)
 }
+
+// Admission's rules for backup.every and backup.retention (api/v1): the parsers accept
+// exactly what admission does, so a number too large for a duration or outside RDS's range
+// can never reach a schedule or a cloud request, whatever the apiserver holds.
+var (
+	everyPattern     = regexp.MustCompile(`^[1-9][0-9]{0,3}[hd]$`)
+	retentionPattern = regexp.MustCompile(`^[0-9]{1,3}d$`)
+)
+
+// maxRetentionDays is RDS's longest BackupRetentionPeriod.
+const maxRetentionDays = 35
+
+// defaultRetentionDays is spec.backup.retention's default.
+const defaultRetentionDays = 7
 
 // parseEvery reads a backup interval: a whole number of hours ("6h") or days ("7d").
 func parseEvery(every string) (time.Duration, error) {
 	if every == "" {
 		return automatedEvery, nil
 	}
-	n, err := strconv.Atoi(every[:len(every)-1])
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("backup.every %q: want a whole number of hours or days", every)
+	if !everyPattern.MatchString(every) {
+		return 0, fmt.Errorf("backup.every %q: want a whole number of hours or days from 1 to 9999, e.g. 6h or 7d", every)
 	}
-	switch every[len(every)-1] {
-	case 'h':
-		return time.Duration(n) * time.Hour, nil
-	case 'd':
+	n, _ := strconv.Atoi(every[:len(every)-1]) // at most four digits: the pattern says so
+	if every[len(every)-1] == 'd' {
 		return time.Duration(n) * automatedEvery, nil
 	}
-	return 0, fmt.Errorf("backup.every %q: want a whole number of hours or days", every)
+	return time.Duration(n) * time.Hour, nil
+}
+
+// parseRetention reads backup.retention, a whole number of days from 1d to 35d, as RDS's
+// BackupRetentionPeriod.
+func parseRetention(retention string) (int32, error) {
+	if retention == "" {
+		return defaultRetentionDays, nil
+	}
+	n := 0
+	if retentionPattern.MatchString(retention) {
+		n, _ = strconv.Atoi(strings.TrimSuffix(retention, "d"))
+	}
+	if n < 1 || n > maxRetentionDays {
+		return 0, fmt.Errorf("backup.retention %q: want a whole number of days from 1d to %dd", retention, maxRetentionDays)
+	}
+	return int32(n), nil
 }
 
 // now is the reconciler's clock, which tests can move.

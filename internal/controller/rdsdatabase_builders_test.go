@@ -40,6 +40,43 @@ func TestDesired(t *testing.T) {
 			want: cloud.Desired{
 				Identifier: "shop-orders-id", Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
 				StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "pw",
+				StorageEncrypted: true,
+				Tags:             map[string]string{"team": "payments", v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
+			},
+			wantRaised: true,
+		},
+		"MySQL": {
+			reason: "Type mysql (the seed's MySQL spelling too) asks RDS for engine mysql at the MySQL default version.",
+			mutate: func(s *v1.RDSDatabaseSpec) { s.Type = v1.TypeMySQLSeed },
+			want: cloud.Desired{
+				Identifier: "shop-orders-id", Engine: "mysql", EngineVersion: "8.0", InstanceClass: "db.t4g.micro",
+				StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "pw",
+				StorageEncrypted: true,
+				Tags:             map[string]string{"team": "payments", v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
+			},
+			wantRaised: true,
+		},
+		"EncryptionAndNetwork": {
+			reason: "The spec's key and network placement are sent; disabling encryption drops any key.",
+			mutate: func(s *v1.RDSDatabaseSpec) {
+				s.Encryption = &v1.Encryption{KMSKeyID: "alias/rds-data"}
+				s.Network = &v1.Network{SubnetGroup: "private", SecurityGroupIDs: []string{"sg-0a1b2c3d"}, PubliclyAccessible: true}
+			},
+			want: cloud.Desired{
+				Identifier: "shop-orders-id", Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
+				StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "pw",
+				StorageEncrypted: true, KMSKeyID: "alias/rds-data",
+				SubnetGroup: "private", SecurityGroupIDs: []string{"sg-0a1b2c3d"}, PubliclyAccessible: true,
+				Tags: map[string]string{"team": "payments", v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
+			},
+			wantRaised: true,
+		},
+		"Unencrypted": {
+			reason: "encryption.enabled false overrides the operator's default.",
+			mutate: func(s *v1.RDSDatabaseSpec) { s.Encryption = &v1.Encryption{Enabled: new(false)} },
+			want: cloud.Desired{
+				Identifier: "shop-orders-id", Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
+				StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "pw",
 				Tags: map[string]string{"team": "payments", v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
 			},
 			wantRaised: true,
@@ -53,7 +90,8 @@ func TestDesired(t *testing.T) {
 			want: cloud.Desired{
 				Identifier: "shop-orders-id", Engine: "postgres", EngineVersion: "16.4", InstanceClass: "db.r6g.large",
 				StorageType: "io1", AllocatedStorageGiB: 200, BackupRetentionDays: 35, MasterUser: "sysadmin", MasterPassword: "pw",
-				Tags: map[string]string{v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
+				StorageEncrypted: true,
+				Tags:             map[string]string{v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
 			},
 		},
 	}
@@ -119,20 +157,53 @@ func TestDefaultDatabase(t *testing.T) {
 }
 
 func TestConnectionData(t *testing.T) {
-	got := connectionData("db.example.com", 5432, "app", "p-w.~_X", "orders")
-	want := map[string]string{
-		"host":     "db.example.com",
-		"port":     "5432",
-		"dbname":   "orders",
-		"uri":      "postgresql://app:p-w.~_X@db.example.com:5432/orders?sslmode=require",
-		"jdbc-uri": "jdbc:postgresql://db.example.com:5432/orders?password=p-w.~_X&sslmode=require&user=app",
+	cases := map[string]struct {
+		engine engineProfile
+		port   int32
+		want   map[string]string
+	}{
+		"PostgreSQL": {engine: postgresProfile, port: 5432, want: map[string]string{
+			"host":     "db.example.com",
+			"port":     "5432",
+			"dbname":   "orders",
+			"uri":      "postgresql://app:p-w.~_X@db.example.com:5432/orders?sslmode=require",
+			"jdbc-uri": "jdbc:postgresql://db.example.com:5432/orders?password=p-w.~_X&sslmode=require&user=app",
+		}},
+		"MySQL": {engine: mysqlProfile, port: 3306, want: map[string]string{
+			"host":     "db.example.com",
+			"port":     "3306",
+			"dbname":   "orders",
+			"uri":      "mysql://app:p-w.~_X@db.example.com:3306/orders?ssl-mode=REQUIRED",
+			"jdbc-uri": "jdbc:mysql://db.example.com:3306/orders?password=p-w.~_X&sslMode=REQUIRED&user=app",
+		}},
 	}
-	gotStr := map[string]string{}
-	for k, v := range got {
-		gotStr[k] = string(v)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := connectionData(tc.engine, "db.example.com", tc.port, "app", "p-w.~_X", "orders")
+			gotStr := map[string]string{}
+			for k, v := range got {
+				gotStr[k] = string(v)
+			}
+			if diff := cmp.Diff(tc.want, gotStr); diff != "" {
+				t.Errorf("connection keys: -want +got:\n%s", diff)
+			}
+		})
 	}
-	if diff := cmp.Diff(want, gotStr); diff != "" {
-		t.Errorf("connection keys: -want +got:\n%s", diff)
+}
+
+func TestMajorVersion(t *testing.T) {
+	cases := []struct {
+		engine  engineProfile
+		version string
+		want    string
+	}{
+		{postgresProfile, "16.4", "16"}, {postgresProfile, "17", "17"},
+		{mysqlProfile, "8.0.40", "8.0"}, {mysqlProfile, "8.4", "8.4"}, {mysqlProfile, "8", "8"},
+	}
+	for _, tc := range cases {
+		if got := tc.engine.major(tc.version); got != tc.want {
+			t.Errorf("%s major(%s) = %q, want %q", tc.engine.rds, tc.version, got, tc.want)
+		}
 	}
 }
 

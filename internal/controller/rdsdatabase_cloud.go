@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,13 +17,13 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/storagesize"
 )
 
-// enginePostgres is RDS's engine name for PostgreSQL.
-const enginePostgres = "postgres"
-
 // reconcileCloudDatabase makes sure the cloud database exists and mirrors it into status. It
 // continues only once the database is available; until then it requeues.
 func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *scope) (ctrl.Result, error) {
 	db := s.db
+	if engineOf(db).aurora {
+		return r.reconcileCluster(ctx, s)
+	}
 	obs, err := r.Cloud.Observe(ctx, s.identifier)
 	if err != nil {
 		return r.cloudFailed(s, err)
@@ -61,6 +60,10 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		InstanceClass:       inst.InstanceClass,
 		Endpoint:            inst.Endpoint,
 		Port:                inst.Port,
+		StorageEncrypted:    inst.StorageEncrypted,
+		KMSKeyID:            inst.KMSKeyID,
+		MultiAZ:             inst.MultiAZ,
+		AvailabilityZone:    inst.AvailabilityZone,
 	}
 	db.Status.Cloud.PendingModifications = pendingModifications(inst)
 	storageFull := inst.Status == cloud.StatusStorageFull
@@ -107,30 +110,36 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	if !p.changes.Empty() {
 		return r.modifyCloudDatabase(ctx, s, p, inst)
 	}
-	if err := r.repairTags(ctx, s, inst); err != nil {
+	if err := r.repairTagsOn(ctx, s, inst.ARN, inst.Tags); err != nil {
 		return r.cloudFailed(s, err)
 	}
 	msg := "the cloud database is available"
 	if pending := db.Status.Cloud.PendingModifications; len(pending) > 0 {
 		msg += "; waiting for the maintenance window to apply: " + strings.Join(pending, ", ")
 	}
+	if enc := db.Spec.Encryption; enc != nil && enc.Enabled != nil && *enc.Enabled != inst.StorageEncrypted {
+		// Only a new database can change it: say so rather than pretend.
+		msg += fmt.Sprintf("; its storage encryption is %t, not %t as spec.encryption asks, and RDS cannot change that on an existing database: restore a snapshot into a new RDSDatabase",
+			inst.StorageEncrypted, *enc.Enabled)
+	}
 	setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, msg)
 	return ctrl.Result{}, nil
 }
 
-// repairTags puts back the spec's tags and the operator's own when they were changed or
-// removed in the cloud. Tags the spec does not name are left alone.
-func (r *RDSDatabaseReconciler) repairTags(ctx context.Context, s *scope, inst cloud.Instance) error {
+// repairTagsOn puts back the spec's tags and the operator's own on the resource arn, whose
+// tags are have, when they were changed or removed in the cloud. Tags the spec does not name
+// are left alone.
+func (r *RDSDatabaseReconciler) repairTagsOn(ctx context.Context, s *scope, arn string, have map[string]string) error {
 	missing := map[string]string{}
-	for k, v := range cloudTags(s.db) {
-		if got, ok := inst.Tags[k]; !ok || got != v {
+	for k, v := range r.cloudTags(s.db) {
+		if got, ok := have[k]; !ok || got != v {
 			missing[k] = v
 		}
 	}
 	if len(missing) == 0 {
 		return nil
 	}
-	if err := r.Cloud.Tag(ctx, inst.ARN, missing); err != nil {
+	if err := r.Cloud.Tag(ctx, arn, missing); err != nil {
 		return err
 	}
 	r.event(s.db, corev1.EventTypeNormal, v1.EventTagsRepaired, "Put back %d tags changed or removed in the cloud: %s", len(missing), strings.Join(sortedKeys(missing), ", "))
@@ -141,7 +150,7 @@ func (r *RDSDatabaseReconciler) repairTags(ctx context.Context, s *scope, inst c
 // version is sent only when the spec allows it.
 func (r *RDSDatabaseReconciler) modifyCloudDatabase(ctx context.Context, s *scope, p plan, inst cloud.Instance) (ctrl.Result, error) {
 	db := s.db
-	if v := p.changes.EngineVersion; v != nil && majorOf(*v) != majorOf(inst.EngineVersion) && !db.Spec.AllowMajorVersionUpgrade {
+	if v := p.changes.EngineVersion; v != nil && engineOf(db).major(*v) != engineOf(db).major(inst.EngineVersion) && !db.Spec.AllowMajorVersionUpgrade {
 		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonMajorUpgradeNotAllowed,
 			fmt.Sprintf("the spec asks for version %s but the database runs %s: a major upgrade needs allowMajorVersionUpgrade: true", *v, inst.EngineVersion),
 			corev1.EventTypeWarning, "")
@@ -214,21 +223,47 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 	if err != nil {
 		return cloud.Desired{}, false, err
 	}
-	retention, err := strconv.Atoi(strings.TrimSuffix(spec.Backup.Retention, "d"))
+	retention, err := parseRetention(spec.Backup.Retention)
 	if err != nil {
-		return cloud.Desired{}, false, fmt.Errorf("backup retention %q: %w", spec.Backup.Retention, err)
+		return cloud.Desired{}, false, err
 	}
+	e := engineOf(s.db)
 	d = cloud.Desired{
 		Identifier:          s.identifier,
-		Engine:              enginePostgres,
-		EngineVersion:       orDefault(spec.Version, r.Defaults.PostgresVersion),
+		Engine:              e.rds,
+		EngineVersion:       orDefault(spec.Version, r.Defaults.Version(e)),
 		InstanceClass:       orDefault(spec.InstanceClass, r.Defaults.InstanceClass),
 		StorageType:         orDefault(spec.StorageType, r.Defaults.StorageType),
-		BackupRetentionDays: int32(retention),
+		BackupRetentionDays: retention,
 		BackupWindow:        spec.Backup.Window,
 		MasterUser:          spec.MasterUser,
 		MasterPassword:      s.credentials[spec.MasterUser].password,
-		Tags:                cloudTags(s.db),
+		StorageEncrypted:    r.Defaults.StorageEncrypted,
+		KMSKeyID:            r.Defaults.KMSKeyID,
+		SubnetGroup:         r.Defaults.SubnetGroup,
+		SecurityGroupIDs:    r.Defaults.SecurityGroupIDs,
+		Tags:                r.cloudTags(s.db),
+	}
+	if enc := spec.Encryption; enc != nil {
+		if enc.Enabled != nil {
+			d.StorageEncrypted = *enc.Enabled
+		}
+		if enc.KMSKeyID != "" {
+			d.KMSKeyID = enc.KMSKeyID
+		}
+	}
+	if !d.StorageEncrypted {
+		d.KMSKeyID = "" // the default key applies only to encrypted databases
+	}
+	if n := spec.Network; n != nil {
+		d.SubnetGroup = orDefault(n.SubnetGroup, d.SubnetGroup)
+		if len(n.SecurityGroupIDs) > 0 {
+			d.SecurityGroupIDs = n.SecurityGroupIDs
+		}
+		d.PubliclyAccessible = n.PubliclyAccessible
+	}
+	if ha := spec.HighAvailability; ha != nil {
+		d.MultiAZ = ha.MultiAZ
 	}
 	if spec.RestoreFrom != nil {
 		d.RestoreFromSnapshot = spec.RestoreFrom.Snapshot
@@ -237,12 +272,14 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 	return d, raised, nil
 }
 
-// cloudTags returns the spec's tags plus the operator's owner tags, which win.
-func cloudTags(db *v1.RDSDatabase) map[string]string {
-	tags := maps.Clone(db.Spec.Tags)
+// cloudTags returns the operator-wide tags, the spec's tags over them, and the operator's
+// owner tags, which win.
+func (r *RDSDatabaseReconciler) cloudTags(db *v1.RDSDatabase) map[string]string {
+	tags := maps.Clone(r.Defaults.Tags)
 	if tags == nil {
 		tags = map[string]string{}
 	}
+	maps.Copy(tags, db.Spec.Tags)
 	tags[v1.TagOwner] = naming.Owner(db.Namespace, db.Name)
 	tags[v1.TagManagedBy] = v1.ManagedByValue
 	return tags
@@ -251,6 +288,15 @@ func cloudTags(db *v1.RDSDatabase) map[string]string {
 // cloudFailed records a refused or failed cloud call as a condition and an Event, and returns
 // the error so the work queue retries with backoff.
 func (r *RDSDatabaseReconciler) cloudFailed(s *scope, err error) (ctrl.Result, error) {
+	if after, wait := cloud.RetryAfter(err); wait {
+		// Not a failure: the call waits for its turn under the operator's AWS rate limit, or
+		// for the shared view to see a change just made. Come back then, quietly.
+		if meta.FindStatusCondition(s.db.Status.Conditions, v1.ConditionProvisioned) == nil {
+			setCondition(s.db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
+				"waiting for a turn under the operator's AWS call rate limit")
+		}
+		return ctrl.Result{RequeueAfter: after}, nil
+	}
 	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudError, err.Error(), corev1.EventTypeWarning, "")
 	return ctrl.Result{}, errorf(s.db, "cloud", err)
 }

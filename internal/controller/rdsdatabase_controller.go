@@ -6,7 +6,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -30,14 +29,34 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
 
-// Defaults are the operator-wide settings applied where a spec leaves a field empty.
+// Defaults are the operator-wide settings applied where a spec leaves a field empty. They
+// are the one place the operator reads them: the manager's flags fill them in.
 type Defaults struct {
 	// PostgresVersion is the engine version for type postgresql.
 	PostgresVersion string
+	// MySQLVersion is the engine version for type mysql.
+	MySQLVersion string
+	// AuroraPostgresVersion and AuroraMySQLVersion are the engine versions of the Aurora
+	// types.
+	AuroraPostgresVersion string
+	AuroraMySQLVersion    string
 	// InstanceClass is the RDS instance class.
 	InstanceClass string
 	// StorageType is the RDS storage type.
 	StorageType string
+	// StorageEncrypted encrypts new databases' storage when a spec does not say.
+	StorageEncrypted bool
+	// KMSKeyID is the KMS key of encrypted databases whose spec names none; empty means the
+	// account's default RDS key.
+	KMSKeyID string
+	// SubnetGroup is the DB subnet group of new databases whose spec names none; empty
+	// leaves RDS's default.
+	SubnetGroup string
+	// SecurityGroupIDs are the VPC security groups of databases whose spec names none;
+	// empty leaves RDS's default.
+	SecurityGroupIDs []string
+	// Tags are put on every cloud database, below the spec's own tags.
+	Tags map[string]string
 	// PendingRequeue is how often an object is looked at again while its cloud database is
 	// changing state.
 	PendingRequeue time.Duration
@@ -53,10 +72,28 @@ type Defaults struct {
 // DefaultDefaults are the defaults of the operator's flags.
 var DefaultDefaults = Defaults{
 	PostgresVersion: "17",
-	InstanceClass:   "db.t4g.micro",
-	StorageType:     "gp3",
-	PendingRequeue:  15 * time.Second,
-	Resync:          10 * time.Minute,
+	MySQLVersion:    "8.0",
+	// Aurora takes full versions; these are current long-lived ones.
+	AuroraPostgresVersion: "16.6",
+	AuroraMySQLVersion:    "8.0.mysql_aurora.3.08.0",
+	InstanceClass:         "db.t4g.micro",
+	StorageType:           "gp3",
+	StorageEncrypted:      true,
+	PendingRequeue:        15 * time.Second,
+	Resync:                10 * time.Minute,
+}
+
+// Version returns the default engine version of e.
+func (d Defaults) Version(e engineProfile) string {
+	switch e.rds {
+	case mysqlProfile.rds:
+		return d.MySQLVersion
+	case auroraPostgresProfile.rds:
+		return d.AuroraPostgresVersion
+	case auroraMySQLProfile.rds:
+		return d.AuroraMySQLVersion
+	}
+	return d.PostgresVersion
 }
 
 // ownerRecheck is how often an object whose identifier is taken by another owner's cloud
@@ -97,6 +134,12 @@ type scope struct {
 	events []pendingEvent
 	// repair is set when a Secret was made this pass: its password must be applied.
 	repair bool
+	// reader is where the readers are reached (a read replica, or Aurora's reader
+	// endpoint), empty while there are none.
+	reader endpointAddress
+	// soon asks for the object to be looked at again after PendingRequeue rather than
+	// Resync: something that does not hold up the rest (read replicas) is changing.
+	soon bool
 }
 
 // credential is one user's Secret and password.
@@ -138,29 +181,38 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if !db.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, db)
 	}
-	if controllerutil.AddFinalizer(db, v1.Finalizer) {
-		if err := r.Client.Update(ctx, db); err != nil {
-			return conflictRequeue(err)
-		}
-	}
 
 	s := newScope(db)
 	defer func() {
 		r.summarize(s)
-		metrics.SetDatabase(req.String(), db.Status.Phase, engineOf(db))
+		metrics.SetDatabase(req.String(), db.Status.Phase, engineOf(db).name)
 		if perr := r.writeStatus(ctx, s); perr != nil && err == nil {
 			result, err = conflictRequeue(perr)
 		}
 	}()
 
+	// The Secrets come first, before even the finalizer: they are what a team waits for,
+	// and they need no finalizer, since they outlive the object anyway. Nothing reaches the
+	// cloud before the finalizer is on.
+	if result, err = r.reconcileSecrets(ctx, s); err != nil || !result.IsZero() {
+		return result, err
+	}
+	if controllerutil.AddFinalizer(db, v1.Finalizer) {
+		if err := r.Client.Update(ctx, db); err != nil {
+			return conflictRequeue(err)
+		}
+		// The status is written against the object as it is now.
+		s.before.ResourceVersion, s.before.Finalizers = db.ResourceVersion, db.Finalizers
+	}
+
 	for _, p := range []phase{
-		r.reconcileSecrets,
 		r.reconcileCloudDatabase,
 		r.reconcileRotationStarts,
 		r.reconcileMasterPassword,
 		r.reconcileEngineUsers,
 		r.reconcileRotations,
 		r.reconcileAccess,
+		r.reconcileReplicas,
 		r.reconcileConnectionSecrets,
 		r.reconcileService,
 		r.reconcileBackups,
@@ -169,12 +221,10 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			return result, err
 		}
 	}
+	if s.soon {
+		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+	}
 	return ctrl.Result{RequeueAfter: r.Defaults.Resync}, nil
-}
-
-// engineOf names the engine of db for metrics.
-func engineOf(db *v1.RDSDatabase) string {
-	return strings.ToLower(string(db.Spec.Type))
 }
 
 // conflictRequeue turns an apiserver conflict into a quick requeue without an error: another
@@ -203,14 +253,19 @@ func (r *RDSDatabaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			predicate.AnnotationChangedPredicate{},
 			predicate.LabelChangedPredicate{},
 		))).
-		Watches(&corev1.Secret{}, toOwner).
-		Watches(&corev1.Service{}, toOwner).
+		// The operator creates these itself: only a change or a deletion by someone else
+		// needs a look (a deleted Secret is made again, a changed Service put back).
+		Watches(&corev1.Secret{}, toOwner, builder.WithPredicates(notCreated)).
+		Watches(&corev1.Service{}, toOwner, builder.WithPredicates(notCreated)).
 		Named("rdsdatabase")
 	if r.CloudEvents != nil {
 		b = b.WatchesRawSource(source.Channel(r.CloudEvents, &handler.EnqueueRequestForObject{}))
 	}
 	return b.Complete(r)
 }
+
+// notCreated lets every event through but creations.
+var notCreated = predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }}
 
 // event records an Event on db. note must never hold a password.
 func (r *RDSDatabaseReconciler) event(db *v1.RDSDatabase, eventType, reason, format string, args ...any) {

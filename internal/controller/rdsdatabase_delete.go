@@ -42,6 +42,9 @@ func (r *RDSDatabaseReconciler) reconcileDelete(ctx context.Context, db *v1.RDSD
 		return ctrl.Result{}, err
 	}
 	gone, err := r.deleteCloudDatabase(ctx, s)
+	if after, wait := cloud.RetryAfter(err); wait { // its turn under the AWS rate limit
+		return ctrl.Result{RequeueAfter: after}, nil
+	}
 	if err != nil || !gone {
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, err
 	}
@@ -60,7 +63,13 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 		r.event(db, corev1.EventTypeNormal, v1.EventRetained, "Left cloud database %s in AWS (deletionPolicy Retain)", id)
 		return true, nil
 	}
+	if engineOf(db).aurora {
+		return r.deleteCluster(ctx, s)
+	}
 	obs, err := r.Cloud.Observe(ctx, id)
+	if _, wait := cloud.RetryAfter(err); wait {
+		return false, err
+	}
 	if err != nil {
 		_, err = r.cloudFailed(s, err)
 		return false, err
@@ -82,6 +91,11 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus, "the cloud database is deleting")
 		return false, nil
 	}
+	// Our read replicas go first: RDS would promote them to standalone databases when
+	// their source goes, leaving them behind.
+	if waiting, err := r.deleteOwnInstances(ctx, s, obs.Instance.ReplicaIDs, v1.RoleReplica); err != nil || waiting {
+		return false, err
+	}
 	opts := cloud.DeleteOptions{}
 	note := "without a final snapshot (deletionPolicy Delete)"
 	if db.Spec.DeletionPolicy != v1.DeletionDelete {
@@ -89,6 +103,9 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 		note = fmt.Sprintf("with final snapshot %s", opts.FinalSnapshotIdentifier)
 	}
 	if err := r.Cloud.Delete(ctx, id, opts); err != nil {
+		if _, wait := cloud.RetryAfter(err); wait {
+			return false, err
+		}
 		if cloud.CodeOf(err) == codeInvalidState {
 			// RDS refuses to delete a database in some states (creating, backing-up, ...):
 			// not a failure, wait for it to settle.
@@ -101,6 +118,42 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 	}
 	r.event(db, corev1.EventTypeNormal, v1.EventDeleteRequested, "Deleting cloud database %s %s", id, note)
 	return false, nil
+}
+
+// deleteOwnInstances deletes this object's instances with role among ids (read replicas or
+// Aurora instances, without final snapshots: RDS takes none of them) and reports whether any
+// is still there.
+func (r *RDSDatabaseReconciler) deleteOwnInstances(ctx context.Context, s *scope, ids []string, role string) (bool, error) {
+	db := s.db
+	owner := naming.Owner(db.Namespace, db.Name)
+	waiting := false
+	for _, id := range ids {
+		obs, err := r.Cloud.Observe(ctx, id)
+		if err != nil {
+			_, err = r.cloudFailed(s, err)
+			return false, err
+		}
+		in := obs.Instance
+		if !obs.Exists || in.Tags[v1.TagOwner] != owner || in.Tags[v1.TagRole] != role {
+			continue
+		}
+		waiting = true
+		if in.Status == cloud.StatusDeleting {
+			continue
+		}
+		if err := r.Cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
+			if cloud.CodeOf(err) == codeInvalidState {
+				continue // creating or backing up: delete it once it settles
+			}
+			_, err = r.cloudFailed(s, err)
+			return false, err
+		}
+		r.event(db, corev1.EventTypeNormal, v1.EventReplicaDeleteRequested, "Deleting instance %s before %s", id, s.identifier)
+	}
+	if waiting {
+		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus, "deleting the instances that depend on "+s.identifier+" first")
+	}
+	return waiting, nil
 }
 
 // createVisibilityGrace is how long after CreateDBInstance a "not found" is not believed.

@@ -2,7 +2,7 @@ package controller
 
 import (
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
@@ -57,6 +57,19 @@ func planChanges(d cloud.Desired, in cloud.Instance, keepVersion bool) plan {
 		p.changes.BackupRetentionDays = &d.BackupRetentionDays
 		p.described = append(p.described, fmt.Sprintf("backup retention %d to %d days", days, d.BackupRetentionDays))
 	}
+	// Security groups the spec and the defaults leave empty are the cloud's choice.
+	if len(d.SecurityGroupIDs) > 0 && !sameSet(d.SecurityGroupIDs, in.SecurityGroupIDs) {
+		p.changes.SecurityGroupIDs = d.SecurityGroupIDs
+		p.described = append(p.described, fmt.Sprintf("security groups %s to %s", strings.Join(in.SecurityGroupIDs, ","), strings.Join(d.SecurityGroupIDs, ",")))
+	}
+	if multiAZ := orBool(in.Pending.MultiAZ, in.MultiAZ); multiAZ != d.MultiAZ {
+		p.changes.MultiAZ = &d.MultiAZ
+		p.described = append(p.described, fmt.Sprintf("multi-AZ %t to %t", multiAZ, d.MultiAZ))
+	}
+	if d.PubliclyAccessible != in.PubliclyAccessible {
+		p.changes.PubliclyAccessible = &d.PubliclyAccessible
+		p.described = append(p.described, fmt.Sprintf("publicly accessible %t to %t", in.PubliclyAccessible, d.PubliclyAccessible))
+	}
 	return p
 }
 
@@ -65,7 +78,7 @@ func planChanges(d cloud.Desired, in cloud.Instance, keepVersion bool) plan {
 func (p plan) storageOnly() bool {
 	c := p.changes
 	return c.AllocatedStorageGiB != nil && c.EngineVersion == nil && c.InstanceClass == nil &&
-		c.StorageType == nil && c.BackupRetentionDays == nil
+		c.StorageType == nil && c.BackupRetentionDays == nil && c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil
 }
 
 // pendingModifications describes what waits for the maintenance window.
@@ -87,6 +100,9 @@ func pendingModifications(in cloud.Instance) []string {
 	if pm.BackupRetentionDays != nil {
 		out = append(out, fmt.Sprintf("backup retention %d days", *pm.BackupRetentionDays))
 	}
+	if pm.MultiAZ != nil {
+		out = append(out, fmt.Sprintf("multi-AZ %t", *pm.MultiAZ))
+	}
 	return out
 }
 
@@ -96,17 +112,25 @@ func sameVersion(asked, reported string) bool {
 	return asked == reported || strings.HasPrefix(reported, asked+".")
 }
 
-// majorOf returns the major version of a PostgreSQL version ("16.4" -> 16), or -1.
-func majorOf(version string) int {
-	major, _, _ := strings.Cut(version, ".")
-	n, err := strconv.Atoi(major)
-	if err != nil {
-		return -1
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	return n
+	sa, sb := slices.Clone(a), slices.Clone(b)
+	slices.Sort(sa)
+	slices.Sort(sb)
+	return slices.Equal(sa, sb)
 }
 
 func orValue(p *string, v string) string {
+	if p != nil {
+		return *p
+	}
+	return v
+}
+
+func orBool(p *bool, v bool) bool {
 	if p != nil {
 		return *p
 	}

@@ -119,7 +119,7 @@ func (r *RDSDatabaseReconciler) reconcileMasterPassword(ctx context.Context, s *
 	if cred.pending == "" {
 		return ctrl.Result{}, nil
 	}
-	err := r.Engines.Verify(ctx, r.endpoint(s, master), "postgres")
+	err := r.Engines.Verify(ctx, r.endpoint(s, master), engineOf(s.db).adminDatabase)
 	if err == nil {
 		return ctrl.Result{}, nil
 	}
@@ -133,7 +133,7 @@ func (r *RDSDatabaseReconciler) reconcileMasterPassword(ctx context.Context, s *
 	pw := cred.password
 	// ApplyImmediately false: RDS sets a master password at once anyway, and true would
 	// also apply every modification waiting for the maintenance window.
-	if err := r.Cloud.Update(ctx, s.identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{ApplyImmediately: false}); err != nil {
+	if err := r.setMasterPassword(ctx, s, pw); err != nil {
 		return r.cloudFailed(s, err)
 	}
 	setCondition(s.db, v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonRotating, "setting the new master password through the cloud")
@@ -157,7 +157,7 @@ func (r *RDSDatabaseReconciler) reconcileRotations(ctx context.Context, s *scope
 			return ctrl.Result{}, errorf(db, "read secret "+cred.secret, err)
 		}
 		// The connection keys change with the password, in the same write.
-		maps.Copy(secret.Data, connectionData(s.instance.Endpoint, s.instance.Port, user, cred.password, defaultDatabase(db, user)))
+		maps.Copy(secret.Data, connectionData(engineOf(db), s.instance.Endpoint, s.instance.Port, user, cred.password, defaultDatabase(db, user)))
 		delete(secret.Data, keyPasswordPrevious)
 		delete(secret.Annotations, v1.AnnotationRotationPending)
 		if cred.pending != v1.RotationRecreated {
@@ -176,5 +176,5 @@ func (r *RDSDatabaseReconciler) reconcileRotations(ctx context.Context, s *scope
 
 // endpoint is how user logs in to the database with the password in its Secret.
 func (r *RDSDatabaseReconciler) endpoint(s *scope, user string) engine.Endpoint {
-	return engine.Endpoint{Host: s.instance.Endpoint, Port: s.instance.Port, User: user, Password: s.credentials[user].password}
+	return engine.Endpoint{Engine: engineOf(s.db).rds, Host: s.instance.Endpoint, Port: s.instance.Port, User: user, Password: s.credentials[user].password}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net"
-	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -31,6 +29,10 @@ const (
 	keyDBName   = "dbname"
 	keyURI      = "uri"
 	keyJDBCURI  = "jdbc-uri"
+	// keyROHost and keyROPort are the readers' host and port, present while there are
+	// readers.
+	keyROHost = "ro-host"
+	keyROPort = "ro-port"
 )
 
 // reconcileSecrets makes sure the master and every user have a Secret with a password before
@@ -50,7 +52,10 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 		name := secretName(db, user)
 		names = append(names, name)
 		secret := &corev1.Secret{}
-		err := r.getSecret(ctx, client.ObjectKey{Namespace: db.Namespace, Name: name}, secret)
+		// The cache holds every Secret the operator made; one it does not hold is created at
+		// once, and a Secret someone else made under the name shows as AlreadyExists and is
+		// read then (below), so a new object costs no extra apiserver reads.
+		err := r.Client.Get(ctx, client.ObjectKey{Namespace: db.Namespace, Name: name}, secret)
 		switch {
 		case apierrors.IsNotFound(err):
 			pw, err := password.Generate()
@@ -105,14 +110,25 @@ func (r *RDSDatabaseReconciler) reconcileConnectionSecrets(ctx context.Context, 
 		if err := r.getSecret(ctx, client.ObjectKey{Namespace: db.Namespace, Name: cred.secret}, secret); err != nil {
 			return ctrl.Result{}, errorf(db, "read secret "+cred.secret, err)
 		}
-		want := connectionData(s.instance.Endpoint, s.instance.Port, user, cred.password, defaultDatabase(db, user))
-		if secretHas(secret, want) {
+		want := connectionData(engineOf(db), s.instance.Endpoint, s.instance.Port, user, cred.password, defaultDatabase(db, user))
+		reader := s.reader.host
+		if reader != "" {
+			want[keyROHost] = []byte(reader)
+			want[keyROPort] = []byte(strconv.Itoa(int(s.reader.port)))
+		}
+		_, staleReader := secret.Data[keyROHost]
+		staleReader = staleReader && reader == ""
+		if secretHas(secret, want) && !staleReader {
 			continue
 		}
 		if secret.Data == nil {
 			secret.Data = map[string][]byte{}
 		}
 		maps.Copy(secret.Data, want)
+		if staleReader {
+			delete(secret.Data, keyROHost)
+			delete(secret.Data, keyROPort)
+		}
 		if err := r.Client.Update(ctx, secret); err != nil {
 			return conflictRequeue(errorf(db, "complete secret "+cred.secret, err))
 		}
@@ -149,24 +165,22 @@ func credentialSecret(db *v1.RDSDatabase, user, name, pw string) *corev1.Secret 
 	}
 }
 
-// connectionData returns the connection keys of a Secret: host, port, dbname, a libpq uri
-// and a JDBC uri, both requiring TLS.
-func connectionData(host string, port int32, user, pw, database string) map[string][]byte {
-	hostPort := net.JoinHostPort(host, strconv.Itoa(int(port)))
-	uri := url.URL{Scheme: "postgresql", User: url.UserPassword(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "sslmode=require"}
-	jdbc := url.URL{Scheme: "postgresql", Host: hostPort, Path: "/" + database,
-		RawQuery: url.Values{"user": {user}, "password": {pw}, "sslmode": {"require"}}.Encode()}
+// connectionData returns the connection keys of a Secret: host, port, dbname, and the
+// engine's uri and JDBC uri, both requiring TLS.
+func connectionData(e engineProfile, host string, port int32, user, pw, database string) map[string][]byte {
+	uri, jdbc := e.uris(host, port, user, pw, database)
 	return map[string][]byte{
 		keyHost:    []byte(host),
 		keyPort:    []byte(strconv.Itoa(int(port))),
 		keyDBName:  []byte(database),
-		keyURI:     []byte(uri.String()),
-		keyJDBCURI: []byte("jdbc:" + jdbc.String()),
+		keyURI:     []byte(uri),
+		keyJDBCURI: []byte(jdbc),
 	}
 }
 
 // defaultDatabase is the database a user's Secret points at: the first (by name) the user
-// owns, else the first it may connect to, else "postgres".
+// owns, else the first it may connect to, else the engine's admin database ("postgres" for
+// PostgreSQL, none for MySQL).
 func defaultDatabase(db *v1.RDSDatabase, user string) string {
 	names := sortedKeys(db.Spec.Databases)
 	for _, d := range names {
@@ -179,7 +193,7 @@ func defaultDatabase(db *v1.RDSDatabase, user string) string {
 			return d
 		}
 	}
-	return "postgres"
+	return engineOf(db).adminDatabase
 }
 
 // secretName returns the Secret name of user, the master included.

@@ -50,7 +50,11 @@ func (r *RDSDatabaseReconciler) summarize(s *scope) {
 	db := s.db
 	db.Status.ObservedGeneration = db.Generation
 	var waiting []string
-	for _, t := range []string{v1.ConditionProvisioned, v1.ConditionUsersReady, v1.ConditionAccessVerified} {
+	conditions := []string{v1.ConditionProvisioned, v1.ConditionUsersReady, v1.ConditionAccessVerified}
+	if wantedReplicas(db) > 0 {
+		conditions = append(conditions, v1.ConditionReplicasReady)
+	}
+	for _, t := range conditions {
 		c := meta.FindStatusCondition(db.Status.Conditions, t)
 		if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != db.Generation {
 			waiting = append(waiting, t)

@@ -27,12 +27,10 @@ func (e *Emulator) deleteInstance(p params) (any, string, error) {
 		return nil, id, err
 	}
 	final := strings.ToLower(p.str("FinalDBSnapshotIdentifier"))
-	switch {
-	case deref(skip) && final != "":
+	if deref(skip) && final != "" {
 		return nil, id, newError(codeInvalidCombination, "Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier.")
-	case !deref(skip) && final == "":
-		return nil, id, newError(codeInvalidCombination, "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
-	case final != "":
+	}
+	if final != "" {
 		if err := checkIdentifier("FinalDBSnapshotIdentifier", final); err != nil {
 			return nil, id, err
 		}
@@ -43,6 +41,10 @@ func (e *Emulator) deleteInstance(p params) (any, string, error) {
 	if !ok {
 		e.mu.Unlock()
 		return nil, id, newError(codeInstanceNotFound, "DBInstance %s not found.", id)
+	}
+	if err := checkFinalSnapshot(in, deref(skip), final); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
 	}
 	if in.Status == "deleting" {
 		e.mu.Unlock()
@@ -64,12 +66,34 @@ func (e *Emulator) deleteInstance(p params) (any, string, error) {
 		e.snapshots[final] = e.newSnapshot(in, final, "manual")
 	}
 	in.Status = "deleting"
+	if in.ClusterID != "" {
+		// A writer being deleted hands over to a reader at once, as Aurora fails over.
+		e.electWriter(in.ClusterID)
+	}
 	srv := in.server
 	x := e.instanceXML(in)
 	e.mu.Unlock()
 
 	e.background(func(ctx context.Context) { e.runDelete(ctx, id, final, srv) })
 	return struct{ DBInstance xmlInstance }{x}, id, nil
+}
+
+// checkFinalSnapshot applies DeleteDBInstance's rules for the final snapshot, which depend
+// on the instance: a read replica has none (SkipFinalSnapshot is required), an Aurora
+// instance has none either (the cluster's volume outlives it, so neither parameter is
+// needed), and any other instance needs one unless SkipFinalSnapshot is set.
+func checkFinalSnapshot(in *instance, skip bool, final string) error {
+	switch {
+	case in.ClusterID != "" && final != "":
+		return newError(codeInvalidCombination, "FinalDBSnapshotIdentifier can not be specified when deleting a DB instance in a DB cluster; snapshot the cluster with CreateDBClusterSnapshot.")
+	case in.ClusterID != "":
+		return nil
+	case in.ReplicaSource != "" && final != "":
+		return newError(codeInvalidCombination, "FinalDBSnapshotIdentifier can not be specified when deleting a replica instance")
+	case !skip && final == "":
+		return newError(codeInvalidCombination, "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
+	}
+	return nil
 }
 
 // newSnapshot builds a snapshot record of an instance, in status creating. It runs under

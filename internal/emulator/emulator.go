@@ -1,7 +1,10 @@
 // Package emulator is a local Amazon RDS Query API (the wire protocol of aws-sdk-go-v2's
 // service/rds): DB instances with AWS's status words, validation and error codes, backed
-// by real PostgreSQL servers (package pgserver), plus snapshots, tags and injectable
-// faults. It is its own product: it knows nothing of its clients.
+// by real database servers (PostgreSQL through package pgserver for postgres, MariaDB
+// through package mariaserver for mysql and mariadb), with read replicas that really
+// replicate, Multi-AZ settings, Aurora DB clusters (one real server per cluster behind its
+// instances and endpoints), snapshots, tags and injectable faults. It is its own product:
+// it knows nothing of its clients.
 package emulator
 
 import (
@@ -54,6 +57,11 @@ type Config struct {
 	// engine's usual port (5432, 3306). Tests set a port nothing listens on, so that a
 	// database server a machine happens to run there is never reached.
 	NoEnginePort int
+	// NoEngineTag, when set, is a tag key that makes one instance run without a server, as
+	// under NoEngine, while the others get one: an instance created or restored with a tag
+	// of this key (whatever its value) gets an endpoint but no engine. It lets one emulator
+	// serve a mixed fleet (soak tests); the tag is an ordinary tag on the wire.
+	NoEngineTag string
 	// Delays sets how long transient statuses last; zero fields default to one second.
 	Delays Delays
 	// Faults are the initial injected faults; SetFaults changes them.
@@ -70,9 +78,12 @@ type Emulator struct {
 	mu        sync.Mutex
 	instances map[string]*instance
 	snapshots map[string]*snapshot
-	faults    Faults
-	stats     statsState
-	closed    bool
+	// clusters and clusterSnapshots are the Aurora DB clusters and their snapshots.
+	clusters         map[string]*cluster
+	clusterSnapshots map[string]*clusterSnapshot
+	faults           Faults
+	stats            statsState
+	closed           bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -99,7 +110,7 @@ func New(cfg Config) (*Emulator, error) {
 		return nil, errors.New("new emulator: DataDir is required unless NoEngine is set")
 	}
 	if cfg.DataDir != "" {
-		for _, d := range []string{"instances", "snapshots"} {
+		for _, d := range []string{"instances", "clusters", "snapshots"} {
 			if err := os.MkdirAll(filepath.Join(cfg.DataDir, d), 0o755); err != nil {
 				return nil, fmt.Errorf("new emulator: %w", err)
 			}
@@ -110,10 +121,13 @@ func New(cfg Config) (*Emulator, error) {
 		cfg:       cfg,
 		instances: map[string]*instance{},
 		snapshots: map[string]*snapshot{},
-		faults:    cfg.Faults,
-		stats:     newStatsState(),
-		ctx:       ctx,
-		cancel:    cancel,
+
+		clusters:         map[string]*cluster{},
+		clusterSnapshots: map[string]*clusterSnapshot{},
+		faults:           cfg.Faults,
+		stats:            newStatsState(),
+		ctx:              ctx,
+		cancel:           cancel,
 	}, nil
 }
 
@@ -138,6 +152,14 @@ func (e *Emulator) Close() error {
 				errs = append(errs, fmt.Errorf("stop %s: %w", in.ID, err))
 			}
 			in.server = nil
+		}
+	}
+	for _, c := range e.clusters {
+		if c.server != nil {
+			if err := c.server.Stop(); err != nil {
+				errs = append(errs, fmt.Errorf("stop cluster %s: %w", c.ID, err))
+			}
+			c.server = nil
 		}
 	}
 	e.mu.Unlock()
@@ -166,12 +188,12 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := params{r.Form}
 	action := p.str("Action")
 	if r.Header.Get("Authorization") == "" {
-		e.record(action, p.str("DBInstanceIdentifier"), codeMissingAuth)
+		e.record(action, p.subject(), codeMissingAuth)
 		writeError(w, requestID, &apiError{Status: http.StatusForbidden, Code: codeMissingAuth, Message: "Request is missing Authentication Token"})
 		return
 	}
 	if err := e.injectFault(r.Context(), action); err != nil {
-		e.record(action, p.str("DBInstanceIdentifier"), err.Code)
+		e.record(action, p.subject(), err.Code)
 		writeError(w, requestID, err)
 		return
 	}
@@ -196,6 +218,7 @@ type handler func(e *Emulator, p params) (result any, id string, err error)
 
 var handlers = map[string]handler{
 	"CreateDBInstance":                (*Emulator).createInstance,
+	"CreateDBInstanceReadReplica":     (*Emulator).createReadReplica,
 	"DescribeDBInstances":             (*Emulator).describeInstances,
 	"ModifyDBInstance":                (*Emulator).modifyInstance,
 	"DeleteDBInstance":                (*Emulator).deleteInstance,
@@ -203,6 +226,14 @@ var handlers = map[string]handler{
 	"CreateDBSnapshot":                (*Emulator).createSnapshot,
 	"DescribeDBSnapshots":             (*Emulator).describeSnapshots,
 	"DeleteDBSnapshot":                (*Emulator).deleteSnapshot,
+	"CreateDBCluster":                 (*Emulator).createCluster,
+	"DescribeDBClusters":              (*Emulator).describeClusters,
+	"ModifyDBCluster":                 (*Emulator).modifyCluster,
+	"DeleteDBCluster":                 (*Emulator).deleteCluster,
+	"CreateDBClusterSnapshot":         (*Emulator).createClusterSnapshot,
+	"DescribeDBClusterSnapshots":      (*Emulator).describeClusterSnapshots,
+	"DeleteDBClusterSnapshot":         (*Emulator).deleteClusterSnapshot,
+	"RestoreDBClusterFromSnapshot":    (*Emulator).restoreCluster,
 	"AddTagsToResource":               (*Emulator).addTags,
 	"RemoveTagsFromResource":          (*Emulator).removeTags,
 	"ListTagsForResource":             (*Emulator).listTags,
@@ -226,6 +257,16 @@ func (e *Emulator) instanceARN(id string) string {
 
 func (e *Emulator) snapshotARN(id string) string {
 	return fmt.Sprintf("arn:aws:rds:%s:%s:snapshot:%s", e.cfg.Region, e.cfg.AccountID, id)
+}
+
+// clusterARN and clusterSnapshotARN build the ARNs of Aurora DB clusters and their
+// snapshots as RDS does.
+func (e *Emulator) clusterARN(id string) string {
+	return fmt.Sprintf("arn:aws:rds:%s:%s:cluster:%s", e.cfg.Region, e.cfg.AccountID, id)
+}
+
+func (e *Emulator) clusterSnapshotARN(id string) string {
+	return fmt.Sprintf("arn:aws:rds:%s:%s:cluster-snapshot:%s", e.cfg.Region, e.cfg.AccountID, id)
 }
 
 // background runs fn in a goroutine that Close waits for; fn must return soon after ctx

@@ -9,10 +9,11 @@ import (
 
 // defaultEngineVersion is what the emulator reports when CreateDBInstance names no
 // version. A version that is given is reported exactly as given (for example "17" stays
-// "17"); the local PostgreSQL may be another version.
+// "17"); the local PostgreSQL or MariaDB may be another version.
 var defaultEngineVersion = map[string]string{"postgres": "17.4", "mysql": "8.0.40", "mariadb": "10.11.10"}
 
-// defaultPort is the endpoint port reported without an engine.
+// defaultPort is the engine's usual port, reported for instances without a server (an
+// instance with one reports its server's port).
 var defaultPort = map[string]int{"postgres": 5432, "mysql": 3306, "mariadb": 3306}
 
 // createInstance answers CreateDBInstance.
@@ -20,6 +21,9 @@ func (e *Emulator) createInstance(p params) (any, string, error) {
 	id := strings.ToLower(p.str("DBInstanceIdentifier"))
 	if err := checkIdentifier("DBInstanceIdentifier", id); err != nil {
 		return nil, id, err
+	}
+	if isClusterInstanceRequest(p) {
+		return e.createClusterInstance(id, p)
 	}
 	in, password, err := e.instanceFromParams(id, p)
 	if err != nil {
@@ -47,11 +51,7 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 	switch engine {
 	case "":
 		return nil, "", newError(codeMissingParameter, "The request must contain the parameter Engine.")
-	case "postgres":
-	case "mysql", "mariadb":
-		if !e.cfg.NoEngine {
-			return nil, "", newError(codeInvalidValue, "Engine %s is only emulated without an engine (NoEngine); this emulator runs postgres.", engine)
-		}
+	case "postgres", "mysql", "mariadb":
 	default:
 		return nil, "", newError(codeInvalidValue, "Invalid DB engine: %s", engine)
 	}
@@ -98,7 +98,7 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 	}
 	dbName := p.str("DBName")
 	if dbName != "" {
-		if err := checkDBName(dbName); err != nil {
+		if err := checkDBName(engine, dbName); err != nil {
 			return nil, "", err
 		}
 	}
@@ -113,6 +113,8 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 	version := p.str("EngineVersion")
 	if version == "" {
 		version = defaultEngineVersion[engine]
+	} else if err := checkEngineVersion(engine, version); err != nil {
+		return nil, "", err
 	}
 	window := p.str("PreferredBackupWindow")
 	if window == "" {
@@ -146,8 +148,12 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 	if in.AvailabilityZone == "" {
 		in.AvailabilityZone = e.cfg.Region + "a"
 	}
-	if in.StorageEncrypted && in.KmsKeyID == "" {
-		in.KmsKeyID = "arn:aws:kms:" + e.cfg.Region + ":" + e.cfg.AccountID + ":key/emulator-default"
+	in.setMultiAZ(in.MultiAZ)
+	if err := checkSecurityGroups(in.VpcSecurityGroupIDs); err != nil {
+		return nil, "", err
+	}
+	if in.KmsKeyID, err = e.kmsKeyARN(in.StorageEncrypted, in.KmsKeyID); err != nil {
+		return nil, "", err
 	}
 	return in, password, nil
 }
@@ -212,7 +218,11 @@ func (e *Emulator) instanceFilter(filters []filter) (func(*instance) bool, error
 			preds = append(preds, func(in *instance) bool { return values[in.ResourceID] })
 		case "engine":
 			preds = append(preds, func(in *instance) bool { return values[in.Engine] })
-		case "db-cluster-id", "domain":
+		case "db-cluster-id":
+			preds = append(preds, func(in *instance) bool {
+				return in.ClusterID != "" && (values[in.ClusterID] || values[e.clusterARN(in.ClusterID)])
+			})
+		case "domain":
 			preds = append(preds, func(*instance) bool { return false })
 		default:
 			return nil, newError(codeInvalidValue, "Unrecognized filter name: %s", f.Name)

@@ -18,7 +18,7 @@ func TestCreateGoesThroughStatuses(t *testing.T) {
 	ctx := context.Background()
 	in := createInput("Orders-DB")
 	in.Tags = []types.Tag{{Key: aws.String("team"), Value: aws.String("shop")}}
-	in.VpcSecurityGroupIds = []string{"sg-1", "sg-2"}
+	in.VpcSecurityGroupIds = []string{"sg-0a1b2c3d", "sg-0123456789abcdef0"}
 	in.StorageEncrypted = aws.Bool(true)
 	out, err := c.CreateDBInstance(ctx, in)
 	if err != nil {
@@ -62,7 +62,7 @@ func TestCreateGoesThroughStatuses(t *testing.T) {
 		ID: "orders-db", ARN: "arn:aws:rds:us-east-1:123456789012:db:orders-db",
 		Engine: "postgres", Version: "17", Class: "db.t4g.micro", StorageType: "gp2", User: "master",
 		Address: "localhost", Storage: 20, Retention: 1, Port: 5432, Encrypted: true,
-		Tags: map[string]string{"team": "shop"}, SGs: []string{"sg-1", "sg-2"},
+		Tags: map[string]string{"team": "shop"}, SGs: []string{"sg-0a1b2c3d", "sg-0123456789abcdef0"},
 	}
 	if diff := cmp.Diff(want, sum); diff != "" {
 		t.Errorf("described instance: -want +got:\n%s", diff)

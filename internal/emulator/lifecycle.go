@@ -6,13 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
 )
 
 // runCreate takes a new instance through creating (the engine starts meanwhile, and
-// replays dump when the instance is restored from a snapshot), backing-up (its first
-// automated snapshot) and available.
+// replays dump when the instance is restored from a snapshot, or replicates from its
+// source when it is a read replica), backing-up (its first automated snapshot, unless
+// backups are off, as for a replica) and available.
 func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 	start := time.Now()
 	e.mu.Lock()
@@ -22,22 +21,31 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 		return
 	}
 	engine, user, dbName, retention := self.Engine, self.MasterUsername, self.DBName, self.BackupRetentionPeriod
+	noEngine := e.withoutEngine(self)
+	var source engineServer
+	if self.ReplicaSource != "" {
+		// A replica of an instance without a server has none either.
+		if src, ok := e.instances[self.ReplicaSource]; ok && src.server != nil {
+			source = src.server
+		} else {
+			noEngine = true
+		}
+	}
 	e.mu.Unlock()
 
 	port := defaultPort[engine]
-	if e.cfg.NoEngine && e.cfg.NoEnginePort != 0 {
+	if noEngine && e.cfg.NoEnginePort != 0 {
 		port = e.cfg.NoEnginePort
 	}
-	var srv *pgserver.Server
-	if !e.cfg.NoEngine {
+	var srv engineServer
+	if !noEngine {
 		var err error
-		srv, err = e.startEngine(ctx, id, user, password, dbName, dump)
+		srv, port, err = e.startEngine(ctx, id, engine, user, password, dbName, dump, source)
 		if err != nil {
 			fmt.Fprintf(e.cfg.Log, "rds-emulator: instance %s failed: %v\n", id, err)
 			e.setStatus(id, "creating", "failed")
 			return
 		}
-		port = srv.Port
 		if !e.attachServer(self, srv) {
 			return
 		}
@@ -68,38 +76,61 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 	e.runSnapshot(ctx, snap.ID, id, srv)
 }
 
-// startEngine starts the instance's PostgreSQL server in a fresh data directory, then
-// replays dump into it when there is one (the dump brings the database dbName along),
-// else creates dbName.
-func (e *Emulator) startEngine(ctx context.Context, id, user, password, dbName, dump string) (*pgserver.Server, error) {
+// withoutEngine tells whether the instance runs without a server: every instance under
+// NoEngine, else those tagged with NoEngineTag. It runs under the lock.
+func (e *Emulator) withoutEngine(in *instance) bool {
+	if e.cfg.NoEngine {
+		return true
+	}
+	if e.cfg.NoEngineTag == "" {
+		return false
+	}
+	for _, t := range in.Tags {
+		if t.Key == e.cfg.NoEngineTag {
+			return true
+		}
+	}
+	return false
+}
+
+// startEngine starts the instance's server (PostgreSQL or MariaDB, by engine) in a fresh
+// data directory. A read replica's server replicates from source, which brings the data,
+// users and databases along. Otherwise the server replays dump when there is one (the dump
+// brings the database dbName along), else creates dbName. It returns the server and its
+// port.
+func (e *Emulator) startEngine(ctx context.Context, id, engine, user, password, dbName, dump string, source engineServer) (engineServer, int, error) {
 	dir := filepath.Join(e.cfg.DataDir, "instances", id)
 	// The instance is new: anything left there is from an instance of the same name that
 	// an earlier emulator run did not get to delete.
 	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("clear %s: %w", dir, err)
+		return nil, 0, fmt.Errorf("clear %s: %w", dir, err)
 	}
-	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, MasterUser: user, MasterPassword: password, Log: e.cfg.Log})
+	opts := serverOptions{dir: dir, user: user, password: password, log: e.cfg.Log}
+	if source != nil {
+		return startReplicaServer(ctx, opts, source)
+	}
+	srv, port, err := startServer(ctx, engine, opts)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	switch {
 	case dump != "":
 		if err := srv.Restore(ctx, dump); err != nil {
 			_ = srv.Stop()
-			return nil, err
+			return nil, 0, err
 		}
 	case dbName != "":
 		if err := srv.CreateDatabase(ctx, dbName); err != nil {
 			_ = srv.Stop()
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return srv, nil
+	return srv, port, nil
 }
 
 // attachServer records the running server on its instance, or stops it when the
 // instance is gone (or replaced by another of the same name); false when it was stopped.
-func (e *Emulator) attachServer(self *instance, srv *pgserver.Server) bool {
+func (e *Emulator) attachServer(self *instance, srv engineServer) bool {
 	e.mu.Lock()
 	in, ok := e.instances[self.ID]
 	ok = ok && in == self
@@ -116,7 +147,7 @@ func (e *Emulator) attachServer(self *instance, srv *pgserver.Server) bool {
 // runSnapshot dumps the instance's data into the snapshot, keeps the instance
 // backing-up for Delays.BackingUp, then makes both available. The first automated
 // snapshot that succeeds starts the instance's restorable window.
-func (e *Emulator) runSnapshot(ctx context.Context, snapID, instanceID string, srv *pgserver.Server) {
+func (e *Emulator) runSnapshot(ctx context.Context, snapID, instanceID string, srv engineServer) {
 	start := time.Now()
 	status := "available"
 	file, err := e.dump(ctx, srv, snapID)
@@ -144,7 +175,7 @@ func (e *Emulator) runSnapshot(ctx context.Context, snapID, instanceID string, s
 }
 
 // dump writes a snapshot's data file; without an engine there is nothing to write.
-func (e *Emulator) dump(ctx context.Context, srv *pgserver.Server, snapID string) (string, error) {
+func (e *Emulator) dump(ctx context.Context, srv engineServer, snapID string) (string, error) {
 	if srv == nil || e.cfg.DataDir == "" {
 		return "", nil
 	}
@@ -189,13 +220,16 @@ func (in *instance) applyPending() {
 	if p.StorageType != "" {
 		in.StorageType = p.StorageType
 	}
+	if p.MultiAZ != nil {
+		in.setMultiAZ(*p.MultiAZ)
+	}
 	in.Pending = pending{}
 }
 
 // runDelete takes the final snapshot if asked, keeps the instance deleting for
 // Delays.Delete, then stops the engine, removes its data and forgets the instance and
 // its automated snapshots.
-func (e *Emulator) runDelete(ctx context.Context, id, finalSnapshot string, srv *pgserver.Server) {
+func (e *Emulator) runDelete(ctx context.Context, id, finalSnapshot string, srv engineServer) {
 	start := time.Now()
 	snapStatus, file := "available", ""
 	if finalSnapshot != "" {
@@ -219,8 +253,11 @@ func (e *Emulator) runDelete(ctx context.Context, id, finalSnapshot string, srv 
 		}
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	gone := e.instances[id]
 	delete(e.instances, id)
+	if gone != nil && gone.ClusterID != "" {
+		e.electWriter(gone.ClusterID)
+	}
 	for sid, s := range e.snapshots {
 		if s.InstanceID == id && s.Type == "automated" {
 			delete(e.snapshots, sid)
@@ -229,4 +266,8 @@ func (e *Emulator) runDelete(ctx context.Context, id, finalSnapshot string, srv 
 	if s, ok := e.snapshots[finalSnapshot]; ok {
 		s.Status, s.File = snapStatus, file
 	}
+	promote := e.detachReplicas(id)
+	e.mu.Unlock()
+
+	e.promote(ctx, promote)
 }

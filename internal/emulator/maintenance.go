@@ -9,25 +9,36 @@ import (
 
 // ApplyPendingMaintenance does now what the maintenance window would: every available
 // instance with pending modifications (ModifyDBInstance without ApplyImmediately) goes
-// modifying for Delays.Modify, then available with the new values and nothing pending.
-// Instances in another status keep their pending values for a later window. It returns
-// the identifiers of the instances it started modifying, sorted, and is not an API call:
-// the call log does not count it.
+// modifying for Delays.Modify, then available with the new values and nothing pending;
+// every available Aurora DB cluster with a pending engine version goes upgrading, then
+// available with it. Those in another status keep their pending values for a later
+// window. It returns the identifiers of the instances and clusters it started changing,
+// sorted, and is not an API call: the call log does not count it.
 func (e *Emulator) ApplyPendingMaintenance() []string {
 	e.mu.Lock()
-	var ids []string
+	var ids, clusterIDs []string
 	for id, in := range e.instances {
 		if in.Status == "available" && !in.Pending.empty() {
 			in.Status = "modifying"
 			ids = append(ids, id)
 		}
 	}
+	for id, c := range e.clusters {
+		if c.Status == "available" && c.PendingEngineVersion != "" {
+			c.Status = "upgrading"
+			clusterIDs = append(clusterIDs, id)
+		}
+	}
 	e.mu.Unlock()
 
-	sort.Strings(ids)
 	for _, id := range ids {
 		e.background(func(ctx context.Context) { e.runModify(ctx, id) })
 	}
+	for _, id := range clusterIDs {
+		e.background(func(ctx context.Context) { e.runClusterUpgrade(ctx, id) })
+	}
+	ids = append(ids, clusterIDs...)
+	sort.Strings(ids)
 	return ids
 }
 

@@ -3,8 +3,6 @@ package emulator
 import (
 	"sort"
 	"time"
-
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
 )
 
 // tag is one resource tag.
@@ -20,6 +18,7 @@ type pending struct {
 	BackupRetentionPeriod *int
 	EngineVersion         string
 	StorageType           string
+	MultiAZ               *bool
 }
 
 func (p pending) empty() bool { return p == pending{} }
@@ -47,16 +46,23 @@ type instance struct {
 	SubnetGroup           string
 	VpcSecurityGroupIDs   []string
 	AvailabilityZone      string
-	CreateTime            time.Time
-	Tags                  []tag
-	Pending               pending
+	// SecondaryAZ is the standby's zone of a Multi-AZ instance, "" otherwise.
+	SecondaryAZ string
+	// ReplicaSource is the identifier of the instance this one is a read replica of, ""
+	// for an instance that is not a replica.
+	ReplicaSource string
+	// ClusterID is the Aurora DB cluster the instance belongs to, "" for none.
+	ClusterID  string
+	CreateTime time.Time
+	Tags       []tag
+	Pending    pending
 
 	// EndpointPort is set once the engine is up; 0 means no endpoint yet.
 	EndpointPort int
 	// FirstBackup is when the first automated backup finished; zero before. From then on,
 	// with backups enabled, the instance reports a LatestRestorableTime.
 	FirstBackup time.Time
-	server      *pgserver.Server
+	server      engineServer
 	// masterPassword is the current master password, kept so that a snapshot can carry
 	// it to the instances restored from it, as RDS does.
 	masterPassword string
@@ -86,7 +92,8 @@ type snapshot struct {
 	Class                 string
 	DBName                string
 	BackupRetentionPeriod int
-	// File is the pg_dumpall output holding the data, "" without an engine.
+	// File is the engine's dump (pg_dumpall or mariadb-dump) holding the data and users,
+	// "" without an engine.
 	File string
 	// masterPassword is the source's master password when the snapshot was taken, which
 	// an instance restored from it gets. It lives only in memory.

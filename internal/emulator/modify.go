@@ -25,7 +25,7 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, id, newError(codeInstanceNotFound, "DBInstance %s not found.", id)
 	}
-	change, err := req.against(in)
+	change, err := req.against(in, len(e.replicasOf(id)) > 0)
 	if err != nil {
 		e.mu.Unlock()
 		return nil, id, err
@@ -34,6 +34,14 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 		// As on RDS, a new backup window applies as soon as possible, not in the
 		// maintenance window, and puts the instance in no other state.
 		in.PreferredBackupWindow = req.backupWindow
+	}
+	// Security groups and the public address change at once, whatever ApplyImmediately
+	// says, as on RDS.
+	if req.securityGroups != nil {
+		in.VpcSecurityGroupIDs = req.securityGroups
+	}
+	if req.public != nil {
+		in.PubliclyAccessible = *req.public
 	}
 	in.Pending = mergePending(in.Pending, change)
 	modifying := req.applyImmediately && !in.Pending.empty()
@@ -55,10 +63,14 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 				return nil, id, err
 			}
 		}
-		// Snapshots taken from now on carry the new password.
+		// Snapshots taken from now on carry the new password, and so do those of the
+		// read replicas, which the engine's own replication gives the new password.
 		e.mu.Lock()
 		if cur, ok := e.instances[id]; ok && cur == in {
 			in.masterPassword = *req.password
+			for _, rid := range e.replicasOf(id) {
+				e.instances[rid].masterPassword = *req.password
+			}
 		}
 		e.mu.Unlock()
 	}
@@ -76,6 +88,10 @@ type modification struct {
 	password         *string
 	applyImmediately bool
 	backupWindow     string
+	// securityGroups is nil when the request does not name any.
+	securityGroups []string
+	public         *bool
+	multiAZ        *bool
 }
 
 // readModification parses and checks what needs no instance.
@@ -105,6 +121,18 @@ func readModification(p params) (modification, error) {
 			return m, err
 		}
 	}
+	if groups := p.list("VpcSecurityGroupIds.VpcSecurityGroupId"); len(groups) > 0 {
+		if err := checkSecurityGroups(groups); err != nil {
+			return m, err
+		}
+		m.securityGroups = groups
+	}
+	if m.public, err = p.boolean("PubliclyAccessible"); err != nil {
+		return m, err
+	}
+	if m.multiAZ, err = p.boolean("MultiAZ"); err != nil {
+		return m, err
+	}
 	if p.has("MasterUserPassword") {
 		pw := p.str("MasterUserPassword")
 		m.password = &pw
@@ -122,21 +150,42 @@ func readModification(p params) (modification, error) {
 	return m, nil
 }
 
-// against checks the modification against the instance's state and returns the values
-// that change. It runs under the lock.
-func (m modification) against(in *instance) (pending, error) {
+// against checks the modification against the instance's state (hasReplicas: whether it
+// is the source of read replicas) and returns the values that change. It runs under the
+// lock.
+func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 	var change pending
-	storageOnly := m.class == "" && m.retention == nil && m.engineVersion == "" && m.password == nil && m.storageType == ""
+	storageOnly := m.class == "" && m.retention == nil && m.engineVersion == "" && m.password == nil && m.storageType == "" &&
+		m.securityGroups == nil && m.public == nil && m.multiAZ == nil
 	switch {
 	case in.Status == "available":
 	case in.Status == "storage-full" && storageOnly && m.storage != nil:
 	default:
 		return change, newError(codeInvalidInstanceState, "Database instance is not in available state.")
 	}
+	if in.ClusterID != "" {
+		for name, set := range map[string]bool{
+			"MasterUserPassword": m.password != nil, "AllocatedStorage": m.storage != nil, "StorageType": m.storageType != "",
+			"BackupRetentionPeriod": m.retention != nil, "EngineVersion": m.engineVersion != "", "MultiAZ": m.multiAZ != nil,
+		} {
+			if set {
+				return change, newError(codeInvalidCombination, "The %s of an instance of an Aurora DB cluster is managed by the cluster: use ModifyDBCluster.", name)
+			}
+		}
+	}
 	if m.password != nil {
+		if in.ReplicaSource != "" {
+			return change, newError(codeInvalidCombination, "The master user password of read replica %s follows its source DB instance %s: change it there.", in.ID, in.ReplicaSource)
+		}
 		if err := checkPassword(in.Engine, *m.password); err != nil {
 			return change, err
 		}
+	}
+	if m.retention != nil && *m.retention == 0 && hasReplicas {
+		return change, newError(codeInvalidCombination, "The backup retention period of %s can't be set to 0 while it is the source of read replicas.", in.ID)
+	}
+	if m.multiAZ != nil && *m.multiAZ != in.MultiAZ {
+		change.MultiAZ = m.multiAZ
 	}
 	if m.storage != nil && *m.storage != in.AllocatedStorage {
 		if *m.storage < in.AllocatedStorage {
@@ -197,6 +246,9 @@ func mergePending(old, newer pending) pending {
 	}
 	if newer.StorageType != "" {
 		old.StorageType = newer.StorageType
+	}
+	if newer.MultiAZ != nil {
+		old.MultiAZ = newer.MultiAZ
 	}
 	return old
 }

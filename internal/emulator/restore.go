@@ -143,7 +143,7 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 	if az == "" {
 		az = e.cfg.Region + "a"
 	}
-	return &instance{
+	in := &instance{
 		ID:                    id,
 		ResourceID:            "db-" + randomUpper(26),
 		Status:                "creating",
@@ -166,5 +166,7 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, tags),
 		masterPassword:        s.masterPassword,
-	}, nil
+	}
+	in.setMultiAZ(r.multiAZ)
+	return in, nil
 }

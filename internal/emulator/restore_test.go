@@ -229,12 +229,12 @@ func TestRestoreNoEngine(t *testing.T) {
 				DBInstanceIdentifier: aws.String("Copy-B"), DBInstanceClass: aws.String("db.t4g.small"),
 				StorageType: aws.String("io1"), AllocatedStorage: aws.Int32(100), MultiAZ: aws.Bool(true),
 				PubliclyAccessible: aws.Bool(true), DBSubnetGroupName: aws.String("private"),
-				VpcSecurityGroupIds: []string{"sg-1", "sg-2"},
+				VpcSecurityGroupIds: []string{"sg-0a1b2c3d", "sg-0123456789abcdef0"},
 				Tags:                []types.Tag{{Key: aws.String("env"), Value: aws.String("test")}},
 			},
 			want: summary{Engine: "postgres", Version: "17", Class: "db.t4g.small", StorageType: "io1", User: "master",
 				SubnetGroup: "private", Storage: 100, Retention: 7, MultiAZ: true, Public: true,
-				Tags: map[string]string{"env": "test"}, SGs: []string{"sg-1", "sg-2"}},
+				Tags: map[string]string{"env": "test"}, SGs: []string{"sg-0a1b2c3d", "sg-0123456789abcdef0"}},
 		},
 	}
 	for name, tc := range cases {

@@ -23,6 +23,10 @@ func (e *Emulator) createSnapshot(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, snapID, newError(codeInstanceNotFound, "DBInstance %s not found.", id)
 	}
+	if in.ClusterID != "" {
+		e.mu.Unlock()
+		return nil, snapID, newError(codeInvalidValue, "The specified instance is a member of a cluster and a snapshot cannot be created directly. Please use the CreateDBClusterSnapshot API instead.")
+	}
 	if in.Status != "available" {
 		e.mu.Unlock()
 		return nil, snapID, newError(codeInvalidInstanceState, "Cannot create a snapshot because the database instance %s is not currently in the available state.", id)
@@ -112,9 +116,9 @@ func (e *Emulator) deleteSnapshot(p params) (any, string, error) {
 	return struct{ DBSnapshot xmlSnapshot }{x}, snapID, nil
 }
 
-// SnapshotFile returns the pg_dumpall file holding a snapshot's data, once the snapshot
-// is available; false when the snapshot is unknown, not yet available or has no engine
-// data. It is introspection for tests: RDS has no such call.
+// SnapshotFile returns the dump (pg_dumpall or mariadb-dump) holding a snapshot's data,
+// once the snapshot is available; false when the snapshot is unknown, not yet available or
+// has no engine data. It is introspection for tests: RDS has no such call.
 func (e *Emulator) SnapshotFile(id string) (string, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

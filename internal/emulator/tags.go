@@ -2,7 +2,8 @@ package emulator
 
 import "strings"
 
-// resourceTags finds the tags of the instance or snapshot an ARN names. It runs under
+// resourceTags finds the tags of the instance, snapshot, cluster or cluster snapshot an
+// ARN names. It runs under
 // the lock and returns a pointer so callers can change them.
 func (e *Emulator) resourceTags(arn string) (*[]tag, error) {
 	prefix := "arn:aws:rds:" + e.cfg.Region + ":" + e.cfg.AccountID + ":"
@@ -22,6 +23,18 @@ func (e *Emulator) resourceTags(arn string) (*[]tag, error) {
 		s, ok := e.snapshots[id]
 		if !ok {
 			return nil, newError(codeSnapshotNotFound, "DBSnapshot %s not found.", id)
+		}
+		return &s.Tags, nil
+	case "cluster":
+		c, ok := e.clusters[id]
+		if !ok {
+			return nil, newError(codeClusterNotFound, "DBCluster %s not found.", id)
+		}
+		return &c.Tags, nil
+	case "cluster-snapshot":
+		s, ok := e.clusterSnapshots[id]
+		if !ok {
+			return nil, newError(codeClusterSnapshotNotFound, "DBClusterSnapshot %s not found.", id)
 		}
 		return &s.Tags, nil
 	}

@@ -175,6 +175,9 @@ func (e *Emulator) deleteAtOnce(in *instance) error {
 		return fmt.Errorf("tamper with %s: %w", in.ID, errDeleting)
 	}
 	delete(e.instances, in.ID)
+	if in.ClusterID != "" {
+		e.electWriter(in.ClusterID)
+	}
 	for sid, s := range e.snapshots {
 		if s.InstanceID == in.ID && s.Type == "automated" {
 			delete(e.snapshots, sid)
@@ -182,8 +185,10 @@ func (e *Emulator) deleteAtOnce(in *instance) error {
 	}
 	srv := in.server
 	in.server = nil
+	promote := e.detachReplicas(in.ID)
 	e.mu.Unlock()
 
+	e.promote(e.ctx, promote)
 	var errs []error
 	if srv != nil {
 		if err := srv.Stop(); err != nil {

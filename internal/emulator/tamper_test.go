@@ -215,7 +215,12 @@ func TestTamperDeleteStopsEngine(t *testing.T) {
 	}
 	dataDir := t.TempDir()
 	e, c := start(t, Config{DataDir: dataDir})
-	createAvailable(t, c, "console-gone", nil)
+	if _, err := c.CreateDBInstance(context.Background(), createInput("console-gone")); err != nil {
+		t.Fatal(err)
+	}
+	// A real server's start and first backup take longer than createAvailable waits on a
+	// busy machine.
+	waitStatus(t, c, "console-gone", "available", 60*time.Second)
 	ep := describe(t, c, "console-gone").Endpoint
 	addr := net.JoinHostPort(aws.ToString(ep.Address), strconv.Itoa(int(aws.ToInt32(ep.Port))))
 	if conn, err := net.DialTimeout("tcp", addr, time.Second); err != nil {

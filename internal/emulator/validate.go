@@ -75,14 +75,26 @@ func checkPassword(engine, pw string) error {
 	return nil
 }
 
-// checkDBName applies the rules for the initial database name: 1-63 letters, digits or
-// underscores, a letter first.
-func checkDBName(name string) error {
-	ok := len(name) >= 1 && len(name) <= 63 && isLetter(name[0])
+// checkDBName applies the rules for the initial database name: letters, digits or
+// underscores, a letter first, 1-63 characters for PostgreSQL and 1-64 for MySQL and
+// MariaDB, and not a name the engine keeps for itself.
+func checkDBName(engine, name string) error {
+	max := 63
+	if engine == "mysql" || engine == "mariadb" {
+		max = 64
+	}
+	ok := len(name) >= 1 && len(name) <= max && isLetter(name[0])
 	for i := 0; ok && i < len(name); i++ {
 		ok = isLetter(name[i]) || isDigit(name[i]) || name[i] == '_'
 	}
-	if !ok || strings.EqualFold(name, "postgres") || strings.EqualFold(name, "rdsadmin") || strings.HasPrefix(strings.ToLower(name), "template") {
+	lower := strings.ToLower(name)
+	switch engine {
+	case "mysql", "mariadb":
+		ok = ok && lower != "mysql" && lower != "information_schema" && lower != "performance_schema" && lower != "sys" && lower != "rdsadmin"
+	default:
+		ok = ok && lower != "postgres" && lower != "rdsadmin" && !strings.HasPrefix(lower, "template")
+	}
+	if !ok {
 		return newError(codeInvalidValue, "The parameter DBName is not a valid database name.")
 	}
 	return nil

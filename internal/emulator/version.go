@@ -12,7 +12,7 @@ import (
 // created as "17" pins that minor version.
 func checkVersionChange(engine, from, to string, allowMajor bool) (bool, error) {
 	want, ok := parseVersion(to)
-	if !ok {
+	if !ok || !offered(engine, want) {
 		return false, newError(codeInvalidCombination, "Cannot find upgrade path from %s to %s.", from, to)
 	}
 	have, ok := parseVersion(from)
@@ -30,6 +30,40 @@ func checkVersionChange(engine, from, to string, allowMajor bool) (bool, error) 
 		return false, newError(codeInvalidCombination, "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version.")
 	}
 	return true, nil
+}
+
+// offeredMajors are the major versions of MySQL and MariaDB that RDS offers for new
+// instances. PostgreSQL versions are only checked to be numeric.
+var offeredMajors = map[string][][2]int{
+	"mysql":   {{8, 0}, {8, 4}},
+	"mariadb": {{10, 5}, {10, 6}, {10, 11}, {11, 4}, {11, 8}},
+}
+
+// offered reports whether RDS offers a version of an engine: for MySQL and MariaDB one of
+// offeredMajors, as major.minor or with a patch number (8.0, 8.0.40).
+func offered(engine string, v []int) bool {
+	majors, listed := offeredMajors[engine]
+	if !listed {
+		return true
+	}
+	if len(v) < 2 || len(v) > 3 {
+		return false
+	}
+	for _, m := range majors {
+		if v[0] == m[0] && v[1] == m[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// checkEngineVersion applies CreateDBInstance's rule for EngineVersion: RDS must offer it.
+func checkEngineVersion(engine, version string) error {
+	v, ok := parseVersion(version)
+	if !ok || !offered(engine, v) {
+		return newError(codeInvalidCombination, "Cannot find version %s for %s", version, engine)
+	}
+	return nil
 }
 
 // parseVersion splits a version such as "16.4" into its numbers; false when a part is

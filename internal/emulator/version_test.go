@@ -43,6 +43,14 @@ func TestCheckVersionChange(t *testing.T) {
 			reason: "MySQL 8.0.39 to 8.0.40 is a minor upgrade.",
 			engine: "mysql", from: "8.0.39", to: "8.0.40", wantChange: true,
 		},
+		"MySQLNotOffered": {
+			reason: "MySQL 9.1 is not offered by RDS, even with the flag.",
+			engine: "mysql", from: "8.0.40", to: "9.1.0", allowMajor: true, wantCode: codeInvalidCombination,
+		},
+		"MySQL84WithFlag": {
+			reason: "MySQL 8.0 to 8.4 is a major upgrade RDS offers.",
+			engine: "mysql", from: "8.0.40", to: "8.4.3", allowMajor: true, wantChange: true,
+		},
 		"MinorDowngrade": {
 			reason: "A lower minor version is refused.",
 			engine: "postgres", from: "16.4", to: "16.2", wantCode: codeInvalidCombination,

@@ -107,6 +107,17 @@ type params struct{ url.Values }
 // str returns a parameter, "" when absent.
 func (p params) str(name string) string { return p.Get(name) }
 
+// subject is the identifier a request concerns, for the call log: its instance, cluster,
+// snapshot or tagged resource.
+func (p params) subject() string {
+	for _, name := range []string{"DBInstanceIdentifier", "DBClusterIdentifier", "DBSnapshotIdentifier", "DBClusterSnapshotIdentifier", "ResourceName"} {
+		if v := p.str(name); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // has reports whether a parameter is present.
 func (p params) has(name string) bool { _, ok := p.Values[name]; return ok }
 

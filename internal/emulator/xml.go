@@ -22,6 +22,7 @@ type xmlPending struct {
 	DBInstanceClass       string `xml:",omitempty"`
 	EngineVersion         string `xml:",omitempty"`
 	StorageType           string `xml:",omitempty"`
+	MultiAZ               *bool  `xml:",omitempty"`
 }
 
 type xmlSubnetGroup struct {
@@ -59,6 +60,20 @@ type xmlInstance struct {
 	DBSubnetGroup         *xmlSubnetGroup       `xml:",omitempty"`
 	VpcSecurityGroups     []xmlVpcSecurityGroup `xml:"VpcSecurityGroups>VpcSecurityGroupMembership"`
 	TagList               []xmlTag              `xml:"TagList>Tag"`
+
+	SecondaryAvailabilityZone             string                  `xml:",omitempty"`
+	ReadReplicaSourceDBInstanceIdentifier string                  `xml:",omitempty"`
+	ReadReplicaDBInstanceIdentifiers      []string                `xml:"ReadReplicaDBInstanceIdentifiers>ReadReplicaDBInstanceIdentifier"`
+	StatusInfos                           []xmlInstanceStatusInfo `xml:"StatusInfos>DBInstanceStatusInfo"`
+	DBClusterIdentifier                   string                  `xml:",omitempty"`
+}
+
+// xmlInstanceStatusInfo is one DBInstanceStatusInfo: RDS reports the state of a read
+// replica's replication this way.
+type xmlInstanceStatusInfo struct {
+	StatusType string
+	Normal     bool
+	Status     string
 }
 
 type xmlSnapshot struct {
@@ -139,6 +154,7 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 			DBInstanceClass:       in.Pending.DBInstanceClass,
 			EngineVersion:         in.Pending.EngineVersion,
 			StorageType:           in.Pending.StorageType,
+			MultiAZ:               in.Pending.MultiAZ,
 		},
 		LatestRestorableTime: in.latestRestorableTime(time.Now()),
 		DbiResourceId:        in.ResourceID,
@@ -148,6 +164,16 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 		PubliclyAccessible:   in.PubliclyAccessible,
 		AvailabilityZone:     in.AvailabilityZone,
 		TagList:              xmlTags(in.Tags),
+
+		ReadReplicaSourceDBInstanceIdentifier: in.ReplicaSource,
+		ReadReplicaDBInstanceIdentifiers:      e.replicasOf(in.ID),
+		DBClusterIdentifier:                   in.ClusterID,
+	}
+	if in.MultiAZ {
+		x.SecondaryAvailabilityZone = in.SecondaryAZ
+	}
+	if in.ReplicaSource != "" && in.EndpointPort != 0 {
+		x.StatusInfos = []xmlInstanceStatusInfo{{StatusType: "read replication", Normal: true, Status: "replicating"}}
 	}
 	if in.EndpointPort != 0 {
 		x.Endpoint = &xmlEndpoint{Address: "localhost", Port: in.EndpointPort, HostedZoneId: hostedZoneID}

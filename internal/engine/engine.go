@@ -32,9 +32,12 @@ type Database struct {
 
 // Endpoint is where to reach a database server, and as whom.
 type Endpoint struct {
-	Host string
-	Port int32
-	User string
+	// Engine is RDS's engine name of the server ("postgres", "mysql"); ByEngine picks the
+	// Connector by it.
+	Engine string
+	Host   string
+	Port   int32
+	User   string
 	// Password is the master password. Never log or wrap it.
 	Password string
 }
@@ -65,6 +68,35 @@ type Connector interface {
 	// Verify logs in as ep's user to database and out again: it proves a password works.
 	// A refused password is an *Error with PasswordRefused set.
 	Verify(ctx context.Context, ep Endpoint, database string) error
+}
+
+// ByEngine is a Connector for several engines: it hands each call to the Connector of the
+// endpoint's Engine.
+type ByEngine map[string]Connector
+
+// Connect implements Connector.
+func (b ByEngine) Connect(ctx context.Context, ep Endpoint) (Admin, error) {
+	c, err := b.pick(ep)
+	if err != nil {
+		return nil, err
+	}
+	return c.Connect(ctx, ep)
+}
+
+// Verify implements Connector.
+func (b ByEngine) Verify(ctx context.Context, ep Endpoint, database string) error {
+	c, err := b.pick(ep)
+	if err != nil {
+		return err
+	}
+	return c.Verify(ctx, ep, database)
+}
+
+func (b ByEngine) pick(ep Endpoint) (Connector, error) {
+	if c, ok := b[ep.Engine]; ok {
+		return c, nil
+	}
+	return nil, &Error{Op: "connect", Err: fmt.Errorf("the operator has no connector for engine %q", ep.Engine)}
 }
 
 // Error is a failure the engine reported, classified once so the controller can turn it into

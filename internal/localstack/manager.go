@@ -24,15 +24,21 @@ func (s *stack) startManager(ctx context.Context) error {
 		return err
 	}
 	probeAddr := fmt.Sprintf("127.0.0.1:%d", port)
+	if port, err = freePort(); err != nil {
+		return err
+	}
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", port)
+	s.metrics = "http://" + metricsAddr + "/metrics"
 	args := []string{
 		"--kubeconfig", s.path(KubeconfigFile),
-		"--metrics-bind-address", "0",
+		"--metrics-bind-address", metricsAddr,
 		"--health-probe-bind-address", probeAddr,
 		"--leader-elect=false",
 		// The emulator changes state in seconds, not AWS's minutes: look again sooner.
 		"--pending-requeue", "2s",
 		"--resync", "1m",
 	}
+	args = append(args, s.cfg.ManagerArgs...)
 	s.log.logf("starting manager (log: %s)", s.path(ManagerLog))
 	s.manager, err = startChild("manager", s.path(ManagerLog), append(os.Environ(), s.awsEnv()...),
 		filepath.Join(s.cfg.BinDir, "manager"), args...)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
@@ -31,6 +32,8 @@ type Config struct {
 	CRDDir string
 	// EmulatorArgs are passed to the emulator after the ones the stack sets.
 	EmulatorArgs []string
+	// ManagerArgs are passed to the manager after the ones the stack sets, so they win.
+	ManagerArgs []string
 	// Out receives the progress lines.
 	Out io.Writer
 }
@@ -64,35 +67,56 @@ type stack struct {
 	emulator *child
 	endpoint string // the emulator's URL
 	manager  *child
+	// metrics is the manager's metrics endpoint, http://host:port/metrics.
+	metrics string
 }
+
+// Stack is a running local stack, for programs that drive it (the benchmark) rather than
+// wait for a signal.
+type Stack struct {
+	s *stack
+}
+
+// Start starts the stack and returns once every part is up and the env and ready files are
+// written. Stop it when done.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	s, err := start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Stack{s: s}, nil
+}
+
+// Stop stops every part, the manager first.
+func (st *Stack) Stop() error { return st.s.shutdown() }
+
+// RESTConfig reaches the apiserver as an administrator.
+func (st *Stack) RESTConfig() *rest.Config { return rest.CopyConfig(st.s.env.Config) }
+
+// EmulatorURL is the emulator's endpoint, as AWS_ENDPOINT_URL_RDS holds it.
+func (st *Stack) EmulatorURL() string { return st.s.endpoint }
+
+// ManagerPID is the process id of the operator.
+func (st *Stack) ManagerPID() int { return st.s.manager.cmd.Process.Pid }
+
+// ManagerMetricsURL is the operator's Prometheus endpoint.
+func (st *Stack) ManagerMetricsURL() string { return st.s.metrics }
+
+// ManagerExited is closed when the operator process has exited.
+func (st *Stack) ManagerExited() <-chan struct{} { return st.s.manager.exited() }
+
+// Path names a file in the stack's state directory (its logs, for instance).
+func (st *Stack) Path(name string) string { return st.s.path(name) }
 
 // Run starts the stack, blocks until ctx is done or a child dies, then stops everything. It
 // returns nil after a shutdown asked for through ctx, and an error when something failed to
 // start or died on its own.
 func Run(ctx context.Context, cfg Config) (err error) {
-	cfg, err = cfg.resolve()
+	s, err := start(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	s := &stack{cfg: cfg, log: newProgress(cfg.Out)}
 	defer func() { err = errors.Join(err, s.shutdown()) }()
-
-	if err := s.prepareDir(); err != nil {
-		return err
-	}
-	if err := s.startControlPlane(); err != nil {
-		return err
-	}
-	if err := s.startEmulator(ctx); err != nil {
-		return err
-	}
-	if err := s.startManager(ctx); err != nil {
-		return err
-	}
-	if err := s.writeEnvAndReady(); err != nil {
-		return err
-	}
-	s.log.logf("ready: source %s", s.path(EnvFile))
 
 	select {
 	case <-ctx.Done():
@@ -103,6 +127,37 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	case <-s.emulator.exited():
 		return s.died(s.emulator)
 	}
+}
+
+// start starts every part in dependency order; when one fails it stops what it started.
+func start(ctx context.Context, cfg Config) (_ *stack, err error) {
+	cfg, err = cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{cfg: cfg, log: newProgress(cfg.Out)}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, s.shutdown())
+		}
+	}()
+	if err := s.prepareDir(); err != nil {
+		return nil, err
+	}
+	if err := s.startControlPlane(); err != nil {
+		return nil, err
+	}
+	if err := s.startEmulator(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.startManager(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.writeEnvAndReady(); err != nil {
+		return nil, err
+	}
+	s.log.logf("ready: source %s", s.path(EnvFile))
+	return s, nil
 }
 
 // resolve makes every path absolute: the children run with their own working directory

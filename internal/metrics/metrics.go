@@ -72,25 +72,30 @@ var databases = struct {
 	byKey map[string][2]string
 }{byKey: map[string][2]string{}}
 
-// SetDatabase records the phase and engine of the object key (namespace/name).
+// SetDatabase records the phase and engine of the object key (namespace/name). It moves the
+// object from its previous (phase, engine) count to the new one: constant work, whatever the
+// fleet's size.
 func SetDatabase(key, phase, engine string) {
 	databases.Lock()
 	defer databases.Unlock()
-	databases.byKey[key] = [2]string{phase, engine}
-	recountLocked()
+	now := [2]string{phase, engine}
+	before, known := databases.byKey[key]
+	if known && before == now {
+		return
+	}
+	if known {
+		Databases.WithLabelValues(before[0], before[1]).Dec()
+	}
+	databases.byKey[key] = now
+	Databases.WithLabelValues(phase, engine).Inc()
 }
 
 // ForgetDatabase drops the object key, once it is gone.
 func ForgetDatabase(key string) {
 	databases.Lock()
 	defer databases.Unlock()
-	delete(databases.byKey, key)
-	recountLocked()
-}
-
-func recountLocked() {
-	Databases.Reset()
-	for _, pe := range databases.byKey {
-		Databases.WithLabelValues(pe[0], pe[1]).Inc()
+	if before, known := databases.byKey[key]; known {
+		Databases.WithLabelValues(before[0], before[1]).Dec()
+		delete(databases.byKey, key)
 	}
 }

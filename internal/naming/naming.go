@@ -7,6 +7,7 @@ package naming
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -24,6 +25,29 @@ const hashLen = 8
 // not end with "-", as RDS requires.
 func Identifier(namespace, name string) string {
 	return withHash(namespace+"-"+name, namespace+"/"+name, maxIdentifier)
+}
+
+// ReplicaIdentifier returns the RDS DBInstanceIdentifier of read replica number n (from 1)
+// of the RDSDatabase namespace/name, in Identifier's form.
+func ReplicaIdentifier(namespace, name string, n int) string {
+	suffix := "-r" + strconv.Itoa(n)
+	// The hashed key has a third "/"-separated part, which no object's "<namespace>/<name>"
+	// has: replica 1 of "orders" and the primary of an object named "orders-r1" differ.
+	return withHash(namespace+"-"+name+suffix, namespace+"/"+name+"/"+suffix, maxIdentifier)
+}
+
+// ClusterInstanceIdentifier returns the RDS DBInstanceIdentifier of DB instance number n
+// (from 1; the first is created as the writer) of the Aurora cluster of the RDSDatabase
+// namespace/name, in Identifier's form.
+func ClusterInstanceIdentifier(namespace, name string, n int) string {
+	suffix := "-i" + strconv.Itoa(n)
+	return withHash(namespace+"-"+name+suffix, namespace+"/"+name+suffix, maxIdentifier)
+}
+
+// ReaderServiceName returns the name of the Service pointing at the readers of the
+// RDSDatabase name.
+func ReaderServiceName(name string) string {
+	return name + "-rds-ro"
 }
 
 // FinalSnapshotIdentifier returns the identifier of the final snapshot taken when the

@@ -6,7 +6,10 @@ package operator
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,6 +33,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/mysql"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/postgres"
 )
 
@@ -45,14 +49,34 @@ type Options struct {
 	Defaults controller.Defaults
 	// Cloud is the cloud provider; nil means RDS configured from the environment.
 	Cloud cloud.Provider
-	// Engines opens sessions on database engines; nil means PostgreSQL over pgx.
+	// Engines opens sessions on database engines; nil means Engines().
 	Engines engine.Connector
 	// Clock tells the time for backup schedules; nil is the real clock.
 	Clock clock.PassiveClock
 	// Restartable lets a process build the manager more than once (tests stop and start
 	// the operator to prove crash safety); controller names must otherwise be unique.
 	Restartable bool
+	// RateLimit bounds the RDS API calls of the whole operator (every reconciler and the
+	// shared view of the cloud), when Cloud is nil. Its zero value disables the limit; the
+	// manager's flags default to rds.DefaultRateLimit.
+	RateLimit rds.RateLimit
+	// MaxConcurrentReconciles is how many objects are reconciled at once; 0 means
+	// DefaultMaxConcurrentReconciles.
+	MaxConcurrentReconciles int
+	// WatchNamespaces restricts the operator, its cache included, to these namespaces; empty
+	// means all. With it, namespace-scoped RBAC in those namespaces is enough.
+	WatchNamespaces []string
+	// ShardSelector restricts the operator to the RDSDatabase objects its labels select;
+	// nil or empty means all. Each operator of a sharded fleet gets a disjoint selector.
+	ShardSelector labels.Selector
+	// PprofAddr is where net/http/pprof is served; "" or "0" disables it.
+	PprofAddr string
 }
+
+// DefaultMaxConcurrentReconciles keeps a burst of new objects from queueing behind each
+// other: a reconcile mostly waits on the apiserver, and never on the AWS rate limit, which
+// gives a waiting database a later turn instead of holding its worker.
+const DefaultMaxConcurrentReconciles = 32
 
 // Scheme returns the scheme with the Kubernetes types and the operator's own.
 func Scheme() (*runtime.Scheme, error) {
@@ -75,27 +99,36 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 	if err != nil {
 		return nil, err
 	}
+	workers := opts.MaxConcurrentReconciles
+	if workers <= 0 {
+		workers = DefaultMaxConcurrentReconciles
+	}
+	pprofAddr := opts.PprofAddr
+	if pprofAddr == "0" {
+		pprofAddr = ""
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress: opts.ProbeAddr,
+		PprofBindAddress:       pprofAddr,
 		LeaderElection:         opts.LeaderElect,
-		LeaderElectionID:       "aws-rds-operator.matrixmind.cloud",
-		Cache:                  cacheOptions(),
-		Controller:             config.Controller{SkipNameValidation: &opts.Restartable},
+		LeaderElectionID:       leaderElectionID(opts),
+		Cache:                  cacheOptions(opts),
+		Controller:             config.Controller{SkipNameValidation: &opts.Restartable, MaxConcurrentReconciles: workers},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
 	provider := opts.Cloud
 	if provider == nil {
-		if provider, err = rds.NewFromEnvironment(ctx); err != nil {
+		if provider, err = rds.NewLimited(ctx, rds.NewLimiter(opts.RateLimit)); err != nil {
 			return nil, err
 		}
 	}
 	engines := opts.Engines
 	if engines == nil {
-		engines = postgres.Connector{}
+		engines = Engines()
 	}
 	// One shared view of the cloud serves every object; a change seen in it wakes the
 	// object it belongs to.
@@ -104,6 +137,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		Interval: opts.Defaults.Resync,
 		Busy:     opts.Defaults.PendingRequeue,
 		OwnerTag: v1.TagOwner,
+		Owns:     owns(mgr.GetCache(), opts),
 		Log:      ctrl.Log.WithName("cloud-observer"),
 		Changed: func(owner string) {
 			ns, name, ok := strings.Cut(owner, "/")
@@ -140,12 +174,66 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 	return mgr, nil
 }
 
+// Engines returns the connectors of every engine the operator serves, by RDS engine name.
+func Engines() engine.ByEngine {
+	return engine.ByEngine{
+		"postgres": postgres.Connector{}, "aurora-postgresql": postgres.Connector{},
+		"mysql": mysql.Connector{}, "aurora-mysql": mysql.Connector{},
+	}
+}
+
 // cacheOptions keeps only the operator's own Secrets and Services in memory, not every Secret
-// in the cluster.
-func cacheOptions() cache.Options {
+// in the cluster, and only its shard: the watched namespaces and the RDSDatabase objects the
+// shard selector selects. Every read of the reconciler goes through this cache, so an object
+// outside the shard is never reconciled.
+func cacheOptions(opts Options) cache.Options {
 	own := labels.SelectorFromSet(labels.Set{v1.LabelManagedBy: v1.ManagedByValue})
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+	c := cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&corev1.Secret{}:  {Label: own},
 		&corev1.Service{}: {Label: own},
 	}}
+	if sharded(opts.ShardSelector) {
+		c.ByObject[&v1.RDSDatabase{}] = cache.ByObject{Label: opts.ShardSelector}
+	}
+	if len(opts.WatchNamespaces) > 0 {
+		c.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range opts.WatchNamespaces {
+			c.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return c
+}
+
+func sharded(sel labels.Selector) bool { return sel != nil && !sel.Empty() }
+
+// leaderElectionID gives each shard its own lease: replicas of one shard elect a leader,
+// shards run side by side.
+func leaderElectionID(opts Options) string {
+	id := "aws-rds-operator.matrixmind.cloud"
+	if !sharded(opts.ShardSelector) && len(opts.WatchNamespaces) == 0 {
+		return id
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(strings.Join(opts.WatchNamespaces, ",") + "|"))
+	if sharded(opts.ShardSelector) {
+		_, _ = h.Write([]byte(opts.ShardSelector.String()))
+	}
+	return fmt.Sprintf("%08x.%s", h.Sum32(), id)
+}
+
+// owns tells the shared view of the cloud which owner tags name objects of this shard: those
+// in its cache. An unsharded operator owns every owner.
+func owns(c cache.Cache, opts Options) func(owner string) bool {
+	if !sharded(opts.ShardSelector) && len(opts.WatchNamespaces) == 0 {
+		return nil
+	}
+	return func(owner string) bool {
+		ns, name, ok := strings.Cut(owner, "/")
+		if !ok || (len(opts.WatchNamespaces) > 0 && !slices.Contains(opts.WatchNamespaces, ns)) {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &v1.RDSDatabase{}) == nil
+	}
 }

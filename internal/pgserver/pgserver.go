@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -58,6 +59,11 @@ type Server struct {
 	logFile   *os.File
 	exited    chan struct{}
 	exitErr   error
+
+	// replMu guards replPassword, the password of ReplicationUser once this server has
+	// been the source of a replica.
+	replMu       sync.Mutex
+	replPassword string
 }
 
 // Start initialises a new cluster under opts.Dir, starts it and creates the RDS roles and
@@ -103,27 +109,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.configure(owner); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	// A port picked free can be taken by another process before postgres binds it (tests
-	// start many servers at once): when postgres exits during start-up, try another port.
-	for attempt := 1; ; attempt++ {
-		if err := s.launch(owner, opts.Log); err != nil {
-			return nil, fmt.Errorf("start postgres: %w", err)
-		}
-		err := s.waitReady(ctx)
-		if err == nil {
-			break
-		}
-		early := s.exitedEarly()
-		_ = s.Stop()
-		if !early || opts.Port != 0 || attempt == startAttempts {
-			return nil, fmt.Errorf("start postgres: %w; log tail:\n%s", err, s.logTail())
-		}
-		if s.Port, err = pickPort(); err != nil {
-			return nil, fmt.Errorf("start postgres: pick a port: %w", err)
-		}
-		if err := s.setPort(); err != nil {
-			return nil, fmt.Errorf("start postgres: %w", err)
-		}
+	if err := s.run(ctx, owner, opts); err != nil {
+		return nil, fmt.Errorf("start postgres: %w", err)
 	}
 	if err := s.bootstrapRoles(ctx, opts.MasterUser, opts.MasterPassword); err != nil {
 		_ = s.Stop()
@@ -134,6 +121,33 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 // startAttempts is how many ports Start tries before giving up.
 const startAttempts = 3
+
+// run launches the configured server and waits until it accepts connections. A port
+// picked free can be taken by another process before postgres binds it (tests start many
+// servers at once): when postgres exits during start-up on a port it picked, run tries
+// another one.
+func (s *Server) run(ctx context.Context, owner *owner, opts Options) error {
+	for attempt := 1; ; attempt++ {
+		if err := s.launch(owner, opts.Log); err != nil {
+			return err
+		}
+		err := s.waitReady(ctx)
+		if err == nil {
+			return nil
+		}
+		early := s.exitedEarly()
+		_ = s.Stop()
+		if !early || opts.Port != 0 || attempt == startAttempts {
+			return fmt.Errorf("%w; log tail:\n%s", err, s.logTail())
+		}
+		if s.Port, err = pickPort(); err != nil {
+			return fmt.Errorf("pick a port: %w", err)
+		}
+		if err := s.setPort(); err != nil {
+			return err
+		}
+	}
+}
 
 // exitedEarly reports whether the last launched postgres process has exited.
 func (s *Server) exitedEarly() bool {

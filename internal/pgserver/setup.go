@@ -32,10 +32,13 @@ func (s *Server) initdb(ctx context.Context, o *owner) error {
 
 // hbaConf lets AdminUser in over the socket only and everyone else over loopback TCP
 // with SCRAM, as RDS does (where the socket is out of reach of customers).
+// ReplicationUser streams to replicas over loopback TCP, also with SCRAM.
 const hbaConf = `# Written by pgserver: RDS-like access rules.
 local all ` + AdminUser + ` trust
 host  all all 127.0.0.1/32 scram-sha-256
 host  all all ::1/128      scram-sha-256
+host  replication ` + ReplicationUser + ` 127.0.0.1/32 scram-sha-256
+host  replication ` + ReplicationUser + ` ::1/128      scram-sha-256
 `
 
 // configure writes the TLS certificate, pg_hba.conf and the server settings.
@@ -68,6 +71,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 logging_collector = off
+wal_keep_size = 128MB
 `, s.Port, s.socketDir)
 	f, err := os.OpenFile(filepath.Join(s.dataDir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

@@ -26,10 +26,79 @@ func TestAdmissionRejectsBadSpecs(t *testing.T) {
 			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "oracle" },
 			wantMsg: "type must be postgresql",
 		},
-		"MySQLNotYet": {
-			reason:  "MySQL is in the contract but not served by this version: say so.",
-			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "mysql" },
-			wantMsg: "not served by this version",
+		"AuroraSize": {
+			reason:  "Aurora storage grows by itself: a size is a mistake to point out.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "aurora-postgresql"; s.Size = "100GB" },
+			wantMsg: "size does not apply to Aurora",
+		},
+		"AuroraStorageType": {
+			reason:  "Aurora manages its storage.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "aurora-mysql"; s.StorageType = "gp3" },
+			wantMsg: "storageType does not apply to Aurora",
+		},
+		"AuroraMultiAZ": {
+			reason: "Aurora's HA is a reader, not multiAZ.",
+			mutate: func(s *v1.RDSDatabaseSpec) {
+				s.Type = "aurora-mysql"
+				s.HighAvailability = &v1.HighAvailability{MultiAZ: true}
+			},
+			wantMsg: "multiAZ does not apply to Aurora",
+		},
+		"AuroraScheduledSnapshots": {
+			reason:  "Operator snapshots are not served for Aurora yet: say so rather than ignore it.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "aurora-postgresql"; s.Backup.Every = "6h" },
+			wantMsg: "not served for Aurora",
+		},
+		"AuroraMySQLVersionOnPostgres": {
+			reason:  "An Aurora MySQL version on another engine is a mistake.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Version = "8.0.mysql_aurora.3.08.0" },
+			wantMsg: "only Aurora MySQL versions contain mysql_aurora",
+		},
+		"TooManyReplicas": {
+			reason:  "RDS allows 15 read replicas.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.HighAvailability = &v1.HighAvailability{ReadReplicas: 16} },
+			wantMsg: "readReplicas",
+		},
+		"NameTooLongForReaderService": {
+			reason: "The reader Service <name>-rds-ro must be a DNS label.",
+			name:   strings.Repeat("r", 58),
+			mutate: func(s *v1.RDSDatabaseSpec) {
+				s.HighAvailability = &v1.HighAvailability{ReadReplicas: 1}
+			},
+			wantMsg: "with read replicas the name must be at most 56",
+		},
+		"MySQLVersionWithoutMinor": {
+			reason:  "MySQL's major versions are 8.0 and 8.4: a bare 8 names neither.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "mysql"; s.Version = "8" },
+			wantMsg: "a MySQL version is major.minor",
+		},
+		"MySQLUserTooLong": {
+			reason: "MySQL user names have at most 32 characters.",
+			mutate: func(s *v1.RDSDatabaseSpec) {
+				s.Type = "MySQL"
+				s.Users = map[string]v1.UserRoles{strings.Repeat("u", 33): {}}
+			},
+			wantMsg: "MySQL user names may have at most 32 characters",
+		},
+		"MySQLReservedDatabase": {
+			reason:  "The mysql schema is MySQL's own.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "mysql"; s.Databases = map[string]v1.DatabaseUsers{"mysql": {}} },
+			wantMsg: "reserved by MySQL",
+		},
+		"KMSKeyWithoutEncryption": {
+			reason:  "A key for an unencrypted database is a contradiction RDS refuses.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Encryption = &v1.Encryption{Enabled: new(false), KMSKeyID: "alias/rds"} },
+			wantMsg: "kmsKeyId needs encryption enabled",
+		},
+		"MalformedKMSKey": {
+			reason:  "A KMS key is named by ARN, key ID or alias.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Encryption = &v1.Encryption{KMSKeyID: "my key"} },
+			wantMsg: "kmsKeyId must be a KMS key ARN, key ID, alias ARN or alias name",
+		},
+		"MalformedSecurityGroup": {
+			reason:  "Security groups are named by their sg- ID.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Network = &v1.Network{SecurityGroupIDs: []string{"default"}} },
+			wantMsg: "securityGroupIds[0]",
 		},
 		"MalformedSize": {
 			reason:  "A size without a gigabyte unit is ambiguous.",
@@ -179,7 +248,9 @@ func TestAdmissionRejectsBadUpdates(t *testing.T) {
 	}{
 		"Shrink":                  {reason: "RDS cannot shrink storage.", mutate: func(s *v1.RDSDatabaseSpec) { s.Size = "40GiB" }, wantMsg: "size cannot be decreased"},
 		"RenameMaster":            {reason: "RDS cannot rename the master.", mutate: func(s *v1.RDSDatabaseSpec) { s.MasterUser = "other" }, wantMsg: "masteruser cannot be changed"},
-		"MajorUpgradeWithoutFlag": {reason: "A major upgrade cannot be undone: it needs the flag.", mutate: func(s *v1.RDSDatabaseSpec) { s.Version = "17" }, wantMsg: "changing the major version needs allowMajorVersionUpgrade: true"},
+		"MajorUpgradeWithoutFlag": {reason: "A major upgrade cannot be undone: it needs the flag.", mutate: func(s *v1.RDSDatabaseSpec) { s.Version = "17" }, wantMsg: "needs allowMajorVersionUpgrade: true"},
+		"AddEncryption":           {reason: "RDS encrypts only new databases.", mutate: func(s *v1.RDSDatabaseSpec) { s.Encryption = &v1.Encryption{Enabled: new(true)} }, wantMsg: "encryption cannot be added or removed after creation"},
+		"ChangeType":              {reason: "An engine is chosen once.", mutate: func(s *v1.RDSDatabaseSpec) { s.Type = v1.TypeMySQL; s.Version = "8.0" }, wantMsg: "type cannot be changed after creation"},
 		"Downgrade":               {reason: "RDS cannot downgrade, flag or not.", mutate: func(s *v1.RDSDatabaseSpec) { s.Version = "15"; s.AllowMajorVersionUpgrade = true }, wantMsg: "version cannot be lowered"},
 	}
 	for name, tc := range cases {
@@ -200,4 +271,47 @@ func TestAdmissionRejectsBadUpdates(t *testing.T) {
 			t.Errorf("growing storage was refused: %v", err)
 		}
 	})
+}
+
+// TestAdmissionMySQLAndEncryptionTransitions proves the transition rules that depend on the
+// engine (MySQL's major version is major.minor) and on encryption (fixed at creation).
+func TestAdmissionMySQLAndEncryptionTransitions(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "transitions-mysql")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mysql-rules"}}
+	db.Spec.Type = v1.TypeMySQLSeed
+	db.Spec.Version = "8.0.40"
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	db.Spec.Encryption = &v1.Encryption{KMSKeyID: "alias/rds-data"}
+	db.Spec.Network = &v1.Network{SubnetGroup: "private"}
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stack.Client.Delete(ctx, db) })
+	cases := map[string]struct {
+		reason  string
+		mutate  func(*v1.RDSDatabaseSpec)
+		wantMsg string
+	}{
+		"MajorUpgradeWithoutFlag": {reason: "8.0 to 8.4 is a major upgrade on MySQL.", mutate: func(s *v1.RDSDatabaseSpec) { s.Version = "8.4" }, wantMsg: "needs allowMajorVersionUpgrade: true"},
+		"Downgrade":               {reason: "Nor can MySQL go back.", mutate: func(s *v1.RDSDatabaseSpec) { s.Version = "5.7"; s.AllowMajorVersionUpgrade = true }, wantMsg: "version cannot be lowered"},
+		"ChangeKey":               {reason: "The key is fixed at creation.", mutate: func(s *v1.RDSDatabaseSpec) { s.Encryption.KMSKeyID = "alias/other" }, wantMsg: "encryption cannot be changed after creation"},
+		"RemoveEncryption":        {reason: "Nor can the block go.", mutate: func(s *v1.RDSDatabaseSpec) { s.Encryption = nil }, wantMsg: "encryption cannot be added or removed"},
+		"MoveSubnetGroup":         {reason: "The subnet group is fixed at creation.", mutate: func(s *v1.RDSDatabaseSpec) { s.Network.SubnetGroup = "public" }, wantMsg: "subnetGroup cannot be changed"},
+		"SeedSpellingIsNoChange":  {reason: "mysql and MySQL are one type.", mutate: func(s *v1.RDSDatabaseSpec) { s.Type = v1.TypeMySQL }, wantMsg: ""},
+		"MinorUpgrade":            {reason: "A minor upgrade needs no flag.", mutate: func(s *v1.RDSDatabaseSpec) { s.Version = "8.0.41" }, wantMsg: ""},
+		"MajorUpgradeWithFlag":    {reason: "With the flag, 8.4 is accepted.", mutate: func(s *v1.RDSDatabaseSpec) { s.Version = "8.4"; s.AllowMajorVersionUpgrade = true }, wantMsg: ""},
+	}
+	for _, name := range []string{"MajorUpgradeWithoutFlag", "Downgrade", "ChangeKey", "RemoveEncryption", "MoveSubnetGroup", "SeedSpellingIsNoChange", "MinorUpgrade", "MajorUpgradeWithFlag"} {
+		tc := cases[name]
+		t.Run(name, func(t *testing.T) {
+			err := update(ctx, db, tc.mutate)
+			switch {
+			case tc.wantMsg == "" && err != nil:
+				t.Errorf("%s\nupdate refused: %v", tc.reason, err)
+			case tc.wantMsg != "" && (err == nil || !strings.Contains(err.Error(), tc.wantMsg)):
+				t.Errorf("%s\nupdate error = %v, want it to say %q", tc.reason, err, tc.wantMsg)
+			}
+		})
+	}
 }

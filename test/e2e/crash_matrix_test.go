@@ -26,7 +26,7 @@ func TestCrashMatrix(t *testing.T) {
 		// deleted rows end with the object gone.
 		deleted bool
 	}{
-		{name: "AfterTheSecretsWereWritten", step: "Observe", subject: func(id string) string { return id }},
+		{name: "AfterTheSecretsWereWritten", step: "BeforeCreate", subject: func(id string) string { return id }},
 		{name: "RightAfterCreateDBInstance", step: "Create", subject: func(id string) string { return id }},
 		{name: "InTheMiddleOfUserCreation", step: "EnsureUser", subject: func(string) string { return "app" }},
 		{

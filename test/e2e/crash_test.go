@@ -35,6 +35,9 @@ func TestCreateRetriedAfterCrashFindsItsDatabase(t *testing.T) {
 	if err := stack.Client.Create(ctx, master); err != nil {
 		t.Fatal(err)
 	}
+	// The operator that made the database is gone; the next one starts afresh, and first
+	// lists the account.
+	stack.StopOperator()
 	id := naming.Identifier(ns, "survivor")
 	_, err = api.CreateDBInstance(ctx, &awsrds.CreateDBInstanceInput{
 		// As the operator would have asked for it: its defaults for an empty spec.
@@ -47,6 +50,9 @@ func TestCreateRetriedAfterCrashFindsItsDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := stack.Emulator.Stats().Calls["CreateDBInstance"]
+	if err := stack.StartOperator(); err != nil {
+		t.Fatal(err)
+	}
 
 	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "survivor"}}
 	db.Spec.DeletionPolicy = v1.DeletionDelete

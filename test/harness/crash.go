@@ -20,7 +20,7 @@ var errCrashed = errors.New("operator crashed (test)")
 // afterwards reaches the apiserver, the cloud or the database.
 type crashSwitch struct {
 	mu      sync.Mutex
-	step    string // Create, Update, Delete, Observe, EnsureUser, EnsureDatabase
+	step    string // BeforeCreate, Create, Update, Delete, Observe, EnsureUser, EnsureDatabase
 	subject string // the cloud identifier or user name it applies to; empty: any
 	cancel  context.CancelFunc
 	crashed chan struct{}
@@ -54,7 +54,8 @@ func (c *crashSwitch) after(step, subject string, err error) error {
 }
 
 // CrashAfter arms the operator to crash right after step (Create, Update, Delete, Observe,
-// EnsureUser, EnsureDatabase) goes through for subject (a cloud identifier or a user name).
+// EnsureUser, EnsureDatabase) goes through for subject (a cloud identifier or a user name);
+// BeforeCreate crashes just before CreateDBInstance would be sent.
 // WaitCrash waits for it; StartOperator then starts a new operator.
 func (s *Stack) CrashAfter(step, subject string) {
 	s.crash.arm(step, subject, nil)

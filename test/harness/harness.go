@@ -36,7 +36,6 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/postgres"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 )
@@ -225,7 +224,7 @@ func (s *Stack) StartOperator() error {
 	}
 	mgr, err := operator.New(ctx, s.Config, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder, Restartable: true,
-		Engines: crashingConnector{Connector: postgres.Connector{}, crash: &s.crash},
+		Engines: crashingConnector{Connector: operator.Engines(), crash: &s.crash},
 		Clock:   &s.clock,
 	})
 	if err != nil {
@@ -320,6 +319,10 @@ func (c *callRecorder) Observe(ctx context.Context, id string) (cloud.Observatio
 // Create implements cloud.Provider.
 func (c *callRecorder) Create(ctx context.Context, d cloud.Desired) error {
 	c.before(ctx, d.Identifier)
+	// BeforeCreate crashes with the Secrets written and nothing yet sent to the cloud.
+	if err := c.crash.after("BeforeCreate", d.Identifier, nil); err != nil {
+		return err
+	}
 	return c.crash.after("Create", d.Identifier, c.Provider.Create(ctx, d))
 }
 

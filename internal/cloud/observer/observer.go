@@ -1,9 +1,10 @@
 // Package observer keeps one view of every cloud database, refreshed by a single List (one
 // paged DescribeDBInstances on RDS) shared by all objects, instead of one Describe per
-// object. It wraps a cloud.Provider: Observe answers from the shared view when the view is
-// fresh and was taken after the operator last changed that database, and goes to the cloud
-// otherwise. It also tells the controller which objects' databases changed, so nothing has
-// to poll one database at a time.
+// object. It wraps a cloud.Provider: Observe answers from the shared view, absence included,
+// once the view shows what the operator last did to that database; until then it asks the
+// caller to come back after the next refresh (a *cloud.WaitError) rather than asking the
+// cloud about one database. It also tells the controller which objects' databases changed,
+// so nothing has to poll one database at a time.
 package observer
 
 import (
@@ -31,6 +32,10 @@ type Options struct {
 	// OwnerTag is the tag key naming a database's owner. Only databases with it count
 	// when deciding whether to refresh faster.
 	OwnerTag string
+	// Owns tells whether an owner tag value names an object this operator reconciles. A
+	// sharded operator is not woken by, and does not refresh faster for, databases of
+	// another shard's objects. Nil owns every owner.
+	Owns func(owner string) bool
 	// Log receives refresh failures.
 	Log logr.Logger
 }
@@ -45,70 +50,143 @@ type Observer struct {
 	view map[string]cloud.Instance
 	// listedAt is when the last successful refresh started (zero: none yet).
 	listedAt time.Time
-	// touched holds when the operator last changed each database: the view answers for a
-	// database only when it was taken after that.
-	touched map[string]time.Time
+	// touched holds the databases the operator changed that no refresh has shown since:
+	// the view does not answer for them yet.
+	touched map[string]touch
+	// next is when the next refresh is due.
+	next time.Time
+	// listTook is how long the last refresh took.
+	listTook time.Duration
+	// ready is closed once the first refresh succeeded.
+	ready     chan struct{}
+	readyOnce sync.Once
 	// wake cuts a wait short when the operator changed a database.
 	wake chan struct{}
 	// failures counts refreshes failed in a row, to back off.
 	failures int
 }
 
+// touch is a change the operator made to one database.
+type touch struct {
+	at time.Time
+	// before is the database as the view held it then; nil when it was not in the view.
+	before *cloud.Instance
+}
+
+// firstViewWait bounds how long Observe waits for the first refresh before it asks the
+// cloud itself. A restarted operator's objects all reconcile at once: they wait for one
+// list rather than each sending a Describe.
+const firstViewWait = 30 * time.Second
+
 // New returns an Observer over p. Start it (it is a manager.Runnable) to refresh the view.
 func New(p cloud.Provider, opts Options) *Observer {
 	return &Observer{
 		Provider: p, opts: opts,
-		view: map[string]cloud.Instance{}, touched: map[string]time.Time{}, wake: make(chan struct{}, 1),
+		view: map[string]cloud.Instance{}, touched: map[string]touch{}, wake: make(chan struct{}, 1),
+		ready: make(chan struct{}),
 	}
 }
 
-// Observe implements cloud.Provider from the shared view when it can.
+// Observe implements cloud.Provider from the shared view. A database missing from a fresh
+// view is reported absent without asking the cloud: the view lists the whole account, and
+// one made outside the operator since is not created twice, because Create is idempotent
+// and the next Observe finds it by its owner tag. A database the operator changed and no
+// refresh has shown since is not answered for: the caller gets a *cloud.WaitError and the
+// refresh that shows it wakes the caller's object. Only a view that is missing or stale (the
+// cloud failing to list) sends the question to the cloud.
 func (o *Observer) Observe(ctx context.Context, id string) (cloud.Observation, error) {
-	o.mu.Lock()
-	fresh := !o.listedAt.IsZero() && time.Since(o.listedAt) < 2*o.opts.Interval && o.listedAt.After(o.touched[id])
-	inst, exists := o.view[id]
-	o.mu.Unlock()
-	if fresh && exists {
-		return cloud.Observation{Exists: true, Instance: inst}, nil
+	select {
+	case <-o.ready:
+	case <-ctx.Done():
+		return cloud.Observation{}, ctx.Err()
+	case <-time.After(firstViewWait):
 	}
-	// Absence is confirmed with the cloud: a database made moments ago outside the
-	// operator (or a retained one applied again) must be found, not created twice.
-	return o.Provider.Observe(ctx, id)
+	now := time.Now()
+	o.mu.Lock()
+	fresh := !o.listedAt.IsZero() && now.Sub(o.listedAt) < 2*o.opts.Interval
+	_, untrusted := o.touched[id]
+	inst, exists := o.view[id]
+	after := o.next.Sub(now) + o.listTook + o.opts.Busy/10
+	o.mu.Unlock()
+	switch {
+	case !fresh:
+		return o.Provider.Observe(ctx, id)
+	case untrusted:
+		return cloud.Observation{}, &cloud.WaitError{Op: "observe db instance " + id,
+			Why: "the shared view of the cloud has not shown the operator's last change yet", After: max(after, o.opts.Busy/10)}
+	case exists:
+		return cloud.Observation{Exists: true, Instance: inst}, nil
+	default:
+		return cloud.Observation{}, nil
+	}
 }
 
 // Create implements cloud.Provider and marks the database changed.
 func (o *Observer) Create(ctx context.Context, d cloud.Desired) error {
-	defer o.touch(d.Identifier)
-	return o.Provider.Create(ctx, d)
+	err := o.Provider.Create(ctx, d)
+	o.changedBy(d.Identifier, err)
+	return err
+}
+
+// CreateReplica implements cloud.Provider and marks the replica changed.
+func (o *Observer) CreateReplica(ctx context.Context, r cloud.Replica) error {
+	err := o.Provider.CreateReplica(ctx, r)
+	o.changedBy(r.Identifier, err)
+	return err
+}
+
+// CreateClusterInstance implements cloud.Provider and marks the instance changed.
+func (o *Observer) CreateClusterInstance(ctx context.Context, in cloud.ClusterInstance) error {
+	err := o.Provider.CreateClusterInstance(ctx, in)
+	o.changedBy(in.Identifier, err)
+	return err
 }
 
 // Update implements cloud.Provider and marks the database changed.
 func (o *Observer) Update(ctx context.Context, id string, c cloud.Changes, opts cloud.UpdateOptions) error {
-	defer o.touch(id)
-	return o.Provider.Update(ctx, id, c, opts)
+	err := o.Provider.Update(ctx, id, c, opts)
+	o.changedBy(id, err)
+	return err
 }
 
 // Tag implements cloud.Provider and marks the database changed.
 func (o *Observer) Tag(ctx context.Context, arn string, tags map[string]string) error {
-	defer o.touchARN(arn)
-	return o.Provider.Tag(ctx, arn, tags)
+	err := o.Provider.Tag(ctx, arn, tags)
+	if _, wait := cloud.RetryAfter(err); !wait {
+		o.touchARN(arn)
+	}
+	return err
+}
+
+// changedBy marks the database changed after a call about it, unless the call was not sent
+// (the rate limiter gave it a later turn).
+func (o *Observer) changedBy(id string, err error) {
+	if _, wait := cloud.RetryAfter(err); !wait {
+		o.touch(id)
+	}
 }
 
 // CreateSnapshot implements cloud.Provider and marks the database changed (it backs up).
 func (o *Observer) CreateSnapshot(ctx context.Context, id, snapshot string, tags map[string]string) error {
-	defer o.touch(id)
-	return o.Provider.CreateSnapshot(ctx, id, snapshot, tags)
+	err := o.Provider.CreateSnapshot(ctx, id, snapshot, tags)
+	o.changedBy(id, err)
+	return err
 }
 
 // Delete implements cloud.Provider and marks the database changed.
 func (o *Observer) Delete(ctx context.Context, id string, opts cloud.DeleteOptions) error {
-	defer o.touch(id)
-	return o.Provider.Delete(ctx, id, opts)
+	err := o.Provider.Delete(ctx, id, opts)
+	o.changedBy(id, err)
+	return err
 }
 
 func (o *Observer) touch(id string) {
 	o.mu.Lock()
-	o.touched[id] = time.Now()
+	t := touch{at: time.Now()}
+	if in, ok := o.view[id]; ok {
+		t.before = &in
+	}
+	o.touched[id] = t
 	o.mu.Unlock()
 	select {
 	case o.wake <- struct{}{}:
@@ -142,12 +220,19 @@ func (o *Observer) Start(ctx context.Context) error {
 		if o.failures > 0 { // back off: a failing or throttled cloud is not asked harder
 			wait = min(o.opts.Busy<<min(o.failures, 10), o.opts.Interval)
 		}
+		o.mu.Lock()
+		o.next = time.Now().Add(wait)
+		o.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(wait):
 		case <-o.wake:
-			// Let the change land in the cloud before looking.
+			// Let the change land in the cloud before looking, and look at most every
+			// Busy: a list costs a call per hundred databases, whoever asked for it.
+			o.mu.Lock()
+			o.next = time.Now().Add(o.opts.Busy)
+			o.mu.Unlock()
 			select {
 			case <-ctx.Done():
 				return nil
@@ -173,9 +258,14 @@ func sameState(a, b cloud.Instance) bool {
 	return reflect.DeepEqual(a, b)
 }
 
+// owns tells whether owner names an object of this operator (of its shard).
+func (o *Observer) owns(owner string) bool {
+	return owner != "" && (o.opts.Owns == nil || o.opts.Owns(owner))
+}
+
 // Refresh lists every database once, replaces the view, calls Changed for each database
 // that differs from the last view, and reports whether some database is busy: changing
-// state, or changed by the operator since the refresh before.
+// state, or changed by the operator and not shown by a list yet.
 func (o *Observer) Refresh(ctx context.Context) bool {
 	started := time.Now()
 	list, err := o.Provider.List(ctx)
@@ -189,35 +279,56 @@ func (o *Observer) Refresh(ctx context.Context) bool {
 	busy := false
 	for _, in := range list {
 		next[in.Identifier] = in
-		if in.Tags[o.opts.OwnerTag] != "" && changing[in.Status] {
+		if changing[in.Status] && o.owns(in.Tags[o.opts.OwnerTag]) {
 			busy = true
 		}
 	}
 	o.mu.Lock()
 	prev, hadView := o.view, !o.listedAt.IsZero()
-	o.view, o.listedAt = next, started
-	for id, at := range o.touched {
-		// A list that started right after a change may not show it yet: only one that
-		// started a while (Busy) after it is trusted to.
-		if at.Add(o.opts.Busy).Before(started) {
+	o.view, o.listedAt, o.listTook = next, started, time.Since(started)
+	var shown []string
+	for id, t := range o.touched {
+		// A list that started after a change and shows the database otherwise than before
+		// it has seen the change. One that shows no difference is believed only once it
+		// started a while (Busy) after the change: the cloud's reads are eventually
+		// consistent, and some changes show nowhere in the list.
+		now, ok := next[id]
+		owner := now.Tags[o.opts.OwnerTag]
+		if !ok && t.before != nil {
+			owner = t.before.Tags[o.opts.OwnerTag]
+		}
+		seen := started.After(t.at) && (ok != (t.before != nil) || (ok && !sameState(*t.before, now)))
+		if seen || t.at.Add(o.opts.Busy).Before(started) {
 			delete(o.touched, id)
+			shown = append(shown, owner)
 		} else {
 			busy = true
 		}
 	}
 	o.mu.Unlock()
+	o.readyOnce.Do(func() { close(o.ready) })
 
 	if !hadView || o.opts.Changed == nil {
 		return busy
 	}
+	woken := map[string]bool{}
+	wake := func(owner string) {
+		if o.owns(owner) && !woken[owner] {
+			woken[owner] = true
+			o.opts.Changed(owner)
+		}
+	}
+	for _, owner := range shown {
+		wake(owner)
+	}
 	for id, in := range next {
 		if old, ok := prev[id]; !ok || !sameState(old, in) {
-			o.opts.Changed(in.Tags[o.opts.OwnerTag])
+			wake(in.Tags[o.opts.OwnerTag])
 		}
 	}
 	for id, old := range prev {
 		if _, ok := next[id]; !ok {
-			o.opts.Changed(old.Tags[o.opts.OwnerTag])
+			wake(old.Tags[o.opts.OwnerTag])
 		}
 	}
 	return busy

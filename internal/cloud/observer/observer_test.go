@@ -107,32 +107,59 @@ func TestOneListServesTheFleet(t *testing.T) {
 		}
 	})
 
-	t.Run("OperatorChangesAreReadFromTheCloud", func(t *testing.T) {
+	t.Run("OperatorChangesWaitForTheSharedView", func(t *testing.T) {
 		class := "db.r6g.large"
 		if err := o.Update(ctx, "db-007", cloud.Changes{InstanceClass: &class}, cloud.UpdateOptions{ApplyImmediately: true}); err != nil {
 			t.Fatal(err)
 		}
 		em.ResetStats()
+		_, err := o.Observe(ctx, "db-007")
+		if after, wait := cloud.RetryAfter(err); !wait || after <= 0 || em.Stats().Calls["DescribeDBInstances"] != 0 {
+			t.Errorf("after its own Update the operator must not answer from the older view nor ask the cloud about one database: err %v, %d calls",
+				err, em.Stats().Calls["DescribeDBInstances"])
+		}
+		mu.Lock()
+		delete(changed, "ns/db-007")
+		mu.Unlock()
+		o.Refresh(ctx) // shows db-007 modifying: the change is seen
 		obs, err := o.Observe(ctx, "db-007")
-		if err != nil {
-			t.Fatal(err)
+		if err != nil || obs.Instance.Status != "modifying" || em.Stats().Calls["DescribeDBInstances"] != fleet/100 {
+			t.Errorf("the refresh that shows the change answers for it: status %q, %v, %d calls (want only the list's pages)",
+				obs.Instance.Status, err, em.Stats().Calls["DescribeDBInstances"])
 		}
-		if obs.Instance.Status != "modifying" || em.Stats().Calls["DescribeDBInstances"] != 1 {
-			t.Errorf("after its own Update the operator must see the cloud, not the older view: status %s, %d calls", obs.Instance.Status, em.Stats().Calls["DescribeDBInstances"])
-		}
-		time.Sleep(20 * time.Millisecond) // a refresh is trusted with a change only Busy after it
-		o.Refresh(ctx)
-		em.ResetStats()
-		if _, err := o.Observe(ctx, "db-007"); err != nil || em.Stats().Calls["DescribeDBInstances"] != 0 {
-			t.Errorf("once the view was refreshed after the change it serves again (%d calls, %v)", em.Stats().Calls["DescribeDBInstances"], err)
+		mu.Lock()
+		defer mu.Unlock()
+		if changed["ns/db-007"] != 1 {
+			t.Errorf("the refresh that shows the change must wake its owner once: %v", changed)
 		}
 	})
 
-	t.Run("AbsenceIsConfirmed", func(t *testing.T) {
+	t.Run("AbsenceFromAFreshViewIsBelieved", func(t *testing.T) {
 		em.ResetStats()
 		obs, err := o.Observe(ctx, "db-not-there")
-		if err != nil || obs.Exists || em.Stats().Calls["DescribeDBInstances"] != 1 {
-			t.Errorf("a database missing from the view is confirmed with one call: %+v, %v, %d calls", obs, err, em.Stats().Calls["DescribeDBInstances"])
+		if err != nil || obs.Exists || em.Stats().Calls["DescribeDBInstances"] != 0 {
+			t.Errorf("a database missing from a fresh view of the whole account is absent, without a call: %+v, %v, %d calls", obs, err, em.Stats().Calls["DescribeDBInstances"])
+		}
+	})
+
+	t.Run("OtherShardsDoNotWake", func(t *testing.T) {
+		mu.Lock()
+		clear(changed)
+		mu.Unlock()
+		sharded := New(p, Options{Interval: time.Minute, Busy: 10 * time.Millisecond, OwnerTag: "owner", Log: logr.Discard(),
+			Owns:    func(owner string) bool { return owner == "ns/db-001" },
+			Changed: func(owner string) { mu.Lock(); changed[owner]++; mu.Unlock() }})
+		sharded.Refresh(ctx)
+		for _, id := range []string{"db-001", "db-002"} {
+			if err := em.Tamper(id, func(tp *emulator.Tampering) { tp.DBInstanceClass = "db.m7g.xlarge" }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sharded.Refresh(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		if len(changed) != 1 || changed["ns/db-001"] != 1 {
+			t.Errorf("changed = %v, want only this shard's ns/db-001", changed)
 		}
 	})
 }

@@ -24,6 +24,7 @@ import (
 // API is the part of the RDS client the provider uses.
 type API interface {
 	CreateDBInstance(ctx context.Context, in *awsrds.CreateDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.CreateDBInstanceOutput, error)
+	CreateDBInstanceReadReplica(ctx context.Context, in *awsrds.CreateDBInstanceReadReplicaInput, opts ...func(*awsrds.Options)) (*awsrds.CreateDBInstanceReadReplicaOutput, error)
 	DescribeDBInstances(ctx context.Context, in *awsrds.DescribeDBInstancesInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBInstancesOutput, error)
 	ModifyDBInstance(ctx context.Context, in *awsrds.ModifyDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.ModifyDBInstanceOutput, error)
 	DeleteDBInstance(ctx context.Context, in *awsrds.DeleteDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBInstanceOutput, error)
@@ -32,6 +33,10 @@ type API interface {
 	CreateDBSnapshot(ctx context.Context, in *awsrds.CreateDBSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.CreateDBSnapshotOutput, error)
 	DescribeDBSnapshots(ctx context.Context, in *awsrds.DescribeDBSnapshotsInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBSnapshotsOutput, error)
 	DeleteDBSnapshot(ctx context.Context, in *awsrds.DeleteDBSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBSnapshotOutput, error)
+	CreateDBCluster(ctx context.Context, in *awsrds.CreateDBClusterInput, opts ...func(*awsrds.Options)) (*awsrds.CreateDBClusterOutput, error)
+	DescribeDBClusters(ctx context.Context, in *awsrds.DescribeDBClustersInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBClustersOutput, error)
+	ModifyDBCluster(ctx context.Context, in *awsrds.ModifyDBClusterInput, opts ...func(*awsrds.Options)) (*awsrds.ModifyDBClusterOutput, error)
+	DeleteDBCluster(ctx context.Context, in *awsrds.DeleteDBClusterInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBClusterOutput, error)
 }
 
 // Provider is cloud.Provider on Amazon RDS.
@@ -47,12 +52,18 @@ func New(api API) *Provider {
 // NewFromEnvironment returns a Provider configured the way every AWS tool is: the default
 // credential chain, AWS_REGION, and AWS_ENDPOINT_URL_RDS when set.
 func NewFromEnvironment(ctx context.Context) (*Provider, error) {
+	return NewLimited(ctx, nil)
+}
+
+// NewLimited is NewFromEnvironment with every call, retries included, under limiter, the
+// one the whole operator shares; nil sends calls unlimited.
+func NewLimited(ctx context.Context, limiter *Limiter) (*Provider, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	return New(awsrds.NewFromConfig(cfg, func(o *awsrds.Options) {
-		o.APIOptions = append(o.APIOptions, metrics.CountAWSCalls)
+		o.APIOptions = append(o.APIOptions, metrics.CountAWSCalls, limiter.Middleware)
 	})), nil
 }
 
@@ -111,6 +122,12 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 		PreferredBackupWindow: optional(d.BackupWindow),
 		MasterUsername:        aws.String(d.MasterUser),
 		MasterUserPassword:    aws.String(d.MasterPassword),
+		StorageEncrypted:      aws.Bool(d.StorageEncrypted),
+		KmsKeyId:              optional(d.KMSKeyID),
+		DBSubnetGroupName:     optional(d.SubnetGroup),
+		VpcSecurityGroupIds:   d.SecurityGroupIDs,
+		PubliclyAccessible:    aws.Bool(d.PubliclyAccessible),
+		MultiAZ:               aws.Bool(d.MultiAZ),
 		Tags:                  tags(d.Tags),
 	}
 	_, err := p.api.CreateDBInstance(ctx, in)
@@ -132,6 +149,9 @@ func (p *Provider) restore(ctx context.Context, d cloud.Desired) error {
 		DBSnapshotIdentifier: aws.String(d.RestoreFromSnapshot),
 		DBInstanceClass:      aws.String(d.InstanceClass),
 		StorageType:          aws.String(d.StorageType),
+		DBSubnetGroupName:    optional(d.SubnetGroup),
+		VpcSecurityGroupIds:  d.SecurityGroupIDs,
+		PubliclyAccessible:   aws.Bool(d.PubliclyAccessible),
 		Tags:                 tags(d.Tags),
 	})
 	var exists *types.DBInstanceAlreadyExistsFault
@@ -140,6 +160,26 @@ func (p *Provider) restore(ctx context.Context, d cloud.Desired) error {
 	}
 	if err != nil {
 		return wrap("restore db instance "+d.Identifier+" from snapshot "+d.RestoreFromSnapshot, err)
+	}
+	return nil
+}
+
+// CreateReplica implements cloud.Provider.
+func (p *Provider) CreateReplica(ctx context.Context, r cloud.Replica) error {
+	_, err := p.api.CreateDBInstanceReadReplica(ctx, &awsrds.CreateDBInstanceReadReplicaInput{
+		DBInstanceIdentifier:       aws.String(r.Identifier),
+		SourceDBInstanceIdentifier: aws.String(r.Source),
+		DBInstanceClass:            optional(r.InstanceClass),
+		AvailabilityZone:           optional(r.AvailabilityZone),
+		PubliclyAccessible:         aws.Bool(r.PubliclyAccessible),
+		Tags:                       tags(r.Tags),
+	})
+	var exists *types.DBInstanceAlreadyExistsFault
+	if errors.As(err, &exists) {
+		return nil
+	}
+	if err != nil {
+		return wrap("create read replica "+r.Identifier+" of "+r.Source, err)
 	}
 	return nil
 }
@@ -209,6 +249,9 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 		BackupRetentionPeriod: c.BackupRetentionDays,
 		PreferredBackupWindow: c.BackupWindow,
 		MasterUserPassword:    c.MasterPassword,
+		VpcSecurityGroupIds:   c.SecurityGroupIDs,
+		PubliclyAccessible:    c.PubliclyAccessible,
+		MultiAZ:               c.MultiAZ,
 	}
 	if opts.AllowMajorVersionUpgrade {
 		in.AllowMajorVersionUpgrade = aws.Bool(true)
@@ -241,9 +284,12 @@ func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.Del
 		return nil
 	}
 	if err != nil {
-		// Already deleting is success; any other state the caller retries.
-		if obs, oerr := p.Observe(ctx, identifier); oerr == nil && (!obs.Exists || obs.Instance.Status == cloud.StatusDeleting) {
-			return nil
+		// Already deleting is success; any other state the caller retries. A call the rate
+		// limiter held back was not sent: nothing to look at.
+		if _, wait := cloud.RetryAfter(err); !wait {
+			if obs, oerr := p.Observe(ctx, identifier); oerr == nil && (!obs.Exists || obs.Instance.Status == cloud.StatusDeleting) {
+				return nil
+			}
 		}
 		return wrap("delete db instance "+identifier, err)
 	}
@@ -263,6 +309,12 @@ func instance(in types.DBInstance) cloud.Instance {
 		BackupRetentionDays:  aws.ToInt32(in.BackupRetentionPeriod),
 		MasterUser:           aws.ToString(in.MasterUsername),
 		BackupWindow:         aws.ToString(in.PreferredBackupWindow),
+		StorageEncrypted:     aws.ToBool(in.StorageEncrypted),
+		KMSKeyID:             aws.ToString(in.KmsKeyId),
+		PubliclyAccessible:   aws.ToBool(in.PubliclyAccessible),
+		MultiAZ:              aws.ToBool(in.MultiAZ),
+		AvailabilityZone:     aws.ToString(in.AvailabilityZone),
+		ReplicaSource:        aws.ToString(in.ReadReplicaSourceDBInstanceIdentifier),
 		Tags:                 map[string]string{},
 		LatestRestorableTime: aws.ToTime(in.LatestRestorableTime),
 	}
@@ -277,7 +329,17 @@ func instance(in types.DBInstance) cloud.Instance {
 			StorageType:         pm.StorageType,
 			AllocatedStorageGiB: pm.AllocatedStorage,
 			BackupRetentionDays: pm.BackupRetentionPeriod,
+			MultiAZ:             pm.MultiAZ,
 		}
+	}
+	if len(in.ReadReplicaDBInstanceIdentifiers) > 0 {
+		out.ReplicaIDs = in.ReadReplicaDBInstanceIdentifiers
+	}
+	if in.DBSubnetGroup != nil {
+		out.SubnetGroup = aws.ToString(in.DBSubnetGroup.DBSubnetGroupName)
+	}
+	for _, g := range in.VpcSecurityGroups {
+		out.SecurityGroupIDs = append(out.SecurityGroupIDs, aws.ToString(g.VpcSecurityGroupId))
 	}
 	for _, t := range in.TagList {
 		out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
@@ -320,6 +382,11 @@ var retryableCodes = map[string]bool{
 // wrap turns an SDK error into a *cloud.Error carrying the RDS error code, so the controller
 // can name it in a condition without knowing the SDK.
 func wrap(op string, err error) error {
+	if after, ok := cloud.RetryAfter(err); ok { // not sent: the rate limiter gave a later turn
+		var w *cloud.WaitError
+		errors.As(err, &w)
+		return &cloud.WaitError{Op: op, Why: w.Why, After: after}
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		return &cloud.Error{Op: op, Code: api.ErrorCode(), Message: api.ErrorMessage(), Retryable: retryableCodes[api.ErrorCode()]}

@@ -71,6 +71,7 @@ func TestProviderLifecycle(t *testing.T) {
 		Identifier: d.Identifier, ARN: "arn:aws:rds:us-east-1:123456789012:db:" + d.Identifier, Status: "available",
 		Engine: "postgres", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 20,
 		BackupRetentionDays: 7, BackupWindow: "03:00-03:30", MasterUser: "sysadmin", Tags: d.Tags,
+		AvailabilityZone: "us-east-1a",
 	}
 	got := inst
 	got.EngineVersion, got.Endpoint, got.Port, got.LatestRestorableTime = "", "", 0, time.Time{}

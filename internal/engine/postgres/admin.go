@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -83,6 +84,9 @@ func (a *Admin) Close(ctx context.Context) error {
 // EnsureUser implements engine.Admin. The password goes to the server as a SCRAM verifier,
 // never in clear text.
 func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
+	if err := checkName("role", u.Name); err != nil {
+		return err
+	}
 	verifier, err := scramVerifier(u.Password)
 	if err != nil {
 		return &engine.Error{Op: "hash password of " + u.Name, Err: err}
@@ -108,6 +112,9 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 
 // DisableUser implements engine.Admin.
 func (a *Admin) DisableUser(ctx context.Context, name string) error {
+	if err := checkName("role", name); err != nil {
+		return err
+	}
 	var exists bool
 	if err := a.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, name).Scan(&exists); err != nil {
 		return wrap("look up role "+name, err)
@@ -149,6 +156,14 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 	owner := d.Owner
 	if owner == "" {
 		owner = a.master
+	}
+	if err := checkName("database", d.Name); err != nil {
+		return err
+	}
+	for _, role := range append([]string{owner}, d.Users...) {
+		if err := checkName("role", role); err != nil {
+			return err
+		}
 	}
 	var current string
 	err := a.conn.QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, d.Name).Scan(&current)
@@ -272,6 +287,31 @@ func (a *Admin) serverVersion(ctx context.Context) int {
 		}
 	}
 	return v
+}
+
+// maxIdentifier is the longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes): it cuts a
+// longer one silently, so that name would reach another role or database.
+const maxIdentifier = 63
+
+// checkName refuses a role or database name that quoting cannot carry to the server as is:
+// empty, longer than maxIdentifier bytes, holding a NUL byte (pgx drops it from a quoted
+// identifier, so "app\x00" would name the role app) or not UTF-8. Admission refuses all of
+// them; this keeps the engine safe whoever calls it.
+func checkName(kind, name string) error {
+	var why string
+	switch {
+	case name == "":
+		why = "is empty"
+	case len(name) > maxIdentifier:
+		why = fmt.Sprintf("is %d bytes long, PostgreSQL keeps %d", len(name), maxIdentifier)
+	case strings.IndexByte(name, 0) >= 0:
+		why = "holds a NUL byte"
+	case !utf8.ValidString(name):
+		why = "is not UTF-8"
+	default:
+		return nil
+	}
+	return &engine.Error{Op: "check " + kind + " name " + strconv.Quote(name), Err: fmt.Errorf("the %s name %s", kind, why)}
 }
 
 // ident quotes a SQL identifier. Names are validated at admission too; quoting makes any

@@ -1,0 +1,517 @@
+// Package bench measures the operator against a fleet, end to end: it starts the local stack
+// (a real kube-apiserver and etcd, the RDS emulator without engines and with status delays,
+// the manager binary as a process), applies N RDSDatabase objects at once, and reports what
+// a fleet runs out of: how soon users get their Secrets, how many AWS calls the create wave,
+// the steady state and the delete wave cost and how fast they came, the operator's memory
+// and CPU, and its apiserver writes. Every figure is read from a counter (the emulator's
+// call log, kube-apiserver's and the operator's own metrics, /proc of the manager), never
+// estimated.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/localstack"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
+)
+
+// Config configures a run.
+type Config struct {
+	// N is how many RDSDatabase objects are applied at once.
+	N int
+	// Users is how many users each object has, each with its own Secret beside the master's.
+	Users int
+	// Dir holds the local stack's state and logs; OutDir the results and profiles.
+	Dir, OutDir string
+	// BinDir holds the manager and rds-emulator binaries; ToolsDir kube-apiserver and etcd;
+	// CRDDir the CRDs.
+	BinDir, ToolsDir, CRDDir string
+	// Create, BackingUp, Modify and Delete are how long the emulator keeps each status.
+	Create, BackingUp, Modify, Delete time.Duration
+	// Resync is the operator's --resync, short so the steady state shows Resyncs of them.
+	Resync time.Duration
+	// Resyncs is how many resync intervals the steady state is measured over.
+	Resyncs int
+	// PendingRequeue is the operator's --pending-requeue, the cadence of the shared view
+	// while some database changes state.
+	PendingRequeue time.Duration
+	// ManagerArgs are more flags for the manager (e.g. --aws-rate-limit).
+	ManagerArgs []string
+	// Profile takes a CPU profile of the create wave's first ProfileSeconds and a heap
+	// profile at its end.
+	Profile        bool
+	ProfileSeconds int
+	// WaveTimeout bounds each wave.
+	WaveTimeout time.Duration
+	// Out receives progress lines.
+	Out io.Writer
+}
+
+// Namespace is where the benchmark's objects live.
+const Namespace = "bench"
+
+// Run starts the stack, runs the create wave, the steady state and the delete wave, and
+// stops the stack. It writes results.json (and profiles) into OutDir.
+func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
+	if cfg.N <= 0 || cfg.Resyncs < 1 || cfg.Resync <= 0 {
+		return nil, errors.New("bench: N, Resync and Resyncs must be positive")
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return nil, err
+	}
+	b := &bench{cfg: cfg, http: &http.Client{Timeout: 2 * time.Minute}, start: time.Now()}
+	args := []string{
+		"--resync", cfg.Resync.String(),
+		"--pending-requeue", cfg.PendingRequeue.String(),
+		"--zap-log-level", "info",
+	}
+	if cfg.Profile {
+		port, err := localstack.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		b.pprof = "http://127.0.0.1:" + strconv.Itoa(port) + "/debug/pprof"
+		args = append(args, "--pprof-bind-address", "127.0.0.1:"+strconv.Itoa(port))
+	}
+	args = append(args, cfg.ManagerArgs...)
+	b.logf("starting the local stack: emulator without engines, %d objects to come", cfg.N)
+	stack, err := localstack.Start(ctx, localstack.Config{
+		Dir: cfg.Dir, BinDir: cfg.BinDir, ToolsDir: cfg.ToolsDir, CRDDir: cfg.CRDDir, Out: cfg.Out,
+		EmulatorArgs: []string{"--no-engine",
+			"--create-delay", cfg.Create.String(), "--backup-delay", cfg.BackingUp.String(),
+			"--modify-delay", cfg.Modify.String(), "--delete-delay", cfg.Delete.String()},
+		ManagerArgs: args,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, stack.Stop()) }()
+	b.stack = stack
+	b.emulator = emulator{url: stack.EmulatorURL(), http: b.http}
+	b.rest = stack.RESTConfig()
+	b.rest.QPS, b.rest.Burst = -1, 0 // the benchmark is the user applying a fleet at once, not a throttled client
+
+	res := &Result{
+		Machine: machine(), Date: time.Now().UTC().Format("2006-01-02"), N: cfg.N,
+		Settings: Settings{
+			Users: cfg.Users, SecretsPerObject: 1 + cfg.Users, Resync: cfg.Resync.String(), PendingRequeue: cfg.PendingRequeue.String(),
+			EmulatorDelays: fmt.Sprintf("creating %s, backing-up %s, modifying %s, deleting %s", cfg.Create, cfg.BackingUp, cfg.Modify, cfg.Delete),
+			ManagerArgs:    args,
+		},
+	}
+	if err := b.run(ctx, res); err != nil {
+		return res, err
+	}
+	return res, res.Write(filepath.Join(cfg.OutDir, "results.json"))
+}
+
+// bench is one run's state.
+type bench struct {
+	cfg      Config
+	stack    *localstack.Stack
+	emulator emulator
+	rest     *rest.Config
+	client   client.Client
+	http     *http.Client
+	pprof    string
+	start    time.Time
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.cfg.Out, "[bench %5.0fs] %s\n", time.Since(b.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func (b *bench) run(ctx context.Context, res *Result) error {
+	scheme, err := operator.Scheme()
+	if err != nil {
+		return err
+	}
+	if b.client, err = client.New(b.rest, client.Options{Scheme: scheme}); err != nil {
+		return err
+	}
+	if err := b.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}); err != nil {
+		return err
+	}
+	w, err := startWatch(ctx, b.rest, scheme, 1+b.cfg.Users)
+	if err != nil {
+		return err
+	}
+	defer w.stop()
+
+	if res.Create, err = b.createWave(ctx, w); err != nil {
+		return fmt.Errorf("create wave: %w", err)
+	}
+	if res.Steady, err = b.steadyState(ctx); err != nil {
+		return fmt.Errorf("steady state: %w", err)
+	}
+	if res.Delete, err = b.deleteWave(ctx, w); err != nil {
+		return fmt.Errorf("delete wave: %w", err)
+	}
+	final, err := readProc(b.stack.ManagerPID())
+	if err != nil {
+		return err
+	}
+	res.OperatorPeakRSSMiB = final.PeakRSSMiB
+	return nil
+}
+
+// snapshot is every counter at one moment, so a phase reports the difference.
+type snapshot struct {
+	at        time.Time
+	proc      procStats
+	apiserver map[string]float64
+	operator  map[string]float64
+}
+
+func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
+	s := snapshot{at: time.Now()}
+	var err error
+	if s.proc, err = readProc(b.stack.ManagerPID()); err != nil {
+		return s, err
+	}
+	if s.apiserver, err = apiserverWrites(ctx, b.rest); err != nil {
+		return s, err
+	}
+	families, err := scrape(ctx, b.http, b.stack.ManagerMetricsURL())
+	if err != nil {
+		return s, err
+	}
+	s.operator = map[string]float64{}
+	for k, v := range sumBy(families, "rds_operator_aws_calls_total", func(l map[string]string) string { return "aws " + l["action"] }) {
+		s.operator[k] = v
+	}
+	for k, v := range sumBy(families, "rest_client_requests_total", func(l map[string]string) string {
+		if !writeVerbs[l["method"]] {
+			return ""
+		}
+		return "writes"
+	}) {
+		s.operator[k] = v
+	}
+	for _, name := range []string{"rds_operator_aws_rate_limit_deferred_total", "rds_operator_aws_rate_limit_delay_seconds", "controller_runtime_reconcile_total"} {
+		for k, v := range sumBy(families, name, func(map[string]string) string { return name }) {
+			s.operator[k] = v
+		}
+	}
+	return s, nil
+}
+
+// phaseCounters fills the figures every phase reports from the counters before and after it.
+func (b *bench) phaseCounters(ctx context.Context, before snapshot, p *Phase, benchWrites map[string]float64) error {
+	after, err := b.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := b.emulator.stats(ctx)
+	if err != nil {
+		return err
+	}
+	n := float64(b.cfg.N)
+	p.Seconds = round(after.at.Sub(before.at).Seconds(), 1)
+	p.AWSCalls = st.Calls
+	p.AWSErrors = st.Errors
+	p.AWSCallsTotal = total(st.Calls)
+	p.AWSCallsPerObject = round(float64(p.AWSCallsTotal)/n, 2)
+	p.PeakCallsPerSecond, p.PeakCallsPerSecond10s = st.peaks(10)
+	p.PeakCallsPerSecond10s = round(p.PeakCallsPerSecond10s, 1)
+	op := diff(after.operator, before.operator)
+	for k, v := range op {
+		if len(k) > 4 && k[:4] == "aws " {
+			p.OperatorAWSCalls += int(v)
+		}
+	}
+	p.RateLimitDeferred = int(op["rds_operator_aws_rate_limit_deferred_total"])
+	if c := op["rds_operator_aws_rate_limit_delay_seconds_count"]; c > 0 {
+		p.RateLimitMeanDelaySeconds = round(op["rds_operator_aws_rate_limit_delay_seconds_sum"]/c, 2)
+	}
+	p.Reconciles = int(op["controller_runtime_reconcile_total"])
+	p.OperatorCPUSeconds = round(after.proc.CPUSeconds-before.proc.CPUSeconds, 2)
+	p.OperatorCPUSecondsPerObject = round(p.OperatorCPUSeconds/n, 3)
+	p.OperatorPeakRSSMiB = round(after.proc.PeakRSSMiB, 1)
+	p.OperatorRSSMiB = round(after.proc.RSSMiB, 1)
+	writes := diff(after.apiserver, before.apiserver)
+	for k, v := range benchWrites { // the benchmark's own creates and deletes are not the operator's
+		if writes[k] -= v; writes[k] <= 0 {
+			delete(writes, k)
+		}
+	}
+	p.ApiserverWrites = map[string]int{}
+	sum := 0
+	for k, v := range writes {
+		p.ApiserverWrites[k] = int(v)
+		sum += int(v)
+	}
+	p.ApiserverWritesPerObject = round(float64(sum)/n, 2)
+	p.OperatorClientWritesPerObject = round(op["writes"]/n, 2)
+	return nil
+}
+
+// createWave applies every object at once and waits until each has its Secrets and its
+// cloud database is provisioned.
+func (b *bench) createWave(ctx context.Context, w *watch) (*Phase, error) {
+	if err := b.emulator.reset(ctx); err != nil {
+		return nil, err
+	}
+	before, err := b.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.logf("create wave: applying %d objects", b.cfg.N)
+	var profiled sync.WaitGroup
+	if b.pprof != "" {
+		profiled.Add(1)
+		go func() {
+			defer profiled.Done()
+			b.saveProfile(ctx, fmt.Sprintf("/profile?seconds=%d", max(b.cfg.ProfileSeconds, 1)), "cpu-create.pprof")
+		}()
+	}
+	applied, applyTook, err := b.apply(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.logf("applied %d objects in %s", b.cfg.N, applyTook.Round(time.Millisecond))
+	err = b.waitFor(ctx, "every object provisioned", func() (int, bool) {
+		n := w.count(func(o *objectTimes) bool { return !o.provisioned.IsZero() && !o.secrets.IsZero() })
+		return n, n == b.cfg.N
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &Phase{ApplySeconds: round(applyTook.Seconds(), 2)}
+	var secrets, provisioned, ready []time.Duration
+	for name, at := range applied {
+		o := w.get(name)
+		secrets = append(secrets, max(o.secrets.Sub(at), 0))
+		provisioned = append(provisioned, o.provisioned.Sub(at))
+		if !o.ready.IsZero() {
+			ready = append(ready, o.ready.Sub(at))
+		}
+	}
+	p.Secrets, p.Provisioned, p.Ready = summarize(secrets), summarize(provisioned), summarize(ready)
+	err = b.phaseCounters(ctx, before, p, map[string]float64{"POST rdsdatabases": float64(b.cfg.N)})
+	if b.pprof != "" {
+		b.saveProfile(ctx, "/heap", "heap-create.pprof")
+	}
+	profiled.Wait()
+	return p, err
+}
+
+// apply creates every object with a pool of clients, as a script applying a directory of
+// manifests would, and returns when each create returned.
+func (b *bench) apply(ctx context.Context) (map[string]time.Time, time.Duration, error) {
+	start := time.Now()
+	applied := make(map[string]time.Time, b.cfg.N)
+	var mu sync.Mutex
+	names := make(chan string)
+	errs := make(chan error, 32)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name := range names {
+				if err := b.client.Create(ctx, b.object(name)); err != nil {
+					errs <- fmt.Errorf("create %s: %w", name, err)
+					return
+				}
+				mu.Lock()
+				applied[name] = time.Now()
+				mu.Unlock()
+			}
+		}()
+	}
+	var err error
+	for i := 0; i < b.cfg.N && err == nil; i++ {
+		select {
+		case names <- fmt.Sprintf("db-%04d", i):
+		case err = <-errs:
+		}
+	}
+	close(names)
+	wg.Wait()
+	close(errs)
+	if err == nil {
+		err = <-errs
+	}
+	return applied, time.Since(start), err
+}
+
+// object is one benchmark database: the defaults, Users users, deleted without a snapshot.
+func (b *bench) object(name string) *v1.RDSDatabase {
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: name}}
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	if b.cfg.Users > 0 {
+		db.Spec.Users = map[string]v1.UserRoles{}
+		for u := range b.cfg.Users {
+			db.Spec.Users[fmt.Sprintf("user%d", u)] = v1.UserRoles{}
+		}
+	}
+	return db
+}
+
+// steadyState lets the fleet settle, then counts what Resyncs resync intervals cost while
+// nothing changes.
+func (b *bench) steadyState(ctx context.Context) (*Steady, error) {
+	settle := b.cfg.Resync + 2*b.cfg.PendingRequeue
+	b.logf("steady state: settling for %s, then measuring %d resyncs of %s", settle, b.cfg.Resyncs, b.cfg.Resync)
+	if err := sleep(ctx, settle); err != nil {
+		return nil, err
+	}
+	if err := b.emulator.reset(ctx); err != nil {
+		return nil, err
+	}
+	before, err := b.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := sleep(ctx, time.Duration(b.cfg.Resyncs)*b.cfg.Resync); err != nil {
+		return nil, err
+	}
+	s := &Steady{Resyncs: b.cfg.Resyncs, ResyncSeconds: b.cfg.Resync.Seconds(), Budget: int(math.Ceil(float64(b.cfg.N)/100)) + 1}
+	if err := b.phaseCounters(ctx, before, &s.Phase, nil); err != nil {
+		return nil, err
+	}
+	s.CallsPerResync = round(float64(s.AWSCallsTotal)/float64(b.cfg.Resyncs), 2)
+	st, err := b.emulator.stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.Refreshes = st.refreshes(); s.Refreshes > 0 {
+		s.CallsPerRefresh = round(float64(s.AWSCallsTotal)/float64(s.Refreshes), 2)
+	}
+	return s, nil
+}
+
+// deleteWave deletes every object at once and waits until each is gone (its cloud database
+// deleted and its finalizer removed).
+func (b *bench) deleteWave(ctx context.Context, w *watch) (*Phase, error) {
+	if err := b.emulator.reset(ctx); err != nil {
+		return nil, err
+	}
+	before, err := b.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.logf("delete wave: deleting %d objects", b.cfg.N)
+	start := time.Now()
+	deleted := make(map[string]time.Time, b.cfg.N)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	names := make(chan string)
+	var firstErr error
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name := range names {
+				db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: name}}
+				err := b.client.Delete(ctx, db)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("delete %s: %w", name, err)
+				}
+				deleted[name] = time.Now()
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := 0; i < b.cfg.N; i++ {
+		names <- fmt.Sprintf("db-%04d", i)
+	}
+	close(names)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	took := time.Since(start)
+	b.logf("deleted %d objects in %s", b.cfg.N, took.Round(time.Millisecond))
+	err = b.waitFor(ctx, "every object gone", func() (int, bool) {
+		n := w.count(func(o *objectTimes) bool { return !o.gone.IsZero() })
+		return n, n == b.cfg.N
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &Phase{ApplySeconds: round(took.Seconds(), 2)}
+	var gone []time.Duration
+	for name, at := range deleted {
+		gone = append(gone, max(w.get(name).gone.Sub(at), 0))
+	}
+	p.Gone = summarize(gone)
+	return p, b.phaseCounters(ctx, before, p, map[string]float64{"DELETE rdsdatabases": float64(b.cfg.N)})
+}
+
+// waitFor polls done every second until it holds, printing progress every ten.
+func (b *bench) waitFor(ctx context.Context, what string, done func() (int, bool)) error {
+	deadline := time.Now().Add(b.cfg.WaveTimeout)
+	last := time.Now()
+	for {
+		n, ok := done()
+		if ok {
+			return nil
+		}
+		select {
+		case <-b.stack.ManagerExited():
+			return fmt.Errorf("the manager exited while waiting for %s; see %s", what, b.stack.Path(localstack.ManagerLog))
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d after %s waiting for %s", n, b.cfg.N, b.cfg.WaveTimeout, what)
+		}
+		if time.Since(last) >= 10*time.Second {
+			b.logf("waiting for %s: %d of %d", what, n, b.cfg.N)
+			last = time.Now()
+		}
+		if err := sleep(ctx, time.Second); err != nil {
+			return err
+		}
+	}
+}
+
+// saveProfile fetches a pprof profile from the manager into OutDir.
+func (b *bench) saveProfile(ctx context.Context, path, file string) {
+	body, err := get(ctx, b.http, b.pprof+path)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(b.cfg.OutDir, file), body, 0o644)
+	}
+	if err != nil {
+		b.logf("profile %s: %v", file, err)
+		return
+	}
+	b.logf("wrote %s (go tool pprof -top bin/manager %s)", filepath.Join(b.cfg.OutDir, file), filepath.Join(b.cfg.OutDir, file))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow10(digits)
+	return math.Round(v*p) / p
+}

@@ -1,0 +1,282 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Result is everything one run measured; results.json holds it for scripts to compare.
+type Result struct {
+	Machine  string   `json:"machine"`
+	Date     string   `json:"date"`
+	N        int      `json:"n"`
+	Settings Settings `json:"settings"`
+	Create   *Phase   `json:"create"`
+	Steady   *Steady  `json:"steady"`
+	Delete   *Phase   `json:"delete"`
+	// OperatorPeakRSSMiB is the manager's peak resident memory over the whole run.
+	OperatorPeakRSSMiB float64  `json:"operatorPeakRSSMiB"`
+	Targets            []Target `json:"targets"`
+}
+
+// Settings are the knobs the run used.
+type Settings struct {
+	Users            int      `json:"users"`
+	SecretsPerObject int      `json:"secretsPerObject"`
+	Resync           string   `json:"resync"`
+	PendingRequeue   string   `json:"pendingRequeue"`
+	EmulatorDelays   string   `json:"emulatorDelays"`
+	ManagerArgs      []string `json:"managerArgs"`
+}
+
+// Phase is what one phase (the create wave, the steady state, the delete wave) cost.
+type Phase struct {
+	Seconds float64 `json:"seconds"`
+	// ApplySeconds is how long sending every create (or delete) took.
+	ApplySeconds float64 `json:"applySeconds,omitempty"`
+	// Secrets is apply → every Secret of the object seen; Provisioned apply → its cloud
+	// database available and mirrored in status; Ready apply → Ready; Gone delete → the
+	// object gone.
+	Secrets     *Latency `json:"secrets,omitempty"`
+	Provisioned *Latency `json:"provisioned,omitempty"`
+	Ready       *Latency `json:"ready,omitempty"`
+	Gone        *Latency `json:"gone,omitempty"`
+	// AWSCalls are the emulator's counts by action; OperatorAWSCalls the operator's own
+	// count (rds_operator_aws_calls_total), which must agree.
+	AWSCalls              map[string]int `json:"awsCalls"`
+	AWSErrors             map[string]int `json:"awsErrors,omitempty"`
+	AWSCallsTotal         int            `json:"awsCallsTotal"`
+	AWSCallsPerObject     float64        `json:"awsCallsPerObject"`
+	OperatorAWSCalls      int            `json:"operatorAWSCalls"`
+	PeakCallsPerSecond    int            `json:"peakCallsPerSecond"`
+	PeakCallsPerSecond10s float64        `json:"peakCallsPerSecond10s"`
+	// RateLimitDeferred counts calls given a later turn by the operator's rate limiter, and
+	// RateLimitMeanDelaySeconds how long a call waited for its turn on average.
+	RateLimitDeferred         int     `json:"rateLimitDeferred"`
+	RateLimitMeanDelaySeconds float64 `json:"rateLimitMeanDelaySeconds"`
+	Reconciles                int     `json:"reconciles"`
+	OperatorCPUSeconds        float64 `json:"operatorCPUSeconds"`
+	// OperatorCPUSecondsPerObject is the phase's CPU divided by N.
+	OperatorCPUSecondsPerObject float64 `json:"operatorCPUSecondsPerObject"`
+	OperatorPeakRSSMiB          float64 `json:"operatorPeakRSSMiB"`
+	OperatorRSSMiB              float64 `json:"operatorRSSMiB"`
+	// ApiserverWrites are kube-apiserver's own counts (apiserver_request_total) of writes
+	// on rdsdatabases, secrets, services and events, less the benchmark's own creates and
+	// deletes; OperatorClientWritesPerObject is the operator's count
+	// (rest_client_requests_total), which must agree.
+	ApiserverWrites               map[string]int `json:"apiserverWrites"`
+	ApiserverWritesPerObject      float64        `json:"apiserverWritesPerObject"`
+	OperatorClientWritesPerObject float64        `json:"operatorClientWritesPerObject"`
+}
+
+// Steady is the steady state: Resyncs resync intervals in which nothing changes.
+type Steady struct {
+	Phase
+	Resyncs        int     `json:"resyncs"`
+	ResyncSeconds  float64 `json:"resyncSeconds"`
+	CallsPerResync float64 `json:"callsPerResync"`
+	// Refreshes is how many times the shared view listed the account in the window, and
+	// CallsPerRefresh the window's calls per refresh: the cost of one look at the fleet.
+	Refreshes       int     `json:"refreshes"`
+	CallsPerRefresh float64 `json:"callsPerRefresh"`
+	// Budget is the issue's ⌈N/100⌉ + 1.
+	Budget int `json:"budget"`
+}
+
+// Target is one of the issue's targets, with the measured figure.
+type Target struct {
+	Name     string `json:"name"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	Met      bool   `json:"met"`
+}
+
+// createStates are the states an object passes through in the create wave without an
+// engine: Pending (Secrets written), creating, backing-up, available (Provisioned), and the
+// engine step that cannot log in.
+const createStates = 5
+
+// deleteStates are those of the delete wave: Deleting, the cloud database deleting, gone.
+const deleteStates = 3
+
+// Evaluate fills Targets from the figures.
+func (r *Result) Evaluate() {
+	r.Targets = nil
+	add := func(name, target, measured string, met bool) {
+		r.Targets = append(r.Targets, Target{Name: name, Target: target, Measured: measured, Met: met})
+	}
+	if c := r.Create; c != nil && c.Secrets != nil {
+		add("apply → all Secrets, p99", "< 1 s", fmt.Sprintf("%.2f s", c.Secrets.P99), c.Secrets.P99 < 1)
+		add("create wave: AWS calls per database", "≤ 3", fmt.Sprintf("%.2f", c.AWSCallsPerObject), c.AWSCallsPerObject <= 3)
+		add("create wave: sustained calls/s (peak 10 s mean)", "≤ 12", fmt.Sprintf("%.1f", c.PeakCallsPerSecond10s), c.PeakCallsPerSecond10s <= 12)
+		add("create wave: operator CPU per database", "< 1 core-s", fmt.Sprintf("%.3f s", c.OperatorCPUSecondsPerObject), c.OperatorCPUSecondsPerObject < 1)
+		per := c.ApiserverWritesPerObject / createStates
+		add("create wave: apiserver writes per object per state change", "a handful (≤ 3)", fmt.Sprintf("%.2f (%.1f per object, %d states)", per, c.ApiserverWritesPerObject, createStates), per <= 3)
+	}
+	if s := r.Steady; s != nil {
+		// A resync is one refresh of the shared view: its cost is the calls per refresh.
+		add("steady state: AWS calls per resync (per refresh of the view)", fmt.Sprintf("≤ ⌈N/100⌉+1 = %d", s.Budget),
+			fmt.Sprintf("%.2f (%d refreshes; %.2f per %.0f s interval)", s.CallsPerRefresh, s.Refreshes, s.CallsPerResync, s.ResyncSeconds),
+			s.Refreshes > 0 && s.CallsPerRefresh <= float64(s.Budget))
+		add("steady state: apiserver writes per object", "0", fmt.Sprintf("%.2f", s.ApiserverWritesPerObject), s.ApiserverWritesPerObject == 0)
+	}
+	if d := r.Delete; d != nil {
+		add("delete wave: sustained calls/s (peak 10 s mean)", "≤ 12", fmt.Sprintf("%.1f", d.PeakCallsPerSecond10s), d.PeakCallsPerSecond10s <= 12)
+		per := d.ApiserverWritesPerObject / deleteStates
+		add("delete wave: apiserver writes per object per state change", "a handful (≤ 3)", fmt.Sprintf("%.2f (%.1f per object, %d states)", per, d.ApiserverWritesPerObject, deleteStates), per <= 3)
+	}
+	add(fmt.Sprintf("operator peak RSS at %d objects", r.N), "< 100 MiB", fmt.Sprintf("%.1f MiB", r.OperatorPeakRSSMiB), r.OperatorPeakRSSMiB < 100)
+}
+
+// Write writes r as indented JSON to path.
+func (r *Result) Write(path string) error {
+	r.Evaluate()
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// Table renders r for a person: the figures of each phase side by side, then the targets.
+func (r *Result) Table() string {
+	r.Evaluate()
+	var b strings.Builder
+	fmt.Fprintf(&b, "aws-rds-operator bench: %d RDSDatabases, %d Secrets each; %s; %s\n", r.N, r.Settings.SecretsPerObject, r.Machine, r.Date)
+	fmt.Fprintf(&b, "emulator without engines, %s; operator %s\n\n", r.Settings.EmulatorDelays, strings.Join(r.Settings.ManagerArgs, " "))
+	c, d := r.Create, r.Delete
+	var s *Phase
+	if r.Steady != nil {
+		s = &r.Steady.Phase
+	}
+	rows := [][4]string{{"", "create wave", "steady state", "delete wave"}}
+	row := func(name string, f func(p *Phase) string) {
+		cell := func(p *Phase) string {
+			if p == nil {
+				return "-"
+			}
+			return f(p)
+		}
+		rows = append(rows, [4]string{name, cell(c), cell(s), cell(d)})
+	}
+	lat := func(l *Latency) string {
+		if l == nil || l.Count == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f / %.2f / %.2f s", l.P50, l.P99, l.Max)
+	}
+	row("duration", func(p *Phase) string { return fmt.Sprintf("%.0f s", p.Seconds) })
+	row("apply → all Secrets (p50/p99/max)", func(p *Phase) string { return lat(p.Secrets) })
+	row("apply → Provisioned (p50/p99/max)", func(p *Phase) string { return lat(p.Provisioned) })
+	row("apply → Ready (p50/p99/max)", func(p *Phase) string {
+		if p.Ready == nil {
+			return "-"
+		}
+		if p.Ready.Count == 0 {
+			return "never (no engine)"
+		}
+		return lat(p.Ready)
+	})
+	row("delete → gone (p50/p99/max)", func(p *Phase) string { return lat(p.Gone) })
+	row("AWS calls", func(p *Phase) string {
+		return fmt.Sprintf("%d (operator counted %d)", p.AWSCallsTotal, p.OperatorAWSCalls)
+	})
+	row("AWS calls per database", func(p *Phase) string { return fmt.Sprintf("%.2f", p.AWSCallsPerObject) })
+	for _, action := range actions(c, s, d) {
+		row("  "+action, func(p *Phase) string { return fmt.Sprintf("%d", p.AWSCalls[action]) })
+	}
+	row("AWS errors", func(p *Phase) string { return fmt.Sprintf("%v", p.AWSErrors) })
+	row("peak calls/s (1 s / 10 s mean)", func(p *Phase) string {
+		return fmt.Sprintf("%d / %.1f", p.PeakCallsPerSecond, p.PeakCallsPerSecond10s)
+	})
+	row("calls given a later turn (mean wait)", func(p *Phase) string {
+		return fmt.Sprintf("%d (%.1f s)", p.RateLimitDeferred, p.RateLimitMeanDelaySeconds)
+	})
+	if r.Steady != nil {
+		rows = append(rows, [4]string{"AWS calls per resync", "", fmt.Sprintf("%.2f per refresh (%d refreshes); %.2f per interval over %d resyncs of %.0f s",
+			r.Steady.CallsPerRefresh, r.Steady.Refreshes, r.Steady.CallsPerResync, r.Steady.Resyncs, r.Steady.ResyncSeconds), ""})
+	}
+	row("reconciles", func(p *Phase) string { return fmt.Sprintf("%d", p.Reconciles) })
+	row("operator CPU (per database)", func(p *Phase) string {
+		return fmt.Sprintf("%.1f s (%.3f s)", p.OperatorCPUSeconds, p.OperatorCPUSecondsPerObject)
+	})
+	row("operator RSS now / peak", func(p *Phase) string { return fmt.Sprintf("%.0f / %.0f MiB", p.OperatorRSSMiB, p.OperatorPeakRSSMiB) })
+	row("apiserver writes per object", func(p *Phase) string {
+		return fmt.Sprintf("%.2f (operator counted %.2f)", p.ApiserverWritesPerObject, p.OperatorClientWritesPerObject)
+	})
+	for _, k := range writeKinds(c, s, d) {
+		row("  "+k, func(p *Phase) string { return fmt.Sprintf("%.2f", float64(p.ApiserverWrites[k])/float64(r.N)) })
+	}
+	writeRows(&b, rows)
+	b.WriteString("\n")
+	trows := [][4]string{{"target", "wanted", "measured", "met"}}
+	for _, t := range r.Targets {
+		met := "yes"
+		if !t.Met {
+			met = "NO"
+		}
+		trows = append(trows, [4]string{t.Name, t.Target, t.Measured, met})
+	}
+	writeRows(&b, trows)
+	return b.String()
+}
+
+func actions(phases ...*Phase) []string {
+	set := map[string]bool{}
+	for _, p := range phases {
+		if p != nil {
+			for a := range p.AWSCalls {
+				set[a] = true
+			}
+		}
+	}
+	return sortedSet(set)
+}
+
+func writeKinds(phases ...*Phase) []string {
+	set := map[string]bool{}
+	for _, p := range phases {
+		if p != nil {
+			for k := range p.ApiserverWrites {
+				set[k] = true
+			}
+		}
+	}
+	return sortedSet(set)
+}
+
+func sortedSet(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// writeRows prints rows as a Markdown table, so the same text goes into docs/benchmarks.md.
+func writeRows(b *strings.Builder, rows [][4]string) {
+	width := [4]int{}
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], len([]rune(c)))
+		}
+	}
+	for n, r := range rows {
+		b.WriteString("|")
+		for i, c := range r {
+			fmt.Fprintf(b, " %s%s |", c, strings.Repeat(" ", width[i]-len([]rune(c))))
+		}
+		b.WriteString("\n")
+		if n == 0 {
+			b.WriteString("|")
+			for i := range r {
+				fmt.Fprintf(b, " %s |", strings.Repeat("-", max(width[i], 3)))
+			}
+			b.WriteString("\n")
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package rds
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+)
+
+// fakeClock is a clock the limiter's waits move forward.
+type fakeClock struct{ now time.Time }
+
+func (c *fakeClock) sleep(_ context.Context, d time.Duration) error { c.now = c.now.Add(d); return nil }
+
+func newTestLimiter(l RateLimit) (*Limiter, *fakeClock) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	lim := NewLimiter(l)
+	lim.now = func() time.Time { return clock.now }
+	lim.sleep = clock.sleep
+	return lim, clock
+}
+
+// TestLimiterTurns is a create wave of 40 databases against 10 calls/s with a burst of 5:
+// the burst goes at once, the next few wait briefly, the rest are given later turns and come
+// back for them, and no second holds more than the burst plus the rate.
+func TestLimiterTurns(t *testing.T) {
+	lim, clock := newTestLimiter(RateLimit{PerSecond: 10, Burst: 5, MaxWait: 250 * time.Millisecond})
+	ctx := context.Background()
+	sent := map[int64]int{} // calls by second
+	var deferred []string
+	start := clock.now
+	for i := 0; i < 40; i++ {
+		key := fmt.Sprintf("db-%02d", i)
+		err := lim.Acquire(ctx, "CreateDBInstance", key)
+		if _, wait := cloud.RetryAfter(err); wait {
+			deferred = append(deferred, key)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent[int64(clock.now.Sub(start)/time.Second)]++
+	}
+	if got, want := lim.Waiting(), len(deferred); got != want {
+		t.Errorf("Waiting() = %d, want a turn kept for each of the %d deferred calls", got, want)
+	}
+	// Each deferred caller comes back when told to; its turn is kept, so it goes then.
+	for len(deferred) > 0 {
+		var again []string
+		for _, key := range deferred {
+			err := lim.Acquire(ctx, "CreateDBInstance", key)
+			after, wait := cloud.RetryAfter(err)
+			if wait {
+				again = append(again, key)
+				clock.now = clock.now.Add(min(after, 100*time.Millisecond))
+				continue
+			}
+			sent[int64(clock.now.Sub(start)/time.Second)]++
+		}
+		deferred = again
+	}
+	total := 0
+	for sec, n := range sent {
+		total += n
+		if n > 5+10 {
+			t.Errorf("second %d sent %d calls, want at most burst+rate = 15", sec, n)
+		}
+	}
+	if total != 40 {
+		t.Errorf("%d calls sent, want all 40", total)
+	}
+	if elapsed := clock.now.Sub(start); elapsed < 3*time.Second {
+		t.Errorf("40 calls at 10/s with a burst of 5 took %s, want at least 3.5s", elapsed)
+	}
+	if lim.Waiting() != 0 {
+		t.Errorf("%d turns left after every caller came back", lim.Waiting())
+	}
+}
+
+// TestLimiterListGoesAhead proves the shared view's list is never held back behind the
+// queue of waiting databases: it serves them all.
+func TestLimiterListGoesAhead(t *testing.T) {
+	lim, clock := newTestLimiter(RateLimit{PerSecond: 1, Burst: 1, MaxWait: 0})
+	ctx := context.Background()
+	for i := 0; i < 10; i++ {
+		_ = lim.Acquire(ctx, "CreateDBInstance", fmt.Sprintf("db-%d", i))
+	}
+	before := clock.now
+	if err := lim.Acquire(ctx, "DescribeDBInstances", ""); err != nil || clock.now != before {
+		t.Errorf("a list waited %s (err %v) behind %d queued databases", clock.now.Sub(before), err, lim.Waiting())
+	}
+}
+
+// TestCallKey covers how a call's input names the database it is about.
+func TestCallKey(t *testing.T) {
+	cases := []struct {
+		reason string
+		params any
+		want   string
+	}{
+		{"a create is about its identifier", &awsrds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String("shop-orders")}, "shop-orders"},
+		{"a describe of one database is about it", &awsrds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String("shop-orders")}, "shop-orders"},
+		{"a paged describe of the account is fleet-wide", &awsrds.DescribeDBInstancesInput{MaxRecords: aws.Int32(100)}, ""},
+		{"tagging is about the resource", &awsrds.AddTagsToResourceInput{ResourceName: aws.String("arn:aws:rds:x")}, "arn:aws:rds:x"},
+		{"deleting a snapshot is about the snapshot", &awsrds.DeleteDBSnapshotInput{DBSnapshotIdentifier: aws.String("snap")}, "snap"},
+		{"a snapshot of a database is about the database", &awsrds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("db"), DBSnapshotIdentifier: aws.String("snap")}, "db"},
+		{"no input is fleet-wide", nil, ""},
+	}
+	for _, c := range cases {
+		if diff := cmp.Diff(c.want, callKey(c.params)); diff != "" {
+			t.Errorf("%s: -want +got:\n%s", c.reason, diff)
+		}
+	}
+}

@@ -1,0 +1,381 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+)
+
+// Member roles shown in status.members.
+const (
+	roleWriter = "writer"
+	roleReader = "reader"
+)
+
+// codeInvalidClusterState is RDS's error code for a request the cluster's status forbids.
+const codeInvalidClusterState = "InvalidDBClusterStateFault"
+
+// reconcileCluster is reconcileCloudDatabase for the Aurora engines: the DB cluster, its
+// writer instance and one reader instance per readReplicas. It mirrors the cluster into
+// status, and lets the later phases work on the cluster's writer endpoint as they work on an
+// instance's.
+func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) (ctrl.Result, error) {
+	db := s.db
+	desired, _, err := r.desired(s)
+	if err != nil {
+		return r.specInvalid(s, err)
+	}
+	obs, err := r.Cloud.ObserveCluster(ctx, s.identifier)
+	if err != nil {
+		return r.cloudFailed(s, err)
+	}
+	if !obs.Exists {
+		if db.Status.Cloud != nil && !r.Defaults.RecreateMissing {
+			s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudDatabaseMissing,
+				fmt.Sprintf("the Aurora cluster %s was deleted outside the operator; restore it from a snapshot, or run the operator with --recreate-missing to create an empty one", s.identifier),
+				corev1.EventTypeWarning, "")
+			return ctrl.Result{RequeueAfter: r.Defaults.Resync}, nil
+		}
+		if err := r.Cloud.CreateCluster(ctx, clusterDesired(desired)); err != nil {
+			return r.cloudFailed(s, err)
+		}
+		r.event(db, corev1.EventTypeNormal, v1.EventCreateRequested, "Asked RDS for %s %s cluster %s",
+			desired.Engine, desired.EngineVersion, desired.Identifier)
+		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCreating, "the Aurora cluster is being created")
+		waitForDatabase(db)
+		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+	}
+	c := obs.Cluster
+	if owner := c.Tags[v1.TagOwner]; owner != naming.Owner(db.Namespace, db.Name) {
+		msg := fmt.Sprintf("an Aurora cluster %s exists whose owner tag is %q, not this object: the operator will not touch it", s.identifier, owner)
+		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonOwnedByOther, msg, corev1.EventTypeWarning, "")
+		return ctrl.Result{RequeueAfter: ownerRecheck}, nil
+	}
+	if c.MasterUser != "" && c.MasterUser != db.Spec.MasterUser {
+		return r.specInvalid(s, fmt.Errorf("the cluster's master user is %s, not %s: set masteruser: %s", c.MasterUser, db.Spec.MasterUser, c.MasterUser))
+	}
+	db.Status.Cloud = &v1.CloudStatus{
+		Identifier: c.Identifier, ARN: c.ARN, Status: c.Status, Engine: c.Engine, EngineVersion: c.EngineVersion,
+		InstanceClass: desired.InstanceClass, Endpoint: c.Endpoint, Port: c.Port,
+		StorageEncrypted: c.StorageEncrypted, KMSKeyID: c.KMSKeyID, PendingModifications: clusterPending(c),
+	}
+	s.desired = desired
+	s.instance = &cloud.Instance{
+		Identifier: c.Identifier, ARN: c.ARN, Status: c.Status, Engine: c.Engine, EngineVersion: c.EngineVersion,
+		InstanceClass: desired.InstanceClass, MasterUser: c.MasterUser, Endpoint: c.Endpoint, Port: c.Port,
+		BackupRetentionDays: c.BackupRetentionDays, BackupWindow: c.BackupWindow, Tags: c.Tags,
+		StorageEncrypted: c.StorageEncrypted, KMSKeyID: c.KMSKeyID, LatestRestorableTime: c.LatestRestorableTime,
+	}
+	writerUp, err := r.reconcileMembers(ctx, s, c)
+	if err != nil {
+		return r.cloudFailed(s, err)
+	}
+	if c.Status != cloud.StatusAvailable && c.Status != cloud.StatusBackingUp || c.Endpoint == "" || !writerUp {
+		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
+			fmt.Sprintf("the Aurora cluster is %s; its writer instance is %s", c.Status, memberState(db.Status.Members, roleWriter)))
+		waitForDatabase(db)
+		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+	}
+	p := planClusterChanges(desired, c, db.Spec.Version == "")
+	if !p.changes.Empty() {
+		if c.Status != cloud.StatusAvailable {
+			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
+				fmt.Sprintf("the Aurora cluster is %s; then: %s", c.Status, strings.Join(p.described, ", ")))
+			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+		}
+		return r.modifyCluster(ctx, s, p, c)
+	}
+	if err := r.repairTagsOn(ctx, s, c.ARN, c.Tags); err != nil {
+		return r.cloudFailed(s, err)
+	}
+	msg := "the Aurora cluster is available"
+	if pending := db.Status.Cloud.PendingModifications; len(pending) > 0 {
+		msg += "; waiting for the maintenance window to apply: " + strings.Join(pending, ", ")
+	}
+	setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, msg)
+	return ctrl.Result{}, nil
+}
+
+// clusterDesired is the cluster part of the desired database.
+func clusterDesired(d cloud.Desired) cloud.ClusterDesired {
+	return cloud.ClusterDesired{
+		Identifier: d.Identifier, Engine: d.Engine, EngineVersion: d.EngineVersion, MasterUser: d.MasterUser,
+		MasterPassword: d.MasterPassword, BackupRetentionDays: d.BackupRetentionDays, BackupWindow: d.BackupWindow,
+		StorageEncrypted: d.StorageEncrypted, KMSKeyID: d.KMSKeyID, SubnetGroup: d.SubnetGroup,
+		SecurityGroupIDs: d.SecurityGroupIDs, Tags: d.Tags,
+	}
+}
+
+// reconcileMembers brings the cluster's instances to one writer and readReplicas readers:
+// it creates the missing ones (once the cluster is available) in the cluster's least used
+// zones, deletes this object's instances numbered above the count, brings each to the
+// instance class asked, and mirrors them into status.members. It reports whether the writer
+// is available. Instances of the cluster that are not this object's are left alone.
+func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, c cloud.Cluster) (bool, error) {
+	db, d := s.db, s.desired
+	owner := naming.Owner(db.Namespace, db.Name)
+	want := 1 + wantedReplicas(db)
+	wanted := map[string]int{}
+	for n := 1; n <= want; n++ {
+		wanted[naming.ClusterInstanceIdentifier(db.Namespace, db.Name, n)] = n
+	}
+	writers := map[string]bool{}
+	ids := make([]string, 0, len(wanted)+len(c.Members))
+	for _, m := range c.Members {
+		writers[m.Identifier] = m.Writer
+		ids = append(ids, m.Identifier)
+	}
+	for id := range wanted {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return replicaOrder(wanted, ids[i], ids[j]) })
+
+	var members []v1.ClusterMemberStatus
+	var missing, waiting []string
+	zones := map[string]int{}
+	writerUp := false
+	for _, id := range ids {
+		obs, err := r.Cloud.Observe(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if !obs.Exists {
+			if _, ok := wanted[id]; ok {
+				missing = append(missing, id)
+			}
+			continue
+		}
+		in := obs.Instance
+		role := roleReader
+		if writers[id] {
+			role = roleWriter
+		}
+		members = append(members, v1.ClusterMemberStatus{Identifier: id, Role: role, AvailabilityZone: in.AvailabilityZone, Status: in.Status})
+		zones[in.AvailabilityZone]++
+		up := in.Status == cloud.StatusAvailable || in.Status == cloud.StatusBackingUp
+		if role == roleWriter && up {
+			writerUp = true
+		}
+		if in.Tags[v1.TagOwner] != owner || in.Tags[v1.TagRole] != v1.RoleClusterInstance {
+			continue // someone else's instance in our cluster: never ours to change
+		}
+		if _, ok := wanted[id]; !ok {
+			if in.Status != cloud.StatusDeleting {
+				if err := r.Cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
+					return false, err
+				}
+				r.event(db, corev1.EventTypeNormal, v1.EventReplicaDeleteRequested, "Deleting Aurora instance %s: spec asks for %d readers", id, want-1)
+			}
+			waiting = append(waiting, id+" deleting")
+			continue
+		}
+		if !up {
+			waiting = append(waiting, id+" "+in.Status)
+			continue
+		}
+		if in.InstanceClass != d.InstanceClass && in.Status == cloud.StatusAvailable {
+			class := d.InstanceClass
+			immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
+			if err := r.Cloud.Update(ctx, id, cloud.Changes{InstanceClass: &class}, cloud.UpdateOptions{ApplyImmediately: immediately}); err != nil {
+				return false, err
+			}
+			r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked RDS to change instance %s's class %s to %s", id, in.InstanceClass, class)
+			waiting = append(waiting, id+" changing class")
+		}
+	}
+	if len(missing) > 0 && c.Status == cloud.StatusAvailable {
+		candidates, err := r.nodeZones(ctx, regionOf(c.ARN))
+		if err != nil {
+			return false, err
+		}
+		for _, id := range missing {
+			zone := leastUsed(candidates, zones)
+			tags := replicaTags(d.Tags)
+			tags[v1.TagRole] = v1.RoleClusterInstance
+			in := cloud.ClusterInstance{Identifier: id, Cluster: s.identifier, Engine: d.Engine, InstanceClass: d.InstanceClass,
+				AvailabilityZone: zone, PubliclyAccessible: d.PubliclyAccessible, Tags: tags}
+			if err := r.Cloud.CreateClusterInstance(ctx, in); err != nil {
+				return false, err
+			}
+			zones[zone]++
+			r.event(db, corev1.EventTypeNormal, v1.EventReplicaCreateRequested, "Asked RDS for Aurora instance %s in cluster %s in %s", id, s.identifier, orDefault(zone, "a zone RDS picks"))
+			members = append(members, v1.ClusterMemberStatus{Identifier: id, Role: roleReader, AvailabilityZone: zone, Status: "creating"})
+		}
+	}
+	for _, id := range missing {
+		waiting = append(waiting, id+" creating")
+	}
+	db.Status.Members = members
+	readers := 0
+	for _, m := range members {
+		if m.Role == roleReader && (m.Status == cloud.StatusAvailable || m.Status == cloud.StatusBackingUp) {
+			readers++
+		}
+	}
+	if readers > 0 && c.ReaderEndpoint != "" {
+		s.reader = endpointAddress{host: c.ReaderEndpoint, port: c.Port}
+	}
+	switch {
+	case len(waiting) > 0:
+		s.soon = true
+		if want > 1 {
+			setCondition(db, v1.ConditionReplicasReady, metav1.ConditionFalse, v1.ReasonReplicasPending, "Aurora instances: "+strings.Join(waiting, ", "))
+		}
+	case want > 1:
+		setCondition(db, v1.ConditionReplicasReady, metav1.ConditionTrue, v1.ReasonReplicasAvailable,
+			fmt.Sprintf("the writer and %d readers are available in %s", want-1, strings.Join(sortedKeys(zones), ", ")))
+	default:
+		meta.RemoveStatusCondition(&db.Status.Conditions, v1.ConditionReplicasReady)
+	}
+	return writerUp, nil
+}
+
+// memberState says how the member with role is, for messages.
+func memberState(members []v1.ClusterMemberStatus, role string) string {
+	for _, m := range members {
+		if m.Role == role {
+			return m.Status
+		}
+	}
+	return "not created yet"
+}
+
+// clusterPlan is what it takes to bring a cluster to the spec.
+type clusterPlan struct {
+	changes   cloud.ClusterChanges
+	described []string
+}
+
+// planClusterChanges compares the fields of the spec the cluster holds, as planChanges does
+// for an instance.
+func planClusterChanges(d cloud.Desired, c cloud.Cluster, keepVersion bool) clusterPlan {
+	var p clusterPlan
+	version := orValue(c.Pending.EngineVersion, c.EngineVersion)
+	if !keepVersion && !sameVersion(d.EngineVersion, version) {
+		p.changes.EngineVersion = &d.EngineVersion
+		p.described = append(p.described, fmt.Sprintf("version %s to %s", version, d.EngineVersion))
+	}
+	if days := orInt(c.Pending.BackupRetentionDays, c.BackupRetentionDays); days != d.BackupRetentionDays {
+		p.changes.BackupRetentionDays = &d.BackupRetentionDays
+		p.described = append(p.described, fmt.Sprintf("backup retention %d to %d days", days, d.BackupRetentionDays))
+	}
+	if d.BackupWindow != "" && d.BackupWindow != c.BackupWindow {
+		p.changes.BackupWindow = &d.BackupWindow
+		p.described = append(p.described, fmt.Sprintf("backup window %s to %s", c.BackupWindow, d.BackupWindow))
+	}
+	if len(d.SecurityGroupIDs) > 0 && !sameSet(d.SecurityGroupIDs, c.SecurityGroupIDs) {
+		p.changes.SecurityGroupIDs = d.SecurityGroupIDs
+		p.described = append(p.described, fmt.Sprintf("security groups %s to %s", strings.Join(c.SecurityGroupIDs, ","), strings.Join(d.SecurityGroupIDs, ",")))
+	}
+	return p
+}
+
+// clusterPending describes what waits for the maintenance window.
+func clusterPending(c cloud.Cluster) []string {
+	var out []string
+	if v := c.Pending.EngineVersion; v != nil {
+		out = append(out, "version "+*v)
+	}
+	if d := c.Pending.BackupRetentionDays; d != nil {
+		out = append(out, fmt.Sprintf("backup retention %d days", *d))
+	}
+	return out
+}
+
+// modifyCluster sends one ModifyDBCluster with every change of p.
+func (r *RDSDatabaseReconciler) modifyCluster(ctx context.Context, s *scope, p clusterPlan, c cloud.Cluster) (ctrl.Result, error) {
+	db := s.db
+	e := engineOf(db)
+	if v := p.changes.EngineVersion; v != nil && e.major(*v) != e.major(c.EngineVersion) && !db.Spec.AllowMajorVersionUpgrade {
+		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonMajorUpgradeNotAllowed,
+			fmt.Sprintf("the spec asks for version %s but the cluster runs %s: a major upgrade needs allowMajorVersionUpgrade: true", *v, c.EngineVersion),
+			corev1.EventTypeWarning, "")
+		return ctrl.Result{}, nil
+	}
+	immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
+	opts := cloud.UpdateOptions{ApplyImmediately: immediately, AllowMajorVersionUpgrade: db.Spec.AllowMajorVersionUpgrade}
+	if err := r.Cloud.UpdateCluster(ctx, s.identifier, p.changes, opts); err != nil {
+		return r.cloudFailed(s, err)
+	}
+	changes := strings.Join(p.described, ", ")
+	r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked RDS to change the cluster's %s", changes)
+	setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonModifying, "asked RDS to change "+changes)
+	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+}
+
+// setMasterPassword sets the master password through the cloud: on the cluster for Aurora,
+// on the instance otherwise. ApplyImmediately false: the password applies at once anyway,
+// and true would also apply every modification waiting for the maintenance window.
+func (r *RDSDatabaseReconciler) setMasterPassword(ctx context.Context, s *scope, pw string) error {
+	if engineOf(s.db).aurora {
+		return r.Cloud.UpdateCluster(ctx, s.identifier, cloud.ClusterChanges{MasterPassword: &pw}, cloud.UpdateOptions{})
+	}
+	return r.Cloud.Update(ctx, s.identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{})
+}
+
+// deleteCluster applies the deletion policy to an Aurora cluster: its instances go first
+// (RDS deletes a cluster only once it has none), then the cluster, with a final cluster
+// snapshot unless the policy is Delete. It reports whether the finalizer may go.
+func (r *RDSDatabaseReconciler) deleteCluster(ctx context.Context, s *scope) (bool, error) {
+	db, id := s.db, s.identifier
+	obs, err := r.Cloud.ObserveCluster(ctx, id)
+	if err != nil {
+		_, err = r.cloudFailed(s, err)
+		return false, err
+	}
+	if !obs.Exists {
+		return !justCreated(db, r.now()), nil
+	}
+	c := obs.Cluster
+	if owner := c.Tags[v1.TagOwner]; owner != naming.Owner(db.Namespace, db.Name) {
+		r.event(db, corev1.EventTypeWarning, v1.ReasonOwnedByOther, "Not deleting Aurora cluster %s: its owner tag is %q, not this object", id, owner)
+		return true, nil
+	}
+	if c.Status == cloud.StatusDeleting {
+		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus, "the Aurora cluster is deleting")
+		return false, nil
+	}
+	members := make([]string, 0, len(c.Members))
+	for _, m := range c.Members {
+		members = append(members, m.Identifier)
+	}
+	if len(members) > 0 {
+		waiting, err := r.deleteOwnInstances(ctx, s, members, v1.RoleClusterInstance)
+		if err != nil || waiting {
+			return false, err
+		}
+		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
+			"the Aurora cluster still has instances that are not this object's: RDS deletes a cluster only once they are gone")
+		return false, nil
+	}
+	opts := cloud.DeleteOptions{}
+	note := "without a final snapshot (deletionPolicy Delete)"
+	if db.Spec.DeletionPolicy != v1.DeletionDelete {
+		opts.FinalSnapshotIdentifier = naming.FinalSnapshotIdentifier(id, string(db.UID))
+		note = fmt.Sprintf("with final cluster snapshot %s", opts.FinalSnapshotIdentifier)
+	}
+	if err := r.Cloud.DeleteCluster(ctx, id, opts); err != nil {
+		if code := cloud.CodeOf(err); code == codeInvalidClusterState || code == codeInvalidState {
+			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
+				fmt.Sprintf("waiting for the Aurora cluster to leave status %s before deleting it", c.Status))
+			return false, nil
+		}
+		_, err = r.cloudFailed(s, err)
+		return false, err
+	}
+	r.event(db, corev1.EventTypeNormal, v1.EventDeleteRequested, "Deleting Aurora cluster %s %s", id, note)
+	return false, nil
+}

@@ -1,0 +1,78 @@
+package controller
+
+import (
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+)
+
+// engineProfile is everything that differs between the engines the operator serves, in one
+// place: the controller asks it rather than testing the type.
+type engineProfile struct {
+	// rds is RDS's engine name, sent in CreateDBInstance; it also picks the engine.Connector.
+	rds string
+	// name is how Events and the Service port name the engine.
+	name string
+	// adminDatabase is the database the master logs in to, and the dbname of a Secret whose
+	// user is on no database's list; "" means none (MySQL logs in without one).
+	adminDatabase string
+	// majorParts is how many leading parts of a version make its major version: 1 for
+	// PostgreSQL (16, 17), 2 for MySQL (8.0, 8.4).
+	majorParts int
+	// uris returns a Secret's uri and jdbc-uri.
+	uris func(host string, port int32, user, pw, database string) (uri, jdbc string)
+	// aurora is true for the Aurora engines: a DB cluster with instances in it.
+	aurora bool
+}
+
+var (
+	postgresProfile       = engineProfile{rds: "postgres", name: "postgresql", adminDatabase: "postgres", majorParts: 1, uris: postgresURIs}
+	mysqlProfile          = engineProfile{rds: "mysql", name: "mysql", majorParts: 2, uris: mysqlURIs}
+	auroraPostgresProfile = engineProfile{rds: "aurora-postgresql", name: "postgresql", adminDatabase: "postgres", majorParts: 1, uris: postgresURIs, aurora: true}
+	auroraMySQLProfile    = engineProfile{rds: "aurora-mysql", name: "mysql", majorParts: 2, uris: mysqlURIs, aurora: true}
+)
+
+// engineOf returns the profile of db's engine type.
+func engineOf(db *v1.RDSDatabase) engineProfile {
+	switch db.Spec.Type.Normalized() {
+	case v1.TypeMySQL:
+		return mysqlProfile
+	case v1.TypeAuroraPostgreSQL:
+		return auroraPostgresProfile
+	case v1.TypeAuroraMySQL:
+		return auroraMySQLProfile
+	}
+	return postgresProfile
+}
+
+// major returns the major version of version, e.g. "16" of "16.4" for PostgreSQL and "8.0"
+// of "8.0.40" for MySQL.
+func (e engineProfile) major(version string) string {
+	parts := strings.SplitN(version, ".", e.majorParts+1)
+	if len(parts) > e.majorParts {
+		parts = parts[:e.majorParts]
+	}
+	return strings.Join(parts, ".")
+}
+
+// postgresURIs returns a libpq uri and a JDBC uri, both requiring TLS.
+func postgresURIs(host string, port int32, user, pw, database string) (string, string) {
+	hostPort := net.JoinHostPort(host, strconv.Itoa(int(port)))
+	uri := url.URL{Scheme: "postgresql", User: url.UserPassword(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "sslmode=require"}
+	jdbc := url.URL{Scheme: "postgresql", Host: hostPort, Path: "/" + database,
+		RawQuery: url.Values{"user": {user}, "password": {pw}, "sslmode": {"require"}}.Encode()}
+	return uri.String(), "jdbc:" + jdbc.String()
+}
+
+// mysqlURIs returns a MySQL uri (the form of MySQL Shell and most drivers) and a MySQL
+// Connector/J uri, both requiring TLS.
+func mysqlURIs(host string, port int32, user, pw, database string) (string, string) {
+	hostPort := net.JoinHostPort(host, strconv.Itoa(int(port)))
+	uri := url.URL{Scheme: "mysql", User: url.UserPassword(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "ssl-mode=REQUIRED"}
+	jdbc := url.URL{Scheme: "mysql", Host: hostPort, Path: "/" + database,
+		RawQuery: url.Values{"user": {user}, "password": {pw}, "sslMode": {"REQUIRED"}}.Encode()}
+	return uri.String(), "jdbc:" + jdbc.String()
+}

@@ -1,0 +1,141 @@
+package emulator
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// isClusterInstanceRequest tells a CreateDBInstance request for an instance of an Aurora
+// DB cluster from one for a standalone instance.
+func isClusterInstanceRequest(p params) bool {
+	return p.str("DBClusterIdentifier") != "" || strings.HasPrefix(p.str("Engine"), "aurora")
+}
+
+// createClusterInstance answers CreateDBInstance for an instance of an Aurora DB cluster.
+// The cluster owns the master user, storage, backups and encryption, so the request may
+// not set them; the instance takes them from the cluster. The first instance becomes the
+// cluster's writer, later ones are readers. Every instance reaches the cluster's one
+// server, at its own endpoint.
+func (e *Emulator) createClusterInstance(id string, p params) (any, string, error) {
+	clusterID := strings.ToLower(p.str("DBClusterIdentifier"))
+	engine := p.str("Engine")
+	if clusterID == "" {
+		return nil, id, newError(codeInvalidCombination, "An instance of engine %s belongs to a DB cluster: the request must contain the parameter DBClusterIdentifier.", engine)
+	}
+	if _, ok := auroraEngines[engine]; !ok {
+		return nil, id, newError(codeInvalidCombination, "The engine %s can't be used for an instance of an Aurora DB cluster: use aurora-postgresql or aurora-mysql.", engine)
+	}
+	for _, name := range []string{"MasterUsername", "MasterUserPassword", "AllocatedStorage"} {
+		if p.has(name) {
+			return nil, id, newError(codeInvalidCombination, "The requested DB Instance will be a member of a DB Cluster. Set %s for the DB Cluster.", name)
+		}
+	}
+	class := p.str("DBInstanceClass")
+	if class == "" {
+		return nil, id, newError(codeMissingParameter, "The request must contain the parameter DBInstanceClass.")
+	}
+	if !strings.HasPrefix(class, "db.") {
+		return nil, id, newError(codeInvalidValue, "Invalid DB Instance class: %s", class)
+	}
+	az := p.str("AvailabilityZone")
+	if az != "" {
+		if err := e.checkAvailabilityZone(az); err != nil {
+			return nil, id, err
+		}
+	}
+	public, err := p.boolean("PubliclyAccessible")
+	if err != nil {
+		return nil, id, err
+	}
+
+	e.mu.Lock()
+	c, ok := e.clusters[clusterID]
+	if !ok {
+		e.mu.Unlock()
+		return nil, id, newError(codeClusterNotFound, "DBCluster %s not found.", clusterID)
+	}
+	if c.Engine != engine {
+		e.mu.Unlock()
+		return nil, id, newError(codeInvalidCombination, "The engine %s does not match the engine %s of DB cluster %s.", engine, c.Engine, clusterID)
+	}
+	if c.Status == "deleting" || c.Status == "failed" {
+		e.mu.Unlock()
+		return nil, id, newError(codeInvalidClusterState, "DB cluster %s is %s.", clusterID, c.Status)
+	}
+	if _, exists := e.instances[id]; exists {
+		e.mu.Unlock()
+		return nil, id, newError(codeInstanceAlreadyExists, "DB instance already exists")
+	}
+	if az == "" {
+		// Aurora spreads a cluster's instances over its zones.
+		zones := e.clusterZones()
+		az = zones[len(e.members(clusterID))%len(zones)]
+	}
+	in := &instance{
+		ID:                    id,
+		ResourceID:            "db-" + randomUpper(26),
+		Status:                "creating",
+		Engine:                c.Engine,
+		EngineVersion:         c.EngineVersion,
+		Class:                 class,
+		AllocatedStorage:      1,
+		StorageType:           "aurora",
+		MasterUsername:        c.MasterUsername,
+		DBName:                c.DatabaseName,
+		BackupRetentionPeriod: c.BackupRetentionPeriod,
+		PreferredBackupWindow: c.PreferredBackupWindow,
+		StorageEncrypted:      c.StorageEncrypted,
+		KmsKeyID:              c.KmsKeyID,
+		PubliclyAccessible:    deref(public),
+		SubnetGroup:           c.SubnetGroup,
+		VpcSecurityGroupIDs:   append([]string(nil), c.VpcSecurityGroupIDs...),
+		AvailabilityZone:      az,
+		ClusterID:             clusterID,
+		CreateTime:            time.Now(),
+		Tags:                  setTags(nil, p.tags()),
+	}
+	e.instances[id] = in
+	e.electWriter(clusterID)
+	x := e.instanceXML(in)
+	e.mu.Unlock()
+
+	e.background(func(ctx context.Context) { e.runClusterInstanceCreate(ctx, in) })
+	return struct{ DBInstance xmlInstance }{x}, id, nil
+}
+
+// clusterPollInterval is how often a new cluster instance looks whether its cluster's
+// server is up.
+const clusterPollInterval = 20 * time.Millisecond
+
+// runClusterInstanceCreate keeps a cluster instance creating for Delays.Create and until
+// its cluster's server is up, then gives it the cluster's endpoint port and makes it
+// available. It fails with its cluster.
+func (e *Emulator) runClusterInstanceCreate(ctx context.Context, self *instance) {
+	if !sleep(ctx, e.cfg.Delays.Create) {
+		return
+	}
+	for {
+		e.mu.Lock()
+		in, ok := e.instances[self.ID]
+		if !ok || in != self || in.Status != "creating" {
+			e.mu.Unlock()
+			return
+		}
+		c, ok := e.clusters[in.ClusterID]
+		switch {
+		case !ok || c.Status == "failed":
+			in.Status = "failed"
+			e.mu.Unlock()
+			return
+		case c.Port != 0:
+			in.EndpointPort, in.server, in.Status = c.Port, nil, "available"
+			e.mu.Unlock()
+			return
+		}
+		e.mu.Unlock()
+		if !sleep(ctx, clusterPollInterval) {
+			return
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package emulator
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// KMS key identifiers RDS accepts in KmsKeyId: a key ARN, a key ID, an alias ARN or an alias
+// name. The emulator has no KMS: it checks the form and resolves each to a key ARN the way
+// RDS reports one (DescribeDBInstances always shows the key's ARN, never an alias).
+var (
+	kmsKeyARN   = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):key/([A-Za-z0-9-]+)$`)
+	kmsAliasARN = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):(alias/[A-Za-z0-9/_-]+)$`)
+	kmsKeyID    = regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	kmsAlias    = regexp.MustCompile(`^alias/[A-Za-z0-9/_-]+$`)
+	sgID        = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+)
+
+// codeKMSKeyNotAccessible is RDS's error for a KMS key it cannot use.
+const codeKMSKeyNotAccessible = "KMSKeyNotAccessibleFault"
+
+// defaultRDSKeyAlias is the account's AWS-managed key RDS uses when none is named.
+const defaultRDSKeyAlias = "alias/aws/rds"
+
+// kmsKeyARN checks CreateDBInstance's StorageEncrypted and KmsKeyId together and returns the
+// key ARN the instance reports: "" when unencrypted, the account's default RDS key when
+// encrypted without a key.
+func (e *Emulator) kmsKeyARN(encrypted bool, key string) (string, error) {
+	if !encrypted {
+		if key != "" {
+			return "", newError(codeInvalidCombination, "A KMS key ID was specified, but StorageEncrypted is not set: set StorageEncrypted to true to encrypt with that key.")
+		}
+		return "", nil
+	}
+	if key == "" {
+		key = defaultRDSKeyAlias
+	}
+	switch {
+	case kmsKeyARN.MatchString(key):
+		return key, nil
+	case kmsKeyID.MatchString(key):
+		return e.keyARN(key), nil
+	case kmsAliasARN.MatchString(key):
+		m := kmsAliasARN.FindStringSubmatch(key)
+		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m[1], m[2], aliasKeyID(m[3])), nil
+	case kmsAlias.MatchString(key):
+		return e.keyARN(aliasKeyID(key)), nil
+	}
+	return "", newError(codeKMSKeyNotAccessible, "The specified KMS key [%s] does not exist, is not enabled or you do not have permissions to access it.", key)
+}
+
+func (e *Emulator) keyARN(id string) string {
+	return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", e.cfg.Region, e.cfg.AccountID, id)
+}
+
+// aliasKeyID gives each alias a stable key ID of KMS's form, standing in for the key the
+// alias points at.
+func aliasKeyID(alias string) string {
+	h := fmt.Sprintf("%x", sha256.Sum256([]byte(alias)))
+	return strings.Join([]string{h[0:8], h[8:12], h[12:16], h[16:20], h[20:32]}, "-")
+}
+
+// checkSecurityGroups checks VPC security group IDs' form.
+func checkSecurityGroups(groups []string) error {
+	for _, g := range groups {
+		if !sgID.MatchString(g) {
+			return newError(codeInvalidValue, "Invalid security group identifier: %s", g)
+		}
+	}
+	return nil
+}

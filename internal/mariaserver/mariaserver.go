@@ -1,0 +1,299 @@
+// Package mariaserver runs a real MariaDB server set up the way Amazon RDS sets up MySQL
+// and MariaDB: an emulator-only superuser (rdsadmin) that can log in over the unix socket
+// only, and a master user '<master>'@'%' with RDS's master privileges WITH GRANT OPTION
+// but without SUPER, FILE or SHUTDOWN. TCP clients reach it on loopback and may use TLS.
+// It is the MySQL counterpart of package pgserver.
+package mariaserver
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// AdminUser is the superuser of the server, as on RDS. Only the emulator uses it, over the
+// unix socket ('rdsadmin'@'localhost' matches socket connections only, since the server
+// resolves no host names).
+const AdminUser = "rdsadmin"
+
+// readyTimeout bounds how long Start waits for the server to accept connections.
+const readyTimeout = 60 * time.Second
+
+// socketName is the server's unix socket inside its socket directory.
+const socketName = "mysqld.sock"
+
+// Options configures Start.
+type Options struct {
+	// Dir is the directory holding the data directory, the socket directory, the
+	// configuration and the server's log. It is created when absent.
+	Dir string
+	// MasterUser is the RDS master user name; it must not be AdminUser.
+	MasterUser string
+	// MasterPassword is the master user's password. It never appears in errors or logs: the
+	// server only ever sees its hash.
+	MasterPassword string
+	// Port is the TCP port on loopback; 0 picks a free one.
+	Port int
+	// Log, when set, also receives the server's log output.
+	Log io.Writer
+}
+
+// Server is a running MariaDB server.
+type Server struct {
+	// Host is the host name clients connect to over TCP.
+	Host string
+	// Port is the TCP port the server listens on.
+	Port int
+	// MasterUser is the master user name the server was set up with.
+	MasterUser string
+
+	bin           *binaries
+	dir           string
+	dataDir       string
+	socketDir     string
+	tmpSocket     bool
+	confPath      string
+	clientConf    string
+	logPath       string
+	adminPassword string
+	// serverID identifies the server in replication; every server has its own.
+	serverID uint32
+	// repl is the account replicas of this server replicate as.
+	repl    replication
+	cmd     *exec.Cmd
+	logFile *os.File
+	exited  chan struct{}
+	exitErr error
+}
+
+// Start initialises a new data directory under opts.Dir with AdminUser and the master
+// user, and starts the server. The caller must Stop the server.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.MasterUser == "" || opts.MasterUser == AdminUser {
+		return nil, fmt.Errorf("start mariadb: invalid master user %q", opts.MasterUser)
+	}
+	bin, err := findBinaries()
+	if err != nil {
+		return nil, fmt.Errorf("start mariadb: %w", err)
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("start mariadb: %w", err)
+	}
+	port := opts.Port
+	if port == 0 {
+		if port, err = pickPort(); err != nil {
+			return nil, fmt.Errorf("start mariadb: pick a port: %w", err)
+		}
+	}
+	s := &Server{
+		Host:          "localhost",
+		Port:          port,
+		MasterUser:    opts.MasterUser,
+		bin:           bin,
+		dir:           dir,
+		dataDir:       filepath.Join(dir, "data"),
+		confPath:      filepath.Join(dir, "my.cnf"),
+		clientConf:    filepath.Join(dir, "rdsadmin.cnf"),
+		logPath:       filepath.Join(dir, "mariadb.log"),
+		adminPassword: randomPassword(),
+		serverID:      randomServerID(),
+		exited:        make(chan struct{}),
+	}
+	owner, err := lookupOwner()
+	if err != nil {
+		return nil, fmt.Errorf("start mariadb: %w", err)
+	}
+	if err := s.prepareDirs(owner); err != nil {
+		return nil, fmt.Errorf("start mariadb: %w", err)
+	}
+	if err := s.configure(owner); err != nil {
+		return nil, fmt.Errorf("start mariadb: %w", err)
+	}
+	if err := s.installDB(ctx, owner, opts.MasterPassword); err != nil {
+		return nil, fmt.Errorf("start mariadb: %w", err)
+	}
+	// A port picked free can be taken by another process before mariadbd binds it (tests
+	// start many servers at once): when mariadbd exits during start-up, try another port.
+	for attempt := 1; ; attempt++ {
+		if err := s.launch(owner, opts.Log); err != nil {
+			return nil, fmt.Errorf("start mariadb: %w", err)
+		}
+		err := s.waitReady(ctx)
+		if err == nil {
+			break
+		}
+		early := s.exitedEarly()
+		_ = s.Stop()
+		if !early || opts.Port != 0 || attempt == startAttempts {
+			return nil, fmt.Errorf("start mariadb: %w; log tail:\n%s", err, s.logTail())
+		}
+		if s.Port, err = pickPort(); err != nil {
+			return nil, fmt.Errorf("start mariadb: pick a port: %w", err)
+		}
+		if err := s.writeServerConf(); err != nil {
+			return nil, fmt.Errorf("start mariadb: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// startAttempts is how many ports Start tries before giving up.
+const startAttempts = 3
+
+// exitedEarly reports whether the last launched mariadbd process has exited.
+func (s *Server) exitedEarly() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// launch starts the mariadbd process in the background. The server writes its log to
+// stderr, which goes to the log file here (a file the owner need not be able to open).
+func (s *Server) launch(owner *owner, log io.Writer) error {
+	s.exited = make(chan struct{})
+	f, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open server log: %w", err)
+	}
+	var out io.Writer = f
+	if log != nil {
+		out = io.MultiWriter(f, log)
+	}
+	// --defaults-file must come first; it makes the server read no other option file.
+	cmd := exec.Command(s.bin.server, "--defaults-file="+s.confPath)
+	cmd.Dir = s.dir
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.SysProcAttr = owner.sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("run mariadbd: %w", err)
+	}
+	s.cmd = cmd
+	s.logFile = f
+	go func() {
+		s.exitErr = cmd.Wait()
+		close(s.exited)
+	}()
+	return nil
+}
+
+// Stop shuts the server down cleanly (SIGTERM) and waits for the process to exit, killing
+// it if it takes too long. Stopping a stopped server does nothing.
+func (s *Server) Stop() error {
+	if s.cmd == nil {
+		return nil
+	}
+	select {
+	case <-s.exited:
+	default:
+		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return fmt.Errorf("stop mariadb: %w", err)
+		}
+		select {
+		case <-s.exited:
+		case <-time.After(30 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+	}
+	if s.logFile != nil {
+		_ = s.logFile.Close()
+		s.logFile = nil
+	}
+	if s.tmpSocket {
+		_ = os.RemoveAll(s.socketDir)
+	}
+	return nil
+}
+
+// Dir is the directory holding the server's data, socket, configuration and log.
+func (s *Server) Dir() string { return s.dir }
+
+// SuperuserDSN is a go-sql-driver/mysql data source name for AdminUser over the unix
+// socket, for tests and the emulator's own administration. It holds AdminUser's password:
+// never log it.
+func (s *Server) SuperuserDSN() string {
+	return s.adminConfig().FormatDSN()
+}
+
+// adminConfig is the driver configuration of a session as AdminUser.
+func (s *Server) adminConfig() *mysql.Config {
+	cfg := mysql.NewConfig()
+	cfg.User = AdminUser
+	cfg.Passwd = s.adminPassword
+	cfg.Net = "unix"
+	cfg.Addr = filepath.Join(s.socketDir, socketName)
+	cfg.Timeout = 10 * time.Second
+	return cfg
+}
+
+// adminDB opens a single-connection pool as AdminUser over the unix socket.
+func (s *Server) adminDB() (*sql.DB, error) {
+	c, err := mysql.NewConnector(s.adminConfig())
+	if err != nil {
+		return nil, fmt.Errorf("connect as %s: %w", AdminUser, err)
+	}
+	db := sql.OpenDB(c)
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// pickPort chooses the port of a server started with Port 0 (a variable so a test can make
+// it choose a taken one).
+var pickPort = freePort
+
+// freePort asks the kernel for a free loopback TCP port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// randomPassword returns AdminUser's password: 128 random bits, hex-encoded.
+func randomPassword() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// randomServerID returns a server id for replication: 1 to 2^32-1, random so that no two
+// servers of one machine are likely to share one.
+func randomServerID() uint32 {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return binary.BigEndian.Uint32(b)%(1<<32-1) + 1
+}
+
+// logTail returns the last few kilobytes of the server log, for error messages.
+func (s *Server) logTail() string {
+	b, err := os.ReadFile(s.logPath)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	const max = 4096
+	if len(b) > max {
+		b = b[len(b)-max:]
+	}
+	return string(b)
+}

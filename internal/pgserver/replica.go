@@ -1,0 +1,204 @@
+package pgserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ReplicationUser is the role replicas stream from, as RDS's own rdsrepladmin: LOGIN
+// REPLICATION, created on a source the first time a replica of it starts. Its password
+// is random and known only to this process and the replicas' configuration.
+const ReplicationUser = "rdsrepladmin"
+
+// StartReplica starts a streaming replica of source under opts.Dir, as RDS does for a read
+// replica of RDS for PostgreSQL: a base backup of the source (pg_basebackup over loopback
+// TCP as ReplicationUser), standby.signal and a primary_conninfo that keeps streaming the
+// source's WAL. The replica is a hot standby: it accepts read-only sessions, refuses every
+// write, and has the source's roles (the master user with its password) and data. Its
+// master user is the source's; opts.MasterUser and opts.MasterPassword are not used. The
+// caller must Stop the replica; Promote makes it a standalone server.
+func StartReplica(ctx context.Context, opts Options, source *Server) (*Server, error) {
+	if source == nil {
+		return nil, fmt.Errorf("start postgres replica: no source server")
+	}
+	password, err := source.replicationPassword(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("start postgres replica: %w", err)
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("start postgres replica: %w", err)
+	}
+	port := opts.Port
+	if port == 0 {
+		if port, err = pickPort(); err != nil {
+			return nil, fmt.Errorf("start postgres replica: pick a port: %w", err)
+		}
+	}
+	s := &Server{
+		Host:       "localhost",
+		Port:       port,
+		MasterUser: source.MasterUser,
+		bin:        source.bin,
+		dir:        dir,
+		dataDir:    filepath.Join(dir, "data"),
+		logPath:    filepath.Join(dir, "postgres.log"),
+		exited:     make(chan struct{}),
+	}
+	owner, err := lookupOwner()
+	if err != nil {
+		return nil, fmt.Errorf("start postgres replica: %w", err)
+	}
+	if err := s.prepareDirs(owner); err != nil {
+		return nil, fmt.Errorf("start postgres replica: %w", err)
+	}
+	if err := s.baseBackup(ctx, owner, source, password); err != nil {
+		return nil, fmt.Errorf("start postgres replica: %w", err)
+	}
+	if err := s.configureStandby(owner, source, password); err != nil {
+		return nil, fmt.Errorf("start postgres replica: %w", err)
+	}
+	if err := s.run(ctx, owner, opts); err != nil {
+		return nil, fmt.Errorf("start postgres replica: %w", err)
+	}
+	return s, nil
+}
+
+// baseBackup copies the source's data directory into s.dataDir with pg_basebackup. The
+// password reaches pg_basebackup through its environment, never its arguments.
+func (s *Server) baseBackup(ctx context.Context, o *owner, source *Server, password string) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "pg_basebackup"),
+		"-h", source.Host, "-p", fmt.Sprint(source.Port), "-U", ReplicationUser,
+		"-D", s.dataDir, "-X", "stream", "-c", "fast", "--no-sync", "-w")
+	cmd.Dir = s.dir
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGAPPNAME="+filepath.Base(s.dir))
+	cmd.SysProcAttr = o.sysProcAttr()
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("pg_basebackup from port %d: %w: %s", source.Port, err, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
+// configureStandby makes the copied data directory a hot standby of source: its own port
+// and socket directory (the copy carries the source's postgresql.conf, and a later setting
+// overrides an earlier one), standby.signal, and a primary_conninfo that streams the
+// source's WAL as ReplicationUser. The password lands in postgresql.conf, readable by the
+// server's owner only, as pg_basebackup -R would write it.
+func (s *Server) configureStandby(o *owner, source *Server, password string) error {
+	conninfo := fmt.Sprintf("host=%s port=%d user=%s password=%s application_name=%s sslmode=prefer",
+		source.Host, source.Port, ReplicationUser, password, filepath.Base(s.dir))
+	settings := fmt.Sprintf("\n# Written by pgserver: a hot standby of the server on port %d.\nport = %d\nunix_socket_directories = '%s'\nhot_standby = on\nprimary_conninfo = %s\n",
+		source.Port, s.Port, s.socketDir, quoteLiteral(conninfo))
+	if err := s.appendSettings(settings); err != nil {
+		return err
+	}
+	signal := filepath.Join(s.dataDir, "standby.signal")
+	if err := os.WriteFile(signal, nil, 0o600); err != nil {
+		return fmt.Errorf("write standby.signal: %w", err)
+	}
+	if err := o.chown(signal); err != nil {
+		return fmt.Errorf("chown standby.signal: %w", err)
+	}
+	return nil
+}
+
+// appendSettings appends lines to postgresql.conf; later lines override earlier ones.
+func (s *Server) appendSettings(lines string) error {
+	f, err := os.OpenFile(filepath.Join(s.dataDir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("open postgresql.conf: %w", err)
+	}
+	if _, err := f.WriteString(lines); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write postgresql.conf: %w", err)
+	}
+	return f.Close()
+}
+
+// replicationPassword returns the password of ReplicationUser on this server, creating
+// the role (or, on a promoted replica, which has the role of its old source, resetting
+// its password) the first time a replica needs it.
+func (s *Server) replicationPassword(ctx context.Context) (string, error) {
+	s.replMu.Lock()
+	defer s.replMu.Unlock()
+	if s.replPassword != "" {
+		return s.replPassword, nil
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("replication password: %w", err)
+	}
+	password := hex.EncodeToString(b)
+	conn, err := s.adminConn(ctx)
+	if err != nil {
+		return "", fmt.Errorf("create %s: %w", ReplicationUser, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, ReplicationUser).Scan(&exists); err != nil {
+		return "", fmt.Errorf("create %s: %w", ReplicationUser, err)
+	}
+	verb := "CREATE"
+	if exists {
+		verb = "ALTER"
+	}
+	q := verb + ` ROLE ` + pgx.Identifier{ReplicationUser}.Sanitize() + ` WITH LOGIN REPLICATION NOSUPERUSER PASSWORD ` + quoteLiteral(password)
+	if _, err := conn.Exec(ctx, q); err != nil {
+		// The statement holds the password: never echo it.
+		return "", fmt.Errorf("%s role %s: %w", strings.ToLower(verb), ReplicationUser, err)
+	}
+	s.replPassword = password
+	return password, nil
+}
+
+// InRecovery reports whether the server is a standby (a replica not yet promoted).
+func (s *Server) InRecovery(ctx context.Context) (bool, error) {
+	conn, err := s.adminConn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var standby bool
+	if err := conn.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&standby); err != nil {
+		return false, fmt.Errorf("pg_is_in_recovery: %w", err)
+	}
+	return standby, nil
+}
+
+// Promote makes a replica a standalone, writable server that no longer follows its
+// source, as RDS does when it promotes a read replica. Promoting a server that is not a
+// replica does nothing.
+func (s *Server) Promote(ctx context.Context) error {
+	standby, err := s.InRecovery(ctx)
+	if err != nil {
+		return fmt.Errorf("promote: %w", err)
+	}
+	if !standby {
+		return nil
+	}
+	conn, err := s.adminConn(ctx)
+	if err != nil {
+		return fmt.Errorf("promote: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var done bool
+	if err := conn.QueryRow(ctx, `SELECT pg_promote(true, 60)`).Scan(&done); err != nil {
+		return fmt.Errorf("promote: %w", err)
+	}
+	if !done {
+		return fmt.Errorf("promote: the server did not leave recovery within 60 seconds")
+	}
+	return nil
+}
