@@ -11,10 +11,8 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +20,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // AdminUser is the superuser of the server, as on RDS. Only the emulator uses it, over the
@@ -29,8 +29,9 @@ import (
 // resolves no host names).
 const AdminUser = "rdsadmin"
 
-// readyTimeout bounds how long Start waits for the server to accept connections.
-const readyTimeout = 60 * time.Second
+// systemUser is the system user the server runs as when this process is root: mariadbd
+// refuses to run as root without --user, and running it unprivileged is safer anyway.
+const systemUser = "mysql"
 
 // socketName is the server's unix socket inside its socket directory.
 const socketName = "mysqld.sock"
@@ -67,16 +68,12 @@ type Server struct {
 	tmpSocket     bool
 	confPath      string
 	clientConf    string
-	logPath       string
 	adminPassword string
 	// serverID identifies the server in replication; every server has its own.
 	serverID uint32
 	// repl is the account replicas of this server replicate as.
-	repl    replication
-	cmd     *exec.Cmd
-	logFile *os.File
-	exited  chan struct{}
-	exitErr error
+	repl replication
+	proc serverproc.Process
 }
 
 // Start initialises a new data directory under opts.Dir with AdminUser and the master
@@ -108,14 +105,26 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		dataDir:       filepath.Join(dir, "data"),
 		confPath:      filepath.Join(dir, "my.cnf"),
 		clientConf:    filepath.Join(dir, "rdsadmin.cnf"),
-		logPath:       filepath.Join(dir, "mariadb.log"),
 		adminPassword: randomPassword(),
 		serverID:      randomServerID(),
-		exited:        make(chan struct{}),
 	}
-	owner, err := lookupOwner()
+	owner, err := serverproc.LookupOwner(systemUser, "the mariadb-server package creates it")
 	if err != nil {
 		return nil, fmt.Errorf("start mariadb: %w", err)
+	}
+	s.proc = serverproc.Process{
+		Command: func() *exec.Cmd {
+			// --defaults-file must come first; it makes the server read no other option file.
+			cmd := exec.Command(s.bin.server, "--defaults-file="+s.confPath)
+			cmd.Dir = s.dir
+			cmd.SysProcAttr = owner.SysProcAttr()
+			return cmd
+		},
+		// The server writes its log to stderr, which goes to the log file here (a file the
+		// owner need not be able to open).
+		LogPath:    filepath.Join(dir, "mariadb.log"),
+		Log:        opts.Log,
+		StopSignal: syscall.SIGTERM,
 	}
 	if err := s.prepareDirs(owner); err != nil {
 		return nil, fmt.Errorf("start mariadb: %w", err)
@@ -126,97 +135,38 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.installDB(ctx, owner, opts.MasterPassword); err != nil {
 		return nil, fmt.Errorf("start mariadb: %w", err)
 	}
-	// A port picked free can be taken by another process before mariadbd binds it (tests
-	// start many servers at once): when mariadbd exits during start-up, try another port.
-	for attempt := 1; ; attempt++ {
-		if err := s.launch(owner, opts.Log); err != nil {
-			return nil, fmt.Errorf("start mariadb: %w", err)
+	movePort := func() error {
+		port, err := pickPort()
+		if err != nil {
+			return fmt.Errorf("pick a port: %w", err)
 		}
-		err := s.waitReady(ctx)
-		if err == nil {
-			break
-		}
-		early := s.exitedEarly()
+		s.Port = port
+		return s.writeServerConf()
+	}
+	if err := s.proc.Run(ctx, s.ping, opts.Port == 0, movePort); err != nil {
 		_ = s.Stop()
-		if !early || opts.Port != 0 || attempt == startAttempts {
-			return nil, fmt.Errorf("start mariadb: %w; log tail:\n%s", err, s.logTail())
-		}
-		if s.Port, err = pickPort(); err != nil {
-			return nil, fmt.Errorf("start mariadb: pick a port: %w", err)
-		}
-		if err := s.writeServerConf(); err != nil {
-			return nil, fmt.Errorf("start mariadb: %w", err)
-		}
+		return nil, fmt.Errorf("start mariadb: %w", err)
 	}
 	return s, nil
 }
 
-// startAttempts is how many ports Start tries before giving up.
-const startAttempts = 3
-
-// exitedEarly reports whether the last launched mariadbd process has exited.
-func (s *Server) exitedEarly() bool {
-	select {
-	case <-s.exited:
-		return true
-	default:
-		return false
+// prepareDirs creates the server's directories: the data and socket directories belong to
+// the owner; the directory itself, with the configuration, certificate and the client
+// option file that holds AdminUser's password, stays this process's.
+func (s *Server) prepareDirs(o *serverproc.Owner) error {
+	if err := o.MakeDirs(s.dir, s.dataDir); err != nil {
+		return err
 	}
-}
-
-// launch starts the mariadbd process in the background. The server writes its log to
-// stderr, which goes to the log file here (a file the owner need not be able to open).
-func (s *Server) launch(owner *owner, log io.Writer) error {
-	s.exited = make(chan struct{})
-	f, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("open server log: %w", err)
-	}
-	var out io.Writer = f
-	if log != nil {
-		out = io.MultiWriter(f, log)
-	}
-	// --defaults-file must come first; it makes the server read no other option file.
-	cmd := exec.Command(s.bin.server, "--defaults-file="+s.confPath)
-	cmd.Dir = s.dir
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.SysProcAttr = owner.sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("run mariadbd: %w", err)
-	}
-	s.cmd = cmd
-	s.logFile = f
-	go func() {
-		s.exitErr = cmd.Wait()
-		close(s.exited)
-	}()
-	return nil
+	var err error
+	s.socketDir, s.tmpSocket, err = o.MakeSocketDir(s.dir, socketName, "mds")
+	return err
 }
 
 // Stop shuts the server down cleanly (SIGTERM) and waits for the process to exit, killing
 // it if it takes too long. Stopping a stopped server does nothing.
 func (s *Server) Stop() error {
-	if s.cmd == nil {
-		return nil
-	}
-	select {
-	case <-s.exited:
-	default:
-		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			return fmt.Errorf("stop mariadb: %w", err)
-		}
-		select {
-		case <-s.exited:
-		case <-time.After(30 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.exited
-		}
-	}
-	if s.logFile != nil {
-		_ = s.logFile.Close()
-		s.logFile = nil
+	if err := s.proc.Stop(); err != nil {
+		return fmt.Errorf("stop mariadb: %w", err)
 	}
 	if s.tmpSocket {
 		_ = os.RemoveAll(s.socketDir)
@@ -258,17 +208,7 @@ func (s *Server) adminDB() (*sql.DB, error) {
 
 // pickPort chooses the port of a server started with Port 0 (a variable so a test can make
 // it choose a taken one).
-var pickPort = freePort
-
-// freePort asks the kernel for a free loopback TCP port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+var pickPort = serverproc.FreePort
 
 // randomPassword returns AdminUser's password: 128 random bits, hex-encoded.
 func randomPassword() string {
@@ -283,17 +223,4 @@ func randomServerID() uint32 {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return binary.BigEndian.Uint32(b)%(1<<32-1) + 1
-}
-
-// logTail returns the last few kilobytes of the server log, for error messages.
-func (s *Server) logTail() string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	const max = 4096
-	if len(b) > max {
-		b = b[len(b)-max:]
-	}
-	return string(b)
 }

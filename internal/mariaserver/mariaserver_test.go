@@ -15,6 +15,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 const (
@@ -237,8 +239,8 @@ func TestSetMasterPassword(t *testing.T) {
 	}
 	master = mustOpen(t, tcpConfig(s, testMaster, newPassword, "shop"))
 	mustExec(t, master, "CREATE TABLE orders (item text)", "DROP TABLE orders")
-	if strings.Contains(s.logTail(), newPassword) {
-		t.Errorf("server log reveals the password:\n%s", s.logTail())
+	if strings.Contains(s.proc.LogTail(), newPassword) {
+		t.Errorf("server log reveals the password:\n%s", s.proc.LogTail())
 	}
 }
 
@@ -260,7 +262,7 @@ func TestStopLeavesNoProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid := s.cmd.Process.Pid
+	pid := s.proc.Pid()
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -293,9 +295,9 @@ func TestStartTriesAnotherPortWhenItsPortIsTaken(t *testing.T) {
 		if calls == 1 {
 			return taken.Addr().(*net.TCPAddr).Port, nil
 		}
-		return freePort()
+		return serverproc.FreePort()
 	}
-	defer func() { pickPort = freePort }()
+	defer func() { pickPort = serverproc.FreePort }()
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // MasterPrivileges are the global privileges RDS gives the MySQL and MariaDB master user
@@ -28,13 +30,13 @@ const mariaDBPrivileges = "DELETE HISTORY"
 
 // configure writes the TLS certificate, the server's option file and AdminUser's client
 // option file.
-func (s *Server) configure(o *owner) error {
+func (s *Server) configure(o *serverproc.Owner) error {
 	certPath := filepath.Join(s.dir, "server.crt")
 	keyPath := filepath.Join(s.dir, "server.key")
-	if err := writeSelfSignedCert(certPath, keyPath); err != nil {
+	if err := serverproc.WriteSelfSignedCert(certPath, keyPath); err != nil {
 		return err
 	}
-	if err := o.chown(keyPath); err != nil {
+	if err := o.Chown(keyPath); err != nil {
 		return fmt.Errorf("chown server.key: %w", err)
 	}
 	if err := s.writeServerConf(); err != nil {
@@ -95,7 +97,7 @@ innodb-use-native-aio=0
 // AdminUser on the socket and the master user over TCP, and no others (no root, no
 // anonymous users, no test database). The setup file holds password hashes only and is
 // removed when done.
-func (s *Server) installDB(ctx context.Context, o *owner, masterPassword string) error {
+func (s *Server) installDB(ctx context.Context, o *serverproc.Owner, masterPassword string) error {
 	setup, err := os.CreateTemp(s.dir, "setup-*.sql")
 	if err != nil {
 		return fmt.Errorf("write account setup: %w", err)
@@ -116,9 +118,9 @@ func (s *Server) installDB(ctx context.Context, o *owner, masterPassword string)
 		"--auth-root-authentication-method=socket",
 		"--extra-file=" + setup.Name(),
 	}
-	if o.switched {
+	if o.Switched {
 		// The script runs the bootstrap server as this user and gives it the files.
-		args = append(args, "--user="+o.name)
+		args = append(args, "--user="+o.Name)
 	}
 	cmd := exec.CommandContext(ctx, s.bin.installDB, args...)
 	cmd.Dir = s.dir
@@ -152,32 +154,16 @@ func setupSQL(master, masterHash, adminHash string) string {
 	}, ";\n") + ";\n"
 }
 
-// waitReady waits until AdminUser can connect, the server exits, or the timeout passes.
-func (s *Server) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
-	defer cancel()
+// ping connects as AdminUser, to see whether the server is ready.
+func (s *Server) ping(ctx context.Context) error {
 	db, err := s.adminDB()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	var lastErr error
-	for {
-		pingCtx, cancelPing := context.WithTimeout(ctx, 2*time.Second)
-		err := db.PingContext(pingCtx)
-		cancelPing()
-		if err == nil {
-			return nil
-		}
-		lastErr = err
-		select {
-		case <-s.exited:
-			return fmt.Errorf("mariadbd exited during start-up: %v", s.exitErr)
-		case <-ctx.Done():
-			return fmt.Errorf("mariadb not ready: %w", lastErr)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return db.PingContext(ctx)
 }
 
 // nativePasswordHash returns the mysql_native_password hash of password, in the form

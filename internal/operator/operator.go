@@ -191,7 +191,11 @@ func cacheOptions(opts Options) cache.Options {
 	c := cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&corev1.Secret{}:  {Label: own},
 		&corev1.Service{}: {Label: own},
-	}}
+	},
+		// managedFields are most of a small object's size and the operator never reads
+		// them; an update without them keeps the apiserver's.
+		DefaultTransform: cache.TransformStripManagedFields(),
+	}
 	if sharded(opts.ShardSelector) {
 		c.ByObject[&v1.RDSDatabase{}] = cache.ByObject{Label: opts.ShardSelector}
 	}

@@ -6,24 +6,24 @@ package pgserver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
-	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // AdminUser is the superuser that owns the cluster, as on RDS. Only the emulator uses it,
 // over the unix socket.
 const AdminUser = "rdsadmin"
 
-// readyTimeout bounds how long Start waits for the server to accept connections.
-const readyTimeout = 60 * time.Second
+// systemUser is the system user the server runs as when this process is root: PostgreSQL
+// refuses to run as root.
+const systemUser = "postgres"
 
 // Options configures Start.
 type Options struct {
@@ -54,11 +54,7 @@ type Server struct {
 	dataDir   string
 	socketDir string
 	tmpSocket bool
-	logPath   string
-	cmd       *exec.Cmd
-	logFile   *os.File
-	exited    chan struct{}
-	exitErr   error
+	proc      serverproc.Process
 
 	// replMu guards replPassword, the password of ReplicationUser once this server has
 	// been the source of a replica.
@@ -76,31 +72,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	dir, err := filepath.Abs(opts.Dir)
+	s, owner, err := newServer(opts, opts.MasterUser, bin)
 	if err != nil {
-		return nil, fmt.Errorf("start postgres: %w", err)
-	}
-	port := opts.Port
-	if port == 0 {
-		if port, err = pickPort(); err != nil {
-			return nil, fmt.Errorf("start postgres: pick a port: %w", err)
-		}
-	}
-	s := &Server{
-		Host:       "localhost",
-		Port:       port,
-		MasterUser: opts.MasterUser,
-		bin:        bin,
-		dir:        dir,
-		dataDir:    filepath.Join(dir, "data"),
-		logPath:    filepath.Join(dir, "postgres.log"),
-		exited:     make(chan struct{}),
-	}
-	owner, err := lookupOwner()
-	if err != nil {
-		return nil, fmt.Errorf("start postgres: %w", err)
-	}
-	if err := s.prepareDirs(owner); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
 	if err := s.initdb(ctx, owner); err != nil {
@@ -109,7 +82,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.configure(owner); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	if err := s.run(ctx, owner, opts); err != nil {
+	if err := s.run(ctx, opts); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
 	if err := s.bootstrapRoles(ctx, opts.MasterUser, opts.MasterPassword); err != nil {
@@ -119,97 +92,77 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// startAttempts is how many ports Start tries before giving up.
-const startAttempts = 3
+// newServer lays out a server with the given master user and binaries under opts.Dir, on
+// opts.Port or a free port: its directories made, not yet initialised nor running. It
+// returns the system user the server runs as too.
+func newServer(opts Options, master, bin string) (*Server, *serverproc.Owner, error) {
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	port := opts.Port
+	if port == 0 {
+		if port, err = pickPort(); err != nil {
+			return nil, nil, fmt.Errorf("pick a port: %w", err)
+		}
+	}
+	s := &Server{
+		Host:       "localhost",
+		Port:       port,
+		MasterUser: master,
+		bin:        bin,
+		dir:        dir,
+		dataDir:    filepath.Join(dir, "data"),
+	}
+	owner, err := serverproc.LookupOwner(systemUser, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	s.proc = serverproc.Process{
+		Command: func() *exec.Cmd {
+			cmd := exec.Command(filepath.Join(s.bin, "postgres"), "-D", s.dataDir)
+			cmd.Dir = s.dir
+			cmd.SysProcAttr = owner.SysProcAttr()
+			return cmd
+		},
+		LogPath: filepath.Join(dir, "postgres.log"),
+		Log:     opts.Log,
+		// SIGINT is PostgreSQL's fast shutdown.
+		StopSignal: syscall.SIGINT,
+	}
+	if err := owner.MakeDirs(s.dir, s.dataDir); err != nil {
+		return nil, nil, err
+	}
+	if s.socketDir, s.tmpSocket, err = owner.MakeSocketDir(s.dir, ".s.PGSQL.65535", "pgs"); err != nil {
+		return nil, nil, err
+	}
+	return s, owner, nil
+}
 
-// run launches the configured server and waits until it accepts connections. A port
-// picked free can be taken by another process before postgres binds it (tests start many
-// servers at once): when postgres exits during start-up on a port it picked, run tries
-// another one.
-func (s *Server) run(ctx context.Context, owner *owner, opts Options) error {
-	for attempt := 1; ; attempt++ {
-		if err := s.launch(owner, opts.Log); err != nil {
-			return err
-		}
-		err := s.waitReady(ctx)
-		if err == nil {
-			return nil
-		}
-		early := s.exitedEarly()
-		_ = s.Stop()
-		if !early || opts.Port != 0 || attempt == startAttempts {
-			return fmt.Errorf("%w; log tail:\n%s", err, s.logTail())
-		}
-		if s.Port, err = pickPort(); err != nil {
+// run launches the configured server and waits until it accepts connections, moving it
+// to another port when the one it picked was taken. A failed start leaves no process and
+// no temporary socket directory behind.
+func (s *Server) run(ctx context.Context, opts Options) error {
+	movePort := func() error {
+		port, err := pickPort()
+		if err != nil {
 			return fmt.Errorf("pick a port: %w", err)
 		}
-		if err := s.setPort(); err != nil {
-			return err
-		}
+		s.Port = port
+		return s.setPort()
 	}
-}
-
-// exitedEarly reports whether the last launched postgres process has exited.
-func (s *Server) exitedEarly() bool {
-	select {
-	case <-s.exited:
-		return true
-	default:
-		return false
+	if err := s.proc.Run(ctx, s.ping, opts.Port == 0, movePort); err != nil {
+		_ = s.Stop()
+		return err
 	}
-}
-
-// launch starts the postgres process in the background.
-func (s *Server) launch(owner *owner, log io.Writer) error {
-	s.exited = make(chan struct{})
-	f, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("open server log: %w", err)
-	}
-	var out io.Writer = f
-	if log != nil {
-		out = io.MultiWriter(f, log)
-	}
-	cmd := exec.Command(filepath.Join(s.bin, "postgres"), "-D", s.dataDir)
-	cmd.Dir = s.dir
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.SysProcAttr = owner.sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("run postgres: %w", err)
-	}
-	s.cmd = cmd
-	s.logFile = f
-	go func() {
-		s.exitErr = cmd.Wait()
-		close(s.exited)
-	}()
 	return nil
 }
 
 // Stop shuts the server down with PostgreSQL's fast shutdown and waits for it to exit.
 // Stopping a stopped server does nothing.
 func (s *Server) Stop() error {
-	if s.cmd == nil {
-		return nil
-	}
-	select {
-	case <-s.exited:
-	default:
-		if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			return fmt.Errorf("stop postgres: %w", err)
-		}
-		select {
-		case <-s.exited:
-		case <-time.After(30 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.exited
-		}
-	}
-	if s.logFile != nil {
-		_ = s.logFile.Close()
-		s.logFile = nil
+	if err := s.proc.Stop(); err != nil {
+		return fmt.Errorf("stop postgres: %w", err)
 	}
 	if s.tmpSocket {
 		_ = os.RemoveAll(s.socketDir)
@@ -228,27 +181,4 @@ func (s *Server) SuperuserDSN() string {
 
 // pickPort chooses the port of a server started with Port 0 (a variable so a test can make
 // it choose a taken one).
-var pickPort = freePort
-
-// freePort asks the kernel for a free loopback TCP port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// logTail returns the last few kilobytes of the server log, for error messages.
-func (s *Server) logTail() string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	const max = 4096
-	if len(b) > max {
-		b = b[len(b)-max:]
-	}
-	return string(b)
-}
+var pickPort = serverproc.FreePort

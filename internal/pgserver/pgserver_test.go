@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 const (
@@ -192,8 +194,8 @@ func TestFailedPasswordStatementIsNotLogged(t *testing.T) {
 		t.Errorf("error reveals the password: %v", err)
 	}
 	time.Sleep(100 * time.Millisecond) // let the server flush its log
-	if strings.Contains(s.logTail(), secret) {
-		t.Errorf("server log reveals the password:\n%s", s.logTail())
+	if strings.Contains(s.proc.LogTail(), secret) {
+		t.Errorf("server log reveals the password:\n%s", s.proc.LogTail())
 	}
 }
 
@@ -214,9 +216,9 @@ func TestStartTriesAnotherPortWhenItsPortIsTaken(t *testing.T) {
 		if calls == 1 {
 			return taken.Addr().(*net.TCPAddr).Port, nil
 		}
-		return freePort()
+		return serverproc.FreePort()
 	}
-	defer func() { pickPort = freePort }()
+	defer func() { pickPort = serverproc.FreePort }()
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // ReplicationUser is the role replicas stream from, as RDS's own rdsrepladmin: LOGIN
@@ -34,31 +36,8 @@ func StartReplica(ctx context.Context, opts Options, source *Server) (*Server, e
 	if err != nil {
 		return nil, fmt.Errorf("start postgres replica: %w", err)
 	}
-	dir, err := filepath.Abs(opts.Dir)
+	s, owner, err := newServer(opts, source.MasterUser, source.bin)
 	if err != nil {
-		return nil, fmt.Errorf("start postgres replica: %w", err)
-	}
-	port := opts.Port
-	if port == 0 {
-		if port, err = pickPort(); err != nil {
-			return nil, fmt.Errorf("start postgres replica: pick a port: %w", err)
-		}
-	}
-	s := &Server{
-		Host:       "localhost",
-		Port:       port,
-		MasterUser: source.MasterUser,
-		bin:        source.bin,
-		dir:        dir,
-		dataDir:    filepath.Join(dir, "data"),
-		logPath:    filepath.Join(dir, "postgres.log"),
-		exited:     make(chan struct{}),
-	}
-	owner, err := lookupOwner()
-	if err != nil {
-		return nil, fmt.Errorf("start postgres replica: %w", err)
-	}
-	if err := s.prepareDirs(owner); err != nil {
 		return nil, fmt.Errorf("start postgres replica: %w", err)
 	}
 	if err := s.baseBackup(ctx, owner, source, password); err != nil {
@@ -67,7 +46,7 @@ func StartReplica(ctx context.Context, opts Options, source *Server) (*Server, e
 	if err := s.configureStandby(owner, source, password); err != nil {
 		return nil, fmt.Errorf("start postgres replica: %w", err)
 	}
-	if err := s.run(ctx, owner, opts); err != nil {
+	if err := s.run(ctx, opts); err != nil {
 		return nil, fmt.Errorf("start postgres replica: %w", err)
 	}
 	return s, nil
@@ -75,13 +54,13 @@ func StartReplica(ctx context.Context, opts Options, source *Server) (*Server, e
 
 // baseBackup copies the source's data directory into s.dataDir with pg_basebackup. The
 // password reaches pg_basebackup through its environment, never its arguments.
-func (s *Server) baseBackup(ctx context.Context, o *owner, source *Server, password string) error {
+func (s *Server) baseBackup(ctx context.Context, o *serverproc.Owner, source *Server, password string) error {
 	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "pg_basebackup"),
 		"-h", source.Host, "-p", fmt.Sprint(source.Port), "-U", ReplicationUser,
 		"-D", s.dataDir, "-X", "stream", "-c", "fast", "--no-sync", "-w")
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGAPPNAME="+filepath.Base(s.dir))
-	cmd.SysProcAttr = o.sysProcAttr()
+	cmd.SysProcAttr = o.SysProcAttr()
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -96,7 +75,7 @@ func (s *Server) baseBackup(ctx context.Context, o *owner, source *Server, passw
 // overrides an earlier one), standby.signal, and a primary_conninfo that streams the
 // source's WAL as ReplicationUser. The password lands in postgresql.conf, readable by the
 // server's owner only, as pg_basebackup -R would write it.
-func (s *Server) configureStandby(o *owner, source *Server, password string) error {
+func (s *Server) configureStandby(o *serverproc.Owner, source *Server, password string) error {
 	conninfo := fmt.Sprintf("host=%s port=%d user=%s password=%s application_name=%s sslmode=prefer",
 		source.Host, source.Port, ReplicationUser, password, filepath.Base(s.dir))
 	settings := fmt.Sprintf("\n# Written by pgserver: a hot standby of the server on port %d.\nport = %d\nunix_socket_directories = '%s'\nhot_standby = on\nprimary_conninfo = %s\n",
@@ -108,7 +87,7 @@ func (s *Server) configureStandby(o *owner, source *Server, password string) err
 	if err := os.WriteFile(signal, nil, 0o600); err != nil {
 		return fmt.Errorf("write standby.signal: %w", err)
 	}
-	if err := o.chown(signal); err != nil {
+	if err := o.Chown(signal); err != nil {
 		return fmt.Errorf("chown standby.signal: %w", err)
 	}
 	return nil
@@ -124,7 +103,10 @@ func (s *Server) appendSettings(lines string) error {
 		_ = f.Close()
 		return fmt.Errorf("write postgresql.conf: %w", err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write postgresql.conf: %w", err)
+	}
+	return nil
 }
 
 // replicationPassword returns the password of ReplicationUser on this server, creating

@@ -8,19 +8,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // initdb creates the cluster with AdminUser as its bootstrap superuser.
-func (s *Server) initdb(ctx context.Context, o *owner) error {
+func (s *Server) initdb(ctx context.Context, o *serverproc.Owner) error {
 	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "initdb"),
 		"-D", s.dataDir, "-U", AdminUser,
 		"--auth-local=trust", "--auth-host=scram-sha-256",
 		"-E", "UTF8", "--no-locale", "--no-sync")
 	cmd.Dir = s.dir
-	cmd.SysProcAttr = o.sysProcAttr()
+	cmd.SysProcAttr = o.SysProcAttr()
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -42,14 +43,14 @@ host  replication ` + ReplicationUser + ` ::1/128      scram-sha-256
 `
 
 // configure writes the TLS certificate, pg_hba.conf and the server settings.
-func (s *Server) configure(o *owner) error {
+func (s *Server) configure(o *serverproc.Owner) error {
 	certPath := filepath.Join(s.dataDir, "server.crt")
 	keyPath := filepath.Join(s.dataDir, "server.key")
-	if err := writeSelfSignedCert(certPath, keyPath); err != nil {
+	if err := serverproc.WriteSelfSignedCert(certPath, keyPath); err != nil {
 		return err
 	}
 	for _, p := range []string{certPath, keyPath} {
-		if err := o.chown(p); err != nil {
+		if err := o.Chown(p); err != nil {
 			return fmt.Errorf("chown %s: %w", filepath.Base(p), err)
 		}
 	}
@@ -73,53 +74,22 @@ full_page_writes = off
 logging_collector = off
 wal_keep_size = 128MB
 `, s.Port, s.socketDir)
-	f, err := os.OpenFile(filepath.Join(s.dataDir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("open postgresql.conf: %w", err)
-	}
-	if _, err := f.WriteString(settings); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write postgresql.conf: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write postgresql.conf: %w", err)
-	}
-	return nil
+	return s.appendSettings(settings)
 }
 
 // setPort makes the server listen on s.Port from its next start: a later setting in
 // postgresql.conf overrides an earlier one.
 func (s *Server) setPort() error {
-	f, err := os.OpenFile(filepath.Join(s.dataDir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("open postgresql.conf: %w", err)
-	}
-	if _, err := fmt.Fprintf(f, "port = %d\n", s.Port); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write postgresql.conf: %w", err)
-	}
-	return f.Close()
+	return s.appendSettings(fmt.Sprintf("port = %d\n", s.Port))
 }
 
-// waitReady waits until AdminUser can connect, the server exits, or the timeout passes.
-func (s *Server) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
-	defer cancel()
-	var lastErr error
-	for {
-		conn, err := pgx.Connect(ctx, s.SuperuserDSN())
-		if err == nil {
-			return conn.Close(ctx)
-		}
-		lastErr = err
-		select {
-		case <-s.exited:
-			return fmt.Errorf("postgres exited during start-up: %v", s.exitErr)
-		case <-ctx.Done():
-			return fmt.Errorf("postgres not ready: %w", lastErr)
-		case <-time.After(50 * time.Millisecond):
-		}
+// ping connects as AdminUser, to see whether the server is ready.
+func (s *Server) ping(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, s.SuperuserDSN())
+	if err != nil {
+		return err
 	}
+	return conn.Close(ctx)
 }
 
 // bootstrapRoles creates rds_superuser and the master user as RDS does: the master is not

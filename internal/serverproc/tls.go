@@ -1,4 +1,4 @@
-package mariaserver
+package serverproc
 
 import (
 	"crypto/ecdsa"
@@ -14,9 +14,10 @@ import (
 	"time"
 )
 
-// writeSelfSignedCert writes a fresh self-signed ECDSA certificate for localhost, so that
-// clients can require TLS (ssl-mode=REQUIRED, tls=skip-verify) as they would against RDS.
-func writeSelfSignedCert(certPath, keyPath string) error {
+// WriteSelfSignedCert writes a fresh self-signed ECDSA certificate for localhost (0644) and
+// its key (0600), so that clients can require TLS as they would against RDS. The caller
+// gives the key to the server's Owner when the server must read it.
+func WriteSelfSignedCert(certPath, keyPath string) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return fmt.Errorf("generate TLS key: %w", err)
