@@ -96,6 +96,10 @@ func (d Defaults) Version(e engineProfile) string {
 	return d.PostgresVersion
 }
 
+// afterNewObjects is the work queue priority of the rest of a new object's first pass: below
+// the events of new objects (priority 0), above the initial list of a restart.
+const afterNewObjects = -1
+
 // ownerRecheck is how often an object whose identifier is taken by another owner's cloud
 // database is looked at again: the situation needs a person, not a tight loop.
 const ownerRecheck = 10 * time.Minute
@@ -183,9 +187,13 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 
 	s := newScope(db)
+	secretsOnly := false
 	defer func() {
 		r.summarize(s)
 		metrics.SetDatabase(req.String(), db.Status.Phase, engineOf(db).name)
+		if secretsOnly {
+			return // the status waits for the rest of the pass, a moment later
+		}
 		if perr := r.writeStatus(ctx, s); perr != nil && err == nil {
 			result, err = conflictRequeue(perr)
 		}
@@ -198,6 +206,14 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return result, err
 	}
 	if controllerutil.AddFinalizer(db, v1.Finalizer) {
+		if s.repair {
+			// A new object: its credentials are what its team waits for. The rest of its
+			// first pass (the finalizer, the cloud) comes back after every other new
+			// object's Secrets, so a burst of new objects all get theirs first. Its status
+			// is written then too: the Secrets are the only writes of this pass.
+			secretsOnly = true
+			return ctrl.Result{RequeueAfter: time.Millisecond, Priority: new(afterNewObjects)}, nil
+		}
 		if err := r.Client.Update(ctx, db); err != nil {
 			return conflictRequeue(err)
 		}

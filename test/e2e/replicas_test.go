@@ -177,3 +177,59 @@ func TestReadReplicasFollowTheSpec(t *testing.T) {
 		}
 	})
 }
+
+// TestMySQLReadReplica gives a MySQL database one read replica: a row written on the primary
+// is read through the Secret's ro-host, and the replica refuses writes.
+func TestMySQLReadReplica(t *testing.T) {
+	ctx := context.Background()
+	addNodes(t)
+	ns := namespace(t, "mysql-replica")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "stock"}}
+	db.Spec.Type = v1.TypeMySQL
+	db.Spec.Users = map[string]v1.UserRoles{"app": {}}
+	db.Spec.Databases = map[string]v1.DatabaseUsers{"stock": {"app"}}
+	db.Spec.HighAvailability = &v1.HighAvailability{ReadReplicas: 1}
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stack.Client.Delete(ctx, db) })
+	waitReady(t, db)
+
+	data := secretData(t, ns, "stock.rds.app")
+	primary, err := mysqlLogin(ctx, t, string(data["uri"]), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = primary.Close() }()
+	for _, stmt := range []string{"CREATE TABLE items (id int)", "INSERT INTO items VALUES (7)"} {
+		if _, err := primary.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	readerURI := (&url.URL{Scheme: "mysql", User: url.UserPassword("app", string(data["password"])),
+		Host: string(data["ro-host"]) + ":" + string(data["ro-port"]), Path: "/stock", RawQuery: "ssl-mode=REQUIRED"}).String()
+	err = harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+		reader, err := mysqlLogin(ctx, t, readerURI, "")
+		if err != nil {
+			return false, nil
+		}
+		defer func() { _ = reader.Close() }()
+		var id int
+		if err := reader.QueryRowContext(ctx, "SELECT id FROM items").Scan(&id); err != nil {
+			return false, nil // not replicated yet
+		}
+		return id == 7, nil
+	})
+	if err != nil {
+		t.Fatalf("the row written on the primary was not read on the replica: %v", err)
+	}
+	reader, err := mysqlLogin(ctx, t, readerURI, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = reader.Close() }()
+	if _, err := reader.ExecContext(ctx, "INSERT INTO items VALUES (8)"); mysqlErrNumber(err) != 1290 {
+		t.Errorf("a write on the replica: %v, want error 1290 (read-only)", err)
+	}
+}
