@@ -80,7 +80,7 @@ test: tools deps ## Check formatting, vet, and run every test against a real con
 	echo "== gofmt"; $(MAKE) --no-print-directory fmt-check; \
 	echo "== go vet ./..."; go vet ./...; \
 	echo "== go test ./... -count=1 -timeout 20m"; go test ./... -count=1 -timeout 20m; \
-	echo "== fuzz (short)"; hack/fuzz.sh 2s
+	echo "== fuzz (short)"; hack/fuzz.sh 3000x
 
 .PHONY: local-up
 local-up: ## Start control plane, RDS emulator and operator in the background (.local/).

@@ -148,7 +148,10 @@ type Replica struct {
 	Source        string
 	InstanceClass string
 	// AvailabilityZone places it; empty lets the cloud pick.
-	AvailabilityZone   string
+	AvailabilityZone string
+	// SecurityGroupIDs are its VPC security groups; RDS would give it the VPC's default
+	// group otherwise, not its source's.
+	SecurityGroupIDs   []string
 	PubliclyAccessible bool
 	Tags               map[string]string
 }

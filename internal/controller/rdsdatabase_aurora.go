@@ -316,12 +316,13 @@ func (r *RDSDatabaseReconciler) modifyCluster(ctx context.Context, s *scope, p c
 	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 }
 
-// setMasterPassword sets the master password through the cloud: on the cluster for Aurora,
-// on the instance otherwise. ApplyImmediately false: the password applies at once anyway,
-// and true would also apply every modification waiting for the maintenance window.
+// setMasterPassword sets the master password through the cloud. On an instance,
+// ApplyImmediately false: RDS sets the password at once anyway, and true would also apply
+// every modification waiting for the maintenance window. On an Aurora cluster,
+// ApplyImmediately governs the password itself (and only it and a rename), so it is true.
 func (r *RDSDatabaseReconciler) setMasterPassword(ctx context.Context, s *scope, pw string) error {
 	if engineOf(s.db).aurora {
-		return r.Cloud.UpdateCluster(ctx, s.identifier, cloud.ClusterChanges{MasterPassword: &pw}, cloud.UpdateOptions{})
+		return r.Cloud.UpdateCluster(ctx, s.identifier, cloud.ClusterChanges{MasterPassword: &pw}, cloud.UpdateOptions{ApplyImmediately: true})
 	}
 	return r.Cloud.Update(ctx, s.identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{})
 }

@@ -187,7 +187,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 
 	s := newScope(db)
-	secretsOnly := false
+	secretsOnly, backToNormal := false, false
 	defer func() {
 		r.summarize(s)
 		metrics.SetDatabase(req.String(), db.Status.Phase, engineOf(db).name)
@@ -196,6 +196,11 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 		if perr := r.writeStatus(ctx, s); perr != nil && err == nil {
 			result, err = conflictRequeue(perr)
+		}
+		if backToNormal && (!result.IsZero() || err != nil) {
+			// The work queue keeps a request's priority on requeue: after the lowered
+			// rest of its first pass, the object is an ordinary one again.
+			result.Priority = new(0)
 		}
 	}()
 
@@ -214,6 +219,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 			secretsOnly = true
 			return ctrl.Result{RequeueAfter: time.Millisecond, Priority: new(afterNewObjects)}, nil
 		}
+		backToNormal = true
 		if err := r.Client.Update(ctx, db); err != nil {
 			return conflictRequeue(err)
 		}

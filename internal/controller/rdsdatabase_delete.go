@@ -129,6 +129,12 @@ func (r *RDSDatabaseReconciler) deleteOwnInstances(ctx context.Context, s *scope
 	waiting := false
 	for _, id := range ids {
 		obs, err := r.Cloud.Observe(ctx, id)
+		if _, wait := cloud.RetryAfter(err); wait {
+			// Not known yet whether it is ours and there: the database that depends on it
+			// must wait too, or RDS would promote it into a leftover.
+			waiting = true
+			continue
+		}
 		if err != nil {
 			_, err = r.cloudFailed(s, err)
 			return false, err
@@ -142,8 +148,8 @@ func (r *RDSDatabaseReconciler) deleteOwnInstances(ctx context.Context, s *scope
 			continue
 		}
 		if err := r.Cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
-			if cloud.CodeOf(err) == codeInvalidState {
-				continue // creating or backing up: delete it once it settles
+			if _, wait := cloud.RetryAfter(err); wait || cloud.CodeOf(err) == codeInvalidState {
+				continue // not sent yet, or creating or backing up: delete it once it settles
 			}
 			_, err = r.cloudFailed(s, err)
 			return false, err

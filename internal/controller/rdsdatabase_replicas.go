@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
@@ -63,12 +64,14 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 
 	var statuses []v1.ReplicaStatus
 	var waiting []string
-	zones := map[string]int{} // replicas per zone, to place new ones where there are fewest
+	// Databases per zone, to place new replicas where there are fewest: the primary counts,
+	// so the first replica goes to another zone than it.
+	zones := map[string]int{primary.AvailabilityZone: 1}
 	var missing []string
 	for _, id := range ids {
 		obs, err := r.Cloud.Observe(ctx, id)
 		if err != nil {
-			return r.cloudFailed(s, err)
+			return r.replicasFailed(s, err)
 		}
 		if !obs.Exists {
 			if _, ok := wanted[id]; ok {
@@ -87,7 +90,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 		if _, ok := wanted[id]; !ok {
 			if in.Status != cloud.StatusDeleting {
 				if err := r.Cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
-					return r.cloudFailed(s, err)
+					return r.replicasFailed(s, err)
 				}
 				r.event(db, corev1.EventTypeNormal, v1.EventReplicaDeleteRequested, "Deleting read replica %s: spec asks for %d", id, want)
 			}
@@ -110,16 +113,22 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 	if len(missing) > 0 {
 		candidates, err := r.nodeZones(ctx, regionOf(primary.ARN))
 		if err != nil {
-			return ctrl.Result{}, errorf(db, "list the cluster's zones", err)
+			// Placement is a preference: without the Nodes' zones, RDS picks.
+			log.FromContext(ctx).Info("cannot list Nodes to place read replicas in their zones; RDS picks the zones", "error", err.Error())
+			candidates = nil
 		}
 		for _, id := range missing {
 			zone := leastUsed(candidates, zones)
+			groups := s.desired.SecurityGroupIDs
+			if len(groups) == 0 {
+				groups = primary.SecurityGroupIDs
+			}
 			replica := cloud.Replica{
 				Identifier: id, Source: s.identifier, InstanceClass: s.desired.InstanceClass, AvailabilityZone: zone,
-				PubliclyAccessible: s.desired.PubliclyAccessible, Tags: replicaTags(s.desired.Tags),
+				SecurityGroupIDs: groups, PubliclyAccessible: s.desired.PubliclyAccessible, Tags: replicaTags(s.desired.Tags),
 			}
 			if err := r.Cloud.CreateReplica(ctx, replica); err != nil {
-				return r.cloudFailed(s, err)
+				return r.replicasFailed(s, err)
 			}
 			zones[zone]++
 			where := zone
@@ -143,8 +152,27 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 		meta.RemoveStatusCondition(&db.Status.Conditions, v1.ConditionReplicasReady)
 		return ctrl.Result{}, nil
 	}
+	replicaZones := map[string]bool{}
+	for _, st := range statuses {
+		replicaZones[st.AvailabilityZone] = true
+	}
 	setCondition(db, v1.ConditionReplicasReady, metav1.ConditionTrue, v1.ReasonReplicasAvailable,
-		fmt.Sprintf("%d read replicas are available in %s", want, strings.Join(sortedKeys(zones), ", ")))
+		fmt.Sprintf("%d read replicas are available in %s", want, strings.Join(sortedKeys(replicaZones), ", ")))
+	return ctrl.Result{}, nil
+}
+
+// replicasFailed records a failed call about a read replica in ReplicasReady, with an Event,
+// and looks again soon. It never stops the pass: the primary serves without its readers,
+// and its Secrets and Service must not wait for them. A call the rate limiter deferred is
+// only a wait.
+func (r *RDSDatabaseReconciler) replicasFailed(s *scope, err error) (ctrl.Result, error) {
+	s.soon = true
+	// The readers last seen stay in use: a failed look is no reason to take them away.
+	s.reader = firstAvailable(s.db.Status.Replicas)
+	if _, wait := cloud.RetryAfter(err); wait {
+		return ctrl.Result{}, nil
+	}
+	s.announce(v1.ConditionReplicasReady, metav1.ConditionFalse, v1.ReasonCloudError, "read replicas: "+err.Error(), corev1.EventTypeWarning, "")
 	return ctrl.Result{}, nil
 }
 
@@ -180,6 +208,9 @@ func replicaOrder(wanted map[string]int, a, b string) bool {
 // replicaTags are the primary's tags, marked as a replica's.
 func replicaTags(primary map[string]string) map[string]string {
 	tags := maps.Clone(primary)
+	if tags == nil {
+		tags = map[string]string{}
+	}
 	tags[v1.TagRole] = v1.RoleReplica
 	return tags
 }

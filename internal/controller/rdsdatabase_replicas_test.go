@@ -1,8 +1,12 @@
 package controller
 
 import (
+	"context"
 	"testing"
+	"time"
 
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
 
@@ -50,5 +54,35 @@ func TestRegionOf(t *testing.T) {
 		if got := regionOf(arn); got != want {
 			t.Errorf("regionOf(%q) = %q, want %q", arn, got, want)
 		}
+	}
+}
+
+// waitingCloud answers every Observe with a rate-limit wait and records deletes.
+type waitingCloud struct {
+	cloud.Provider
+	deleted []string
+}
+
+func (w *waitingCloud) Observe(context.Context, string) (cloud.Observation, error) {
+	return cloud.Observation{}, &cloud.WaitError{Op: "observe", Why: "test", After: time.Second}
+}
+
+func (w *waitingCloud) Delete(_ context.Context, id string, _ cloud.DeleteOptions) error {
+	w.deleted = append(w.deleted, id)
+	return nil
+}
+
+// TestReplicasNotYetSeenHoldBackThePrimary: a replica whose state the cloud view cannot tell
+// yet must hold the primary's deletion back, or RDS would promote it into a leftover.
+func TestReplicasNotYetSeenHoldBackThePrimary(t *testing.T) {
+	c := &waitingCloud{}
+	r := &RDSDatabaseReconciler{Cloud: c, Defaults: DefaultDefaults}
+	s := newScope(sampleDB())
+	waiting, err := r.deleteOwnInstances(context.Background(), s, []string{"shop-orders-r1-abcd"}, v1.RoleReplica)
+	if err != nil || !waiting {
+		t.Fatalf("deleteOwnInstances = %v, %v; want waiting, no error", waiting, err)
+	}
+	if len(c.deleted) != 0 {
+		t.Errorf("deleted %v without knowing whose it is", c.deleted)
 	}
 }

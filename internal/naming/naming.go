@@ -41,7 +41,9 @@ func ReplicaIdentifier(namespace, name string, n int) string {
 // namespace/name, in Identifier's form.
 func ClusterInstanceIdentifier(namespace, name string, n int) string {
 	suffix := "-i" + strconv.Itoa(n)
-	return withHash(namespace+"-"+name+suffix, namespace+"/"+name+suffix, maxIdentifier)
+	// A third part in the hashed key, as for replicas: instance 1 of "orders" and the
+	// database of an object named "orders-i1" differ.
+	return withHash(namespace+"-"+name+suffix, namespace+"/"+name+"/"+suffix, maxIdentifier)
 }
 
 // ReaderServiceName returns the name of the Service pointing at the readers of the

@@ -43,6 +43,13 @@ func FuzzIdentifier(f *testing.F) {
 			if noSlash && replica == Identifier(ns2, name2) {
 				t.Fatalf("replica %d of %q/%q and the primary of %q/%q share the identifier %q", n, ns, name, ns2, name2, replica)
 			}
+			member := ClusterInstanceIdentifier(ns, name, n)
+			if !validRDSIdentifier(member) || member == id || member == replica || member == ClusterInstanceIdentifier(ns, name, n+1) {
+				t.Fatalf("ClusterInstanceIdentifier(%q, %q, %d) = %q: not a valid RDS identifier apart from the cluster's, the replicas' and the other instances'", ns, name, n, member)
+			}
+			if noSlash && member == Identifier(ns2, name2) {
+				t.Fatalf("Aurora instance %d of %q/%q and the database of %q/%q share the identifier %q", n, ns, name, ns2, name2, member)
+			}
 		}
 		final := FinalSnapshotIdentifier(id, uid)
 		if !validRDSIdentifier(final) || final != FinalSnapshotIdentifier(id, uid) {

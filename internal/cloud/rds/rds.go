@@ -171,6 +171,7 @@ func (p *Provider) CreateReplica(ctx context.Context, r cloud.Replica) error {
 		SourceDBInstanceIdentifier: aws.String(r.Source),
 		DBInstanceClass:            optional(r.InstanceClass),
 		AvailabilityZone:           optional(r.AvailabilityZone),
+		VpcSecurityGroupIds:        r.SecurityGroupIDs,
 		PubliclyAccessible:         aws.Bool(r.PubliclyAccessible),
 		Tags:                       tags(r.Tags),
 	})
