@@ -167,8 +167,18 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 // only a wait.
 func (r *RDSDatabaseReconciler) replicasFailed(s *scope, err error) (ctrl.Result, error) {
 	s.soon = true
-	// The readers last seen stay in use: a failed look is no reason to take them away.
-	s.reader = firstAvailable(s.db.Status.Replicas)
+	// The readers last seen that are still asked for stay in use: a failed look is no
+	// reason to take them away, nor to keep one the spec no longer wants.
+	db := s.db
+	var still []v1.ReplicaStatus
+	for _, rs := range db.Status.Replicas {
+		for n := 1; n <= wantedReplicas(db); n++ {
+			if rs.Identifier == naming.ReplicaIdentifier(db.Namespace, db.Name, n) {
+				still = append(still, rs)
+			}
+		}
+	}
+	s.reader = firstAvailable(still)
 	if _, wait := cloud.RetryAfter(err); wait {
 		return ctrl.Result{}, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -137,12 +138,24 @@ func TestReadReplicasFollowTheSpec(t *testing.T) {
 				t.Errorf("scaling down called %s on the primary", c.Action)
 			}
 		}
-		if _, ok := secretData(t, ns, "catalog.rds.app")["ro-host"]; ok {
-			t.Errorf("the Secret still has ro-host without readers")
+		// The Secret follows within a pass or two (the cache may show it a moment late).
+		err = harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			sec := &corev1.Secret{}
+			if err := stack.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "catalog.rds.app"}, sec); err != nil {
+				return false, err
+			}
+			_, stale := sec.Data["ro-host"]
+			return !stale, nil
+		})
+		if err != nil {
+			t.Errorf("the Secret still has ro-host without readers: %v", err)
 		}
-		svc := &corev1.Service{}
-		if err := stack.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "catalog-rds-ro"}, svc); err == nil {
-			t.Errorf("the reader Service is still there without readers")
+		err = harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			err := stack.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "catalog-rds-ro"}, &corev1.Service{})
+			return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+		})
+		if err != nil {
+			t.Errorf("the reader Service is still there without readers: %v", err)
 		}
 	})
 
