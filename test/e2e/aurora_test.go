@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
 // TestAuroraClusters applies one object of each Aurora engine, at once: each becomes a DB
@@ -110,6 +111,39 @@ func TestAuroraClusters(t *testing.T) {
 		if err := logsIn(ctx, old, ""); err == nil {
 			t.Errorf("the old master password still works")
 		}
+	})
+
+	t.Run("InstanceClassChangesEveryMember", func(t *testing.T) {
+		if err := update(ctx, pg, func(s *v1.RDSDatabaseSpec) { s.InstanceClass = "db.r6g.large" }); err != nil {
+			t.Fatal(err)
+		}
+		got := waitReady(t, pg)
+		for _, m := range got.Status.Members {
+			out, err := api.DescribeDBInstances(ctx, &awsrds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(m.Identifier)})
+			if err != nil || len(out.DBInstances) != 1 {
+				t.Fatalf("describe %s: %v", m.Identifier, err)
+			}
+			if class := aws.ToString(out.DBInstances[0].DBInstanceClass); class != "db.r6g.large" {
+				t.Errorf("%s %s has class %s, want db.r6g.large", m.Role, m.Identifier, class)
+			}
+		}
+	})
+
+	t.Run("VersionUpgradeGoesThroughTheCluster", func(t *testing.T) {
+		if err := update(ctx, pg, func(s *v1.RDSDatabaseSpec) { s.Version = "16.8" }); err != nil {
+			t.Fatal(err)
+		}
+		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			got := &v1.RDSDatabase{}
+			if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(pg), got); err != nil {
+				return false, err
+			}
+			return got.Status.Cloud != nil && got.Status.Cloud.EngineVersion == "16.8", nil
+		})
+		if err != nil {
+			t.Fatalf("the cluster never reported 16.8: %v", err)
+		}
+		waitReady(t, pg)
 	})
 
 	t.Run("DeleteTakesAFinalClusterSnapshot", func(t *testing.T) {
