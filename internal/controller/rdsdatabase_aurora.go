@@ -3,8 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,10 +39,7 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 		return r.cloudFailed(s, err)
 	}
 	if !obs.Exists {
-		if db.Status.Cloud != nil && !r.Defaults.RecreateMissing {
-			s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudDatabaseMissing,
-				fmt.Sprintf("the Aurora cluster %s was deleted outside the operator; restore it from a snapshot, or run the operator with --recreate-missing to create an empty one", s.identifier),
-				corev1.EventTypeWarning, "")
+		if r.missingNotRecreated(s, "Aurora cluster") {
 			return ctrl.Result{RequeueAfter: r.Defaults.Resync}, nil
 		}
 		if err := r.Cloud.CreateCluster(ctx, clusterDesired(desired)); err != nil {
@@ -57,9 +52,7 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 	}
 	c := obs.Cluster
-	if owner := c.Tags[v1.TagOwner]; owner != naming.Owner(db.Namespace, db.Name) {
-		msg := fmt.Sprintf("an Aurora cluster %s exists whose owner tag is %q, not this object: the operator will not touch it", s.identifier, owner)
-		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonOwnedByOther, msg, corev1.EventTypeWarning, "")
+	if r.ownedByOther(s, "Aurora cluster", c.Tags) {
 		return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 	}
 	if c.MasterUser != "" && c.MasterUser != db.Spec.MasterUser {
@@ -126,22 +119,13 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 	db, d := s.db, s.desired
 	owner := naming.Owner(db.Namespace, db.Name)
 	want := 1 + wantedReplicas(db)
-	wanted := map[string]int{}
-	for n := 1; n <= want; n++ {
-		wanted[naming.ClusterInstanceIdentifier(db.Namespace, db.Name, n)] = n
-	}
 	writers := map[string]bool{}
-	ids := make([]string, 0, len(wanted)+len(c.Members))
+	existing := make([]string, 0, len(c.Members))
 	for _, m := range c.Members {
 		writers[m.Identifier] = m.Writer
-		ids = append(ids, m.Identifier)
+		existing = append(existing, m.Identifier)
 	}
-	for id := range wanted {
-		if !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return replicaOrder(wanted, ids[i], ids[j]) })
+	wanted, ids := numberedInstances(want, func(n int) string { return naming.ClusterInstanceIdentifier(db.Namespace, db.Name, n) }, existing)
 
 	var members []v1.ClusterMemberStatus
 	var missing, waiting []string
@@ -362,12 +346,7 @@ func (r *RDSDatabaseReconciler) deleteCluster(ctx context.Context, s *scope) (bo
 			"the Aurora cluster still has instances that are not this object's: RDS deletes a cluster only once they are gone")
 		return false, nil
 	}
-	opts := cloud.DeleteOptions{}
-	note := "without a final snapshot (deletionPolicy Delete)"
-	if db.Spec.DeletionPolicy != v1.DeletionDelete {
-		opts.FinalSnapshotIdentifier = naming.FinalSnapshotIdentifier(id, string(db.UID))
-		note = fmt.Sprintf("with final cluster snapshot %s", opts.FinalSnapshotIdentifier)
-	}
+	opts, note := finalSnapshot(db, id)
 	if err := r.Cloud.DeleteCluster(ctx, id, opts); err != nil {
 		if code := cloud.CodeOf(err); code == codeInvalidClusterState || code == codeInvalidState {
 			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,

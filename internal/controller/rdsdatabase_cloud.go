@@ -29,20 +29,13 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		return r.cloudFailed(s, err)
 	}
 	if !obs.Exists {
-		if db.Status.Cloud != nil && !r.Defaults.RecreateMissing {
-			// It existed and is gone: deleted outside the operator. Making an empty one
-			// could hide that; a person decides (restore a snapshot, or allow re-creation).
-			s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudDatabaseMissing,
-				fmt.Sprintf("the cloud database %s was deleted outside the operator; restore it from a snapshot, or run the operator with --recreate-missing to create an empty one", s.identifier),
-				corev1.EventTypeWarning, "")
+		if r.missingNotRecreated(s, "cloud database") {
 			return ctrl.Result{RequeueAfter: r.Defaults.Resync}, nil
 		}
 		return r.createCloudDatabase(ctx, s)
 	}
 	inst := obs.Instance
-	if owner := inst.Tags[v1.TagOwner]; owner != naming.Owner(db.Namespace, db.Name) {
-		msg := fmt.Sprintf("a cloud database %s exists whose owner tag is %q, not this object: the operator will not touch it", s.identifier, owner)
-		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonOwnedByOther, msg, corev1.EventTypeWarning, "")
+	if r.ownedByOther(s, "cloud database", inst.Tags) {
 		return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 	}
 	if inst.MasterUser != "" && inst.MasterUser != db.Spec.MasterUser {
@@ -124,6 +117,33 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	}
 	setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, msg)
 	return ctrl.Result{}, nil
+}
+
+// missingNotRecreated reports, for a cloud resource (kind) the cloud no longer has, whether it
+// existed before and must not be made again: deleted outside the operator, an empty new one
+// could hide that, so a person decides (restore a snapshot, or allow re-creation). It says so
+// in the Provisioned condition.
+func (r *RDSDatabaseReconciler) missingNotRecreated(s *scope, kind string) bool {
+	if s.db.Status.Cloud == nil || r.Defaults.RecreateMissing {
+		return false
+	}
+	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudDatabaseMissing,
+		fmt.Sprintf("the %s %s was deleted outside the operator; restore it from a snapshot, or run the operator with --recreate-missing to create an empty one", kind, s.identifier),
+		corev1.EventTypeWarning, "")
+	return true
+}
+
+// ownedByOther reports whether a cloud resource (kind) with this object's identifier carries
+// tags whose owner is not this object, and says so in the Provisioned condition: the operator
+// never touches it.
+func (r *RDSDatabaseReconciler) ownedByOther(s *scope, kind string, tags map[string]string) bool {
+	owner := tags[v1.TagOwner]
+	if owner == naming.Owner(s.db.Namespace, s.db.Name) {
+		return false
+	}
+	msg := fmt.Sprintf("the %s %s exists whose owner tag is %q, not this object: the operator will not touch it", kind, s.identifier, owner)
+	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonOwnedByOther, msg, corev1.EventTypeWarning, "")
+	return true
 }
 
 // repairTagsOn puts back the spec's tags and the operator's own on the resource arn, whose

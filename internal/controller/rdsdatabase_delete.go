@@ -96,12 +96,7 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 	if waiting, err := r.deleteOwnInstances(ctx, s, obs.Instance.ReplicaIDs, v1.RoleReplica); err != nil || waiting {
 		return false, err
 	}
-	opts := cloud.DeleteOptions{}
-	note := "without a final snapshot (deletionPolicy Delete)"
-	if db.Spec.DeletionPolicy != v1.DeletionDelete {
-		opts.FinalSnapshotIdentifier = naming.FinalSnapshotIdentifier(id, string(db.UID))
-		note = fmt.Sprintf("with final snapshot %s", opts.FinalSnapshotIdentifier)
-	}
+	opts, note := finalSnapshot(db, id)
 	if err := r.Cloud.Delete(ctx, id, opts); err != nil {
 		if _, wait := cloud.RetryAfter(err); wait {
 			return false, err
@@ -118,6 +113,17 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 	}
 	r.event(db, corev1.EventTypeNormal, v1.EventDeleteRequested, "Deleting cloud database %s %s", id, note)
 	return false, nil
+}
+
+// finalSnapshot returns the delete options deletionPolicy asks for the cloud database id, and
+// says them in words for the Event: a final snapshot, named after the object's UID, unless
+// the policy is Delete.
+func finalSnapshot(db *v1.RDSDatabase, id string) (cloud.DeleteOptions, string) {
+	if db.Spec.DeletionPolicy == v1.DeletionDelete {
+		return cloud.DeleteOptions{}, "without a final snapshot (deletionPolicy Delete)"
+	}
+	name := naming.FinalSnapshotIdentifier(id, string(db.UID))
+	return cloud.DeleteOptions{FinalSnapshotIdentifier: name}, "with final snapshot " + name
 }
 
 // deleteOwnInstances deletes this object's instances with role among ids (read replicas or

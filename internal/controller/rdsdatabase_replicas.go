@@ -50,17 +50,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 		return ctrl.Result{}, nil
 	}
 	owner := naming.Owner(db.Namespace, db.Name)
-	wanted := map[string]int{}
-	for n := 1; n <= want; n++ {
-		wanted[naming.ReplicaIdentifier(db.Namespace, db.Name, n)] = n
-	}
-	ids := slices.Clone(primary.ReplicaIDs)
-	for id := range wanted {
-		if !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return replicaOrder(wanted, ids[i], ids[j]) })
+	wanted, ids := numberedInstances(want, func(n int) string { return naming.ReplicaIdentifier(db.Namespace, db.Name, n) }, primary.ReplicaIDs)
 
 	var statuses []v1.ReplicaStatus
 	var waiting []string
@@ -200,6 +190,24 @@ func firstAvailable(replicas []v1.ReplicaStatus) endpointAddress {
 		}
 	}
 	return endpointAddress{}
+}
+
+// numberedInstances returns the identifiers of instances 1 to want (made by id) with their
+// numbers, and every identifier to look at: those and the existing ones, wanted ones first
+// by number, then the others.
+func numberedInstances(want int, id func(n int) string, existing []string) (map[string]int, []string) {
+	wanted := make(map[string]int, want)
+	for n := 1; n <= want; n++ {
+		wanted[id(n)] = n
+	}
+	ids := slices.Clone(existing)
+	for i := range wanted {
+		if !slices.Contains(ids, i) {
+			ids = append(ids, i)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return replicaOrder(wanted, ids[i], ids[j]) })
+	return wanted, ids
 }
 
 // replicaOrder sorts wanted replicas by number, then others by identifier.

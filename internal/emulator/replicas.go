@@ -149,18 +149,9 @@ func (e *Emulator) readReplicaRequest(p params) (readReplicaRequest, error) {
 
 // replicaOf builds the record of a read replica of src. It runs under the lock.
 func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*instance, error) {
-	storageType := src.StorageType
-	if r.storageType != "" {
-		storageType = r.storageType
-	}
-	storage := src.AllocatedStorage
-	if r.storage != nil {
-		if *r.storage < src.AllocatedStorage {
-			return nil, newError(codeInvalidValue, "The allocated storage %d GiB is less than the %d GiB of the source DB instance %s.", *r.storage, src.AllocatedStorage, src.ID)
-		}
-		storage = *r.storage
-	}
-	if err := checkStorage(storageType, storage); err != nil {
+	storageType, storage, err := derivedStorage(src.StorageType, src.AllocatedStorage, r.storageType, r.storage,
+		"the source DB instance "+src.ID)
+	if err != nil {
 		return nil, err
 	}
 	// A replica in the source's region is encrypted as its source is: with the source's

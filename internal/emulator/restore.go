@@ -111,18 +111,8 @@ func readRestore(p params) (restoreRequest, error) {
 // restoredInstance builds the record of an instance restored from s. It runs under the
 // lock.
 func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*instance, error) {
-	storageType := s.StorageType
-	if r.storageType != "" {
-		storageType = r.storageType
-	}
-	storage := s.AllocatedStorage
-	if r.storage != nil {
-		if *r.storage < s.AllocatedStorage {
-			return nil, newError(codeInvalidValue, "The allocated storage %d GiB is less than the %d GiB of snapshot %s; a restored instance needs at least the snapshot's storage.", *r.storage, s.AllocatedStorage, s.ID)
-		}
-		storage = *r.storage
-	}
-	if err := checkStorage(storageType, storage); err != nil {
+	storageType, storage, err := derivedStorage(s.StorageType, s.AllocatedStorage, r.storageType, r.storage, "snapshot "+s.ID)
+	if err != nil {
 		return nil, err
 	}
 	class := s.Class

@@ -137,3 +137,23 @@ func grownStorage(current, requested int) int {
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+
+// derivedStorage returns the storage type and size of an instance made from another (a read
+// replica of its source, a restore of a snapshot): the base's unless the request asks for
+// more, never less than the base has.
+func derivedStorage(baseType string, baseSize int, askedType string, askedSize *int, base string) (string, int, error) {
+	storageType, size := baseType, baseSize
+	if askedType != "" {
+		storageType = askedType
+	}
+	if askedSize != nil {
+		if *askedSize < baseSize {
+			return "", 0, newError(codeInvalidValue, "The allocated storage %d GiB is less than the %d GiB of %s.", *askedSize, baseSize, base)
+		}
+		size = *askedSize
+	}
+	if err := checkStorage(storageType, size); err != nil {
+		return "", 0, err
+	}
+	return storageType, size, nil
+}

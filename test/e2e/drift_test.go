@@ -39,8 +39,17 @@ func TestDriftIsRepaired(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := conn.Exec(ctx, "ALTER ROLE app PASSWORD 'Changed-Behind-The-Back-1'"); err != nil {
-			t.Fatal(err)
+		// The operator may be checking the role at the same moment: PostgreSQL then refuses
+		// one of two concurrent ALTER ROLEs (XX000, tuple concurrently updated); try again.
+		for attempt := 1; ; attempt++ {
+			_, err := conn.Exec(ctx, "ALTER ROLE app PASSWORD 'Changed-Behind-The-Back-1'")
+			if err == nil {
+				break
+			}
+			if sqlState(err) != "XX000" || attempt == 5 {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 		conn.Close(ctx)
 		drifted := time.Now()
