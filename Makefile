@@ -14,7 +14,8 @@ ifneq ($(CONTROLLER_GEN_VERSION),$(TOOLS_CONTROLLER_GEN_VERSION))
 $(error CONTROLLER_GEN_VERSION=$(CONTROLLER_GEN_VERSION) but hack/tools.sh pins $(TOOLS_CONTROLLER_GEN_VERSION); change both)
 endif
 
-# TOOLS_BIN holds kube-apiserver, etcd, kubectl and controller-gen once `make tools` ran.
+# TOOLS_BIN holds kube-apiserver, kube-controller-manager, etcd, kubectl and controller-gen once
+# `make tools` ran.
 TOOLS_BIN := $(shell hack/tools.sh --print)
 CONTROLLER_GEN := $(TOOLS_BIN)/controller-gen
 # envtest finds kube-apiserver and etcd through KUBEBUILDER_ASSETS.
@@ -31,7 +32,7 @@ help: ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: ## Build the pinned kube-apiserver, etcd, kubectl, controller-gen and helm (cached).
+tools: ## Build the pinned kube-apiserver, kube-controller-manager, etcd, kubectl, controller-gen, helm (cached).
 	hack/tools.sh
 
 .PHONY: deps

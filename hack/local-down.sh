@@ -16,14 +16,16 @@ timeout=90
 alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
 
 # leftovers lists the stack's own kind of processes (local-stack, etcd, kube-apiserver,
-# rds-emulator, manager, database servers) whose command line names the state directory; a
-# `tail -f .local/manager.log` in another terminal is not one of them.
+# kube-controller-manager, rds-emulator, manager, database servers) whose command line names
+# the state directory; a `tail -f .local/manager.log` in another terminal is not one of them.
+# The kernel keeps 15 characters of a command name: kube-controller-manager is
+# kube-controller.
 dir_re=$(printf '%s' "$dir" | sed 's/[][\.*^$+?(){}|]/\\&/g')
 leftovers() {
 	local pid
 	for pid in $(pgrep -f -- "$dir_re(/| |\$)" || true); do
 		case "$(ps -o comm= -p "$pid" 2>/dev/null)" in
-		local-stack | etcd | kube-apiserver | rds-emulator | manager | postgres | mariadbd | mysqld) echo "$pid" ;;
+		local-stack | etcd | kube-apiserver | kube-controller | rds-emulator | manager | postgres | mariadbd | mysqld) echo "$pid" ;;
 		esac
 	done
 }
@@ -58,11 +60,12 @@ if [[ -n "$left" ]]; then
 	echo "local-down: processes from $dir still running:" >&2
 	ps -o pid=,args= -p $(echo $left | tr ' ' ',') >&2 || true
 	# The control plane's state is thrown away at the next start, so it need not stop
-	# gracefully (and a kube-apiserver whose etcd is gone takes long to). The manager, the
-	# emulator and the database servers get SIGTERM first.
+	# gracefully (and a kube-apiserver whose etcd is gone takes long to); neither does
+	# kube-controller-manager, which keeps none. The manager, the emulator and the database
+	# servers get SIGTERM first.
 	for pid in $left; do
 		case "$(ps -o comm= -p "$pid" 2>/dev/null)" in
-		etcd | kube-apiserver) kill -KILL "$pid" 2>/dev/null || true ;;
+		etcd | kube-apiserver | kube-controller) kill -KILL "$pid" 2>/dev/null || true ;;
 		*) kill -TERM "$pid" 2>/dev/null || true ;;
 		esac
 	done

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# tools.sh builds the pinned tools this project needs (kube-apiserver, kubectl, etcd,
-# controller-gen, helm) from the Go module proxy into a version-keyed cache outside the clone, so a
-# warm run and a fresh clone on the same machine reuse them. It prints the directory that
-# holds the binaries on its last line.
+# tools.sh builds the pinned tools this project needs (kube-apiserver, kube-controller-manager,
+# kubectl, etcd, controller-gen, helm) from the Go module proxy into a version-keyed cache
+# outside the clone, so a warm run and a fresh clone on the same machine reuse them. It prints
+# the directory that holds the binaries on its last line.
 #
 #   hack/tools.sh            build what is missing, print the bin directory
 #   hack/tools.sh --print    print the bin directory without building
@@ -50,6 +50,7 @@ done
 
 build etcd go build -C "$root/hack/tools/etcd" -ldflags "-s -w" -o "$bin/etcd" go.etcd.io/etcd/server/v3
 build kube-apiserver go build -C "$root/hack/tools/kube" -ldflags "$kube_ldflags" -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+build kube-controller-manager go build -C "$root/hack/tools/kube" -ldflags "$kube_ldflags" -o "$bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
 build kubectl go build -C "$root/hack/tools/kube" -ldflags "$kube_ldflags" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl
 build controller-gen env GOBIN="$bin" go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
 build helm env GOBIN="$bin" go install -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"

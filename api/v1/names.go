@@ -104,9 +104,16 @@ const (
 	// ReasonMajorUpgradeNotAllowed: the spec's version is another major version than the
 	// database runs; set allowMajorVersionUpgrade: true to upgrade (RDS cannot undo it).
 	ReasonMajorUpgradeNotAllowed = "MajorUpgradeNotAllowed"
-	// ReasonSpecInvalid: the spec passed admission but cannot be turned into a cloud request;
-	// the message says why. Fix the spec.
+	// ReasonSpecInvalid: the spec passed admission but cannot be turned into a cloud request,
+	// or asks for what a cluster admin has not allowed in the namespace (a public address,
+	// another security group, subnet group or KMS key); the message names the field and who
+	// can allow it. Fix the spec.
 	ReasonSpecInvalid = "SpecInvalid"
+	// ReasonRestoreNotAllowed: spec.restoreFrom names a snapshot that was not taken for an
+	// object of this namespace (or that the operator cannot see), and no cluster admin
+	// allowed this namespace to restore it; nothing was restored. The message says how an
+	// admin can allow it.
+	ReasonRestoreNotAllowed = "RestoreNotAllowed"
 	// ReasonWaitingForDatabase: users are created once the cloud database is available.
 	ReasonWaitingForDatabase = "WaitingForDatabase"
 	// ReasonEngineUnreachable: the operator could not log in to the database as the master
@@ -204,6 +211,10 @@ const (
 	EventDatabaseKept = "DatabaseKept"
 	// EventRetained: the cloud database was left in AWS, as deletionPolicy Retain asks.
 	EventRetained = "Retained"
+	// EventExposureKept: an existing database keeps a public address, security group,
+	// subnet group or KMS key that a cluster admin has not allowed in its namespace; it
+	// works as before, but the same spec would be refused for a new database.
+	EventExposureKept = "ExposureKept"
 	// EventReplicaCreateRequested: CreateDBInstanceReadReplica was sent; the message names
 	// the replica and its zone.
 	EventReplicaCreateRequested = "ReplicaCreateRequested"

@@ -263,7 +263,8 @@ type Encryption struct {
 	// KMSKeyID is the KMS key that encrypts the storage: a key ARN, key ID, alias
 	// ARN or alias name (alias/...). Empty means the operator's default key, else
 	// the account's default RDS key (aws/rds). A key in another account needs its
-	// ARN.
+	// ARN. Only the operator's default key and the keys a cluster admin allowed for this
+	// namespace (--allow-kms-key-ids, as written here) are accepted.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.matches('^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+)$')",message="kmsKeyId must be a KMS key ARN, key ID, alias ARN or alias name, e.g. arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab or alias/rds-data"
 	// +optional
@@ -292,27 +293,35 @@ type HighAvailability struct {
 // Network places the database in the account's network.
 type Network struct {
 	// SubnetGroup is the DB subnet group the database is placed in (it decides the
-	// VPC). It cannot be changed after creation.
+	// VPC). It cannot be changed after creation. Only the operator's default and the
+	// groups a cluster admin allowed for this namespace (--allow-subnet-groups) are
+	// accepted.
 	// +kubebuilder:validation:MaxLength=255
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9][A-Za-z0-9 ._-]*$')",message="subnetGroup must be a DB subnet group name: letters, digits, spaces, periods, underscores or hyphens"
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="subnetGroup cannot be changed after creation"
 	// +optional
 	SubnetGroup string `json:"subnetGroup,omitempty"`
-	// SecurityGroupIDs are the VPC security groups of the database (sg-...).
+	// SecurityGroupIDs are the VPC security groups of the database (sg-...). Only the
+	// operator's default groups and those a cluster admin allowed for this namespace
+	// (--allow-security-group-ids) are accepted.
 	// +kubebuilder:validation:MaxItems=5
 	// +kubebuilder:validation:items:Pattern=`^sg-[0-9a-f]{8,17}$`
 	// +listType=set
 	// +optional
 	SecurityGroupIDs []string `json:"securityGroupIds,omitempty"`
-	// PubliclyAccessible gives the database a public address. Default false.
+	// PubliclyAccessible gives the database a public address, where a cluster admin
+	// allowed that for this namespace (--allow-public-access). Default false.
 	// +optional
 	PubliclyAccessible bool `json:"publiclyAccessible,omitempty"`
 }
 
 // RestoreFrom names where a new database takes its data from.
 type RestoreFrom struct {
-	// Snapshot is the identifier (or ARN) of an RDS snapshot: the operator's own final or
-	// scheduled snapshots, or any other the account can read.
+	// Snapshot is the identifier (or ARN) of an RDS snapshot: a final or scheduled snapshot
+	// the operator took for an object in this namespace. A snapshot of another namespace's
+	// object, or one made outside the operator, is restored only when a cluster admin allowed
+	// it (the operator's --allow-restore flag); otherwise the Provisioned condition says
+	// RestoreNotAllowed and nothing is restored.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
 	// +required

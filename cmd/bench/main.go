@@ -28,7 +28,7 @@ func main() {
 	flag.StringVar(&cfg.Dir, "dir", ".bench", "state directory of the local stack (wiped on start)")
 	flag.StringVar(&cfg.OutDir, "out", "bench", "directory for results.json and the profiles")
 	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager and rds-emulator")
-	flag.StringVar(&cfg.ToolsDir, "tools", "", "directory holding kube-apiserver and etcd (default $KUBEBUILDER_ASSETS)")
+	flag.StringVar(&cfg.ToolsDir, "tools", "", "directory holding kube-apiserver, kube-controller-manager and etcd (default $KUBEBUILDER_ASSETS)")
 	flag.StringVar(&cfg.CRDDir, "crds", "config/crd/bases", "directory of CRDs to install")
 	// AWS takes minutes for each; these keep the run under a quarter of an hour while every
 	// database still spends many refreshes of the shared view in each state.

@@ -66,14 +66,19 @@ type Instance struct {
 	// LatestRestorableTime is the latest moment automated backups can restore to; zero
 	// when automated backups are off or have not run yet.
 	LatestRestorableTime time.Time
+	// TagsCopiedToSnapshots is true when the cloud puts the database's tags (its owner
+	// among them) on its snapshots, the final one included.
+	TagsCopiedToSnapshots bool
 }
 
 // Snapshot is a manual snapshot of a database.
 type Snapshot struct {
 	Identifier string
-	Status     string
-	CreatedAt  time.Time
-	Tags       map[string]string
+	// ARN names the snapshot across accounts and regions.
+	ARN       string
+	Status    string
+	CreatedAt time.Time
+	Tags      map[string]string
 }
 
 // Changes are modifications of a database. A nil field is left as it is.
@@ -92,13 +97,16 @@ type Changes struct {
 	MultiAZ *bool
 	// MasterPassword sets a new master password (RDS applies it at once). Never log it.
 	MasterPassword *string
+	// CopyTagsToSnapshots makes the cloud put the database's tags on its snapshots (applied
+	// at once).
+	CopyTagsToSnapshots *bool
 }
 
 // Empty reports whether c changes nothing.
 func (c Changes) Empty() bool {
 	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
 		c.AllocatedStorageGiB == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil &&
-		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil
+		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil && c.CopyTagsToSnapshots == nil
 }
 
 // UpdateOptions says how to apply Changes.
@@ -267,7 +275,8 @@ type Provider interface {
 	// changes anything. One List serves every object, where Observe serves one.
 	List(ctx context.Context) ([]Instance, error)
 
-	// Create asks for a new database. It is idempotent: when a database with the identifier
+	// Create asks for a new database, whose tags the cloud copies to every snapshot of it
+	// (so a snapshot names its owner as the database does). It is idempotent: when a database with the identifier
 	// exists already it returns nil rather than an already-exists error, and the caller's
 	// next Observe decides (by the owner tag) whether that database is its own.
 	Create(ctx context.Context, desired Desired) error
@@ -310,6 +319,11 @@ type Provider interface {
 
 	// Snapshots lists the database's manual snapshots.
 	Snapshots(ctx context.Context, identifier string) ([]Snapshot, error)
+
+	// Snapshot reports the snapshot with the identifier or ARN (one shared from another
+	// account included), with its tags; false when the account cannot see it. It never
+	// changes anything.
+	Snapshot(ctx context.Context, snapshot string) (Snapshot, bool, error)
 
 	// DeleteSnapshot deletes a manual snapshot; one already gone is success.
 	DeleteSnapshot(ctx context.Context, snapshot string) error

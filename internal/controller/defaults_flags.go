@@ -26,6 +26,11 @@ func (d *Defaults) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&d.Resync, "resync", d.Resync, "How often a settled database is compared with the cloud again.")
 	fs.BoolVar(&d.RecreateMissing, "recreate-missing", d.RecreateMissing, "Create a cloud database again when it was deleted outside the operator (default: only report it).")
 	fs.DurationVar(&d.PendingRequeue, "pending-requeue", d.PendingRequeue, "How often a database that is changing state in the cloud is looked at again.")
+	fs.Var(grantsFlag{grants: &d.Allow.Restore}, flagAllowRestore, "Comma-separated [namespace=]source items letting a namespace (all when omitted, or *) restore snapshots not taken for its own objects; source is namespace:<ns> (the operator's snapshots of objects in <ns>), a snapshot identifier or a snapshot ARN. Default: a namespace restores only its own.")
+	fs.Var(grantsFlag{grants: &d.Allow.PublicAccess, namespaces: true}, flagAllowPublicAccess, "Comma-separated namespaces (or *) whose databases may have spec.network.publiclyAccessible: true. Default: none, every database is private.")
+	fs.Var(grantsFlag{grants: &d.Allow.SecurityGroupIDs}, flagAllowSecurityGroups, "Comma-separated [namespace=]sg-... items a namespace (all when omitted) may name in spec.network.securityGroupIds, besides --default-security-group-ids.")
+	fs.Var(grantsFlag{grants: &d.Allow.SubnetGroups}, flagAllowSubnetGroups, "Comma-separated [namespace=]name items a namespace (all when omitted) may name in spec.network.subnetGroup, besides --default-subnet-group.")
+	fs.Var(grantsFlag{grants: &d.Allow.KMSKeyIDs}, flagAllowKMSKeys, "Comma-separated [namespace=]key items (as written in the spec) a namespace (all when omitted) may name in spec.encryption.kmsKeyId, besides --default-kms-key-id.")
 }
 
 var securityGroupID = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -42,6 +43,9 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 		if r.missingNotRecreated(s, "Aurora cluster") {
 			return ctrl.Result{RequeueAfter: r.Defaults.Resync}, nil
 		}
+		if err := r.checkExposure(db, desired, nil); err != nil {
+			return r.specInvalid(s, err)
+		}
 		if err := r.Cloud.CreateCluster(ctx, clusterDesired(desired)); err != nil {
 			return r.cloudFailed(s, err)
 		}
@@ -58,6 +62,13 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 	if c.MasterUser != "" && c.MasterUser != db.Spec.MasterUser {
 		return r.specInvalid(s, fmt.Errorf("the cluster's master user is %s, not %s: set masteruser: %s", c.MasterUser, db.Spec.MasterUser, c.MasterUser))
 	}
+	// A public address is a property of each instance: reconcileMembers checks it as it
+	// makes one.
+	clusterWide := desired
+	clusterWide.PubliclyAccessible = false
+	if err := r.checkExposure(db, clusterWide, &exposure{securityGroups: c.SecurityGroupIDs, kmsKeyID: c.KMSKeyID}); err != nil {
+		return r.specInvalid(s, err)
+	}
 	db.Status.Cloud = &v1.CloudStatus{
 		Identifier: c.Identifier, ARN: c.ARN, Status: c.Status, Engine: c.Engine, EngineVersion: c.EngineVersion,
 		InstanceClass: desired.InstanceClass, Endpoint: c.Endpoint, Port: c.Port,
@@ -71,6 +82,10 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 		StorageEncrypted: c.StorageEncrypted, KMSKeyID: c.KMSKeyID, LatestRestorableTime: c.LatestRestorableTime,
 	}
 	writerUp, err := r.reconcileMembers(ctx, s, c)
+	var refused *exposureError
+	if errors.As(err, &refused) {
+		return r.specInvalid(s, refused.err)
+	}
 	if err != nil {
 		return r.cloudFailed(s, err)
 	}
@@ -130,7 +145,7 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 	var members []v1.ClusterMemberStatus
 	var missing, waiting []string
 	zones := map[string]int{}
-	writerUp := false
+	writerUp, public := false, false
 	for _, id := range ids {
 		obs, err := r.Cloud.Observe(ctx, id)
 		if err != nil {
@@ -149,6 +164,7 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 		}
 		members = append(members, v1.ClusterMemberStatus{Identifier: id, Role: role, AvailabilityZone: in.AvailabilityZone, Status: in.Status})
 		zones[in.AvailabilityZone]++
+		public = public || in.PubliclyAccessible
 		up := in.Status == cloud.StatusAvailable || in.Status == cloud.StatusBackingUp
 		if role == roleWriter && up {
 			writerUp = true
@@ -181,6 +197,11 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 		}
 	}
 	if len(missing) > 0 && c.Status == cloud.StatusAvailable {
+		// A public instance is made only where the admin allows it, or where the cluster
+		// has public ones already (made before the admin's rules).
+		if err := r.checkExposure(db, cloud.Desired{PubliclyAccessible: d.PubliclyAccessible}, &exposure{public: public}); err != nil {
+			return false, &exposureError{err}
+		}
 		candidates, err := r.nodeZones(ctx, regionOf(c.ARN))
 		if err != nil {
 			return false, err
@@ -359,3 +380,9 @@ func (r *RDSDatabaseReconciler) deleteCluster(ctx context.Context, s *scope) (bo
 	r.event(db, corev1.EventTypeNormal, v1.EventDeleteRequested, "Deleting Aurora cluster %s %s", id, note)
 	return false, nil
 }
+
+// exposureError is a refused exposure found while making cluster instances: a spec to fix,
+// not a cloud failure.
+type exposureError struct{ err error }
+
+func (e *exposureError) Error() string { return e.err.Error() }

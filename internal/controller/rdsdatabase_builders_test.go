@@ -309,7 +309,7 @@ func TestPlanChanges(t *testing.T) {
 	str := func(v string) *string { return &v }
 	num := func(v int32) *int32 { return &v }
 	d := cloud.Desired{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 100, BackupRetentionDays: 7}
-	same := cloud.Instance{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 100, BackupRetentionDays: 7}
+	same := cloud.Instance{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 100, BackupRetentionDays: 7, TagsCopiedToSnapshots: true}
 	cases := map[string]struct {
 		reason      string
 		desired     func(*cloud.Desired)
@@ -366,6 +366,11 @@ func TestPlanChanges(t *testing.T) {
 			},
 			want: cloud.Changes{InstanceClass: str("db.r6g.large"), StorageType: str("io1"), BackupRetentionDays: num(35)},
 		},
+		"TagsNotCopiedToSnapshots": {
+			reason:   "A database made before the operator asked RDS to copy its tags to snapshots gets that now: the owner tag on a snapshot decides who may restore it.",
+			instance: func(i *cloud.Instance) { i.TagsCopiedToSnapshots = false },
+			want:     cloud.Changes{CopyTagsToSnapshots: new(true)},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -392,7 +397,7 @@ func TestPlanChanges(t *testing.T) {
 
 func countSet(c cloud.Changes) int {
 	n := 0
-	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.BackupRetentionDays != nil} {
+	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil} {
 		if set {
 			n++
 		}

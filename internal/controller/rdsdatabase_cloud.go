@@ -70,6 +70,9 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 	}
 	desired, _, err := r.desired(s)
+	if err == nil {
+		err = r.checkExposure(db, desired, exposureOf(inst))
+	}
 	if err != nil {
 		return r.specInvalid(s, err)
 	}
@@ -201,8 +204,17 @@ func (r *RDSDatabaseReconciler) modifyCloudDatabase(ctx context.Context, s *scop
 func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scope) (ctrl.Result, error) {
 	db := s.db
 	desired, raised, err := r.desired(s)
+	if err == nil {
+		err = r.checkExposure(db, desired, nil)
+	}
 	if err != nil {
 		return r.specInvalid(s, err)
+	}
+	if desired.RestoreFromSnapshot != "" {
+		// Before anything else: a refused restore sends nothing to the cloud.
+		if result, stop, err := r.checkRestore(ctx, s, desired.RestoreFromSnapshot); stop {
+			return result, err
+		}
 	}
 	if raised {
 		r.event(db, corev1.EventTypeNormal, v1.EventSizeRaised, "Size %s is below the %s minimum: asking RDS for %d GiB",
@@ -321,10 +333,11 @@ func (r *RDSDatabaseReconciler) cloudFailed(s *scope, err error) (ctrl.Result, e
 	return ctrl.Result{}, errorf(s.db, "cloud", err)
 }
 
-// specInvalid records a spec the operator cannot turn into a cloud request. Admission should
-// have refused it, so this means the admission rules and the parser disagree: say so and
-// look again only slowly (a spec change triggers a reconcile at once) rather than retrying in
-// a loop.
+// specInvalid records a spec the operator cannot or may not turn into a cloud request: one
+// asking for what a cluster admin has not allowed in its namespace, or one admission should
+// have refused (the admission rules and the parser disagree). It says so and looks again only
+// slowly (a spec change, or the operator restarted with other allowances, triggers a
+// reconcile at once) rather than retrying in a loop.
 func (r *RDSDatabaseReconciler) specInvalid(s *scope, err error) (ctrl.Result, error) {
 	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonSpecInvalid,
 		"the spec cannot be applied: "+err.Error(), corev1.EventTypeWarning, "")

@@ -6,6 +6,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -67,6 +68,8 @@ type Defaults struct {
 	// RecreateMissing creates the cloud database again when it disappeared (deleted outside
 	// the operator); false only reports it.
 	RecreateMissing bool
+	// Allow is what a cluster admin lets namespaces ask for beyond the safe defaults.
+	Allow Allowances
 }
 
 // DefaultDefaults are the defaults of the operator's flags.
@@ -120,6 +123,9 @@ type RDSDatabaseReconciler struct {
 	// Clock tells the time for backup schedules; nil is the real clock.
 	Clock    clock.PassiveClock
 	Defaults Defaults
+
+	// warned remembers the warnings given once per object and operator run.
+	warned sync.Map
 }
 
 // scope carries what one phase learned to the next.
@@ -189,6 +195,10 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	s := newScope(db)
 	secretsOnly, backToNormal := false, false
 	defer func() {
+		if namespaceTerminating(err) {
+			// Not a failure to retry: the object's own deletion comes next.
+			result, err = ctrl.Result{}, nil
+		}
 		r.summarize(s)
 		metrics.SetDatabase(req.String(), db.Status.Phase, engineOf(db).name)
 		if secretsOnly {

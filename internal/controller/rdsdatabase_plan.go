@@ -70,6 +70,12 @@ func planChanges(d cloud.Desired, in cloud.Instance, keepVersion bool) plan {
 		p.changes.PubliclyAccessible = &d.PubliclyAccessible
 		p.described = append(p.described, fmt.Sprintf("publicly accessible %t to %t", in.PubliclyAccessible, d.PubliclyAccessible))
 	}
+	// Snapshots must carry the owner tag (it decides who may restore them): databases made
+	// before the operator asked for that get it now.
+	if !in.TagsCopiedToSnapshots {
+		p.changes.CopyTagsToSnapshots = new(true)
+		p.described = append(p.described, "copy tags to snapshots")
+	}
 	return p
 }
 

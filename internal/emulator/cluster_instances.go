@@ -48,6 +48,12 @@ func (e *Emulator) createClusterInstance(id string, p params) (any, string, erro
 	if err != nil {
 		return nil, id, err
 	}
+	// As on RDS, an Aurora instance keeps its own CopyTagsToSnapshot, which changes
+	// nothing: the cluster's setting decides what its snapshots get.
+	copyTags, err := p.boolean("CopyTagsToSnapshot")
+	if err != nil {
+		return nil, id, err
+	}
 
 	e.mu.Lock()
 	c, ok := e.clusters[clusterID]
@@ -94,6 +100,7 @@ func (e *Emulator) createClusterInstance(id string, p params) (any, string, erro
 		ClusterID:             clusterID,
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, p.tags()),
+		CopyTagsToSnapshot:    deref(copyTags),
 	}
 	e.instances[id] = in
 	e.electWriter(clusterID)

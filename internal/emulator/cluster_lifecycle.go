@@ -77,7 +77,7 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password, dump stri
 		return
 	}
 	c.Port, c.Status = port, "available"
-	snap := e.newClusterSnapshot(c, "rds:"+id+"-"+time.Now().UTC().Format("2006-01-02-15-04"), "automated")
+	snap := e.newClusterSnapshot(c, "rds:"+id+"-"+time.Now().UTC().Format("2006-01-02-15-04"), "automated", nil)
 	e.clusterSnapshots[snap.ID] = snap
 	e.mu.Unlock()
 

@@ -32,8 +32,7 @@ func (e *Emulator) createClusterSnapshot(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, snapID, newError(codeClusterSnapshotAlreadyExists, "Cannot create the cluster snapshot because one with the identifier %s already exists.", snapID)
 	}
-	s := e.newClusterSnapshot(c, snapID, "manual")
-	s.Tags = setTags(nil, p.tags())
+	s := e.newClusterSnapshot(c, snapID, "manual", p.tags())
 	e.clusterSnapshots[snapID] = s
 	c.Status = "backing-up"
 	srv := c.server
@@ -182,6 +181,12 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 	if err := checkSecurityGroups(groups); err != nil {
 		return nil, id, err
 	}
+	// Like a new cluster, the restored one copies tags to its snapshots only when the
+	// request says so, whatever the source cluster did.
+	copyTags, err := p.boolean("CopyTagsToSnapshot")
+	if err != nil {
+		return nil, id, err
+	}
 
 	e.mu.Lock()
 	s, ok := e.clusterSnapshots[snapID]
@@ -232,6 +237,7 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 		VpcSecurityGroupIDs:   groups,
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, tags),
+		CopyTagsToSnapshot:    deref(copyTags),
 		masterPassword:        s.masterPassword,
 	}
 	e.clusters[id] = c

@@ -48,6 +48,7 @@ type xmlCluster struct {
 	PendingModifiedValues      *xmlClusterPending `xml:",omitempty"`
 	StorageType                string
 	DeletionProtection         bool
+	CopyTagsToSnapshot         bool
 	TagList                    []xmlTag `xml:"TagList>Tag"`
 }
 
@@ -113,6 +114,7 @@ func (e *Emulator) clusterXML(c *cluster) xmlCluster {
 		ClusterCreateTime:          awsTime(c.CreateTime),
 		EngineMode:                 "provisioned",
 		StorageType:                "aurora",
+		CopyTagsToSnapshot:         c.CopyTagsToSnapshot,
 		TagList:                    xmlTags(c.Tags),
 	}
 	if c.Port != 0 {

@@ -27,6 +27,9 @@ type cluster struct {
 	VpcSecurityGroupIDs   []string
 	CreateTime            time.Time
 	Tags                  []tag
+	// CopyTagsToSnapshot gives the cluster's snapshots (manual ones taken without tags of
+	// their own, automated ones and the final one) a copy of its tags.
+	CopyTagsToSnapshot bool
 	// PendingEngineVersion is an engine version change waiting for the maintenance window.
 	PendingEngineVersion string
 	// Writer is the instance that is the cluster's writer, "" while the cluster has none.
@@ -167,6 +170,10 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 	if err != nil {
 		return nil, "", err
 	}
+	copyTags, err := p.boolean("CopyTagsToSnapshot")
+	if err != nil {
+		return nil, "", err
+	}
 	kmsKey, err := e.kmsKeyARN(deref(encrypted), p.str("KmsKeyId"))
 	if err != nil {
 		return nil, "", err
@@ -191,6 +198,7 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 		VpcSecurityGroupIDs:   groups,
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, p.tags()),
+		CopyTagsToSnapshot:    deref(copyTags),
 	}, password, nil
 }
 
@@ -390,8 +398,8 @@ func (e *Emulator) electWriter(clusterID string) {
 	}
 }
 
-// modifyCluster answers ModifyDBCluster. Backup settings and security groups change at
-// once; a new master password is set on the cluster's server at once (Aurora applies it
+// modifyCluster answers ModifyDBCluster. Backup settings, security groups and
+// CopyTagsToSnapshot change at once; a new master password is set on the cluster's server at once (Aurora applies it
 // as soon as it can); a new engine version waits for the maintenance window unless
 // ApplyImmediately, when the cluster goes upgrading for Delays.Modify.
 func (e *Emulator) modifyCluster(p params) (any, string, error) {
@@ -423,6 +431,10 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 		return nil, id, err
 	}
 	apply, err := p.boolean("ApplyImmediately")
+	if err != nil {
+		return nil, id, err
+	}
+	copyTags, err := p.boolean("CopyTagsToSnapshot")
 	if err != nil {
 		return nil, id, err
 	}
@@ -468,6 +480,9 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 	}
 	if len(groups) > 0 {
 		c.VpcSecurityGroupIDs = groups
+	}
+	if copyTags != nil {
+		c.CopyTagsToSnapshot = *copyTags
 	}
 	upgrading := deref(apply) && c.PendingEngineVersion != ""
 	if upgrading {
@@ -541,7 +556,9 @@ func (e *Emulator) deleteCluster(p params) (any, string, error) {
 			e.mu.Unlock()
 			return nil, id, newError(codeClusterSnapshotAlreadyExists, "Cannot create the cluster snapshot because one with the identifier %s already exists.", final)
 		}
-		e.clusterSnapshots[final] = e.newClusterSnapshot(c, final, "manual")
+		// DeleteDBCluster takes no tags: the final snapshot gets the cluster's own, as they
+		// are now, when it has CopyTagsToSnapshot.
+		e.clusterSnapshots[final] = e.newClusterSnapshot(c, final, "manual", nil)
 	}
 	c.Status = "deleting"
 	srv := c.server
@@ -552,9 +569,10 @@ func (e *Emulator) deleteCluster(p params) (any, string, error) {
 	return struct{ DBCluster xmlCluster }{x}, id, nil
 }
 
-// newClusterSnapshot builds a snapshot record of a cluster, in status creating. It runs
-// under the lock.
-func (e *Emulator) newClusterSnapshot(c *cluster, id, kind string) *clusterSnapshot {
+// newClusterSnapshot builds a snapshot record of a cluster, in status creating, tagged
+// with requested or, failing that, as the cluster's CopyTagsToSnapshot says
+// (snapshotTags). It runs under the lock.
+func (e *Emulator) newClusterSnapshot(c *cluster, id, kind string, requested []tag) *clusterSnapshot {
 	return &clusterSnapshot{
 		ID:                    id,
 		ClusterID:             c.ID,
@@ -571,6 +589,7 @@ func (e *Emulator) newClusterSnapshot(c *cluster, id, kind string) *clusterSnaps
 		Port:                  c.Port,
 		ClusterCreate:         c.CreateTime,
 		CreateTime:            time.Now(),
+		Tags:                  snapshotTags(requested, c.CopyTagsToSnapshot, c.Tags),
 		masterPassword:        c.masterPassword,
 	}
 }

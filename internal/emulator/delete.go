@@ -63,7 +63,9 @@ func (e *Emulator) deleteInstance(p params) (any, string, error) {
 			e.mu.Unlock()
 			return nil, id, newError(codeSnapshotAlreadyExists, "Cannot create the snapshot because a snapshot with the identifier %s already exists.", final)
 		}
-		e.snapshots[final] = e.newSnapshot(in, final, "manual")
+		// DeleteDBInstance takes no tags: the final snapshot gets the instance's own, as
+		// they are now, when it has CopyTagsToSnapshot.
+		e.snapshots[final] = e.newSnapshot(in, final, "manual", nil)
 	}
 	in.Status = "deleting"
 	if in.ClusterID != "" {
@@ -96,9 +98,10 @@ func checkFinalSnapshot(in *instance, skip bool, final string) error {
 	return nil
 }
 
-// newSnapshot builds a snapshot record of an instance, in status creating. It runs under
-// the lock.
-func (e *Emulator) newSnapshot(in *instance, id, kind string) *snapshot {
+// newSnapshot builds a snapshot record of an instance, in status creating, tagged with
+// requested or, failing that, as the instance's CopyTagsToSnapshot says (snapshotTags). It
+// runs under the lock.
+func (e *Emulator) newSnapshot(in *instance, id, kind string, requested []tag) *snapshot {
 	return &snapshot{
 		ID:               id,
 		InstanceID:       in.ID,
@@ -116,6 +119,7 @@ func (e *Emulator) newSnapshot(in *instance, id, kind string) *snapshot {
 		Port:             in.EndpointPort,
 		InstanceCreate:   in.CreateTime,
 		CreateTime:       time.Now(),
+		Tags:             snapshotTags(requested, in.CopyTagsToSnapshot, in.Tags),
 
 		Class:                 in.Class,
 		DBName:                in.DBName,

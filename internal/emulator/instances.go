@@ -103,7 +103,7 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 		}
 	}
 	bools := map[string]*bool{}
-	for _, name := range []string{"MultiAZ", "StorageEncrypted", "PubliclyAccessible"} {
+	for _, name := range []string{"MultiAZ", "StorageEncrypted", "PubliclyAccessible", "CopyTagsToSnapshot"} {
 		b, err := p.boolean(name)
 		if err != nil {
 			return nil, "", err
@@ -144,6 +144,7 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 		AvailabilityZone:      p.str("AvailabilityZone"),
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, p.tags()),
+		CopyTagsToSnapshot:    deref(bools["CopyTagsToSnapshot"]),
 	}
 	if in.AvailabilityZone == "" {
 		in.AvailabilityZone = e.cfg.Region + "a"

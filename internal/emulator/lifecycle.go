@@ -69,7 +69,7 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 		return
 	}
 	in.Status = "backing-up"
-	snap := e.newSnapshot(in, "rds:"+id+"-"+time.Now().UTC().Format("2006-01-02-15-04"), "automated")
+	snap := e.newSnapshot(in, "rds:"+id+"-"+time.Now().UTC().Format("2006-01-02-15-04"), "automated", nil)
 	e.snapshots[snap.ID] = snap
 	e.mu.Unlock()
 

@@ -55,7 +55,12 @@ type instance struct {
 	ClusterID  string
 	CreateTime time.Time
 	Tags       []tag
-	Pending    pending
+	// CopyTagsToSnapshot gives the instance's snapshots (manual ones taken without tags of
+	// their own, automated ones and the final one) a copy of its tags. For an instance of
+	// an Aurora DB cluster it is kept and reported but has no effect: the cluster's own
+	// setting decides for the cluster's snapshots.
+	CopyTagsToSnapshot bool
+	Pending            pending
 
 	// EndpointPort is set once the engine is up; 0 means no endpoint yet.
 	EndpointPort int

@@ -35,13 +35,16 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 		// maintenance window, and puts the instance in no other state.
 		in.PreferredBackupWindow = req.backupWindow
 	}
-	// Security groups and the public address change at once, whatever ApplyImmediately
-	// says, as on RDS.
+	// Security groups, the public address and CopyTagsToSnapshot change at once, whatever
+	// ApplyImmediately says, as on RDS.
 	if req.securityGroups != nil {
 		in.VpcSecurityGroupIDs = req.securityGroups
 	}
 	if req.public != nil {
 		in.PubliclyAccessible = *req.public
+	}
+	if req.copyTags != nil {
+		in.CopyTagsToSnapshot = *req.copyTags
 	}
 	in.Pending = mergePending(in.Pending, change)
 	modifying := req.applyImmediately && !in.Pending.empty()
@@ -92,6 +95,7 @@ type modification struct {
 	securityGroups []string
 	public         *bool
 	multiAZ        *bool
+	copyTags       *bool
 }
 
 // readModification parses and checks what needs no instance.
@@ -133,6 +137,9 @@ func readModification(p params) (modification, error) {
 	if m.multiAZ, err = p.boolean("MultiAZ"); err != nil {
 		return m, err
 	}
+	if m.copyTags, err = p.boolean("CopyTagsToSnapshot"); err != nil {
+		return m, err
+	}
 	if p.has("MasterUserPassword") {
 		pw := p.str("MasterUserPassword")
 		m.password = &pw
@@ -156,7 +163,7 @@ func readModification(p params) (modification, error) {
 func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 	var change pending
 	storageOnly := m.class == "" && m.retention == nil && m.engineVersion == "" && m.password == nil && m.storageType == "" &&
-		m.securityGroups == nil && m.public == nil && m.multiAZ == nil
+		m.securityGroups == nil && m.public == nil && m.multiAZ == nil && m.copyTags == nil
 	switch {
 	case in.Status == "available":
 	case in.Status == "storage-full" && storageOnly && m.storage != nil:

@@ -97,6 +97,9 @@ type readReplicaRequest struct {
 	subnetGroup        string
 	securityGroups     []string
 	tags               []tag
+	// copyTags is the replica's own CopyTagsToSnapshot, off by default whatever its
+	// source has.
+	copyTags bool
 }
 
 // readReplicaRequest parses and checks what needs no source.
@@ -131,11 +134,11 @@ func (e *Emulator) readReplicaRequest(p params) (readReplicaRequest, error) {
 	if err != nil {
 		return r, err
 	}
-	// CopyTagsToSnapshot is accepted and not kept: the emulator copies no tags to snapshots.
-	if _, err := p.boolean("CopyTagsToSnapshot"); err != nil {
+	copyTags, err := p.boolean("CopyTagsToSnapshot")
+	if err != nil {
 		return r, err
 	}
-	r.multiAZ, r.publiclyAccessible = deref(multiAZ), deref(public)
+	r.multiAZ, r.publiclyAccessible, r.copyTags = deref(multiAZ), deref(public), deref(copyTags)
 	if r.availabilityZone != "" {
 		if r.multiAZ {
 			return r, newError(codeInvalidCombination, "Requesting a specific availability zone is not valid for Multi-AZ instances.")
@@ -204,6 +207,7 @@ func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*i
 		ReplicaSource:         src.ID,
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, r.tags),
+		CopyTagsToSnapshot:    r.copyTags,
 		masterPassword:        src.masterPassword,
 	}
 	in.setMultiAZ(r.multiAZ)

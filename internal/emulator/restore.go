@@ -15,9 +15,12 @@ func (e *Emulator) restoreInstance(p params) (any, string, error) {
 	if err := checkIdentifier("DBInstanceIdentifier", id); err != nil {
 		return nil, id, err
 	}
-	snapID := strings.ToLower(p.str("DBSnapshotIdentifier"))
-	if snapID == "" {
+	if p.str("DBSnapshotIdentifier") == "" {
 		return nil, id, newError(codeMissingParameter, "The request must contain the parameter DBSnapshotIdentifier.")
+	}
+	snapID, err := e.snapshotIDOf(p.str("DBSnapshotIdentifier"))
+	if err != nil {
+		return nil, id, err
 	}
 	req, err := readRestore(p)
 	if err != nil {
@@ -65,6 +68,9 @@ type restoreRequest struct {
 	securityGroups     []string
 	availabilityZone   string
 	tags               []tag
+	// copyTags is the restored instance's CopyTagsToSnapshot: off unless the request
+	// turns it on, whatever the source had.
+	copyTags bool
 }
 
 // readRestore parses and checks what needs no snapshot.
@@ -101,7 +107,11 @@ func readRestore(p params) (restoreRequest, error) {
 	if err != nil {
 		return r, err
 	}
-	r.multiAZ, r.publiclyAccessible = deref(multiAZ), deref(public)
+	copyTags, err := p.boolean("CopyTagsToSnapshot")
+	if err != nil {
+		return r, err
+	}
+	r.multiAZ, r.publiclyAccessible, r.copyTags = deref(multiAZ), deref(public), deref(copyTags)
 	if r.multiAZ && r.availabilityZone != "" {
 		return r, newError(codeInvalidCombination, "Requesting a specific availability zone is not valid for Multi-AZ instances.")
 	}
@@ -155,6 +165,7 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 		AvailabilityZone:      az,
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, tags),
+		CopyTagsToSnapshot:    r.copyTags,
 		masterPassword:        s.masterPassword,
 	}
 	in.setMultiAZ(r.multiAZ)

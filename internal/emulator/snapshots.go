@@ -35,8 +35,7 @@ func (e *Emulator) createSnapshot(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, snapID, newError(codeSnapshotAlreadyExists, "Cannot create the snapshot because a snapshot with the identifier %s already exists.", snapID)
 	}
-	s := e.newSnapshot(in, snapID, "manual")
-	s.Tags = setTags(nil, p.tags())
+	s := e.newSnapshot(in, snapID, "manual", p.tags())
 	e.snapshots[snapID] = s
 	in.Status = "backing-up"
 	srv := in.server
@@ -47,14 +46,24 @@ func (e *Emulator) createSnapshot(p params) (any, string, error) {
 	return struct{ DBSnapshot xmlSnapshot }{x}, snapID, nil
 }
 
-// describeSnapshots answers DescribeDBSnapshots.
+// describeSnapshots answers DescribeDBSnapshots. IncludeShared and IncludePublic are
+// checked and change nothing: with one account there are no snapshots shared with it and
+// no public ones of others.
 func (e *Emulator) describeSnapshots(p params) (any, string, error) {
-	snapID := strings.ToLower(p.str("DBSnapshotIdentifier"))
+	snapID, err := e.snapshotIDOf(p.str("DBSnapshotIdentifier"))
+	if err != nil {
+		return nil, snapID, err
+	}
 	instanceID := strings.ToLower(p.str("DBInstanceIdentifier"))
 	kind := p.str("SnapshotType")
 	max, err := p.maxRecords()
 	if err != nil {
 		return nil, snapID, err
+	}
+	for _, name := range []string{"IncludeShared", "IncludePublic"} {
+		if _, err := p.boolean(name); err != nil {
+			return nil, snapID, err
+		}
 	}
 	type result struct {
 		DBSnapshots []xmlSnapshot `xml:"DBSnapshots>DBSnapshot"`
@@ -82,6 +91,22 @@ func (e *Emulator) describeSnapshots(p params) (any, string, error) {
 		out.DBSnapshots = append(out.DBSnapshots, e.snapshotXML(e.snapshots[k]))
 	}
 	return out, instanceID, nil
+}
+
+// snapshotIDOf reads DBSnapshotIdentifier as DescribeDBSnapshots and
+// RestoreDBInstanceFromDBSnapshot take it: a snapshot identifier, or the ARN of a snapshot
+// of this emulator's region and account. Any other ARN names a snapshot of another account
+// or region (shared, or to be copied first), which the emulator cannot have: it is not
+// found.
+func (e *Emulator) snapshotIDOf(v string) (string, error) {
+	if !strings.HasPrefix(v, "arn:") {
+		return strings.ToLower(v), nil
+	}
+	id, ok := strings.CutPrefix(v, e.snapshotARN(""))
+	if !ok || id == "" {
+		return v, newError(codeSnapshotNotFound, "DBSnapshot %s not found.", v)
+	}
+	return strings.ToLower(id), nil
 }
 
 // deleteSnapshot answers DeleteDBSnapshot; the dump file goes with it.

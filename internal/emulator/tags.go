@@ -41,6 +41,19 @@ func (e *Emulator) resourceTags(arn string) (*[]tag, error) {
 	return nil, newError(codeInvalidValue, "Unsupported resource type in %s", arn)
 }
 
+// snapshotTags are the tags a new snapshot of an instance or cluster starts with, as RDS
+// gives them: the request's tags when it names any (they win over copying), else a copy of
+// the source's tags as they are now when the source has CopyTagsToSnapshot, else none.
+func snapshotTags(requested []tag, copyTags bool, source []tag) []tag {
+	switch {
+	case len(requested) > 0:
+		return setTags(nil, requested)
+	case copyTags:
+		return setTags(nil, source)
+	}
+	return nil
+}
+
 // addTags answers AddTagsToResource.
 func (e *Emulator) addTags(p params) (any, string, error) {
 	return e.onTags(p, func(tags *[]tag) any {

@@ -40,6 +40,11 @@ var queryAPISeeds = []string{
 		"Action=DescribeDBClusterSnapshots&DBClusterIdentifier=cl&SnapshotType=manual\n" +
 		"Action=RestoreDBClusterFromSnapshot&DBClusterIdentifier=cl2&SnapshotIdentifier=cl-final&Engine=aurora-mysql\n" +
 		"Action=DeleteDBClusterSnapshot&DBClusterSnapshotIdentifier=cl-final",
+	"Action=CreateDBInstance&DBInstanceIdentifier=src&Engine=postgres&DBInstanceClass=db.t4g.micro&AllocatedStorage=20&MasterUsername=master&MasterUserPassword=Src-secret-4711&CopyTagsToSnapshot=true&Tags.Tag.1.Key=owner&Tags.Tag.1.Value=a\n" +
+		"Action=ModifyDBInstance&DBInstanceIdentifier=src&CopyTagsToSnapshot=false\n" +
+		"Action=DescribeDBSnapshots&DBSnapshotIdentifier=arn%3Aaws%3Ards%3Aus-east-1%3A123456789012%3Asnapshot%3Ax&IncludeShared=true&IncludePublic=false\n" +
+		"Action=RestoreDBInstanceFromDBSnapshot&DBInstanceIdentifier=r&DBSnapshotIdentifier=arn%3Aaws%3Ards%3Aeu-west-1%3A123456789012%3Asnapshot%3Ax&CopyTagsToSnapshot=1\n" +
+		"Action=DeleteDBInstance&DBInstanceIdentifier=src&FinalDBSnapshotIdentifier=src-final",
 	"Action=%ZZ", "Action=Nope&Version=2000-01-01", "", "=&&==", "Action=DescribeDBInstances&Action=DeleteDBInstance",
 	"Action=CreateDBInstance&DBInstanceIdentifier=\xff\xfe&Engine=\x00",
 }

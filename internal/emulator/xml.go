@@ -60,6 +60,7 @@ type xmlInstance struct {
 	DBSubnetGroup         *xmlSubnetGroup       `xml:",omitempty"`
 	VpcSecurityGroups     []xmlVpcSecurityGroup `xml:"VpcSecurityGroups>VpcSecurityGroupMembership"`
 	TagList               []xmlTag              `xml:"TagList>Tag"`
+	CopyTagsToSnapshot    bool
 
 	SecondaryAvailabilityZone             string                  `xml:",omitempty"`
 	ReadReplicaSourceDBInstanceIdentifier string                  `xml:",omitempty"`
@@ -164,6 +165,7 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 		PubliclyAccessible:   in.PubliclyAccessible,
 		AvailabilityZone:     in.AvailabilityZone,
 		TagList:              xmlTags(in.Tags),
+		CopyTagsToSnapshot:   in.CopyTagsToSnapshot,
 
 		ReadReplicaSourceDBInstanceIdentifier: in.ReplicaSource,
 		ReadReplicaDBInstanceIdentifiers:      e.replicasOf(in.ID),

@@ -1,19 +1,25 @@
 package localstack
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controllermanager"
 )
 
 // State directories of the control plane inside Config.Dir. Keeping them there, rather than
-// in envtest's temporary directories, puts the state path on the command lines of etcd and
-// kube-apiserver, which is how local-down recognizes processes of this stack.
+// in envtest's temporary directories, puts the state path on the command lines of etcd,
+// kube-apiserver and kube-controller-manager, which is how local-down recognizes processes
+// of this stack.
 const (
-	etcdDir      = "etcd"
-	apiserverDir = "kube-apiserver"
+	etcdDir              = "etcd"
+	apiserverDir         = "kube-apiserver"
+	controllerManagerDir = "kube-controller-manager"
 )
 
 // controlPlaneStartTimeout bounds each of etcd and kube-apiserver; a cold disk on a small
@@ -68,5 +74,25 @@ func (s *stack) startControlPlane() error {
 		return fmt.Errorf("write kubeconfig: %w", err)
 	}
 	s.log.logf("wrote %s", s.path(KubeconfigFile))
+	return nil
+}
+
+// startControllerManager starts kube-controller-manager's namespace and garbage collector
+// controllers, so that a deleted namespace goes away as in a cluster instead of staying
+// Terminating, and waits until they are at work.
+func (s *stack) startControllerManager(ctx context.Context) error {
+	s.log.logf("starting kube-controller-manager (namespace and garbage collector controllers; log: %s)", s.path(ControllerManagerLog))
+	stopTicker := s.log.every(3*time.Second, "still starting kube-controller-manager")
+	cm, err := controllermanager.Start(ctx, s.env, controllermanager.Config{
+		Binary:  filepath.Join(s.cfg.ToolsDir, controllermanager.Binary),
+		Dir:     s.path(controllerManagerDir),
+		LogPath: s.path(ControllerManagerLog),
+	})
+	stopTicker()
+	if err != nil {
+		return err
+	}
+	s.controllers = cm
+	s.log.logf("kube-controller-manager up: namespaces delete and owner references collect")
 	return nil
 }

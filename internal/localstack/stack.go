@@ -1,7 +1,8 @@
 // Package localstack runs the whole project on one machine with no cloud and no cluster: a
-// real control plane (kube-apiserver and etcd through controller-runtime's envtest), the
-// RDS API emulator and the operator, each a child process whose output goes to a log file in
-// the state directory. It writes a kubeconfig and a shell env file a user can source, marks
+// real control plane (kube-apiserver and etcd through controller-runtime's envtest, and
+// kube-controller-manager's namespace and garbage collector controllers), the RDS API
+// emulator and the operator, each a child process whose output goes to a log file in the
+// state directory. It writes a kubeconfig and a shell env file a user can source, marks
 // readiness with a file, and on a signal stops everything in dependency order.
 package localstack
 
@@ -16,6 +17,8 @@ import (
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controllermanager"
 )
 
 // Config says where the stack keeps its state and finds its binaries.
@@ -25,8 +28,8 @@ type Config struct {
 	Dir string
 	// BinDir holds the project's own binaries, manager and rds-emulator.
 	BinDir string
-	// ToolsDir holds kube-apiserver, etcd and kubectl (hack/tools.sh --print). Empty means
-	// the KUBEBUILDER_ASSETS environment variable.
+	// ToolsDir holds kube-apiserver, kube-controller-manager, etcd and kubectl
+	// (hack/tools.sh --print). Empty means the KUBEBUILDER_ASSETS environment variable.
 	ToolsDir string
 	// CRDDir holds the CustomResourceDefinitions installed into the control plane.
 	CRDDir string
@@ -45,6 +48,8 @@ const (
 	ReadyFile      = "ready"
 	EmulatorLog    = "rds-emulator.log"
 	ManagerLog     = "manager.log"
+	// ControllerManagerLog is kube-controller-manager's log.
+	ControllerManagerLog = "kube-controller-manager.log"
 )
 
 // How long each part may take to come up or to go down before the stack gives up on it.
@@ -69,6 +74,10 @@ type stack struct {
 	manager  *child
 	// metrics is the manager's metrics endpoint, http://host:port/metrics.
 	metrics string
+
+	// controllers is kube-controller-manager, which deletes namespaces and collects
+	// garbage as in a cluster.
+	controllers *controllermanager.ControllerManager
 }
 
 // Stack is a running local stack, for programs that drive it (the benchmark) rather than
@@ -126,6 +135,10 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return s.died(s.manager)
 	case <-s.emulator.exited():
 		return s.died(s.emulator)
+	case <-s.controllers.Exited():
+		err := fmt.Errorf("kube-controller-manager exited unexpectedly (%v); see %s", s.controllers.ExitErr(), s.path(ControllerManagerLog))
+		s.log.logf("%v; its last lines:\n%s", err, s.controllers.LogTail())
+		return err
 	}
 }
 
@@ -145,6 +158,9 @@ func start(ctx context.Context, cfg Config) (_ *stack, err error) {
 		return nil, err
 	}
 	if err := s.startControlPlane(); err != nil {
+		return nil, err
+	}
+	if err := s.startControllerManager(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.startEmulator(ctx); err != nil {
@@ -188,7 +204,7 @@ func (s *stack) prepareDir() error {
 	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
-	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, etcdDir, apiserverDir, emulatorDir} {
+	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, etcdDir, apiserverDir, controllerManagerDir, ControllerManagerLog, emulatorDir} {
 		if err := os.RemoveAll(s.path(name)); err != nil {
 			return fmt.Errorf("remove stale %s: %w", name, err)
 		}
@@ -204,8 +220,8 @@ func (s *stack) died(c *child) error {
 }
 
 // shutdown stops the manager first, so it does not act on a vanishing cloud or cluster, then
-// the emulator and its database servers, then the control plane. It tries every step even
-// when an earlier one failed.
+// the emulator and its database servers, then kube-controller-manager and the control plane.
+// It tries every step even when an earlier one failed.
 func (s *stack) shutdown() error {
 	var errs []error
 	if s.manager != nil {
@@ -215,6 +231,10 @@ func (s *stack) shutdown() error {
 	if s.emulator != nil {
 		s.log.logf("stopping rds-emulator")
 		errs = append(errs, s.emulator.stop(emulatorStopTimeout))
+	}
+	if s.controllers != nil {
+		s.log.logf("stopping kube-controller-manager")
+		errs = append(errs, s.controllers.Stop())
 	}
 	if s.env != nil {
 		s.log.logf("stopping control plane")

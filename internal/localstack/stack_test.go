@@ -11,9 +11,16 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controllermanager"
 )
 
 // testCRD is a stand-in for the project's CRDs, so this test does not depend on api/v1.
@@ -56,8 +63,10 @@ func (s *syncBuffer) String() string {
 func standinStack(t *testing.T) Config {
 	t.Helper()
 	tools := os.Getenv("KUBEBUILDER_ASSETS")
-	if _, err := os.Stat(filepath.Join(tools, "kube-apiserver")); tools == "" || err != nil {
-		t.Skip("no kube-apiserver in KUBEBUILDER_ASSETS; run through make test, which builds it")
+	for _, name := range []string{"kube-apiserver", controllermanager.Binary} {
+		if _, err := os.Stat(filepath.Join(tools, name)); tools == "" || err != nil {
+			t.Skipf("no %s in KUBEBUILDER_ASSETS; run through make test, which builds it", name)
+		}
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
@@ -119,6 +128,7 @@ func TestRunLifecycle(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Name: "widgets.example.com"}, crd); err != nil {
 		t.Errorf("get installed CRD with the written kubeconfig: %v", err)
 	}
+	deleteNamespace(ctx, t, c)
 	env, err := os.ReadFile(filepath.Join(cfg.Dir, EnvFile))
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +153,34 @@ func TestRunLifecycle(t *testing.T) {
 	}
 	if out, _ := exec.Command("pgrep", "-f", cfg.Dir+"/").Output(); len(out) > 0 {
 		t.Errorf("processes from %s still running after shutdown: %s", cfg.Dir, out)
+	}
+}
+
+// deleteNamespace deletes a namespace holding a Widget and waits until it is gone, as in a
+// cluster: the stack runs the namespace controller.
+func deleteNamespace(ctx context.Context, t *testing.T, c client.Client) {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "doomed-"}}
+	if err := c.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	widget := &unstructured.Unstructured{}
+	widget.SetAPIVersion("example.com/v1")
+	widget.SetKind("Widget")
+	widget.SetNamespace(ns.Name)
+	widget.SetName("w")
+	if err := c.Create(ctx, widget); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		err := c.Get(ctx, client.ObjectKeyFromObject(ns), ns)
+		return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+	})
+	if err != nil {
+		t.Errorf("namespace %s with a Widget in it not gone 30s after its deletion: %v; its status: %+v", ns.Name, err, ns.Status)
 	}
 }
 

@@ -16,6 +16,9 @@ type Call struct {
 	// ID is the DB instance the call concerned: its DBInstanceIdentifier, or the instance
 	// a tag call's ResourceName ARN names; "" for calls about no single instance.
 	ID string
+	// Snapshot is the DB snapshot the call named (DBSnapshotIdentifier, an identifier or
+	// an ARN, read as its identifier): the one a restore was made from.
+	Snapshot string
 	// Code is the AWS error code of the answer; "" when the call succeeded.
 	Code string
 }
@@ -46,7 +49,7 @@ func (l *callLog) wrap(next http.Handler) http.Handler {
 		form, _ := url.ParseQuery(string(body))
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		call := Call{Action: form.Get("Action"), ID: callID(form)}
+		call := Call{Action: form.Get("Action"), ID: callID(form), Snapshot: snapshotID(form)}
 		if rec.status >= 300 {
 			call.Code = "HTTP" + http.StatusText(rec.status)
 			if m := errorCode.FindSubmatch(rec.errBody.Bytes()); m != nil {
@@ -69,6 +72,16 @@ func callID(form url.Values) string {
 		return strings.ToLower(id)
 	}
 	return ""
+}
+
+// snapshotID names the snapshot a call concerns: the identifier, or the last part of an ARN
+// (arn:aws:rds:<region>:<account>:snapshot:<id>).
+func snapshotID(form url.Values) string {
+	id := form.Get("DBSnapshotIdentifier")
+	if _, last, ok := strings.Cut(id, ":snapshot:"); ok {
+		id = last
+	}
+	return strings.ToLower(id)
 }
 
 // Calls returns a copy of the calls recorded so far.

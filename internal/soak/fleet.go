@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -49,8 +50,13 @@ type dbPlan struct {
 	engine bool
 	// foreign is the kind of foreign cloud database holding the object's identifier, if any.
 	foreign string
-	policy  v1.DeletionPolicy
-	steps   []step
+	// restoreFrom names the fleet object whose final snapshot this object is created from
+	// (its spec.restoreFrom); neighbour objects live in the second namespace, so theirs is a
+	// snapshot of another namespace, which the operator must refuse.
+	restoreFrom string
+	neighbour   bool
+	policy      v1.DeletionPolicy
+	steps       []step
 }
 
 // step is one thing done to an object at a moment of the faults phase.
@@ -62,6 +68,17 @@ type step struct {
 // deletes tells whether the plan deletes the object.
 func (p *dbPlan) deletes() bool {
 	return len(p.steps) > 0 && p.steps[len(p.steps)-1].what == stepDelete
+}
+
+// count is how many of p's steps do what.
+func (p *dbPlan) count(what string) int {
+	n := 0
+	for _, s := range p.steps {
+		if s.what == what {
+			n++
+		}
+	}
+	return n
 }
 
 // planFleet draws the fleet from rng: names, kinds, deletion policies and timed steps, all
@@ -110,7 +127,66 @@ func planFleet(rng *rand.Rand, cfg Config) []*dbPlan {
 		fleet = append(fleet, p)
 	}
 	ensureCoverage(fleet, d)
-	return fleet
+	return append(fleet, planRestores(rng, fleet, d)...)
+}
+
+// planRestores draws the objects created from a final snapshot of the fleet: for each
+// object deleted with deletionPolicy Snapshot, an object in the neighbouring namespace that
+// tries to restore it (which the operator must refuse), and, for a no-engine one, an object
+// in the same namespace that restores it (which must work, or refusing everything would
+// pass). Each is drawn with some probability and created a little after its source's
+// deletion; at least one of each kind is made whatever the draw.
+func planRestores(rng *rand.Rand, fleet []*dbPlan, d time.Duration) []*dbPlan {
+	var out []*dbPlan
+	cross, same := 0, 0
+	add := func(src *dbPlan, neighbour bool) {
+		p := &dbPlan{restoreFrom: src.name, neighbour: neighbour, policy: v1.DeletionDelete}
+		if neighbour {
+			cross++
+			p.name = fmt.Sprintf("rx-%02d", cross)
+		} else {
+			same++
+			p.name = fmt.Sprintf("rs-%02d", same)
+		}
+		// Soon after the source's deletion, while the final snapshot is being taken or
+		// just taken: the operator must wait for it either way.
+		deleted := src.steps[len(src.steps)-1].at
+		created := min(deleted+time.Second+time.Duration(rng.Float64()*0.08*float64(d)), d*97/100)
+		p.steps = []step{{at: created, what: stepCreate}}
+		out = append(out, p)
+	}
+	var sources []*dbPlan
+	for _, p := range fleet {
+		if snapshotSource(p) {
+			sources = append(sources, p)
+		}
+	}
+	for _, src := range sources {
+		if rng.Float64() < 0.5 {
+			add(src, true)
+		}
+		if !src.engine && rng.Float64() < 0.3 {
+			add(src, false)
+		}
+	}
+	if cross == 0 && len(sources) > 0 {
+		add(sources[rng.IntN(len(sources))], true)
+	}
+	if same == 0 {
+		for _, src := range sources {
+			if !src.engine {
+				add(src, false)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// snapshotSource tells whether p leaves a final snapshot: it is the soak's own, deleted
+// with deletionPolicy Snapshot, and not so early that its cloud database may never exist.
+func snapshotSource(p *dbPlan) bool {
+	return p.foreign == "" && p.restoreFrom == "" && p.policy == v1.DeletionSnapshot && p.deletes() && len(p.steps) > 2
 }
 
 // drawPolicy picks a deletion policy; engine-backed objects are not retained, so that no
@@ -128,8 +204,8 @@ func drawPolicy(rng *rand.Rand, engine bool) v1.DeletionPolicy {
 }
 
 // ensureCoverage makes sure the paths the soak is about happen whatever the draw: an
-// engine-backed object deleted with a final snapshot, and the first foreign object deleted
-// (its cloud database must survive that).
+// engine-backed and a no-engine object deleted with a final snapshot (restores are made
+// from them), and the first foreign object deleted (its cloud database must survive that).
 func ensureCoverage(fleet []*dbPlan, d time.Duration) {
 	for _, p := range fleet {
 		if p.engine {
@@ -138,6 +214,17 @@ func ensureCoverage(fleet []*dbPlan, d time.Duration) {
 				p.steps = append(p.steps, step{at: max(p.steps[len(p.steps)-1].at+time.Second, d*85/100), what: stepDelete})
 			}
 			break
+		}
+	}
+	if !slices.ContainsFunc(fleet, func(p *dbPlan) bool { return !p.engine && snapshotSource(p) }) {
+		for _, p := range fleet {
+			if !p.engine && p.foreign == "" && len(p.steps) > 1 && p.steps[1].what != stepDelete {
+				p.policy = v1.DeletionSnapshot
+				if !p.deletes() {
+					p.steps = append(p.steps, step{at: max(p.steps[len(p.steps)-1].at+time.Second, d*8/10), what: stepDelete})
+				}
+				break
+			}
 		}
 	}
 	for _, p := range fleet {
@@ -156,15 +243,23 @@ func ensureCoverage(fleet []*dbPlan, d time.Duration) {
 func (r *runner) writePlan() error {
 	var b strings.Builder
 	count := map[string]int{}
+	cross, same := 0, 0
 	for _, p := range r.fleet {
 		kind := "no engine"
 		if p.engine {
 			kind = "PostgreSQL"
 		}
-		if p.foreign != "" {
+		switch {
+		case p.foreign != "":
 			kind = "foreign: " + p.foreign
+		case p.neighbour:
+			kind = fmt.Sprintf("restores %s/%s's final snapshot from namespace %s: must be refused", r.ns, p.restoreFrom, r.neighbourNS)
+			cross++
+		case p.restoreFrom != "":
+			kind = fmt.Sprintf("no engine, restores %s's final snapshot", p.restoreFrom)
+			same++
 		}
-		fmt.Fprintf(&b, "%s (%s, identifier %s, deletionPolicy %s)\n", p.name, kind, r.id(p), p.policy)
+		fmt.Fprintf(&b, "%s/%s (%s, identifier %s, deletionPolicy %s)\n", r.nsOf(p), p.name, kind, r.id(p), p.policy)
 		for _, s := range p.steps {
 			fmt.Fprintf(&b, "  %8s  %s\n", s.at.Round(100*time.Millisecond), s.what)
 			count[s.what]++
@@ -174,6 +269,7 @@ func (r *runner) writePlan() error {
 	for _, what := range []string{stepCreate, stepGrow, stepClass, stepRetention, stepTag, stepAddUser, stepRemoveUser, stepRotateUser, stepRotateMaster, stepDelete} {
 		parts = append(parts, fmt.Sprintf("%d %s", count[what], what))
 	}
-	r.log.logf("plan (in plan.txt): %s", strings.Join(parts, ", "))
+	r.log.logf("plan (in plan.txt): %s; restores among the creates: %d of another namespace's snapshot (to be refused), %d of their own namespace's",
+		strings.Join(parts, ", "), cross, same)
 	return os.WriteFile(filepath.Join(r.cfg.Dir, "plan.txt"), []byte(b.String()), 0o644)
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
@@ -83,14 +84,20 @@ func zero() *int { z := 0; return &z }
 
 // observed is the real state the invariants are computed from.
 type observed struct {
-	ns    string
-	fleet []*dbPlan
+	// ns is the fleet's namespace, neighbourNS the one its neighbour objects live in.
+	ns, neighbourNS string
+	fleet           []*dbPlan
 	// state is what the soak did to each object, by name.
 	state map[string]dbState
 	// instances are the emulator's instances by identifier; snapshots its manual snapshots
 	// by the identifier of the instance they are of.
 	instances map[string]types.DBInstance
 	snapshots map[string][]string
+	// snapshotOf is, by snapshot identifier, what the emulator says of each manual snapshot.
+	snapshotOf map[string]cloudSnapshot
+	// restoreRefused names the restoring objects whose Provisioned condition says
+	// RestoreNotAllowed.
+	restoreRefused map[string]bool
 	// calls are the operator's RDS calls.
 	calls []Call
 	// foreignTags are the tags each foreign cloud database was created with.
@@ -104,6 +111,19 @@ type observed struct {
 	crashes, failed []string
 }
 
+// cloudSnapshot is a snapshot as the emulator has it.
+type cloudSnapshot struct {
+	// instance is the identifier of the instance it is of; owner its owner tag.
+	instance, owner string
+}
+
+func (o observed) nsOf(p *dbPlan) string {
+	if p.neighbour {
+		return o.neighbourNS
+	}
+	return o.ns
+}
+
 // loginResult is one Secret's login.
 type loginResult struct {
 	secret string
@@ -115,14 +135,16 @@ type loginResult struct {
 // check gathers the real state (the apiserver's objects and Secrets, the emulator's instances
 // and snapshots, logins to the databases, the operator's calls) and computes the report.
 func (r *runner) check(ctx context.Context) (*Report, error) {
-	o := observed{ns: r.ns, fleet: r.fleet, state: map[string]dbState{}, foreignTags: r.foreignTags, drift: map[string]string{}}
+	o := observed{ns: r.ns, neighbourNS: r.neighbourNS, fleet: r.fleet, state: map[string]dbState{}, foreignTags: r.foreignTags,
+		drift: map[string]string{}, restoreRefused: map[string]bool{}}
 	var err error
 	if o.instances, err = r.cloudInstances(ctx); err != nil {
 		return nil, err
 	}
-	if o.snapshots, err = r.manualSnapshots(ctx); err != nil {
+	if o.snapshotOf, err = r.manualSnapshots(ctx); err != nil {
 		return nil, err
 	}
+	o.snapshots = byInstance(o.snapshotOf)
 	o.calls = r.st.calls.Calls()
 	o.unsettled = r.unsettled(ctx)
 	for _, p := range r.fleet {
@@ -132,6 +154,13 @@ func (r *runner) check(ctx context.Context) (*Report, error) {
 		r.mu.Unlock()
 		if !st.created || st.deleted || p.foreign != "" {
 			continue
+		}
+		if p.restoreFrom != "" {
+			refused, err := r.restoreRefused(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			o.restoreRefused[p.name] = refused
 		}
 		if in, ok := o.instances[r.id(p)]; ok {
 			if why := r.differsFromSpec(ctx, p, in); why != "" {
@@ -166,11 +195,21 @@ func (r *runner) check(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
+// restoreRefused tells whether the Provisioned condition of p says RestoreNotAllowed.
+func (r *runner) restoreRefused(ctx context.Context, p *dbPlan) (bool, error) {
+	db := &v1.RDSDatabase{}
+	if err := r.st.client.Get(ctx, client.ObjectKey{Namespace: r.nsOf(p), Name: p.name}, db); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	c := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionProvisioned)
+	return c != nil && c.Status == metav1.ConditionFalse && c.Reason == v1.ReasonRestoreNotAllowed, nil
+}
+
 // logins logs in with every Secret of a live engine-backed object: the master's and each
 // user's in the spec.
 func (r *runner) logins(ctx context.Context, p *dbPlan) []loginResult {
 	db := &v1.RDSDatabase{}
-	if err := r.st.client.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: p.name}, db); err != nil {
+	if err := r.st.client.Get(ctx, client.ObjectKey{Namespace: r.nsOf(p), Name: p.name}, db); err != nil {
 		return []loginResult{{secret: naming.MasterSecretName(p.name), err: fmt.Errorf("read the object: %w", err)}}
 	}
 	var out []loginResult
@@ -181,7 +220,7 @@ func (r *runner) logins(ctx context.Context, p *dbPlan) []loginResult {
 		}
 		res := loginResult{secret: name}
 		sec := &corev1.Secret{}
-		if err := r.st.client.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: name}, sec); err != nil {
+		if err := r.st.client.Get(ctx, client.ObjectKey{Namespace: r.nsOf(p), Name: name}, sec); err != nil {
 			res.err = err
 		} else {
 			res.err = login(ctx, sec)
@@ -205,7 +244,7 @@ func evaluate(o observed) *Report {
 	info := func(name string, value int) {
 		rep.Invariants = append(rep.Invariants, Figure{Name: name, Value: value})
 	}
-	id := func(p *dbPlan) string { return naming.Identifier(o.ns, p.name) }
+	id := func(p *dbPlan) string { return naming.Identifier(o.nsOf(p), p.name) }
 	creates := map[string]int{}
 	for _, c := range o.calls {
 		if c.Action == "CreateDBInstance" && c.Code == "" {
@@ -241,7 +280,7 @@ func evaluate(o observed) *Report {
 	deletedSnapshot, missing, doubled, unexpected := 0, 0, 0, 0
 	byOwner := map[string]*dbPlan{}
 	for _, p := range o.fleet {
-		byOwner[naming.Owner(o.ns, p.name)] = p
+		byOwner[naming.Owner(o.nsOf(p), p.name)] = p
 		if p.foreign != "" || !o.state[p.name].deleted {
 			continue
 		}
@@ -341,6 +380,11 @@ func evaluate(o observed) *Report {
 	inv("calls that touched a foreign cloud database", touched)
 	inv("foreign cloud databases changed or gone", changed)
 
+	// Restores: only of snapshots taken for an object of the same namespace.
+	figs, violations := restoreFigures(o)
+	rep.Invariants = append(rep.Invariants, figs...)
+	rep.Violations = append(rep.Violations, violations...)
+
 	for _, c := range o.crashes {
 		violate("the operator exited without being killed: %s", c)
 	}
@@ -371,7 +415,7 @@ func login(ctx context.Context, sec *corev1.Secret) error {
 // differsFromSpec compares a live object's cloud database with its spec.
 func (r *runner) differsFromSpec(ctx context.Context, p *dbPlan, in types.DBInstance) string {
 	db := &v1.RDSDatabase{}
-	if err := r.st.client.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: p.name}, db); err != nil {
+	if err := r.st.client.Get(ctx, client.ObjectKey{Namespace: r.nsOf(p), Name: p.name}, db); err != nil {
 		if apierrors.IsNotFound(err) {
 			return "the object is gone"
 		}
@@ -432,9 +476,9 @@ func (r *runner) cloudInstances(ctx context.Context) (map[string]types.DBInstanc
 	return out, nil
 }
 
-// manualSnapshots lists the manual snapshots in the emulator by the instance they are of.
-func (r *runner) manualSnapshots(ctx context.Context) (map[string][]string, error) {
-	out := map[string][]string{}
+// manualSnapshots lists the manual snapshots in the emulator by their identifier.
+func (r *runner) manualSnapshots(ctx context.Context) (map[string]cloudSnapshot, error) {
+	out := map[string]cloudSnapshot{}
 	p := awsrds.NewDescribeDBSnapshotsPaginator(r.st.rds, &awsrds.DescribeDBSnapshotsInput{SnapshotType: aws.String("manual")})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -442,12 +486,18 @@ func (r *runner) manualSnapshots(ctx context.Context) (map[string][]string, erro
 			return nil, fmt.Errorf("list snapshots: %w", err)
 		}
 		for _, s := range page.DBSnapshots {
-			id := aws.ToString(s.DBInstanceIdentifier)
-			out[id] = append(out[id], aws.ToString(s.DBSnapshotIdentifier))
+			out[aws.ToString(s.DBSnapshotIdentifier)] = cloudSnapshot{instance: aws.ToString(s.DBInstanceIdentifier), owner: tagValue(s.TagList, v1.TagOwner)}
 		}
 	}
-	for id := range out {
-		sort.Strings(out[id])
-	}
 	return out, nil
+}
+
+// byInstance lists snapshot identifiers by the instance they are of.
+func byInstance(snapshots map[string]cloudSnapshot) map[string][]string {
+	out := map[string][]string{}
+	for _, id := range slices.Sorted(maps.Keys(snapshots)) {
+		in := snapshots[id].instance
+		out[in] = append(out[in], id)
+	}
+	return out
 }

@@ -13,9 +13,10 @@ import (
 )
 
 // TestEvaluate proves each invariant catches what it is about, and that a clean state (with
-// a retained database and a throttled create) breaks none.
+// a retained database, a throttled create, a restore in the namespace and a refused one
+// from the neighbouring namespace) breaks none.
 func TestEvaluate(t *testing.T) {
-	const ns = "soak-x"
+	const ns, neighbourNS = "soak-x", "soak-y"
 	id := func(name string) string { return naming.Identifier(ns, name) }
 	instance := func(name, owner string) types.DBInstance {
 		return types.DBInstance{DBInstanceIdentifier: aws.String(id(name)), DBInstanceStatus: aws.String("available"),
@@ -23,24 +24,30 @@ func TestEvaluate(t *testing.T) {
 	}
 	base := func() observed {
 		return observed{
-			ns: ns,
+			ns: ns, neighbourNS: neighbourNS,
 			fleet: []*dbPlan{
 				{name: "ne-01", policy: v1.DeletionSnapshot},
 				{name: "ne-02", policy: v1.DeletionSnapshot},
 				{name: "ne-03", policy: v1.DeletionDelete},
 				{name: "ne-04", policy: v1.DeletionRetain},
 				{name: "fx-01", foreign: foreignOtherOwner, policy: v1.DeletionSnapshot},
+				{name: "rs-01", restoreFrom: "ne-02", policy: v1.DeletionDelete},
+				{name: "rx-01", restoreFrom: "ne-02", neighbour: true, policy: v1.DeletionDelete},
 			},
 			state: map[string]dbState{
 				"ne-01": {created: true}, "ne-02": {created: true, deleted: true}, "ne-03": {created: true, deleted: true},
 				"ne-04": {created: true, deleted: true}, "fx-01": {created: true, deleted: true},
+				"rs-01": {created: true, snapshot: "final"}, "rx-01": {created: true, snapshot: "final"},
 			},
 			instances: map[string]types.DBInstance{
 				id("ne-01"): instance("ne-01", ns+"/ne-01"),
 				id("ne-04"): instance("ne-04", ns+"/ne-04"),
 				id("fx-01"): instance("fx-01", "other-team/billing"),
+				id("rs-01"): instance("rs-01", ns+"/rs-01"),
 			},
-			snapshots: map[string][]string{id("ne-02"): {"final"}},
+			snapshots:      map[string][]string{id("ne-02"): {"final"}},
+			snapshotOf:     map[string]cloudSnapshot{"final": {instance: id("ne-02"), owner: ns + "/ne-02"}},
+			restoreRefused: map[string]bool{"rx-01": true},
 			calls: []Call{
 				{Action: "CreateDBInstance", ID: id("ne-01"), Code: "Throttling"},
 				{Action: "CreateDBInstance", ID: id("ne-01")},
@@ -48,6 +55,8 @@ func TestEvaluate(t *testing.T) {
 				{Action: "CreateDBInstance", ID: id("ne-03")},
 				{Action: "CreateDBInstance", ID: id("ne-04")},
 				{Action: "DescribeDBInstances", ID: id("fx-01")},
+				{Action: "RestoreDBInstanceFromDBSnapshot", ID: id("rs-01"), Snapshot: "final", Code: "InvalidDBSnapshotState"},
+				{Action: "RestoreDBInstanceFromDBSnapshot", ID: id("rs-01"), Snapshot: "final"},
 			},
 			foreignTags: map[string]map[string]string{id("fx-01"): {v1.TagOwner: "other-team/billing"}},
 			logins:      []loginResult{{secret: "pg-01.rds.master"}},
@@ -114,6 +123,38 @@ func TestEvaluate(t *testing.T) {
 			change: func(o *observed) { o.instances[id("fx-01")] = instance("fx-01", ns+"/fx-01") },
 			want:   map[string]int{"foreign cloud databases changed or gone": 1},
 		},
+		"CrossNamespaceRestore": {
+			reason: "A restore into the neighbouring namespace's database from the fleet's snapshot crosses namespaces.",
+			change: func(o *observed) {
+				o.calls = append(o.calls, Call{Action: "RestoreDBInstanceFromDBSnapshot", ID: naming.Identifier(neighbourNS, "rx-01"), Snapshot: "final"})
+			},
+			want: map[string]int{"cross-namespace restores (RestoreDBInstanceFromDBSnapshot)": 1},
+		},
+		"CrossNamespaceRestoreFailed": {
+			reason: "A cross-namespace restore counts even when the cloud refused it: the operator must not ask.",
+			change: func(o *observed) {
+				for range 2 {
+					o.calls = append(o.calls, Call{Action: "RestoreDBInstanceFromDBSnapshot", ID: naming.Identifier(neighbourNS, "rx-01"), Snapshot: "final", Code: "Throttling"})
+				}
+			},
+			want: map[string]int{"cross-namespace restores (RestoreDBInstanceFromDBSnapshot)": 1},
+		},
+		"OwnerTagNotTrusted": {
+			reason: "Whose snapshot it is comes from the instance it is of, not from the owner tag the operator trusts.",
+			change: func(o *observed) {
+				o.snapshotOf["final"] = cloudSnapshot{instance: id("ne-02"), owner: neighbourNS + "/rx-01"}
+				o.calls = append(o.calls, Call{Action: "RestoreDBInstanceFromDBSnapshot", ID: naming.Identifier(neighbourNS, "rx-01"), Snapshot: "final"})
+			},
+			want: map[string]int{"cross-namespace restores (RestoreDBInstanceFromDBSnapshot)": 1},
+		},
+		"RestoreOfUnownedSnapshot": {
+			reason: "A restore of a snapshot taken for no object is not a restore of the namespace's own.",
+			change: func(o *observed) {
+				o.snapshotOf["manual-1"] = cloudSnapshot{instance: "elsewhere"}
+				o.calls = append(o.calls, Call{Action: "RestoreDBInstanceFromDBSnapshot", ID: id("rs-01"), Snapshot: "manual-1"})
+			},
+			want: map[string]int{"cross-namespace restores (RestoreDBInstanceFromDBSnapshot)": 1},
+		},
 		"LostPassword": {
 			reason: "A Secret whose password does not log in is a lost password.",
 			change: func(o *observed) { o.logins[0].err = errors.New("password authentication failed") },
@@ -148,5 +189,23 @@ func TestEvaluate(t *testing.T) {
 				t.Errorf("%s\nErr() = %v, want an error %t", tc.reason, rep.Err(), len(tc.want) > 0)
 			}
 		})
+	}
+
+	// The clean state's restore figures show both sides were tried: the neighbour's attempt
+	// refused while the snapshot was there, and the namespace's own restore made once
+	// (its first call, answered InvalidDBSnapshotState, is the same restore).
+	figs, _ := restoreFigures(base())
+	got := map[string]int{}
+	for _, f := range figs {
+		got[f.Name] = f.Value
+	}
+	want := map[string]int{
+		"restores of another namespace's snapshot tried (objects)":    1,
+		"  refused with RestoreNotAllowed, the snapshot in the cloud": 1,
+		"cross-namespace restores (RestoreDBInstanceFromDBSnapshot)":  0,
+		"same-namespace restores that went through":                   1,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("restore figures of the clean state: -want +got:\n%s", diff)
 	}
 }

@@ -30,11 +30,13 @@ const annotationTouched = "soak.matrixmind.cloud/touched"
 
 // runner carries out the plan and remembers what it did.
 type runner struct {
-	st    *stack
-	cfg   Config
-	log   *progress
-	ns    string
-	fleet []*dbPlan
+	st  *stack
+	cfg Config
+	log *progress
+	// ns is the fleet's namespace; neighbourNS the second one, whose objects try to
+	// restore the fleet's snapshots.
+	ns, neighbourNS string
+	fleet           []*dbPlan
 
 	mu sync.Mutex
 	// live are the objects created and not yet deleted, for the chaos writer.
@@ -56,6 +58,8 @@ type dbState struct {
 	// rotations holds the last rotation asked for, by rotate annotation key.
 	rotations map[string]string
 	steps     int
+	// snapshot is the snapshot a restoring object was created from.
+	snapshot string
 }
 
 func (r *runner) stateOf(name string) *dbState {
@@ -72,7 +76,25 @@ func (r *runner) stateOf(name string) *dbState {
 	return s
 }
 
-func (r *runner) id(p *dbPlan) string { return naming.Identifier(r.ns, p.name) }
+// nsOf is the namespace p lives in.
+func (r *runner) nsOf(p *dbPlan) string {
+	if p.neighbour {
+		return r.neighbourNS
+	}
+	return r.ns
+}
+
+func (r *runner) id(p *dbPlan) string { return naming.Identifier(r.nsOf(p), p.name) }
+
+// planOf is the fleet object named name.
+func (r *runner) planOf(name string) *dbPlan {
+	for _, p := range r.fleet {
+		if p.name == name {
+			return p
+		}
+	}
+	return nil
+}
 
 // createForeign puts the foreign cloud databases in the emulator before the operator sees
 // the objects whose identifiers they hold.
@@ -141,14 +163,31 @@ func (r *runner) fail(p *dbPlan, s step, err error) {
 func (r *runner) apply(ctx context.Context, p *dbPlan, s step) error {
 	st := r.stateOf(p.name)
 	c := r.st.client
-	key := client.ObjectKey{Namespace: r.ns, Name: p.name}
+	key := client.ObjectKey{Namespace: r.nsOf(p), Name: p.name}
 	switch s.what {
 	case stepCreate:
 		db := r.newObject(p)
+		if p.restoreFrom != "" {
+			// The snapshot is named as the operator names it, from the source's UID: it
+			// may not be taken yet, and the operator must wait for it.
+			src, srcState := r.planOf(p.restoreFrom), r.stateOf(p.restoreFrom)
+			r.mu.Lock()
+			uid := srcState.uid
+			r.mu.Unlock()
+			if uid == "" {
+				return fmt.Errorf("%s, whose final snapshot it restores, was never created", src.name)
+			}
+			db.Spec.RestoreFrom = &v1.RestoreFrom{Snapshot: naming.FinalSnapshotIdentifier(r.id(src), string(uid))}
+			// Storage never shrinks: ask for what the source grew to.
+			db.Spec.Size = fmt.Sprintf("%dGB", 20+10*src.count(stepGrow))
+		}
 		if err := c.Create(ctx, db); err != nil {
 			return err
 		}
 		r.mu.Lock()
+		if db.Spec.RestoreFrom != nil {
+			st.snapshot = db.Spec.RestoreFrom.Snapshot
+		}
 		st.created, st.uid = true, db.UID
 		if r.live == nil {
 			r.live = map[string]*dbPlan{}
@@ -161,7 +200,7 @@ func (r *runner) apply(ctx context.Context, p *dbPlan, s step) error {
 		delete(r.live, p.name)
 		st.deleted = true
 		r.mu.Unlock()
-		return client.IgnoreNotFound(c.Delete(ctx, &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: p.name}}))
+		return client.IgnoreNotFound(c.Delete(ctx, &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: r.nsOf(p), Name: p.name}}))
 	}
 	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
 		db := &v1.RDSDatabase{}
@@ -221,7 +260,7 @@ func (r *runner) apply(ctx context.Context, p *dbPlan, s step) error {
 
 // newObject is the object of p as a user applies it.
 func (r *runner) newObject(p *dbPlan) *v1.RDSDatabase {
-	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: p.name}}
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: r.nsOf(p), Name: p.name}}
 	db.Spec.Size = "20GB"
 	db.Spec.DeletionPolicy = p.policy
 	if p.engine {
@@ -249,21 +288,22 @@ func (r *runner) chaos(ctx context.Context, rng *rand.Rand) {
 		case <-t.C:
 		}
 		r.mu.Lock()
-		var names []string
-		for name := range r.live {
-			names = append(names, name)
+		var live []*dbPlan
+		for _, p := range r.live {
+			live = append(live, p)
 		}
 		r.mu.Unlock()
-		if len(names) == 0 {
+		if len(live) == 0 {
 			continue
 		}
-		name := names[rng.IntN(len(names))]
-		var obj client.Object = &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: name}}
+		p := live[rng.IntN(len(live))]
+		name, ns := p.name, r.nsOf(p)
+		var obj client.Object = &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
 		switch rng.IntN(3) {
 		case 1:
-			obj = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: naming.MasterSecretName(name)}}
+			obj = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.MasterSecretName(name)}}
 		case 2:
-			obj = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.ns, Name: naming.UserSecretName(name, "app")}}
+			obj = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: naming.UserSecretName(name, "app")}}
 		}
 		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"%d"}}}`, annotationTouched, n)
 		err := r.st.client.Patch(ctx, obj, client.RawPatch(k8stypes.MergePatchType, []byte(patch)))
@@ -342,8 +382,9 @@ func (r *runner) waitConverged(ctx context.Context, timeout time.Duration) bool 
 }
 
 // unsettled lists the objects not (yet) where their plan leads: deleted ones gone; a
-// foreign one refused with OwnedByOther; an engine-backed one Ready with every rotation
-// carried out; a no-engine one Provisioned (it has no server for users to be made in).
+// foreign one refused with OwnedByOther; one restoring another namespace's snapshot refused
+// with RestoreNotAllowed; an engine-backed one Ready with every rotation carried out; a
+// no-engine one Provisioned (it has no server for users to be made in).
 // Each condition must be for the object's current generation.
 func (r *runner) unsettled(ctx context.Context) []string {
 	var out []string
@@ -354,7 +395,7 @@ func (r *runner) unsettled(ctx context.Context) []string {
 			continue
 		}
 		db := &v1.RDSDatabase{}
-		err := r.st.client.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: p.name}, db)
+		err := r.st.client.Get(ctx, client.ObjectKey{Namespace: r.nsOf(p), Name: p.name}, db)
 		switch {
 		case apierrors.IsNotFound(err) && st.deleted:
 			continue
@@ -392,6 +433,10 @@ func (r *runner) notSettled(ctx context.Context, p *dbPlan, st *dbState, db *v1.
 		if !is(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonOwnedByOther) {
 			return condition(v1.ConditionProvisioned)
 		}
+	case p.neighbour:
+		if !is(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonRestoreNotAllowed) {
+			return condition(v1.ConditionProvisioned)
+		}
 	case !p.engine:
 		if !is(v1.ConditionProvisioned, metav1.ConditionTrue, "") {
 			return condition(v1.ConditionProvisioned)
@@ -412,7 +457,7 @@ func (r *runner) notSettled(ctx context.Context, p *dbPlan, st *dbState, db *v1.
 				name = naming.UserSecretName(p.name, key)
 			}
 			sec := &corev1.Secret{}
-			if err := r.st.client.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: name}, sec); err != nil {
+			if err := r.st.client.Get(ctx, client.ObjectKey{Namespace: r.nsOf(p), Name: name}, sec); err != nil {
 				return err.Error()
 			}
 			if got := sec.Annotations[v1.AnnotationRotated]; got != want || sec.Annotations[v1.AnnotationRotationPending] != "" {

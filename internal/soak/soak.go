@@ -1,11 +1,13 @@
 // Package soak runs the operator through a fault soak: a fleet of RDSDatabase objects (some
 // backed by a real PostgreSQL, the rest by the emulator's no-engine instances, a few whose
-// cloud identifier another owner already holds) is created, updated, given and relieved of
-// users, rotated and deleted while the emulator throttles, fails and slows its answers, the
-// apiserver answers the operator's writes with conflicts, and the operator process is killed
-// with SIGKILL at random moments and started again. Then the faults stop, the fleet is given
-// a bounded time to converge, and the invariants are checked against the real state of the
-// apiserver, the emulator and the databases, and printed as figures.
+// cloud identifier another owner already holds, a few restored from the fleet's final
+// snapshots, by objects of the same namespace or, to be refused, of a second one) is
+// created, updated, given and relieved of users, rotated and deleted while the emulator
+// throttles, fails and slows its answers, the apiserver answers the operator's writes with
+// conflicts, and the operator process is killed with SIGKILL at random moments and started
+// again. Then the faults stop, the fleet is given a bounded time to converge, and the
+// invariants are checked against the real state of the apiserver, the emulator and the
+// databases, and printed as figures.
 package soak
 
 import (
@@ -104,7 +106,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{st: st, cfg: cfg, log: log, ns: ns, fleet: planFleet(rand.New(rand.NewPCG(cfg.Seed, 1)), cfg)}
+	neighbourNS, err := st.namespace(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{st: st, cfg: cfg, log: log, ns: ns, neighbourNS: neighbourNS, fleet: planFleet(rand.New(rand.NewPCG(cfg.Seed, 1)), cfg)}
 	if err := r.createForeign(ctx); err != nil {
 		return nil, err
 	}

@@ -52,14 +52,14 @@ func TestRetainedDatabaseIsAdoptedAgain(t *testing.T) {
 	}
 }
 
-// TestCloudRefusalIsReported asks for something AWS refuses (a restore from a snapshot that
-// does not exist): the object says so in a condition with AWS's error code, and an Event.
+// TestCloudRefusalIsReported asks for something AWS refuses (an engine version it no longer
+// offers): the object says so in a condition with AWS's error code, and an Event.
 func TestCloudRefusalIsReported(t *testing.T) {
 	ctx := context.Background()
 	ns := namespace(t, "refused")
 	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "hopeful"}}
 	db.Spec.DeletionPolicy = v1.DeletionDelete
-	db.Spec.RestoreFrom = &v1.RestoreFrom{Snapshot: "no-such-snapshot"}
+	db.Spec.Type, db.Spec.Version = v1.TypeMySQL, "5.7" // RDS no longer makes MySQL 5.7 databases
 	if err := stack.Client.Create(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +79,11 @@ func TestCloudRefusalIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no CloudError condition: %v", err)
 	}
-	if !strings.Contains(msg, "DBSnapshotNotFound") {
-		t.Errorf("the condition does not name AWS's error code: %q", msg)
+	if !strings.Contains(msg, "InvalidParameterCombination") || !strings.Contains(msg, "Cannot find version 5.7") {
+		t.Errorf("the condition does not name AWS's error code and message: %q", msg)
 	}
-	if !eventSays(t, ns, db.Name, v1.ReasonCloudError, "DBSnapshotNotFound") {
-		t.Errorf("no %s Event names DBSnapshotNotFound", v1.ReasonCloudError)
+	if !eventSays(t, ns, db.Name, v1.ReasonCloudError, "InvalidParameterCombination") {
+		t.Errorf("no %s Event names InvalidParameterCombination", v1.ReasonCloudError)
 	}
 	if err := stack.Client.Delete(ctx, db); err != nil {
 		t.Fatal(err)

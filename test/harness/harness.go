@@ -1,7 +1,8 @@
 // Package harness starts the real parts the integration tests run against: a kube-apiserver
-// and etcd (controller-runtime's envtest, with the binaries hack/tools.sh builds), the RDS
-// emulator backed by real PostgreSQL servers, and the operator itself, wired exactly as the
-// manager binary wires it. A test then reads as a user's story: apply this object, wait for
+// and etcd (controller-runtime's envtest, with the binaries hack/tools.sh builds) with
+// kube-controller-manager's namespace and garbage collector controllers, the RDS emulator
+// backed by real PostgreSQL servers, and the operator itself, wired exactly as the manager
+// binary wires it. A test then reads as a user's story: apply this object, wait for
 // this condition, log in with this Secret.
 package harness
 
@@ -35,6 +36,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controllermanager"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
@@ -55,6 +57,7 @@ type Stack struct {
 
 	env      *envtest.Environment
 	server   *http.Server
+	api      apiLog
 	cancel   context.CancelFunc
 	done     chan error
 	recorder *callRecorder
@@ -63,6 +66,10 @@ type Stack struct {
 	opts     Options
 	actions  actionLog
 	logs     *lockedBuffer
+
+	// controllers is kube-controller-manager; its kubeconfig and log are in controllersDir.
+	controllers    *controllermanager.ControllerManager
+	controllersDir string
 }
 
 // Logs returns everything the operator logged so far.
@@ -94,8 +101,9 @@ func Root() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// Assets returns the directory holding kube-apiserver, etcd and kubectl: KUBEBUILDER_ASSETS
-// when set (make test sets it), else the cache hack/tools.sh builds into.
+// Assets returns the directory holding kube-apiserver, kube-controller-manager, etcd and
+// kubectl: KUBEBUILDER_ASSETS when set (make test sets it), else the cache hack/tools.sh
+// builds into.
 func Assets() (string, error) {
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
 		return dir, nil
@@ -105,8 +113,10 @@ func Assets() (string, error) {
 		return "", fmt.Errorf("find the tools directory: %w", err)
 	}
 	dir := strings.TrimSpace(string(out))
-	if _, err := os.Stat(filepath.Join(dir, "kube-apiserver")); err != nil {
-		return "", fmt.Errorf("kube-apiserver not built yet: run make tools (%w)", err)
+	for _, name := range []string{"kube-apiserver", controllermanager.Binary} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return "", fmt.Errorf("%s not built yet: run make tools (%w)", name, err)
+		}
 	}
 	return dir, nil
 }
@@ -162,6 +172,9 @@ func StartWith(opts Options) (*Stack, error) {
 	if s.Client, err = client.New(s.Config, client.Options{Scheme: scheme}); err != nil {
 		return nil, err
 	}
+	if err := s.startControllerManager(assets); err != nil {
+		return nil, err
+	}
 	if err := s.startEmulator(dataDir); err != nil {
 		return nil, err
 	}
@@ -170,6 +183,22 @@ func StartWith(opts Options) (*Stack, error) {
 	}
 	ok = true
 	return s, nil
+}
+
+// startControllerManager starts kube-controller-manager's namespace and garbage collector
+// controllers, so that namespaces delete and owner references collect as in a cluster.
+func (s *Stack) startControllerManager(assets string) error {
+	dir, err := os.MkdirTemp("", "kube-controller-manager-")
+	if err != nil {
+		return err
+	}
+	s.controllersDir = dir
+	s.controllers, err = controllermanager.Start(context.Background(), s.env, controllermanager.Config{
+		Binary:  filepath.Join(assets, controllermanager.Binary),
+		Dir:     dir,
+		LogPath: filepath.Join(dir, "kube-controller-manager.log"),
+	})
+	return err
 }
 
 func (s *Stack) startEmulator(dataDir string) error {
@@ -222,7 +251,17 @@ func (s *Stack) StartOperator() error {
 	if s.opts.Resync != 0 {
 		defaults.Resync = s.opts.Resync
 	}
-	mgr, err := operator.New(ctx, s.Config, operator.Options{
+	// As a platform admin would allow them: the KMS keys and subnet group the tests name
+	// (the MySQL sample's key among them). Anything else beyond the defaults is refused,
+	// which the tenancy tests rely on.
+	defaults.Allow = controller.Allowances{
+		KMSKeyIDs:    controller.Grants{{Namespace: "*", Value: "alias/shop-data"}, {Namespace: "*", Value: "alias/rds-data"}},
+		SubnetGroups: controller.Grants{{Namespace: "*", Value: "private"}},
+	}
+	// The operator's requests are recorded, so a test can count what it did in a namespace.
+	cfg := rest.CopyConfig(s.Config)
+	cfg.Wrap(s.api.wrap)
+	mgr, err := operator.New(ctx, cfg, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder, Restartable: true,
 		Engines: crashingConnector{Connector: operator.Engines(), crash: &s.crash},
 		Clock:   &s.clock,
@@ -248,7 +287,8 @@ func (s *Stack) StopOperator() {
 	s.cancel = nil
 }
 
-// Stop stops the operator, the emulator (and its PostgreSQL servers) and the control plane.
+// Stop stops the operator, the emulator (and its PostgreSQL servers),
+// kube-controller-manager and the control plane.
 func (s *Stack) Stop() {
 	s.StopOperator()
 	if s.server != nil {
@@ -257,8 +297,14 @@ func (s *Stack) Stop() {
 	if s.Emulator != nil {
 		_ = s.Emulator.Close()
 	}
+	if s.controllers != nil {
+		_ = s.controllers.Stop()
+	}
 	if s.env != nil {
 		_ = s.env.Stop()
+	}
+	if s.controllersDir != "" {
+		_ = os.RemoveAll(s.controllersDir)
 	}
 }
 

@@ -1,8 +1,10 @@
 // Package soak runs the short fault soak in `make test`: ten databases (three with a real
 // PostgreSQL, two whose identifier a foreign cloud database holds) through create, update,
-// user changes, rotation and delete while the emulator throttles, fails and slows down, the
-// apiserver answers with conflicts and the operator process is killed with SIGKILL. Only
-// the invariants are asserted, never timings. SOAK_SEED=<n> replays a plan.
+// user changes, rotation and delete, and a few more objects restoring their final snapshots
+// (from the same namespace, and from a second one, which must be refused), while the
+// emulator throttles, fails and slows down, the apiserver answers with conflicts and the
+// operator process is killed with SIGKILL. Only the invariants are asserted, never timings.
+// SOAK_SEED=<n> replays a plan.
 package soak
 
 import (

@@ -45,6 +45,7 @@ func (p *Provider) CreateCluster(ctx context.Context, d cloud.ClusterDesired) er
 		DBSubnetGroupName:     optional(d.SubnetGroup),
 		VpcSecurityGroupIds:   d.SecurityGroupIDs,
 		Tags:                  tags(d.Tags),
+		CopyTagsToSnapshot:    aws.Bool(true), // snapshots name their owner, as the cluster does
 	})
 	var exists *types.DBClusterAlreadyExistsFault
 	if errors.As(err, &exists) {

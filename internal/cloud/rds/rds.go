@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -129,6 +130,9 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 		PubliclyAccessible:    aws.Bool(d.PubliclyAccessible),
 		MultiAZ:               aws.Bool(d.MultiAZ),
 		Tags:                  tags(d.Tags),
+		// Snapshots, the final one included, carry the owner tag: it is what decides who
+		// may restore them.
+		CopyTagsToSnapshot: aws.Bool(true),
 	}
 	_, err := p.api.CreateDBInstance(ctx, in)
 	var exists *types.DBInstanceAlreadyExistsFault
@@ -153,6 +157,7 @@ func (p *Provider) restore(ctx context.Context, d cloud.Desired) error {
 		VpcSecurityGroupIds:  d.SecurityGroupIDs,
 		PubliclyAccessible:   aws.Bool(d.PubliclyAccessible),
 		Tags:                 tags(d.Tags),
+		CopyTagsToSnapshot:   aws.Bool(true),
 	})
 	var exists *types.DBInstanceAlreadyExistsFault
 	if errors.As(err, &exists) {
@@ -212,17 +217,42 @@ func (p *Provider) Snapshots(ctx context.Context, id string) ([]cloud.Snapshot, 
 			return nil, wrap("list snapshots of "+id, err)
 		}
 		for _, s := range page.DBSnapshots {
-			snap := cloud.Snapshot{
-				Identifier: aws.ToString(s.DBSnapshotIdentifier), Status: aws.ToString(s.Status),
-				CreatedAt: aws.ToTime(s.SnapshotCreateTime), Tags: map[string]string{},
-			}
-			for _, t := range s.TagList {
-				snap.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-			}
-			out = append(out, snap)
+			out = append(out, snapshot(s))
 		}
 	}
 	return out, nil
+}
+
+// Snapshot implements cloud.Provider. A snapshot shared from another account is named by
+// its ARN, and RDS shows it only when shared ones are asked for.
+func (p *Provider) Snapshot(ctx context.Context, id string) (cloud.Snapshot, bool, error) {
+	in := &awsrds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(id)}
+	if strings.HasPrefix(id, "arn:") {
+		in.IncludeShared = aws.Bool(true)
+	}
+	out, err := p.api.DescribeDBSnapshots(ctx, in)
+	var notFound *types.DBSnapshotNotFoundFault
+	if errors.As(err, &notFound) {
+		return cloud.Snapshot{}, false, nil
+	}
+	if err != nil {
+		return cloud.Snapshot{}, false, wrap("describe snapshot "+id, err)
+	}
+	if len(out.DBSnapshots) == 0 {
+		return cloud.Snapshot{}, false, nil
+	}
+	return snapshot(out.DBSnapshots[0]), true, nil
+}
+
+func snapshot(s types.DBSnapshot) cloud.Snapshot {
+	snap := cloud.Snapshot{
+		Identifier: aws.ToString(s.DBSnapshotIdentifier), ARN: aws.ToString(s.DBSnapshotArn), Status: aws.ToString(s.Status),
+		CreatedAt: aws.ToTime(s.SnapshotCreateTime), Tags: map[string]string{},
+	}
+	for _, t := range s.TagList {
+		snap.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return snap
 }
 
 // DeleteSnapshot implements cloud.Provider.
@@ -253,6 +283,7 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 		VpcSecurityGroupIds:   c.SecurityGroupIDs,
 		PubliclyAccessible:    c.PubliclyAccessible,
 		MultiAZ:               c.MultiAZ,
+		CopyTagsToSnapshot:    c.CopyTagsToSnapshots,
 	}
 	if opts.AllowMajorVersionUpgrade {
 		in.AllowMajorVersionUpgrade = aws.Bool(true)
@@ -318,6 +349,8 @@ func instance(in types.DBInstance) cloud.Instance {
 		ReplicaSource:        aws.ToString(in.ReadReplicaSourceDBInstanceIdentifier),
 		Tags:                 map[string]string{},
 		LatestRestorableTime: aws.ToTime(in.LatestRestorableTime),
+
+		TagsCopiedToSnapshots: aws.ToBool(in.CopyTagsToSnapshot),
 	}
 	if in.Endpoint != nil {
 		out.Endpoint = aws.ToString(in.Endpoint.Address)

@@ -72,6 +72,8 @@ func TestProviderLifecycle(t *testing.T) {
 		Engine: "postgres", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 20,
 		BackupRetentionDays: 7, BackupWindow: "03:00-03:30", MasterUser: "sysadmin", Tags: d.Tags,
 		AvailabilityZone: "us-east-1a",
+		// Snapshots carry the owner tag: it decides who may restore them.
+		TagsCopiedToSnapshots: true,
 	}
 	got := inst
 	got.EngineVersion, got.Endpoint, got.Port, got.LatestRestorableTime = "", "", 0, time.Time{}

@@ -25,6 +25,7 @@ func main() {
 	flag.String("create-delay", "", "ignored")
 	flag.String("pending-requeue", "", "ignored")
 	flag.String("resync", "", "ignored")
+	flag.String("allow-kms-key-ids", "", "ignored")
 	flag.Parse()
 
 	addr := *listen
