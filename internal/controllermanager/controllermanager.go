@@ -2,7 +2,8 @@
 // (controller-runtime's envtest), with only the controllers that make objects go away as
 // they do in a cluster: namespace deletion and the garbage collector. Without them a deleted
 // namespace stays Terminating for ever and owner references mean nothing. The local stack
-// and the test harness both run it.
+// and the test harness both run it. On request it also runs the controller that aggregates
+// ClusterRoles, without which the built-in admin, edit and view roles grant nothing.
 package controllermanager
 
 import (
@@ -38,6 +39,11 @@ type Config struct {
 	Dir string
 	// LogPath is the file its output is appended to.
 	LogPath string
+	// AggregateClusterRoles also runs the clusterrole-aggregation controller, which fills
+	// the rules of ClusterRoles with an aggregationRule (the built-in admin, edit and view
+	// among them) from the ClusterRoles their selectors match. kube-apiserver creates those
+	// roles empty, so without it a RoleBinding to edit grants nothing.
+	AggregateClusterRoles bool
 }
 
 // ControllerManager is a running kube-controller-manager.
@@ -70,7 +76,7 @@ func Start(ctx context.Context, env *envtest.Environment, cfg Config) (*Controll
 	}
 	m := &ControllerManager{proc: &serverproc.Process{
 		Command: func() *exec.Cmd {
-			cmd := exec.Command(cfg.Binary, args(kubeconfigPath)...)
+			cmd := exec.Command(cfg.Binary, args(kubeconfigPath, cfg.AggregateClusterRoles)...)
 			// Its own process group: a Ctrl-C in the terminal reaches only the parent,
 			// which then stops everything in order.
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -79,7 +85,7 @@ func Start(ctx context.Context, env *envtest.Environment, cfg Config) (*Controll
 		LogPath:    cfg.LogPath,
 		StopSignal: syscall.SIGTERM,
 	}}
-	p := &probe{client: clientset}
+	p := &probe{client: clientset, aggregation: cfg.AggregateClusterRoles}
 	if err := m.proc.Run(ctx, p.check, false, nil); err != nil {
 		return nil, fmt.Errorf("start kube-controller-manager: %w", err)
 	}
@@ -87,16 +93,21 @@ func Start(ctx context.Context, env *envtest.Environment, cfg Config) (*Controll
 }
 
 // args are the command-line arguments kube-controller-manager runs with:
-//   - only the namespace and garbage collector controllers: the others manage Pods, Nodes,
-//     ServiceAccount tokens and the like, which need a kubelet, keys or a cloud this
-//     control plane does not have, and would only add load;
+//   - only the namespace and garbage collector controllers, and the clusterrole-aggregation
+//     controller when aggregate is set: the others manage Pods, Nodes, ServiceAccount
+//     tokens and the like, which need a kubelet, keys or a cloud this control plane does
+//     not have, and would only add load;
 //   - no leader election: one instance runs, and a lease would only delay the start;
 //   - no serving port (--secure-port=0): nothing reads its metrics, health is proven by
 //     probe instead, and no port can collide with a parallel test run.
-func args(kubeconfig string) []string {
+func args(kubeconfig string, aggregate bool) []string {
+	controllers := "namespace-controller,garbage-collector-controller"
+	if aggregate {
+		controllers += ",clusterrole-aggregation-controller"
+	}
 	return []string{
 		"--kubeconfig=" + kubeconfig,
-		"--controllers=namespace-controller,garbage-collector-controller",
+		"--controllers=" + controllers,
 		"--leader-elect=false",
 		"--secure-port=0",
 	}
@@ -124,10 +135,13 @@ func (m *ControllerManager) LogTail() string { return m.proc.LogTail() }
 // owner of a ConfigMap in kube-system, which the garbage collector must then delete, and
 // leaves nothing behind. The namespace controller starts beside it in the same process;
 // waiting for it to remove a namespace would cost 5 s on every start, the grace period it
-// gives every deleted namespace before it looks at it. check is called until it returns
-// nil; each call takes the next step it can.
+// gives every deleted namespace before it looks at it. With aggregation it also waits for
+// the built-in view ClusterRole, which kube-apiserver creates without rules, to have the
+// rules of the roles labelled aggregate-to-view: the aggregation controller's first pass.
+// check is called until it returns nil; each call takes the next step it can.
 type probe struct {
 	client       kubernetes.Interface
+	aggregation  bool
 	owner        *corev1.ConfigMap
 	dependent    *corev1.ConfigMap
 	ownerDeleted bool
@@ -164,10 +178,20 @@ func (p *probe) check(ctx context.Context) error {
 	}
 	_, err := cms.Get(ctx, p.dependent.Name, metav1.GetOptions{})
 	switch {
-	case apierrors.IsNotFound(err):
-		return nil
-	case err != nil:
+	case err == nil:
+		return errors.New("the garbage collector has not deleted the dependent of a deleted owner")
+	case !apierrors.IsNotFound(err):
 		return err
 	}
-	return errors.New("the garbage collector has not deleted the dependent of a deleted owner")
+	if !p.aggregation {
+		return nil
+	}
+	view, err := p.client.RbacV1().ClusterRoles().Get(ctx, "view", metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if len(view.Rules) == 0 {
+		return errors.New("the clusterrole-aggregation controller has not filled the view ClusterRole")
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -91,5 +92,33 @@ func TestStartStop(t *testing.T) {
 	}
 	if log, err := os.ReadFile(logPath); err != nil || len(log) == 0 {
 		t.Errorf("no log in %s (%v)", logPath, err)
+	}
+}
+
+// TestArgs keeps the controllers it runs to the few this control plane can serve.
+func TestArgs(t *testing.T) {
+	cases := map[string]struct {
+		reason    string
+		aggregate bool
+		want      []string
+	}{
+		"Default": {
+			reason: "By default only the namespace and garbage collector controllers run.",
+			want: []string{"--kubeconfig=/k", "--controllers=namespace-controller,garbage-collector-controller",
+				"--leader-elect=false", "--secure-port=0"},
+		},
+		"AggregateClusterRoles": {
+			reason:    "AggregateClusterRoles adds the clusterrole-aggregation controller to them.",
+			aggregate: true,
+			want: []string{"--kubeconfig=/k", "--controllers=namespace-controller,garbage-collector-controller,clusterrole-aggregation-controller",
+				"--leader-elect=false", "--secure-port=0"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, args("/k", tc.aggregate)); diff != "" {
+				t.Errorf("%s\nargs: -want +got:\n%s", tc.reason, diff)
+			}
+		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 const (
 	chart         = "charts/aws-rds-operator"
 	chartNS       = "aws-rds-operator"
+	chartFullname = "rds-aws-rds-operator" // the chart's fullname for release rds, see helmTemplate
 	roleARN       = "arn:aws:iam::123456789012:role/aws-rds-operator"
 	generatedCRD  = "config/crd/bases/matrixmind.cloud_rdsdatabases.yaml"
 	generatedRole = "config/rbac/role.yaml"
@@ -121,7 +122,8 @@ func TestChartInstallsInEveryCredentialsMode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantKinds := []string{"CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"}
+			// The operator's ClusterRole and the users' editor and viewer roles.
+			wantKinds := []string{"CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"}
 			if diff := cmp.Diff(wantKinds, kinds(objs)); diff != "" {
 				t.Errorf("%s\nrendered kinds: -want +got:\n%s", tc.reason, diff)
 			}
@@ -191,7 +193,7 @@ func TestChartClusterRoleIsTheGeneratedOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got rbacv1.ClusterRole
-	if err := find(rendered, "ClusterRole", &got); err != nil {
+	if err := findNamed(rendered, "ClusterRole", chartFullname, &got); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(want.Rules, got.Rules); diff != "" {

@@ -20,7 +20,8 @@ func TestKustomizeInstallApplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantKinds := []string{"Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"}
+	// The operator's ClusterRole and the users' editor and viewer roles.
+	wantKinds := []string{"Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"}
 	if diff := cmp.Diff(wantKinds, kinds(objs)); diff != "" {
 		t.Errorf("config/default kinds: -want +got:\n%s", diff)
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,6 +22,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controllermanager"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
@@ -32,6 +34,9 @@ var cluster struct {
 	tools string
 	// kubeconfig reaches the envtest apiserver as its administrator.
 	kubeconfig string
+	// env is the running control plane, for a test that starts kube-controller-manager
+	// beside it; env.Config reaches it as its administrator.
+	env *envtest.Environment
 }
 
 func TestMain(m *testing.M) {
@@ -41,7 +46,7 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	tools, err := harness.Assets()
 	if err == nil {
-		for _, bin := range []string{"helm", "kubectl", "kube-apiserver", "etcd"} {
+		for _, bin := range []string{"helm", "kubectl", "kube-apiserver", "etcd", controllermanager.Binary} {
 			if _, statErr := os.Stat(filepath.Join(tools, bin)); statErr != nil {
 				err = fmt.Errorf("%s not built yet: run make tools", bin)
 				break
@@ -63,6 +68,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer func() { _ = env.Stop() }()
+	cluster.env = env
 	dir, err := os.MkdirTemp("", "deploy-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -152,16 +158,39 @@ func decode(manifests []byte) ([]unstructured.Unstructured, error) {
 
 // find returns the only object of kind in objs, converted into out.
 func find(objs []unstructured.Unstructured, kind string, out any) error {
+	return findNamed(objs, kind, "", out)
+}
+
+// findNamed returns the only object of kind named name in objs (of any name when name is
+// empty), converted into out.
+func findNamed(objs []unstructured.Unstructured, kind, name string, out any) error {
 	var found []unstructured.Unstructured
 	for _, o := range objs {
-		if o.GetKind() == kind {
+		if o.GetKind() == kind && (name == "" || o.GetName() == name) {
 			found = append(found, o)
 		}
 	}
 	if len(found) != 1 {
-		return fmt.Errorf("want one %s, found %d", kind, len(found))
+		return fmt.Errorf("want one %s %q, found %d", kind, name, len(found))
 	}
 	return runtime.DefaultUnstructuredConverter.FromUnstructured(found[0].Object, out)
+}
+
+// manifestsOf returns the objects of objs whose kind is one of kinds, as a stream for
+// kubectl apply or delete.
+func manifestsOf(objs []unstructured.Unstructured, kinds ...string) ([]byte, error) {
+	var out bytes.Buffer
+	for _, o := range objs {
+		if slices.Contains(kinds, o.GetKind()) {
+			b, err := o.MarshalJSON()
+			if err != nil {
+				return nil, err
+			}
+			out.Write(b)
+			out.WriteString("\n")
+		}
+	}
+	return out.Bytes(), nil
 }
 
 // kinds lists the kinds of objs in order, to say what was applied.
