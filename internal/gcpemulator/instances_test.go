@@ -1,0 +1,498 @@
+package gcpemulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	sqladmin "google.golang.org/api/sqladmin/v1"
+)
+
+func TestInsertMakesRunnableInstance(t *testing.T) {
+	e := start(t, Config{NoEngine: true, NoEnginePort: 1})
+	op, err := e.svc.Instances.Insert(project, pgInstance("db-one")).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type opSummary struct{ Kind, OperationType, Status, TargetID, TargetProject string }
+	if diff := cmp.Diff(opSummary{"sql#operation", "CREATE", "PENDING", "db-one", project},
+		opSummary{op.Kind, op.OperationType, op.Status, op.TargetId, op.TargetProject}); diff != "" {
+		t.Errorf("insert answered an unexpected operation (-want +got):\n%s", diff)
+	}
+	if !strings.HasSuffix(op.TargetLink, "/v1/projects/"+project+"/instances/db-one") {
+		t.Errorf("targetLink = %q, want the instance's link", op.TargetLink)
+	}
+	got := e.create(t, pgInstance("db-two"))
+	done := e.waitOp(t, op, nil)
+	if done.Error != nil || done.EndTime == "" {
+		t.Errorf("create operation = %+v, want DONE without error and with an end time", done)
+	}
+
+	type summary struct {
+		Kind, State, DatabaseVersion, ConnectionName, Region string
+		IPAddresses                                          []*sqladmin.IpMapping
+		Tier                                                 string
+		Disk, SettingsVersion                                int64
+		Labels                                               map[string]string
+		Backups                                              bool
+	}
+	want := summary{
+		Kind: "sql#instance", State: "RUNNABLE", DatabaseVersion: "POSTGRES_17",
+		ConnectionName: project + ":europe-west1:db-two", Region: "europe-west1",
+		IPAddresses: []*sqladmin.IpMapping{{Type: "PRIMARY", IpAddress: "127.0.0.1"}},
+		Tier:        "db-custom-1-3840", Disk: 20, SettingsVersion: 1, Labels: map[string]string{"team": "a"},
+	}
+	s := got.Settings
+	if diff := cmp.Diff(want, summary{got.Kind, got.State, got.DatabaseVersion, got.ConnectionName, got.Region,
+		got.IpAddresses, s.Tier, s.DataDiskSizeGb, s.SettingsVersion, s.UserLabels, s.BackupConfiguration.Enabled}); diff != "" {
+		t.Errorf("instance (-want +got):\n%s", diff)
+	}
+	if p := got.ServerResponse.Header.Get(PortHeader); p != "1" {
+		t.Errorf("%s header = %q, want the NoEnginePort 1", PortHeader, p)
+	}
+	if got.CreateTime == "" || got.ServerCaCert == nil {
+		t.Errorf("createTime %q, serverCaCert %v: want both set", got.CreateTime, got.ServerCaCert)
+	}
+
+	list, err := e.svc.Instances.List(project).MaxResults(1).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := e.svc.Instances.List(project).PageToken(list.NextPageToken).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"db-one", "db-two"}, []string{list.Items[0].Name, next.Items[0].Name}); diff != "" {
+		t.Errorf("paged list (-want +got):\n%s", diff)
+	}
+	filtered, err := e.svc.Instances.List(project).Filter("settings.userLabels.team:b").Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(filtered.Items) != 0 {
+		t.Errorf("filter on a label no instance has listed %d instances", len(filtered.Items))
+	}
+}
+
+func TestInsertErrors(t *testing.T) {
+	e := start(t, Config{NoEngine: true, NoEnginePort: 1})
+	e.create(t, pgInstance("taken"))
+	with := func(name string, f func(*sqladmin.DatabaseInstance)) *sqladmin.DatabaseInstance {
+		in := pgInstance(name)
+		f(in)
+		return in
+	}
+	cases := map[string]struct {
+		reason string
+		in     *sqladmin.DatabaseInstance
+		want   apiErr
+	}{
+		"Taken": {
+			reason: "A name in use answers 409 instanceAlreadyExists.",
+			in:     pgInstance("taken"),
+			want:   apiErr{409, "instanceAlreadyExists"},
+		},
+		"BadVersion": {
+			reason: "An unknown databaseVersion answers 400.",
+			in:     with("v", func(in *sqladmin.DatabaseInstance) { in.DatabaseVersion = "POSTGRES_99" }),
+			want:   apiErr{400, "invalid"},
+		},
+		"BadTier": {
+			reason: "An unknown machine type answers 400.",
+			in:     with("t", func(in *sqladmin.DatabaseInstance) { in.Settings.Tier = "db-huge" }),
+			want:   apiErr{400, "invalid"},
+		},
+		"OddCustomTier": {
+			reason: "A custom machine type with an odd vCPU count above one answers 400.",
+			in:     with("t", func(in *sqladmin.DatabaseInstance) { in.Settings.Tier = "db-custom-3-7680" }),
+			want:   apiErr{400, "invalid"},
+		},
+		"SmallDisk": {
+			reason: "A disk under 10 GB answers 400.",
+			in:     with("d", func(in *sqladmin.DatabaseInstance) { in.Settings.DataDiskSizeGb = 5 }),
+			want:   apiErr{400, "invalid"},
+		},
+		"BadName": {
+			reason: "An instance ID with upper case answers 400.",
+			in:     pgInstance("Bad_Name"),
+			want:   apiErr{400, "invalid"},
+		},
+		"BadLabel": {
+			reason: "A label key with upper case answers 400.",
+			in:     with("l", func(in *sqladmin.DatabaseInstance) { in.Settings.UserLabels = map[string]string{"Team": "a"} }),
+			want:   apiErr{400, "invalid"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := e.svc.Instances.Insert(project, tc.in).Do()
+			if diff := cmp.Diff(tc.want, errOf(err)); diff != "" {
+				t.Errorf("%s\ninsert error (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestUnknownResources(t *testing.T) {
+	e := start(t, Config{NoEngine: true})
+	cases := map[string]struct {
+		reason string
+		call   func() error
+		want   apiErr
+	}{
+		"Get": {
+			reason: "Getting an unknown instance answers 404 instanceDoesNotExist.",
+			call:   func() error { _, err := e.svc.Instances.Get(project, "nope").Do(); return err },
+			want:   apiErr{404, "instanceDoesNotExist"},
+		},
+		"Patch": {
+			reason: "Patching an unknown instance answers 404.",
+			call: func() error {
+				_, err := e.svc.Instances.Patch(project, "nope", &sqladmin.DatabaseInstance{}).Do()
+				return err
+			},
+			want: apiErr{404, "instanceDoesNotExist"},
+		},
+		"Delete": {
+			reason: "Deleting an unknown instance answers 404.",
+			call:   func() error { _, err := e.svc.Instances.Delete(project, "nope").Do(); return err },
+			want:   apiErr{404, "instanceDoesNotExist"},
+		},
+		"Operation": {
+			reason: "An unknown operation answers 404 operationDoesNotExist.",
+			call:   func() error { _, err := e.svc.Operations.Get(project, "nope").Do(); return err },
+			want:   apiErr{404, "operationDoesNotExist"},
+		},
+		"Users": {
+			reason: "Listing the users of an unknown instance answers 404.",
+			call:   func() error { _, err := e.svc.Users.List(project, "nope").Do(); return err },
+			want:   apiErr{404, "instanceDoesNotExist"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, errOf(tc.call())); diff != "" {
+				t.Errorf("%s\n(-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestPatch(t *testing.T) {
+	e := start(t, Config{NoEngine: true})
+	e.create(t, pgInstance("db"))
+	patch := func(s *sqladmin.Settings) error {
+		op, err := e.svc.Instances.Patch(project, "db", &sqladmin.DatabaseInstance{Settings: s}).Do()
+		if err != nil {
+			return err
+		}
+		if done := e.waitOp(t, op, nil); done.Error != nil {
+			t.Fatalf("patch operation failed: %+v", done.Error.Errors[0])
+		}
+		return nil
+	}
+	type settings struct {
+		Tier                  string
+		Disk, SettingsVersion int64
+		Labels                map[string]string
+	}
+	cases := []struct {
+		name    string
+		reason  string
+		patch   *sqladmin.Settings
+		wantErr apiErr
+		want    settings
+	}{
+		{
+			name:   "GrowAndRetier",
+			reason: "A patch with the current settingsVersion grows the disk, changes the tier and bumps settingsVersion.",
+			patch:  &sqladmin.Settings{SettingsVersion: 1, Tier: "db-custom-2-7680", DataDiskSizeGb: 30},
+			want:   settings{"db-custom-2-7680", 30, 2, map[string]string{"team": "a"}},
+		},
+		{
+			name:    "Stale",
+			reason:  "A patch with a stale settingsVersion answers 412 staleData and changes nothing.",
+			patch:   &sqladmin.Settings{SettingsVersion: 1, Tier: "db-custom-4-15360"},
+			wantErr: apiErr{412, "staleData"},
+			want:    settings{"db-custom-2-7680", 30, 2, map[string]string{"team": "a"}},
+		},
+		{
+			name:    "Shrink",
+			reason:  "Shrinking the disk answers 400.",
+			patch:   &sqladmin.Settings{DataDiskSizeGb: 25},
+			wantErr: apiErr{400, "invalid"},
+			want:    settings{"db-custom-2-7680", 30, 2, map[string]string{"team": "a"}},
+		},
+		{
+			name:   "Labels",
+			reason: "A patch without settingsVersion replaces the labels.",
+			patch:  &sqladmin.Settings{UserLabels: map[string]string{"team": "b"}},
+			want:   settings{"db-custom-2-7680", 30, 3, map[string]string{"team": "b"}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.wantErr, errOf(patch(tc.patch))); diff != "" {
+				t.Errorf("%s\npatch error (-want +got):\n%s", tc.reason, diff)
+			}
+			got, err := e.svc.Instances.Get(project, "db").Do()
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := got.Settings
+			if diff := cmp.Diff(tc.want, settings{s.Tier, s.DataDiskSizeGb, s.SettingsVersion, s.UserLabels}); diff != "" {
+				t.Errorf("%s\nsettings (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestOperationInProgress(t *testing.T) {
+	e := start(t, Config{NoEngine: true, Delays: Delays{Create: 300 * time.Millisecond, Update: 10 * time.Millisecond, Delete: 10 * time.Millisecond, Backup: 10 * time.Millisecond}})
+	if _, err := e.svc.Instances.Insert(project, pgInstance("slow")).Do(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.Instances.Delete(project, "slow").Do()
+	if diff := cmp.Diff(apiErr{409, "operationInProgress"}, errOf(err)); diff != "" {
+		t.Errorf("delete during create (-want +got):\n%s", diff)
+	}
+}
+
+func TestDeleteReservesName(t *testing.T) {
+	e := start(t, Config{NoEngine: true})
+	e.create(t, pgInstance("gone"))
+	if op := e.wait(t)(e.svc.Instances.Delete(project, "gone").Do()); op.Error != nil || op.OperationType != "DELETE" {
+		t.Fatalf("delete operation = %+v", op)
+	}
+	steps := []struct {
+		reason  string
+		advance time.Duration
+		want    apiErr
+	}{
+		{reason: "Right after the delete the instance is gone.", want: apiErr{404, "instanceDoesNotExist"}},
+		{reason: "Its name stays taken within the reservation window.", want: apiErr{409, "instanceAlreadyExists"}},
+		{reason: "After the window the name is free again.", advance: 2 * time.Hour},
+	}
+	for i, s := range steps {
+		e.clock.Advance(s.advance)
+		var err error
+		if i == 0 {
+			_, err = e.svc.Instances.Get(project, "gone").Do()
+		} else {
+			_, err = e.svc.Instances.Insert(project, pgInstance("gone")).Do()
+		}
+		if diff := cmp.Diff(s.want, errOf(err)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", s.reason, diff)
+		}
+	}
+}
+
+func TestUsersAndDatabases(t *testing.T) {
+	e := start(t, Config{NoEngine: true})
+	e.create(t, pgInstance("pg"))
+	mysql := pgInstance("my")
+	mysql.DatabaseVersion = "MYSQL_8_0"
+	e.create(t, mysql)
+
+	for _, step := range []struct {
+		reason string
+		call   func() (*sqladmin.Operation, error)
+	}{
+		{"users.insert adds a user", func() (*sqladmin.Operation, error) {
+			return e.svc.Users.Insert(project, "pg", &sqladmin.User{Name: "app", Password: "pw"}).Do()
+		}},
+		{"users.update sets a password", func() (*sqladmin.Operation, error) {
+			return e.svc.Users.Update(project, "pg", &sqladmin.User{Password: "pw2"}).Name("app").Do()
+		}},
+		{"users.insert on MySQL defaults host to %", func() (*sqladmin.Operation, error) {
+			return e.svc.Users.Insert(project, "my", &sqladmin.User{Name: "app", Password: "pw"}).Do()
+		}},
+		{"databases.insert adds a database", func() (*sqladmin.Operation, error) {
+			return e.svc.Databases.Insert(project, "pg", &sqladmin.Database{Name: "appdb"}).Do()
+		}},
+		{"databases.delete drops it", func() (*sqladmin.Operation, error) {
+			return e.svc.Databases.Insert(project, "pg", &sqladmin.Database{Name: "tmp"}).Do()
+		}},
+		{"databases.delete drops it", func() (*sqladmin.Operation, error) {
+			return e.svc.Databases.Delete(project, "pg", "tmp").Do()
+		}},
+	} {
+		if op := e.wait(t)(step.call()); op.Error != nil {
+			t.Fatalf("%s: operation failed: %+v", step.reason, op.Error.Errors[0])
+		}
+	}
+	_, err := e.svc.Users.Insert(project, "pg", &sqladmin.User{Name: "app", Password: "pw"}).Do()
+	if diff := cmp.Diff(apiErr{409, "alreadyExists"}, errOf(err)); diff != "" {
+		t.Errorf("second users.insert of one name (-want +got):\n%s", diff)
+	}
+
+	names := func(instance string) ([]string, []string) {
+		us, err := e.svc.Users.List(project, instance).Do()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := e.svc.Databases.List(project, instance).Do()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u, d []string
+		for _, x := range us.Items {
+			u = append(u, x.Name+"@"+x.Host)
+		}
+		for _, x := range ds.Items {
+			d = append(d, x.Name)
+		}
+		return u, d
+	}
+	cases := []struct {
+		reason    string
+		instance  string
+		users     []string
+		databases []string
+	}{
+		{"PostgreSQL lists postgres and the new user, without host, and its databases.", "pg", []string{"postgres@", "app@"}, []string{"postgres", "appdb"}},
+		{"MySQL lists root@% and app@%, and its system schemas.", "my", []string{"root@%", "app@%"}, []string{"information_schema", "mysql", "performance_schema", "sys"}},
+	}
+	for _, tc := range cases {
+		u, d := names(tc.instance)
+		if diff := cmp.Diff(tc.users, u); diff != "" {
+			t.Errorf("%s\nusers (-want +got):\n%s", tc.reason, diff)
+		}
+		if diff := cmp.Diff(tc.databases, d); diff != "" {
+			t.Errorf("%s\ndatabases (-want +got):\n%s", tc.reason, diff)
+		}
+	}
+	if op := e.wait(t)(e.svc.Users.Delete(project, "pg").Name("app").Do()); op.Error != nil {
+		t.Errorf("users.delete failed: %+v", op.Error.Errors[0])
+	}
+}
+
+func TestAuthAndProjects(t *testing.T) {
+	e := start(t, Config{NoEngine: true, Projects: []string{project}})
+	cases := []struct {
+		reason string
+		path   string
+		token  string
+		code   int
+		body   string
+	}{
+		{
+			reason: "A request without a bearer token answers 401 UNAUTHENTICATED in Google's format.",
+			path:   "/v1/projects/" + project + "/instances",
+			code:   401,
+			body:   `{"error":{"code":401,"message":"Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.","errors":[{"message":"Login Required.","domain":"global","reason":"required","location":"Authorization","locationType":"header"}],"status":"UNAUTHENTICATED"}}`,
+		},
+		{
+			reason: "Any bearer token is accepted.",
+			path:   "/v1/projects/" + project + "/instances",
+			token:  "Bearer anything",
+			code:   200,
+			body:   `{"kind":"sql#instancesList"}`,
+		},
+		{
+			reason: "A project the emulator does not serve answers 403 notAuthorized.",
+			path:   "/v1/projects/other/instances",
+			token:  "Bearer anything",
+			code:   403,
+			body:   `{"error":{"code":403,"message":"The client is not authorized to make this request.","errors":[{"message":"The client is not authorized to make this request.","domain":"global","reason":"notAuthorized"}],"status":"PERMISSION_DENIED"}}`,
+		},
+	}
+	for _, tc := range cases {
+		req, _ := http.NewRequest(http.MethodGet, e.url+tc.path, nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", tc.token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var got, want any
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("%s: body %q: %v", tc.reason, b, err)
+		}
+		_ = json.Unmarshal([]byte(tc.body), &want)
+		if diff := cmp.Diff(fmt.Sprint(tc.code, want), fmt.Sprint(res.StatusCode, got)); diff != "" {
+			t.Errorf("%s\n(-want +got):\n%s", tc.reason, diff)
+		}
+	}
+}
+
+func TestFaultsAndStats(t *testing.T) {
+	e := start(t, Config{NoEngine: true})
+	cases := []struct {
+		reason string
+		faults Faults
+		want   apiErr
+	}{
+		{"Every call throttled answers 429 rateLimitExceeded.", Faults{ThrottleRate: 1}, apiErr{429, "rateLimitExceeded"}},
+		{"Every call unavailable answers 503 backendError.", Faults{UnavailableRate: 1}, apiErr{503, "backendError"}},
+		{"Without faults the call answers 404 as usual.", Faults{}, apiErr{404, "instanceDoesNotExist"}},
+	}
+	e.emu.ResetStats()
+	for _, tc := range cases {
+		e.emu.SetFaults(tc.faults)
+		_, err := e.svc.Instances.Get(project, "x").Do()
+		if diff := cmp.Diff(tc.want, errOf(err)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.reason, diff)
+		}
+	}
+	s := e.emu.Stats()
+	want := Stats{
+		Calls:  map[string]int{"GET /v1/projects/{project}/instances/{instance}": 3},
+		Errors: map[string]int{"404": 1, "429": 1, "503": 1},
+	}
+	if diff := cmp.Diff(want, Stats{Calls: s.Calls, Errors: s.Errors}); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+	if len(s.Log) != 3 || s.Log[0].Instance != "x" {
+		t.Errorf("call log = %+v, want three calls on instance x", s.Log)
+	}
+}
+
+func TestFinalBackupOutlivesInstance(t *testing.T) {
+	e := start(t, Config{NoEngine: true})
+	e.create(t, pgInstance("src"))
+	if op := e.wait(t)(e.svc.BackupRuns.Insert(project, "src", &sqladmin.BackupRun{Description: "manual"}).Do()); op.Error != nil || op.OperationType != "BACKUP_VOLUME" {
+		t.Fatalf("backup operation = %+v", op)
+	}
+	runs, err := e.svc.BackupRuns.List(project, "src").Do()
+	if err != nil || len(runs.Items) != 1 || runs.Items[0].Status != "SUCCESSFUL" || runs.Items[0].Type != "ON_DEMAND" {
+		t.Fatalf("backup runs = %+v, %v; want one SUCCESSFUL ON_DEMAND run", runs, err)
+	}
+	if op := e.wait(t)(e.svc.Instances.Delete(project, "src").EnableFinalBackup(true).FinalBackupTtlDays(3).Do()); op.Error != nil {
+		t.Fatalf("delete failed: %+v", op.Error.Errors[0])
+	}
+	list, err := e.svc.Backups.ListBackups("projects/" + project).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type summary struct {
+		Type, State, Instance string
+		TTL                   int64
+		Deleted               bool
+	}
+	var got []summary
+	for _, b := range list.Backups {
+		got = append(got, summary{b.Type, b.State, b.Instance, b.TtlDays, b.InstanceDeletionTime != ""})
+	}
+	if diff := cmp.Diff([]summary{{"FINAL", "SUCCESSFUL", "src", 3, true}}, got); diff != "" {
+		t.Errorf("backups after delete: the on-demand one goes with the instance, the final one stays (-want +got):\n%s", diff)
+	}
+	e.create(t, pgInstance("dst"))
+	op := e.wait(t)(e.svc.Instances.RestoreBackup(project, "dst", &sqladmin.InstancesRestoreBackupRequest{Backup: list.Backups[0].Name}).Do())
+	if op.Error != nil || op.OperationType != "RESTORE_VOLUME" {
+		t.Errorf("restore of the final backup = %+v, want a RESTORE_VOLUME operation without error", op)
+	}
+	e.clock.Advance(4 * 24 * time.Hour)
+	_, err = e.svc.Backups.GetBackup(list.Backups[0].Name).Do()
+	if diff := cmp.Diff(apiErr{404, "notFound"}, errOf(err)); diff != "" {
+		t.Errorf("final backup past its TTL (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,124 @@
+package gcpemulator
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// defaultPort is the port Cloud SQL serves each engine on, reported for instances without
+// a server.
+var defaultPort = map[string]int{"postgres": 5432, "mysql": 3306}
+
+// runCreate takes a new instance through its CREATE operation: the operation runs, the
+// server starts (unless NoEngine), and after Delays.Create the instance is RUNNABLE.
+func (e *Emulator) runCreate(ctx context.Context, in *instance, op *operation) {
+	start := time.Now()
+	e.startOperation(op)
+	port := defaultPort[engineOf(in.version)]
+	if e.cfg.NoEnginePort != 0 {
+		port = e.cfg.NoEnginePort
+	}
+	if !e.cfg.NoEngine {
+		srv, err := startServer(ctx, in.version, e.instanceDir(in), in.rootPassword, 0, e.cfg.Log)
+		if err != nil {
+			fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: instance %s failed: %v\n", in.key.name, err)
+			e.mu.Lock()
+			in.state = stateFailed
+			e.finishOperation(op, "INTERNAL_ERROR", fmt.Errorf("the instance's database server did not start"))
+			e.mu.Unlock()
+			return
+		}
+		e.mu.Lock()
+		// Attached at once, so that Close stops it even while the delay below runs.
+		in.server, port, in.caCert = srv, srv.Port(), srv.CACert()
+		e.mu.Unlock()
+	}
+	if !sleep(ctx, e.cfg.Delays.Create-time.Since(start)) {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	in.port = port
+	if in.state == statePendingCreate {
+		in.state = stateRunnable
+	}
+	e.finishOperation(op, "", nil)
+}
+
+// instanceDir is a new directory for a server of the instance: names are reused after
+// deletion and a restore starts a fresh server, so each server gets its own.
+func (e *Emulator) instanceDir(in *instance) string {
+	e.mu.Lock()
+	n := e.nextID()
+	e.mu.Unlock()
+	return filepath.Join(e.cfg.DataDir, "instances", fmt.Sprintf("%s-%s-%d", in.key.project, in.key.name, n))
+}
+
+// runUpdate applies a patch when its UPDATE operation ends, after Delays.Update.
+func (e *Emulator) runUpdate(ctx context.Context, in *instance, op *operation, change *Settings) {
+	e.startOperation(op)
+	if !sleep(ctx, e.cfg.Delays.Update) {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	in.applySettings(change)
+	e.finishOperation(op, "", nil)
+}
+
+// runDelete takes the final backup when asked, waits Delays.Delete, stops the server and
+// forgets the instance, keeping its name reserved for NameReservation. Its other backups
+// go with it, as on Cloud SQL.
+func (e *Emulator) runDelete(ctx context.Context, in *instance, op *operation, final *finalBackup) {
+	start := time.Now()
+	e.startOperation(op)
+	if final != nil {
+		e.mu.Lock()
+		b := e.newBackup(in, backupFinal, final.description)
+		b.ttlDays, b.expiry = final.ttlDays, final.expiry
+		srv := in.server
+		e.mu.Unlock()
+		e.takeBackup(ctx, b, srv)
+	}
+	if !sleep(ctx, e.cfg.Delays.Delete-time.Since(start)) {
+		return
+	}
+	e.mu.Lock()
+	srv := in.server
+	in.server = nil
+	now := e.cfg.Now()
+	delete(e.instances, in.key)
+	if e.cfg.NameReservation > 0 {
+		e.reserved[in.key] = now.Add(e.cfg.NameReservation)
+	}
+	var dumps []string
+	for id, b := range e.backups {
+		if b.instance != in {
+			continue
+		}
+		if b.typ == backupFinal {
+			b.instanceDeleted = now
+			continue
+		}
+		if b.dump != "" {
+			dumps = append(dumps, b.dump)
+		}
+		delete(e.backups, id)
+	}
+	e.finishOperation(op, "", nil)
+	e.mu.Unlock()
+
+	if srv != nil {
+		if err := srv.Stop(); err != nil {
+			fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: stop %s: %v\n", in.key.name, err)
+		}
+	}
+	for _, d := range dumps {
+		if err := os.Remove(d); err != nil {
+			fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: remove backup dump: %v\n", err)
+		}
+	}
+}
