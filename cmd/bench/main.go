@@ -28,7 +28,7 @@ func main() {
 	flag.StringVar(&cfg.Dir, "dir", ".bench", "state directory of the local stack (wiped on start)")
 	flag.StringVar(&cfg.OutDir, "out", "bench", "directory for results.json and the profiles")
 	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager and rds-emulator")
-	flag.StringVar(&cfg.ToolsDir, "tools", "", "directory holding kube-apiserver, kube-controller-manager and etcd (default $KUBEBUILDER_ASSETS)")
+	flag.StringVar(&cfg.ToolsDir, "tools", "", "directory holding kube-apiserver, kube-controller-manager and etcd (default $KUBEBUILDER_ASSETS, else hack/tools.sh --print)")
 	flag.StringVar(&cfg.CRDDir, "crds", "config/crd/bases", "directory of CRDs to install")
 	// AWS takes minutes for each; these keep the run under a quarter of an hour while every
 	// database still spends many refreshes of the shared view in each state.
@@ -44,9 +44,6 @@ func main() {
 	flag.IntVar(&cfg.ProfileSeconds, "profile-seconds", 60, "how much of the create wave the CPU profile covers")
 	flag.DurationVar(&cfg.WaveTimeout, "wave-timeout", 30*time.Minute, "give up on a wave after this long")
 	flag.Parse()
-	if cfg.ToolsDir == "" {
-		cfg.ToolsDir = os.Getenv("KUBEBUILDER_ASSETS")
-	}
 	cfg.ManagerArgs = strings.Fields(managerArgs)
 	logf.SetLogger(logr.Discard()) // the benchmark's watch logs nothing worth reading
 

@@ -20,7 +20,7 @@ func main() {
 	var emulatorArgs string
 	flag.StringVar(&cfg.Dir, "dir", ".local", "directory for state, logs, kubeconfig and the env file")
 	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager and rds-emulator")
-	flag.StringVar(&cfg.ToolsDir, "tools", "", "directory holding kube-apiserver, kube-controller-manager, etcd and kubectl (default $KUBEBUILDER_ASSETS)")
+	flag.StringVar(&cfg.ToolsDir, "tools", "", "directory holding kube-apiserver, kube-controller-manager, etcd and kubectl (default $KUBEBUILDER_ASSETS, else hack/tools.sh --print)")
 	flag.StringVar(&cfg.CRDDir, "crds", "config/crd/bases", "directory of CRDs to install")
 	flag.StringVar(&emulatorArgs, "emulator-args", "", "extra arguments for rds-emulator, space-separated (e.g. \"--create-delay 2s\")")
 	flag.Parse()

@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
@@ -23,7 +24,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a control plane, the emulator and the manager")
 	}
-	tools, err := harness.Assets()
+	tools, err := controlplane.ToolsDir()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,9 @@
 // Package localstack runs the whole project on one machine with no cloud and no cluster: a
-// real control plane (kube-apiserver and etcd through controller-runtime's envtest, and
-// kube-controller-manager's namespace and garbage collector controllers), the RDS API
-// emulator and the operator, each a child process whose output goes to a log file in the
-// state directory. It writes a kubeconfig and a shell env file a user can source, marks
-// readiness with a file, and on a signal stops everything in dependency order.
+// real control plane (kube-apiserver, etcd and kube-controller-manager's namespace and
+// garbage collector controllers, through package controlplane), the RDS API emulator and
+// the operator, each a child process whose output goes to a log file in the state
+// directory. It writes a kubeconfig and a shell env file a user can source, marks readiness
+// with a file, and on a signal stops everything in dependency order.
 package localstack
 
 import (
@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controllermanager"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 )
 
 // Config says where the stack keeps its state and finds its binaries.
@@ -29,7 +29,7 @@ type Config struct {
 	// BinDir holds the project's own binaries, manager and rds-emulator.
 	BinDir string
 	// ToolsDir holds kube-apiserver, kube-controller-manager, etcd and kubectl
-	// (hack/tools.sh --print). Empty means the KUBEBUILDER_ASSETS environment variable.
+	// (hack/tools.sh --print). Empty means controlplane.ToolsDir().
 	ToolsDir string
 	// CRDDir holds the CustomResourceDefinitions installed into the control plane.
 	CRDDir string
@@ -49,7 +49,7 @@ const (
 	EmulatorLog    = "rds-emulator.log"
 	ManagerLog     = "manager.log"
 	// ControllerManagerLog is kube-controller-manager's log.
-	ControllerManagerLog = "kube-controller-manager.log"
+	ControllerManagerLog = controlplane.ControllerManagerLog
 )
 
 // How long each part may take to come up or to go down before the stack gives up on it.
@@ -68,7 +68,7 @@ const logTailLines = 10
 type stack struct {
 	cfg      Config
 	log      *progress
-	env      *envtest.Environment
+	cp       *controlplane.ControlPlane
 	emulator *child
 	endpoint string // the emulator's URL
 	manager  *child
@@ -100,7 +100,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 func (st *Stack) Stop() error { return st.s.shutdown() }
 
 // RESTConfig reaches the apiserver as an administrator.
-func (st *Stack) RESTConfig() *rest.Config { return rest.CopyConfig(st.s.env.Config) }
+func (st *Stack) RESTConfig() *rest.Config { return st.s.cp.Config() }
 
 // EmulatorURL is the emulator's endpoint, as AWS_ENDPOINT_URL_RDS holds it.
 func (st *Stack) EmulatorURL() string { return st.s.endpoint }
@@ -180,10 +180,10 @@ func start(ctx context.Context, cfg Config) (_ *stack, err error) {
 // semantics, and local-down finds leftover processes by the absolute state path.
 func (c Config) resolve() (Config, error) {
 	if c.ToolsDir == "" {
-		c.ToolsDir = os.Getenv("KUBEBUILDER_ASSETS")
-	}
-	if c.ToolsDir == "" {
-		return c, errors.New("no tools directory: pass --tools (hack/tools.sh --print) or set KUBEBUILDER_ASSETS")
+		var err error
+		if c.ToolsDir, err = controlplane.ToolsDir(); err != nil {
+			return c, err
+		}
 	}
 	if c.Out == nil {
 		c.Out = os.Stdout
@@ -198,13 +198,14 @@ func (c Config) resolve() (Config, error) {
 	return c, nil
 }
 
-// prepareDir creates the state directory and removes what a previous run left, so every run
-// starts from an empty cluster and an empty emulator that agree with each other.
+// prepareDir creates the state directory and removes what a previous run left (the control
+// plane removes its own), so every run starts from an empty cluster and an empty emulator
+// that agree with each other.
 func (s *stack) prepareDir() error {
 	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
-	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, etcdDir, apiserverDir, controllerManagerDir, ControllerManagerLog, emulatorDir} {
+	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, emulatorDir} {
 		if err := os.RemoveAll(s.path(name)); err != nil {
 			return fmt.Errorf("remove stale %s: %w", name, err)
 		}
@@ -232,15 +233,9 @@ func (s *stack) shutdown() error {
 		s.log.logf("stopping rds-emulator")
 		errs = append(errs, s.emulator.stop(emulatorStopTimeout))
 	}
-	if s.controllers != nil {
-		s.log.logf("stopping kube-controller-manager")
-		errs = append(errs, s.controllers.Stop())
-	}
-	if s.env != nil {
-		s.log.logf("stopping control plane")
-		if err := s.env.Stop(); err != nil {
-			errs = append(errs, fmt.Errorf("stop control plane: %w", err))
-		}
+	if s.cp != nil {
+		s.log.logf("stopping kube-controller-manager and control plane")
+		errs = append(errs, s.cp.Stop())
 	}
 	if err := os.Remove(s.path(ReadyFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		errs = append(errs, err)

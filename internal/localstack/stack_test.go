@@ -20,7 +20,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/controllermanager"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 )
 
 // testCRD is a stand-in for the project's CRDs, so this test does not depend on api/v1.
@@ -62,11 +62,9 @@ func (s *syncBuffer) String() string {
 // them, skipping the test when no control plane binaries are at hand.
 func standinStack(t *testing.T) Config {
 	t.Helper()
-	tools := os.Getenv("KUBEBUILDER_ASSETS")
-	for _, name := range []string{"kube-apiserver", controllermanager.Binary} {
-		if _, err := os.Stat(filepath.Join(tools, name)); tools == "" || err != nil {
-			t.Skipf("no %s in KUBEBUILDER_ASSETS; run through make test, which builds it", name)
-		}
+	tools, err := controlplane.ToolsDir()
+	if err != nil {
+		t.Skip(err)
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")

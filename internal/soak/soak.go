@@ -48,7 +48,7 @@ type Config struct {
 	Dir string
 	// Root is the repository root: the CRDs and ./cmd/manager are found there.
 	Root string
-	// ToolsDir holds kube-apiserver and etcd; empty means KUBEBUILDER_ASSETS.
+	// ToolsDir holds kube-apiserver and etcd; empty means controlplane.ToolsDir().
 	ToolsDir string
 	// ManagerBinary is the operator binary; empty builds ./cmd/manager into Dir.
 	ManagerBinary string

@@ -2,7 +2,6 @@ package soak
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -22,8 +21,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 )
@@ -40,7 +39,7 @@ const noEnginePort = 9
 type stack struct {
 	cfg      Config
 	log      *progress
-	env      *envtest.Environment
+	cp       *controlplane.ControlPlane
 	client   client.Client
 	emulator *emulator.Emulator
 	// calls records what the operator asked the emulator.
@@ -107,35 +106,19 @@ func startStack(ctx context.Context, cfg Config, log *progress) (_ *stack, err e
 	return s, nil
 }
 
-func (s *stack) startControlPlane() error {
-	tools := s.cfg.ToolsDir
-	if tools == "" {
-		tools = os.Getenv("KUBEBUILDER_ASSETS")
-	}
-	if tools == "" {
-		return errors.New("no kube-apiserver: set KUBEBUILDER_ASSETS (hack/tools.sh --print)")
-	}
-	apiLog, err := os.Create(filepath.Join(s.cfg.Dir, "kube-apiserver.log"))
+func (s *stack) startControlPlane() (err error) {
+	s.log.logf("starting kube-apiserver and etcd")
+	s.cp, err = controlplane.Start(controlplane.Options{
+		ToolsDir: s.cfg.ToolsDir, CRDDir: filepath.Join(s.cfg.Root, "config", "crd", "bases"), Dir: s.cfg.Dir,
+	})
 	if err != nil {
 		return err
-	}
-	s.env = &envtest.Environment{
-		BinaryAssetsDirectory:    tools,
-		CRDDirectoryPaths:        []string{filepath.Join(s.cfg.Root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing:    true,
-		ControlPlaneStartTimeout: time.Minute,
-		ControlPlane:             envtest.ControlPlane{APIServer: &envtest.APIServer{Out: apiLog, Err: apiLog}},
-	}
-	s.log.logf("starting kube-apiserver and etcd")
-	restCfg, err := s.env.Start()
-	if err != nil {
-		return fmt.Errorf("start the control plane: %w", err)
 	}
 	scheme, err := operator.Scheme()
 	if err != nil {
 		return err
 	}
-	s.client, err = client.New(restCfg, client.Options{Scheme: scheme})
+	s.client, err = client.New(s.cp.Config(), client.Options{Scheme: scheme})
 	return err
 }
 
@@ -177,11 +160,12 @@ func (s *stack) startEmulator() (string, error) {
 // startProxy puts the conflict proxy in front of the apiserver and writes the operator's
 // kubeconfig, which reaches the apiserver only through it.
 func (s *stack) startProxy() (string, error) {
-	target, err := url.Parse(s.env.Config.Host)
+	admin := s.cp.Config()
+	target, err := url.Parse(admin.Host)
 	if err != nil {
 		return "", err
 	}
-	transport, err := rest.TransportFor(s.env.Config)
+	transport, err := rest.TransportFor(admin)
 	if err != nil {
 		return "", err
 	}
@@ -238,8 +222,8 @@ func (s *stack) stop() {
 			s.log.logf("stop the emulator: %v", err)
 		}
 	}
-	if s.env != nil {
-		if err := s.env.Stop(); err != nil {
+	if s.cp != nil {
+		if err := s.cp.Stop(); err != nil {
 			s.log.logf("stop the control plane: %v", err)
 		}
 	}

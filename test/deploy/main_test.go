@@ -20,9 +20,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/controllermanager"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
@@ -34,9 +33,9 @@ var cluster struct {
 	tools string
 	// kubeconfig reaches the envtest apiserver as its administrator.
 	kubeconfig string
-	// env is the running control plane, for a test that starts kube-controller-manager
-	// beside it; env.Config reaches it as its administrator.
-	env *envtest.Environment
+	// cp is the running control plane, for a test that starts kube-controller-manager
+	// beside it; cp.Config() reaches it as its administrator.
+	cp *controlplane.ControlPlane
 }
 
 func TestMain(m *testing.M) {
@@ -44,31 +43,19 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	tools, err := harness.Assets()
-	if err == nil {
-		for _, bin := range []string{"helm", "kubectl", "kube-apiserver", "etcd", controllermanager.Binary} {
-			if _, statErr := os.Stat(filepath.Join(tools, bin)); statErr != nil {
-				err = fmt.Errorf("%s not built yet: run make tools", bin)
-				break
-			}
-		}
-	}
+	tools, err := controlplane.ToolsDir("helm", "kubectl")
 	if err != nil {
 		cluster.skip = err.Error()
 		return m.Run()
 	}
 	cluster.tools = tools
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: tools,
-		CRDDirectoryPaths:     []string{filepath.Join(harness.Root(), "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	if _, err := env.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "start the control plane:", err)
+	cp, err := controlplane.Start(controlplane.Options{ToolsDir: tools, CRDDir: filepath.Join(harness.Root(), "config", "crd", "bases")})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer func() { _ = env.Stop() }()
-	cluster.env = env
+	defer func() { _ = cp.Stop() }()
+	cluster.cp = cp
 	dir, err := os.MkdirTemp("", "deploy-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -76,7 +63,7 @@ func run(m *testing.M) int {
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	cluster.kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(cluster.kubeconfig, env.KubeConfig, 0o600); err != nil {
+	if err := cp.WriteKubeconfig(cluster.kubeconfig); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

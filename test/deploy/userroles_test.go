@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/controllermanager"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
@@ -152,13 +151,13 @@ func TestBuiltInRolesCoverRDSDatabases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := client.New(cluster.env.Config, client.Options{Scheme: scheme})
+	admin, err := client.New(cluster.cp.Config(), client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
 	users := map[string]client.Client{}
 	for user, builtIn := range map[string]string{"alice": "edit", "victor": "view", "ada": "admin"} {
-		cfg := rest.CopyConfig(cluster.env.Config)
+		cfg := cluster.cp.Config()
 		cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
 		if users[user], err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 			t.Fatal(err)
@@ -174,14 +173,8 @@ func TestBuiltInRolesCoverRDSDatabases(t *testing.T) {
 		t.Cleanup(func() { _ = admin.Delete(context.Background(), binding) })
 	}
 
-	dir := t.TempDir()
 	started := time.Now()
-	cm, err := controllermanager.Start(ctx, cluster.env, controllermanager.Config{
-		Binary:                filepath.Join(cluster.tools, controllermanager.Binary),
-		Dir:                   dir,
-		LogPath:               filepath.Join(dir, "kube-controller-manager.log"),
-		AggregateClusterRoles: true,
-	})
+	cm, err := cluster.cp.StartControllerManager(ctx, controlplane.ControllerManagerOptions{AggregateClusterRoles: true})
 	if err != nil {
 		t.Fatal(err)
 	}

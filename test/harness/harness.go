@@ -1,9 +1,8 @@
 // Package harness starts the real parts the integration tests run against: a kube-apiserver
-// and etcd (controller-runtime's envtest, with the binaries hack/tools.sh builds) with
-// kube-controller-manager's namespace and garbage collector controllers, the RDS emulator
-// backed by real PostgreSQL servers, and the operator itself, wired exactly as the manager
-// binary wires it. A test then reads as a user's story: apply this object, wait for
-// this condition, log in with this Secret.
+// and etcd (package controlplane) with kube-controller-manager's namespace and garbage
+// collector controllers, the RDS emulator backed by real PostgreSQL servers, and the
+// operator itself, wired exactly as the manager binary wires it. A test then reads as a
+// user's story: apply this object, wait for this condition, log in with this Secret.
 package harness
 
 import (
@@ -15,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -28,7 +26,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -36,7 +33,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/controllermanager"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
@@ -55,7 +52,7 @@ type Stack struct {
 	// Root is the repository's root directory.
 	Root string
 
-	env      *envtest.Environment
+	cp       *controlplane.ControlPlane
 	server   *http.Server
 	api      apiLog
 	cancel   context.CancelFunc
@@ -66,10 +63,6 @@ type Stack struct {
 	opts     Options
 	actions  actionLog
 	logs     *lockedBuffer
-
-	// controllers is kube-controller-manager; its kubeconfig and log are in controllersDir.
-	controllers    *controllermanager.ControllerManager
-	controllersDir string
 }
 
 // Logs returns everything the operator logged so far.
@@ -101,26 +94,6 @@ func Root() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// Assets returns the directory holding kube-apiserver, kube-controller-manager, etcd and
-// kubectl: KUBEBUILDER_ASSETS when set (make test sets it), else the cache hack/tools.sh
-// builds into.
-func Assets() (string, error) {
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir, nil
-	}
-	out, err := exec.Command(filepath.Join(Root(), "hack", "tools.sh"), "--print").Output()
-	if err != nil {
-		return "", fmt.Errorf("find the tools directory: %w", err)
-	}
-	dir := strings.TrimSpace(string(out))
-	for _, name := range []string{"kube-apiserver", controllermanager.Binary} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return "", fmt.Errorf("%s not built yet: run make tools (%w)", name, err)
-		}
-	}
-	return dir, nil
-}
-
 // Start starts the control plane, the emulator (with short status delays, data under
 // dataDir) and the operator. Stop it when done.
 func Start(dataDir string) (*Stack, error) {
@@ -146,19 +119,12 @@ func StartWith(opts Options) (*Stack, error) {
 	// anything that must never be logged.
 	logs := &lockedBuffer{}
 	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(os.Stderr, logs)), zap.UseDevMode(os.Getenv("OPERATOR_TEST_DEBUG") != "")))
-	assets, err := Assets()
-	if err != nil {
+	s := &Stack{Root: Root(), done: make(chan error, 1), opts: opts, logs: logs}
+	var err error
+	if s.cp, err = controlplane.Start(controlplane.Options{CRDDir: filepath.Join(s.Root, "config", "crd", "bases")}); err != nil {
 		return nil, err
 	}
-	s := &Stack{Root: Root(), done: make(chan error, 1), opts: opts, logs: logs}
-	s.env = &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(s.Root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	if s.Config, err = s.env.Start(); err != nil {
-		return nil, fmt.Errorf("start the control plane: %w", err)
-	}
+	s.Config = s.cp.Config()
 	ok := false
 	defer func() {
 		if !ok {
@@ -172,7 +138,8 @@ func StartWith(opts Options) (*Stack, error) {
 	if s.Client, err = client.New(s.Config, client.Options{Scheme: scheme}); err != nil {
 		return nil, err
 	}
-	if err := s.startControllerManager(assets); err != nil {
+	// Namespaces delete and owner references collect as in a cluster.
+	if _, err := s.cp.StartControllerManager(context.Background(), controlplane.ControllerManagerOptions{}); err != nil {
 		return nil, err
 	}
 	if err := s.startEmulator(dataDir); err != nil {
@@ -183,22 +150,6 @@ func StartWith(opts Options) (*Stack, error) {
 	}
 	ok = true
 	return s, nil
-}
-
-// startControllerManager starts kube-controller-manager's namespace and garbage collector
-// controllers, so that namespaces delete and owner references collect as in a cluster.
-func (s *Stack) startControllerManager(assets string) error {
-	dir, err := os.MkdirTemp("", "kube-controller-manager-")
-	if err != nil {
-		return err
-	}
-	s.controllersDir = dir
-	s.controllers, err = controllermanager.Start(context.Background(), s.env, controllermanager.Config{
-		Binary:  filepath.Join(assets, controllermanager.Binary),
-		Dir:     dir,
-		LogPath: filepath.Join(dir, "kube-controller-manager.log"),
-	})
-	return err
 }
 
 func (s *Stack) startEmulator(dataDir string) error {
@@ -297,14 +248,8 @@ func (s *Stack) Stop() {
 	if s.Emulator != nil {
 		_ = s.Emulator.Close()
 	}
-	if s.controllers != nil {
-		_ = s.controllers.Stop()
-	}
-	if s.env != nil {
-		_ = s.env.Stop()
-	}
-	if s.controllersDir != "" {
-		_ = os.RemoveAll(s.controllersDir)
+	if s.cp != nil {
+		_ = s.cp.Stop()
 	}
 }
 

@@ -15,12 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/soak"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
 func TestShortSoak(t *testing.T) {
-	assets, err := harness.Assets()
+	assets, err := controlplane.ToolsDir()
 	if err != nil {
 		t.Skipf("no kube-apiserver to run against: %v", err)
 	}
