@@ -392,6 +392,9 @@ type CloudStatus struct {
 type ReplicaStatus struct {
 	// Identifier is the replica's RDS identifier.
 	Identifier string `json:"identifier"`
+	// Ready is true when it is available and serves reads.
+	// +optional
+	Ready bool `json:"ready,omitempty"`
 	// AvailabilityZone is the zone it runs in.
 	// +optional
 	AvailabilityZone string `json:"availabilityZone,omitempty"`
@@ -410,6 +413,9 @@ type ReplicaStatus struct {
 type ClusterMemberStatus struct {
 	// Identifier is the instance's RDS identifier.
 	Identifier string `json:"identifier"`
+	// Ready is true when it is available and serves connections.
+	// +optional
+	Ready bool `json:"ready,omitempty"`
 	// Role is writer or reader.
 	// +optional
 	Role string `json:"role,omitempty"`

@@ -10,29 +10,53 @@ import (
 	"time"
 )
 
-// StatusAvailable is the cloud status word of a database that accepts connections.
-const StatusAvailable = "available"
+// Phase is where a database (or a snapshot) is in its life, in words every provider maps its
+// cloud's own status words to: the controller decides by the phase, and shows the cloud's
+// word. Each provider's mapping is its own (internal/cloud/rds for RDS).
+type Phase string
 
-// StatusBackingUp is the cloud status word of a database taking a backup; it serves
-// connections but refuses modifications.
-const StatusBackingUp = "backing-up"
+// Phases of a database.
+const (
+	// PhaseCreating: being made; it does not serve yet.
+	PhaseCreating Phase = "Creating"
+	// PhaseAvailable: it serves and accepts changes.
+	PhaseAvailable Phase = "Available"
+	// PhaseBackingUp: it serves, and refuses changes until a backup ends (minutes).
+	PhaseBackingUp Phase = "BackingUp"
+	// PhaseBusy: it serves, and refuses changes for a long while (storage being
+	// reorganised after a change, which can last hours).
+	PhaseBusy Phase = "Busy"
+	// PhaseStorageFull: it is out of storage and accepts only a storage increase.
+	PhaseStorageFull Phase = "StorageFull"
+	// PhaseChanging: it is applying a change (modifying, rebooting, upgrading, starting):
+	// neither served connections nor further changes are to be relied on until it ends.
+	PhaseChanging Phase = "Changing"
+	// PhaseStopped: stopped; it serves nothing until started.
+	PhaseStopped Phase = "Stopped"
+	// PhaseDeleting: being deleted.
+	PhaseDeleting Phase = "Deleting"
+	// PhaseFailed: the cloud gave up on it; a person must look.
+	PhaseFailed Phase = "Failed"
+)
 
-// StatusStorageOptimization is the cloud status word of a database reorganising its storage
-// after a change (it can last hours); it serves connections but refuses modifications.
-const StatusStorageOptimization = "storage-optimization"
+// Serving reports whether a database in phase p accepts connections.
+func (p Phase) Serving() bool {
+	return p == PhaseAvailable || p == PhaseBackingUp || p == PhaseBusy || p == PhaseStorageFull
+}
 
-// StatusStorageFull is the cloud status word of a database out of storage: RDS then accepts
-// only a storage increase.
-const StatusStorageFull = "storage-full"
-
-// StatusDeleting is the cloud status word of a database being deleted.
-const StatusDeleting = "deleting"
+// Settling reports whether a database in phase p is in the middle of something that ends by
+// itself within minutes, which is worth looking at again soon.
+func (p Phase) Settling() bool {
+	return p == PhaseCreating || p == PhaseBackingUp || p == PhaseChanging || p == PhaseDeleting
+}
 
 // Instance is a cloud database as the cloud reports it.
 type Instance struct {
-	Identifier          string
-	ARN                 string
+	Identifier string
+	ARN        string
+	// Status is the cloud's own status word, for people; Phase is what it means.
 	Status              string
+	Phase               Phase
 	Engine              string
 	EngineVersion       string
 	InstanceClass       string
@@ -75,8 +99,10 @@ type Instance struct {
 type Snapshot struct {
 	Identifier string
 	// ARN names the snapshot across accounts and regions.
-	ARN       string
-	Status    string
+	ARN    string
+	Status string
+	// Available is true once the snapshot is complete and can be restored.
+	Available bool
 	CreatedAt time.Time
 	Tags      map[string]string
 }
@@ -166,9 +192,11 @@ type Replica struct {
 
 // Cluster is an Aurora DB cluster as the cloud reports it.
 type Cluster struct {
-	Identifier    string
-	ARN           string
+	Identifier string
+	ARN        string
+	// Status is the cloud's own status word, for people; Phase is what it means.
 	Status        string
+	Phase         Phase
 	Engine        string
 	EngineVersion string
 	MasterUser    string
@@ -329,6 +357,17 @@ type Provider interface {
 	DeleteSnapshot(ctx context.Context, snapshot string) error
 }
 
+// Kinds of cloud errors, for errors.Is: each provider classifies its cloud's error codes into
+// these once, where the codes come from.
+var (
+	// ErrBusy: the database's current state forbids the request (it is creating, backing
+	// up, modifying...); the same request succeeds once the state changes.
+	ErrBusy = errors.New("the database's current state does not allow it yet")
+	// ErrTransient: the cloud throttled or failed the request; the same request may succeed
+	// later.
+	ErrTransient = errors.New("the cloud throttled or failed the request")
+)
+
 // Error is a call the cloud refused or failed, with the cloud's own error code.
 type Error struct {
 	// Op is what was attempted, e.g. "create db instance shop-orders-1a2b3c4d".
@@ -337,9 +376,9 @@ type Error struct {
 	Code string
 	// Message is the cloud's explanation.
 	Message string
-	// Retryable is true for errors that go away by themselves (throttling, 5xx, a state
-	// that will change); false when the request must change first.
-	Retryable bool
+	// Kind is ErrBusy or ErrTransient when the error is one of those, nil when the request
+	// itself must change.
+	Kind error
 }
 
 // Error implements error.
@@ -347,11 +386,5 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s: %s", e.Op, e.Code, e.Message)
 }
 
-// CodeOf returns the cloud error code carried by err, or "" when there is none.
-func CodeOf(err error) string {
-	var ce *Error
-	if errors.As(err, &ce) {
-		return ce.Code
-	}
-	return ""
-}
+// Unwrap makes errors.Is(err, ErrBusy) and errors.Is(err, ErrTransient) work.
+func (e *Error) Unwrap() error { return e.Kind }

@@ -22,9 +22,6 @@ const (
 	roleReader = "reader"
 )
 
-// codeInvalidClusterState is RDS's error code for a request the cluster's status forbids.
-const codeInvalidClusterState = "InvalidDBClusterStateFault"
-
 // reconcileCluster is reconcileCloudDatabase for the Aurora engines: the DB cluster, its
 // writer instance and one reader instance per readReplicas. It mirrors the cluster into
 // status, and lets the later phases work on the cluster's writer endpoint as they work on an
@@ -76,7 +73,7 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 	}
 	s.desired = desired
 	s.instance = &cloud.Instance{
-		Identifier: c.Identifier, ARN: c.ARN, Status: c.Status, Engine: c.Engine, EngineVersion: c.EngineVersion,
+		Identifier: c.Identifier, ARN: c.ARN, Status: c.Status, Phase: c.Phase, Engine: c.Engine, EngineVersion: c.EngineVersion,
 		InstanceClass: desired.InstanceClass, MasterUser: c.MasterUser, Endpoint: c.Endpoint, Port: c.Port,
 		BackupRetentionDays: c.BackupRetentionDays, BackupWindow: c.BackupWindow, Tags: c.Tags,
 		StorageEncrypted: c.StorageEncrypted, KMSKeyID: c.KMSKeyID, LatestRestorableTime: c.LatestRestorableTime,
@@ -89,7 +86,7 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 	if err != nil {
 		return r.cloudFailed(s, err)
 	}
-	if c.Status != cloud.StatusAvailable && c.Status != cloud.StatusBackingUp || c.Endpoint == "" || !writerUp {
+	if c.Phase != cloud.PhaseAvailable && c.Phase != cloud.PhaseBackingUp || c.Endpoint == "" || !writerUp {
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 			fmt.Sprintf("the Aurora cluster is %s; its writer instance is %s", c.Status, memberState(db.Status.Members, roleWriter)))
 		waitForDatabase(db)
@@ -97,7 +94,7 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 	}
 	p := planClusterChanges(desired, c, db.Spec.Version == "")
 	if !p.changes.Empty() {
-		if c.Status != cloud.StatusAvailable {
+		if c.Phase != cloud.PhaseAvailable {
 			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 				fmt.Sprintf("the Aurora cluster is %s; then: %s", c.Status, strings.Join(p.described, ", ")))
 			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
@@ -162,10 +159,10 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 		if writers[id] {
 			role = roleWriter
 		}
-		members = append(members, v1.ClusterMemberStatus{Identifier: id, Role: role, AvailabilityZone: in.AvailabilityZone, Status: in.Status})
+		up := in.Phase == cloud.PhaseAvailable || in.Phase == cloud.PhaseBackingUp
+		members = append(members, v1.ClusterMemberStatus{Identifier: id, Ready: up, Role: role, AvailabilityZone: in.AvailabilityZone, Status: in.Status})
 		zones[in.AvailabilityZone]++
 		public = public || in.PubliclyAccessible
-		up := in.Status == cloud.StatusAvailable || in.Status == cloud.StatusBackingUp
 		if role == roleWriter && up {
 			writerUp = true
 		}
@@ -173,7 +170,7 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 			continue // someone else's instance in our cluster: never ours to change
 		}
 		if _, ok := wanted[id]; !ok {
-			if in.Status != cloud.StatusDeleting {
+			if in.Phase != cloud.PhaseDeleting {
 				if err := r.Cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
 					return false, err
 				}
@@ -186,7 +183,7 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 			waiting = append(waiting, id+" "+in.Status)
 			continue
 		}
-		if in.InstanceClass != d.InstanceClass && in.Status == cloud.StatusAvailable {
+		if in.InstanceClass != d.InstanceClass && in.Phase == cloud.PhaseAvailable {
 			class := d.InstanceClass
 			immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
 			if err := r.Cloud.Update(ctx, id, cloud.Changes{InstanceClass: &class}, cloud.UpdateOptions{ApplyImmediately: immediately}); err != nil {
@@ -196,7 +193,7 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 			waiting = append(waiting, id+" changing class")
 		}
 	}
-	if len(missing) > 0 && c.Status == cloud.StatusAvailable {
+	if len(missing) > 0 && c.Phase == cloud.PhaseAvailable {
 		// A public instance is made only where the admin allows it, or where the cluster
 		// has public ones already (made before the admin's rules).
 		if err := r.checkExposure(db, cloud.Desired{PubliclyAccessible: d.PubliclyAccessible}, &exposure{public: public}); err != nil {
@@ -226,7 +223,7 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 	db.Status.Members = members
 	readers := 0
 	for _, m := range members {
-		if m.Role == roleReader && (m.Status == cloud.StatusAvailable || m.Status == cloud.StatusBackingUp) {
+		if m.Role == roleReader && m.Ready {
 			readers++
 		}
 	}
@@ -350,7 +347,7 @@ func (r *RDSDatabaseReconciler) deleteCluster(ctx context.Context, s *scope) (bo
 		r.event(db, corev1.EventTypeWarning, v1.ReasonOwnedByOther, "Not deleting Aurora cluster %s: its owner tag is %q, not this object", id, owner)
 		return true, nil
 	}
-	if c.Status == cloud.StatusDeleting {
+	if c.Phase == cloud.PhaseDeleting {
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus, "the Aurora cluster is deleting")
 		return false, nil
 	}
@@ -369,7 +366,7 @@ func (r *RDSDatabaseReconciler) deleteCluster(ctx context.Context, s *scope) (bo
 	}
 	opts, note := finalSnapshot(db, id)
 	if err := r.Cloud.DeleteCluster(ctx, id, opts); err != nil {
-		if code := cloud.CodeOf(err); code == codeInvalidClusterState || code == codeInvalidState {
+		if errors.Is(err, cloud.ErrBusy) {
 			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 				fmt.Sprintf("waiting for the Aurora cluster to leave status %s before deleting it", c.Status))
 			return false, nil

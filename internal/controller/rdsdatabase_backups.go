@@ -20,9 +20,6 @@ import (
 // restorableGranularity is how finely status.backup.latestRestorableTime follows the cloud.
 const restorableGranularity = 5 * time.Minute
 
-// snapshotAvailable is the status word of a finished snapshot.
-const snapshotAvailable = "available"
-
 // automatedEvery is the interval RDS's automated backups serve.
 const automatedEvery = 24 * time.Hour
 
@@ -69,7 +66,7 @@ func (r *RDSDatabaseReconciler) reconcileBackups(ctx context.Context, s *scope) 
 	st.Mode = backupModeSnapshots
 	now := r.now()
 	if slot, due := nextSlot(st, every, now); due {
-		if inst.Status != cloud.StatusAvailable {
+		if inst.Phase != cloud.PhaseAvailable {
 			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil // snapshots need an idle database
 		}
 		name := naming.ScheduledSnapshotIdentifier(s.identifier, slot)
@@ -123,7 +120,7 @@ func (r *RDSDatabaseReconciler) pruneSnapshots(ctx context.Context, s *scope, re
 	newest := cloud.Snapshot{}
 	for _, snap := range snaps {
 		if snap.Tags[v1.TagBackup] != v1.BackupScheduled || snap.Tags[v1.TagOwner] != owner ||
-			snap.Status != snapshotAvailable || snap.CreatedAt.IsZero() {
+			!snap.Available || snap.CreatedAt.IsZero() {
 			continue
 		}
 		ours = append(ours, snap)

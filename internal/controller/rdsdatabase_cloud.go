@@ -59,11 +59,11 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		AvailabilityZone:    inst.AvailabilityZone,
 	}
 	db.Status.Cloud.PendingModifications = pendingModifications(inst)
-	storageFull := inst.Status == cloud.StatusStorageFull
+	storageFull := inst.Phase == cloud.PhaseStorageFull
 	// A database backing up or optimising storage serves connections as usual; it only
 	// refuses modifications.
-	busyServing := inst.Status == cloud.StatusBackingUp || inst.Status == cloud.StatusStorageOptimization
-	if (inst.Status != cloud.StatusAvailable && !storageFull && !busyServing) || inst.Endpoint == "" {
+	busyServing := inst.Phase == cloud.PhaseBackingUp || inst.Phase == cloud.PhaseBusy
+	if !inst.Phase.Serving() || inst.Endpoint == "" {
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 			fmt.Sprintf("the cloud database is %s", inst.Status))
 		waitForDatabase(db)

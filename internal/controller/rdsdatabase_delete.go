@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,9 +16,6 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
-
-// codeInvalidState is RDS's error code for a request the database's current status forbids.
-const codeInvalidState = "InvalidDBInstanceState"
 
 // reconcileDelete removes the Service, handles the cloud database as deletionPolicy says and
 // removes the finalizer last, only once the cloud database is gone (or retained). The
@@ -87,7 +85,7 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 			"Not deleting cloud database %s: its owner tag is %q, not this object", id, owner)
 		return true, nil
 	}
-	if obs.Instance.Status == cloud.StatusDeleting {
+	if obs.Instance.Phase == cloud.PhaseDeleting {
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus, "the cloud database is deleting")
 		return false, nil
 	}
@@ -101,7 +99,7 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 		if _, wait := cloud.RetryAfter(err); wait {
 			return false, err
 		}
-		if cloud.CodeOf(err) == codeInvalidState {
+		if errors.Is(err, cloud.ErrBusy) {
 			// RDS refuses to delete a database in some states (creating, backing-up, ...):
 			// not a failure, wait for it to settle.
 			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
@@ -150,11 +148,11 @@ func (r *RDSDatabaseReconciler) deleteOwnInstances(ctx context.Context, s *scope
 			continue
 		}
 		waiting = true
-		if in.Status == cloud.StatusDeleting {
+		if in.Phase == cloud.PhaseDeleting {
 			continue
 		}
 		if err := r.Cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
-			if _, wait := cloud.RetryAfter(err); wait || cloud.CodeOf(err) == codeInvalidState {
+			if _, wait := cloud.RetryAfter(err); wait || errors.Is(err, cloud.ErrBusy) {
 				continue // not sent yet, or creating or backing up: delete it once it settles
 			}
 			_, err = r.cloudFailed(s, err)

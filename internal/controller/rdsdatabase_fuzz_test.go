@@ -115,7 +115,7 @@ func FuzzSpec(f *testing.F) {
 			if d.Identifier != naming.Identifier(db.Namespace, db.Name) || d.Tags[v1.TagOwner] != naming.Owner(db.Namespace, db.Name) {
 				t.Fatalf("desired %q with owner tag %q is not this object's", d.Identifier, d.Tags[v1.TagOwner])
 			}
-			in := cloud.Instance{Identifier: d.Identifier, Status: cloud.StatusAvailable, Endpoint: "db.example", Port: 5432}
+			in := cloud.Instance{Identifier: d.Identifier, Status: "available", Phase: cloud.PhaseAvailable, Endpoint: "db.example", Port: 5432}
 			if c := db.Status.Cloud; c != nil {
 				in.EngineVersion, in.AllocatedStorageGiB, in.InstanceClass = c.EngineVersion, c.AllocatedStorageGiB, c.InstanceClass
 			}

@@ -78,7 +78,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 			continue
 		}
 		if _, ok := wanted[id]; !ok {
-			if in.Status != cloud.StatusDeleting {
+			if in.Phase != cloud.PhaseDeleting {
 				if err := r.Cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
 					return r.replicasFailed(s, err)
 				}
@@ -88,12 +88,13 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 			continue
 		}
 		zones[in.AvailabilityZone]++
-		statuses = append(statuses, v1.ReplicaStatus{Identifier: id, AvailabilityZone: in.AvailabilityZone, Status: in.Status, Endpoint: in.Endpoint, Port: in.Port})
-		if in.Status != cloud.StatusAvailable || in.Endpoint == "" {
+		ready := in.Phase == cloud.PhaseAvailable && in.Endpoint != ""
+		statuses = append(statuses, v1.ReplicaStatus{Identifier: id, Ready: ready, AvailabilityZone: in.AvailabilityZone, Status: in.Status, Endpoint: in.Endpoint, Port: in.Port})
+		if !ready {
 			waiting = append(waiting, id+" "+in.Status)
 		}
 	}
-	if len(missing) > 0 && primary.Status != cloud.StatusAvailable {
+	if len(missing) > 0 && primary.Phase != cloud.PhaseAvailable {
 		// RDS makes a replica only of an available database (not one backing up).
 		for _, id := range missing {
 			waiting = append(waiting, id+" waits for the primary to be available")
@@ -185,7 +186,7 @@ type endpointAddress struct {
 // firstAvailable returns the first available replica's endpoint, empty when none is.
 func firstAvailable(replicas []v1.ReplicaStatus) endpointAddress {
 	for _, r := range replicas {
-		if r.Status == cloud.StatusAvailable && r.Endpoint != "" {
+		if r.Ready {
 			return endpointAddress{host: r.Endpoint, port: r.Port}
 		}
 	}

@@ -126,7 +126,7 @@ func (r *RDSDatabaseReconciler) reconcileMasterPassword(ctx context.Context, s *
 	if !engine.IsPasswordRefused(err) {
 		return r.engineFailed(s, err)
 	}
-	if s.instance.Status != cloud.StatusAvailable {
+	if s.instance.Phase != cloud.PhaseAvailable {
 		// RDS refuses modifications while the database backs up or optimises storage.
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 	}

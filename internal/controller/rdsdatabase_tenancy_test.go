@@ -14,21 +14,8 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/cloudtest"
 )
-
-// fakeCloud is a cloud.Provider whose methods a test sets as it needs; any other call panics
-// on the nil embedded Provider, which is what a test that does not expect it wants.
-type fakeCloud struct {
-	cloud.Provider
-	SnapshotFn func(ctx context.Context, id string) (cloud.Snapshot, bool, error)
-	CreateFn   func(ctx context.Context, d cloud.Desired) error
-}
-
-func (f *fakeCloud) Snapshot(ctx context.Context, id string) (cloud.Snapshot, bool, error) {
-	return f.SnapshotFn(ctx, id)
-}
-
-func (f *fakeCloud) Create(ctx context.Context, d cloud.Desired) error { return f.CreateFn(ctx, d) }
 
 func TestAllowFlags(t *testing.T) {
 	cases := map[string]struct {
@@ -191,7 +178,7 @@ func TestRefusedRestoreSendsNothing(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			fake := &fakeCloud{
+			fake := &cloudtest.Provider{
 				SnapshotFn: func(context.Context, string) (cloud.Snapshot, bool, error) { return theirs, tc.found, nil },
 				CreateFn: func(context.Context, cloud.Desired) error {
 					t.Errorf("%s\nthe restore was sent to the cloud", tc.reason)

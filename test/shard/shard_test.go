@@ -18,11 +18,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/emulatortest"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/localstack"
@@ -37,25 +37,16 @@ import (
 // already exists.
 func TestTwoShardsOneAPIServer(t *testing.T) {
 	ctx := context.Background()
-	tools, err := harness.Assets()
+	cp, err := controlplane.Start(controlplane.Options{CRDDir: filepath.Join(harness.Root(), "config", "crd", "bases")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: tools,
-		CRDDirectoryPaths:     []string{filepath.Join(harness.Root(), "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("start the control plane: %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	t.Cleanup(func() { _ = cp.Stop() })
 	scheme, err := operator.Scheme()
 	if err != nil {
 		t.Fatal(err)
 	}
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
+	k8s, err := client.New(cp.Config(), client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,16 +74,8 @@ func TestTwoShardsOneAPIServer(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the manager: %v\n%s", err, out)
 	}
-	admin, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig, err := admin.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	kubeconfigPath := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kubeconfigPath, kubeconfig, 0o600); err != nil {
+	if err := cp.WriteKubeconfig(kubeconfigPath); err != nil {
 		t.Fatal(err)
 	}
 	start := func(name string, shard ...string) {
@@ -232,7 +215,7 @@ func TestTwoShardsOneAPIServer(t *testing.T) {
 		t.Fatalf("the objects were not deleted: %v", err)
 	}
 	obs, err := aws.Observe(ctx, orphanID)
-	if err != nil || !obs.Exists || obs.Instance.Status == cloud.StatusDeleting {
+	if err != nil || !obs.Exists || obs.Instance.Phase == cloud.PhaseDeleting {
 		t.Errorf("the cloud database of team-b/c1 must be left alone: %+v, %v", obs, err)
 	}
 }

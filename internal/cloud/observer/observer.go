@@ -242,15 +242,6 @@ func (o *Observer) Start(ctx context.Context) error {
 	}
 }
 
-// changing holds the status words of a database in the middle of a change the operator
-// waits for; while one of its databases is in one, the view is refreshed faster. Settled
-// words (available, stopped, storage-full, failed, storage-optimization, which lasts hours)
-// are not in it.
-var changing = map[string]bool{
-	"creating": true, "backing-up": true, "modifying": true, "deleting": true, "rebooting": true,
-	"upgrading": true, "resetting-master-credentials": true, "renaming": true, "starting": true, "stopping": true,
-}
-
 // sameState reports whether two observations of a database differ only in what moves by
 // itself (RDS advances LatestRestorableTime every few minutes).
 func sameState(a, b cloud.Instance) bool {
@@ -279,7 +270,9 @@ func (o *Observer) Refresh(ctx context.Context) bool {
 	busy := false
 	for _, in := range list {
 		next[in.Identifier] = in
-		if changing[in.Status] && o.owns(in.Tags[o.opts.OwnerTag]) {
+		// Settled phases (available, stopped, storage-full, failed, and busy for hours) are
+		// not worth a faster look.
+		if in.Phase.Settling() && o.owns(in.Tags[o.opts.OwnerTag]) {
 			busy = true
 		}
 	}

@@ -45,7 +45,7 @@ func newFleet(t *testing.T) (cloud.Provider, *emulator.Emulator) {
 		}
 		available := 0
 		for _, in := range list {
-			if in.Status == cloud.StatusAvailable {
+			if in.Phase == cloud.PhaseAvailable {
 				available++
 			}
 		}
@@ -75,7 +75,7 @@ func TestOneListServesTheFleet(t *testing.T) {
 		o.Refresh(ctx)
 		for i := 0; i < fleet; i++ { // every object reconciles once per resync
 			obs, err := o.Observe(ctx, fmt.Sprintf("db-%03d", i))
-			if err != nil || !obs.Exists || obs.Instance.Status != cloud.StatusAvailable {
+			if err != nil || !obs.Exists || obs.Instance.Phase != cloud.PhaseAvailable {
 				t.Fatalf("Observe(db-%03d) = %+v, %v", i, obs, err)
 			}
 		}

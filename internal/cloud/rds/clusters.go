@@ -113,7 +113,7 @@ func (p *Provider) DeleteCluster(ctx context.Context, identifier string, opts cl
 	}
 	if err != nil {
 		if _, wait := cloud.RetryAfter(err); !wait {
-			if obs, oerr := p.ObserveCluster(ctx, identifier); oerr == nil && (!obs.Exists || obs.Cluster.Status == cloud.StatusDeleting) {
+			if obs, oerr := p.ObserveCluster(ctx, identifier); oerr == nil && (!obs.Exists || obs.Cluster.Status == statusDeleting) {
 				return nil
 			}
 		}
@@ -127,6 +127,7 @@ func cluster(c types.DBCluster) cloud.Cluster {
 		Identifier:           aws.ToString(c.DBClusterIdentifier),
 		ARN:                  aws.ToString(c.DBClusterArn),
 		Status:               aws.ToString(c.Status),
+		Phase:                phaseOf(aws.ToString(c.Status)),
 		Engine:               aws.ToString(c.Engine),
 		EngineVersion:        aws.ToString(c.EngineVersion),
 		MasterUser:           aws.ToString(c.MasterUsername),

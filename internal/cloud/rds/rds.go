@@ -247,6 +247,7 @@ func (p *Provider) Snapshot(ctx context.Context, id string) (cloud.Snapshot, boo
 func snapshot(s types.DBSnapshot) cloud.Snapshot {
 	snap := cloud.Snapshot{
 		Identifier: aws.ToString(s.DBSnapshotIdentifier), ARN: aws.ToString(s.DBSnapshotArn), Status: aws.ToString(s.Status),
+		Available: aws.ToString(s.Status) == snapshotAvailable,
 		CreatedAt: aws.ToTime(s.SnapshotCreateTime), Tags: map[string]string{},
 	}
 	for _, t := range s.TagList {
@@ -319,7 +320,7 @@ func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.Del
 		// Already deleting is success; any other state the caller retries. A call the rate
 		// limiter held back was not sent: nothing to look at.
 		if _, wait := cloud.RetryAfter(err); !wait {
-			if obs, oerr := p.Observe(ctx, identifier); oerr == nil && (!obs.Exists || obs.Instance.Status == cloud.StatusDeleting) {
+			if obs, oerr := p.Observe(ctx, identifier); oerr == nil && (!obs.Exists || obs.Instance.Status == statusDeleting) {
 				return nil
 			}
 		}
@@ -333,6 +334,7 @@ func instance(in types.DBInstance) cloud.Instance {
 		Identifier:           aws.ToString(in.DBInstanceIdentifier),
 		ARN:                  aws.ToString(in.DBInstanceArn),
 		Status:               aws.ToString(in.DBInstanceStatus),
+		Phase:                phaseOf(aws.ToString(in.DBInstanceStatus)),
 		Engine:               aws.ToString(in.Engine),
 		EngineVersion:        aws.ToString(in.EngineVersion),
 		InstanceClass:        aws.ToString(in.DBInstanceClass),
@@ -402,17 +404,6 @@ func tags(m map[string]string) []types.Tag {
 	return out
 }
 
-// retryableCodes are the RDS error codes that go away by themselves.
-var retryableCodes = map[string]bool{
-	"Throttling":                  true,
-	"ThrottlingException":         true,
-	"RequestLimitExceeded":        true,
-	"InternalFailure":             true,
-	"ServiceUnavailable":          true,
-	"InvalidDBInstanceState":      true,
-	"InvalidDBInstanceStateFault": true,
-}
-
 // wrap turns an SDK error into a *cloud.Error carrying the RDS error code, so the controller
 // can name it in a condition without knowing the SDK.
 func wrap(op string, err error) error {
@@ -423,7 +414,7 @@ func wrap(op string, err error) error {
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		return &cloud.Error{Op: op, Code: api.ErrorCode(), Message: api.ErrorMessage(), Retryable: retryableCodes[api.ErrorCode()]}
+		return &cloud.Error{Op: op, Code: api.ErrorCode(), Message: api.ErrorMessage(), Kind: errorKinds[api.ErrorCode()]}
 	}
-	return &cloud.Error{Op: op, Code: "RequestError", Message: err.Error(), Retryable: true}
+	return &cloud.Error{Op: op, Code: "RequestError", Message: err.Error(), Kind: cloud.ErrTransient}
 }

@@ -62,13 +62,13 @@ func TestProviderLifecycle(t *testing.T) {
 		if err != nil || !obs.Exists {
 			t.Fatalf("Observe after create = %+v, %v", obs, err)
 		}
-		if inst = obs.Instance; inst.Status == cloud.StatusAvailable {
+		if inst = obs.Instance; inst.Phase == cloud.PhaseAvailable {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	want := cloud.Instance{
-		Identifier: d.Identifier, ARN: "arn:aws:rds:us-east-1:123456789012:db:" + d.Identifier, Status: "available",
+		Identifier: d.Identifier, ARN: "arn:aws:rds:us-east-1:123456789012:db:" + d.Identifier, Status: "available", Phase: cloud.PhaseAvailable,
 		Engine: "postgres", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 20,
 		BackupRetentionDays: 7, BackupWindow: "03:00-03:30", MasterUser: "sysadmin", Tags: d.Tags,
 		AvailabilityZone: "us-east-1a",
@@ -105,23 +105,66 @@ func TestProviderLifecycle(t *testing.T) {
 func TestProviderErrorsCarryTheCode(t *testing.T) {
 	p, em := newProvider(t)
 	ctx := context.Background()
-	d := desired()
-	d.MasterPassword = "Xq7zZ"
-	err := p.Create(ctx, d)
-	if code := cloud.CodeOf(err); code != "InvalidParameterValue" {
-		t.Errorf("Create with a short password: code %q (%v), want InvalidParameterValue", code, err)
+	// A database the cloud is rebooting (set so with the emulator's tamper hook, once its
+	// creation is over, so the state holds).
+	rebooting := desired()
+	rebooting.Identifier = "rebooting"
+	if err := p.Create(ctx, rebooting); err != nil {
+		t.Fatal(err)
 	}
-	if err != nil && strings.Contains(err.Error(), d.MasterPassword) {
-		t.Errorf("the error repeats the password: %v", err)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		obs, err := p.Observe(ctx, rebooting.Identifier)
+		if err == nil && obs.Instance.Phase == cloud.PhaseAvailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never available: %+v, %v", rebooting.Identifier, obs, err)
+		}
 	}
-
-	em.SetFaults(emulator.Faults{ThrottleEvery: 1})
-	_, err = p.Observe(ctx, "anything")
-	if code := cloud.CodeOf(err); code != "Throttling" {
-		t.Errorf("Observe while throttled: code %q (%v), want Throttling", code, err)
+	if err := em.Tamper(rebooting.Identifier, func(tp *emulator.Tampering) { tp.Status = "rebooting" }); err != nil {
+		t.Fatal(err)
 	}
-	var ce *cloud.Error
-	if !errors.As(err, &ce) || !ce.Retryable {
-		t.Errorf("throttling must be retryable: %+v", ce)
+	cases := map[string]struct {
+		reason   string
+		call     func() error
+		wantCode string
+		wantKind error
+	}{
+		"Refused": {reason: "A request that must change carries RDS's code and no kind.",
+			call: func() error {
+				d := desired()
+				d.MasterPassword = "Xq7zZ"
+				return p.Create(ctx, d)
+			},
+			wantCode: "InvalidParameterValue"},
+		"Busy": {reason: "A modification of a database being rebooted waits for its state: ErrBusy.",
+			call: func() error {
+				class := "db.r6g.large"
+				return p.Update(ctx, rebooting.Identifier, cloud.Changes{InstanceClass: &class}, cloud.UpdateOptions{ApplyImmediately: true})
+			},
+			wantCode: "InvalidDBInstanceState", wantKind: cloud.ErrBusy},
+		"Throttled": {reason: "Throttling goes away by itself: ErrTransient.",
+			call: func() error {
+				em.SetFaults(emulator.Faults{ThrottleEvery: 1})
+				defer em.SetFaults(emulator.Faults{})
+				_, err := p.Observe(ctx, "anything")
+				return err
+			},
+			wantCode: "Throttling", wantKind: cloud.ErrTransient},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := tc.call()
+			var ce *cloud.Error
+			if !errors.As(err, &ce) || ce.Code != tc.wantCode {
+				t.Fatalf("%s\nerror %v, want a *cloud.Error with code %s", tc.reason, err, tc.wantCode)
+			}
+			if tc.wantKind != nil && !errors.Is(err, tc.wantKind) || tc.wantKind == nil && (errors.Is(err, cloud.ErrBusy) || errors.Is(err, cloud.ErrTransient)) {
+				t.Errorf("%s\nerror %v is of kind %v, want %v", tc.reason, err, ce.Kind, tc.wantKind)
+			}
+			if strings.Contains(err.Error(), "Xq7zZ") {
+				t.Errorf("%s\nthe error repeats the password: %v", tc.reason, err)
+			}
+		})
 	}
 }

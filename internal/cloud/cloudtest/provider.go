@@ -1,0 +1,165 @@
+// Package cloudtest provides a fake cloud.Provider made of function fields, for table tests
+// of the controller's phases: each case sets the calls it expects and nothing else. A call
+// whose function is not set returns ErrUnexpected, so a phase that calls more than its case
+// allows fails visibly.
+package cloudtest
+
+import (
+	"context"
+	"errors"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+)
+
+// ErrUnexpected is returned by a call the test did not set a function for.
+var ErrUnexpected = errors.New("cloudtest: unexpected call")
+
+// Provider is a cloud.Provider whose methods call the matching function field.
+type Provider struct {
+	ObserveFn               func(ctx context.Context, id string) (cloud.Observation, error)
+	ListFn                  func(ctx context.Context) ([]cloud.Instance, error)
+	CreateFn                func(ctx context.Context, d cloud.Desired) error
+	CreateReplicaFn         func(ctx context.Context, r cloud.Replica) error
+	ObserveClusterFn        func(ctx context.Context, id string) (cloud.ClusterObservation, error)
+	CreateClusterFn         func(ctx context.Context, d cloud.ClusterDesired) error
+	CreateClusterInstanceFn func(ctx context.Context, in cloud.ClusterInstance) error
+	UpdateClusterFn         func(ctx context.Context, id string, changes cloud.ClusterChanges, opts cloud.UpdateOptions) error
+	DeleteClusterFn         func(ctx context.Context, id string, opts cloud.DeleteOptions) error
+	UpdateFn                func(ctx context.Context, id string, changes cloud.Changes, opts cloud.UpdateOptions) error
+	TagFn                   func(ctx context.Context, arn string, tags map[string]string) error
+	DeleteFn                func(ctx context.Context, id string, opts cloud.DeleteOptions) error
+	CreateSnapshotFn        func(ctx context.Context, id, snapshot string, tags map[string]string) error
+	SnapshotsFn             func(ctx context.Context, id string) ([]cloud.Snapshot, error)
+	SnapshotFn              func(ctx context.Context, snapshot string) (cloud.Snapshot, bool, error)
+	DeleteSnapshotFn        func(ctx context.Context, snapshot string) error
+}
+
+var _ cloud.Provider = (*Provider)(nil)
+
+// Observe implements cloud.Provider.
+func (p *Provider) Observe(ctx context.Context, id string) (cloud.Observation, error) {
+	if p.ObserveFn == nil {
+		return cloud.Observation{}, ErrUnexpected
+	}
+	return p.ObserveFn(ctx, id)
+}
+
+// List implements cloud.Provider.
+func (p *Provider) List(ctx context.Context) ([]cloud.Instance, error) {
+	if p.ListFn == nil {
+		return nil, ErrUnexpected
+	}
+	return p.ListFn(ctx)
+}
+
+// Create implements cloud.Provider.
+func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
+	if p.CreateFn == nil {
+		return ErrUnexpected
+	}
+	return p.CreateFn(ctx, d)
+}
+
+// CreateReplica implements cloud.Provider.
+func (p *Provider) CreateReplica(ctx context.Context, r cloud.Replica) error {
+	if p.CreateReplicaFn == nil {
+		return ErrUnexpected
+	}
+	return p.CreateReplicaFn(ctx, r)
+}
+
+// ObserveCluster implements cloud.Provider.
+func (p *Provider) ObserveCluster(ctx context.Context, id string) (cloud.ClusterObservation, error) {
+	if p.ObserveClusterFn == nil {
+		return cloud.ClusterObservation{}, ErrUnexpected
+	}
+	return p.ObserveClusterFn(ctx, id)
+}
+
+// CreateCluster implements cloud.Provider.
+func (p *Provider) CreateCluster(ctx context.Context, d cloud.ClusterDesired) error {
+	if p.CreateClusterFn == nil {
+		return ErrUnexpected
+	}
+	return p.CreateClusterFn(ctx, d)
+}
+
+// CreateClusterInstance implements cloud.Provider.
+func (p *Provider) CreateClusterInstance(ctx context.Context, in cloud.ClusterInstance) error {
+	if p.CreateClusterInstanceFn == nil {
+		return ErrUnexpected
+	}
+	return p.CreateClusterInstanceFn(ctx, in)
+}
+
+// UpdateCluster implements cloud.Provider.
+func (p *Provider) UpdateCluster(ctx context.Context, id string, changes cloud.ClusterChanges, opts cloud.UpdateOptions) error {
+	if p.UpdateClusterFn == nil {
+		return ErrUnexpected
+	}
+	return p.UpdateClusterFn(ctx, id, changes, opts)
+}
+
+// DeleteCluster implements cloud.Provider.
+func (p *Provider) DeleteCluster(ctx context.Context, id string, opts cloud.DeleteOptions) error {
+	if p.DeleteClusterFn == nil {
+		return ErrUnexpected
+	}
+	return p.DeleteClusterFn(ctx, id, opts)
+}
+
+// Update implements cloud.Provider.
+func (p *Provider) Update(ctx context.Context, id string, changes cloud.Changes, opts cloud.UpdateOptions) error {
+	if p.UpdateFn == nil {
+		return ErrUnexpected
+	}
+	return p.UpdateFn(ctx, id, changes, opts)
+}
+
+// Tag implements cloud.Provider.
+func (p *Provider) Tag(ctx context.Context, arn string, tags map[string]string) error {
+	if p.TagFn == nil {
+		return ErrUnexpected
+	}
+	return p.TagFn(ctx, arn, tags)
+}
+
+// Delete implements cloud.Provider.
+func (p *Provider) Delete(ctx context.Context, id string, opts cloud.DeleteOptions) error {
+	if p.DeleteFn == nil {
+		return ErrUnexpected
+	}
+	return p.DeleteFn(ctx, id, opts)
+}
+
+// CreateSnapshot implements cloud.Provider.
+func (p *Provider) CreateSnapshot(ctx context.Context, id, snapshot string, tags map[string]string) error {
+	if p.CreateSnapshotFn == nil {
+		return ErrUnexpected
+	}
+	return p.CreateSnapshotFn(ctx, id, snapshot, tags)
+}
+
+// Snapshots implements cloud.Provider.
+func (p *Provider) Snapshots(ctx context.Context, id string) ([]cloud.Snapshot, error) {
+	if p.SnapshotsFn == nil {
+		return nil, ErrUnexpected
+	}
+	return p.SnapshotsFn(ctx, id)
+}
+
+// Snapshot implements cloud.Provider.
+func (p *Provider) Snapshot(ctx context.Context, snapshot string) (cloud.Snapshot, bool, error) {
+	if p.SnapshotFn == nil {
+		return cloud.Snapshot{}, false, ErrUnexpected
+	}
+	return p.SnapshotFn(ctx, snapshot)
+}
+
+// DeleteSnapshot implements cloud.Provider.
+func (p *Provider) DeleteSnapshot(ctx context.Context, snapshot string) error {
+	if p.DeleteSnapshotFn == nil {
+		return ErrUnexpected
+	}
+	return p.DeleteSnapshotFn(ctx, snapshot)
+}

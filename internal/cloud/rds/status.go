@@ -1,0 +1,66 @@
+package rds
+
+import "github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+
+// statusDeleting is RDS's status word of an instance or cluster being deleted.
+const statusDeleting = "deleting"
+
+// phases maps RDS's status words of DB instances and DB clusters (DBInstanceStatus,
+// DBCluster.Status) to phases. A word not listed (RDS adds some now and then) is taken as a
+// change in progress: looked at again soon, relied on for nothing.
+var phases = map[string]cloud.Phase{
+	"creating":                            cloud.PhaseCreating,
+	"available":                           cloud.PhaseAvailable,
+	"backing-up":                          cloud.PhaseBackingUp,
+	"storage-optimization":                cloud.PhaseBusy,
+	"storage-full":                        cloud.PhaseStorageFull,
+	"modifying":                           cloud.PhaseChanging,
+	"rebooting":                           cloud.PhaseChanging,
+	"upgrading":                           cloud.PhaseChanging,
+	"renaming":                            cloud.PhaseChanging,
+	"resetting-master-credentials":        cloud.PhaseChanging,
+	"configuring-enhanced-monitoring":     cloud.PhaseChanging,
+	"configuring-iam-database-auth":       cloud.PhaseChanging,
+	"configuring-log-exports":             cloud.PhaseChanging,
+	"converting-to-vpc":                   cloud.PhaseChanging,
+	"maintenance":                         cloud.PhaseChanging,
+	"migrating":                           cloud.PhaseChanging,
+	"promoting":                           cloud.PhaseChanging,
+	"starting":                            cloud.PhaseChanging,
+	"stopping":                            cloud.PhaseChanging,
+	"stopped":                             cloud.PhaseStopped,
+	"deleting":                            cloud.PhaseDeleting,
+	"failed":                              cloud.PhaseFailed,
+	"incompatible-network":                cloud.PhaseFailed,
+	"incompatible-option-group":           cloud.PhaseFailed,
+	"incompatible-parameters":             cloud.PhaseFailed,
+	"incompatible-restore":                cloud.PhaseFailed,
+	"inaccessible-encryption-credentials": cloud.PhaseFailed,
+	"restore-error":                       cloud.PhaseFailed,
+}
+
+// phaseOf is the phase of an instance or cluster in RDS status word status.
+func phaseOf(status string) cloud.Phase {
+	if p, ok := phases[status]; ok {
+		return p
+	}
+	return cloud.PhaseChanging
+}
+
+// snapshotAvailable is the status word of a finished snapshot.
+const snapshotAvailable = "available"
+
+// errorKinds classifies RDS's error codes: a state that forbids the request for now, or a
+// throttled or failed request. Others need the request to change.
+var errorKinds = map[string]error{
+	"InvalidDBInstanceState":             cloud.ErrBusy,
+	"InvalidDBInstanceStateFault":        cloud.ErrBusy,
+	"InvalidDBClusterStateFault":         cloud.ErrBusy,
+	"InvalidDBSnapshotState":             cloud.ErrBusy,
+	"InvalidDBClusterSnapshotStateFault": cloud.ErrBusy,
+	"Throttling":                         cloud.ErrTransient,
+	"ThrottlingException":                cloud.ErrTransient,
+	"RequestLimitExceeded":               cloud.ErrTransient,
+	"InternalFailure":                    cloud.ErrTransient,
+	"ServiceUnavailable":                 cloud.ErrTransient,
+}

@@ -1,0 +1,201 @@
+package controller
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/cloudtest"
+)
+
+// phaseDB is an object whose spec matches phaseInstance: a pass over the two changes nothing.
+func phaseDB() *v1.RDSDatabase {
+	return &v1.RDSDatabase{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "orders", UID: "u1", Generation: 1},
+		Spec: v1.RDSDatabaseSpec{Version: "17", Size: "20GB", MasterUser: "sysadmin",
+			Backup: v1.Backup{Every: "24h", Retention: "7d"}, DeletionPolicy: v1.DeletionSnapshot},
+	}
+}
+
+// phaseInstance is the cloud database of phaseDB as the cloud reports it, in phase.
+func phaseInstance(r *RDSDatabaseReconciler, db *v1.RDSDatabase, phase cloud.Phase) cloud.Instance {
+	return cloud.Instance{Identifier: newScope(db).identifier, ARN: "arn:db", Status: "some-word", Phase: phase,
+		Engine: "postgres", EngineVersion: "17.4", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 20,
+		BackupRetentionDays: 7, MasterUser: "sysadmin", StorageEncrypted: true, Endpoint: "db.example", Port: 5432,
+		Tags: r.cloudTags(db), TagsCopiedToSnapshots: true}
+}
+
+// calls counts the changing calls a fake received.
+type calls struct {
+	creates int
+	updates []cloud.Changes
+	deletes []cloud.DeleteOptions
+}
+
+// fakeWith returns a provider observing obs (or failing with err) and recording changes.
+func fakeWith(c *calls, obs cloud.Observation, err error, deleteErr error) *cloudtest.Provider {
+	return &cloudtest.Provider{
+		ObserveFn: func(context.Context, string) (cloud.Observation, error) { return obs, err },
+		CreateFn:  func(context.Context, cloud.Desired) error { c.creates++; return nil },
+		UpdateFn: func(_ context.Context, _ string, ch cloud.Changes, _ cloud.UpdateOptions) error {
+			c.updates = append(c.updates, ch)
+			return nil
+		},
+		DeleteFn: func(_ context.Context, _ string, o cloud.DeleteOptions) error {
+			c.deletes = append(c.deletes, o)
+			return deleteErr
+		},
+	}
+}
+
+func TestReconcileCloudDatabasePhases(t *testing.T) {
+	class := "db.r6g.large"
+	grown := int32(50)
+	cases := map[string]struct {
+		reason     string
+		exists     bool
+		phase      cloud.Phase
+		mutateDB   func(*v1.RDSDatabase)
+		mutateInst func(*cloud.Instance)
+		observeErr error
+		wantCreate int
+		wantUpdate []cloud.Changes
+		wantReason string
+		wantStatus metav1.ConditionStatus
+		wantErr    bool
+		wantNext   bool // the pass goes on to the next phase
+	}{
+		"NewIsCreated": {reason: "No cloud database and none seen before: one create.",
+			wantCreate: 1, wantReason: v1.ReasonCreating, wantStatus: metav1.ConditionFalse},
+		"DeletedOutsideIsReported": {reason: "Seen before and gone now: reported, never silently made anew.",
+			mutateDB:   func(db *v1.RDSDatabase) { db.Status.Cloud = &v1.CloudStatus{Identifier: "x"} },
+			wantReason: v1.ReasonCloudDatabaseMissing, wantStatus: metav1.ConditionFalse},
+		"OwnedByOther": {reason: "Another owner's database is never changed.", exists: true, phase: cloud.PhaseAvailable,
+			mutateInst: func(in *cloud.Instance) {
+				in.Tags = map[string]string{v1.TagOwner: "other/db"}
+				in.InstanceClass = "db.x.y"
+			},
+			wantReason: v1.ReasonOwnedByOther, wantStatus: metav1.ConditionFalse},
+		"Creating": {reason: "A database being made is waited for.", exists: true, phase: cloud.PhaseCreating,
+			wantReason: v1.ReasonCloudStatus, wantStatus: metav1.ConditionFalse},
+		"Changing": {reason: "A database applying a change is waited for, whatever the cloud calls it.", exists: true, phase: cloud.PhaseChanging,
+			mutateInst: func(in *cloud.Instance) { in.InstanceClass = "db.x.y" },
+			wantReason: v1.ReasonCloudStatus, wantStatus: metav1.ConditionFalse},
+		"BackingUpServes": {reason: "A database backing up serves: the pass goes on.", exists: true, phase: cloud.PhaseBackingUp,
+			wantReason: v1.ReasonAvailable, wantStatus: metav1.ConditionTrue, wantNext: true},
+		"BackingUpWaitsToChange": {reason: "A change waits for the backup to end: nothing is sent meanwhile.", exists: true, phase: cloud.PhaseBackingUp,
+			mutateDB:   func(db *v1.RDSDatabase) { db.Spec.InstanceClass = class },
+			wantReason: v1.ReasonCloudStatus, wantStatus: metav1.ConditionFalse},
+		"StorageFullOnlyGrows": {reason: "Out of storage, only the storage increase is sent, the rest waits.", exists: true, phase: cloud.PhaseStorageFull,
+			mutateDB:   func(db *v1.RDSDatabase) { db.Spec.InstanceClass, db.Spec.Size = class, "50GB" },
+			wantUpdate: []cloud.Changes{{AllocatedStorageGiB: &grown}}, wantReason: v1.ReasonModifying, wantStatus: metav1.ConditionFalse},
+		"AvailableModifies": {reason: "A spec change of an available database is sent in one request.", exists: true, phase: cloud.PhaseAvailable,
+			mutateDB:   func(db *v1.RDSDatabase) { db.Spec.InstanceClass = class },
+			wantUpdate: []cloud.Changes{{InstanceClass: &class}}, wantReason: v1.ReasonModifying, wantStatus: metav1.ConditionFalse},
+		"AvailableUnchanged": {reason: "Nothing differs: no call, the pass goes on.", exists: true, phase: cloud.PhaseAvailable,
+			wantReason: v1.ReasonAvailable, wantStatus: metav1.ConditionTrue, wantNext: true},
+		"CloudError": {reason: "A failed look is a condition and an error for the work queue's backoff.",
+			observeErr: &cloud.Error{Op: "describe", Code: "Throttling", Kind: cloud.ErrTransient},
+			wantReason: v1.ReasonCloudError, wantStatus: metav1.ConditionFalse, wantErr: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := &RDSDatabaseReconciler{Defaults: DefaultDefaults}
+			db := phaseDB()
+			if tc.mutateDB != nil {
+				tc.mutateDB(db)
+			}
+			obs := cloud.Observation{Exists: tc.exists}
+			if tc.exists {
+				obs.Instance = phaseInstance(r, db, tc.phase)
+				if tc.mutateInst != nil {
+					tc.mutateInst(&obs.Instance)
+				}
+			}
+			var c calls
+			r.Cloud = fakeWith(&c, obs, tc.observeErr, nil)
+			res, err := r.reconcileCloudDatabase(context.Background(), newScope(db))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("%s\nerror %v, want error %t", tc.reason, err, tc.wantErr)
+			}
+			if next := err == nil && res == (ctrl.Result{}); next != tc.wantNext {
+				t.Errorf("%s\nthe pass goes on: %t (result %+v), want %t", tc.reason, next, res, tc.wantNext)
+			}
+			if c.creates != tc.wantCreate {
+				t.Errorf("%s\n%d creates, want %d", tc.reason, c.creates, tc.wantCreate)
+			}
+			if diff := cmp.Diff(tc.wantUpdate, c.updates); diff != "" {
+				t.Errorf("%s\nupdates: -want +got:\n%s", tc.reason, diff)
+			}
+			got := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionProvisioned)
+			if got == nil || got.Reason != tc.wantReason || got.Status != tc.wantStatus {
+				t.Errorf("%s\nProvisioned = %+v, want %s %s", tc.reason, got, tc.wantStatus, tc.wantReason)
+			}
+		})
+	}
+}
+
+func TestDeleteCloudDatabasePhases(t *testing.T) {
+	cases := map[string]struct {
+		reason     string
+		policy     v1.DeletionPolicy
+		exists     bool
+		phase      cloud.Phase
+		owner      string
+		deleteErr  error
+		wantGone   bool
+		wantErr    bool
+		wantDelete []string // final snapshot per delete call, "" for none
+	}{
+		"Retain": {reason: "Retain calls nothing and lets the object go.", policy: v1.DeletionRetain, exists: true, phase: cloud.PhaseAvailable, wantGone: true},
+		"Gone":   {reason: "Nothing in the cloud: the object may go.", policy: v1.DeletionSnapshot, wantGone: true},
+		"Snapshot": {reason: "Snapshot deletes with a final snapshot, then waits for the database to go.", policy: v1.DeletionSnapshot,
+			exists: true, phase: cloud.PhaseAvailable, wantDelete: []string{"final"}},
+		"Delete":   {reason: "Delete deletes without a snapshot.", policy: v1.DeletionDelete, exists: true, phase: cloud.PhaseAvailable, wantDelete: []string{""}},
+		"Deleting": {reason: "A database already deleting is waited for, not asked again.", policy: v1.DeletionSnapshot, exists: true, phase: cloud.PhaseDeleting},
+		"Busy": {reason: "The cloud's state forbids the delete for now: wait quietly, no error.", policy: v1.DeletionDelete, exists: true, phase: cloud.PhaseBackingUp,
+			deleteErr: &cloud.Error{Op: "delete", Code: "SomeStateCode", Kind: cloud.ErrBusy}, wantDelete: []string{""}},
+		"Refused": {reason: "Any other refusal is an error for the backoff.", policy: v1.DeletionDelete, exists: true, phase: cloud.PhaseAvailable,
+			deleteErr: &cloud.Error{Op: "delete", Code: "InvalidParameterCombination"}, wantDelete: []string{""}, wantErr: true},
+		"OtherOwner": {reason: "Another owner's database is never deleted; the object may go.", policy: v1.DeletionDelete, exists: true, phase: cloud.PhaseAvailable,
+			owner: "other/db", wantGone: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := &RDSDatabaseReconciler{Defaults: DefaultDefaults}
+			db := phaseDB()
+			db.Spec.DeletionPolicy = tc.policy
+			obs := cloud.Observation{Exists: tc.exists}
+			if tc.exists {
+				obs.Instance = phaseInstance(r, db, tc.phase)
+				if tc.owner != "" {
+					obs.Instance.Tags = map[string]string{v1.TagOwner: tc.owner}
+				}
+			}
+			var c calls
+			r.Cloud = fakeWith(&c, obs, nil, tc.deleteErr)
+			gone, err := r.deleteCloudDatabase(context.Background(), newScope(db))
+			if gone != tc.wantGone || (err != nil) != tc.wantErr {
+				t.Fatalf("%s\ngone %t, error %v; want %t, error %t", tc.reason, gone, err, tc.wantGone, tc.wantErr)
+			}
+			var finals []string
+			for _, o := range c.deletes {
+				f := o.FinalSnapshotIdentifier
+				if f != "" && strings.Contains(f, "final") {
+					f = "final"
+				}
+				finals = append(finals, f)
+			}
+			if diff := cmp.Diff(tc.wantDelete, finals); diff != "" {
+				t.Errorf("%s\ndeletes (final snapshot): -want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
