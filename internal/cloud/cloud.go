@@ -93,6 +93,11 @@ type Instance struct {
 	// TagsCopiedToSnapshots is true when the cloud puts the database's tags (its owner
 	// among them) on its snapshots, the final one included.
 	TagsCopiedToSnapshots bool
+	// Region is where the database runs; ZoneIn tells which zones belong to it.
+	Region string
+	// AdminRole is the engine role the cloud gives its master user in place of a
+	// superuser (engine.Endpoint.AdminRole); empty when the engine has none.
+	AdminRole string
 }
 
 // Snapshot is a manual snapshot of a database.
@@ -216,6 +221,9 @@ type Cluster struct {
 	// Pending holds modifications waiting for the maintenance window.
 	Pending              ClusterChanges
 	LatestRestorableTime time.Time
+	// Region and AdminRole mean what they mean on Instance.
+	Region    string
+	AdminRole string
 }
 
 // ClusterMember is one DB instance of a cluster.
@@ -355,6 +363,11 @@ type Provider interface {
 
 	// DeleteSnapshot deletes a manual snapshot; one already gone is success.
 	DeleteSnapshot(ctx context.Context, snapshot string) error
+
+	// ZoneIn reports whether zone, as Kubernetes Nodes name it in their
+	// topology.kubernetes.io/zone label, is a zone of region where this cloud can place a
+	// database. It calls nothing.
+	ZoneIn(region, zone string) bool
 }
 
 // Kinds of cloud errors, for errors.Is: each provider classifies its cloud's error codes into

@@ -73,7 +73,7 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 	}
 	s.desired = desired
 	s.instance = &cloud.Instance{
-		Identifier: c.Identifier, ARN: c.ARN, Status: c.Status, Phase: c.Phase, Engine: c.Engine, EngineVersion: c.EngineVersion,
+		Identifier: c.Identifier, ARN: c.ARN, Region: c.Region, AdminRole: c.AdminRole, Status: c.Status, Phase: c.Phase, Engine: c.Engine, EngineVersion: c.EngineVersion,
 		InstanceClass: desired.InstanceClass, MasterUser: c.MasterUser, Endpoint: c.Endpoint, Port: c.Port,
 		BackupRetentionDays: c.BackupRetentionDays, BackupWindow: c.BackupWindow, Tags: c.Tags,
 		StorageEncrypted: c.StorageEncrypted, KMSKeyID: c.KMSKeyID, LatestRestorableTime: c.LatestRestorableTime,
@@ -199,7 +199,7 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 		if err := r.checkExposure(db, cloud.Desired{PubliclyAccessible: d.PubliclyAccessible}, &exposure{public: public}); err != nil {
 			return false, &exposureError{err}
 		}
-		candidates, err := r.nodeZones(ctx, regionOf(c.ARN))
+		candidates, err := r.nodeZones(ctx, c.Region)
 		if err != nil {
 			return false, err
 		}

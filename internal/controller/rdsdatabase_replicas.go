@@ -102,7 +102,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 		missing = nil
 	}
 	if len(missing) > 0 {
-		candidates, err := r.nodeZones(ctx, regionOf(primary.ARN))
+		candidates, err := r.nodeZones(ctx, primary.Region)
 		if err != nil {
 			// Placement is a preference: without the Nodes' zones, RDS picks.
 			log.FromContext(ctx).Info("cannot list Nodes to place read replicas in their zones; RDS picks the zones", "error", err.Error())
@@ -248,21 +248,11 @@ func (r *RDSDatabaseReconciler) nodeZones(ctx context.Context, region string) ([
 	}
 	seen := map[string]bool{}
 	for _, n := range nodes.Items {
-		z := n.Labels[zoneLabel]
-		if rest, ok := strings.CutPrefix(z, region); ok && len(rest) == 1 && rest[0] >= 'a' && rest[0] <= 'z' {
+		if z := n.Labels[zoneLabel]; r.Cloud.ZoneIn(region, z) {
 			seen[z] = true
 		}
 	}
 	return sortedKeys(seen), nil
-}
-
-// regionOf returns the region of an ARN (arn:aws:rds:us-east-1:...), "" when it has none.
-func regionOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 5)
-	if len(parts) < 5 {
-		return ""
-	}
-	return parts[3]
 }
 
 // leastUsed returns the candidate zone holding the fewest replicas (the first such, in

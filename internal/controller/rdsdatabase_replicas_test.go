@@ -45,18 +45,6 @@ func TestReplicaIdentifiersAreStableAndDistinct(t *testing.T) {
 	}
 }
 
-func TestRegionOf(t *testing.T) {
-	for arn, want := range map[string]string{
-		"arn:aws:rds:us-east-1:123456789012:db:shop":      "us-east-1",
-		"arn:aws:rds:eu-west-1:123456789012:cluster:shop": "eu-west-1",
-		"": "", "not-an-arn": "",
-	} {
-		if got := regionOf(arn); got != want {
-			t.Errorf("regionOf(%q) = %q, want %q", arn, got, want)
-		}
-	}
-}
-
 // waitingCloud answers every Observe with a rate-limit wait and records deletes.
 type waitingCloud struct {
 	cloud.Provider

@@ -14,8 +14,8 @@ type User struct {
 	Name string
 	// Password is the password from the user's Secret. Never log or wrap it.
 	Password string
-	// Superuser grants the most the cloud allows (on RDS PostgreSQL, membership in
-	// rds_superuser).
+	// Superuser grants the most the cloud allows: membership in the endpoint's AdminRole
+	// (PostgreSQL), the master's privileges (MySQL).
 	Superuser bool
 	// CreateDB lets the user create databases.
 	CreateDB bool
@@ -40,6 +40,11 @@ type Endpoint struct {
 	User   string
 	// Password is the master password. Never log or wrap it.
 	Password string
+	// AdminRole is the role the cloud gives its master user in place of a superuser
+	// (rds_superuser on RDS PostgreSQL, cloudsqlsuperuser on Cloud SQL, azure_pg_admin on
+	// Azure); users asked to be superusers become members of it. The provider names it;
+	// empty where the engine has none (MySQL).
+	AdminRole string
 }
 
 // Admin manages one database server, logged in as its master user.
@@ -51,7 +56,7 @@ type Admin interface {
 	// EnsureUser creates the user or brings an existing one to the wanted roles and password,
 	// and makes sure it can log in.
 	EnsureUser(ctx context.Context, u User) error
-	// DisableUser takes away a user's login and its rds_superuser membership. The role,
+	// DisableUser takes away a user's login and its admin role membership. The role,
 	// what it owns and its data are kept. A user that does not exist is fine.
 	DisableUser(ctx context.Context, name string) error
 	// EnsureDatabase creates the database or brings an existing one to the wanted owner, and

@@ -1,7 +1,8 @@
 // Package cloudtest provides a fake cloud.Provider made of function fields, for table tests
 // of the controller's phases: each case sets the calls it expects and nothing else. A call
 // whose function is not set returns ErrUnexpected, so a phase that calls more than its case
-// allows fails visibly.
+// allows fails visibly. It also provides Conformance, the suite every real provider passes
+// against its own cloud's emulator.
 package cloudtest
 
 import (
@@ -32,6 +33,7 @@ type Provider struct {
 	SnapshotsFn             func(ctx context.Context, id string) ([]cloud.Snapshot, error)
 	SnapshotFn              func(ctx context.Context, snapshot string) (cloud.Snapshot, bool, error)
 	DeleteSnapshotFn        func(ctx context.Context, snapshot string) error
+	ZoneInFn                func(region, zone string) bool
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -162,4 +164,9 @@ func (p *Provider) DeleteSnapshot(ctx context.Context, snapshot string) error {
 		return ErrUnexpected
 	}
 	return p.DeleteSnapshotFn(ctx, snapshot)
+}
+
+// ZoneIn implements cloud.Provider; unset, no zone is in any region.
+func (p *Provider) ZoneIn(region, zone string) bool {
+	return p.ZoneInFn != nil && p.ZoneInFn(region, zone)
 }

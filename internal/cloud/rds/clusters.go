@@ -140,6 +140,8 @@ func cluster(c types.DBCluster) cloud.Cluster {
 		KMSKeyID:             aws.ToString(c.KmsKeyId),
 		Tags:                 map[string]string{},
 		LatestRestorableTime: aws.ToTime(c.LatestRestorableTime),
+		Region:               regionOf(aws.ToString(c.DBClusterArn)),
+		AdminRole:            adminRoleOf(aws.ToString(c.Engine)),
 	}
 	for _, g := range c.VpcSecurityGroups {
 		out.SecurityGroupIDs = append(out.SecurityGroupIDs, aws.ToString(g.VpcSecurityGroupId))

@@ -200,7 +200,15 @@ func (p *Provider) CreateSnapshot(ctx context.Context, id, snapshot string, t ma
 		return nil
 	}
 	if err != nil {
-		return wrap("create snapshot "+snapshot+" of "+id, err)
+		err = wrap("create snapshot "+snapshot+" of "+id, err)
+		// RDS refuses a snapshot while the database is taking one, this very one too: a
+		// retry of a call whose answer was lost finds it there, which is success.
+		if errors.Is(err, cloud.ErrBusy) {
+			if _, found, serr := p.Snapshot(ctx, snapshot); serr == nil && found {
+				return nil
+			}
+		}
+		return err
 	}
 	return nil
 }
@@ -353,6 +361,8 @@ func instance(in types.DBInstance) cloud.Instance {
 		LatestRestorableTime: aws.ToTime(in.LatestRestorableTime),
 
 		TagsCopiedToSnapshots: aws.ToBool(in.CopyTagsToSnapshot),
+		Region:                regionOf(aws.ToString(in.DBInstanceArn)),
+		AdminRole:             adminRoleOf(aws.ToString(in.Engine)),
 	}
 	if in.Endpoint != nil {
 		out.Endpoint = aws.ToString(in.Endpoint.Address)

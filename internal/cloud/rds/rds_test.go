@@ -74,6 +74,7 @@ func TestProviderLifecycle(t *testing.T) {
 		AvailabilityZone: "us-east-1a",
 		// Snapshots carry the owner tag: it decides who may restore them.
 		TagsCopiedToSnapshots: true,
+		Region:                "us-east-1", AdminRole: "rds_superuser",
 	}
 	got := inst
 	got.EngineVersion, got.Endpoint, got.Port, got.LatestRestorableTime = "", "", 0, time.Time{}
@@ -164,6 +165,29 @@ func TestProviderErrorsCarryTheCode(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "Xq7zZ") {
 				t.Errorf("%s\nthe error repeats the password: %v", tc.reason, err)
+			}
+		})
+	}
+}
+
+func TestZones(t *testing.T) {
+	p := &Provider{}
+	cases := map[string]struct {
+		reason string
+		arn    string
+		zone   string
+		want   bool
+	}{
+		"Zone":        {reason: "A zone is its region and a letter.", arn: "arn:aws:rds:us-east-1:123456789012:db:shop", zone: "us-east-1b", want: true},
+		"OtherRegion": {reason: "A zone of another region is not one of this region.", arn: "arn:aws:rds:eu-west-1:123456789012:cluster:shop", zone: "us-east-1b"},
+		"NotAZone":    {reason: "A region is not a zone.", arn: "arn:aws:rds:us-east-1:123456789012:db:shop", zone: "us-east-1"},
+		"LocalZone":   {reason: "A Local Zone (us-east-1-bos-1a) is not where RDS places these databases.", arn: "arn:aws:rds:us-east-1:1:db:x", zone: "us-east-1-bos-1a"},
+		"NoARN":       {reason: "No ARN, no region, no zone.", arn: "not-an-arn", zone: "us-east-1a"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := p.ZoneIn(regionOf(tc.arn), tc.zone); got != tc.want {
+				t.Errorf("%s\nZoneIn(%q, %q) = %t, want %t", tc.reason, regionOf(tc.arn), tc.zone, got, tc.want)
 			}
 		})
 	}

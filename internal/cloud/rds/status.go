@@ -1,6 +1,10 @@
 package rds
 
-import "github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+import (
+	"strings"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+)
 
 // statusDeleting is RDS's status word of an instance or cluster being deleted.
 const statusDeleting = "deleting"
@@ -63,4 +67,29 @@ var errorKinds = map[string]error{
 	"RequestLimitExceeded":               cloud.ErrTransient,
 	"InternalFailure":                    cloud.ErrTransient,
 	"ServiceUnavailable":                 cloud.ErrTransient,
+}
+
+// regionOf returns the region of an ARN (arn:aws:rds:us-east-1:...), "" when it has none.
+func regionOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[3]
+}
+
+// adminRoleOf is the role RDS gives the master user of an engine in place of a superuser:
+// rds_superuser on PostgreSQL and Aurora PostgreSQL; MySQL has privileges, not a role.
+func adminRoleOf(engine string) string {
+	if engine == "postgres" || engine == "aurora-postgresql" {
+		return "rds_superuser"
+	}
+	return ""
+}
+
+// ZoneIn implements cloud.Provider: an AWS availability zone is its region's name and one
+// letter (us-east-1a).
+func (p *Provider) ZoneIn(region, zone string) bool {
+	rest, ok := strings.CutPrefix(zone, region)
+	return region != "" && ok && len(rest) == 1 && rest[0] >= 'a' && rest[0] <= 'z'
 }

@@ -20,9 +20,6 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 )
 
-// superuserRole is the role RDS gives its master user in place of SUPERUSER.
-const superuserRole = "rds_superuser"
-
 // connectTimeout bounds how long a login may take.
 const connectTimeout = 10 * time.Second
 
@@ -40,7 +37,7 @@ func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin,
 	if err != nil {
 		return nil, loginError(fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), err)
 	}
-	return &Admin{conn: conn, master: ep.User}, nil
+	return &Admin{conn: conn, master: ep.User, adminRole: ep.AdminRole}, nil
 }
 
 // Verify implements engine.Connector.
@@ -74,6 +71,8 @@ func ConnString(ep engine.Endpoint, database string) string {
 type Admin struct {
 	conn   *pgx.Conn
 	master string
+	// adminRole is the cloud's stand-in for a superuser, empty when it has none.
+	adminRole string
 }
 
 // Close implements engine.Admin.
@@ -107,7 +106,13 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	if _, err := a.conn.Exec(ctx, stmt); err != nil {
 		return wrap(strings.ToLower(verb)+" role "+u.Name, err)
 	}
-	return a.ensureMembership(ctx, u.Name, superuserRole, u.Superuser)
+	if a.adminRole == "" {
+		if u.Superuser {
+			return &engine.Error{Op: "make " + u.Name + " a superuser", Err: errors.New("this server names no admin role to grant")}
+		}
+		return nil
+	}
+	return a.ensureMembership(ctx, u.Name, a.adminRole, u.Superuser)
 }
 
 // DisableUser implements engine.Admin.
@@ -125,7 +130,10 @@ func (a *Admin) DisableUser(ctx context.Context, name string) error {
 	if _, err := a.conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s NOLOGIN", ident(name))); err != nil {
 		return wrap("disable login of "+name, err)
 	}
-	return a.ensureMembership(ctx, name, superuserRole, false)
+	if a.adminRole == "" {
+		return nil
+	}
+	return a.ensureMembership(ctx, name, a.adminRole, false)
 }
 
 // ensureMembership grants or revokes role's membership in group.

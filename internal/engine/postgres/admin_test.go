@@ -37,7 +37,7 @@ func startRDSLikeServer(t *testing.T) engine.Endpoint {
 		t.Fatalf("start PostgreSQL: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
-	return engine.Endpoint{Host: srv.Host, Port: int32(srv.Port), User: master, Password: masterPassword}
+	return engine.Endpoint{Host: srv.Host, Port: int32(srv.Port), User: master, Password: masterPassword, AdminRole: "rds_superuser"}
 }
 
 func connectAs(t *testing.T, ep engine.Endpoint, user, password, database string) (*pgx.Conn, error) {
