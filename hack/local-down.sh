@@ -8,24 +8,24 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir="$root/.local"
 pidfile="$dir/local-stack.pid"
-# local-stack stops its children within about a minute (the emulator gets 30 s to stop its
-# database servers); past this it is killed and the leftovers with it.
+# local-stack stops its children within about a minute (the emulators get 30 s, together, to
+# stop their database servers); past this it is killed and the leftovers with it.
 timeout=90
 
 # alive PID: the process exists and is not a zombie waiting for a parent to reap it.
 alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
 
 # leftovers lists the stack's own kind of processes (local-stack, etcd, kube-apiserver,
-# kube-controller-manager, rds-emulator, manager, database servers) whose command line names
-# the state directory; a `tail -f .local/manager.log` in another terminal is not one of them.
-# The kernel keeps 15 characters of a command name: kube-controller-manager is
-# kube-controller.
+# kube-controller-manager, rds-emulator, cloudsql-emulator, manager, database servers) whose
+# command line names the state directory; a `tail -f .local/manager.log` in another terminal
+# is not one of them. The kernel keeps 15 characters of a command name:
+# kube-controller-manager is kube-controller, cloudsql-emulator is cloudsql-emulat.
 dir_re=$(printf '%s' "$dir" | sed 's/[][\.*^$+?(){}|]/\\&/g')
 leftovers() {
 	local pid
 	for pid in $(pgrep -f -- "$dir_re(/| |\$)" || true); do
 		case "$(ps -o comm= -p "$pid" 2>/dev/null)" in
-		local-stack | etcd | kube-apiserver | kube-controller | rds-emulator | manager | postgres | mariadbd | mysqld) echo "$pid" ;;
+		local-stack | etcd | kube-apiserver | kube-controller | rds-emulator | cloudsql-emulat | manager | postgres | mariadbd | mysqld) echo "$pid" ;;
 		esac
 	done
 }
@@ -61,7 +61,7 @@ if [[ -n "$left" ]]; then
 	ps -o pid=,args= -p $(echo $left | tr ' ' ',') >&2 || true
 	# The control plane's state is thrown away at the next start, so it need not stop
 	# gracefully (and a kube-apiserver whose etcd is gone takes long to); neither does
-	# kube-controller-manager, which keeps none. The manager, the emulator and the database
+	# kube-controller-manager, which keeps none. The manager, the emulators and the database
 	# servers get SIGTERM first.
 	for pid in $left; do
 		case "$(ps -o comm= -p "$pid" 2>/dev/null)" in

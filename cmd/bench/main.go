@@ -27,7 +27,7 @@ func main() {
 	flag.IntVar(&cfg.Users, "users", 1, "users per object, each with a Secret beside the master's")
 	flag.StringVar(&cfg.Dir, "dir", ".bench", "state directory of the local stack (wiped on start)")
 	flag.StringVar(&cfg.OutDir, "out", "bench", "directory for results.json and the profiles")
-	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager and rds-emulator")
+	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager, rds-emulator and cloudsql-emulator")
 	flag.StringVar(&cfg.ToolsDir, "tools", "", "directory holding kube-apiserver, kube-controller-manager and etcd (default $KUBEBUILDER_ASSETS, else hack/tools.sh --print)")
 	flag.StringVar(&cfg.CRDDir, "crds", "config/crd/bases", "directory of CRDs to install")
 	// AWS takes minutes for each; these keep the run under a quarter of an hour while every

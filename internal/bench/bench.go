@@ -39,7 +39,7 @@ type Config struct {
 	Users int
 	// Dir holds the local stack's state and logs; OutDir the results and profiles.
 	Dir, OutDir string
-	// BinDir holds the manager and rds-emulator binaries; ToolsDir kube-apiserver and etcd;
+	// BinDir holds the manager, rds-emulator and cloudsql-emulator binaries; ToolsDir kube-apiserver and etcd;
 	// CRDDir the CRDs.
 	BinDir, ToolsDir, CRDDir string
 	// Create, BackingUp, Modify and Delete are how long the emulator keeps each status.

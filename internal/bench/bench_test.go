@@ -31,7 +31,7 @@ func TestSmoke(t *testing.T) {
 	logf.SetLogger(logr.Discard())
 	root := harness.Root()
 	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/manager", "./cmd/rds-emulator")
+	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/manager", "./cmd/rds-emulator", "./cmd/cloudsql-emulator")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the manager and the emulator: %v\n%s", err, out)

@@ -6,51 +6,66 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 )
 
-// emulatorDir is the emulator's data directory inside Config.Dir.
-const emulatorDir = "emulator"
+// emulator is a cloud API emulator the stack runs: a binary in Config.BinDir that takes
+// --listen and --data-dir and prints "<name> listening on <URL>" once it accepts requests.
+type emulator struct {
+	// name is the binary's name, as it prints it in its listening line.
+	name string
+	// dataDir and log name its data directory and its log file in Config.Dir.
+	dataDir, log string
+	// args are passed after the ones the stack sets.
+	args []string
+}
 
-// listeningLine is what the emulator prints once it accepts requests.
-var listeningLine = regexp.MustCompile(`rds-emulator listening on (http://\S+)`)
+// The emulators' data directories inside Config.Dir.
+const (
+	rdsEmulatorDir      = "emulator"
+	cloudSQLEmulatorDir = "cloudsql-emulator"
+)
 
-// startEmulator starts bin/rds-emulator on a free local port and waits for its listening line.
-func (s *stack) startEmulator(ctx context.Context) error {
+// startEmulator starts e on a free local port and waits for its listening line. It returns
+// the child and the emulator's base URL, without a trailing slash so that a path can be
+// appended to it. When the wait fails it still returns the child, for the caller's shutdown
+// to stop.
+func (s *stack) startEmulator(ctx context.Context, e emulator) (*child, string, error) {
 	port, err := freePort()
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	args := append([]string{
 		"--listen", fmt.Sprintf("127.0.0.1:%d", port),
-		"--data-dir", s.path(emulatorDir),
-	}, s.cfg.EmulatorArgs...)
-	s.log.logf("starting rds-emulator %v (log: %s)", args, s.path(EmulatorLog))
-	s.emulator, err = startChild("rds-emulator", s.path(EmulatorLog), os.Environ(),
-		filepath.Join(s.cfg.BinDir, "rds-emulator"), args...)
+		"--data-dir", s.path(e.dataDir),
+	}, e.args...)
+	s.log.logf("starting %s %v (log: %s)", e.name, args, s.path(e.log))
+	c, err := startChild(e.name, s.path(e.log), os.Environ(), filepath.Join(s.cfg.BinDir, e.name), args...)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	err = s.waitFor(ctx, "rds-emulator listening line", s.emulator, emulatorStartTimeout, func() (bool, error) {
-		out, err := os.ReadFile(s.emulator.logPath)
+	var endpoint string
+	err = s.waitFor(ctx, e.name+" listening line", c, emulatorStartTimeout, func() (bool, error) {
+		out, err := os.ReadFile(c.logPath)
 		if err != nil {
 			return false, err
 		}
-		s.endpoint = listeningEndpoint(out)
-		return s.endpoint != "", nil
+		endpoint = listeningEndpoint(e.name, out)
+		return endpoint != "", nil
 	})
 	if err != nil {
-		return err
+		return c, "", err
 	}
-	s.log.logf("rds-emulator listening on %s", s.endpoint)
-	return nil
+	s.log.logf("%s listening on %s", e.name, endpoint)
+	return c, endpoint, nil
 }
 
-// listeningEndpoint returns the URL of the first listening line in out, or "" if there is
-// none yet.
-func listeningEndpoint(out []byte) string {
-	m := listeningLine.FindSubmatch(out)
+// listeningEndpoint returns the URL of name's first complete listening line in out, without
+// a trailing slash, or "" if there is none yet.
+func listeningEndpoint(name string, out []byte) string {
+	m := regexp.MustCompile(regexp.QuoteMeta(name) + ` listening on (http://\S+)\n`).FindSubmatch(out)
 	if m == nil {
 		return ""
 	}
-	return string(m[1])
+	return strings.TrimSuffix(string(m[1]), "/")
 }

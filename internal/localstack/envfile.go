@@ -6,16 +6,29 @@ import (
 	"strings"
 )
 
+// localProject is the Google Cloud project the env file names; cloudsql-emulator serves any.
+const localProject = "local-project"
+
 // writeEnvAndReady writes the env file a user sources to reach the stack, then the ready
 // file, in that order, so whoever sees ready can source env.
 func (s *stack) writeEnvAndReady() error {
-	if err := writeFileAtomic(s.path(EnvFile), []byte(envFileContent(s.awsEnv(), s.cfg.ToolsDir))); err != nil {
+	vars := append(s.awsEnv(), s.gcpEnv()...)
+	if err := writeFileAtomic(s.path(EnvFile), []byte(envFileContent(vars, s.cfg.ToolsDir))); err != nil {
 		return fmt.Errorf("write env file: %w", err)
 	}
-	if err := writeFileAtomic(s.path(ReadyFile), []byte(s.endpoint+"\n")); err != nil {
+	if err := writeFileAtomic(s.path(ReadyFile), []byte(s.rdsEndpoint+"\n")); err != nil {
 		return fmt.Errorf("write ready file: %w", err)
 	}
 	return nil
+}
+
+// gcpEnv names cloudsql-emulator's base URL and the project to use with it. The manager does
+// not read them (yet), so only the env file carries them.
+func (s *stack) gcpEnv() []string {
+	return []string{
+		"GCP_SQLADMIN_ENDPOINT=" + s.cloudSQLEndpoint,
+		"GCP_PROJECT=" + localProject,
+	}
 }
 
 // envFileContent renders vars (KEY=VALUE) as shell exports, then puts toolsDir first on PATH

@@ -70,7 +70,7 @@ func (s *stack) startManager(ctx context.Context) error {
 func (s *stack) awsEnv() []string {
 	return []string{
 		"KUBECONFIG=" + s.path(KubeconfigFile),
-		"AWS_ENDPOINT_URL_RDS=" + s.endpoint,
+		"AWS_ENDPOINT_URL_RDS=" + s.rdsEndpoint,
 		"AWS_REGION=" + localRegion,
 		"AWS_ACCESS_KEY_ID=" + localAccessKey,
 		"AWS_SECRET_ACCESS_KEY=" + localSecretKey,

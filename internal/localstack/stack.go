@@ -1,7 +1,7 @@
 // Package localstack runs the whole project on one machine with no cloud and no cluster: a
 // real control plane (kube-apiserver, etcd and kube-controller-manager's namespace and
-// garbage collector controllers, through package controlplane), the RDS API emulator and
-// the operator, each a child process whose output goes to a log file in the state
+// garbage collector controllers, through package controlplane), the RDS and Cloud SQL API
+// emulators and the operator, each a child process whose output goes to a log file in the state
 // directory. It writes a kubeconfig and a shell env file a user can source, marks readiness
 // with a file, and on a signal stops everything in dependency order.
 package localstack
@@ -24,16 +24,16 @@ import (
 // Config says where the stack keeps its state and finds its binaries.
 type Config struct {
 	// Dir holds everything the stack writes: kubeconfig, env file, logs, state of etcd and the
-	// emulator. It is wiped of old state on start.
+	// emulators. It is wiped of old state on start.
 	Dir string
-	// BinDir holds the project's own binaries, manager and rds-emulator.
+	// BinDir holds the project's own binaries: manager, rds-emulator and cloudsql-emulator.
 	BinDir string
 	// ToolsDir holds kube-apiserver, kube-controller-manager, etcd and kubectl
 	// (hack/tools.sh --print). Empty means controlplane.ToolsDir().
 	ToolsDir string
 	// CRDDir holds the CustomResourceDefinitions installed into the control plane.
 	CRDDir string
-	// EmulatorArgs are passed to the emulator after the ones the stack sets.
+	// EmulatorArgs are passed to rds-emulator after the ones the stack sets.
 	EmulatorArgs []string
 	// ManagerArgs are passed to the manager after the ones the stack sets, so they win.
 	ManagerArgs []string
@@ -47,7 +47,9 @@ const (
 	EnvFile        = "env"
 	ReadyFile      = "ready"
 	EmulatorLog    = "rds-emulator.log"
-	ManagerLog     = "manager.log"
+	// CloudSQLEmulatorLog is cloudsql-emulator's log.
+	CloudSQLEmulatorLog = "cloudsql-emulator.log"
+	ManagerLog          = "manager.log"
 	// ControllerManagerLog is kube-controller-manager's log.
 	ControllerManagerLog = controlplane.ControllerManagerLog
 )
@@ -57,7 +59,7 @@ const (
 	emulatorStartTimeout = 60 * time.Second
 	managerStartTimeout  = 90 * time.Second
 	managerStopTimeout   = 15 * time.Second
-	// The emulator stops its database servers on SIGTERM; give it time to do so cleanly.
+	// An emulator stops its database servers on SIGTERM; give it time to do so cleanly.
 	emulatorStopTimeout = 30 * time.Second
 )
 
@@ -66,12 +68,15 @@ const logTailLines = 10
 
 // stack is what Run has started so far; shutdown stops whatever of it is running.
 type stack struct {
-	cfg      Config
-	log      *progress
-	cp       *controlplane.ControlPlane
-	emulator *child
-	endpoint string // the emulator's URL
-	manager  *child
+	cfg         Config
+	log         *progress
+	cp          *controlplane.ControlPlane
+	rds         *child
+	rdsEndpoint string // rds-emulator's base URL
+	cloudSQL    *child
+	// cloudSQLEndpoint is cloudsql-emulator's base URL, without a trailing slash.
+	cloudSQLEndpoint string
+	manager          *child
 	// metrics is the manager's metrics endpoint, http://host:port/metrics.
 	metrics string
 
@@ -103,7 +108,7 @@ func (st *Stack) Stop() error { return st.s.shutdown() }
 func (st *Stack) RESTConfig() *rest.Config { return st.s.cp.Config() }
 
 // EmulatorURL is the emulator's endpoint, as AWS_ENDPOINT_URL_RDS holds it.
-func (st *Stack) EmulatorURL() string { return st.s.endpoint }
+func (st *Stack) EmulatorURL() string { return st.s.rdsEndpoint }
 
 // ManagerPID is the process id of the operator.
 func (st *Stack) ManagerPID() int { return st.s.manager.cmd.Process.Pid }
@@ -133,8 +138,10 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return nil
 	case <-s.manager.exited():
 		return s.died(s.manager)
-	case <-s.emulator.exited():
-		return s.died(s.emulator)
+	case <-s.rds.exited():
+		return s.died(s.rds)
+	case <-s.cloudSQL.exited():
+		return s.died(s.cloudSQL)
 	case <-s.controllers.Exited():
 		err := fmt.Errorf("kube-controller-manager exited unexpectedly (%v); see %s", s.controllers.ExitErr(), s.path(ControllerManagerLog))
 		s.log.logf("%v; its last lines:\n%s", err, s.controllers.LogTail())
@@ -163,7 +170,16 @@ func start(ctx context.Context, cfg Config) (_ *stack, err error) {
 	if err := s.startControllerManager(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.startEmulator(ctx); err != nil {
+	s.rds, s.rdsEndpoint, err = s.startEmulator(ctx, emulator{
+		name: "rds-emulator", dataDir: rdsEmulatorDir, log: EmulatorLog, args: cfg.EmulatorArgs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.cloudSQL, s.cloudSQLEndpoint, err = s.startEmulator(ctx, emulator{
+		name: "cloudsql-emulator", dataDir: cloudSQLEmulatorDir, log: CloudSQLEmulatorLog,
+	})
+	if err != nil {
 		return nil, err
 	}
 	if err := s.startManager(ctx); err != nil {
@@ -199,13 +215,13 @@ func (c Config) resolve() (Config, error) {
 }
 
 // prepareDir creates the state directory and removes what a previous run left (the control
-// plane removes its own), so every run starts from an empty cluster and an empty emulator
+// plane removes its own), so every run starts from an empty cluster and empty emulators
 // that agree with each other.
 func (s *stack) prepareDir() error {
 	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
-	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, emulatorDir} {
+	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, rdsEmulatorDir, cloudSQLEmulatorDir} {
 		if err := os.RemoveAll(s.path(name)); err != nil {
 			return fmt.Errorf("remove stale %s: %w", name, err)
 		}
@@ -221,18 +237,16 @@ func (s *stack) died(c *child) error {
 }
 
 // shutdown stops the manager first, so it does not act on a vanishing cloud or cluster, then
-// the emulator and its database servers, then kube-controller-manager and the control plane.
-// It tries every step even when an earlier one failed.
+// the emulators and their database servers, together so that the slow stop of one does not
+// delay the other, then kube-controller-manager and the control plane. It tries every step
+// even when an earlier one failed.
 func (s *stack) shutdown() error {
 	var errs []error
 	if s.manager != nil {
 		s.log.logf("stopping manager")
 		errs = append(errs, s.manager.stop(managerStopTimeout))
 	}
-	if s.emulator != nil {
-		s.log.logf("stopping rds-emulator")
-		errs = append(errs, s.emulator.stop(emulatorStopTimeout))
-	}
+	errs = append(errs, s.stopTogether(emulatorStopTimeout, s.rds, s.cloudSQL))
 	if s.cp != nil {
 		s.log.logf("stopping kube-controller-manager and control plane")
 		errs = append(errs, s.cp.Stop())
@@ -249,3 +263,22 @@ func (s *stack) shutdown() error {
 
 // path names a file in the state directory.
 func (s *stack) path(name string) string { return filepath.Join(s.cfg.Dir, name) }
+
+// stopTogether stops the children that were started, at the same time, and waits for all.
+func (s *stack) stopTogether(timeout time.Duration, children ...*child) error {
+	errc := make(chan error, len(children))
+	started := 0
+	for _, c := range children {
+		if c == nil {
+			continue
+		}
+		s.log.logf("stopping %s", c.name)
+		started++
+		go func() { errc <- c.stop(timeout) }()
+	}
+	var errs []error
+	for range started {
+		errs = append(errs, <-errc)
+	}
+	return errors.Join(errs...)
+}

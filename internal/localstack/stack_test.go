@@ -3,6 +3,8 @@ package localstack
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,6 +77,13 @@ func standinStack(t *testing.T) Config {
 	if err := os.Link(filepath.Join(bin, "manager"), filepath.Join(bin, "rds-emulator")); err != nil {
 		t.Fatal(err)
 	}
+	// The Cloud SQL emulator is the real one: it starts no database server until asked for
+	// an instance, and it lets the test prove that the endpoint in the env file answers the
+	// Admin API.
+	build = exec.Command("go", "build", "-o", filepath.Join(bin, "cloudsql-emulator"), "../../cmd/cloudsql-emulator")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build cloudsql-emulator: %v\n%s", err, out)
+	}
 	crds := filepath.Join(dir, "crds")
 	if err := os.MkdirAll(crds, 0o755); err != nil {
 		t.Fatal(err)
@@ -136,6 +145,7 @@ func TestRunLifecycle(t *testing.T) {
 	if !strings.HasPrefix(endpoint, "http://127.0.0.1:") || !strings.Contains(string(env), "export AWS_ENDPOINT_URL_RDS='"+endpoint+"'") {
 		t.Errorf("manager saw endpoint %q; env file:\n%s", endpoint, env)
 	}
+	checkCloudSQL(t, filepath.Join(cfg.Dir, EnvFile))
 
 	cancel()
 	select {
@@ -151,6 +161,40 @@ func TestRunLifecycle(t *testing.T) {
 	}
 	if out, _ := exec.Command("pgrep", "-f", cfg.Dir+"/").Output(); len(out) > 0 {
 		t.Errorf("processes from %s still running after shutdown: %s", cfg.Dir, out)
+	}
+}
+
+// checkCloudSQL sources the env file as a user would and lists the instances of the project
+// it names at the Cloud SQL endpoint it names, which must answer with none.
+func checkCloudSQL(t *testing.T, envFile string) {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", `. "$1" && printf '%s\n%s' "$GCP_SQLADMIN_ENDPOINT" "$GCP_PROJECT"`, "sh", envFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("source env file: %v: %s", err, out)
+	}
+	endpoint, project, _ := strings.Cut(string(out), "\n")
+	if !strings.HasPrefix(endpoint, "http://127.0.0.1:") || project != "local-project" {
+		t.Fatalf("env file sets GCP_SQLADMIN_ENDPOINT=%q GCP_PROJECT=%q, want a local URL and local-project", endpoint, project)
+	}
+	req, err := http.NewRequest(http.MethodGet, endpoint+"/v1/projects/"+project+"/instances", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer local")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("list Cloud SQL instances: %v", err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Kind  string            `json:"kind"`
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d, decode: %v", req.URL, resp.StatusCode, err)
+	}
+	if list.Kind != "sql#instancesList" || len(list.Items) != 0 {
+		t.Errorf("GET %s = %+v, want an empty sql#instancesList", req.URL, list)
 	}
 }
 
