@@ -139,11 +139,8 @@ func (e *Emulator) insertBackupRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.busy != nil {
-		return nil, errOperationInProgress()
-	}
-	if in.state != stateRunnable {
-		return nil, errNotRunning()
+	if err := in.changeable(); err != nil {
+		return nil, err
 	}
 	op := e.newOperation(r, in.key, opBackupVolume)
 	in.busy = op
@@ -360,11 +357,8 @@ func (e *Emulator) restoreBackup(r *http.Request) (any, error) {
 	default:
 		return nil, errInvalid("Either restoreBackupContext or backup is required.")
 	}
-	if in.busy != nil {
-		return nil, errOperationInProgress()
-	}
-	if in.state != stateRunnable {
-		return nil, errNotRunning()
+	if err := in.changeable(); err != nil {
+		return nil, err
 	}
 	if b.status != runSuccessful {
 		return nil, errInvalid("The backup is not in a restorable state (%s).", b.status)

@@ -187,6 +187,18 @@ func (e *Emulator) lookup(r *http.Request) (*instance, error) {
 	return in, nil
 }
 
+// changeable refuses a change of an instance another operation is changing (409) or that
+// is not RUNNABLE (400), as Cloud SQL does. It runs under mu.
+func (in *instance) changeable() error {
+	if in.busy != nil {
+		return errOperationInProgress()
+	}
+	if in.state != stateRunnable {
+		return errNotRunning()
+	}
+	return nil
+}
+
 // listInstances answers instances.list, in name order, with the filter parameter's
 // simple "field:value" terms (see matchFilter).
 func (e *Emulator) listInstances(r *http.Request) (any, error) {
@@ -277,11 +289,8 @@ func (e *Emulator) patchInstance(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.busy != nil {
-		return nil, errOperationInProgress()
-	}
-	if in.state != stateRunnable {
-		return nil, errNotRunning()
+	if err := in.changeable(); err != nil {
+		return nil, err
 	}
 	if req.DatabaseVersion != "" && req.DatabaseVersion != in.version {
 		return nil, errInvalid("Changing databaseVersion (major version upgrade) is not supported by this emulator.")

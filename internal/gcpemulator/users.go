@@ -15,11 +15,8 @@ import (
 func (e *Emulator) mutate(r *http.Request, opType string, check func(in *instance) error, act func(ctx context.Context, srv engineServer) error, commit func(in *instance)) (any, error) {
 	e.mu.Lock()
 	in, err := e.lookup(r)
-	if err == nil && in.busy != nil {
-		err = errOperationInProgress()
-	}
-	if err == nil && in.state != stateRunnable {
-		err = errNotRunning()
+	if err == nil {
+		err = in.changeable()
 	}
 	if err == nil {
 		err = check(in)
