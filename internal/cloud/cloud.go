@@ -98,6 +98,10 @@ type Instance struct {
 	// AdminRole is the engine role the cloud gives its master user in place of a
 	// superuser (engine.Endpoint.AdminRole); empty when the engine has none.
 	AdminRole string
+	// MasterUserPending is true when the cloud made the database with only its own
+	// built-in admin (Cloud SQL's postgres or root), so that the master user does not
+	// exist yet: an Update with Changes.MasterPassword makes it, with that password.
+	MasterUserPending bool
 }
 
 // Snapshot is a manual snapshot of a database.
@@ -379,6 +383,9 @@ var (
 	// ErrTransient: the cloud throttled or failed the request; the same request may succeed
 	// later.
 	ErrTransient = errors.New("the cloud throttled or failed the request")
+	// ErrUnsupported: this provider's cloud cannot do what was asked (an Aurora cluster on
+	// Cloud SQL, a storage type it does not have...); asking again never helps.
+	ErrUnsupported = errors.New("this cloud does not offer it")
 )
 
 // Error is a call the cloud refused or failed, with the cloud's own error code.
@@ -389,8 +396,8 @@ type Error struct {
 	Code string
 	// Message is the cloud's explanation.
 	Message string
-	// Kind is ErrBusy or ErrTransient when the error is one of those, nil when the request
-	// itself must change.
+	// Kind is ErrBusy, ErrTransient or ErrUnsupported when the error is one of those, nil
+	// when the request itself must change.
 	Kind error
 }
 
@@ -399,5 +406,5 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s: %s", e.Op, e.Code, e.Message)
 }
 
-// Unwrap makes errors.Is(err, ErrBusy) and errors.Is(err, ErrTransient) work.
+// Unwrap makes errors.Is(err, ErrBusy), ErrTransient and ErrUnsupported work.
 func (e *Error) Unwrap() error { return e.Kind }
