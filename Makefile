@@ -47,7 +47,7 @@ generate: tools ## Generate DeepCopy methods for the API types.
 manifests: tools ## Generate CRDs and RBAC from the API types and markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	cp config/crd/bases/*.yaml charts/aws-rds-operator/crds/
-	go run ./hack/apidocs config/crd/bases/matrixmind.cloud_rdsdatabases.yaml > docs/api.md
+	go run ./hack/apidocs config/crd/bases/matrixmind.cloud_rdsdatabases.yaml config/crd/bases/matrixmind.cloud_databaseclasses.yaml > docs/api.md
 
 .PHONY: build
 build: ## Build every command into bin/.

@@ -95,6 +95,12 @@ const (
 	// tag names another object (or none); the operator will not touch it. Rename the object
 	// or fix the tag.
 	ReasonOwnedByOther = "OwnedByOther"
+	// ReasonClassNotFound: the DatabaseClass the object names (or was made on) does not
+	// exist.
+	ReasonClassNotFound = "ClassNotFound"
+	// ReasonClassUnavailable: the object's DatabaseClass cannot be served (its provider is
+	// not configured in this operator, or more than one class is marked default).
+	ReasonClassUnavailable = "ClassUnavailable"
 	// ReasonModifying: the operator asked the cloud to change the database to match the
 	// spec (the message lists the changes).
 	ReasonModifying = "Modifying"

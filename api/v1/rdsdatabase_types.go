@@ -116,7 +116,17 @@ type Backup struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.backup) || !has(self.backup.every) || self.backup.every == '24h'",message="Aurora databases take Aurora's automated daily backups (every: 24h); snapshots on another schedule are not served for Aurora by this version"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.restoreFrom)",message="restoreFrom is not served for Aurora by this version"
 // +kubebuilder:validation:XValidation:rule="has(self.encryption) == has(oldSelf.encryption)",message="encryption cannot be added or removed after creation: RDS encrypts storage only when a database is made"
+// +kubebuilder:validation:XValidation:rule="(has(self.class) ? self.class : ”) == (has(oldSelf.class) ? oldSelf.class : ”)",message="class cannot be changed after creation: the database stays where it was made; to move it, restore a snapshot into a new RDSDatabase of the other class"
 type RDSDatabaseSpec struct {
+	// Class names the DatabaseClass saying where the database is made (which cloud, which
+	// region, with what defaults). Empty means the default class, or AWS with the
+	// operator's flags when there is no DatabaseClass at all. It cannot be changed after
+	// creation.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')",message="class must be the name of a DatabaseClass: lowercase letters, digits, hyphens and dots"
+	// +optional
+	Class string `json:"class,omitempty"`
+
 	// Type is the database engine: postgresql (default), mysql, aurora-postgresql or
 	// aurora-mysql. The seed's spellings Postgresql and MySQL are accepted. It cannot
 	// be changed after creation.
@@ -468,6 +478,13 @@ type RDSDatabaseStatus struct {
 	// Deleting.
 	// +optional
 	Phase string `json:"phase,omitempty"`
+	// Class is the DatabaseClass the database was made on, empty when it was made with
+	// the operator's own AWS settings (no DatabaseClass). It never changes afterwards.
+	// +optional
+	Class string `json:"class,omitempty"`
+	// Provider is the cloud the database is on (aws, gcp), set once it is decided.
+	// +optional
+	Provider string `json:"provider,omitempty"`
 	// Conditions: Ready, Provisioned, UsersReady and AccessVerified.
 	// +listType=map
 	// +listMapKey=type
@@ -521,6 +538,7 @@ type RDSDatabaseStatus struct {
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]{0,57}[a-z0-9])?$')",message="the name must be at most 59 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen, so that the Service <name>-rds is a valid name"
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.highAvailability) || !has(self.spec.highAvailability.readReplicas) || self.spec.highAvailability.readReplicas == 0 || size(self.metadata.name) <= 56",message="with read replicas the name must be at most 56 characters, so that the reader Service <name>-rds-ro is a valid name"
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
+// +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.status.provider`,priority=1
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.cloud.engineVersion`
 // +kubebuilder:printcolumn:name="Size",type=string,JSONPath=`.spec.size`
 // +kubebuilder:printcolumn:name="Cloud",type=string,JSONPath=`.status.cloud.status`

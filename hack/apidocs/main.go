@@ -1,7 +1,7 @@
 // Command apidocs writes the API reference (docs/api.md) from the generated CRD, so the
 // reference always says what the types and their markers say and is never edited by hand.
 //
-//	go run ./hack/apidocs config/crd/bases/matrixmind.cloud_rdsdatabases.yaml > docs/api.md
+//	go run ./hack/apidocs config/crd/bases/matrixmind.cloud_rdsdatabases.yaml config/crd/bases/matrixmind.cloud_databaseclasses.yaml > docs/api.md
 package main
 
 import (
@@ -16,18 +16,23 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: apidocs CRD.yaml > api.md")
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: apidocs CRD.yaml... > api.md")
 		os.Exit(2)
 	}
-	raw, err := os.ReadFile(os.Args[1])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if err := render(os.Stdout, raw); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	for i, path := range os.Args[1:] {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		if i > 0 {
+			fmt.Println()
+		}
+		if err := render(os.Stdout, raw); err != nil {
+			fmt.Fprintln(os.Stderr, path+":", err)
+			os.Exit(1)
+		}
 	}
 }
 

@@ -32,7 +32,7 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 	if err != nil {
 		return r.specInvalid(s, err)
 	}
-	obs, err := r.Cloud.ObserveCluster(ctx, s.identifier)
+	obs, err := s.cloud.ObserveCluster(ctx, s.identifier)
 	if err != nil {
 		return r.cloudFailed(s, err)
 	}
@@ -40,10 +40,13 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 		if r.missingNotRecreated(s, "Aurora cluster") {
 			return ctrl.Result{RequeueAfter: r.Defaults.Resync}, nil
 		}
-		if err := r.checkExposure(db, desired, nil); err != nil {
+		if err := r.checkExposure(s, desired, nil); err != nil {
 			return r.specInvalid(s, err)
 		}
-		if err := r.Cloud.CreateCluster(ctx, clusterDesired(desired)); err != nil {
+		if err := r.recordPlacement(ctx, s); err != nil {
+			return conflictRequeue(errorf(db, "record the placement", err))
+		}
+		if err := s.cloud.CreateCluster(ctx, clusterDesired(desired)); err != nil {
 			return r.cloudFailed(s, err)
 		}
 		r.event(db, corev1.EventTypeNormal, v1.EventCreateRequested, "Asked RDS for %s %s cluster %s",
@@ -63,7 +66,7 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 	// makes one.
 	clusterWide := desired
 	clusterWide.PubliclyAccessible = false
-	if err := r.checkExposure(db, clusterWide, &exposure{securityGroups: c.SecurityGroupIDs, kmsKeyID: c.KMSKeyID}); err != nil {
+	if err := r.checkExposure(s, clusterWide, &exposure{securityGroups: c.SecurityGroupIDs, kmsKeyID: c.KMSKeyID}); err != nil {
 		return r.specInvalid(s, err)
 	}
 	db.Status.Cloud = &v1.CloudStatus{
@@ -144,7 +147,7 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 	zones := map[string]int{}
 	writerUp, public := false, false
 	for _, id := range ids {
-		obs, err := r.Cloud.Observe(ctx, id)
+		obs, err := s.cloud.Observe(ctx, id)
 		if err != nil {
 			return false, err
 		}
@@ -171,7 +174,7 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 		}
 		if _, ok := wanted[id]; !ok {
 			if in.Phase != cloud.PhaseDeleting {
-				if err := r.Cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
+				if err := s.cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
 					return false, err
 				}
 				r.event(db, corev1.EventTypeNormal, v1.EventReplicaDeleteRequested, "Deleting Aurora instance %s: spec asks for %d readers", id, want-1)
@@ -186,7 +189,7 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 		if in.InstanceClass != d.InstanceClass && in.Phase == cloud.PhaseAvailable {
 			class := d.InstanceClass
 			immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
-			if err := r.Cloud.Update(ctx, id, cloud.Changes{InstanceClass: &class}, cloud.UpdateOptions{ApplyImmediately: immediately}); err != nil {
+			if err := s.cloud.Update(ctx, id, cloud.Changes{InstanceClass: &class}, cloud.UpdateOptions{ApplyImmediately: immediately}); err != nil {
 				return false, err
 			}
 			r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked RDS to change instance %s's class %s to %s", id, in.InstanceClass, class)
@@ -196,10 +199,10 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 	if len(missing) > 0 && c.Phase == cloud.PhaseAvailable {
 		// A public instance is made only where the admin allows it, or where the cluster
 		// has public ones already (made before the admin's rules).
-		if err := r.checkExposure(db, cloud.Desired{PubliclyAccessible: d.PubliclyAccessible}, &exposure{public: public}); err != nil {
+		if err := r.checkExposure(s, cloud.Desired{PubliclyAccessible: d.PubliclyAccessible}, &exposure{public: public}); err != nil {
 			return false, &exposureError{err}
 		}
-		candidates, err := r.nodeZones(ctx, c.Region)
+		candidates, err := r.nodeZones(ctx, s, c.Region)
 		if err != nil {
 			return false, err
 		}
@@ -209,7 +212,7 @@ func (r *RDSDatabaseReconciler) reconcileMembers(ctx context.Context, s *scope, 
 			tags[v1.TagRole] = v1.RoleClusterInstance
 			in := cloud.ClusterInstance{Identifier: id, Cluster: s.identifier, Engine: d.Engine, InstanceClass: d.InstanceClass,
 				AvailabilityZone: zone, PubliclyAccessible: d.PubliclyAccessible, Tags: tags}
-			if err := r.Cloud.CreateClusterInstance(ctx, in); err != nil {
+			if err := s.cloud.CreateClusterInstance(ctx, in); err != nil {
 				return false, err
 			}
 			zones[zone]++
@@ -309,7 +312,7 @@ func (r *RDSDatabaseReconciler) modifyCluster(ctx context.Context, s *scope, p c
 	}
 	immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
 	opts := cloud.UpdateOptions{ApplyImmediately: immediately, AllowMajorVersionUpgrade: db.Spec.AllowMajorVersionUpgrade}
-	if err := r.Cloud.UpdateCluster(ctx, s.identifier, p.changes, opts); err != nil {
+	if err := s.cloud.UpdateCluster(ctx, s.identifier, p.changes, opts); err != nil {
 		return r.cloudFailed(s, err)
 	}
 	changes := strings.Join(p.described, ", ")
@@ -324,9 +327,9 @@ func (r *RDSDatabaseReconciler) modifyCluster(ctx context.Context, s *scope, p c
 // ApplyImmediately governs the password itself (and only it and a rename), so it is true.
 func (r *RDSDatabaseReconciler) setMasterPassword(ctx context.Context, s *scope, pw string) error {
 	if engineOf(s.db).aurora {
-		return r.Cloud.UpdateCluster(ctx, s.identifier, cloud.ClusterChanges{MasterPassword: &pw}, cloud.UpdateOptions{ApplyImmediately: true})
+		return s.cloud.UpdateCluster(ctx, s.identifier, cloud.ClusterChanges{MasterPassword: &pw}, cloud.UpdateOptions{ApplyImmediately: true})
 	}
-	return r.Cloud.Update(ctx, s.identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{})
+	return s.cloud.Update(ctx, s.identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{})
 }
 
 // deleteCluster applies the deletion policy to an Aurora cluster: its instances go first
@@ -334,7 +337,7 @@ func (r *RDSDatabaseReconciler) setMasterPassword(ctx context.Context, s *scope,
 // snapshot unless the policy is Delete. It reports whether the finalizer may go.
 func (r *RDSDatabaseReconciler) deleteCluster(ctx context.Context, s *scope) (bool, error) {
 	db, id := s.db, s.identifier
-	obs, err := r.Cloud.ObserveCluster(ctx, id)
+	obs, err := s.cloud.ObserveCluster(ctx, id)
 	if err != nil {
 		_, err = r.cloudFailed(s, err)
 		return false, err
@@ -365,7 +368,7 @@ func (r *RDSDatabaseReconciler) deleteCluster(ctx context.Context, s *scope) (bo
 		return false, nil
 	}
 	opts, note := finalSnapshot(db, id)
-	if err := r.Cloud.DeleteCluster(ctx, id, opts); err != nil {
+	if err := s.cloud.DeleteCluster(ctx, id, opts); err != nil {
 		if errors.Is(err, cloud.ErrBusy) {
 			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 				fmt.Sprintf("waiting for the Aurora cluster to leave status %s before deleting it", c.Status))

@@ -71,7 +71,7 @@ func (r *RDSDatabaseReconciler) reconcileBackups(ctx context.Context, s *scope) 
 		}
 		name := naming.ScheduledSnapshotIdentifier(s.identifier, slot)
 		tags := map[string]string{v1.TagOwner: naming.Owner(db.Namespace, db.Name), v1.TagManagedBy: v1.ManagedByValue, v1.TagBackup: v1.BackupScheduled}
-		if err := r.Cloud.CreateSnapshot(ctx, s.identifier, name, tags); err != nil {
+		if err := s.cloud.CreateSnapshot(ctx, s.identifier, name, tags); err != nil {
 			return r.backupFailed(s, err)
 		}
 		at := metav1.NewTime(slot)
@@ -111,7 +111,7 @@ func nextSlot(st *v1.BackupStatus, every time.Duration, now time.Time) (time.Tim
 // still being made, the one just asked for, or the newest complete one: pruning must never
 // leave the database without a finished backup.
 func (r *RDSDatabaseReconciler) pruneSnapshots(ctx context.Context, s *scope, requested string, retention time.Duration, now time.Time) error {
-	snaps, err := r.Cloud.Snapshots(ctx, s.identifier)
+	snaps, err := s.cloud.Snapshots(ctx, s.identifier)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (r *RDSDatabaseReconciler) pruneSnapshots(ctx context.Context, s *scope, re
 		if snap.Identifier == requested || snap.Identifier == newest.Identifier || now.Sub(snap.CreatedAt) <= retention {
 			continue
 		}
-		if err := r.Cloud.DeleteSnapshot(ctx, snap.Identifier); err != nil {
+		if err := s.cloud.DeleteSnapshot(ctx, snap.Identifier); err != nil {
 			return err
 		}
 		pruned = append(pruned, snap.Identifier)

@@ -99,7 +99,7 @@ func TestDesired(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			db := sampleDB()
 			tc.mutate(&db.Spec)
-			s := &scope{db: db, identifier: "shop-orders-id", credentials: map[string]credential{"sysadmin": {password: "pw"}}}
+			s := &scope{db: db, defaults: r.Defaults, identifier: "shop-orders-id", credentials: map[string]credential{"sysadmin": {password: "pw"}}}
 			got, raised, err := r.desired(s)
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -24,7 +25,7 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	if engineOf(db).aurora {
 		return r.reconcileCluster(ctx, s)
 	}
-	obs, err := r.Cloud.Observe(ctx, s.identifier)
+	obs, err := s.cloud.Observe(ctx, s.identifier)
 	if err != nil {
 		return r.cloudFailed(s, err)
 	}
@@ -69,9 +70,12 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		waitForDatabase(db)
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 	}
+	if inst.MasterUserPending {
+		return r.makeMasterUser(ctx, s)
+	}
 	desired, _, err := r.desired(s)
 	if err == nil {
-		err = r.checkExposure(db, desired, exposureOf(inst))
+		err = r.checkExposure(s, desired, exposureOf(inst))
 	}
 	if err != nil {
 		return r.specInvalid(s, err)
@@ -122,6 +126,21 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	return ctrl.Result{}, nil
 }
 
+// makeMasterUser asks the cloud for the master user of a database it made with only its own
+// built-in admin, with the password already in the master's Secret.
+func (r *RDSDatabaseReconciler) makeMasterUser(ctx context.Context, s *scope) (ctrl.Result, error) {
+	if s.instance.Phase == cloud.PhaseAvailable {
+		pw := s.credentials[s.db.Spec.MasterUser].password
+		if err := s.cloud.Update(ctx, s.identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{ApplyImmediately: true}); err != nil {
+			return r.cloudFailed(s, err)
+		}
+	}
+	setCondition(s.db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCreating,
+		fmt.Sprintf("the cloud database is %s; making its master user %s", s.instance.Status, s.db.Spec.MasterUser))
+	waitForDatabase(s.db)
+	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+}
+
 // missingNotRecreated reports, for a cloud resource (kind) the cloud no longer has, whether it
 // existed before and must not be made again: deleted outside the operator, an empty new one
 // could hide that, so a person decides (restore a snapshot, or allow re-creation). It says so
@@ -154,7 +173,7 @@ func (r *RDSDatabaseReconciler) ownedByOther(s *scope, kind string, tags map[str
 // are left alone.
 func (r *RDSDatabaseReconciler) repairTagsOn(ctx context.Context, s *scope, arn string, have map[string]string) error {
 	missing := map[string]string{}
-	for k, v := range r.cloudTags(s.db) {
+	for k, v := range cloudTags(s) {
 		if got, ok := have[k]; !ok || got != v {
 			missing[k] = v
 		}
@@ -162,7 +181,7 @@ func (r *RDSDatabaseReconciler) repairTagsOn(ctx context.Context, s *scope, arn 
 	if len(missing) == 0 {
 		return nil
 	}
-	if err := r.Cloud.Tag(ctx, arn, missing); err != nil {
+	if err := s.cloud.Tag(ctx, arn, missing); err != nil {
 		return err
 	}
 	r.event(s.db, corev1.EventTypeNormal, v1.EventTagsRepaired, "Put back %d tags changed or removed in the cloud: %s", len(missing), strings.Join(sortedKeys(missing), ", "))
@@ -181,7 +200,7 @@ func (r *RDSDatabaseReconciler) modifyCloudDatabase(ctx context.Context, s *scop
 	}
 	immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
 	opts := cloud.UpdateOptions{ApplyImmediately: immediately, AllowMajorVersionUpgrade: db.Spec.AllowMajorVersionUpgrade}
-	if err := r.Cloud.Update(ctx, s.identifier, p.changes, opts); err != nil {
+	if err := s.cloud.Update(ctx, s.identifier, p.changes, opts); err != nil {
 		return r.cloudFailed(s, err)
 	}
 	when := "now"
@@ -205,7 +224,7 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 	db := s.db
 	desired, raised, err := r.desired(s)
 	if err == nil {
-		err = r.checkExposure(db, desired, nil)
+		err = r.checkExposure(s, desired, nil)
 	}
 	if err != nil {
 		return r.specInvalid(s, err)
@@ -228,7 +247,10 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 			return conflictRequeue(errorf(db, "mark the master password to be set after the restore", err))
 		}
 	}
-	if err := r.Cloud.Create(ctx, desired); err != nil {
+	if err := r.recordPlacement(ctx, s); err != nil {
+		return conflictRequeue(errorf(db, "record the placement", err))
+	}
+	if err := s.cloud.Create(ctx, desired); err != nil {
 		return r.cloudFailed(s, err)
 	}
 	r.event(db, corev1.EventTypeNormal, v1.EventCreateRequested, "Asked RDS for %s %s database %s (%s, %d GiB %s)",
@@ -264,17 +286,17 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 		Identifier:          s.identifier,
 		Engine:              e.rds,
 		EngineVersion:       orDefault(spec.Version, r.Defaults.Version(e)),
-		InstanceClass:       orDefault(spec.InstanceClass, r.Defaults.InstanceClass),
-		StorageType:         orDefault(spec.StorageType, r.Defaults.StorageType),
+		InstanceClass:       orDefault(spec.InstanceClass, s.defaults.InstanceClass),
+		StorageType:         orDefault(spec.StorageType, s.defaults.StorageType),
 		BackupRetentionDays: retention,
 		BackupWindow:        spec.Backup.Window,
 		MasterUser:          spec.MasterUser,
 		MasterPassword:      s.credentials[spec.MasterUser].password,
-		StorageEncrypted:    r.Defaults.StorageEncrypted,
-		KMSKeyID:            r.Defaults.KMSKeyID,
-		SubnetGroup:         r.Defaults.SubnetGroup,
-		SecurityGroupIDs:    r.Defaults.SecurityGroupIDs,
-		Tags:                r.cloudTags(s.db),
+		StorageEncrypted:    s.defaults.StorageEncrypted,
+		KMSKeyID:            s.defaults.KMSKeyID,
+		SubnetGroup:         s.defaults.SubnetGroup,
+		SecurityGroupIDs:    s.defaults.SecurityGroupIDs,
+		Tags:                cloudTags(s),
 	}
 	if enc := spec.Encryption; enc != nil {
 		if enc.Enabled != nil {
@@ -306,8 +328,9 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 
 // cloudTags returns the operator-wide tags, the spec's tags over them, and the operator's
 // owner tags, which win.
-func (r *RDSDatabaseReconciler) cloudTags(db *v1.RDSDatabase) map[string]string {
-	tags := maps.Clone(r.Defaults.Tags)
+func cloudTags(s *scope) map[string]string {
+	db := s.db
+	tags := maps.Clone(s.defaults.Tags)
 	if tags == nil {
 		tags = map[string]string{}
 	}
@@ -328,6 +351,11 @@ func (r *RDSDatabaseReconciler) cloudFailed(s *scope, err error) (ctrl.Result, e
 				"waiting for a turn under the operator's AWS call rate limit")
 		}
 		return ctrl.Result{RequeueAfter: after}, nil
+	}
+	if errors.Is(err, cloud.ErrUnsupported) {
+		// Asking again never helps: the spec must change, or the object belongs on another
+		// class.
+		return r.specInvalid(s, fmt.Errorf("%s cannot make it: %w", placementOf(s.db), err))
 	}
 	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudError, err.Error(), corev1.EventTypeWarning, "")
 	return ctrl.Result{}, errorf(s.db, "cloud", err)

@@ -29,7 +29,16 @@ func phaseInstance(r *RDSDatabaseReconciler, db *v1.RDSDatabase, phase cloud.Pha
 	return cloud.Instance{Identifier: newScope(db).identifier, ARN: "arn:db", Status: "some-word", Phase: phase,
 		Engine: "postgres", EngineVersion: "17.4", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 20,
 		BackupRetentionDays: 7, MasterUser: "sysadmin", StorageEncrypted: true, Endpoint: "db.example", Port: 5432,
-		Tags: r.cloudTags(db), TagsCopiedToSnapshots: true}
+		Tags: cloudTags(placed(r, db)), TagsCopiedToSnapshots: true}
+}
+
+// placed is newScope(db) placed, in an earlier pass, as reconcilePlacement places an object
+// on no DatabaseClass: on r's own cloud, with r's defaults.
+func placed(r *RDSDatabaseReconciler, db *v1.RDSDatabase) *scope {
+	db.Status.Provider = v1.ProviderAWS
+	s := newScope(db)
+	s.cloud, s.defaults = r.Cloud, r.Defaults
+	return s
 }
 
 // calls counts the changing calls a fake received.
@@ -121,7 +130,7 @@ func TestReconcileCloudDatabasePhases(t *testing.T) {
 			}
 			var c calls
 			r.Cloud = fakeWith(&c, obs, tc.observeErr, nil)
-			res, err := r.reconcileCloudDatabase(context.Background(), newScope(db))
+			res, err := r.reconcileCloudDatabase(context.Background(), placed(r, db))
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("%s\nerror %v, want error %t", tc.reason, err, tc.wantErr)
 			}
@@ -181,7 +190,7 @@ func TestDeleteCloudDatabasePhases(t *testing.T) {
 			}
 			var c calls
 			r.Cloud = fakeWith(&c, obs, nil, tc.deleteErr)
-			gone, err := r.deleteCloudDatabase(context.Background(), newScope(db))
+			gone, err := r.deleteCloudDatabase(context.Background(), placed(r, db))
 			if gone != tc.wantGone || (err != nil) != tc.wantErr {
 				t.Fatalf("%s\ngone %t, error %v; want %t, error %t", tc.reason, gone, err, tc.wantGone, tc.wantErr)
 			}

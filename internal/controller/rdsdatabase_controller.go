@@ -117,9 +117,12 @@ type RDSDatabaseReconciler struct {
 	// CloudEvents names objects whose cloud database changed, seen by the shared view of
 	// the cloud; nil when there is none.
 	CloudEvents <-chan event.GenericEvent
-	Cloud       cloud.Provider
-	Engines     engine.Connector
-	Recorder    events.EventRecorder
+	// Cloud makes the databases of objects on no DatabaseClass, with Defaults.
+	Cloud cloud.Provider
+	// Clouds serves DatabaseClasses; nil refuses every object that lands on one.
+	Clouds   Clouds
+	Engines  engine.Connector
+	Recorder events.EventRecorder
 	// Clock tells the time for backup schedules; nil is the real clock.
 	Clock    clock.PassiveClock
 	Defaults Defaults
@@ -134,6 +137,10 @@ type scope struct {
 	// before is db as read, to write only what changed.
 	before     *v1.RDSDatabase
 	identifier string
+	// cloud makes the object's database, and defaults are the operator's defaults with its
+	// class's parameters over them, once reconcilePlacement decided where it goes.
+	cloud    cloud.Provider
+	defaults Defaults
 	// credentials by user name; the master is under db.Spec.MasterUser.
 	credentials map[string]credential
 	// instance is the cloud database once observed.
@@ -175,6 +182,7 @@ type phase func(ctx context.Context, s *scope) (ctrl.Result, error)
 // +kubebuilder:rbac:groups=matrixmind.cloud,resources=rdsdatabases,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=matrixmind.cloud,resources=rdsdatabases/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=matrixmind.cloud,resources=rdsdatabases/finalizers,verbs=update
+// +kubebuilder:rbac:groups=matrixmind.cloud,resources=databaseclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -238,6 +246,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 
 	for _, p := range []phase{
+		r.reconcilePlacement,
 		r.reconcileCloudDatabase,
 		r.reconcileRotationStarts,
 		r.reconcileMasterPassword,
@@ -289,6 +298,9 @@ func (r *RDSDatabaseReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// needs a look (a deleted Secret is made again, a changed Service put back).
 		Watches(&corev1.Secret{}, toOwner, builder.WithPredicates(notCreated)).
 		Watches(&corev1.Service{}, toOwner, builder.WithPredicates(notCreated)).
+		// A class appearing or changing concerns the objects on it and those waiting for
+		// one.
+		Watches(&v1.DatabaseClass{}, handler.EnqueueRequestsFromMapFunc(r.objectsOfClass)).
 		Named("rdsdatabase")
 	if r.CloudEvents != nil {
 		b = b.WatchesRawSource(source.Channel(r.CloudEvents, &handler.EnqueueRequestForObject{}))

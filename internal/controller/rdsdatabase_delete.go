@@ -39,7 +39,17 @@ func (r *RDSDatabaseReconciler) reconcileDelete(ctx context.Context, db *v1.RDSD
 	if err := r.deleteService(ctx, db); err != nil {
 		return ctrl.Result{}, err
 	}
-	gone, err := r.deleteCloudDatabase(ctx, s)
+	gone, err := false, r.place(ctx, s)
+	switch {
+	case errors.Is(err, errNoPlacement) && db.Status.Provider == "" && db.Status.Cloud == nil:
+		// Never placed, so nothing was ever asked of any cloud (the placement is written
+		// before the first create): there is nothing to delete.
+		gone, err = true, nil
+	case errors.Is(err, errNoPlacement):
+		return ctrl.Result{RequeueAfter: classRecheck}, nil
+	case err == nil:
+		gone, err = r.deleteCloudDatabase(ctx, s)
+	}
 	if after, wait := cloud.RetryAfter(err); wait { // its turn under the AWS rate limit
 		return ctrl.Result{RequeueAfter: after}, nil
 	}
@@ -64,7 +74,7 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 	if engineOf(db).aurora {
 		return r.deleteCluster(ctx, s)
 	}
-	obs, err := r.Cloud.Observe(ctx, id)
+	obs, err := s.cloud.Observe(ctx, id)
 	if _, wait := cloud.RetryAfter(err); wait {
 		return false, err
 	}
@@ -95,7 +105,7 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 		return false, err
 	}
 	opts, note := finalSnapshot(db, id)
-	if err := r.Cloud.Delete(ctx, id, opts); err != nil {
+	if err := s.cloud.Delete(ctx, id, opts); err != nil {
 		if _, wait := cloud.RetryAfter(err); wait {
 			return false, err
 		}
@@ -132,7 +142,7 @@ func (r *RDSDatabaseReconciler) deleteOwnInstances(ctx context.Context, s *scope
 	owner := naming.Owner(db.Namespace, db.Name)
 	waiting := false
 	for _, id := range ids {
-		obs, err := r.Cloud.Observe(ctx, id)
+		obs, err := s.cloud.Observe(ctx, id)
 		if _, wait := cloud.RetryAfter(err); wait {
 			// Not known yet whether it is ours and there: the database that depends on it
 			// must wait too, or RDS would promote it into a leftover.
@@ -151,7 +161,7 @@ func (r *RDSDatabaseReconciler) deleteOwnInstances(ctx context.Context, s *scope
 		if in.Phase == cloud.PhaseDeleting {
 			continue
 		}
-		if err := r.Cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
+		if err := s.cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
 			if _, wait := cloud.RetryAfter(err); wait || errors.Is(err, cloud.ErrBusy) {
 				continue // not sent yet, or creating or backing up: delete it once it settles
 			}

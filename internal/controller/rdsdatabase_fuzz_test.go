@@ -90,7 +90,7 @@ func FuzzSpec(f *testing.F) {
 		if err := json.Unmarshal(data, db); err != nil {
 			return
 		}
-		s := newScope(db)
+		s := placed(r, db)
 		for _, user := range append([]string{db.Spec.MasterUser}, sortedKeys(db.Spec.Users)...) {
 			name := secretName(db, user)
 			credentialSecret(db, user, name, "pw")

@@ -59,7 +59,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 	zones := map[string]int{primary.AvailabilityZone: 1}
 	var missing []string
 	for _, id := range ids {
-		obs, err := r.Cloud.Observe(ctx, id)
+		obs, err := s.cloud.Observe(ctx, id)
 		if err != nil {
 			return r.replicasFailed(s, err)
 		}
@@ -79,7 +79,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 		}
 		if _, ok := wanted[id]; !ok {
 			if in.Phase != cloud.PhaseDeleting {
-				if err := r.Cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
+				if err := s.cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
 					return r.replicasFailed(s, err)
 				}
 				r.event(db, corev1.EventTypeNormal, v1.EventReplicaDeleteRequested, "Deleting read replica %s: spec asks for %d", id, want)
@@ -102,7 +102,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 		missing = nil
 	}
 	if len(missing) > 0 {
-		candidates, err := r.nodeZones(ctx, primary.Region)
+		candidates, err := r.nodeZones(ctx, s, primary.Region)
 		if err != nil {
 			// Placement is a preference: without the Nodes' zones, RDS picks.
 			log.FromContext(ctx).Info("cannot list Nodes to place read replicas in their zones; RDS picks the zones", "error", err.Error())
@@ -118,7 +118,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 				Identifier: id, Source: s.identifier, InstanceClass: s.desired.InstanceClass, AvailabilityZone: zone,
 				SecurityGroupIDs: groups, PubliclyAccessible: s.desired.PubliclyAccessible, Tags: replicaTags(s.desired.Tags),
 			}
-			if err := r.Cloud.CreateReplica(ctx, replica); err != nil {
+			if err := s.cloud.CreateReplica(ctx, replica); err != nil {
 				return r.replicasFailed(s, err)
 			}
 			zones[zone]++
@@ -237,7 +237,7 @@ func replicaTags(primary map[string]string) map[string]string {
 // nodeZones returns the zones the cluster's Nodes run in that belong to region (a zone is
 // its region and a letter), sorted; none when the region is unknown. Only Node metadata is
 // read.
-func (r *RDSDatabaseReconciler) nodeZones(ctx context.Context, region string) ([]string, error) {
+func (r *RDSDatabaseReconciler) nodeZones(ctx context.Context, s *scope, region string) ([]string, error) {
 	if region == "" {
 		return nil, nil
 	}
@@ -248,7 +248,7 @@ func (r *RDSDatabaseReconciler) nodeZones(ctx context.Context, region string) ([
 	}
 	seen := map[string]bool{}
 	for _, n := range nodes.Items {
-		if z := n.Labels[zoneLabel]; r.Cloud.ZoneIn(region, z) {
+		if z := n.Labels[zoneLabel]; s.cloud.ZoneIn(region, z) {
 			seen[z] = true
 		}
 	}

@@ -65,7 +65,7 @@ func (w *waitingCloud) Delete(_ context.Context, id string, _ cloud.DeleteOption
 func TestReplicasNotYetSeenHoldBackThePrimary(t *testing.T) {
 	c := &waitingCloud{}
 	r := &RDSDatabaseReconciler{Cloud: c, Defaults: DefaultDefaults}
-	s := newScope(sampleDB())
+	s := placed(r, sampleDB())
 	waiting, err := r.deleteOwnInstances(context.Background(), s, []string{"shop-orders-r1-abcd"}, v1.RoleReplica)
 	if err != nil || !waiting {
 		t.Fatalf("deleteOwnInstances = %v, %v; want waiting, no error", waiting, err)

@@ -144,7 +144,7 @@ func (a Allowances) restoreAllowed(namespace string, snap cloud.Snapshot) bool {
 // with the RestoreNotAllowed condition and an Event, unless this object's namespace may read
 // it. stop is true when the create must not go on (refused, or the look-up failed).
 func (r *RDSDatabaseReconciler) checkRestore(ctx context.Context, s *scope, snapshot string) (result ctrl.Result, stop bool, err error) {
-	snap, found, err := r.Cloud.Snapshot(ctx, snapshot)
+	snap, found, err := s.cloud.Snapshot(ctx, snapshot)
 	if err != nil {
 		result, err = r.cloudFailed(s, err)
 		return result, true, err
@@ -187,8 +187,9 @@ func exposureOf(in cloud.Instance) *exposure {
 // the cloud database's exposure, nil before it exists. Values allowed only because the
 // database had them before the admin's rules existed are announced once in a warning Event:
 // existing databases keep working.
-func (r *RDSDatabaseReconciler) checkExposure(db *v1.RDSDatabase, d cloud.Desired, current *exposure) error {
-	ns, allow, defaults := db.Namespace, r.Defaults.Allow, r.Defaults
+func (r *RDSDatabaseReconciler) checkExposure(s *scope, d cloud.Desired, current *exposure) error {
+	db := s.db
+	ns, allow, defaults := db.Namespace, r.Defaults.Allow, s.defaults
 	var kept []string
 	refuse := func(field, value, flag string) error {
 		return fmt.Errorf("%s %s is not allowed in namespace %s: the operator's defaults apply unless a cluster admin allows it with the operator flag --%s=%s=%s (remove the field, or ask your platform team)",

@@ -144,7 +144,7 @@ func TestCheckExposure(t *testing.T) {
 			rec := events.NewFakeRecorder(10)
 			r := &RDSDatabaseReconciler{Defaults: defaults, Recorder: rec}
 			db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: tc.namespace, Name: "db", UID: types.UID("uid-" + tc.namespace + name)}}
-			err := r.checkExposure(db, tc.desired, tc.current)
+			err := r.checkExposure(placed(r, db), tc.desired, tc.current)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Fatalf("%s\nerror %v, want one containing %q", tc.reason, err, tc.wantErr)
 			}
@@ -154,7 +154,7 @@ func TestCheckExposure(t *testing.T) {
 			if tc.wantWarn {
 				// Said once, not at every resync.
 				<-rec.Events
-				_ = r.checkExposure(db, tc.desired, tc.current)
+				_ = r.checkExposure(placed(r, db), tc.desired, tc.current)
 				if len(rec.Events) != 0 {
 					t.Errorf("%s\nthe warning was repeated", tc.reason)
 				}
@@ -190,7 +190,7 @@ func TestRefusedRestoreSendsNothing(t *testing.T) {
 			db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: "b", Name: "copy", UID: "u"},
 				Spec: v1.RDSDatabaseSpec{Size: "20GB", MasterUser: "sysadmin", Backup: v1.Backup{Retention: "7d"},
 					RestoreFrom: &v1.RestoreFrom{Snapshot: "a-orders-final"}}}
-			s := newScope(db)
+			s := placed(r, db)
 			if _, err := r.createCloudDatabase(context.Background(), s); err != nil {
 				t.Fatalf("%s\ncreate: %v", tc.reason, err)
 			}

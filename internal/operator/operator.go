@@ -71,6 +71,9 @@ type Options struct {
 	ShardSelector labels.Selector
 	// PprofAddr is where net/http/pprof is served; "" or "0" disables it.
 	PprofAddr string
+	// NewGCP builds the Cloud SQL provider of a gcp DatabaseClass's project and region; nil
+	// refuses gcp classes.
+	NewGCP func(ctx context.Context, project, region string) (cloud.Provider, error)
 }
 
 // DefaultMaxConcurrentReconciles keeps a burst of new objects from queueing behind each
@@ -121,8 +124,10 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
 	provider := opts.Cloud
+	// One limiter for every RDS provider: AWS's limit is the account's.
+	limiter := rds.NewLimiter(opts.RateLimit)
 	if provider == nil {
-		if provider, err = rds.NewLimited(ctx, rds.NewLimiter(opts.RateLimit)); err != nil {
+		if provider, err = rds.NewLimited(ctx, limiter); err != nil {
 			return nil, err
 		}
 	}
@@ -133,7 +138,51 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 	// One shared view of the cloud serves every object; a change seen in it wakes the
 	// object it belongs to.
 	changed := make(chan event.GenericEvent, 1024)
-	shared := observer.New(provider, observer.Options{
+	view := func(p cloud.Provider) (cloud.Provider, error) {
+		shared := newView(mgr, p, changed, opts)
+		if err := mgr.Add(shared); err != nil {
+			return nil, err
+		}
+		return shared, nil
+	}
+	builtin, err := view(provider)
+	if err != nil {
+		return nil, err
+	}
+	clouds := &classClouds{
+		builtin: builtin,
+		view:    view,
+		newAWS: func(ctx context.Context, region string) (cloud.Provider, error) {
+			return rds.NewInRegion(ctx, limiter, region)
+		},
+		newGCP: opts.NewGCP,
+	}
+	if err := (&controller.RDSDatabaseReconciler{
+		Client:      mgr.GetClient(),
+		APIReader:   mgr.GetAPIReader(),
+		CloudEvents: changed,
+		Cloud:       builtin,
+		Clouds:      clouds,
+		Engines:     engines,
+		Clock:       opts.Clock,
+		Recorder:    mgr.GetEventRecorder("aws-rds-operator"),
+		Defaults:    opts.Defaults,
+	}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up the RDSDatabase controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+// newView returns a shared view of the cloud behind p: one List serves every object on it,
+// and a change seen in it wakes the object it belongs to through changed.
+func newView(mgr manager.Manager, p cloud.Provider, changed chan<- event.GenericEvent, opts Options) *observer.Observer {
+	return observer.New(p, observer.Options{
 		Interval: opts.Defaults.Resync,
 		Busy:     opts.Defaults.PendingRequeue,
 		OwnerTag: v1.TagOwner,
@@ -150,28 +199,6 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 			}
 		},
 	})
-	if err := mgr.Add(shared); err != nil {
-		return nil, err
-	}
-	if err := (&controller.RDSDatabaseReconciler{
-		Client:      mgr.GetClient(),
-		APIReader:   mgr.GetAPIReader(),
-		CloudEvents: changed,
-		Cloud:       shared,
-		Engines:     engines,
-		Clock:       opts.Clock,
-		Recorder:    mgr.GetEventRecorder("aws-rds-operator"),
-		Defaults:    opts.Defaults,
-	}).SetupWithManager(mgr); err != nil {
-		return nil, fmt.Errorf("set up the RDSDatabase controller: %w", err)
-	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return nil, err
-	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		return nil, err
-	}
-	return mgr, nil
 }
 
 // Engines returns the connectors of every engine the operator serves, by RDS engine name.

@@ -42,7 +42,7 @@ func TestChartNamespacedRBAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Rules on cluster-scoped resources (nodes) can only come from a ClusterRole; the
+	// Rules on cluster-scoped resources (nodes, DatabaseClasses) can only come from a ClusterRole; the
 	// watched namespaces get the other generated rules but the lease, and the release
 	// namespace the lease alone.
 	var clusterWide, want, lease []rbacv1.PolicyRule
@@ -165,7 +165,7 @@ func isOperator(s rbacv1.Subject) bool {
 }
 
 // clusterScoped are the resources no Role can grant.
-var clusterScoped = map[string]bool{"nodes": true, "namespaces": true, "persistentvolumes": true, "customresourcedefinitions": true}
+var clusterScoped = map[string]bool{"nodes": true, "namespaces": true, "persistentvolumes": true, "customresourcedefinitions": true, "databaseclasses": true}
 
 // canI asks the apiserver (a SubjectAccessReview through impersonation) whether user may do
 // verb on resource in namespace, or cluster-wide when namespace is empty.

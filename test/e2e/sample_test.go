@@ -51,6 +51,9 @@ func TestSampleBecomesReady(t *testing.T) {
 		if got.Status.Phase != "Ready" {
 			t.Errorf("phase = %q, want Ready", got.Status.Phase)
 		}
+		if got.Status.Class != "" || got.Status.Provider != "aws" {
+			t.Errorf("status.class %q, status.provider %q: with no DatabaseClass the sample lands on the operator's own AWS settings", got.Status.Class, got.Status.Provider)
+		}
 		secrets := slices.Clone(got.Status.Secrets)
 		sort.Strings(secrets)
 		if diff := cmp.Diff(wantSecrets, secrets); diff != "" {

@@ -59,7 +59,16 @@ func NewFromEnvironment(ctx context.Context) (*Provider, error) {
 // NewLimited is NewFromEnvironment with every call, retries included, under limiter, the
 // one the whole operator shares; nil sends calls unlimited.
 func NewLimited(ctx context.Context, limiter *Limiter) (*Provider, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	return NewInRegion(ctx, limiter, "")
+}
+
+// NewInRegion is NewLimited in region, or in the environment's region when region is "".
+func NewInRegion(ctx context.Context, limiter *Limiter, region string) (*Provider, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}

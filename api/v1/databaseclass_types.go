@@ -1,0 +1,129 @@
+package v1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Providers a DatabaseClass can name.
+const (
+	// ProviderAWS makes databases on Amazon RDS (and Aurora).
+	ProviderAWS = "aws"
+	// ProviderGCP makes databases on Google Cloud SQL.
+	ProviderGCP = "gcp"
+)
+
+// AnnotationDefaultClass set to "true" on a DatabaseClass makes it the class of every
+// RDSDatabase whose spec.class is empty. At most one class may carry it.
+const AnnotationDefaultClass = "matrixmind.cloud/is-default-class"
+
+// DatabaseClassSpec says where databases of the class are made, and with what defaults.
+// +kubebuilder:validation:XValidation:rule="self.provider == oldSelf.provider",message="provider cannot be changed: databases already made on this class stay where they are; make a new DatabaseClass"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'gcp' || has(self.gcp)",message="a gcp class needs gcp: {project, region}"
+// +kubebuilder:validation:XValidation:rule="self.provider == 'aws' || !has(self.aws)",message="aws parameters belong to a class with provider: aws"
+// +kubebuilder:validation:XValidation:rule="self.provider == 'gcp' || !has(self.gcp)",message="gcp parameters belong to a class with provider: gcp"
+type DatabaseClassSpec struct {
+	// Provider is the cloud the class's databases are made on: aws or gcp. (azure,
+	// existing and cloudnativepg are not served by this version.)
+	// +kubebuilder:validation:XValidation:rule="self in ['aws', 'gcp']",message="provider must be aws or gcp: azure, existing and cloudnativepg are not served by this version"
+	Provider string `json:"provider"`
+
+	// AWS holds the parameters of an aws class; each empty one takes the operator's flag.
+	// +optional
+	AWS *AWSClassParameters `json:"aws,omitempty"`
+
+	// GCP holds the parameters of a gcp class.
+	// +optional
+	GCP *GCPClassParameters `json:"gcp,omitempty"`
+}
+
+// AWSClassParameters are an aws class's defaults, for the objects of the class whose spec
+// does not say. Empty ones take the operator's --default-* flags.
+type AWSClassParameters struct {
+	// Region is the AWS region, e.g. eu-west-1; empty is the operator's own (AWS_REGION).
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z]{2}(-[a-z]+)+-[0-9]$')",message="region must be an AWS region such as eu-west-1"
+	// +optional
+	Region string `json:"region,omitempty"`
+	// InstanceClass is the RDS instance class, e.g. db.t4g.micro.
+	// +kubebuilder:validation:MaxLength=64
+	// +optional
+	InstanceClass string `json:"instanceClass,omitempty"`
+	// StorageType is gp2, gp3, io1 or io2.
+	// +kubebuilder:validation:MaxLength=16
+	// +optional
+	StorageType string `json:"storageType,omitempty"`
+	// KMSKeyID encrypts the storage of databases whose spec names no key.
+	// +kubebuilder:validation:MaxLength=2048
+	// +optional
+	KMSKeyID string `json:"kmsKeyId,omitempty"`
+	// SubnetGroup places databases whose spec names none.
+	// +kubebuilder:validation:MaxLength=255
+	// +optional
+	SubnetGroup string `json:"subnetGroup,omitempty"`
+	// SecurityGroupIDs are the security groups of databases whose spec names none.
+	// +kubebuilder:validation:MaxItems=5
+	// +optional
+	SecurityGroupIDs []string `json:"securityGroupIds,omitempty"`
+	// Tags are put on every database of the class, below the spec's own.
+	// +kubebuilder:validation:MaxProperties=40
+	// +optional
+	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// GCPClassParameters are a gcp class's project, region and defaults.
+type GCPClassParameters struct {
+	// Project is the Google Cloud project the instances are made in.
+	// +kubebuilder:validation:MinLength=6
+	// +kubebuilder:validation:MaxLength=30
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z][-a-z0-9]{4,28}[a-z0-9]$')",message="project must be a Google Cloud project ID: 6 to 30 lowercase letters, digits or hyphens, starting with a letter"
+	Project string `json:"project"`
+	// Region is the Cloud SQL region, e.g. europe-west1.
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z]+-[a-z]+[0-9]+$')",message="region must be a Google Cloud region such as europe-west1"
+	Region string `json:"region"`
+	// Tier is the machine type of instances whose spec names no instanceClass, e.g.
+	// db-custom-1-3840. Default db-f1-micro.
+	// +kubebuilder:default=db-f1-micro
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^db-[a-z0-9-]+$')",message="tier must be a Cloud SQL tier such as db-f1-micro or db-custom-1-3840"
+	// +optional
+	Tier string `json:"tier,omitempty"`
+	// Tags are put on every instance of the class (as Cloud SQL labels), below the spec's
+	// own.
+	// +kubebuilder:validation:MaxProperties=40
+	// +optional
+	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// DatabaseClass is where RDSDatabases of the class are made: a cloud provider and its
+// parameters, as a StorageClass is for volumes. Cluster-scoped, set up by a cluster admin.
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Cluster,shortName=dbclass,categories=matrixmind
+// +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.provider`
+// +kubebuilder:printcolumn:name="Default",type=string,JSONPath=`.metadata.annotations.matrixmind\.cloud/is-default-class`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type DatabaseClass struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec says where and with what defaults.
+	Spec DatabaseClassSpec `json:"spec"`
+}
+
+// IsDefault reports whether the class is the default class.
+func (c *DatabaseClass) IsDefault() bool {
+	return c.Annotations[AnnotationDefaultClass] == "true"
+}
+
+// DatabaseClassList is a list of DatabaseClass.
+// +kubebuilder:object:root=true
+type DatabaseClassList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// Items are the DatabaseClasses.
+	Items []DatabaseClass `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&DatabaseClass{}, &DatabaseClassList{})
+}

@@ -1,0 +1,113 @@
+package operator
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
+)
+
+// classClouds is controller.Clouds: it knows which provider serves each kind of
+// DatabaseClass and what its parameters mean, and builds one provider (with its own shared
+// view of the cloud) per cloud account and region, reused by every class that names it.
+type classClouds struct {
+	// builtin serves aws classes in the operator's own region.
+	builtin cloud.Provider
+	// newAWS builds an RDS provider for another region.
+	newAWS func(ctx context.Context, region string) (cloud.Provider, error)
+	// newGCP builds a Cloud SQL provider for a project and region.
+	newGCP func(ctx context.Context, project, region string) (cloud.Provider, error)
+	// view wraps a new provider in a shared view of its cloud, run by the manager.
+	view func(cloud.Provider) (cloud.Provider, error)
+
+	mu        sync.Mutex
+	providers map[string]cloud.Provider
+}
+
+// For implements controller.Clouds.
+func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base controller.Defaults) (controller.Placement, error) {
+	d := base
+	d.SecurityGroupIDs = slices.Clone(base.SecurityGroupIDs)
+	d.Tags = maps.Clone(base.Tags)
+	if d.Tags == nil {
+		d.Tags = map[string]string{}
+	}
+	switch class.Spec.Provider {
+	case v1.ProviderAWS:
+		p := class.Spec.AWS
+		if p == nil {
+			p = &v1.AWSClassParameters{}
+		}
+		provider := c.builtin
+		if p.Region != "" {
+			var err error
+			if provider, err = c.provider(ctx, "aws/"+p.Region, func(ctx context.Context) (cloud.Provider, error) { return c.newAWS(ctx, p.Region) }); err != nil {
+				return controller.Placement{}, err
+			}
+		}
+		d.InstanceClass = orDefault(p.InstanceClass, d.InstanceClass)
+		d.StorageType = orDefault(p.StorageType, d.StorageType)
+		d.KMSKeyID = orDefault(p.KMSKeyID, d.KMSKeyID)
+		d.SubnetGroup = orDefault(p.SubnetGroup, d.SubnetGroup)
+		if len(p.SecurityGroupIDs) > 0 {
+			d.SecurityGroupIDs = slices.Clone(p.SecurityGroupIDs)
+		}
+		maps.Copy(d.Tags, p.Tags)
+		return controller.Placement{Cloud: provider, Defaults: d}, nil
+	case v1.ProviderGCP:
+		p := class.Spec.GCP
+		if p == nil {
+			return controller.Placement{}, fmt.Errorf("the class has no gcp parameters")
+		}
+		if c.newGCP == nil {
+			return controller.Placement{}, fmt.Errorf("this operator has no Cloud SQL provider")
+		}
+		provider, err := c.provider(ctx, "gcp/"+p.Project+"/"+p.Region, func(ctx context.Context) (cloud.Provider, error) {
+			return c.newGCP(ctx, p.Project, p.Region)
+		})
+		if err != nil {
+			return controller.Placement{}, err
+		}
+		// The operator's RDS defaults mean nothing on Cloud SQL: the class says what
+		// applies, and Cloud SQL encrypts every disk.
+		d.InstanceClass, d.StorageType, d.StorageEncrypted = p.Tier, "", true
+		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
+		maps.Copy(d.Tags, p.Tags)
+		return controller.Placement{Cloud: provider, Defaults: d}, nil
+	}
+	return controller.Placement{}, fmt.Errorf("provider %q is not served by this operator", class.Spec.Provider)
+}
+
+// provider returns the provider kept under key, building it (and its shared view) the
+// first time.
+func (c *classClouds) provider(ctx context.Context, key string, build func(context.Context) (cloud.Provider, error)) (cloud.Provider, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.providers[key]; ok {
+		return p, nil
+	}
+	p, err := build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p, err = c.view(p); err != nil {
+		return nil, err
+	}
+	if c.providers == nil {
+		c.providers = map[string]cloud.Provider{}
+	}
+	c.providers[key] = p
+	return p, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
