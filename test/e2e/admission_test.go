@@ -252,6 +252,7 @@ func TestAdmissionRejectsBadUpdates(t *testing.T) {
 		"AddEncryption":           {reason: "RDS encrypts only new databases.", mutate: func(s *v1.RDSDatabaseSpec) { s.Encryption = &v1.Encryption{Enabled: new(true)} }, wantMsg: "encryption cannot be added or removed after creation"},
 		"ChangeType":              {reason: "An engine is chosen once.", mutate: func(s *v1.RDSDatabaseSpec) { s.Type = v1.TypeMySQL; s.Version = "8.0" }, wantMsg: "type cannot be changed after creation"},
 		"Downgrade":               {reason: "RDS cannot downgrade, flag or not.", mutate: func(s *v1.RDSDatabaseSpec) { s.Version = "15"; s.AllowMajorVersionUpgrade = true }, wantMsg: "version cannot be lowered"},
+		"MoveToAnotherClass":      {reason: "Moving data between clouds is not the operator's job: the class is chosen once.", mutate: func(s *v1.RDSDatabaseSpec) { s.Class = "gcp-eu" }, wantMsg: "class cannot be changed after creation"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -314,4 +315,51 @@ func TestAdmissionMySQLAndEncryptionTransitions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAdmissionRejectsBadClasses proves a DatabaseClass that cannot work is refused with a
+// message saying what to fix, and that a class's provider is fixed.
+func TestAdmissionRejectsBadClasses(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]struct {
+		reason  string
+		spec    v1.DatabaseClassSpec
+		wantMsg string
+	}{
+		"UnservedProvider": {reason: "A provider this version does not serve is refused, not accepted and ignored.",
+			spec: v1.DatabaseClassSpec{Provider: "azure"}, wantMsg: "provider must be aws or gcp"},
+		"GCPWithoutProject": {reason: "A gcp class cannot make anything without its project and region.",
+			spec: v1.DatabaseClassSpec{Provider: v1.ProviderGCP}, wantMsg: "a gcp class needs gcp: {project, region}"},
+		"ParametersOfAnotherProvider": {reason: "aws parameters on a gcp class would be silently ignored.",
+			spec: v1.DatabaseClassSpec{Provider: v1.ProviderGCP, GCP: &v1.GCPClassParameters{Project: "acme-prod", Region: "europe-west1"},
+				AWS: &v1.AWSClassParameters{InstanceClass: "db.t4g.micro"}}, wantMsg: "aws parameters belong to a class with provider: aws"},
+		"BadProject": {reason: "A project ID has Google's form.",
+			spec: v1.DatabaseClassSpec{Provider: v1.ProviderGCP, GCP: &v1.GCPClassParameters{Project: "Acme_Prod", Region: "europe-west1"}}, wantMsg: "project must be a Google Cloud project ID"},
+		"BadRegion": {reason: "An AWS region has AWS's form.",
+			spec: v1.DatabaseClassSpec{Provider: v1.ProviderAWS, AWS: &v1.AWSClassParameters{Region: "europe-west1"}}, wantMsg: "region must be an AWS region"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := &v1.DatabaseClass{ObjectMeta: metav1.ObjectMeta{Name: "bad-" + strings.ToLower(name)}, Spec: tc.spec}
+			err := stack.Client.Create(ctx, c)
+			if err == nil {
+				_ = stack.Client.Delete(ctx, c)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Errorf("%s\ncreate error = %v, want it to say %q", tc.reason, err, tc.wantMsg)
+			}
+		})
+	}
+	t.Run("ProviderIsFixed", func(t *testing.T) {
+		c := &v1.DatabaseClass{ObjectMeta: metav1.ObjectMeta{Name: "admission-fixed-provider"},
+			Spec: v1.DatabaseClassSpec{Provider: v1.ProviderAWS, AWS: &v1.AWSClassParameters{Region: "eu-west-1"}}}
+		if err := stack.Client.Create(ctx, c); err != nil {
+			t.Fatalf("a valid aws class was refused: %v", err)
+		}
+		t.Cleanup(func() { _ = stack.Client.Delete(ctx, c) })
+		c.Spec = v1.DatabaseClassSpec{Provider: v1.ProviderGCP, GCP: &v1.GCPClassParameters{Project: "acme-prod", Region: "europe-west1"}}
+		if err := stack.Client.Update(ctx, c); err == nil || !strings.Contains(err.Error(), "provider cannot be changed") {
+			t.Errorf("Databases already made on a class stay where they are: changing its provider must be refused; update error = %v", err)
+		}
+	})
 }
