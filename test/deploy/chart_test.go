@@ -21,7 +21,9 @@ const (
 	chartFullname = "rds-aws-rds-operator" // the chart's fullname for release rds, see helmTemplate
 	roleARN       = "arn:aws:iam::123456789012:role/aws-rds-operator"
 	generatedCRD  = "config/crd/bases/matrixmind.cloud_rdsdatabases.yaml"
-	generatedRole = "config/rbac/role.yaml"
+	// generatedClassCRD is DatabaseClass's.
+	generatedClassCRD = "config/crd/bases/matrixmind.cloud_databaseclasses.yaml"
+	generatedRole     = "config/rbac/role.yaml"
 )
 
 // credentials is how a rendered chart hands the pod its AWS identity.
@@ -123,7 +125,7 @@ func TestChartInstallsInEveryCredentialsMode(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The operator's ClusterRole and the users' editor and viewer roles.
-			wantKinds := []string{"CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"}
+			wantKinds := []string{"CustomResourceDefinition", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"}
 			if diff := cmp.Diff(wantKinds, kinds(objs)); diff != "" {
 				t.Errorf("%s\nrendered kinds: -want +got:\n%s", tc.reason, diff)
 			}
@@ -151,20 +153,22 @@ func TestChartInstallsInEveryCredentialsMode(t *testing.T) {
 	}
 }
 
-// TestChartCRDIsTheGeneratedOne keeps the chart's CRD a copy of what controller-gen writes.
+// TestChartCRDIsTheGeneratedOne keeps the chart's CRDs copies of what controller-gen writes.
 func TestChartCRDIsTheGeneratedOne(t *testing.T) {
 	root := harness.Root()
-	want, err := os.ReadFile(filepath.Join(root, generatedCRD))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(filepath.Join(root, chart, "crds", filepath.Base(generatedCRD)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("the chart's CRD differs from %s; after make manifests run\n  cp %s %s/crds/\n-want +got:\n%s",
-			generatedCRD, generatedCRD, chart, diff)
+	for _, crd := range []string{generatedCRD, generatedClassCRD} {
+		want, err := os.ReadFile(filepath.Join(root, crd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(root, chart, "crds", filepath.Base(crd)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(string(want), string(got)); diff != "" {
+			t.Errorf("the chart's CRD differs from %s; after make manifests run\n  cp %s %s/crds/\n-want +got:\n%s",
+				crd, crd, chart, diff)
+		}
 	}
 }
 
@@ -198,5 +202,39 @@ func TestChartClusterRoleIsTheGeneratedOne(t *testing.T) {
 	}
 	if diff := cmp.Diff(want.Rules, got.Rules); diff != "" {
 		t.Errorf("charts/aws-rds-operator/templates/clusterrole.yaml differs from %s; copy its rules over:\n-want +got:\n%s", generatedRole, diff)
+	}
+}
+
+// TestChartGKEWorkloadIdentity: with gcp.serviceAccount set, the operator's ServiceAccount
+// carries GKE Workload Identity's annotation, so Application Default Credentials in the pod
+// act as that Google service account; the Cloud SQL endpoint override reaches the container.
+func TestChartGKEWorkloadIdentity(t *testing.T) {
+	requireCluster(t)
+	const gsa = "rds-operator@acme-prod.iam.gserviceaccount.com"
+	manifests, err := helmTemplate("gcp.serviceAccount="+gsa, "gcp.sqladminEndpoint=http://cloudsql.test:8443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := decode(manifests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sa corev1.ServiceAccount
+	if err := findNamed(objs, "ServiceAccount", chartFullname, &sa); err != nil {
+		t.Fatal(err)
+	}
+	if got := sa.Annotations["iam.gke.io/gcp-service-account"]; got != gsa {
+		t.Errorf("ServiceAccount annotation iam.gke.io/gcp-service-account = %q, want %q", got, gsa)
+	}
+	var dep appsv1.Deployment
+	if err := findNamed(objs, "Deployment", chartFullname, &dep); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range dep.Spec.Template.Spec.Containers[0].Env {
+		found = found || e.Name == "GCP_SQLADMIN_ENDPOINT" && e.Value == "http://cloudsql.test:8443"
+	}
+	if !found {
+		t.Errorf("the container has no GCP_SQLADMIN_ENDPOINT from gcp.sqladminEndpoint: %+v", dep.Spec.Template.Spec.Containers[0].Env)
 	}
 }

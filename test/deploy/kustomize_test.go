@@ -20,8 +20,9 @@ func TestKustomizeInstallApplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The operator's ClusterRole and the users' editor and viewer roles.
-	wantKinds := []string{"Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"}
+	// RDSDatabase's and DatabaseClass's CRDs, the operator's ClusterRole and the users'
+	// editor and viewer roles.
+	wantKinds := []string{"Namespace", "CustomResourceDefinition", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"}
 	if diff := cmp.Diff(wantKinds, kinds(objs)); diff != "" {
 		t.Errorf("config/default kinds: -want +got:\n%s", diff)
 	}
