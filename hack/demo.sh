@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh is the guided tour for a new user on a fresh machine (make demo): it builds the
 # tools, installs PostgreSQL and MariaDB, brings up the local stack, creates the samples (one
-# RDSDatabase of each type: PostgreSQL, MySQL, Aurora PostgreSQL, Aurora MySQL, in parallel),
-# waits for them to be Ready, logs in to each database as every user with the password from
+# RDSDatabase of each type on AWS: PostgreSQL, MySQL, Aurora PostgreSQL, Aurora MySQL, and a
+# PostgreSQL one on Google Cloud SQL through a DatabaseClass, all in parallel), waits for
+# them to be Ready, logs in to each database as every user with the password from
 # that user's Secret, and shows the Services.
 # The stack is stopped on exit, whatever happened. Exits non-zero if any step or login failed.
 set -euo pipefail
@@ -12,8 +13,8 @@ cd "$root"
 name=orders # the PostgreSQL sample; day 2 is shown on it
 mysql_name=shop
 # Every sample, by the client that speaks to it.
-samples=(orders shop ledger carts)
-declare -A family=([orders]=postgresql [shop]=mysql [ledger]=postgresql [carts]=mysql)
+samples=(orders shop ledger carts payments)
+declare -A family=([orders]=postgresql [shop]=mysql [ledger]=postgresql [carts]=mysql [payments]=postgresql)
 namespace=default
 start=$SECONDS
 
@@ -24,16 +25,17 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 step "Build the pinned tools and install system packages (make tools deps)"
 make --no-print-directory tools deps
 
-step "Start the local stack: control plane, RDS emulator, operator (make local-up)"
+step "Start the local stack: control plane, RDS and Cloud SQL emulators, operator (make local-up)"
 trap 'step "Stop the local stack (make local-down)"; make --no-print-directory local-down' EXIT
 make --no-print-directory local-up
 # shellcheck source=/dev/null
 source .local/env
 echo "kubectl: $(command -v kubectl)"
 
-step "Create one database of each type at once: PostgreSQL, MySQL, Aurora PostgreSQL, Aurora MySQL (kubectl apply -f config/samples/)"
-kubectl apply -f config/samples/
+step "Create one database of each type at once on AWS (PostgreSQL, MySQL, Aurora PostgreSQL, Aurora MySQL), and one on Google Cloud SQL through a DatabaseClass (kubectl apply -f config/samples/ -f config/samples/gcp/)"
+kubectl apply -f config/samples/ -f config/samples/gcp/
 applied=$SECONDS
+kubectl get databaseclasses
 kubectl get rdsdatabases -n "$namespace"
 
 step "The Secrets exist at once, before the databases do"
@@ -77,6 +79,18 @@ if ((${#pending[@]} > 0)); then
 	exit 1
 fi
 kubectl get rdsdatabases -n "$namespace" -o wide
+
+step "Side by side: orders on AWS RDS, payments on Google Cloud SQL (status.class, status.provider, status.cloud)"
+for db in orders payments; do
+	kubectl get rdsdatabase "$db" -n "$namespace" -o go-template='{{.metadata.name}}: class={{or .status.class "(none: the operator'"'"'s AWS settings)"}} provider={{.status.provider}} {{.status.cloud.identifier}} {{.status.cloud.status}} {{.status.cloud.instanceClass}} {{.status.cloud.allocatedStorageGiB}}GiB at {{.status.cloud.endpoint}}:{{.status.cloud.port}}{{"\n"}}'
+done
+uri=$(kubectl get secret payments.rds.admin -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}')
+psql_any=$(compgen -G "/usr/lib/postgresql/*/bin/psql" | sort -V | tail -n 1 || command -v psql || true)
+if out=$("$psql_any" "$uri" -Atc "select 'payments admin is in cloudsqlsuperuser: ' || pg_has_role(current_user, 'cloudsqlsuperuser', 'member')" 2>&1); then
+	echo "OK   $out"
+else
+	fail "payments admin: $out"
+fi
 
 step "PostgreSQL and Aurora PostgreSQL: log in as every user with the uri from its Secret (psql)"
 psql=$(compgen -G "/usr/lib/postgresql/*/bin/psql" | sort -V | tail -n 1 || true)
@@ -204,7 +218,7 @@ done
 kubectl get secrets -n "$namespace" -l "matrixmind.cloud/rdsdatabase"
 
 step "Summary"
-echo "apply to Ready (all created at once): postgresql ${ready_after[orders]}s, mysql ${ready_after[shop]}s, aurora-postgresql ${ready_after[ledger]}s, aurora-mysql ${ready_after[carts]}s"
+echo "apply to Ready (all created at once): postgresql ${ready_after[orders]}s, mysql ${ready_after[shop]}s, aurora-postgresql ${ready_after[ledger]}s, aurora-mysql ${ready_after[carts]}s, cloud sql postgresql ${ready_after[payments]}s"
 if ((failures > 0)); then
 	echo "demo: $failures check(s) FAILED" >&2
 	exit 1

@@ -12,6 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
@@ -30,6 +31,8 @@ func main() {
 	var watchNamespaces, shardSelector string
 	flag.StringVar(&watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces the operator watches (its cache included); empty watches all. Namespace-scoped RBAC in them is then enough.")
 	flag.StringVar(&shardSelector, "shard-selector", "", "Label selector of the RDSDatabase objects this operator reconciles (e.g. shard=a); empty selects all. Give each operator of a sharded fleet a disjoint one.")
+	gcpEndpoint := os.Getenv(gcp.EnvEndpoint)
+	flag.StringVar(&gcpEndpoint, "gcp-sqladmin-endpoint", gcpEndpoint, "Base URL of the Cloud SQL Admin API for DatabaseClasses with provider gcp (default $"+gcp.EnvEndpoint+", else Google's). Credentials: Application Default Credentials, or $"+gcp.EnvAccessToken+".")
 	flag.StringVar(&opts.PprofAddr, "pprof-bind-address", "", "Address net/http/pprof binds to, for profiling; empty or 0 disables it.")
 	opts.Defaults.BindFlags(flag.CommandLine)
 	var memoryLimit string
@@ -58,6 +61,7 @@ func main() {
 		os.Exit(2)
 	}
 	opts.ShardSelector = sel
+	opts.NewGCP = operator.NewGCP(gcpEndpoint)
 
 	ctx := ctrl.SetupSignalHandler()
 	mgr, err := operator.New(ctx, ctrl.GetConfigOrDie(), opts)

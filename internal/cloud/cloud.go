@@ -144,6 +144,17 @@ func (c Changes) Empty() bool {
 		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil && c.CopyTagsToSnapshots == nil
 }
 
+// Plan is what it takes to bring a database to what is desired, by its cloud's rules.
+type Plan struct {
+	// Changes to ask for; empty when the database is as desired.
+	Changes Changes
+	// Described says each change in words, for Events and conditions.
+	Described []string
+	// Adjusted says, for people, where the cloud's rules made a change differ from what
+	// was desired (e.g. a storage step larger than asked for); empty when none did.
+	Adjusted string
+}
+
 // UpdateOptions says how to apply Changes.
 type UpdateOptions struct {
 	// ApplyImmediately applies the changes now; false leaves them for the maintenance
@@ -269,6 +280,13 @@ func (c ClusterChanges) Empty() bool {
 		c.SecurityGroupIDs == nil && c.MasterPassword == nil
 }
 
+// ClusterPlan is what it takes to bring a cluster to what is desired.
+type ClusterPlan struct {
+	Changes ClusterChanges
+	// Described says each change in words, for Events and conditions.
+	Described []string
+}
+
 // ClusterInstance is a DB instance as the operator wants it created in a cluster. Engine and
 // storage come from the cluster; the first instance is the writer.
 type ClusterInstance struct {
@@ -337,6 +355,10 @@ type Provider interface {
 	// UpdateCluster asks for changes to a cluster, in one request.
 	UpdateCluster(ctx context.Context, identifier string, changes ClusterChanges, opts UpdateOptions) error
 
+	// PlanCluster is Plan for a cluster: the cluster-wide fields of desired compared with
+	// c. It calls nothing.
+	PlanCluster(desired Desired, c Cluster, keepVersion bool) ClusterPlan
+
 	// DeleteCluster asks for the cluster (whose instances must be gone) to be deleted; nil
 	// when it is already deleting or gone. A FinalSnapshotIdentifier names the final
 	// cluster snapshot.
@@ -367,6 +389,19 @@ type Provider interface {
 
 	// DeleteSnapshot deletes a manual snapshot; one already gone is success.
 	DeleteSnapshot(ctx context.Context, snapshot string) error
+
+	// Plan compares desired with the database in as the cloud reports it (a modification
+	// waiting for the maintenance window counting as asked for) and returns the changes
+	// that bring it there, by this cloud's rules: which versions are the same, how storage
+	// may grow, which empty fields are the cloud's own choice. keepVersion leaves the
+	// version alone. Nothing that matches is in the plan, so an unchanged database gets no
+	// Update. It calls nothing.
+	Plan(desired Desired, in Instance, keepVersion bool) Plan
+
+	// Storage returns the storage to ask for when requested GiB of storageType are wanted:
+	// raised to the cloud's smallest size for the type when below it (raised true). It
+	// calls nothing.
+	Storage(requested int32, storageType string) (gib int32, raised bool)
 
 	// ZoneIn reports whether zone, as Kubernetes Nodes name it in their
 	// topology.kubernetes.io/zone label, is a zone of region where this cloud can place a

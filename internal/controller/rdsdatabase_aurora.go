@@ -95,11 +95,11 @@ func (r *RDSDatabaseReconciler) reconcileCluster(ctx context.Context, s *scope) 
 		waitForDatabase(db)
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 	}
-	p := planClusterChanges(desired, c, db.Spec.Version == "")
-	if !p.changes.Empty() {
+	p := s.cloud.PlanCluster(desired, c, db.Spec.Version == "")
+	if !p.Changes.Empty() {
 		if c.Phase != cloud.PhaseAvailable {
 			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
-				fmt.Sprintf("the Aurora cluster is %s; then: %s", c.Status, strings.Join(p.described, ", ")))
+				fmt.Sprintf("the Aurora cluster is %s; then: %s", c.Status, strings.Join(p.Described, ", ")))
 			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 		}
 		return r.modifyCluster(ctx, s, p, c)
@@ -258,36 +258,6 @@ func memberState(members []v1.ClusterMemberStatus, role string) string {
 	return "not created yet"
 }
 
-// clusterPlan is what it takes to bring a cluster to the spec.
-type clusterPlan struct {
-	changes   cloud.ClusterChanges
-	described []string
-}
-
-// planClusterChanges compares the fields of the spec the cluster holds, as planChanges does
-// for an instance.
-func planClusterChanges(d cloud.Desired, c cloud.Cluster, keepVersion bool) clusterPlan {
-	var p clusterPlan
-	version := orValue(c.Pending.EngineVersion, c.EngineVersion)
-	if !keepVersion && !sameVersion(d.EngineVersion, version) {
-		p.changes.EngineVersion = &d.EngineVersion
-		p.described = append(p.described, fmt.Sprintf("version %s to %s", version, d.EngineVersion))
-	}
-	if days := orInt(c.Pending.BackupRetentionDays, c.BackupRetentionDays); days != d.BackupRetentionDays {
-		p.changes.BackupRetentionDays = &d.BackupRetentionDays
-		p.described = append(p.described, fmt.Sprintf("backup retention %d to %d days", days, d.BackupRetentionDays))
-	}
-	if d.BackupWindow != "" && d.BackupWindow != c.BackupWindow {
-		p.changes.BackupWindow = &d.BackupWindow
-		p.described = append(p.described, fmt.Sprintf("backup window %s to %s", c.BackupWindow, d.BackupWindow))
-	}
-	if len(d.SecurityGroupIDs) > 0 && !sameSet(d.SecurityGroupIDs, c.SecurityGroupIDs) {
-		p.changes.SecurityGroupIDs = d.SecurityGroupIDs
-		p.described = append(p.described, fmt.Sprintf("security groups %s to %s", strings.Join(c.SecurityGroupIDs, ","), strings.Join(d.SecurityGroupIDs, ",")))
-	}
-	return p
-}
-
 // clusterPending describes what waits for the maintenance window.
 func clusterPending(c cloud.Cluster) []string {
 	var out []string
@@ -301,10 +271,10 @@ func clusterPending(c cloud.Cluster) []string {
 }
 
 // modifyCluster sends one ModifyDBCluster with every change of p.
-func (r *RDSDatabaseReconciler) modifyCluster(ctx context.Context, s *scope, p clusterPlan, c cloud.Cluster) (ctrl.Result, error) {
+func (r *RDSDatabaseReconciler) modifyCluster(ctx context.Context, s *scope, p cloud.ClusterPlan, c cloud.Cluster) (ctrl.Result, error) {
 	db := s.db
 	e := engineOf(db)
-	if v := p.changes.EngineVersion; v != nil && e.major(*v) != e.major(c.EngineVersion) && !db.Spec.AllowMajorVersionUpgrade {
+	if v := p.Changes.EngineVersion; v != nil && e.major(*v) != e.major(c.EngineVersion) && !db.Spec.AllowMajorVersionUpgrade {
 		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonMajorUpgradeNotAllowed,
 			fmt.Sprintf("the spec asks for version %s but the cluster runs %s: a major upgrade needs allowMajorVersionUpgrade: true", *v, c.EngineVersion),
 			corev1.EventTypeWarning, "")
@@ -312,10 +282,10 @@ func (r *RDSDatabaseReconciler) modifyCluster(ctx context.Context, s *scope, p c
 	}
 	immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
 	opts := cloud.UpdateOptions{ApplyImmediately: immediately, AllowMajorVersionUpgrade: db.Spec.AllowMajorVersionUpgrade}
-	if err := s.cloud.UpdateCluster(ctx, s.identifier, p.changes, opts); err != nil {
+	if err := s.cloud.UpdateCluster(ctx, s.identifier, p.Changes, opts); err != nil {
 		return r.cloudFailed(s, err)
 	}
-	changes := strings.Join(p.described, ", ")
+	changes := strings.Join(p.Described, ", ")
 	r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked RDS to change the cluster's %s", changes)
 	setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonModifying, "asked RDS to change "+changes)
 	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil

@@ -59,7 +59,7 @@ func (r *RDSDatabaseReconciler) reconcileBackups(ctx context.Context, s *scope) 
 	if every == automatedEvery {
 		st.Mode, st.NextSnapshotTime = backupModeAutomated, nil
 		s.announce(v1.ConditionBackupsConfigured, metav1.ConditionTrue, v1.ReasonAutomatedBackups,
-			fmt.Sprintf("RDS takes automated daily backups, kept %d days", desired.BackupRetentionDays), corev1.EventTypeNormal, "")
+			fmt.Sprintf("the cloud takes automated daily backups, kept %d days", desired.BackupRetentionDays), corev1.EventTypeNormal, "")
 		return ctrl.Result{}, nil
 	}
 

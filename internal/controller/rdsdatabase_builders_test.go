@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/cloudtest"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 )
 
@@ -27,7 +28,13 @@ func sampleDB() *v1.RDSDatabase {
 }
 
 func TestDesired(t *testing.T) {
-	r := &RDSDatabaseReconciler{Defaults: DefaultDefaults}
+	// A cloud whose smallest gp3 volume is 20 GiB, as RDS's is.
+	r := &RDSDatabaseReconciler{Defaults: DefaultDefaults, Cloud: &cloudtest.Provider{StorageFn: func(gib int32, storageType string) (int32, bool) {
+		if storageType == "gp3" && gib < 20 {
+			return 20, true
+		}
+		return gib, false
+	}}}
 	cases := map[string]struct {
 		reason     string
 		mutate     func(*v1.RDSDatabaseSpec)
@@ -99,7 +106,7 @@ func TestDesired(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			db := sampleDB()
 			tc.mutate(&db.Spec)
-			s := &scope{db: db, defaults: r.Defaults, identifier: "shop-orders-id", credentials: map[string]credential{"sysadmin": {password: "pw"}}}
+			s := &scope{db: db, cloud: r.Cloud, defaults: r.Defaults, identifier: "shop-orders-id", credentials: map[string]credential{"sysadmin": {password: "pw"}}}
 			got, raised, err := r.desired(s)
 			if err != nil {
 				t.Fatal(err)
@@ -303,106 +310,6 @@ func TestSummarize(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestPlanChanges(t *testing.T) {
-	str := func(v string) *string { return &v }
-	num := func(v int32) *int32 { return &v }
-	d := cloud.Desired{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 100, BackupRetentionDays: 7}
-	same := cloud.Instance{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 100, BackupRetentionDays: 7, TagsCopiedToSnapshots: true}
-	cases := map[string]struct {
-		reason      string
-		desired     func(*cloud.Desired)
-		instance    func(*cloud.Instance)
-		keepVersion bool
-		want        cloud.Changes
-		wantRounded bool
-	}{
-		"Same": {
-			reason: "An unchanged database needs no modification.",
-		},
-		"MinorVersionReported": {
-			reason:   "RDS reports 17.4 for an asked 17: no change.",
-			instance: func(i *cloud.Instance) { i.EngineVersion = "17.4" },
-		},
-		"VersionUpgrade": {
-			reason:  "A new version is asked for.",
-			desired: func(d *cloud.Desired) { d.EngineVersion = "18" },
-			want:    cloud.Changes{EngineVersion: str("18")},
-		},
-		"DefaultVersionChanged": {
-			reason:      "A spec without a version does not follow a new operator default.",
-			desired:     func(d *cloud.Desired) { d.EngineVersion = "18" },
-			keepVersion: true,
-		},
-		"Grow": {
-			reason:  "Storage grows to what is asked.",
-			desired: func(d *cloud.Desired) { d.AllocatedStorageGiB = 150 },
-			want:    cloud.Changes{AllocatedStorageGiB: num(150)},
-		},
-		"GrowRoundedUp": {
-			reason:      "An increase below 10% is rounded up to RDS's minimum step.",
-			desired:     func(d *cloud.Desired) { d.AllocatedStorageGiB = 105 },
-			want:        cloud.Changes{AllocatedStorageGiB: num(110)},
-			wantRounded: true,
-		},
-		"LargerThanAsked": {
-			reason:   "More storage than asked (raised to a minimum, rounded up) is no change: storage never shrinks.",
-			instance: func(i *cloud.Instance) { i.AllocatedStorageGiB = 120 },
-		},
-		"PendingCountsAsAsked": {
-			reason: "A modification waiting for the maintenance window is not asked again: no flapping.",
-			desired: func(d *cloud.Desired) {
-				d.InstanceClass, d.AllocatedStorageGiB, d.BackupRetentionDays = "db.r6g.large", 200, 14
-			},
-			instance: func(i *cloud.Instance) {
-				i.Pending = cloud.Changes{InstanceClass: str("db.r6g.large"), AllocatedStorageGiB: num(200), BackupRetentionDays: num(14)}
-			},
-		},
-		"Several": {
-			reason: "Every changed field goes into one request.",
-			desired: func(d *cloud.Desired) {
-				d.InstanceClass, d.StorageType, d.BackupRetentionDays = "db.r6g.large", "io1", 35
-			},
-			want: cloud.Changes{InstanceClass: str("db.r6g.large"), StorageType: str("io1"), BackupRetentionDays: num(35)},
-		},
-		"TagsNotCopiedToSnapshots": {
-			reason:   "A database made before the operator asked RDS to copy its tags to snapshots gets that now: the owner tag on a snapshot decides who may restore it.",
-			instance: func(i *cloud.Instance) { i.TagsCopiedToSnapshots = false },
-			want:     cloud.Changes{CopyTagsToSnapshots: new(true)},
-		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			desired, in := d, same
-			if tc.desired != nil {
-				tc.desired(&desired)
-			}
-			if tc.instance != nil {
-				tc.instance(&in)
-			}
-			got := planChanges(desired, in, tc.keepVersion)
-			if diff := cmp.Diff(tc.want, got.changes); diff != "" {
-				t.Errorf("%s\nchanges: -want +got:\n%s", tc.reason, diff)
-			}
-			if got.roundedUp != tc.wantRounded {
-				t.Errorf("%s\nroundedUp = %v, want %v", tc.reason, got.roundedUp, tc.wantRounded)
-			}
-			if len(got.described) != countSet(got.changes) {
-				t.Errorf("%s\neach change is described once: %q", tc.reason, got.described)
-			}
-		})
-	}
-}
-
-func countSet(c cloud.Changes) int {
-	n := 0
-	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil} {
-		if set {
-			n++
-		}
-	}
-	return n
 }
 
 func TestJustCreated(t *testing.T) {

@@ -81,13 +81,13 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		return r.specInvalid(s, err)
 	}
 	s.desired = desired
-	p := planChanges(desired, inst, db.Spec.Version == "")
+	p := s.cloud.Plan(desired, inst, db.Spec.Version == "")
 	if busyServing {
-		if !p.changes.Empty() {
+		if !p.Changes.Empty() {
 			// Not Provisioned for this spec until the change is made: RDS takes it only
 			// once the database is available again.
 			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
-				fmt.Sprintf("the cloud database is %s; then: %s", inst.Status, strings.Join(p.described, ", ")))
+				fmt.Sprintf("the cloud database is %s; then: %s", inst.Status, strings.Join(p.Described, ", ")))
 			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 		}
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable,
@@ -96,18 +96,18 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	}
 	if storageFull {
 		// RDS accepts only a storage increase in this state, the one users need most.
-		if p.changes.AllocatedStorageGiB == nil {
+		if p.Changes.AllocatedStorageGiB == nil {
 			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 				"the cloud database is storage-full: raise spec.size to give it room")
 			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 		}
-		p = plan{
-			changes:   cloud.Changes{AllocatedStorageGiB: p.changes.AllocatedStorageGiB},
-			described: []string{fmt.Sprintf("storage %d GiB to %d GiB", inst.AllocatedStorageGiB, *p.changes.AllocatedStorageGiB)},
-			roundedUp: p.roundedUp,
+		p = cloud.Plan{
+			Changes:   cloud.Changes{AllocatedStorageGiB: p.Changes.AllocatedStorageGiB},
+			Described: []string{fmt.Sprintf("storage %d GiB to %d GiB", inst.AllocatedStorageGiB, *p.Changes.AllocatedStorageGiB)},
+			Adjusted:  p.Adjusted,
 		}
 	}
-	if !p.changes.Empty() {
+	if !p.Changes.Empty() {
 		return r.modifyCloudDatabase(ctx, s, p, inst)
 	}
 	if err := r.repairTagsOn(ctx, s, inst.ARN, inst.Tags); err != nil {
@@ -119,7 +119,7 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	}
 	if enc := db.Spec.Encryption; enc != nil && enc.Enabled != nil && *enc.Enabled != inst.StorageEncrypted {
 		// Only a new database can change it: say so rather than pretend.
-		msg += fmt.Sprintf("; its storage encryption is %t, not %t as spec.encryption asks, and RDS cannot change that on an existing database: restore a snapshot into a new RDSDatabase",
+		msg += fmt.Sprintf("; its storage encryption is %t, not %t as spec.encryption asks, and the cloud cannot change that on an existing database: restore a snapshot into a new RDSDatabase",
 			inst.StorageEncrypted, *enc.Enabled)
 	}
 	setCondition(db, v1.ConditionProvisioned, metav1.ConditionTrue, v1.ReasonAvailable, msg)
@@ -190,9 +190,9 @@ func (r *RDSDatabaseReconciler) repairTagsOn(ctx context.Context, s *scope, arn 
 
 // modifyCloudDatabase sends one ModifyDBInstance with every change of p. A change of major
 // version is sent only when the spec allows it.
-func (r *RDSDatabaseReconciler) modifyCloudDatabase(ctx context.Context, s *scope, p plan, inst cloud.Instance) (ctrl.Result, error) {
+func (r *RDSDatabaseReconciler) modifyCloudDatabase(ctx context.Context, s *scope, p cloud.Plan, inst cloud.Instance) (ctrl.Result, error) {
 	db := s.db
-	if v := p.changes.EngineVersion; v != nil && engineOf(db).major(*v) != engineOf(db).major(inst.EngineVersion) && !db.Spec.AllowMajorVersionUpgrade {
+	if v := p.Changes.EngineVersion; v != nil && engineOf(db).major(*v) != engineOf(db).major(inst.EngineVersion) && !db.Spec.AllowMajorVersionUpgrade {
 		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonMajorUpgradeNotAllowed,
 			fmt.Sprintf("the spec asks for version %s but the database runs %s: a major upgrade needs allowMajorVersionUpgrade: true", *v, inst.EngineVersion),
 			corev1.EventTypeWarning, "")
@@ -200,21 +200,19 @@ func (r *RDSDatabaseReconciler) modifyCloudDatabase(ctx context.Context, s *scop
 	}
 	immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
 	opts := cloud.UpdateOptions{ApplyImmediately: immediately, AllowMajorVersionUpgrade: db.Spec.AllowMajorVersionUpgrade}
-	if err := s.cloud.Update(ctx, s.identifier, p.changes, opts); err != nil {
+	if err := s.cloud.Update(ctx, s.identifier, p.Changes, opts); err != nil {
 		return r.cloudFailed(s, err)
 	}
 	when := "now"
 	if !immediately {
 		when = "at the next maintenance window"
 	}
-	changes := strings.Join(p.described, ", ")
-	if p.roundedUp {
-		r.event(db, corev1.EventTypeNormal, v1.EventStorageRoundedUp,
-			"Spec size %s is less than 10%% above the current %d GiB: RDS grows storage by at least 10%%, so asking for %d GiB",
-			db.Spec.Size, inst.AllocatedStorageGiB, *p.changes.AllocatedStorageGiB)
+	changes := strings.Join(p.Described, ", ")
+	if p.Adjusted != "" {
+		r.event(db, corev1.EventTypeNormal, v1.EventStorageRoundedUp, "Spec size %s: %s", db.Spec.Size, p.Adjusted)
 	}
-	r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked RDS to change %s %s", changes, when)
-	setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonModifying, "asked RDS to change "+changes+" "+when)
+	r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked the cloud to change %s %s", changes, when)
+	setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonModifying, "asked the cloud to change "+changes+" "+when)
 	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 }
 
@@ -236,7 +234,7 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 		}
 	}
 	if raised {
-		r.event(db, corev1.EventTypeNormal, v1.EventSizeRaised, "Size %s is below the %s minimum: asking RDS for %d GiB",
+		r.event(db, corev1.EventTypeNormal, v1.EventSizeRaised, "Size %s is below the %s minimum: asking the cloud for %d GiB",
 			db.Spec.Size, desired.StorageType, desired.AllocatedStorageGiB)
 	}
 	db.Status.RequestedStorageGiB = desired.AllocatedStorageGiB
@@ -253,7 +251,7 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 	if err := s.cloud.Create(ctx, desired); err != nil {
 		return r.cloudFailed(s, err)
 	}
-	r.event(db, corev1.EventTypeNormal, v1.EventCreateRequested, "Asked RDS for %s %s database %s (%s, %d GiB %s)",
+	r.event(db, corev1.EventTypeNormal, v1.EventCreateRequested, "Asked the cloud for %s %s database %s (%s, %d GiB %s)",
 		desired.Engine, desired.EngineVersion, desired.Identifier, desired.InstanceClass, desired.AllocatedStorageGiB, desired.StorageType)
 	setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCreating, "the cloud database is being created")
 	waitForDatabase(db)
@@ -322,7 +320,7 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 	if spec.RestoreFrom != nil {
 		d.RestoreFromSnapshot = spec.RestoreFrom.Snapshot
 	}
-	d.AllocatedStorageGiB, raised = storagesize.Effective(requested, d.StorageType)
+	d.AllocatedStorageGiB, raised = s.cloud.Storage(requested, d.StorageType)
 	return d, raised, nil
 }
 

@@ -61,6 +61,19 @@ func fakeWith(c *calls, obs cloud.Observation, err error, deleteErr error) *clou
 			c.deletes = append(c.deletes, o)
 			return deleteErr
 		},
+		// The fake cloud's rules: a different class, or more storage, is a change.
+		PlanFn: func(d cloud.Desired, in cloud.Instance, _ bool) cloud.Plan {
+			var p cloud.Plan
+			if d.InstanceClass != in.InstanceClass {
+				p.Changes.InstanceClass = &d.InstanceClass
+				p.Described = append(p.Described, "instance class to "+d.InstanceClass)
+			}
+			if d.AllocatedStorageGiB > in.AllocatedStorageGiB {
+				p.Changes.AllocatedStorageGiB = &d.AllocatedStorageGiB
+				p.Described = append(p.Described, "storage")
+			}
+			return p
+		},
 	}
 }
 

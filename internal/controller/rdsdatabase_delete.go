@@ -68,7 +68,7 @@ func (r *RDSDatabaseReconciler) reconcileDelete(ctx context.Context, db *v1.RDSD
 func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scope) (bool, error) {
 	db, id := s.db, s.identifier
 	if db.Spec.DeletionPolicy == v1.DeletionRetain {
-		r.event(db, corev1.EventTypeNormal, v1.EventRetained, "Left cloud database %s in AWS (deletionPolicy Retain)", id)
+		r.event(db, corev1.EventTypeNormal, v1.EventRetained, "Left cloud database %s in place (deletionPolicy Retain) on %s", id, placementOf(db))
 		return true, nil
 	}
 	if engineOf(db).aurora {

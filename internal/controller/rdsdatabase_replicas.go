@@ -105,7 +105,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 		candidates, err := r.nodeZones(ctx, s, primary.Region)
 		if err != nil {
 			// Placement is a preference: without the Nodes' zones, RDS picks.
-			log.FromContext(ctx).Info("cannot list Nodes to place read replicas in their zones; RDS picks the zones", "error", err.Error())
+			log.FromContext(ctx).Info("cannot list Nodes to place read replicas in their zones; the cloud picks the zones", "error", err.Error())
 			candidates = nil
 		}
 		for _, id := range missing {
@@ -124,9 +124,9 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 			zones[zone]++
 			where := zone
 			if where == "" {
-				where = "a zone RDS picks (no Node has a " + zoneLabel + " label in the database's region)"
+				where = "a zone the cloud picks (no Node has a " + zoneLabel + " label in the database's region)"
 			}
-			r.event(db, corev1.EventTypeNormal, v1.EventReplicaCreateRequested, "Asked RDS for read replica %s of %s in %s", id, s.identifier, where)
+			r.event(db, corev1.EventTypeNormal, v1.EventReplicaCreateRequested, "Asked the cloud for read replica %s of %s in %s", id, s.identifier, where)
 			statuses = append(statuses, v1.ReplicaStatus{Identifier: id, AvailabilityZone: zone, Status: "creating"})
 			waiting = append(waiting, id+" creating")
 		}

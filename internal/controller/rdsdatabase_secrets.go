@@ -72,7 +72,7 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 			err = r.Client.Create(ctx, secret)
 			if err == nil && recreatedMaster {
 				r.event(db, corev1.EventTypeWarning, v1.EventMasterSecretRecreated,
-					"The master Secret %s was deleted: a new password was written to it and will be set through RDS", name)
+					"The master Secret %s was deleted: a new password was written to it and will be set through the cloud", name)
 			}
 			if apierrors.IsAlreadyExists(err) {
 				// The cache has not seen our Secret yet: never overwrite, read it instead.

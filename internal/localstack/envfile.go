@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 )
 
 // localProject is the Google Cloud project the env file names; cloudsql-emulator serves any.
@@ -22,12 +24,15 @@ func (s *stack) writeEnvAndReady() error {
 	return nil
 }
 
-// gcpEnv names cloudsql-emulator's base URL and the project to use with it. The manager does
-// not read them (yet), so only the env file carries them.
+// gcpEnv names cloudsql-emulator's base URL, the project to use with it (a gcp
+// DatabaseClass names it) and an access token, which the emulator wants and does not check:
+// the manager reaches Cloud SQL with them as it would with an endpoint override on a
+// workstation.
 func (s *stack) gcpEnv() []string {
 	return []string{
-		"GCP_SQLADMIN_ENDPOINT=" + s.cloudSQLEndpoint,
-		"GCP_PROJECT=" + localProject,
+		gcp.EnvEndpoint + "=" + s.cloudSQLEndpoint,
+		gcp.EnvProject + "=" + localProject,
+		gcp.EnvAccessToken + "=local",
 	}
 }
 

@@ -43,7 +43,7 @@ func (s *stack) startManager(ctx context.Context) error {
 	}
 	args = append(args, s.cfg.ManagerArgs...)
 	s.log.logf("starting manager (log: %s)", s.path(ManagerLog))
-	s.manager, err = startChild("manager", s.path(ManagerLog), append(os.Environ(), s.awsEnv()...),
+	s.manager, err = startChild("manager", s.path(ManagerLog), append(append(os.Environ(), s.awsEnv()...), s.gcpEnv()...),
 		filepath.Join(s.cfg.BinDir, "manager"), args...)
 	if err != nil {
 		return err

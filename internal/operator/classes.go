@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 )
 
@@ -81,6 +82,14 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 		return controller.Placement{Cloud: provider, Defaults: d}, nil
 	}
 	return controller.Placement{}, fmt.Errorf("provider %q is not served by this operator", class.Spec.Provider)
+}
+
+// NewGCP returns Options.NewGCP for Cloud SQL's Admin API at endpoint ("" is Google's), with
+// Application Default Credentials (GKE Workload Identity) or GOOGLE_OAUTH_ACCESS_TOKEN.
+func NewGCP(endpoint string) func(ctx context.Context, project, region string) (cloud.Provider, error) {
+	return func(ctx context.Context, project, region string) (cloud.Provider, error) {
+		return gcp.New(ctx, gcp.Config{Project: project, Region: region, Endpoint: endpoint})
+	}
 }
 
 // provider returns the provider kept under key, building it (and its shared view) the

@@ -31,10 +31,12 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/gcpemulator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 )
@@ -49,11 +51,16 @@ type Stack struct {
 	Emulator *emulator.Emulator
 	// EmulatorURL is the emulator's endpoint, as AWS_ENDPOINT_URL_RDS holds it.
 	EmulatorURL string
+	// CloudSQL is the Cloud SQL emulator, which DatabaseClasses with provider gcp reach at
+	// CloudSQLURL (GCP_SQLADMIN_ENDPOINT) in project GCPProject.
+	CloudSQL    *gcpemulator.Emulator
+	CloudSQLURL string
 	// Root is the repository's root directory.
 	Root string
 
 	cp       *controlplane.ControlPlane
 	server   *http.Server
+	gcpSrv   *http.Server
 	api      apiLog
 	cancel   context.CancelFunc
 	done     chan error
@@ -145,6 +152,9 @@ func StartWith(opts Options) (*Stack, error) {
 	if err := s.startEmulator(dataDir); err != nil {
 		return nil, err
 	}
+	if err := s.startCloudSQL(dataDir); err != nil {
+		return nil, err
+	}
 	if err := s.startOperator(); err != nil {
 		return nil, err
 	}
@@ -176,6 +186,39 @@ func (s *Stack) startEmulator(dataDir string) error {
 		"AWS_ENDPOINT_URL_RDS": s.EmulatorURL, "AWS_REGION": "us-east-1",
 		"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
 	} {
+		if err := os.Setenv(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GCPProject is the project the Cloud SQL emulator serves.
+const GCPProject = "local-project"
+
+func (s *Stack) startCloudSQL(dataDir string) error {
+	cfg := gcpemulator.Config{
+		NoEngine: s.opts.NoEngine, Projects: []string{GCPProject}, NameReservation: -1,
+		Delays: gcpemulator.Delays{Create: 300 * time.Millisecond, Update: 500 * time.Millisecond, Delete: 300 * time.Millisecond, Backup: 200 * time.Millisecond},
+	}
+	if !s.opts.NoEngine {
+		cfg.DataDir = filepath.Join(dataDir, "cloudsql")
+	}
+	em, err := gcpemulator.New(cfg)
+	if err != nil {
+		return err
+	}
+	s.CloudSQL = em
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.gcpSrv = &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.gcpSrv.Serve(ln) }()
+	s.CloudSQLURL = "http://" + ln.Addr().String() + "/"
+	// The operator finds it as on a workstation: an endpoint override and an access token
+	// (the emulator takes any).
+	for k, v := range map[string]string{gcp.EnvEndpoint: s.CloudSQLURL, gcp.EnvAccessToken: "local"} {
 		if err := os.Setenv(k, v); err != nil {
 			return err
 		}
@@ -216,6 +259,7 @@ func (s *Stack) StartOperator() error {
 		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder, Restartable: true,
 		Engines: crashingConnector{Connector: operator.Engines(), crash: &s.crash},
 		Clock:   &s.clock,
+		NewGCP:  operator.NewGCP(s.CloudSQLURL),
 	})
 	if err != nil {
 		cancel()
@@ -247,6 +291,12 @@ func (s *Stack) Stop() {
 	}
 	if s.Emulator != nil {
 		_ = s.Emulator.Close()
+	}
+	if s.gcpSrv != nil {
+		_ = s.gcpSrv.Close()
+	}
+	if s.CloudSQL != nil {
+		_ = s.CloudSQL.Close()
 	}
 	if s.cp != nil {
 		_ = s.cp.Stop()

@@ -34,6 +34,9 @@ type Provider struct {
 	SnapshotFn              func(ctx context.Context, snapshot string) (cloud.Snapshot, bool, error)
 	DeleteSnapshotFn        func(ctx context.Context, snapshot string) error
 	ZoneInFn                func(region, zone string) bool
+	PlanFn                  func(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan
+	PlanClusterFn           func(d cloud.Desired, c cloud.Cluster, keepVersion bool) cloud.ClusterPlan
+	StorageFn               func(requested int32, storageType string) (int32, bool)
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -169,4 +172,28 @@ func (p *Provider) DeleteSnapshot(ctx context.Context, snapshot string) error {
 // ZoneIn implements cloud.Provider; unset, no zone is in any region.
 func (p *Provider) ZoneIn(region, zone string) bool {
 	return p.ZoneInFn != nil && p.ZoneInFn(region, zone)
+}
+
+// Plan implements cloud.Provider; unset, every database is as desired (an empty plan).
+func (p *Provider) Plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
+	if p.PlanFn == nil {
+		return cloud.Plan{}
+	}
+	return p.PlanFn(d, in, keepVersion)
+}
+
+// PlanCluster implements cloud.Provider; unset, every cluster is as desired.
+func (p *Provider) PlanCluster(d cloud.Desired, c cloud.Cluster, keepVersion bool) cloud.ClusterPlan {
+	if p.PlanClusterFn == nil {
+		return cloud.ClusterPlan{}
+	}
+	return p.PlanClusterFn(d, c, keepVersion)
+}
+
+// Storage implements cloud.Provider; unset, the requested size is kept.
+func (p *Provider) Storage(requested int32, storageType string) (int32, bool) {
+	if p.StorageFn == nil {
+		return requested, false
+	}
+	return p.StorageFn(requested, storageType)
 }

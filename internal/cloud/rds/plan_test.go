@@ -1,0 +1,113 @@
+package rds
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+)
+
+// TestPlan: the changes RDS needs to bring a database to what is desired, by RDS's rules.
+func TestPlan(t *testing.T) {
+	str := func(v string) *string { return &v }
+	num := func(v int32) *int32 { return &v }
+	d := cloud.Desired{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 100, BackupRetentionDays: 7}
+	same := cloud.Instance{EngineVersion: "17", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 100, BackupRetentionDays: 7, TagsCopiedToSnapshots: true}
+	cases := map[string]struct {
+		reason      string
+		desired     func(*cloud.Desired)
+		instance    func(*cloud.Instance)
+		keepVersion bool
+		want        cloud.Changes
+		wantRounded bool
+	}{
+		"Same": {
+			reason: "An unchanged database needs no modification.",
+		},
+		"MinorVersionReported": {
+			reason:   "RDS reports 17.4 for an asked 17: no change.",
+			instance: func(i *cloud.Instance) { i.EngineVersion = "17.4" },
+		},
+		"VersionUpgrade": {
+			reason:  "A new version is asked for.",
+			desired: func(d *cloud.Desired) { d.EngineVersion = "18" },
+			want:    cloud.Changes{EngineVersion: str("18")},
+		},
+		"DefaultVersionChanged": {
+			reason:      "A spec without a version does not follow a new operator default.",
+			desired:     func(d *cloud.Desired) { d.EngineVersion = "18" },
+			keepVersion: true,
+		},
+		"Grow": {
+			reason:  "Storage grows to what is asked.",
+			desired: func(d *cloud.Desired) { d.AllocatedStorageGiB = 150 },
+			want:    cloud.Changes{AllocatedStorageGiB: num(150)},
+		},
+		"GrowRoundedUp": {
+			reason:      "An increase below 10% is rounded up to RDS's minimum step.",
+			desired:     func(d *cloud.Desired) { d.AllocatedStorageGiB = 105 },
+			want:        cloud.Changes{AllocatedStorageGiB: num(110)},
+			wantRounded: true,
+		},
+		"LargerThanAsked": {
+			reason:   "More storage than asked (raised to a minimum, rounded up) is no change: storage never shrinks.",
+			instance: func(i *cloud.Instance) { i.AllocatedStorageGiB = 120 },
+		},
+		"PendingCountsAsAsked": {
+			reason: "A modification waiting for the maintenance window is not asked again: no flapping.",
+			desired: func(d *cloud.Desired) {
+				d.InstanceClass, d.AllocatedStorageGiB, d.BackupRetentionDays = "db.r6g.large", 200, 14
+			},
+			instance: func(i *cloud.Instance) {
+				i.Pending = cloud.Changes{InstanceClass: str("db.r6g.large"), AllocatedStorageGiB: num(200), BackupRetentionDays: num(14)}
+			},
+		},
+		"Several": {
+			reason: "Every changed field goes into one request.",
+			desired: func(d *cloud.Desired) {
+				d.InstanceClass, d.StorageType, d.BackupRetentionDays = "db.r6g.large", "io1", 35
+			},
+			want: cloud.Changes{InstanceClass: str("db.r6g.large"), StorageType: str("io1"), BackupRetentionDays: num(35)},
+		},
+		"TagsNotCopiedToSnapshots": {
+			reason:   "A database made before the operator asked RDS to copy its tags to snapshots gets that now: the owner tag on a snapshot decides who may restore it.",
+			instance: func(i *cloud.Instance) { i.TagsCopiedToSnapshots = false },
+			want:     cloud.Changes{CopyTagsToSnapshots: new(true)},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			desired, in := d, same
+			if tc.desired != nil {
+				tc.desired(&desired)
+			}
+			if tc.instance != nil {
+				tc.instance(&in)
+			}
+			got := (&Provider{}).Plan(desired, in, tc.keepVersion)
+			if diff := cmp.Diff(tc.want, got.Changes); diff != "" {
+				t.Errorf("%s\nchanges: -want +got:\n%s", tc.reason, diff)
+			}
+			if (got.Adjusted != "") != tc.wantRounded {
+				t.Errorf("%s\nadjusted %q, want a note %v", tc.reason, got.Adjusted, tc.wantRounded)
+			}
+			if len(got.Described) != countSet(got.Changes) {
+				t.Errorf("%s\neach change is described once: %q", tc.reason, got.Described)
+			}
+			if g := got.Changes.AllocatedStorageGiB; g != nil && *g < in.AllocatedStorageGiB {
+				t.Errorf("%s\nthe plan shrinks storage from %d to %d GiB", tc.reason, in.AllocatedStorageGiB, *g)
+			}
+		})
+	}
+}
+
+func countSet(c cloud.Changes) int {
+	n := 0
+	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}

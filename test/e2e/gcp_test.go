@@ -1,0 +1,178 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
+)
+
+// TestGoogleCloudSQL is the user's story on another cloud: the same RDSDatabase, on a
+// DatabaseClass with provider gcp, becomes a Cloud SQL instance (the emulator's, backed by a
+// real PostgreSQL) with its users, databases and Secrets; it grows, rotates a password, and
+// its deletion with deletionPolicy Snapshot leaves a final backup that outlives it.
+func TestGoogleCloudSQL(t *testing.T) {
+	ctx := context.Background()
+	class := &v1.DatabaseClass{ObjectMeta: metav1.ObjectMeta{Name: "e2e-gcp"}, Spec: v1.DatabaseClassSpec{
+		Provider: v1.ProviderGCP, GCP: &v1.GCPClassParameters{Project: harness.GCPProject, Region: "us-central1", Tier: "db-custom-1-3840"},
+	}}
+	if err := stack.Client.Create(ctx, class); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stack.Client.Delete(ctx, class) })
+	ns := namespace(t, "gcp")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders"}}
+	db.Spec.Class = class.Name
+	db.Spec.Size = "20GB"
+	db.Spec.DeletionPolicy = v1.DeletionSnapshot
+	db.Spec.Users = map[string]v1.UserRoles{"app": {v1.RoleCreateDB}, "admin": {v1.RoleSuperuser}, "reporting": {}}
+	db.Spec.Databases = map[string]v1.DatabaseUsers{"orders": {"app", "reporting"}}
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	got := waitReady(t, db)
+	id := naming.Identifier(ns, db.Name)
+
+	t.Run("StatusSaysWhereItIs", func(t *testing.T) {
+		c := got.Status.Cloud
+		if got.Status.Class != class.Name || got.Status.Provider != v1.ProviderGCP {
+			t.Errorf("status.class %q provider %q, want %s and gcp", got.Status.Class, got.Status.Provider, class.Name)
+		}
+		if c == nil || c.Identifier != id || c.Status != "RUNNABLE" || c.InstanceClass != "db-custom-1-3840" || c.AllocatedStorageGiB != 20 || c.Endpoint == "" {
+			t.Errorf("status.cloud = %+v, want Cloud SQL instance %s RUNNABLE, tier db-custom-1-3840, 20 GiB, with an endpoint", c, id)
+		}
+		for _, call := range stack.Emulator.Stats().Log {
+			if call.ID == id {
+				t.Errorf("the gcp object reached RDS: %s %s", call.Action, call.ID)
+			}
+		}
+	})
+
+	t.Run("EachUserCanDoWhatItsRolesSay", func(t *testing.T) {
+		roles := map[string]struct{ superuser, createdb bool }{
+			"app": {createdb: true}, "admin": {superuser: true, createdb: true}, "reporting": {},
+			"sysadmin": {superuser: true, createdb: true},
+		}
+		for user, want := range roles {
+			name := "orders.rds." + user
+			if user == "sysadmin" {
+				name = "orders.rds.master"
+			}
+			data := secretData(t, ns, name)
+			database := string(data["dbname"])
+			conn, err := loginWith(ctx, string(data["uri"]), "")
+			if err != nil {
+				t.Errorf("%s cannot log in to %s with only its Secret: %v", user, database, err)
+				continue
+			}
+			var member, createdb, super bool
+			err = conn.QueryRow(ctx, `select pg_has_role(current_user, 'cloudsqlsuperuser', 'member'), rolcreatedb, rolsuper
+				from pg_roles where rolname = current_user`).Scan(&member, &createdb, &super)
+			_ = conn.Close(ctx)
+			if err != nil {
+				t.Errorf("%s: %v", user, err)
+				continue
+			}
+			if super {
+				t.Errorf("%s is a PostgreSQL superuser: Cloud SQL has none to give", user)
+			}
+			if member != want.superuser || createdb != want.createdb {
+				t.Errorf("%s: member of cloudsqlsuperuser %t (want %t), CREATEDB %t (want %t)", user, member, want.superuser, createdb, want.createdb)
+			}
+		}
+		// reporting reads orders but owns nothing there.
+		conn, err := loginWith(ctx, string(secretData(t, ns, "orders.rds.reporting")["uri"]), "orders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = conn.Close(ctx) }()
+		if _, err := conn.Exec(ctx, "create database reporting_own"); sqlState(err) != "42501" {
+			t.Errorf("reporting created a database without createdb (err %v)", err)
+		}
+	})
+
+	t.Run("Grows", func(t *testing.T) {
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.Size = "30GB" }); err != nil {
+			t.Fatal(err)
+		}
+		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			cur := &v1.RDSDatabase{}
+			if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+				return false, err
+			}
+			return cur.Status.Cloud != nil && cur.Status.Cloud.AllocatedStorageGiB == 30, nil
+		})
+		if err != nil {
+			t.Fatalf("the instance never reached 30 GB: %v", err)
+		}
+		waitReady(t, db)
+	})
+
+	t.Run("RotatesAPassword", func(t *testing.T) {
+		old := secretData(t, ns, "orders.rds.app")
+		if err := annotate(ctx, db, map[string]string{v1.AnnotationRotatePrefix + "app": "1"}); err != nil {
+			t.Fatal(err)
+		}
+		waitRotated(t, ns, "orders.rds.app", "1")
+		now := secretData(t, ns, "orders.rds.app")
+		if err := logsIn(ctx, string(now["uri"]), ""); err != nil {
+			t.Errorf("the new password does not log in: %v", err)
+		}
+		if err := logsIn(ctx, string(old["uri"]), ""); sqlState(err) != "28P01" {
+			t.Errorf("the old password still logs in (or fails oddly): %v", err)
+		}
+	})
+
+	t.Run("DeleteLeavesAFinalBackup", func(t *testing.T) {
+		cur := &v1.RDSDatabase{}
+		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+			t.Fatal(err)
+		}
+		final := naming.FinalSnapshotIdentifier(id, string(cur.UID))
+		if err := stack.Client.Delete(ctx, cur); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, cur)
+		p, err := gcp.New(ctx, gcp.Config{Project: harness.GCPProject, Region: "us-central1", Endpoint: stack.CloudSQLURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obs, err := p.Observe(ctx, id); err != nil || obs.Exists {
+			t.Errorf("the instance is still there after the object went (exists %t, err %v)", obs.Exists, err)
+		}
+		snap, found, err := p.Snapshot(ctx, final)
+		if err != nil || !found || !snap.Available {
+			t.Fatalf("final backup %s: found %t, %+v, err %v; want it complete", final, found, snap, err)
+		}
+		if owner := snap.Tags[v1.TagOwner]; owner != naming.Owner(ns, db.Name) {
+			t.Errorf("the final backup names owner %q, want %s: it decides who may restore it", owner, naming.Owner(ns, db.Name))
+		}
+		// The Secrets outlive the object, as on AWS.
+		sec := &corev1.Secret{}
+		if err := stack.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "orders.rds.app"}, sec); err != nil {
+			t.Errorf("the app Secret went with the object: %v", err)
+		}
+	})
+	if t.Failed() {
+		t.Logf("operator log lines about %s:\n%s", id, grepLines(stack.Logs(), id))
+	}
+}
+
+// grepLines returns the lines of text containing s.
+func grepLines(text, s string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
