@@ -1,7 +1,9 @@
 // Command cloudsql-emulator serves a local Google Cloud SQL Admin API v1 (package
 // gcpemulator) over plain HTTP: instances backed by real PostgreSQL and MariaDB servers,
 // operations, users, databases and backups. Point Google's client at it with
-// option.WithEndpoint("http://ADDR/") and any bearer token.
+// option.WithEndpoint("http://ADDR/") and any bearer token. Every instance serves its
+// engine's standard port (5432, 3306) on a loopback address of its own (127.x.y.z), which
+// it reports as its PRIMARY IP address.
 package main
 
 import (
@@ -35,7 +37,6 @@ func run() error {
 		cfg      gcpemulator.Config
 	)
 	flag.BoolVar(&cfg.NoEngine, "no-engine", false, "give instances an address but start no database server (for scale tests)")
-	flag.IntVar(&cfg.NoEnginePort, "no-engine-port", 0, "port reported for instances without a server (default: 5432 or 3306)")
 	flag.DurationVar(&cfg.Delays.Create, "create-delay", 5*time.Second, "how long a new instance stays PENDING_CREATE")
 	flag.DurationVar(&cfg.Delays.Update, "update-delay", 3*time.Second, "how long a patch or restore operation runs")
 	flag.DurationVar(&cfg.Delays.Delete, "delete-delay", 3*time.Second, "how long an instance stays PENDING_DELETE")

@@ -106,17 +106,28 @@ func (e *Emulator) newBackup(in *instance, typ, description string) *backup {
 // takeBackup dumps srv (when there is one) into the backup's file and marks it
 // SUCCESSFUL or FAILED. The caller must not hold mu.
 func (e *Emulator) takeBackup(ctx context.Context, b *backup, srv engineServer) {
+	path, err := e.dumpBackup(ctx, b, srv)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.endBackup(b, path, err)
+}
+
+// dumpBackup marks the backup RUNNING and dumps srv (when there is one) into its file,
+// whose path it returns. The caller must not hold mu.
+func (e *Emulator) dumpBackup(ctx context.Context, b *backup, srv engineServer) (string, error) {
 	e.mu.Lock()
 	b.status, b.started = runRunning, e.cfg.Now()
 	e.mu.Unlock()
-	var err error
-	path := ""
-	if srv != nil {
-		path = filepath.Join(e.cfg.DataDir, "backups", fmt.Sprintf("%d.sql", b.id))
-		err = srv.Dump(ctx, path)
+	if srv == nil {
+		return "", nil
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	path := filepath.Join(e.cfg.DataDir, "backups", fmt.Sprintf("%d.sql", b.id))
+	return path, srv.Dump(ctx, path)
+}
+
+// endBackup marks the backup SUCCESSFUL with its dump at path, or FAILED by err. It runs
+// under mu.
+func (e *Emulator) endBackup(b *backup, path string, err error) {
 	b.ended = e.cfg.Now()
 	if err != nil {
 		fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: backup %d of %s: %v\n", b.id, b.key.name, err)
@@ -127,7 +138,8 @@ func (e *Emulator) takeBackup(ctx context.Context, b *backup, srv engineServer) 
 }
 
 // insertBackupRun answers backupRuns.insert: an on-demand backup, as a BACKUP_VOLUME
-// operation that ends when the dump is written (and Delays.Backup has passed).
+// operation that ends when the dump is written and Delays.Backup has passed; the backup
+// run is SUCCESSFUL (or FAILED) when the operation ends, as on Cloud SQL.
 func (e *Emulator) insertBackupRun(r *http.Request) (any, error) {
 	var req BackupRun
 	if err := decodeBody(r, &req); err != nil {
@@ -149,12 +161,13 @@ func (e *Emulator) insertBackupRun(r *http.Request) (any, error) {
 	e.backgroundLocked(func(ctx context.Context) {
 		start := time.Now()
 		e.startOperation(op)
-		e.takeBackup(ctx, b, srv)
+		path, dumpErr := e.dumpBackup(ctx, b, srv)
 		if !sleep(ctx, e.cfg.Delays.Backup-time.Since(start)) {
 			return
 		}
 		e.mu.Lock()
 		defer e.mu.Unlock()
+		e.endBackup(b, path, dumpErr)
 		var err error
 		if b.status == runFailed {
 			err = fmt.Errorf("%s", b.errorText)
@@ -232,26 +245,26 @@ func (e *Emulator) deleteBackupRun(r *http.Request) (any, error) {
 		return nil, errOperationInProgress()
 	}
 	op := e.newOperation(r, in.key, opDeleteBackup)
-	delete(e.backups, b.id)
-	if b.dump != "" {
-		if err := os.Remove(b.dump); err != nil {
-			fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: remove backup dump: %v\n", err)
-		}
-	}
+	e.dropBackup(b)
 	e.finishOperation(op, "", nil)
 	return op.view(), nil
 }
 
 // listBackups answers the Backups API's list (GET /v1/projects/{p}/backups): the backup
 // runs of the project's instances and the final backups of deleted ones that have not
-// expired.
+// expired, newest first. Its filter takes "instance:<name>" and "type:<TYPE>" terms joined
+// by AND; its page size is pageSize.
 func (e *Emulator) listBackups(r *http.Request) (any, error) {
 	project := r.PathValue("project")
+	terms, err := parseFilter(r.URL.Query().Get("filter"))
+	if err != nil {
+		return nil, err
+	}
 	e.mu.Lock()
 	now := e.cfg.Now()
 	var all []*backup
 	for _, b := range e.backups {
-		if b.key.project == project && (b.expiry.IsZero() || now.Before(b.expiry)) {
+		if b.key.project == project && (b.expiry.IsZero() || now.Before(b.expiry)) && b.matches(terms) {
 			all = append(all, b)
 		}
 	}
@@ -261,11 +274,67 @@ func (e *Emulator) listBackups(r *http.Request) (any, error) {
 		items = append(items, b.backupView(baseURL(r)))
 	}
 	e.mu.Unlock()
+	if size := r.URL.Query().Get("pageSize"); size != "" {
+		q := r.URL.Query()
+		q.Set("maxResults", size)
+		r.URL.RawQuery = q.Encode()
+	}
 	page, next, err := paginate(r, items)
 	if err != nil {
 		return nil, err
 	}
 	return &listResponse{Backups: page, NextPageToken: next}, nil
+}
+
+// matches reports whether the backup passes every term of a Backups API filter; a term on
+// another field matches nothing, as an unknown field would not.
+func (b *backup) matches(terms []filterTerm) bool {
+	for _, t := range terms {
+		var got string
+		switch t.field {
+		case "instance":
+			got = b.key.name
+		case "type":
+			got = b.typ
+		default:
+			return false
+		}
+		if got != t.value {
+			return false
+		}
+	}
+	return true
+}
+
+// deleteBackup answers the Backups API's delete (DELETE /v1/projects/{p}/backups/{id}) of
+// any backup: a backup run of a live instance, refused while another operation runs on
+// it as backupRuns.delete is, or a final backup of a deleted one. The DELETE_BACKUP
+// operation is answered DONE.
+func (e *Emulator) deleteBackup(r *http.Request) (any, error) {
+	project := r.PathValue("project")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b, err := e.findBackup(project, r.PathValue("backup"))
+	if err != nil {
+		return nil, err
+	}
+	if in, live := e.instances[b.key]; live && b.instance == in && in.busy != nil {
+		return nil, errOperationInProgress()
+	}
+	op := e.newOperation(r, b.key, opDeleteBackup)
+	e.dropBackup(b)
+	e.finishOperation(op, "", nil)
+	return op.view(), nil
+}
+
+// dropBackup forgets a backup and removes its dump. It runs under mu.
+func (e *Emulator) dropBackup(b *backup) {
+	delete(e.backups, b.id)
+	if b.dump != "" {
+		if err := os.Remove(b.dump); err != nil {
+			fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: remove backup dump: %v\n", err)
+		}
+	}
 }
 
 // findBackup finds a backup by its Backups API name, projects/{p}/backups/{id}, or by its
@@ -312,6 +381,9 @@ func (b *backup) backupView(base string) Backup {
 		SelfLink: base + "/v1/" + name, TTLDays: b.ttlDays, ExpiryTime: timestamp(b.expiry),
 		InstanceDeletionTime: timestamp(b.instanceDeleted),
 	}
+	if !b.started.IsZero() {
+		v.BackupInterval = &Interval{StartTime: timestamp(b.started), EndTime: timestamp(b.ended)}
+	}
 	if b.instanceDeleted.IsZero() {
 		v.BackupRun = fmt.Sprintf("%s/v1/projects/%s/instances/%s/backupRuns/%d", base, b.key.project, b.key.name, b.id)
 	}
@@ -320,12 +392,16 @@ func (b *backup) backupView(base string) Backup {
 
 // restoreBackup answers instances.restoreBackup into an existing instance, from a backup
 // run (restoreBackupContext) or from a Backups API backup (backup), such as a final one.
-// The instance's server is replaced by a fresh one, on the same port, that replays the
-// dump: data, users and databases are the backup's afterwards.
+// The instance's server is replaced by a fresh one, on the same address, that replays the
+// dump: data, users and databases are the backup's afterwards. With
+// restoreInstanceSettings it restores into a new instance instead (restoreToNew).
 func (e *Emulator) restoreBackup(r *http.Request) (any, error) {
 	var req RestoreBackupRequest
 	if err := decodeBody(r, &req); err != nil {
 		return nil, err
+	}
+	if req.RestoreInstanceSettings != nil {
+		return e.restoreToNew(r, &req)
 	}
 	project := r.PathValue("project")
 	e.mu.Lock()
@@ -397,14 +473,16 @@ func (e *Emulator) runRestore(ctx context.Context, in *instance, op *operation, 
 	e.finishOperation(op, "", nil)
 }
 
-// replaceServer stops the instance's server and starts a fresh one on its port that
+// replaceServer stops the instance's server and starts a fresh one on its address that
 // replays dump.
 func (e *Emulator) replaceServer(ctx context.Context, in *instance, old engineServer, dump string) error {
-	port := old.Port()
+	e.mu.Lock()
+	addr := in.address
+	e.mu.Unlock()
 	if err := old.Stop(); err != nil {
 		return err
 	}
-	srv, err := startServer(ctx, in.version, e.instanceDir(in), in.rootPassword, port, e.cfg.Log)
+	srv, err := startServer(ctx, in.version, e.instanceDir(in), in.rootPassword, addr, e.cfg.Log)
 	if err != nil {
 		e.mu.Lock()
 		in.server, in.state = nil, stateFailed
@@ -415,4 +493,53 @@ func (e *Emulator) replaceServer(ctx context.Context, in *instance, old engineSe
 	in.server, in.caCert = srv, srv.CACert()
 	e.mu.Unlock()
 	return srv.Restore(ctx, dump)
+}
+
+// restoreToNew answers instances.restoreBackup with restoreInstanceSettings: a new
+// instance, named by the request's path and set up as those settings say (as
+// instances.insert's body), made from a Backups API backup. It is PENDING_CREATE until its
+// server has replayed the backup, under a CREATE operation; users and databases are the
+// backup's. The settings may not change the major version, as on Cloud SQL.
+func (e *Emulator) restoreToNew(r *http.Request, req *RestoreBackupRequest) (any, error) {
+	project := r.PathValue("project")
+	if req.Backup == "" {
+		return nil, errInvalid("restoreInstanceSettings needs a backup (projects/{project}/backups/{id}).")
+	}
+	spec := *req.RestoreInstanceSettings
+	spec.Name = r.PathValue("instance")
+	e.mu.Lock()
+	b, err := e.findBackup(project, req.Backup)
+	if err == nil && b.status != runSuccessful {
+		err = errInvalid("The backup is not in a restorable state (%s).", b.status)
+	}
+	e.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if spec.DatabaseVersion == "" {
+		spec.DatabaseVersion = b.version
+	}
+	if spec.DatabaseVersion != b.version {
+		return nil, errInvalid("The backup's database version %s cannot be restored as %s: the major version cannot change.", b.version, spec.DatabaseVersion)
+	}
+	if spec.RootPassword == "" {
+		spec.RootPassword = newOperationName() // a password nobody knows: the backup's users come back
+	}
+	in, err := e.newInstance(project, &spec)
+	if err != nil {
+		return nil, err
+	}
+	in.base = baseURL(r)
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.instances[in.key]; ok || e.reservedName(in.key) {
+		return nil, errInstanceExists()
+	}
+	e.instances[in.key] = in
+	op := e.newOperation(r, in.key, opCreate)
+	in.busy = op
+	from := &restoreSource{dump: b.dump, users: slices.Clone(b.users), databases: slices.Clone(b.databases)}
+	e.backgroundLocked(func(ctx context.Context) { e.runCreateFrom(ctx, in, op, from) })
+	return op.view(), nil
 }

@@ -7,20 +7,27 @@
 //
 // # Emulator-specific behaviour
 //
-//   - Port: Cloud SQL serves 5432 or 3306 on ipAddresses[type=PRIMARY]. Here every server
-//     listens on its own loopback port, so an instance reports ipAddress 127.0.0.1 and its
-//     port in two places: the instance's "emulatorPort" JSON field (an extension, dropped by
-//     Google's generated client) and the X-Cloudsql-Emulator-Port response header of
-//     instances.get, which the generated client exposes as
-//     DatabaseInstance.ServerResponse.Header. connectionName stays project:region:name.
+//   - Addresses: Cloud SQL serves 5432 (PostgreSQL) or 3306 (MySQL) on the instance's
+//     ipAddresses[type=PRIMARY]. Here every instance gets a loopback address of its own, a
+//     random 127.x.y.z outside 127.0.0.0/16 (so the machine's own servers on 127.0.0.1 are
+//     no obstacle), and its server listens there on the same standard port; the address
+//     is its PRIMARY ipAddress. No-engine instances get an address too, with nothing
+//     listening. connectionName stays project:region:name.
 //   - serverCaCert.cert is the real server's self-signed certificate.
 //   - The PostgreSQL server's real superuser (pgserver's rdsadmin) is the emulator's alone,
 //     reachable over the unix socket only, as cloudsqladmin is Google's.
 //   - Operations on users and databases are answered already DONE; instance operations
 //     run in the background for the configured Delays.
 //   - No automated (scheduled) backups: backupConfiguration is stored and echoed only.
-//   - A restore replaces the target's server with a fresh one, on the same port, that
-//     replays the backup's dump.
+//   - A restore replaces the target's server with a fresh one, on the same address, that
+//     replays the backup's dump. A restore with restoreInstanceSettings makes a new
+//     instance instead (PENDING_CREATE under a CREATE operation until the dump is
+//     replayed), as Cloud SQL restores to a new instance.
+//   - The Backups API's filter takes "instance:<name>" and "type:<TYPE>" terms joined by
+//     AND; its delete takes any backup, refused (409) while an operation runs on a live
+//     instance, as backupRuns.delete is.
+//   - Labels are checked as Google checks them (keys and values, their characters and
+//     lengths, at most 64); diskEncryptionConfiguration is stored and echoed only.
 //
 // # Cloud SQL facts relied on
 //

@@ -14,11 +14,6 @@ import (
 	"time"
 )
 
-// PortHeader is the response header of instances.get (and of every instances call that
-// names one instance) carrying the instance's loopback TCP port, also reported as the
-// emulatorPort field. See the package doc.
-const PortHeader = "X-Cloudsql-Emulator-Port"
-
 // Delays sets how long each operation runs before it is DONE.
 type Delays struct {
 	// Create is how long a new instance stays PENDING_CREATE (at least as long as its
@@ -39,9 +34,6 @@ type Config struct {
 	DataDir string
 	// NoEngine gives instances an address but starts no database server, for scale tests.
 	NoEngine bool
-	// NoEnginePort is the port reported for instances without a server; zero means the
-	// engine's usual port (5432, 3306).
-	NoEnginePort int
 	// Projects, when not empty, are the only projects the emulator serves; a call on any
 	// other answers 403 notAuthorized, as Google does for a project the caller cannot see.
 	Projects []string
@@ -67,6 +59,7 @@ type Emulator struct {
 	mu         sync.Mutex
 	instances  map[instanceKey]*instance
 	reserved   map[instanceKey]time.Time // deleted names, until when they stay taken
+	addresses  map[string]bool           // loopback addresses given to instances
 	operations map[string]*operation     // by name
 	opOrder    []*operation
 	backups    map[int64]*backup
@@ -111,6 +104,7 @@ func New(cfg Config) (*Emulator, error) {
 		cfg:        cfg,
 		instances:  map[instanceKey]*instance{},
 		reserved:   map[instanceKey]time.Time{},
+		addresses:  map[string]bool{},
 		operations: map[string]*operation{},
 		backups:    map[int64]*backup{},
 		seq:        cfg.Now().Unix() % 1000000 * 1000,
@@ -182,6 +176,7 @@ func (e *Emulator) routes() *http.ServeMux {
 		"DELETE /v1/projects/{project}/instances/{instance}/backupRuns/{id}":      (*Emulator).deleteBackupRun,
 		"GET /v1/projects/{project}/backups":                                      (*Emulator).listBackups,
 		"GET /v1/projects/{project}/backups/{backup}":                             (*Emulator).getBackup,
+		"DELETE /v1/projects/{project}/backups/{backup}":                          (*Emulator).deleteBackup,
 	}
 	for pattern, h := range api {
 		m.HandleFunc(pattern, e.serveAPI(pattern, h))
@@ -214,9 +209,6 @@ func (e *Emulator) serveAPI(pattern string, h handlerFunc) http.HandlerFunc {
 			return
 		}
 		e.record(pattern, target, http.StatusOK)
-		if in, ok := result.(*DatabaseInstance); ok && in.EmulatorPort != 0 {
-			w.Header().Set(PortHeader, fmt.Sprint(in.EmulatorPort))
-		}
 		writeJSON(w, http.StatusOK, result)
 	}
 }

@@ -30,8 +30,6 @@ const (
 // engineServer is the real database server behind an instance, administered the way the
 // Cloud SQL control plane does it: as a superuser that clients never get.
 type engineServer interface {
-	// Port is the loopback TCP port clients connect to.
-	Port() int
 	// CreateUser creates a built-in user as users.insert does.
 	CreateUser(ctx context.Context, name, host, password string) error
 	// SetPassword changes a user's password as users.update does.
@@ -68,14 +66,15 @@ func defaultUser(version string) User {
 	return User{Name: rootUser, Host: "%"}
 }
 
-// startServer starts the server of an instance of the version under dir, on port (0 picks
-// a free one), with the default user's password. This machine's PostgreSQL and MariaDB
-// stand in for every version of their engine.
-func startServer(ctx context.Context, version, dir, rootPassword string, port int, log io.Writer) (engineServer, error) {
+// startServer starts the server of an instance of the version under dir, on the loopback
+// address and the engine's standard port (defaultPort), with the default user's password.
+// This machine's PostgreSQL and MariaDB stand in for every version of their engine.
+func startServer(ctx context.Context, version, dir, rootPassword, address string, log io.Writer) (engineServer, error) {
+	port := defaultPort[engineOf(version)]
 	if engineOf(version) == "postgres" {
-		return startPostgres(ctx, dir, rootPassword, port, log)
+		return startPostgres(ctx, dir, rootPassword, address, port, log)
 	}
-	return startMariaDB(ctx, dir, rootPassword, port, log)
+	return startMariaDB(ctx, dir, rootPassword, address, port, log)
 }
 
 // pgEngine is a PostgreSQL server set up as Cloud SQL sets one up.
@@ -85,8 +84,8 @@ type pgEngine struct{ srv *pgserver.Server }
 // layout into Cloud SQL's: the admin role becomes cloudsqlsuperuser, holding CREATEDB and
 // CREATEROLE itself as on Cloud SQL. pgserver's own superuser stays the emulator's,
 // reachable over the unix socket only, as cloudsqladmin is Google's.
-func startPostgres(ctx context.Context, dir, rootPassword string, port int, log io.Writer) (*pgEngine, error) {
-	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, MasterUser: postgresUser, MasterPassword: rootPassword, Port: port, Log: log})
+func startPostgres(ctx context.Context, dir, rootPassword, address string, port int, log io.Writer) (*pgEngine, error) {
+	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, MasterUser: postgresUser, MasterPassword: rootPassword, Address: address, Port: port, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +118,6 @@ func (e *pgEngine) exec(ctx context.Context, stmts ...string) error {
 	}
 	return nil
 }
-
-func (e *pgEngine) Port() int { return e.srv.Port }
 
 // CreateUser makes a LOGIN role that is a member of cloudsqlsuperuser with CREATEDB and
 // CREATEROLE, as Cloud SQL makes built-in users. host has no meaning on PostgreSQL.
@@ -164,8 +161,8 @@ type mariaEngine struct{ srv *mariaserver.Server }
 
 // startMariaDB starts a mariaserver whose master is root@'%', which holds the privileges
 // of an RDS master: everything but SUPER, FILE and SHUTDOWN, as Cloud SQL's root has.
-func startMariaDB(ctx context.Context, dir, rootPassword string, port int, log io.Writer) (*mariaEngine, error) {
-	srv, err := mariaserver.Start(ctx, mariaserver.Options{Dir: dir, MasterUser: rootUser, MasterPassword: rootPassword, Port: port, Log: log})
+func startMariaDB(ctx context.Context, dir, rootPassword, address string, port int, log io.Writer) (*mariaEngine, error) {
+	srv, err := mariaserver.Start(ctx, mariaserver.Options{Dir: dir, MasterUser: rootUser, MasterPassword: rootPassword, Address: address, Port: port, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +189,6 @@ func (e *mariaEngine) exec(ctx context.Context, stmts ...string) error {
 	}
 	return nil
 }
-
-func (e *mariaEngine) Port() int { return e.srv.Port }
 
 // CreateUser makes name@host with root's privileges, as Cloud SQL gives built-in users.
 func (e *mariaEngine) CreateUser(ctx context.Context, name, host, password string) error {

@@ -35,8 +35,8 @@ func TestPostgresBackedInstance(t *testing.T) {
 	in := e.create(t, pgInstance("pg"))
 	ctx := context.Background()
 	connect := func(user, password, db string) (*pgx.Conn, error) {
-		return pgx.Connect(ctx, fmt.Sprintf("host=%s port=%s user=%s password=%s dbname=%s sslmode=require",
-			in.IpAddresses[0].IpAddress, in.ServerResponse.Header.Get(PortHeader), user, password, db))
+		return pgx.Connect(ctx, fmt.Sprintf("host=%s port=5432 user=%s password=%s dbname=%s sslmode=require",
+			primaryAddress(t, in), user, password, db))
 	}
 	conn, err := connect("postgres", "root-Secret-1", "postgres")
 	if err != nil {
@@ -123,7 +123,7 @@ func TestMySQLBackedInstance(t *testing.T) {
 		t.Fatalf("users.insert failed: %+v", op.Error.Errors[0])
 	}
 	for _, login := range []struct{ user, password string }{{"root", "root-Secret-1"}, {"app", "app-pw"}} {
-		db, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(127.0.0.1:%s)/", login.user, login.password, in.ServerResponse.Header.Get(PortHeader)))
+		db, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s:3306)/", login.user, login.password, primaryAddress(t, in)))
 		if err != nil {
 			t.Fatal(err)
 		}

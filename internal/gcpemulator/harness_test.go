@@ -3,6 +3,7 @@ package gcpemulator
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -156,4 +157,22 @@ func pgInstance(name string) *sqladmin.DatabaseInstance {
 		Name: name, DatabaseVersion: "POSTGRES_17", Region: "europe-west1", RootPassword: "root-Secret-1",
 		Settings: &sqladmin.Settings{Tier: "db-custom-1-3840", DataDiskSizeGb: 20, UserLabels: map[string]string{"team": "a"}},
 	}
+}
+
+// primaryAddress is the instance's PRIMARY IP address, failing the test when it has none.
+func primaryAddress(t *testing.T, in *sqladmin.DatabaseInstance) string {
+	t.Helper()
+	for _, ip := range in.IpAddresses {
+		if ip.Type == "PRIMARY" {
+			return ip.IpAddress
+		}
+	}
+	t.Fatalf("instance %s has no PRIMARY address: %+v", in.Name, in.IpAddresses)
+	return ""
+}
+
+// ownLoopback reports whether addr is a loopback address outside 127.0.0.0/16.
+func ownLoopback(addr string) bool {
+	ip := net.ParseIP(addr).To4()
+	return ip != nil && ip[0] == 127 && ip[1] != 0
 }

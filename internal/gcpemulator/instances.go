@@ -36,11 +36,15 @@ type instance struct {
 	// rootPassword is the default user's password, kept to start a fresh server for a
 	// restore. It is never answered.
 	rootPassword string
-	port         int
-	server       engineServer
-	caCert       string
-	users        []User
-	databases    []Database
+	// address is the instance's own loopback address, on which its server serves the
+	// engine's standard port; it is reported once the instance is RUNNABLE.
+	address string
+	server  engineServer
+	caCert  string
+	// diskKey is the customer-managed key of the disk, "" for Google's own.
+	diskKey   string
+	users     []User
+	databases []Database
 	// busy is the operation running on the instance; another mutating call meanwhile
 	// answers 409 operationInProgress, as Cloud SQL does.
 	busy *operation
@@ -131,6 +135,7 @@ func (e *Emulator) newInstance(project string, req *DatabaseInstance) (*instance
 		settings:     s,
 		created:      e.cfg.Now(),
 		rootPassword: req.RootPassword,
+		diskKey:      diskKeyOf(req),
 		users:        []User{defaultUser(req.DatabaseVersion)},
 		databases:    initialDatabases(req.DatabaseVersion),
 	}
@@ -429,11 +434,13 @@ func (e *Emulator) view(in *instance) *DatabaseInstance {
 		ServiceAccountEmailAddress: "p-emulator@gcp-sa-cloud-sql.iam.gserviceaccount.com",
 		Etag:                       etag(fmt.Sprint(in.key, in.state, in.settings.SettingsVersion)),
 	}
-	if in.port != 0 {
-		out.IPAddresses = []IPMapping{{Type: "PRIMARY", IPAddress: "127.0.0.1"}}
-		out.EmulatorPort = in.port
+	if in.address != "" && in.state != statePendingCreate {
+		out.IPAddresses = []IPMapping{{Type: "PRIMARY", IPAddress: in.address}}
 	}
-	if in.caCert != "" || in.port != 0 {
+	if in.diskKey != "" {
+		out.DiskEncryptionConfiguration = &DiskEncryptionConfiguration{Kind: "sql#diskEncryptionConfiguration", KmsKeyName: in.diskKey}
+	}
+	if in.caCert != "" || in.address != "" {
 		out.ServerCaCert = &SslCert{
 			Kind:             "sql#sslCert",
 			Instance:         in.key.name,
@@ -452,4 +459,12 @@ func (e *Emulator) view(in *instance) *DatabaseInstance {
 func etag(s string) string {
 	h := sha1.Sum([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+// diskKeyOf is the KMS key an insert request names for the disk, or "".
+func diskKeyOf(req *DatabaseInstance) string {
+	if req.DiskEncryptionConfiguration == nil {
+		return ""
+	}
+	return req.DiskEncryptionConfiguration.KmsKeyName
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func TestInsertMakesRunnableInstance(t *testing.T) {
-	e := start(t, Config{NoEngine: true, NoEnginePort: 1})
+	e := start(t, Config{NoEngine: true})
 	op, err := e.svc.Instances.Insert(project, pgInstance("db-one")).Do()
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +35,6 @@ func TestInsertMakesRunnableInstance(t *testing.T) {
 
 	type summary struct {
 		Kind, State, DatabaseVersion, ConnectionName, Region string
-		IPAddresses                                          []*sqladmin.IpMapping
 		Tier                                                 string
 		Disk, SettingsVersion                                int64
 		Labels                                               map[string]string
@@ -44,16 +43,22 @@ func TestInsertMakesRunnableInstance(t *testing.T) {
 	want := summary{
 		Kind: "sql#instance", State: "RUNNABLE", DatabaseVersion: "POSTGRES_17",
 		ConnectionName: project + ":europe-west1:db-two", Region: "europe-west1",
-		IPAddresses: []*sqladmin.IpMapping{{Type: "PRIMARY", IpAddress: "127.0.0.1"}},
-		Tier:        "db-custom-1-3840", Disk: 20, SettingsVersion: 1, Labels: map[string]string{"team": "a"},
+		Tier: "db-custom-1-3840", Disk: 20, SettingsVersion: 1, Labels: map[string]string{"team": "a"},
 	}
 	s := got.Settings
 	if diff := cmp.Diff(want, summary{got.Kind, got.State, got.DatabaseVersion, got.ConnectionName, got.Region,
-		got.IpAddresses, s.Tier, s.DataDiskSizeGb, s.SettingsVersion, s.UserLabels, s.BackupConfiguration.Enabled}); diff != "" {
+		s.Tier, s.DataDiskSizeGb, s.SettingsVersion, s.UserLabels, s.BackupConfiguration.Enabled}); diff != "" {
 		t.Errorf("instance (-want +got):\n%s", diff)
 	}
-	if p := got.ServerResponse.Header.Get(PortHeader); p != "1" {
-		t.Errorf("%s header = %q, want the NoEnginePort 1", PortHeader, p)
+	// Each instance has a loopback address of its own, outside 127.0.0.0/16, as its PRIMARY
+	// address: the engine's standard port there is its own.
+	first, err := e.svc.Instances.Get(project, "db-one").Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := primaryAddress(t, first), primaryAddress(t, got)
+	if a == b || !ownLoopback(a) || !ownLoopback(b) {
+		t.Errorf("PRIMARY addresses %s and %s: want two different addresses in 127.0.0.0/8 outside 127.0.0.0/16", a, b)
 	}
 	if got.CreateTime == "" || got.ServerCaCert == nil {
 		t.Errorf("createTime %q, serverCaCert %v: want both set", got.CreateTime, got.ServerCaCert)
@@ -80,7 +85,7 @@ func TestInsertMakesRunnableInstance(t *testing.T) {
 }
 
 func TestInsertErrors(t *testing.T) {
-	e := start(t, Config{NoEngine: true, NoEnginePort: 1})
+	e := start(t, Config{NoEngine: true})
 	e.create(t, pgInstance("taken"))
 	with := func(name string, f func(*sqladmin.DatabaseInstance)) *sqladmin.DatabaseInstance {
 		in := pgInstance(name)
@@ -126,6 +131,30 @@ func TestInsertErrors(t *testing.T) {
 			reason: "A label key with upper case answers 400.",
 			in:     with("l", func(in *sqladmin.DatabaseInstance) { in.Settings.UserLabels = map[string]string{"Team": "a"} }),
 			want:   apiErr{400, "invalid"},
+		},
+		"LabelWithADot": {
+			reason: "A label key with a dot (as in a Kubernetes-style key) answers 400.",
+			in: with("l", func(in *sqladmin.DatabaseInstance) {
+				in.Settings.UserLabels = map[string]string{"matrixmind.cloud/owner": "a"}
+			}),
+			want: apiErr{400, "invalid"},
+		},
+		"LongLabelValue": {
+			reason: "A label value of 64 characters answers 400.",
+			in: with("l", func(in *sqladmin.DatabaseInstance) {
+				in.Settings.UserLabels = map[string]string{"owner": strings.Repeat("a", 64)}
+			}),
+			want: apiErr{400, "invalid"},
+		},
+		"TooManyLabels": {
+			reason: "More than 64 labels answer 400.",
+			in: with("l", func(in *sqladmin.DatabaseInstance) {
+				in.Settings.UserLabels = map[string]string{}
+				for i := range 65 {
+					in.Settings.UserLabels[fmt.Sprintf("l%d", i)] = ""
+				}
+			}),
+			want: apiErr{400, "invalid"},
 		},
 	}
 	for name, tc := range cases {
@@ -494,5 +523,151 @@ func TestFinalBackupOutlivesInstance(t *testing.T) {
 	_, err = e.svc.Backups.GetBackup(list.Backups[0].Name).Do()
 	if diff := cmp.Diff(apiErr{404, "notFound"}, errOf(err)); diff != "" {
 		t.Errorf("final backup past its TTL (-want +got):\n%s", diff)
+	}
+}
+
+func TestBackupsAPIFilterAndDelete(t *testing.T) {
+	e := start(t, Config{NoEngine: true})
+	for _, name := range []string{"a", "b"} {
+		e.create(t, pgInstance(name))
+		if op := e.wait(t)(e.svc.BackupRuns.Insert(project, name, &sqladmin.BackupRun{Description: "of " + name}).Do()); op.Error != nil {
+			t.Fatalf("backup of %s: %+v", name, op.Error.Errors[0])
+		}
+	}
+	listed := func(filter string) []string {
+		t.Helper()
+		out, err := e.svc.Backups.ListBackups("projects/" + project).Filter(filter).Do()
+		if err != nil {
+			t.Fatalf("list backups %q: %v", filter, err)
+		}
+		var got []string
+		for _, b := range out.Backups {
+			got = append(got, b.Description)
+		}
+		return got
+	}
+	cases := []struct {
+		reason, filter string
+		want           []string
+	}{
+		{"No filter lists every backup of the project, newest first.", "", []string{"of b", "of a"}},
+		{"instance:<name> lists that instance's backups only.", "instance:a", []string{"of a"}},
+		{"Terms joined by AND must all hold.", "instance:a AND type:FINAL", nil},
+		{"type:<TYPE> lists backups of that type.", "type:ON_DEMAND", []string{"of b", "of a"}},
+	}
+	for _, tc := range cases {
+		if diff := cmp.Diff(tc.want, listed(tc.filter)); diff != "" {
+			t.Errorf("%s\nfilter %q (-want +got):\n%s", tc.reason, tc.filter, diff)
+		}
+	}
+
+	ofA, err := e.svc.Backups.ListBackups("projects/" + project).Filter("instance:a").Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := ofA.Backups[0].Name
+	if ofA.Backups[0].BackupInterval == nil || ofA.Backups[0].BackupInterval.StartTime == "" {
+		t.Errorf("backup %s has no backupInterval.startTime", name)
+	}
+	// A patch keeps the instance busy: the backup's delete waits for it, as backupRuns.delete does.
+	if _, err := e.svc.Instances.Patch(project, "a", &sqladmin.DatabaseInstance{Settings: &sqladmin.Settings{Tier: "db-f1-micro"}}).Do(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Backups.DeleteBackup(name).Do()
+	if diff := cmp.Diff(apiErr{409, "operationInProgress"}, errOf(err)); diff != "" {
+		t.Errorf("delete of a backup of an instance being patched (-want +got):\n%s", diff)
+	}
+	eventually(t, 10*time.Second, func() bool {
+		_, err := e.svc.Backups.DeleteBackup(name).Do()
+		return err == nil
+	})
+	runs, err := e.svc.BackupRuns.List(project, "a").Do()
+	if err != nil || len(runs.Items) != 0 {
+		t.Errorf("backup runs of a after the Backups API delete = %+v, %v; want none", runs, err)
+	}
+	_, err = e.svc.Backups.DeleteBackup(name).Do()
+	if diff := cmp.Diff(apiErr{404, "notFound"}, errOf(err)); diff != "" {
+		t.Errorf("second delete of a backup (-want +got):\n%s", diff)
+	}
+
+	// The final backup of a deleted instance is deleted through the Backups API only.
+	if op := e.wait(t)(e.svc.Instances.Delete(project, "b").EnableFinalBackup(true).FinalBackupDescription("last of b").Do()); op.Error != nil {
+		t.Fatalf("delete b: %+v", op.Error.Errors[0])
+	}
+	final, err := e.svc.Backups.ListBackups("projects/" + project).Filter("instance:b AND type:FINAL").Do()
+	if err != nil || len(final.Backups) != 1 || final.Backups[0].Description != "last of b" {
+		t.Fatalf("final backups of b = %+v, %v; want the one described \"last of b\"", final, err)
+	}
+	if _, err := e.svc.Backups.DeleteBackup(final.Backups[0].Name).Do(); err != nil {
+		t.Fatalf("delete the final backup: %v", err)
+	}
+	if got := listed("instance:b"); len(got) != 0 {
+		t.Errorf("backups of b after deleting its final backup: %q; want none", got)
+	}
+}
+
+func TestRestoreToNewInstance(t *testing.T) {
+	e := start(t, Config{NoEngine: true})
+	e.create(t, pgInstance("src"))
+	if op := e.wait(t)(e.svc.Users.Insert(project, "src", &sqladmin.User{Name: "app", Password: "pw"}).Do()); op.Error != nil {
+		t.Fatalf("users.insert: %+v", op.Error.Errors[0])
+	}
+	if op := e.wait(t)(e.svc.BackupRuns.Insert(project, "src", &sqladmin.BackupRun{}).Do()); op.Error != nil {
+		t.Fatalf("backup: %+v", op.Error.Errors[0])
+	}
+	list, err := e.svc.Backups.ListBackups("projects/" + project).Filter("instance:src").Do()
+	if err != nil || len(list.Backups) != 1 {
+		t.Fatalf("backups of src = %+v, %v", list, err)
+	}
+	backup := list.Backups[0].Name
+	settings := pgInstance("ignored")
+	settings.Settings.UserLabels = map[string]string{"restored": "yes"}
+	restore := func(name string, s *sqladmin.DatabaseInstance) (*sqladmin.Operation, error) {
+		return e.svc.Instances.RestoreBackup(project, name, &sqladmin.InstancesRestoreBackupRequest{Backup: backup, RestoreInstanceSettings: s}).Do()
+	}
+
+	op := e.wait(t)(restore("dst", settings))
+	if op.Error != nil || op.OperationType != "CREATE" || op.TargetId != "dst" {
+		t.Fatalf("restore into a new instance = %+v; want a CREATE operation of dst without error", op)
+	}
+	dst, err := e.svc.Instances.Get(project, "dst").Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := e.svc.Users.List(project, "dst").Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, u := range users.Items {
+		names = append(names, u.Name)
+	}
+	type summary struct {
+		State  string
+		Labels map[string]string
+		Users  []string
+	}
+	if diff := cmp.Diff(summary{"RUNNABLE", map[string]string{"restored": "yes"}, []string{"postgres", "app"}},
+		summary{dst.State, dst.Settings.UserLabels, names}); diff != "" {
+		t.Errorf("instance restored from a backup: the settings asked for, the backup's users (-want +got):\n%s", diff)
+	}
+
+	cases := []struct {
+		reason string
+		name   string
+		change func(*sqladmin.DatabaseInstance)
+		want   apiErr
+	}{
+		{"A new instance's name must be free.", "dst", func(*sqladmin.DatabaseInstance) {}, apiErr{409, "instanceAlreadyExists"}},
+		{"The major version cannot change.", "other", func(s *sqladmin.DatabaseInstance) { s.DatabaseVersion = "POSTGRES_16" }, apiErr{400, "invalid"}},
+		{"The settings are checked as an insert's.", "other", func(s *sqladmin.DatabaseInstance) { s.Settings.Tier = "db-huge" }, apiErr{400, "invalid"}},
+	}
+	for _, tc := range cases {
+		s := pgInstance("ignored")
+		tc.change(s)
+		_, err := restore(tc.name, s)
+		if diff := cmp.Diff(tc.want, errOf(err)); diff != "" {
+			t.Errorf("%s\nrestore error (-want +got):\n%s", tc.reason, diff)
+		}
 	}
 }

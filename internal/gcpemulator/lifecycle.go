@@ -8,40 +8,64 @@ import (
 	"time"
 )
 
-// defaultPort is the port Cloud SQL serves each engine on, reported for instances without
-// a server.
+// defaultPort is the port Cloud SQL serves each engine on: every instance's server listens
+// on it, on the instance's own loopback address.
 var defaultPort = map[string]int{"postgres": 5432, "mysql": 3306}
 
 // runCreate takes a new instance through its CREATE operation: the operation runs, the
-// server starts (unless NoEngine), and after Delays.Create the instance is RUNNABLE.
+// instance gets its address and its server starts there (unless NoEngine), and after
+// Delays.Create the instance is RUNNABLE.
 func (e *Emulator) runCreate(ctx context.Context, in *instance, op *operation) {
+	e.runCreateFrom(ctx, in, op, nil)
+}
+
+// restoreSource is the backup a new instance is made from.
+type restoreSource struct {
+	// dump is the backup's dump file, "" for a backup taken without a server.
+	dump      string
+	users     []User
+	databases []Database
+}
+
+// runCreateFrom is runCreate for an instance made from a backup (from, when not nil): its
+// server replays the backup's dump before the instance is RUNNABLE, and its users and
+// databases are the backup's.
+func (e *Emulator) runCreateFrom(ctx context.Context, in *instance, op *operation, from *restoreSource) {
 	start := time.Now()
 	e.startOperation(op)
-	port := defaultPort[engineOf(in.version)]
-	if e.cfg.NoEnginePort != 0 {
-		port = e.cfg.NoEnginePort
-	}
-	if !e.cfg.NoEngine {
-		srv, err := startServer(ctx, in.version, e.instanceDir(in), in.rootPassword, 0, e.cfg.Log)
-		if err != nil {
-			fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: instance %s failed: %v\n", in.key.name, err)
-			e.mu.Lock()
-			in.state = stateFailed
-			e.finishOperation(op, "INTERNAL_ERROR", fmt.Errorf("the instance's database server did not start"))
-			e.mu.Unlock()
-			return
-		}
+	addr, err := e.startInstanceServer(ctx, in)
+	if err == nil && from != nil && from.dump != "" {
 		e.mu.Lock()
-		// Attached at once, so that Close stops it even while the delay below runs.
-		in.server, port, in.caCert = srv, srv.Port(), srv.CACert()
+		srv := in.server
 		e.mu.Unlock()
+		if err = srv.Restore(ctx, from.dump); err != nil {
+			// A server that did not get the backup's data is of no use: gone with it.
+			if stopErr := srv.Stop(); stopErr != nil {
+				fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: stop %s: %v\n", in.key.name, stopErr)
+			}
+			e.mu.Lock()
+			in.server = nil
+			e.mu.Unlock()
+			e.releaseAddress(addr)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: instance %s failed: %v\n", in.key.name, err)
+		e.mu.Lock()
+		in.state = stateFailed
+		e.finishOperation(op, "INTERNAL_ERROR", fmt.Errorf("the instance's database server did not start"))
+		e.mu.Unlock()
+		return
 	}
 	if !sleep(ctx, e.cfg.Delays.Create-time.Since(start)) {
 		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	in.port = port
+	in.address = addr
+	if from != nil {
+		in.users, in.databases = from.users, from.databases
+	}
 	if in.state == statePendingCreate {
 		in.state = stateRunnable
 	}
@@ -91,6 +115,7 @@ func (e *Emulator) runDelete(ctx context.Context, in *instance, op *operation, f
 	in.server = nil
 	now := e.cfg.Now()
 	delete(e.instances, in.key)
+	delete(e.addresses, in.address)
 	if e.cfg.NameReservation > 0 {
 		e.reserved[in.key] = now.Add(e.cfg.NameReservation)
 	}

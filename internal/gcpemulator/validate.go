@@ -21,9 +21,11 @@ var (
 	instanceName = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
 	// tierPattern matches Cloud SQL's machine types: shared-core, custom, legacy
 	// predefined and Enterprise Plus tiers.
-	tierPattern   = regexp.MustCompile(`^(db-f1-micro|db-g1-small|db-custom-(\d+)-(\d+)|db-n1-(standard|highmem)-(1|2|4|8|16|32|64|96)|db-perf-optimized-N-(2|4|8|16|32|48|64|80|96|128))$`)
-	labelKey      = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
-	labelValue    = regexp.MustCompile(`^[a-z0-9_-]{0,63}$`)
+	tierPattern = regexp.MustCompile(`^(db-f1-micro|db-g1-small|db-custom-(\d+)-(\d+)|db-n1-(standard|highmem)-(1|2|4|8|16|32|64|96)|db-perf-optimized-N-(2|4|8|16|32|48|64|80|96|128))$`)
+	// labelKey and labelValue: lowercase letters (international ones too), digits,
+	// underscores and dashes, at most 63 characters; a key starts with a lowercase letter.
+	labelKey      = regexp.MustCompile(`^\p{Ll}[\p{Ll}\p{Lo}\p{N}_-]{0,62}$`)
+	labelValue    = regexp.MustCompile(`^[\p{Ll}\p{Lo}\p{N}_-]{0,63}$`)
 	startTimeRe   = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)
 	regionPattern = regexp.MustCompile(`^[a-z]+-[a-z]+\d+$`)
 )

@@ -33,11 +33,15 @@ type DatabaseInstance struct {
 	RootPassword               string            `json:"rootPassword,omitempty"`
 	ServiceAccountEmailAddress string            `json:"serviceAccountEmailAddress,omitempty"`
 	Tags                       map[string]string `json:"tags,omitempty"`
-	// EmulatorPort is this emulator's extension (not in Google's API): the loopback TCP
-	// port the instance's server listens on. Cloud SQL always serves 5432 (PostgreSQL) or
-	// 3306 (MySQL) on ipAddresses; here every server has its own port. The same number is
-	// in the PortHeader response header of instances.get.
-	EmulatorPort int `json:"emulatorPort,omitempty"`
+	// DiskEncryptionConfiguration names the customer-managed key of the disk; the
+	// emulator stores and echoes it.
+	DiskEncryptionConfiguration *DiskEncryptionConfiguration `json:"diskEncryptionConfiguration,omitempty"`
+}
+
+// DiskEncryptionConfiguration is an instance's customer-managed encryption key.
+type DiskEncryptionConfiguration struct {
+	Kind       string `json:"kind,omitempty"`
+	KmsKeyName string `json:"kmsKeyName,omitempty"`
 }
 
 // Settings are an instance's user settings (kind sql#settings).
@@ -207,6 +211,14 @@ type Backup struct {
 	TTLDays              int64  `json:"ttlDays,omitempty,string"`
 	ExpiryTime           string `json:"expiryTime,omitempty"`
 	InstanceDeletionTime string `json:"instanceDeletionTime,omitempty"`
+	// BackupInterval is when the backup was taken, from its start to its end.
+	BackupInterval *Interval `json:"backupInterval,omitempty"`
+}
+
+// Interval is a span of time.
+type Interval struct {
+	StartTime string `json:"startTime,omitempty"`
+	EndTime   string `json:"endTime,omitempty"`
 }
 
 // RestoreBackupRequest is the body of instances.restoreBackup.
@@ -214,6 +226,9 @@ type RestoreBackupRequest struct {
 	RestoreBackupContext *RestoreBackupContext `json:"restoreBackupContext,omitempty"`
 	// Backup names a backup of the Backups API: projects/{project}/backups/{id}.
 	Backup string `json:"backup,omitempty"`
+	// RestoreInstanceSettings makes the restore one into a new instance, which these
+	// settings describe as instances.insert's body does.
+	RestoreInstanceSettings *DatabaseInstance `json:"restoreInstanceSettings,omitempty"`
 }
 
 // RestoreBackupContext names the backup run to restore.

@@ -48,6 +48,10 @@ type Options struct {
 	MasterPassword string
 	// Port is the TCP port on loopback; 0 picks a free one.
 	Port int
+	// Address is the loopback address the server listens on over TCP, e.g. 127.18.4.2,
+	// so that servers on different addresses can share a port (as Cloud SQL instances all
+	// serve 3306, each on its own address). Empty means 127.0.0.1.
+	Address string
 	// Log, when set, also receives the server's log output.
 	Log io.Writer
 }
@@ -61,6 +65,8 @@ type Server struct {
 	// MasterUser is the master user name the server was set up with.
 	MasterUser string
 
+	// address is the address the server binds (bind-address).
+	address       string
 	bin           *binaries
 	dir           string
 	dataDir       string
@@ -98,6 +104,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		Host:          "localhost",
+		address:       "127.0.0.1",
 		Port:          port,
 		MasterUser:    opts.MasterUser,
 		bin:           bin,
@@ -107,6 +114,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		clientConf:    filepath.Join(dir, "rdsadmin.cnf"),
 		adminPassword: randomPassword(),
 		serverID:      randomServerID(),
+	}
+	if opts.Address != "" {
+		s.Host, s.address = opts.Address, opts.Address
 	}
 	owner, err := serverproc.LookupOwner(systemUser, "the mariadb-server package creates it")
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -417,4 +419,48 @@ func TestNativePasswordHash(t *testing.T) {
 	if got, want := nativePasswordHash("mypass"), "*6C8989366EAF75BB670AD8EA7A7FC1176A95CEF4"; got != want {
 		t.Errorf("nativePasswordHash(mypass) = %s, want %s", got, want)
 	}
+}
+
+// TestServerOnItsOwnLoopbackAddress starts a server on an address of its own with MySQL's
+// standard port while another listener holds 127.0.0.1:3306, as a system MariaDB does:
+// servers on different loopback addresses share the port.
+func TestServerOnItsOwnLoopbackAddress(t *testing.T) {
+	if err := Installed(); err != nil {
+		t.Skipf("MariaDB is not installed: %v", err)
+	}
+	if l, err := net.Listen("tcp", "127.0.0.1:3306"); err == nil {
+		defer l.Close() // stands in for the system's server; when it fails, that server is there
+	}
+	addr := freeLoopbackAddress(t, 3306)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{Dir: t.TempDir(), MasterUser: testMaster, MasterPassword: testPassword, Address: addr, Port: 3306})
+	if err != nil {
+		t.Fatalf("Start on %s:3306: %v", addr, err)
+	}
+	defer s.Stop()
+	if s.Host != addr || s.Port != 3306 {
+		t.Errorf("server reports %s:%d; want %s:3306", s.Host, s.Port, addr)
+	}
+	db := mustOpen(t, tcpConfig(s, testMaster, testPassword, ""))
+	if got := queryStrings(t, db, `SELECT @@bind_address`); len(got) != 1 || got[0] != addr {
+		t.Errorf("@@bind_address = %q; want %s", got, addr)
+	}
+}
+
+// freeLoopbackAddress returns a random address of 127.0.0.0/8 outside 127.0.0.0/16 on which
+// port is free, skipping the test when a listener on every address holds the port.
+func freeLoopbackAddress(t *testing.T, port int) string {
+	t.Helper()
+	var err error
+	for range 5 {
+		addr := fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(254), rand.IntN(256), 1+rand.IntN(254))
+		var l net.Listener
+		if l, err = net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port))); err == nil {
+			l.Close()
+			return addr
+		}
+	}
+	t.Skipf("port %d is taken on every loopback address tried (a server listening on all addresses?): %v", port, err)
+	return ""
 }

@@ -60,7 +60,7 @@ datadir=%q
 socket=%q
 pid-file=%q
 port=%d
-bind-address=127.0.0.1
+bind-address=%s
 skip-name-resolve
 skip-external-locking
 local-infile=0
@@ -85,7 +85,7 @@ innodb-log-buffer-size=2M
 innodb-flush-log-at-trx-commit=0
 innodb-doublewrite=0
 innodb-use-native-aio=0
-`, s.dataDir, filepath.Join(s.socketDir, socketName), filepath.Join(s.socketDir, "mysqld.pid"), s.Port,
+`, s.dataDir, filepath.Join(s.socketDir, socketName), filepath.Join(s.socketDir, "mysqld.pid"), s.Port, s.address,
 		filepath.Join(s.dir, "server.crt"), filepath.Join(s.dir, "server.key"), s.serverID)
 	if err := os.WriteFile(s.confPath, []byte(conf), 0o644); err != nil {
 		return fmt.Errorf("write server options: %w", err)

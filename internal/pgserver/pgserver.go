@@ -36,6 +36,10 @@ type Options struct {
 	MasterPassword string
 	// Port is the TCP port on loopback; 0 picks a free one.
 	Port int
+	// Address is the loopback address the server listens on over TCP, e.g. 127.18.4.2,
+	// so that servers on different addresses can share a port (as Cloud SQL instances all
+	// serve 5432, each on its own address). Empty means localhost (127.0.0.1 and ::1).
+	Address string
 	// Log, when set, also receives the server's log output.
 	Log io.Writer
 }
@@ -106,8 +110,12 @@ func newServer(opts Options, master, bin string) (*Server, *serverproc.Owner, er
 			return nil, nil, fmt.Errorf("pick a port: %w", err)
 		}
 	}
+	host := "localhost"
+	if opts.Address != "" {
+		host = opts.Address
+	}
 	s := &Server{
-		Host:       "localhost",
+		Host:       host,
 		Port:       port,
 		MasterUser: master,
 		bin:        bin,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -342,4 +343,53 @@ func TestRestoreErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServerOnItsOwnLoopbackAddress starts a server on an address of its own with
+// PostgreSQL's standard port while another listener holds 127.0.0.1:5432, as a system
+// PostgreSQL does: servers on different loopback addresses share the port.
+func TestServerOnItsOwnLoopbackAddress(t *testing.T) {
+	if _, err := findBinDir(); err != nil {
+		t.Skipf("PostgreSQL server binaries not installed: %v", err)
+	}
+	if l, err := net.Listen("tcp", "127.0.0.1:5432"); err == nil {
+		defer l.Close() // stands in for the system's server; when it fails, that server is there
+	}
+	addr := freeLoopbackAddress(t, 5432)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{Dir: t.TempDir(), MasterUser: testMaster, MasterPassword: testPassword, Address: addr, Port: 5432})
+	if err != nil {
+		t.Fatalf("Start on %s:5432: %v", addr, err)
+	}
+	defer s.Stop()
+	if s.Host != addr || s.Port != 5432 {
+		t.Errorf("server reports %s:%d; want %s:5432", s.Host, s.Port, addr)
+	}
+	conn, err := pgx.Connect(ctx, masterDSN(s, testPassword, "postgres"))
+	if err != nil {
+		t.Fatalf("master login on %s:5432: %v", addr, err)
+	}
+	defer conn.Close(ctx)
+	var server string
+	if err := conn.QueryRow(ctx, `SELECT host(inet_server_addr())`).Scan(&server); err != nil || server != addr {
+		t.Errorf("inet_server_addr() = %q, %v; want %s", server, err, addr)
+	}
+}
+
+// freeLoopbackAddress returns a random address of 127.0.0.0/8 outside 127.0.0.0/16 on which
+// port is free, skipping the test when a listener on every address holds the port.
+func freeLoopbackAddress(t *testing.T, port int) string {
+	t.Helper()
+	var err error
+	for range 5 {
+		addr := fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(254), rand.IntN(256), 1+rand.IntN(254))
+		var l net.Listener
+		if l, err = net.Listen("tcp", net.JoinHostPort(addr, fmt.Sprint(port))); err == nil {
+			l.Close()
+			return addr
+		}
+	}
+	t.Skipf("port %d is taken on every loopback address tried (a server listening on all addresses?): %v", port, err)
+	return ""
 }

@@ -59,7 +59,7 @@ func (s *Server) configure(o *serverproc.Owner) error {
 	}
 	settings := fmt.Sprintf(`
 # Written by pgserver: an RDS-like server with a small footprint.
-listen_addresses = 'localhost'
+listen_addresses = '%s'
 port = %d
 unix_socket_directories = '%s'
 ssl = on
@@ -73,7 +73,7 @@ synchronous_commit = off
 full_page_writes = off
 logging_collector = off
 wal_keep_size = 128MB
-`, s.Port, s.socketDir)
+`, s.Host, s.Port, s.socketDir)
 	return s.appendSettings(settings)
 }
 

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,6 +42,18 @@ func TestGoogleCloudSQL(t *testing.T) {
 	got := waitReady(t, db)
 	id := naming.Identifier(ns, db.Name)
 
+	t.Run("SecretsExistedBeforeTheFirstCloudCall", func(t *testing.T) {
+		names, ok := stack.SecretsAtFirstCloudCall(id)
+		if !ok {
+			t.Fatal("no Cloud SQL call was recorded for the object")
+		}
+		slices.Sort(names)
+		want := []string{"orders.rds.admin", "orders.rds.app", "orders.rds.master", "orders.rds.reporting"}
+		if !slices.Equal(names, want) {
+			t.Errorf("Secrets present at the first Cloud SQL call: %v, want %v", names, want)
+		}
+	})
+
 	t.Run("StatusSaysWhereItIs", func(t *testing.T) {
 		c := got.Status.Cloud
 		if got.Status.Class != class.Name || got.Status.Provider != v1.ProviderGCP {
@@ -58,7 +71,7 @@ func TestGoogleCloudSQL(t *testing.T) {
 
 	t.Run("EachUserCanDoWhatItsRolesSay", func(t *testing.T) {
 		roles := map[string]struct{ superuser, createdb bool }{
-			"app": {createdb: true}, "admin": {superuser: true, createdb: true}, "reporting": {},
+			"app": {createdb: true}, "admin": {superuser: true}, "reporting": {},
 			"sysadmin": {superuser: true, createdb: true},
 		}
 		for user, want := range roles {

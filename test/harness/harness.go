@@ -231,7 +231,7 @@ func (s *Stack) startOperator() error {
 	if err != nil {
 		return err
 	}
-	s.recorder = &callRecorder{Provider: provider, client: s.Client, firstCall: map[string][]string{}, crash: &s.crash}
+	s.recorder = &callRecorder{Provider: provider, client: s.Client, firstCalls: &firstCalls{firstCall: map[string][]string{}}, crash: &s.crash}
 	return s.StartOperator()
 }
 
@@ -259,7 +259,13 @@ func (s *Stack) StartOperator() error {
 		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder, Restartable: true,
 		Engines: crashingConnector{Connector: operator.Engines(), crash: &s.crash},
 		Clock:   &s.clock,
-		NewGCP:  operator.NewGCP(s.CloudSQLURL),
+		NewGCP: func(ctx context.Context, project, region string) (cloud.Provider, error) {
+			p, err := operator.NewGCP(s.CloudSQLURL)(ctx, project, region)
+			if err != nil {
+				return nil, err
+			}
+			return s.recorder.alsoRecording(p), nil
+		},
 	})
 	if err != nil {
 		cancel()
@@ -313,10 +319,21 @@ func (s *Stack) SecretsAtFirstCloudCall(id string) ([]string, bool) {
 // each identifier: it proves Secrets are written before anything is sent to the cloud.
 type callRecorder struct {
 	cloud.Provider
-	crash     *crashSwitch
-	client    client.Client
+	crash  *crashSwitch
+	client client.Client
+	*firstCalls
+}
+
+// firstCalls are the Secrets present at the first call for each identifier, shared by the
+// recorders of every cloud.
+type firstCalls struct {
 	mu        sync.Mutex
 	firstCall map[string][]string
+}
+
+// alsoRecording returns a recorder of p that shares c's record.
+func (c *callRecorder) alsoRecording(p cloud.Provider) *callRecorder {
+	return &callRecorder{Provider: p, crash: c.crash, client: c.client, firstCalls: c.firstCalls}
 }
 
 func (c *callRecorder) before(ctx context.Context, id string) {
