@@ -116,7 +116,7 @@ type Backup struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.backup) || !has(self.backup.every) || self.backup.every == '24h'",message="Aurora databases take Aurora's automated daily backups (every: 24h); snapshots on another schedule are not served for Aurora by this version"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.restoreFrom)",message="restoreFrom is not served for Aurora by this version"
 // +kubebuilder:validation:XValidation:rule="has(self.encryption) == has(oldSelf.encryption)",message="encryption cannot be added or removed after creation: RDS encrypts storage only when a database is made"
-// +kubebuilder:validation:XValidation:rule="(has(self.class) ? self.class : ”) == (has(oldSelf.class) ? oldSelf.class : ”)",message="class cannot be changed after creation: the database stays where it was made; to move it, restore a snapshot into a new RDSDatabase of the other class"
+// +kubebuilder:validation:XValidation:rule="has(self.class) == has(oldSelf.class) && (!has(self.class) || self.class == oldSelf.class)",message="class cannot be changed after creation: the database stays where it was made; to move it, restore a snapshot into a new RDSDatabase of the other class"
 type RDSDatabaseSpec struct {
 	// Class names the DatabaseClass saying where the database is made (which cloud, which
 	// region, with what defaults). Empty means the default class, or AWS with the

@@ -20,20 +20,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: apidocs CRD.yaml... > api.md")
 		os.Exit(2)
 	}
-	for i, path := range os.Args[1:] {
+	if err := renderFiles(os.Stdout, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// renderFiles writes the reference of each CRD file in paths, one after the other.
+func renderFiles(w io.Writer, paths []string) error {
+	for i, path := range paths {
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			return err
 		}
 		if i > 0 {
-			fmt.Println()
+			fmt.Fprintln(w)
 		}
-		if err := render(os.Stdout, raw); err != nil {
-			fmt.Fprintln(os.Stderr, path+":", err)
-			os.Exit(1)
+		if err := render(w, raw); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
+	return nil
 }
 
 // render writes the reference of the CRD in raw.

@@ -110,6 +110,15 @@ func TestGoogleCloudSQL(t *testing.T) {
 		if _, err := conn.Exec(ctx, "create database reporting_own"); sqlState(err) != "42501" {
 			t.Errorf("reporting created a database without createdb (err %v)", err)
 		}
+		// app owns orders: what it writes there is what the final backup must keep.
+		app, err := loginWith(ctx, string(secretData(t, ns, "orders.rds.app")["uri"]), "orders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = app.Close(ctx) }()
+		if _, err := app.Exec(ctx, "create table payments (v text); insert into payments values ('kept in the final backup')"); err != nil {
+			t.Errorf("app cannot write to the database it owns: %v", err)
+		}
 	})
 
 	t.Run("Grows", func(t *testing.T) {
@@ -173,6 +182,33 @@ func TestGoogleCloudSQL(t *testing.T) {
 		if err := stack.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "orders.rds.app"}, sec); err != nil {
 			t.Errorf("the app Secret went with the object: %v", err)
 		}
+
+		t.Run("RestoresIntoANewObject", func(t *testing.T) {
+			back := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders-back"}}
+			back.Spec.Class = class.Name
+			back.Spec.Size = "30GB"
+			back.Spec.DeletionPolicy = v1.DeletionDelete
+			back.Spec.RestoreFrom = &v1.RestoreFrom{Snapshot: final}
+			back.Spec.Users = map[string]v1.UserRoles{"app": {}}
+			back.Spec.Databases = map[string]v1.DatabaseUsers{"orders": {"app"}}
+			if err := stack.Client.Create(ctx, back); err != nil {
+				t.Fatal(err)
+			}
+			waitReady(t, back)
+			conn, err := loginWith(ctx, string(secretData(t, ns, "orders-back.rds.app")["uri"]), "orders")
+			if err != nil {
+				t.Fatalf("app of the restored object cannot log in with its own Secret: %v", err)
+			}
+			defer func() { _ = conn.Close(ctx) }()
+			var v string
+			if err := conn.QueryRow(ctx, "select v from payments").Scan(&v); err != nil || v != "kept in the final backup" {
+				t.Errorf("the restored database reads %q, %v; want the row written before the delete", v, err)
+			}
+			if err := stack.Client.Delete(ctx, back); err != nil {
+				t.Fatal(err)
+			}
+			waitGone(t, back)
+		})
 	})
 	if t.Failed() {
 		t.Logf("operator log lines about %s:\n%s", id, grepLines(stack.Logs(), id))
