@@ -84,7 +84,14 @@ type Instance struct {
 	// Endpoint and Port are empty until the cloud has an address for the database.
 	Endpoint string
 	Port     int32
-	Tags     map[string]string
+	// ReaderEndpoint reaches the readers together (Aurora's reader endpoint), on Port;
+	// empty when the cloud has none, and then each reader has its own Endpoint.
+	ReaderEndpoint string
+	// Members are the instances the database is made of, when the cloud makes a database
+	// of several (an Aurora cluster): its writer, and its readers, which ReplicaIDs also
+	// lists. Nil for a database that is one instance.
+	Members []Member
+	Tags    map[string]string
 	// Pending holds modifications asked for that wait for the maintenance window.
 	Pending Changes
 	// LatestRestorableTime is the latest moment automated backups can restore to; zero
@@ -98,10 +105,17 @@ type Instance struct {
 	// AdminRole is the engine role the cloud gives its master user in place of a
 	// superuser (engine.Endpoint.AdminRole); empty when the engine has none.
 	AdminRole string
-	// MasterUserPending is true when the cloud made the database with only its own
-	// built-in admin (Cloud SQL's postgres or root), so that the master user does not
-	// exist yet: an Update with Changes.MasterPassword makes it, with that password.
-	MasterUserPending bool
+	// Incomplete is true when the cloud has made only part of the database, the part a
+	// single create can make: Cloud SQL's instance without its master user, Aurora's
+	// cluster without its writer instance. Complete makes the rest.
+	Incomplete bool
+}
+
+// Member is one instance of a database made of several.
+type Member struct {
+	Identifier string
+	// Writer is true for the instance that takes writes.
+	Writer bool
 }
 
 // Snapshot is a manual snapshot of a database.
@@ -198,6 +212,8 @@ type Desired struct {
 // master user come from its source.
 type Replica struct {
 	Identifier string
+	// Engine is the engine of the database it reads from.
+	Engine string
 	// Source is the identifier of the database it replicates.
 	Source        string
 	InstanceClass string
@@ -208,101 +224,6 @@ type Replica struct {
 	SecurityGroupIDs   []string
 	PubliclyAccessible bool
 	Tags               map[string]string
-}
-
-// Cluster is an Aurora DB cluster as the cloud reports it.
-type Cluster struct {
-	Identifier string
-	ARN        string
-	// Status is the cloud's own status word, for people; Phase is what it means.
-	Status        string
-	Phase         Phase
-	Engine        string
-	EngineVersion string
-	MasterUser    string
-	// Endpoint reaches the writer; ReaderEndpoint balances over the readers (the writer
-	// when there is none). Both are empty until the cloud has them.
-	Endpoint            string
-	ReaderEndpoint      string
-	Port                int32
-	BackupRetentionDays int32
-	BackupWindow        string
-	StorageEncrypted    bool
-	KMSKeyID            string
-	SecurityGroupIDs    []string
-	// Members are the cluster's DB instances.
-	Members []ClusterMember
-	Tags    map[string]string
-	// Pending holds modifications waiting for the maintenance window.
-	Pending              ClusterChanges
-	LatestRestorableTime time.Time
-	// Region and AdminRole mean what they mean on Instance.
-	Region    string
-	AdminRole string
-}
-
-// ClusterMember is one DB instance of a cluster.
-type ClusterMember struct {
-	Identifier string
-	Writer     bool
-}
-
-// ClusterDesired is an Aurora DB cluster as the operator wants it created.
-type ClusterDesired struct {
-	Identifier    string
-	Engine        string
-	EngineVersion string
-	MasterUser    string
-	// MasterPassword is sent to the cloud and nowhere else: never log or wrap it.
-	MasterPassword      string
-	BackupRetentionDays int32
-	BackupWindow        string
-	StorageEncrypted    bool
-	KMSKeyID            string
-	SubnetGroup         string
-	SecurityGroupIDs    []string
-	Tags                map[string]string
-}
-
-// ClusterChanges are modifications of a cluster. A nil field is left as it is.
-type ClusterChanges struct {
-	EngineVersion       *string
-	BackupRetentionDays *int32
-	BackupWindow        *string
-	SecurityGroupIDs    []string
-	// MasterPassword sets a new master password (applied at once). Never log it.
-	MasterPassword *string
-}
-
-// Empty reports whether c changes nothing.
-func (c ClusterChanges) Empty() bool {
-	return c.EngineVersion == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil &&
-		c.SecurityGroupIDs == nil && c.MasterPassword == nil
-}
-
-// ClusterPlan is what it takes to bring a cluster to what is desired.
-type ClusterPlan struct {
-	Changes ClusterChanges
-	// Described says each change in words, for Events and conditions.
-	Described []string
-}
-
-// ClusterInstance is a DB instance as the operator wants it created in a cluster. Engine and
-// storage come from the cluster; the first instance is the writer.
-type ClusterInstance struct {
-	Identifier         string
-	Cluster            string
-	Engine             string
-	InstanceClass      string
-	AvailabilityZone   string
-	PubliclyAccessible bool
-	Tags               map[string]string
-}
-
-// ClusterObservation is what ObserveCluster found.
-type ClusterObservation struct {
-	Exists  bool
-	Cluster Cluster
 }
 
 // Observation is what Observe found.
@@ -336,43 +257,31 @@ type Provider interface {
 	// Create asks for a new database, whose tags the cloud copies to every snapshot of it
 	// (so a snapshot names its owner as the database does). It is idempotent: when a database with the identifier
 	// exists already it returns nil rather than an already-exists error, and the caller's
-	// next Observe decides (by the owner tag) whether that database is its own.
+	// next Observe decides (by the owner tag) whether that database is its own. What one
+	// request cannot make, Complete makes once Observe reports the database Incomplete.
 	Create(ctx context.Context, desired Desired) error
 
-	// CreateReplica asks for a new read replica of an existing database. It is idempotent
-	// as Create is.
+	// Complete makes the part of the database Create could not (Instance.Incomplete), from
+	// the same desired. It is idempotent, and nil for a database that is complete.
+	Complete(ctx context.Context, desired Desired) error
+
+	// CreateReplica asks for a new reader of an existing database: a read replica, or
+	// another reader instance of a database made of several (Instance.Members). It is
+	// idempotent as Create is.
 	CreateReplica(ctx context.Context, r Replica) error
 
-	// ObserveCluster reports the Aurora cluster with the identifier, or Exists false.
-	ObserveCluster(ctx context.Context, identifier string) (ClusterObservation, error)
-
-	// CreateCluster asks for a new Aurora cluster, idempotently as Create.
-	CreateCluster(ctx context.Context, desired ClusterDesired) error
-
-	// CreateClusterInstance asks for a new DB instance in a cluster, idempotently as Create.
-	CreateClusterInstance(ctx context.Context, in ClusterInstance) error
-
-	// UpdateCluster asks for changes to a cluster, in one request.
-	UpdateCluster(ctx context.Context, identifier string, changes ClusterChanges, opts UpdateOptions) error
-
-	// PlanCluster is Plan for a cluster: the cluster-wide fields of desired compared with
-	// c. It calls nothing.
-	PlanCluster(desired Desired, c Cluster, keepVersion bool) ClusterPlan
-
-	// DeleteCluster asks for the cluster (whose instances must be gone) to be deleted; nil
-	// when it is already deleting or gone. A FinalSnapshotIdentifier names the final
-	// cluster snapshot.
-	DeleteCluster(ctx context.Context, identifier string, opts DeleteOptions) error
-
-	// Update asks for changes to an existing database, in one request. It sends only the
-	// fields set in changes; the caller decides what changed.
+	// Update asks for changes to an existing database (or one of its readers), in as few
+	// requests as the cloud allows. It sends only the fields set in changes; the caller
+	// decides what changed. A MasterPassword is applied at once.
 	Update(ctx context.Context, identifier string, changes Changes, opts UpdateOptions) error
 
 	// Tag adds or overwrites tags on the database with the ARN.
 	Tag(ctx context.Context, arn string, tags map[string]string) error
 
-	// Delete asks for the database to be deleted. It returns nil when the database is
-	// already being deleted or is gone.
+	// Delete asks for the database to be deleted, with its own instances when it is made of
+	// several (the caller deletes its readers first). It returns nil when the database is
+	// already being deleted or is gone, and an ErrBusy error while the cloud cannot delete
+	// it yet (another owner's instance still in it, a state that refuses it).
 	Delete(ctx context.Context, identifier string, opts DeleteOptions) error
 
 	// CreateSnapshot asks for a manual snapshot of the database. It is idempotent: a
@@ -398,10 +307,11 @@ type Provider interface {
 	// Update. It calls nothing.
 	Plan(desired Desired, in Instance, keepVersion bool) Plan
 
-	// Storage returns the storage to ask for when requested GiB of storageType are wanted:
-	// raised to the cloud's smallest size for the type when below it (raised true). It
+	// Storage returns the storage to ask for a database desired with AllocatedStorageGiB
+	// as the size wanted: raised to the cloud's smallest size for its engine and storage
+	// type when below it (raised true), 0 when the engine manages its storage itself. It
 	// calls nothing.
-	Storage(requested int32, storageType string) (gib int32, raised bool)
+	Storage(desired Desired) (gib int32, raised bool)
 
 	// ZoneIn reports whether zone, as Kubernetes Nodes name it in their
 	// topology.kubernetes.io/zone label, is a zone of region where this cloud can place a

@@ -29,11 +29,11 @@ func sampleDB() *v1.RDSDatabase {
 
 func TestDesired(t *testing.T) {
 	// A cloud whose smallest gp3 volume is 20 GiB, as RDS's is.
-	r := &RDSDatabaseReconciler{Defaults: DefaultDefaults, Cloud: &cloudtest.Provider{StorageFn: func(gib int32, storageType string) (int32, bool) {
-		if storageType == "gp3" && gib < 20 {
+	r := &RDSDatabaseReconciler{Defaults: DefaultDefaults, Cloud: &cloudtest.Provider{StorageFn: func(d cloud.Desired) (int32, bool) {
+		if d.StorageType == "gp3" && d.AllocatedStorageGiB < 20 {
 			return 20, true
 		}
-		return gib, false
+		return d.AllocatedStorageGiB, false
 	}}}
 	cases := map[string]struct {
 		reason     string

@@ -22,9 +22,6 @@ import (
 // continues only once the database is available; until then it requeues.
 func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *scope) (ctrl.Result, error) {
 	db := s.db
-	if engineOf(db).aurora {
-		return r.reconcileCluster(ctx, s)
-	}
 	obs, err := s.cloud.Observe(ctx, s.identifier)
 	if err != nil {
 		return r.cloudFailed(s, err)
@@ -64,14 +61,14 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	// A database backing up or optimising storage serves connections as usual; it only
 	// refuses modifications.
 	busyServing := inst.Phase == cloud.PhaseBackingUp || inst.Phase == cloud.PhaseBusy
+	if inst.Incomplete {
+		return r.completeCloudDatabase(ctx, s)
+	}
 	if !inst.Phase.Serving() || inst.Endpoint == "" {
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 			fmt.Sprintf("the cloud database is %s", inst.Status))
 		waitForDatabase(db)
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
-	}
-	if inst.MasterUserPending {
-		return r.makeMasterUser(ctx, s)
 	}
 	desired, _, err := r.desired(s)
 	if err == nil {
@@ -126,17 +123,24 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	return ctrl.Result{}, nil
 }
 
-// makeMasterUser asks the cloud for the master user of a database it made with only its own
-// built-in admin, with the password already in the master's Secret.
-func (r *RDSDatabaseReconciler) makeMasterUser(ctx context.Context, s *scope) (ctrl.Result, error) {
+// completeCloudDatabase asks the cloud, once the database can take it, for the part one
+// create could not make (Cloud SQL's master user, with the password already in its Secret;
+// Aurora's writer instance), and waits for it.
+func (r *RDSDatabaseReconciler) completeCloudDatabase(ctx context.Context, s *scope) (ctrl.Result, error) {
 	if s.instance.Phase == cloud.PhaseAvailable {
-		pw := s.credentials[s.db.Spec.MasterUser].password
-		if err := s.cloud.Update(ctx, s.identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{ApplyImmediately: true}); err != nil {
+		desired, _, err := r.desired(s)
+		if err == nil {
+			err = r.checkExposure(s, desired, exposureOf(*s.instance))
+		}
+		if err != nil {
+			return r.specInvalid(s, err)
+		}
+		if err := s.cloud.Complete(ctx, desired); err != nil {
 			return r.cloudFailed(s, err)
 		}
 	}
 	setCondition(s.db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCreating,
-		fmt.Sprintf("the cloud database is %s; making its master user %s", s.instance.Status, s.db.Spec.MasterUser))
+		fmt.Sprintf("the cloud database is %s; the cloud is making the rest of it", s.instance.Status))
 	waitForDatabase(s.db)
 	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 }
@@ -251,8 +255,12 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 	if err := s.cloud.Create(ctx, desired); err != nil {
 		return r.cloudFailed(s, err)
 	}
-	r.event(db, corev1.EventTypeNormal, v1.EventCreateRequested, "Asked the cloud for %s %s database %s (%s, %d GiB %s)",
-		desired.Engine, desired.EngineVersion, desired.Identifier, desired.InstanceClass, desired.AllocatedStorageGiB, desired.StorageType)
+	size := ""
+	if desired.AllocatedStorageGiB > 0 {
+		size = fmt.Sprintf(", %d GiB %s", desired.AllocatedStorageGiB, desired.StorageType)
+	}
+	r.event(db, corev1.EventTypeNormal, v1.EventCreateRequested, "Asked the cloud for %s %s database %s (%s%s)",
+		desired.Engine, desired.EngineVersion, desired.Identifier, desired.InstanceClass, size)
 	setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCreating, "the cloud database is being created")
 	waitForDatabase(db)
 	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
@@ -320,7 +328,8 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 	if spec.RestoreFrom != nil {
 		d.RestoreFromSnapshot = spec.RestoreFrom.Snapshot
 	}
-	d.AllocatedStorageGiB, raised = s.cloud.Storage(requested, d.StorageType)
+	d.AllocatedStorageGiB = requested
+	d.AllocatedStorageGiB, raised = s.cloud.Storage(d)
 	return d, raised, nil
 }
 

@@ -71,9 +71,6 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 		r.event(db, corev1.EventTypeNormal, v1.EventRetained, "Left cloud database %s in place (deletionPolicy Retain) on %s", id, placementOf(db))
 		return true, nil
 	}
-	if engineOf(db).aurora {
-		return r.deleteCluster(ctx, s)
-	}
 	obs, err := s.cloud.Observe(ctx, id)
 	if _, wait := cloud.RetryAfter(err); wait {
 		return false, err
@@ -99,9 +96,9 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus, "the cloud database is deleting")
 		return false, nil
 	}
-	// Our read replicas go first: RDS would promote them to standalone databases when
-	// their source goes, leaving them behind.
-	if waiting, err := r.deleteOwnInstances(ctx, s, obs.Instance.ReplicaIDs, v1.RoleReplica); err != nil || waiting {
+	// Our readers go first: RDS would promote read replicas to standalone databases when
+	// their source goes, leaving them behind, and deletes a cluster only without them.
+	if waiting, err := r.deleteOwnInstances(ctx, s, obs.Instance.ReplicaIDs); err != nil || waiting {
 		return false, err
 	}
 	opts, note := finalSnapshot(db, id)
@@ -110,10 +107,10 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 			return false, err
 		}
 		if errors.Is(err, cloud.ErrBusy) {
-			// RDS refuses to delete a database in some states (creating, backing-up, ...):
-			// not a failure, wait for it to settle.
+			// The cloud refuses to delete a database in some states (creating, backing up,
+			// with an instance of another owner in it...): not a failure, wait for it.
 			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
-				fmt.Sprintf("waiting for the cloud database to leave status %s before deleting it", obs.Instance.Status))
+				fmt.Sprintf("waiting to delete the cloud database (status %s): %v", obs.Instance.Status, err))
 			return false, nil
 		}
 		_, err = r.cloudFailed(s, err)
@@ -134,10 +131,9 @@ func finalSnapshot(db *v1.RDSDatabase, id string) (cloud.DeleteOptions, string) 
 	return cloud.DeleteOptions{FinalSnapshotIdentifier: name}, "with final snapshot " + name
 }
 
-// deleteOwnInstances deletes this object's instances with role among ids (read replicas or
-// Aurora instances, without final snapshots: RDS takes none of them) and reports whether any
-// is still there.
-func (r *RDSDatabaseReconciler) deleteOwnInstances(ctx context.Context, s *scope, ids []string, role string) (bool, error) {
+// deleteOwnInstances deletes this object's readers among ids (without final snapshots: the
+// cloud takes none of them) and reports whether any is still there.
+func (r *RDSDatabaseReconciler) deleteOwnInstances(ctx context.Context, s *scope, ids []string) (bool, error) {
 	db := s.db
 	owner := naming.Owner(db.Namespace, db.Name)
 	waiting := false
@@ -154,7 +150,7 @@ func (r *RDSDatabaseReconciler) deleteOwnInstances(ctx context.Context, s *scope
 			return false, err
 		}
 		in := obs.Instance
-		if !obs.Exists || in.Tags[v1.TagOwner] != owner || in.Tags[v1.TagRole] != role {
+		if !obs.Exists || !ownReader(in, owner) {
 			continue
 		}
 		waiting = true

@@ -24,15 +24,13 @@ type engineProfile struct {
 	majorParts int
 	// uris returns a Secret's uri and jdbc-uri.
 	uris func(host string, port int32, user, pw, database string) (uri, jdbc string)
-	// aurora is true for the Aurora engines: a DB cluster with instances in it.
-	aurora bool
 }
 
 var (
 	postgresProfile       = engineProfile{rds: "postgres", name: "postgresql", adminDatabase: "postgres", majorParts: 1, uris: postgresURIs}
 	mysqlProfile          = engineProfile{rds: "mysql", name: "mysql", majorParts: 2, uris: mysqlURIs}
-	auroraPostgresProfile = engineProfile{rds: "aurora-postgresql", name: "postgresql", adminDatabase: "postgres", majorParts: 1, uris: postgresURIs, aurora: true}
-	auroraMySQLProfile    = engineProfile{rds: "aurora-mysql", name: "mysql", majorParts: 2, uris: mysqlURIs, aurora: true}
+	auroraPostgresProfile = engineProfile{rds: "aurora-postgresql", name: "postgresql", adminDatabase: "postgres", majorParts: 1, uris: postgresURIs}
+	auroraMySQLProfile    = engineProfile{rds: "aurora-mysql", name: "mysql", majorParts: 2, uris: mysqlURIs}
 )
 
 // engineOf returns the profile of db's engine type.

@@ -33,29 +33,28 @@ func wantedReplicas(db *v1.RDSDatabase) int {
 	return 0
 }
 
-// reconcileReplicas brings the read replicas to the number asked: it creates the missing
-// ones in the cluster's least used zones and deletes those numbered above the count. It
-// never touches the primary, and never a replica whose owner tag names another object. It
-// never stops the reconcile: the primary's Secrets and Service do not wait for readers;
-// s.soon asks for an early look while replicas change.
+// reconcileReplicas brings the database's readers to the number asked: read replicas of an
+// instance, or reader instances of a database made of several (Instance.Members, an Aurora
+// cluster), which the provider tells apart. It creates the missing ones in the cluster's
+// least used zones, deletes those numbered above the count, brings each to the instance
+// class asked, and never touches the database itself or a reader whose owner tag names
+// another object. It never stops the reconcile: the Secrets and Service do not wait for
+// readers; s.soon asks for an early look while readers change.
 func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope) (ctrl.Result, error) {
 	db, primary := s.db, s.instance
-	if engineOf(db).aurora {
-		return ctrl.Result{}, nil // Aurora's readers are instances of its cluster
-	}
 	want := wantedReplicas(db)
 	if want == 0 && len(primary.ReplicaIDs) == 0 {
 		meta.RemoveStatusCondition(&db.Status.Conditions, v1.ConditionReplicasReady)
-		db.Status.Replicas = nil
+		db.Status.Replicas, db.Status.Members = nil, writerOnly(primary)
 		return ctrl.Result{}, nil
 	}
 	owner := naming.Owner(db.Namespace, db.Name)
-	wanted, ids := numberedInstances(want, func(n int) string { return naming.ReplicaIdentifier(db.Namespace, db.Name, n) }, primary.ReplicaIDs)
+	wanted, ids := numberedInstances(want, readerNames(db, primary), primary.ReplicaIDs)
 
 	var statuses []v1.ReplicaStatus
 	var waiting []string
-	// Databases per zone, to place new replicas where there are fewest: the primary counts,
-	// so the first replica goes to another zone than it.
+	// Databases per zone, to place new readers where there are fewest: the database (its
+	// writer) counts, so the first reader goes to another zone than it.
 	zones := map[string]int{primary.AvailabilityZone: 1}
 	var missing []string
 	for _, id := range ids {
@@ -70,8 +69,8 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 			continue
 		}
 		in := obs.Instance
-		if in.Tags[v1.TagOwner] != owner || in.Tags[v1.TagRole] != v1.RoleReplica {
-			// Someone else's replica of our primary, or a database holding our name: never ours to change.
+		if !ownReader(in, owner) {
+			// Someone else's reader of our database, or a database holding our name: never ours to change.
 			if _, ok := wanted[id]; ok {
 				waiting = append(waiting, fmt.Sprintf("%s exists with owner tag %q: the operator will not use it", id, in.Tags[v1.TagOwner]))
 			}
@@ -82,30 +81,39 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 				if err := s.cloud.Delete(ctx, id, cloud.DeleteOptions{}); err != nil {
 					return r.replicasFailed(s, err)
 				}
-				r.event(db, corev1.EventTypeNormal, v1.EventReplicaDeleteRequested, "Deleting read replica %s: spec asks for %d", id, want)
+				r.event(db, corev1.EventTypeNormal, v1.EventReplicaDeleteRequested, "Deleting reader %s: spec asks for %d", id, want)
 			}
 			waiting = append(waiting, id+" deleting")
 			continue
 		}
 		zones[in.AvailabilityZone]++
-		ready := in.Phase == cloud.PhaseAvailable && in.Endpoint != ""
+		ready := in.Phase.Serving() && in.Endpoint != ""
 		statuses = append(statuses, v1.ReplicaStatus{Identifier: id, Ready: ready, AvailabilityZone: in.AvailabilityZone, Status: in.Status, Endpoint: in.Endpoint, Port: in.Port})
-		if !ready {
+		switch {
+		case !ready:
 			waiting = append(waiting, id+" "+in.Status)
+		case in.InstanceClass != s.desired.InstanceClass && in.Phase == cloud.PhaseAvailable:
+			class := s.desired.InstanceClass
+			immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
+			if err := s.cloud.Update(ctx, id, cloud.Changes{InstanceClass: &class}, cloud.UpdateOptions{ApplyImmediately: immediately}); err != nil {
+				return r.replicasFailed(s, err)
+			}
+			r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked the cloud to change reader %s's instance class %s to %s", id, in.InstanceClass, class)
+			waiting = append(waiting, id+" changing class")
 		}
 	}
 	if len(missing) > 0 && primary.Phase != cloud.PhaseAvailable {
-		// RDS makes a replica only of an available database (not one backing up).
+		// RDS makes a reader only of an available database (not one backing up).
 		for _, id := range missing {
-			waiting = append(waiting, id+" waits for the primary to be available")
+			waiting = append(waiting, id+" waits for the database to be available")
 		}
 		missing = nil
 	}
 	if len(missing) > 0 {
 		candidates, err := r.nodeZones(ctx, s, primary.Region)
 		if err != nil {
-			// Placement is a preference: without the Nodes' zones, RDS picks.
-			log.FromContext(ctx).Info("cannot list Nodes to place read replicas in their zones; the cloud picks the zones", "error", err.Error())
+			// Placement is a preference: without the Nodes' zones, the cloud picks.
+			log.FromContext(ctx).Info("cannot list Nodes to place readers in their zones; the cloud picks the zones", "error", err.Error())
 			candidates = nil
 		}
 		for _, id := range missing {
@@ -115,7 +123,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 				groups = primary.SecurityGroupIDs
 			}
 			replica := cloud.Replica{
-				Identifier: id, Source: s.identifier, InstanceClass: s.desired.InstanceClass, AvailabilityZone: zone,
+				Identifier: id, Source: s.identifier, Engine: s.desired.Engine, InstanceClass: s.desired.InstanceClass, AvailabilityZone: zone,
 				SecurityGroupIDs: groups, PubliclyAccessible: s.desired.PubliclyAccessible, Tags: replicaTags(s.desired.Tags),
 			}
 			if err := s.cloud.CreateReplica(ctx, replica); err != nil {
@@ -126,30 +134,102 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 			if where == "" {
 				where = "a zone the cloud picks (no Node has a " + zoneLabel + " label in the database's region)"
 			}
-			r.event(db, corev1.EventTypeNormal, v1.EventReplicaCreateRequested, "Asked the cloud for read replica %s of %s in %s", id, s.identifier, where)
+			r.event(db, corev1.EventTypeNormal, v1.EventReplicaCreateRequested, "Asked the cloud for reader %s of %s in %s", id, s.identifier, where)
 			statuses = append(statuses, v1.ReplicaStatus{Identifier: id, AvailabilityZone: zone, Status: "creating"})
 			waiting = append(waiting, id+" creating")
 		}
 	}
 	sort.Slice(statuses, func(i, j int) bool { return replicaOrder(wanted, statuses[i].Identifier, statuses[j].Identifier) })
-	db.Status.Replicas = statuses
-	s.reader = firstAvailable(statuses)
+	showReaders(s, statuses)
 	if len(waiting) > 0 {
 		s.soon = true
-		setCondition(db, v1.ConditionReplicasReady, metav1.ConditionFalse, v1.ReasonReplicasPending, "read replicas: "+strings.Join(waiting, ", "))
+		setCondition(db, v1.ConditionReplicasReady, metav1.ConditionFalse, v1.ReasonReplicasPending, "readers: "+strings.Join(waiting, ", "))
 		return ctrl.Result{}, nil
 	}
 	if want == 0 {
 		meta.RemoveStatusCondition(&db.Status.Conditions, v1.ConditionReplicasReady)
 		return ctrl.Result{}, nil
 	}
-	replicaZones := map[string]bool{}
+	readerZones := map[string]bool{}
 	for _, st := range statuses {
-		replicaZones[st.AvailabilityZone] = true
+		readerZones[st.AvailabilityZone] = true
 	}
 	setCondition(db, v1.ConditionReplicasReady, metav1.ConditionTrue, v1.ReasonReplicasAvailable,
-		fmt.Sprintf("%d read replicas are available in %s", want, strings.Join(sortedKeys(replicaZones), ", ")))
+		fmt.Sprintf("%d readers are available in %s", want, strings.Join(sortedKeys(readerZones), ", ")))
 	return ctrl.Result{}, nil
+}
+
+// ownReader reports whether in is a reader this owner made: its owner tag, and the role tag
+// of a read replica (or, on clusters made by earlier versions, of a cluster instance).
+func ownReader(in cloud.Instance, owner string) bool {
+	role := in.Tags[v1.TagRole]
+	return in.Tags[v1.TagOwner] == owner && (role == v1.RoleReplica || role == v1.RoleClusterInstance)
+}
+
+// readerNames names reader number n of db: a read replica's name, or for a database made of
+// instances the next cluster instance name its writer does not hold.
+func readerNames(db *v1.RDSDatabase, primary *cloud.Instance) func(n int) string {
+	if len(primary.Members) == 0 && !primary.Incomplete {
+		return func(n int) string { return naming.ReplicaIdentifier(db.Namespace, db.Name, n) }
+	}
+	writer := writerOf(primary)
+	var names []string
+	next := 1
+	return func(n int) string {
+		for ; len(names) < n; next++ {
+			if id := naming.ClusterInstanceIdentifier(db.Namespace, db.Name, next); id != writer {
+				names = append(names, id)
+			}
+		}
+		return names[n-1]
+	}
+}
+
+// writerOf returns the identifier of the database's writer instance, "" when it is not made
+// of instances or has none.
+func writerOf(in *cloud.Instance) string {
+	for _, m := range in.Members {
+		if m.Writer {
+			return m.Identifier
+		}
+	}
+	return ""
+}
+
+// writerOnly is status.members of a database made of instances without readers: its writer.
+func writerOnly(primary *cloud.Instance) []v1.ClusterMemberStatus {
+	writer := writerOf(primary)
+	if writer == "" {
+		return nil
+	}
+	return []v1.ClusterMemberStatus{{Identifier: writer, Role: roleWriter, Ready: primary.Phase.Serving(),
+		AvailabilityZone: primary.AvailabilityZone, Status: primary.Status}}
+}
+
+// Member roles shown in status.members.
+const (
+	roleWriter = "writer"
+	roleReader = "reader"
+)
+
+// showReaders puts the readers in status (status.members, writer first, for a database made
+// of instances; status.replicas otherwise) and picks where the readers are reached: the
+// cloud's reader endpoint when it has one, else the first ready reader.
+func showReaders(s *scope, readers []v1.ReplicaStatus) {
+	db, primary := s.db, s.instance
+	s.reader = firstAvailable(readers)
+	if s.reader.host != "" && primary.ReaderEndpoint != "" {
+		s.reader = endpointAddress{host: primary.ReaderEndpoint, port: primary.Port}
+	}
+	if len(primary.Members) == 0 {
+		db.Status.Replicas, db.Status.Members = readers, nil
+		return
+	}
+	members := writerOnly(primary)
+	for _, r := range readers {
+		members = append(members, v1.ClusterMemberStatus{Identifier: r.Identifier, Role: roleReader, Ready: r.Ready, AvailabilityZone: r.AvailabilityZone, Status: r.Status})
+	}
+	db.Status.Replicas, db.Status.Members = nil, members
 }
 
 // replicasFailed records a failed call about a read replica in ReplicasReady, with an Event,
@@ -161,15 +241,25 @@ func (r *RDSDatabaseReconciler) replicasFailed(s *scope, err error) (ctrl.Result
 	// The readers last seen that are still asked for stay in use: a failed look is no
 	// reason to take them away, nor to keep one the spec no longer wants.
 	db := s.db
+	name := readerNames(db, s.instance)
+	wanted := map[string]bool{}
+	for n := 1; n <= wantedReplicas(db); n++ {
+		wanted[name(n)] = true
+	}
 	var still []v1.ReplicaStatus
 	for _, rs := range db.Status.Replicas {
-		for n := 1; n <= wantedReplicas(db); n++ {
-			if rs.Identifier == naming.ReplicaIdentifier(db.Namespace, db.Name, n) {
-				still = append(still, rs)
-			}
+		if wanted[rs.Identifier] {
+			still = append(still, rs)
 		}
 	}
+	readerReady := false
+	for _, m := range db.Status.Members {
+		readerReady = readerReady || m.Role == roleReader && m.Ready && wanted[m.Identifier]
+	}
 	s.reader = firstAvailable(still)
+	if (s.reader.host != "" || readerReady) && s.instance.ReaderEndpoint != "" {
+		s.reader = endpointAddress{host: s.instance.ReaderEndpoint, port: s.instance.Port}
+	}
 	if _, wait := cloud.RetryAfter(err); wait {
 		return ctrl.Result{}, nil
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
@@ -66,7 +65,7 @@ func TestReplicasNotYetSeenHoldBackThePrimary(t *testing.T) {
 	c := &waitingCloud{}
 	r := &RDSDatabaseReconciler{Cloud: c, Defaults: DefaultDefaults}
 	s := placed(r, sampleDB())
-	waiting, err := r.deleteOwnInstances(context.Background(), s, []string{"shop-orders-r1-abcd"}, v1.RoleReplica)
+	waiting, err := r.deleteOwnInstances(context.Background(), s, []string{"shop-orders-r1-abcd"})
 	if err != nil || !waiting {
 		t.Fatalf("deleteOwnInstances = %v, %v; want waiting, no error", waiting, err)
 	}

@@ -174,6 +174,13 @@ func (r *RDSDatabaseReconciler) reconcileRotations(ctx context.Context, s *scope
 	return ctrl.Result{}, nil
 }
 
+// setMasterPassword sets the master password through the cloud. ApplyImmediately false: the
+// cloud sets a master password at once anyway, and true would also apply every modification
+// waiting for the maintenance window.
+func (r *RDSDatabaseReconciler) setMasterPassword(ctx context.Context, s *scope, pw string) error {
+	return s.cloud.Update(ctx, s.identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{})
+}
+
 // endpoint is how user logs in to the database with the password in its Secret.
 func (r *RDSDatabaseReconciler) endpoint(s *scope, user string) engine.Endpoint {
 	return engine.Endpoint{Engine: engineOf(s.db).rds, Host: s.instance.Endpoint, Port: s.instance.Port, User: user,

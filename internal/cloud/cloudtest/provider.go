@@ -17,26 +17,21 @@ var ErrUnexpected = errors.New("cloudtest: unexpected call")
 
 // Provider is a cloud.Provider whose methods call the matching function field.
 type Provider struct {
-	ObserveFn               func(ctx context.Context, id string) (cloud.Observation, error)
-	ListFn                  func(ctx context.Context) ([]cloud.Instance, error)
-	CreateFn                func(ctx context.Context, d cloud.Desired) error
-	CreateReplicaFn         func(ctx context.Context, r cloud.Replica) error
-	ObserveClusterFn        func(ctx context.Context, id string) (cloud.ClusterObservation, error)
-	CreateClusterFn         func(ctx context.Context, d cloud.ClusterDesired) error
-	CreateClusterInstanceFn func(ctx context.Context, in cloud.ClusterInstance) error
-	UpdateClusterFn         func(ctx context.Context, id string, changes cloud.ClusterChanges, opts cloud.UpdateOptions) error
-	DeleteClusterFn         func(ctx context.Context, id string, opts cloud.DeleteOptions) error
-	UpdateFn                func(ctx context.Context, id string, changes cloud.Changes, opts cloud.UpdateOptions) error
-	TagFn                   func(ctx context.Context, arn string, tags map[string]string) error
-	DeleteFn                func(ctx context.Context, id string, opts cloud.DeleteOptions) error
-	CreateSnapshotFn        func(ctx context.Context, id, snapshot string, tags map[string]string) error
-	SnapshotsFn             func(ctx context.Context, id string) ([]cloud.Snapshot, error)
-	SnapshotFn              func(ctx context.Context, snapshot string) (cloud.Snapshot, bool, error)
-	DeleteSnapshotFn        func(ctx context.Context, snapshot string) error
-	ZoneInFn                func(region, zone string) bool
-	PlanFn                  func(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan
-	PlanClusterFn           func(d cloud.Desired, c cloud.Cluster, keepVersion bool) cloud.ClusterPlan
-	StorageFn               func(requested int32, storageType string) (int32, bool)
+	ObserveFn        func(ctx context.Context, id string) (cloud.Observation, error)
+	ListFn           func(ctx context.Context) ([]cloud.Instance, error)
+	CreateFn         func(ctx context.Context, d cloud.Desired) error
+	CompleteFn       func(ctx context.Context, d cloud.Desired) error
+	CreateReplicaFn  func(ctx context.Context, r cloud.Replica) error
+	UpdateFn         func(ctx context.Context, id string, changes cloud.Changes, opts cloud.UpdateOptions) error
+	TagFn            func(ctx context.Context, arn string, tags map[string]string) error
+	DeleteFn         func(ctx context.Context, id string, opts cloud.DeleteOptions) error
+	CreateSnapshotFn func(ctx context.Context, id, snapshot string, tags map[string]string) error
+	SnapshotsFn      func(ctx context.Context, id string) ([]cloud.Snapshot, error)
+	SnapshotFn       func(ctx context.Context, snapshot string) (cloud.Snapshot, bool, error)
+	DeleteSnapshotFn func(ctx context.Context, snapshot string) error
+	ZoneInFn         func(region, zone string) bool
+	PlanFn           func(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan
+	StorageFn        func(d cloud.Desired) (int32, bool)
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -65,52 +60,20 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	return p.CreateFn(ctx, d)
 }
 
+// Complete implements cloud.Provider.
+func (p *Provider) Complete(ctx context.Context, d cloud.Desired) error {
+	if p.CompleteFn == nil {
+		return ErrUnexpected
+	}
+	return p.CompleteFn(ctx, d)
+}
+
 // CreateReplica implements cloud.Provider.
 func (p *Provider) CreateReplica(ctx context.Context, r cloud.Replica) error {
 	if p.CreateReplicaFn == nil {
 		return ErrUnexpected
 	}
 	return p.CreateReplicaFn(ctx, r)
-}
-
-// ObserveCluster implements cloud.Provider.
-func (p *Provider) ObserveCluster(ctx context.Context, id string) (cloud.ClusterObservation, error) {
-	if p.ObserveClusterFn == nil {
-		return cloud.ClusterObservation{}, ErrUnexpected
-	}
-	return p.ObserveClusterFn(ctx, id)
-}
-
-// CreateCluster implements cloud.Provider.
-func (p *Provider) CreateCluster(ctx context.Context, d cloud.ClusterDesired) error {
-	if p.CreateClusterFn == nil {
-		return ErrUnexpected
-	}
-	return p.CreateClusterFn(ctx, d)
-}
-
-// CreateClusterInstance implements cloud.Provider.
-func (p *Provider) CreateClusterInstance(ctx context.Context, in cloud.ClusterInstance) error {
-	if p.CreateClusterInstanceFn == nil {
-		return ErrUnexpected
-	}
-	return p.CreateClusterInstanceFn(ctx, in)
-}
-
-// UpdateCluster implements cloud.Provider.
-func (p *Provider) UpdateCluster(ctx context.Context, id string, changes cloud.ClusterChanges, opts cloud.UpdateOptions) error {
-	if p.UpdateClusterFn == nil {
-		return ErrUnexpected
-	}
-	return p.UpdateClusterFn(ctx, id, changes, opts)
-}
-
-// DeleteCluster implements cloud.Provider.
-func (p *Provider) DeleteCluster(ctx context.Context, id string, opts cloud.DeleteOptions) error {
-	if p.DeleteClusterFn == nil {
-		return ErrUnexpected
-	}
-	return p.DeleteClusterFn(ctx, id, opts)
 }
 
 // Update implements cloud.Provider.
@@ -182,18 +145,10 @@ func (p *Provider) Plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cl
 	return p.PlanFn(d, in, keepVersion)
 }
 
-// PlanCluster implements cloud.Provider; unset, every cluster is as desired.
-func (p *Provider) PlanCluster(d cloud.Desired, c cloud.Cluster, keepVersion bool) cloud.ClusterPlan {
-	if p.PlanClusterFn == nil {
-		return cloud.ClusterPlan{}
-	}
-	return p.PlanClusterFn(d, c, keepVersion)
-}
-
 // Storage implements cloud.Provider; unset, the requested size is kept.
-func (p *Provider) Storage(requested int32, storageType string) (int32, bool) {
+func (p *Provider) Storage(d cloud.Desired) (int32, bool) {
 	if p.StorageFn == nil {
-		return requested, false
+		return d.AllocatedStorageGiB, false
 	}
-	return p.StorageFn(requested, storageType)
+	return p.StorageFn(d)
 }

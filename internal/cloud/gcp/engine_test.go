@@ -30,15 +30,15 @@ func serveEngines(t *testing.T) *Provider {
 }
 
 // makeMaster creates d through p, makes its master user with Update(MasterPassword) as the
-// controller does once Observe reports MasterUserPending, and returns the instance as
+// controller does once Observe reports Incomplete, and returns the instance as
 // Observe then reports it.
 func makeMaster(t *testing.T, p *Provider, d cloud.Desired) cloud.Instance {
 	t.Helper()
 	if err := p.Create(t.Context(), d); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	if in := waitAvailable(t, p, d.Identifier); !in.MasterUserPending || in.MasterUser != d.MasterUser {
-		t.Fatalf("a new instance reports master user %q, pending %t; want %s, pending", in.MasterUser, in.MasterUserPending, d.MasterUser)
+	if in := waitAvailable(t, p, d.Identifier); !in.Incomplete || in.MasterUser != d.MasterUser {
+		t.Fatalf("a new instance reports master user %q, pending %t; want %s, pending", in.MasterUser, in.Incomplete, d.MasterUser)
 	}
 	return setMaster(t, p, d.Identifier, d.MasterPassword)
 }
@@ -53,7 +53,7 @@ func setMaster(t *testing.T, p *Provider, id, password string) cloud.Instance {
 	var in cloud.Instance
 	eventually(t, "the master user made", func() (bool, string) {
 		in = waitAvailable(t, p, id)
-		return !in.MasterUserPending, fmt.Sprintf("pending %t", in.MasterUserPending)
+		return !in.Incomplete, fmt.Sprintf("pending %t", in.Incomplete)
 	})
 	if ip := net.ParseIP(in.Endpoint); ip == nil || !ip.IsLoopback() || in.Endpoint == "127.0.0.1" {
 		t.Errorf("endpoint %q: want the instance's own loopback address", in.Endpoint)
@@ -179,8 +179,8 @@ func TestRestoreFromSnapshotOnPostgreSQL(t *testing.T) {
 		t.Errorf("Create from a snapshot retried = %v; want nil", err)
 	}
 	restored := waitAvailable(t, p, "orders-copy")
-	if !restored.MasterUserPending || restored.Tags["team"] != "payments-copy" {
-		t.Errorf("restored instance: master user pending %t, tags %v; want pending (the controller sets its password) and the Desired's tags", restored.MasterUserPending, restored.Tags)
+	if !restored.Incomplete || restored.Tags["team"] != "payments-copy" {
+		t.Errorf("restored instance: master user pending %t, tags %v; want pending (the controller sets its password) and the Desired's tags", restored.Incomplete, restored.Tags)
 	}
 	// The master user came back from the backup with its source's password.
 	if conn, err := pgConnect(t, restored, src.MasterUser, src.MasterPassword, "shop"); err != nil {

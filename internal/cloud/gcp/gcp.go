@@ -150,7 +150,7 @@ func (p *Provider) List(ctx context.Context) ([]cloud.Instance, error) {
 const (
 	// keyMasterUser is the master user's name: Cloud SQL has no such notion.
 	keyMasterUser = "master-user"
-	// keyMasterPending is there until the master user is made (MasterUserPending).
+	// keyMasterPending is there until the master user is made (Incomplete).
 	keyMasterPending = "master-pending"
 	// keyBackupWindow is the backup window asked for, of which Cloud SQL keeps the start.
 	keyBackupWindow = "backup-window"
@@ -159,7 +159,7 @@ const (
 // Create implements cloud.Provider. Cloud SQL makes the instance with its built-in admin
 // only (postgres, or root on MySQL), whose password is a random one nobody keeps: nobody
 // needs that admin. The master user is made by the first Update with a MasterPassword,
-// which the controller sends when Observe reports MasterUserPending. RestoreFromSnapshot
+// which Complete sends when Observe reports Incomplete. RestoreFromSnapshot
 // makes it from that snapshot instead (restore).
 func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	op := "create instance " + d.Identifier
@@ -386,7 +386,7 @@ func instance(db *sqladmin.DatabaseInstance, project string, changing bool) clou
 		StorageType:         s.DataDiskType,
 		AllocatedStorageGiB: int32(s.DataDiskSizeGb),
 		MasterUser:          labels.internal[keyMasterUser],
-		MasterUserPending:   pending,
+		Incomplete:          pending,
 		StorageEncrypted:    true,
 		PubliclyAccessible:  s.IpConfiguration != nil && s.IpConfiguration.Ipv4Enabled,
 		MultiAZ:             s.AvailabilityType == "REGIONAL",

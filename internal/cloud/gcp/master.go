@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	sqladmin "google.golang.org/api/sqladmin/v1"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 )
 
 // Cloud SQL makes an instance with its built-in admin only (postgres, or root@'%' on
@@ -14,7 +16,7 @@ import (
 // and CREATEDB on PostgreSQL, root's privileges on MySQL (docs/cloudsql-facts.md).
 //
 // The instance's labels remember the master user's name and, until the user is made, that
-// it is still to be made (MasterUserPending). The controller answers MasterUserPending
+// it is still to be made (Incomplete). The controller answers Incomplete
 // with an Update carrying the master password, which makes the user; any later
 // MasterPassword changes its password.
 
@@ -69,4 +71,16 @@ func (p *Provider) updateUser(ctx context.Context, id string, u *sqladmin.User) 
 		call = call.Host(u.Host)
 	}
 	return call.Context(ctx).Do()
+}
+
+// Complete implements cloud.Provider: an instance still without its master user gets it,
+// with the desired master password (an Update carrying that password, which also drops the
+// label saying the user is still to be made). A complete instance is left alone.
+func (p *Provider) Complete(ctx context.Context, d cloud.Desired) error {
+	obs, err := p.Observe(ctx, d.Identifier)
+	if err != nil || !obs.Exists || !obs.Instance.Incomplete {
+		return err
+	}
+	pw := d.MasterPassword
+	return p.Update(ctx, d.Identifier, cloud.Changes{MasterPassword: &pw}, cloud.UpdateOptions{ApplyImmediately: true})
 }

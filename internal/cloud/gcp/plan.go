@@ -70,9 +70,9 @@ func sameVersion(engine, asked, reported string) bool {
 }
 
 // Storage implements cloud.Provider: Cloud SQL's smallest disk is 10 GB, whatever its type.
-func (p *Provider) Storage(requested int32, _ string) (int32, bool) {
-	if requested < minDiskGiB {
+func (p *Provider) Storage(d cloud.Desired) (int32, bool) {
+	if d.AllocatedStorageGiB < minDiskGiB {
 		return minDiskGiB, true
 	}
-	return requested, false
+	return d.AllocatedStorageGiB, false
 }

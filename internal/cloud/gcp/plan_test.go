@@ -52,7 +52,7 @@ func TestPlan(t *testing.T) {
 		{"Cloud SQL's smallest disk is itself.", 10, 10, false},
 		{"Anything above is itself.", 11, 11, false},
 	} {
-		if got, raised := p.Storage(s.requested, "PD_SSD"); got != s.want || raised != s.raised {
+		if got, raised := p.Storage(cloud.Desired{AllocatedStorageGiB: s.requested, StorageType: "PD_SSD"}); got != s.want || raised != s.raised {
 			t.Errorf("%s\nStorage(%d) = %d, %t; want %d, %t", s.reason, s.requested, got, raised, s.want, s.raised)
 		}
 	}

@@ -135,10 +135,10 @@ func (o *Observer) CreateReplica(ctx context.Context, r cloud.Replica) error {
 	return err
 }
 
-// CreateClusterInstance implements cloud.Provider and marks the instance changed.
-func (o *Observer) CreateClusterInstance(ctx context.Context, in cloud.ClusterInstance) error {
-	err := o.Provider.CreateClusterInstance(ctx, in)
-	o.changedBy(in.Identifier, err)
+// Complete implements cloud.Provider and marks the database changed.
+func (o *Observer) Complete(ctx context.Context, d cloud.Desired) error {
+	err := o.Provider.Complete(ctx, d)
+	o.changedBy(d.Identifier, err)
 	return err
 }
 

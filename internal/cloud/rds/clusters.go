@@ -2,7 +2,11 @@ package rds
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
@@ -11,27 +15,207 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 )
 
-// ObserveCluster implements cloud.Provider. Like Observe, one call tells the state and, from
-// the TagList, the owner.
-func (p *Provider) ObserveCluster(ctx context.Context, identifier string) (cloud.ClusterObservation, error) {
+// An Aurora database is a DB cluster and the DB instances in it. The provider shows it as
+// one cloud.Instance: the cluster, with its writer instance's class, zone and state folded
+// in, its instances as Members and its readers also as ReplicaIDs. Create makes the
+// cluster, Complete its writer once the cluster exists (RDS makes instances only in an
+// existing cluster), CreateReplica a reader instance, Update sends cluster-wide changes to
+// the cluster and the instance class to the writer, and Delete deletes the writer with the
+// cluster. Nothing of this reaches the controller.
+
+// isAurora tells whether engine makes DB clusters.
+func isAurora(engine string) bool { return strings.HasPrefix(engine, "aurora") }
+
+// clusterIDs remembers which identifiers are clusters, learned from what the provider lists,
+// observes and creates, so that Update and Delete send the cluster's calls first. An
+// identifier it does not know is tried as an instance first, and as a cluster when RDS has
+// no such instance: the memory saves calls, it never decides.
+//
+// It also saves List a DescribeDBClusters per refresh in an account without Aurora: once a
+// list found no cluster and the provider has made or seen none since, List looks for
+// clusters only every skipListsUpTo+1 refreshes (clusters another tool makes are never the
+// operator's: a Create for an identifier someone else took meets it and remembers it).
+type clusterIDs struct {
+	mu      sync.Mutex
+	ids     map[string]bool
+	listed  bool // a list of clusters was taken
+	skipped int  // lists since, without clusters
+}
+
+// skipListsUpTo is how many refreshes in a row may leave clusters out when there are none.
+const skipListsUpTo = 9
+
+// shouldList tells whether this refresh lists clusters, and counts it when not.
+func (c *clusterIDs) shouldList() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.listed || len(c.ids) > 0 || c.skipped >= skipListsUpTo {
+		return true
+	}
+	c.skipped++
+	return false
+}
+
+// listedNow records a list of clusters.
+func (c *clusterIDs) listedNow() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.listed, c.skipped = true, 0
+}
+
+func (c *clusterIDs) add(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ids == nil {
+		c.ids = map[string]bool{}
+	}
+	c.ids[id] = true
+}
+
+func (c *clusterIDs) has(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ids[id]
+}
+
+// observeCluster reports the cluster with the identifier as a database: one
+// DescribeDBClusters, and one DescribeDBInstances of its writer.
+func (p *Provider) observeCluster(ctx context.Context, identifier string) (cloud.Observation, error) {
+	c, found, err := p.describeCluster(ctx, identifier)
+	if err != nil || !found {
+		return cloud.Observation{}, err
+	}
+	var writer *types.DBInstance
+	if id := writerOf(c); id != "" {
+		out, err := p.api.DescribeDBInstances(ctx, &awsrds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+		var notFound *types.DBInstanceNotFoundFault
+		switch {
+		case errors.As(err, &notFound):
+		case err != nil:
+			return cloud.Observation{}, wrap("describe db instance "+id, err)
+		case len(out.DBInstances) > 0:
+			writer = &out.DBInstances[0]
+		}
+	}
+	return cloud.Observation{Exists: true, Instance: clusterDatabase(c, writer)}, nil
+}
+
+// describeCluster returns the cluster with the identifier, false when there is none.
+func (p *Provider) describeCluster(ctx context.Context, identifier string) (types.DBCluster, bool, error) {
 	out, err := p.api.DescribeDBClusters(ctx, &awsrds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(identifier)})
 	var notFound *types.DBClusterNotFoundFault
 	if errors.As(err, &notFound) {
-		return cloud.ClusterObservation{}, nil
+		return types.DBCluster{}, false, nil
 	}
 	if err != nil {
-		return cloud.ClusterObservation{}, wrap("describe db cluster "+identifier, err)
+		return types.DBCluster{}, false, wrap("describe db cluster "+identifier, err)
 	}
 	for _, c := range out.DBClusters {
 		if aws.ToString(c.DBClusterIdentifier) == identifier {
-			return cloud.ClusterObservation{Exists: true, Cluster: cluster(c)}, nil
+			p.clusters.add(identifier)
+			return c, true, nil
 		}
 	}
-	return cloud.ClusterObservation{}, nil
+	return types.DBCluster{}, false, nil
 }
 
-// CreateCluster implements cloud.Provider.
-func (p *Provider) CreateCluster(ctx context.Context, d cloud.ClusterDesired) error {
+// listClusters returns every cluster of the account, a call per hundred, or nothing without
+// a call when the account has had none lately (clusterIDs.shouldList).
+func (p *Provider) listClusters(ctx context.Context) ([]types.DBCluster, error) {
+	if !p.clusters.shouldList() {
+		return nil, nil
+	}
+	var out []types.DBCluster
+	pages := awsrds.NewDescribeDBClustersPaginator(p.api, &awsrds.DescribeDBClustersInput{MaxRecords: aws.Int32(listPageSize)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, wrap("list db clusters", err)
+		}
+		for _, c := range page.DBClusters {
+			p.clusters.add(aws.ToString(c.DBClusterIdentifier))
+			out = append(out, c)
+		}
+	}
+	p.clusters.listedNow()
+	return out, nil
+}
+
+// writerOf returns the identifier of the cluster's writer instance, "" when it has none.
+func writerOf(c types.DBCluster) string {
+	for _, m := range c.DBClusterMembers {
+		if aws.ToBool(m.IsClusterWriter) {
+			return aws.ToString(m.DBInstanceIdentifier)
+		}
+	}
+	return ""
+}
+
+// clusterDatabase is the cluster c as a database, with its writer instance's class, zone,
+// public address and state when writer is known. A cluster without instances is Incomplete.
+// A cluster that serves while its writer does not (being made, changed or deleted) is in
+// the writer's phase, but for deleting, which is the cluster's own word: a writer going is a
+// change the cluster survives (RDS promotes a reader, or Complete makes another writer).
+func clusterDatabase(c types.DBCluster, writer *types.DBInstance) cloud.Instance {
+	out := cloud.Instance{
+		Identifier:            aws.ToString(c.DBClusterIdentifier),
+		ARN:                   aws.ToString(c.DBClusterArn),
+		Status:                aws.ToString(c.Status),
+		Phase:                 phaseOf(aws.ToString(c.Status)),
+		Engine:                aws.ToString(c.Engine),
+		EngineVersion:         aws.ToString(c.EngineVersion),
+		MasterUser:            aws.ToString(c.MasterUsername),
+		Endpoint:              aws.ToString(c.Endpoint),
+		ReaderEndpoint:        aws.ToString(c.ReaderEndpoint),
+		Port:                  aws.ToInt32(c.Port),
+		BackupRetentionDays:   aws.ToInt32(c.BackupRetentionPeriod),
+		BackupWindow:          aws.ToString(c.PreferredBackupWindow),
+		StorageEncrypted:      aws.ToBool(c.StorageEncrypted),
+		KMSKeyID:              aws.ToString(c.KmsKeyId),
+		SubnetGroup:           aws.ToString(c.DBSubnetGroup),
+		Tags:                  map[string]string{},
+		LatestRestorableTime:  aws.ToTime(c.LatestRestorableTime),
+		TagsCopiedToSnapshots: aws.ToBool(c.CopyTagsToSnapshot),
+		Region:                regionOf(aws.ToString(c.DBClusterArn)),
+		AdminRole:             adminRoleOf(aws.ToString(c.Engine)),
+		Incomplete:            len(c.DBClusterMembers) == 0,
+	}
+	for _, g := range c.VpcSecurityGroups {
+		out.SecurityGroupIDs = append(out.SecurityGroupIDs, aws.ToString(g.VpcSecurityGroupId))
+	}
+	for _, m := range c.DBClusterMembers {
+		id, isWriter := aws.ToString(m.DBInstanceIdentifier), aws.ToBool(m.IsClusterWriter)
+		out.Members = append(out.Members, cloud.Member{Identifier: id, Writer: isWriter})
+		if !isWriter {
+			out.ReplicaIDs = append(out.ReplicaIDs, id)
+		}
+	}
+	if pm := c.PendingModifiedValues; pm != nil {
+		out.Pending = cloud.Changes{EngineVersion: pm.EngineVersion, BackupRetentionDays: pm.BackupRetentionPeriod}
+	}
+	for _, t := range c.TagList {
+		out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	switch {
+	case writer != nil:
+		w := instance(*writer)
+		out.InstanceClass, out.AvailabilityZone, out.PubliclyAccessible = w.InstanceClass, w.AvailabilityZone, w.PubliclyAccessible
+		out.Pending.InstanceClass = w.Pending.InstanceClass
+		if out.Phase.Serving() && !w.Phase.Serving() {
+			out.Phase = w.Phase
+			if out.Phase == cloud.PhaseDeleting {
+				out.Phase = cloud.PhaseChanging
+			}
+		}
+	case writerOf(c) != "" && out.Phase.Serving():
+		// A writer RDS lists and does not describe yet: nothing to rely on.
+		out.Phase = cloud.PhaseChanging
+	}
+	return out
+}
+
+// createCluster makes the DB cluster of an Aurora database; Complete makes its writer.
+func (p *Provider) createCluster(ctx context.Context, d cloud.Desired) error {
 	_, err := p.api.CreateDBCluster(ctx, &awsrds.CreateDBClusterInput{
 		DBClusterIdentifier:   aws.String(d.Identifier),
 		Engine:                aws.String(d.Engine),
@@ -47,6 +231,7 @@ func (p *Provider) CreateCluster(ctx context.Context, d cloud.ClusterDesired) er
 		Tags:                  tags(d.Tags),
 		CopyTagsToSnapshot:    aws.Bool(true), // snapshots name their owner, as the cluster does
 	})
+	p.clusters.add(d.Identifier)
 	var exists *types.DBClusterAlreadyExistsFault
 	if errors.As(err, &exists) {
 		return nil
@@ -57,37 +242,88 @@ func (p *Provider) CreateCluster(ctx context.Context, d cloud.ClusterDesired) er
 	return nil
 }
 
-// CreateClusterInstance implements cloud.Provider.
-func (p *Provider) CreateClusterInstance(ctx context.Context, in cloud.ClusterInstance) error {
+// Complete implements cloud.Provider: an Aurora cluster gets its writer instance, in the zone
+// RDS picks, with the database's tags. An instance database is complete when created.
+func (p *Provider) Complete(ctx context.Context, d cloud.Desired) error {
+	if !isAurora(d.Engine) {
+		return nil
+	}
+	id := writerIdentifier(d.Identifier)
+	return p.createClusterInstance(ctx, cloud.Replica{
+		Identifier: id, Source: d.Identifier, Engine: d.Engine, InstanceClass: d.InstanceClass,
+		PubliclyAccessible: d.PubliclyAccessible, Tags: d.Tags,
+	})
+}
+
+// createClusterInstance makes a DB instance in the cluster r.Source: the first is its writer,
+// the others readers.
+func (p *Provider) createClusterInstance(ctx context.Context, r cloud.Replica) error {
 	_, err := p.api.CreateDBInstance(ctx, &awsrds.CreateDBInstanceInput{
-		DBInstanceIdentifier: aws.String(in.Identifier),
-		DBClusterIdentifier:  aws.String(in.Cluster),
-		Engine:               aws.String(in.Engine),
-		DBInstanceClass:      aws.String(in.InstanceClass),
-		AvailabilityZone:     optional(in.AvailabilityZone),
-		PubliclyAccessible:   aws.Bool(in.PubliclyAccessible),
-		Tags:                 tags(in.Tags),
+		DBInstanceIdentifier: aws.String(r.Identifier),
+		DBClusterIdentifier:  aws.String(r.Source),
+		Engine:               aws.String(r.Engine),
+		DBInstanceClass:      aws.String(r.InstanceClass),
+		AvailabilityZone:     optional(r.AvailabilityZone),
+		PubliclyAccessible:   aws.Bool(r.PubliclyAccessible),
+		Tags:                 tags(r.Tags),
 	})
 	var exists *types.DBInstanceAlreadyExistsFault
 	if errors.As(err, &exists) {
 		return nil
 	}
 	if err != nil {
-		return wrap("create db instance "+in.Identifier+" in cluster "+in.Cluster, err)
+		return wrap("create db instance "+r.Identifier+" in cluster "+r.Source, err)
 	}
 	return nil
 }
 
-// UpdateCluster implements cloud.Provider.
-func (p *Provider) UpdateCluster(ctx context.Context, identifier string, c cloud.ClusterChanges, opts cloud.UpdateOptions) error {
+// writerIdentifier names the writer instance the provider makes for the cluster id: the
+// cluster's identifier and "-w", cut and told apart by a hash when that would be too long.
+// (Clusters made before the provider named writers have theirs already.)
+func writerIdentifier(id string) string {
+	const suffix = "-w"
+	if len(id)+len(suffix) <= maxIdentifier {
+		return id + suffix
+	}
+	sum := sha256.Sum256([]byte(id))
+	hash := hex.EncodeToString(sum[:])[:8]
+	prefix := strings.TrimRight(id[:maxIdentifier-len(suffix)-len(hash)-1], "-")
+	return prefix + "-" + hash + suffix
+}
+
+// maxIdentifier is RDS's limit for DBInstanceIdentifier.
+const maxIdentifier = 63
+
+// updateCluster applies changes to the Aurora database identifier: cluster-wide fields in one
+// ModifyDBCluster (at once for a master password, which an instance applies at once too),
+// the instance class to its writer.
+func (p *Provider) updateCluster(ctx context.Context, identifier string, c cloud.Changes, opts cloud.UpdateOptions) error {
+	if c.InstanceClass != nil {
+		cl, found, err := p.describeCluster(ctx, identifier)
+		if err != nil {
+			return err
+		}
+		if writer := writerOf(cl); found && writer != "" {
+			if _, err := p.api.ModifyDBInstance(ctx, &awsrds.ModifyDBInstanceInput{
+				DBInstanceIdentifier: aws.String(writer), DBInstanceClass: c.InstanceClass, ApplyImmediately: aws.Bool(opts.ApplyImmediately),
+			}); err != nil {
+				return wrap("modify db instance "+writer+" of cluster "+identifier, err)
+			}
+		}
+	}
 	in := &awsrds.ModifyDBClusterInput{
 		DBClusterIdentifier:   aws.String(identifier),
-		ApplyImmediately:      aws.Bool(opts.ApplyImmediately),
+		ApplyImmediately:      aws.Bool(opts.ApplyImmediately || c.MasterPassword != nil),
 		EngineVersion:         c.EngineVersion,
 		BackupRetentionPeriod: c.BackupRetentionDays,
 		PreferredBackupWindow: c.BackupWindow,
 		VpcSecurityGroupIds:   c.SecurityGroupIDs,
 		MasterUserPassword:    c.MasterPassword,
+		CopyTagsToSnapshot:    c.CopyTagsToSnapshots,
+	}
+	if in.EngineVersion == nil && in.BackupRetentionPeriod == nil && in.PreferredBackupWindow == nil &&
+		in.VpcSecurityGroupIds == nil && in.MasterUserPassword == nil && in.CopyTagsToSnapshot == nil {
+		return nil
 	}
 	if opts.AllowMajorVersionUpgrade {
 		in.AllowMajorVersionUpgrade = aws.Bool(true)
@@ -98,62 +334,41 @@ func (p *Provider) UpdateCluster(ctx context.Context, identifier string, c cloud
 	return nil
 }
 
-// DeleteCluster implements cloud.Provider.
-func (p *Provider) DeleteCluster(ctx context.Context, identifier string, opts cloud.DeleteOptions) error {
+// deleteCluster deletes the Aurora database identifier: its writer, then the cluster, with a
+// final cluster snapshot when asked (RDS deletes a cluster once its instances are deleting).
+// Instances other than the writer (readers the caller has not deleted, another owner's) hold
+// it back: an ErrBusy error says so.
+func (p *Provider) deleteCluster(ctx context.Context, identifier string, opts cloud.DeleteOptions) error {
+	c, found, err := p.describeCluster(ctx, identifier)
+	if err != nil || !found || aws.ToString(c.Status) == statusDeleting {
+		return err
+	}
+	op := "delete db cluster " + identifier
+	for _, m := range c.DBClusterMembers {
+		if !aws.ToBool(m.IsClusterWriter) {
+			return &cloud.Error{Op: op, Code: "InvalidDBClusterStateFault", Kind: cloud.ErrBusy,
+				Message: "the cluster still has instance " + aws.ToString(m.DBInstanceIdentifier) + " besides its writer: RDS deletes a cluster only once they are gone"}
+		}
+	}
+	if writer := writerOf(c); writer != "" {
+		_, err := p.api.DeleteDBInstance(ctx, &awsrds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String(writer), SkipFinalSnapshot: aws.Bool(true)})
+		var notFound *types.DBInstanceNotFoundFault
+		if err != nil && !errors.As(err, &notFound) {
+			if err = wrap("delete db instance "+writer+" of cluster "+identifier, err); !errors.Is(err, cloud.ErrBusy) {
+				return err // busy: it is deleting already, or will be asked again
+			}
+		}
+	}
 	in := &awsrds.DeleteDBClusterInput{DBClusterIdentifier: aws.String(identifier)}
 	if opts.FinalSnapshotIdentifier == "" {
 		in.SkipFinalSnapshot = aws.Bool(true)
 	} else {
 		in.FinalDBSnapshotIdentifier = aws.String(opts.FinalSnapshotIdentifier)
 	}
-	_, err := p.api.DeleteDBCluster(ctx, in)
+	_, err = p.api.DeleteDBCluster(ctx, in)
 	var notFound *types.DBClusterNotFoundFault
-	if errors.As(err, &notFound) {
+	if err == nil || errors.As(err, &notFound) {
 		return nil
 	}
-	if err != nil {
-		if _, wait := cloud.RetryAfter(err); !wait {
-			if obs, oerr := p.ObserveCluster(ctx, identifier); oerr == nil && (!obs.Exists || obs.Cluster.Status == statusDeleting) {
-				return nil
-			}
-		}
-		return wrap("delete db cluster "+identifier, err)
-	}
-	return nil
-}
-
-func cluster(c types.DBCluster) cloud.Cluster {
-	out := cloud.Cluster{
-		Identifier:           aws.ToString(c.DBClusterIdentifier),
-		ARN:                  aws.ToString(c.DBClusterArn),
-		Status:               aws.ToString(c.Status),
-		Phase:                phaseOf(aws.ToString(c.Status)),
-		Engine:               aws.ToString(c.Engine),
-		EngineVersion:        aws.ToString(c.EngineVersion),
-		MasterUser:           aws.ToString(c.MasterUsername),
-		Endpoint:             aws.ToString(c.Endpoint),
-		ReaderEndpoint:       aws.ToString(c.ReaderEndpoint),
-		Port:                 aws.ToInt32(c.Port),
-		BackupRetentionDays:  aws.ToInt32(c.BackupRetentionPeriod),
-		BackupWindow:         aws.ToString(c.PreferredBackupWindow),
-		StorageEncrypted:     aws.ToBool(c.StorageEncrypted),
-		KMSKeyID:             aws.ToString(c.KmsKeyId),
-		Tags:                 map[string]string{},
-		LatestRestorableTime: aws.ToTime(c.LatestRestorableTime),
-		Region:               regionOf(aws.ToString(c.DBClusterArn)),
-		AdminRole:            adminRoleOf(aws.ToString(c.Engine)),
-	}
-	for _, g := range c.VpcSecurityGroups {
-		out.SecurityGroupIDs = append(out.SecurityGroupIDs, aws.ToString(g.VpcSecurityGroupId))
-	}
-	for _, m := range c.DBClusterMembers {
-		out.Members = append(out.Members, cloud.ClusterMember{Identifier: aws.ToString(m.DBInstanceIdentifier), Writer: aws.ToBool(m.IsClusterWriter)})
-	}
-	if pm := c.PendingModifiedValues; pm != nil {
-		out.Pending = cloud.ClusterChanges{EngineVersion: pm.EngineVersion, BackupRetentionDays: pm.BackupRetentionPeriod}
-	}
-	for _, t := range c.TagList {
-		out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return out
+	return wrap(op, err)
 }

@@ -16,29 +16,37 @@ func (p *Provider) Plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cl
 	return plan(d, in, keepVersion)
 }
 
-// Storage implements cloud.Provider: RDS's smallest allocated storage per storage type.
-func (p *Provider) Storage(requested int32, storageType string) (int32, bool) {
-	return storagesize.Effective(requested, storageType)
+// Storage implements cloud.Provider: RDS's smallest allocated storage per storage type; an
+// Aurora cluster volume grows by itself.
+func (p *Provider) Storage(d cloud.Desired) (int32, bool) {
+	if isAurora(d.Engine) {
+		return 0, false
+	}
+	return storagesize.Effective(d.AllocatedStorageGiB, d.StorageType)
 }
 
+// plan is Plan. An Aurora database compares its cluster-wide fields and its writer's instance
+// class (once the writer is known): storage belongs to the cluster volume, a public address
+// to each instance as it is made.
 func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
+	aurora := isAurora(d.Engine)
 	var p cloud.Plan
 	version := orValue(in.Pending.EngineVersion, in.EngineVersion)
 	if !keepVersion && !sameVersion(d.EngineVersion, version) {
 		p.Changes.EngineVersion = &d.EngineVersion
 		p.Described = append(p.Described, fmt.Sprintf("version %s to %s", version, d.EngineVersion))
 	}
-	if class := orValue(in.Pending.InstanceClass, in.InstanceClass); class != d.InstanceClass {
+	if class := orValue(in.Pending.InstanceClass, in.InstanceClass); class != d.InstanceClass && (!aurora || class != "") {
 		p.Changes.InstanceClass = &d.InstanceClass
 		p.Described = append(p.Described, fmt.Sprintf("instance class %s to %s", class, d.InstanceClass))
 	}
-	if st := orValue(in.Pending.StorageType, in.StorageType); st != d.StorageType {
+	if st := orValue(in.Pending.StorageType, in.StorageType); !aurora && st != d.StorageType {
 		p.Changes.StorageType = &d.StorageType
 		p.Described = append(p.Described, fmt.Sprintf("storage type %s to %s", st, d.StorageType))
 	}
 	// Storage only grows: a spec below the current size (raised to a minimum, or rounded
 	// up by RDS) is no change.
-	if current := orInt(in.Pending.AllocatedStorageGiB, in.AllocatedStorageGiB); d.AllocatedStorageGiB > current {
+	if current := orInt(in.Pending.AllocatedStorageGiB, in.AllocatedStorageGiB); !aurora && d.AllocatedStorageGiB > current {
 		gib := d.AllocatedStorageGiB
 		if step := current + (current+9)/10; gib < step {
 			p.Adjusted = fmt.Sprintf("%d GiB is less than 10%% above the current %d GiB: RDS grows storage by at least 10%%, so asking for %d GiB", gib, current, step)
@@ -61,6 +69,9 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 		p.Changes.SecurityGroupIDs = d.SecurityGroupIDs
 		p.Described = append(p.Described, fmt.Sprintf("security groups %s to %s", strings.Join(in.SecurityGroupIDs, ","), strings.Join(d.SecurityGroupIDs, ",")))
 	}
+	if aurora {
+		return p
+	}
 	if multiAZ := orBool(in.Pending.MultiAZ, in.MultiAZ); multiAZ != d.MultiAZ {
 		p.Changes.MultiAZ = &d.MultiAZ
 		p.Described = append(p.Described, fmt.Sprintf("multi-AZ %t to %t", multiAZ, d.MultiAZ))
@@ -74,34 +85,6 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 	if !in.TagsCopiedToSnapshots {
 		p.Changes.CopyTagsToSnapshots = new(true)
 		p.Described = append(p.Described, "copy tags to snapshots")
-	}
-	return p
-}
-
-// PlanCluster implements cloud.Provider: the cluster-wide fields, compared as Plan compares
-// an instance's.
-func (p *Provider) PlanCluster(d cloud.Desired, c cloud.Cluster, keepVersion bool) cloud.ClusterPlan {
-	return planCluster(d, c, keepVersion)
-}
-
-func planCluster(d cloud.Desired, c cloud.Cluster, keepVersion bool) cloud.ClusterPlan {
-	var p cloud.ClusterPlan
-	version := orValue(c.Pending.EngineVersion, c.EngineVersion)
-	if !keepVersion && !sameVersion(d.EngineVersion, version) {
-		p.Changes.EngineVersion = &d.EngineVersion
-		p.Described = append(p.Described, fmt.Sprintf("version %s to %s", version, d.EngineVersion))
-	}
-	if days := orInt(c.Pending.BackupRetentionDays, c.BackupRetentionDays); days != d.BackupRetentionDays {
-		p.Changes.BackupRetentionDays = &d.BackupRetentionDays
-		p.Described = append(p.Described, fmt.Sprintf("backup retention %d to %d days", days, d.BackupRetentionDays))
-	}
-	if d.BackupWindow != "" && d.BackupWindow != c.BackupWindow {
-		p.Changes.BackupWindow = &d.BackupWindow
-		p.Described = append(p.Described, fmt.Sprintf("backup window %s to %s", c.BackupWindow, d.BackupWindow))
-	}
-	if len(d.SecurityGroupIDs) > 0 && !sameSet(d.SecurityGroupIDs, c.SecurityGroupIDs) {
-		p.Changes.SecurityGroupIDs = d.SecurityGroupIDs
-		p.Described = append(p.Described, fmt.Sprintf("security groups %s to %s", strings.Join(c.SecurityGroupIDs, ","), strings.Join(d.SecurityGroupIDs, ",")))
 	}
 	return p
 }

@@ -42,12 +42,13 @@ type API interface {
 
 // Provider is cloud.Provider on Amazon RDS.
 type Provider struct {
-	api API
+	api      API
+	clusters *clusterIDs
 }
 
 // New returns a Provider using api.
 func New(api API) *Provider {
-	return &Provider{api: api}
+	return &Provider{api: api, clusters: &clusterIDs{}}
 }
 
 // NewFromEnvironment returns a Provider configured the way every AWS tool is: the default
@@ -78,12 +79,16 @@ func NewInRegion(ctx context.Context, limiter *Limiter, region string) (*Provide
 }
 
 // Observe implements cloud.Provider. It reads the tags from the describe answer's TagList,
-// so one call tells both the state and the owner.
+// so one call tells both the state and the owner. An identifier that is no instance may be
+// an Aurora cluster.
 func (p *Provider) Observe(ctx context.Context, identifier string) (cloud.Observation, error) {
+	if p.clusters.has(identifier) {
+		return p.observeCluster(ctx, identifier)
+	}
 	out, err := p.api.DescribeDBInstances(ctx, &awsrds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(identifier)})
 	var notFound *types.DBInstanceNotFoundFault
 	if errors.As(err, &notFound) {
-		return cloud.Observation{}, nil
+		return p.observeCluster(ctx, identifier)
 	}
 	if err != nil {
 		return cloud.Observation{}, wrap("describe db instance "+identifier, err)
@@ -99,25 +104,39 @@ func (p *Provider) Observe(ctx context.Context, identifier string) (cloud.Observ
 // listPageSize is the most DescribeDBInstances returns in one page.
 const listPageSize = 100
 
-// List implements cloud.Provider with paged DescribeDBInstances: one call per hundred
-// databases, tags included.
+// List implements cloud.Provider with paged DescribeDBInstances and DescribeDBClusters: one
+// call per hundred instances and one per hundred Aurora clusters, tags included. Each
+// cluster is a database of its own, with its writer's state folded in; its instances are
+// listed too.
 func (p *Provider) List(ctx context.Context) ([]cloud.Instance, error) {
 	var out []cloud.Instance
+	byID := map[string]*types.DBInstance{}
 	pages := awsrds.NewDescribeDBInstancesPaginator(p.api, &awsrds.DescribeDBInstancesInput{MaxRecords: aws.Int32(listPageSize)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
 			return nil, wrap("list db instances", err)
 		}
-		for _, in := range page.DBInstances {
+		for i, in := range page.DBInstances {
 			out = append(out, instance(in))
+			byID[aws.ToString(in.DBInstanceIdentifier)] = &page.DBInstances[i]
 		}
+	}
+	clusters, err := p.listClusters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range clusters {
+		out = append(out, clusterDatabase(c, byID[writerOf(c)]))
 	}
 	return out, nil
 }
 
 // Create implements cloud.Provider.
 func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
+	if isAurora(d.Engine) {
+		return p.createCluster(ctx, d)
+	}
 	if d.RestoreFromSnapshot != "" {
 		return p.restore(ctx, d)
 	}
@@ -178,8 +197,12 @@ func (p *Provider) restore(ctx context.Context, d cloud.Desired) error {
 	return nil
 }
 
-// CreateReplica implements cloud.Provider.
+// CreateReplica implements cloud.Provider: a read replica of an instance, or a reader
+// instance in an Aurora cluster.
 func (p *Provider) CreateReplica(ctx context.Context, r cloud.Replica) error {
+	if isAurora(r.Engine) {
+		return p.createClusterInstance(ctx, r)
+	}
 	_, err := p.api.CreateDBInstanceReadReplica(ctx, &awsrds.CreateDBInstanceReadReplicaInput{
 		DBInstanceIdentifier:       aws.String(r.Identifier),
 		SourceDBInstanceIdentifier: aws.String(r.Source),
@@ -286,8 +309,11 @@ func (p *Provider) DeleteSnapshot(ctx context.Context, snapshot string) error {
 	return nil
 }
 
-// Update implements cloud.Provider.
+// Update implements cloud.Provider: one ModifyDBInstance, or the Aurora database's calls.
 func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Changes, opts cloud.UpdateOptions) error {
+	if p.clusters.has(identifier) {
+		return p.updateCluster(ctx, identifier, c, opts)
+	}
 	in := &awsrds.ModifyDBInstanceInput{
 		DBInstanceIdentifier:  aws.String(identifier),
 		ApplyImmediately:      aws.Bool(opts.ApplyImmediately),
@@ -306,7 +332,14 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 	if opts.AllowMajorVersionUpgrade {
 		in.AllowMajorVersionUpgrade = aws.Bool(true)
 	}
-	if _, err := p.api.ModifyDBInstance(ctx, in); err != nil {
+	_, err := p.api.ModifyDBInstance(ctx, in)
+	var notFound *types.DBInstanceNotFoundFault
+	if errors.As(err, &notFound) {
+		if _, found, cerr := p.describeCluster(ctx, identifier); cerr == nil && found {
+			return p.updateCluster(ctx, identifier, c, opts)
+		}
+	}
+	if err != nil {
 		return wrap("modify db instance "+identifier, err)
 	}
 	return nil
@@ -320,8 +353,11 @@ func (p *Provider) Tag(ctx context.Context, arn string, t map[string]string) err
 	return nil
 }
 
-// Delete implements cloud.Provider.
+// Delete implements cloud.Provider: one DeleteDBInstance, or the Aurora database's calls.
 func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.DeleteOptions) error {
+	if p.clusters.has(identifier) {
+		return p.deleteCluster(ctx, identifier, opts)
+	}
 	in := &awsrds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String(identifier)}
 	if opts.FinalSnapshotIdentifier == "" {
 		in.SkipFinalSnapshot = aws.Bool(true)
@@ -331,7 +367,7 @@ func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.Del
 	_, err := p.api.DeleteDBInstance(ctx, in)
 	var notFound *types.DBInstanceNotFoundFault
 	if errors.As(err, &notFound) {
-		return nil
+		return p.deleteCluster(ctx, identifier, opts)
 	}
 	if err != nil {
 		// Already deleting is success; any other state the caller retries. A call the rate
