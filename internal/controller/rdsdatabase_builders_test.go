@@ -209,7 +209,7 @@ func TestMajorVersion(t *testing.T) {
 	}
 	for _, tc := range cases {
 		if got := tc.engine.major(tc.version); got != tc.want {
-			t.Errorf("%s major(%s) = %q, want %q", tc.engine.rds, tc.version, got, tc.want)
+			t.Errorf("%s major(%s) = %q, want %q", tc.engine.engine, tc.version, got, tc.want)
 		}
 	}
 }

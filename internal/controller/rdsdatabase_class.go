@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
 
 // Placement is where the databases of a class are made: the provider that makes them, and
@@ -68,6 +69,11 @@ func (r *RDSDatabaseReconciler) place(ctx context.Context, s *scope) error {
 		if name, err = r.classOf(ctx, s); err != nil {
 			return err
 		}
+		if name != "" && r.madeOnBuiltin(ctx, s) {
+			// Created on the operator's own settings by a pass that ended before the status
+			// said so (recordPlacement writes nothing for them): it stays there.
+			name = ""
+		}
 	}
 	if name == "" {
 		s.cloud, s.defaults = r.Cloud, r.Defaults
@@ -104,10 +110,12 @@ func (r *RDSDatabaseReconciler) place(ctx context.Context, s *scope) error {
 }
 
 // recordPlacement writes the status with the placement before the first request that could
-// make something in a cloud: after a crash, the object is found on the same class even if the
-// default class changed meanwhile.
+// make something on a DatabaseClass's cloud: after a crash, the object is found on the same
+// class even if the default class changed meanwhile. A database on the operator's own
+// settings needs no early write (the common case, and a write per new object): place looks
+// there first for an object it has not placed yet.
 func (r *RDSDatabaseReconciler) recordPlacement(ctx context.Context, s *scope) error {
-	if s.before.Status.Provider != "" {
+	if s.before.Status.Provider != "" || s.db.Status.Class == "" {
 		return nil
 	}
 	if err := r.writeStatus(ctx, s); err != nil {
@@ -138,6 +146,16 @@ func placementOf(db *v1.RDSDatabase) string {
 		return "the operator's own " + db.Status.Provider + " settings (no DatabaseClass)"
 	}
 	return fmt.Sprintf("DatabaseClass %s (provider %s)", db.Status.Class, db.Status.Provider)
+}
+
+// madeOnBuiltin reports whether the operator's own cloud has a database with the object's
+// identifier that names the object as its owner. The shared view answers it without a call.
+func (r *RDSDatabaseReconciler) madeOnBuiltin(ctx context.Context, s *scope) bool {
+	if r.Cloud == nil {
+		return false
+	}
+	obs, err := r.Cloud.Observe(ctx, s.identifier)
+	return err == nil && obs.Exists && obs.Instance.Tags[v1.TagOwner] == naming.Owner(s.db.Namespace, s.db.Name)
 }
 
 // classOf returns the name of the class a new object lands on: its spec.class, else the one

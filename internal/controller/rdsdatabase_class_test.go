@@ -43,6 +43,8 @@ func TestPlacement(t *testing.T) {
 		classes []*v1.DatabaseClass
 		mutate  func(db *v1.RDSDatabase)
 		failFor error
+		// onBuiltin: the operator's own cloud has the object's database already.
+		onBuiltin bool
 		// want: the class and provider recorded, and the provider placed on; or the
 		// reason of the Provisioned condition when the object cannot be placed.
 		wantClass, wantProvider string
@@ -75,6 +77,9 @@ func TestPlacement(t *testing.T) {
 			classes:      []*v1.DatabaseClass{class("gcp-eu", v1.ProviderGCP, true)},
 			mutate:       func(db *v1.RDSDatabase) { db.Status.Cloud = &v1.CloudStatus{Identifier: "x"} },
 			wantProvider: v1.ProviderAWS, wantCloud: builtin},
+		{name: "MadeOnBuiltinBeforeItWasRecorded", reason: "A pass that created the database on the operator's own settings ended before writing so (no early write there): a default class appearing since does not move it.",
+			classes: []*v1.DatabaseClass{class("gcp-eu", v1.ProviderGCP, true)}, onBuiltin: true,
+			wantProvider: v1.ProviderAWS, wantCloud: builtin},
 		{name: "ProviderUnavailable", reason: "A class whose provider cannot be built (no credentials...) is said so with the cause; the object waits.",
 			classes: []*v1.DatabaseClass{class("gcp-eu", v1.ProviderGCP, true)}, failFor: errors.New("no application default credentials"),
 			wantReason: v1.ReasonClassUnavailable},
@@ -98,6 +103,12 @@ func TestPlacement(t *testing.T) {
 			db := sampleDB()
 			if tc.mutate != nil {
 				tc.mutate(db)
+			}
+			builtin.ObserveFn = nil
+			if tc.onBuiltin {
+				builtin.ObserveFn = func(context.Context, string) (cloud.Observation, error) {
+					return cloud.Observation{Exists: true, Instance: cloud.Instance{Tags: map[string]string{v1.TagOwner: "shop/orders"}}}, nil
+				}
 			}
 			s := newScope(db)
 			err := r.place(context.Background(), s)

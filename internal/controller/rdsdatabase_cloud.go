@@ -290,7 +290,7 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 	e := engineOf(s.db)
 	d = cloud.Desired{
 		Identifier:          s.identifier,
-		Engine:              e.rds,
+		Engine:              e.engine,
 		EngineVersion:       orDefault(spec.Version, r.Defaults.Version(e)),
 		InstanceClass:       orDefault(spec.InstanceClass, s.defaults.InstanceClass),
 		StorageType:         orDefault(spec.StorageType, s.defaults.StorageType),

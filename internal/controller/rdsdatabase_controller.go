@@ -88,12 +88,12 @@ var DefaultDefaults = Defaults{
 
 // Version returns the default engine version of e.
 func (d Defaults) Version(e engineProfile) string {
-	switch e.rds {
-	case mysqlProfile.rds:
+	switch e.engine {
+	case mysqlProfile.engine:
 		return d.MySQLVersion
-	case auroraPostgresProfile.rds:
+	case auroraPostgresProfile.engine:
 		return d.AuroraPostgresVersion
-	case auroraMySQLProfile.rds:
+	case auroraMySQLProfile.engine:
 		return d.AuroraMySQLVersion
 	}
 	return d.PostgresVersion

@@ -12,8 +12,9 @@ import (
 // engineProfile is everything that differs between the engines the operator serves, in one
 // place: the controller asks it rather than testing the type.
 type engineProfile struct {
-	// rds is RDS's engine name, sent in CreateDBInstance; it also picks the engine.Connector.
-	rds string
+	// engine names it in cloud.Desired (postgres, mysql, aurora-postgresql, aurora-mysql:
+	// each provider maps it to its cloud's own); it also picks the engine.Connector.
+	engine string
 	// name is how Events and the Service port name the engine.
 	name string
 	// adminDatabase is the database the master logs in to, and the dbname of a Secret whose
@@ -27,10 +28,10 @@ type engineProfile struct {
 }
 
 var (
-	postgresProfile       = engineProfile{rds: "postgres", name: "postgresql", adminDatabase: "postgres", majorParts: 1, uris: postgresURIs}
-	mysqlProfile          = engineProfile{rds: "mysql", name: "mysql", majorParts: 2, uris: mysqlURIs}
-	auroraPostgresProfile = engineProfile{rds: "aurora-postgresql", name: "postgresql", adminDatabase: "postgres", majorParts: 1, uris: postgresURIs}
-	auroraMySQLProfile    = engineProfile{rds: "aurora-mysql", name: "mysql", majorParts: 2, uris: mysqlURIs}
+	postgresProfile       = engineProfile{engine: "postgres", name: "postgresql", adminDatabase: "postgres", majorParts: 1, uris: postgresURIs}
+	mysqlProfile          = engineProfile{engine: "mysql", name: "mysql", majorParts: 2, uris: mysqlURIs}
+	auroraPostgresProfile = engineProfile{engine: "aurora-postgresql", name: "postgresql", adminDatabase: "postgres", majorParts: 1, uris: postgresURIs}
+	auroraMySQLProfile    = engineProfile{engine: "aurora-mysql", name: "mysql", majorParts: 2, uris: mysqlURIs}
 )
 
 // engineOf returns the profile of db's engine type.

@@ -183,6 +183,6 @@ func (r *RDSDatabaseReconciler) setMasterPassword(ctx context.Context, s *scope,
 
 // endpoint is how user logs in to the database with the password in its Secret.
 func (r *RDSDatabaseReconciler) endpoint(s *scope, user string) engine.Endpoint {
-	return engine.Endpoint{Engine: engineOf(s.db).rds, Host: s.instance.Endpoint, Port: s.instance.Port, User: user,
+	return engine.Endpoint{Engine: engineOf(s.db).engine, Host: s.instance.Endpoint, Port: s.instance.Port, User: user,
 		Password: s.credentials[user].password, AdminRole: s.instance.AdminRole}
 }
