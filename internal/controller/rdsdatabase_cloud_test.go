@@ -43,16 +43,18 @@ func placed(r *RDSDatabaseReconciler, db *v1.RDSDatabase) *scope {
 
 // calls counts the changing calls a fake received.
 type calls struct {
-	creates int
-	updates []cloud.Changes
-	deletes []cloud.DeleteOptions
+	creates   int
+	completes int
+	updates   []cloud.Changes
+	deletes   []cloud.DeleteOptions
 }
 
 // fakeWith returns a provider observing obs (or failing with err) and recording changes.
 func fakeWith(c *calls, obs cloud.Observation, err error, deleteErr error) *cloudtest.Provider {
 	return &cloudtest.Provider{
-		ObserveFn: func(context.Context, string) (cloud.Observation, error) { return obs, err },
-		CreateFn:  func(context.Context, cloud.Desired) error { c.creates++; return nil },
+		ObserveFn:  func(context.Context, string) (cloud.Observation, error) { return obs, err },
+		CreateFn:   func(context.Context, cloud.Desired) error { c.creates++; return nil },
+		CompleteFn: func(context.Context, cloud.Desired) error { c.completes++; return nil },
 		UpdateFn: func(_ context.Context, _ string, ch cloud.Changes, _ cloud.UpdateOptions) error {
 			c.updates = append(c.updates, ch)
 			return nil
@@ -88,11 +90,13 @@ func TestReconcileCloudDatabasePhases(t *testing.T) {
 		mutateInst func(*cloud.Instance)
 		observeErr error
 		wantCreate int
-		wantUpdate []cloud.Changes
-		wantReason string
-		wantStatus metav1.ConditionStatus
-		wantErr    bool
-		wantNext   bool // the pass goes on to the next phase
+		// wantComplete is how many times the rest of an incomplete database is asked for.
+		wantComplete int
+		wantUpdate   []cloud.Changes
+		wantReason   string
+		wantStatus   metav1.ConditionStatus
+		wantErr      bool
+		wantNext     bool // the pass goes on to the next phase
 	}{
 		"NewIsCreated": {reason: "No cloud database and none seen before: one create.",
 			wantCreate: 1, wantReason: v1.ReasonCreating, wantStatus: metav1.ConditionFalse},
@@ -123,6 +127,12 @@ func TestReconcileCloudDatabasePhases(t *testing.T) {
 			wantUpdate: []cloud.Changes{{InstanceClass: &class}}, wantReason: v1.ReasonModifying, wantStatus: metav1.ConditionFalse},
 		"AvailableUnchanged": {reason: "Nothing differs: no call, the pass goes on.", exists: true, phase: cloud.PhaseAvailable,
 			wantReason: v1.ReasonAvailable, wantStatus: metav1.ConditionTrue, wantNext: true},
+		"IncompleteIsCompleted": {reason: "A database the cloud made only in part (no master user, no writer yet) gets the rest asked for once it is available, and is not used until then.",
+			exists: true, phase: cloud.PhaseAvailable, mutateInst: func(in *cloud.Instance) { in.Incomplete = true },
+			wantComplete: 1, wantReason: v1.ReasonCreating, wantStatus: metav1.ConditionFalse},
+		"IncompleteWaitsWhileCreating": {reason: "The rest is asked for only of a database that can take it.",
+			exists: true, phase: cloud.PhaseCreating, mutateInst: func(in *cloud.Instance) { in.Incomplete = true },
+			wantReason: v1.ReasonCreating, wantStatus: metav1.ConditionFalse},
 		"CloudError": {reason: "A failed look is a condition and an error for the work queue's backoff.",
 			observeErr: &cloud.Error{Op: "describe", Code: "Throttling", Kind: cloud.ErrTransient},
 			wantReason: v1.ReasonCloudError, wantStatus: metav1.ConditionFalse, wantErr: true},
@@ -150,8 +160,8 @@ func TestReconcileCloudDatabasePhases(t *testing.T) {
 			if next := err == nil && res == (ctrl.Result{}); next != tc.wantNext {
 				t.Errorf("%s\nthe pass goes on: %t (result %+v), want %t", tc.reason, next, res, tc.wantNext)
 			}
-			if c.creates != tc.wantCreate {
-				t.Errorf("%s\n%d creates, want %d", tc.reason, c.creates, tc.wantCreate)
+			if c.creates != tc.wantCreate || c.completes != tc.wantComplete {
+				t.Errorf("%s\n%d creates and %d completes, want %d and %d", tc.reason, c.creates, c.completes, tc.wantCreate, tc.wantComplete)
 			}
 			if diff := cmp.Diff(tc.wantUpdate, c.updates); diff != "" {
 				t.Errorf("%s\nupdates: -want +got:\n%s", tc.reason, diff)
