@@ -1,0 +1,86 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/cloudtest"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+)
+
+// engineFunc is an engine.Connector whose Verify calls a function; Connect is not expected.
+type engineFunc func(ctx context.Context, ep engine.Endpoint, database string) error
+
+func (f engineFunc) Connect(context.Context, engine.Endpoint) (engine.Admin, error) {
+	return nil, errors.New("unexpected Connect")
+}
+
+func (f engineFunc) Verify(ctx context.Context, ep engine.Endpoint, database string) error {
+	return f(ctx, ep, database)
+}
+
+// TestReconcileMasterPassword: a master password written to the Secret and not verified yet
+// is set through the cloud, once, and only when logging in with it does not already work.
+func TestReconcileMasterPassword(t *testing.T) {
+	refused := &engine.Error{Op: "login", PasswordRefused: true, Err: errors.New("password authentication failed")}
+	cases := []struct {
+		name       string
+		reason     string
+		pending    string
+		phase      cloud.Phase
+		verify     error
+		wantSet    int
+		wantErr    bool
+		wantReason string
+	}{
+		{name: "NothingPending", reason: "No rotation under way: neither the engine nor the cloud is asked anything.", phase: cloud.PhaseAvailable},
+		{name: "AlreadyApplied", reason: "The cloud got the new password before a crash: logging in works, nothing is sent again.",
+			pending: "1", phase: cloud.PhaseAvailable},
+		{name: "Applied", reason: "The new password is refused: it is set through the cloud, once, and the users wait for it.",
+			pending: "1", phase: cloud.PhaseAvailable, verify: refused, wantSet: 1, wantReason: v1.ReasonRotating},
+		{name: "WaitsForTheBackup", reason: "A database backing up refuses changes: the password waits, no call.",
+			pending: "1", phase: cloud.PhaseBackingUp, verify: refused},
+		{name: "EngineDown", reason: "Another failure to log in is the engine's, not a reason to reset the password.",
+			pending: "1", phase: cloud.PhaseAvailable, verify: &engine.Error{Op: "login", Unreachable: true, Err: errors.New("connection refused")},
+			wantErr: true, wantReason: v1.ReasonEngineUnreachable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			set, verified := 0, 0
+			fake := &cloudtest.Provider{UpdateFn: func(_ context.Context, _ string, c cloud.Changes, _ cloud.UpdateOptions) error {
+				rest := c
+				rest.MasterPassword = nil
+				if c.MasterPassword == nil || *c.MasterPassword != "new-pw" || !rest.Empty() {
+					t.Errorf("%s\nupdate %+v, want the master password alone", tc.reason, c)
+				}
+				set++
+				return nil
+			}}
+			r := &RDSDatabaseReconciler{Cloud: fake, Defaults: DefaultDefaults,
+				Engines: engineFunc(func(context.Context, engine.Endpoint, string) error { verified++; return tc.verify })}
+			db := sampleDB()
+			s := placed(r, db)
+			s.instance = &cloud.Instance{Identifier: s.identifier, Phase: tc.phase, Endpoint: "db.example", Port: 5432}
+			s.credentials[db.Spec.MasterUser] = credential{secret: "orders.rds.master", password: "new-pw", pending: tc.pending}
+			_, err := r.reconcileMasterPassword(context.Background(), s)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("%s\nerror %v, want error %t", tc.reason, err, tc.wantErr)
+			}
+			if set != tc.wantSet {
+				t.Errorf("%s\nthe master password was sent %d times, want %d", tc.reason, set, tc.wantSet)
+			}
+			if tc.pending == "" && verified != 0 {
+				t.Errorf("%s\nlogged in %d times with nothing to verify", tc.reason, verified)
+			}
+			c := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionUsersReady)
+			if tc.wantReason != "" && (c == nil || c.Reason != tc.wantReason) {
+				t.Errorf("%s\nUsersReady = %+v, want reason %s", tc.reason, c, tc.wantReason)
+			}
+		})
+	}
+}
