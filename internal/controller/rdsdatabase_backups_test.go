@@ -1,12 +1,19 @@
 package controller
 
 import (
+	"context"
+	"slices"
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/cloudtest"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
 
 func TestParseEvery(t *testing.T) {
@@ -57,6 +64,99 @@ func TestNextSlot(t *testing.T) {
 			slot, due := nextSlot(&v1.BackupStatus{LatestSnapshotTime: tc.latest}, 6*time.Hour, now)
 			if !slot.Equal(tc.wantSlot) || due != tc.wantDue {
 				t.Errorf("%s\nnextSlot = %s, %v; want %s, %v", tc.reason, slot, due, tc.wantSlot, tc.wantDue)
+			}
+		})
+	}
+}
+
+// TestReconcileBackups: the backups phase on a fake cloud. Automated daily backups need no
+// call; a schedule takes its snapshot when due, tagged as this object's, and prunes only its
+// own scheduled snapshots past the retention, never the newest one.
+func TestReconcileBackups(t *testing.T) {
+	now := time.Date(2026, 12, 2, 12, 30, 0, 0, time.UTC)
+	owner := naming.Owner("shop", "orders")
+	scheduled := map[string]string{v1.TagOwner: owner, v1.TagBackup: v1.BackupScheduled}
+	snap := func(id string, age time.Duration, tags map[string]string) cloud.Snapshot {
+		return cloud.Snapshot{Identifier: id, Available: true, CreatedAt: now.Add(-age), Tags: tags}
+	}
+	cases := []struct {
+		name        string
+		reason      string
+		every       string
+		phase       cloud.Phase
+		retention   int32 // what the cloud keeps
+		latest      time.Duration
+		snaps       []cloud.Snapshot
+		wantTaken   int
+		wantPruned  []string
+		wantReason  string
+		wantRequeue bool
+	}{
+		{name: "Automated", reason: "Every 24h is the cloud's automated backup: nothing to call.",
+			phase: cloud.PhaseAvailable, retention: 7, wantReason: v1.ReasonAutomatedBackups},
+		{name: "RetentionNotYetApplied", reason: "The cloud does not keep the retention asked yet: said so, nothing taken.",
+			every: "6h", phase: cloud.PhaseAvailable, retention: 3, wantReason: v1.ReasonBackupPending},
+		{name: "DueAndPruned", reason: "A due snapshot is taken; only this object's scheduled ones past the retention go, not another's nor a manual one.",
+			every: "6h", phase: cloud.PhaseAvailable, retention: 7, latest: 7 * time.Hour,
+			snaps: []cloud.Snapshot{
+				snap("old", 8*24*time.Hour, scheduled), snap("recent", 24*time.Hour, scheduled),
+				snap("manual", 30*24*time.Hour, map[string]string{v1.TagOwner: owner}),
+				snap("theirs", 30*24*time.Hour, map[string]string{v1.TagOwner: "other/db", v1.TagBackup: v1.BackupScheduled}),
+			},
+			wantTaken: 1, wantPruned: []string{"old"}, wantReason: v1.ReasonScheduledSnapshots},
+		{name: "NewestKept", reason: "The newest complete snapshot stays, however old: pruning never leaves the database without one.",
+			every: "6h", phase: cloud.PhaseAvailable, retention: 7, latest: 7 * time.Hour,
+			snaps: []cloud.Snapshot{snap("only", 9*24*time.Hour, scheduled)}, wantTaken: 1, wantReason: v1.ReasonScheduledSnapshots},
+		{name: "NotDue", reason: "Before the next slot nothing is taken.",
+			every: "6h", phase: cloud.PhaseAvailable, retention: 7, latest: 30 * time.Minute, wantReason: v1.ReasonScheduledSnapshots},
+		{name: "WaitsForAnIdleDatabase", reason: "A due snapshot waits while the database is busy, and comes back soon.",
+			every: "6h", phase: cloud.PhaseBackingUp, retention: 7, latest: 7 * time.Hour, wantRequeue: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var taken []map[string]string
+			var pruned []string
+			fake := &cloudtest.Provider{
+				CreateSnapshotFn: func(_ context.Context, _, _ string, tags map[string]string) error {
+					taken = append(taken, tags)
+					return nil
+				},
+				SnapshotsFn:      func(context.Context, string) ([]cloud.Snapshot, error) { return tc.snaps, nil },
+				DeleteSnapshotFn: func(_ context.Context, id string) error { pruned = append(pruned, id); return nil },
+			}
+			r := &RDSDatabaseReconciler{Cloud: fake, Defaults: DefaultDefaults, Clock: clocktesting.NewFakePassiveClock(now)}
+			db := sampleDB()
+			db.Spec.Backup = v1.Backup{Every: tc.every, Retention: "7d"}
+			if tc.latest != 0 {
+				at := metav1.NewTime(now.Add(-tc.latest).Truncate(6 * time.Hour))
+				db.Status.Backup = &v1.BackupStatus{Mode: "snapshots", LatestSnapshotTime: &at}
+			}
+			s := placed(r, db)
+			s.instance = &cloud.Instance{Identifier: s.identifier, Phase: tc.phase, BackupRetentionDays: tc.retention}
+			s.desired = cloud.Desired{Identifier: s.identifier, BackupRetentionDays: 7}
+			res, err := r.reconcileBackups(context.Background(), s)
+			if err != nil {
+				t.Fatalf("%s\nreconcileBackups: %v", tc.reason, err)
+			}
+			if len(taken) != tc.wantTaken {
+				t.Errorf("%s\n%d snapshots taken, want %d", tc.reason, len(taken), tc.wantTaken)
+			}
+			for _, tags := range taken {
+				if tags[v1.TagOwner] != owner || tags[v1.TagBackup] != v1.BackupScheduled {
+					t.Errorf("%s\na scheduled snapshot tagged %v: it must name its owner and say it is scheduled", tc.reason, tags)
+				}
+			}
+			if !slices.Equal(pruned, tc.wantPruned) {
+				t.Errorf("%s\npruned %v, want %v", tc.reason, pruned, tc.wantPruned)
+			}
+			if (res.RequeueAfter != 0) != tc.wantRequeue {
+				t.Errorf("%s\nresult %+v, want a requeue %t", tc.reason, res, tc.wantRequeue)
+			}
+			if tc.wantReason != "" {
+				c := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionBackupsConfigured)
+				if c == nil || c.Reason != tc.wantReason {
+					t.Errorf("%s\nBackupsConfigured = %+v, want reason %s", tc.reason, c, tc.wantReason)
+				}
 			}
 		})
 	}
