@@ -372,3 +372,80 @@ func (p *Provider) deleteCluster(ctx context.Context, identifier string, opts cl
 	}
 	return wrap(op, err)
 }
+
+// An Aurora database's snapshots are DB cluster snapshots, behind the same methods.
+
+// createClusterSnapshot asks for a manual snapshot of the cluster id; one with the name
+// existing already is success.
+func (p *Provider) createClusterSnapshot(ctx context.Context, id, snapshot string, t map[string]string) error {
+	_, err := p.api.CreateDBClusterSnapshot(ctx, &awsrds.CreateDBClusterSnapshotInput{
+		DBClusterIdentifier: aws.String(id), DBClusterSnapshotIdentifier: aws.String(snapshot), Tags: tags(t),
+	})
+	var exists *types.DBClusterSnapshotAlreadyExistsFault
+	if err == nil || errors.As(err, &exists) {
+		return nil
+	}
+	err = wrap("create cluster snapshot "+snapshot+" of "+id, err)
+	if errors.Is(err, cloud.ErrBusy) {
+		if _, found, serr := p.clusterSnapshot(ctx, snapshot); serr == nil && found {
+			return nil
+		}
+	}
+	return err
+}
+
+// clusterSnapshots lists cluster snapshots as in asks, every page.
+func (p *Provider) clusterSnapshots(ctx context.Context, in *awsrds.DescribeDBClusterSnapshotsInput) ([]cloud.Snapshot, error) {
+	var out []cloud.Snapshot
+	in.MaxRecords = aws.Int32(listPageSize)
+	pages := awsrds.NewDescribeDBClusterSnapshotsPaginator(p.api, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, wrap("list cluster snapshots of "+aws.ToString(in.DBClusterIdentifier), err)
+		}
+		for _, s := range page.DBClusterSnapshots {
+			out = append(out, clusterSnapshotOf(s))
+		}
+	}
+	return out, nil
+}
+
+// clusterSnapshot reports the cluster snapshot with the identifier or ARN, false when the
+// account cannot see it.
+func (p *Provider) clusterSnapshot(ctx context.Context, id string) (cloud.Snapshot, bool, error) {
+	in := &awsrds.DescribeDBClusterSnapshotsInput{DBClusterSnapshotIdentifier: aws.String(id)}
+	if strings.HasPrefix(id, "arn:") {
+		in.IncludeShared = aws.Bool(true)
+	}
+	out, err := p.api.DescribeDBClusterSnapshots(ctx, in)
+	var notFound *types.DBClusterSnapshotNotFoundFault
+	switch {
+	case errors.As(err, &notFound), err == nil && len(out.DBClusterSnapshots) == 0:
+		return cloud.Snapshot{}, false, nil
+	case err != nil:
+		return cloud.Snapshot{}, false, wrap("describe cluster snapshot "+id, err)
+	}
+	return clusterSnapshotOf(out.DBClusterSnapshots[0]), true, nil
+}
+
+// deleteClusterSnapshot deletes a manual cluster snapshot; one already gone is success.
+func (p *Provider) deleteClusterSnapshot(ctx context.Context, snapshot string) error {
+	_, err := p.api.DeleteDBClusterSnapshot(ctx, &awsrds.DeleteDBClusterSnapshotInput{DBClusterSnapshotIdentifier: aws.String(snapshot)})
+	var notFound *types.DBClusterSnapshotNotFoundFault
+	if err == nil || errors.As(err, &notFound) {
+		return nil
+	}
+	return wrap("delete cluster snapshot "+snapshot, err)
+}
+
+func clusterSnapshotOf(s types.DBClusterSnapshot) cloud.Snapshot {
+	snap := cloud.Snapshot{
+		Identifier: aws.ToString(s.DBClusterSnapshotIdentifier), ARN: aws.ToString(s.DBClusterSnapshotArn), Status: aws.ToString(s.Status),
+		Available: aws.ToString(s.Status) == snapshotAvailable, CreatedAt: aws.ToTime(s.SnapshotCreateTime), Tags: map[string]string{},
+	}
+	for _, t := range s.TagList {
+		snap.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return snap
+}

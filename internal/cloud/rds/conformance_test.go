@@ -32,6 +32,47 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceAurora runs the same suite with Aurora PostgreSQL databases: a DB cluster
+// and its instances, which the provider shows as one database.
+func TestConformanceAurora(t *testing.T) {
+	start := func(t *testing.T) cloudtest.Cloud {
+		c := startRDS(t)
+		c.CreateDirectly = createClusterWithSDK
+		c.MakeBusy = nil // the emulator's tampering reaches instances, not clusters
+		return c
+	}
+	cloudtest.Conformance(t, cloudtest.Harness{Start: start, Desired: desiredAurora})
+}
+
+// desiredAurora is an Aurora PostgreSQL database, with backups on.
+func desiredAurora(id string, tags map[string]string) cloud.Desired {
+	return cloud.Desired{
+		Identifier: id, Engine: "aurora-postgresql", EngineVersion: "16.6", InstanceClass: "db.r6g.large",
+		BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "Conformance-Password-1", StorageEncrypted: true, Tags: tags,
+	}
+}
+
+// createClusterWithSDK creates the Aurora cluster d with the AWS SDK's own client, as another
+// tool would.
+func createClusterWithSDK(t *testing.T, d cloud.Desired) {
+	t.Helper()
+	cfg, err := config.LoadDefaultConfig(t.Context())
+	if err != nil {
+		t.Fatalf("load AWS configuration: %v", err)
+	}
+	in := &awsrds.CreateDBClusterInput{
+		DBClusterIdentifier: aws.String(d.Identifier), Engine: aws.String(d.Engine), EngineVersion: aws.String(d.EngineVersion),
+		MasterUsername: aws.String(d.MasterUser), MasterUserPassword: aws.String(d.MasterPassword),
+		BackupRetentionPeriod: aws.Int32(d.BackupRetentionDays),
+	}
+	for k, v := range d.Tags {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	if _, err := awsrds.NewFromConfig(cfg).CreateDBCluster(t.Context(), in); err != nil {
+		t.Fatalf("create cluster %s with the SDK: %v", d.Identifier, err)
+	}
+}
+
 // desiredRDS is the smallest PostgreSQL instance RDS makes, with backups on.
 func desiredRDS(id string, tags map[string]string) cloud.Desired {
 	return cloud.Desired{

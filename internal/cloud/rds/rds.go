@@ -38,6 +38,9 @@ type API interface {
 	DescribeDBClusters(ctx context.Context, in *awsrds.DescribeDBClustersInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBClustersOutput, error)
 	ModifyDBCluster(ctx context.Context, in *awsrds.ModifyDBClusterInput, opts ...func(*awsrds.Options)) (*awsrds.ModifyDBClusterOutput, error)
 	DeleteDBCluster(ctx context.Context, in *awsrds.DeleteDBClusterInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBClusterOutput, error)
+	CreateDBClusterSnapshot(ctx context.Context, in *awsrds.CreateDBClusterSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.CreateDBClusterSnapshotOutput, error)
+	DescribeDBClusterSnapshots(ctx context.Context, in *awsrds.DescribeDBClusterSnapshotsInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBClusterSnapshotsOutput, error)
+	DeleteDBClusterSnapshot(ctx context.Context, in *awsrds.DeleteDBClusterSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBClusterSnapshotOutput, error)
 }
 
 // Provider is cloud.Provider on Amazon RDS.
@@ -224,12 +227,21 @@ func (p *Provider) CreateReplica(ctx context.Context, r cloud.Replica) error {
 
 // CreateSnapshot implements cloud.Provider.
 func (p *Provider) CreateSnapshot(ctx context.Context, id, snapshot string, t map[string]string) error {
+	if p.clusters.has(id) {
+		return p.createClusterSnapshot(ctx, id, snapshot, t)
+	}
 	_, err := p.api.CreateDBSnapshot(ctx, &awsrds.CreateDBSnapshotInput{
 		DBInstanceIdentifier: aws.String(id), DBSnapshotIdentifier: aws.String(snapshot), Tags: tags(t),
 	})
 	var exists *types.DBSnapshotAlreadyExistsFault
 	if errors.As(err, &exists) {
 		return nil
+	}
+	var notFound *types.DBInstanceNotFoundFault
+	if errors.As(err, &notFound) {
+		if _, found, cerr := p.describeCluster(ctx, id); cerr == nil && found {
+			return p.createClusterSnapshot(ctx, id, snapshot, t)
+		}
 	}
 	if err != nil {
 		err = wrap("create snapshot "+snapshot+" of "+id, err)
@@ -247,6 +259,9 @@ func (p *Provider) CreateSnapshot(ctx context.Context, id, snapshot string, t ma
 
 // Snapshots implements cloud.Provider.
 func (p *Provider) Snapshots(ctx context.Context, id string) ([]cloud.Snapshot, error) {
+	if p.clusters.has(id) {
+		return p.clusterSnapshots(ctx, &awsrds.DescribeDBClusterSnapshotsInput{DBClusterIdentifier: aws.String(id), SnapshotType: aws.String("manual")})
+	}
 	var out []cloud.Snapshot
 	pages := awsrds.NewDescribeDBSnapshotsPaginator(p.api, &awsrds.DescribeDBSnapshotsInput{
 		DBInstanceIdentifier: aws.String(id), SnapshotType: aws.String("manual"), MaxRecords: aws.Int32(listPageSize),
@@ -272,14 +287,11 @@ func (p *Provider) Snapshot(ctx context.Context, id string) (cloud.Snapshot, boo
 	}
 	out, err := p.api.DescribeDBSnapshots(ctx, in)
 	var notFound *types.DBSnapshotNotFoundFault
-	if errors.As(err, &notFound) {
-		return cloud.Snapshot{}, false, nil
-	}
-	if err != nil {
+	switch {
+	case errors.As(err, &notFound), err == nil && len(out.DBSnapshots) == 0:
+		return p.clusterSnapshot(ctx, id)
+	case err != nil:
 		return cloud.Snapshot{}, false, wrap("describe snapshot "+id, err)
-	}
-	if len(out.DBSnapshots) == 0 {
-		return cloud.Snapshot{}, false, nil
 	}
 	return snapshot(out.DBSnapshots[0]), true, nil
 }
@@ -301,7 +313,7 @@ func (p *Provider) DeleteSnapshot(ctx context.Context, snapshot string) error {
 	_, err := p.api.DeleteDBSnapshot(ctx, &awsrds.DeleteDBSnapshotInput{DBSnapshotIdentifier: aws.String(snapshot)})
 	var notFound *types.DBSnapshotNotFoundFault
 	if errors.As(err, &notFound) {
-		return nil
+		return p.deleteClusterSnapshot(ctx, snapshot)
 	}
 	if err != nil {
 		return wrap("delete snapshot "+snapshot, err)
