@@ -271,3 +271,20 @@ func (e *Emulator) serveTamper(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 	}
 }
+
+// TamperClusterStatus sets a DB cluster's status word at once, as Tamper does an instance's
+// (say "maintenance", in which the cluster refuses modifications): for fault tests. A
+// transition under way does not finish from a status it did not set.
+func (e *Emulator) TamperClusterStatus(id, status string) error {
+	if status == "" || strings.ContainsAny(status, " \t\n") {
+		return fmt.Errorf("tamper with cluster %s: status %q is not a status word", id, status)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.clusters[strings.ToLower(id)]
+	if !ok {
+		return fmt.Errorf("tamper with cluster %s: no such DB cluster", id)
+	}
+	c.Status = status
+	return nil
+}

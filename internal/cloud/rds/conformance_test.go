@@ -36,9 +36,15 @@ func TestConformance(t *testing.T) {
 // and its instances, which the provider shows as one database.
 func TestConformanceAurora(t *testing.T) {
 	start := func(t *testing.T) cloudtest.Cloud {
-		c := startRDS(t)
+		em, c := serveRDS(t)
 		c.CreateDirectly = createClusterWithSDK
-		c.MakeBusy = nil // the emulator's tampering reaches instances, not clusters
+		c.MakeBusy = func(t *testing.T, id string) {
+			t.Helper()
+			// A cluster under maintenance refuses modifications until it is done.
+			if err := em.TamperClusterStatus(id, "maintenance"); err != nil {
+				t.Fatalf("make %s busy: %v", id, err)
+			}
+		}
 		return c
 	}
 	cloudtest.Conformance(t, cloudtest.Harness{Start: start, Desired: desiredAurora})
@@ -85,6 +91,12 @@ func desiredRDS(id string, tags map[string]string) cloud.Desired {
 // startRDS serves an emulator for t and builds the provider as the manager does, from the
 // environment emulatortest.Serve sets.
 func startRDS(t *testing.T) cloudtest.Cloud {
+	_, c := serveRDS(t)
+	return c
+}
+
+// serveRDS is startRDS that also returns the emulator, for hooks of its own.
+func serveRDS(t *testing.T) (*emulator.Emulator, cloudtest.Cloud) {
 	em := emulatortest.Serve(t, emulator.Config{NoEngine: true, Delays: conformanceDelays})
 	build := func(t *testing.T) cloud.Provider {
 		t.Helper()
@@ -94,7 +106,7 @@ func startRDS(t *testing.T) cloudtest.Cloud {
 		}
 		return p
 	}
-	return cloudtest.Cloud{
+	return em, cloudtest.Cloud{
 		Provider:       build(t),
 		Restart:        build,
 		CreateDirectly: createWithSDK,
