@@ -248,6 +248,7 @@ func (b *bench) phaseCounters(ctx context.Context, before snapshot, p *Phase, be
 	p.OperatorCPUSecondsPerObject = round(p.OperatorCPUSeconds/n, 3)
 	p.OperatorPeakRSSMiB = round(after.proc.PeakRSSMiB, 1)
 	p.OperatorRSSMiB = round(after.proc.RSSMiB, 1)
+	p.OperatorAnonMiB, p.OperatorFileMiB = round(after.proc.AnonMiB, 1), round(after.proc.FileMiB, 1)
 	writes := diff(after.apiserver, before.apiserver)
 	for k, v := range benchWrites { // the benchmark's own creates and deletes are not the operator's
 		if writes[k] -= v; writes[k] <= 0 {

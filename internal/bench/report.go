@@ -63,6 +63,10 @@ type Phase struct {
 	OperatorCPUSecondsPerObject float64 `json:"operatorCPUSecondsPerObject"`
 	OperatorPeakRSSMiB          float64 `json:"operatorPeakRSSMiB"`
 	OperatorRSSMiB              float64 `json:"operatorRSSMiB"`
+	// OperatorAnonMiB and OperatorFileMiB split OperatorRSSMiB at the end of the phase:
+	// anonymous memory (heap, stacks, runtime) and mapped files (the binary's code and data).
+	OperatorAnonMiB float64 `json:"operatorAnonMiB"`
+	OperatorFileMiB float64 `json:"operatorFileMiB"`
 	// ApiserverWrites are kube-apiserver's own counts (apiserver_request_total) of writes
 	// on rdsdatabases, secrets, services and events, less the benchmark's own creates and
 	// deletes; OperatorClientWritesPerObject is the operator's count
@@ -204,6 +208,9 @@ func (r *Result) Table() string {
 		return fmt.Sprintf("%.1f s (%.3f s)", p.OperatorCPUSeconds, p.OperatorCPUSecondsPerObject)
 	})
 	row("operator RSS now / peak", func(p *Phase) string { return fmt.Sprintf("%.0f / %.0f MiB", p.OperatorRSSMiB, p.OperatorPeakRSSMiB) })
+	row("  of it now: anonymous / files", func(p *Phase) string {
+		return fmt.Sprintf("%.0f / %.0f MiB", p.OperatorAnonMiB, p.OperatorFileMiB)
+	})
 	row("apiserver writes per object", func(p *Phase) string {
 		return fmt.Sprintf("%.2f (operator counted %.2f)", p.ApiserverWritesPerObject, p.OperatorClientWritesPerObject)
 	})

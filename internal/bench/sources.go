@@ -232,6 +232,11 @@ type procStats struct {
 	CPUSeconds float64
 	PeakRSSMiB float64
 	RSSMiB     float64
+	// AnonMiB and FileMiB split RSSMiB: the heap, stacks and the runtime's own memory, and
+	// the pages of the binary and other files mapped in (which the kernel may drop and read
+	// again under memory pressure).
+	AnonMiB float64
+	FileMiB float64
 }
 
 // clockTicks is the kernel's USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every
@@ -274,6 +279,10 @@ func readProc(pid int) (procStats, error) {
 			ps.PeakRSSMiB = kb / 1024
 		case "VmRSS":
 			ps.RSSMiB = kb / 1024
+		case "RssAnon":
+			ps.AnonMiB = kb / 1024
+		case "RssFile":
+			ps.FileMiB = kb / 1024
 		}
 	}
 	return ps, nil
