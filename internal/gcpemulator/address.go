@@ -77,7 +77,7 @@ func (e *Emulator) startInstanceServer(ctx context.Context, in *instance) (strin
 		if err != nil {
 			return "", err
 		}
-		srv, err := startServer(ctx, in.version, e.instanceDir(in), in.rootPassword, addr, e.cfg.Log)
+		srv, err := e.startServerOf(ctx, in, addr)
 		if err == nil {
 			e.mu.Lock()
 			in.server, in.caCert = srv, srv.CACert()

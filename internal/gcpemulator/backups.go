@@ -154,6 +154,9 @@ func (e *Emulator) insertBackupRun(r *http.Request) (any, error) {
 	if err := in.changeable(); err != nil {
 		return nil, err
 	}
+	if in.master != nil {
+		return nil, errReplica(in)
+	}
 	op := e.newOperation(r, in.key, opBackupVolume)
 	in.busy = op
 	b := e.newBackup(in, backupOnDemand, req.Description)
@@ -435,6 +438,13 @@ func (e *Emulator) restoreBackup(r *http.Request) (any, error) {
 	}
 	if err := in.changeable(); err != nil {
 		return nil, err
+	}
+	if in.master != nil {
+		return nil, errReplica(in)
+	}
+	if len(e.replicaNames(in)) > 0 {
+		// A fresh server would leave the replicas following one that is gone.
+		return nil, errReplicationMaster()
 	}
 	if b.status != runSuccessful {
 		return nil, errInvalid("The backup is not in a restorable state (%s).", b.status)

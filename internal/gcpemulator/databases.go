@@ -79,8 +79,9 @@ func (e *Emulator) listDatabases(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	items := make([]Database, 0, len(in.databases))
-	for _, d := range in.databases {
+	dbs := in.catalog().databases
+	items := make([]Database, 0, len(dbs))
+	for _, d := range dbs {
 		items = append(items, databaseView(in, d))
 	}
 	return &listResponse{Kind: "sql#databasesList", Items: items}, nil
@@ -93,11 +94,12 @@ func (e *Emulator) getDatabase(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := in.findDatabase(r.PathValue("database"))
+	c := in.catalog()
+	i := c.findDatabase(r.PathValue("database"))
 	if i < 0 {
 		return nil, errNotFound("database " + r.PathValue("database"))
 	}
-	d := databaseView(in, in.databases[i])
+	d := databaseView(in, c.databases[i])
 	return &d, nil
 }
 

@@ -26,6 +26,12 @@
 //   - The Backups API's filter takes "instance:<name>" and "type:<TYPE>" terms joined by
 //     AND; its delete takes any backup, refused (409) while an operation runs on a live
 //     instance, as backupRuns.delete is.
+//   - Read replicas (instances.insert with masterInstanceName) are real replicas of their
+//     primary's server: a PostgreSQL hot standby streaming its WAL (pgserver.StartReplica)
+//     or a MariaDB server replicating it by GTID with read_only on
+//     (mariaserver.StartReplica). Their users and databases are the primary's, as
+//     users.list answers them; they take no backups and no user or database changes.
+//     Without engines a replica gets an address and no server.
 //   - Labels are checked as Google checks them (keys and values, their characters and
 //     lengths, at most 64); diskEncryptionConfiguration is stored and echoed only.
 //

@@ -78,7 +78,9 @@ func startServer(ctx context.Context, version, dir, rootPassword, address string
 }
 
 // pgEngine is a PostgreSQL server set up as Cloud SQL sets one up.
-type pgEngine struct{ srv *pgserver.Server }
+type pgEngine struct {
+	srv *pgserver.Server
+}
 
 // startPostgres starts a pgserver whose master user is postgres, then turns the RDS role
 // layout into Cloud SQL's: the admin role becomes cloudsqlsuperuser, holding CREATEDB and

@@ -49,6 +49,10 @@ type instance struct {
 	// answers 409 operationInProgress, as Cloud SQL does.
 	busy *operation
 	base string
+	// master is the primary of a read replica, nil for a primary.
+	master *instance
+	// replicaConfig is a replica's replicaConfiguration, echoed.
+	replicaConfig *ReplicaConfiguration
 }
 
 // insertInstance answers instances.insert: it validates the request, takes the name and
@@ -69,6 +73,16 @@ func (e *Emulator) insertInstance(r *http.Request) (any, error) {
 	if _, ok := e.instances[in.key]; ok || e.reservedName(in.key) {
 		e.mu.Unlock()
 		return nil, errInstanceExists()
+	}
+	if req.MasterInstanceName != "" {
+		if err := e.attachPrimary(in, req.MasterInstanceName); err != nil {
+			e.mu.Unlock()
+			return nil, err
+		}
+		in.replicaConfig = &ReplicaConfiguration{Kind: "sql#replicaConfiguration"}
+		if c := req.ReplicaConfiguration; c != nil {
+			in.replicaConfig.FailoverTarget = c.FailoverTarget
+		}
 	}
 	e.instances[in.key] = in
 	op := e.newOperation(r, in.key, opCreate)
@@ -123,6 +137,12 @@ func (e *Emulator) newInstance(project string, req *DatabaseInstance) (*instance
 	s.BackupConfiguration = withBackupDefaults(s.BackupConfiguration)
 	if s.IPConfiguration == nil {
 		s.IPConfiguration = &IPConfiguration{Ipv4Enabled: true}
+	}
+	if l := s.LocationPreference; l != nil {
+		if l.Zone != "" && !strings.HasPrefix(l.Zone, region+"-") {
+			return nil, errInvalid("Invalid zone %q: settings.locationPreference.zone must be a zone of the instance's region %s.", l.Zone, region)
+		}
+		s.LocationPreference = &LocationPreference{Kind: "sql#locationPreference", Zone: l.Zone}
 	}
 	s.SettingsVersion = 1
 	s.UserLabels = maps.Clone(s.UserLabels)
@@ -310,6 +330,12 @@ func (e *Emulator) patchInstance(r *http.Request) (any, error) {
 	if err := validateSettings(s); err != nil {
 		return nil, err
 	}
+	if err := e.checkReplication(in, s.BackupConfiguration); err != nil {
+		return nil, err
+	}
+	if l := s.LocationPreference; l != nil && l.Zone != "" && !strings.HasPrefix(l.Zone, in.region+"-") {
+		return nil, errInvalid("Invalid zone %q: settings.locationPreference.zone must be a zone of the instance's region %s.", l.Zone, in.region)
+	}
 	if s.DataDiskSizeGb != 0 && s.DataDiskSizeGb < in.settings.DataDiskSizeGb {
 		return nil, errInvalid("The disk size cannot be decreased (current %d GB, requested %d GB).", in.settings.DataDiskSizeGb, s.DataDiskSizeGb)
 	}
@@ -362,6 +388,10 @@ func (in *instance) applySettings(s *Settings) {
 		v := *s.DeletionProtectionEnabled
 		cur.DeletionProtectionEnabled = &v
 	}
+	if s.LocationPreference != nil {
+		l := *s.LocationPreference
+		cur.LocationPreference = &l
+	}
 	cur.SettingsVersion++
 }
 
@@ -380,6 +410,12 @@ func (e *Emulator) deleteInstance(r *http.Request) (any, error) {
 	}
 	if in.busy != nil {
 		return nil, errOperationInProgress()
+	}
+	if len(e.replicaNames(in)) > 0 {
+		return nil, errReplicationMaster()
+	}
+	if in.master != nil && final != nil {
+		return nil, errInvalid("A read replica has no backups: it cannot take a final backup.")
 	}
 	if p := in.settings.DeletionProtectionEnabled; p != nil && *p {
 		return nil, errorf(http.StatusBadRequest, "invalid", "The instance is protected from deletion. Please disable deletion protection (settings.deletionProtectionEnabled) and try again.")
@@ -421,18 +457,25 @@ func (e *Emulator) view(in *instance) *DatabaseInstance {
 		Name:                       in.key.name,
 		Project:                    in.key.project,
 		Region:                     in.region,
-		GceZone:                    in.region + "-a",
+		GceZone:                    zoneOf(in),
 		DatabaseVersion:            in.version,
 		DatabaseInstalledVersion:   databaseVersions[in.version],
 		State:                      in.state,
 		Settings:                   &s,
 		ConnectionName:             in.key.project + ":" + in.region + ":" + in.key.name,
-		InstanceType:               "CLOUD_SQL_INSTANCE",
+		InstanceType:               typePrimary,
+		ReplicaNames:               e.replicaNames(in),
 		BackendType:                "SECOND_GEN",
 		SelfLink:                   link,
 		CreateTime:                 timestamp(in.created),
 		ServiceAccountEmailAddress: "p-emulator@gcp-sa-cloud-sql.iam.gserviceaccount.com",
 		Etag:                       etag(fmt.Sprint(in.key, in.state, in.settings.SettingsVersion)),
+	}
+	if in.master != nil {
+		out.InstanceType = typeReplica
+		out.MasterInstanceName = in.master.key.project + ":" + in.master.key.name
+		c := *in.replicaConfig
+		out.ReplicaConfiguration = &c
 	}
 	if in.address != "" && in.state != statePendingCreate {
 		out.IPAddresses = []IPMapping{{Type: "PRIMARY", IPAddress: in.address}}
@@ -453,6 +496,15 @@ func (e *Emulator) view(in *instance) *DatabaseInstance {
 		}
 	}
 	return out
+}
+
+// zoneOf is the instance's zone: the one its locationPreference names, else the first
+// of its region.
+func zoneOf(in *instance) string {
+	if l := in.settings.LocationPreference; l != nil && l.Zone != "" {
+		return l.Zone
+	}
+	return in.region + "-a"
 }
 
 // etag is a short stable hash.

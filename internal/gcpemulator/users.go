@@ -18,6 +18,9 @@ func (e *Emulator) mutate(r *http.Request, opType string, check func(in *instanc
 	if err == nil {
 		err = in.changeable()
 	}
+	if err == nil && in.master != nil {
+		err = errReplica(in)
+	}
 	if err == nil {
 		err = check(in)
 	}
@@ -138,8 +141,9 @@ func (e *Emulator) listUsers(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	items := make([]User, 0, len(in.users))
-	for _, u := range in.users {
+	users := in.catalog().users
+	items := make([]User, 0, len(users))
+	for _, u := range users {
 		items = append(items, userView(in, u))
 	}
 	return &listResponse{Kind: "sql#usersList", Items: items}, nil
@@ -152,11 +156,12 @@ func (e *Emulator) getUser(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := in.findUser(r.PathValue("name"), r.URL.Query().Get("host"))
+	c := in.catalog()
+	i := c.findUser(r.PathValue("name"), r.URL.Query().Get("host"))
 	if i < 0 {
 		return nil, errNotFound("user " + r.PathValue("name"))
 	}
-	u := userView(in, in.users[i])
+	u := userView(in, c.users[i])
 	return &u, nil
 }
 

@@ -33,9 +33,30 @@ type DatabaseInstance struct {
 	RootPassword               string            `json:"rootPassword,omitempty"`
 	ServiceAccountEmailAddress string            `json:"serviceAccountEmailAddress,omitempty"`
 	Tags                       map[string]string `json:"tags,omitempty"`
+	// MasterInstanceName makes an insert one of a read replica of that instance
+	// ("instance" or "project:instance"); a replica reports it as project:instance.
+	MasterInstanceName string `json:"masterInstanceName,omitempty"`
+	// ReplicaNames are the instance's read replicas.
+	ReplicaNames []string `json:"replicaNames,omitempty"`
+	// ReplicaConfiguration is a replica's replication setup; the emulator stores and
+	// echoes it.
+	ReplicaConfiguration *ReplicaConfiguration `json:"replicaConfiguration,omitempty"`
 	// DiskEncryptionConfiguration names the customer-managed key of the disk; the
 	// emulator stores and echoes it.
 	DiskEncryptionConfiguration *DiskEncryptionConfiguration `json:"diskEncryptionConfiguration,omitempty"`
+}
+
+// ReplicaConfiguration is a read replica's replication setup (kind
+// sql#replicaConfiguration).
+type ReplicaConfiguration struct {
+	Kind           string `json:"kind,omitempty"`
+	FailoverTarget bool   `json:"failoverTarget,omitempty"`
+}
+
+// LocationPreference is where in its region an instance is placed.
+type LocationPreference struct {
+	Kind string `json:"kind,omitempty"`
+	Zone string `json:"zone,omitempty"`
 }
 
 // DiskEncryptionConfiguration is an instance's customer-managed encryption key.
@@ -62,6 +83,7 @@ type Settings struct {
 	ReplicationType           string               `json:"replicationType,omitempty"`
 	DeletionProtectionEnabled *bool                `json:"deletionProtectionEnabled,omitempty"`
 	FinalBackupConfig         *FinalBackupConfig   `json:"finalBackupConfig,omitempty"`
+	LocationPreference        *LocationPreference  `json:"locationPreference,omitempty"`
 }
 
 // BackupConfiguration is an instance's automated backup setup.

@@ -70,16 +70,16 @@ func (s *Server) baseBackup(ctx context.Context, o *serverproc.Owner, source *Se
 	return nil
 }
 
-// configureStandby makes the copied data directory a hot standby of source: its own port
-// and socket directory (the copy carries the source's postgresql.conf, and a later setting
-// overrides an earlier one), standby.signal, and a primary_conninfo that streams the
-// source's WAL as ReplicationUser. The password lands in postgresql.conf, readable by the
-// server's owner only, as pg_basebackup -R would write it.
+// configureStandby makes the copied data directory a hot standby of source: its own
+// address, port and socket directory (the copy carries the source's postgresql.conf, and a
+// later setting overrides an earlier one), standby.signal, and a primary_conninfo that
+// streams the source's WAL as ReplicationUser. The password lands in postgresql.conf,
+// readable by the server's owner only, as pg_basebackup -R would write it.
 func (s *Server) configureStandby(o *serverproc.Owner, source *Server, password string) error {
 	conninfo := fmt.Sprintf("host=%s port=%d user=%s password=%s application_name=%s sslmode=prefer",
 		source.Host, source.Port, ReplicationUser, password, filepath.Base(s.dir))
-	settings := fmt.Sprintf("\n# Written by pgserver: a hot standby of the server on port %d.\nport = %d\nunix_socket_directories = '%s'\nhot_standby = on\nprimary_conninfo = %s\n",
-		source.Port, s.Port, s.socketDir, quoteLiteral(conninfo))
+	settings := fmt.Sprintf("\n# Written by pgserver: a hot standby of the server on port %d.\nlisten_addresses = '%s'\nport = %d\nunix_socket_directories = '%s'\nhot_standby = on\nprimary_conninfo = %s\n",
+		source.Port, s.Host, s.Port, s.socketDir, quoteLiteral(conninfo))
 	if err := s.appendSettings(settings); err != nil {
 		return err
 	}

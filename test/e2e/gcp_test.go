@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -150,6 +151,46 @@ func TestGoogleCloudSQL(t *testing.T) {
 		}
 		if err := logsIn(ctx, string(old["uri"]), ""); sqlState(err) != "28P01" {
 			t.Errorf("the old password still logs in (or fails oddly): %v", err)
+		}
+	})
+
+	t.Run("ReadReplica", func(t *testing.T) {
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.HighAvailability = &v1.HighAvailability{ReadReplicas: 1} }); err != nil {
+			t.Fatal(err)
+		}
+		waitCondition(t, db, v1.ConditionReplicasReady, v1.ReasonReplicasAvailable)
+		data := secretData(t, ns, "orders.rds.app")
+		svc := &corev1.Service{}
+		if err := stack.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "orders-rds-ro"}, svc); err != nil {
+			t.Fatalf("reader Service: %v", err)
+		}
+		if string(data["ro-host"]) == "" || svc.Spec.ExternalName != string(data["ro-host"]) || string(data["ro-host"]) == string(data["host"]) {
+			t.Fatalf("reader Service %s and Secret ro-host %q: want the Cloud SQL replica's own address, not the primary's %s", svc.Spec.ExternalName, data["ro-host"], data["host"])
+		}
+		readerURI := (&url.URL{Scheme: "postgresql", User: url.UserPassword("app", string(data["password"])),
+			Host: string(data["ro-host"]) + ":" + string(data["ro-port"]), Path: "/orders", RawQuery: "sslmode=require"}).String()
+		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			conn, err := loginWith(ctx, readerURI, "")
+			if err != nil {
+				return false, nil
+			}
+			defer func() { _ = conn.Close(ctx) }()
+			var v string
+			if err := conn.QueryRow(ctx, "select v from payments").Scan(&v); err != nil {
+				return false, nil // not replayed yet
+			}
+			return v == "kept in the final backup", nil
+		})
+		if err != nil {
+			t.Fatalf("the row app wrote on the primary is not read on the replica: %v", err)
+		}
+		conn, err := loginWith(ctx, readerURI, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = conn.Close(ctx) }()
+		if _, err := conn.Exec(ctx, "insert into payments values ('written on a replica')"); sqlState(err) != "25006" {
+			t.Errorf("a write on the replica answered %v, want read-only (25006)", err)
 		}
 	})
 

@@ -10,7 +10,8 @@
 // up for here and nowhere else: tags live in labels through a reversible encoding
 // (labels.go); an instance is made with only Cloud SQL's built-in admin, and the master
 // user by the first Update that carries its password (master.go); snapshots are on-demand
-// backups whose description carries their name and tags (snapshots.go). What Cloud SQL
+// backups whose description carries their name and tags (snapshots.go); read replicas are
+// instances of their own that name their primary (replicas.go). What Cloud SQL
 // does not have at all (Aurora clusters, subnet groups, security groups, RDS storage
 // types) is cloud.ErrUnsupported. The facts relied on are in docs/cloudsql-facts.md.
 package gcp
@@ -218,7 +219,7 @@ func (p *Provider) newInstance(op string, d cloud.Desired) (*sqladmin.DatabaseIn
 		return nil, unsupported(op, "Cloud SQL has no security groups: access is by authorized networks and IAM")
 	}
 	backup := &sqladmin.BackupConfiguration{}
-	setRetention(backup, d.BackupRetentionDays)
+	setRetention(backup, d.BackupRetentionDays, d.Engine)
 	internal := map[string]string{}
 	if d.MasterUser != "" {
 		internal[keyMasterUser], internal[keyMasterPending] = d.MasterUser, ""
@@ -257,10 +258,15 @@ func (p *Provider) newInstance(op string, d cloud.Desired) (*sqladmin.DatabaseIn
 }
 
 // setRetention sets backups on with Cloud SQL keeping days automated backups (it takes one
-// a day), or off for zero days.
-func setRetention(b *sqladmin.BackupConfiguration, days int32) {
+// a day), or off for zero days. On MySQL binary logging goes with them: a primary needs
+// both to have read replicas, and binary logging needs backups.
+func setRetention(b *sqladmin.BackupConfiguration, days int32, engine string) {
 	b.Enabled = days > 0
 	b.ForceSendFields = append(b.ForceSendFields, "Enabled")
+	if engine == engineMySQL {
+		b.BinaryLogEnabled = b.Enabled
+		b.ForceSendFields = append(b.ForceSendFields, "BinaryLogEnabled")
+	}
 	if days > 0 {
 		b.BackupRetentionSettings = &sqladmin.BackupRetentionSettings{RetainedBackups: int64(days), RetentionUnit: "COUNT"}
 	}
@@ -281,7 +287,9 @@ const finalBackupDays = 365
 
 // Delete implements cloud.Provider with instances.delete. A FinalSnapshotIdentifier turns
 // on the final backup, whose description carries that identifier and the instance's tags
-// (its owner among them), so that the backup, which outlives the instance, names both.
+// (its owner among them), so that the backup, which outlives the instance, names both; a
+// read replica is deleted without one, since Cloud SQL takes no backups of a replica. A
+// primary that still has read replicas is cloud.ErrBusy until they are gone.
 func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.DeleteOptions) error {
 	op := "delete instance " + identifier
 	call := p.svc.Instances.Delete(p.project, identifier)
@@ -296,9 +304,20 @@ func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.Del
 		if db.State == statePendingDelete {
 			return nil
 		}
+		if db.MasterInstanceName != "" {
+			// Cloud SQL takes no backups of a read replica: its data is its primary's.
+			return p.deleteNow(ctx, op, identifier, call)
+		}
 		call = call.EnableFinalBackup(true).FinalBackupTtlDays(finalBackupDays).
 			FinalBackupDescription(describeSnapshot(opts.FinalSnapshotIdentifier, readLabels(labelsOf(db)).tags))
 	}
+	return p.deleteNow(ctx, op, identifier, call)
+}
+
+// deleteNow sends instances.delete. An instance already gone or going is success; a
+// primary that still has read replicas is refused by Cloud SQL, which kindOf makes
+// cloud.ErrBusy: the caller deletes the replicas first.
+func (p *Provider) deleteNow(ctx context.Context, op, identifier string, call *sqladmin.InstancesDeleteCall) error {
 	_, err := call.Context(ctx).Do()
 	if isNotFound(err) {
 		return nil

@@ -259,9 +259,12 @@ func TestWhatCloudSQLDoesNotOffer(t *testing.T) {
 	aurora := desiredCloudSQL("a", nil)
 	aurora.Engine = "aurora-postgresql"
 	calls := map[string]error{
-		"CreateReplica":           p.CreateReplica(ctx, cloud.Replica{Identifier: "r", Source: "a"}),
-		"Create(aurora)":          p.Create(ctx, aurora),
-		"Update(security groups)": p.Update(ctx, "a", cloud.Changes{SecurityGroupIDs: []string{"sg-1"}}, cloud.UpdateOptions{}),
+		// Read replicas are offered (replicas_test.go); Aurora readers and security
+		// groups are not.
+		"CreateReplica(aurora)":          p.CreateReplica(ctx, cloud.Replica{Identifier: "r", Source: "a", Engine: "aurora-postgresql"}),
+		"CreateReplica(security groups)": p.CreateReplica(ctx, cloud.Replica{Identifier: "r", Source: "a", Engine: "postgres", SecurityGroupIDs: []string{"sg-1"}}),
+		"Create(aurora)":                 p.Create(ctx, aurora),
+		"Update(security groups)":        p.Update(ctx, "a", cloud.Changes{SecurityGroupIDs: []string{"sg-1"}}, cloud.UpdateOptions{}),
 	}
 	for call, err := range calls {
 		if !errors.Is(err, cloud.ErrUnsupported) {

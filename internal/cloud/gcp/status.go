@@ -56,8 +56,9 @@ const (
 )
 
 // kindOf classifies a Cloud SQL error: a state of the instance that forbids the request
-// for now (another operation running on it, or the instance not running), or a throttled
-// or failed request. Others need the request to change.
+// for now (another operation running on it, the instance not running, or read replicas
+// a primary still has), or a throttled or failed request. Others need the request to
+// change.
 func kindOf(code int, reason, message string) error {
 	switch {
 	case code == http.StatusTooManyRequests, code == http.StatusServiceUnavailable:
@@ -65,6 +66,8 @@ func kindOf(code int, reason, message string) error {
 	case code == http.StatusConflict && reason == reasonOperationInProgress:
 		return cloud.ErrBusy
 	case code == http.StatusBadRequest && strings.Contains(message, "instance is not running"):
+		return cloud.ErrBusy
+	case code == http.StatusBadRequest && reason == reasonReplicationMaster:
 		return cloud.ErrBusy
 	}
 	return nil

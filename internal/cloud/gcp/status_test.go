@@ -68,6 +68,11 @@ func TestErrorClassification(t *testing.T) {
 			want:   &cloud.Error{Op: "op", Code: "invalid", Message: "Invalid request since instance is not running.", Kind: cloud.ErrBusy},
 		},
 		{
+			reason: "400 errorReplicationMasterInvalidOperation is a primary's read replicas, which the caller deletes first: waited out.",
+			err:    apiErr(400, "errorReplicationMasterInvalidOperation", "The requested operation is not valid for a replication master instance."),
+			want:   &cloud.Error{Op: "op", Code: "errorReplicationMasterInvalidOperation", Message: "The requested operation is not valid for a replication master instance.", Kind: cloud.ErrBusy},
+		},
+		{
 			reason: "Any other 400 needs the request to change.",
 			err:    apiErr(400, "invalid", "Invalid request: Invalid Tier (db-huge)."),
 			want:   &cloud.Error{Op: "op", Code: "invalid", Message: "Invalid request: Invalid Tier (db-huge)."},

@@ -79,7 +79,8 @@ func changesOf(op string, db *sqladmin.DatabaseInstance, c cloud.Changes, opts c
 		}
 		backupChanged := false
 		if c.BackupRetentionDays != nil && *c.BackupRetentionDays != retention(b) {
-			setRetention(b, *c.BackupRetentionDays)
+			engine, _ := engineVersion(db.DatabaseVersion)
+			setRetention(b, *c.BackupRetentionDays, engine)
 			backupChanged = true
 		}
 		if c.BackupWindow != nil {
