@@ -44,11 +44,6 @@ func TestAdmissionRejectsBadSpecs(t *testing.T) {
 			},
 			wantMsg: "multiAZ does not apply to Aurora",
 		},
-		"AuroraScheduledSnapshots": {
-			reason:  "Operator snapshots are not served for Aurora yet: say so rather than ignore it.",
-			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "aurora-postgresql"; s.Backup.Every = "6h" },
-			wantMsg: "not served for Aurora",
-		},
 		"AuroraMySQLVersionOnPostgres": {
 			reason:  "An Aurora MySQL version on another engine is a mistake.",
 			mutate:  func(s *v1.RDSDatabaseSpec) { s.Version = "8.0.mysql_aurora.3.08.0" },

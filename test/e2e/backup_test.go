@@ -45,6 +45,35 @@ func TestBackups(t *testing.T) {
 		}
 	})
 
+	t.Run("AuroraScheduledSnapshot", func(t *testing.T) {
+		ns := namespace(t, "aurora-snap")
+		db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ledger"}}
+		db.Spec.Type = v1.TypeAuroraPostgreSQL
+		db.Spec.DeletionPolicy = v1.DeletionDelete
+		db.Spec.Backup = v1.Backup{Every: "6h", Retention: "1d"}
+		if err := stack.Client.Create(ctx, db); err != nil {
+			t.Fatalf("an Aurora database with a snapshot schedule was refused: %v", err)
+		}
+		ready := waitReady(t, db)
+		name := waitLatestSnapshot(t, db, "")
+		waitCondition(t, db, v1.ConditionBackupsConfigured, v1.ReasonScheduledSnapshots)
+		out, err := api.DescribeDBClusterSnapshots(ctx, &awsrds.DescribeDBClusterSnapshotsInput{DBClusterIdentifier: aws.String(ready.Status.Cloud.Identifier), SnapshotType: aws.String("manual")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, s := range out.DBClusterSnapshots {
+			found = found || aws.ToString(s.DBClusterSnapshotIdentifier) == name && hasTag(s.TagList, v1.TagBackup, v1.BackupScheduled)
+		}
+		if !found {
+			t.Errorf("no cluster snapshot %s tagged as scheduled among %d of the cluster", name, len(out.DBClusterSnapshots))
+		}
+		if err := stack.Client.Delete(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, db)
+	})
+
 	ns := namespace(t, "scheduled")
 	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "scheduled"}}
 	db.Spec.DeletionPolicy = v1.DeletionDelete
