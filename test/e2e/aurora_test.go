@@ -146,6 +146,17 @@ func TestAuroraClusters(t *testing.T) {
 		waitReady(t, pg)
 	})
 
+	t.Run("WriteARowToKeep", func(t *testing.T) {
+		conn, err := loginWith(ctx, string(secretData(t, ns, "ledger.rds.app")["uri"]), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = conn.Close(ctx) }()
+		if _, err := conn.Exec(ctx, "create table entries (v text); insert into entries values ('in the final cluster snapshot')"); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("DeleteTakesAFinalClusterSnapshot", func(t *testing.T) {
 		for _, db := range []*v1.RDSDatabase{pg, my} {
 			if err := stack.Client.Delete(ctx, db); err != nil {
@@ -164,7 +175,36 @@ func TestAuroraClusters(t *testing.T) {
 		final := naming.FinalSnapshotIdentifier(id, string(gotPG.UID))
 		snaps, err := api.DescribeDBClusterSnapshots(ctx, &awsrds.DescribeDBClusterSnapshotsInput{DBClusterSnapshotIdentifier: aws.String(final)})
 		if err != nil || len(snaps.DBClusterSnapshots) != 1 {
-			t.Errorf("final cluster snapshot %s: %v", final, err)
+			t.Fatalf("final cluster snapshot %s: %v", final, err)
 		}
+
+		t.Run("RestoresIntoANewObject", func(t *testing.T) {
+			back := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ledger-back"}}
+			back.Spec.Type = v1.TypeAuroraPostgreSQL
+			back.Spec.DeletionPolicy = v1.DeletionDelete
+			back.Spec.RestoreFrom = &v1.RestoreFrom{Snapshot: final}
+			back.Spec.Users = map[string]v1.UserRoles{"app": {v1.RoleCreateDB}}
+			back.Spec.Databases = map[string]v1.DatabaseUsers{"ledger": {"app"}}
+			if err := stack.Client.Create(ctx, back); err != nil {
+				t.Fatalf("an Aurora restore was refused: %v", err)
+			}
+			waitReady(t, back)
+			if err := logsIn(ctx, string(secretData(t, ns, "ledger-back.rds.master")["uri"]), ""); err != nil {
+				t.Errorf("the master Secret does not open the restored cluster: %v", err)
+			}
+			conn, err := loginWith(ctx, string(secretData(t, ns, "ledger-back.rds.app")["uri"]), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = conn.Close(ctx) }()
+			var v string
+			if err := conn.QueryRow(ctx, "select v from entries").Scan(&v); err != nil || v != "in the final cluster snapshot" {
+				t.Errorf("the restored cluster reads %q, %v; want the row written before the delete", v, err)
+			}
+			if err := stack.Client.Delete(ctx, back); err != nil {
+				t.Fatal(err)
+			}
+			waitGone(t, back)
+		})
 	})
 }

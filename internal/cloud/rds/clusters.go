@@ -214,8 +214,12 @@ func clusterDatabase(c types.DBCluster, writer *types.DBInstance) cloud.Instance
 	return out
 }
 
-// createCluster makes the DB cluster of an Aurora database; Complete makes its writer.
+// createCluster makes the DB cluster of an Aurora database, or restores it from a cluster
+// snapshot; Complete makes its writer.
 func (p *Provider) createCluster(ctx context.Context, d cloud.Desired) error {
+	if d.RestoreFromSnapshot != "" {
+		return p.restoreCluster(ctx, d)
+	}
 	_, err := p.api.CreateDBCluster(ctx, &awsrds.CreateDBClusterInput{
 		DBClusterIdentifier:   aws.String(d.Identifier),
 		Engine:                aws.String(d.Engine),
@@ -240,6 +244,29 @@ func (p *Provider) createCluster(ctx context.Context, d cloud.Desired) error {
 		return wrap("create db cluster "+d.Identifier, err)
 	}
 	return nil
+}
+
+// restoreCluster makes the cluster from the snapshot: its data, master user and password
+// come from the snapshot, and the caller sets the master password afterwards, as for an
+// instance. It has no instances until Complete makes its writer.
+func (p *Provider) restoreCluster(ctx context.Context, d cloud.Desired) error {
+	_, err := p.api.RestoreDBClusterFromSnapshot(ctx, &awsrds.RestoreDBClusterFromSnapshotInput{
+		DBClusterIdentifier: aws.String(d.Identifier),
+		SnapshotIdentifier:  aws.String(d.RestoreFromSnapshot),
+		Engine:              aws.String(d.Engine),
+		EngineVersion:       optional(d.EngineVersion),
+		KmsKeyId:            optional(d.KMSKeyID),
+		DBSubnetGroupName:   optional(d.SubnetGroup),
+		VpcSecurityGroupIds: d.SecurityGroupIDs,
+		Tags:                tags(d.Tags),
+		CopyTagsToSnapshot:  aws.Bool(true),
+	})
+	p.clusters.add(d.Identifier)
+	var exists *types.DBClusterAlreadyExistsFault
+	if err == nil || errors.As(err, &exists) {
+		return nil
+	}
+	return wrap("restore db cluster "+d.Identifier+" from snapshot "+d.RestoreFromSnapshot, err)
 }
 
 // Complete implements cloud.Provider: an Aurora cluster gets its writer instance, in the zone

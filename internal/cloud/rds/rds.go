@@ -31,6 +31,7 @@ type API interface {
 	DeleteDBInstance(ctx context.Context, in *awsrds.DeleteDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBInstanceOutput, error)
 	AddTagsToResource(ctx context.Context, in *awsrds.AddTagsToResourceInput, opts ...func(*awsrds.Options)) (*awsrds.AddTagsToResourceOutput, error)
 	RestoreDBInstanceFromDBSnapshot(ctx context.Context, in *awsrds.RestoreDBInstanceFromDBSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.RestoreDBInstanceFromDBSnapshotOutput, error)
+	RestoreDBClusterFromSnapshot(ctx context.Context, in *awsrds.RestoreDBClusterFromSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.RestoreDBClusterFromSnapshotOutput, error)
 	CreateDBSnapshot(ctx context.Context, in *awsrds.CreateDBSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.CreateDBSnapshotOutput, error)
 	DescribeDBSnapshots(ctx context.Context, in *awsrds.DescribeDBSnapshotsInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBSnapshotsOutput, error)
 	DeleteDBSnapshot(ctx context.Context, in *awsrds.DeleteDBSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBSnapshotOutput, error)
