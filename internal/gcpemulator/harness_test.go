@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,6 +63,10 @@ func start(t *testing.T, cfg Config) *env {
 	}
 	if !cfg.NoEngine && cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
+	}
+	if cfg.Log == nil {
+		// The servers' output, and why one did not start, belong in the test's log.
+		cfg.Log = testLog{t}
 	}
 	emu, err := New(cfg)
 	if err != nil {
@@ -175,4 +180,12 @@ func primaryAddress(t *testing.T, in *sqladmin.DatabaseInstance) string {
 func ownLoopback(addr string) bool {
 	ip := net.ParseIP(addr).To4()
 	return ip != nil && ip[0] == 127 && ip[1] != 0
+}
+
+// testLog writes to the test's log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

@@ -50,8 +50,10 @@ func (s *Server) configure(o *serverproc.Owner) error {
 }
 
 // writeServerConf writes the server's option file for s.Port: loopback TCP with TLS, the
-// socket, no name resolution, no general log, and a footprint small enough for tests to
-// run many servers at once. The binary log is on, with a server id of its own, as on RDS
+// socket, a temporary directory of its own (servers sharing /tmp, their bootstraps run at
+// once, remove each other's temporary tables: mariadb-install-db then fails with "Unknown
+// table mysql.tmp_user_sys"), no name resolution, no general log, and a footprint small
+// enough for tests to run many servers at once. The binary log is on, with a server id of its own, as on RDS
 // with automated backups: it is what a read replica replicates from.
 func (s *Server) writeServerConf() error {
 	conf := fmt.Sprintf(`# Written by mariaserver: an RDS-like server with a small footprint.
@@ -59,6 +61,7 @@ func (s *Server) writeServerConf() error {
 datadir=%q
 socket=%q
 pid-file=%q
+tmpdir=%q
 port=%d
 bind-address=%s
 skip-name-resolve
@@ -85,7 +88,7 @@ innodb-log-buffer-size=2M
 innodb-flush-log-at-trx-commit=0
 innodb-doublewrite=0
 innodb-use-native-aio=0
-`, s.dataDir, filepath.Join(s.socketDir, socketName), filepath.Join(s.socketDir, "mysqld.pid"), s.Port, s.address,
+`, s.dataDir, filepath.Join(s.socketDir, socketName), filepath.Join(s.socketDir, "mysqld.pid"), s.socketDir, s.Port, s.address,
 		filepath.Join(s.dir, "server.crt"), filepath.Join(s.dir, "server.key"), s.serverID)
 	if err := os.WriteFile(s.confPath, []byte(conf), 0o644); err != nil {
 		return fmt.Errorf("write server options: %w", err)
