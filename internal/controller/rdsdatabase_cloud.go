@@ -124,8 +124,8 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 }
 
 // completeCloudDatabase asks the cloud, once the database can take it, for the part one
-// create could not make (Cloud SQL's master user, with the password already in its Secret;
-// Aurora's writer instance), and waits for it.
+// create could not make (a master user, made with the password already in its Secret; a
+// writer instance), and waits for it. Which part that is, is the provider's business.
 func (r *RDSDatabaseReconciler) completeCloudDatabase(ctx context.Context, s *scope) (ctrl.Result, error) {
 	if s.instance.Phase == cloud.PhaseAvailable {
 		desired, _, err := r.desired(s)
