@@ -192,8 +192,8 @@ func (r *RDSDatabaseReconciler) repairTagsOn(ctx context.Context, s *scope, arn 
 	return nil
 }
 
-// modifyCloudDatabase sends one ModifyDBInstance with every change of p. A change of major
-// version is sent only when the spec allows it.
+// modifyCloudDatabase sends one Update with every change of p. A change of major version is
+// sent only when the spec allows it.
 func (r *RDSDatabaseReconciler) modifyCloudDatabase(ctx context.Context, s *scope, p cloud.Plan, inst cloud.Instance) (ctrl.Result, error) {
 	db := s.db
 	if v := p.Changes.EngineVersion; v != nil && engineOf(db).major(*v) != engineOf(db).major(inst.EngineVersion) && !db.Spec.AllowMajorVersionUpgrade {

@@ -151,8 +151,8 @@ type scope struct {
 	events []pendingEvent
 	// repair is set when a Secret was made this pass: its password must be applied.
 	repair bool
-	// reader is where the readers are reached (a read replica, or Aurora's reader
-	// endpoint), empty while there are none.
+	// reader is where the readers are reached (a reader's own endpoint, or the cloud's
+	// reader endpoint), empty while there are none.
 	reader endpointAddress
 	// soon asks for the object to be looked at again after PendingRequeue rather than
 	// Resync: something that does not hold up the rest (read replicas) is changing.

@@ -81,8 +81,8 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 	}
 	if !obs.Exists {
 		if justCreated(db, time.Now()) {
-			// RDS's describe calls are eventually consistent: just after CreateDBInstance
-			// they may not see the new database yet. Leaving now could leave it behind.
+			// A cloud's reads may be eventually consistent (RDS's are): just after the
+			// create they may not see the new database yet. Leaving now could leave it behind.
 			return false, nil
 		}
 		return true, nil
@@ -172,7 +172,7 @@ func (r *RDSDatabaseReconciler) deleteOwnInstances(ctx context.Context, s *scope
 	return waiting, nil
 }
 
-// createVisibilityGrace is how long after CreateDBInstance a "not found" is not believed.
+// createVisibilityGrace is how long after asking for a database a "not found" is not believed.
 const createVisibilityGrace = 2 * time.Minute
 
 // justCreated reports whether the operator asked for the cloud database less than

@@ -34,8 +34,8 @@ func wantedReplicas(db *v1.RDSDatabase) int {
 }
 
 // reconcileReplicas brings the database's readers to the number asked: read replicas of an
-// instance, or reader instances of a database made of several (Instance.Members, an Aurora
-// cluster), which the provider tells apart. It creates the missing ones in the cluster's
+// instance, or reader instances of a database made of several (Instance.Members), which
+// the provider tells apart. It creates the missing ones in the cluster's
 // least used zones, deletes those numbered above the count, brings each to the instance
 // class asked, and never touches the database itself or a reader whose owner tag names
 // another object. It never stops the reconcile: the Secrets and Service do not wait for
@@ -135,7 +135,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 				where = "a zone the cloud picks (no Node has a " + zoneLabel + " label in the database's region)"
 			}
 			r.event(db, corev1.EventTypeNormal, v1.EventReplicaCreateRequested, "Asked the cloud for reader %s of %s in %s", id, s.identifier, where)
-			statuses = append(statuses, v1.ReplicaStatus{Identifier: id, AvailabilityZone: zone, Status: "creating"})
+			statuses = append(statuses, v1.ReplicaStatus{Identifier: id, AvailabilityZone: zone, Status: asked})
 			waiting = append(waiting, id+" creating")
 		}
 	}
@@ -211,6 +211,10 @@ const (
 	roleWriter = "writer"
 	roleReader = "reader"
 )
+
+// asked is the status shown for a reader just asked for, until the cloud reports its own
+// word for it.
+var asked = strings.ToLower(string(cloud.PhaseCreating))
 
 // showReaders puts the readers in status (status.members, writer first, for a database made
 // of instances; status.replicas otherwise) and picks where the readers are reached: the
