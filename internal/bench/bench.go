@@ -156,6 +156,10 @@ func (b *bench) run(ctx context.Context, res *Result) error {
 		return err
 	}
 	defer w.stop()
+	var mem memoryPeaks
+	sampling, stopSampling := context.WithCancel(ctx)
+	defer stopSampling()
+	go mem.run(sampling, b.stack.ManagerPID(), 250*time.Millisecond)
 
 	if res.Create, err = b.createWave(ctx, w); err != nil {
 		return fmt.Errorf("create wave: %w", err)
@@ -170,7 +174,9 @@ func (b *bench) run(ctx context.Context, res *Result) error {
 	if err != nil {
 		return err
 	}
-	res.OperatorPeakRSSMiB = final.PeakRSSMiB
+	res.OperatorPeakRSSMiB = round(final.PeakRSSMiB, 1)
+	anon, file := mem.peaks()
+	res.OperatorPeakAnonMiB, res.OperatorPeakFileMiB = round(anon, 1), round(file, 1)
 	return nil
 }
 

@@ -78,7 +78,7 @@ func TestSmoke(t *testing.T) {
 		{"the steady state's refreshes of the shared view are counted", saved.Steady.Refreshes > 0 && saved.Steady.CallsPerRefresh > 0},
 		{"the peak call rate is measured", saved.Create.PeakCallsPerSecond > 0 && saved.Create.PeakCallsPerSecond10s > 0},
 		{"the operator's CPU is read", saved.Create.OperatorCPUSeconds > 0},
-		{"the operator's memory is read", saved.OperatorPeakRSSMiB > 0 && saved.Create.OperatorRSSMiB > 0 && saved.Create.OperatorAnonMiB > 0 && saved.Create.OperatorFileMiB > 0},
+		{"the operator's memory is read", saved.OperatorPeakRSSMiB > 0 && saved.OperatorPeakAnonMiB > 0 && saved.OperatorPeakFileMiB > 0 && saved.Create.OperatorRSSMiB > 0 && saved.Create.OperatorAnonMiB > 0 && saved.Create.OperatorFileMiB > 0},
 		{"apiserver writes are counted by the apiserver", saved.Create.ApiserverWritesPerObject > 0 && saved.Create.ApiserverWrites["POST secrets"] > 0},
 		{"apiserver writes are counted by the operator", saved.Create.OperatorClientWritesPerObject > 0},
 		{"the reconciles are counted", saved.Create.Reconciles > 0},

@@ -17,9 +17,16 @@ type Result struct {
 	Create   *Phase   `json:"create"`
 	Steady   *Steady  `json:"steady"`
 	Delete   *Phase   `json:"delete"`
-	// OperatorPeakRSSMiB is the manager's peak resident memory over the whole run.
-	OperatorPeakRSSMiB float64  `json:"operatorPeakRSSMiB"`
-	Targets            []Target `json:"targets"`
+	// OperatorPeakRSSMiB is the manager's peak resident memory over the whole run (VmHWM):
+	// its anonymous memory and the pages of its binary together.
+	OperatorPeakRSSMiB float64 `json:"operatorPeakRSSMiB"`
+	// OperatorPeakAnonMiB is the highest anonymous memory sampled (every 250 ms): the heap,
+	// stacks and the runtime's own memory, which a container's limit must hold.
+	// OperatorPeakFileMiB is the highest file-backed memory sampled: the binary's pages,
+	// which the kernel drops and reads again under memory pressure.
+	OperatorPeakAnonMiB float64  `json:"operatorPeakAnonMiB"`
+	OperatorPeakFileMiB float64  `json:"operatorPeakFileMiB"`
+	Targets             []Target `json:"targets"`
 }
 
 // Settings are the knobs the run used.
@@ -132,7 +139,9 @@ func (r *Result) Evaluate() {
 		per := d.ApiserverWritesPerObject / deleteStates
 		add("delete wave: apiserver writes per object per state change", "a handful (≤ 3)", fmt.Sprintf("%.2f (%.1f per object, %d states)", per, d.ApiserverWritesPerObject, deleteStates), per <= 3)
 	}
-	add(fmt.Sprintf("operator peak RSS at %d objects", r.N), "< 100 MiB", fmt.Sprintf("%.1f MiB", r.OperatorPeakRSSMiB), r.OperatorPeakRSSMiB < 100)
+	add(fmt.Sprintf("operator peak anonymous memory at %d objects", r.N), "< 64 MiB",
+		fmt.Sprintf("%.1f MiB (peak RSS %.1f MiB with up to %.1f MiB of the binary's pages)", r.OperatorPeakAnonMiB, r.OperatorPeakRSSMiB, r.OperatorPeakFileMiB),
+		r.OperatorPeakAnonMiB > 0 && r.OperatorPeakAnonMiB < 64)
 }
 
 // Write writes r as indented JSON to path.

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -337,4 +338,35 @@ func machine() string {
 		}
 	}
 	return strings.TrimSpace(fmt.Sprintf("%d cores %s, %s, %s", runtime.NumCPU(), cpu, mem, osName))
+}
+
+// memoryPeaks samples the manager's resident memory until stopped and keeps the highest
+// anonymous and file-backed figures. The kernel keeps a high-water mark only of the two
+// together (VmHWM), which counts the binary's mapped pages, so the anonymous peak is sampled.
+type memoryPeaks struct {
+	mu         sync.Mutex
+	anon, file float64
+}
+
+func (m *memoryPeaks) run(ctx context.Context, pid int, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if ps, err := readProc(pid); err == nil {
+			m.mu.Lock()
+			m.anon, m.file = max(m.anon, ps.AnonMiB), max(m.file, ps.FileMiB)
+			m.mu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (m *memoryPeaks) peaks() (anon, file float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.anon, m.file
 }
