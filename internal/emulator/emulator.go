@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/calllog"
 )
 
 // Delays sets how long each transient status lasts.
@@ -82,8 +84,11 @@ type Emulator struct {
 	clusters         map[string]*cluster
 	clusterSnapshots map[string]*clusterSnapshot
 	faults           Faults
-	stats            statsState
-	closed           bool
+	// faultCalls counts the API calls since the faults were set, for ThrottleEvery.
+	faultCalls int
+	closed     bool
+	// calls is the call log; it has its own lock.
+	calls calllog.Log[Call]
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -125,7 +130,6 @@ func New(cfg Config) (*Emulator, error) {
 		clusters:         map[string]*cluster{},
 		clusterSnapshots: map[string]*clusterSnapshot{},
 		faults:           cfg.Faults,
-		stats:            newStatsState(),
 		ctx:              ctx,
 		cancel:           cancel,
 	}, nil

@@ -49,7 +49,7 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 func (e *Emulator) SetFaults(f Faults) {
 	e.mu.Lock()
 	e.faults = f
-	e.stats.total = 0
+	e.faultCalls = 0
 	e.mu.Unlock()
 }
 
@@ -57,8 +57,8 @@ func (e *Emulator) SetFaults(f Faults) {
 func (e *Emulator) injectFault(ctx context.Context, action string) *apiError {
 	e.mu.Lock()
 	f := e.faults
-	e.stats.total++
-	n := e.stats.total
+	e.faultCalls++
+	n := e.faultCalls
 	e.mu.Unlock()
 	if f.Latency > 0 {
 		_ = sleep(ctx, f.Latency)

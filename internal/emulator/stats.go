@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/calllog"
 )
 
 // introspectionPrefix is where the emulator's own (non-AWS) API lives.
 const introspectionPrefix = "/_emulator/"
-
-// maxLogEntries bounds the call log; older entries are dropped.
-const maxLogEntries = 10000
 
 // Call is one entry of the call log. It never holds a password or any other parameter.
 type Call struct {
@@ -22,35 +21,11 @@ type Call struct {
 }
 
 // Stats counts API calls by action and errors by code, with the call log.
-type Stats struct {
-	Calls  map[string]int `json:"calls"`
-	Errors map[string]int `json:"errors"`
-	Log    []Call         `json:"log"`
-}
-
-type statsState struct {
-	calls  map[string]int
-	errors map[string]int
-	log    []Call
-	total  int
-}
-
-func newStatsState() statsState {
-	return statsState{calls: map[string]int{}, errors: map[string]int{}}
-}
+type Stats = calllog.Stats[Call]
 
 // record counts one answered call.
 func (e *Emulator) record(action, id, code string) {
-	e.mu.Lock()
-	e.stats.calls[action]++
-	if code != "" {
-		e.stats.errors[code]++
-	}
-	e.stats.log = append(e.stats.log, Call{Time: time.Now().UTC(), Action: action, ID: id, Code: code})
-	if len(e.stats.log) > maxLogEntries {
-		e.stats.log = e.stats.log[len(e.stats.log)-maxLogEntries:]
-	}
-	e.mu.Unlock()
+	e.calls.Record(action, code, Call{Time: time.Now().UTC(), Action: action, ID: id, Code: code})
 	if code == "" {
 		code = "OK"
 	}
@@ -58,23 +33,14 @@ func (e *Emulator) record(action, id, code string) {
 }
 
 // Stats returns a copy of the counters and the call log.
-func (e *Emulator) Stats() Stats {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s := Stats{Calls: map[string]int{}, Errors: map[string]int{}, Log: append([]Call{}, e.stats.log...)}
-	for k, v := range e.stats.calls {
-		s.Calls[k] = v
-	}
-	for k, v := range e.stats.errors {
-		s.Errors[k] = v
-	}
-	return s
-}
+func (e *Emulator) Stats() Stats { return e.calls.Stats() }
 
-// ResetStats clears the counters and the call log.
+// ResetStats clears the counters and the call log, and the count of calls the injected
+// throttling counts from.
 func (e *Emulator) ResetStats() {
+	e.calls.Reset()
 	e.mu.Lock()
-	e.stats = newStatsState()
+	e.faultCalls = 0
 	e.mu.Unlock()
 }
 

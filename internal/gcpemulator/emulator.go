@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/calllog"
 )
 
 // Delays sets how long each operation runs before it is DONE.
@@ -65,8 +67,9 @@ type Emulator struct {
 	backups    map[int64]*backup
 	seq        int64
 	faults     Faults
-	stats      statsState
 	closed     bool
+	// calls is the call log; it has its own lock.
+	calls calllog.Log[Call]
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -109,7 +112,6 @@ func New(cfg Config) (*Emulator, error) {
 		backups:    map[int64]*backup{},
 		seq:        cfg.Now().Unix() % 1000000 * 1000,
 		faults:     cfg.Faults,
-		stats:      newStatsState(),
 		ctx:        ctx,
 		cancel:     cancel,
 	}

@@ -8,13 +8,12 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/calllog"
 )
 
 // introspectionPrefix is where the emulator's own API lives; it is not part of Google's.
 const introspectionPrefix = "/_emulator/"
-
-// maxLogEntries bounds the call log; older entries are dropped.
-const maxLogEntries = 10000
 
 // Call is one entry of the call log. It never holds a request body (passwords).
 type Call struct {
@@ -27,57 +26,23 @@ type Call struct {
 }
 
 // Stats counts API calls by method template and errors by HTTP status, with the call log.
-type Stats struct {
-	Calls  map[string]int `json:"calls"`
-	Errors map[string]int `json:"errors"`
-	Log    []Call         `json:"log"`
-}
-
-type statsState struct {
-	calls  map[string]int
-	errors map[string]int
-	log    []Call
-}
-
-func newStatsState() statsState {
-	return statsState{calls: map[string]int{}, errors: map[string]int{}}
-}
+type Stats = calllog.Stats[Call]
 
 // record counts one answered call.
 func (e *Emulator) record(method, instance string, code int) {
-	e.mu.Lock()
-	e.stats.calls[method]++
+	errCode := ""
 	if code >= 400 {
-		e.stats.errors[strconv.Itoa(code)]++
+		errCode = strconv.Itoa(code)
 	}
-	e.stats.log = append(e.stats.log, Call{Time: e.cfg.Now().UTC(), Method: method, Instance: instance, Code: code})
-	if len(e.stats.log) > maxLogEntries {
-		e.stats.log = e.stats.log[len(e.stats.log)-maxLogEntries:]
-	}
-	e.mu.Unlock()
+	e.calls.Record(method, errCode, Call{Time: e.cfg.Now().UTC(), Method: method, Instance: instance, Code: code})
 	fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: %s %s %d\n", method, instance, code)
 }
 
 // Stats returns a copy of the counters and the call log.
-func (e *Emulator) Stats() Stats {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s := Stats{Calls: map[string]int{}, Errors: map[string]int{}, Log: append([]Call{}, e.stats.log...)}
-	for k, v := range e.stats.calls {
-		s.Calls[k] = v
-	}
-	for k, v := range e.stats.errors {
-		s.Errors[k] = v
-	}
-	return s
-}
+func (e *Emulator) Stats() Stats { return e.calls.Stats() }
 
 // ResetStats clears the counters and the call log.
-func (e *Emulator) ResetStats() {
-	e.mu.Lock()
-	e.stats = newStatsState()
-	e.mu.Unlock()
-}
+func (e *Emulator) ResetStats() { e.calls.Reset() }
 
 // Faults makes the API misbehave on purpose, to test clients' retries.
 type Faults struct {
