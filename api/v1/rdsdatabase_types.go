@@ -41,8 +41,8 @@ func (t DatabaseType) Normalized() DatabaseType {
 	return t
 }
 
-// Role is a capability granted to a database user.
-// +kubebuilder:validation:Enum=superuser;createdb
+// Role is a capability granted to a database user: superuser, createdb or readonly.
+// +kubebuilder:validation:Enum=superuser;createdb;readonly
 type Role string
 
 // Roles a user may be given.
@@ -53,6 +53,13 @@ const (
 	RoleSuperuser Role = "superuser"
 	// RoleCreateDB lets the user create databases.
 	RoleCreateDB Role = "createdb"
+	// RoleReadOnly limits the user to reading the databases it is listed on: it may
+	// SELECT every table in them, those any listed user makes later included, and may
+	// create, insert, update or delete nothing (on MySQL: SELECT on the database and
+	// nothing else). It stands alone: superuser could grant itself anything and createdb
+	// would let it create, so admission refuses either beside it; and since the first
+	// user listed on a database owns it, a readonly user may not be listed first.
+	RoleReadOnly Role = "readonly"
 )
 
 // DeletionPolicy says what happens to the cloud database when the RDSDatabase
@@ -103,6 +110,7 @@ type Backup struct {
 // RDSDatabaseSpec is what an application team asks for.
 // +kubebuilder:validation:XValidation:rule="!has(self.users) || !(self.masteruser in self.users)",message="users must not contain the master user's name; the master user gets its own Secret <name>.rds.master"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, self.databases[d].all(u, has(self.users) && u in self.users))",message="every user listed under databases must be defined under users"
+// +kubebuilder:validation:XValidation:rule="!has(self.databases) || !has(self.users) || self.databases.all(d, size(self.databases[d]) == 0 || !(self.databases[d][0] in self.users) || !('readonly' in self.users[self.databases[d][0]]))",message="the first user listed under a database owns it, so it cannot be readonly: list first a user that may write"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || (has(self.allowMajorVersionUpgrade) && self.allowMajorVersionUpgrade) || (has(self.type) && self.type in ['mysql', 'MySQL', 'aurora-mysql'] ? (!self.version.matches('^[0-9]+[.][0-9]+') || !oldSelf.version.matches('^[0-9]+[.][0-9]+') || (self.version.split('.')[0] == oldSelf.version.split('.')[0] && self.version.split('.')[1] == oldSelf.version.split('.')[1])) : self.version.split('.')[0] == oldSelf.version.split('.')[0])",message="changing the major version (e.g. PostgreSQL 16 to 17, MySQL 8.0 to 8.4) needs allowMajorVersionUpgrade: true (RDS cannot undo a major upgrade)"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || int(self.version.split('.')[0]) > int(oldSelf.version.split('.')[0]) || (int(self.version.split('.')[0]) == int(oldSelf.version.split('.')[0]) && (!(has(self.type) && self.type in ['mysql', 'MySQL', 'aurora-mysql']) || !self.version.matches('^[0-9]+[.][0-9]+') || !oldSelf.version.matches('^[0-9]+[.][0-9]+') || int(self.version.split('.')[1]) >= int(oldSelf.version.split('.')[1])))",message="version cannot be lowered: RDS cannot downgrade a database engine"
 // +kubebuilder:validation:XValidation:rule="!has(self.version) || !has(self.type) || !(self.type in ['mysql', 'MySQL']) || self.version.matches('^[0-9]+[.][0-9]+([.][0-9]+)?$')",message="a MySQL version is major.minor or major.minor.patch, e.g. 8.0 or 8.0.40"
@@ -112,6 +120,10 @@ type Backup struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['mysql', 'MySQL', 'aurora-mysql']) || !has(self.databases) || self.databases.all(d, !(d in ['mysql', 'information_schema', 'performance_schema', 'sys', 'tmp', 'innodb']))",message="database names mysql, information_schema, performance_schema, sys, tmp and innodb are reserved by MySQL: pick another"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.size) || self.size == '10GB'",message="size does not apply to Aurora, whose storage grows by itself: remove it"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.storageType)",message="storageType does not apply to Aurora, which manages its own storage: remove it"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || (!has(self.iops) && !has(self.storageThroughput))",message="iops and storageThroughput do not apply to Aurora, which manages its own storage: remove them"
+// +kubebuilder:validation:XValidation:rule="!has(self.storageType) || !(self.storageType in ['io1', 'io2']) || has(self.iops)",message="storageType io1 and io2 need iops, the provisioned IOPS (e.g. iops: 3000, at most 50 per GiB for io1)"
+// +kubebuilder:validation:XValidation:rule="!has(self.iops) || !has(self.storageType) || self.storageType in ['io1', 'io2', 'gp3']",message="iops applies to io1, io2 and gp3 storage only"
+// +kubebuilder:validation:XValidation:rule="!has(self.storageThroughput) || !has(self.storageType) || self.storageType == 'gp3'",message="storageThroughput applies to gp3 storage only"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.highAvailability) || !has(self.highAvailability.multiAZ) || !self.highAvailability.multiAZ",message="multiAZ does not apply to Aurora, whose storage spans three zones: ask for highAvailability.readReplicas to have a reader to fail over to"
 // +kubebuilder:validation:XValidation:rule="has(self.encryption) == has(oldSelf.encryption)",message="encryption cannot be added or removed after creation: RDS encrypts storage only when a database is made"
 // +kubebuilder:validation:XValidation:rule="has(self.class) == has(oldSelf.class) && (!has(self.class) || self.class == oldSelf.class)",message="class cannot be changed after creation: the database stays where it was made; to move it, restore a snapshot into a new RDSDatabase of the other class"
@@ -168,7 +180,10 @@ type RDSDatabaseSpec struct {
 	MasterUser string `json:"masteruser,omitempty"`
 
 	// Users maps each database user to its roles: superuser (member of
-	// rds_superuser) and createdb. Names are 1 to 63 lowercase letters, digits or
+	// rds_superuser), createdb, or readonly (it only reads the databases it is
+	// listed on; alone, and never first on a database's list). A user with no
+	// roles may create, read and write in the databases it is listed on, including
+	// the tables the other users listed there made. Names are 1 to 63 lowercase letters, digits or
 	// underscores starting with a letter and not ending with an underscore, not reserved by RDS or PostgreSQL (rds*,
 	// pg_*, public, none, ...) and not "master" (whose Secret name is the
 	// master's). Each user gets the Secret <name>.rds.<user> (with _ turned into
@@ -182,7 +197,13 @@ type RDSDatabaseSpec struct {
 
 	// Databases maps each database to the users allowed to connect to it. The
 	// first user listed owns the database (the master owns it when the list is
-	// empty); no user not listed can connect. Names are 1 to 63 lowercase letters,
+	// empty) and may not be readonly; no user not listed can connect. Every user
+	// listed may create tables in it and read and write every table in it, whoever
+	// made it and when, except readonly users, who may only read; a user removed
+	// from the list loses that, and what it made is kept. On PostgreSQL they share
+	// it through the roles "<database>.readwrite" and "<database>.readonly"; ALTER
+	// and DROP of a table stay with the user that made it, unless it made the table
+	// after SET ROLE "<database>.readwrite". Names are 1 to 63 lowercase letters,
 	// digits or underscores starting with a letter. A database removed from this
 	// map is kept, never dropped.
 	// +kubebuilder:validation:MaxProperties=100
@@ -208,6 +229,23 @@ type RDSDatabaseSpec struct {
 	// +kubebuilder:validation:Enum=gp2;gp3;io1;io2;standard
 	// +optional
 	StorageType string `json:"storageType,omitempty"`
+
+	// IOPS is the storage's provisioned IOPS. io1 and io2 need it: 1,000 to 256,000, at
+	// most 50 per GiB for io1 and 1,000 per GiB for io2. gp3 takes it from 400 GiB (below
+	// it RDS gives 3,000 IOPS and takes no other figure). When empty the storage type's
+	// baseline applies.
+	// +kubebuilder:validation:Minimum=1000
+	// +kubebuilder:validation:Maximum=256000
+	// +optional
+	IOPS *int32 `json:"iops,omitempty"`
+
+	// StorageThroughput is gp3 storage's provisioned throughput in MiB/s, from 400 GiB
+	// (below it RDS gives 125 MiB/s and takes no other figure). When empty the baseline
+	// applies.
+	// +kubebuilder:validation:Minimum=125
+	// +kubebuilder:validation:Maximum=4000
+	// +optional
+	StorageThroughput *int32 `json:"storageThroughput,omitempty"`
 
 	// Encryption says how the database's storage, its backups and snapshots are
 	// encrypted at rest. When empty the operator's default applies (encrypted with
@@ -338,7 +376,9 @@ type RestoreFrom struct {
 
 // UserRoles lists a user's roles. Write a user with no roles as "app: []": the
 // apiserver drops a key with a null value ("app:") before anyone sees it.
+// readonly stands alone.
 // +kubebuilder:validation:MaxItems=2
+// +kubebuilder:validation:XValidation:rule="!('readonly' in self) || size(self) == 1",message="readonly cannot be combined with superuser or createdb: a readonly user only reads (superuser could grant itself anything, createdb would let it create)"
 // +listType=set
 type UserRoles []Role
 

@@ -403,6 +403,16 @@ func (in *RDSDatabaseSpec) DeepCopyInto(out *RDSDatabaseSpec) {
 		}
 	}
 	out.Backup = in.Backup
+	if in.IOPS != nil {
+		in, out := &in.IOPS, &out.IOPS
+		*out = new(int32)
+		**out = **in
+	}
+	if in.StorageThroughput != nil {
+		in, out := &in.StorageThroughput, &out.StorageThroughput
+		*out = new(int32)
+		**out = **in
+	}
 	if in.Encryption != nil {
 		in, out := &in.Encryption, &out.Encryption
 		*out = new(Encryption)

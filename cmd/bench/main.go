@@ -25,6 +25,7 @@ func main() {
 	var managerArgs string
 	flag.IntVar(&cfg.N, "n", 1000, "how many RDSDatabase objects to apply at once")
 	flag.IntVar(&cfg.Users, "users", 1, "users per object, each with a Secret beside the master's")
+	flag.IntVar(&cfg.Aurora, "aurora", 0, "how many of the objects are Aurora PostgreSQL clusters (a mixed fleet); the rest are PostgreSQL instances")
 	flag.StringVar(&cfg.Dir, "dir", ".bench", "state directory of the local stack (wiped on start)")
 	flag.StringVar(&cfg.OutDir, "out", "bench", "directory for results.json and the profiles")
 	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager, rds-emulator and cloudsql-emulator")

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -40,7 +41,12 @@ func run() error {
 	flag.IntVar(&cfg.Faults.ThrottleEvery, "throttle-every", 0, "answer every Nth API call with Throttling (0: never)")
 	flag.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "fraction of API calls answered with 500 InternalFailure")
 	flag.DurationVar(&cfg.Faults.Latency, "latency", 0, "latency added to every API call")
+	var subnetGroups, kmsAliases, kmsKeys string
+	flag.StringVar(&subnetGroups, "subnet-groups", "", "comma-separated DB subnet groups the account holds besides \"default\"")
+	flag.StringVar(&kmsAliases, "kms-aliases", "", "comma-separated KMS aliases (alias/name) the account holds besides alias/aws/rds")
+	flag.StringVar(&kmsKeys, "kms-keys", "", "comma-separated KMS key IDs the account holds")
 	flag.Parse()
+	cfg.Account = emulator.Account{SubnetGroups: list(subnetGroups), KMSAliases: list(kmsAliases), KMSKeys: list(kmsKeys)}
 
 	cfg.DataDir = *dataDir
 	if cfg.DataDir == "" {
@@ -85,4 +91,15 @@ func run() error {
 		err = nil
 	}
 	return errors.Join(err, emu.Close())
+}
+
+// list splits a comma-separated flag into its non-empty parts.
+func list(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -37,6 +37,9 @@ type Config struct {
 	N int
 	// Users is how many users each object has, each with its own Secret beside the master's.
 	Users int
+	// Aurora is how many of the N objects are Aurora PostgreSQL clusters (a writer each);
+	// the rest are PostgreSQL instances.
+	Aurora int
 	// Dir holds the local stack's state and logs; OutDir the results and profiles.
 	Dir, OutDir string
 	// BinDir holds the manager, rds-emulator and cloudsql-emulator binaries; ToolsDir kube-apiserver and etcd;
@@ -71,6 +74,9 @@ const Namespace = "bench"
 func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 	if cfg.N <= 0 || cfg.Resyncs < 1 || cfg.Resync <= 0 {
 		return nil, errors.New("bench: N, Resync and Resyncs must be positive")
+	}
+	if cfg.Aurora < 0 || cfg.Aurora > cfg.N {
+		return nil, errors.New("bench: Aurora must be between 0 and N")
 	}
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
@@ -113,7 +119,7 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 	res := &Result{
 		Machine: machine(), Date: time.Now().UTC().Format("2006-01-02"), N: cfg.N,
 		Settings: Settings{
-			Users: cfg.Users, SecretsPerObject: 1 + cfg.Users, Resync: cfg.Resync.String(), PendingRequeue: cfg.PendingRequeue.String(),
+			Users: cfg.Users, Aurora: cfg.Aurora, SecretsPerObject: 1 + cfg.Users, Resync: cfg.Resync.String(), PendingRequeue: cfg.PendingRequeue.String(),
 			EmulatorDelays: fmt.Sprintf("creating %s, backing-up %s, modifying %s, deleting %s", cfg.Create, cfg.BackingUp, cfg.Modify, cfg.Delete),
 			ManagerArgs:    args,
 		},
@@ -349,7 +355,7 @@ func (b *bench) apply(ctx context.Context) (map[string]time.Time, time.Duration,
 	var err error
 	for i := 0; i < b.cfg.N && err == nil; i++ {
 		select {
-		case names <- fmt.Sprintf("db-%04d", i):
+		case names <- objectName(i):
 		case err = <-errs:
 		}
 	}
@@ -362,10 +368,17 @@ func (b *bench) apply(ctx context.Context) (map[string]time.Time, time.Duration,
 	return applied, time.Since(start), err
 }
 
-// object is one benchmark database: the defaults, Users users, deleted without a snapshot.
+// objectName names the i-th object; the first Aurora of them are Aurora clusters.
+func objectName(i int) string { return fmt.Sprintf("db-%04d", i) }
+
+// object is one benchmark database: the defaults (an Aurora PostgreSQL cluster for the first
+// Aurora names), Users users, deleted without a snapshot.
 func (b *bench) object(name string) *v1.RDSDatabase {
 	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: name}}
 	db.Spec.DeletionPolicy = v1.DeletionDelete
+	if name < objectName(b.cfg.Aurora) {
+		db.Spec.Type = v1.TypeAuroraPostgreSQL
+	}
 	if b.cfg.Users > 0 {
 		db.Spec.Users = map[string]v1.UserRoles{}
 		for u := range b.cfg.Users {
@@ -393,7 +406,7 @@ func (b *bench) steadyState(ctx context.Context) (*Steady, error) {
 	if err := sleep(ctx, time.Duration(b.cfg.Resyncs)*b.cfg.Resync); err != nil {
 		return nil, err
 	}
-	s := &Steady{Resyncs: b.cfg.Resyncs, ResyncSeconds: b.cfg.Resync.Seconds(), Budget: int(math.Ceil(float64(b.cfg.N)/100)) + 1}
+	s := &Steady{Resyncs: b.cfg.Resyncs, ResyncSeconds: b.cfg.Resync.Seconds(), Budget: budget(b.cfg.N, b.cfg.Aurora)}
 	if err := b.phaseCounters(ctx, before, &s.Phase, nil); err != nil {
 		return nil, err
 	}
@@ -521,4 +534,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 func round(v float64, digits int) float64 {
 	p := math.Pow10(digits)
 	return math.Round(v*p) / p
+}
+
+// budget is the most AWS calls one refresh of the shared view may take: one page of 100 per
+// hundred instances (an Aurora cluster's writer is an instance too), one per hundred
+// clusters, and one more for a database looked at on its own.
+func budget(n, aurora int) int {
+	return int(math.Ceil(float64(n)/100)) + int(math.Ceil(float64(aurora)/100)) + 1
 }

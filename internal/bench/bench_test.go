@@ -17,9 +17,9 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
-// TestSmoke is `make bench` in small: 50 databases, short status delays and resyncs. It
-// asserts no timing, only that the benchmark runs end to end and reports every figure, so
-// the real run cannot rot between the times someone runs it.
+// TestSmoke is `make bench` in small: 50 databases (10 of them Aurora clusters), short status
+// delays and resyncs. It asserts no timing, only that the benchmark runs end to end and
+// reports every figure, so the real run cannot rot between the times someone runs it.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a control plane, the emulator and the manager")
@@ -38,7 +38,7 @@ func TestSmoke(t *testing.T) {
 	}
 	out := t.TempDir()
 	cfg := Config{
-		N: 50, Users: 1, Dir: filepath.Join(t.TempDir(), "state"), OutDir: out,
+		N: 50, Aurora: 10, Users: 1, Dir: filepath.Join(t.TempDir(), "state"), OutDir: out,
 		BinDir: bin, ToolsDir: tools, CRDDir: filepath.Join(root, "config", "crd", "bases"),
 		Create: 2 * time.Second, BackingUp: time.Second, Modify: time.Second, Delete: time.Second,
 		Resync: 3 * time.Second, Resyncs: 3, PendingRequeue: time.Second,
@@ -75,6 +75,8 @@ func TestSmoke(t *testing.T) {
 		{"the create wave's AWS calls are counted by the operator", saved.Create.OperatorAWSCalls > 0},
 		{"the delete wave's AWS calls are counted", saved.Delete.AWSCalls["DeleteDBInstance"] == cfg.N},
 		{"the steady state's calls are counted", saved.Steady.AWSCallsTotal > 0 && saved.Steady.Resyncs == 3},
+		{"the mixed fleet's clusters are made and deleted", saved.Create.AWSCalls["CreateDBCluster"] == cfg.Aurora && saved.Delete.AWSCalls["DeleteDBCluster"] == cfg.Aurora},
+		{"the steady state lists the clusters in the shared view", saved.Steady.AWSCalls["DescribeDBClusters"] > 0 && saved.Steady.Budget == 3},
 		{"the steady state's refreshes of the shared view are counted", saved.Steady.Refreshes > 0 && saved.Steady.CallsPerRefresh > 0},
 		{"the peak call rate is measured", saved.Create.PeakCallsPerSecond > 0 && saved.Create.PeakCallsPerSecond10s > 0},
 		{"the operator's CPU is read", saved.Create.OperatorCPUSeconds > 0},

@@ -32,6 +32,7 @@ type Result struct {
 // Settings are the knobs the run used.
 type Settings struct {
 	Users            int      `json:"users"`
+	Aurora           int      `json:"aurora,omitempty"`
 	SecretsPerObject int      `json:"secretsPerObject"`
 	Resync           string   `json:"resync"`
 	PendingRequeue   string   `json:"pendingRequeue"`
@@ -93,7 +94,7 @@ type Steady struct {
 	// CallsPerRefresh the window's calls per refresh: the cost of one look at the fleet.
 	Refreshes       int     `json:"refreshes"`
 	CallsPerRefresh float64 `json:"callsPerRefresh"`
-	// Budget is the issue's ⌈N/100⌉ + 1.
+	// Budget is the issue's ⌈N/100⌉ + 1, plus ⌈Aurora/100⌉ for the clusters' list.
 	Budget int `json:"budget"`
 }
 
@@ -129,7 +130,7 @@ func (r *Result) Evaluate() {
 	}
 	if s := r.Steady; s != nil {
 		// A resync is one refresh of the shared view: its cost is the calls per refresh.
-		add("steady state: AWS calls per resync (per refresh of the view)", fmt.Sprintf("≤ ⌈N/100⌉+1 = %d", s.Budget),
+		add("steady state: AWS calls per resync (per refresh of the view)", fmt.Sprintf("≤ ⌈N/100⌉+⌈Aurora/100⌉+1 = %d", s.Budget),
 			fmt.Sprintf("%.2f (%d refreshes; %.2f per %.0f s interval)", s.CallsPerRefresh, s.Refreshes, s.CallsPerResync, s.ResyncSeconds),
 			s.Refreshes > 0 && s.CallsPerRefresh <= float64(s.Budget))
 		add("steady state: apiserver writes per object", "0", fmt.Sprintf("%.2f", s.ApiserverWritesPerObject), s.ApiserverWritesPerObject == 0)
@@ -158,7 +159,11 @@ func (r *Result) Write(path string) error {
 func (r *Result) Table() string {
 	r.Evaluate()
 	var b strings.Builder
-	fmt.Fprintf(&b, "aws-rds-operator bench: %d RDSDatabases, %d Secrets each; %s; %s\n", r.N, r.Settings.SecretsPerObject, r.Machine, r.Date)
+	fleet := ""
+	if r.Settings.Aurora > 0 {
+		fleet = fmt.Sprintf(" (%d of them Aurora PostgreSQL clusters)", r.Settings.Aurora)
+	}
+	fmt.Fprintf(&b, "aws-rds-operator bench: %d RDSDatabases%s, %d Secrets each; %s; %s\n", r.N, fleet, r.Settings.SecretsPerObject, r.Machine, r.Date)
 	fmt.Fprintf(&b, "emulator without engines, %s; operator %s\n\n", r.Settings.EmulatorDelays, strings.Join(r.Settings.ManagerArgs, " "))
 	c, d := r.Create, r.Delete
 	var s *Phase

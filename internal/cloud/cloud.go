@@ -62,6 +62,10 @@ type Instance struct {
 	InstanceClass       string
 	StorageType         string
 	AllocatedStorageGiB int32
+	// IOPS and StorageThroughput (MiB/s) are the storage's provisioned performance; zero
+	// where the storage has only its type's baseline.
+	IOPS                int32
+	StorageThroughput   int32
 	BackupRetentionDays int32
 	// BackupWindow is the daily UTC window of automated backups, hh24:mi-hh24:mi.
 	BackupWindow string
@@ -116,6 +120,8 @@ type Member struct {
 	Identifier string
 	// Writer is true for the instance that takes writes.
 	Writer bool
+	// Deleting is true once the instance is being deleted, where the provider knows it.
+	Deleting bool
 }
 
 // Snapshot is a manual snapshot of a database.
@@ -136,6 +142,8 @@ type Changes struct {
 	InstanceClass       *string
 	StorageType         *string
 	AllocatedStorageGiB *int32
+	IOPS                *int32
+	StorageThroughput   *int32
 	BackupRetentionDays *int32
 	BackupWindow        *string
 	// SecurityGroupIDs replaces the VPC security groups (RDS applies it at once).
@@ -154,7 +162,7 @@ type Changes struct {
 // Empty reports whether c changes nothing.
 func (c Changes) Empty() bool {
 	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
-		c.AllocatedStorageGiB == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil &&
+		c.AllocatedStorageGiB == nil && c.IOPS == nil && c.StorageThroughput == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil &&
 		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil && c.CopyTagsToSnapshots == nil
 }
 
@@ -186,6 +194,10 @@ type Desired struct {
 	InstanceClass       string
 	StorageType         string
 	AllocatedStorageGiB int32
+	// IOPS and StorageThroughput (MiB/s) provision the storage's performance; zero leaves
+	// the storage type's baseline.
+	IOPS                int32
+	StorageThroughput   int32
 	BackupRetentionDays int32
 	// BackupWindow is the daily UTC window of automated backups; empty lets the cloud pick.
 	BackupWindow string
@@ -239,6 +251,9 @@ type DeleteOptions struct {
 	// FinalSnapshotIdentifier names the snapshot to take before deleting. Empty deletes
 	// without a final snapshot.
 	FinalSnapshotIdentifier string
+	// Observed is the database as the caller has just observed it, nil when it has not: a
+	// provider may go by it instead of looking again, to spend fewer calls.
+	Observed *Instance
 }
 
 // Provider is a cloud database service.
@@ -344,7 +359,24 @@ type Error struct {
 	// Kind is ErrBusy, ErrTransient or ErrUnsupported when the error is one of those, nil
 	// when the request itself must change.
 	Kind error
+	// Field is the part of the request the cloud refused, when the provider can tell: what
+	// the user must change. Empty otherwise.
+	Field Field
 }
+
+// Field names a part of Desired a cloud may refuse.
+type Field string
+
+// The fields a provider may name in Error.Field.
+const (
+	FieldEngineVersion Field = "EngineVersion"
+	FieldInstanceClass Field = "InstanceClass"
+	FieldStorage       Field = "Storage"
+	FieldIOPS          Field = "IOPS"
+	FieldSubnetGroup   Field = "SubnetGroup"
+	FieldSecurityGroup Field = "SecurityGroupIDs"
+	FieldKMSKey        Field = "KMSKeyID"
+)
 
 // Error implements error.
 func (e *Error) Error() string {

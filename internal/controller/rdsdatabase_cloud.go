@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
@@ -292,8 +293,10 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 		Identifier:          s.identifier,
 		Engine:              e.engine,
 		EngineVersion:       orDefault(spec.Version, r.Defaults.Version(e)),
-		InstanceClass:       orDefault(spec.InstanceClass, s.defaults.InstanceClass),
+		InstanceClass:       orDefault(spec.InstanceClass, s.defaults.InstanceClassFor(e)),
 		StorageType:         orDefault(spec.StorageType, s.defaults.StorageType),
+		IOPS:                ptr.Deref(spec.IOPS, 0),
+		StorageThroughput:   ptr.Deref(spec.StorageThroughput, 0),
 		BackupRetentionDays: retention,
 		BackupWindow:        spec.Backup.Window,
 		MasterUser:          spec.MasterUser,
@@ -364,8 +367,24 @@ func (r *RDSDatabaseReconciler) cloudFailed(s *scope, err error) (ctrl.Result, e
 		// class.
 		return r.specInvalid(s, fmt.Errorf("%s cannot make it: %w", placementOf(s.db), err))
 	}
-	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudError, err.Error(), corev1.EventTypeWarning, "")
+	msg := err.Error()
+	var ce *cloud.Error
+	if errors.As(err, &ce) && specFieldOf[ce.Field] != "" {
+		msg = fmt.Sprintf("the cloud refused %s: change it (or the DatabaseClass or operator default it comes from): %s", specFieldOf[ce.Field], msg)
+	}
+	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudError, msg, corev1.EventTypeWarning, "")
 	return ctrl.Result{}, errorf(s.db, "cloud", err)
+}
+
+// specFieldOf names in the spec's terms the part of a request a cloud refused.
+var specFieldOf = map[cloud.Field]string{
+	cloud.FieldEngineVersion: "spec.version",
+	cloud.FieldInstanceClass: "spec.instanceClass",
+	cloud.FieldStorage:       "spec.size / spec.storageType",
+	cloud.FieldIOPS:          "spec.iops / spec.storageThroughput",
+	cloud.FieldSubnetGroup:   "spec.network.subnetGroup",
+	cloud.FieldSecurityGroup: "spec.network.securityGroupIds",
+	cloud.FieldKMSKey:        "spec.encryption.kmsKeyId",
 }
 
 // specInvalid records a spec the operator cannot or may not turn into a cloud request: one

@@ -231,3 +231,55 @@ func TestDeleteCloudDatabasePhases(t *testing.T) {
 		})
 	}
 }
+
+func TestCreateRefusalSaysWhatToFix(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		err     error
+		wantMsg []string
+	}{
+		"SubnetGroup": {reason: "A missing subnet group names the spec field and keeps the cloud's words.",
+			err:     &cloud.Error{Op: "create", Code: "DBSubnetGroupNotFoundFault", Message: "DBSubnetGroup 'nope' not found.", Field: cloud.FieldSubnetGroup},
+			wantMsg: []string{"spec.network.subnetGroup", "DBSubnetGroupNotFoundFault", "'nope' not found"}},
+		"KMSKey": {reason: "An unusable KMS key names spec.encryption.kmsKeyId.",
+			err:     &cloud.Error{Op: "create", Code: "KMSKeyNotAccessibleFault", Message: "The specified KMS key [alias/x] does not exist", Field: cloud.FieldKMSKey},
+			wantMsg: []string{"spec.encryption.kmsKeyId", "alias/x"}},
+		"Version": {reason: "A version the cloud does not offer names spec.version.",
+			err:     &cloud.Error{Op: "create", Code: "InvalidParameterCombination", Message: "Cannot find version 9.6 for postgres", Field: cloud.FieldEngineVersion},
+			wantMsg: []string{"spec.version", "9.6"}},
+		"InstanceClass": {reason: "A class the cloud does not offer names spec.instanceClass.",
+			err:     &cloud.Error{Op: "create", Code: "InvalidParameterCombination", Message: "RDS does not support creating a DB instance with the following combination: DBInstanceClass=db.t4g.micr", Field: cloud.FieldInstanceClass},
+			wantMsg: []string{"spec.instanceClass", "db.t4g.micr"}},
+		"IOPS": {reason: "Storage that needs IOPS names spec.iops.",
+			err:     &cloud.Error{Op: "create", Code: "InvalidParameterCombination", Message: "The storage type io1 requires iops to be specified.", Field: cloud.FieldIOPS},
+			wantMsg: []string{"spec.iops", "requires iops"}},
+		"NoField": {reason: "A refusal the provider cannot pin on a field is reported as the cloud said it.",
+			err:     &cloud.Error{Op: "create", Code: "StorageQuotaExceeded", Message: "quota"},
+			wantMsg: []string{"StorageQuotaExceeded"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := &RDSDatabaseReconciler{Defaults: DefaultDefaults}
+			db := phaseDB()
+			var c calls
+			fake := fakeWith(&c, cloud.Observation{}, nil, nil)
+			fake.CreateFn = func(context.Context, cloud.Desired) error { c.creates++; return tc.err }
+			r.Cloud = fake
+			if _, err := r.reconcileCloudDatabase(context.Background(), placed(r, db)); err == nil {
+				t.Fatalf("%s\nno error: a refused create must come back with backoff", tc.reason)
+			}
+			got := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionProvisioned)
+			if got == nil || got.Reason != v1.ReasonCloudError {
+				t.Fatalf("%s\nProvisioned = %+v, want reason %s", tc.reason, got, v1.ReasonCloudError)
+			}
+			for _, w := range tc.wantMsg {
+				if !strings.Contains(got.Message, w) {
+					t.Errorf("%s\nmessage %q does not say %q", tc.reason, got.Message, w)
+				}
+			}
+			if tc.err.(*cloud.Error).Field == "" && strings.Contains(got.Message, "change it") {
+				t.Errorf("%s\nmessage %q names a field to change where the cloud named none", tc.reason, got.Message)
+			}
+		})
+	}
+}

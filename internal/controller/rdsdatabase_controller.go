@@ -41,8 +41,10 @@ type Defaults struct {
 	// types.
 	AuroraPostgresVersion string
 	AuroraMySQLVersion    string
-	// InstanceClass is the RDS instance class.
-	InstanceClass string
+	// InstanceClass is the RDS instance class; AuroraInstanceClass that of Aurora's
+	// instances, which RDS does not offer in the smallest sizes.
+	InstanceClass       string
+	AuroraInstanceClass string
 	// StorageType is the RDS storage type.
 	StorageType string
 	// StorageEncrypted encrypts new databases' storage when a spec does not say.
@@ -80,10 +82,20 @@ var DefaultDefaults = Defaults{
 	AuroraPostgresVersion: "16.6",
 	AuroraMySQLVersion:    "8.0.mysql_aurora.3.08.0",
 	InstanceClass:         "db.t4g.micro",
-	StorageType:           "gp3",
-	StorageEncrypted:      true,
-	PendingRequeue:        15 * time.Second,
-	Resync:                10 * time.Minute,
+	// The smallest class RDS offers for Aurora instances.
+	AuroraInstanceClass: "db.t4g.medium",
+	StorageType:         "gp3",
+	StorageEncrypted:    true,
+	PendingRequeue:      15 * time.Second,
+	Resync:              10 * time.Minute,
+}
+
+// InstanceClassFor returns the default instance class of e.
+func (d Defaults) InstanceClassFor(e engineProfile) string {
+	if e.engine == auroraPostgresProfile.engine || e.engine == auroraMySQLProfile.engine {
+		return d.AuroraInstanceClass
+	}
+	return d.InstanceClass
 }
 
 // Version returns the default engine version of e.

@@ -102,6 +102,7 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 		return false, err
 	}
 	opts, note := finalSnapshot(db, id)
+	opts.Observed = &obs.Instance
 	if err := s.cloud.Delete(ctx, id, opts); err != nil {
 		if _, wait := cloud.RetryAfter(err); wait {
 			return false, err

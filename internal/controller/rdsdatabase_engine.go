@@ -113,6 +113,7 @@ func desiredUsers(db *v1.RDSDatabase, creds map[string]credential) []engine.User
 			Password:  creds[name].password,
 			Superuser: slices.Contains(roles, v1.RoleSuperuser),
 			CreateDB:  slices.Contains(roles, v1.RoleCreateDB),
+			ReadOnly:  slices.Contains(roles, v1.RoleReadOnly),
 		})
 	}
 	return out

@@ -65,6 +65,10 @@ func (e *Emulator) createClusterInstance(id string, p params) (any, string, erro
 		e.mu.Unlock()
 		return nil, id, newError(codeInvalidCombination, "The engine %s does not match the engine %s of DB cluster %s.", engine, c.Engine, clusterID)
 	}
+	if err := checkInstanceClass(engine, c.EngineVersion, class); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
 	if c.Status == "deleting" || c.Status == "failed" {
 		e.mu.Unlock()
 		return nil, id, newError(codeInvalidClusterState, "DB cluster %s is %s.", clusterID, c.Status)

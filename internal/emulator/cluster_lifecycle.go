@@ -84,21 +84,18 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password, dump stri
 	e.runClusterSnapshot(ctx, snap.ID, id, srv)
 }
 
-// startClusterEngine starts a cluster's server in a fresh directory and replays dump into
-// it, or creates the cluster's database.
+// startClusterEngine starts a cluster's server in a fresh directory with the snapshot
+// dump's data, or creates the cluster's database.
 func (e *Emulator) startClusterEngine(ctx context.Context, id, base, user, password, dbName, dump string) (engineServer, int, error) {
 	dir := filepath.Join(e.cfg.DataDir, "clusters", id)
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, 0, fmt.Errorf("clear %s: %w", dir, err)
 	}
-	srv, port, err := startServer(ctx, base, serverOptions{dir: dir, user: user, password: password, log: e.cfg.Log})
+	srv, port, err := startServer(ctx, base, serverOptions{dir: dir, user: user, password: password, snapshot: dump, log: e.cfg.Log})
 	if err != nil {
 		return nil, 0, err
 	}
-	switch {
-	case dump != "":
-		err = srv.Restore(ctx, dump)
-	case dbName != "":
+	if dump == "" && dbName != "" {
 		err = srv.CreateDatabase(ctx, dbName)
 	}
 	if err != nil {

@@ -187,6 +187,9 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 	if err != nil {
 		return nil, id, err
 	}
+	if err := e.checkSubnetGroup(p.str("DBSubnetGroupName")); err != nil {
+		return nil, id, err
+	}
 
 	e.mu.Lock()
 	s, ok := e.clusterSnapshots[snapID]
@@ -212,7 +215,7 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 	kmsKey := s.KmsKeyID
 	if key := p.str("KmsKeyId"); key != "" {
 		var err error
-		if kmsKey, err = e.kmsKeyARN(true, key); err != nil {
+		if kmsKey, err = e.kmsKeyARNLocked(true, key); err != nil {
 			e.mu.Unlock()
 			return nil, id, err
 		}

@@ -178,6 +178,9 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 	if err != nil {
 		return nil, "", err
 	}
+	if err := e.checkSubnetGroup(p.str("DBSubnetGroupName")); err != nil {
+		return nil, "", err
+	}
 	groups := p.list("VpcSecurityGroupIds.VpcSecurityGroupId")
 	if err := checkSecurityGroups(groups); err != nil {
 		return nil, "", err
@@ -250,7 +253,8 @@ func checkAuroraVersionChange(engine, from, to string, allowMajor bool) (bool, e
 		return false, newError(codeInvalidCombination, "Cannot find upgrade path from %s to %s.", from, to)
 	}
 	if engine == "aurora-postgresql" {
-		return checkVersionChange("postgres", from, to, allowMajor)
+		// Aurora PostgreSQL has versions of its own (checked above), compared as PostgreSQL's.
+		return checkVersionChange(engine, from, to, allowMajor)
 	}
 	want, have := auroraMySQLParts(to), auroraMySQLParts(from)
 	if have == nil {
@@ -378,23 +382,27 @@ func (e *Emulator) members(clusterID string) []*instance {
 	return out
 }
 
-// electWriter keeps a cluster's writer one of its instances: when the writer is gone, the
-// oldest instance left that is not being deleted takes over, as an Aurora failover
-// promotes a reader. It runs under the lock.
+// electWriter keeps a cluster's writer one of its instances: when the writer is gone or
+// being deleted, the oldest instance left that is not being deleted takes over, as an Aurora
+// failover promotes a reader. A writer being deleted with no instance to take over stays the
+// writer until it is gone. It runs under the lock.
 func (e *Emulator) electWriter(clusterID string) {
 	c, ok := e.clusters[clusterID]
 	if !ok {
 		return
 	}
-	if w, ok := e.instances[c.Writer]; ok && w.ClusterID == clusterID && w.Status != "deleting" {
+	w, ok := e.instances[c.Writer]
+	if ok && w.ClusterID == clusterID && w.Status != "deleting" {
 		return
 	}
-	c.Writer = ""
 	for _, in := range e.members(clusterID) {
 		if in.Status != "deleting" {
 			c.Writer = in.ID
 			return
 		}
+	}
+	if !ok || w.ClusterID != clusterID {
+		c.Writer = ""
 	}
 }
 

@@ -68,6 +68,9 @@ type Config struct {
 	Delays Delays
 	// Faults are the initial injected faults; SetFaults changes them.
 	Faults Faults
+	// Account is what the account holds besides DefaultAccount: DB subnet groups and KMS
+	// keys that calls may name. AddToAccount adds more.
+	Account Account
 	// Log receives one line per API call and the engines' output; nil discards it.
 	Log io.Writer
 }
@@ -84,6 +87,8 @@ type Emulator struct {
 	clusters         map[string]*cluster
 	clusterSnapshots map[string]*clusterSnapshot
 	faults           Faults
+	// account holds the subnet groups and KMS keys calls may name.
+	account Account
 	// faultCalls counts the API calls since the faults were set, for ThrottleEvery.
 	faultCalls int
 	closed     bool
@@ -103,6 +108,11 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.AccountID == "" {
 		cfg.AccountID = "123456789012"
 	}
+	if err := cfg.Account.check(); err != nil {
+		return nil, fmt.Errorf("new emulator: account: %w", err)
+	}
+	account := DefaultAccount()
+	account.add(cfg.Account)
 	for _, d := range []*time.Duration{&cfg.Delays.Create, &cfg.Delays.BackingUp, &cfg.Delays.Modify, &cfg.Delays.Delete} {
 		if *d == 0 {
 			*d = time.Second
@@ -121,6 +131,9 @@ func New(cfg Config) (*Emulator, error) {
 			}
 		}
 	}
+	if !cfg.NoEngine {
+		fmt.Fprintf(cfg.Log, "rds-emulator: %s\n", describeEngines())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Emulator{
 		cfg:       cfg,
@@ -130,6 +143,7 @@ func New(cfg Config) (*Emulator, error) {
 		clusters:         map[string]*cluster{},
 		clusterSnapshots: map[string]*clusterSnapshot{},
 		faults:           cfg.Faults,
+		account:          account,
 		ctx:              ctx,
 		cancel:           cancel,
 	}, nil
@@ -221,26 +235,28 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type handler func(e *Emulator, p params) (result any, id string, err error)
 
 var handlers = map[string]handler{
-	"CreateDBInstance":                (*Emulator).createInstance,
-	"CreateDBInstanceReadReplica":     (*Emulator).createReadReplica,
-	"DescribeDBInstances":             (*Emulator).describeInstances,
-	"ModifyDBInstance":                (*Emulator).modifyInstance,
-	"DeleteDBInstance":                (*Emulator).deleteInstance,
-	"RestoreDBInstanceFromDBSnapshot": (*Emulator).restoreInstance,
-	"CreateDBSnapshot":                (*Emulator).createSnapshot,
-	"DescribeDBSnapshots":             (*Emulator).describeSnapshots,
-	"DeleteDBSnapshot":                (*Emulator).deleteSnapshot,
-	"CreateDBCluster":                 (*Emulator).createCluster,
-	"DescribeDBClusters":              (*Emulator).describeClusters,
-	"ModifyDBCluster":                 (*Emulator).modifyCluster,
-	"DeleteDBCluster":                 (*Emulator).deleteCluster,
-	"CreateDBClusterSnapshot":         (*Emulator).createClusterSnapshot,
-	"DescribeDBClusterSnapshots":      (*Emulator).describeClusterSnapshots,
-	"DeleteDBClusterSnapshot":         (*Emulator).deleteClusterSnapshot,
-	"RestoreDBClusterFromSnapshot":    (*Emulator).restoreCluster,
-	"AddTagsToResource":               (*Emulator).addTags,
-	"RemoveTagsFromResource":          (*Emulator).removeTags,
-	"ListTagsForResource":             (*Emulator).listTags,
+	"CreateDBInstance":                   (*Emulator).createInstance,
+	"CreateDBInstanceReadReplica":        (*Emulator).createReadReplica,
+	"DescribeDBInstances":                (*Emulator).describeInstances,
+	"DescribeDBEngineVersions":           (*Emulator).describeEngineVersions,
+	"DescribeOrderableDBInstanceOptions": (*Emulator).describeOrderable,
+	"ModifyDBInstance":                   (*Emulator).modifyInstance,
+	"DeleteDBInstance":                   (*Emulator).deleteInstance,
+	"RestoreDBInstanceFromDBSnapshot":    (*Emulator).restoreInstance,
+	"CreateDBSnapshot":                   (*Emulator).createSnapshot,
+	"DescribeDBSnapshots":                (*Emulator).describeSnapshots,
+	"DeleteDBSnapshot":                   (*Emulator).deleteSnapshot,
+	"CreateDBCluster":                    (*Emulator).createCluster,
+	"DescribeDBClusters":                 (*Emulator).describeClusters,
+	"ModifyDBCluster":                    (*Emulator).modifyCluster,
+	"DeleteDBCluster":                    (*Emulator).deleteCluster,
+	"CreateDBClusterSnapshot":            (*Emulator).createClusterSnapshot,
+	"DescribeDBClusterSnapshots":         (*Emulator).describeClusterSnapshots,
+	"DeleteDBClusterSnapshot":            (*Emulator).deleteClusterSnapshot,
+	"RestoreDBClusterFromSnapshot":       (*Emulator).restoreCluster,
+	"AddTagsToResource":                  (*Emulator).addTags,
+	"RemoveTagsFromResource":             (*Emulator).removeTags,
+	"ListTagsForResource":                (*Emulator).listTags,
 }
 
 func (e *Emulator) dispatch(action string, p params) (any, string, error) {

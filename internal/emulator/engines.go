@@ -2,8 +2,10 @@ package emulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/mariaserver"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
@@ -16,10 +18,9 @@ type engineServer interface {
 	SetMasterPassword(ctx context.Context, password string) error
 	// CreateDatabase creates the instance's initial database (DBName).
 	CreateDatabase(ctx context.Context, name string) error
-	// Dump writes the server's databases and users to a file, for a snapshot.
+	// Dump writes the server's databases and users to a file, for a snapshot; a server
+	// started with serverOptions.snapshot naming that file has them.
 	Dump(ctx context.Context, path string) error
-	// Restore replays a file Dump wrote.
-	Restore(ctx context.Context, path string) error
 	// Promote makes a read replica's server standalone and writable; on a server that is
 	// not a replica it does nothing.
 	Promote(ctx context.Context) error
@@ -30,42 +31,69 @@ type engineServer interface {
 // serverOptions are what every engine's server starts with.
 type serverOptions struct {
 	dir, user, password string
-	log                 io.Writer
+	// version is the instance's EngineVersion: a postgres server runs its major.
+	version string
+	// snapshot, when set, is a file Dump wrote: the new server starts with its data, as
+	// an instance restored from a snapshot does.
+	snapshot string
+	log      io.Writer
 }
 
-// startServer starts the server of an engine and returns it with its TCP port. This
-// machine's PostgreSQL and MariaDB stand in for every version RDS offers of their engines.
+// startServer starts the server of an engine and returns it with its TCP port. A postgres
+// server runs the PostgreSQL major of o.version (see pgserver.Builds: without builds per
+// major, the machine's PostgreSQL stands in for every one); MariaDB stands in for every
+// version of mysql and mariadb.
 func startServer(ctx context.Context, engine string, o serverOptions) (engineServer, int, error) {
 	switch engine {
 	case "postgres":
-		srv, err := pgserver.Start(ctx, pgserver.Options{Dir: o.dir, MasterUser: o.user, MasterPassword: o.password, Log: o.log})
+		opts := pgserver.Options{Dir: o.dir, MasterUser: o.user, MasterPassword: o.password, Major: postgresMajor(o.version), Log: o.log}
+		var srv *pgserver.Server
+		var err error
+		if o.snapshot != "" {
+			srv, err = pgserver.StartFromBackup(ctx, opts, o.snapshot)
+		} else {
+			srv, err = pgserver.Start(ctx, opts)
+		}
 		if err != nil {
 			return nil, 0, err
 		}
-		return srv, srv.Port, nil
+		return postgresServer{srv}, srv.Port, nil
 	case "mysql", "mariadb":
 		srv, err := mariaserver.Start(ctx, mariaserver.Options{Dir: o.dir, MasterUser: o.user, MasterPassword: o.password, Log: o.log})
 		if err != nil {
 			return nil, 0, err
+		}
+		if o.snapshot != "" {
+			if err := srv.Restore(ctx, o.snapshot); err != nil {
+				return nil, 0, errors.Join(err, srv.Stop())
+			}
 		}
 		return srv, srv.Port, nil
 	}
 	return nil, 0, fmt.Errorf("no server for engine %s", engine)
 }
 
+// postgresServer is a PostgreSQL server whose snapshots are base backups
+// (pgserver.Backup): a copy of the data directory that a server of the same major starts
+// from, which needs no client program of the server's major and so works for every major.
+type postgresServer struct{ *pgserver.Server }
+
+// Dump writes a base backup of the server to path.
+func (s postgresServer) Dump(ctx context.Context, path string) error { return s.Backup(ctx, path) }
+
 // startReplicaServer starts a read replica's server that replicates from source (a real
-// streaming replica for PostgreSQL, GTID replication for MariaDB) and returns it with its
-// TCP port. The replica has the source's master user; o.password is the source's master
-// password, which MariaDB needs to set its new server up before the source's accounts
-// arrive.
+// streaming replica for PostgreSQL, of the source's major, GTID replication for MariaDB)
+// and returns it with its TCP port. The replica has the source's master user; o.password
+// is the source's master password, which MariaDB needs to set its new server up before
+// the source's accounts arrive.
 func startReplicaServer(ctx context.Context, o serverOptions, source engineServer) (engineServer, int, error) {
 	switch src := source.(type) {
-	case *pgserver.Server:
-		srv, err := pgserver.StartReplica(ctx, pgserver.Options{Dir: o.dir, Log: o.log}, src)
+	case postgresServer:
+		srv, err := pgserver.StartReplica(ctx, pgserver.Options{Dir: o.dir, Log: o.log}, src.Server)
 		if err != nil {
 			return nil, 0, err
 		}
-		return srv, srv.Port, nil
+		return postgresServer{srv}, srv.Port, nil
 	case *mariaserver.Server:
 		srv, err := mariaserver.StartReplica(ctx, mariaserver.Options{Dir: o.dir, MasterPassword: o.password, Log: o.log}, src)
 		if err != nil {
@@ -74,4 +102,54 @@ func startReplicaServer(ctx context.Context, o serverOptions, source engineServe
 		return srv, srv.Port, nil
 	}
 	return nil, 0, fmt.Errorf("no replica server for a source of type %T", source)
+}
+
+// postgresMajor is the major version of a PostgreSQL EngineVersion ("17.4" and "17" are
+// 17); 0, the default build, for a version that does not parse.
+func postgresMajor(version string) int {
+	v, ok := parseVersion(version)
+	if !ok {
+		return 0
+	}
+	return v[0]
+}
+
+// checkEngineBuild refuses, as RDS refuses a version it does not offer, a postgres
+// version whose major this machine has no PostgreSQL build of (see checkBuild). When
+// instances run no server every version passes.
+func (e *Emulator) checkEngineBuild(engine, version string) error {
+	if engine != "postgres" || e.cfg.NoEngine {
+		return nil
+	}
+	builds, err := pgserver.DefaultBuilds()
+	if err != nil {
+		return newError(codeInternalFailure, "look up PostgreSQL builds: %v", err)
+	}
+	return checkBuild(builds, engine, version)
+}
+
+// checkBuild refuses a postgres version whose major builds has no build of. Without builds
+// per major (the machine's PostgreSQL then stands in for every version) and for other
+// engines every version passes.
+func checkBuild(builds *pgserver.Builds, engine, version string) error {
+	if engine != "postgres" {
+		return nil
+	}
+	if _, err := builds.ForMajor(postgresMajor(version)); err != nil {
+		var majors []string
+		for _, m := range builds.Majors() {
+			majors = append(majors, fmt.Sprint(m))
+		}
+		return newError(codeInvalidCombination, "Cannot find version %s for %s (this emulator runs PostgreSQL %s)", version, engine, strings.Join(majors, ", "))
+	}
+	return nil
+}
+
+// describeEngines says which PostgreSQL instances run, for the emulator's log.
+func describeEngines() string {
+	builds, err := pgserver.DefaultBuilds()
+	if err != nil {
+		return "PostgreSQL builds: " + err.Error()
+	}
+	return "postgres instances run " + builds.String()
 }

@@ -23,6 +23,14 @@ const testPassword = "Passw0rd-for-tests"
 // start runs an emulator behind an httptest server and returns it with a real SDK
 // client pointed at it. The client is built by LoadDefaultConfig, so AWS_CA_BUNDLE in the
 // environment is honoured as it is for real users.
+// testAccount is what the tests' requests name besides the default account: their subnet
+// group and KMS keys.
+var testAccount = Account{
+	SubnetGroups: []string{"private"},
+	KMSKeys:      []string{"1234abcd-12ab-34cd-56ef-1234567890ab"},
+	KMSAliases:   []string{"alias/shop", "alias/rds-data", "alias/orders", "alias/other", "alias/x"},
+}
+
 func start(t *testing.T, cfg Config, clientOpts ...func(*rds.Options)) (*Emulator, *rds.Client) {
 	t.Helper()
 	if cfg.Delays == (Delays{}) {
@@ -31,6 +39,7 @@ func start(t *testing.T, cfg Config, clientOpts ...func(*rds.Options)) (*Emulato
 	if cfg.DataDir == "" && !cfg.NoEngine {
 		cfg.DataDir = t.TempDir()
 	}
+	cfg.Account.add(testAccount)
 	e, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)

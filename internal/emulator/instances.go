@@ -7,11 +7,6 @@ import (
 	"time"
 )
 
-// defaultEngineVersion is what the emulator reports when CreateDBInstance names no
-// version. A version that is given is reported exactly as given (for example "17" stays
-// "17"); the local PostgreSQL or MariaDB may be another version.
-var defaultEngineVersion = map[string]string{"postgres": "17.4", "mysql": "8.0.40", "mariadb": "10.11.10"}
-
 // defaultPort is the engine's usual port, reported for instances without a server (an
 // instance with one reports its server's port).
 var defaultPort = map[string]int{"postgres": 5432, "mysql": 3306, "mariadb": 3306}
@@ -73,7 +68,18 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 	if storage == nil {
 		return nil, "", newError(codeInvalidValue, "The parameter AllocatedStorage must be provided.")
 	}
-	if err := checkStorage(storageType, *storage); err != nil {
+	if err := checkStorage(engine, storageType, *storage); err != nil {
+		return nil, "", err
+	}
+	iops, err := p.integer("Iops")
+	if err != nil {
+		return nil, "", err
+	}
+	throughput, err := p.integer("StorageThroughput")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := checkProvisioned(engine, storageType, *storage, intOr0(iops), intOr0(throughput)); err != nil {
 		return nil, "", err
 	}
 	user := p.str("MasterUsername")
@@ -112,8 +118,16 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 	}
 	version := p.str("EngineVersion")
 	if version == "" {
-		version = defaultEngineVersion[engine]
+		// RDS's default; a version that is given is reported exactly as given ("17" stays
+		// "17").
+		version = defaultEngineVersion(engine)
 	} else if err := checkEngineVersion(engine, version); err != nil {
+		return nil, "", err
+	}
+	if err := checkInstanceClass(engine, version, class); err != nil {
+		return nil, "", err
+	}
+	if err := e.checkEngineBuild(engine, version); err != nil {
 		return nil, "", err
 	}
 	window := p.str("PreferredBackupWindow")
@@ -131,6 +145,8 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 		Class:                 class,
 		AllocatedStorage:      *storage,
 		StorageType:           storageType,
+		Iops:                  intOr0(iops),
+		StorageThroughput:     intOr0(throughput),
 		MasterUsername:        user,
 		DBName:                dbName,
 		BackupRetentionPeriod: retention,
@@ -151,6 +167,9 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 	}
 	in.setMultiAZ(in.MultiAZ)
 	if err := checkSecurityGroups(in.VpcSecurityGroupIDs); err != nil {
+		return nil, "", err
+	}
+	if err := e.checkSubnetGroup(in.SubnetGroup); err != nil {
 		return nil, "", err
 	}
 	if in.KmsKeyID, err = e.kmsKeyARN(in.StorageEncrypted, in.KmsKeyID); err != nil {
@@ -240,6 +259,14 @@ func (e *Emulator) instanceFilter(filters []filter) (func(*instance) bool, error
 }
 
 func deref(b *bool) bool { return b != nil && *b }
+
+// intOr0 is *n, or 0 when n is nil.
+func intOr0(n *int) int {
+	if n == nil {
+		return 0
+	}
+	return *n
+}
 
 // randomUpper returns n random characters from A-Z and 0-9, like RDS resource ids.
 func randomUpper(n int) string {

@@ -104,17 +104,76 @@ func TestCreateValidation(t *testing.T) {
 			want:   "InvalidParameterValue",
 		},
 		"StorageTooSmall": {
-			reason: "gp2 storage starts at 20 GiB.",
+			reason: "gp2 storage starts at 20 GiB; RDS answers a size out of range InvalidParameterCombination (convox/rack#2846).",
 			change: func(in *rds.CreateDBInstanceInput) { in.AllocatedStorage = aws.Int32(10) },
-			want:   "InvalidParameterValue",
+			want:   "InvalidParameterCombination",
 		},
 		"IO1TooSmall": {
 			reason: "io1 storage starts at 100 GiB.",
 			change: func(in *rds.CreateDBInstanceInput) {
-				in.StorageType = aws.String("io1")
+				in.StorageType, in.Iops = aws.String("io1"), aws.Int32(1000)
 				in.AllocatedStorage = aws.Int32(50)
 			},
-			want: "InvalidParameterValue",
+			want: "InvalidParameterCombination",
+		},
+		"IO1WithoutIOPS": {
+			reason: "io1 and io2 need provisioned IOPS: \"The storage type io1 requires iops to be specified.\"",
+			change: func(in *rds.CreateDBInstanceInput) {
+				in.StorageType = aws.String("io1")
+				in.AllocatedStorage = aws.Int32(100)
+			},
+			want: "InvalidParameterCombination",
+		},
+		"IO2WithIOPS": {
+			reason: "io2 with its IOPS and enough storage is accepted.",
+			change: func(in *rds.CreateDBInstanceInput) {
+				in.StorageType, in.Iops = aws.String("io2"), aws.Int32(3000)
+				in.AllocatedStorage = aws.Int32(100)
+			},
+		},
+		"UnknownClass": {
+			reason: "A class RDS does not offer (a typo) is refused as RDS refuses it.",
+			change: func(in *rds.CreateDBInstanceInput) { in.DBInstanceClass = aws.String("db.t4g.micr") },
+			want:   "InvalidParameterCombination",
+		},
+		"RetiredClass": {
+			reason: "The t2 family is no longer offered for current versions.",
+			change: func(in *rds.CreateDBInstanceInput) { in.DBInstanceClass = aws.String("db.t2.micro") },
+			want:   "InvalidParameterCombination",
+		},
+		"GravitonClass": {
+			reason: "A current class is accepted.",
+			change: func(in *rds.CreateDBInstanceInput) { in.DBInstanceClass = aws.String("db.r7g.2xlarge") },
+		},
+		"RetiredPostgresMajor": {
+			reason: "PostgreSQL 9.6 is no longer offered.",
+			change: func(in *rds.CreateDBInstanceInput) { in.EngineVersion = aws.String("9.6") },
+			want:   "InvalidParameterCombination",
+		},
+		"UnreleasedPostgresMajor": {
+			reason: "PostgreSQL 19 is not offered.",
+			change: func(in *rds.CreateDBInstanceInput) { in.EngineVersion = aws.String("19") },
+			want:   "InvalidParameterCombination",
+		},
+		"PostgresMinor": {
+			reason: "A major.minor of an offered major is accepted.",
+			change: func(in *rds.CreateDBInstanceInput) { in.EngineVersion = aws.String("16.10") },
+		},
+		"UnknownSubnetGroup": {
+			reason: "A DB subnet group the account does not hold: DBSubnetGroupNotFoundFault.",
+			change: func(in *rds.CreateDBInstanceInput) { in.DBSubnetGroupName = aws.String("nope") },
+			want:   "DBSubnetGroupNotFoundFault",
+		},
+		"DefaultSubnetGroup": {
+			reason: "Every account has the default DB subnet group.",
+			change: func(in *rds.CreateDBInstanceInput) { in.DBSubnetGroupName = aws.String("default") },
+		},
+		"UnknownKMSAlias": {
+			reason: "A KMS alias the account does not hold: KMSKeyNotAccessibleFault.",
+			change: func(in *rds.CreateDBInstanceInput) {
+				in.StorageEncrypted, in.KmsKeyId = aws.Bool(true), aws.String("alias/doesnotexist")
+			},
+			want: "KMSKeyNotAccessibleFault",
 		},
 		"ReservedMaster": {
 			reason: "rdsadmin is RDS's own user.",
@@ -279,8 +338,8 @@ func TestModifyStorage(t *testing.T) {
 	waitStatus(t, c, "grow", "available", 5*time.Second)
 
 	_, err := c.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("grow"), AllocatedStorage: aws.Int32(50), ApplyImmediately: aws.Bool(true)})
-	if diff := cmp.Diff("InvalidParameterValue", errorCode(err)); diff != "" {
-		t.Errorf("shrinking storage: -want +got:\n%s", diff)
+	if diff := cmp.Diff("InvalidParameterCombination", errorCode(err)); diff != "" {
+		t.Errorf("shrinking storage (RDS: InvalidParameterCombination, \"Invalid storage size ...\"): -want +got:\n%s", diff)
 	}
 
 	out, err := c.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("grow"), AllocatedStorage: aws.Int32(105), DBInstanceClass: aws.String("db.m7g.large"), ApplyImmediately: aws.Bool(true)})

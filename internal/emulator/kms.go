@@ -26,8 +26,15 @@ const defaultRDSKeyAlias = "alias/aws/rds"
 
 // kmsKeyARN checks CreateDBInstance's StorageEncrypted and KmsKeyId together and returns the
 // key ARN the instance reports: "" when unencrypted, the account's default RDS key when
-// encrypted without a key.
+// encrypted without a key. A key the account does not hold is refused.
 func (e *Emulator) kmsKeyARN(encrypted bool, key string) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.kmsKeyARNLocked(encrypted, key)
+}
+
+// kmsKeyARNLocked is kmsKeyARN for a caller that holds e.mu.
+func (e *Emulator) kmsKeyARNLocked(encrypted bool, key string) (string, error) {
 	if !encrypted {
 		if key != "" {
 			return "", newError(codeInvalidCombination, "A KMS key ID was specified, but StorageEncrypted is not set: set StorageEncrypted to true to encrypt with that key.")
@@ -37,16 +44,28 @@ func (e *Emulator) kmsKeyARN(encrypted bool, key string) (string, error) {
 	if key == "" {
 		key = defaultRDSKeyAlias
 	}
+	// A key or alias of this account and region must exist; one of another account or region
+	// is taken as given (its key policy decides, which the emulator cannot see).
+	own := func(region, account string) bool { return region == e.cfg.Region && account == e.cfg.AccountID }
 	switch {
 	case kmsKeyARN.MatchString(key):
-		return key, nil
+		m := kmsKeyARN.FindStringSubmatch(key)
+		if !own(m[1], m[2]) || e.kmsKeyExists(m[3]) {
+			return key, nil
+		}
 	case kmsKeyID.MatchString(key):
-		return e.keyARN(key), nil
+		if e.kmsKeyExists(key) {
+			return e.keyARN(key), nil
+		}
 	case kmsAliasARN.MatchString(key):
 		m := kmsAliasARN.FindStringSubmatch(key)
-		return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m[1], m[2], aliasKeyID(m[3])), nil
+		if !own(m[1], m[2]) || e.kmsKeyExists(m[3]) {
+			return fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m[1], m[2], aliasKeyID(m[3])), nil
+		}
 	case kmsAlias.MatchString(key):
-		return e.keyARN(aliasKeyID(key)), nil
+		if e.kmsKeyExists(key) {
+			return e.keyARN(aliasKeyID(key)), nil
+		}
 	}
 	return "", newError(codeKMSKeyNotAccessible, "The specified KMS key [%s] does not exist, is not enabled or you do not have permissions to access it.", key)
 }

@@ -29,6 +29,9 @@ func TestStorageEncryption(t *testing.T) {
 		"KeyWithoutEncrypt":  {reason: "A key without StorageEncrypted is refused.", key: keyARN, wantCode: codeInvalidCombination},
 		"MalformedKey":       {reason: "A key that is no KMS identifier is not accessible.", encrypted: aws.Bool(true), key: "my-key", wantCode: codeKMSKeyNotAccessible},
 		"MalformedARN":       {reason: "An ARN of another service is not a KMS key.", encrypted: aws.Bool(true), key: "arn:aws:s3:::bucket", wantCode: codeKMSKeyNotAccessible},
+		"UnknownAlias":       {reason: "An alias the account does not hold is not accessible.", encrypted: aws.Bool(true), key: "alias/doesnotexist", wantCode: codeKMSKeyNotAccessible},
+		"UnknownKeyID":       {reason: "A key ID the account does not hold is not accessible.", encrypted: aws.Bool(true), key: "00000000-0000-0000-0000-000000000000", wantCode: codeKMSKeyNotAccessible},
+		"OwnUnknownKeyARN":   {reason: "A key ARN of this account and region must exist too.", encrypted: aws.Bool(true), key: "arn:aws:kms:" + region + ":" + account + ":key/00000000-0000-0000-0000-000000000000", wantCode: codeKMSKeyNotAccessible},
 		"ExplicitlyDisabled": {reason: "StorageEncrypted false is unencrypted.", encrypted: aws.Bool(false), wantKey: ""},
 	}
 	i := 0

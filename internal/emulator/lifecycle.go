@@ -20,7 +20,7 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 		e.mu.Unlock()
 		return
 	}
-	engine, user, dbName, retention := self.Engine, self.MasterUsername, self.DBName, self.BackupRetentionPeriod
+	engine, version, user, dbName, retention := self.Engine, self.EngineVersion, self.MasterUsername, self.DBName, self.BackupRetentionPeriod
 	noEngine := e.withoutEngine(self)
 	var source engineServer
 	if self.ReplicaSource != "" {
@@ -40,7 +40,7 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 	var srv engineServer
 	if !noEngine {
 		var err error
-		srv, port, err = e.startEngine(ctx, id, engine, user, password, dbName, dump, source)
+		srv, port, err = e.startEngine(ctx, id, engine, version, user, password, dbName, dump, source)
 		if err != nil {
 			fmt.Fprintf(e.cfg.Log, "rds-emulator: instance %s failed: %v\n", id, err)
 			e.setStatus(id, "creating", "failed")
@@ -93,19 +93,19 @@ func (e *Emulator) withoutEngine(in *instance) bool {
 	return false
 }
 
-// startEngine starts the instance's server (PostgreSQL or MariaDB, by engine) in a fresh
-// data directory. A read replica's server replicates from source, which brings the data,
-// users and databases along. Otherwise the server replays dump when there is one (the dump
-// brings the database dbName along), else creates dbName. It returns the server and its
-// port.
-func (e *Emulator) startEngine(ctx context.Context, id, engine, user, password, dbName, dump string, source engineServer) (engineServer, int, error) {
+// startEngine starts the instance's server (PostgreSQL of the version's major or MariaDB,
+// by engine) in a fresh data directory. A read replica's server replicates from source,
+// which brings the data, users and databases along. Otherwise the server starts with the
+// snapshot dump when there is one (the dump brings the database dbName along), else
+// creates dbName. It returns the server and its port.
+func (e *Emulator) startEngine(ctx context.Context, id, engine, version, user, password, dbName, dump string, source engineServer) (engineServer, int, error) {
 	dir := filepath.Join(e.cfg.DataDir, "instances", id)
 	// The instance is new: anything left there is from an instance of the same name that
 	// an earlier emulator run did not get to delete.
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, 0, fmt.Errorf("clear %s: %w", dir, err)
 	}
-	opts := serverOptions{dir: dir, user: user, password: password, log: e.cfg.Log}
+	opts := serverOptions{dir: dir, user: user, password: password, version: version, snapshot: dump, log: e.cfg.Log}
 	if source != nil {
 		return startReplicaServer(ctx, opts, source)
 	}
@@ -113,13 +113,7 @@ func (e *Emulator) startEngine(ctx context.Context, id, engine, user, password, 
 	if err != nil {
 		return nil, 0, err
 	}
-	switch {
-	case dump != "":
-		if err := srv.Restore(ctx, dump); err != nil {
-			_ = srv.Stop()
-			return nil, 0, err
-		}
-	case dbName != "":
+	if dump == "" && dbName != "" {
 		if err := srv.CreateDatabase(ctx, dbName); err != nil {
 			_ = srv.Stop()
 			return nil, 0, err
@@ -186,10 +180,12 @@ func (e *Emulator) dump(ctx context.Context, srv engineServer, snapID string) (s
 	return path, nil
 }
 
-// runModify keeps the instance modifying for Delays.Modify, then applies its pending
-// values.
+// runModify keeps the instance modifying for Delays.Modify (or as long as a major
+// version upgrade of its server takes), then applies its pending values.
 func (e *Emulator) runModify(ctx context.Context, id string) {
-	if !sleep(ctx, e.cfg.Delays.Modify) {
+	start := time.Now()
+	e.upgradeEngine(ctx, id)
+	if !sleep(ctx, e.cfg.Delays.Modify-time.Since(start)) {
 		return
 	}
 	e.mu.Lock()
@@ -207,6 +203,12 @@ func (in *instance) applyPending() {
 	p := in.Pending
 	if p.AllocatedStorage != nil {
 		in.AllocatedStorage = *p.AllocatedStorage
+	}
+	if p.Iops != nil {
+		in.Iops = *p.Iops
+	}
+	if p.StorageThroughput != nil {
+		in.StorageThroughput = *p.StorageThroughput
 	}
 	if p.BackupRetentionPeriod != nil {
 		in.BackupRetentionPeriod = *p.BackupRetentionPeriod

@@ -14,6 +14,8 @@ type tag struct {
 // pending holds modifications waiting to be applied (PendingModifiedValues).
 type pending struct {
 	AllocatedStorage      *int
+	Iops                  *int
+	StorageThroughput     *int
 	DBInstanceClass       string
 	BackupRetentionPeriod *int
 	EngineVersion         string
@@ -26,14 +28,18 @@ func (p pending) empty() bool { return p == pending{} }
 // instance is the emulator's record of one DB instance. Its master password lives only
 // in masterPassword, in memory: it is never rendered, logged or written to a file.
 type instance struct {
-	ID                    string
-	ResourceID            string
-	Status                string
-	Engine                string
-	EngineVersion         string
-	Class                 string
-	AllocatedStorage      int
-	StorageType           string
+	ID               string
+	ResourceID       string
+	Status           string
+	Engine           string
+	EngineVersion    string
+	Class            string
+	AllocatedStorage int
+	StorageType      string
+	// Iops and StorageThroughput are what was provisioned, 0 for the storage type's
+	// baseline (reportedIOPS).
+	Iops                  int
+	StorageThroughput     int
 	MasterUsername        string
 	DBName                string
 	BackupRetentionPeriod int
@@ -97,8 +103,8 @@ type snapshot struct {
 	Class                 string
 	DBName                string
 	BackupRetentionPeriod int
-	// File is the engine's dump (pg_dumpall or mariadb-dump) holding the data and users,
-	// "" without an engine.
+	// File is the engine's copy of the data and users (a PostgreSQL base backup or a
+	// mariadb-dump), "" without an engine.
 	File string
 	// masterPassword is the source's master password when the snapshot was taken, which
 	// an instance restored from it gets. It lives only in memory.

@@ -2,7 +2,13 @@ package emulator
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
 )
 
 // modifyInstance answers ModifyDBInstance. The request's changes join the instance's
@@ -29,6 +35,12 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 	if err != nil {
 		e.mu.Unlock()
 		return nil, id, err
+	}
+	if change.EngineVersion != "" {
+		if err := e.checkEngineBuild(in.Engine, change.EngineVersion); err != nil {
+			e.mu.Unlock()
+			return nil, id, err
+		}
 	}
 	if req.backupWindow != "" {
 		// As on RDS, a new backup window applies as soon as possible, not in the
@@ -83,6 +95,7 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 // modification is a parsed ModifyDBInstance request.
 type modification struct {
 	storage          *int
+	iops, throughput *int
 	storageType      string
 	class            string
 	retention        *int
@@ -103,6 +116,12 @@ func readModification(p params) (modification, error) {
 	var m modification
 	var err error
 	if m.storage, err = p.integer("AllocatedStorage"); err != nil {
+		return m, err
+	}
+	if m.iops, err = p.integer("Iops"); err != nil {
+		return m, err
+	}
+	if m.throughput, err = p.integer("StorageThroughput"); err != nil {
 		return m, err
 	}
 	m.storageType = p.str("StorageType")
@@ -162,7 +181,7 @@ func readModification(p params) (modification, error) {
 // lock.
 func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 	var change pending
-	storageOnly := m.class == "" && m.retention == nil && m.engineVersion == "" && m.password == nil && m.storageType == "" &&
+	storageOnly := m.class == "" && m.retention == nil && m.engineVersion == "" && m.password == nil && m.storageType == "" && m.throughput == nil &&
 		m.securityGroups == nil && m.public == nil && m.multiAZ == nil && m.copyTags == nil
 	switch {
 	case in.Status == "available":
@@ -194,9 +213,12 @@ func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 	if m.multiAZ != nil && *m.multiAZ != in.MultiAZ {
 		change.MultiAZ = m.multiAZ
 	}
+	if in.Iops > 0 && (m.storage != nil) != (m.iops != nil) {
+		return change, newError(codeInvalidCombination, "You must specify both the storage size and iops when modifying the storage size or iops on a DB instance that has iops.")
+	}
 	if m.storage != nil && *m.storage != in.AllocatedStorage {
 		if *m.storage < in.AllocatedStorage {
-			return change, newError(codeInvalidValue, "Invalid storage size for engine name %s and storage type %s: %d. Allocated storage can't be decreased.", in.Engine, in.StorageType, *m.storage)
+			return change, newError(codeInvalidCombination, "Invalid storage size for engine name %s and storage type %s: %d. Allocated storage can't be decreased.", in.Engine, in.StorageType, *m.storage)
 		}
 		grown := grownStorage(in.AllocatedStorage, *m.storage)
 		change.AllocatedStorage = &grown
@@ -204,22 +226,50 @@ func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 	if m.storageType != "" && m.storageType != in.StorageType {
 		change.StorageType = m.storageType
 	}
-	if change.AllocatedStorage != nil || change.StorageType != "" {
-		// The size and type the instance will end up with must fit together, whichever
-		// of them this request or an earlier one changes.
+	if m.iops != nil && *m.iops != in.Iops {
+		change.Iops = m.iops
+	}
+	if m.throughput != nil && *m.throughput != in.StorageThroughput {
+		change.StorageThroughput = m.throughput
+	}
+	if change.StorageType != "" {
+		// Another storage type starts from its own baseline unless the request provisions it.
+		zero := 0
+		if m.iops == nil && in.Iops != 0 {
+			change.Iops = &zero
+		}
+		if m.throughput == nil && in.StorageThroughput != 0 {
+			change.StorageThroughput = &zero
+		}
+	}
+	if change.AllocatedStorage != nil || change.StorageType != "" || change.Iops != nil || change.StorageThroughput != nil {
+		// The size, type and performance the instance will end up with must fit together,
+		// whichever of them this request or an earlier one changes.
 		after := mergePending(in.Pending, change)
-		size, kind := in.AllocatedStorage, in.StorageType
+		size, kind, iops, mibs := in.AllocatedStorage, in.StorageType, in.Iops, in.StorageThroughput
 		if after.AllocatedStorage != nil {
 			size = *after.AllocatedStorage
 		}
 		if after.StorageType != "" {
 			kind = after.StorageType
 		}
-		if err := checkStorage(kind, size); err != nil {
+		if after.Iops != nil {
+			iops = *after.Iops
+		}
+		if after.StorageThroughput != nil {
+			mibs = *after.StorageThroughput
+		}
+		if err := checkStorage(in.Engine, kind, size); err != nil {
+			return change, err
+		}
+		if err := checkProvisioned(in.Engine, kind, size, iops, mibs); err != nil {
 			return change, err
 		}
 	}
 	if m.class != "" && m.class != in.Class {
+		if err := checkInstanceClass(in.Engine, in.EngineVersion, m.class); err != nil {
+			return change, err
+		}
 		change.DBInstanceClass = m.class
 	}
 	if m.retention != nil && *m.retention != in.BackupRetentionPeriod {
@@ -242,6 +292,12 @@ func mergePending(old, newer pending) pending {
 	if newer.AllocatedStorage != nil {
 		old.AllocatedStorage = newer.AllocatedStorage
 	}
+	if newer.Iops != nil {
+		old.Iops = newer.Iops
+	}
+	if newer.StorageThroughput != nil {
+		old.StorageThroughput = newer.StorageThroughput
+	}
 	if newer.BackupRetentionPeriod != nil {
 		old.BackupRetentionPeriod = newer.BackupRetentionPeriod
 	}
@@ -258,4 +314,136 @@ func mergePending(old, newer pending) pending {
 		old.MultiAZ = newer.MultiAZ
 	}
 	return old
+}
+
+// upgradeEngine carries a postgres instance's data to a server of its pending version's
+// major when that is another major than its server runs, as RDS's major version upgrade
+// does, and its read replicas along (RDS upgrades in-Region replicas with their source):
+// see pgserver.Upgrade, a logical copy. The new server takes the old one's port, so the
+// endpoint stays. It runs while the instance is modifying. When the copy fails, the
+// instance keeps its server and version, as RDS leaves an instance whose upgrade failed on
+// its old version, and the emulator's log says why. Without builds per major the machine's
+// PostgreSQL stands in for every version and there is nothing to do.
+func (e *Emulator) upgradeEngine(ctx context.Context, id string) {
+	e.mu.Lock()
+	in, ok := e.instances[id]
+	if !ok || in.Status != "modifying" || in.Pending.EngineVersion == "" || in.Engine != "postgres" {
+		e.mu.Unlock()
+		return
+	}
+	src, running := in.server.(postgresServer)
+	version := in.Pending.EngineVersion
+	replicas := map[string]postgresServer{}
+	for _, rid := range e.replicasOf(id) {
+		if r, ok := e.instances[rid].server.(postgresServer); ok {
+			replicas[rid] = r
+		}
+	}
+	e.mu.Unlock()
+	if !running {
+		return
+	}
+	builds, err := pgserver.DefaultBuilds()
+	if err != nil {
+		e.upgradeFailed(id, version, err)
+		return
+	}
+	target, err := builds.ForMajor(postgresMajor(version))
+	if err != nil {
+		e.upgradeFailed(id, version, err)
+		return
+	}
+	if target.Major == src.Build.Major {
+		return
+	}
+	upgraded, err := e.upgradeServer(ctx, id, src, target.Major)
+	if err != nil {
+		e.upgradeFailed(id, version, err)
+		return
+	}
+	e.mu.Lock()
+	if cur, ok := e.instances[id]; ok && cur == in {
+		in.server = upgraded
+	}
+	e.mu.Unlock()
+	for rid, r := range replicas {
+		e.reseedReplica(ctx, rid, r, upgraded, version)
+	}
+}
+
+// upgradeServer starts a server of major with the data of src, stops src and moves the
+// new server onto src's port; src's data directory goes.
+func (e *Emulator) upgradeServer(ctx context.Context, id string, src postgresServer, major int) (postgresServer, error) {
+	dir := filepath.Join(e.cfg.DataDir, "instances", id, fmt.Sprintf("major-%d", major))
+	if err := os.RemoveAll(dir); err != nil {
+		return postgresServer{}, err
+	}
+	next, err := src.Upgrade(ctx, pgserver.Options{Dir: dir, Major: major, Log: e.cfg.Log})
+	if err != nil {
+		return postgresServer{}, err
+	}
+	port := src.Port
+	if err := src.Stop(); err != nil {
+		return postgresServer{}, errors.Join(err, next.Stop())
+	}
+	if err := next.MoveToPort(ctx, port); err != nil {
+		return postgresServer{}, errors.Join(err, next.Stop())
+	}
+	e.removeServerData(src.Server)
+	return postgresServer{next}, nil
+}
+
+// reseedReplica replaces a read replica's server with a new replica of its upgraded
+// source, on the same port, and reports the source's new version on it. A replica that
+// cannot be made again is failed.
+func (e *Emulator) reseedReplica(ctx context.Context, id string, old, source postgresServer, version string) {
+	port := old.Port
+	err := old.Stop()
+	var next *pgserver.Server
+	if err == nil {
+		dir := filepath.Join(e.cfg.DataDir, "instances", id, fmt.Sprintf("major-%d", source.Build.Major))
+		if err = os.RemoveAll(dir); err == nil {
+			next, err = pgserver.StartReplica(ctx, pgserver.Options{Dir: dir, Port: port, Log: e.cfg.Log}, source.Server)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	in, ok := e.instances[id]
+	if !ok || in.server != engineServer(old) {
+		if next != nil {
+			_ = next.Stop()
+		}
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(e.cfg.Log, "rds-emulator: read replica %s of an upgraded source: %v\n", id, err)
+		in.Status = "failed"
+		return
+	}
+	e.removeServerData(old.Server)
+	in.server, in.EngineVersion = postgresServer{next}, version
+}
+
+// removeServerData removes what a stopped server left: its data directory when it was the
+// instance's first server (the instance's directory goes with its delete), its whole
+// directory when an upgrade made it.
+func (e *Emulator) removeServerData(s *pgserver.Server) {
+	target := filepath.Join(s.Dir(), "data")
+	if strings.HasPrefix(filepath.Base(s.Dir()), "major-") {
+		target = s.Dir()
+	}
+	if err := os.RemoveAll(target); err != nil {
+		fmt.Fprintf(e.cfg.Log, "rds-emulator: remove %s: %v\n", target, err)
+	}
+}
+
+// upgradeFailed drops the pending version of an instance whose upgrade failed, and says
+// why in the log.
+func (e *Emulator) upgradeFailed(id, version string, err error) {
+	fmt.Fprintf(e.cfg.Log, "rds-emulator: upgrade of %s to %s failed; it stays on its version: %v\n", id, version, err)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if in, ok := e.instances[id]; ok {
+		in.Pending.EngineVersion = ""
+	}
 }

@@ -56,11 +56,16 @@ func TestModifyStorageType(t *testing.T) {
 		{
 			reason: "io1 starts at 100 GiB, so 20 GiB cannot move to it as is.",
 			input:  rds.ModifyDBInstanceInput{StorageType: aws.String("io1")},
-			want:   "InvalidParameterValue",
+			want:   "InvalidParameterCombination",
 		},
 		{
-			reason: "io2 with enough storage in the same request is accepted.",
+			reason: "io2 without IOPS is refused: provisioned IOPS storage needs its IOPS.",
 			input:  rds.ModifyDBInstanceInput{StorageType: aws.String("io2"), AllocatedStorage: aws.Int32(100)},
+			want:   "InvalidParameterCombination",
+		},
+		{
+			reason: "io2 with enough storage and its IOPS in the same request is accepted.",
+			input:  rds.ModifyDBInstanceInput{StorageType: aws.String("io2"), AllocatedStorage: aws.Int32(100), Iops: aws.Int32(3000)},
 		},
 	}
 	for _, tc := range cases {
@@ -114,7 +119,7 @@ func TestModifyEngineVersion(t *testing.T) {
 			reason: "A new major version without AllowMajorVersionUpgrade is refused with AWS's message.",
 			to:     "17", wantCode: "InvalidParameterCombination",
 			wantMessage:  "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version.",
-			wantStatuses: []string{"available"}, wantVersion: "16.4",
+			wantStatuses: []string{"available"}, wantVersion: "16.10",
 		},
 		"MajorWithFlag": {
 			reason: "With the flag the instance goes modifying and reports the version asked for.",
@@ -123,26 +128,26 @@ func TestModifyEngineVersion(t *testing.T) {
 		},
 		"MinorUpgrade": {
 			reason:       "A newer minor version needs no flag.",
-			to:           "16.6",
-			wantStatuses: []string{"modifying", "available"}, wantVersion: "16.6",
+			to:           "16.12",
+			wantStatuses: []string{"modifying", "available"}, wantVersion: "16.12",
 		},
 		"Downgrade": {
 			reason: "A lower version is refused with AWS's message.",
-			to:     "16.2", allowMajor: true, wantCode: "InvalidParameterCombination",
-			wantMessage:  "Cannot upgrade postgres from 16.4 to 16.2",
-			wantStatuses: []string{"available"}, wantVersion: "16.4",
+			to:     "16.9", allowMajor: true, wantCode: "InvalidParameterCombination",
+			wantMessage:  "Cannot upgrade postgres from 16.10 to 16.9",
+			wantStatuses: []string{"available"}, wantVersion: "16.10",
 		},
 		"SameMajorOnly": {
-			reason:       "Asking for the current major version (16 on 16.4) changes nothing.",
+			reason:       "Asking for the current major version (16 on 16.10) changes nothing.",
 			to:           "16",
-			wantStatuses: []string{"available"}, wantVersion: "16.4",
+			wantStatuses: []string{"available"}, wantVersion: "16.10",
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			id := strings.ToLower(name)
-			createAvailable(t, c, id, func(in *rds.CreateDBInstanceInput) { in.EngineVersion = aws.String("16.4") })
+			createAvailable(t, c, id, func(in *rds.CreateDBInstanceInput) { in.EngineVersion = aws.String("16.10") })
 			_, err := c.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{
 				DBInstanceIdentifier: aws.String(id), EngineVersion: aws.String(tc.to),
 				AllowMajorVersionUpgrade: aws.Bool(tc.allowMajor), ApplyImmediately: aws.Bool(true),
@@ -194,7 +199,7 @@ func pendingEqual(a, b types.PendingModifiedValues) bool {
 func TestPendingUntilMaintenance(t *testing.T) {
 	e, c := start(t, Config{NoEngine: true})
 	ctx := context.Background()
-	createAvailable(t, c, "later", func(in *rds.CreateDBInstanceInput) { in.EngineVersion = aws.String("16.4") })
+	createAvailable(t, c, "later", func(in *rds.CreateDBInstanceInput) { in.EngineVersion = aws.String("16.10") })
 	createAvailable(t, c, "untouched", nil)
 
 	_, err := c.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{

@@ -177,15 +177,17 @@ func TestCreateEngineVersions(t *testing.T) {
 		wantCode    string
 		wantVersion string
 	}{
-		"MySQLDefault":   {reason: "Without a version MySQL is reported as RDS's default 8.0 release.", engine: "mysql", wantVersion: "8.0.40"},
-		"MySQL80":        {reason: "8.0 is offered and reported as asked.", engine: "mysql", version: "8.0", wantVersion: "8.0"},
-		"MySQL84Patch":   {reason: "An 8.4 release is offered.", engine: "mysql", version: "8.4.3", wantVersion: "8.4.3"},
-		"MySQL81":        {reason: "MySQL 8.1 is an innovation release RDS does not offer.", engine: "mysql", version: "8.1.0", wantCode: codeInvalidCombination},
-		"MySQLMajorOnly": {reason: "MySQL versions name at least major and minor.", engine: "mysql", version: "8", wantCode: codeInvalidCombination},
-		"MariaDB":        {reason: "MariaDB 10.11 is offered.", engine: "mariadb", version: "10.11.9", wantVersion: "10.11.9"},
-		"MariaDB107":     {reason: "MariaDB 10.7 is not offered.", engine: "mariadb", version: "10.7.8", wantCode: codeInvalidCombination},
-		"PostgresWords":  {reason: "A version that is not numbers is unknown for any engine.", engine: "postgres", version: "latest", wantCode: codeInvalidCombination},
-		"UnknownEngine":  {reason: "An engine RDS does not have is an invalid value.", engine: "oracle-xe", version: "1", wantCode: codeInvalidValue},
+		"MySQLDefault":    {reason: "Without a version MySQL is reported as RDS's default 8.0 release.", engine: "mysql", wantVersion: "8.0.45"},
+		"MySQL80":         {reason: "8.0 is offered and reported as asked.", engine: "mysql", version: "8.0", wantVersion: "8.0"},
+		"MySQL84Patch":    {reason: "An 8.4 release is offered.", engine: "mysql", version: "8.4.3", wantVersion: "8.4.3"},
+		"MySQL81":         {reason: "MySQL 8.1 is an innovation release RDS does not offer.", engine: "mysql", version: "8.1.0", wantCode: codeInvalidCombination},
+		"MySQLMajorOnly":  {reason: "MySQL versions name at least major and minor.", engine: "mysql", version: "8", wantCode: codeInvalidCombination},
+		"MariaDB":         {reason: "MariaDB 10.11 is offered.", engine: "mariadb", version: "10.11.10", wantVersion: "10.11.10"},
+		"MariaDBRetired":  {reason: "MariaDB 10.11.9 is no longer offered.", engine: "mariadb", version: "10.11.9", wantCode: codeInvalidCombination},
+		"PostgresDefault": {reason: "Without a version PostgreSQL is RDS's default, the newest 17.", engine: "postgres", wantVersion: "17.10"},
+		"MariaDB107":      {reason: "MariaDB 10.7 is not offered.", engine: "mariadb", version: "10.7.8", wantCode: codeInvalidCombination},
+		"PostgresWords":   {reason: "A version that is not numbers is unknown for any engine.", engine: "postgres", version: "latest", wantCode: codeInvalidCombination},
+		"UnknownEngine":   {reason: "An engine RDS does not have is an invalid value.", engine: "oracle-xe", version: "1", wantCode: codeInvalidValue},
 	}
 	i := 0
 	for name, tc := range cases {

@@ -126,6 +126,9 @@ func (e *Emulator) readReplicaRequest(p params) (readReplicaRequest, error) {
 	if err := checkSecurityGroups(r.securityGroups); err != nil {
 		return r, err
 	}
+	if err := e.checkSubnetGroup(r.subnetGroup); err != nil {
+		return r, err
+	}
 	multiAZ, err := p.boolean("MultiAZ")
 	if err != nil {
 		return r, err
@@ -152,7 +155,7 @@ func (e *Emulator) readReplicaRequest(p params) (readReplicaRequest, error) {
 
 // replicaOf builds the record of a read replica of src. It runs under the lock.
 func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*instance, error) {
-	storageType, storage, err := derivedStorage(src.StorageType, src.AllocatedStorage, r.storageType, r.storage,
+	storageType, storage, err := derivedStorage(src.Engine, src.StorageType, src.AllocatedStorage, r.storageType, r.storage,
 		"the source DB instance "+src.ID)
 	if err != nil {
 		return nil, err
@@ -165,7 +168,7 @@ func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*i
 			return nil, newError(codeInvalidCombination, "The source DB instance %s is not encrypted: a KMS key can't be specified for its read replica.", src.ID)
 		}
 		var err error
-		if kmsKey, err = e.kmsKeyARN(true, r.kmsKeyID); err != nil {
+		if kmsKey, err = e.kmsKeyARNLocked(true, r.kmsKeyID); err != nil {
 			return nil, err
 		}
 	}

@@ -9,7 +9,8 @@ import (
 // restoreInstance answers RestoreDBInstanceFromDBSnapshot. The new instance takes the
 // snapshot's engine, version, master user and password, storage, class and backup
 // retention unless the request overrides the last four, and goes through creating and
-// backing-up like a new instance; with an engine its server replays the snapshot's dump.
+// backing-up like a new instance; with an engine its server starts with the snapshot's data
+// (a PostgreSQL snapshot on a server of the snapshot's major).
 func (e *Emulator) restoreInstance(p params) (any, string, error) {
 	id := strings.ToLower(p.str("DBInstanceIdentifier"))
 	if err := checkIdentifier("DBInstanceIdentifier", id); err != nil {
@@ -26,6 +27,9 @@ func (e *Emulator) restoreInstance(p params) (any, string, error) {
 	if err != nil {
 		return nil, id, err
 	}
+	if err := e.checkSubnetGroup(req.subnetGroup); err != nil {
+		return nil, id, err
+	}
 
 	e.mu.Lock()
 	s, ok := e.snapshots[snapID]
@@ -40,6 +44,10 @@ func (e *Emulator) restoreInstance(p params) (any, string, error) {
 	if _, exists := e.instances[id]; exists {
 		e.mu.Unlock()
 		return nil, id, newError(codeInstanceAlreadyExists, "DB instance already exists")
+	}
+	if err := e.checkEngineBuild(s.Engine, s.EngineVersion); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
 	}
 	in, err := e.restoredInstance(id, s, req)
 	if err != nil {
@@ -121,7 +129,7 @@ func readRestore(p params) (restoreRequest, error) {
 // restoredInstance builds the record of an instance restored from s. It runs under the
 // lock.
 func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*instance, error) {
-	storageType, storage, err := derivedStorage(s.StorageType, s.AllocatedStorage, r.storageType, r.storage, "snapshot "+s.ID)
+	storageType, storage, err := derivedStorage(s.Engine, s.StorageType, s.AllocatedStorage, r.storageType, r.storage, "snapshot "+s.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -109,7 +109,7 @@ func (e *Emulator) snapshotIDOf(v string) (string, error) {
 	return strings.ToLower(id), nil
 }
 
-// deleteSnapshot answers DeleteDBSnapshot; the dump file goes with it.
+// deleteSnapshot answers DeleteDBSnapshot; its data file goes with it.
 func (e *Emulator) deleteSnapshot(p params) (any, string, error) {
 	snapID := strings.ToLower(p.str("DBSnapshotIdentifier"))
 	if snapID == "" {
@@ -141,9 +141,10 @@ func (e *Emulator) deleteSnapshot(p params) (any, string, error) {
 	return struct{ DBSnapshot xmlSnapshot }{x}, snapID, nil
 }
 
-// SnapshotFile returns the dump (pg_dumpall or mariadb-dump) holding a snapshot's data,
-// once the snapshot is available; false when the snapshot is unknown, not yet available or
-// has no engine data. It is introspection for tests: RDS has no such call.
+// SnapshotFile returns the file holding a snapshot's data (a PostgreSQL base backup, see
+// pgserver.Backup, or a mariadb-dump), once the snapshot is available; false when the
+// snapshot is unknown, not yet available or has no engine data. It is introspection for
+// tests: RDS has no such call.
 func (e *Emulator) SnapshotFile(id string) (string, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -45,7 +45,8 @@ func (e *Emulator) ResetStats() {
 }
 
 // serveIntrospection answers GET /_emulator/stats, POST /_emulator/reset-stats,
-// POST /_emulator/faults, POST /_emulator/maintenance and POST /_emulator/tamper. None of
+// POST /_emulator/faults, POST /_emulator/maintenance, GET and POST /_emulator/account and
+// POST /_emulator/tamper. None of
 // them is an API call: the call log does not count them.
 func (e *Emulator) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 	switch {
@@ -65,6 +66,8 @@ func (e *Emulator) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case r.URL.Path == introspectionPrefix+"maintenance" && r.Method == http.MethodPost:
 		e.serveMaintenance(w)
+	case r.URL.Path == introspectionPrefix+"account" && (r.Method == http.MethodGet || r.Method == http.MethodPost):
+		e.serveAccount(w, r)
 	case r.URL.Path == introspectionPrefix+"tamper" && r.Method == http.MethodPost:
 		e.serveTamper(w, r)
 	default:

@@ -114,7 +114,7 @@ func (t Tampering) check(before Tampering) error {
 		return errors.New("engine version is empty")
 	}
 	if t.StorageType != before.StorageType || t.AllocatedStorage != before.AllocatedStorage {
-		if err := checkStorage(t.StorageType, t.AllocatedStorage); err != nil {
+		if err := checkStorage("its engine", t.StorageType, t.AllocatedStorage); err != nil {
 			var ae *apiError
 			if errors.As(err, &ae) {
 				return errors.New(ae.Message)

@@ -114,15 +114,84 @@ func storageLimits(storageType string) (min, max int, ok bool) {
 }
 
 // checkStorage validates allocated storage for a storage type.
-func checkStorage(storageType string, gib int) error {
+func checkStorage(engine, storageType string, gib int) error {
 	min, max, ok := storageLimits(storageType)
 	if !ok {
 		return newError(codeInvalidValue, "Invalid storage type: %s", storageType)
 	}
 	if gib < min || gib > max {
-		return newError(codeInvalidValue, "Invalid storage size for engine name postgres and storage type %s: %d. Allocated storage must be between %d and %d GiB.", storageType, gib, min, max)
+		// RDS answers a size out of range with InvalidParameterCombination (public evidence:
+		// convox/rack#2846).
+		return newError(codeInvalidCombination, "Invalid storage size for engine name %s and storage type %s: %d", engine, storageType, gib)
 	}
 	return nil
+}
+
+// maxIOPSPerGiB is the most IOPS RDS provisions per GiB of io1 and io2 storage.
+var maxIOPSPerGiB = map[string]int{"io1": 50, "io2": 1000}
+
+// checkProvisioned applies RDS's rules for provisioned IOPS and throughput (0: not asked):
+// io1 and io2 need IOPS (1,000 to 256,000, at most 50 or 1,000 per GiB) and take no
+// throughput; gp3 takes either only from 400 GiB (below it has a fixed baseline); gp2 and
+// magnetic take neither. The messages are RDS's where known.
+func checkProvisioned(engine, storageType string, gib, iops, throughput int) error {
+	switch storageType {
+	case "io1", "io2":
+		if iops == 0 {
+			return newError(codeInvalidCombination, "The storage type %s requires iops to be specified.", storageType)
+		}
+		if iops < 1000 || iops > 256000 || iops > maxIOPSPerGiB[storageType]*gib {
+			return newError(codeInvalidCombination, "Invalid iops to storage (GB) ratio for engine name %s and storage type %s: %.4f", engine, storageType, float64(iops)/float64(gib))
+		}
+		if throughput != 0 {
+			return newError(codeInvalidCombination, "You can't specify storage throughput for storage type %s.", storageType)
+		}
+	case "gp3":
+		if (iops != 0 || throughput != 0) && gib < 400 {
+			return newError(codeInvalidCombination, "You can't specify IOPS or storage throughput for engine %s and a storage size less than 400.", engine)
+		}
+	default:
+		if iops != 0 || throughput != 0 {
+			return newError(codeInvalidCombination, "You can't specify IOPS or storage throughput for storage type %s.", storageType)
+		}
+	}
+	return nil
+}
+
+// reportedIOPS is the IOPS RDS reports for storage: what was provisioned, else gp3's
+// baseline (3,000 below 400 GiB, 12,000 from it); 0 (not reported) for gp2 and magnetic.
+func reportedIOPS(storageType string, gib, provisioned int) int {
+	switch {
+	case provisioned > 0:
+		return provisioned
+	case storageType == "gp3" && gib < 400:
+		return 3000
+	case storageType == "gp3":
+		return 12000
+	}
+	return 0
+}
+
+// reportedThroughput is the throughput (MiB/s) RDS reports for storage: what was
+// provisioned, else gp3's baseline (125 below 400 GiB, 500 from it); 0 for other types.
+func reportedThroughput(storageType string, gib, provisioned int) int {
+	switch {
+	case provisioned > 0:
+		return provisioned
+	case storageType == "gp3" && gib < 400:
+		return 125
+	case storageType == "gp3":
+		return 500
+	}
+	return 0
+}
+
+// nonzero is n for the wire, nil (not rendered) when it is 0.
+func nonzero(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return &n
 }
 
 // grownStorage returns the storage RDS ends up with when asked to grow from current to
@@ -141,7 +210,7 @@ func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 // derivedStorage returns the storage type and size of an instance made from another (a read
 // replica of its source, a restore of a snapshot): the base's unless the request asks for
 // more, never less than the base has.
-func derivedStorage(baseType string, baseSize int, askedType string, askedSize *int, base string) (string, int, error) {
+func derivedStorage(engine, baseType string, baseSize int, askedType string, askedSize *int, base string) (string, int, error) {
 	storageType, size := baseType, baseSize
 	if askedType != "" {
 		storageType = askedType
@@ -152,7 +221,7 @@ func derivedStorage(baseType string, baseSize int, askedType string, askedSize *
 		}
 		size = *askedSize
 	}
-	if err := checkStorage(storageType, size); err != nil {
+	if err := checkStorage(engine, storageType, size); err != nil {
 		return "", 0, err
 	}
 	return storageType, size, nil

@@ -32,31 +32,6 @@ func checkVersionChange(engine, from, to string, allowMajor bool) (bool, error) 
 	return true, nil
 }
 
-// offeredMajors are the major versions of MySQL and MariaDB that RDS offers for new
-// instances. PostgreSQL versions are only checked to be numeric.
-var offeredMajors = map[string][][2]int{
-	"mysql":   {{8, 0}, {8, 4}},
-	"mariadb": {{10, 5}, {10, 6}, {10, 11}, {11, 4}, {11, 8}},
-}
-
-// offered reports whether RDS offers a version of an engine: for MySQL and MariaDB one of
-// offeredMajors, as major.minor or with a patch number (8.0, 8.0.40).
-func offered(engine string, v []int) bool {
-	majors, listed := offeredMajors[engine]
-	if !listed {
-		return true
-	}
-	if len(v) < 2 || len(v) > 3 {
-		return false
-	}
-	for _, m := range majors {
-		if v[0] == m[0] && v[1] == m[1] {
-			return true
-		}
-	}
-	return false
-}
-
 // checkEngineVersion applies CreateDBInstance's rule for EngineVersion: RDS must offer it.
 func checkEngineVersion(engine, version string) error {
 	v, ok := parseVersion(version)
@@ -101,7 +76,7 @@ func compareVersions(a, b []int) int {
 // and MariaDB (10.11).
 func sameMajor(engine string, a, b []int) bool {
 	n := 2
-	if engine == "postgres" && a[0] >= 10 {
+	if (engine == "postgres" || engine == "aurora-postgresql") && a[0] >= 10 {
 		n = 1
 	}
 	for i := 0; i < n && i < len(a) && i < len(b); i++ {

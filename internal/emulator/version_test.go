@@ -17,7 +17,7 @@ func TestCheckVersionChange(t *testing.T) {
 	}{
 		"MinorUpgrade": {
 			reason: "A newer minor version needs no flag.",
-			engine: "postgres", from: "16.4", to: "16.6", wantChange: true,
+			engine: "postgres", from: "16.9", to: "16.11", wantChange: true,
 		},
 		"MajorWithoutFlag": {
 			reason: "A new major version needs AllowMajorVersionUpgrade.",
@@ -28,12 +28,12 @@ func TestCheckVersionChange(t *testing.T) {
 			engine: "postgres", from: "16.4", to: "17", allowMajor: true, wantChange: true,
 		},
 		"MajorNumericNotLexical": {
-			reason: "Versions compare as numbers: 9.6 is older than 10.",
-			engine: "postgres", from: "9.6.22", to: "10.23", allowMajor: true, wantChange: true,
+			reason: "Versions compare as numbers: 9.6 is older than 14.",
+			engine: "postgres", from: "9.6.22", to: "14.20", allowMajor: true, wantChange: true,
 		},
 		"OldPostgresMajorHasTwoParts": {
-			reason: "Before PostgreSQL 10 the major version is two parts: 9.5 to 9.6 is major.",
-			engine: "postgres", from: "9.5.25", to: "9.6.1", wantCode: codeInvalidCombination,
+			reason: "PostgreSQL 9.6 is no longer offered: no path leads to it.",
+			engine: "postgres", from: "9.5.25", to: "9.6.1", allowMajor: true, wantCode: codeInvalidCombination,
 		},
 		"MySQLMajorHasTwoParts": {
 			reason: "MySQL 5.7 to 8.0 is a major upgrade.",
@@ -53,7 +53,7 @@ func TestCheckVersionChange(t *testing.T) {
 		},
 		"MinorDowngrade": {
 			reason: "A lower minor version is refused.",
-			engine: "postgres", from: "16.4", to: "16.2", wantCode: codeInvalidCombination,
+			engine: "postgres", from: "16.11", to: "16.9", wantCode: codeInvalidCombination,
 		},
 		"MajorDowngrade": {
 			reason: "A lower major version is refused even with the flag.",
@@ -64,8 +64,12 @@ func TestCheckVersionChange(t *testing.T) {
 			engine: "postgres", from: "17.4", to: "17",
 		},
 		"PinMinorOfMajorOnly": {
-			reason: "Asking for 17.4 on an instance created as 17 pins the minor version.",
-			engine: "postgres", from: "17", to: "17.4", wantChange: true,
+			reason: "Asking for 17.6 on an instance created as 17 pins the minor version.",
+			engine: "postgres", from: "17", to: "17.6", wantChange: true,
+		},
+		"RetiredMinor": {
+			reason: "A minor RDS no longer offers (17.4, retired in May 2026) has no upgrade path.",
+			engine: "postgres", from: "17", to: "17.4", wantCode: codeInvalidCombination,
 		},
 		"NotAVersion": {
 			reason: "A version that is not numbers has no upgrade path.",

@@ -51,6 +51,7 @@ const (
 	codeThrottling            = "Throttling"
 	codeInternalFailure       = "InternalFailure"
 	codeMissingAuth           = "MissingAuthenticationToken"
+	codeSubnetGroupNotFound   = "DBSubnetGroupNotFoundFault"
 )
 
 // newRequestID returns a random request id shaped like AWS's.

@@ -18,6 +18,8 @@ type xmlEndpoint struct {
 
 type xmlPending struct {
 	AllocatedStorage      *int   `xml:",omitempty"`
+	Iops                  *int   `xml:",omitempty"`
+	StorageThroughput     *int   `xml:",omitempty"`
 	BackupRetentionPeriod *int   `xml:",omitempty"`
 	DBInstanceClass       string `xml:",omitempty"`
 	EngineVersion         string `xml:",omitempty"`
@@ -43,6 +45,8 @@ type xmlInstance struct {
 	EngineVersion         string
 	AllocatedStorage      int
 	StorageType           string
+	Iops                  *int `xml:",omitempty"`
+	StorageThroughput     *int `xml:",omitempty"`
 	MasterUsername        string
 	DBName                string `xml:",omitempty"`
 	BackupRetentionPeriod int
@@ -145,12 +149,16 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 		EngineVersion:         in.EngineVersion,
 		AllocatedStorage:      in.AllocatedStorage,
 		StorageType:           in.StorageType,
+		Iops:                  nonzero(reportedIOPS(in.StorageType, in.AllocatedStorage, in.Iops)),
+		StorageThroughput:     nonzero(reportedThroughput(in.StorageType, in.AllocatedStorage, in.StorageThroughput)),
 		MasterUsername:        in.MasterUsername,
 		DBName:                in.DBName,
 		BackupRetentionPeriod: in.BackupRetentionPeriod,
 		PreferredBackupWindow: in.PreferredBackupWindow,
 		PendingModifiedValues: xmlPending{
 			AllocatedStorage:      in.Pending.AllocatedStorage,
+			Iops:                  in.Pending.Iops,
+			StorageThroughput:     in.Pending.StorageThroughput,
 			BackupRetentionPeriod: in.Pending.BackupRetentionPeriod,
 			DBInstanceClass:       in.Pending.DBInstanceClass,
 			EngineVersion:         in.Pending.EngineVersion,

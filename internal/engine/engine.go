@@ -19,6 +19,11 @@ type User struct {
 	Superuser bool
 	// CreateDB lets the user create databases.
 	CreateDB bool
+	// ReadOnly limits the user to reading: on every database it is listed on it may
+	// SELECT every table, those any listed user makes later included, and create, insert,
+	// update or delete nothing. It goes with neither Superuser nor CreateDB (either would
+	// let it write), and a read-only user cannot own a database.
+	ReadOnly bool
 }
 
 // Database is a database as the operator wants it.
@@ -26,7 +31,9 @@ type Database struct {
 	Name string
 	// Owner owns the database; empty means the master user.
 	Owner string
-	// Users may connect to the database (the owner among them); no one else may.
+	// Users may connect to the database (the owner among them); no one else may. Each
+	// may create tables in it and read and write what any of them made, before or after,
+	// unless it is read-only (User.ReadOnly), when it may only read.
 	Users []string
 }
 
@@ -59,8 +66,13 @@ type Admin interface {
 	// DisableUser takes away a user's login and its admin role membership. The role,
 	// what it owns and its data are kept. A user that does not exist is fine.
 	DisableUser(ctx context.Context, name string) error
-	// EnsureDatabase creates the database or brings an existing one to the wanted owner, and
-	// makes the users listed the only ones allowed to connect.
+	// EnsureDatabase creates the database or brings an existing one to the wanted owner,
+	// makes the users listed the only ones allowed to connect, and gives each what Database
+	// promises: read-only users read everything, the others also create and write, on
+	// what exists and on what any listed user makes later. Whether a user is read-only is
+	// what this session's last EnsureUser of it said: every listed user other than the
+	// master must have been ensured in the session first, else EnsureDatabase fails. A user
+	// no longer listed loses these rights; what it owns is kept.
 	EnsureDatabase(ctx context.Context, d Database) error
 	// Close ends the session.
 	Close(ctx context.Context) error

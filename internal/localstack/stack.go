@@ -171,7 +171,9 @@ func start(ctx context.Context, cfg Config) (_ *stack, err error) {
 		return nil, err
 	}
 	s.rds, s.rdsEndpoint, err = s.startEmulator(ctx, emulator{
-		name: "rds-emulator", dataDir: rdsEmulatorDir, log: EmulatorLog, args: cfg.EmulatorArgs,
+		name: "rds-emulator", dataDir: rdsEmulatorDir, log: EmulatorLog,
+		// The account holds the KMS key the MySQL sample names.
+		args: append([]string{"--kms-aliases", "alias/shop-data"}, cfg.EmulatorArgs...),
 	})
 	if err != nil {
 		return nil, err

@@ -52,6 +52,7 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 			}
 		}
 		d.InstanceClass = orDefault(p.InstanceClass, d.InstanceClass)
+		d.AuroraInstanceClass = orDefault(p.InstanceClass, d.AuroraInstanceClass)
 		d.StorageType = orDefault(p.StorageType, d.StorageType)
 		d.KMSKeyID = orDefault(p.KMSKeyID, d.KMSKeyID)
 		d.SubnetGroup = orDefault(p.SubnetGroup, d.SubnetGroup)

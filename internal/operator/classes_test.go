@@ -26,11 +26,11 @@ func TestClassDefaults(t *testing.T) {
 	}{
 		{name: "AWSEmpty", reason: "An aws class without parameters is the operator's own settings.",
 			class: v1.DatabaseClassSpec{Provider: v1.ProviderAWS}, want: func(*controller.Defaults) {}},
-		{name: "AWSParameters", reason: "An aws class's parameters replace the flags' defaults; its tags go over the operator's.",
+		{name: "AWSParameters", reason: "An aws class's parameters replace the flags' defaults, its instance class Aurora's too; its tags go over the operator's.",
 			class: v1.DatabaseClassSpec{Provider: v1.ProviderAWS, AWS: &v1.AWSClassParameters{InstanceClass: "db.r7g.large", StorageType: "io2",
 				KMSKeyID: "alias/eu", SubnetGroup: "eu", SecurityGroupIDs: []string{"sg-0fedcba9876543210"}, Tags: map[string]string{"env": "prod"}}},
 			want: func(d *controller.Defaults) {
-				d.InstanceClass, d.StorageType, d.KMSKeyID, d.SubnetGroup = "db.r7g.large", "io2", "alias/eu", "eu"
+				d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.KMSKeyID, d.SubnetGroup = "db.r7g.large", "db.r7g.large", "io2", "alias/eu", "eu"
 				d.SecurityGroupIDs, d.Tags = []string{"sg-0fedcba9876543210"}, map[string]string{"cost-center": "42", "env": "prod"}
 			}},
 		{name: "GCP", reason: "A gcp class takes its tier; RDS's storage type, key, subnet and security groups mean nothing on Cloud SQL, which encrypts every disk.",

@@ -42,7 +42,8 @@ func (s *Server) CreateDatabase(ctx context.Context, name string) error {
 }
 
 // Dump writes a pg_dumpall of every database, role and setting to path, taken as
-// AdminUser. The emulator uses it for snapshots.
+// AdminUser with the machine's pg_dumpall, which dumps servers of its own major and older
+// ones only. The Cloud SQL emulator uses it for backups; Backup works for every major.
 func (s *Server) Dump(ctx context.Context, path string) error {
 	if err := s.runClient(ctx, "pg_dumpall", "-f", path); err != nil {
 		return fmt.Errorf("dump to %s: %w", path, err)
@@ -82,11 +83,14 @@ func (s *Server) runClient(ctx context.Context, program string, args ...string) 
 	return err
 }
 
-// clientOutput runs a PostgreSQL client program as AdminUser over the unix socket and
-// returns what it wrote to stderr.
+// clientOutput runs one of the machine's PostgreSQL client programs as AdminUser over the
+// unix socket and returns what it wrote to stderr.
 func (s *Server) clientOutput(ctx context.Context, program string, args ...string) (string, error) {
+	if s.clientBin == "" {
+		return "", fmt.Errorf("%s: the machine has no PostgreSQL client programs (hack/deps.sh installs them)", program)
+	}
 	base := []string{"-h", s.socketDir, "-p", fmt.Sprint(s.Port), "-U", AdminUser}
-	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, program), append(base, args...)...)
+	cmd := exec.CommandContext(ctx, filepath.Join(s.clientBin, program), append(base, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {

@@ -42,6 +42,10 @@ type Options struct {
 	Address string
 	// Log, when set, also receives the server's log output.
 	Log io.Writer
+	// Major is the PostgreSQL major version to run, e.g. 17; 0 runs Builds.Default.
+	Major int
+	// Builds are the builds to choose from; nil means DefaultBuilds.
+	Builds *Builds
 }
 
 // Server is a running PostgreSQL server.
@@ -52,8 +56,14 @@ type Server struct {
 	Port int
 	// MasterUser is the master user name the server was set up with.
 	MasterUser string
+	// Build is the PostgreSQL build the server runs.
+	Build Build
 
-	bin       string
+	bin string
+	// clientBin holds the client programs Dump and Restore run: the machine's PostgreSQL
+	// (the builds per major have none); empty when the machine has none.
+	clientBin string
+	owner     *serverproc.Owner
 	dir       string
 	dataDir   string
 	socketDir string
@@ -72,11 +82,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.MasterUser == "" || opts.MasterUser == AdminUser {
 		return nil, fmt.Errorf("start postgres: invalid master user %q", opts.MasterUser)
 	}
-	bin, err := findBinDir()
+	builds, err := opts.builds()
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	s, owner, err := newServer(opts, opts.MasterUser, bin)
+	build, err := builds.ForMajor(opts.Major)
+	if err != nil {
+		return nil, fmt.Errorf("start postgres: %w", err)
+	}
+	s, owner, err := newServer(opts, opts.MasterUser, build, builds)
 	if err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
@@ -96,10 +110,18 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// newServer lays out a server with the given master user and binaries under opts.Dir, on
+// builds returns opts.Builds, or DefaultBuilds.
+func (opts Options) builds() (*Builds, error) {
+	if opts.Builds != nil {
+		return opts.Builds, nil
+	}
+	return DefaultBuilds()
+}
+
+// newServer lays out a server with the given master user and build under opts.Dir, on
 // opts.Port or a free port: its directories made, not yet initialised nor running. It
 // returns the system user the server runs as too.
-func newServer(opts Options, master, bin string) (*Server, *serverproc.Owner, error) {
+func newServer(opts Options, master string, build Build, builds *Builds) (*Server, *serverproc.Owner, error) {
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, nil, err
@@ -118,13 +140,25 @@ func newServer(opts Options, master, bin string) (*Server, *serverproc.Owner, er
 		Host:       host,
 		Port:       port,
 		MasterUser: master,
-		bin:        bin,
+		Build:      build,
+		bin:        build.Bin,
 		dir:        dir,
 		dataDir:    filepath.Join(dir, "data"),
+	}
+	if builds.machine != nil {
+		s.clientBin = builds.machine.Bin
 	}
 	owner, err := serverproc.LookupOwner(systemUser, "")
 	if err != nil {
 		return nil, nil, err
+	}
+	s.owner = owner
+	// A build kept under root's home (the cache of hack/postgres.sh) must be reachable by
+	// the system user the server runs as, as its data directory is.
+	if build.Bin != "" {
+		if err := owner.MakeReachable(filepath.Dir(build.Bin)); err != nil {
+			return nil, nil, err
+		}
 	}
 	s.proc = serverproc.Process{
 		Command: func() *exec.Cmd {

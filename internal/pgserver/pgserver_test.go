@@ -24,15 +24,32 @@ const (
 	testPassword = "s3cret'pass"
 )
 
-// startServer starts a server for one test, skipping only when PostgreSQL is not installed.
-func startServer(t *testing.T) *Server {
+// skipWithoutPostgres skips a test when no PostgreSQL server can be started here.
+func skipWithoutPostgres(t *testing.T) {
 	t.Helper()
-	if _, err := findBinDir(); err != nil {
+	builds, err := DefaultBuilds()
+	if err != nil {
+		t.Fatalf("look up PostgreSQL builds: %v", err)
+	}
+	if _, err := builds.Default(); err != nil {
 		t.Skipf("PostgreSQL server binaries not installed: %v", err)
 	}
+}
+
+// startServer starts a server of the default build for one test, skipping only when
+// PostgreSQL is not installed.
+func startServer(t *testing.T) *Server {
+	t.Helper()
+	return startMajor(t, 0)
+}
+
+// startMajor starts a server of a major version (0: the default build) for one test.
+func startMajor(t *testing.T, major int) *Server {
+	t.Helper()
+	skipWithoutPostgres(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := Start(ctx, Options{Dir: t.TempDir(), MasterUser: testMaster, MasterPassword: testPassword})
+	s, err := Start(ctx, Options{Dir: t.TempDir(), MasterUser: testMaster, MasterPassword: testPassword, Major: major})
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -182,8 +199,10 @@ func TestFailedPasswordStatementIsNotLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(ctx, `DROP ROLE `+testMaster); err != nil {
-		t.Fatal(err)
+	for _, q := range []string{`ALTER DATABASE postgres OWNER TO ` + AdminUser, `DROP ROLE ` + testMaster} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	conn.Close(ctx)
 	const secret = "never-log-this-9"
@@ -201,9 +220,7 @@ func TestFailedPasswordStatementIsNotLogged(t *testing.T) {
 }
 
 func TestStartTriesAnotherPortWhenItsPortIsTaken(t *testing.T) {
-	if _, err := findBinDir(); err != nil {
-		t.Skipf("PostgreSQL server binaries not installed: %v", err)
-	}
+	skipWithoutPostgres(t)
 	// Something else listens on the first port Start picks, as when another test's server
 	// got there between the pick and the bind.
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
@@ -349,9 +366,7 @@ func TestRestoreErrors(t *testing.T) {
 // PostgreSQL's standard port while another listener holds 127.0.0.1:5432, as a system
 // PostgreSQL does: servers on different loopback addresses share the port.
 func TestServerOnItsOwnLoopbackAddress(t *testing.T) {
-	if _, err := findBinDir(); err != nil {
-		t.Skipf("PostgreSQL server binaries not installed: %v", err)
-	}
+	skipWithoutPostgres(t)
 	if l, err := net.Listen("tcp", "127.0.0.1:5432"); err == nil {
 		defer l.Close() // stands in for the system's server; when it fails, that server is there
 	}

@@ -1,13 +1,12 @@
 package pgserver
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -22,25 +21,30 @@ import (
 const ReplicationUser = "rdsrepladmin"
 
 // StartReplica starts a streaming replica of source under opts.Dir, as RDS does for a read
-// replica of RDS for PostgreSQL: a base backup of the source (pg_basebackup over loopback
-// TCP as ReplicationUser), standby.signal and a primary_conninfo that keeps streaming the
-// source's WAL. The replica is a hot standby: it accepts read-only sessions, refuses every
-// write, and has the source's roles (the master user with its password) and data. Its
-// master user is the source's; opts.MasterUser and opts.MasterPassword are not used. The
-// caller must Stop the replica; Promote makes it a standalone server.
+// replica of RDS for PostgreSQL: a base backup of the source (BASE_BACKUP with its WAL, as
+// pg_basebackup takes it), standby.signal and a primary_conninfo that keeps streaming the
+// source's WAL over loopback TCP as ReplicationUser. The replica runs the source's build. It
+// is a hot standby: it accepts read-only sessions, refuses every write, and has the
+// source's roles (the master user with its password) and data. Its master user is the
+// source's; opts.MasterUser, opts.MasterPassword and opts.Major are not used. The caller
+// must Stop the replica; Promote makes it a standalone server.
 func StartReplica(ctx context.Context, opts Options, source *Server) (*Server, error) {
 	if source == nil {
 		return nil, fmt.Errorf("start postgres replica: no source server")
+	}
+	builds, err := opts.builds()
+	if err != nil {
+		return nil, fmt.Errorf("start postgres replica: %w", err)
 	}
 	password, err := source.replicationPassword(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("start postgres replica: %w", err)
 	}
-	s, owner, err := newServer(opts, source.MasterUser, source.bin)
+	s, owner, err := newServer(opts, source.MasterUser, source.Build, builds)
 	if err != nil {
 		return nil, fmt.Errorf("start postgres replica: %w", err)
 	}
-	if err := s.baseBackup(ctx, owner, source, password); err != nil {
+	if err := s.copyDataOf(ctx, owner, source); err != nil {
 		return nil, fmt.Errorf("start postgres replica: %w", err)
 	}
 	if err := s.configureStandby(owner, source, password); err != nil {
@@ -52,20 +56,27 @@ func StartReplica(ctx context.Context, opts Options, source *Server) (*Server, e
 	return s, nil
 }
 
-// baseBackup copies the source's data directory into s.dataDir with pg_basebackup. The
-// password reaches pg_basebackup through its environment, never its arguments.
-func (s *Server) baseBackup(ctx context.Context, o *serverproc.Owner, source *Server, password string) error {
-	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "pg_basebackup"),
-		"-h", source.Host, "-p", fmt.Sprint(source.Port), "-U", ReplicationUser,
-		"-D", s.dataDir, "-X", "stream", "-c", "fast", "--no-sync", "-w")
-	cmd.Dir = s.dir
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGAPPNAME="+filepath.Base(s.dir))
-	cmd.SysProcAttr = o.SysProcAttr()
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("pg_basebackup from port %d: %w: %s", source.Port, err, strings.TrimSpace(out.String()))
+// copyDataOf unpacks a base backup of source into s.dataDir as it streams in.
+func (s *Server) copyDataOf(ctx context.Context, o *serverproc.Owner, source *Server) error {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := extractArchive(pr, s.dataDir, o)
+		// Drain what the sender still writes once the archive has ended, and make it stop
+		// when extraction failed.
+		if err == nil {
+			_, err = io.Copy(io.Discard, pr)
+		}
+		pr.CloseWithError(err)
+		done <- err
+	}()
+	err := source.baseBackup(ctx, pw)
+	pw.CloseWithError(err)
+	if xerr := <-done; err == nil {
+		err = xerr
+	}
+	if err != nil {
+		return fmt.Errorf("base backup of the server on port %d: %w", source.Port, err)
 	}
 	return nil
 }
@@ -78,8 +89,8 @@ func (s *Server) baseBackup(ctx context.Context, o *serverproc.Owner, source *Se
 func (s *Server) configureStandby(o *serverproc.Owner, source *Server, password string) error {
 	conninfo := fmt.Sprintf("host=%s port=%d user=%s password=%s application_name=%s sslmode=prefer",
 		source.Host, source.Port, ReplicationUser, password, filepath.Base(s.dir))
-	settings := fmt.Sprintf("\n# Written by pgserver: a hot standby of the server on port %d.\nlisten_addresses = '%s'\nport = %d\nunix_socket_directories = '%s'\nhot_standby = on\nprimary_conninfo = %s\n",
-		source.Port, s.Host, s.Port, s.socketDir, quoteLiteral(conninfo))
+	settings := s.ownSettings(fmt.Sprintf("a hot standby of the server on port %d", source.Port)) +
+		"hot_standby = on\nprimary_conninfo = " + quoteLiteral(conninfo) + "\n"
 	if err := s.appendSettings(settings); err != nil {
 		return err
 	}

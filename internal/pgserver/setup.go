@@ -31,11 +31,13 @@ func (s *Server) initdb(ctx context.Context, o *serverproc.Owner) error {
 	return nil
 }
 
-// hbaConf lets AdminUser in over the socket only and everyone else over loopback TCP
-// with SCRAM, as RDS does (where the socket is out of reach of customers).
+// hbaConf lets AdminUser in over the socket only (for sessions and for the base backups
+// of Backup and replicas) and everyone else over loopback TCP with SCRAM, as RDS does
+// (where the socket is out of reach of customers).
 // ReplicationUser streams to replicas over loopback TCP, also with SCRAM.
 const hbaConf = `# Written by pgserver: RDS-like access rules.
 local all ` + AdminUser + ` trust
+local replication ` + AdminUser + ` trust
 host  all all 127.0.0.1/32 scram-sha-256
 host  all all ::1/128      scram-sha-256
 host  replication ` + ReplicationUser + ` 127.0.0.1/32 scram-sha-256
@@ -93,7 +95,12 @@ func (s *Server) ping(ctx context.Context) error {
 }
 
 // bootstrapRoles creates rds_superuser and the master user as RDS does: the master is not
-// a superuser but administers rds_superuser.
+// a superuser but administers rds_superuser, and owns the postgres database. That makes it
+// able to create tables in that database's schema public from PostgreSQL 15 on, where the
+// schema belongs to pg_database_owner and PUBLIC may no longer create in it: AWS's guide
+// "Controlling user access to the PostgreSQL database" (RDS and Aurora user guides,
+// Appendix.PostgreSQL.CommonDBATasks.Access) has the master, connected to postgres, run
+// REVOKE CREATE ON SCHEMA public FROM PUBLIC, which only the schema's owner can do.
 func (s *Server) bootstrapRoles(ctx context.Context, master, password string) error {
 	conn, err := s.adminConn(ctx)
 	if err != nil {
@@ -106,6 +113,7 @@ func (s *Server) bootstrapRoles(ctx context.Context, master, password string) er
 		`GRANT pg_monitor, pg_signal_backend TO rds_superuser`,
 		`CREATE ROLE ` + m + ` LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE PASSWORD ` + quoteLiteral(password),
 		`GRANT rds_superuser TO ` + m + ` WITH ADMIN OPTION`,
+		`ALTER DATABASE postgres OWNER TO ` + m,
 	}
 	for i, q := range stmts {
 		if _, err := conn.Exec(ctx, q); err != nil {

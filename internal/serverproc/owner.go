@@ -86,6 +86,16 @@ func (o *Owner) MakeDirs(dir, dataDir string) error {
 	return nil
 }
 
+// MakeReachable gives others search permission on dir and each of its parents when the
+// owner is another user than this process, so that the owner can reach what is in dir
+// (server programs kept under root's home, say), as MakeDirs does for a data directory.
+func (o *Owner) MakeReachable(dir string) error {
+	if !o.Switched {
+		return nil
+	}
+	return makeTraversable(dir)
+}
+
 // maxSocketPath is the longest unix socket path MakeSocketDir leaves in dir; the kernel's
 // limit is 107 bytes.
 const maxSocketPath = 100

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 )
@@ -35,6 +36,33 @@ func TestAdmissionRejectsBadSpecs(t *testing.T) {
 			reason:  "Aurora manages its storage.",
 			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "aurora-mysql"; s.StorageType = "gp3" },
 			wantMsg: "storageType does not apply to Aurora",
+		},
+		"IO1WithoutIOPS": {
+			reason:  "RDS refuses io1 and io2 without provisioned IOPS: say so at apply.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.StorageType = "io1"; s.Size = "100GB" },
+			wantMsg: "storageType io1 and io2 need iops",
+		},
+		"IOPSOnGP2": {
+			reason:  "gp2 has no provisioned IOPS.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.StorageType = "gp2"; s.IOPS = new(int32(3000)) },
+			wantMsg: "iops applies to io1, io2 and gp3 storage only",
+		},
+		"ThroughputOnIO2": {
+			reason: "Only gp3 takes a throughput.",
+			mutate: func(s *v1.RDSDatabaseSpec) {
+				s.StorageType, s.IOPS, s.StorageThroughput = "io2", new(int32(3000)), new(int32(500))
+			},
+			wantMsg: "storageThroughput applies to gp3 storage only",
+		},
+		"IOPSTooLow": {
+			reason:  "RDS provisions at least 1,000 IOPS.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.StorageType, s.IOPS = "io1", new(int32(500)) },
+			wantMsg: "should be greater than or equal to 1000",
+		},
+		"AuroraIOPS": {
+			reason:  "Aurora manages its storage's performance too.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Type = "aurora-postgresql"; s.IOPS = new(int32(3000)) },
+			wantMsg: "iops and storageThroughput do not apply to Aurora",
 		},
 		"AuroraMultiAZ": {
 			reason: "Aurora's HA is a reader, not multiAZ.",
@@ -220,6 +248,19 @@ func TestAdmissionRejectsBadSpecs(t *testing.T) {
 				t.Errorf("%s\nerror %q does not say %q", tc.reason, err.Error(), tc.wantMsg)
 			}
 		})
+	}
+
+	// What the rules above refuse is accepted with what they ask for (a dry run: nothing is
+	// stored).
+	ok := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "io1-with-iops"},
+		Spec: v1.RDSDatabaseSpec{StorageType: "io1", Size: "100GB", IOPS: new(int32(3000))}}
+	if err := stack.Client.Create(ctx, ok, client.DryRunAll); err != nil {
+		t.Errorf("io1 with its IOPS is refused: %v", err)
+	}
+	gp3 := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gp3-provisioned"},
+		Spec: v1.RDSDatabaseSpec{StorageType: "gp3", Size: "500GB", IOPS: new(int32(12000)), StorageThroughput: new(int32(500))}}
+	if err := stack.Client.Create(ctx, gp3, client.DryRunAll); err != nil {
+		t.Errorf("gp3 with IOPS and throughput is refused: %v", err)
 	}
 }
 

@@ -169,6 +169,8 @@ func (s *Stack) startEmulator(dataDir string) error {
 		// Port 9 (discard) is served by nothing here: engine logins fail at once.
 		NoEnginePort: 9,
 		Delays:       emulator.Delays{Create: 300 * time.Millisecond, BackingUp: 200 * time.Millisecond, Modify: time.Second, Delete: 300 * time.Millisecond},
+		// The account holds the subnet group and KMS keys the operator allows (StartOperator).
+		Account: emulator.Account{SubnetGroups: []string{"private"}, KMSAliases: []string{"alias/shop-data", "alias/rds-data"}},
 	})
 	if err != nil {
 		return err

@@ -212,6 +212,9 @@ func (p *Provider) newInstance(op string, d cloud.Desired) (*sqladmin.DatabaseIn
 	if err != nil {
 		return nil, unsupported(op, err.Error())
 	}
+	if d.IOPS > 0 || d.StorageThroughput > 0 {
+		return nil, unsupported(op, "Cloud SQL sets a disk's IOPS and throughput by its size and type: remove iops and storageThroughput")
+	}
 	if d.SubnetGroup != "" {
 		return nil, unsupported(op, "Cloud SQL has no subnet groups: an instance's network is its project's")
 	}

@@ -331,6 +331,7 @@ func TestNewInstance(t *testing.T) {
 		{"Aurora is not Cloud SQL's.", func(d *cloud.Desired) { d.Engine = "aurora-postgresql" }, cloud.ErrUnsupported},
 		{"An RDS storage type is not Cloud SQL's.", func(d *cloud.Desired) { d.StorageType = "gp3" }, cloud.ErrUnsupported},
 		{"Cloud SQL has no subnet groups.", func(d *cloud.Desired) { d.SubnetGroup = "private" }, cloud.ErrUnsupported},
+		{"Cloud SQL provisions no IOPS: a disk's size and type set them.", func(d *cloud.Desired) { d.IOPS = 3000 }, cloud.ErrUnsupported},
 		{"Cloud SQL has no security groups.", func(d *cloud.Desired) { d.SecurityGroupIDs = []string{"sg-1"} }, cloud.ErrUnsupported},
 		{"A malformed version must change.", func(d *cloud.Desired) { d.EngineVersion = "latest" }, nil},
 		{"A malformed backup window must change.", func(d *cloud.Desired) { d.BackupWindow = "3am" }, nil},

@@ -55,6 +55,30 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 		p.Changes.AllocatedStorageGiB = &gib
 		p.Described = append(p.Described, fmt.Sprintf("storage %d GiB to %d GiB", current, gib))
 	}
+	// Provisioned performance the spec leaves empty is the storage type's baseline, not a
+	// change.
+	if iops := orInt(in.Pending.IOPS, in.IOPS); !aurora && d.IOPS > 0 && d.IOPS != iops {
+		p.Changes.IOPS = &d.IOPS
+		p.Described = append(p.Described, fmt.Sprintf("IOPS %d to %d", iops, d.IOPS))
+	}
+	if mibs := orInt(in.Pending.StorageThroughput, in.StorageThroughput); !aurora && d.StorageThroughput > 0 && d.StorageThroughput != mibs {
+		p.Changes.StorageThroughput = &d.StorageThroughput
+		p.Described = append(p.Described, fmt.Sprintf("storage throughput %d to %d MiB/s", mibs, d.StorageThroughput))
+	}
+	// RDS takes a new size or IOPS of storage with provisioned IOPS only with both ("You
+	// must specify both the storage size and iops when modifying the storage size or iops on
+	// a DB instance that has iops").
+	if provisionedIOPS[d.StorageType] && provisionedIOPS[orValue(in.Pending.StorageType, in.StorageType)] &&
+		(p.Changes.IOPS != nil || p.Changes.AllocatedStorageGiB != nil) {
+		if p.Changes.IOPS == nil {
+			iops := orInt(in.Pending.IOPS, in.IOPS)
+			p.Changes.IOPS = &iops
+		}
+		if p.Changes.AllocatedStorageGiB == nil {
+			gib := orInt(in.Pending.AllocatedStorageGiB, in.AllocatedStorageGiB)
+			p.Changes.AllocatedStorageGiB = &gib
+		}
+	}
 	// A window the spec leaves empty is the cloud's choice, not a change.
 	if d.BackupWindow != "" && d.BackupWindow != in.BackupWindow {
 		p.Changes.BackupWindow = &d.BackupWindow
@@ -88,6 +112,10 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 	}
 	return p
 }
+
+// provisionedIOPS are the storage types whose IOPS are provisioned, not a baseline that
+// follows the size (gp3 below 400 GiB reports 3,000 IOPS it was never given).
+var provisionedIOPS = map[string]bool{"io1": true, "io2": true}
 
 // sameVersion reports whether the cloud's version is the one asked for: equal, or asked is
 // a prefix of it at a dot ("17" and "17.4", "16.4" and "16.4.1").

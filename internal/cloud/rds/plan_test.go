@@ -21,6 +21,8 @@ func TestPlan(t *testing.T) {
 		keepVersion bool
 		want        cloud.Changes
 		wantRounded bool
+		// companions are unchanged fields sent only because RDS wants them beside a change.
+		companions int
 	}{
 		"Same": {
 			reason: "An unchanged database needs no modification.",
@@ -70,6 +72,45 @@ func TestPlan(t *testing.T) {
 			},
 			want: cloud.Changes{InstanceClass: str("db.r6g.large"), StorageType: str("io1"), BackupRetentionDays: num(35)},
 		},
+		"IOPSAsked": {
+			reason:  "Moving to io1 with IOPS asks for both.",
+			desired: func(d *cloud.Desired) { d.StorageType, d.IOPS = "io1", 3000 },
+			want:    cloud.Changes{StorageType: str("io1"), IOPS: num(3000)},
+		},
+		"IOPSUnsetIsBaseline": {
+			reason:   "A spec without IOPS leaves the cloud's figure alone (gp3's baseline 3000).",
+			instance: func(i *cloud.Instance) { i.IOPS, i.StorageThroughput = 3000, 125 },
+		},
+		"GP3GrowsAlone": {
+			reason:   "gp3 reports a baseline of IOPS it was never given: its storage grows without them (RDS refuses IOPS below 400 GiB).",
+			desired:  func(d *cloud.Desired) { d.AllocatedStorageGiB = 200 },
+			instance: func(i *cloud.Instance) { i.IOPS, i.StorageThroughput = 3000, 125 },
+			want:     cloud.Changes{AllocatedStorageGiB: num(200)},
+		},
+		"ThroughputChanged": {
+			reason:   "A new gp3 throughput is asked for.",
+			desired:  func(d *cloud.Desired) { d.StorageThroughput = 500 },
+			instance: func(i *cloud.Instance) { i.StorageThroughput = 125 },
+			want:     cloud.Changes{StorageThroughput: num(500)},
+		},
+		"GrowWithIOPS": {
+			reason: "RDS takes a new size of storage with provisioned IOPS only with its IOPS: both are sent.",
+			desired: func(d *cloud.Desired) {
+				d.StorageType, d.IOPS, d.AllocatedStorageGiB = "io1", 3000, 200
+			},
+			instance:   func(i *cloud.Instance) { i.StorageType, i.IOPS = "io1", 3000 },
+			want:       cloud.Changes{AllocatedStorageGiB: num(200), IOPS: num(3000)},
+			companions: 1,
+		},
+		"NewIOPSWithSize": {
+			reason: "And new IOPS only with the size.",
+			desired: func(d *cloud.Desired) {
+				d.StorageType, d.IOPS = "io1", 5000
+			},
+			instance:   func(i *cloud.Instance) { i.StorageType, i.IOPS = "io1", 3000 },
+			want:       cloud.Changes{AllocatedStorageGiB: num(100), IOPS: num(5000)},
+			companions: 1,
+		},
 		"TagsNotCopiedToSnapshots": {
 			reason:   "A database made before the operator asked RDS to copy its tags to snapshots gets that now: the owner tag on a snapshot decides who may restore it.",
 			instance: func(i *cloud.Instance) { i.TagsCopiedToSnapshots = false },
@@ -92,7 +133,7 @@ func TestPlan(t *testing.T) {
 			if (got.Adjusted != "") != tc.wantRounded {
 				t.Errorf("%s\nadjusted %q, want a note %v", tc.reason, got.Adjusted, tc.wantRounded)
 			}
-			if len(got.Described) != countSet(got.Changes) {
+			if len(got.Described) != countSet(got.Changes)-tc.companions {
 				t.Errorf("%s\neach change is described once: %q", tc.reason, got.Described)
 			}
 			if g := got.Changes.AllocatedStorageGiB; g != nil && *g < in.AllocatedStorageGiB {
@@ -104,7 +145,7 @@ func TestPlan(t *testing.T) {
 
 func countSet(c cloud.Changes) int {
 	n := 0
-	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil} {
+	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil} {
 		if set {
 			n++
 		}

@@ -151,6 +151,8 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 		DBInstanceClass:       aws.String(d.InstanceClass),
 		StorageType:           aws.String(d.StorageType),
 		AllocatedStorage:      aws.Int32(d.AllocatedStorageGiB),
+		Iops:                  positive(d.IOPS),
+		StorageThroughput:     positive(d.StorageThroughput),
 		BackupRetentionPeriod: aws.Int32(d.BackupRetentionDays),
 		PreferredBackupWindow: optional(d.BackupWindow),
 		MasterUsername:        aws.String(d.MasterUser),
@@ -185,6 +187,8 @@ func (p *Provider) restore(ctx context.Context, d cloud.Desired) error {
 		DBSnapshotIdentifier: aws.String(d.RestoreFromSnapshot),
 		DBInstanceClass:      aws.String(d.InstanceClass),
 		StorageType:          aws.String(d.StorageType),
+		Iops:                 positive(d.IOPS),
+		StorageThroughput:    positive(d.StorageThroughput),
 		DBSubnetGroupName:    optional(d.SubnetGroup),
 		VpcSecurityGroupIds:  d.SecurityGroupIDs,
 		PubliclyAccessible:   aws.Bool(d.PubliclyAccessible),
@@ -334,6 +338,8 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 		DBInstanceClass:       c.InstanceClass,
 		StorageType:           c.StorageType,
 		AllocatedStorage:      c.AllocatedStorageGiB,
+		Iops:                  c.IOPS,
+		StorageThroughput:     c.StorageThroughput,
 		BackupRetentionPeriod: c.BackupRetentionDays,
 		PreferredBackupWindow: c.BackupWindow,
 		MasterUserPassword:    c.MasterPassword,
@@ -406,6 +412,8 @@ func instance(in types.DBInstance) cloud.Instance {
 		InstanceClass:        aws.ToString(in.DBInstanceClass),
 		StorageType:          aws.ToString(in.StorageType),
 		AllocatedStorageGiB:  aws.ToInt32(in.AllocatedStorage),
+		IOPS:                 aws.ToInt32(in.Iops),
+		StorageThroughput:    aws.ToInt32(in.StorageThroughput),
 		BackupRetentionDays:  aws.ToInt32(in.BackupRetentionPeriod),
 		MasterUser:           aws.ToString(in.MasterUsername),
 		BackupWindow:         aws.ToString(in.PreferredBackupWindow),
@@ -432,6 +440,8 @@ func instance(in types.DBInstance) cloud.Instance {
 			InstanceClass:       pm.DBInstanceClass,
 			StorageType:         pm.StorageType,
 			AllocatedStorageGiB: pm.AllocatedStorage,
+			IOPS:                pm.Iops,
+			StorageThroughput:   pm.StorageThroughput,
 			BackupRetentionDays: pm.BackupRetentionPeriod,
 			MultiAZ:             pm.MultiAZ,
 		}
@@ -459,6 +469,14 @@ func optional(s string) *string {
 	return &s
 }
 
+// positive is n for the SDK, nil when it is not set (zero).
+func positive(n int32) *int32 {
+	if n <= 0 {
+		return nil
+	}
+	return &n
+}
+
 func tags(m map[string]string) []types.Tag {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -482,7 +500,8 @@ func wrap(op string, err error) error {
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		return &cloud.Error{Op: op, Code: api.ErrorCode(), Message: api.ErrorMessage(), Kind: errorKinds[api.ErrorCode()]}
+		return &cloud.Error{Op: op, Code: api.ErrorCode(), Message: api.ErrorMessage(), Kind: errorKinds[api.ErrorCode()],
+			Field: refusedField(api.ErrorCode(), api.ErrorMessage())}
 	}
 	return &cloud.Error{Op: op, Code: "RequestError", Message: err.Error(), Kind: cloud.ErrTransient}
 }

@@ -70,6 +70,8 @@ func TestProviderLifecycle(t *testing.T) {
 	want := cloud.Instance{
 		Identifier: d.Identifier, ARN: "arn:aws:rds:us-east-1:123456789012:db:" + d.Identifier, Status: "available", Phase: cloud.PhaseAvailable,
 		Engine: "postgres", InstanceClass: "db.t4g.micro", StorageType: "gp3", AllocatedStorageGiB: 20,
+		// gp3 below 400 GiB: RDS reports its baseline.
+		IOPS: 3000, StorageThroughput: 125,
 		BackupRetentionDays: 7, BackupWindow: "03:00-03:30", MasterUser: "sysadmin", Tags: d.Tags,
 		AvailabilityZone: "us-east-1a",
 		// Snapshots carry the owner tag: it decides who may restore them.

@@ -69,6 +69,36 @@ var errorKinds = map[string]error{
 	"ServiceUnavailable":                 cloud.ErrTransient,
 }
 
+// refusedField tells from an RDS error which part of the request was refused, by its code
+// and, for RDS's catch-all codes, the words of its message (as RDS words them).
+func refusedField(code, message string) cloud.Field {
+	switch code {
+	case "DBSubnetGroupNotFoundFault", "InvalidDBSubnetGroupStateFault", "InvalidVPCNetworkStateFault":
+		return cloud.FieldSubnetGroup
+	case "KMSKeyNotAccessibleFault":
+		return cloud.FieldKMSKey
+	case "InvalidParameterCombination", "InvalidParameterValue":
+	default:
+		return ""
+	}
+	m := strings.ToLower(message)
+	switch {
+	case strings.Contains(m, "iops"):
+		return cloud.FieldIOPS
+	case strings.Contains(m, "dbinstanceclass") || strings.Contains(m, "instance class"):
+		return cloud.FieldInstanceClass
+	case strings.Contains(m, "cannot find version") || strings.Contains(m, "upgrade path") || strings.Contains(m, "major version"):
+		return cloud.FieldEngineVersion
+	case strings.Contains(m, "storage size") || strings.Contains(m, "allocated storage") || strings.Contains(m, "storage type"):
+		return cloud.FieldStorage
+	case strings.Contains(m, "security group"):
+		return cloud.FieldSecurityGroup
+	case strings.Contains(m, "kms"):
+		return cloud.FieldKMSKey
+	}
+	return ""
+}
+
 // regionOf returns the region of an ARN (arn:aws:rds:us-east-1:...), "" when it has none.
 func regionOf(arn string) string {
 	parts := strings.SplitN(arn, ":", 5)

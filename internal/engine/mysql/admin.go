@@ -20,10 +20,15 @@ const createPrivilege = "CREATE"
 // EnsureUser implements engine.Admin. The password goes to the server as a
 // mysql_native_password hash, never in clear text. A user's global privileges become
 // exactly what its roles give: superuser the master's own privileges WITH GRANT OPTION
-// (the most RDS allows; the master has no SUPER), createdb CREATE on every database.
+// (the most RDS allows; the master has no SUPER), createdb CREATE on every database. A
+// read-only user has none: MySQL's global CREATE would let it create tables in every
+// database, so read-only excludes createdb (and superuser).
 func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	if err := checkUserName(u.Name); err != nil {
 		return invalid("ensure user", err)
+	}
+	if u.ReadOnly && (u.Superuser || u.CreateDB) {
+		return invalid("ensure user "+u.Name, errors.New("a read-only user can be neither superuser nor createdb"))
 	}
 	hash := nativePasswordHash(u.Password)
 	acct := account(u.Name)
@@ -65,7 +70,11 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	if u.CreateDB {
 		want[createPrivilege] = true
 	}
-	return a.ensureGlobal(ctx, u.Name, want, u.Superuser)
+	if err := a.ensureGlobal(ctx, u.Name, want, u.Superuser); err != nil {
+		return err
+	}
+	a.readOnly[u.Name] = u.ReadOnly
+	return nil
 }
 
 // DisableUser implements engine.Admin: the account is locked and loses the superuser
@@ -217,10 +226,11 @@ func (a *Admin) ensureGlobal(ctx context.Context, name string, want map[string]b
 }
 
 // EnsureDatabase implements engine.Admin. The owner gets ALL PRIVILEGES on the database
-// WITH GRANT OPTION, the other users listed ALL PRIVILEGES; every other '<name>'@'%'
-// account loses its privileges on it. The master keeps its global privileges; an empty
-// owner means the master owns the database. System accounts (those on other hosts) are
-// never touched.
+// WITH GRANT OPTION, the other users listed ALL PRIVILEGES, the read-only ones SELECT and
+// nothing else; every other '<name>'@'%' account loses its privileges on it. Privileges on
+// the database cover its tables, those made later included. The master keeps its global
+// privileges; an empty owner means the master owns the database. System accounts (those on
+// other hosts) are never touched.
 func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 	if err := checkDatabaseName(d.Name); err != nil {
 		return invalid("ensure database", err)
@@ -233,20 +243,12 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 			return invalid("ensure database "+d.Name, err)
 		}
 	}
+	want, err := a.databaseAccess(d)
+	if err != nil {
+		return err
+	}
 	if _, err := a.conn.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdentifier(d.Name)); err != nil {
 		return wrap("create database "+d.Name, err)
-	}
-
-	// want maps each account to be granted on the database to whether it gets the grant
-	// option; the master needs nothing here.
-	want := map[string]bool{}
-	for _, u := range d.Users {
-		if u != a.master {
-			want[u] = false
-		}
-	}
-	if d.Owner != "" && d.Owner != a.master {
-		want[d.Owner] = true
 	}
 	have, err := a.databaseGrants(ctx, d.Name)
 	if err != nil {
@@ -254,8 +256,12 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 	}
 	on := quoteIdentifier(grantPattern(d.Name)) + ".*"
 	for _, u := range slices.Sorted(maps.Keys(want)) {
-		stmt := "GRANT ALL PRIVILEGES ON " + on + " TO " + account(u)
-		if want[u] {
+		privileges := "ALL PRIVILEGES"
+		if want[u].readOnly {
+			privileges = "SELECT"
+		}
+		stmt := "GRANT " + privileges + " ON " + on + " TO " + account(u)
+		if want[u].grantOption {
 			stmt += " WITH GRANT OPTION"
 		}
 		// GRANT adds to what an account holds, so repeating it changes nothing.
@@ -267,14 +273,19 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 		if g.host != "%" || g.user == a.master {
 			continue
 		}
-		grantOption, wanted := want[g.user]
+		w, wanted := want[g.user]
 		target := quoteIdentifier(g.schema) + ".*"
 		if !wanted {
 			if _, err := a.conn.ExecContext(ctx, "REVOKE ALL PRIVILEGES ON "+target+" FROM "+account(g.user)); err != nil {
 				return wrap("revoke on "+d.Name+" from "+g.user, err)
 			}
 		}
-		if g.grantable && (!wanted || !grantOption) {
+		if extra := slices.DeleteFunc(slices.Clone(g.privileges), func(p string) bool { return p == "SELECT" }); wanted && w.readOnly && len(extra) > 0 {
+			if _, err := a.conn.ExecContext(ctx, "REVOKE "+strings.Join(extra, ", ")+" ON "+target+" FROM "+account(g.user)); err != nil {
+				return wrap("revoke writing on "+d.Name+" from "+g.user, err)
+			}
+		}
+		if g.grantable && (!wanted || !w.grantOption) {
 			if _, err := a.conn.ExecContext(ctx, "REVOKE GRANT OPTION ON "+target+" FROM "+account(g.user)); err != nil {
 				return wrap("revoke grant option on "+d.Name+" from "+g.user, err)
 			}
@@ -283,10 +294,40 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 	return nil
 }
 
+// databaseAccess is what one account is to be granted on a database.
+type databaseAccess struct {
+	// readOnly gives SELECT alone, else ALL PRIVILEGES.
+	readOnly bool
+	// grantOption is the owner's: it may grant what it holds.
+	grantOption bool
+}
+
+// databaseAccess maps each listed account other than the master to what it is granted on
+// the database, by what this session's EnsureUser calls said of it. A listed user not
+// ensured in the session is refused, as is a read-only owner.
+func (a *Admin) databaseAccess(d engine.Database) (map[string]databaseAccess, error) {
+	want := map[string]databaseAccess{}
+	for _, u := range append([]string{d.Owner}, d.Users...) {
+		if u == "" || u == a.master {
+			continue
+		}
+		readOnly, ensured := a.readOnly[u]
+		switch {
+		case !ensured:
+			return nil, invalid("ensure database "+d.Name, fmt.Errorf("user %s is listed but was not ensured in this session", u))
+		case readOnly && u == d.Owner:
+			return nil, invalid("ensure database "+d.Name, fmt.Errorf("user %s is read-only and cannot own a database", u))
+		}
+		want[u] = databaseAccess{readOnly: readOnly, grantOption: u == d.Owner}
+	}
+	return want, nil
+}
+
 // databaseGrant is one account's privileges on a database, under the name (or pattern)
 // they were granted on.
 type databaseGrant struct {
 	user, host, schema string
+	privileges         []string
 	grantable          bool
 }
 
@@ -294,7 +335,7 @@ type databaseGrant struct {
 // escaped name or on the name itself (where '_' matches any character, which covers it
 // too).
 func (a *Admin) databaseGrants(ctx context.Context, name string) ([]databaseGrant, error) {
-	rows, err := a.conn.QueryContext(ctx, `SELECT GRANTEE, TABLE_SCHEMA, MAX(IS_GRANTABLE) FROM information_schema.SCHEMA_PRIVILEGES
+	rows, err := a.conn.QueryContext(ctx, `SELECT GRANTEE, TABLE_SCHEMA, MAX(IS_GRANTABLE), GROUP_CONCAT(PRIVILEGE_TYPE ORDER BY PRIVILEGE_TYPE SEPARATOR ',') FROM information_schema.SCHEMA_PRIVILEGES
 		WHERE TABLE_SCHEMA IN (?, ?) GROUP BY GRANTEE, TABLE_SCHEMA ORDER BY GRANTEE, TABLE_SCHEMA`, name, grantPattern(name))
 	if err != nil {
 		return nil, wrap("list grants on "+name, err)
@@ -302,15 +343,22 @@ func (a *Admin) databaseGrants(ctx context.Context, name string) ([]databaseGran
 	defer rows.Close()
 	var out []databaseGrant
 	for rows.Next() {
-		var who, schema, grantable string
-		if err := rows.Scan(&who, &schema, &grantable); err != nil {
+		var who, schema, grantable, privileges string
+		if err := rows.Scan(&who, &schema, &grantable, &privileges); err != nil {
 			return nil, wrap("list grants on "+name, err)
 		}
 		user, host, ok := splitGrantee(who)
 		if !ok {
 			continue
 		}
-		out = append(out, databaseGrant{user: user, host: host, schema: schema, grantable: grantable == "YES"})
+		g := databaseGrant{user: user, host: host, schema: schema, grantable: grantable == "YES"}
+		for _, p := range strings.Split(privileges, ",") {
+			if !privilegeName.MatchString(p) {
+				return nil, &engine.Error{Op: "list grants on " + name, Err: fmt.Errorf("unexpected privilege name %q", p)}
+			}
+			g.privileges = append(g.privileges, p)
+		}
+		out = append(out, g)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, wrap("list grants on "+name, err)

@@ -35,7 +35,7 @@ func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin,
 	if err != nil {
 		return nil, loginError(op, err)
 	}
-	a := &Admin{db: db, conn: conn}
+	a := &Admin{db: db, conn: conn, readOnly: map[string]bool{}}
 	var current string
 	if err := conn.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&current); err != nil {
 		_ = a.Close(ctx)
@@ -101,6 +101,9 @@ type Admin struct {
 	conn       *sql.Conn
 	master     string
 	masterHost string
+	// readOnly holds the users EnsureUser applied in this session, and whether each is
+	// read-only, for EnsureDatabase to give each its privileges.
+	readOnly map[string]bool
 }
 
 // Close implements engine.Admin.

@@ -37,7 +37,7 @@ func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin,
 	if err != nil {
 		return nil, loginError(fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), err)
 	}
-	return &Admin{conn: conn, master: ep.User, adminRole: ep.AdminRole}, nil
+	return &Admin{conn: conn, cfg: cfg, master: ep.User, adminRole: ep.AdminRole, readOnly: map[string]bool{}}, nil
 }
 
 // Verify implements engine.Connector.
@@ -69,10 +69,16 @@ func ConnString(ep engine.Endpoint, database string) string {
 
 // Admin is an engine.Admin session on one PostgreSQL server.
 type Admin struct {
-	conn   *pgx.Conn
+	conn *pgx.Conn
+	// cfg is conn's configuration, to log in to the other databases as the master. It holds
+	// the password: never log it.
+	cfg    *pgx.ConnConfig
 	master string
 	// adminRole is the cloud's stand-in for a superuser, empty when it has none.
 	adminRole string
+	// readOnly holds the users EnsureUser applied in this session, and whether each is
+	// read-only, for EnsureDatabase to give each its rights.
+	readOnly map[string]bool
 }
 
 // Close implements engine.Admin.
@@ -85,6 +91,9 @@ func (a *Admin) Close(ctx context.Context) error {
 func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	if err := checkName("role", u.Name); err != nil {
 		return err
+	}
+	if u.ReadOnly && (u.Superuser || u.CreateDB) {
+		return &engine.Error{Op: "ensure role " + u.Name, Err: errors.New("a read-only user can be neither superuser nor createdb")}
 	}
 	verifier, err := scramVerifier(u.Password)
 	if err != nil {
@@ -106,13 +115,16 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	if _, err := a.conn.Exec(ctx, stmt); err != nil {
 		return wrap(strings.ToLower(verb)+" role "+u.Name, err)
 	}
-	if a.adminRole == "" {
-		if u.Superuser {
-			return &engine.Error{Op: "make " + u.Name + " a superuser", Err: errors.New("this server names no admin role to grant")}
-		}
-		return nil
+	if a.adminRole == "" && u.Superuser {
+		return &engine.Error{Op: "make " + u.Name + " a superuser", Err: errors.New("this server names no admin role to grant")}
 	}
-	return a.ensureMembership(ctx, u.Name, a.adminRole, u.Superuser)
+	if a.adminRole != "" {
+		if err := a.ensureMembership(ctx, u.Name, a.adminRole, u.Superuser); err != nil {
+			return err
+		}
+	}
+	a.readOnly[u.Name] = u.ReadOnly
+	return nil
 }
 
 // DisableUser implements engine.Admin.
@@ -130,10 +142,14 @@ func (a *Admin) DisableUser(ctx context.Context, name string) error {
 	if _, err := a.conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s NOLOGIN", ident(name))); err != nil {
 		return wrap("disable login of "+name, err)
 	}
-	if a.adminRole == "" {
-		return nil
+	if a.adminRole != "" {
+		if err := a.ensureMembership(ctx, name, a.adminRole, false); err != nil {
+			return err
+		}
 	}
-	return a.ensureMembership(ctx, name, a.adminRole, false)
+	// The user is on no list any more, so no EnsureDatabase acts as it again: a membership
+	// a crash left the master in is revoked here.
+	return a.revokeLeftovers(ctx, []string{name})
 }
 
 // ensureMembership grants or revokes role's membership in group.
@@ -173,8 +189,15 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 			return err
 		}
 	}
+	s, err := a.sharingOf(d, owner)
+	if err != nil {
+		return err
+	}
+	if err := a.ensureGroups(ctx, s); err != nil {
+		return err
+	}
 	var current string
-	err := a.conn.QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, d.Name).Scan(&current)
+	err = a.conn.QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, d.Name).Scan(&current)
 	exists := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return wrap("look up database "+d.Name, err)
@@ -186,7 +209,7 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 	if exists && current != owner {
 		roles = append(roles, current)
 	}
-	return a.asMemberOf(ctx, roles, func() error {
+	err = a.asMemberOf(ctx, roles, func() error {
 		switch {
 		case !exists:
 			if _, err := a.conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER %s", ident(d.Name), ident(owner))); err != nil {
@@ -197,13 +220,28 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 				return wrap("change owner of database "+d.Name, err)
 			}
 		}
-		return a.ensureConnect(ctx, d.Name, owner, d.Users)
+		return a.ensureConnect(ctx, s)
 	})
+	if err != nil {
+		return err
+	}
+	if err := a.ensureMembers(ctx, s.readWrite, s.writers); err != nil {
+		return err
+	}
+	if err := a.ensureMembers(ctx, s.readOnly, s.readers); err != nil {
+		return err
+	}
+	if err := a.share(ctx, s); err != nil {
+		return err
+	}
+	return a.revokeLeftovers(ctx, append(s.makers(a.master), s.readOnly))
 }
 
 // ensureConnect makes the listed users, the owner and the master the only roles that may
-// connect to database: PUBLIC loses CONNECT (and TEMPORARY), and grantees not listed lose it.
-func (a *Admin) ensureConnect(ctx context.Context, database, owner string, users []string) error {
+// connect to the database: PUBLIC loses CONNECT (and TEMPORARY), and grantees not listed lose
+// it. The read-write group may create schemas and temporary tables in it.
+func (a *Admin) ensureConnect(ctx context.Context, s sharing) error {
+	database, owner := s.database, s.owner
 	if _, err := a.conn.Exec(ctx, fmt.Sprintf("REVOKE CONNECT, TEMPORARY ON DATABASE %s FROM PUBLIC", ident(database))); err != nil {
 		return wrap("revoke connect on "+database+" from public", err)
 	}
@@ -217,7 +255,7 @@ func (a *Admin) ensureConnect(ctx context.Context, database, owner string, users
 	if err != nil {
 		return wrap("list grants on "+database, err)
 	}
-	want := append([]string{a.master, owner}, users...)
+	want := slices.Concat([]string{a.master, owner}, s.writers, s.readers)
 	for _, u := range want {
 		if !slices.Contains(granted, u) {
 			if _, err := a.conn.Exec(ctx, fmt.Sprintf("GRANT CONNECT ON DATABASE %s TO %s", ident(database), ident(u))); err != nil {
@@ -231,6 +269,16 @@ func (a *Admin) ensureConnect(ctx context.Context, database, owner string, users
 			if _, err := a.conn.Exec(ctx, fmt.Sprintf("REVOKE CONNECT ON DATABASE %s FROM %s", ident(database), ident(g))); err != nil {
 				return wrap("revoke connect on "+database+" from "+g, err)
 			}
+		}
+	}
+	var creates bool
+	if err := a.conn.QueryRow(ctx, `SELECT has_database_privilege($1, $2, 'CREATE') AND has_database_privilege($1, $2, 'TEMPORARY')`,
+		s.readWrite, database).Scan(&creates); err != nil {
+		return wrap("check grants on "+database+" to "+s.readWrite, err)
+	}
+	if !creates {
+		if _, err := a.conn.Exec(ctx, fmt.Sprintf("GRANT CREATE, TEMPORARY ON DATABASE %s TO %s", ident(database), ident(s.readWrite))); err != nil {
+			return wrap("grant create on "+database+" to "+s.readWrite, err)
 		}
 	}
 	return nil

@@ -25,6 +25,15 @@ const (
 // superuser. It skips only when PostgreSQL is not installed.
 func startRDSLikeServer(t *testing.T) engine.Endpoint {
 	t.Helper()
+	ep, _ := startServer(t, 0)
+	return ep
+}
+
+// startServer starts an RDS-like PostgreSQL of a major version (0: the machine's default)
+// and returns the master's endpoint and the server, whose superuser sets up states the
+// master could not.
+func startServer(t *testing.T, major int) (engine.Endpoint, *pgserver.Server) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres"); len(found) == 0 {
@@ -32,12 +41,12 @@ func startRDSLikeServer(t *testing.T) engine.Endpoint {
 			t.Skip("PostgreSQL is not installed (make deps installs it)")
 		}
 	}
-	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: t.TempDir(), MasterUser: master, MasterPassword: masterPassword})
+	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: t.TempDir(), MasterUser: master, MasterPassword: masterPassword, Major: major})
 	if err != nil {
 		t.Fatalf("start PostgreSQL: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
-	return engine.Endpoint{Host: srv.Host, Port: int32(srv.Port), User: master, Password: masterPassword, AdminRole: "rds_superuser"}
+	return engine.Endpoint{Host: srv.Host, Port: int32(srv.Port), User: master, Password: masterPassword, AdminRole: "rds_superuser"}, srv
 }
 
 func connectAs(t *testing.T, ep engine.Endpoint, user, password, database string) (*pgx.Conn, error) {

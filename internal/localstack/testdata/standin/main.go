@@ -26,6 +26,7 @@ func main() {
 	flag.String("pending-requeue", "", "ignored")
 	flag.String("resync", "", "ignored")
 	flag.String("allow-kms-key-ids", "", "ignored")
+	flag.String("kms-aliases", "", "ignored")
 	flag.Parse()
 
 	addr := *listen
