@@ -121,6 +121,29 @@ func (s *Server) bootstrapRoles(ctx context.Context, master, password string) er
 			return fmt.Errorf("create RDS roles (step %d): %w", i+1, err)
 		}
 	}
+	if s.Build.Major >= 15 {
+		return nil // schema public belongs to pg_database_owner: the owner of each database
+	}
+	// Before 15, schema public belongs to whoever owns it in template1, the bootstrap
+	// superuser on a plain server. On RDS the master owns it (the same guide's REVOKE, run
+	// by the master on RDS for PostgreSQL 14 and before, needs that), in postgres and in the
+	// databases made from template1 alike.
+	if _, err := conn.Exec(ctx, `ALTER SCHEMA public OWNER TO `+m); err != nil {
+		return fmt.Errorf("give the master schema public of postgres: %w", err)
+	}
+	cfg, err := pgx.ParseConfig(s.SuperuserDSN())
+	if err != nil {
+		return err
+	}
+	cfg.Database = "template1"
+	tmpl, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect to template1: %w", err)
+	}
+	defer tmpl.Close(context.WithoutCancel(ctx))
+	if _, err := tmpl.Exec(ctx, `ALTER SCHEMA public OWNER TO `+m); err != nil {
+		return fmt.Errorf("give the master schema public of template1: %w", err)
+	}
 	return nil
 }
 

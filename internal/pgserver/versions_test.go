@@ -143,6 +143,22 @@ func TestEveryMajor(t *testing.T) {
 			if _, err := pg.Exec(ctx, `CREATE TABLE in_postgres (n int)`); err != nil {
 				t.Errorf("master creating a table in postgres: %v", err)
 			}
+			// Schema public of a new database is the master's to give away, as on RDS: the
+			// master's own before 15 (copied from template1), pg_database_owner's from 15.
+			var owner string
+			if err := conn.QueryRow(ctx, `SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'public'`).Scan(&owner); err != nil {
+				t.Fatal(err)
+			}
+			wantOwner := testMaster
+			if major >= 15 {
+				wantOwner = "pg_database_owner"
+			}
+			if owner != wantOwner {
+				t.Errorf("schema public of a new database belongs to %s, want %s", owner, wantOwner)
+			}
+			if _, err := conn.Exec(ctx, `REVOKE CREATE ON SCHEMA public FROM PUBLIC`); err != nil {
+				t.Errorf("the master revoking PUBLIC's CREATE on public, as AWS's guide has it do: %v", err)
+			}
 			for _, q := range []string{
 				`CREATE ROLE app_user LOGIN PASSWORD 'app-Passw0rd'`,
 				`CREATE TABLE orders (item text)`,
