@@ -138,13 +138,20 @@ func (e *Emulator) describeEngineVersions(p params) (any, string, error) {
 			}
 		}
 	}
-	keys, next := page(keys, p.str("Marker"), max)
-	out := struct {
+	items, next := pageOf(rows, keys, p.str("Marker"), max)
+	return struct {
 		DBEngineVersions []xmlEngineVersion `xml:"DBEngineVersions>DBEngineVersion"`
 		Marker           string             `xml:",omitempty"`
-	}{Marker: next}
+	}{items, next}, "", nil
+}
+
+// pageOf returns one page of rows, in the order of their keys, from marker, with the marker
+// of the next page ("" on the last).
+func pageOf[T any](rows map[string]T, keys []string, marker string, max int) ([]T, string) {
+	keys, next := page(keys, marker, max)
+	out := make([]T, 0, len(keys))
 	for _, k := range keys {
-		out.DBEngineVersions = append(out.DBEngineVersions, rows[k])
+		out = append(out, rows[k])
 	}
-	return out, "", nil
+	return out, next
 }

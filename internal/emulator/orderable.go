@@ -132,13 +132,9 @@ func (e *Emulator) describeOrderable(p params) (any, string, error) {
 			}
 		}
 	}
-	keys, next := page(keys, p.str("Marker"), max)
-	out := struct {
+	items, next := pageOf(rows, keys, p.str("Marker"), max)
+	return struct {
 		OrderableDBInstanceOptions []xmlOrderableOption `xml:"OrderableDBInstanceOptions>OrderableDBInstanceOption"`
 		Marker                     string               `xml:",omitempty"`
-	}{Marker: next}
-	for _, k := range keys {
-		out.OrderableDBInstanceOptions = append(out.OrderableDBInstanceOptions, rows[k])
-	}
-	return out, "", nil
+	}{items, next}, "", nil
 }

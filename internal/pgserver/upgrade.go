@@ -743,19 +743,10 @@ func (c *copier) sequenceValues(ctx context.Context) error {
 // constraints adds the tables' primary keys, unique, exclusion and check constraints,
 // then their foreign keys, which need the keys they reference.
 func (c *copier) constraints(ctx context.Context) error {
-	rows, err := c.strings(ctx, `SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, t.relname, k.conname, pg_get_constraintdef(k.oid))
+	return c.execEach(ctx, `SELECT format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, t.relname, k.conname, pg_get_constraintdef(k.oid))
 		FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
 		WHERE k.contype IN ('p', 'u', 'x', 'c', 'f') AND t.relkind = 'r' AND `+userNamespace+` AND `+notExtensionMember("pg_class", "t.oid")+`
 		ORDER BY k.contype = 'f', k.oid`)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if err := c.exec(ctx, r[0]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // indexes creates the indexes no constraint made, on tables and materialized views (the
@@ -765,20 +756,11 @@ func (c *copier) indexes(ctx context.Context) error {
 }
 
 func (c *copier) indexesOn(ctx context.Context, relkind string) error {
-	rows, err := c.strings(ctx, `SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+	return c.execEach(ctx, `SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
 		JOIN pg_namespace n ON n.oid = t.relnamespace
 		WHERE t.relkind = $1 AND `+userNamespace+` AND `+notExtensionMember("pg_class", "t.oid")+`
 		AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
 		ORDER BY i.indexrelid`, relkind)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if err := c.exec(ctx, r[0]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // views creates the views and materialized views, oldest first (a view can only read
@@ -814,34 +796,16 @@ func (c *copier) views(ctx context.Context) error {
 
 // triggers creates the users' triggers.
 func (c *copier) triggers(ctx context.Context) error {
-	rows, err := c.strings(ctx, `SELECT pg_get_triggerdef(g.oid) FROM pg_trigger g JOIN pg_class t ON t.oid = g.tgrelid
+	return c.execEach(ctx, `SELECT pg_get_triggerdef(g.oid) FROM pg_trigger g JOIN pg_class t ON t.oid = g.tgrelid
 		JOIN pg_namespace n ON n.oid = t.relnamespace WHERE NOT g.tgisinternal AND `+userNamespace+` AND `+notExtensionMember("pg_class", "t.oid")+` ORDER BY g.oid`)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if err := c.exec(ctx, r[0]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // policies creates the row security policies.
 func (c *copier) policies(ctx context.Context) error {
-	rows, err := c.strings(ctx, `SELECT format('CREATE POLICY %I ON %I.%I AS %s FOR %s TO %s', p.policyname, p.schemaname, p.tablename,
+	return c.execEach(ctx, `SELECT format('CREATE POLICY %I ON %I.%I AS %s FOR %s TO %s', p.policyname, p.schemaname, p.tablename,
 		p.permissive, p.cmd, (SELECT string_agg(CASE WHEN r = 'public' THEN 'PUBLIC' ELSE quote_ident(r) END, ', ') FROM unnest(p.roles) AS r))
 		|| coalesce(' USING (' || p.qual || ')', '') || coalesce(' WITH CHECK (' || p.with_check || ')', '')
 		FROM pg_policies p WHERE p.schemaname <> 'information_schema' AND p.schemaname !~ '^pg_'`)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if err := c.exec(ctx, r[0]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // objectPrivileges gives the tables, views, sequences, functions and types their
@@ -919,6 +883,20 @@ func (c *copier) defaultPrivileges(ctx context.Context) error {
 			if err := c.exec(ctx, q); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// execEach runs each statement the query returns (its first column), in order.
+func (c *copier) execEach(ctx context.Context, query string, args ...any) error {
+	rows, err := c.strings(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := c.exec(ctx, r[0]); err != nil {
+			return err
 		}
 	}
 	return nil
