@@ -17,7 +17,7 @@ func (d *Defaults) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&d.AuroraPostgresVersion, "default-aurora-postgresql-version", d.AuroraPostgresVersion, "Engine version for type aurora-postgresql when spec.version is empty.")
 	fs.StringVar(&d.AuroraMySQLVersion, "default-aurora-mysql-version", d.AuroraMySQLVersion, "Engine version for type aurora-mysql when spec.version is empty.")
 	fs.StringVar(&d.InstanceClass, "default-instance-class", d.InstanceClass, "RDS instance class when spec.instanceClass is empty.")
-	fs.StringVar(&d.AuroraInstanceClass, "default-aurora-instance-class", d.AuroraInstanceClass, "Instance class of Aurora instances when spec.instanceClass is empty (RDS offers no micro or small Aurora instances).")
+	fs.StringVar(&d.AuroraInstanceClass, "default-aurora-instance-class", d.AuroraInstanceClass, "Instance class of Aurora instances when spec.instanceClass is empty (Aurora has no micro or small instances).")
 	fs.StringVar(&d.StorageType, "default-storage-type", d.StorageType, "RDS storage type when spec.storageType is empty.")
 	fs.BoolVar(&d.StorageEncrypted, "default-storage-encrypted", d.StorageEncrypted, "Encrypt new databases' storage when spec.encryption.enabled is unset.")
 	fs.StringVar(&d.KMSKeyID, "default-kms-key-id", d.KMSKeyID, "KMS key (ARN, key ID, alias ARN or alias/name) of encrypted databases whose spec names none; empty uses the account's default RDS key.")

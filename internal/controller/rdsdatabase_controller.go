@@ -42,7 +42,7 @@ type Defaults struct {
 	AuroraPostgresVersion string
 	AuroraMySQLVersion    string
 	// InstanceClass is the RDS instance class; AuroraInstanceClass that of Aurora's
-	// instances, which RDS does not offer in the smallest sizes.
+	// instances, which come in no micro or small sizes.
 	InstanceClass       string
 	AuroraInstanceClass string
 	// StorageType is the RDS storage type.
@@ -82,7 +82,7 @@ var DefaultDefaults = Defaults{
 	AuroraPostgresVersion: "16.6",
 	AuroraMySQLVersion:    "8.0.mysql_aurora.3.08.0",
 	InstanceClass:         "db.t4g.micro",
-	// The smallest class RDS offers for Aurora instances.
+	// The smallest class of Aurora instances.
 	AuroraInstanceClass: "db.t4g.medium",
 	StorageType:         "gp3",
 	StorageEncrypted:    true,
