@@ -5,7 +5,7 @@ import (
 )
 
 // DatabaseType names the database engine.
-// +kubebuilder:validation:XValidation:rule="self in ['postgresql', 'Postgresql', 'mysql', 'MySQL', 'aurora-postgresql', 'aurora-mysql']",message="type must be postgresql, mysql, aurora-postgresql or aurora-mysql (the seed's spellings Postgresql and MySQL are accepted too)"
+// +kubebuilder:validation:XValidation:rule="self in ['postgresql', 'Postgresql', 'mysql', 'MySQL', 'mariadb', 'aurora-postgresql', 'aurora-mysql']",message="type must be postgresql, mysql, mariadb, aurora-postgresql or aurora-mysql (the seed's spellings Postgresql and MySQL are accepted too)"
 type DatabaseType string
 
 // Database types the operator serves.
@@ -18,6 +18,9 @@ const (
 	TypeMySQL DatabaseType = "mysql"
 	// TypeMySQLSeed is the seed's spelling of TypeMySQL.
 	TypeMySQLSeed DatabaseType = "MySQL"
+	// TypeMariaDB is Amazon RDS for MariaDB, an engine of its own on RDS (not a MySQL
+	// version): its majors are two-part too (10.6, 10.11, 11.4).
+	TypeMariaDB DatabaseType = "mariadb"
 	// TypeAuroraPostgreSQL is Amazon Aurora PostgreSQL-Compatible Edition.
 	TypeAuroraPostgreSQL DatabaseType = "aurora-postgresql"
 	// TypeAuroraMySQL is Amazon Aurora MySQL-Compatible Edition.
@@ -111,13 +114,16 @@ type Backup struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.users) || !(self.masteruser in self.users)",message="users must not contain the master user's name; the master user gets its own Secret <name>.rds.master"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, self.databases[d].all(u, has(self.users) && u in self.users))",message="every user listed under databases must be defined under users"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || !has(self.users) || self.databases.all(d, size(self.databases[d]) == 0 || !(self.databases[d][0] in self.users) || !('readonly' in self.users[self.databases[d][0]]))",message="the first user listed under a database owns it, so it cannot be readonly: list first a user that may write"
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || (has(self.allowMajorVersionUpgrade) && self.allowMajorVersionUpgrade) || (has(self.type) && self.type in ['mysql', 'MySQL', 'aurora-mysql'] ? (!self.version.matches('^[0-9]+[.][0-9]+') || !oldSelf.version.matches('^[0-9]+[.][0-9]+') || (self.version.split('.')[0] == oldSelf.version.split('.')[0] && self.version.split('.')[1] == oldSelf.version.split('.')[1])) : self.version.split('.')[0] == oldSelf.version.split('.')[0])",message="changing the major version (e.g. PostgreSQL 16 to 17, MySQL 8.0 to 8.4) needs allowMajorVersionUpgrade: true (RDS cannot undo a major upgrade)"
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || int(self.version.split('.')[0]) > int(oldSelf.version.split('.')[0]) || (int(self.version.split('.')[0]) == int(oldSelf.version.split('.')[0]) && (!(has(self.type) && self.type in ['mysql', 'MySQL', 'aurora-mysql']) || !self.version.matches('^[0-9]+[.][0-9]+') || !oldSelf.version.matches('^[0-9]+[.][0-9]+') || int(self.version.split('.')[1]) >= int(oldSelf.version.split('.')[1])))",message="version cannot be lowered: RDS cannot downgrade a database engine"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || (has(self.allowMajorVersionUpgrade) && self.allowMajorVersionUpgrade) || (has(self.type) && self.type in ['mysql', 'MySQL', 'mariadb', 'aurora-mysql'] ? (!self.version.matches('^[0-9]+[.][0-9]+') || !oldSelf.version.matches('^[0-9]+[.][0-9]+') || (self.version.split('.')[0] == oldSelf.version.split('.')[0] && self.version.split('.')[1] == oldSelf.version.split('.')[1])) : self.version.split('.')[0] == oldSelf.version.split('.')[0])",message="changing the major version (e.g. PostgreSQL 16 to 17, MySQL 8.0 to 8.4, MariaDB 10.11 to 11.4) needs allowMajorVersionUpgrade: true (RDS cannot undo a major upgrade)"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !self.version.matches('^[0-9]+([.][0-9]+)*$') || !oldSelf.version.matches('^[0-9]+([.][0-9]+)*$') || int(self.version.split('.')[0]) > int(oldSelf.version.split('.')[0]) || (int(self.version.split('.')[0]) == int(oldSelf.version.split('.')[0]) && (!(has(self.type) && self.type in ['mysql', 'MySQL', 'mariadb', 'aurora-mysql']) || !self.version.matches('^[0-9]+[.][0-9]+') || !oldSelf.version.matches('^[0-9]+[.][0-9]+') || int(self.version.split('.')[1]) >= int(oldSelf.version.split('.')[1])))",message="version cannot be lowered: RDS cannot downgrade a database engine"
 // +kubebuilder:validation:XValidation:rule="!has(self.version) || !has(self.type) || !(self.type in ['mysql', 'MySQL']) || self.version.matches('^[0-9]+[.][0-9]+([.][0-9]+)?$')",message="a MySQL version is major.minor or major.minor.patch, e.g. 8.0 or 8.0.40"
+// +kubebuilder:validation:XValidation:rule="!has(self.version) || !has(self.type) || self.type != 'mariadb' || self.version.matches('^[0-9]+[.][0-9]+([.][0-9]+)?$')",message="a MariaDB version is major.minor or major.minor.patch, e.g. 10.11 or 10.11.9"
 // +kubebuilder:validation:XValidation:rule="!has(self.version) || !has(self.type) || self.type != 'aurora-mysql' || self.version.matches('^[0-9]+[.][0-9]+([.]mysql_aurora([.][0-9]+)+)?$')",message="an Aurora MySQL version is major.minor or the full Aurora version, e.g. 8.0 or 8.0.mysql_aurora.3.08.0"
 // +kubebuilder:validation:XValidation:rule="!has(self.version) || !has(self.type) || self.type == 'aurora-mysql' || !self.version.contains('mysql_aurora')",message="only Aurora MySQL versions contain mysql_aurora"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['mysql', 'MySQL', 'aurora-mysql']) || !has(self.users) || self.users.all(u, size(u) <= 32)",message="MySQL user names may have at most 32 characters"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'mariadb' || !has(self.users) || self.users.all(u, size(u) <= 32)",message="MariaDB user names may have at most 32 characters here: the operator manages MariaDB's users as MySQL's, whose limit this is"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['mysql', 'MySQL', 'aurora-mysql']) || !has(self.databases) || self.databases.all(d, !(d in ['mysql', 'information_schema', 'performance_schema', 'sys', 'tmp', 'innodb']))",message="database names mysql, information_schema, performance_schema, sys, tmp and innodb are reserved by MySQL: pick another"
+// +kubebuilder:validation:XValidation:rule="!has(self.type) || self.type != 'mariadb' || !has(self.databases) || self.databases.all(d, !(d in ['mysql', 'information_schema', 'performance_schema', 'sys']))",message="database names mysql, information_schema, performance_schema and sys are reserved by MariaDB: pick another"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.size) || self.size == '10GB'",message="size does not apply to Aurora, whose storage grows by itself: remove it"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.storageType)",message="storageType does not apply to Aurora, which manages its own storage: remove it"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || (!has(self.iops) && !has(self.storageThroughput))",message="iops and storageThroughput do not apply to Aurora, which manages its own storage: remove them"
@@ -137,20 +143,22 @@ type RDSDatabaseSpec struct {
 	// +optional
 	Class string `json:"class,omitempty"`
 
-	// Type is the database engine: postgresql (default), mysql, aurora-postgresql or
-	// aurora-mysql. The seed's spellings Postgresql and MySQL are accepted. It cannot
-	// be changed after creation.
+	// Type is the database engine: postgresql (default), mysql, mariadb (RDS for
+	// MariaDB, its own engine on RDS), aurora-postgresql or aurora-mysql. The seed's
+	// spellings Postgresql and MySQL are accepted. It cannot be changed after creation,
+	// not even between mysql and mariadb.
 	// +kubebuilder:default=postgresql
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf || (self in ['postgresql', 'Postgresql'] && oldSelf in ['postgresql', 'Postgresql']) || (self in ['mysql', 'MySQL'] && oldSelf in ['mysql', 'MySQL'])",message="type cannot be changed after creation: make a new RDSDatabase for another engine"
 	// +optional
 	Type DatabaseType `json:"type,omitempty"`
 
-	// Version is the engine version, a major ("17", "8.0") or a full version
-	// ("17.4", "8.0.40"). When empty the operator's default applies (17 for
-	// PostgreSQL, 8.0 for MySQL, changeable by flag).
+	// Version is the engine version, a major ("17", "8.0", "10.11") or a full version
+	// ("17.4", "8.0.40", "10.11.9"). MySQL's and MariaDB's majors have two parts, so
+	// 10.11 to 11.4 is a major upgrade. When empty the operator's default applies (17
+	// for PostgreSQL, 8.0 for MySQL, 10.11 for MariaDB, changeable by flag).
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9]+([.][0-9]+)*([.]mysql_aurora([.][0-9]+)+)?$')",message="version must be digits and dots, e.g. 17, 16.4 or 8.0 (Aurora MySQL also 8.0.mysql_aurora.3.08.0)"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9]+([.][0-9]+)*([.]mysql_aurora([.][0-9]+)+)?$')",message="version must be digits and dots, e.g. 17, 16.4, 8.0 or 10.11 (Aurora MySQL also 8.0.mysql_aurora.3.08.0)"
 	// +optional
 	Version string `json:"version,omitempty"`
 

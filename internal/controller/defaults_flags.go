@@ -14,6 +14,7 @@ import (
 func (d *Defaults) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&d.PostgresVersion, "default-postgres-version", d.PostgresVersion, "Engine version for type postgresql when spec.version is empty.")
 	fs.StringVar(&d.MySQLVersion, "default-mysql-version", d.MySQLVersion, "Engine version for type mysql when spec.version is empty.")
+	fs.StringVar(&d.MariaDBVersion, "default-mariadb-version", d.MariaDBVersion, "Engine version for type mariadb when spec.version is empty.")
 	fs.StringVar(&d.AuroraPostgresVersion, "default-aurora-postgresql-version", d.AuroraPostgresVersion, "Engine version for type aurora-postgresql when spec.version is empty.")
 	fs.StringVar(&d.AuroraMySQLVersion, "default-aurora-mysql-version", d.AuroraMySQLVersion, "Engine version for type aurora-mysql when spec.version is empty.")
 	fs.StringVar(&d.InstanceClass, "default-instance-class", d.InstanceClass, "RDS instance class when spec.instanceClass is empty.")

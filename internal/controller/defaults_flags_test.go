@@ -14,7 +14,7 @@ func TestDefaultsFlags(t *testing.T) {
 	fs.SetOutput(io.Discard)
 	d.BindFlags(fs)
 	err := fs.Parse([]string{
-		"--default-mysql-version=8.4", "--default-storage-encrypted=false", "--default-kms-key-id=alias/rds",
+		"--default-mysql-version=8.4", "--default-mariadb-version=11.4", "--default-storage-encrypted=false", "--default-kms-key-id=alias/rds",
 		"--default-subnet-group=private", "--default-security-group-ids=sg-0a1b2c3d, sg-0123456789abcdef0",
 		"--default-tags=team=platform,cost-center=42",
 	})
@@ -22,7 +22,7 @@ func TestDefaultsFlags(t *testing.T) {
 		t.Fatalf("Parse: %v", err)
 	}
 	want := DefaultDefaults
-	want.MySQLVersion, want.StorageEncrypted, want.KMSKeyID, want.SubnetGroup = "8.4", false, "alias/rds", "private"
+	want.MySQLVersion, want.MariaDBVersion, want.StorageEncrypted, want.KMSKeyID, want.SubnetGroup = "8.4", "11.4", false, "alias/rds", "private"
 	want.SecurityGroupIDs = []string{"sg-0a1b2c3d", "sg-0123456789abcdef0"}
 	want.Tags = map[string]string{"team": "platform", "cost-center": "42"}
 	if diff := cmp.Diff(want, d); diff != "" {

@@ -63,6 +63,17 @@ func TestDesired(t *testing.T) {
 			},
 			wantRaised: true,
 		},
+		"MariaDB": {
+			reason: "Type mariadb asks RDS for its own engine, mariadb, at the MariaDB default version.",
+			mutate: func(s *v1.RDSDatabaseSpec) { s.Type = v1.TypeMariaDB },
+			want: cloud.Desired{
+				Identifier: "shop-orders-id", Engine: "mariadb", EngineVersion: "10.11", InstanceClass: "db.t4g.micro",
+				StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "pw",
+				StorageEncrypted: true,
+				Tags:             map[string]string{"team": "payments", v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
+			},
+			wantRaised: true,
+		},
 		"EncryptionAndNetwork": {
 			reason: "The spec's key and network placement are sent; disabling encryption drops any key.",
 			mutate: func(s *v1.RDSDatabaseSpec) {
@@ -165,34 +176,54 @@ func TestDefaultDatabase(t *testing.T) {
 
 func TestConnectionData(t *testing.T) {
 	cases := map[string]struct {
-		engine engineProfile
-		port   int32
-		want   map[string]string
+		reason   string
+		engine   engineProfile
+		port     int32
+		password string // p-w.~_X when empty
+		want     map[string]string
 	}{
-		"PostgreSQL": {engine: postgresProfile, port: 5432, want: map[string]string{
+		"PostgreSQL": {reason: "libpq and pgJDBC uris, TLS required.", engine: postgresProfile, port: 5432, want: map[string]string{
 			"host":     "db.example.com",
 			"port":     "5432",
 			"dbname":   "orders",
 			"uri":      "postgresql://app:p-w.~_X@db.example.com:5432/orders?sslmode=require",
 			"jdbc-uri": "jdbc:postgresql://db.example.com:5432/orders?password=p-w.~_X&sslmode=require&user=app",
 		}},
-		"MySQL": {engine: mysqlProfile, port: 3306, want: map[string]string{
+		"MySQL": {reason: "MySQL Shell and Connector/J uris, TLS required.", engine: mysqlProfile, port: 3306, want: map[string]string{
 			"host":     "db.example.com",
 			"port":     "3306",
 			"dbname":   "orders",
 			"uri":      "mysql://app:p-w.~_X@db.example.com:3306/orders?ssl-mode=REQUIRED",
 			"jdbc-uri": "jdbc:mysql://db.example.com:3306/orders?password=p-w.~_X&sslMode=REQUIRED&user=app",
 		}},
+		"MariaDB": {reason: "MariaDB's own schemes (Connector/J 3 takes only jdbc:mariadb:), TLS required.", engine: mariadbProfile, port: 3306, want: map[string]string{
+			"host":     "db.example.com",
+			"port":     "3306",
+			"dbname":   "orders",
+			"uri":      "mariadb://app:p-w.~_X@db.example.com:3306/orders?ssl-mode=REQUIRED",
+			"jdbc-uri": "jdbc:mariadb://db.example.com:3306/orders?password=p-w.~_X&sslMode=trust&user=app",
+		}},
+		"MariaDBEscapes": {reason: "Characters a uri gives meaning to are escaped where they would end the user info or the query value (& may stay in user info, as RFC 3986 allows).", engine: mariadbProfile, port: 3306, password: "p:w@/?&#", want: map[string]string{
+			"host":     "db.example.com",
+			"port":     "3306",
+			"dbname":   "orders",
+			"uri":      "mariadb://app:p%3Aw%40%2F%3F&%23@db.example.com:3306/orders?ssl-mode=REQUIRED",
+			"jdbc-uri": "jdbc:mariadb://db.example.com:3306/orders?password=p%3Aw%40%2F%3F%26%23&sslMode=trust&user=app",
+		}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := connectionData(tc.engine, "db.example.com", tc.port, "app", "p-w.~_X", "orders")
+			pw := tc.password
+			if pw == "" {
+				pw = "p-w.~_X"
+			}
+			got := connectionData(tc.engine, "db.example.com", tc.port, "app", pw, "orders")
 			gotStr := map[string]string{}
 			for k, v := range got {
 				gotStr[k] = string(v)
 			}
 			if diff := cmp.Diff(tc.want, gotStr); diff != "" {
-				t.Errorf("connection keys: -want +got:\n%s", diff)
+				t.Errorf("%s\nconnection keys: -want +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -206,6 +237,7 @@ func TestMajorVersion(t *testing.T) {
 	}{
 		{postgresProfile, "16.4", "16"}, {postgresProfile, "17", "17"},
 		{mysqlProfile, "8.0.40", "8.0"}, {mysqlProfile, "8.4", "8.4"}, {mysqlProfile, "8", "8"},
+		{mariadbProfile, "10.11.9", "10.11"}, {mariadbProfile, "11.4", "11.4"}, {mariadbProfile, "10.6.20", "10.6"},
 	}
 	for _, tc := range cases {
 		if got := tc.engine.major(tc.version); got != tc.want {

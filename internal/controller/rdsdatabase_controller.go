@@ -37,6 +37,8 @@ type Defaults struct {
 	PostgresVersion string
 	// MySQLVersion is the engine version for type mysql.
 	MySQLVersion string
+	// MariaDBVersion is the engine version for type mariadb.
+	MariaDBVersion string
 	// AuroraPostgresVersion and AuroraMySQLVersion are the engine versions of the Aurora
 	// types.
 	AuroraPostgresVersion string
@@ -78,6 +80,7 @@ type Defaults struct {
 var DefaultDefaults = Defaults{
 	PostgresVersion: "17",
 	MySQLVersion:    "8.0",
+	MariaDBVersion:  "10.11",
 	// Aurora takes full versions; these are current long-lived ones.
 	AuroraPostgresVersion: "16.6",
 	AuroraMySQLVersion:    "8.0.mysql_aurora.3.08.0",
@@ -103,6 +106,8 @@ func (d Defaults) Version(e engineProfile) string {
 	switch e.engine {
 	case mysqlProfile.engine:
 		return d.MySQLVersion
+	case mariadbProfile.engine:
+		return d.MariaDBVersion
 	case auroraPostgresProfile.engine:
 		return d.AuroraPostgresVersion
 	case auroraMySQLProfile.engine:

@@ -12,7 +12,7 @@ import (
 // engineProfile is everything that differs between the engines the operator serves, in one
 // place: the controller asks it rather than testing the type.
 type engineProfile struct {
-	// engine names it in cloud.Desired (postgres, mysql, aurora-postgresql, aurora-mysql:
+	// engine names it in cloud.Desired (postgres, mysql, mariadb, aurora-postgresql, aurora-mysql:
 	// each provider maps it to its cloud's own); it also picks the engine.Connector.
 	engine string
 	// name is how Events and the Service port name the engine.
@@ -21,7 +21,7 @@ type engineProfile struct {
 	// user is on no database's list; "" means none (MySQL logs in without one).
 	adminDatabase string
 	// majorParts is how many leading parts of a version make its major version: 1 for
-	// PostgreSQL (16, 17), 2 for MySQL (8.0, 8.4).
+	// PostgreSQL (16, 17), 2 for MySQL (8.0, 8.4) and MariaDB (10.11, 11.4).
 	majorParts int
 	// uris returns a Secret's uri and jdbc-uri.
 	uris func(host string, port int32, user, pw, database string) (uri, jdbc string)
@@ -30,6 +30,7 @@ type engineProfile struct {
 var (
 	postgresProfile       = engineProfile{engine: "postgres", name: "postgresql", adminDatabase: "postgres", majorParts: 1, uris: postgresURIs}
 	mysqlProfile          = engineProfile{engine: "mysql", name: "mysql", majorParts: 2, uris: mysqlURIs}
+	mariadbProfile        = engineProfile{engine: "mariadb", name: "mariadb", majorParts: 2, uris: mariadbURIs}
 	auroraPostgresProfile = engineProfile{engine: "aurora-postgresql", name: "postgresql", adminDatabase: "postgres", majorParts: 1, uris: postgresURIs}
 	auroraMySQLProfile    = engineProfile{engine: "aurora-mysql", name: "mysql", majorParts: 2, uris: mysqlURIs}
 )
@@ -39,6 +40,8 @@ func engineOf(db *v1.RDSDatabase) engineProfile {
 	switch db.Spec.Type.Normalized() {
 	case v1.TypeMySQL:
 		return mysqlProfile
+	case v1.TypeMariaDB:
+		return mariadbProfile
 	case v1.TypeAuroraPostgreSQL:
 		return auroraPostgresProfile
 	case v1.TypeAuroraMySQL:
@@ -73,5 +76,17 @@ func mysqlURIs(host string, port int32, user, pw, database string) (string, stri
 	uri := url.URL{Scheme: "mysql", User: url.UserPassword(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "ssl-mode=REQUIRED"}
 	jdbc := url.URL{Scheme: "mysql", Host: hostPort, Path: "/" + database,
 		RawQuery: url.Values{"user": {user}, "password": {pw}, "sslMode": {"REQUIRED"}}.Encode()}
+	return uri.String(), "jdbc:" + jdbc.String()
+}
+
+// mariadbURIs returns a MariaDB uri (MySQL's form with MariaDB's scheme) and a MariaDB
+// Connector/J uri, both requiring TLS. Connector/J 3 takes only the jdbc:mariadb: scheme, and
+// its sslMode=trust is what MySQL's REQUIRED is: encrypted, the certificate not verified
+// (RDS's CA is not in a default trust store).
+func mariadbURIs(host string, port int32, user, pw, database string) (string, string) {
+	hostPort := net.JoinHostPort(host, strconv.Itoa(int(port)))
+	uri := url.URL{Scheme: "mariadb", User: url.UserPassword(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "ssl-mode=REQUIRED"}
+	jdbc := url.URL{Scheme: "mariadb", Host: hostPort, Path: "/" + database,
+		RawQuery: url.Values{"user": {user}, "password": {pw}, "sslMode": {"trust"}}.Encode()}
 	return uri.String(), "jdbc:" + jdbc.String()
 }

@@ -205,7 +205,8 @@ func newView(mgr manager.Manager, p cloud.Provider, changed chan<- event.Generic
 func Engines() engine.ByEngine {
 	return engine.ByEngine{
 		"postgres": postgres.Connector{}, "aurora-postgresql": postgres.Connector{},
-		"mysql": mysql.Connector{}, "aurora-mysql": mysql.Connector{},
+		// RDS for MariaDB speaks MySQL's protocol and grants, so MySQL's connector serves it.
+		"mysql": mysql.Connector{}, "mariadb": mysql.Connector{}, "aurora-mysql": mysql.Connector{},
 	}
 }
 

@@ -329,6 +329,7 @@ func TestNewInstance(t *testing.T) {
 		kind   error
 	}{
 		{"Aurora is not Cloud SQL's.", func(d *cloud.Desired) { d.Engine = "aurora-postgresql" }, cloud.ErrUnsupported},
+		{"Cloud SQL runs no MariaDB.", func(d *cloud.Desired) { d.Engine = "mariadb"; d.EngineVersion = "10.11" }, cloud.ErrUnsupported},
 		{"An RDS storage type is not Cloud SQL's.", func(d *cloud.Desired) { d.StorageType = "gp3" }, cloud.ErrUnsupported},
 		{"Cloud SQL has no subnet groups.", func(d *cloud.Desired) { d.SubnetGroup = "private" }, cloud.ErrUnsupported},
 		{"Cloud SQL provisions no IOPS: a disk's size and type set them.", func(d *cloud.Desired) { d.IOPS = 3000 }, cloud.ErrUnsupported},
