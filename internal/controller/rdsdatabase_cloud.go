@@ -78,6 +78,13 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	if err != nil {
 		return r.specInvalid(s, err)
 	}
+	if db.Spec.InstanceClass == "" && desired.InstanceClass == s.defaults.AuroraInstanceClass &&
+		s.defaults.AuroraInstanceClass != s.defaults.InstanceClass && inst.InstanceClass != "" {
+		// Aurora's own default class came after the database: one made with the general
+		// default (an admin's --default-instance-class) keeps its class, not resized by an
+		// operator upgrade.
+		desired.InstanceClass = inst.InstanceClass
+	}
 	s.desired = desired
 	p := s.cloud.Plan(desired, inst, db.Spec.Version == "")
 	if busyServing {

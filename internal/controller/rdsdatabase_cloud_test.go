@@ -283,3 +283,29 @@ func TestCreateRefusalSaysWhatToFix(t *testing.T) {
 		})
 	}
 }
+
+func TestAuroraKeepsItsClassWhenTheSpecIsSilent(t *testing.T) {
+	r := &RDSDatabaseReconciler{Defaults: DefaultDefaults}
+	r.Defaults.InstanceClass = "db.r6g.large" // an admin's general default, which Aurora was made with
+	db := phaseDB()
+	db.Spec.Type = v1.TypeAuroraPostgreSQL
+	db.Spec.Version, db.Spec.Size = "16.6", "10GB" // Aurora's storage: the admission default
+	inst := phaseInstance(r, db, cloud.PhaseAvailable)
+	inst.Engine, inst.EngineVersion, inst.InstanceClass = "aurora-postgresql", "16.6", "db.r6g.large"
+	var c calls
+	fake := fakeWith(&c, cloud.Observation{Exists: true, Instance: inst}, nil, nil)
+	var planned cloud.Desired
+	plan := fake.PlanFn
+	fake.PlanFn = func(d cloud.Desired, in cloud.Instance, keep bool) cloud.Plan { planned = d; return plan(d, in, keep) }
+	r.Cloud = fake
+	if _, err := r.reconcileCloudDatabase(context.Background(), placed(r, db)); err != nil {
+		t.Fatal(err)
+	}
+	if got := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionProvisioned); got == nil || got.Reason != v1.ReasonAvailable {
+		t.Fatalf("Provisioned = %+v, want Available", got)
+	}
+	if planned.InstanceClass != "db.r6g.large" || len(c.updates) != 0 {
+		t.Errorf("an existing Aurora database with no spec.instanceClass was planned as %q with updates %+v; want its own class kept (Aurora's default %q is for new ones)",
+			planned.InstanceClass, c.updates, r.Defaults.AuroraInstanceClass)
+	}
+}

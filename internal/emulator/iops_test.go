@@ -68,6 +68,11 @@ func TestProvisionedStorage(t *testing.T) {
 			t.Errorf("%s\nModifyDBInstance: code %q (%v), want %q", tc.reason, got, err, tc.wantCode)
 		}
 	}
+	// gp3 with provisioned IOPS grows alone: the rule is io1's and io2's.
+	waitStatus(t, c, "gp3-prov", "available", 5*time.Second)
+	if _, err := c.ModifyDBInstance(ctx, &rds.ModifyDBInstanceInput{DBInstanceIdentifier: aws.String("gp3-prov"), AllocatedStorage: aws.Int32(600), ApplyImmediately: aws.Bool(true)}); err != nil {
+		t.Errorf("growing gp3 with provisioned IOPS alone: %v", err)
+	}
 	waitStatus(t, c, "io1", "available", 10*time.Second)
 	got := describe(t, c, "io1")
 	if aws.ToInt32(got.AllocatedStorage) != 200 || aws.ToInt32(got.Iops) != 8000 {

@@ -213,7 +213,9 @@ func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 	if m.multiAZ != nil && *m.multiAZ != in.MultiAZ {
 		change.MultiAZ = m.multiAZ
 	}
-	if in.Iops > 0 && (m.storage != nil) != (m.iops != nil) {
+	// Provisioned IOPS storage (io1, io2) staying so takes a new size or IOPS only with both.
+	stays := m.storageType == "" || m.storageType == "io1" || m.storageType == "io2"
+	if (in.StorageType == "io1" || in.StorageType == "io2") && stays && (m.storage != nil) != (m.iops != nil) {
 		return change, newError(codeInvalidCombination, "You must specify both the storage size and iops when modifying the storage size or iops on a DB instance that has iops.")
 	}
 	if m.storage != nil && *m.storage != in.AllocatedStorage {

@@ -377,19 +377,16 @@ func (p *Provider) deleteCluster(ctx context.Context, identifier string, opts cl
 	if in := opts.Observed; in != nil && len(in.Members) > 0 {
 		// What the caller has just seen decides the one call this pass needs, most of the
 		// time: the writer's delete, or the cluster's once the writer is going.
-		op := "delete db cluster " + identifier
-		var writer *cloud.Member
+		members := make([]clusterMember, len(in.Members))
 		for i, m := range in.Members {
-			switch {
-			case m.Writer || m.Identifier == writerIdentifier(identifier):
-				writer = &in.Members[i]
-			default:
-				return &cloud.Error{Op: op, Code: "InvalidDBClusterStateFault", Kind: cloud.ErrBusy,
-					Message: "the cluster still has instance " + m.Identifier + " besides its writer: RDS deletes a cluster only once they are gone"}
-			}
+			members[i] = clusterMember{id: m.Identifier, writer: m.Writer, deleting: m.Deleting}
 		}
-		if writer != nil && !writer.Deleting {
-			if err := p.deleteWriter(ctx, identifier, writer.Identifier); err != nil {
+		writer, err := ownWriter(identifier, members)
+		if err != nil {
+			return err
+		}
+		if writer != nil && !writer.deleting {
+			if err := p.deleteWriter(ctx, identifier, writer.id); err != nil {
 				return err
 			}
 		}
@@ -404,23 +401,48 @@ func (p *Provider) deleteCluster(ctx context.Context, identifier string, opts cl
 	if derr != nil || !found || aws.ToString(c.Status) == statusDeleting {
 		return derr
 	}
-	op := "delete db cluster " + identifier
-	for _, m := range c.DBClusterMembers {
-		// The writer the provider made is the writer's even while RDS, failing over, no
-		// longer flags it.
-		if !aws.ToBool(m.IsClusterWriter) && aws.ToString(m.DBInstanceIdentifier) != writerIdentifier(identifier) {
-			return &cloud.Error{Op: op, Code: "InvalidDBClusterStateFault", Kind: cloud.ErrBusy,
-				Message: "the cluster still has instance " + aws.ToString(m.DBInstanceIdentifier) + " besides its writer: RDS deletes a cluster only once they are gone"}
-		}
+	members := make([]clusterMember, len(c.DBClusterMembers))
+	for i, m := range c.DBClusterMembers {
+		members[i] = clusterMember{id: aws.ToString(m.DBInstanceIdentifier), writer: aws.ToBool(m.IsClusterWriter)}
 	}
-	writer := writerOf(c)
-	if writer == "" {
+	writer, werr := ownWriter(identifier, members)
+	if werr != nil {
+		return werr
+	}
+	if writer == nil {
 		return err // no instance to delete: the cluster's own state holds the delete back
 	}
-	if err := p.deleteWriter(ctx, identifier, writer); err != nil {
+	if err := p.deleteWriter(ctx, identifier, writer.id); err != nil {
 		return err
 	}
 	return p.deleteClusterCall(ctx, identifier, opts)
+}
+
+// clusterMember is an instance of a cluster as a delete sees it.
+type clusterMember struct {
+	id               string
+	writer, deleting bool
+}
+
+// ownWriter picks, among a cluster's members, the writer the provider may delete with the
+// cluster: the one it made (its name, flagged or not, as while RDS fails over), or the
+// flagged writer of a cluster made before the provider named writers when it is the only
+// instance. Any other instance (a reader the caller has not deleted, another owner's
+// instance a failover made the writer) holds the delete back: an ErrBusy error says so.
+func ownWriter(identifier string, members []clusterMember) (*clusterMember, error) {
+	var own *clusterMember
+	for i, m := range members {
+		switch {
+		case m.id == writerIdentifier(identifier):
+			own = &members[i]
+		case m.writer && len(members) == 1:
+			own = &members[i]
+		default:
+			return nil, &cloud.Error{Op: "delete db cluster " + identifier, Code: "InvalidDBClusterStateFault", Kind: cloud.ErrBusy,
+				Message: "the cluster still has instance " + m.id + " besides its writer: RDS deletes a cluster only once they are gone"}
+		}
+	}
+	return own, nil
 }
 
 // deleteWriter deletes the writer instance of the cluster identifier; one gone, or being

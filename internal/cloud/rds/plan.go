@@ -57,11 +57,14 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 	}
 	// Provisioned performance the spec leaves empty is the storage type's baseline, not a
 	// change.
-	if iops := orInt(in.Pending.IOPS, in.IOPS); !aurora && d.IOPS > 0 && d.IOPS != iops {
+	// A new storage type takes the spec's figures with it: the old type's (a baseline RDS
+	// reports, equal or not) do not carry over, and io1/io2 need their IOPS in the request.
+	newType := p.Changes.StorageType != nil
+	if iops := orInt(in.Pending.IOPS, in.IOPS); !aurora && d.IOPS > 0 && (d.IOPS != iops || newType) {
 		p.Changes.IOPS = &d.IOPS
 		p.Described = append(p.Described, fmt.Sprintf("IOPS %d to %d", iops, d.IOPS))
 	}
-	if mibs := orInt(in.Pending.StorageThroughput, in.StorageThroughput); !aurora && d.StorageThroughput > 0 && d.StorageThroughput != mibs {
+	if mibs := orInt(in.Pending.StorageThroughput, in.StorageThroughput); !aurora && d.StorageThroughput > 0 && (d.StorageThroughput != mibs || newType) {
 		p.Changes.StorageThroughput = &d.StorageThroughput
 		p.Described = append(p.Described, fmt.Sprintf("storage throughput %d to %d MiB/s", mibs, d.StorageThroughput))
 	}

@@ -77,6 +77,12 @@ func TestPlan(t *testing.T) {
 			desired: func(d *cloud.Desired) { d.StorageType, d.IOPS = "io1", 3000 },
 			want:    cloud.Changes{StorageType: str("io1"), IOPS: num(3000)},
 		},
+		"NewTypeCarriesIOPS": {
+			reason:   "gp3 reports 3,000 IOPS as its baseline; moving to io1 with iops 3000 still sends them, as io1 needs.",
+			desired:  func(d *cloud.Desired) { d.StorageType, d.IOPS = "io1", 3000 },
+			instance: func(i *cloud.Instance) { i.IOPS, i.StorageThroughput = 3000, 125 },
+			want:     cloud.Changes{StorageType: str("io1"), IOPS: num(3000)},
+		},
 		"IOPSUnsetIsBaseline": {
 			reason:   "A spec without IOPS leaves the cloud's figure alone (gp3's baseline 3000).",
 			instance: func(i *cloud.Instance) { i.IOPS, i.StorageThroughput = 3000, 125 },

@@ -147,3 +147,34 @@ func TestAuroraDeleteAfterWriterGoes(t *testing.T) {
 	})
 	observe(func(o cloud.Observation) bool { return !o.Exists })
 }
+
+func TestOwnWriter(t *testing.T) {
+	const id = "ledger-a1b2c3d4"
+	own := writerIdentifier(id)
+	cases := []struct {
+		reason   string
+		members  []clusterMember
+		want     string
+		wantBusy bool
+	}{
+		{"The writer the provider made is deleted with the cluster.", []clusterMember{{id: own, writer: true}}, own, false},
+		{"So it is while a failover has taken its flag.", []clusterMember{{id: own}}, own, false},
+		{"A lone writer of a cluster made before writers were named is the cluster's.", []clusterMember{{id: "old-writer", writer: true}}, "old-writer", false},
+		{"Another instance that became the writer holds the delete back: it may be another owner's.", []clusterMember{{id: own}, {id: "theirs", writer: true}}, "", true},
+		{"A reader not yet deleted holds it back.", []clusterMember{{id: own, writer: true}, {id: "reader-1"}}, "", true},
+		{"No instance left: nothing to delete first.", nil, "", false},
+	}
+	for _, tc := range cases {
+		got, err := ownWriter(id, tc.members)
+		if busy := errors.Is(err, cloud.ErrBusy); busy != tc.wantBusy {
+			t.Errorf("%s\nerror %v, want busy %t", tc.reason, err, tc.wantBusy)
+		}
+		name := ""
+		if got != nil {
+			name = got.id
+		}
+		if name != tc.want {
+			t.Errorf("%s\nwriter %q, want %q", tc.reason, name, tc.want)
+		}
+	}
+}

@@ -270,6 +270,9 @@ func (a *Admin) share(ctx context.Context, s sharing) error {
 	}
 	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 
+	if err := readersOwnNothing(ctx, conn, s); err != nil {
+		return err
+	}
 	makers := s.makers(a.master)
 	var p plan
 	if err := a.planSchemas(ctx, conn, s, makers, &p); err != nil {
@@ -292,6 +295,34 @@ func (a *Admin) share(ctx context.Context, s sharing) error {
 		}
 		return nil
 	})
+}
+
+// readersOwnNothing refuses a read-only user that owns something in the database (a schema,
+// table, view, sequence, function or type it made while it could write): an owner may still
+// change what it owns, whatever its groups say. Nothing is taken from it: the user, or the
+// owner of the database, gives those objects to another role, or the user stays a writer.
+func readersOwnNothing(ctx context.Context, conn *pgx.Conn, s sharing) error {
+	for _, r := range s.readers {
+		var owned string
+		err := conn.QueryRow(ctx, `SELECT coalesce((SELECT format('schema %I', nspname) FROM pg_namespace WHERE nspowner = r.oid LIMIT 1),
+			(SELECT format('%s %I.%I', CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'table' END, n.nspname, c.relname)
+				FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') LIMIT 1),
+			(SELECT format('function %I.%I', n.nspname, p.proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proowner = r.oid LIMIT 1),
+			(SELECT format('type %I.%I', n.nspname, t.typname) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+				WHERE t.typowner = r.oid AND t.typrelid = 0 AND t.typelem = 0 LIMIT 1), '')
+			FROM pg_roles r WHERE r.rolname = $1`, r).Scan(&owned)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return wrap("look up what "+r+" owns in "+s.database, err)
+		}
+		if owned != "" {
+			return &engine.Error{Op: "share database " + s.database, Err: fmt.Errorf(
+				"readonly user %s owns %s (and maybe more) in database %s, which it could still change: give what it made to another user (ALTER ... OWNER TO), or keep it a writer", r, owned, s.database)}
+		}
+	}
+	return nil
 }
 
 // nonSystemSchema selects the schemas of the database's users: not PostgreSQL's own

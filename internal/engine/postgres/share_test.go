@@ -265,11 +265,26 @@ func TestListedUsersShareADatabase(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			// worker still owns what it made as a writer, which an owner may change whatever
+			// its groups say: refused until those objects have another owner.
+			err := admin.EnsureDatabase(ctx, shop)
+			if err == nil || !strings.Contains(err.Error(), "readonly user worker owns") {
+				t.Fatalf("making a user that owns tables read-only: %v, want a refusal naming what it owns", err)
+			}
+			super, err := pgx.Connect(ctx, srv.SuperuserDSN()+" dbname=shop")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer super.Close(ctx)
+			if _, err := super.Exec(ctx, `REASSIGN OWNED BY worker TO app`); err != nil {
+				t.Fatalf("give worker's objects to app: %v", err)
+			}
 			if err := admin.EnsureDatabase(ctx, shop); err != nil {
 				t.Fatal(err)
 			}
 			attempt(t, ep, "shop", passwords, []try{
 				{name: "NowReadOnlyReads", reason: "A writer made read-only reads.", user: "worker", sql: "SELECT * FROM legacy"},
+				{name: "NowReadOnlyCannotWriteWhatItMade", reason: "Nor what it made, now another's.", user: "worker", sql: "INSERT INTO made_by_worker (v) VALUES ('w')", wantCode: "42501"},
 				{name: "NowReadOnlyCannotWriteOthersTables", reason: "It writes no one else's table any more.", user: "worker", sql: "INSERT INTO legacy (v) VALUES ('w')", wantCode: "42501"},
 				{name: "NowReadOnlyCannotCreate", reason: "Nor creates in public.", user: "worker", sql: "CREATE TABLE again (v text)", wantCode: "42501"},
 				{name: "NowWriterWrites", reason: "A reader made a writer writes.", user: "reader", sql: "INSERT INTO legacy (v) VALUES ('r'); CREATE TABLE by_former_reader (v text)"},
