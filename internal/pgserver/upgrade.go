@@ -43,10 +43,36 @@ func (s *Server) Upgrade(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upgrade: %w", err)
 	}
-	if err := copyCluster(ctx, s, dst); err != nil {
+	// As RDS's upgrade takes the instance away, the copy takes the source's clients away:
+	// a write made during the copy would be lost with the source.
+	if err := s.setReadOnly(ctx, true); err != nil {
 		return nil, errors.Join(fmt.Errorf("upgrade to PostgreSQL %d: %w", opts.Major, err), dst.Stop())
 	}
+	if err := copyCluster(ctx, s, dst); err != nil {
+		return nil, errors.Join(fmt.Errorf("upgrade to PostgreSQL %d: %w", opts.Major, err), dst.Stop(), s.setReadOnly(ctx, false))
+	}
 	return dst, nil
+}
+
+// setReadOnly makes new transactions on the server read-only and ends every client session
+// (replication aside), or makes them writable again.
+func (s *Server) setReadOnly(ctx context.Context, on bool) error {
+	conn, err := s.adminConn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	stmts := []string{`SET default_transaction_read_only = off`, `ALTER SYSTEM RESET default_transaction_read_only`, `SELECT pg_reload_conf()`}
+	if on {
+		stmts = []string{`ALTER SYSTEM SET default_transaction_read_only = on`, `SELECT pg_reload_conf()`,
+			`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'`}
+	}
+	for _, q := range stmts {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return fmt.Errorf("set the source read-only %t: %w", on, err)
+		}
+	}
+	return nil
 }
 
 // MoveToPort restarts the server on another TCP port, e.g. the port of the server it

@@ -72,10 +72,27 @@ func TestUpgradeCopiesEverything(t *testing.T) {
 			defer cancel()
 			src := startMajor(t, p[0])
 			applyFixture(ctx, t, src)
+			client, err := pgx.Connect(ctx, masterDSN(src, testPassword, "postgres"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close(ctx)
 
 			dst, err := src.Upgrade(ctx, Options{Dir: t.TempDir(), Major: p[1]})
 			if err != nil {
 				t.Fatalf("Upgrade: %v", err)
+			}
+			// A client of the source is gone, so no write of its is lost with the source,
+			// and a new session there may only read.
+			if _, err := client.Exec(ctx, `SELECT 1`); err == nil {
+				t.Errorf("a session of the source outlived the copy")
+			}
+			if late, err := pgx.Connect(ctx, masterDSN(src, testPassword, "postgres")); err == nil {
+				_, werr := late.Exec(ctx, `CREATE TABLE after_the_copy (n int)`)
+				late.Close(ctx)
+				if werr == nil {
+					t.Errorf("the source took a write after the copy began")
+				}
 			}
 			t.Cleanup(func() {
 				if err := dst.Stop(); err != nil {
