@@ -20,7 +20,7 @@ import (
 // restorableGranularity is how finely status.backup.latestRestorableTime follows the cloud.
 const restorableGranularity = 5 * time.Minute
 
-// automatedEvery is the interval RDS's automated backups serve.
+// automatedEvery is the interval the cloud's automated backups serve.
 const automatedEvery = 24 * time.Hour
 
 // Backup modes shown in status.backup.mode.
@@ -29,8 +29,8 @@ const (
 	backupModeSnapshots = "snapshots"
 )
 
-// reconcileBackups makes backups run as spec.backup says. Every 24h is RDS's automated daily
-// backup, whose retention the cloud phase keeps in line. Any other interval is served by
+// reconcileBackups makes backups run as spec.backup says. Every 24h is the cloud's automated
+// daily backup, whose retention the cloud phase keeps in line. Any other interval is served by
 // snapshots the operator takes on that schedule, tagged as its own, and pruned once older
 // than the retention; only snapshots so tagged are ever deleted.
 func (r *RDSDatabaseReconciler) reconcileBackups(ctx context.Context, s *scope) (ctrl.Result, error) {
@@ -45,7 +45,7 @@ func (r *RDSDatabaseReconciler) reconcileBackups(ctx context.Context, s *scope) 
 		st = db.Status.Backup.DeepCopy()
 	}
 	defer func() { db.Status.Backup = st }()
-	// RDS moves it every few minutes: a coarse copy does not rewrite the status each pass.
+	// The cloud moves it every few minutes: a coarse copy does not rewrite the status each pass.
 	if lrt := inst.LatestRestorableTime.Truncate(restorableGranularity); !lrt.IsZero() &&
 		(st.LatestRestorableTime == nil || !st.LatestRestorableTime.Time.Equal(lrt)) {
 		t := metav1.NewTime(lrt)
@@ -154,14 +154,14 @@ func (r *RDSDatabaseReconciler) backupFailed(s *scope, err error) (ctrl.Result, 
 }
 
 // Admission's rules for backup.every and backup.retention (api/v1): the parsers accept
-// exactly what admission does, so a number too large for a duration or outside RDS's range
+// exactly what admission does, so a number too large for a duration or outside the clouds' range
 // can never reach a schedule or a cloud request, whatever the apiserver holds.
 var (
 	everyPattern     = regexp.MustCompile(`^[1-9][0-9]{0,3}[hd]$`)
 	retentionPattern = regexp.MustCompile(`^[0-9]{1,3}d$`)
 )
 
-// maxRetentionDays is RDS's longest BackupRetentionPeriod.
+// maxRetentionDays is the longest retention of automated backups.
 const maxRetentionDays = 35
 
 // defaultRetentionDays is spec.backup.retention's default.
@@ -182,8 +182,8 @@ func parseEvery(every string) (time.Duration, error) {
 	return time.Duration(n) * time.Hour, nil
 }
 
-// parseRetention reads backup.retention, a whole number of days from 1d to 35d, as RDS's
-// BackupRetentionPeriod.
+// parseRetention reads backup.retention, a whole number of days from 1d to 35d, as the
+// cloud's retention of automated backups.
 func parseRetention(retention string) (int32, error) {
 	if retention == "" {
 		return defaultRetentionDays, nil

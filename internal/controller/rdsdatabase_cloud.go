@@ -78,19 +78,19 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	if err != nil {
 		return r.specInvalid(s, err)
 	}
-	if db.Spec.InstanceClass == "" && desired.InstanceClass == s.defaults.AuroraInstanceClass &&
-		s.defaults.AuroraInstanceClass != s.defaults.InstanceClass && inst.InstanceClass != "" {
-		// Aurora's own default class came after the database: one made with the general
-		// default (an admin's --default-instance-class) keeps its class, not resized by an
-		// operator upgrade.
+	if db.Spec.InstanceClass == "" && inst.InstanceClass == s.defaults.InstanceClass {
+		// A type with a default class of its own, newer than the general one, leaves a
+		// database made with the general default as it is: an operator upgrade resizes
+		// nothing. (Where the two defaults are one, this changes nothing; a class drifted to
+		// anything else is still brought back.)
 		desired.InstanceClass = inst.InstanceClass
 	}
 	s.desired = desired
 	p := s.cloud.Plan(desired, inst, db.Spec.Version == "")
 	if busyServing {
 		if !p.Changes.Empty() {
-			// Not Provisioned for this spec until the change is made: RDS takes it only
-			// once the database is available again.
+			// Not Provisioned for this spec until the change is made: the cloud takes it
+			// only once the database is available again.
 			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 				fmt.Sprintf("the cloud database is %s; then: %s", inst.Status, strings.Join(p.Described, ", ")))
 			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
@@ -100,7 +100,7 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		return ctrl.Result{}, nil
 	}
 	if storageFull {
-		// RDS accepts only a storage increase in this state, the one users need most.
+		// The cloud accepts only a storage increase in this state, the one users need most.
 		if p.Changes.AllocatedStorageGiB == nil {
 			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
 				"the cloud database is storage-full: raise spec.size to give it room")

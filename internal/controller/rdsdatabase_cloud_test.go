@@ -308,4 +308,18 @@ func TestAuroraKeepsItsClassWhenTheSpecIsSilent(t *testing.T) {
 		t.Errorf("an existing Aurora database with no spec.instanceClass was planned as %q with updates %+v; want its own class kept (Aurora's default %q is for new ones)",
 			planned.InstanceClass, c.updates, r.Defaults.AuroraInstanceClass)
 	}
+
+	// A class drifted to anything else is brought back, to the type's own default.
+	inst.InstanceClass = "db.r7g.xlarge"
+	c = calls{}
+	fake = fakeWith(&c, cloud.Observation{Exists: true, Instance: inst}, nil, nil)
+	r.Cloud = fake
+	db = db.DeepCopy()
+	db.Status.Conditions = nil
+	if _, err := r.reconcileCloudDatabase(context.Background(), placed(r, db)); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.updates) != 1 || c.updates[0].InstanceClass == nil || *c.updates[0].InstanceClass != r.Defaults.AuroraInstanceClass {
+		t.Errorf("a drifted Aurora class: updates %+v, want one back to %s", c.updates, r.Defaults.AuroraInstanceClass)
+	}
 }

@@ -43,22 +43,22 @@ type Defaults struct {
 	// types.
 	AuroraPostgresVersion string
 	AuroraMySQLVersion    string
-	// InstanceClass is the RDS instance class; AuroraInstanceClass that of Aurora's
+	// InstanceClass is the instance class; AuroraInstanceClass that of Aurora's
 	// instances, which come in no micro or small sizes.
 	InstanceClass       string
 	AuroraInstanceClass string
-	// StorageType is the RDS storage type.
+	// StorageType is the storage type.
 	StorageType string
 	// StorageEncrypted encrypts new databases' storage when a spec does not say.
 	StorageEncrypted bool
 	// KMSKeyID is the KMS key of encrypted databases whose spec names none; empty means the
-	// account's default RDS key.
+	// account's default key.
 	KMSKeyID string
 	// SubnetGroup is the DB subnet group of new databases whose spec names none; empty
-	// leaves RDS's default.
+	// leaves the cloud's default.
 	SubnetGroup string
 	// SecurityGroupIDs are the VPC security groups of databases whose spec names none;
-	// empty leaves RDS's default.
+	// empty leaves the cloud's default.
 	SecurityGroupIDs []string
 	// Tags are put on every cloud database, below the spec's own tags.
 	Tags map[string]string

@@ -159,28 +159,8 @@ func TestMariaDBUserStory(t *testing.T) {
 	})
 
 	t.Run("EveryUserLogsInWithOnlyItsSecret", func(t *testing.T) {
-		for _, name := range []string{"shop.rds.master", "shop.rds.app", "shop.rds.reporting"} {
-			data := secretData(t, ns, name)
-			if !strings.HasPrefix(string(data["uri"]), "mariadb://") {
-				t.Errorf("secret %s uri is not a mariadb:// uri", name)
-			}
-			if !strings.HasPrefix(string(data["jdbc-uri"]), "jdbc:mariadb://") {
-				t.Errorf("secret %s jdbc-uri is not a MariaDB Connector/J url", name)
-			}
-			conn, err := mariadbLogin(ctx, t, string(data["uri"]), "")
-			if err != nil {
-				t.Errorf("log in with secret %s: %v", name, err)
-				continue
-			}
-			var user, database sql.NullString
-			if err := conn.QueryRowContext(ctx, "SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', 1), DATABASE()").Scan(&user, &database); err != nil {
-				t.Error(err)
-			}
-			if user.String != string(data["username"]) || database.String != string(data["dbname"]) {
-				t.Errorf("secret %s logged in as %s on %q, want %s on %q", name, user.String, database.String, data["username"], data["dbname"])
-			}
-			_ = conn.Close()
-		}
+		// mariadbLogin refuses a uri that is not mariadb://.
+		everyUserLogsIn(ctx, t, ns, []string{"shop.rds.master", "shop.rds.app", "shop.rds.reporting"}, "jdbc:mariadb://", mariadbLogin)
 	})
 
 	t.Run("UsersCanDoWhatTheirRolesSay", func(t *testing.T) {

@@ -54,6 +54,33 @@ func mysqlLogin(ctx context.Context, t *testing.T, uri, database string) (*sql.D
 	return db, nil
 }
 
+// everyUserLogsIn logs in with the uri of each Secret of a MySQL-family database (with login)
+// and checks it lands as the Secret's user on its database, and that its jdbc-uri has the
+// connector's scheme.
+func everyUserLogsIn(ctx context.Context, t *testing.T, ns string, secrets []string, jdbcPrefix string,
+	login func(context.Context, *testing.T, string, string) (*sql.DB, error)) {
+	t.Helper()
+	for _, name := range secrets {
+		data := secretData(t, ns, name)
+		if !strings.HasPrefix(string(data["jdbc-uri"]), jdbcPrefix) {
+			t.Errorf("secret %s jdbc-uri does not start with %s", name, jdbcPrefix)
+		}
+		conn, err := login(ctx, t, string(data["uri"]), "")
+		if err != nil {
+			t.Errorf("log in with secret %s: %v", name, err)
+			continue
+		}
+		var user, database sql.NullString
+		if err := conn.QueryRowContext(ctx, "SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', 1), DATABASE()").Scan(&user, &database); err != nil {
+			t.Error(err)
+		}
+		if user.String != string(data["username"]) || database.String != string(data["dbname"]) {
+			t.Errorf("secret %s logged in as %s on %q, want %s on %q", name, user.String, database.String, data["username"], data["dbname"])
+		}
+		_ = conn.Close()
+	}
+}
+
 func mysqlErrNumber(err error) uint16 {
 	var me *gomysql.MySQLError
 	if errors.As(err, &me) {
@@ -104,25 +131,7 @@ func TestMySQLUserStory(t *testing.T) {
 	})
 
 	t.Run("EveryUserLogsInWithOnlyItsSecret", func(t *testing.T) {
-		for _, name := range []string{"shop.rds.master", "shop.rds.app", "shop.rds.admin", "shop.rds.reporting"} {
-			data := secretData(t, ns, name)
-			if !strings.HasPrefix(string(data["jdbc-uri"]), "jdbc:mysql://") {
-				t.Errorf("secret %s jdbc-uri is not a MySQL Connector/J url", name)
-			}
-			conn, err := mysqlLogin(ctx, t, string(data["uri"]), "")
-			if err != nil {
-				t.Errorf("log in with secret %s: %v", name, err)
-				continue
-			}
-			var user, database sql.NullString
-			if err := conn.QueryRowContext(ctx, "SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', 1), DATABASE()").Scan(&user, &database); err != nil {
-				t.Error(err)
-			}
-			if user.String != string(data["username"]) || database.String != string(data["dbname"]) {
-				t.Errorf("secret %s logged in as %s on %q, want %s on %q", name, user.String, database.String, data["username"], data["dbname"])
-			}
-			_ = conn.Close()
-		}
+		everyUserLogsIn(ctx, t, ns, []string{"shop.rds.master", "shop.rds.app", "shop.rds.admin", "shop.rds.reporting"}, "jdbc:mysql://", mysqlLogin)
 	})
 
 	t.Run("UsersCanDoWhatTheirRolesSayAndNoMore", func(t *testing.T) {
