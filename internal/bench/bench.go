@@ -239,7 +239,7 @@ func (b *bench) phaseCounters(ctx context.Context, before snapshot, p *Phase, be
 	}
 	n := float64(b.cfg.N)
 	p.Seconds = round(after.at.Sub(before.at).Seconds(), 1)
-	p.AWSCalls = st.Calls
+	p.AWSCalls, p.AWSRetries = st.Calls, st.Retries
 	p.AWSErrors = st.Errors
 	p.AWSCallsTotal = total(st.Calls)
 	p.AWSCallsPerObject = round(float64(p.AWSCallsTotal)/n, 2)

@@ -52,9 +52,12 @@ type Phase struct {
 	Provisioned *Latency `json:"provisioned,omitempty"`
 	Ready       *Latency `json:"ready,omitempty"`
 	Gone        *Latency `json:"gone,omitempty"`
-	// AWSCalls are the emulator's counts by action; OperatorAWSCalls the operator's own
-	// count (rds_operator_aws_calls_total), which must agree.
+	// AWSCalls are the emulator's counts by action, every attempt counted; OperatorAWSCalls
+	// the operator's own count (rds_operator_aws_calls_total), which must agree.
+	// AWSRetries are the attempts among them that the SDK sent again (an answer it did not
+	// get whole), by action.
 	AWSCalls              map[string]int `json:"awsCalls"`
+	AWSRetries            map[string]int `json:"awsRetries,omitempty"`
 	AWSErrors             map[string]int `json:"awsErrors,omitempty"`
 	AWSCallsTotal         int            `json:"awsCallsTotal"`
 	AWSCallsPerObject     float64        `json:"awsCallsPerObject"`

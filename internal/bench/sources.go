@@ -21,12 +21,14 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// emulatorStats is what the emulator's GET /_emulator/stats answers: API calls by action,
-// errors by code, and the call log with each call's time.
+// emulatorStats is what the emulator's GET /_emulator/stats answers: API calls by action
+// (the SDK's retries among them also counted apart), errors by code, and the call log with
+// each call's time.
 type emulatorStats struct {
-	Calls  map[string]int `json:"calls"`
-	Errors map[string]int `json:"errors"`
-	Log    []struct {
+	Calls   map[string]int `json:"calls"`
+	Retries map[string]int `json:"retries"`
+	Errors  map[string]int `json:"errors"`
+	Log     []struct {
 		Time   time.Time `json:"time"`
 		Action string    `json:"action"`
 		ID     string    `json:"id"`

@@ -206,12 +206,12 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := params{r.Form}
 	action := p.str("Action")
 	if r.Header.Get("Authorization") == "" {
-		e.record(action, p.subject(), codeMissingAuth)
+		e.record(r, action, p.subject(), codeMissingAuth)
 		writeError(w, requestID, &apiError{Status: http.StatusForbidden, Code: codeMissingAuth, Message: "Request is missing Authentication Token"})
 		return
 	}
 	if err := e.injectFault(r.Context(), action); err != nil {
-		e.record(action, p.subject(), err.Code)
+		e.record(r, action, p.subject(), err.Code)
 		writeError(w, requestID, err)
 		return
 	}
@@ -222,11 +222,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ae = newError(codeInternalFailure, "An internal error occurred.")
 			fmt.Fprintf(e.cfg.Log, "rds-emulator: %s %s: internal error: %v\n", action, id, err)
 		}
-		e.record(action, id, ae.Code)
+		e.record(r, action, id, ae.Code)
 		writeError(w, requestID, ae)
 		return
 	}
-	e.record(action, id, "")
+	e.record(r, action, id, "")
 	writeResult(w, action, requestID, result)
 }
 

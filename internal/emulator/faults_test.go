@@ -31,6 +31,10 @@ func TestThrottlingIsRetriedBySDK(t *testing.T) {
 	if st.Calls["DescribeDBInstances"] <= 3 {
 		t.Errorf("SDK did not retry: %d calls for 3 requests", st.Calls["DescribeDBInstances"])
 	}
+	if st.Operations("DescribeDBInstances") != 3 || st.Retries["DescribeDBInstances"] != st.Errors["Throttling"] {
+		t.Errorf("the SDK's retries (its amz-sdk-request header) are counted apart: %d operations, %d retries, %d throttled; want 3 operations and a retry per throttled attempt",
+			st.Operations("DescribeDBInstances"), st.Retries["DescribeDBInstances"], st.Errors["Throttling"])
+	}
 
 	noRetry := func(o *rds.Options) { o.RetryMaxAttempts = 1 }
 	e.SetFaults(Faults{ThrottleEvery: 1})
@@ -157,5 +161,24 @@ func TestRequestsNeedAuthorization(t *testing.T) {
 				t.Errorf("%s\nbody %q lacks %q", tc.reason, rec.Body.String(), tc.wantBody)
 			}
 		})
+	}
+}
+
+func TestSDKAttempt(t *testing.T) {
+	cases := []struct {
+		reason, header string
+		want           int
+	}{
+		{"a first attempt", "attempt=1; max=3", 1},
+		{"a retry", "attempt=2; max=3", 2},
+		{"fields in another order, without spaces", "max=5;attempt=4", 4},
+		{"no header: a client that does not say", "", 0},
+		{"a value that is no number", "attempt=two; max=3", 0},
+		{"a number that is no attempt", "attempt=0", 0},
+	}
+	for _, c := range cases {
+		if got := sdkAttempt(c.header); got != c.want {
+			t.Errorf("%s: sdkAttempt(%q) = %d, want %d", c.reason, c.header, got, c.want)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/calllog"
@@ -18,18 +20,35 @@ type Call struct {
 	Action string    `json:"action"`
 	ID     string    `json:"id"`
 	Code   string    `json:"code"`
+	// Attempt is which attempt of its call this request was, as an AWS SDK says in its
+	// amz-sdk-request header ("attempt=2; max=3"); 0 when the client did not say.
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // Stats counts API calls by action and errors by code, with the call log.
 type Stats = calllog.Stats[Call]
 
-// record counts one answered call.
-func (e *Emulator) record(action, id, code string) {
-	e.calls.Record(action, code, Call{Time: time.Now().UTC(), Action: action, ID: id, Code: code})
+// record counts one answered call; r is its request.
+func (e *Emulator) record(r *http.Request, action, id, code string) {
+	attempt := sdkAttempt(r.Header.Get("amz-sdk-request"))
+	e.calls.Record(action, code, attempt > 1, Call{Time: time.Now().UTC(), Action: action, ID: id, Code: code, Attempt: attempt})
 	if code == "" {
 		code = "OK"
 	}
 	fmt.Fprintf(e.cfg.Log, "rds-emulator: %s %s %s\n", action, id, code)
+}
+
+// sdkAttempt reads the attempt number out of an amz-sdk-request header value, e.g.
+// "attempt=2; max=3"; 0 when there is none.
+func sdkAttempt(header string) int {
+	for _, field := range strings.Split(header, ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(field), "attempt="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 // Stats returns a copy of the counters and the call log.

@@ -34,7 +34,7 @@ func (e *Emulator) record(method, instance string, code int) {
 	if code >= 400 {
 		errCode = strconv.Itoa(code)
 	}
-	e.calls.Record(method, errCode, Call{Time: e.cfg.Now().UTC(), Method: method, Instance: instance, Code: code})
+	e.calls.Record(method, errCode, false, Call{Time: e.cfg.Now().UTC(), Method: method, Instance: instance, Code: code})
 	fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: %s %s %d\n", method, instance, code)
 }
 

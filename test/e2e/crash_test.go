@@ -49,7 +49,7 @@ func TestCreateRetriedAfterCrashFindsItsDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := stack.Emulator.Stats().Calls["CreateDBInstance"]
+	before := stack.Emulator.Stats().Operations("CreateDBInstance")
 	if err := stack.StartOperator(); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestCreateRetriedAfterCrashFindsItsDatabase(t *testing.T) {
 	}
 	waitReady(t, db)
 
-	if after := stack.Emulator.Stats().Calls["CreateDBInstance"]; after != before {
+	if after := stack.Emulator.Stats().Operations("CreateDBInstance"); after != before {
 		t.Errorf("the operator sent CreateDBInstance %d more times for a database that existed", after-before)
 	}
 	data := secretData(t, ns, "survivor.rds.master")

@@ -57,7 +57,7 @@ func TestPasswordRotation(t *testing.T) {
 				t.Errorf("no %s Event for %s", v1.EventPasswordRotated, name)
 			}
 		}
-		if n := stack.Emulator.Stats().Calls["ModifyDBInstance"]; n != 1 {
+		if n := stack.Emulator.Stats().Operations("ModifyDBInstance"); n != 1 {
 			t.Errorf("ModifyDBInstance sent %d times for one master rotation, want 1", n)
 		}
 	})
@@ -109,7 +109,7 @@ func TestPasswordRotation(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitRotated(t, ns, "rotating.rds.master", "2")
-		if n := stack.Emulator.Stats().Calls["ModifyDBInstance"]; n != 0 {
+		if n := stack.Emulator.Stats().Operations("ModifyDBInstance"); n != 0 {
 			t.Errorf("the master password was sent again (%d ModifyDBInstance) though the cloud had it", n)
 		}
 		if err := logsIn(ctx, string(secretData(t, ns, "rotating.rds.master")["uri"]), ""); err != nil {

@@ -88,7 +88,7 @@ func TestUpdatesInPlace(t *testing.T) {
 				t.Errorf("%s\nstatus never showed modifying: saw %v", step.reason, words)
 			}
 			step.check(t, got)
-			if n := stack.Emulator.Stats().Calls["ModifyDBInstance"]; n != step.wantModifys {
+			if n := stack.Emulator.Stats().Operations("ModifyDBInstance"); n != step.wantModifys {
 				t.Errorf("%s\nModifyDBInstance sent %d times, want %d", step.reason, n, step.wantModifys)
 			}
 			if step.wantEvent != "" && !eventSays(t, ns, db.Name, step.wantEvent, "") {
@@ -202,7 +202,7 @@ func TestMaintenanceWindowAndStorageFull(t *testing.T) {
 		if !slices.Contains(got.Status.Cloud.PendingModifications, "instance class db.m7g.large") || got.Status.Cloud.InstanceClass == "db.m7g.large" {
 			t.Errorf("status.cloud = %+v, want the class change pending", got.Status.Cloud)
 		}
-		if n := stack.Emulator.Stats().Calls["ModifyDBInstance"]; n != 1 {
+		if n := stack.Emulator.Stats().Operations("ModifyDBInstance"); n != 1 {
 			t.Errorf("ModifyDBInstance sent %d times while the change waited, want 1", n)
 		}
 		stack.Emulator.ApplyPendingMaintenance()

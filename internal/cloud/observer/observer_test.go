@@ -82,7 +82,7 @@ func TestOneListServesTheFleet(t *testing.T) {
 		}
 	}
 	calls := em.Stats().Calls
-	perResync := float64(calls["DescribeDBInstances"]) / resyncs
+	perResync := float64(em.Stats().Operations("DescribeDBInstances")) / resyncs
 	t.Logf("%d databases: %.1f DescribeDBInstances per resync, %d calls in all over %d resyncs", fleet, perResync, len(em.Stats().Log), resyncs)
 	if perResync > 3 {
 		t.Errorf("%.1f calls per resync for %d settled databases, want at most 3", perResync, fleet)
@@ -117,18 +117,18 @@ func TestOneListServesTheFleet(t *testing.T) {
 		}
 		em.ResetStats()
 		_, err := o.Observe(ctx, "db-007")
-		if after, wait := cloud.RetryAfter(err); !wait || after <= 0 || em.Stats().Calls["DescribeDBInstances"] != 0 {
+		if after, wait := cloud.RetryAfter(err); !wait || after <= 0 || em.Stats().Operations("DescribeDBInstances") != 0 {
 			t.Errorf("after its own Update the operator must not answer from the older view nor ask the cloud about one database: err %v, %d calls",
-				err, em.Stats().Calls["DescribeDBInstances"])
+				err, em.Stats().Operations("DescribeDBInstances"))
 		}
 		mu.Lock()
 		delete(changed, "ns/db-007")
 		mu.Unlock()
 		o.Refresh(ctx) // shows db-007 modifying: the change is seen
 		obs, err := o.Observe(ctx, "db-007")
-		if err != nil || obs.Instance.Status != "modifying" || em.Stats().Calls["DescribeDBInstances"] != fleet/100 {
+		if err != nil || obs.Instance.Status != "modifying" || em.Stats().Operations("DescribeDBInstances") != fleet/100 {
 			t.Errorf("the refresh that shows the change answers for it: status %q, %v, %d calls (want only the list's pages)",
-				obs.Instance.Status, err, em.Stats().Calls["DescribeDBInstances"])
+				obs.Instance.Status, err, em.Stats().Operations("DescribeDBInstances"))
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -140,8 +140,8 @@ func TestOneListServesTheFleet(t *testing.T) {
 	t.Run("AbsenceFromAFreshViewIsBelieved", func(t *testing.T) {
 		em.ResetStats()
 		obs, err := o.Observe(ctx, "db-not-there")
-		if err != nil || obs.Exists || em.Stats().Calls["DescribeDBInstances"] != 0 {
-			t.Errorf("a database missing from a fresh view of the whole account is absent, without a call: %+v, %v, %d calls", obs, err, em.Stats().Calls["DescribeDBInstances"])
+		if err != nil || obs.Exists || em.Stats().Operations("DescribeDBInstances") != 0 {
+			t.Errorf("a database missing from a fresh view of the whole account is absent, without a call: %+v, %v, %d calls", obs, err, em.Stats().Operations("DescribeDBInstances"))
 		}
 	})
 

@@ -51,7 +51,7 @@ func TestProviderLifecycle(t *testing.T) {
 	if err := p.Create(ctx, d); err != nil {
 		t.Errorf("a retried Create must not fail with already-exists: %v", err)
 	}
-	if n := em.Stats().Calls["CreateDBInstance"]; n != 2 {
+	if n := em.Stats().Operations("CreateDBInstance"); n != 2 {
 		t.Errorf("CreateDBInstance calls = %d, want 2", n)
 	}
 

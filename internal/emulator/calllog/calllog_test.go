@@ -10,17 +10,20 @@ func TestLog(t *testing.T) {
 	if s := l.Stats(); len(s.Calls) != 0 || len(s.Errors) != 0 || len(s.Log) != 0 || s.Calls == nil {
 		t.Fatalf("a new log: %+v, want empty, non-nil maps", s)
 	}
-	l.Record("Create", "", "a")
-	l.Record("Create", "Throttling", "b")
-	l.Record("Describe", "", "c")
+	l.Record("Create", "", false, "a")
+	l.Record("Create", "Throttling", false, "b")
+	l.Record("Describe", "", false, "c")
+	l.Record("Describe", "", true, "d")
 	s := l.Stats()
 	cases := []struct {
 		reason string
 		ok     bool
 	}{
-		{"calls are counted by name", s.Calls["Create"] == 2 && s.Calls["Describe"] == 1},
+		{"calls are counted by name, retries included", s.Calls["Create"] == 2 && s.Calls["Describe"] == 2},
+		{"retries are counted apart too", len(s.Retries) == 1 && s.Retries["Describe"] == 1},
+		{"operations are the calls less the retries", s.Operations("Describe") == 1 && s.Operations("Create") == 2},
 		{"errors are counted by code, successes not", len(s.Errors) == 1 && s.Errors["Throttling"] == 1},
-		{"entries are kept in order", fmt.Sprint(s.Log) == "[a b c]"},
+		{"entries are kept in order", fmt.Sprint(s.Log) == "[a b c d]"},
 	}
 	for _, c := range cases {
 		if !c.ok {
@@ -32,7 +35,7 @@ func TestLog(t *testing.T) {
 		t.Errorf("Stats shares its map with the log")
 	}
 	l.Reset()
-	if s := l.Stats(); len(s.Calls)+len(s.Errors)+len(s.Log) != 0 {
+	if s := l.Stats(); len(s.Calls)+len(s.Retries)+len(s.Errors)+len(s.Log) != 0 {
 		t.Errorf("after Reset: %+v, want empty", s)
 	}
 }
@@ -40,7 +43,7 @@ func TestLog(t *testing.T) {
 func TestLogKeepsTheLatest(t *testing.T) {
 	var l Log[int]
 	for i := range MaxEntries + 5 {
-		l.Record("Describe", "", i)
+		l.Record("Describe", "", false, i)
 	}
 	s := l.Stats()
 	if len(s.Log) != MaxEntries || s.Log[0] != 5 || s.Log[MaxEntries-1] != MaxEntries+4 {
