@@ -55,17 +55,66 @@ func licenseModel(engine string) string {
 	return "general-public-license"
 }
 
-// checkInstanceClass refuses a class RDS does not offer for the engine, in RDS's words.
+// checkInstanceClass refuses a class RDS does not offer for the engine, or not for its
+// version, in RDS's words: RDS's one message lists the class, the engine and the version
+// whichever of them is at fault (elastic/beats#38473, aws-quickstart/quickstart-awx#47). Where the
+// class is offered for the engine but not for this version, the emulator adds a sentence
+// saying so, so that a client can tell the user to change the version, not the class.
 func checkInstanceClass(engine, version, class string) error {
 	ok := orderable(class)
 	if strings.HasPrefix(engine, "aurora") {
 		ok = orderableAurora(class)
 	}
-	if ok {
-		return nil
-	}
-	return newError(codeInvalidCombination, "RDS does not support creating a DB instance with the following combination: DBInstanceClass=%s, Engine=%s, EngineVersion=%s, LicenseModel=%s. For supported combinations of instance class and database engine version, see the documentation.",
+	refusal := fmt.Sprintf("RDS does not support creating a DB instance with the following combination: DBInstanceClass=%s, Engine=%s, EngineVersion=%s, LicenseModel=%s. For supported combinations of instance class and database engine version, see the documentation.",
 		class, engine, version, licenseModel(engine))
+	if !ok {
+		return newError(codeInvalidCombination, "%s", refusal)
+	}
+	if least, offered := classOffersVersion(engine, class, version); !offered {
+		return newError(codeInvalidCombination, "%s The engine version is not supported with this instance class: %s needs %s %s or later.", refusal, class, engine, least)
+	}
+	return nil
+}
+
+// serverlessMinimum is, per Aurora engine and major, the oldest version that offers
+// db.serverless (Aurora Serverless v2), as AWS's "Supported Regions and Aurora DB engines
+// for Aurora Serverless v2" lists it for us-east-1: Aurora MySQL 3.02.0, Aurora PostgreSQL
+// 13.6, 14.3 and every version of 15 and later. Majors not listed offer none.
+var serverlessMinimum = map[string]map[string]string{
+	"aurora-mysql":      {"8.0": "8.0.mysql_aurora.3.02.0"},
+	"aurora-postgresql": {"13": "13.6", "14": "14.3"},
+}
+
+// classOffersVersion reports whether a class RDS offers for an engine is offered for this
+// version of it and, when not, the oldest version that is. Only db.serverless depends on
+// the version among the classes the emulator knows.
+func classOffersVersion(engine, class, version string) (least string, ok bool) {
+	if class != "db.serverless" {
+		return "", true
+	}
+	switch engine {
+	case "aurora-mysql":
+		least := serverlessMinimum[engine]["8.0"]
+		v, min := auroraMySQLParts(version), auroraMySQLParts(least)
+		return least, v != nil && v[0] == 8 && compareVersions(v, min) >= 0
+	case "aurora-postgresql":
+		v, parsed := parseVersion(version)
+		least := serverlessMinimum[engine]["13"]
+		if !parsed {
+			return least, false
+		}
+		if v[0] >= 15 {
+			return "", true
+		}
+		min, listed := serverlessMinimum[engine][fmt.Sprint(v[0])]
+		if !listed {
+			return least, false
+		}
+		m, _ := parseVersion(min)
+		// A major alone ("14") means its newest minor, which is offered.
+		return min, len(v) == 1 || compareVersions(v, m) >= 0
+	}
+	return "", true
 }
 
 // orderableStorageTypes are the storage types every orderable class offers.

@@ -9,7 +9,8 @@ func (e *Emulator) resourceTags(arn string) (*[]tag, error) {
 	prefix := "arn:aws:rds:" + e.cfg.Region + ":" + e.cfg.AccountID + ":"
 	rest, ok := strings.CutPrefix(arn, prefix)
 	if !ok {
-		return nil, newError(codeInvalidValue, "Invalid resource name: %s", arn)
+		// RDS's words for an ARN that is not one of this region and account, or no ARN.
+		return nil, newError(codeInvalidValue, "The specified resource name does not match an RDS resource in this region.")
 	}
 	kind, id, _ := strings.Cut(rest, ":")
 	switch kind {

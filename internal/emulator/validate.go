@@ -130,25 +130,49 @@ func checkStorage(engine, storageType string, gib int) error {
 // maxIOPSPerGiB is the most IOPS RDS provisions per GiB of io1 and io2 storage.
 var maxIOPSPerGiB = map[string]int{"io1": 50, "io2": 1000}
 
+// gp3's provisioned performance for MySQL, MariaDB and PostgreSQL from 400 GiB (RDS User
+// Guide, "General Purpose SSD storage"): IOPS 12,000-64,000, throughput 500-4,000 MiB/s,
+// and at most 0.25 MiB/s of throughput per IOPS. What is not provisioned is the baseline,
+// 12,000 IOPS and 500 MiB/s, and counts in the ratio.
+const (
+	gp3MinIOPS, gp3MaxIOPS             = 12000, 64000
+	gp3MinThroughput, gp3MaxThroughput = 500, 4000
+)
+
 // checkProvisioned applies RDS's rules for provisioned IOPS and throughput (0: not asked):
-// io1 and io2 need IOPS (1,000 to 256,000, at most 50 or 1,000 per GiB) and take no
-// throughput; gp3 takes either only from 400 GiB (below it has a fixed baseline); gp2 and
-// magnetic take neither. The messages are RDS's where known.
+// io1 and io2 need IOPS (1,000 to 256,000, at most 50 or 1,000 per GiB; io1 at least 0.5
+// per GiB) and take no throughput; gp3 takes either only from 400 GiB (below it has a
+// fixed baseline), and then only in gp3's ranges; gp2 and magnetic take neither. The
+// messages are RDS's where known (docs/rds-emulator-errors.md says which are not).
 func checkProvisioned(engine, storageType string, gib, iops, throughput int) error {
 	switch storageType {
 	case "io1", "io2":
 		if iops == 0 {
 			return newError(codeInvalidCombination, "The storage type %s requires iops to be specified.", storageType)
 		}
-		if iops < 1000 || iops > 256000 || iops > maxIOPSPerGiB[storageType]*gib {
+		tooFew := storageType == "io1" && iops*2 < gib
+		if iops < 1000 || iops > 256000 || iops > maxIOPSPerGiB[storageType]*gib || tooFew {
 			return newError(codeInvalidCombination, "Invalid iops to storage (GB) ratio for engine name %s and storage type %s: %.4f", engine, storageType, float64(iops)/float64(gib))
 		}
 		if throughput != 0 {
 			return newError(codeInvalidCombination, "You can't specify storage throughput for storage type %s.", storageType)
 		}
 	case "gp3":
-		if (iops != 0 || throughput != 0) && gib < 400 {
+		if iops == 0 && throughput == 0 {
+			return nil
+		}
+		if gib < 400 {
 			return newError(codeInvalidCombination, "You can't specify IOPS or storage throughput for engine %s and a storage size less than 400.", engine)
+		}
+		if iops != 0 && (iops < gp3MinIOPS || iops > gp3MaxIOPS) {
+			return newError(codeInvalidCombination, "Invalid iops value for engine name %s and storage type gp3: %d", engine, iops)
+		}
+		if throughput != 0 && (throughput < gp3MinThroughput || throughput > gp3MaxThroughput) {
+			return newError(codeInvalidCombination, "Invalid storage throughput value for engine name %s and storage type gp3: %d", engine, throughput)
+		}
+		effIOPS, effThroughput := reportedIOPS("gp3", gib, iops), reportedThroughput("gp3", gib, throughput)
+		if effThroughput*4 > effIOPS {
+			return newError(codeInvalidCombination, "Invalid storage throughput to iops ratio for engine name %s and storage type gp3: %.4f", engine, float64(effThroughput)/float64(effIOPS))
 		}
 	default:
 		if iops != 0 || throughput != 0 {

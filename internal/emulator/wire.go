@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 )
 
 // xmlns is the namespace of every RDS Query API response.
@@ -26,14 +25,34 @@ func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
 // newError builds an apiError with AWS's HTTP status for the code.
 func newError(code, format string, args ...any) *apiError {
-	status := http.StatusBadRequest
-	switch {
-	case code == codeInternalFailure:
-		status = http.StatusInternalServerError
-	case strings.HasSuffix(code, "NotFound"):
-		status = http.StatusNotFound
+	return &apiError{Status: statusOf(code), Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// errorStatus is the HTTP status RDS answers each error code with when it is not 400, as
+// RDS's service model gives it (the "Errors" sections of the RDS API Reference, and
+// botocore's rds/2014-10-31/service-2.json: "httpStatusCode"). A code's spelling says
+// nothing of its status: DBClusterNotFoundFault and DBSubnetGroupNotFoundFault are 404
+// like DBInstanceNotFound, while most other faults are 400. See
+// docs/rds-emulator-errors.md.
+var errorStatus = map[string]int{
+	codeInstanceNotFound:        http.StatusNotFound,
+	codeSnapshotNotFound:        http.StatusNotFound,
+	codeClusterNotFound:         http.StatusNotFound,
+	codeClusterSnapshotNotFound: http.StatusNotFound,
+	codeSubnetGroupNotFound:     http.StatusNotFound,
+	codeMissingAuth:             http.StatusForbidden,
+	codeInternalFailure:         http.StatusInternalServerError,
+	codeServiceUnavailable:      http.StatusServiceUnavailable,
+}
+
+// statusOf is the HTTP status of an error code: errorStatus's, else 400 (every other
+// fault the emulator answers, and the common errors InvalidParameterValue,
+// InvalidParameterCombination, MissingParameter, InvalidAction and Throttling).
+func statusOf(code string) int {
+	if s, ok := errorStatus[code]; ok {
+		return s
 	}
-	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+	return http.StatusBadRequest
 }
 
 // Error codes as AWS spells them.
@@ -51,6 +70,7 @@ const (
 	codeThrottling            = "Throttling"
 	codeInternalFailure       = "InternalFailure"
 	codeMissingAuth           = "MissingAuthenticationToken"
+	codeServiceUnavailable    = "ServiceUnavailable"
 	codeSubnetGroupNotFound   = "DBSubnetGroupNotFoundFault"
 )
 

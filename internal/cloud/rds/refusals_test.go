@@ -37,6 +37,14 @@ func TestRefusalsNameTheField(t *testing.T) {
 		"UnknownKMSKey": {reason: "The account holds no KMS alias alias/doesnotexist.",
 			change:   func(d *cloud.Desired) { d.StorageEncrypted, d.KMSKeyID = true, "alias/doesnotexist" },
 			wantCode: "KMSKeyNotAccessibleFault", wantField: cloud.FieldKMSKey},
+		"GP3IOPSOutOfRange": {reason: "gp3 from 400 GiB takes 12,000 to 64,000 IOPS.",
+			change:   func(d *cloud.Desired) { d.StorageType, d.AllocatedStorageGiB, d.IOPS = "gp3", 400, 70000 },
+			wantCode: "InvalidParameterCombination", wantField: cloud.FieldIOPS},
+		"GP3ThroughputOutOfRange": {reason: "gp3 from 400 GiB takes 500 to 4,000 MiB/s: the storage is what to change.",
+			change: func(d *cloud.Desired) {
+				d.StorageType, d.AllocatedStorageGiB, d.IOPS, d.StorageThroughput = "gp3", 400, 20000, 4001
+			},
+			wantCode: "InvalidParameterCombination", wantField: cloud.FieldStorage},
 		"BadPassword": {reason: "A refused master password names no field the user can set (the operator makes it).",
 			change: func(d *cloud.Desired) { d.MasterPassword = "short" }, wantCode: "InvalidParameterValue"},
 	}
@@ -54,6 +62,36 @@ func TestRefusalsNameTheField(t *testing.T) {
 				t.Errorf("%s\na refusal is neither busy nor transient: %v", tc.reason, err)
 			}
 		})
+	}
+}
+
+// TestRefusedField: RDS's catch-all codes name the part of the request to change by their
+// messages' words; its combination refusal names the class, the engine and the version
+// alike, and is the class's fault unless the refusal says the version is what is not
+// supported.
+func TestRefusedField(t *testing.T) {
+	cases := []struct {
+		reason, code, message string
+		want                  cloud.Field
+	}{
+		{"RDS's own words for a class it no longer offers (elastic/beats#38473).", "InvalidParameterCombination",
+			"RDS does not support creating a DB instance with the following combination: DBInstanceClass=db.t2.micro, Engine=mysql, EngineVersion=8.0.35, LicenseModel=general-public-license. For supported combinations of instance class and database engine version, see the documentation.",
+			cloud.FieldInstanceClass},
+		{"A combination refused for its version names the version.", "InvalidParameterCombination",
+			"RDS does not support creating a DB instance with the following combination: DBInstanceClass=db.serverless, Engine=aurora-postgresql, EngineVersion=13.4, LicenseModel=postgresql-license. For supported combinations of instance class and database engine version, see the documentation. The engine version is not supported with this instance class: db.serverless needs aurora-postgresql 13.6 or later.",
+			cloud.FieldEngineVersion},
+		{"A retired version (sidpalas/devops-directive-terraform-course#8).", "InvalidParameterCombination", "Cannot find version 9.5 for postgres", cloud.FieldEngineVersion},
+		{"A size out of range (convox/rack#2846).", "InvalidParameterCombination", "Invalid storage size for engine name postgres and storage type gp2: 10", cloud.FieldStorage},
+		{"gp3 throughput out of range is the storage's.", "InvalidParameterCombination", "Invalid storage throughput value for engine name postgres and storage type gp3: 4001", cloud.FieldStorage},
+		{"gp3 IOPS below 400 GiB (crossplane-contrib/provider-aws#1630).", "InvalidParameterCombination",
+			"You can't specify IOPS or storage throughput for engine postgres and a storage size less than 400.", cloud.FieldIOPS},
+		{"A subnet group the account does not hold.", "DBSubnetGroupNotFoundFault", "DBSubnetGroup 'nope' not found.", cloud.FieldSubnetGroup},
+		{"A busy instance names no field.", "InvalidDBInstanceState", "Database instance is not in available state.", ""},
+	}
+	for _, tc := range cases {
+		if got := refusedField(tc.code, tc.message); got != tc.want {
+			t.Errorf("%s\nrefusedField(%s, %q) = %q, want %q", tc.reason, tc.code, tc.message, got, tc.want)
+		}
 	}
 }
 

@@ -83,6 +83,11 @@ func refusedField(code, message string) cloud.Field {
 	}
 	m := strings.ToLower(message)
 	switch {
+	case strings.Contains(m, "engine version is not supported"):
+		// RDS's "does not support ... the following combination" names the class, the
+		// engine and the version alike and so reads as the class's fault below; a refusal
+		// that adds which of them is not supported is taken at its word.
+		return cloud.FieldEngineVersion
 	case strings.Contains(m, "iops"):
 		return cloud.FieldIOPS
 	case strings.Contains(m, "dbinstanceclass") || strings.Contains(m, "instance class"):
