@@ -92,7 +92,7 @@ else
 	fail "payments admin: $out"
 fi
 
-step "PostgreSQL and Aurora PostgreSQL: log in as every user with the uri from its Secret (psql)"
+step "PostgreSQL and Aurora PostgreSQL: log in as every user with the uri from its Secret (psql, verifying the server with the Secret's ca.crt)"
 psql=$(compgen -G "/usr/lib/postgresql/*/bin/psql" | sort -V | tail -n 1 || true)
 psql=${psql:-$(command -v psql || true)}
 [[ -n "$psql" ]] || { fail "psql not found (make deps installs it)"; exit 1; }
@@ -105,8 +105,15 @@ done
 for s in "${labelled[@]}"; do
 	uri=$(kubectl get "$s" -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}' 2>/dev/null || true)
 	if [[ -z "$uri" ]]; then fail "$s has no uri key"; continue; fi
+	verified="encrypted, server not verified"
+	cafile=".local/demo-${s##*/}.ca.crt"
+	if kubectl get "$s" -n "$namespace" -o go-template='{{with index .data "ca.crt"}}{{base64decode .}}{{end}}' >"$cafile" 2>/dev/null && [[ -s "$cafile" ]]; then
+		# As an application with its Secret mounted: verify the server against ca.crt.
+		uri=${uri/sslmode=require/sslmode=verify-full&sslrootcert=$PWD/$cafile}
+		verified="verify-full with its ca.crt"
+	fi
 	if out=$("$psql" "$uri" -Atc "select current_user, current_database()" 2>&1); then
-		echo "OK   $s: $out"
+		echo "OK   $s ($verified): $out"
 	else
 		fail "$s: $out"
 		echo "FAIL $s"

@@ -125,6 +125,11 @@ const (
 	// ReasonEngineUnreachable: the operator could not log in to the database as the master
 	// user. Retried with backoff.
 	ReasonEngineUnreachable = "EngineUnreachable"
+	// ReasonEngineCertificateRefused: the database server's TLS certificate did not verify
+	// against the operator's engine CA bundle (--engine-ca-bundle), so the operator sent it
+	// no password. Either the bundle lacks the cloud's CA (add it), or something else
+	// answers at the database's address. Retried with backoff.
+	ReasonEngineCertificateRefused = "EngineCertificateRefused"
 	// ReasonEngineError: the engine refused a statement; the message has its SQLSTATE.
 	ReasonEngineError = "EngineError"
 	// ReasonSecretInvalid: a Secret with the name the operator uses exists but does not hold

@@ -15,6 +15,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 )
 
@@ -34,6 +35,8 @@ func main() {
 	gcpEndpoint := os.Getenv(gcp.EnvEndpoint)
 	flag.StringVar(&gcpEndpoint, "gcp-sqladmin-endpoint", gcpEndpoint, "Base URL of the Cloud SQL Admin API for DatabaseClasses with provider gcp (default $"+gcp.EnvEndpoint+", else Google's). Credentials: Application Default Credentials, or $"+gcp.EnvAccessToken+".")
 	flag.StringVar(&opts.PprofAddr, "pprof-bind-address", "", "Address net/http/pprof binds to, for profiling; empty or 0 disables it.")
+	var engineCA string
+	flag.StringVar(&engineCA, "engine-ca-bundle", "", "PEM file of the CAs RDS database servers' certificates chain to (AWS's https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem): the operator then verifies every RDS database server it logs in to (sslmode=verify-full) and each user's Secret gets it as ca.crt. Empty: TLS without verifying the server.")
 	opts.Defaults.BindFlags(flag.CommandLine)
 	var memoryLimit string
 	flag.StringVar(&memoryLimit, "memory-limit", "", "Soft memory limit of the Go heap (e.g. 80Mi); empty: 80% of the container's memory limit, or GOMEMLIMIT.")
@@ -61,6 +64,16 @@ func main() {
 		os.Exit(2)
 	}
 	opts.ShardSelector = sel
+	if engineCA != "" {
+		pem, err := os.ReadFile(engineCA)
+		if err == nil {
+			opts.EngineCA, err = engine.ParseCABundle(pem)
+		}
+		if err != nil {
+			log.Error(err, "invalid --engine-ca-bundle", "file", engineCA)
+			os.Exit(2)
+		}
+	}
 	opts.NewGCP = operator.NewGCP(gcpEndpoint)
 
 	ctx := ctrl.SetupSignalHandler()
@@ -70,7 +83,7 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("starting the operator", "defaults", opts.Defaults, "awsRateLimit", opts.RateLimit.PerSecond, "awsBurst", opts.RateLimit.Burst,
-		"watchNamespaces", opts.WatchNamespaces, "shardSelector", opts.ShardSelector.String())
+		"watchNamespaces", opts.WatchNamespaces, "shardSelector", opts.ShardSelector.String(), "engineCABundle", engineCA)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "operator stopped")
 		os.Exit(1)

@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
 
@@ -23,6 +24,9 @@ import (
 type Placement struct {
 	Cloud    cloud.Provider
 	Defaults Defaults
+	// EngineCA is what the certificates of the placement's database servers chain to;
+	// nil connects over TLS without verifying the server.
+	EngineCA *engine.CABundle
 }
 
 // Clouds turns a DatabaseClass into its Placement. It is the one place that knows which
@@ -55,7 +59,7 @@ func (r *RDSDatabaseReconciler) reconcilePlacement(ctx context.Context, s *scope
 	return ctrl.Result{}, nil
 }
 
-// place fills s.cloud and s.defaults. It returns errNoPlacement (with the Provisioned
+// place fills s.cloud, s.defaults and s.engineCA. It returns errNoPlacement (with the Provisioned
 // condition saying why) when the object's class is missing or cannot be served.
 func (r *RDSDatabaseReconciler) place(ctx context.Context, s *scope) error {
 	db := s.db
@@ -76,7 +80,7 @@ func (r *RDSDatabaseReconciler) place(ctx context.Context, s *scope) error {
 		}
 	}
 	if name == "" {
-		s.cloud, s.defaults = r.Cloud, r.Defaults
+		s.cloud, s.defaults, s.engineCA = r.Cloud, r.Defaults, r.EngineCA
 		db.Status.Class, db.Status.Provider = "", v1.ProviderAWS
 		return nil
 	}
@@ -104,7 +108,7 @@ func (r *RDSDatabaseReconciler) place(ctx context.Context, s *scope) error {
 			fmt.Sprintf("DatabaseClass %s (provider %s) cannot be served: %v", name, class.Spec.Provider, err), corev1.EventTypeWarning, "")
 		return errNoPlacement
 	}
-	s.cloud, s.defaults = p.Cloud, p.Defaults
+	s.cloud, s.defaults, s.engineCA = p.Cloud, p.Defaults, p.EngineCA
 	db.Status.Class, db.Status.Provider = name, class.Spec.Provider
 	return nil
 }

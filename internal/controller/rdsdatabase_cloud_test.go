@@ -37,7 +37,7 @@ func phaseInstance(r *RDSDatabaseReconciler, db *v1.RDSDatabase, phase cloud.Pha
 func placed(r *RDSDatabaseReconciler, db *v1.RDSDatabase) *scope {
 	db.Status.Provider = v1.ProviderAWS
 	s := newScope(db)
-	s.cloud, s.defaults = r.Cloud, r.Defaults
+	s.cloud, s.defaults, s.engineCA = r.Cloud, r.Defaults, r.EngineCA
 	return s
 }
 

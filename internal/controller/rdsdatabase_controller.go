@@ -137,8 +137,12 @@ type RDSDatabaseReconciler struct {
 	// Cloud makes the databases of objects on no DatabaseClass, with Defaults.
 	Cloud cloud.Provider
 	// Clouds serves DatabaseClasses; nil refuses every object that lands on one.
-	Clouds   Clouds
-	Engines  engine.Connector
+	Clouds  Clouds
+	Engines engine.Connector
+	// EngineCA is what the certificates of the database servers on Cloud chain to (the
+	// cloud's CA bundle): engine sessions verify the server with it, and each user's
+	// Secret carries it as ca.crt. Nil connects over TLS without verifying the server.
+	EngineCA *engine.CABundle
 	Recorder events.EventRecorder
 	// Clock tells the time for backup schedules; nil is the real clock.
 	Clock    clock.PassiveClock
@@ -158,6 +162,8 @@ type scope struct {
 	// class's parameters over them, once reconcilePlacement decided where it goes.
 	cloud    cloud.Provider
 	defaults Defaults
+	// engineCA is what the database server's certificate chains to; nil: not verified.
+	engineCA *engine.CABundle
 	// credentials by user name; the master is under db.Spec.MasterUser.
 	credentials map[string]credential
 	// instance is the cloud database once observed.

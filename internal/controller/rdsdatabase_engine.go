@@ -137,10 +137,15 @@ func desiredDatabases(db *v1.RDSDatabase) []engine.Database {
 // engineFailed records an engine failure as a condition and an Event and returns the error so
 // the work queue retries with backoff.
 func (r *RDSDatabaseReconciler) engineFailed(s *scope, err error) (ctrl.Result, error) {
-	reason := v1.ReasonEngineError
-	if engine.IsUnreachable(err) {
+	reason, msg := v1.ReasonEngineError, err.Error()
+	switch {
+	case engine.IsCertificateRefused(err):
+		reason = v1.ReasonEngineCertificateRefused
+		msg = "the database server's TLS certificate does not verify against the operator's engine CA bundle, so no password was sent to it: " +
+			"add the cloud's CA to the bundle, or find out what answers at the database's address (" + msg + ")"
+	case engine.IsUnreachable(err):
 		reason = v1.ReasonEngineUnreachable
 	}
-	s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, reason, err.Error(), corev1.EventTypeWarning, "")
+	s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, reason, msg, corev1.EventTypeWarning, "")
 	return ctrl.Result{}, errorf(s.db, "engine", err)
 }

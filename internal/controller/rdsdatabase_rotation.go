@@ -184,5 +184,5 @@ func (r *RDSDatabaseReconciler) setMasterPassword(ctx context.Context, s *scope,
 // endpoint is how user logs in to the database with the password in its Secret.
 func (r *RDSDatabaseReconciler) endpoint(s *scope, user string) engine.Endpoint {
 	return engine.Endpoint{Engine: engineOf(s.db).engine, Host: s.instance.Endpoint, Port: s.instance.Port, User: user,
-		Password: s.credentials[user].password, AdminRole: s.instance.AdminRole}
+		Password: s.credentials[user].password, AdminRole: s.instance.AdminRole, CA: s.engineCA}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/cloudtest"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // engineFunc is an engine.Connector whose Verify calls a function; Connect is not expected.
@@ -48,6 +49,18 @@ func TestReconcileMasterPassword(t *testing.T) {
 		{name: "EngineDown", reason: "Another failure to log in is the engine's, not a reason to reset the password.",
 			pending: "1", phase: cloud.PhaseAvailable, verify: &engine.Error{Op: "login", Unreachable: true, Err: errors.New("connection refused")},
 			wantErr: true, wantReason: v1.ReasonEngineUnreachable},
+		{name: "ImpostorServer", reason: "A server whose certificate does not verify got no password: that is no reason to reset it, and the condition says what to check.",
+			pending: "1", phase: cloud.PhaseAvailable,
+			verify:  &engine.Error{Op: "login", Unreachable: true, CertificateRefused: true, Err: errors.New("x509: certificate signed by unknown authority")},
+			wantErr: true, wantReason: v1.ReasonEngineCertificateRefused},
+	}
+	ca, err := serverproc.NewCA("cloud CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := engine.ParseCABundle(ca.PEM)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,8 +74,14 @@ func TestReconcileMasterPassword(t *testing.T) {
 				set++
 				return nil
 			}}
-			r := &RDSDatabaseReconciler{Cloud: fake, Defaults: DefaultDefaults,
-				Engines: engineFunc(func(context.Context, engine.Endpoint, string) error { verified++; return tc.verify })}
+			r := &RDSDatabaseReconciler{Cloud: fake, Defaults: DefaultDefaults, EngineCA: bundle,
+				Engines: engineFunc(func(_ context.Context, ep engine.Endpoint, _ string) error {
+					if ep.CA != bundle {
+						t.Errorf("%s\nthe login does not verify the server against the operator's CA bundle", tc.reason)
+					}
+					verified++
+					return tc.verify
+				})}
 			db := sampleDB()
 			s := placed(r, db)
 			s.instance = &cloud.Instance{Identifier: s.identifier, Phase: tc.phase, Endpoint: "db.example", Port: 5432}

@@ -33,6 +33,9 @@ const (
 	// readers.
 	keyROHost = "ro-host"
 	keyROPort = "ro-port"
+	// keyCACert holds the CA bundle the server's certificate chains to, present when the
+	// operator has one: clients verify the server with it (sslmode=verify-full).
+	keyCACert = "ca.crt"
 )
 
 // reconcileSecrets makes sure the master and every user have a Secret with a password before
@@ -116,9 +119,14 @@ func (r *RDSDatabaseReconciler) reconcileConnectionSecrets(ctx context.Context, 
 			want[keyROHost] = []byte(reader)
 			want[keyROPort] = []byte(strconv.Itoa(int(s.reader.port)))
 		}
+		if s.engineCA != nil {
+			want[keyCACert] = s.engineCA.PEM
+		}
 		_, staleReader := secret.Data[keyROHost]
 		staleReader = staleReader && reader == ""
-		if secretHas(secret, want) && !staleReader {
+		_, staleCA := secret.Data[keyCACert]
+		staleCA = staleCA && s.engineCA == nil
+		if secretHas(secret, want) && !staleReader && !staleCA {
 			continue
 		}
 		if secret.Data == nil {
@@ -128,6 +136,9 @@ func (r *RDSDatabaseReconciler) reconcileConnectionSecrets(ctx context.Context, 
 		if staleReader {
 			delete(secret.Data, keyROHost)
 			delete(secret.Data, keyROPort)
+		}
+		if staleCA {
+			delete(secret.Data, keyCACert)
 		}
 		if err := r.Client.Update(ctx, secret); err != nil {
 			return conflictRequeue(errorf(db, "complete secret "+cred.secret, err))

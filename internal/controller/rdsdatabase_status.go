@@ -101,7 +101,7 @@ func phaseOf(db *v1.RDSDatabase) string {
 // from those that only mean "not yet".
 func isFailure(reason string) bool {
 	switch reason {
-	case v1.ReasonCloudError, v1.ReasonOwnedByOther, v1.ReasonEngineError, v1.ReasonEngineUnreachable, v1.ReasonSecretInvalid,
+	case v1.ReasonCloudError, v1.ReasonOwnedByOther, v1.ReasonEngineError, v1.ReasonEngineUnreachable, v1.ReasonEngineCertificateRefused, v1.ReasonSecretInvalid,
 		v1.ReasonMajorUpgradeNotAllowed, v1.ReasonSpecInvalid, v1.ReasonCloudDatabaseMissing:
 		return true
 	}

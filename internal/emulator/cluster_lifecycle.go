@@ -91,7 +91,7 @@ func (e *Emulator) startClusterEngine(ctx context.Context, id, base, user, passw
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, 0, fmt.Errorf("clear %s: %w", dir, err)
 	}
-	srv, port, err := startServer(ctx, base, serverOptions{dir: dir, user: user, password: password, snapshot: dump, log: e.cfg.Log})
+	srv, port, err := startServer(ctx, base, serverOptions{dir: dir, user: user, password: password, snapshot: dump, ca: e.ca, log: e.cfg.Log})
 	if err != nil {
 		return nil, 0, err
 	}

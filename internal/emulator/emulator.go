@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/calllog"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // Delays sets how long each transient status lasts.
@@ -78,6 +79,8 @@ type Config struct {
 // Emulator is the RDS API emulator. It is an http.Handler.
 type Emulator struct {
 	cfg Config
+	// ca signs every server's TLS certificate; clients get it at /_emulator/ca.pem.
+	ca *serverproc.CA
 
 	// mu guards everything below. It is never held while an engine starts, stops or dumps.
 	mu        sync.Mutex
@@ -134,9 +137,14 @@ func New(cfg Config) (*Emulator, error) {
 	if !cfg.NoEngine {
 		fmt.Fprintf(cfg.Log, "rds-emulator: %s\n", describeEngines())
 	}
+	ca, err := newCA(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("new emulator: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Emulator{
 		cfg:       cfg,
+		ca:        ca,
 		instances: map[string]*instance{},
 		snapshots: map[string]*snapshot{},
 

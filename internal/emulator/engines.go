@@ -9,6 +9,7 @@ import (
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/mariaserver"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // engineServer is a running database server behind an instance: PostgreSQL
@@ -36,7 +37,9 @@ type serverOptions struct {
 	// snapshot, when set, is a file Dump wrote: the new server starts with its data, as
 	// an instance restored from a snapshot does.
 	snapshot string
-	log      io.Writer
+	// ca signs the server's TLS certificate.
+	ca  *serverproc.CA
+	log io.Writer
 }
 
 // startServer starts the server of an engine and returns it with its TCP port. A postgres
@@ -46,7 +49,7 @@ type serverOptions struct {
 func startServer(ctx context.Context, engine string, o serverOptions) (engineServer, int, error) {
 	switch engine {
 	case "postgres":
-		opts := pgserver.Options{Dir: o.dir, MasterUser: o.user, MasterPassword: o.password, Major: postgresMajor(o.version), Log: o.log}
+		opts := pgserver.Options{Dir: o.dir, MasterUser: o.user, MasterPassword: o.password, Major: postgresMajor(o.version), CA: o.ca, Log: o.log}
 		var srv *pgserver.Server
 		var err error
 		if o.snapshot != "" {
@@ -59,7 +62,7 @@ func startServer(ctx context.Context, engine string, o serverOptions) (engineSer
 		}
 		return postgresServer{srv}, srv.Port, nil
 	case "mysql", "mariadb":
-		srv, err := mariaserver.Start(ctx, mariaserver.Options{Dir: o.dir, MasterUser: o.user, MasterPassword: o.password, Log: o.log})
+		srv, err := mariaserver.Start(ctx, mariaserver.Options{Dir: o.dir, MasterUser: o.user, MasterPassword: o.password, CA: o.ca, Log: o.log})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -95,7 +98,7 @@ func startReplicaServer(ctx context.Context, o serverOptions, source engineServe
 		}
 		return postgresServer{srv}, srv.Port, nil
 	case *mariaserver.Server:
-		srv, err := mariaserver.StartReplica(ctx, mariaserver.Options{Dir: o.dir, MasterPassword: o.password, Log: o.log}, src)
+		srv, err := mariaserver.StartReplica(ctx, mariaserver.Options{Dir: o.dir, MasterPassword: o.password, CA: o.ca, Log: o.log}, src)
 		if err != nil {
 			return nil, 0, err
 		}

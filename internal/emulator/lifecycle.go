@@ -105,7 +105,7 @@ func (e *Emulator) startEngine(ctx context.Context, id, engine, version, user, p
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, 0, fmt.Errorf("clear %s: %w", dir, err)
 	}
-	opts := serverOptions{dir: dir, user: user, password: password, version: version, snapshot: dump, log: e.cfg.Log}
+	opts := serverOptions{dir: dir, user: user, password: password, version: version, snapshot: dump, ca: e.ca, log: e.cfg.Log}
 	if source != nil {
 		return startReplicaServer(ctx, opts, source)
 	}

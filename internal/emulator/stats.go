@@ -87,6 +87,8 @@ func (e *Emulator) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 		e.serveMaintenance(w)
 	case r.URL.Path == introspectionPrefix+"account" && (r.Method == http.MethodGet || r.Method == http.MethodPost):
 		e.serveAccount(w, r)
+	case r.URL.Path == introspectionPrefix+"ca.pem" && r.Method == http.MethodGet:
+		e.serveCA(w)
 	case r.URL.Path == introspectionPrefix+"tamper" && r.Method == http.MethodPost:
 		e.serveTamper(w, r)
 	default:

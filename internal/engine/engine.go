@@ -47,6 +47,9 @@ type Endpoint struct {
 	User   string
 	// Password is the master password. Never log or wrap it.
 	Password string
+	// CA, when set, is what the server's certificate must chain to, for Host
+	// (sslmode=verify-full); nil encrypts without verifying whom the session reaches.
+	CA *CABundle
 	// AdminRole is the role the cloud gives its master user in place of a superuser
 	// (rds_superuser on RDS PostgreSQL, cloudsqlsuperuser on Cloud SQL, azure_pg_admin on
 	// Azure); users asked to be superusers become members of it. The provider names it;
@@ -128,6 +131,9 @@ type Error struct {
 	Unreachable bool
 	// PasswordRefused is true when the server refused the login for its password.
 	PasswordRefused bool
+	// CertificateRefused is true when the server's TLS certificate did not verify against
+	// the endpoint's CA bundle: no password was sent.
+	CertificateRefused bool
 	// Err is the underlying error; it never carries a password.
 	Err error
 }

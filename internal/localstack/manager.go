@@ -3,6 +3,7 @@ package localstack
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -29,6 +30,9 @@ func (s *stack) startManager(ctx context.Context) error {
 	}
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", port)
 	s.metrics = "http://" + metricsAddr + "/metrics"
+	if err := s.fetchEngineCA(ctx); err != nil {
+		return err
+	}
 	args := []string{
 		"--kubeconfig", s.path(KubeconfigFile),
 		"--metrics-bind-address", metricsAddr,
@@ -40,6 +44,8 @@ func (s *stack) startManager(ctx context.Context) error {
 		// As a platform admin would: the MySQL sample names its own KMS key, which a
 		// namespace may use only where allowed (docs/security.md).
 		"--allow-kms-key-ids", "alias/shop-data",
+		// As in production with AWS's bundle: every engine session verifies its server.
+		"--engine-ca-bundle", s.path(EngineCAFile),
 	}
 	args = append(args, s.cfg.ManagerArgs...)
 	s.log.logf("starting manager (log: %s)", s.path(ManagerLog))
@@ -62,6 +68,28 @@ func (s *stack) startManager(ctx context.Context) error {
 		return err
 	}
 	s.log.logf("manager ready (%s)", readyz)
+	return nil
+}
+
+// fetchEngineCA writes the CA the RDS emulator serves at /_emulator/ca.pem to EngineCAFile,
+// as a platform engineer downloads AWS's RDS certificate bundle.
+func (s *stack) fetchEngineCA(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.rdsEndpoint+"/_emulator/ca.pem", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch the emulator's CA: %w", err)
+	}
+	defer resp.Body.Close()
+	pem, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("fetch the emulator's CA: status %d, %v", resp.StatusCode, err)
+	}
+	if err := writeFileAtomic(s.path(EngineCAFile), pem); err != nil {
+		return fmt.Errorf("write the emulator's CA: %w", err)
+	}
 	return nil
 }
 

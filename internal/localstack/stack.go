@@ -46,7 +46,10 @@ const (
 	KubeconfigFile = "kubeconfig"
 	EnvFile        = "env"
 	ReadyFile      = "ready"
-	EmulatorLog    = "rds-emulator.log"
+	// EngineCAFile is the CA the RDS emulator signs its servers' certificates with, as
+	// it serves it at /_emulator/ca.pem: the manager verifies every server against it.
+	EngineCAFile = "engine-ca.pem"
+	EmulatorLog  = "rds-emulator.log"
 	// CloudSQLEmulatorLog is cloudsql-emulator's log.
 	CloudSQLEmulatorLog = "cloudsql-emulator.log"
 	ManagerLog          = "manager.log"
@@ -223,7 +226,7 @@ func (s *stack) prepareDir() error {
 	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
-	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, rdsEmulatorDir, cloudSQLEmulatorDir} {
+	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, EngineCAFile, rdsEmulatorDir, cloudSQLEmulatorDir} {
 		if err := os.RemoveAll(s.path(name)); err != nil {
 			return fmt.Errorf("remove stale %s: %w", name, err)
 		}

@@ -54,6 +54,9 @@ type Options struct {
 	Address string
 	// Log, when set, also receives the server's log output.
 	Log io.Writer
+	// CA signs the server's TLS certificate, as the cloud's CA signs a managed database's;
+	// nil makes it self-signed.
+	CA *serverproc.CA
 }
 
 // Server is a running MariaDB server.
@@ -67,6 +70,7 @@ type Server struct {
 
 	// address is the address the server binds (bind-address).
 	address       string
+	ca            *serverproc.CA
 	bin           *binaries
 	dir           string
 	dataDir       string
@@ -103,6 +107,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 	}
 	s := &Server{
+		ca:            opts.CA,
 		Host:          "localhost",
 		address:       "127.0.0.1",
 		Port:          port,

@@ -33,7 +33,7 @@ const mariaDBPrivileges = "DELETE HISTORY"
 func (s *Server) configure(o *serverproc.Owner) error {
 	certPath := filepath.Join(s.dir, "server.crt")
 	keyPath := filepath.Join(s.dir, "server.key")
-	if err := serverproc.WriteSelfSignedCert(certPath, keyPath); err != nil {
+	if err := s.ca.WriteServerCert(certPath, keyPath, s.address); err != nil {
 		return err
 	}
 	if err := o.Chown(keyPath); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 )
 
 // classClouds is controller.Clouds: it knows which provider serves each kind of
@@ -25,6 +26,9 @@ type classClouds struct {
 	newGCP func(ctx context.Context, project, region string) (cloud.Provider, error)
 	// view wraps a new provider in a shared view of its cloud, run by the manager.
 	view func(cloud.Provider) (cloud.Provider, error)
+	// awsCA is what RDS database servers' certificates chain to (--engine-ca-bundle); nil
+	// connects to them without verifying the server.
+	awsCA *engine.CABundle
 
 	mu        sync.Mutex
 	providers map[string]cloud.Provider
@@ -60,7 +64,7 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 			d.SecurityGroupIDs = slices.Clone(p.SecurityGroupIDs)
 		}
 		maps.Copy(d.Tags, p.Tags)
-		return controller.Placement{Cloud: provider, Defaults: d}, nil
+		return controller.Placement{Cloud: provider, Defaults: d, EngineCA: c.awsCA}, nil
 	case v1.ProviderGCP:
 		p := class.Spec.GCP
 		if p == nil {

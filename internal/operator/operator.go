@@ -51,6 +51,10 @@ type Options struct {
 	Cloud cloud.Provider
 	// Engines opens sessions on database engines; nil means Engines().
 	Engines engine.Connector
+	// EngineCA is what the certificates of RDS database servers chain to (AWS's RDS CA
+	// bundle): the operator verifies every session to them with it, and users' Secrets
+	// carry it as ca.crt. Nil connects over TLS without verifying the server.
+	EngineCA *engine.CABundle
 	// Clock tells the time for backup schedules; nil is the real clock.
 	Clock clock.PassiveClock
 	// Restartable lets a process build the manager more than once (tests stop and start
@@ -156,6 +160,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 			return rds.NewInRegion(ctx, limiter, region)
 		},
 		newGCP: opts.NewGCP,
+		awsCA:  opts.EngineCA,
 	}
 	if err := (&controller.RDSDatabaseReconciler{
 		Client:      mgr.GetClient(),
@@ -164,6 +169,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		Cloud:       builtin,
 		Clouds:      clouds,
 		Engines:     engines,
+		EngineCA:    opts.EngineCA,
 		Clock:       opts.Clock,
 		Recorder:    mgr.GetEventRecorder("aws-rds-operator"),
 		Defaults:    opts.Defaults,

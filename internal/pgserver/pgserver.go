@@ -46,6 +46,10 @@ type Options struct {
 	Major int
 	// Builds are the builds to choose from; nil means DefaultBuilds.
 	Builds *Builds
+	// CA signs the server's TLS certificate, as the cloud's CA signs a managed database's;
+	// nil makes it self-signed. A replica or a restored server keeps the certificate its
+	// data directory was copied with.
+	CA *serverproc.CA
 }
 
 // Server is a running PostgreSQL server.
@@ -59,6 +63,7 @@ type Server struct {
 	// Build is the PostgreSQL build the server runs.
 	Build Build
 
+	ca  *serverproc.CA
 	bin string
 	// clientBin holds the client programs Dump and Restore run: the machine's PostgreSQL
 	// (the builds per major have none); empty when the machine has none.
@@ -137,6 +142,7 @@ func newServer(opts Options, master string, build Build, builds *Builds) (*Serve
 		host = opts.Address
 	}
 	s := &Server{
+		ca:         opts.CA,
 		Host:       host,
 		Port:       port,
 		MasterUser: master,

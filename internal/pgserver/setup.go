@@ -48,7 +48,7 @@ host  replication ` + ReplicationUser + ` ::1/128      scram-sha-256
 func (s *Server) configure(o *serverproc.Owner) error {
 	certPath := filepath.Join(s.dataDir, "server.crt")
 	keyPath := filepath.Join(s.dataDir, "server.key")
-	if err := serverproc.WriteSelfSignedCert(certPath, keyPath); err != nil {
+	if err := s.ca.WriteServerCert(certPath, keyPath, s.Host); err != nil {
 		return err
 	}
 	for _, p := range []string{certPath, keyPath} {

@@ -33,6 +33,9 @@ func (s *Server) Upgrade(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("upgrade to PostgreSQL %d: %w", opts.Major, err)
 	}
 	opts.MasterUser = s.MasterUser
+	if opts.CA == nil {
+		opts.CA = s.ca // the upgraded server answers at the same endpoint, signed alike
+	}
 	// A password nobody knows until the copy gives the master the hash it has here.
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {

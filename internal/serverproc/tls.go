@@ -7,39 +7,129 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net"
 	"os"
+	"path/filepath"
 	"time"
 )
 
-// WriteSelfSignedCert writes a fresh self-signed ECDSA certificate for localhost (0644) and
-// its key (0600), so that clients can require TLS as they would against RDS. The caller
-// gives the key to the server's Owner when the server must read it.
-func WriteSelfSignedCert(certPath, keyPath string) error {
+// CA is a certificate authority that signs the servers' TLS certificates, as the cloud's
+// own CA signs a managed database's: a client given CA.PEM verifies a server's certificate
+// and host name (sslmode=verify-full), and one given another CA refuses the server.
+type CA struct {
+	// PEM is the CA's certificate, PEM encoded: what clients trust.
+	PEM  []byte
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+// NewCA returns a fresh CA named commonName, valid for ten years.
+func NewCA(commonName string) (*CA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate CA key: %w", err)
+	}
+	tmpl, err := template(commonName, 10)
+	if err != nil {
+		return nil, err
+	}
+	tmpl.IsCA, tmpl.KeyUsage = true, x509.KeyUsageCertSign|x509.KeyUsageCRLSign
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("create CA certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("parse CA certificate: %w", err)
+	}
+	return &CA{PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), cert: cert, key: key}, nil
+}
+
+// LoadOrCreateCA reads the CA kept in dir (ca.pem and ca.key), or makes one named
+// commonName and keeps it there, so servers started before a restart still chain to it.
+func LoadOrCreateCA(dir, commonName string) (*CA, error) {
+	certPath, keyPath := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca.key")
+	certPEM, certErr := os.ReadFile(certPath)
+	keyPEM, keyErr := os.ReadFile(keyPath)
+	if certErr == nil && keyErr == nil {
+		return parseCA(certPEM, keyPEM)
+	}
+	if !errors.Is(certErr, fs.ErrNotExist) && certErr != nil {
+		return nil, fmt.Errorf("read CA certificate: %w", certErr)
+	}
+	ca, err := NewCA(commonName)
+	if err != nil {
+		return nil, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(ca.key)
+	if err != nil {
+		return nil, fmt.Errorf("encode CA key: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create CA directory: %w", err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return nil, fmt.Errorf("write CA key: %w", err)
+	}
+	if err := os.WriteFile(certPath, ca.PEM, 0o644); err != nil {
+		return nil, fmt.Errorf("write CA certificate: %w", err)
+	}
+	return ca, nil
+}
+
+func parseCA(certPEM, keyPEM []byte) (*CA, error) {
+	cb, _ := pem.Decode(certPEM)
+	kb, _ := pem.Decode(keyPEM)
+	if cb == nil || kb == nil {
+		return nil, errors.New("parse CA: ca.pem or ca.key holds no PEM block")
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("parse CA certificate: %w", err)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("parse CA key: %w", err)
+	}
+	key, ok := k.(*ecdsa.PrivateKey)
+	if !ok || !key.PublicKey.Equal(cert.PublicKey) {
+		return nil, errors.New("parse CA: ca.key is not the key of ca.pem")
+	}
+	return &CA{PEM: certPEM, cert: cert, key: key}, nil
+}
+
+// WriteServerCert writes a fresh ECDSA certificate for localhost, its loopback addresses and
+// address when given (0644), and its key (0600), so that clients can require TLS as they
+// would against RDS. The CA signs it; a nil CA writes a self-signed one, which only a client
+// that does not verify accepts. The caller gives the key to the server's Owner when the
+// server must read it.
+func (ca *CA) WriteServerCert(certPath, keyPath, address string) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return fmt.Errorf("generate TLS key: %w", err)
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	tmpl, err := template("localhost", 5)
 	if err != nil {
-		return fmt.Errorf("generate TLS serial: %w", err)
+		return err
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"rds-emulator"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(5, 0, 0),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	tmpl.DNSNames = []string{"localhost"}
+	tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	if ip := net.ParseIP(address); ip != nil && !ip.Equal(tmpl.IPAddresses[0]) && !ip.Equal(tmpl.IPAddresses[1]) {
+		tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	parent, signer := tmpl, any(key)
+	if ca != nil {
+		parent, signer = ca.cert, ca.key
+	} else {
+		tmpl.IsCA, tmpl.KeyUsage = true, tmpl.KeyUsage|x509.KeyUsageCertSign
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
 	if err != nil {
 		return fmt.Errorf("create TLS certificate: %w", err)
 	}
@@ -54,4 +144,21 @@ func WriteSelfSignedCert(certPath, keyPath string) error {
 		return fmt.Errorf("write TLS key: %w", err)
 	}
 	return nil
+}
+
+// template is a certificate template named commonName, valid from an hour ago for years
+// years, with a random serial number.
+func template(commonName string, years int) (*x509.Certificate, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return nil, fmt.Errorf("generate TLS serial: %w", err)
+	}
+	now := time.Now()
+	return &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: commonName, Organization: []string{"rds-emulator"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(years, 0, 0),
+		BasicConstraintsValid: true,
+	}, nil
 }

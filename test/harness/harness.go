@@ -36,6 +36,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/gcpemulator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
@@ -57,6 +58,9 @@ type Stack struct {
 	CloudSQLURL string
 	// Root is the repository's root directory.
 	Root string
+	// EngineCA is the CA bundle StartOperator gives the operator (--engine-ca-bundle); nil
+	// gives it the emulator's CA, as the local stack does.
+	EngineCA []byte
 
 	cp       *controlplane.ControlPlane
 	server   *http.Server
@@ -254,13 +258,25 @@ func (s *Stack) StartOperator() error {
 		KMSKeyIDs:    controller.Grants{{Namespace: "*", Value: "alias/shop-data"}, {Namespace: "*", Value: "alias/rds-data"}},
 		SubnetGroups: controller.Grants{{Namespace: "*", Value: "private"}},
 	}
+	var engineCA *engine.CABundle
+	if pem := s.EngineCA; pem != nil || s.Emulator != nil {
+		if pem == nil {
+			pem = s.Emulator.CA()
+		}
+		var err error
+		if engineCA, err = engine.ParseCABundle(pem); err != nil {
+			cancel()
+			return err
+		}
+	}
 	// The operator's requests are recorded, so a test can count what it did in a namespace.
 	cfg := rest.CopyConfig(s.Config)
 	cfg.Wrap(s.api.wrap)
 	mgr, err := operator.New(ctx, cfg, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder, Restartable: true,
-		Engines: crashingConnector{Connector: operator.Engines(), crash: &s.crash},
-		Clock:   &s.clock,
+		Engines:  crashingConnector{Connector: operator.Engines(), crash: &s.crash},
+		EngineCA: engineCA,
+		Clock:    &s.clock,
 		NewGCP: func(ctx context.Context, project, region string) (cloud.Provider, error) {
 			p, err := operator.NewGCP(s.CloudSQLURL)(ctx, project, region)
 			if err != nil {

@@ -23,7 +23,7 @@ func loginError(op string, err error) error {
 	if errors.As(err, &me) {
 		return &engine.Error{Op: op, Code: sqlState(me), Unreachable: true, PasswordRefused: me.Number == accessDenied, Err: err}
 	}
-	return &engine.Error{Op: op, Unreachable: true, Err: err}
+	return &engine.Error{Op: op, Unreachable: true, CertificateRefused: engine.CertificateRefused(err), Err: err}
 }
 
 // wrap classifies a statement error once: its SQLSTATE, and whether the session was lost.

@@ -24,8 +24,10 @@ const DefaultPort = 3306
 // connectTimeout bounds how long a login may take.
 const connectTimeout = 10 * time.Second
 
-// Connector opens sessions on MySQL and MariaDB servers over TLS without verifying the
-// server's certificate (tls=skip-verify, the counterpart of PostgreSQL's sslmode=require).
+// Connector opens sessions on MySQL and MariaDB servers over TLS: verified against the
+// endpoint's CA bundle when it has one (the counterpart of PostgreSQL's
+// sslmode=verify-full), else without verifying the server's certificate (tls=skip-verify,
+// the counterpart of sslmode=require).
 type Connector struct{}
 
 // Connect implements engine.Connector.
@@ -85,6 +87,9 @@ func config(ep engine.Endpoint, database string) *mysql.Config {
 	cfg.Addr = net.JoinHostPort(ep.Host, strconv.Itoa(int(ep.Port)))
 	cfg.DBName = database
 	cfg.TLSConfig = "skip-verify"
+	if tc := ep.CA.TLSConfig(ep.Host); tc != nil {
+		cfg.TLSConfig, cfg.TLS = "", tc
+	}
 	cfg.Timeout = connectTimeout
 	return cfg
 }

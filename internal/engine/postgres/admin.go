@@ -23,16 +23,17 @@ import (
 // connectTimeout bounds how long a login may take.
 const connectTimeout = 10 * time.Second
 
-// Connector opens sessions on PostgreSQL servers over TLS (sslmode=require, as RDS serves).
+// Connector opens sessions on PostgreSQL servers over TLS: verified against the endpoint's
+// CA bundle when it has one (sslmode=verify-full), else encrypted only (sslmode=require, as
+// RDS serves).
 type Connector struct{}
 
 // Connect implements engine.Connector.
 func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin, error) {
-	cfg, err := pgx.ParseConfig(ConnString(ep, "postgres"))
+	cfg, err := connConfig(ep, "postgres")
 	if err != nil {
-		return nil, &engine.Error{Op: "parse connection settings", Unreachable: true, Err: errors.New("invalid host or port")}
+		return nil, err
 	}
-	cfg.ConnectTimeout = connectTimeout
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, loginError(fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), err)
@@ -42,16 +43,29 @@ func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin,
 
 // Verify implements engine.Connector.
 func (Connector) Verify(ctx context.Context, ep engine.Endpoint, database string) error {
-	cfg, err := pgx.ParseConfig(ConnString(ep, database))
+	cfg, err := connConfig(ep, database)
 	if err != nil {
-		return &engine.Error{Op: "parse connection settings", Unreachable: true, Err: errors.New("invalid host or port")}
+		return err
 	}
-	cfg.ConnectTimeout = connectTimeout
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return loginError(fmt.Sprintf("log in to %s as %s", database, ep.User), err)
 	}
 	return conn.Close(ctx)
+}
+
+// connConfig is the session configuration for ep and database: TLS required, and the
+// server's certificate verified for ep.Host against ep.CA when there is one.
+func connConfig(ep engine.Endpoint, database string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(ConnString(ep, database))
+	if err != nil {
+		return nil, &engine.Error{Op: "parse connection settings", Unreachable: true, Err: errors.New("invalid host or port")}
+	}
+	cfg.ConnectTimeout = connectTimeout
+	if tc := ep.CA.TLSConfig(ep.Host); tc != nil {
+		cfg.TLSConfig = tc // sslmode=require has no fallback without TLS to set as well
+	}
+	return cfg, nil
 }
 
 // ConnString returns the libpq URI for ep and database, requiring TLS. It holds the password:
@@ -387,7 +401,8 @@ const invalidPassword = "28P01"
 // loginError classifies a failed login.
 func loginError(op string, err error) error {
 	code := sqlState(err)
-	return &engine.Error{Op: op, Code: code, Unreachable: true, PasswordRefused: code == invalidPassword, Err: err}
+	return &engine.Error{Op: op, Code: code, Unreachable: true, PasswordRefused: code == invalidPassword,
+		CertificateRefused: engine.CertificateRefused(err), Err: err}
 }
 
 func sqlState(err error) string {
