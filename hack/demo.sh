@@ -109,7 +109,8 @@ for s in "${labelled[@]}"; do
 	cafile=".local/demo-${s##*/}.ca.crt"
 	if kubectl get "$s" -n "$namespace" -o go-template='{{with index .data "ca.crt"}}{{base64decode .}}{{end}}' >"$cafile" 2>/dev/null && [[ -s "$cafile" ]]; then
 		# As an application with its Secret mounted: verify the server against ca.crt.
-		uri=${uri/sslmode=require/sslmode=verify-full&sslrootcert=$PWD/$cafile}
+		verify="sslmode=verify-full&sslrootcert=$PWD/$cafile"
+		uri=${uri/sslmode=require/"$verify"} # quoted: bash 5.2 reads a bare & as the match
 		verified="verify-full with its ca.crt"
 	fi
 	if out=$("$psql" "$uri" -Atc "select current_user, current_database()" 2>&1); then

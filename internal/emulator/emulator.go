@@ -204,7 +204,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	closed := e.closed
 	e.mu.Unlock()
 	if closed {
-		writeError(w, requestID, &apiError{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "The emulator is shutting down."})
+		writeError(w, requestID, &apiError{Status: http.StatusServiceUnavailable, Code: codeServiceUnavailable, Message: "The emulator is shutting down."})
 		return
 	}
 	if err := r.ParseForm(); err != nil {
