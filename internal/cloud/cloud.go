@@ -109,6 +109,13 @@ type Instance struct {
 	// AdminRole is the engine role the cloud gives its master user in place of a
 	// superuser (engine.Endpoint.AdminRole); empty when the engine has none.
 	AdminRole string
+	// ServerCA is the CA certificate (PEM) the cloud publishes for this database's server
+	// (Cloud SQL's serverCaCert): the operator verifies the server against it instead of its
+	// engine CA bundle, and users' Secrets carry it as ca.crt. Such a CA issues the server's
+	// certificate for the database's name, not for the address connected to, so only the
+	// chain is checked (libpq's sslmode=verify-ca). Empty when the cloud publishes one CA
+	// for all its databases (RDS), which the operator is given as its bundle.
+	ServerCA string
 	// Incomplete is true when the cloud has made only part of the database, the part a
 	// single create can make: Cloud SQL's instance without its master user, Aurora's
 	// cluster without its writer instance. Complete makes the rest.

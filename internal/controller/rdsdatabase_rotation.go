@@ -184,5 +184,20 @@ func (r *RDSDatabaseReconciler) setMasterPassword(ctx context.Context, s *scope,
 // endpoint is how user logs in to the database with the password in its Secret.
 func (r *RDSDatabaseReconciler) endpoint(s *scope, user string) engine.Endpoint {
 	return engine.Endpoint{Engine: engineOf(s.db).engine, Host: s.instance.Endpoint, Port: s.instance.Port, User: user,
-		Password: s.credentials[user].password, AdminRole: s.instance.AdminRole, CA: s.engineCA}
+		Password: s.credentials[user].password, AdminRole: s.instance.AdminRole, CA: serverCA(s)}
+}
+
+// serverCA is what the database server's certificate is verified against: the CA the cloud
+// publishes for this database (its chain only, see cloud.Instance.ServerCA), else the
+// operator's bundle for the database's cloud; nil when there is neither. A published CA
+// that does not parse trusts nothing: the login is refused, never made unverified.
+func serverCA(s *scope) *engine.CABundle {
+	if s.instance == nil || s.instance.ServerCA == "" {
+		return s.engineCA
+	}
+	ca, err := engine.ParseCABundle([]byte(s.instance.ServerCA))
+	if err != nil {
+		ca = &engine.CABundle{PEM: []byte(s.instance.ServerCA)}
+	}
+	return ca.ChainOnly()
 }

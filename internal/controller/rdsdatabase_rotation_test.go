@@ -103,3 +103,46 @@ func TestReconcileMasterPassword(t *testing.T) {
 		})
 	}
 }
+
+// TestServerCA: the server is verified against the CA its cloud publishes for it when there
+// is one, else against the operator's bundle; never left unverified because a published CA
+// does not parse.
+func TestServerCA(t *testing.T) {
+	ca, err := serverproc.NewCA("cloud CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := serverproc.NewCA("the database's own CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := engine.ParseCABundle(ca.PEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		reason   string
+		operator *engine.CABundle
+		instance *cloud.Instance
+		wantPEM  string // "" wants no verification
+	}{
+		{"no bundle, no published CA: TLS without verification", nil, &cloud.Instance{}, ""},
+		{"the operator's bundle for a cloud that publishes one CA for all", bundle, &cloud.Instance{}, string(ca.PEM)},
+		{"before the database is observed, the operator's bundle", bundle, nil, string(ca.PEM)},
+		{"a database's own CA wins over the bundle", bundle, &cloud.Instance{ServerCA: string(own.PEM)}, string(own.PEM)},
+		{"a published CA that does not parse is still what is trusted: nothing", nil, &cloud.Instance{ServerCA: "garbage"}, "garbage"},
+	}
+	for _, c := range cases {
+		s := &scope{engineCA: c.operator, instance: c.instance}
+		got := serverCA(s)
+		if c.wantPEM == "" {
+			if got != nil {
+				t.Errorf("%s: serverCA = %q, want none", c.reason, got.PEM)
+			}
+			continue
+		}
+		if got == nil || string(got.PEM) != c.wantPEM {
+			t.Errorf("%s: serverCA = %v, want the PEM %.30q", c.reason, got, c.wantPEM)
+		}
+	}
+}

@@ -34,7 +34,8 @@ const (
 	keyROHost = "ro-host"
 	keyROPort = "ro-port"
 	// keyCACert holds the CA bundle the server's certificate chains to, present when the
-	// operator has one: clients verify the server with it (sslmode=verify-full).
+	// operator has one or the cloud publishes the database's own: clients verify the server
+	// with it (sslmode=verify-full, or verify-ca for a database's own CA).
 	keyCACert = "ca.crt"
 )
 
@@ -119,13 +120,14 @@ func (r *RDSDatabaseReconciler) reconcileConnectionSecrets(ctx context.Context, 
 			want[keyROHost] = []byte(reader)
 			want[keyROPort] = []byte(strconv.Itoa(int(s.reader.port)))
 		}
-		if s.engineCA != nil {
-			want[keyCACert] = s.engineCA.PEM
+		ca := serverCA(s)
+		if ca != nil {
+			want[keyCACert] = ca.PEM
 		}
 		_, staleReader := secret.Data[keyROHost]
 		staleReader = staleReader && reader == ""
 		_, staleCA := secret.Data[keyCACert]
-		staleCA = staleCA && s.engineCA == nil
+		staleCA = staleCA && ca == nil
 		if secretHas(secret, want) && !staleReader && !staleCA {
 			continue
 		}

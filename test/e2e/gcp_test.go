@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
@@ -119,6 +123,39 @@ func TestGoogleCloudSQL(t *testing.T) {
 		defer func() { _ = app.Close(ctx) }()
 		if _, err := app.Exec(ctx, "create table payments (v text); insert into payments values ('kept in the final backup')"); err != nil {
 			t.Errorf("app cannot write to the database it owns: %v", err)
+		}
+	})
+
+	t.Run("ServerVerifiedAgainstItsOwnCA", func(t *testing.T) {
+		// Cloud SQL publishes each instance's own server CA (serverCaCert); the operator
+		// verified the server against it to get here, and each Secret carries it, so an
+		// application verifies the chain too (verify-ca: the certificate names the
+		// instance, not its address).
+		data := secretData(t, ns, "orders.rds.app")
+		if len(data["ca.crt"]) == 0 {
+			t.Fatal("the Secret has no ca.crt")
+		}
+		impostor, err := serverproc.NewCA("an impostor's CA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		for i, tc := range []struct {
+			reason string
+			ca     []byte
+			ok     bool
+		}{
+			{"the Secret's ca.crt verifies the server's chain", data["ca.crt"], true},
+			{"a client trusting another CA refuses the server", impostor.PEM, false},
+		} {
+			path := filepath.Join(dir, fmt.Sprintf("ca-%d.crt", i))
+			if err := os.WriteFile(path, tc.ca, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			uri := strings.Replace(string(data["uri"]), "sslmode=require", "sslmode=verify-ca&sslrootcert="+path, 1)
+			if err := logsIn(ctx, uri, ""); (err == nil) != tc.ok {
+				t.Errorf("%s: login with sslmode=verify-ca: %v", tc.reason, err)
+			}
 		}
 	})
 

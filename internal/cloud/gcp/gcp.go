@@ -435,6 +435,10 @@ func instance(db *sqladmin.DatabaseInstance, project string, changing bool) clou
 	if out.Endpoint != "" {
 		out.Port = ports[engine]
 	}
+	if db.ServerCaCert != nil {
+		// The instance's own CA (serverCaMode GOOGLE_MANAGED_INTERNAL_CA, the default).
+		out.ServerCA = db.ServerCaCert.Cert
+	}
 	return out
 }
 

@@ -360,6 +360,7 @@ func TestInstanceMapping(t *testing.T) {
 		DatabaseVersion: "MYSQL_8_0", MasterInstanceName: "acme:shop-primary", ReplicaNames: []string{"shop-orders-r1"},
 		IpAddresses:                 []*sqladmin.IpMapping{{Type: "OUTGOING", IpAddress: "203.0.113.9"}, {Type: "PRIVATE", IpAddress: "10.0.0.5"}, {Type: "PRIMARY", IpAddress: "34.1.2.3"}},
 		DiskEncryptionConfiguration: &sqladmin.DiskEncryptionConfiguration{KmsKeyName: "key"},
+		ServerCaCert:                &sqladmin.SslCert{Cert: "-----BEGIN CERTIFICATE-----\n...", CommonName: "C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA"},
 		Settings: &sqladmin.Settings{
 			Tier: "db-f1-micro", DataDiskType: "PD_SSD", DataDiskSizeGb: 25, AvailabilityType: "REGIONAL", UserLabels: labels,
 			IpConfiguration: &sqladmin.IpConfiguration{Ipv4Enabled: true},
@@ -374,7 +375,7 @@ func TestInstanceMapping(t *testing.T) {
 		StorageEncrypted: true, KMSKeyID: "key", PubliclyAccessible: true, MultiAZ: true, AvailabilityZone: "europe-west1-c",
 		ReplicaSource: "shop-primary", ReplicaIDs: []string{"shop-orders-r1"}, Endpoint: "34.1.2.3", Port: 3306,
 		Tags:                  map[string]string{"matrixmind.cloud/owner": "shop/orders", "their-label": "x"},
-		TagsCopiedToSnapshots: true, Region: "europe-west1",
+		TagsCopiedToSnapshots: true, Region: "europe-west1", ServerCA: "-----BEGIN CERTIFICATE-----\n...",
 	}
 	if diff := cmp.Diff(want, instance(db, "acme", false)); diff != "" {
 		t.Errorf("a MySQL instance with everything set, -want +got:\n%s", diff)
