@@ -110,7 +110,24 @@ type Backup struct {
 	Retention string `json:"retention,omitempty"`
 }
 
+// Logs configures the shipping of the database's logs.
+type Logs struct {
+	// Exports are the database's logs the cloud ships to its log service as they are
+	// written (RDS: CloudWatch Logs, EnableCloudwatchLogsExports). Per type: postgresql
+	// takes postgresql, upgrade and iam-db-auth-error; mysql and mariadb take audit, error,
+	// general, slowquery and iam-db-auth-error; aurora-postgresql takes instance,
+	// postgresql and iam-db-auth-error; aurora-mysql takes audit, error, general, instance,
+	// slowquery and iam-db-auth-error. Empty ships none. Changes apply at once, in place.
+	// Cloud SQL sends every log to Cloud Logging whatever this says.
+	// +kubebuilder:validation:MaxItems=6
+	// +kubebuilder:validation:items:Enum=postgresql;upgrade;instance;audit;error;general;slowquery;iam-db-auth-error
+	// +listType=set
+	// +optional
+	Exports []string `json:"exports,omitempty"`
+}
+
 // RDSDatabaseSpec is what an application team asks for.
+// +kubebuilder:validation:XValidation:rule="!has(self.logs) || !has(self.logs.exports) || ((!has(self.type) || self.type in ['postgresql', 'Postgresql']) ? self.logs.exports.all(e, e in ['postgresql', 'upgrade', 'iam-db-auth-error']) : self.type in ['mysql', 'MySQL', 'mariadb'] ? self.logs.exports.all(e, e in ['audit', 'error', 'general', 'slowquery', 'iam-db-auth-error']) : self.type == 'aurora-postgresql' ? self.logs.exports.all(e, e in ['instance', 'postgresql', 'iam-db-auth-error']) : self.logs.exports.all(e, e in ['audit', 'error', 'general', 'instance', 'slowquery', 'iam-db-auth-error']))",message="logs.exports names a log this type of database does not have: postgresql has postgresql, upgrade and iam-db-auth-error; mysql and mariadb have audit, error, general, slowquery and iam-db-auth-error; aurora-postgresql has instance, postgresql and iam-db-auth-error; aurora-mysql has audit, error, general, instance, slowquery and iam-db-auth-error"
 // +kubebuilder:validation:XValidation:rule="!has(self.users) || !(self.masteruser in self.users)",message="users must not contain the master user's name; the master user gets its own Secret <name>.rds.master"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, self.databases[d].all(u, has(self.users) && u in self.users))",message="every user listed under databases must be defined under users"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || !has(self.users) || self.databases.all(d, size(self.databases[d]) == 0 || !(self.databases[d][0] in self.users) || !('readonly' in self.users[self.databases[d][0]]))",message="the first user listed under a database owns it, so it cannot be readonly: list first a user that may write"
@@ -224,6 +241,11 @@ type RDSDatabaseSpec struct {
 	// +kubebuilder:default={}
 	// +optional
 	Backup Backup `json:"backup,omitempty"`
+
+	// Logs ships the database's logs to the cloud's log service. Without it the operator
+	// leaves the cloud database's log shipping as it is.
+	// +optional
+	Logs *Logs `json:"logs,omitempty"`
 
 	// InstanceClass is the RDS instance class, e.g. db.t4g.micro. When empty the
 	// operator's default applies (db.t4g.micro, changeable by flag).
@@ -438,6 +460,9 @@ type CloudStatus struct {
 	// AvailabilityZone is the zone the database (its primary) runs in.
 	// +optional
 	AvailabilityZone string `json:"availabilityZone,omitempty"`
+	// LogExports are the logs the cloud ships to its log service.
+	// +optional
+	LogExports []string `json:"logExports,omitempty"`
 	// PendingModifications lists changes asked for that wait for the maintenance
 	// window.
 	// +optional

@@ -109,6 +109,9 @@ type Instance struct {
 	// AdminRole is the engine role the cloud gives its master user in place of a
 	// superuser (engine.Endpoint.AdminRole); empty when the engine has none.
 	AdminRole string
+	// LogExports are the logs the cloud ships to its log service (Pending holds those
+	// being turned on or off).
+	LogExports []string
 	// ServerCA is the CA certificate (PEM) the cloud publishes for this database's server
 	// (Cloud SQL's serverCaCert): the operator verifies the server against it instead of its
 	// engine CA bundle, and users' Secrets carry it as ca.crt. Such a CA issues the server's
@@ -164,13 +167,18 @@ type Changes struct {
 	// CopyTagsToSnapshots makes the cloud put the database's tags on its snapshots (applied
 	// at once).
 	CopyTagsToSnapshots *bool
+	// EnableLogExports and DisableLogExports start and stop shipping these logs to the
+	// cloud's log service (applied at once).
+	EnableLogExports  []string
+	DisableLogExports []string
 }
 
 // Empty reports whether c changes nothing.
 func (c Changes) Empty() bool {
 	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
 		c.AllocatedStorageGiB == nil && c.IOPS == nil && c.StorageThroughput == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil &&
-		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil && c.CopyTagsToSnapshots == nil
+		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil && c.CopyTagsToSnapshots == nil &&
+		len(c.EnableLogExports) == 0 && len(c.DisableLogExports) == 0
 }
 
 // Plan is what it takes to bring a database to what is desired, by its cloud's rules.
@@ -222,6 +230,9 @@ type Desired struct {
 	// MultiAZ keeps a standby in another zone.
 	MultiAZ bool
 	Tags    map[string]string
+	// LogExports are the logs the cloud ships to its log service; nil leaves the cloud's
+	// setting as it is (an empty, non-nil list ships none).
+	LogExports []string
 	// RestoreFromSnapshot, when set, makes the database from that snapshot: it starts with
 	// the snapshot's data, and with the master password its source had.
 	RestoreFromSnapshot string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -56,6 +57,7 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		KMSKeyID:            inst.KMSKeyID,
 		MultiAZ:             inst.MultiAZ,
 		AvailabilityZone:    inst.AvailabilityZone,
+		LogExports:          slices.Sorted(slices.Values(inst.LogExports)),
 	}
 	db.Status.Cloud.PendingModifications = pendingModifications(inst)
 	storageFull := inst.Phase == cloud.PhaseStorageFull
@@ -313,6 +315,9 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 		SubnetGroup:         s.defaults.SubnetGroup,
 		SecurityGroupIDs:    s.defaults.SecurityGroupIDs,
 		Tags:                cloudTags(s),
+	}
+	if spec.Logs != nil {
+		d.LogExports = append([]string{}, spec.Logs.Exports...) // non-nil: the spec decides
 	}
 	if enc := spec.Encryption; enc != nil {
 		if enc.Enabled != nil {

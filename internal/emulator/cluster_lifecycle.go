@@ -22,11 +22,15 @@ func (e *Emulator) clusterWithoutEngine(c *cluster) bool {
 	return false
 }
 
-// runClusterCreate takes a new cluster through creating (its one server starts meanwhile
-// and replays dump when the cluster is restored from a snapshot) to available, then takes
-// its first automated cluster snapshot while it stays available, as Aurora's continuous
-// backup does.
-func (e *Emulator) runClusterCreate(ctx context.Context, id, password, dump string) {
+// clusterSeed is the cluster snapshot a new cluster's server starts from: its dump and the
+// engine version it was taken at. The zero seed starts an empty server.
+type clusterSeed struct{ dump, version string }
+
+// runClusterCreate takes a new cluster through creating (its one server starts meanwhile,
+// from the seed when the cluster is restored from a snapshot) to available, then takes its
+// first automated cluster snapshot while it stays available, as Aurora's continuous backup
+// does.
+func (e *Emulator) runClusterCreate(ctx context.Context, id, password string, seed clusterSeed) {
 	start := time.Now()
 	e.mu.Lock()
 	self, ok := e.clusters[id]
@@ -34,7 +38,7 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password, dump stri
 		e.mu.Unlock()
 		return
 	}
-	base, user, dbName := auroraEngines[self.Engine], self.MasterUsername, self.DatabaseName
+	base, version, user, dbName := auroraEngines[self.Engine], self.EngineVersion, self.MasterUsername, self.DatabaseName
 	noEngine := e.clusterWithoutEngine(self)
 	e.mu.Unlock()
 
@@ -45,7 +49,12 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password, dump stri
 	var srv engineServer
 	if !noEngine {
 		var err error
-		srv, port, err = e.startClusterEngine(ctx, id, base, user, password, dbName, dump)
+		// A snapshot's base backup starts only on a server of its own major.
+		opts := serverOptions{user: user, password: password, version: version, ca: e.ca, log: e.cfg.Log}
+		if seed.dump != "" {
+			opts.snapshot, opts.version = seed.dump, seed.version
+		}
+		srv, port, err = e.startClusterEngine(ctx, id, base, dbName, opts)
 		if err != nil {
 			fmt.Fprintf(e.cfg.Log, "rds-emulator: cluster %s failed: %v\n", id, err)
 			e.mu.Lock()
@@ -66,6 +75,9 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password, dump stri
 			_ = srv.Stop()
 			return
 		}
+		if seed.dump != "" && version != seed.version {
+			srv = e.upgradeRestoredCluster(ctx, self, seed.version)
+		}
 	}
 	if !sleep(ctx, e.cfg.Delays.Create-time.Since(start)) {
 		return
@@ -84,18 +96,19 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password, dump stri
 	e.runClusterSnapshot(ctx, snap.ID, id, srv)
 }
 
-// startClusterEngine starts a cluster's server in a fresh directory with the snapshot
-// dump's data, or creates the cluster's database.
-func (e *Emulator) startClusterEngine(ctx context.Context, id, base, user, password, dbName, dump string) (engineServer, int, error) {
-	dir := filepath.Join(e.cfg.DataDir, "clusters", id)
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, 0, fmt.Errorf("clear %s: %w", dir, err)
+// startClusterEngine starts a cluster's server (PostgreSQL of the major of o.version, or
+// MariaDB) in a fresh directory with the data of o.snapshot, or creates the cluster's
+// database dbName.
+func (e *Emulator) startClusterEngine(ctx context.Context, id, base, dbName string, o serverOptions) (engineServer, int, error) {
+	o.dir = filepath.Join(e.cfg.DataDir, "clusters", id)
+	if err := os.RemoveAll(o.dir); err != nil {
+		return nil, 0, fmt.Errorf("clear %s: %w", o.dir, err)
 	}
-	srv, port, err := startServer(ctx, base, serverOptions{dir: dir, user: user, password: password, snapshot: dump, ca: e.ca, log: e.cfg.Log})
+	srv, port, err := startServer(ctx, base, o)
 	if err != nil {
 		return nil, 0, err
 	}
-	if dump == "" && dbName != "" {
+	if o.snapshot == "" && dbName != "" {
 		err = srv.CreateDatabase(ctx, dbName)
 	}
 	if err != nil {
@@ -146,10 +159,13 @@ func (e *Emulator) dumpCluster(ctx context.Context, srv engineServer, snapID str
 	return path, nil
 }
 
-// runClusterUpgrade keeps the cluster upgrading for Delays.Modify, then reports the new
-// engine version on the cluster and its instances.
+// runClusterUpgrade keeps the cluster upgrading for Delays.Modify (or as long as a major
+// version upgrade of its server takes), then reports the new engine version on the cluster
+// and its instances.
 func (e *Emulator) runClusterUpgrade(ctx context.Context, id string) {
-	if !sleep(ctx, e.cfg.Delays.Modify) {
+	start := time.Now()
+	e.upgradeClusterEngine(ctx, id)
+	if !sleep(ctx, e.cfg.Delays.Modify-time.Since(start)) {
 		return
 	}
 	e.mu.Lock()
@@ -160,6 +176,97 @@ func (e *Emulator) runClusterUpgrade(ctx context.Context, id string) {
 	}
 	c.applyPending(e.members(id))
 	c.Status = "available"
+}
+
+// upgradeClusterEngine carries an aurora-postgresql cluster's data to a server of its
+// pending version's major when that is another major than its server runs, as Aurora's
+// major version upgrade does (see upgradeServer: a logical copy; the new server takes the
+// old one's port, so the cluster's and its instances' endpoints stay). It runs while the
+// cluster is upgrading. When the copy fails, the cluster keeps its server and version, as
+// Aurora rolls a failed upgrade back, and the emulator's log says why. MariaDB stands in
+// for every aurora-mysql version: there is nothing to do.
+func (e *Emulator) upgradeClusterEngine(ctx context.Context, id string) {
+	e.mu.Lock()
+	c, ok := e.clusters[id]
+	if !ok || c.Status != "upgrading" || c.PendingEngineVersion == "" {
+		e.mu.Unlock()
+		return
+	}
+	src, running := c.server.(postgresServer)
+	version := c.PendingEngineVersion
+	e.mu.Unlock()
+	if !running {
+		return
+	}
+	if _, err := e.upgradeClusterServer(ctx, c, src, version); err != nil {
+		fmt.Fprintf(e.cfg.Log, "rds-emulator: upgrade of cluster %s to %s failed; it stays on its version: %v\n", id, version, err)
+		e.mu.Lock()
+		if cur, ok := e.clusters[id]; ok && cur == c {
+			c.PendingEngineVersion = ""
+		}
+		e.mu.Unlock()
+	}
+}
+
+// upgradeRestoredCluster carries a cluster restored at a newer major than its snapshot's
+// (its server started at the snapshot's, the only major the snapshot's base backup starts
+// on) to a server of its own version's major, and returns the cluster's server. When the
+// copy fails the cluster reports the snapshot's version, which its server runs, as Aurora
+// rolls a failed upgrade of a restored cluster back.
+func (e *Emulator) upgradeRestoredCluster(ctx context.Context, self *cluster, snapshotVersion string) engineServer {
+	e.mu.Lock()
+	version, cur := self.EngineVersion, self.server
+	e.mu.Unlock()
+	src, ok := cur.(postgresServer)
+	if !ok {
+		return cur
+	}
+	next, err := e.upgradeClusterServer(ctx, self, src, version)
+	if err == nil {
+		return next
+	}
+	fmt.Fprintf(e.cfg.Log, "rds-emulator: upgrade of restored cluster %s to %s failed; it stays on the snapshot's %s: %v\n", self.ID, version, snapshotVersion, err)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.clusters[self.ID]; ok && c == self {
+		self.EngineVersion = snapshotVersion
+		for _, in := range e.members(self.ID) {
+			in.EngineVersion = snapshotVersion
+		}
+	}
+	return src
+}
+
+// upgradeClusterServer moves a postgres cluster's data from src to a server of the major of
+// version when src runs another (upgradeServer), makes that the cluster's server and
+// returns it; src when there is nothing to move. When the copy fails src keeps serving the
+// cluster.
+func (e *Emulator) upgradeClusterServer(ctx context.Context, self *cluster, src postgresServer, version string) (engineServer, error) {
+	major, err := upgradeMajor(src, version)
+	if err != nil {
+		return src, err
+	}
+	if major == 0 {
+		return src, nil
+	}
+	next, err := e.upgradeServer(ctx, filepath.Join(e.cfg.DataDir, "clusters", self.ID), src, major)
+	if err != nil {
+		return src, err
+	}
+	e.mu.Lock()
+	c, ok := e.clusters[self.ID]
+	attached := ok && c == self
+	if attached {
+		self.server = next
+	}
+	e.mu.Unlock()
+	if !attached {
+		// The cluster went meanwhile (Tamper); nothing else stops its new server.
+		if err := next.Stop(); err != nil {
+			return src, err
+		}
+	}
+	return next, nil
 }
 
 // applyPending makes the pending engine version current, on the instances too. It runs

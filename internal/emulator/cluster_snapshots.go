@@ -156,8 +156,10 @@ func (e *Emulator) deleteClusterSnapshot(p params) (any, string, error) {
 
 // restoreCluster answers RestoreDBClusterFromSnapshot: a new cluster with the snapshot's
 // engine, version (unless EngineVersion names another), master user and password,
-// database, backup retention and encryption, whose server replays the snapshot's dump.
-// Like Aurora, it has no instances until CreateDBInstance adds them.
+// database, backup retention and encryption, whose server starts with the snapshot's data
+// (an aurora-postgresql snapshot on a server of the snapshot's major, then, when the
+// request names a newer major, upgraded to it). Like Aurora, it has no instances until
+// CreateDBInstance adds them.
 func (e *Emulator) restoreCluster(p params) (any, string, error) {
 	id := strings.ToLower(p.str("DBClusterIdentifier"))
 	if err := checkIdentifier("DBClusterIdentifier", id); err != nil {
@@ -190,6 +192,8 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 	if err := e.checkSubnetGroup(p.str("DBSubnetGroupName")); err != nil {
 		return nil, id, err
 	}
+	// It ships the logs the request asks for, not its source's.
+	logs := unique(p.list("EnableCloudwatchLogsExports.member"))
 
 	e.mu.Lock()
 	s, ok := e.clusterSnapshots[snapID]
@@ -211,6 +215,10 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 	}
 	if version == "" {
 		version = s.EngineVersion
+	}
+	if err := e.checkRestoreVersion(s, version); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
 	}
 	kmsKey := s.KmsKeyID
 	if key := p.str("KmsKeyId"); key != "" {
@@ -241,14 +249,19 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, tags),
 		CopyTagsToSnapshot:    deref(copyTags),
+		Logs:                  logExports{Enabled: logs},
 		masterPassword:        s.masterPassword,
+	}
+	if err := checkLogTypes(c.Engine, c.EngineVersion, logs); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
 	}
 	e.clusters[id] = c
 	x := e.clusterXML(c)
-	password, dump := s.masterPassword, s.File
+	password, seed := s.masterPassword, clusterSeed{dump: s.File, version: s.EngineVersion}
 	e.mu.Unlock()
 
-	e.background(func(ctx context.Context) { e.runClusterCreate(ctx, id, password, dump) })
+	e.background(func(ctx context.Context) { e.runClusterCreate(ctx, id, password, seed) })
 	return struct{ DBCluster xmlCluster }{x}, id, nil
 }
 
@@ -263,4 +276,21 @@ func (e *Emulator) ClusterSnapshotFile(id string) (string, bool) {
 		return "", false
 	}
 	return s.File, true
+}
+
+// checkRestoreVersion checks the version a cluster restored from snapshot s will have: an
+// aurora-postgresql major older than the snapshot's is refused, as Aurora refuses a version
+// earlier than the snapshot's, and a major this machine has no build of (checkEngineBuild)
+// too, as is the snapshot's own, which its server starts on. It runs under the lock.
+func (e *Emulator) checkRestoreVersion(s *clusterSnapshot, version string) error {
+	if s.Engine != "aurora-postgresql" {
+		return nil
+	}
+	if postgresMajor(version) < postgresMajor(s.EngineVersion) {
+		return newError(codeInvalidCombination, "The engine version you requested for your restored DB cluster (%s) is earlier than the engine version of the DB cluster snapshot (%s).", version, s.EngineVersion)
+	}
+	if err := e.checkEngineBuild(s.Engine, s.EngineVersion); err != nil {
+		return err
+	}
+	return e.checkEngineBuild(s.Engine, version)
 }

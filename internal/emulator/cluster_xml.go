@@ -50,6 +50,8 @@ type xmlCluster struct {
 	DeletionProtection         bool
 	CopyTagsToSnapshot         bool
 	TagList                    []xmlTag `xml:"TagList>Tag"`
+	// EnabledCloudwatchLogsExports are the logs the cluster ships to CloudWatch Logs.
+	EnabledCloudwatchLogsExports []string `xml:"EnabledCloudwatchLogsExports>member"`
 }
 
 type xmlClusterSnapshot struct {
@@ -116,6 +118,8 @@ func (e *Emulator) clusterXML(c *cluster) xmlCluster {
 		StorageType:                "aurora",
 		CopyTagsToSnapshot:         c.CopyTagsToSnapshot,
 		TagList:                    xmlTags(c.Tags),
+
+		EnabledCloudwatchLogsExports: c.Logs.Enabled,
 	}
 	if c.Port != 0 {
 		x.Endpoint, x.ReaderEndpoint, x.Port = clusterEndpoint, clusterReaderEndpoint, c.Port

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ type cluster struct {
 	// CopyTagsToSnapshot gives the cluster's snapshots (manual ones taken without tags of
 	// their own, automated ones and the final one) a copy of its tags.
 	CopyTagsToSnapshot bool
+	// Logs are the logs the cluster ships to CloudWatch Logs (for all its instances).
+	Logs logExports
 	// PendingEngineVersion is an engine version change waiting for the maintenance window.
 	PendingEngineVersion string
 	// Writer is the instance that is the cluster's writer, "" while the cluster has none.
@@ -116,7 +119,7 @@ func (e *Emulator) createCluster(p params) (any, string, error) {
 	x := e.clusterXML(c)
 	e.mu.Unlock()
 
-	e.background(func(ctx context.Context) { e.runClusterCreate(ctx, id, password, "") })
+	e.background(func(ctx context.Context) { e.runClusterCreate(ctx, id, password, clusterSeed{}) })
 	return struct{ DBCluster xmlCluster }{x}, id, nil
 }
 
@@ -132,6 +135,9 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 	if version == "" {
 		version = defaultAuroraVersion[engine]
 	} else if err := checkAuroraVersion(engine, version); err != nil {
+		return nil, "", err
+	}
+	if err := e.checkEngineBuild(engine, version); err != nil {
 		return nil, "", err
 	}
 	user := p.str("MasterUsername")
@@ -185,6 +191,10 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 	if err := checkSecurityGroups(groups); err != nil {
 		return nil, "", err
 	}
+	logs := unique(p.list("EnableCloudwatchLogsExports.member"))
+	if err := checkLogTypes(engine, version, logs); err != nil {
+		return nil, "", err
+	}
 	return &cluster{
 		ID:                    id,
 		ResourceID:            "cluster-" + randomUpper(26),
@@ -202,6 +212,7 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, p.tags()),
 		CopyTagsToSnapshot:    deref(copyTags),
+		Logs:                  logExports{Enabled: logs},
 	}, password, nil
 }
 
@@ -409,7 +420,8 @@ func (e *Emulator) electWriter(clusterID string) {
 // modifyCluster answers ModifyDBCluster. Backup settings, security groups and
 // CopyTagsToSnapshot change at once; a new master password is set on the cluster's server at once (Aurora applies it
 // as soon as it can); a new engine version waits for the maintenance window unless
-// ApplyImmediately, when the cluster goes upgrading for Delays.Modify.
+// ApplyImmediately, when the cluster goes upgrading for Delays.Modify (and, for a new
+// PostgreSQL major, as long as moving its data to a server of that major takes).
 func (e *Emulator) modifyCluster(p params) (any, string, error) {
 	id := strings.ToLower(p.str("DBClusterIdentifier"))
 	if id == "" {
@@ -446,6 +458,7 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 	if err != nil {
 		return nil, id, err
 	}
+	logsEnable, logsDisable, logs := exportConfiguration(p)
 	version := p.str("EngineVersion")
 
 	e.mu.Lock()
@@ -474,6 +487,10 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 			return nil, id, err
 		}
 		if changed {
+			if err := e.checkEngineBuild(c.Engine, version); err != nil {
+				e.mu.Unlock()
+				return nil, id, err
+			}
 			c.PendingEngineVersion = version
 		}
 	}
@@ -491,6 +508,15 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 	}
 	if copyTags != nil {
 		c.CopyTagsToSnapshot = *copyTags
+	}
+	if logs {
+		// The cluster ships the logs at once, whatever ApplyImmediately says.
+		if err := checkLogTypes(c.Engine, c.EngineVersion, append(slices.Clone(logsEnable), logsDisable...)); err != nil {
+			e.mu.Unlock()
+			return nil, id, err
+		}
+		c.Logs.request(logsEnable, logsDisable)
+		c.Logs.apply()
 	}
 	upgrading := deref(apply) && c.PendingEngineVersion != ""
 	if upgrading {

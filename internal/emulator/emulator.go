@@ -265,6 +265,8 @@ var handlers = map[string]handler{
 	"AddTagsToResource":                  (*Emulator).addTags,
 	"RemoveTagsFromResource":             (*Emulator).removeTags,
 	"ListTagsForResource":                (*Emulator).listTags,
+	"DescribeDBLogFiles":                 (*Emulator).describeLogFiles,
+	"DownloadDBLogFilePortion":           (*Emulator).downloadLogFilePortion,
 }
 
 func (e *Emulator) dispatch(action string, p params) (any, string, error) {

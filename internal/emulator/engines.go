@@ -32,7 +32,8 @@ type engineServer interface {
 // serverOptions are what every engine's server starts with.
 type serverOptions struct {
 	dir, user, password string
-	// version is the instance's EngineVersion: a postgres server runs its major.
+	// version is the instance's or cluster's EngineVersion: a postgres server runs its
+	// major.
 	version string
 	// snapshot, when set, is a file Dump wrote: the new server starts with its data, as
 	// an instance restored from a snapshot does.
@@ -117,11 +118,17 @@ func postgresMajor(version string) int {
 	return v[0]
 }
 
-// checkEngineBuild refuses, as RDS refuses a version it does not offer, a postgres
-// version whose major this machine has no PostgreSQL build of (see checkBuild). When
-// instances run no server every version passes.
+// runsPostgres tells whether an engine's servers are PostgreSQL: postgres instances and
+// aurora-postgresql clusters.
+func runsPostgres(engine string) bool {
+	return engine == "postgres" || auroraEngines[engine] == "postgres"
+}
+
+// checkEngineBuild refuses, as RDS refuses a version it does not offer, a postgres or
+// aurora-postgresql version whose major this machine has no PostgreSQL build of (see
+// checkBuild). When instances and clusters run no server every version passes.
 func (e *Emulator) checkEngineBuild(engine, version string) error {
-	if engine != "postgres" || e.cfg.NoEngine {
+	if !runsPostgres(engine) || e.cfg.NoEngine {
 		return nil
 	}
 	builds, err := pgserver.DefaultBuilds()
@@ -131,11 +138,11 @@ func (e *Emulator) checkEngineBuild(engine, version string) error {
 	return checkBuild(builds, engine, version)
 }
 
-// checkBuild refuses a postgres version whose major builds has no build of. Without builds
-// per major (the machine's PostgreSQL then stands in for every version) and for other
-// engines every version passes.
+// checkBuild refuses a postgres or aurora-postgresql version whose major builds has no
+// build of. Without builds per major (the machine's PostgreSQL then stands in for every
+// version) and for other engines every version passes.
 func checkBuild(builds *pgserver.Builds, engine, version string) error {
-	if engine != "postgres" {
+	if !runsPostgres(engine) {
 		return nil
 	}
 	if _, err := builds.ForMajor(postgresMajor(version)); err != nil {

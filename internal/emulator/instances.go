@@ -161,6 +161,10 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, p.tags()),
 		CopyTagsToSnapshot:    deref(bools["CopyTagsToSnapshot"]),
+		Logs:                  logExports{Enabled: unique(p.list("EnableCloudwatchLogsExports.member"))},
+	}
+	if err := checkLogTypes(engine, version, in.Logs.Enabled); err != nil {
+		return nil, "", err
 	}
 	if in.AvailabilityZone == "" {
 		in.AvailabilityZone = e.cfg.Region + "a"

@@ -195,6 +195,23 @@ func (e *Emulator) runModify(ctx context.Context, id string) {
 		return
 	}
 	in.applyPending()
+	in.Logs.apply()
+	in.Status = "available"
+}
+
+// runLogExports keeps the instance modifying for Delays.Modify while the logs it ships
+// change, then ships them; the instance's other pending values keep waiting.
+func (e *Emulator) runLogExports(ctx context.Context, id string) {
+	if !sleep(ctx, e.cfg.Delays.Modify) {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	in, ok := e.instances[id]
+	if !ok || in.Status != "modifying" {
+		return
+	}
+	in.Logs.apply()
 	in.Status = "available"
 }
 

@@ -67,6 +67,8 @@ type instance struct {
 	// setting decides for the cluster's snapshots.
 	CopyTagsToSnapshot bool
 	Pending            pending
+	// Logs are the logs the instance ships to CloudWatch Logs.
+	Logs logExports
 
 	// EndpointPort is set once the engine is up; 0 means no endpoint yet.
 	EndpointPort int

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
@@ -58,17 +59,30 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 	if req.copyTags != nil {
 		in.CopyTagsToSnapshot = *req.copyTags
 	}
+	if req.logs {
+		if err := checkLogTypes(in.Engine, in.EngineVersion, append(slices.Clone(req.logsEnable), req.logsDisable...)); err != nil {
+			e.mu.Unlock()
+			return nil, id, err
+		}
+		in.Logs.request(req.logsEnable, req.logsDisable)
+	}
 	in.Pending = mergePending(in.Pending, change)
 	modifying := req.applyImmediately && !in.Pending.empty()
-	if modifying {
+	// As on RDS, the logs shipped change at once, whatever ApplyImmediately says: the
+	// instance modifies for them alone.
+	logsOnly := !modifying && in.Logs.pending()
+	if modifying || logsOnly {
 		in.Status = "modifying"
 	}
 	x := e.instanceXML(in)
 	srv := in.server
 	e.mu.Unlock()
 
-	if modifying {
+	switch {
+	case modifying:
 		e.background(func(ctx context.Context) { e.runModify(ctx, id) })
+	case logsOnly:
+		e.background(func(ctx context.Context) { e.runLogExports(ctx, id) })
 	}
 
 	// As on RDS, a new master password applies at once, whatever ApplyImmediately says.
@@ -109,12 +123,17 @@ type modification struct {
 	public         *bool
 	multiAZ        *bool
 	copyTags       *bool
+	// logsEnable and logsDisable are CloudwatchLogsExportConfiguration's; logs tells
+	// whether the request has one.
+	logsEnable, logsDisable []string
+	logs                    bool
 }
 
 // readModification parses and checks what needs no instance.
 func readModification(p params) (modification, error) {
 	var m modification
 	var err error
+	m.logsEnable, m.logsDisable, m.logs = exportConfiguration(p)
 	if m.storage, err = p.integer("AllocatedStorage"); err != nil {
 		return m, err
 	}
@@ -345,20 +364,15 @@ func (e *Emulator) upgradeEngine(ctx context.Context, id string) {
 	if !running {
 		return
 	}
-	builds, err := pgserver.DefaultBuilds()
+	major, err := upgradeMajor(src, version)
 	if err != nil {
 		e.upgradeFailed(id, version, err)
 		return
 	}
-	target, err := builds.ForMajor(postgresMajor(version))
-	if err != nil {
-		e.upgradeFailed(id, version, err)
+	if major == 0 {
 		return
 	}
-	if target.Major == src.Build.Major {
-		return
-	}
-	upgraded, err := e.upgradeServer(ctx, id, src, target.Major)
+	upgraded, err := e.upgradeServer(ctx, filepath.Join(e.cfg.DataDir, "instances", id), src, major)
 	if err != nil {
 		e.upgradeFailed(id, version, err)
 		return
@@ -373,10 +387,29 @@ func (e *Emulator) upgradeEngine(ctx context.Context, id string) {
 	}
 }
 
-// upgradeServer starts a server of major with the data of src, stops src and moves the
-// new server onto src's port; src's data directory goes.
-func (e *Emulator) upgradeServer(ctx context.Context, id string, src postgresServer, major int) (postgresServer, error) {
-	dir := filepath.Join(e.cfg.DataDir, "instances", id, fmt.Sprintf("major-%d", major))
+// upgradeMajor returns the PostgreSQL major that a server of version must run when src
+// runs another, 0 when src already runs the build of version's major (without builds per
+// major, always: the machine's PostgreSQL stands in for every version).
+func upgradeMajor(src postgresServer, version string) (int, error) {
+	builds, err := pgserver.DefaultBuilds()
+	if err != nil {
+		return 0, err
+	}
+	target, err := builds.ForMajor(postgresMajor(version))
+	if err != nil {
+		return 0, err
+	}
+	if target.Major == src.Build.Major {
+		return 0, nil
+	}
+	return target.Major, nil
+}
+
+// upgradeServer starts a server of major, under home (the directory of the instance or
+// cluster), with the data of src, stops src and moves the new server onto src's port; src's
+// data directory goes. When the copy fails src keeps running, untouched.
+func (e *Emulator) upgradeServer(ctx context.Context, home string, src postgresServer, major int) (postgresServer, error) {
+	dir := filepath.Join(home, fmt.Sprintf("major-%d", major))
 	if err := os.RemoveAll(dir); err != nil {
 		return postgresServer{}, err
 	}
@@ -427,8 +460,8 @@ func (e *Emulator) reseedReplica(ctx context.Context, id string, old, source pos
 }
 
 // removeServerData removes what a stopped server left: its data directory when it was the
-// instance's first server (the instance's directory goes with its delete), its whole
-// directory when an upgrade made it.
+// first server of its instance or cluster (whose directory goes with its delete), its
+// whole directory when an upgrade made it.
 func (e *Emulator) removeServerData(s *pgserver.Server) {
 	target := filepath.Join(s.Dir(), "data")
 	if strings.HasPrefix(filepath.Base(s.Dir()), "major-") {

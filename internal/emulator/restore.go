@@ -79,6 +79,8 @@ type restoreRequest struct {
 	// copyTags is the restored instance's CopyTagsToSnapshot: off unless the request
 	// turns it on, whatever the source had.
 	copyTags bool
+	// logs are the logs it ships: those asked, not its source's.
+	logs []string
 }
 
 // readRestore parses and checks what needs no snapshot.
@@ -90,6 +92,7 @@ func readRestore(p params) (restoreRequest, error) {
 		securityGroups:   p.list("VpcSecurityGroupIds.VpcSecurityGroupId"),
 		availabilityZone: p.str("AvailabilityZone"),
 		tags:             p.tags(),
+		logs:             unique(p.list("EnableCloudwatchLogsExports.member")),
 	}
 	if r.class != "" && !strings.HasPrefix(r.class, "db.") {
 		return r, newError(codeInvalidValue, "Invalid DB Instance class: %s", r.class)
@@ -174,7 +177,11 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, tags),
 		CopyTagsToSnapshot:    r.copyTags,
+		Logs:                  logExports{Enabled: r.logs},
 		masterPassword:        s.masterPassword,
+	}
+	if err := checkLogTypes(in.Engine, in.EngineVersion, r.logs); err != nil {
+		return nil, err
 	}
 	in.setMultiAZ(r.multiAZ)
 	return in, nil

@@ -25,6 +25,8 @@ type xmlPending struct {
 	EngineVersion         string `xml:",omitempty"`
 	StorageType           string `xml:",omitempty"`
 	MultiAZ               *bool  `xml:",omitempty"`
+	// PendingCloudwatchLogsExports are the logs being turned on and off.
+	PendingCloudwatchLogsExports *xmlPendingLogs `xml:",omitempty"`
 }
 
 type xmlSubnetGroup struct {
@@ -65,6 +67,8 @@ type xmlInstance struct {
 	VpcSecurityGroups     []xmlVpcSecurityGroup `xml:"VpcSecurityGroups>VpcSecurityGroupMembership"`
 	TagList               []xmlTag              `xml:"TagList>Tag"`
 	CopyTagsToSnapshot    bool
+	// EnabledCloudwatchLogsExports are the logs shipped to CloudWatch Logs.
+	EnabledCloudwatchLogsExports []string `xml:"EnabledCloudwatchLogsExports>member"`
 
 	SecondaryAvailabilityZone             string                  `xml:",omitempty"`
 	ReadReplicaSourceDBInstanceIdentifier string                  `xml:",omitempty"`
@@ -164,16 +168,19 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 			EngineVersion:         in.Pending.EngineVersion,
 			StorageType:           in.Pending.StorageType,
 			MultiAZ:               in.Pending.MultiAZ,
+
+			PendingCloudwatchLogsExports: in.Logs.xmlPending(),
 		},
-		LatestRestorableTime: in.latestRestorableTime(time.Now()),
-		DbiResourceId:        in.ResourceID,
-		MultiAZ:              in.MultiAZ,
-		StorageEncrypted:     in.StorageEncrypted,
-		KmsKeyId:             in.KmsKeyID,
-		PubliclyAccessible:   in.PubliclyAccessible,
-		AvailabilityZone:     in.AvailabilityZone,
-		TagList:              xmlTags(in.Tags),
-		CopyTagsToSnapshot:   in.CopyTagsToSnapshot,
+		EnabledCloudwatchLogsExports: in.Logs.Enabled,
+		LatestRestorableTime:         in.latestRestorableTime(time.Now()),
+		DbiResourceId:                in.ResourceID,
+		MultiAZ:                      in.MultiAZ,
+		StorageEncrypted:             in.StorageEncrypted,
+		KmsKeyId:                     in.KmsKeyID,
+		PubliclyAccessible:           in.PubliclyAccessible,
+		AvailabilityZone:             in.AvailabilityZone,
+		TagList:                      xmlTags(in.Tags),
+		CopyTagsToSnapshot:           in.CopyTagsToSnapshot,
 
 		ReadReplicaSourceDBInstanceIdentifier: in.ReplicaSource,
 		ReadReplicaDBInstanceIdentifiers:      e.replicasOf(in.ID),

@@ -74,6 +74,7 @@ type Server struct {
 	bin           *binaries
 	dir           string
 	dataDir       string
+	logDir        string
 	socketDir     string
 	tmpSocket     bool
 	confPath      string
@@ -115,6 +116,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		bin:           bin,
 		dir:           dir,
 		dataDir:       filepath.Join(dir, "data"),
+		logDir:        filepath.Join(dir, "log"),
 		confPath:      filepath.Join(dir, "my.cnf"),
 		clientConf:    filepath.Join(dir, "rdsadmin.cnf"),
 		adminPassword: randomPassword(),
@@ -135,9 +137,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			cmd.SysProcAttr = owner.SysProcAttr()
 			return cmd
 		},
-		// The server writes its log to stderr, which goes to the log file here (a file the
-		// owner need not be able to open).
+		// The server writes its error log into its log directory (logs.go); only what it
+		// says before it opens that file, and what mariadbd's wrapper says, goes to its
+		// stderr, which goes to the log file here (a file the owner need not be able to
+		// open).
 		LogPath:    filepath.Join(dir, "mariadb.log"),
+		LogDir:     s.logDir,
 		Log:        opts.Log,
 		StopSignal: syscall.SIGTERM,
 	}
@@ -165,11 +170,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// prepareDirs creates the server's directories: the data and socket directories belong to
+// prepareDirs creates the server's directories: the data, log and socket directories belong to
 // the owner; the directory itself, with the configuration, certificate and the client
 // option file that holds AdminUser's password, stays this process's.
 func (s *Server) prepareDirs(o *serverproc.Owner) error {
 	if err := o.MakeDirs(s.dir, s.dataDir); err != nil {
+		return err
+	}
+	if err := o.MakeLogDir(s.logDir, errorLogDir); err != nil {
 		return err
 	}
 	var err error
@@ -189,7 +197,7 @@ func (s *Server) Stop() error {
 	return nil
 }
 
-// Dir is the directory holding the server's data, socket, configuration and log.
+// Dir is the directory holding the server's data, socket, configuration and log (LogDir).
 func (s *Server) Dir() string { return s.dir }
 
 // SuperuserDSN is a go-sql-driver/mysql data source name for AdminUser over the unix

@@ -53,7 +53,8 @@ func (s *Server) configure(o *serverproc.Owner) error {
 // socket, a temporary directory of its own (servers sharing /tmp, their bootstraps run at
 // once, remove each other's temporary tables: mariadb-install-db then fails with "Unknown
 // table mysql.tmp_user_sys"), no name resolution, no general log, and a footprint small
-// enough for tests to run many servers at once. The binary log is on, with a server id of its own, as on RDS
+// enough for tests to run many servers at once. The error log goes to the log directory
+// (logs.go), with failed logins in it. The binary log is on, with a server id of its own, as on RDS
 // with automated backups: it is what a read replica replicates from.
 func (s *Server) writeServerConf() error {
 	conf := fmt.Sprintf(`# Written by mariaserver: an RDS-like server with a small footprint.
@@ -71,6 +72,8 @@ ssl-cert=%q
 ssl-key=%q
 character-set-server=utf8mb4
 collation-server=utf8mb4_general_ci
+log-error=%q
+log-warnings=2
 general-log=0
 slow-query-log=0
 log-bin=mariadb-bin
@@ -89,7 +92,7 @@ innodb-flush-log-at-trx-commit=0
 innodb-doublewrite=0
 innodb-use-native-aio=0
 `, s.dataDir, filepath.Join(s.socketDir, socketName), filepath.Join(s.socketDir, "mysqld.pid"), s.socketDir, s.Port, s.address,
-		filepath.Join(s.dir, "server.crt"), filepath.Join(s.dir, "server.key"), s.serverID)
+		filepath.Join(s.dir, "server.crt"), filepath.Join(s.dir, "server.key"), s.errorLogPath(), s.serverID)
 	if err := os.WriteFile(s.confPath, []byte(conf), 0o644); err != nil {
 		return fmt.Errorf("write server options: %w", err)
 	}

@@ -237,11 +237,11 @@ func startFromBackup(ctx context.Context, opts Options, path string) (*Server, e
 }
 
 // ownSettings are the settings of postgresql.conf that a copy of another server's data
-// directory must override to be this server: its address, port and socket directory (a
-// later line of postgresql.conf overrides an earlier one).
+// directory must override to be this server: its address, port, socket directory and log
+// (a later line of postgresql.conf overrides an earlier one).
 func (s *Server) ownSettings(what string) string {
 	return fmt.Sprintf("\n# Written by pgserver: %s.\nlisten_addresses = '%s'\nport = %d\nunix_socket_directories = '%s'\n",
-		what, s.Host, s.Port, s.socketDir)
+		what, s.Host, s.Port, s.socketDir) + s.logSettings()
 }
 
 // dataMajor reads the major version of the data directory from its PG_VERSION.

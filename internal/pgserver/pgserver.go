@@ -50,6 +50,11 @@ type Options struct {
 	// nil makes it self-signed. A replica or a restored server keeps the certificate its
 	// data directory was copied with.
 	CA *serverproc.CA
+
+	// logDir is the directory of the server's own log; empty means Dir/log. Upgrade gives
+	// the new server the log directory of the server it upgrades, so that the instance's log
+	// goes on across the upgrade.
+	logDir string
 }
 
 // Server is a running PostgreSQL server.
@@ -71,6 +76,7 @@ type Server struct {
 	owner     *serverproc.Owner
 	dir       string
 	dataDir   string
+	logDir    string
 	socketDir string
 	tmpSocket bool
 	proc      serverproc.Process
@@ -150,6 +156,10 @@ func newServer(opts Options, master string, build Build, builds *Builds) (*Serve
 		bin:        build.Bin,
 		dir:        dir,
 		dataDir:    filepath.Join(dir, "data"),
+		logDir:     opts.logDir,
+	}
+	if s.logDir == "" {
+		s.logDir = defaultLogDir(dir)
 	}
 	if builds.machine != nil {
 		s.clientBin = builds.machine.Bin
@@ -173,12 +183,18 @@ func newServer(opts Options, master string, build Build, builds *Builds) (*Serve
 			cmd.SysProcAttr = owner.SysProcAttr()
 			return cmd
 		},
+		// Once the logging collector runs, the server's messages go to its own log files
+		// (logs.go); only what it says before goes here.
 		LogPath: filepath.Join(dir, "postgres.log"),
+		LogDir:  s.logDir,
 		Log:     opts.Log,
 		// SIGINT is PostgreSQL's fast shutdown.
 		StopSignal: syscall.SIGINT,
 	}
 	if err := owner.MakeDirs(s.dir, s.dataDir); err != nil {
+		return nil, nil, err
+	}
+	if err := owner.MakeLogDir(s.logDir, errorLogDir); err != nil {
 		return nil, nil, err
 	}
 	if s.socketDir, s.tmpSocket, err = owner.MakeSocketDir(s.dir, ".s.PGSQL.65535", "pgs"); err != nil {
@@ -218,7 +234,8 @@ func (s *Server) Stop() error {
 	return nil
 }
 
-// Dir is the directory holding the server's data, socket and log.
+// Dir is the directory holding the server's data, socket and log (the log directory may
+// be another, see LogDir).
 func (s *Server) Dir() string { return s.dir }
 
 // SuperuserDSN is a connection string for AdminUser over the unix socket, for tests and

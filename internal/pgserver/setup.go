@@ -73,10 +73,9 @@ max_connections = 50
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-logging_collector = off
 wal_keep_size = 128MB
 `, s.Host, s.Port, s.socketDir)
-	return s.appendSettings(settings)
+	return s.appendSettings(settings + s.logSettings())
 }
 
 // setPort makes the server listen on s.Port from its next start: a later setting in

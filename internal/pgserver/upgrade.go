@@ -36,6 +36,9 @@ func (s *Server) Upgrade(ctx context.Context, opts Options) (*Server, error) {
 	if opts.CA == nil {
 		opts.CA = s.ca // the upgraded server answers at the same endpoint, signed alike
 	}
+	if opts.logDir == "" {
+		opts.logDir = s.logDir // the instance's log goes on, as RDS keeps it across an upgrade
+	}
 	// A password nobody knows until the copy gives the master the hash it has here.
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {

@@ -35,6 +35,10 @@ type Process struct {
 	Log io.Writer
 	// StopSignal asks the server to shut down cleanly.
 	StopSignal os.Signal
+	// LogDir, when set, is the directory the server writes its own log files into (see
+	// ListLogFiles): once it does, its messages are there rather than in LogPath, so
+	// LogTail shows the end of the newest of them too.
+	LogDir string
 
 	cmd     *exec.Cmd
 	logFile *os.File
@@ -117,7 +121,8 @@ func (p *Process) Stop() error {
 	return nil
 }
 
-// LogTail returns the last few kilobytes of the server log, for error messages.
+// LogTail returns the last few kilobytes of the server log, for error messages: of its
+// output, and of the newest file of its own log when it has a LogDir.
 func (p *Process) LogTail() string {
 	b, err := os.ReadFile(p.LogPath)
 	if err != nil {
@@ -125,6 +130,12 @@ func (p *Process) LogTail() string {
 	}
 	if len(b) > logTailSize {
 		b = b[len(b)-logTailSize:]
+	}
+	if p.LogDir == "" {
+		return string(b)
+	}
+	if own := newestLogTail(p.LogDir); own != "" {
+		return string(b) + "\n" + own
 	}
 	return string(b)
 }

@@ -241,16 +241,21 @@ func (s *Stack) startOperator() error {
 	return s.StartOperator()
 }
 
+// Resync is the operator's resync interval.
+func (s *Stack) Resync() time.Duration {
+	if s.opts.Resync != 0 {
+		return s.opts.Resync
+	}
+	return 2 * time.Second
+}
+
 // StartOperator starts the operator (again, after StopOperator), wired as the manager binary
 // wires it, with short requeue intervals.
 func (s *Stack) StartOperator() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defaults := controller.DefaultDefaults
 	defaults.PendingRequeue = 250 * time.Millisecond
-	defaults.Resync = 2 * time.Second
-	if s.opts.Resync != 0 {
-		defaults.Resync = s.opts.Resync
-	}
+	defaults.Resync = s.Resync()
 	// As a platform admin would allow them: the KMS keys and subnet group the tests name
 	// (the MySQL sample's key among them). Anything else beyond the defaults is refused,
 	// which the tenancy tests rely on.

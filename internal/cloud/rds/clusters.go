@@ -192,7 +192,11 @@ func clusterDatabase(c types.DBCluster, writer *types.DBInstance) cloud.Instance
 	}
 	if pm := c.PendingModifiedValues; pm != nil {
 		out.Pending = cloud.Changes{EngineVersion: pm.EngineVersion, BackupRetentionDays: pm.BackupRetentionPeriod}
+		if l := pm.PendingCloudwatchLogsExports; l != nil {
+			out.Pending.EnableLogExports, out.Pending.DisableLogExports = l.LogTypesToEnable, l.LogTypesToDisable
+		}
 	}
+	out.LogExports = c.EnabledCloudwatchLogsExports
 	for _, t := range c.TagList {
 		out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
@@ -239,6 +243,8 @@ func (p *Provider) createCluster(ctx context.Context, d cloud.Desired) error {
 		VpcSecurityGroupIds:   d.SecurityGroupIDs,
 		Tags:                  tags(d.Tags),
 		CopyTagsToSnapshot:    aws.Bool(true), // snapshots name their owner, as the cluster does
+		// Aurora ships logs per cluster, not per instance.
+		EnableCloudwatchLogsExports: d.LogExports,
 	})
 	p.clusters.add(d.Identifier)
 	var exists *types.DBClusterAlreadyExistsFault
@@ -265,6 +271,8 @@ func (p *Provider) restoreCluster(ctx context.Context, d cloud.Desired) error {
 		VpcSecurityGroupIds: d.SecurityGroupIDs,
 		Tags:                tags(d.Tags),
 		CopyTagsToSnapshot:  aws.Bool(true),
+		// The restored cluster ships the logs the spec asks for, not its source's.
+		EnableCloudwatchLogsExports: d.LogExports,
 	})
 	p.clusters.add(d.Identifier)
 	var exists *types.DBClusterAlreadyExistsFault
@@ -352,9 +360,12 @@ func (p *Provider) updateCluster(ctx context.Context, identifier string, c cloud
 		VpcSecurityGroupIds:   c.SecurityGroupIDs,
 		MasterUserPassword:    c.MasterPassword,
 		CopyTagsToSnapshot:    c.CopyTagsToSnapshots,
+		// Applied at once, whatever ApplyImmediately says.
+		CloudwatchLogsExportConfiguration: logExports(c),
 	}
 	if in.EngineVersion == nil && in.BackupRetentionPeriod == nil && in.PreferredBackupWindow == nil &&
-		in.VpcSecurityGroupIds == nil && in.MasterUserPassword == nil && in.CopyTagsToSnapshot == nil {
+		in.VpcSecurityGroupIds == nil && in.MasterUserPassword == nil && in.CopyTagsToSnapshot == nil &&
+		in.CloudwatchLogsExportConfiguration == nil {
 		return nil
 	}
 	if opts.AllowMajorVersionUpgrade {

@@ -96,6 +96,16 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 		p.Changes.SecurityGroupIDs = d.SecurityGroupIDs
 		p.Described = append(p.Described, fmt.Sprintf("security groups %s to %s", strings.Join(in.SecurityGroupIDs, ","), strings.Join(d.SecurityGroupIDs, ",")))
 	}
+	// Logs are compared as a set, with those being turned on or off counted as done: a
+	// database still modifying is not asked again (ACK's flapping exports).
+	if d.LogExports != nil {
+		shipped := shippedLogs(in)
+		enable, disable := setDiff(d.LogExports, shipped), setDiff(shipped, d.LogExports)
+		if len(enable) > 0 || len(disable) > 0 {
+			p.Changes.EnableLogExports, p.Changes.DisableLogExports = enable, disable
+			p.Described = append(p.Described, fmt.Sprintf("log exports [%s] to [%s]", strings.Join(shipped, ","), strings.Join(sorted(d.LogExports), ",")))
+		}
+	}
 	if aurora {
 		return p
 	}
@@ -124,6 +134,31 @@ var provisionedIOPS = map[string]bool{"io1": true, "io2": true}
 // a prefix of it at a dot ("17" and "17.4", "16.4" and "16.4.1").
 func sameVersion(asked, reported string) bool {
 	return asked == reported || strings.HasPrefix(reported, asked+".")
+}
+
+// shippedLogs are the logs in ships, or will once its pending changes are applied, sorted.
+func shippedLogs(in cloud.Instance) []string {
+	out := setDiff(in.LogExports, in.Pending.DisableLogExports)
+	out = append(out, setDiff(in.Pending.EnableLogExports, out)...)
+	return sorted(out)
+}
+
+// setDiff is the strings of a not in b, each once, sorted.
+func setDiff(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return sorted(out)
+}
+
+// sorted returns a sorted copy of a.
+func sorted(a []string) []string {
+	out := slices.Clone(a)
+	slices.Sort(out)
+	return out
 }
 
 // sameSet reports whether a and b hold the same strings, in any order.

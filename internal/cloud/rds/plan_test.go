@@ -65,6 +65,35 @@ func TestPlan(t *testing.T) {
 				i.Pending = cloud.Changes{InstanceClass: str("db.r6g.large"), AllocatedStorageGiB: num(200), BackupRetentionDays: num(14)}
 			},
 		},
+		"LogsLeftAlone": {
+			reason:   "A spec that says nothing of logs leaves the shipping set in the console as it is.",
+			instance: func(i *cloud.Instance) { i.LogExports = []string{"postgresql"} },
+		},
+		"LogsTurnedOn": {
+			reason:   "Logs asked for are turned on; one already shipped is not asked again.",
+			desired:  func(d *cloud.Desired) { d.LogExports = []string{"upgrade", "postgresql"} },
+			instance: func(i *cloud.Instance) { i.LogExports = []string{"postgresql"} },
+			want:     cloud.Changes{EnableLogExports: []string{"upgrade"}},
+		},
+		"LogsComparedAsASet": {
+			reason:   "The same logs in another order are no change.",
+			desired:  func(d *cloud.Desired) { d.LogExports = []string{"upgrade", "postgresql"} },
+			instance: func(i *cloud.Instance) { i.LogExports = []string{"postgresql", "upgrade"} },
+		},
+		"LogsTurnedOff": {
+			reason:   "An empty list stops shipping every log.",
+			desired:  func(d *cloud.Desired) { d.LogExports = []string{} },
+			instance: func(i *cloud.Instance) { i.LogExports = []string{"postgresql", "upgrade"} },
+			want:     cloud.Changes{DisableLogExports: []string{"postgresql", "upgrade"}},
+		},
+		"LogsPendingCountAsDone": {
+			reason:  "Logs being turned on or off while the database modifies are not asked again: no flapping.",
+			desired: func(d *cloud.Desired) { d.LogExports = []string{"upgrade"} },
+			instance: func(i *cloud.Instance) {
+				i.LogExports = []string{"postgresql"}
+				i.Pending = cloud.Changes{EnableLogExports: []string{"upgrade"}, DisableLogExports: []string{"postgresql"}}
+			},
+		},
 		"Several": {
 			reason: "Every changed field goes into one request.",
 			desired: func(d *cloud.Desired) {
@@ -151,7 +180,8 @@ func TestPlan(t *testing.T) {
 
 func countSet(c cloud.Changes) int {
 	n := 0
-	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil} {
+	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil,
+		len(c.EnableLogExports)+len(c.DisableLogExports) > 0} {
 		if set {
 			n++
 		}

@@ -166,7 +166,8 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 		Tags:                  tags(d.Tags),
 		// Snapshots, the final one included, carry the owner tag: it is what decides who
 		// may restore them.
-		CopyTagsToSnapshot: aws.Bool(true),
+		CopyTagsToSnapshot:          aws.Bool(true),
+		EnableCloudwatchLogsExports: d.LogExports,
 	}
 	_, err := p.api.CreateDBInstance(ctx, in)
 	var exists *types.DBInstanceAlreadyExistsFault
@@ -194,6 +195,8 @@ func (p *Provider) restore(ctx context.Context, d cloud.Desired) error {
 		PubliclyAccessible:   aws.Bool(d.PubliclyAccessible),
 		Tags:                 tags(d.Tags),
 		CopyTagsToSnapshot:   aws.Bool(true),
+		// The restored instance ships the logs the spec asks for, not its source's.
+		EnableCloudwatchLogsExports: d.LogExports,
 	})
 	var exists *types.DBInstanceAlreadyExistsFault
 	if errors.As(err, &exists) {
@@ -347,6 +350,8 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 		PubliclyAccessible:    c.PubliclyAccessible,
 		MultiAZ:               c.MultiAZ,
 		CopyTagsToSnapshot:    c.CopyTagsToSnapshots,
+		// RDS applies it at once, whatever ApplyImmediately says.
+		CloudwatchLogsExportConfiguration: logExports(c),
 	}
 	if opts.AllowMajorVersionUpgrade {
 		in.AllowMajorVersionUpgrade = aws.Bool(true)
@@ -445,7 +450,11 @@ func instance(in types.DBInstance) cloud.Instance {
 			BackupRetentionDays: pm.BackupRetentionPeriod,
 			MultiAZ:             pm.MultiAZ,
 		}
+		if l := pm.PendingCloudwatchLogsExports; l != nil {
+			out.Pending.EnableLogExports, out.Pending.DisableLogExports = l.LogTypesToEnable, l.LogTypesToDisable
+		}
 	}
+	out.LogExports = in.EnabledCloudwatchLogsExports
 	if len(in.ReadReplicaDBInstanceIdentifiers) > 0 {
 		out.ReplicaIDs = in.ReadReplicaDBInstanceIdentifiers
 	}
@@ -459,6 +468,15 @@ func instance(in types.DBInstance) cloud.Instance {
 		out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	return out
+}
+
+// logExports is the CloudwatchLogsExportConfiguration of c, nil when c does not change
+// which logs are shipped.
+func logExports(c cloud.Changes) *types.CloudwatchLogsExportConfiguration {
+	if len(c.EnableLogExports) == 0 && len(c.DisableLogExports) == 0 {
+		return nil
+	}
+	return &types.CloudwatchLogsExportConfiguration{EnableLogTypes: c.EnableLogExports, DisableLogTypes: c.DisableLogExports}
 }
 
 // optional returns nil for an empty string, so the field is left out of the request.
