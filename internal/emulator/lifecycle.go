@@ -181,10 +181,13 @@ func (e *Emulator) dump(ctx context.Context, srv engineServer, snapID string) (s
 }
 
 // runModify keeps the instance modifying for Delays.Modify (or as long as a major
-// version upgrade of its server takes), then applies its pending values.
-func (e *Emulator) runModify(ctx context.Context, id string) {
+// version upgrade of its server takes), then applies the logs it ships and, unless
+// logsOnly, its pending values (logsOnly: they keep waiting for the maintenance window).
+func (e *Emulator) runModify(ctx context.Context, id string, logsOnly bool) {
 	start := time.Now()
-	e.upgradeEngine(ctx, id)
+	if !logsOnly {
+		e.upgradeEngine(ctx, id)
+	}
 	if !sleep(ctx, e.cfg.Delays.Modify-time.Since(start)) {
 		return
 	}
@@ -194,22 +197,8 @@ func (e *Emulator) runModify(ctx context.Context, id string) {
 	if !ok || in.Status != "modifying" {
 		return
 	}
-	in.applyPending()
-	in.Logs.apply()
-	in.Status = "available"
-}
-
-// runLogExports keeps the instance modifying for Delays.Modify while the logs it ships
-// change, then ships them; the instance's other pending values keep waiting.
-func (e *Emulator) runLogExports(ctx context.Context, id string) {
-	if !sleep(ctx, e.cfg.Delays.Modify) {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	in, ok := e.instances[id]
-	if !ok || in.Status != "modifying" {
-		return
+	if !logsOnly {
+		in.applyPending()
 	}
 	in.Logs.apply()
 	in.Status = "available"

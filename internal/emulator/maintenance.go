@@ -32,7 +32,7 @@ func (e *Emulator) ApplyPendingMaintenance() []string {
 	e.mu.Unlock()
 
 	for _, id := range ids {
-		e.background(func(ctx context.Context) { e.runModify(ctx, id) })
+		e.background(func(ctx context.Context) { e.runModify(ctx, id, false) })
 	}
 	for _, id := range clusterIDs {
 		e.background(func(ctx context.Context) { e.runClusterUpgrade(ctx, id) })

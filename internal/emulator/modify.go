@@ -78,11 +78,8 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 	srv := in.server
 	e.mu.Unlock()
 
-	switch {
-	case modifying:
-		e.background(func(ctx context.Context) { e.runModify(ctx, id) })
-	case logsOnly:
-		e.background(func(ctx context.Context) { e.runLogExports(ctx, id) })
+	if modifying || logsOnly {
+		e.background(func(ctx context.Context) { e.runModify(ctx, id, logsOnly) })
 	}
 
 	// As on RDS, a new master password applies at once, whatever ApplyImmediately says.

@@ -189,7 +189,9 @@ func (p *Provider) finished(id, name string) {
 
 // changing reports whether the operation this provider last started on instance id, in
 // Cloud SQL state state, still runs. It looks only while the instance is RUNNABLE: the
-// other states say more themselves.
+// other states say more themselves. The instance was read before the operation: one found
+// done has just ended, and the instance read may predate its change, so it still counts as
+// changing this once; the next look reads the instance with the operation forgotten.
 func (p *Provider) changing(ctx context.Context, id, state string) (bool, error) {
 	p.mu.Lock()
 	name, ok := p.running[id]
@@ -207,7 +209,6 @@ func (p *Provider) changing(ctx context.Context, id, state string) (bool, error)
 	}
 	if o.Status == statusDone {
 		p.finished(id, name)
-		return false, nil
 	}
 	return true, nil
 }

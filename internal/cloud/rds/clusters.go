@@ -196,7 +196,9 @@ func clusterDatabase(c types.DBCluster, writer *types.DBInstance) cloud.Instance
 			out.Pending.EnableLogExports, out.Pending.DisableLogExports = l.LogTypesToEnable, l.LogTypesToDisable
 		}
 	}
-	out.LogExports = c.EnabledCloudwatchLogsExports
+	if len(c.EnabledCloudwatchLogsExports) > 0 {
+		out.LogExports = c.EnabledCloudwatchLogsExports
+	}
 	for _, t := range c.TagList {
 		out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}

@@ -454,7 +454,9 @@ func instance(in types.DBInstance) cloud.Instance {
 			out.Pending.EnableLogExports, out.Pending.DisableLogExports = l.LogTypesToEnable, l.LogTypesToDisable
 		}
 	}
-	out.LogExports = in.EnabledCloudwatchLogsExports
+	if len(in.EnabledCloudwatchLogsExports) > 0 {
+		out.LogExports = in.EnabledCloudwatchLogsExports
+	}
 	if len(in.ReadReplicaDBInstanceIdentifiers) > 0 {
 		out.ReplicaIDs = in.ReadReplicaDBInstanceIdentifiers
 	}

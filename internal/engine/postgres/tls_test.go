@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/enginetest"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // TestConnectorVerifiesTheServer: with a CA bundle the connector logs in only to a server
@@ -23,57 +23,31 @@ func TestConnectorVerifiesTheServer(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ca, err := serverproc.NewCA("cloud CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := serverproc.NewCA("an impostor's CA")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, cases := enginetest.TLSCases(t)
 	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: t.TempDir(), MasterUser: master, MasterPassword: masterPassword, CA: ca})
 	if err != nil {
 		t.Fatalf("start PostgreSQL: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
-	bundle := func(pem []byte) *engine.CABundle {
-		b, err := engine.ParseCABundle(pem)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	cases := []struct {
-		reason   string
-		host     string
-		ca       *engine.CABundle
-		refused  bool
-		database string
-	}{
-		{"the cloud's CA verifies the server for its endpoint name", "localhost", bundle(ca.PEM), false, "by_name"},
-		{"and for its address", "127.0.0.1", bundle(ca.PEM), false, "by_address"},
-		{"a bundle of other CAs refuses the server: someone posing as the database", "localhost", bundle(other.PEM), true, ""},
-		{"no bundle: encrypted without verification, as before", "localhost", nil, false, "unverified"},
-	}
-	for _, c := range cases {
-		ep := engine.Endpoint{Host: c.host, Port: int32(srv.Port), User: master, Password: masterPassword, AdminRole: "rds_superuser", CA: c.ca}
+	for i, c := range cases {
+		ep := engine.Endpoint{Host: c.Host, Port: int32(srv.Port), User: master, Password: masterPassword, AdminRole: "rds_superuser", CA: c.CA}
 		admin, err := Connector{}.Connect(ctx, ep)
-		if c.refused {
+		if c.Refused {
 			if !engine.IsCertificateRefused(err) || engine.IsPasswordRefused(err) {
-				t.Errorf("%s: Connect = %v, want a refused certificate", c.reason, err)
+				t.Errorf("%s: Connect = %v, want a refused certificate", c.Reason, err)
 			}
 			if err := (Connector{}).Verify(ctx, ep, "postgres"); !engine.IsCertificateRefused(err) {
-				t.Errorf("%s: Verify = %v, want a refused certificate", c.reason, err)
+				t.Errorf("%s: Verify = %v, want a refused certificate", c.Reason, err)
 			}
 			continue
 		}
 		if err != nil {
-			t.Errorf("%s: Connect: %v", c.reason, err)
+			t.Errorf("%s: Connect: %v", c.Reason, err)
 			continue
 		}
 		// A database's grants are applied over a second session, made the same way.
-		if err := admin.EnsureDatabase(ctx, engine.Database{Name: c.database}); err != nil {
-			t.Errorf("%s: EnsureDatabase: %v", c.reason, err)
+		if err := admin.EnsureDatabase(ctx, engine.Database{Name: "tls_" + string(rune('a'+i))}); err != nil {
+			t.Errorf("%s: EnsureDatabase: %v", c.Reason, err)
 		}
 		_ = admin.Close(ctx)
 	}
