@@ -1,6 +1,8 @@
 // Command rds-emulator serves a local Amazon RDS API (package emulator) over plain HTTP:
 // DB instances, read replicas and Aurora DB clusters backed by real PostgreSQL and MariaDB
-// servers. Point an AWS SDK at it with AWS_ENDPOINT_URL_RDS.
+// servers. Point an AWS SDK at it with AWS_ENDPOINT_URL_RDS. Snapshot exports
+// (StartExportTask) write Parquet to an S3 stand-in served on its own address (-s3-listen),
+// which an S3 client reads path-style; GET /_emulator/s3 on the RDS address says where it is.
 package main
 
 import (
@@ -28,9 +30,10 @@ func main() {
 
 func run() error {
 	var (
-		listen  = flag.String("listen", "127.0.0.1:4566", "address to serve the RDS API on")
-		dataDir = flag.String("data-dir", "", "directory for instance data and snapshots (default: a new temporary directory)")
-		cfg     emulator.Config
+		listen   = flag.String("listen", "127.0.0.1:4566", "address to serve the RDS API on")
+		s3Listen = flag.String("s3-listen", "127.0.0.1:0", "address to serve the S3 stand-in (snapshot exports) on; port 0 picks a free one, which the output and GET /_emulator/s3 name")
+		dataDir  = flag.String("data-dir", "", "directory for instance data and snapshots (default: a new temporary directory)")
+		cfg      emulator.Config
 	)
 	flag.BoolVar(&cfg.NoEngine, "no-engine", false, "give instances an endpoint but start no database server (for scale tests)")
 	flag.StringVar(&cfg.Region, "region", "us-east-1", "region reported in ARNs and availability zones")
@@ -41,12 +44,13 @@ func run() error {
 	flag.IntVar(&cfg.Faults.ThrottleEvery, "throttle-every", 0, "answer every Nth API call with Throttling (0: never)")
 	flag.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "fraction of API calls answered with 500 InternalFailure")
 	flag.DurationVar(&cfg.Faults.Latency, "latency", 0, "latency added to every API call")
-	var subnetGroups, kmsAliases, kmsKeys string
+	var subnetGroups, kmsAliases, kmsKeys, buckets string
 	flag.StringVar(&subnetGroups, "subnet-groups", "", "comma-separated DB subnet groups the account holds besides \"default\"")
 	flag.StringVar(&kmsAliases, "kms-aliases", "", "comma-separated KMS aliases (alias/name) the account holds besides alias/aws/rds")
 	flag.StringVar(&kmsKeys, "kms-keys", "", "comma-separated KMS key IDs the account holds")
+	flag.StringVar(&buckets, "s3-buckets", "", "comma-separated S3 buckets the account holds, for snapshot exports")
 	flag.Parse()
-	cfg.Account = emulator.Account{SubnetGroups: list(subnetGroups), KMSAliases: list(kmsAliases), KMSKeys: list(kmsKeys)}
+	cfg.Account = emulator.Account{SubnetGroups: list(subnetGroups), KMSAliases: list(kmsAliases), KMSKeys: list(kmsKeys), Buckets: list(buckets)}
 
 	cfg.DataDir = *dataDir
 	if cfg.DataDir == "" {
@@ -74,7 +78,13 @@ func run() error {
 		_ = emu.Close()
 		return err
 	}
+	s3URL, err := emu.ListenS3(*s3Listen)
+	if err != nil {
+		_ = l.Close()
+		return errors.Join(err, emu.Close())
+	}
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Printf("rds-emulator S3 stand-in listening on %s\n", s3URL)
 	fmt.Printf("rds-emulator listening on http://%s\n", l.Addr())
 
 	serveErr := make(chan error, 1)

@@ -8,10 +8,10 @@ import (
 	"strings"
 )
 
-// Account is what the emulated AWS account holds besides databases: DB subnet groups and KMS
-// keys. Calls that name one the account does not hold are refused as RDS refuses them
-// (DBSubnetGroupNotFoundFault, KMSKeyNotAccessibleFault). VPC security groups are checked
-// for their form only. A new emulator starts with what a new account has in a region
+// Account is what the emulated AWS account holds besides databases: DB subnet groups, KMS
+// keys and S3 buckets. Calls that name one the account does not hold are refused as RDS
+// refuses them (DBSubnetGroupNotFoundFault, KMSKeyNotAccessibleFault; an export to a bucket
+// the account does not hold fails). VPC security groups are checked for their form only. A new emulator starts with what a new account has in a region
 // (DefaultAccount); Config.Account and POST /_emulator/account add more.
 type Account struct {
 	// SubnetGroups are DB subnet group names.
@@ -20,6 +20,9 @@ type Account struct {
 	KMSKeys []string `json:"kmsKeys,omitempty"`
 	// KMSAliases are alias names ("alias/shop-data"), each pointing at a key of its own.
 	KMSAliases []string `json:"kmsAliases,omitempty"`
+	// Buckets are the S3 buckets of the account (in the emulator's region), which snapshot
+	// exports write to; the emulator's S3 stand-in serves them (see Emulator.ListenS3).
+	Buckets []string `json:"buckets,omitempty"`
 }
 
 // DefaultAccount is what every emulated account holds: the default DB subnet group (RDS
@@ -45,6 +48,11 @@ func (a Account) check() error {
 			return fmt.Errorf("DB subnet group name %q must be 1 to 255 characters", s)
 		}
 	}
+	for _, b := range a.Buckets {
+		if !s3BucketName.MatchString(b) || strings.Contains(b, "..") {
+			return fmt.Errorf("S3 bucket name %q is not valid: 3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit", b)
+		}
+	}
 	return nil
 }
 
@@ -60,9 +68,10 @@ func (a *Account) add(b Account) {
 	merge(&a.SubnetGroups, b.SubnetGroups)
 	merge(&a.KMSKeys, b.KMSKeys)
 	merge(&a.KMSAliases, b.KMSAliases)
+	merge(&a.Buckets, b.Buckets)
 }
 
-// AddToAccount adds subnet groups and KMS keys to the account.
+// AddToAccount adds subnet groups, KMS keys and S3 buckets to the account.
 func (e *Emulator) AddToAccount(a Account) error {
 	if err := a.check(); err != nil {
 		return err
@@ -83,8 +92,8 @@ func (e *Emulator) AccountHolds() Account {
 }
 
 // serveAccount answers GET /_emulator/account with what the account holds and
-// POST /_emulator/account ({"subnetGroups":[...],"kmsKeys":[...],"kmsAliases":[...]}) by
-// adding to it.
+// POST /_emulator/account ({"subnetGroups":[...],"kmsKeys":[...],"kmsAliases":[...],
+// "buckets":[...]}) by adding to it.
 func (e *Emulator) serveAccount(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		var a Account

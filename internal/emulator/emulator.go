@@ -81,6 +81,9 @@ type Emulator struct {
 	cfg Config
 	// ca signs every server's TLS certificate; clients get it at /_emulator/ca.pem.
 	ca *serverproc.CA
+	// exportState holds the snapshot export tasks and the S3 stand-in they write to; it
+	// has its own locks.
+	exportState *exportState
 
 	// mu guards everything below. It is never held while an engine starts, stops or dumps.
 	mu        sync.Mutex
@@ -143,10 +146,11 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Emulator{
-		cfg:       cfg,
-		ca:        ca,
-		instances: map[string]*instance{},
-		snapshots: map[string]*snapshot{},
+		cfg:         cfg,
+		ca:          ca,
+		exportState: newExportState(),
+		instances:   map[string]*instance{},
+		snapshots:   map[string]*snapshot{},
 
 		clusters:         map[string]*cluster{},
 		clusterSnapshots: map[string]*clusterSnapshot{},
@@ -267,6 +271,9 @@ var handlers = map[string]handler{
 	"ListTagsForResource":                (*Emulator).listTags,
 	"DescribeDBLogFiles":                 (*Emulator).describeLogFiles,
 	"DownloadDBLogFilePortion":           (*Emulator).downloadLogFilePortion,
+	"StartExportTask":                    (*Emulator).startExportTask,
+	"DescribeExportTasks":                (*Emulator).describeExportTasks,
+	"CancelExportTask":                   (*Emulator).cancelExportTask,
 }
 
 func (e *Emulator) dispatch(action string, p params) (any, string, error) {

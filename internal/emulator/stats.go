@@ -89,6 +89,8 @@ func (e *Emulator) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 		e.serveAccount(w, r)
 	case r.URL.Path == introspectionPrefix+"ca.pem" && r.Method == http.MethodGet:
 		e.serveCA(w)
+	case r.URL.Path == introspectionPrefix+"s3":
+		e.ServeS3Info(w, r)
 	case r.URL.Path == introspectionPrefix+"tamper" && r.Method == http.MethodPost:
 		e.serveTamper(w, r)
 	default:
