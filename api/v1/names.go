@@ -158,6 +158,10 @@ const (
 	// ReasonBackupFailed: taking or pruning a scheduled snapshot failed; the message says
 	// why. Retried with backoff.
 	ReasonBackupFailed = "BackupFailed"
+	// ReasonExportFailed: the cloud refused to export a backup to cold storage, or an
+	// export failed; the message says why (often the bucket, role or key of
+	// spec.backup.export). Retried with backoff.
+	ReasonExportFailed = "ExportFailed"
 	// ReasonReplicasAvailable: every read replica asked for is available.
 	ReasonReplicasAvailable = "ReplicasAvailable"
 	// ReasonReplicasPending: some read replica is being created, changed or removed; the
@@ -207,6 +211,11 @@ const (
 	EventSnapshotTaken = "SnapshotTaken"
 	// EventSnapshotsPruned: scheduled snapshots older than the retention were deleted.
 	EventSnapshotsPruned = "SnapshotsPruned"
+	// EventExportStarted: a backup's export to cold storage (spec.backup.export) was asked for.
+	EventExportStarted = "ExportStarted"
+	// EventExportFailed: an export of a backup to cold storage ended without the data; the
+	// message has the cloud's cause.
+	EventExportFailed = "ExportFailed"
 	// EventDeleteRequested: DeleteDBInstance was sent; the message names the final snapshot.
 	EventDeleteRequested = "DeleteRequested"
 	// EventPasswordRotated: a password was replaced, applied and verified by logging in.

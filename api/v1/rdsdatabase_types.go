@@ -108,6 +108,36 @@ type Backup struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9]+d$') && int(self.replace('d', '')) >= 1 && int(self.replace('d', '')) <= 35",message="retention must be a whole number of days from 1d to 35d (RDS keeps automated backups for at most 35 days), e.g. 7d"
 	// +optional
 	Retention string `json:"retention,omitempty"`
+
+	// Export copies every backup to cold storage: each snapshot the operator takes, the
+	// newest of RDS's automated backups once a day, and the final snapshot (RDS
+	// StartExportTask: the tables as Parquet in S3). Each snapshot is exported once.
+	// +optional
+	Export *BackupExport `json:"export,omitempty"`
+}
+
+// BackupExport says where backups are exported to.
+type BackupExport struct {
+	// Bucket is the S3 bucket the data goes to, in the database's region.
+	// +kubebuilder:validation:MinLength=3
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9][a-z0-9.-]*[a-z0-9]$') && !self.contains('..')",message="bucket must be an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit"
+	Bucket string `json:"bucket"`
+	// Prefix is the key prefix under the bucket, e.g. "rds/orders"; each export writes
+	// below <prefix>/<export identifier>/.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Prefix string `json:"prefix,omitempty"`
+	// IAMRoleARN is the role RDS writes to the bucket as; it must allow s3:PutObject,
+	// s3:GetObject, s3:ListBucket, s3:DeleteObject and s3:GetBucketLocation on the bucket
+	// and trust export.rds.amazonaws.com (see docs).
+	// +kubebuilder:validation:XValidation:rule="self.matches('^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$')",message="iamRoleArn must be an IAM role ARN, e.g. arn:aws:iam::111122223333:role/rds-export"
+	IAMRoleARN string `json:"iamRoleArn"`
+	// KMSKeyID is the KMS key the exported data is encrypted with (RDS requires one): a key
+	// ARN, key ID, alias ARN or alias name.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+)$')",message="kmsKeyId must be a KMS key ARN, key ID, alias ARN or alias name, e.g. alias/rds-export"
+	KMSKeyID string `json:"kmsKeyId"`
 }
 
 // Logs configures the shipping of the database's logs.
@@ -524,6 +554,28 @@ type BackupStatus struct {
 	// NextSnapshotTime is when the next scheduled snapshot is due.
 	// +optional
 	NextSnapshotTime *metav1.Time `json:"nextSnapshotTime,omitempty"`
+	// LastExport is the newest export of a backup to cold storage (spec.backup.export).
+	// +optional
+	LastExport *ExportStatus `json:"lastExport,omitempty"`
+}
+
+// ExportStatus mirrors one export as the cloud reports it.
+type ExportStatus struct {
+	// Task is the export's identifier in the cloud.
+	Task string `json:"task"`
+	// Snapshot is the exported backup.
+	Snapshot string `json:"snapshot"`
+	// Status is the cloud's word: STARTING, IN_PROGRESS, COMPLETE, FAILED, CANCELED...
+	Status string `json:"status"`
+	// Percent is how much is copied.
+	// +optional
+	Percent int32 `json:"percent,omitempty"`
+	// FailureCause says why a failed export failed.
+	// +optional
+	FailureCause string `json:"failureCause,omitempty"`
+	// Location is where the data goes: bucket/prefix/task/.
+	// +optional
+	Location string `json:"location,omitempty"`
 }
 
 // UserAccess is the result of logging in as one user with the password in its Secret.

@@ -350,6 +350,68 @@ type Provider interface {
 	// topology.kubernetes.io/zone label, is a zone of region where this cloud can place a
 	// database. It calls nothing.
 	ZoneIn(region, zone string) bool
+
+	// AutomatedBackups lists the backups the cloud took of the database on its own (RDS's
+	// automated snapshots), newest last. It never changes anything.
+	AutomatedBackups(ctx context.Context, identifier string) ([]Snapshot, error)
+
+	// StartExport starts copying a snapshot's data to object storage (RDS: StartExportTask,
+	// Parquet in S3). It is idempotent: an export with the request's identifier existing
+	// already is success, so a retry after a crash never exports a snapshot twice.
+	StartExport(ctx context.Context, r ExportRequest) error
+
+	// Exports lists every export of the account the cloud still reports, whatever started
+	// it. It never changes anything. One call serves every object, as List does.
+	Exports(ctx context.Context) ([]Export, error)
+}
+
+// ExportRequest asks for a snapshot's data to be copied to object storage.
+type ExportRequest struct {
+	// Identifier names the export. The caller derives it from the snapshot, one per
+	// snapshot, so that asking again is no second export.
+	Identifier string
+	// Snapshot is the snapshot's identifier or ARN.
+	Snapshot string
+	// Bucket and Prefix say where the data goes.
+	Bucket, Prefix string
+	// Role is the identity the cloud writes to the bucket as (RDS: an IAM role ARN).
+	Role string
+	// KMSKeyID encrypts the exported data.
+	KMSKeyID string
+	// Tags are the export's tags, where the cloud keeps any.
+	Tags map[string]string
+}
+
+// ExportPhase is an export's state in the cloud's terms mapped to the operator's.
+type ExportPhase string
+
+// Export phases.
+const (
+	// ExportRunning: the export is starting or copying.
+	ExportRunning ExportPhase = "Running"
+	// ExportComplete: the data is in the bucket.
+	ExportComplete ExportPhase = "Complete"
+	// ExportFailed: the export ended without the data; FailureCause says why.
+	ExportFailed ExportPhase = "Failed"
+	// ExportCanceled: someone canceled the export.
+	ExportCanceled ExportPhase = "Canceled"
+)
+
+// Export is an export as the cloud reports it.
+type Export struct {
+	Identifier string
+	// Snapshot is the exported snapshot's identifier (its name, not its ARN).
+	Snapshot string
+	// Status is the cloud's own word (RDS: STARTING, IN_PROGRESS, COMPLETE, FAILED...).
+	Status string
+	Phase  ExportPhase
+	// Percent is how much is copied, 0 to 100.
+	Percent int
+	// FailureCause says why a failed export failed.
+	FailureCause   string
+	Bucket, Prefix string
+	StartedAt      time.Time
+	EndedAt        time.Time
 }
 
 // Kinds of cloud errors, for errors.Is: each provider classifies its cloud's error codes into
@@ -382,7 +444,7 @@ type Error struct {
 	Field Field
 }
 
-// Field names a part of Desired a cloud may refuse.
+// Field names a part of Desired (or of an ExportRequest) a cloud may refuse.
 type Field string
 
 // The fields a provider may name in Error.Field.
@@ -394,6 +456,12 @@ const (
 	FieldSubnetGroup   Field = "SubnetGroup"
 	FieldSecurityGroup Field = "SecurityGroupIDs"
 	FieldKMSKey        Field = "KMSKeyID"
+	// FieldExportBucket, FieldExportRole and FieldExportKMSKey are the parts of an
+	// ExportRequest: the bucket written to, the identity the cloud writes as,
+	// and the key that encrypts the exported data.
+	FieldExportBucket Field = "ExportBucket"
+	FieldExportRole   Field = "ExportRole"
+	FieldExportKMSKey Field = "ExportKMSKeyID"
 )
 
 // Error implements error.

@@ -379,13 +379,18 @@ func (r *RDSDatabaseReconciler) cloudFailed(s *scope, err error) (ctrl.Result, e
 		// class.
 		return r.specInvalid(s, fmt.Errorf("%s cannot make it: %w", placementOf(s.db), err))
 	}
-	msg := err.Error()
+	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudError, refusal(err), corev1.EventTypeWarning, "")
+	return ctrl.Result{}, errorf(s.db, "cloud", err)
+}
+
+// refusal says a cloud's error, naming the spec field to change when the provider told
+// which part of the request the cloud refused.
+func refusal(err error) string {
 	var ce *cloud.Error
 	if errors.As(err, &ce) && specFieldOf[ce.Field] != "" {
-		msg = fmt.Sprintf("the cloud refused %s: change it (or the DatabaseClass or operator default it comes from): %s", specFieldOf[ce.Field], msg)
+		return fmt.Sprintf("the cloud refused %s: change it (or the DatabaseClass or operator default it comes from): %s", specFieldOf[ce.Field], err)
 	}
-	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudError, msg, corev1.EventTypeWarning, "")
-	return ctrl.Result{}, errorf(s.db, "cloud", err)
+	return err.Error()
 }
 
 // specFieldOf names in the spec's terms the part of a request a cloud refused.
@@ -397,6 +402,9 @@ var specFieldOf = map[cloud.Field]string{
 	cloud.FieldSubnetGroup:   "spec.network.subnetGroup",
 	cloud.FieldSecurityGroup: "spec.network.securityGroupIds",
 	cloud.FieldKMSKey:        "spec.encryption.kmsKeyId",
+	cloud.FieldExportBucket:  "spec.backup.export.bucket",
+	cloud.FieldExportRole:    "spec.backup.export.iamRoleArn",
+	cloud.FieldExportKMSKey:  "spec.backup.export.kmsKeyId",
 }
 
 // specInvalid records a spec the operator cannot or may not turn into a cloud request: one

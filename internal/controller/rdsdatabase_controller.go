@@ -150,6 +150,9 @@ type RDSDatabaseReconciler struct {
 
 	// warned remembers the warnings given once per object and operator run.
 	warned sync.Map
+	// exportChecks remembers, per object, when its automated backups were last looked at
+	// for one to export.
+	exportChecks sync.Map
 }
 
 // scope carries what one phase learned to the next.
@@ -280,6 +283,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		r.reconcileConnectionSecrets,
 		r.reconcileService,
 		r.reconcileBackups,
+		r.reconcileExports,
 	} {
 		if result, err = p(ctx, s); err != nil || !result.IsZero() {
 			return result, err

@@ -85,7 +85,7 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 			// create they may not see the new database yet. Leaving now could leave it behind.
 			return false, nil
 		}
-		return true, nil
+		return r.exportFinalSnapshot(ctx, s)
 	}
 	if owner := obs.Instance.Tags[v1.TagOwner]; owner != naming.Owner(db.Namespace, db.Name) {
 		r.event(db, corev1.EventTypeWarning, v1.ReasonOwnedByOther,

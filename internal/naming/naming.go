@@ -106,6 +106,29 @@ func ScheduledSnapshotIdentifier(id string, at time.Time) string {
 	return withHash(id+"-"+stamp, id+"/"+stamp, maxIdentifier)
 }
 
+// maxExportIdentifier is RDS's limit for ExportTaskIdentifier.
+const maxExportIdentifier = 60
+
+// ExportPrefix returns what the identifier of every export of the database id's backups
+// starts with: id, cut to leave room for a hash but keeping the hash id ends with (which
+// names the object), then "-".
+func ExportPrefix(id string) string {
+	if room := maxExportIdentifier - hashLen - 1; len(id)+1 > room {
+		keep := room - hashLen - 2 // the cut readable part, "-", id's hash, "-"
+		id = strings.TrimRight(id[:keep], "-") + "-" + id[len(id)-hashLen:]
+	}
+	return id + "-"
+}
+
+// ExportIdentifier returns the identifier of the export of snapshot, a backup of the database
+// id: the same snapshot always gets the same identifier, so asking again after a crash finds
+// the export instead of starting a second one. It is 1-60 letters, digits and hyphens,
+// starts with a letter, has no "--" and does not end with "-", as RDS requires.
+func ExportIdentifier(id, snapshot string) string {
+	sum := sha256.Sum256([]byte(snapshot))
+	return ExportPrefix(id) + hex.EncodeToString(sum[:])[:hashLen]
+}
+
 // MasterSecretName returns the name of the Secret holding the master user's credentials.
 func MasterSecretName(database string) string {
 	return database + ".rds.master"

@@ -83,3 +83,26 @@ func TestSecretAndServiceNames(t *testing.T) {
 		t.Errorf("names: -want +got:\n%s", diff)
 	}
 }
+
+func TestExportIdentifier(t *testing.T) {
+	long := Identifier(strings.Repeat("team", 10), strings.Repeat("orders", 8))
+	cases := []struct {
+		reason, id, snapshot string
+	}{
+		{"a short database identifier is kept whole", Identifier("shop", "orders"), "rds:shop-orders-2026-12-02-03-10"},
+		{"a 63-character identifier is cut, keeping its hash", long, "rds:" + long + "-2026-12-02-03-10"},
+	}
+	valid := regexp.MustCompile(`^[a-z][a-z0-9-]{0,59}$`)
+	for _, c := range cases {
+		got := ExportIdentifier(c.id, c.snapshot)
+		if !valid.MatchString(got) || strings.Contains(got, "--") || strings.HasSuffix(got, "-") {
+			t.Errorf("%s: %q is no RDS export identifier", c.reason, got)
+		}
+		if !strings.HasPrefix(got, ExportPrefix(c.id)) || !strings.HasSuffix(ExportPrefix(c.id), c.id[len(c.id)-hashLen:]+"-") {
+			t.Errorf("%s: %q does not start with the database's prefix %q ending in its hash", c.reason, got, ExportPrefix(c.id))
+		}
+		if ExportIdentifier(c.id, c.snapshot) != got || ExportIdentifier(c.id, c.snapshot+"x") == got {
+			t.Errorf("%s: not one identifier per snapshot", c.reason)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -47,7 +48,9 @@ func TestIAMPolicyAllowsEveryCall(t *testing.T) {
 		}
 	}
 	for action := range allowed {
-		if !used[action] {
+		// iam:PassRole and the kms: actions are checked when RDS acts on a call of the
+		// operator's (an export's role and key); the emulator's log shows only RDS actions.
+		if strings.HasPrefix(action, "rds:") && !used[action] {
 			t.Logf("docs/iam-policy.json allows %s, which this run never called", action)
 		}
 	}

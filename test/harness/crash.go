@@ -54,7 +54,7 @@ func (c *crashSwitch) after(step, subject string, err error) error {
 }
 
 // CrashAfter arms the operator to crash right after step (Create, Update, Delete, Observe,
-// EnsureUser, EnsureDatabase) goes through for subject (a cloud identifier or a user name);
+// StartExport, EnsureUser, EnsureDatabase) goes through for subject (a cloud identifier or a user name);
 // BeforeCreate crashes just before CreateDBInstance would be sent.
 // WaitCrash waits for it; StartOperator then starts a new operator.
 func (s *Stack) CrashAfter(step, subject string) {

@@ -42,6 +42,9 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 )
 
+// ExportBucket is the S3 bucket the emulator's account holds for backup exports.
+const ExportBucket = "shop-exports"
+
 // Stack is a running control plane, emulator and operator.
 type Stack struct {
 	// Client talks to the apiserver directly (no cache), as kubectl would.
@@ -52,6 +55,8 @@ type Stack struct {
 	Emulator *emulator.Emulator
 	// EmulatorURL is the emulator's endpoint, as AWS_ENDPOINT_URL_RDS holds it.
 	EmulatorURL string
+	// S3URL is the emulator's S3 stand-in, where backups are exported to (path-style).
+	S3URL string
 	// CloudSQL is the Cloud SQL emulator, which DatabaseClasses with provider gcp reach at
 	// CloudSQLURL (GCP_SQLADMIN_ENDPOINT) in project GCPProject.
 	CloudSQL    *gcpemulator.Emulator
@@ -173,13 +178,18 @@ func (s *Stack) startEmulator(dataDir string) error {
 		// Port 9 (discard) is served by nothing here: engine logins fail at once.
 		NoEnginePort: 9,
 		Delays:       emulator.Delays{Create: 300 * time.Millisecond, BackingUp: 200 * time.Millisecond, Modify: time.Second, Delete: 300 * time.Millisecond},
-		// The account holds the subnet group and KMS keys the operator allows (StartOperator).
-		Account: emulator.Account{SubnetGroups: []string{"private"}, KMSAliases: []string{"alias/shop-data", "alias/rds-data"}},
+		// The account holds the subnet group and KMS keys the operator allows (StartOperator),
+		// and the bucket backups are exported to.
+		Account: emulator.Account{SubnetGroups: []string{"private"}, KMSAliases: []string{"alias/shop-data", "alias/rds-data", "alias/rds-export"},
+			Buckets: []string{ExportBucket}},
 	})
 	if err != nil {
 		return err
 	}
 	s.Emulator = em
+	if s.S3URL, err = em.ListenS3("127.0.0.1:0"); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -405,6 +415,11 @@ func (c *callRecorder) Create(ctx context.Context, d cloud.Desired) error {
 		return err
 	}
 	return c.crash.after("Create", d.Identifier, c.Provider.Create(ctx, d))
+}
+
+// StartExport implements cloud.Provider.
+func (c *callRecorder) StartExport(ctx context.Context, r cloud.ExportRequest) error {
+	return c.crash.after("StartExport", r.Identifier, c.Provider.StartExport(ctx, r))
 }
 
 // Update implements cloud.Provider.

@@ -1,7 +1,8 @@
 // Package cloudtest provides a fake cloud.Provider made of function fields, for table tests
 // of the controller's phases: each case sets the calls it expects and nothing else. A call
 // whose function is not set returns ErrUnexpected, so a phase that calls more than its case
-// allows fails visibly. It also provides Conformance, the suite every real provider passes
+// allows fails visibly; the few calls with an answer that means "nothing here" (no zones, an
+// empty plan, no backups, no exports) give that answer instead, as each method says. It also provides Conformance, the suite every real provider passes
 // against its own cloud's emulator.
 package cloudtest
 
@@ -32,6 +33,11 @@ type Provider struct {
 	ZoneInFn         func(region, zone string) bool
 	PlanFn           func(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan
 	StorageFn        func(d cloud.Desired) (int32, bool)
+	// AutomatedBackupsFn, StartExportFn and ExportsFn default to what a database without
+	// backups or exports answers, so that cases about other phases need not set them.
+	AutomatedBackupsFn func(ctx context.Context, id string) ([]cloud.Snapshot, error)
+	StartExportFn      func(ctx context.Context, r cloud.ExportRequest) error
+	ExportsFn          func(ctx context.Context) ([]cloud.Export, error)
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -151,4 +157,28 @@ func (p *Provider) Storage(d cloud.Desired) (int32, bool) {
 		return d.AllocatedStorageGiB, false
 	}
 	return p.StorageFn(d)
+}
+
+// AutomatedBackups implements cloud.Provider; unset, the database has no automated backups.
+func (p *Provider) AutomatedBackups(ctx context.Context, id string) ([]cloud.Snapshot, error) {
+	if p.AutomatedBackupsFn == nil {
+		return nil, nil
+	}
+	return p.AutomatedBackupsFn(ctx, id)
+}
+
+// StartExport implements cloud.Provider; unset, the export starts (nil).
+func (p *Provider) StartExport(ctx context.Context, r cloud.ExportRequest) error {
+	if p.StartExportFn == nil {
+		return nil
+	}
+	return p.StartExportFn(ctx, r)
+}
+
+// Exports implements cloud.Provider; unset, the account has no exports.
+func (p *Provider) Exports(ctx context.Context) ([]cloud.Export, error) {
+	if p.ExportsFn == nil {
+		return nil, nil
+	}
+	return p.ExportsFn(ctx)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,6 +158,58 @@ func (p *Provider) Snapshots(ctx context.Context, id string) ([]cloud.Snapshot, 
 		}
 	}
 	return out, nil
+}
+
+// backupAutomated is the type of the backups Cloud SQL takes on its own, in the instance's
+// backup window.
+const backupAutomated = "AUTOMATED"
+
+// AutomatedBackups implements cloud.Provider with backupRuns.list of the instance, every
+// page, keeping the AUTOMATED runs, oldest first (Cloud SQL lists the newest first). A run is
+// named by its ID, as gcloud names it, and by its resource name
+// (projects/{p}/instances/{i}/backupRuns/{id}) in place of an ARN: Backups API names, which
+// Snapshot and a restore take, are another resource's. An instance that does not exist has
+// none.
+func (p *Provider) AutomatedBackups(ctx context.Context, id string) ([]cloud.Snapshot, error) {
+	var out []cloud.Snapshot
+	err := p.svc.BackupRuns.List(p.project, id).Pages(ctx, func(page *sqladmin.BackupRunsListResponse) error {
+		for _, r := range page.Items {
+			if r.Type == backupAutomated {
+				out = append(out, automatedBackup(p.project, r))
+			}
+		}
+		return nil
+	})
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrap("list automated backups of "+id, err)
+	}
+	// A run still waiting to start has no start time yet: it is the newest.
+	slices.SortStableFunc(out, func(a, b cloud.Snapshot) int {
+		switch {
+		case a.CreatedAt.IsZero() && b.CreatedAt.IsZero():
+			return 0
+		case a.CreatedAt.IsZero():
+			return 1
+		case b.CreatedAt.IsZero():
+			return -1
+		}
+		return a.CreatedAt.Compare(b.CreatedAt)
+	})
+	return out, nil
+}
+
+// automatedBackup is the backup run r of project as cloud.Snapshot.
+func automatedBackup(project string, r *sqladmin.BackupRun) cloud.Snapshot {
+	id := strconv.FormatInt(r.Id, 10)
+	s := cloud.Snapshot{
+		Identifier: id, ARN: "projects/" + project + "/instances/" + r.Instance + "/backupRuns/" + id,
+		Status: r.Status, Available: r.Status == backupSuccessful, Tags: map[string]string{},
+	}
+	s.CreatedAt, _ = time.Parse(time.RFC3339Nano, r.StartTime)
+	return s
 }
 
 // Snapshot implements cloud.Provider: the backup that is the snapshot with the identifier,

@@ -4,7 +4,9 @@
 // once the view shows what the operator last did to that database; until then it asks the
 // caller to come back after the next refresh (a *cloud.WaitError) rather than asking the
 // cloud about one database. It also tells the controller which objects' databases changed,
-// so nothing has to poll one database at a time.
+// so nothing has to poll one database at a time. Snapshot exports are served the same way
+// (exports.go): one list of the account's exports, refreshed with the view while someone
+// asks for it.
 package observer
 
 import (
@@ -38,6 +40,8 @@ type Options struct {
 	Owns func(owner string) bool
 	// Log receives refresh failures.
 	Log logr.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Observer is a cloud.Provider answering Observe from a shared, periodically refreshed view.
@@ -64,6 +68,21 @@ type Observer struct {
 	wake chan struct{}
 	// failures counts refreshes failed in a row, to back off.
 	failures int
+
+	// exports is the account's snapshot exports, as listed at exportsAt (zero: never).
+	exports   []cloud.Export
+	exportsAt time.Time
+	// exportsAskedAt is when Exports was last called: refreshes list exports only while
+	// someone asks for them.
+	exportsAskedAt time.Time
+	// exportsTouched is when the operator last started an export that no list has shown
+	// since (zero: none): the list does not answer until one does.
+	exportsTouched time.Time
+	// startedExports are the exports started since the last refresh that listed exports,
+	// whose owners that refresh wakes.
+	startedExports map[string]bool
+	// fetching makes callers that find no fresh list of exports share one call.
+	fetching sync.Mutex
 }
 
 // touch is a change the operator made to one database.
@@ -83,8 +102,16 @@ func New(p cloud.Provider, opts Options) *Observer {
 	return &Observer{
 		Provider: p, opts: opts,
 		view: map[string]cloud.Instance{}, touched: map[string]touch{}, wake: make(chan struct{}, 1),
-		ready: make(chan struct{}),
+		ready: make(chan struct{}), startedExports: map[string]bool{},
 	}
+}
+
+// now reads the Observer's clock.
+func (o *Observer) now() time.Time {
+	if o.opts.Now != nil {
+		return o.opts.Now()
+	}
+	return time.Now()
 }
 
 // Observe implements cloud.Provider from the shared view. A database missing from a fresh
@@ -101,7 +128,7 @@ func (o *Observer) Observe(ctx context.Context, id string) (cloud.Observation, e
 		return cloud.Observation{}, ctx.Err()
 	case <-time.After(firstViewWait):
 	}
-	now := time.Now()
+	now := o.now()
 	o.mu.Lock()
 	fresh := !o.listedAt.IsZero() && now.Sub(o.listedAt) < 2*o.opts.Interval
 	_, untrusted := o.touched[id]
@@ -182,12 +209,17 @@ func (o *Observer) Delete(ctx context.Context, id string, opts cloud.DeleteOptio
 
 func (o *Observer) touch(id string) {
 	o.mu.Lock()
-	t := touch{at: time.Now()}
+	t := touch{at: o.now()}
 	if in, ok := o.view[id]; ok {
 		t.before = &in
 	}
 	o.touched[id] = t
 	o.mu.Unlock()
+	o.wakeRefresh()
+}
+
+// wakeRefresh cuts the wait for the next refresh short.
+func (o *Observer) wakeRefresh() {
 	select {
 	case o.wake <- struct{}{}:
 	default:
@@ -221,7 +253,7 @@ func (o *Observer) Start(ctx context.Context) error {
 			wait = min(o.opts.Busy<<min(o.failures, 10), o.opts.Interval)
 		}
 		o.mu.Lock()
-		o.next = time.Now().Add(wait)
+		o.next = o.now().Add(wait)
 		o.mu.Unlock()
 		select {
 		case <-ctx.Done():
@@ -231,7 +263,7 @@ func (o *Observer) Start(ctx context.Context) error {
 			// Let the change land in the cloud before looking, and look at most every
 			// Busy: a list costs a call per hundred databases, whoever asked for it.
 			o.mu.Lock()
-			o.next = time.Now().Add(o.opts.Busy)
+			o.next = o.now().Add(o.opts.Busy)
 			o.mu.Unlock()
 			select {
 			case <-ctx.Done():
@@ -256,9 +288,10 @@ func (o *Observer) owns(owner string) bool {
 
 // Refresh lists every database once, replaces the view, calls Changed for each database
 // that differs from the last view, and reports whether some database is busy: changing
-// state, or changed by the operator and not shown by a list yet.
+// state, or changed by the operator and not shown by a list yet. It lists the exports too
+// while someone asks for them (refreshExports).
 func (o *Observer) Refresh(ctx context.Context) bool {
-	started := time.Now()
+	started := o.now()
 	list, err := o.Provider.List(ctx)
 	if err != nil {
 		o.failures++
@@ -278,7 +311,7 @@ func (o *Observer) Refresh(ctx context.Context) bool {
 	}
 	o.mu.Lock()
 	prev, hadView := o.view, !o.listedAt.IsZero()
-	o.view, o.listedAt, o.listTook = next, started, time.Since(started)
+	o.view, o.listedAt, o.listTook = next, started, o.now().Sub(started)
 	var shown []string
 	for id, t := range o.touched {
 		// A list that started after a change and shows the database otherwise than before
@@ -301,15 +334,18 @@ func (o *Observer) Refresh(ctx context.Context) bool {
 	o.mu.Unlock()
 	o.readyOnce.Do(func() { close(o.ready) })
 
-	if !hadView || o.opts.Changed == nil {
-		return busy
-	}
 	woken := map[string]bool{}
 	wake := func(owner string) {
-		if o.owns(owner) && !woken[owner] {
+		if o.opts.Changed != nil && o.owns(owner) && !woken[owner] {
 			woken[owner] = true
 			o.opts.Changed(owner)
 		}
+	}
+	if o.refreshExports(ctx, started, next, wake) {
+		busy = true
+	}
+	if !hadView {
+		return busy
 	}
 	for _, owner := range shown {
 		wake(owner)

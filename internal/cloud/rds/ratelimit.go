@@ -166,8 +166,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 type limiterKey struct{}
 
 // keyFields name, in order of preference, the input fields that say which database (or
-// snapshot) a call is about.
-var keyFields = []string{"DBInstanceIdentifier", "DBClusterIdentifier", "DBSnapshotIdentifier", "ResourceName"}
+// snapshot) a call is about. An export is about the snapshot it reads (SourceArn); a
+// DescribeExportTasks without one lists the account's exports and is fleet-wide.
+var keyFields = []string{"DBInstanceIdentifier", "DBClusterIdentifier", "DBSnapshotIdentifier", "ResourceName", "SourceArn"}
 
 // callKey returns the database a call's input is about, or "" for a fleet-wide call.
 func callKey(params any) string {

@@ -110,6 +110,8 @@ func TestCallKey(t *testing.T) {
 		{"tagging is about the resource", &awsrds.AddTagsToResourceInput{ResourceName: aws.String("arn:aws:rds:x")}, "arn:aws:rds:x"},
 		{"deleting a snapshot is about the snapshot", &awsrds.DeleteDBSnapshotInput{DBSnapshotIdentifier: aws.String("snap")}, "snap"},
 		{"a snapshot of a database is about the database", &awsrds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("db"), DBSnapshotIdentifier: aws.String("snap")}, "db"},
+		{"an export is about the snapshot it reads", &awsrds.StartExportTaskInput{ExportTaskIdentifier: aws.String("exp"), SourceArn: aws.String("arn:aws:rds:us-east-1:1:snapshot:snap")}, "arn:aws:rds:us-east-1:1:snapshot:snap"},
+		{"listing the account's exports is fleet-wide", &awsrds.DescribeExportTasksInput{MaxRecords: aws.Int32(100)}, ""},
 		{"no input is fleet-wide", nil, ""},
 	}
 	for _, c := range cases {

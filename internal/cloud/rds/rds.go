@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,7 +43,11 @@ type API interface {
 	CreateDBClusterSnapshot(ctx context.Context, in *awsrds.CreateDBClusterSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.CreateDBClusterSnapshotOutput, error)
 	DescribeDBClusterSnapshots(ctx context.Context, in *awsrds.DescribeDBClusterSnapshotsInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBClusterSnapshotsOutput, error)
 	DeleteDBClusterSnapshot(ctx context.Context, in *awsrds.DeleteDBClusterSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBClusterSnapshotOutput, error)
+	StartExportTask(ctx context.Context, in *awsrds.StartExportTaskInput, opts ...func(*awsrds.Options)) (*awsrds.StartExportTaskOutput, error)
+	DescribeExportTasks(ctx context.Context, in *awsrds.DescribeExportTasksInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeExportTasksOutput, error)
 }
+
+var _ cloud.Provider = (*Provider)(nil)
 
 // Provider is cloud.Provider on Amazon RDS.
 type Provider struct {
@@ -265,19 +270,54 @@ func (p *Provider) CreateSnapshot(ctx context.Context, id, snapshot string, t ma
 	return nil
 }
 
+// Snapshot types, as DescribeDBSnapshots and DescribeDBClusterSnapshots filter by them.
+const (
+	snapshotManual    = "manual"
+	snapshotAutomated = "automated"
+)
+
 // Snapshots implements cloud.Provider.
 func (p *Provider) Snapshots(ctx context.Context, id string) ([]cloud.Snapshot, error) {
+	return p.snapshotsOf(ctx, id, snapshotManual)
+}
+
+// AutomatedBackups implements cloud.Provider: the automated snapshots RDS takes of an
+// instance in its backup window (or of an Aurora cluster), newest last.
+func (p *Provider) AutomatedBackups(ctx context.Context, id string) ([]cloud.Snapshot, error) {
+	out, err := p.snapshotsOf(ctx, id, snapshotAutomated)
+	if err != nil {
+		return nil, err
+	}
+	// RDS promises no order. One still being taken has no creation time yet: it is the
+	// newest.
+	slices.SortStableFunc(out, func(a, b cloud.Snapshot) int {
+		switch {
+		case a.CreatedAt.IsZero() && b.CreatedAt.IsZero():
+			return 0
+		case a.CreatedAt.IsZero():
+			return 1
+		case b.CreatedAt.IsZero():
+			return -1
+		}
+		return a.CreatedAt.Compare(b.CreatedAt)
+	})
+	return out, nil
+}
+
+// snapshotsOf lists the database's snapshots of a type, every page: DB snapshots of an
+// instance, DB cluster snapshots of an Aurora cluster.
+func (p *Provider) snapshotsOf(ctx context.Context, id, kind string) ([]cloud.Snapshot, error) {
 	if p.clusters.has(id) {
-		return p.clusterSnapshots(ctx, &awsrds.DescribeDBClusterSnapshotsInput{DBClusterIdentifier: aws.String(id), SnapshotType: aws.String("manual")})
+		return p.clusterSnapshots(ctx, &awsrds.DescribeDBClusterSnapshotsInput{DBClusterIdentifier: aws.String(id), SnapshotType: aws.String(kind)})
 	}
 	var out []cloud.Snapshot
 	pages := awsrds.NewDescribeDBSnapshotsPaginator(p.api, &awsrds.DescribeDBSnapshotsInput{
-		DBInstanceIdentifier: aws.String(id), SnapshotType: aws.String("manual"), MaxRecords: aws.Int32(listPageSize),
+		DBInstanceIdentifier: aws.String(id), SnapshotType: aws.String(kind), MaxRecords: aws.Int32(listPageSize),
 	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, wrap("list snapshots of "+id, err)
+			return nil, wrap("list "+kind+" snapshots of "+id, err)
 		}
 		for _, s := range page.DBSnapshots {
 			out = append(out, snapshot(s))

@@ -3,10 +3,14 @@ package rds
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
@@ -18,7 +22,13 @@ import (
 // configuration from the environment) against an emulator without engines.
 func newProvider(t *testing.T) (*Provider, *emulator.Emulator) {
 	t.Helper()
-	em := emulatortest.Serve(t, emulator.Config{NoEngine: true, Delays: emulatortest.FastDelays})
+	return newProviderWith(t, emulator.Config{NoEngine: true, Delays: emulatortest.FastDelays})
+}
+
+// newProviderWith is newProvider against an emulator configured with cfg.
+func newProviderWith(t *testing.T, cfg emulator.Config) (*Provider, *emulator.Emulator) {
+	t.Helper()
+	em := emulatortest.Serve(t, cfg)
 	// Many machines (this one too) set AWS_CA_BUNDLE; the SDK must still build its client.
 	t.Setenv("AWS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
 	p, err := NewFromEnvironment(context.Background())
@@ -192,5 +202,120 @@ func TestZones(t *testing.T) {
 				t.Errorf("%s\nZoneIn(%q, %q) = %t, want %t", tc.reason, regionOf(tc.arn), tc.zone, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestAutomatedBackups: the automated snapshots RDS takes of an instance, and of an Aurora
+// cluster, are listed apart from the manual ones.
+func TestAutomatedBackups(t *testing.T) {
+	p, em := newProvider(t)
+	ctx := context.Background()
+	automated := func(id string) []cloud.Snapshot {
+		t.Helper()
+		var got []cloud.Snapshot
+		waitFor(t, func() bool {
+			var err error
+			got, err = p.AutomatedBackups(ctx, id)
+			if err != nil {
+				t.Fatalf("AutomatedBackups(%s): %v", id, err)
+			}
+			return len(got) == 1 && got[0].Available
+		})
+		return got
+	}
+
+	t.Run("Instance", func(t *testing.T) {
+		d := desired()
+		if err := p.Create(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		got := automated(d.Identifier)
+		if !strings.HasPrefix(got[0].Identifier, "rds:"+d.Identifier+"-") || !strings.Contains(got[0].ARN, ":snapshot:rds:") || got[0].CreatedAt.IsZero() {
+			t.Errorf("RDS names an automated snapshot rds:<instance>-<time> and says when it took it: %+v", got[0])
+		}
+		if err := p.CreateSnapshot(ctx, d.Identifier, "by-hand", nil); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool {
+			s, found, err := p.Snapshot(ctx, "by-hand")
+			return err == nil && found && s.Available
+		})
+		if again, err := p.AutomatedBackups(ctx, d.Identifier); err != nil || len(again) != 1 || again[0].Identifier != got[0].Identifier {
+			t.Errorf("a manual snapshot is no automated backup: %+v, %v", again, err)
+		}
+		if manual, err := p.Snapshots(ctx, d.Identifier); err != nil || len(manual) != 1 || manual[0].Identifier != "by-hand" {
+			t.Errorf("an automated backup is no manual snapshot: %+v, %v", manual, err)
+		}
+	})
+
+	t.Run("AuroraCluster", func(t *testing.T) {
+		d := cloud.Desired{Identifier: "ledger-a1b2c3d4", Engine: "aurora-postgresql", EngineVersion: "16.6", InstanceClass: "db.r6g.large",
+			BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "Aurora-Password-1", StorageEncrypted: true}
+		if err := p.Create(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		em.ResetStats()
+		got := automated(d.Identifier)
+		if !strings.Contains(got[0].ARN, ":cluster-snapshot:rds:"+d.Identifier+"-") {
+			t.Errorf("an Aurora database's automated backups are its cluster's snapshots: %+v", got[0])
+		}
+		if n := em.Stats().Operations("DescribeDBSnapshots"); n != 0 {
+			t.Errorf("%d DescribeDBSnapshots for a database known to be a cluster, want none", n)
+		}
+	})
+
+	t.Run("Gone", func(t *testing.T) {
+		if got, err := p.AutomatedBackups(ctx, "never-made"); err != nil || len(got) != 0 {
+			t.Errorf("a database that does not exist has no automated backups: %+v, %v", got, err)
+		}
+	})
+}
+
+// snapshotPages is the RDS API answering DescribeDBSnapshots from pages, and nothing else.
+type snapshotPages struct {
+	API
+	pages [][]types.DBSnapshot
+	asked []*awsrds.DescribeDBSnapshotsInput
+}
+
+func (f *snapshotPages) DescribeDBSnapshots(_ context.Context, in *awsrds.DescribeDBSnapshotsInput, _ ...func(*awsrds.Options)) (*awsrds.DescribeDBSnapshotsOutput, error) {
+	f.asked = append(f.asked, in)
+	i, _ := strconv.Atoi(aws.ToString(in.Marker))
+	out := &awsrds.DescribeDBSnapshotsOutput{DBSnapshots: f.pages[i]}
+	if i+1 < len(f.pages) {
+		out.Marker = aws.String(strconv.Itoa(i + 1))
+	}
+	return out, nil
+}
+
+// TestAutomatedBackupsOrder: every page is read, and the backups come oldest first, the one
+// being taken (no creation time yet) last, in whatever order RDS gave them.
+func TestAutomatedBackupsOrder(t *testing.T) {
+	at := func(day int) *time.Time { v := time.Date(2026, 12, day, 3, 0, 0, 0, time.UTC); return &v }
+	snap := func(id string, created *time.Time) types.DBSnapshot {
+		return types.DBSnapshot{DBSnapshotIdentifier: aws.String(id), SnapshotCreateTime: created, Status: aws.String("available")}
+	}
+	api := &snapshotPages{pages: [][]types.DBSnapshot{
+		{snap("rds:shop-03", at(3)), snap("rds:shop-now", nil)},
+		{snap("rds:shop-01", at(1)), snap("rds:shop-02", at(2))},
+	}}
+	got, err := New(api).AutomatedBackups(context.Background(), "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range got {
+		ids = append(ids, s.Identifier)
+	}
+	if diff := cmp.Diff([]string{"rds:shop-01", "rds:shop-02", "rds:shop-03", "rds:shop-now"}, ids); diff != "" {
+		t.Errorf("newest last: -want +got:\n%s", diff)
+	}
+	for _, in := range api.asked {
+		if aws.ToString(in.DBInstanceIdentifier) != "shop" || aws.ToString(in.SnapshotType) != "automated" {
+			t.Errorf("asked %+v, want the automated snapshots of shop", in)
+		}
+	}
+	if len(api.asked) != 2 {
+		t.Errorf("%d pages asked for, want 2", len(api.asked))
 	}
 }

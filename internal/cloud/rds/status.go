@@ -62,6 +62,7 @@ var errorKinds = map[string]error{
 	"InvalidDBClusterStateFault":         cloud.ErrBusy,
 	"InvalidDBSnapshotState":             cloud.ErrBusy,
 	"InvalidDBClusterSnapshotStateFault": cloud.ErrBusy,
+	"InvalidExportSourceState":           cloud.ErrBusy, // a snapshot still being taken
 	"Throttling":                         cloud.ErrTransient,
 	"ThrottlingException":                cloud.ErrTransient,
 	"RequestLimitExceeded":               cloud.ErrTransient,

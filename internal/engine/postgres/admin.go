@@ -242,13 +242,17 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 	if err := a.ensureMembers(ctx, s.readWrite, s.writers); err != nil {
 		return err
 	}
-	if err := a.ensureMembers(ctx, s.readOnly, s.readers); err != nil {
+	// The master reads every table too: RDS's snapshot export reads as the master and
+	// skips what it may not read (PERMISSIONS_DO_NOT_EXIST), and an administrator expects
+	// to see the data.
+	if err := a.ensureMembers(ctx, s.readOnly, append(slices.Clone(s.readers), a.master)); err != nil {
 		return err
 	}
 	if err := a.share(ctx, s); err != nil {
 		return err
 	}
-	return a.revokeLeftovers(ctx, append(s.makers(a.master), s.readOnly))
+	// Not the read-only group: the master belongs to it for good.
+	return a.revokeLeftovers(ctx, s.makers(a.master))
 }
 
 // ensureConnect makes the listed users, the owner and the master the only roles that may

@@ -10,8 +10,9 @@ package postgres
 //   - "<database>.readwrite": its listed users other than the read-only ones. It may create
 //     in the database and in its schemas, and holds every privilege on its tables and
 //     sequences.
-//   - "<database>.readonly": its read-only users. It may use its schemas and SELECT its
-//     tables and sequences.
+//   - "<database>.readonly": its read-only users, and the master. It may use its schemas
+//     and SELECT its tables and sequences. The master is in it because RDS's snapshot
+//     export reads every table as the master and skips those it may not read.
 //
 // The groups get those rights on what exists (so tables made before the operator shared the
 // database become usable too) and, through default privileges set for every role that may

@@ -110,6 +110,7 @@ func TestListedUsersShareADatabase(t *testing.T) {
 	forEachMajor(t, func(t *testing.T, ep engine.Endpoint, srv *pgserver.Server) {
 		ctx := context.Background()
 		passwords := map[string]string{"app": "app-Password-1", "worker": "worker-Password-2", "reader": "reader-Password-3", "outsider": "outsider-Password-4"}
+		passwords[master] = masterPassword
 		users := []engine.User{
 			{Name: "app", Password: passwords["app"], CreateDB: true},
 			{Name: "worker", Password: passwords["worker"]},
@@ -208,6 +209,8 @@ func TestListedUsersShareADatabase(t *testing.T) {
 				user: "worker", sql: "DROP TABLE legacy", wantCode: "42501"},
 			{name: "ReaderReadsEverything", reason: "A read-only user reads the tables made before and after, by anyone listed, in any schema.",
 				user: "reader", sql: "SELECT * FROM legacy, made_by_worker, app_data.kept, app_data.by_worker, worker_s.t, worker_s.by_app"},
+			{name: "MasterReadsEverything", reason: "RDS's snapshot export reads as the master and skips what it may not read: the master reads every table.",
+				user: master, sql: "SELECT * FROM legacy, made_by_worker, app_data.kept, app_data.by_worker, worker_s.t, worker_s.by_app"},
 			{name: "ReaderCannotInsert", reason: "Read-only means no INSERT.", user: "reader", sql: "INSERT INTO made_by_worker (v) VALUES ('r')", wantCode: "42501"},
 			{name: "ReaderCannotUpdate", reason: "Read-only means no UPDATE.", user: "reader", sql: "UPDATE legacy SET v = 'r'", wantCode: "42501"},
 			{name: "ReaderCannotDelete", reason: "Read-only means no DELETE.", user: "reader", sql: "DELETE FROM app_data.kept", wantCode: "42501"},

@@ -1,0 +1,213 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+)
+
+// automatedExportCheck is how often the cloud's automated backups of a database with
+// spec.backup.export are looked at for one not exported yet: they are taken once a day.
+const automatedExportCheck = 12 * time.Hour
+
+// reconcileExports copies backups to cold storage as spec.backup.export says: the snapshot
+// the schedule took last, and the newest of the cloud's automated backups. Each export is
+// named after its snapshot (naming.ExportIdentifier), so asking again, after a crash or
+// before the shared view shows the export, never exports a snapshot twice. The exports are
+// read from the shared view of the cloud, not asked for one object at a time.
+func (r *RDSDatabaseReconciler) reconcileExports(ctx context.Context, s *scope) (ctrl.Result, error) {
+	db := s.db
+	ex := db.Spec.Backup.Export
+	if ex == nil {
+		if db.Status.Backup != nil {
+			db.Status.Backup.LastExport = nil
+		}
+		return ctrl.Result{}, nil
+	}
+	exports, err := s.cloud.Exports(ctx)
+	if err != nil {
+		return r.exportFailed(s, err)
+	}
+	mine := exportsOf(exports, s.identifier)
+	r.mirrorLastExport(s, mine)
+
+	var candidates []string
+	if st := db.Status.Backup; st != nil && st.LatestSnapshot != "" && !exported(mine, s.identifier, st.LatestSnapshot) {
+		snap, found, err := s.cloud.Snapshot(ctx, st.LatestSnapshot)
+		if err != nil {
+			return r.exportFailed(s, err)
+		}
+		switch {
+		case found && snap.Available:
+			candidates = append(candidates, snap.Identifier)
+		case found:
+			s.soon = true // still being taken: export it once it is complete
+		}
+	}
+	key := types.NamespacedName{Namespace: db.Namespace, Name: db.Name}
+	if last, ok := r.exportChecks.Load(key); !ok || r.now().Sub(last.(time.Time)) >= automatedExportCheck {
+		backups, err := s.cloud.AutomatedBackups(ctx, s.identifier)
+		if err != nil {
+			return r.exportFailed(s, err)
+		}
+		if newest, ok := newestAvailable(backups); ok && !exported(mine, s.identifier, newest.Identifier) {
+			candidates = append(candidates, newest.Identifier)
+		}
+		r.exportChecks.Store(key, r.now())
+	}
+	for _, snapshot := range candidates {
+		if err := r.startExport(ctx, s, snapshot); err != nil {
+			return r.exportFailed(s, err)
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// exportFinalSnapshot exports the final snapshot, once complete, when spec.backup.export asks
+// for exports, and reports whether the object may go. The snapshot is kept whatever happens
+// to its export: an export the cloud refuses is said in a Warning Event, and the deletion
+// goes on rather than waiting on a bucket or role that may never be fixed.
+func (r *RDSDatabaseReconciler) exportFinalSnapshot(ctx context.Context, s *scope) (bool, error) {
+	db := s.db
+	if db.Spec.Backup.Export == nil || db.Spec.DeletionPolicy == v1.DeletionDelete {
+		return true, nil
+	}
+	name, _ := finalSnapshot(db, s.identifier)
+	snap, found, err := s.cloud.Snapshot(ctx, name.FinalSnapshotIdentifier)
+	switch {
+	case err != nil:
+		return false, err
+	case !found:
+		// Deleted outside the operator, without the final snapshot: nothing to export.
+		r.event(db, corev1.EventTypeWarning, v1.EventExportFailed, "No final snapshot %s to export: the cloud database went without it", name.FinalSnapshotIdentifier)
+		return true, nil
+	case !snap.Available:
+		setCondition(db, v1.ConditionBackupsConfigured, metav1.ConditionFalse, v1.ReasonBackupPending,
+			fmt.Sprintf("waiting for final snapshot %s to complete, to export it", snap.Identifier))
+		return false, nil
+	}
+	err = r.startExport(ctx, s, snap.Identifier)
+	if _, wait := cloud.RetryAfter(err); wait || errors.Is(err, cloud.ErrTransient) {
+		return false, err
+	}
+	if err != nil {
+		r.event(db, corev1.EventTypeWarning, v1.EventExportFailed, "Final snapshot %s is kept but was not exported: %s", snap.Identifier, refusal(err))
+	}
+	return true, nil
+}
+
+// startExport asks the cloud to export snapshot as spec.backup.export says.
+func (r *RDSDatabaseReconciler) startExport(ctx context.Context, s *scope, snapshot string) error {
+	ex := s.db.Spec.Backup.Export
+	task := naming.ExportIdentifier(s.identifier, snapshot)
+	err := s.cloud.StartExport(ctx, cloud.ExportRequest{
+		Identifier: task, Snapshot: snapshot, Bucket: ex.Bucket, Prefix: ex.Prefix, Role: ex.IAMRoleARN, KMSKeyID: ex.KMSKeyID,
+		Tags: map[string]string{v1.TagOwner: naming.Owner(s.db.Namespace, s.db.Name), v1.TagManagedBy: v1.ManagedByValue},
+	})
+	if err != nil {
+		return err
+	}
+	r.eventAbout(s.db, corev1.EventTypeNormal, v1.EventExportStarted, task, "Exporting backup %s to bucket path %s (task %s)", snapshot, location(ex, task), task)
+	s.soon = true // follow it in the shared view
+	return nil
+}
+
+// mirrorLastExport shows the newest of the object's exports in status.backup.lastExport, and
+// says once, with an Event, when one failed.
+func (r *RDSDatabaseReconciler) mirrorLastExport(s *scope, mine []cloud.Export) {
+	if len(mine) == 0 {
+		return
+	}
+	newest := mine[0]
+	for _, e := range mine[1:] {
+		if e.StartedAt.After(newest.StartedAt) {
+			newest = e
+		}
+	}
+	if s.db.Status.Backup == nil {
+		s.db.Status.Backup = &v1.BackupStatus{Mode: backupModeAutomated}
+	}
+	before := s.db.Status.Backup.LastExport
+	now := &v1.ExportStatus{Task: newest.Identifier, Snapshot: newest.Snapshot, Status: newest.Status,
+		Percent: int32(newest.Percent), FailureCause: newest.FailureCause, Location: location(s.db.Spec.Backup.Export, newest.Identifier)}
+	s.db.Status.Backup.LastExport = now
+	if newest.Phase == cloud.ExportRunning {
+		s.soon = true
+	}
+	if newest.Phase == cloud.ExportFailed && (before == nil || before.Task != now.Task || before.Status != now.Status) {
+		r.eventAbout(s.db, corev1.EventTypeWarning, v1.EventExportFailed, now.Task, "Export %s of backup %s failed: %s", now.Task, now.Snapshot, now.FailureCause)
+	}
+}
+
+// exportFailed records a refused or failed export call. A transient failure or the rate
+// limit is retried; a request this cloud never takes (no exports on it) is said, not retried
+// sooner than the resync.
+func (r *RDSDatabaseReconciler) exportFailed(s *scope, err error) (ctrl.Result, error) {
+	if after, wait := cloud.RetryAfter(err); wait {
+		return ctrl.Result{RequeueAfter: after}, nil
+	}
+	s.announce(v1.ConditionBackupsConfigured, metav1.ConditionFalse, v1.ReasonExportFailed,
+		"exporting backups: "+refusal(err), corev1.EventTypeWarning, "")
+	if errors.Is(err, cloud.ErrUnsupported) {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, errorf(s.db, "export backups", err)
+}
+
+// exportsOf returns the exports of the database id's backups: those named with its prefix.
+func exportsOf(all []cloud.Export, id string) []cloud.Export {
+	prefix := naming.ExportPrefix(id)
+	var out []cloud.Export
+	for _, e := range all {
+		if strings.HasPrefix(e.Identifier, prefix) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// exported reports whether snapshot, a backup of the database id, has an export.
+func exported(mine []cloud.Export, id, snapshot string) bool {
+	task := naming.ExportIdentifier(id, snapshot)
+	for _, e := range mine {
+		if e.Identifier == task {
+			return true
+		}
+	}
+	return false
+}
+
+// newestAvailable returns the newest complete backup of backups.
+func newestAvailable(backups []cloud.Snapshot) (cloud.Snapshot, bool) {
+	var newest cloud.Snapshot
+	found := false
+	for _, b := range backups {
+		if b.Available && (!found || b.CreatedAt.After(newest.CreatedAt)) {
+			newest, found = b, true
+		}
+	}
+	return newest, found
+}
+
+// location is where an export writes: bucket/prefix/task/.
+func location(ex *v1.BackupExport, task string) string {
+	if ex == nil {
+		return ""
+	}
+	path := task + "/"
+	if p := strings.Trim(ex.Prefix, "/"); p != "" {
+		path = p + "/" + path
+	}
+	return ex.Bucket + "/" + path
+}
