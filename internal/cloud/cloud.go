@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -144,6 +145,22 @@ type Snapshot struct {
 	Available bool
 	CreatedAt time.Time
 	Tags      map[string]string
+}
+
+// SortByCreation sorts snapshots oldest first; one not dated yet (still being taken) is the
+// newest.
+func SortByCreation(snaps []Snapshot) {
+	slices.SortStableFunc(snaps, func(a, b Snapshot) int {
+		switch {
+		case a.CreatedAt.IsZero() && b.CreatedAt.IsZero():
+			return 0
+		case a.CreatedAt.IsZero():
+			return 1
+		case b.CreatedAt.IsZero():
+			return -1
+		}
+		return a.CreatedAt.Compare(b.CreatedAt)
+	})
 }
 
 // Changes are modifications of a database. A nil field is left as it is.

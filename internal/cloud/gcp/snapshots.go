@@ -186,18 +186,7 @@ func (p *Provider) AutomatedBackups(ctx context.Context, id string) ([]cloud.Sna
 	if err != nil {
 		return nil, wrap("list automated backups of "+id, err)
 	}
-	// A run still waiting to start has no start time yet: it is the newest.
-	slices.SortStableFunc(out, func(a, b cloud.Snapshot) int {
-		switch {
-		case a.CreatedAt.IsZero() && b.CreatedAt.IsZero():
-			return 0
-		case a.CreatedAt.IsZero():
-			return 1
-		case b.CreatedAt.IsZero():
-			return -1
-		}
-		return a.CreatedAt.Compare(b.CreatedAt)
-	})
+	cloud.SortByCreation(out) // a run still waiting to start has no start time yet
 	return out, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -288,19 +287,7 @@ func (p *Provider) AutomatedBackups(ctx context.Context, id string) ([]cloud.Sna
 	if err != nil {
 		return nil, err
 	}
-	// RDS promises no order. One still being taken has no creation time yet: it is the
-	// newest.
-	slices.SortStableFunc(out, func(a, b cloud.Snapshot) int {
-		switch {
-		case a.CreatedAt.IsZero() && b.CreatedAt.IsZero():
-			return 0
-		case a.CreatedAt.IsZero():
-			return 1
-		case b.CreatedAt.IsZero():
-			return -1
-		}
-		return a.CreatedAt.Compare(b.CreatedAt)
-	})
+	cloud.SortByCreation(out) // RDS promises no order
 	return out, nil
 }
 
