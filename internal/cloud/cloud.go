@@ -380,7 +380,36 @@ type Provider interface {
 	// Exports lists every export of the account the cloud still reports, whatever started
 	// it. It never changes anything. One call serves every object, as List does.
 	Exports(ctx context.Context) ([]Export, error)
+
+	// LogFiles lists the database server's log files, as the cloud serves them. It never
+	// changes anything.
+	LogFiles(ctx context.Context, identifier string) ([]LogFile, error)
+
+	// ReadLog reads part of a log file: from marker (empty: the file's end, with lines
+	// counted back from it), at most lines lines when lines > 0. The portion's Marker is
+	// where the next read goes on; More says the file holds more after it now.
+	ReadLog(ctx context.Context, identifier, file, marker string, lines int) (LogPortion, error)
 }
+
+// LogFile is one of a database server's log files.
+type LogFile struct {
+	// Name is the file's name as the cloud gives it, e.g. error/postgresql.log.2026-12-02-03.
+	Name        string
+	Size        int64
+	LastWritten time.Time
+}
+
+// LogPortion is part of a log file.
+type LogPortion struct {
+	Data string
+	// Marker is where the next read of the file goes on from.
+	Marker string
+	// More is true when the file holds more after this portion.
+	More bool
+}
+
+// ErrNoLogFile: the database has no log file of that name (any more).
+var ErrNoLogFile = errors.New("no such log file")
 
 // ExportRequest asks for a snapshot's data to be copied to object storage.
 type ExportRequest struct {

@@ -38,6 +38,9 @@ type Provider struct {
 	AutomatedBackupsFn func(ctx context.Context, id string) ([]cloud.Snapshot, error)
 	StartExportFn      func(ctx context.Context, r cloud.ExportRequest) error
 	ExportsFn          func(ctx context.Context) ([]cloud.Export, error)
+	// LogFilesFn and ReadLogFn default to a database without log files.
+	LogFilesFn func(ctx context.Context, id string) ([]cloud.LogFile, error)
+	ReadLogFn  func(ctx context.Context, id, file, marker string, lines int) (cloud.LogPortion, error)
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -181,4 +184,20 @@ func (p *Provider) Exports(ctx context.Context) ([]cloud.Export, error) {
 		return nil, nil
 	}
 	return p.ExportsFn(ctx)
+}
+
+// LogFiles implements cloud.Provider.
+func (p *Provider) LogFiles(ctx context.Context, id string) ([]cloud.LogFile, error) {
+	if p.LogFilesFn == nil {
+		return nil, nil
+	}
+	return p.LogFilesFn(ctx, id)
+}
+
+// ReadLog implements cloud.Provider.
+func (p *Provider) ReadLog(ctx context.Context, id, file, marker string, lines int) (cloud.LogPortion, error) {
+	if p.ReadLogFn == nil {
+		return cloud.LogPortion{}, cloud.ErrNoLogFile
+	}
+	return p.ReadLogFn(ctx, id, file, marker, lines)
 }

@@ -44,6 +44,8 @@ type API interface {
 	DeleteDBClusterSnapshot(ctx context.Context, in *awsrds.DeleteDBClusterSnapshotInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBClusterSnapshotOutput, error)
 	StartExportTask(ctx context.Context, in *awsrds.StartExportTaskInput, opts ...func(*awsrds.Options)) (*awsrds.StartExportTaskOutput, error)
 	DescribeExportTasks(ctx context.Context, in *awsrds.DescribeExportTasksInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeExportTasksOutput, error)
+	DescribeDBLogFiles(ctx context.Context, in *awsrds.DescribeDBLogFilesInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBLogFilesOutput, error)
+	DownloadDBLogFilePortion(ctx context.Context, in *awsrds.DownloadDBLogFilePortionInput, opts ...func(*awsrds.Options)) (*awsrds.DownloadDBLogFilePortionOutput, error)
 }
 
 var _ cloud.Provider = (*Provider)(nil)

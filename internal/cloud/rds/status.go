@@ -57,6 +57,7 @@ const snapshotAvailable = "available"
 // errorKinds classifies RDS's error codes: a state that forbids the request for now, or a
 // throttled or failed request. Others need the request to change.
 var errorKinds = map[string]error{
+	"DBLogFileNotFoundFault":             cloud.ErrNoLogFile,
 	"InvalidDBInstanceState":             cloud.ErrBusy,
 	"InvalidDBInstanceStateFault":        cloud.ErrBusy,
 	"InvalidDBClusterStateFault":         cloud.ErrBusy,
