@@ -32,6 +32,7 @@ func (d *Defaults) BindFlags(fs *flag.FlagSet) {
 	fs.Var(grantsFlag{grants: &d.Allow.PublicAccess, namespaces: true}, flagAllowPublicAccess, "Comma-separated namespaces (or *) whose databases may have spec.network.publiclyAccessible: true. Default: none, every database is private.")
 	fs.Var(grantsFlag{grants: &d.Allow.SecurityGroupIDs}, flagAllowSecurityGroups, "Comma-separated [namespace=]sg-... items a namespace (all when omitted) may name in spec.network.securityGroupIds, besides --default-security-group-ids.")
 	fs.Var(grantsFlag{grants: &d.Allow.SubnetGroups}, flagAllowSubnetGroups, "Comma-separated [namespace=]name items a namespace (all when omitted) may name in spec.network.subnetGroup, besides --default-subnet-group.")
+	fs.Var(grantsFlag{grants: &d.Allow.ExportRoles}, flagAllowExportRoles, "Comma-separated [namespace=]role-ARN items a namespace (all when omitted) may name in spec.backup.export.iamRoleArn. Default: none, no namespace exports backups (the role decides which buckets the cloud writes to).")
 	fs.Var(grantsFlag{grants: &d.Allow.KMSKeyIDs}, flagAllowKMSKeys, "Comma-separated [namespace=]key items (as written in the spec) a namespace (all when omitted) may name in spec.encryption.kmsKeyId, besides --default-kms-key-id.")
 }
 

@@ -107,9 +107,18 @@ func (r *RDSDatabaseReconciler) exportFinalSnapshot(ctx context.Context, s *scop
 	return true, nil
 }
 
-// startExport asks the cloud to export snapshot as spec.backup.export says.
+// errExportRoleRefused is an export role no cluster admin allowed in the namespace.
+var errExportRoleRefused = errors.New("export role not allowed")
+
+// startExport asks the cloud to export snapshot as spec.backup.export says, with a role a
+// cluster admin allowed in the namespace: the role decides which buckets the cloud writes
+// to, and the operator may pass any role to the cloud's export service.
 func (r *RDSDatabaseReconciler) startExport(ctx context.Context, s *scope, snapshot string) error {
 	ex := s.db.Spec.Backup.Export
+	if ns := s.db.Namespace; !r.Defaults.Allow.ExportRoles.allows(ns, ex.IAMRoleARN) {
+		return fmt.Errorf("%w: spec.backup.export.iamRoleArn %s is not allowed in namespace %s: a cluster admin allows it with the operator flag --%s=%s=%s (Helm value allow.exportRoles)",
+			errExportRoleRefused, ex.IAMRoleARN, ns, flagAllowExportRoles, ns, ex.IAMRoleARN)
+	}
 	task := naming.ExportIdentifier(s.identifier, snapshot)
 	err := s.cloud.StartExport(ctx, cloud.ExportRequest{
 		Identifier: task, Snapshot: snapshot, Bucket: ex.Bucket, Prefix: ex.Prefix, Role: ex.IAMRoleARN, KMSKeyID: ex.KMSKeyID,
@@ -159,8 +168,8 @@ func (r *RDSDatabaseReconciler) exportFailed(s *scope, err error) (ctrl.Result, 
 	}
 	s.announce(v1.ConditionBackupsConfigured, metav1.ConditionFalse, v1.ReasonExportFailed,
 		"exporting backups: "+refusal(err), corev1.EventTypeWarning, "")
-	if errors.Is(err, cloud.ErrUnsupported) {
-		return ctrl.Result{}, nil
+	if errors.Is(err, cloud.ErrUnsupported) || errors.Is(err, errExportRoleRefused) {
+		return ctrl.Result{}, nil // asking again never helps: the spec or the flags must change
 	}
 	return ctrl.Result{}, errorf(s.db, "export backups", err)
 }

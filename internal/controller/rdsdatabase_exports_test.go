@@ -34,6 +34,7 @@ func TestReconcileExports(t *testing.T) {
 		exportsErr  error
 		startErr    error
 		checkedAgo  time.Duration // since the automated backups were last looked at; 0: never
+		roleRefused bool          // no cluster admin allowed the export role
 		wantStarts  []string
 		wantAutoLS  int
 		wantReason  string
@@ -70,6 +71,8 @@ func TestReconcileExports(t *testing.T) {
 			snapshot: cloud.Snapshot{Identifier: scheduled, Available: true}, checkedAgo: time.Hour,
 			startErr:   &cloud.Error{Op: "start export", Code: "InvalidS3BucketFault", Message: "bad bucket", Field: cloud.FieldExportBucket},
 			wantStarts: []string{task(scheduled)}, wantReason: v1.ReasonExportFailed, wantErr: true},
+		{reason: "A role no cluster admin allowed in the namespace is refused before anything is asked: it decides which buckets the cloud writes to.",
+			snapshot: cloud.Snapshot{Identifier: scheduled, Available: true}, checkedAgo: time.Hour, roleRefused: true, wantReason: v1.ReasonExportFailed},
 		{reason: "While the shared view has not shown an export just started, nothing is asked: come back.",
 			snapshot: cloud.Snapshot{Identifier: scheduled, Available: true}, exportsErr: &cloud.WaitError{Op: "exports", After: time.Second},
 			wantRequeue: true},
@@ -93,7 +96,11 @@ func TestReconcileExports(t *testing.T) {
 				},
 			}
 			rec := events.NewFakeRecorder(10)
-			r := &RDSDatabaseReconciler{Cloud: fake, Defaults: DefaultDefaults, Recorder: rec, Clock: clocktesting.NewFakePassiveClock(day)}
+			defaults := DefaultDefaults
+			if !tc.roleRefused {
+				defaults.Allow.ExportRoles = Grants{{Namespace: "shop", Value: "arn:aws:iam::123456789012:role/x"}}
+			}
+			r := &RDSDatabaseReconciler{Cloud: fake, Defaults: defaults, Recorder: rec, Clock: clocktesting.NewFakePassiveClock(day)}
 			db := sampleDB()
 			if !tc.noExport {
 				db.Spec.Backup.Export = &v1.BackupExport{Bucket: "exports", Prefix: "rds", IAMRoleARN: "arn:aws:iam::123456789012:role/x", KMSKeyID: "alias/rds-export"}

@@ -37,6 +37,10 @@ type Allowances struct {
 	SecurityGroupIDs Grants
 	SubnetGroups     Grants
 	KMSKeyIDs        Grants
+	// ExportRoles let namespaces export backups with these roles (spec.backup.export's
+	// iamRoleArn): a role decides which buckets the cloud writes to, so none is granted by
+	// default.
+	ExportRoles Grants
 }
 
 // Grant lets Namespace ("*" for every namespace) use Value.
@@ -121,6 +125,7 @@ const (
 	flagAllowSecurityGroups = "allow-security-group-ids"
 	flagAllowSubnetGroups   = "allow-subnet-groups"
 	flagAllowKMSKeys        = "allow-kms-key-ids"
+	flagAllowExportRoles    = "allow-export-roles"
 )
 
 // restoreSourceNamespace is the prefix of a Restore grant's value naming a namespace.

@@ -34,7 +34,7 @@ func TestBackupExport(t *testing.T) {
 	db.Spec.Users = map[string]v1.UserRoles{"app": {}}
 	db.Spec.Databases = map[string]v1.DatabaseUsers{"ledger": {"app"}}
 	db.Spec.Backup = v1.Backup{Every: "6h", Retention: "7d", Export: &v1.BackupExport{
-		Bucket: harness.ExportBucket, Prefix: "rds/" + ns, IAMRoleARN: "arn:aws:iam::123456789012:role/rds-export", KMSKeyID: "alias/rds-export"}}
+		Bucket: harness.ExportBucket, Prefix: "rds/" + ns, IAMRoleARN: harness.ExportRole, KMSKeyID: "alias/rds-export"}}
 	if err := stack.Client.Create(ctx, db); err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,9 @@ import (
 // ExportBucket is the S3 bucket the emulator's account holds for backup exports.
 const ExportBucket = "shop-exports"
 
+// ExportRole is the export role the operator allows every namespace (--allow-export-roles).
+const ExportRole = "arn:aws:iam::123456789012:role/rds-export"
+
 // Stack is a running control plane, emulator and operator.
 type Stack struct {
 	// Client talks to the apiserver directly (no cache), as kubectl would.
@@ -272,6 +275,7 @@ func (s *Stack) StartOperator() error {
 	defaults.Allow = controller.Allowances{
 		KMSKeyIDs:    controller.Grants{{Namespace: "*", Value: "alias/shop-data"}, {Namespace: "*", Value: "alias/rds-data"}},
 		SubnetGroups: controller.Grants{{Namespace: "*", Value: "private"}},
+		ExportRoles:  controller.Grants{{Namespace: "*", Value: ExportRole}},
 	}
 	var engineCA *engine.CABundle
 	if pem := s.EngineCA; pem != nil || s.Emulator != nil {
