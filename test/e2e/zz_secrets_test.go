@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -58,6 +60,8 @@ func TestNoPasswordLeaks(t *testing.T) {
 		places["status of "+db.Namespace+"/"+db.Name] = mustJSON(t, db.Status)
 	}
 	places["the emulator's call log"] = mustJSON(t, stack.Emulator.Stats())
+	logs, files := databaseLogs(t)
+	places["the databases' own logs, as the cloud serves them"] = logs
 	families, err := crmetrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -82,8 +86,52 @@ func TestNoPasswordLeaks(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("looked for %d passwords (%d from this test's rotations and removal) in %d places (%d bytes of operator log, %d Events, %d metric families, %d ConfigMaps)",
-		len(passwords), storyCount, len(places), len(stack.Logs()), len(events.Items), len(families), len(configMaps.Items))
+	t.Logf("looked for %d passwords (%d from this test's rotations and removal) in %d places (%d bytes of operator log, %d Events, %d metric families, %d ConfigMaps, %d database log files)",
+		len(passwords), storyCount, len(places), len(stack.Logs()), len(events.Items), len(families), len(configMaps.Items), files)
+}
+
+// databaseLogs reads every log file of every database still in the cloud, whole, as the
+// cloud serves it (DescribeDBLogFiles, DownloadDBLogFilePortion from the start): what a
+// person reading the database's log sees.
+func databaseLogs(t *testing.T) (string, int) {
+	t.Helper()
+	ctx := context.Background()
+	api, err := stack.RDS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	files := 0
+	pages := awsrds.NewDescribeDBInstancesPaginator(api, &awsrds.DescribeDBInstancesInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range page.DBInstances {
+			id := in.DBInstanceIdentifier
+			list, err := api.DescribeDBLogFiles(ctx, &awsrds.DescribeDBLogFilesInput{DBInstanceIdentifier: id})
+			if err != nil {
+				continue // gone meanwhile
+			}
+			for _, f := range list.DescribeDBLogFiles {
+				files++
+				marker := aws.String("0")
+				for range 10000 {
+					part, err := api.DownloadDBLogFilePortion(ctx, &awsrds.DownloadDBLogFilePortionInput{DBInstanceIdentifier: id, LogFileName: f.LogFileName, Marker: marker})
+					if err != nil {
+						break
+					}
+					out.WriteString(aws.ToString(part.LogFileData))
+					if !aws.ToBool(part.AdditionalDataPending) {
+						break
+					}
+					marker = part.Marker
+				}
+			}
+		}
+	}
+	return out.String(), files
 }
 
 // passwordStory creates a database with two users, rotates the master's and one user's
