@@ -81,7 +81,7 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 	}
 	if !obs.Exists {
 		if justCreated(db, time.Now()) {
-			// A cloud's reads may be eventually consistent (RDS's are): just after the
+			// A cloud's reads may be eventually consistent: just after the
 			// create they may not see the new database yet. Leaving now could leave it behind.
 			return false, nil
 		}
@@ -96,8 +96,9 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus, "the cloud database is deleting")
 		return false, nil
 	}
-	// Our readers go first: RDS would promote read replicas to standalone databases when
-	// their source goes, leaving them behind, and deletes a cluster only without them.
+	// Our readers go first: a cloud may promote read replicas to standalone databases when
+	// their source goes, leaving them behind, or delete a database made of several only
+	// without them.
 	if waiting, err := r.deleteOwnInstances(ctx, s, obs.Instance.ReplicaIDs); err != nil || waiting {
 		return false, err
 	}
@@ -142,7 +143,7 @@ func (r *RDSDatabaseReconciler) deleteOwnInstances(ctx context.Context, s *scope
 		obs, err := s.cloud.Observe(ctx, id)
 		if _, wait := cloud.RetryAfter(err); wait {
 			// Not known yet whether it is ours and there: the database that depends on it
-			// must wait too, or RDS would promote it into a leftover.
+			// must wait too, or the cloud may promote it into a leftover.
 			waiting = true
 			continue
 		}

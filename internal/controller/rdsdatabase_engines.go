@@ -82,7 +82,8 @@ func mysqlURIs(host string, port int32, user, pw, database string) (string, stri
 // mariadbURIs returns a MariaDB uri (MySQL's form with MariaDB's scheme) and a MariaDB
 // Connector/J uri, both requiring TLS. Connector/J 3 takes only the jdbc:mariadb: scheme, and
 // its sslMode=trust is what MySQL's REQUIRED is: encrypted, the certificate not verified
-// (RDS's CA is not in a default trust store).
+// (a cloud's database CA is rarely in a default trust store; the Secret's ca.crt verifies
+// it where the operator has one).
 func mariadbURIs(host string, port int32, user, pw, database string) (string, string) {
 	hostPort := net.JoinHostPort(host, strconv.Itoa(int(port)))
 	uri := url.URL{Scheme: "mariadb", User: url.UserPassword(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "ssl-mode=REQUIRED"}

@@ -42,7 +42,7 @@ func (r *RDSDatabaseReconciler) reconcileExports(ctx context.Context, s *scope) 
 	mine := exportsOf(exports, s.identifier)
 	r.mirrorLastExport(s, mine)
 
-	var candidates []string
+	var candidates []cloud.Snapshot
 	if st := db.Status.Backup; st != nil && st.LatestSnapshot != "" && !exported(mine, s.identifier, st.LatestSnapshot) {
 		snap, found, err := s.cloud.Snapshot(ctx, st.LatestSnapshot)
 		if err != nil {
@@ -50,7 +50,7 @@ func (r *RDSDatabaseReconciler) reconcileExports(ctx context.Context, s *scope) 
 		}
 		switch {
 		case found && snap.Available:
-			candidates = append(candidates, snap.Identifier)
+			candidates = append(candidates, snap)
 		case found:
 			s.soon = true // still being taken: export it once it is complete
 		}
@@ -62,12 +62,12 @@ func (r *RDSDatabaseReconciler) reconcileExports(ctx context.Context, s *scope) 
 			return r.exportFailed(s, err)
 		}
 		if newest, ok := newestAvailable(backups); ok && !exported(mine, s.identifier, newest.Identifier) {
-			candidates = append(candidates, newest.Identifier)
+			candidates = append(candidates, newest)
 		}
 		r.exportChecks.Store(key, r.now())
 	}
-	for _, snapshot := range candidates {
-		if err := r.startExport(ctx, s, snapshot); err != nil {
+	for _, snap := range candidates {
+		if err := r.startExport(ctx, s, snap); err != nil {
 			return r.exportFailed(s, err)
 		}
 	}
@@ -97,7 +97,7 @@ func (r *RDSDatabaseReconciler) exportFinalSnapshot(ctx context.Context, s *scop
 			fmt.Sprintf("waiting for final snapshot %s to complete, to export it", snap.Identifier))
 		return false, nil
 	}
-	err = r.startExport(ctx, s, snap.Identifier)
+	err = r.startExport(ctx, s, snap)
 	if _, wait := cloud.RetryAfter(err); wait || errors.Is(err, cloud.ErrTransient) {
 		return false, err
 	}
@@ -110,10 +110,13 @@ func (r *RDSDatabaseReconciler) exportFinalSnapshot(ctx context.Context, s *scop
 // errExportRoleRefused is an export role no cluster admin allowed in the namespace.
 var errExportRoleRefused = errors.New("export role not allowed")
 
-// startExport asks the cloud to export snapshot as spec.backup.export says, with a role a
+// startExport asks the cloud to export snap as spec.backup.export says, with a role a
 // cluster admin allowed in the namespace: the role decides which buckets the cloud writes
-// to, and the operator may pass any role to the cloud's export service.
-func (r *RDSDatabaseReconciler) startExport(ctx context.Context, s *scope, snapshot string) error {
+// to, and the operator may pass any role to the cloud's export service. The export is named
+// after the snapshot's identifier and asks for it by ARN when known, which spares the cloud
+// a look-up of the snapshot the caller has just read.
+func (r *RDSDatabaseReconciler) startExport(ctx context.Context, s *scope, snap cloud.Snapshot) error {
+	snapshot := snap.Identifier
 	ex := s.db.Spec.Backup.Export
 	if ns := s.db.Namespace; !r.Defaults.Allow.ExportRoles.allows(ns, ex.IAMRoleARN) {
 		return fmt.Errorf("%w: spec.backup.export.iamRoleArn %s is not allowed in namespace %s: a cluster admin allows it with the operator flag --%s=%s=%s (Helm value allow.exportRoles)",
@@ -121,7 +124,7 @@ func (r *RDSDatabaseReconciler) startExport(ctx context.Context, s *scope, snaps
 	}
 	task := naming.ExportIdentifier(s.identifier, snapshot)
 	err := s.cloud.StartExport(ctx, cloud.ExportRequest{
-		Identifier: task, Snapshot: snapshot, Bucket: ex.Bucket, Prefix: ex.Prefix, Role: ex.IAMRoleARN, KMSKeyID: ex.KMSKeyID,
+		Identifier: task, Snapshot: orDefault(snap.ARN, snapshot), Bucket: ex.Bucket, Prefix: ex.Prefix, Role: ex.IAMRoleARN, KMSKeyID: ex.KMSKeyID,
 		Tags: map[string]string{v1.TagOwner: naming.Owner(s.db.Namespace, s.db.Name), v1.TagManagedBy: v1.ManagedByValue},
 	})
 	if err != nil {

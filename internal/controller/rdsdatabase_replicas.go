@@ -103,7 +103,7 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 		}
 	}
 	if len(missing) > 0 && primary.Phase != cloud.PhaseAvailable {
-		// RDS makes a reader only of an available database (not one backing up).
+		// A cloud makes a reader only of an available database (not one backing up).
 		for _, id := range missing {
 			waiting = append(waiting, id+" waits for the database to be available")
 		}

@@ -127,11 +127,11 @@ func (r *RDSDatabaseReconciler) reconcileMasterPassword(ctx context.Context, s *
 		return r.engineFailed(s, err)
 	}
 	if s.instance.Phase != cloud.PhaseAvailable {
-		// RDS refuses modifications while the database backs up or optimises storage.
+		// The cloud refuses modifications while the database backs up or optimises storage.
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 	}
 	pw := cred.password
-	// ApplyImmediately false: RDS sets a master password at once anyway, and true would
+	// ApplyImmediately false: the cloud sets a master password at once anyway, and true would
 	// also apply every modification waiting for the maintenance window.
 	if err := r.setMasterPassword(ctx, s, pw); err != nil {
 		return r.cloudFailed(s, err)
