@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controllermanager"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // What Start keeps in Options.Dir.
@@ -101,13 +102,17 @@ func Start(opts Options) (_ *ControlPlane, err error) {
 	if err != nil {
 		return nil, err
 	}
+	apiServer := &envtest.APIServer{CertDir: c.path(apiserverDir), Out: apiOut, Err: apiOut}
+	if err := c.frontProxy(apiServer); err != nil {
+		return nil, err
+	}
 	c.env = &envtest.Environment{
 		BinaryAssetsDirectory:    c.tools,
 		ErrorIfCRDPathMissing:    true,
 		ControlPlaneStartTimeout: startTimeout,
 		ControlPlane: envtest.ControlPlane{
 			Etcd:      &envtest.Etcd{DataDir: c.path(etcdDir), Out: etcdOut, Err: etcdOut},
-			APIServer: &envtest.APIServer{CertDir: c.path(apiserverDir), Out: apiOut, Err: apiOut},
+			APIServer: apiServer,
 		},
 	}
 	if opts.CRDDir != "" {
@@ -118,6 +123,52 @@ func Start(opts Options) (_ *ControlPlane, err error) {
 		return nil, fmt.Errorf("start the control plane: %w (logs: %s, %s)", err, etcdOut.Name(), apiOut.Name())
 	}
 	return c, nil
+}
+
+// FrontProxyUser is the user kube-apiserver's aggregation layer authenticates as to the
+// API servers it proxies to (--requestheader-allowed-names).
+const FrontProxyUser = "front-proxy-client"
+
+// frontProxy turns on kube-apiserver's aggregation layer as a cluster set up by kubeadm has
+// it: a CA of its own for the front proxy, a client certificate kube-apiserver presents to
+// the API servers it proxies to, and the headers that carry the user it authenticated. It
+// publishes them in kube-system's extension-apiserver-authentication ConfigMap, where an
+// aggregated API server (the operator's log API) learns whom to trust.
+func (c *ControlPlane) frontProxy(apiServer *envtest.APIServer) error {
+	ca, err := serverproc.NewCA("front-proxy-ca")
+	if err != nil {
+		return err
+	}
+	cert, key, err := ca.Issue(serverproc.Leaf{CommonName: FrontProxyUser, Client: true})
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{"front-proxy-ca.crt": ca.PEM, "front-proxy-client.crt": cert, "front-proxy-client.key": key}
+	for name, data := range files {
+		if err := os.WriteFile(c.path(filepath.Join(apiserverDir, name)), data, 0o600); err != nil {
+			return err
+		}
+	}
+	args := apiServer.Configure()
+	args.Set("requestheader-client-ca-file", c.path(filepath.Join(apiserverDir, "front-proxy-ca.crt")))
+	args.Set("proxy-client-cert-file", c.path(filepath.Join(apiserverDir, "front-proxy-client.crt")))
+	args.Set("proxy-client-key-file", c.path(filepath.Join(apiserverDir, "front-proxy-client.key")))
+	args.Set("requestheader-allowed-names", FrontProxyUser)
+	args.Set("requestheader-username-headers", "X-Remote-User")
+	args.Set("requestheader-group-headers", "X-Remote-Group")
+	args.Set("requestheader-extra-headers-prefix", "X-Remote-Extra-")
+	return nil
+}
+
+// AddUser gives the control plane a user authenticated by a client certificate, in groups,
+// with no rights beyond what RBAC grants them, and returns a configuration that reaches
+// kube-apiserver as them.
+func (c *ControlPlane) AddUser(name string, groups ...string) (*rest.Config, error) {
+	u, err := c.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return u.Config(), nil
 }
 
 // prepareDir creates Dir and empty state directories for etcd and kube-apiserver.

@@ -5,6 +5,7 @@ package operator
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -35,6 +36,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/mysql"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/postgres"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
 )
 
 // Options configures the operator.
@@ -75,9 +77,22 @@ type Options struct {
 	ShardSelector labels.Selector
 	// PprofAddr is where net/http/pprof is served; "" or "0" disables it.
 	PprofAddr string
+	// LogAPI serves databases' logs to Kubernetes users (package logapi) when its Addr is
+	// set and not "0".
+	LogAPI LogAPIOptions
 	// NewGCP builds the Cloud SQL provider of a gcp DatabaseClass's project and region; nil
 	// refuses gcp classes.
 	NewGCP func(ctx context.Context, project, region string) (cloud.Provider, error)
+}
+
+// LogAPIOptions configures the log API.
+type LogAPIOptions struct {
+	// Addr is where it is served; "" or "0" turns it off.
+	Addr string
+	// Certificate is its TLS certificate, which the APIService's caBundle verifies.
+	Certificate tls.Certificate
+	// Poll is how often a follower reads again; 0 means logapi.DefaultPoll.
+	Poll time.Duration
 }
 
 // DefaultMaxConcurrentReconciles keeps a burst of new objects from queueing behind each
@@ -162,7 +177,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		newGCP: opts.NewGCP,
 		awsCA:  opts.EngineCA,
 	}
-	if err := (&controller.RDSDatabaseReconciler{
+	reconciler := &controller.RDSDatabaseReconciler{
 		Client:      mgr.GetClient(),
 		APIReader:   mgr.GetAPIReader(),
 		CloudEvents: changed,
@@ -173,8 +188,18 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		Clock:       opts.Clock,
 		Recorder:    mgr.GetEventRecorder("aws-rds-operator"),
 		Defaults:    opts.Defaults,
-	}).SetupWithManager(mgr); err != nil {
+	}
+	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up the RDSDatabase controller: %w", err)
+	}
+	if a := opts.LogAPI; a.Addr != "" && a.Addr != "0" {
+		server := logapi.New(logapi.Config{
+			Addr: a.Addr, Certificate: a.Certificate, Poll: a.Poll,
+			Reader: mgr.GetAPIReader(), Client: mgr.GetClient(), Locate: reconciler.CloudOf,
+		})
+		if err := mgr.Add(server); err != nil {
+			return nil, err
+		}
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err

@@ -108,21 +108,51 @@ func parseCA(certPEM, keyPEM []byte) (*CA, error) {
 // that does not verify accepts. The caller gives the key to the server's Owner when the
 // server must read it.
 func (ca *CA) WriteServerCert(certPath, keyPath, address string) error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return fmt.Errorf("generate TLS key: %w", err)
+	leaf := Leaf{CommonName: "localhost", DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}}
+	if ip := net.ParseIP(address); ip != nil && !ip.Equal(leaf.IPs[0]) && !ip.Equal(leaf.IPs[1]) {
+		leaf.IPs = append(leaf.IPs, ip)
 	}
-	tmpl, err := template("localhost", 5)
+	certPEM, keyPEM, err := ca.Issue(leaf)
 	if err != nil {
 		return err
 	}
+	if err := os.WriteFile(certPath, certPEM, 0o644); err != nil {
+		return fmt.Errorf("write TLS certificate: %w", err)
+	}
+	if err := os.WriteFile(keyPath, keyPEM, 0o600); err != nil {
+		return fmt.Errorf("write TLS key: %w", err)
+	}
+	return nil
+}
+
+// Leaf says what a certificate Issue makes is for.
+type Leaf struct {
+	// CommonName is the subject's common name: a client certificate's user.
+	CommonName string
+	// DNSNames and IPs are the names a server certificate is valid for.
+	DNSNames []string
+	IPs      []net.IP
+	// Client makes a certificate for client authentication rather than a server's.
+	Client bool
+}
+
+// Issue returns a fresh ECDSA certificate for leaf, valid for five years, and its key, PEM
+// encoded. The CA signs it; a nil CA makes a self-signed one.
+func (ca *CA) Issue(leaf Leaf) (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate TLS key: %w", err)
+	}
+	tmpl, err := template(leaf.CommonName, 5)
+	if err != nil {
+		return nil, nil, err
+	}
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	tmpl.DNSNames = []string{"localhost"}
-	tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
-	if ip := net.ParseIP(address); ip != nil && !ip.Equal(tmpl.IPAddresses[0]) && !ip.Equal(tmpl.IPAddresses[1]) {
-		tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+	if leaf.Client {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}
+	tmpl.DNSNames, tmpl.IPAddresses = leaf.DNSNames, leaf.IPs
 	parent, signer := tmpl, any(key)
 	if ca != nil {
 		parent, signer = ca.cert, ca.key
@@ -131,19 +161,13 @@ func (ca *CA) WriteServerCert(certPath, keyPath, address string) error {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
 	if err != nil {
-		return fmt.Errorf("create TLS certificate: %w", err)
+		return nil, nil, fmt.Errorf("create TLS certificate: %w", err)
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return fmt.Errorf("encode TLS key: %w", err)
+		return nil, nil, fmt.Errorf("encode TLS key: %w", err)
 	}
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		return fmt.Errorf("write TLS certificate: %w", err)
-	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		return fmt.Errorf("write TLS key: %w", err)
-	}
-	return nil
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
 }
 
 // template is a certificate template named commonName, valid from an hour ago for years

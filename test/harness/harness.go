@@ -8,6 +8,7 @@ package harness
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -38,8 +39,10 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/gcpemulator"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // ExportBucket is the S3 bucket the emulator's account holds for backup exports.
@@ -71,6 +74,7 @@ type Stack struct {
 	EngineCA []byte
 
 	cp       *controlplane.ControlPlane
+	logAPI   operator.LogAPIOptions
 	server   *http.Server
 	gcpSrv   *http.Server
 	api      apiLog
@@ -161,6 +165,9 @@ func StartWith(opts Options) (*Stack, error) {
 	if _, err := s.cp.StartControllerManager(context.Background(), controlplane.ControllerManagerOptions{}); err != nil {
 		return nil, err
 	}
+	if err := s.registerLogAPI(); err != nil {
+		return nil, err
+	}
 	if err := s.startEmulator(dataDir); err != nil {
 		return nil, err
 	}
@@ -172,6 +179,40 @@ func StartWith(opts Options) (*Stack, error) {
 	}
 	ok = true
 	return s, nil
+}
+
+// registerLogAPI gives the operator's log API a port, a certificate, and the APIService
+// through which kube-apiserver reaches it.
+func (s *Stack) registerLogAPI() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := ln.Close(); err != nil {
+		return err
+	}
+	ca, err := serverproc.NewCA("log-api-ca")
+	if err != nil {
+		return err
+	}
+	local := logapi.Local{Namespace: "aws-rds-operator-system", Service: "aws-rds-operator-logs", Port: port, CABundle: ca.PEM}
+	certPEM, keyPEM, err := ca.Issue(serverproc.Leaf{CommonName: local.ServerName(), DNSNames: []string{local.ServerName(), "localhost"}})
+	if err != nil {
+		return err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return err
+	}
+	s.logAPI = operator.LogAPIOptions{Addr: fmt.Sprintf("127.0.0.1:%d", port), Certificate: cert, Poll: 200 * time.Millisecond}
+	return logapi.RegisterLocal(context.Background(), s.Client, local)
+}
+
+// UserConfig adds a user in groups to the control plane, with no rights beyond what RBAC
+// grants them, and returns a configuration that reaches kube-apiserver as them.
+func (s *Stack) UserConfig(name string, groups ...string) (*rest.Config, error) {
+	return s.cp.AddUser(name, groups...)
 }
 
 func (s *Stack) startEmulator(dataDir string) error {
@@ -296,6 +337,7 @@ func (s *Stack) StartOperator() error {
 		Engines:  crashingConnector{Connector: operator.Engines(), crash: &s.crash},
 		EngineCA: engineCA,
 		Clock:    &s.clock,
+		LogAPI:   s.logAPI,
 		NewGCP: func(ctx context.Context, project, region string) (cloud.Provider, error) {
 			p, err := operator.NewGCP(s.CloudSQLURL)(ctx, project, region)
 			if err != nil {
