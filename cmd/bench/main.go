@@ -1,7 +1,7 @@
 // Command bench measures the operator against a fleet (package bench): it starts the local
-// stack with the emulator in no-engine mode, applies N RDSDatabases at once, measures the
-// create wave, the steady state and the delete wave, prints a table and writes
-// <out>/results.json. `make bench` runs it.
+// stack with the emulator in no-engine mode, applies N RDSDatabases at once (with --exports,
+// each exporting its backups), measures the create wave, the steady state and the delete
+// wave, prints a table and writes <out>/results.json. `make bench` runs it.
 package main
 
 import (
@@ -26,6 +26,8 @@ func main() {
 	flag.IntVar(&cfg.N, "n", 1000, "how many RDSDatabase objects to apply at once")
 	flag.IntVar(&cfg.Users, "users", 1, "users per object, each with a Secret beside the master's")
 	flag.IntVar(&cfg.Aurora, "aurora", 0, "how many of the objects are Aurora PostgreSQL clusters (a mixed fleet); the rest are PostgreSQL instances")
+	flag.BoolVar(&cfg.Exports, "exports", false, "give every object spec.backup.export (a bucket of the emulator's S3 stand-in) and snapshots every --backup-every: the create wave also waits for each scheduled snapshot's export")
+	flag.StringVar(&cfg.BackupEvery, "backup-every", "7d", "spec.backup.every of the objects with --exports; the first snapshot is taken at once, the next on the interval's UTC grid (7d: Mondays 00:00)")
 	flag.StringVar(&cfg.Dir, "dir", ".bench", "state directory of the local stack (wiped on start)")
 	flag.StringVar(&cfg.OutDir, "out", "bench", "directory for results.json and the profiles")
 	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager, rds-emulator and cloudsql-emulator")

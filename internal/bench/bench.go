@@ -40,6 +40,15 @@ type Config struct {
 	// Aurora is how many of the N objects are Aurora PostgreSQL clusters (a writer each);
 	// the rest are PostgreSQL instances.
 	Aurora int
+	// Exports gives every object spec.backup.export (a bucket of the emulator's S3
+	// stand-in, with a role the manager allows) and operator-taken snapshots every
+	// BackupEvery: the create wave then also waits until each object's scheduled snapshot
+	// is exported, and the steady state is that of a fleet with exports.
+	Exports bool
+	// BackupEvery is spec.backup.every of a run with Exports. The first snapshot is taken
+	// at once; the next on the interval's grid (7d: Mondays 00:00 UTC), so a run that does
+	// not cross a grid line takes one snapshot per object.
+	BackupEvery string
 	// Dir holds the local stack's state and logs; OutDir the results and profiles.
 	Dir, OutDir string
 	// BinDir holds the manager, rds-emulator and cloudsql-emulator binaries; ToolsDir kube-apiserver and etcd;
@@ -78,6 +87,9 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 	if cfg.Aurora < 0 || cfg.Aurora > cfg.N {
 		return nil, errors.New("bench: Aurora must be between 0 and N")
 	}
+	if cfg.Exports && cfg.BackupEvery == "" {
+		return nil, errors.New("bench: Exports needs BackupEvery")
+	}
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
 	}
@@ -98,14 +110,18 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 		b.pprof = "http://127.0.0.1:" + strconv.Itoa(port) + "/debug/pprof"
 		args = append(args, "--pprof-bind-address", "127.0.0.1:"+strconv.Itoa(port))
 	}
+	emulatorArgs := []string{"--no-engine",
+		"--create-delay", cfg.Create.String(), "--backup-delay", cfg.BackingUp.String(),
+		"--modify-delay", cfg.Modify.String(), "--delete-delay", cfg.Delete.String()}
+	if cfg.Exports {
+		emu, manager, _ := exportSettings(cfg.BackupEvery)
+		emulatorArgs, args = append(emulatorArgs, emu...), append(args, manager...)
+	}
 	args = append(args, cfg.ManagerArgs...)
 	b.logf("starting the local stack: emulator without engines, %d objects to come", cfg.N)
 	stack, err := localstack.Start(ctx, localstack.Config{
 		Dir: cfg.Dir, BinDir: cfg.BinDir, ToolsDir: cfg.ToolsDir, CRDDir: cfg.CRDDir, Out: cfg.Out,
-		EmulatorArgs: []string{"--no-engine",
-			"--create-delay", cfg.Create.String(), "--backup-delay", cfg.BackingUp.String(),
-			"--modify-delay", cfg.Modify.String(), "--delete-delay", cfg.Delete.String()},
-		ManagerArgs: args,
+		EmulatorArgs: emulatorArgs, ManagerArgs: args,
 	})
 	if err != nil {
 		return nil, err
@@ -123,6 +139,9 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 			EmulatorDelays: fmt.Sprintf("creating %s, backing-up %s, modifying %s, deleting %s", cfg.Create, cfg.BackingUp, cfg.Modify, cfg.Delete),
 			ManagerArgs:    args,
 		},
+	}
+	if cfg.Exports {
+		res.Settings.Exports, res.Settings.BackupEvery = true, cfg.BackupEvery
 	}
 	if err := b.run(ctx, res); err != nil {
 		return res, err
@@ -279,7 +298,7 @@ func (b *bench) phaseCounters(ctx context.Context, before snapshot, p *Phase, be
 }
 
 // createWave applies every object at once and waits until each has its Secrets and its
-// cloud database is provisioned.
+// cloud database is provisioned, and, with Exports, its scheduled snapshot exported.
 func (b *bench) createWave(ctx context.Context, w *watch) (*Phase, error) {
 	if err := b.emulator.reset(ctx); err != nil {
 		return nil, err
@@ -302,15 +321,21 @@ func (b *bench) createWave(ctx context.Context, w *watch) (*Phase, error) {
 		return nil, err
 	}
 	b.logf("applied %d objects in %s", b.cfg.N, applyTook.Round(time.Millisecond))
-	err = b.waitFor(ctx, "every object provisioned", func() (int, bool) {
-		n := w.count(func(o *objectTimes) bool { return !o.provisioned.IsZero() && !o.secrets.IsZero() })
+	what := "every object provisioned"
+	if b.cfg.Exports {
+		what += " and its scheduled snapshot exported"
+	}
+	err = b.waitFor(ctx, what, func() (int, bool) {
+		n := w.count(func(o *objectTimes) bool {
+			return !o.provisioned.IsZero() && !o.secrets.IsZero() && (!b.cfg.Exports || !o.exported.IsZero())
+		})
 		return n, n == b.cfg.N
 	})
 	if err != nil {
 		return nil, err
 	}
 	p := &Phase{ApplySeconds: round(applyTook.Seconds(), 2)}
-	var secrets, provisioned, ready []time.Duration
+	var secrets, provisioned, ready, exported []time.Duration
 	for name, at := range applied {
 		o := w.get(name)
 		secrets = append(secrets, max(o.secrets.Sub(at), 0))
@@ -318,8 +343,14 @@ func (b *bench) createWave(ctx context.Context, w *watch) (*Phase, error) {
 		if !o.ready.IsZero() {
 			ready = append(ready, o.ready.Sub(at))
 		}
+		if !o.exported.IsZero() {
+			exported = append(exported, o.exported.Sub(at))
+		}
 	}
 	p.Secrets, p.Provisioned, p.Ready = summarize(secrets), summarize(provisioned), summarize(ready)
+	if b.cfg.Exports {
+		p.Exported = summarize(exported)
+	}
 	err = b.phaseCounters(ctx, before, p, map[string]float64{"POST rdsdatabases": float64(b.cfg.N)})
 	if b.pprof != "" {
 		b.saveProfile(ctx, "/heap", "heap-create.pprof")
@@ -373,10 +404,14 @@ func (b *bench) apply(ctx context.Context) (map[string]time.Time, time.Duration,
 func objectName(i int) string { return fmt.Sprintf("db-%04d", i) }
 
 // object is the i-th benchmark database: the defaults (an Aurora PostgreSQL cluster for the
-// first Aurora of them), Users users, deleted without a snapshot.
+// first Aurora of them), Users users, deleted without a snapshot; with Exports, snapshots
+// every BackupEvery and every backup exported.
 func (b *bench) object(i int) *v1.RDSDatabase {
 	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: objectName(i)}}
 	db.Spec.DeletionPolicy = v1.DeletionDelete
+	if b.cfg.Exports {
+		_, _, db.Spec.Backup = exportSettings(b.cfg.BackupEvery)
+	}
 	if i < b.cfg.Aurora {
 		db.Spec.Type = v1.TypeAuroraPostgreSQL
 	}
@@ -397,6 +432,18 @@ func (b *bench) steadyState(ctx context.Context) (*Steady, error) {
 	if err := sleep(ctx, settle); err != nil {
 		return nil, err
 	}
+	s := &Steady{Resyncs: b.cfg.Resyncs, ResyncSeconds: b.cfg.Resync.Seconds()}
+	if b.cfg.Exports {
+		// Read before the window: the S3 stand-in's calls are not the emulator's, but the
+		// list of export tasks the shared view pages through is this long in it.
+		var err error
+		if s.Exports, err = b.emulator.exports(ctx); err != nil {
+			return nil, err
+		}
+		s.ExportTasks = s.Exports.Completed
+		b.logf("%d exports completed, %d bytes in %d objects", s.Exports.Completed, s.Exports.Bytes, s.Exports.Objects)
+	}
+	s.Budget = budget(b.cfg.N, b.cfg.Aurora, s.ExportTasks)
 	if err := b.emulator.reset(ctx); err != nil {
 		return nil, err
 	}
@@ -407,7 +454,6 @@ func (b *bench) steadyState(ctx context.Context) (*Steady, error) {
 	if err := sleep(ctx, time.Duration(b.cfg.Resyncs)*b.cfg.Resync); err != nil {
 		return nil, err
 	}
-	s := &Steady{Resyncs: b.cfg.Resyncs, ResyncSeconds: b.cfg.Resync.Seconds(), Budget: budget(b.cfg.N, b.cfg.Aurora)}
 	if err := b.phaseCounters(ctx, before, &s.Phase, nil); err != nil {
 		return nil, err
 	}
@@ -539,7 +585,10 @@ func round(v float64, digits int) float64 {
 
 // budget is the most AWS calls one refresh of the shared view may take: one page of 100 per
 // hundred instances (an Aurora cluster's writer is an instance too), one per hundred
-// clusters, and one more for a database looked at on its own.
-func budget(n, aurora int) int {
-	return int(math.Ceil(float64(n)/100)) + int(math.Ceil(float64(aurora)/100)) + 1
+// clusters, one per hundred export tasks in the account (the shared list of exports, listed
+// once per refresh whatever the number of objects exporting), and one more for a database
+// looked at on its own.
+func budget(n, aurora, exportTasks int) int {
+	pages := func(n int) int { return int(math.Ceil(float64(n) / 100)) }
+	return pages(n) + pages(aurora) + pages(exportTasks) + 1
 }

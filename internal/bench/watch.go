@@ -23,7 +23,9 @@ type objectTimes struct {
 	secrets     time.Time
 	provisioned time.Time
 	ready       time.Time
-	gone        time.Time
+	// exported is when its status first showed its scheduled snapshot exported.
+	exported time.Time
+	gone     time.Time
 }
 
 // watch follows the benchmark's RDSDatabases and Secrets through informers, as a user
@@ -123,6 +125,13 @@ func (w *watch) database(obj any) {
 	}
 	if o.ready.IsZero() && meta.IsStatusConditionTrue(db.Status.Conditions, v1.ConditionReady) {
 		o.ready = now
+	}
+	// The export of the scheduled snapshot starts after that of the automated backup, which
+	// is complete when the database is first available: it is the newest, the one status
+	// shows.
+	if st := db.Status.Backup; o.exported.IsZero() && st != nil && st.LatestSnapshot != "" && st.LastExport != nil &&
+		st.LastExport.Snapshot == st.LatestSnapshot && st.LastExport.Status == exportComplete {
+		o.exported = now
 	}
 }
 

@@ -201,8 +201,8 @@ func newScope(db *v1.RDSDatabase) *scope {
 	}
 }
 
-// phase is one named step of a reconcile. A non-zero result or an error ends the reconcile
-// there: later phases need what this one could not finish.
+// phase is one named step of a reconcile. A non-zero result or an error ends its chain of
+// phases there: later phases of the chain need what this one could not finish.
 type phase func(ctx context.Context, s *scope) (ctrl.Result, error)
 
 // +kubebuilder:rbac:groups=matrixmind.cloud,resources=rdsdatabases,verbs=get;list;watch;update;patch
@@ -271,9 +271,13 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		s.before.ResourceVersion, s.before.Finalizers = db.ResourceVersion, db.Finalizers
 	}
 
-	for _, p := range []phase{
-		r.reconcilePlacement,
-		r.reconcileCloudDatabase,
+	if result, err = runPhases(ctx, s, r.reconcilePlacement, r.reconcileCloudDatabase); err != nil || !result.IsZero() {
+		return result, err
+	}
+	// From here on the cloud database is there and serving. Backups are the cloud's business
+	// and keep their schedule whatever the engine does: they run even when a phase of the
+	// engine's chain (unreachable, refusing a login, waiting) ended that chain.
+	result, err = runPhases(ctx, s,
 		r.reconcileRotationStarts,
 		r.reconcileMasterPassword,
 		r.reconcileEngineUsers,
@@ -282,17 +286,46 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		r.reconcileReplicas,
 		r.reconcileConnectionSecrets,
 		r.reconcileService,
-		r.reconcileBackups,
-		r.reconcileExports,
-	} {
-		if result, err = p(ctx, s); err != nil || !result.IsZero() {
-			return result, err
-		}
+	)
+	backups, backupErr := runPhases(ctx, s, r.reconcileBackups, r.reconcileExports)
+	if result, err = joinResults(result, err, backups, backupErr); err != nil || !result.IsZero() {
+		return result, err
 	}
 	if s.soon {
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 	}
 	return ctrl.Result{RequeueAfter: r.Defaults.Resync}, nil
+}
+
+// runPhases runs phases in order until one returns a non-zero result or an error, and
+// returns that.
+func runPhases(ctx context.Context, s *scope, phases ...phase) (ctrl.Result, error) {
+	for _, p := range phases {
+		if result, err := p(ctx, s); err != nil || !result.IsZero() {
+			return result, err
+		}
+	}
+	return ctrl.Result{}, nil
+}
+
+// joinResults joins the outcomes of two independent chains of phases. An error wins, the
+// first chain's over the second's: the work queue retries the whole pass with backoff
+// either way, and every failure of the backups' chain is in the BackupsConfigured
+// condition and its Event already, so the error not returned is not lost to the user.
+// Without an error, the sooner of two requeues wins: each chain is looked at again when
+// it asked to be.
+func joinResults(a ctrl.Result, aErr error, b ctrl.Result, bErr error) (ctrl.Result, error) {
+	switch {
+	case aErr != nil:
+		return a, aErr
+	case bErr != nil:
+		return b, bErr
+	case a.IsZero():
+		return b, nil
+	case b.IsZero() || a.RequeueAfter <= b.RequeueAfter:
+		return a, nil
+	}
+	return b, nil
 }
 
 // conflictRequeue turns an apiserver conflict into a quick requeue without an error: another

@@ -38,7 +38,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kubectl rds logs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		q                            = logapi.Query{TailLines: -1}
+		q                           = logapi.Query{TailLines: -1}
 		kubeconfig, kubeContext, ns string
 	)
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "Path to the kubeconfig file (default $KUBECONFIG, else ~/.kube/config).")

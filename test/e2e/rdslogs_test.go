@@ -116,7 +116,9 @@ func TestLogsUnderRBAC(t *testing.T) {
 	}
 	before, start := calls(), time.Now()
 	done := make(chan error, 1)
-	go func() { done <- rdsctl.Logs(follow, alice, ns, db.Name, logapi.Query{TailLines: 0, Follow: true}, &followed) }()
+	go func() {
+		done <- rdsctl.Logs(follow, alice, ns, db.Name, logapi.Query{TailLines: 0, Follow: true}, &followed)
+	}()
 	// Once the follower polls (it starts at the file's end, after a look at the files and
 	// at the end), a new failed login.
 	if err := harness.WaitFor(ctx, readyTimeout, func(context.Context) (bool, error) { return calls()-before >= 3, nil }); err != nil {
