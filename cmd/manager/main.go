@@ -4,8 +4,10 @@
 package main
 
 import (
+	"crypto/tls"
 	"flag"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -16,6 +18,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 )
 
@@ -37,6 +40,10 @@ func main() {
 	flag.StringVar(&opts.PprofAddr, "pprof-bind-address", "", "Address net/http/pprof binds to, for profiling; empty or 0 disables it.")
 	var engineCA string
 	flag.StringVar(&engineCA, "engine-ca-bundle", "", "PEM file of the CAs RDS database servers' certificates chain to (AWS's https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem): the operator then verifies every RDS database server it logs in to (sslmode=verify-full) and each user's Secret gets it as ca.crt. Empty: TLS without verifying the server.")
+	var logAPICertDir string
+	flag.StringVar(&opts.LogAPI.Addr, "log-api-bind-address", "0", "Address the log API (kubectl rds logs: the aggregated API logs.matrixmind.cloud that kube-apiserver proxies to) binds to, e.g. :8443; 0 disables it.")
+	flag.StringVar(&logAPICertDir, "log-api-cert-dir", "", "Directory holding the log API's serving certificate, tls.crt and tls.key (the APIService's caBundle verifies it).")
+	flag.DurationVar(&opts.LogAPI.Poll, "log-api-poll", logapi.DefaultPoll, "How often a follower of a log (kubectl rds logs --follow) reads it again: one cloud API call each.")
 	opts.Defaults.BindFlags(flag.CommandLine)
 	var memoryLimit string
 	flag.StringVar(&memoryLimit, "memory-limit", "", "Soft memory limit of the Go heap (e.g. 80Mi); empty: 80% of the container's memory limit, or GOMEMLIMIT.")
@@ -73,6 +80,14 @@ func main() {
 			log.Error(err, "invalid --engine-ca-bundle", "file", engineCA)
 			os.Exit(2)
 		}
+	}
+	if opts.LogAPI.Addr != "" && opts.LogAPI.Addr != "0" {
+		cert, err := tls.LoadX509KeyPair(filepath.Join(logAPICertDir, "tls.crt"), filepath.Join(logAPICertDir, "tls.key"))
+		if err != nil {
+			log.Error(err, "the log API needs its certificate: --log-api-cert-dir", "dir", logAPICertDir)
+			os.Exit(2)
+		}
+		opts.LogAPI.Certificate = cert
 	}
 	opts.NewGCP = operator.NewGCP(gcpEndpoint)
 

@@ -69,6 +69,11 @@ const DefaultPoll = 5 * time.Second
 // operator's reconciles share: 16 followers are about 3 calls a second.
 const DefaultMaxFollowers = 16
 
+// The log API asks kube-apiserver whether the user may read a log. (It reads kube-system's
+// extension-apiserver-authentication ConfigMap through the built-in Role
+// extension-apiserver-authentication-reader, which the Helm chart binds.)
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
 // Server is the log API. It runs on every replica of the operator, leader or not.
 type Server struct {
 	cfg       Config

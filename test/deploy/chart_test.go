@@ -126,7 +126,7 @@ func TestChartInstallsInEveryCredentialsMode(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The operator's ClusterRole and the users' editor and viewer roles.
-			wantKinds := []string{"CustomResourceDefinition", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"}
+			wantKinds := []string{"CustomResourceDefinition", "CustomResourceDefinition", "ServiceAccount", "Secret", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Service", "Service", "Deployment", "APIService"}
 			if diff := cmp.Diff(wantKinds, kinds(objs)); diff != "" {
 				t.Errorf("%s\nrendered kinds: -want +got:\n%s", tc.reason, diff)
 			}

@@ -21,6 +21,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
@@ -37,6 +38,7 @@ var (
 		{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"rdsdatabases"},
 			Verbs: []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}},
 		{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"rdsdatabases/status"}, Verbs: []string{"get"}},
+		{APIGroups: []string{logapi.Group}, Resources: []string{"rdsdatabases/log"}, Verbs: []string{"get"}},
 	}
 	viewerRules = []rbacv1.PolicyRule{
 		{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"rdsdatabases"}, Verbs: []string{"get", "list", "watch"}},
