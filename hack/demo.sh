@@ -4,7 +4,8 @@
 # RDSDatabase of each type on AWS: PostgreSQL, MySQL, Aurora PostgreSQL, Aurora MySQL, and a
 # PostgreSQL one on Google Cloud SQL through a DatabaseClass, all in parallel), waits for
 # them to be Ready, logs in to each database as every user with the password from
-# that user's Secret, and shows the Services.
+# that user's Secret, shows the Services, reads a database's own log with kubectl rds logs
+# (a failed login in it, and a user without the right refused).
 # The stack is stopped on exit, whatever happened. Exits non-zero if any step or login failed.
 set -euo pipefail
 
@@ -226,6 +227,20 @@ if [[ "$rotated" == "$token" ]]; then
 	if out=$("$psql" "$old_uri" -Atc "select 1" 2>&1); then fail "the old password still works"; else echo "OK   old password refused: ${out##*FATAL:  }"; fi
 else
 	fail "the rotation of app's password was not carried out"
+fi
+
+step "The database's own log, as a Kubernetes user reads it: kubectl rds logs $name --tail 20 (the kubectl-rds plugin; RBAC get on rdsdatabases/log, no cloud credentials)"
+found=
+for _ in $(seq 20); do # the server writes the refusal a moment after it refused
+	if out=$(kubectl rds logs "$name" -n "$namespace" --tail 20 2>&1) && grep -q 'password authentication failed for user "app"' <<<"$out"; then found=1; break; fi
+	sleep 0.5
+done
+echo "$out" | tail -n 20
+if [[ -n "$found" ]]; then echo "OK   the old password's refusal is in the log"; else fail "kubectl rds logs $name does not show the old password's refusal"; fi
+if out=$(kubectl rds logs "$name" -n "$namespace" --as dev 2>&1); then
+	fail "a user without get on rdsdatabases/log read the log"
+else
+	echo "OK   a user without the right is refused: $out"
 fi
 
 step "Delete them all (deletionPolicy Snapshot): a final snapshot is taken, the Secrets stay"

@@ -3,6 +3,7 @@ package localstack
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
@@ -15,7 +16,13 @@ const localProject = "local-project"
 // file, in that order, so whoever sees ready can source env.
 func (s *stack) writeEnvAndReady() error {
 	vars := append(s.awsEnv(), s.gcpEnv()...)
-	if err := writeFileAtomic(s.path(EnvFile), []byte(envFileContent(vars, s.cfg.ToolsDir))); err != nil {
+	// The project's own commands come after the pinned tools: kubectl finds the kubectl-rds
+	// plugin there (kubectl rds logs).
+	path := s.cfg.ToolsDir
+	if bin, err := filepath.Abs(s.cfg.BinDir); err == nil {
+		path += ":" + bin
+	}
+	if err := writeFileAtomic(s.path(EnvFile), []byte(envFileContent(vars, path))); err != nil {
 		return fmt.Errorf("write env file: %w", err)
 	}
 	if err := writeFileAtomic(s.path(ReadyFile), []byte(s.rdsEndpoint+"\n")); err != nil {
@@ -36,8 +43,9 @@ func (s *stack) gcpEnv() []string {
 	}
 }
 
-// envFileContent renders vars (KEY=VALUE) as shell exports, then puts toolsDir first on PATH
-// so the project's pinned kubectl is used rather than whatever the system has.
+// envFileContent renders vars (KEY=VALUE) as shell exports, then puts toolsDir (a directory,
+// or several joined by ':') first on PATH so the project's pinned kubectl is used rather than
+// whatever the system has.
 func envFileContent(vars []string, toolsDir string) string {
 	var b strings.Builder
 	b.WriteString("# Written by local-stack; source it to reach the local stack.\n")

@@ -8,6 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // The region and dummy credentials the operator uses against the emulator, which accepts any.
@@ -33,6 +38,10 @@ func (s *stack) startManager(ctx context.Context) error {
 	if err := s.fetchEngineCA(ctx); err != nil {
 		return err
 	}
+	logArgs, err := s.registerLogAPI(ctx)
+	if err != nil {
+		return err
+	}
 	args := []string{
 		"--kubeconfig", s.path(KubeconfigFile),
 		"--metrics-bind-address", metricsAddr,
@@ -47,7 +56,7 @@ func (s *stack) startManager(ctx context.Context) error {
 		// As in production with AWS's bundle: every engine session verifies its server.
 		"--engine-ca-bundle", s.path(EngineCAFile),
 	}
-	args = append(args, s.cfg.ManagerArgs...)
+	args = append(append(args, logArgs...), s.cfg.ManagerArgs...)
 	s.log.logf("starting manager (log: %s)", s.path(ManagerLog))
 	s.manager, err = startChild("manager", s.path(ManagerLog), append(append(os.Environ(), s.awsEnv()...), s.gcpEnv()...),
 		filepath.Join(s.cfg.BinDir, "manager"), args...)
@@ -69,6 +78,46 @@ func (s *stack) startManager(ctx context.Context) error {
 	}
 	s.log.logf("manager ready (%s)", readyz)
 	return nil
+}
+
+// LogAPIDir holds the log API's serving certificate (tls.crt, tls.key) and its CA (ca.pem,
+// ca.key).
+const LogAPIDir = "log-api"
+
+// registerLogAPI makes the log API's certificate, routes its group to the manager on this
+// machine (logapi.RegisterLocal) and returns the manager's flags that serve it: kubectl rds
+// logs then works against the stack as in a cluster.
+func (s *stack) registerLogAPI(ctx context.Context) ([]string, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	dir := s.path(LogAPIDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	ca, err := serverproc.LoadOrCreateCA(dir, "local log API CA")
+	if err != nil {
+		return nil, err
+	}
+	local := logapi.Local{Namespace: "aws-rds-operator-system", Service: "aws-rds-operator-logs", Port: port, CABundle: ca.PEM}
+	cert, key, err := ca.Issue(serverproc.Leaf{CommonName: local.ServerName(), DNSNames: []string{local.ServerName(), "localhost"}})
+	if err != nil {
+		return nil, err
+	}
+	for name, data := range map[string][]byte{"tls.crt": cert, "tls.key": key} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	c, err := client.New(s.cp.Config(), client.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := logapi.RegisterLocal(ctx, c, local); err != nil {
+		return nil, err
+	}
+	return []string{"--log-api-bind-address", fmt.Sprintf("127.0.0.1:%d", port), "--log-api-cert-dir", dir, "--log-api-poll", "2s"}, nil
 }
 
 // fetchEngineCA writes the CA the RDS emulator serves at /_emulator/ca.pem to EngineCAFile,

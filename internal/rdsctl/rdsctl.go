@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
 )
@@ -25,6 +26,7 @@ const usage = `kubectl rds: the databases behind RDSDatabase objects.
 
 Usage:
   kubectl rds logs NAME [-n NAMESPACE] [--follow] [--tail N] [--file F] [--since D] [--list]
+                       [--kubeconfig F] [--context C] [--as USER [--as-group G]...]
 
 It needs get on rdsdatabases/log (API group %s) in the object's namespace.
 `
@@ -40,9 +42,13 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
 		q                           = logapi.Query{TailLines: -1}
 		kubeconfig, kubeContext, ns string
+		as                          string
+		asGroups                    stringList
 	)
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "Path to the kubeconfig file (default $KUBECONFIG, else ~/.kube/config).")
 	fs.StringVar(&kubeContext, "context", "", "The kubeconfig context to use.")
+	fs.StringVar(&as, "as", "", "User to impersonate, as kubectl's --as (needs the impersonate right).")
+	fs.Var(&asGroups, "as-group", "Group to impersonate, as kubectl's --as-group; repeat it for more.")
 	fs.StringVar(&ns, "namespace", "", "The object's namespace (default the context's).")
 	fs.StringVar(&ns, "n", "", "Short for --namespace.")
 	fs.BoolVar(&q.Follow, "follow", false, "Keep printing what the database logs (one cloud call every few seconds).")
@@ -75,7 +81,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
 		&clientcmd.ClientConfigLoadingRules{ExplicitPath: kubeconfig, Precedence: clientcmd.NewDefaultClientConfigLoadingRules().Precedence},
-		&clientcmd.ConfigOverrides{CurrentContext: kubeContext})
+		&clientcmd.ConfigOverrides{CurrentContext: kubeContext, AuthInfo: clientcmdapi.AuthInfo{Impersonate: as, ImpersonateGroups: asGroups}})
 	cfg, err := loader.ClientConfig()
 	if err == nil && ns == "" {
 		ns, _, err = loader.Namespace()
@@ -90,6 +96,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// stringList is a flag given once per value.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // Logs prints the log of the RDSDatabase name in namespace as q asks, reaching the log API
 // through kube-apiserver as cfg's user.
