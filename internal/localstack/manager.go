@@ -2,6 +2,7 @@ package localstack
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -38,6 +39,9 @@ func (s *stack) startManager(ctx context.Context) error {
 	if err := s.fetchEngineCA(ctx); err != nil {
 		return err
 	}
+	if err := s.fetchS3Endpoint(ctx); err != nil {
+		return err
+	}
 	logArgs, err := s.registerLogAPI(ctx)
 	if err != nil {
 		return err
@@ -53,6 +57,8 @@ func (s *stack) startManager(ctx context.Context) error {
 		// As a platform admin would: the MySQL sample names its own KMS key, which a
 		// namespace may use only where allowed (docs/security.md).
 		"--allow-kms-key-ids", "alias/shop-data",
+		// The default namespace may export its backups to the emulator's bucket.
+		"--allow-export-roles", exportGrantNS + "=" + ExportRole,
 		// As in production with AWS's bundle: every engine session verifies its server.
 		"--engine-ca-bundle", s.path(EngineCAFile),
 	}
@@ -142,12 +148,35 @@ func (s *stack) fetchEngineCA(ctx context.Context) error {
 	return nil
 }
 
+// fetchS3Endpoint asks the RDS emulator where its S3 stand-in listens (GET /_emulator/s3),
+// as a user finds a bucket's endpoint.
+func (s *stack) fetchS3Endpoint(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.rdsEndpoint+"/_emulator/s3", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("ask the emulator for its S3 stand-in: %w", err)
+	}
+	defer resp.Body.Close()
+	var info struct {
+		Endpoint string `json:"endpoint"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil || info.Endpoint == "" {
+		return fmt.Errorf("ask the emulator for its S3 stand-in: status %d, %v", resp.StatusCode, err)
+	}
+	s.s3Endpoint = info.Endpoint
+	return nil
+}
+
 // awsEnv points the AWS SDK's default chain at the emulator: the endpoint override for RDS,
 // a region, dummy static credentials, and no instance-metadata lookups.
 func (s *stack) awsEnv() []string {
 	return []string{
 		"KUBECONFIG=" + s.path(KubeconfigFile),
 		"AWS_ENDPOINT_URL_RDS=" + s.rdsEndpoint,
+		"AWS_ENDPOINT_URL_S3=" + s.s3Endpoint,
 		"AWS_REGION=" + localRegion,
 		"AWS_ACCESS_KEY_ID=" + localAccessKey,
 		"AWS_SECRET_ACCESS_KEY=" + localSecretKey,

@@ -41,6 +41,15 @@ type Config struct {
 	Out io.Writer
 }
 
+// What the local account offers for backup exports (spec.backup.export): the bucket, the
+// role the manager lets the default namespace use, and the key to encrypt with.
+const (
+	ExportBucket  = "demo-exports"
+	ExportRole    = "arn:aws:iam::123456789012:role/rds-export"
+	ExportKMSKey  = "alias/rds-export"
+	exportGrantNS = "default"
+)
+
 // Files the stack writes into Config.Dir; the hack scripts rely on these names.
 const (
 	KubeconfigFile = "kubeconfig"
@@ -76,6 +85,7 @@ type stack struct {
 	cp          *controlplane.ControlPlane
 	rds         *child
 	rdsEndpoint string // rds-emulator's base URL
+	s3Endpoint  string // its S3 stand-in's, where backups are exported to
 	cloudSQL    *child
 	// cloudSQLEndpoint is cloudsql-emulator's base URL, without a trailing slash.
 	cloudSQLEndpoint string
@@ -175,8 +185,9 @@ func start(ctx context.Context, cfg Config) (_ *stack, err error) {
 	}
 	s.rds, s.rdsEndpoint, err = s.startEmulator(ctx, emulator{
 		name: "rds-emulator", dataDir: rdsEmulatorDir, log: EmulatorLog,
-		// The account holds the KMS key the MySQL sample names.
-		args: append([]string{"--kms-aliases", "alias/shop-data"}, cfg.EmulatorArgs...),
+		// The account holds the KMS key the MySQL sample names, and a bucket and key for
+		// backup exports.
+		args: append([]string{"--kms-aliases", "alias/shop-data," + ExportKMSKey, "--s3-buckets", ExportBucket}, cfg.EmulatorArgs...),
 	})
 	if err != nil {
 		return nil, err

@@ -1,8 +1,10 @@
 // Command standin plays bin/rds-emulator or bin/manager for the localstack tests, depending on
 // the name it is run as: it prints the emulator's listening line, or serves /readyz, and runs
 // until SIGTERM. STANDIN_EXIT_AFTER makes it exit on its own to simulate a crash. As the
-// emulator it serves standinCA at /_emulator/ca.pem; as the manager it exits when
-// --engine-ca-bundle does not hold it.
+// emulator it serves standinCA at /_emulator/ca.pem (and itself as the S3 stand-in at
+// /_emulator/s3); as the manager it exits when
+// --engine-ca-bundle does not hold it; as the manager it also serves the log API's
+// discovery document.
 package main
 
 import (
@@ -32,6 +34,11 @@ func main() {
 	flag.String("resync", "", "ignored")
 	flag.String("allow-kms-key-ids", "", "ignored")
 	flag.String("kms-aliases", "", "ignored")
+	flag.String("s3-buckets", "", "ignored")
+	flag.String("allow-export-roles", "", "ignored")
+	logAPI := flag.String("log-api-bind-address", "", "where the manager serves the log API's discovery")
+	logCerts := flag.String("log-api-cert-dir", "", "the log API's certificate")
+	flag.String("log-api-poll", "", "ignored")
 	caBundle := flag.String("engine-ca-bundle", "", "the emulator's CA, as the stack fetched it")
 	flag.Parse()
 
@@ -44,6 +51,19 @@ func main() {
 			os.Exit(2)
 		}
 	}
+	if filepath.Base(os.Args[0]) == "manager" && *logAPI != "" {
+		// kube-apiserver finds the log API's group unavailable otherwise, and a namespace
+		// with it unavailable never finishes deleting.
+		go func() {
+			err := http.ListenAndServeTLS(*logAPI, filepath.Join(*logCerts, "tls.crt"), filepath.Join(*logCerts, "tls.key"),
+				http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					fmt.Fprint(w, `{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"logs.matrixmind.cloud/v1","resources":[]}`)
+				}))
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}()
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -54,8 +74,12 @@ func main() {
 	}
 	go func() {
 		_ = http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/_emulator/ca.pem" {
+			switch r.URL.Path {
+			case "/_emulator/ca.pem":
 				_, _ = w.Write([]byte(standinCA))
+				return
+			case "/_emulator/s3":
+				fmt.Fprintf(w, `{"endpoint":"http://%s","buckets":[]}`, l.Addr())
 				return
 			}
 			_, _ = w.Write([]byte("ok"))
