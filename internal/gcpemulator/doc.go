@@ -1,6 +1,7 @@
 // Package gcpemulator is a local Google Cloud SQL Admin API v1 (REST/JSON, the wire
 // protocol of google.golang.org/api/sqladmin/v1): instances, operations, users, databases,
-// backup runs, the Backups API and restores, with Google's resource shapes, states and
+// backup runs, the Backups API, restores and exports to Cloud Storage (a fake-gcs-server
+// stand-in, ListenGCS), with Google's resource shapes, states and
 // error format, backed by real database servers (PostgreSQL through package pgserver for
 // POSTGRES_*, MariaDB through package mariaserver for MYSQL_*). It is its own product: it
 // knows nothing of its clients.
@@ -32,11 +33,23 @@
 //     (mariaserver.StartReplica). Their users and databases are the primary's, as
 //     users.list answers them; they take no backups and no user or database changes.
 //     Without engines a replica gets an address and no server.
+//   - instances.export writes to the Cloud Storage stand-in (fake-gcs-server, in memory,
+//     served by ListenGCS; GET /_emulator/gcs says where), whose buckets are
+//     Config.Buckets and any a client makes there; nobody's permissions are checked. A SQL
+//     export is the machine's pg_dump of one PostgreSQL database (refused, as a failed
+//     operation, when the server's major is newer than pg_dump's) or mariadb-dump of the
+//     MySQL databases; a CSV export is COPY ... TO STDOUT (CSV) or a SELECT written as
+//     INTO OUTFILE would, both run read-only as the server's superuser. Parallel exports
+//     and csvExportOptions other than selectQuery are refused (400 invalid). An offloaded
+//     export is run the same way but, as a serverless export, leaves the instance free
+//     for other operations. Without engines the file holds a SQL comment (or nothing for
+//     CSV), once the databases named are among those the instance lists.
 //   - Labels are checked as Google checks them (keys and values, their characters and
 //     lengths, at most 64); diskEncryptionConfiguration is stored and echoed only.
 //
 // # Cloud SQL facts relied on
 //
-// docs/cloudsql-facts.md lists them, with where each comes from.
+// docs/cloudsql-facts.md lists them, with where each comes from; those of exports are in
+// docs/cloudsql-export-facts.md.
 
 package gcpemulator

@@ -27,6 +27,8 @@ type Delays struct {
 	Delete time.Duration
 	// Backup is how long a backup run stays RUNNING (at least as long as the dump).
 	Backup time.Duration
+	// Export is how long an instances.export operation runs (at least as long as the dump).
+	Export time.Duration
 }
 
 // Config configures New.
@@ -42,6 +44,9 @@ type Config struct {
 	// NameReservation is how long the name of a deleted instance stays taken. Cloud SQL
 	// keeps it about a week; zero means 7 days, a negative value frees names at once.
 	NameReservation time.Duration
+	// Buckets are the Cloud Storage buckets the project can write to: the Cloud Storage
+	// stand-in (ListenGCS) holds them, empty, from the start, and exports write into them.
+	Buckets []string
 	// Delays sets how long operations run; zero fields default to one second.
 	Delays Delays
 	// Faults are the initial injected faults; SetFaults changes them.
@@ -68,6 +73,8 @@ type Emulator struct {
 	seq        int64
 	faults     Faults
 	closed     bool
+	// gcs is the Cloud Storage stand-in exports write to; it has its own lock.
+	gcs *gcsStore
 	// calls is the call log; it has its own lock.
 	calls calllog.Log[Call]
 
@@ -78,7 +85,7 @@ type Emulator struct {
 
 // New returns an emulator with no instances.
 func New(cfg Config) (*Emulator, error) {
-	for _, d := range []*time.Duration{&cfg.Delays.Create, &cfg.Delays.Update, &cfg.Delays.Delete, &cfg.Delays.Backup} {
+	for _, d := range []*time.Duration{&cfg.Delays.Create, &cfg.Delays.Update, &cfg.Delays.Delete, &cfg.Delays.Backup, &cfg.Delays.Export} {
 		if *d == 0 {
 			*d = time.Second
 		}
@@ -102,6 +109,10 @@ func New(cfg Config) (*Emulator, error) {
 			}
 		}
 	}
+	gcs, err := newGCSStore(cfg.Buckets)
+	if err != nil {
+		return nil, fmt.Errorf("new cloud sql emulator: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Emulator{
 		cfg:        cfg,
@@ -112,6 +123,7 @@ func New(cfg Config) (*Emulator, error) {
 		backups:    map[int64]*backup{},
 		seq:        cfg.Now().Unix() % 1000000 * 1000,
 		faults:     cfg.Faults,
+		gcs:        gcs,
 		ctx:        ctx,
 		cancel:     cancel,
 	}
@@ -131,6 +143,7 @@ func (e *Emulator) Close() error {
 
 	e.cancel()
 	e.wg.Wait()
+	e.gcs.server.Stop()
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -161,6 +174,7 @@ func (e *Emulator) routes() *http.ServeMux {
 		"PUT /v1/projects/{project}/instances/{instance}":                         (*Emulator).patchInstance,
 		"DELETE /v1/projects/{project}/instances/{instance}":                      (*Emulator).deleteInstance,
 		"POST /v1/projects/{project}/instances/{instance}/restoreBackup":          (*Emulator).restoreBackup,
+		"POST /v1/projects/{project}/instances/{instance}/export":                 (*Emulator).exportInstance,
 		"GET /v1/projects/{project}/operations":                                   (*Emulator).listOperations,
 		"GET /v1/projects/{project}/operations/{operation}":                       (*Emulator).getOperation,
 		"POST /v1/projects/{project}/instances/{instance}/users":                  (*Emulator).insertUser,
@@ -184,6 +198,7 @@ func (e *Emulator) routes() *http.ServeMux {
 		m.HandleFunc(pattern, e.serveAPI(pattern, h))
 	}
 	m.HandleFunc(introspectionPrefix, e.serveIntrospection)
+	m.HandleFunc("GET "+introspectionPrefix+"gcs", e.serveGCSInfo)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		e.record(r.Method+" (unknown)", "", http.StatusNotFound)
 		writeError(w, errorf(http.StatusNotFound, "notFound", "The requested URL %s was not found on this server.", r.URL.Path))

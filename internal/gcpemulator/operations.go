@@ -20,6 +20,7 @@ const (
 	opDeleteUser     = "DELETE_USER"
 	opCreateDatabase = "CREATE_DATABASE"
 	opDeleteDatabase = "DELETE_DATABASE"
+	opExport         = "EXPORT"
 
 	statusPending = "PENDING"
 	statusRunning = "RUNNING"

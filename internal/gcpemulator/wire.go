@@ -158,6 +158,8 @@ type Operation struct {
 	TargetProject string           `json:"targetProject,omitempty"`
 	SelfLink      string           `json:"selfLink,omitempty"`
 	Error         *OperationErrors `json:"error,omitempty"`
+	// ExportContext is the export an EXPORT operation runs, as its request gave it.
+	ExportContext *ExportContext `json:"exportContext,omitempty"`
 }
 
 // OperationErrors is the error of a failed operation (kind sql#operationErrors).
@@ -259,6 +261,60 @@ type RestoreBackupContext struct {
 	BackupRunID int64  `json:"backupRunId,omitempty,string"`
 	InstanceID  string `json:"instanceId,omitempty"`
 	Project     string `json:"project,omitempty"`
+}
+
+// InstancesExportRequest is the body of instances.export.
+type InstancesExportRequest struct {
+	ExportContext *ExportContext `json:"exportContext,omitempty"`
+}
+
+// ExportContext says what instances.export writes where (kind sql#exportContext).
+type ExportContext struct {
+	Kind string `json:"kind,omitempty"`
+	// URI is the object written, gs://bucket/object; a .gz suffix gzips a SQL export.
+	URI string `json:"uri,omitempty"`
+	// Databases are the databases exported (see newExportJob).
+	Databases []string `json:"databases,omitempty"`
+	// FileType is SQL or CSV (BAK and TDE are SQL Server's).
+	FileType         string            `json:"fileType,omitempty"`
+	SQLExportOptions *SQLExportOptions `json:"sqlExportOptions,omitempty"`
+	CSVExportOptions *CSVExportOptions `json:"csvExportOptions,omitempty"`
+	// Offload asks for a serverless export; the emulator echoes it and exports the same way.
+	Offload bool `json:"offload,omitempty"`
+}
+
+// SQLExportOptions are the options of a SQL export.
+type SQLExportOptions struct {
+	Tables                []string               `json:"tables,omitempty"`
+	SchemaOnly            bool                   `json:"schemaOnly,omitempty"`
+	Parallel              bool                   `json:"parallel,omitempty"`
+	Threads               int64                  `json:"threads,omitempty"`
+	MySQLExportOptions    *MySQLExportOptions    `json:"mysqlExportOptions,omitempty"`
+	PostgresExportOptions *PostgresExportOptions `json:"postgresExportOptions,omitempty"`
+}
+
+// MySQLExportOptions are a MySQL SQL export's own options.
+type MySQLExportOptions struct {
+	// MasterData 1 writes CHANGE MASTER TO with the binary log coordinates, 2 writes it
+	// as a comment.
+	MasterData int64 `json:"masterData,omitempty"`
+}
+
+// PostgresExportOptions are a PostgreSQL SQL export's own options.
+type PostgresExportOptions struct {
+	// Clean adds DROP statements before the CREATE statements (pg_dump --clean).
+	Clean bool `json:"clean,omitempty"`
+	// IfExists makes Clean's DROP statements DROP ... IF EXISTS.
+	IfExists bool `json:"ifExists,omitempty"`
+}
+
+// CSVExportOptions are the options of a CSV export.
+type CSVExportOptions struct {
+	SelectQuery        string `json:"selectQuery,omitempty"`
+	EscapeCharacter    string `json:"escapeCharacter,omitempty"`
+	QuoteCharacter     string `json:"quoteCharacter,omitempty"`
+	FieldsTerminatedBy string `json:"fieldsTerminatedBy,omitempty"`
+	LinesTerminatedBy  string `json:"linesTerminatedBy,omitempty"`
 }
 
 // listResponse is the shape of the list methods: items under kind, or under another
