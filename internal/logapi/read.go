@@ -53,7 +53,9 @@ func (q Query) Values() url.Values {
 		v.Set("tailLines", strconv.Itoa(q.TailLines))
 	}
 	if q.Since > 0 {
-		v.Set("sinceSeconds", strconv.Itoa(int(q.Since.Round(time.Second)/time.Second)))
+		// Rounded up, as kubectl logs --since does: a duration under a second is 1, not
+		// the 0 ParseQuery refuses.
+		v.Set("sinceSeconds", strconv.Itoa(int((q.Since+time.Second-1)/time.Second)))
 	}
 	if q.Follow {
 		v.Set("follow", "true")
@@ -154,8 +156,13 @@ func (s *Server) serveLog(w http.ResponseWriter, r *http.Request, namespace, nam
 	if err := rd.Run(ctx, out); err != nil && ctx.Err() == nil {
 		if !out.started {
 			code, reason := http.StatusBadGateway, metav1.StatusReasonServiceUnavailable
-			if errors.Is(err, cloud.ErrNoLogFile) {
+			switch {
+			case errors.Is(err, cloud.ErrNoLogFile):
 				code, reason = http.StatusNotFound, metav1.StatusReasonNotFound
+			case errors.Is(err, cloud.ErrUnsupported):
+				// The object's cloud serves no logs through this operator (Cloud SQL's are
+				// in Cloud Logging): the message says so.
+				code, reason = http.StatusNotImplemented, "NotImplemented"
 			}
 			writeStatus(w, code, reason, err.Error())
 			return
@@ -214,6 +221,10 @@ func (rd *Reader) Run(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("the database has no log file yet: %w", cloud.ErrNoLogFile)
 	}
 	chosen := files[len(files)-1:]
+	if q.Since > 0 {
+		// With File too: that file's lines since then.
+		rd.since = sinceFilter{cutoff: rd.Now().Add(-q.Since)}
+	}
 	switch {
 	case q.File != "":
 		i := slices.IndexFunc(files, func(f cloud.LogFile) bool { return f.Name == q.File })
@@ -222,9 +233,7 @@ func (rd *Reader) Run(ctx context.Context, out io.Writer) error {
 		}
 		chosen = files[i : i+1]
 	case q.Since > 0:
-		cutoff := rd.Now().Add(-q.Since)
-		rd.since = sinceFilter{cutoff: cutoff}
-		chosen = slices.DeleteFunc(slices.Clone(files), func(f cloud.LogFile) bool { return f.LastWritten.Before(cutoff) })
+		chosen = slices.DeleteFunc(slices.Clone(files), func(f cloud.LogFile) bool { return f.LastWritten.Before(rd.since.cutoff) })
 	}
 	cur, marker := files[len(files)-1].Name, ""
 	switch {
@@ -299,32 +308,54 @@ func (rd *Reader) readToEnd(ctx context.Context, out io.Writer, file string) (st
 }
 
 // follow prints what the server logs from marker in file on, one cloud call a poll: a read,
-// or every filesEvery polls a look for a newer file, which it then goes on with.
+// or every filesEvery polls at the file's end a look for a newer file. A newer file is gone
+// on with once the current one has been read to its end one more time, so that what the
+// server wrote there just before it started the new one is printed too. A throttled or
+// failed call is tried again at the next poll; only an error that asking again cannot
+// mend ends the follow.
 func (rd *Reader) follow(ctx context.Context, out io.Writer, file, marker string) error {
 	ticker := time.NewTicker(rd.Poll)
 	defer ticker.Stop()
 	atEnd := false
+	next := ""    // a newer file, once seen
+	gone := false // the current file is gone: nothing more to read in it
 	for poll := 1; ; poll++ {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
+			if ctx.Err() != nil {
+				return nil // both were ready and select took the tick: no call for a client gone
+			}
 		}
-		if poll%filesEvery == 0 && atEnd {
+		if poll%filesEvery == 0 && atEnd && next == "" {
 			files, err := rd.files(ctx)
-			if err != nil {
+			switch {
+			case retryable(err):
+				continue
+			case err != nil:
 				return err
 			}
 			if n := len(files); n > 0 && files[n-1].Name != file {
-				file, marker, atEnd = files[n-1].Name, "0", false
+				next = files[n-1].Name
+				if gone {
+					file, marker, atEnd, next, gone = next, "0", false, "", false
+				}
 			}
 			continue
 		}
 		part, err := rd.Cloud.ReadLog(ctx, rd.Identifier, file, marker, 0)
 		switch {
 		case errors.Is(err, cloud.ErrNoLogFile):
-			atEnd = true // the file is gone: the next look for files finds the newer one
+			if next != "" {
+				file, marker, atEnd, next = next, "0", false, ""
+				continue
+			}
+			// The file is gone: the next poll looks for the newer one.
+			atEnd, gone = true, true
 			poll = filesEvery*(poll/filesEvery+1) - 1
+			continue
+		case retryable(err):
 			continue
 		case err != nil:
 			return err
@@ -333,7 +364,16 @@ func (rd *Reader) follow(ctx context.Context, out io.Writer, file, marker string
 			return err
 		}
 		marker, atEnd = part.Marker, !part.More
+		if atEnd && next != "" {
+			file, marker, atEnd, next = next, "0", false, ""
+		}
 	}
+}
+
+// retryable tells the errors a later call may not get: the cloud throttled or failed, or
+// the database is busy.
+func retryable(err error) bool {
+	return errors.Is(err, cloud.ErrTransient) || errors.Is(err, cloud.ErrBusy)
 }
 
 // sinceFilter drops the lines logged before cutoff; a zero cutoff keeps everything. A

@@ -102,24 +102,28 @@ func New(cfg Config) *Server {
 // NeedLeaderElection implements manager.LeaderElectionRunnable: every replica serves.
 func (s *Server) NeedLeaderElection() bool { return false }
 
-// Addr is the address the server listens on, once Start has bound it.
+// Addr is the address the server listens on, once Start has tried to bind it; "" when it
+// could not.
 func (s *Server) Addr() string {
 	<-s.ready
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.listener == nil {
+		return ""
+	}
 	return s.listener.Addr().String()
 }
 
 // Start implements manager.Runnable: it serves until ctx is done.
 func (s *Server) Start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("log API: %w", err)
-	}
 	s.mu.Lock()
 	s.listener = ln
 	s.mu.Unlock()
 	close(s.ready)
+	if err != nil {
+		return fmt.Errorf("log API: %w", err)
+	}
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -57,22 +57,24 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&q.File, "file", "", "The log file to print (default the newest; see --list).")
 	fs.DurationVar(&q.Since, "since", 0, "Print what was logged this long ago or later (e.g. 1h), from every file written since.")
 	fs.BoolVar(&q.List, "list", false, "List the database's log files.")
-	// The object's name may come before the flags, as kubectl's commands take it.
-	var name string
-	rest := args[1:]
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		name, rest = rest[0], rest[1:]
+	// The object's name may come before, between or after the flags, as kubectl takes it.
+	var names []string
+	for rest := args[1:]; ; {
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		names, rest = append(names, fs.Arg(0)), fs.Args()[1:]
 	}
-	if err := fs.Parse(rest); err != nil {
+	if len(names) != 1 {
+		fmt.Fprintf(stderr, usage, logapi.Group)
 		return 2
 	}
-	if name == "" && fs.NArg() == 1 {
-		name = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		name = "" // more than one name
-	}
-	if name == "" {
-		fmt.Fprintf(stderr, usage, logapi.Group)
+	name := names[0]
+	if q.Since < 0 {
+		fmt.Fprintln(stderr, "error: --since must be a positive duration, e.g. 1h")
 		return 2
 	}
 	if q.TailLines >= 0 && q.Since > 0 {
