@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -129,6 +130,11 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 	defer func() { err = errors.Join(err, stack.Stop()) }()
 	b.stack = stack
 	b.emulator = emulator{url: stack.EmulatorURL(), http: b.http}
+	if cfg.Exports {
+		if b.s3, err = b.emulator.s3Client(ctx); err != nil {
+			return nil, err
+		}
+	}
 	b.rest = stack.RESTConfig()
 	b.rest.QPS, b.rest.Burst = -1, 0 // the benchmark is the user applying a fleet at once, not a throttled client
 
@@ -157,8 +163,10 @@ type bench struct {
 	rest     *rest.Config
 	client   client.Client
 	http     *http.Client
-	pprof    string
-	start    time.Time
+	// s3 reads the export bucket, in a run with exports.
+	s3    *s3.Client
+	pprof string
+	start time.Time
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -325,11 +333,18 @@ func (b *bench) createWave(ctx context.Context, w *watch) (*Phase, error) {
 	if b.cfg.Exports {
 		what += " and its scheduled snapshot exported"
 	}
-	err = b.waitFor(ctx, what, func() (int, bool) {
+	err = b.waitFor(ctx, what, func() (int, bool, error) {
+		if b.cfg.Exports {
+			_, done, err := listExports(ctx, b.s3)
+			if err != nil {
+				return 0, false, err
+			}
+			w.exported(done, time.Now())
+		}
 		n := w.count(func(o *objectTimes) bool {
 			return !o.provisioned.IsZero() && !o.secrets.IsZero() && (!b.cfg.Exports || !o.exported.IsZero())
 		})
-		return n, n == b.cfg.N
+		return n, n == b.cfg.N, nil
 	})
 	if err != nil {
 		return nil, err
@@ -437,7 +452,7 @@ func (b *bench) steadyState(ctx context.Context) (*Steady, error) {
 		// Read before the window: the S3 stand-in's calls are not the emulator's, but the
 		// list of export tasks the shared view pages through is this long in it.
 		var err error
-		if s.Exports, err = b.emulator.exports(ctx); err != nil {
+		if s.Exports, _, err = listExports(ctx, b.s3); err != nil {
 			return nil, err
 		}
 		s.ExportTasks = s.Exports.Completed
@@ -511,9 +526,9 @@ func (b *bench) deleteWave(ctx context.Context, w *watch) (*Phase, error) {
 	}
 	took := time.Since(start)
 	b.logf("deleted %d objects in %s", b.cfg.N, took.Round(time.Millisecond))
-	err = b.waitFor(ctx, "every object gone", func() (int, bool) {
+	err = b.waitFor(ctx, "every object gone", func() (int, bool, error) {
 		n := w.count(func(o *objectTimes) bool { return !o.gone.IsZero() })
-		return n, n == b.cfg.N
+		return n, n == b.cfg.N, nil
 	})
 	if err != nil {
 		return nil, err
@@ -528,13 +543,13 @@ func (b *bench) deleteWave(ctx context.Context, w *watch) (*Phase, error) {
 }
 
 // waitFor polls done every second until it holds, printing progress every ten.
-func (b *bench) waitFor(ctx context.Context, what string, done func() (int, bool)) error {
+func (b *bench) waitFor(ctx context.Context, what string, done func() (int, bool, error)) error {
 	deadline := time.Now().Add(b.cfg.WaveTimeout)
 	last := time.Now()
 	for {
-		n, ok := done()
-		if ok {
-			return nil
+		n, ok, err := done()
+		if err != nil || ok {
+			return err
 		}
 		select {
 		case <-b.stack.ManagerExited():

@@ -21,44 +21,10 @@ import (
 // delays and resyncs. It asserts no timing, only that the benchmark runs end to end and
 // reports every figure, so the real run cannot rot between the times someone runs it.
 func TestSmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a control plane, the emulator and the manager")
-	}
-	tools, err := controlplane.ToolsDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logf.SetLogger(logr.Discard())
-	root := harness.Root()
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/manager", "./cmd/rds-emulator", "./cmd/cloudsql-emulator")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the manager and the emulator: %v\n%s", err, out)
-	}
-	out := t.TempDir()
-	cfg := Config{
-		N: 50, Aurora: 10, Users: 1, Dir: filepath.Join(t.TempDir(), "state"), OutDir: out,
-		BinDir: bin, ToolsDir: tools, CRDDir: filepath.Join(root, "config", "crd", "bases"),
-		Create: 2 * time.Second, BackingUp: time.Second, Modify: time.Second, Delete: time.Second,
-		Resync: 3 * time.Second, Resyncs: 3, PendingRequeue: time.Second,
-		Profile: true, ProfileSeconds: 2, WaveTimeout: 3 * time.Minute, Out: testWriter{t},
-	}
-	res, err := Run(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := res.Table()
-	t.Log("\n" + table)
-
-	var saved Result
-	b, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &saved); err != nil {
-		t.Fatalf("results.json: %v", err)
-	}
+	cfg := smokeConfig(t)
+	cfg.N, cfg.Aurora, cfg.Profile, cfg.ProfileSeconds = 50, 10, true, 2
+	saved, table := smokeRun(t, cfg)
+	out := cfg.OutDir
 	for _, f := range []string{"cpu-create.pprof", "heap-create.pprof"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
 			t.Errorf("profile %s missing or empty: %v", f, err)
@@ -98,6 +64,88 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("the table has no row %q", label)
 		}
 	}
+}
+
+// TestSmokeExports is `make bench BENCH_ARGS=--exports` in small: 20 databases, each
+// exporting its automated backup and a scheduled snapshot to the emulator's S3 stand-in.
+// It asserts that the create wave waits for every export and that the exports and their
+// calls are reported.
+func TestSmokeExports(t *testing.T) {
+	cfg := smokeConfig(t)
+	cfg.N, cfg.Exports, cfg.BackupEvery = 5, true, "7d"
+	saved, table := smokeRun(t, cfg)
+	snapshots := saved.Create.AWSCalls["CreateDBSnapshot"] - saved.Create.AWSRetries["CreateDBSnapshot"]
+	checks := []struct {
+		reason string
+		ok     bool
+	}{
+		{"every object's scheduled snapshot export is timed", saved.Create.Exported != nil && saved.Create.Exported.Count == cfg.N},
+		{"one snapshot per object is taken", snapshots == cfg.N},
+		{"both exports of every object are in the bucket", saved.Steady.Exports != nil && saved.Steady.Exports.Completed == exportsPerObject*cfg.N &&
+			saved.Steady.Exports.Bytes > 0 && saved.Steady.ExportTasks == exportsPerObject*cfg.N},
+		{"the budget counts the list of exports", saved.Steady.Budget == budget(cfg.N, 0, exportsPerObject*cfg.N)},
+		{"the exports' calls are counted", saved.Create.AWSCalls["StartExportTask"] >= exportsPerObject*cfg.N && saved.Create.AWSCalls["DescribeExportTasks"] > 0},
+		{"the settings say so", saved.Settings.Exports && saved.Settings.BackupEvery == "7d"},
+		{"every target is evaluated, the backups' among them", len(saved.Targets) == 11},
+	}
+	for _, c := range checks {
+		if !c.ok {
+			t.Errorf("not reported: %s", c.reason)
+		}
+	}
+	for _, label := range []string{"apply → snapshot exported", "exports in the bucket", "StartExportTask"} {
+		if !strings.Contains(table, label) {
+			t.Errorf("the table has no row %q", label)
+		}
+	}
+}
+
+// smokeConfig builds the manager and the emulators and returns a small run's settings:
+// short status delays and resyncs, no profiles.
+func smokeConfig(t *testing.T) Config {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a control plane, the emulator and the manager")
+	}
+	tools, err := controlplane.ToolsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf.SetLogger(logr.Discard())
+	root := harness.Root()
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/manager", "./cmd/rds-emulator", "./cmd/cloudsql-emulator")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the manager and the emulator: %v\n%s", err, out)
+	}
+	return Config{
+		Users: 1, Dir: filepath.Join(t.TempDir(), "state"), OutDir: t.TempDir(),
+		BinDir: bin, ToolsDir: tools, CRDDir: filepath.Join(root, "config", "crd", "bases"),
+		Create: 2 * time.Second, BackingUp: time.Second, Modify: time.Second, Delete: time.Second,
+		Resync: 3 * time.Second, Resyncs: 3, PendingRequeue: time.Second,
+		WaveTimeout: 3 * time.Minute, Out: testWriter{t},
+	}
+}
+
+// smokeRun runs the benchmark and returns what it saved in results.json and its table.
+func smokeRun(t *testing.T, cfg Config) (Result, string) {
+	t.Helper()
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := res.Table()
+	t.Log("\n" + table)
+	var saved Result
+	b, err := os.ReadFile(filepath.Join(cfg.OutDir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &saved); err != nil {
+		t.Fatalf("results.json: %v", err)
+	}
+	return saved, table
 }
 
 // testWriter sends the benchmark's progress lines to the test log.

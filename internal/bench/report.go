@@ -123,6 +123,11 @@ type Target struct {
 // engine step that cannot log in.
 const createStates = 5
 
+// exportStates are the states a create wave with exports adds, each shown in status.backup:
+// the snapshot taken, and each of the two exports (the automated backup's, the snapshot's)
+// starting, in progress and complete.
+const exportStates = 7
+
 // deleteStates are those of the delete wave: Deleting, the cloud database deleting, gone.
 const deleteStates = 3
 
@@ -135,20 +140,25 @@ func (r *Result) Evaluate() {
 	if c := r.Create; c != nil && c.Secrets != nil {
 		add("apply → all Secrets, p99", "< 1 s", fmt.Sprintf("%.2f s", c.Secrets.P99), c.Secrets.P99 < 1)
 		if r.Settings.Exports {
-			// The database's own calls; the backups' are the next target's.
-			backups := backupCalls(c.AWSCalls)
-			own := round(float64(c.AWSCallsTotal-backups)/float64(r.N), 2)
+			// The database's own calls, then its backups': the shared list of exports is
+			// the steady state's target, per refresh.
+			backups, lists := backupCalls(c.AWSCalls), c.AWSCalls["DescribeExportTasks"]
+			own := round(float64(c.AWSCallsTotal-backups-lists)/float64(r.N), 2)
 			add("create wave: AWS calls per database, backups aside", "≤ 3", fmt.Sprintf("%.2f", own), own <= 3)
 			per := round(float64(backups)/float64(r.N), 2)
-			add("create wave: backup and export calls per database", fmt.Sprintf("≤ %d", backupCallsBudget),
-				fmt.Sprintf("%.2f (%d calls)", per, backups), per <= backupCallsBudget)
+			add("create wave: backup and export calls per database, the shared list of exports aside", fmt.Sprintf("≤ %d", backupCallsBudget),
+				fmt.Sprintf("%.2f (%d calls; %d list pages of exports)", per, backups, lists), per <= backupCallsBudget)
 		} else {
 			add("create wave: AWS calls per database", "≤ 3", fmt.Sprintf("%.2f", c.AWSCallsPerObject), c.AWSCallsPerObject <= 3)
 		}
 		add("create wave: sustained calls/s (peak 10 s mean)", "≤ 12", fmt.Sprintf("%.1f", c.PeakCallsPerSecond10s), c.PeakCallsPerSecond10s <= 12)
 		add("create wave: operator CPU per database", "< 1 core-s", fmt.Sprintf("%.3f s", c.OperatorCPUSecondsPerObject), c.OperatorCPUSecondsPerObject < 1)
-		per := c.ApiserverWritesPerObject / createStates
-		add("create wave: apiserver writes per object per state change", "a handful (≤ 3)", fmt.Sprintf("%.2f (%.1f per object, %d states)", per, c.ApiserverWritesPerObject, createStates), per <= 3)
+		states := createStates
+		if r.Settings.Exports {
+			states += exportStates
+		}
+		per := c.ApiserverWritesPerObject / float64(states)
+		add("create wave: apiserver writes per object per state change", "a handful (≤ 3)", fmt.Sprintf("%.2f (%.1f per object, %d states)", per, c.ApiserverWritesPerObject, states), per <= 3)
 	}
 	if s := r.Steady; s != nil {
 		// A resync is one refresh of the shared view: its cost is the calls per refresh.
@@ -279,15 +289,18 @@ func (r *Result) Table() string {
 	return b.String()
 }
 
-// backupActions are the AWS actions of backups and their exports.
+// backupActions are the AWS actions one database's backups and exports make; the shared
+// list of exports (DescribeExportTasks) is the whole fleet's.
 var backupActions = map[string]bool{
 	"CreateDBSnapshot": true, "CreateDBClusterSnapshot": true, "DescribeDBSnapshots": true, "DescribeDBClusterSnapshots": true,
-	"DeleteDBSnapshot": true, "DeleteDBClusterSnapshot": true, "StartExportTask": true, "DescribeExportTasks": true,
+	"DeleteDBSnapshot": true, "DeleteDBClusterSnapshot": true, "StartExportTask": true,
 }
 
 // backupCallsBudget is the most backup and export calls per database a create wave with
-// exports may take: see docs/benchmarks.md.
-const backupCallsBudget = 8
+// exports may take: a snapshot, the list of its snapshots to prune, the list of its
+// automated backups, two exports started (the automated backup's and the snapshot's), and
+// up to two look-ups of the snapshot while it is being taken (docs/benchmarks.md).
+const backupCallsBudget = 7
 
 // backupCalls sums the calls of backupActions.
 func backupCalls(calls map[string]int) int {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 )
 
 // objectTimes is when the benchmark's watch first saw each milestone of one object.
@@ -23,7 +25,9 @@ type objectTimes struct {
 	secrets     time.Time
 	provisioned time.Time
 	ready       time.Time
-	// exported is when its status first showed its scheduled snapshot exported.
+	// snapshot is the latest snapshot the schedule took, and exported when the benchmark
+	// first found its exports complete in the bucket.
+	snapshot string
 	exported time.Time
 	gone     time.Time
 }
@@ -126,12 +130,8 @@ func (w *watch) database(obj any) {
 	if o.ready.IsZero() && meta.IsStatusConditionTrue(db.Status.Conditions, v1.ConditionReady) {
 		o.ready = now
 	}
-	// The export of the scheduled snapshot starts after that of the automated backup, which
-	// is complete when the database is first available: it is the newest, the one status
-	// shows.
-	if st := db.Status.Backup; o.exported.IsZero() && st != nil && st.LatestSnapshot != "" && st.LastExport != nil &&
-		st.LastExport.Snapshot == st.LatestSnapshot && st.LastExport.Status == exportComplete {
-		o.exported = now
+	if st := db.Status.Backup; st != nil {
+		o.snapshot = st.LatestSnapshot
 	}
 }
 
@@ -148,6 +148,29 @@ func (w *watch) deleted(obj any) {
 	defer w.mu.Unlock()
 	if o := w.at(db.Name); o.gone.IsZero() {
 		o.gone = now
+	}
+}
+
+// exported marks, at now, the objects whose exports are all complete among done (complete
+// export tasks by identifier): its latest scheduled snapshot's, and exportsPerObject in all.
+// Status shows only the newest export, and the two may start in the same pass.
+func (w *watch) exported(done map[string]bool, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for name, o := range w.objects {
+		id := naming.Identifier(Namespace, name)
+		if o.snapshot == "" || !o.exported.IsZero() || !done[naming.ExportIdentifier(id, o.snapshot)] {
+			continue
+		}
+		n := 0
+		for task := range done {
+			if strings.HasPrefix(task, naming.ExportPrefix(id)) {
+				n++
+			}
+		}
+		if n >= exportsPerObject {
+			o.exported = now
+		}
 	}
 }
 

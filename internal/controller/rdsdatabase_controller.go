@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -150,8 +151,9 @@ type RDSDatabaseReconciler struct {
 
 	// warned remembers the warnings given once per object and operator run.
 	warned sync.Map
-	// exportChecks remembers, per object, when its automated backups were last looked at
-	// for one to export.
+	// exportChecks remembers, per object, when its backups were last looked at for one to
+	// export, and the backups found then whose export has not started yet (a start the
+	// rate limit deferred is not looked up again).
 	exportChecks sync.Map
 }
 
@@ -288,7 +290,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		r.reconcileService,
 	)
 	backups, backupErr := runPhases(ctx, s, r.reconcileBackups, r.reconcileExports)
-	if result, err = joinResults(result, err, backups, backupErr); err != nil || !result.IsZero() {
+	if result, err = joinResults(ctx, result, err, backups, backupErr); err != nil || !result.IsZero() {
 		return result, err
 	}
 	if s.soon {
@@ -308,14 +310,24 @@ func runPhases(ctx context.Context, s *scope, phases ...phase) (ctrl.Result, err
 	return ctrl.Result{}, nil
 }
 
-// joinResults joins the outcomes of two independent chains of phases. An error wins, the
-// first chain's over the second's: the work queue retries the whole pass with backoff
-// either way, and every failure of the backups' chain is in the BackupsConfigured
-// condition and its Event already, so the error not returned is not lost to the user.
-// Without an error, the sooner of two requeues wins: each chain is looked at again when
-// it asked to be.
-func joinResults(a ctrl.Result, aErr error, b ctrl.Result, bErr error) (ctrl.Result, error) {
+// joinResults joins the outcomes of two independent chains of phases, the engine's (a) and
+// the backups' (b). A chain that asked to come back at a set time is come back to then (the
+// sooner of two), even when the other chain failed: a call the operator's AWS rate limit
+// deferred keeps its turn only if the pass comes back on time, and an error's backoff, which
+// grows to minutes while an engine stays down, would lose the backups' turn every time and
+// stall them. The failure is then logged rather than returned (and said in its phase's
+// condition, where the phase sets one); the next pass meets it again. Otherwise an error is returned, the engine's over the
+// backups': every failure of the backups' chain is in BackupsConfigured and its Event.
+func joinResults(ctx context.Context, a ctrl.Result, aErr error, b ctrl.Result, bErr error) (ctrl.Result, error) {
 	switch {
+	case aErr != nil && bErr != nil:
+		return a, aErr
+	case aErr != nil && !b.IsZero():
+		log.FromContext(ctx).Error(aErr, "Reconciler error; the pass comes back when the backups asked")
+		return b, nil
+	case bErr != nil && !a.IsZero():
+		log.FromContext(ctx).Error(bErr, "Reconciler error; the pass comes back when the engine's phases asked")
+		return a, nil
 	case aErr != nil:
 		return a, aErr
 	case bErr != nil:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,36 +43,63 @@ func (r *RDSDatabaseReconciler) reconcileExports(ctx context.Context, s *scope) 
 	mine := exportsOf(exports, s.identifier)
 	r.mirrorLastExport(s, mine)
 
-	var candidates []cloud.Snapshot
-	if st := db.Status.Backup; st != nil && st.LatestSnapshot != "" && !exported(mine, s.identifier, st.LatestSnapshot) {
+	// Each call below waits for its own turn under the rate limit: what a pass learned is
+	// kept for the next (exportCheck), so a pass whose later call was deferred does not
+	// ask again what it already knows and lose that call's turn to a look-up.
+	key := types.NamespacedName{Namespace: db.Namespace, Name: db.Name}
+	check, _ := r.exportChecks.Load(key)
+	state, _ := check.(exportCheck)
+	if !state.at.IsZero() && r.now().Sub(state.at) >= automatedExportCheck {
+		// Twice a day everything is looked at afresh: a backup deleted while its export
+		// was pending is not asked for again and again.
+		state = exportCheck{}
+	}
+	state.pending = slices.DeleteFunc(slices.Clone(state.pending), func(snap cloud.Snapshot) bool {
+		return exported(mine, s.identifier, snap.Identifier)
+	})
+	defer func() { r.exportChecks.Store(key, state) }()
+	if st := db.Status.Backup; st != nil && st.LatestSnapshot != "" && !exported(mine, s.identifier, st.LatestSnapshot) && !state.has(st.LatestSnapshot) {
 		snap, found, err := s.cloud.Snapshot(ctx, st.LatestSnapshot)
 		if err != nil {
 			return r.exportFailed(s, err)
 		}
 		switch {
 		case found && snap.Available:
-			candidates = append(candidates, snap)
+			state.pending = append(state.pending, snap)
 		case found:
 			s.soon = true // still being taken: export it once it is complete
 		}
 	}
-	key := types.NamespacedName{Namespace: db.Namespace, Name: db.Name}
-	if last, ok := r.exportChecks.Load(key); !ok || r.now().Sub(last.(time.Time)) >= automatedExportCheck {
+	if state.at.IsZero() {
 		backups, err := s.cloud.AutomatedBackups(ctx, s.identifier)
 		if err != nil {
 			return r.exportFailed(s, err)
 		}
-		if newest, ok := newestAvailable(backups); ok && !exported(mine, s.identifier, newest.Identifier) {
-			candidates = append(candidates, newest)
+		if newest, ok := newestAvailable(backups); ok && !exported(mine, s.identifier, newest.Identifier) && !state.has(newest.Identifier) {
+			state.pending = append(state.pending, newest)
 		}
-		r.exportChecks.Store(key, r.now())
+		state.at = r.now()
 	}
-	for _, snap := range candidates {
-		if err := r.startExport(ctx, s, snap); err != nil {
+	for len(state.pending) > 0 {
+		if err := r.startExport(ctx, s, state.pending[0]); err != nil {
 			return r.exportFailed(s, err)
 		}
+		state.pending = state.pending[1:]
 	}
 	return ctrl.Result{}, nil
+}
+
+// exportCheck is what reconcileExports keeps of one object between passes: when its
+// automated backups were last looked at, and the complete backups found to export whose
+// export has not started yet, oldest found first.
+type exportCheck struct {
+	at      time.Time
+	pending []cloud.Snapshot
+}
+
+// has reports whether snapshot is pending.
+func (c exportCheck) has(snapshot string) bool {
+	return slices.ContainsFunc(c.pending, func(snap cloud.Snapshot) bool { return snap.Identifier == snapshot })
 }
 
 // exportFinalSnapshot exports the final snapshot, once complete, when spec.backup.export asks

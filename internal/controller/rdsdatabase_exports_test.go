@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -110,7 +111,7 @@ func TestReconcileExports(t *testing.T) {
 			}
 			s := placed(r, db)
 			if tc.checkedAgo != 0 {
-				r.exportChecks.Store(types.NamespacedName{Namespace: db.Namespace, Name: db.Name}, day.Add(-tc.checkedAgo))
+				r.exportChecks.Store(types.NamespacedName{Namespace: db.Namespace, Name: db.Name}, exportCheck{at: day.Add(-tc.checkedAgo)})
 			}
 			res, err := r.reconcileExports(context.Background(), s)
 			if (err != nil) != tc.wantErr || (res.RequeueAfter > 0) != tc.wantRequeue {
@@ -139,5 +140,67 @@ func TestReconcileExports(t *testing.T) {
 				t.Errorf("%s\nstatus.backup.lastExport not set", tc.reason)
 			}
 		})
+	}
+}
+
+// TestReconcileExportsAfterADeferredStart: passes whose calls the rate limit defers one
+// after another still export every backup: what a pass learned is not asked again, so each
+// deferred call is the first of the next pass, at its turn.
+func TestReconcileExportsAfterADeferredStart(t *testing.T) {
+	const scheduled = "orders-sched-1"
+	day := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	id := naming.Identifier("shop", "orders")
+	automated := cloud.Snapshot{Identifier: "rds:auto-1", Available: true, CreatedAt: day}
+	deferred := &cloud.WaitError{Op: "rate limit", Why: "a later turn", After: time.Second}
+	// turn says, call by call, which calls the rate limit defers: every call that is not
+	// the first of its pass, as under a busy limiter.
+	var calls []string
+	var started []cloud.Export
+	first := true
+	turn := func(call string) error {
+		calls = append(calls, call)
+		if !first {
+			return deferred
+		}
+		first = false
+		return nil
+	}
+	fake := &cloudtest.Provider{
+		SnapshotFn: func(_ context.Context, name string) (cloud.Snapshot, bool, error) {
+			return cloud.Snapshot{Identifier: name, Available: true}, true, turn("look up " + name)
+		},
+		AutomatedBackupsFn: func(context.Context, string) ([]cloud.Snapshot, error) {
+			return []cloud.Snapshot{automated}, turn("list automated backups")
+		},
+		StartExportFn: func(_ context.Context, r cloud.ExportRequest) error {
+			err := turn("start " + r.Identifier)
+			if err == nil {
+				started = append(started, cloud.Export{Identifier: r.Identifier, Phase: cloud.ExportRunning})
+			}
+			return err
+		},
+		ExportsFn: func(context.Context) ([]cloud.Export, error) { return started, nil },
+	}
+	defaults := DefaultDefaults
+	defaults.Allow.ExportRoles = Grants{{Namespace: "shop", Value: "arn:aws:iam::123456789012:role/x"}}
+	r := &RDSDatabaseReconciler{Cloud: fake, Defaults: defaults, Clock: clocktesting.NewFakePassiveClock(day)}
+	db := sampleDB()
+	db.Spec.Backup.Export = &v1.BackupExport{Bucket: "exports", IAMRoleARN: "arn:aws:iam::123456789012:role/x", KMSKeyID: "alias/rds-export"}
+	db.Status.Backup = &v1.BackupStatus{Mode: backupModeSnapshots, LatestSnapshot: scheduled}
+	for pass := 1; pass <= 4; pass++ {
+		first = true
+		res, err := r.reconcileExports(context.Background(), placed(r, db))
+		if wantWait := pass < 4; err != nil || (res.RequeueAfter == deferred.After) != wantWait {
+			t.Fatalf("pass %d: result %+v, error %v; want a requeue for the deferred call %t", pass, res, err, wantWait)
+		}
+	}
+	want := []string{
+		"look up " + scheduled, "list automated backups", // pass 1
+		"list automated backups", "start " + naming.ExportIdentifier(id, scheduled), // pass 2
+		"start " + naming.ExportIdentifier(id, scheduled), "start " + naming.ExportIdentifier(id, automated.Identifier), // pass 3
+		"start " + naming.ExportIdentifier(id, automated.Identifier), // pass 4
+	}
+	if diff := cmp.Diff(want, calls); diff != "" {
+		t.Errorf("calls over four passes, -want +got:\n%s", diff)
 	}
 }
