@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -104,7 +103,7 @@ func TestLogsUnderRBAC(t *testing.T) {
 	// Following: a later failed login shows up, and each poll is one cloud call.
 	follow, stop := context.WithCancel(ctx)
 	defer stop()
-	var followed lockedBuffer
+	var followed harness.LockedBuffer
 	calls := func() int {
 		n := 0
 		for _, c := range stack.Emulator.Stats().Log {
@@ -173,22 +172,4 @@ func writeKubeconfig(t *testing.T, cfg *rest.Config) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// lockedBuffer is a bytes.Buffer written by one goroutine and read by another.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

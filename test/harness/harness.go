@@ -85,7 +85,7 @@ type Stack struct {
 	clock    offsetClock
 	opts     Options
 	actions  actionLog
-	logs     *lockedBuffer
+	logs     *LockedBuffer
 }
 
 // Logs returns everything the operator logged so far.
@@ -93,19 +93,20 @@ func (s *Stack) Logs() string {
 	return s.logs.String()
 }
 
-// lockedBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer safe for concurrent writes and reads (the logger's, a
+// follower's output read while it is written).
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -140,7 +141,7 @@ func StartWith(opts Options) (*Stack, error) {
 	// The operator's log goes to the test's output; OPERATOR_TEST_DEBUG=1 shows debug lines.
 	// The operator's log goes to the test's output and to Logs, which tests search for
 	// anything that must never be logged.
-	logs := &lockedBuffer{}
+	logs := &LockedBuffer{}
 	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(os.Stderr, logs)), zap.UseDevMode(os.Getenv("OPERATOR_TEST_DEBUG") != "")))
 	s := &Stack{Root: Root(), done: make(chan error, 1), opts: opts, logs: logs}
 	var err error
