@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
@@ -65,6 +66,7 @@ func (r *RDSDatabaseReconciler) reconcileBackups(ctx context.Context, s *scope) 
 
 	st.Mode = backupModeSnapshots
 	now := r.now()
+	key := types.NamespacedName{Namespace: db.Namespace, Name: db.Name}
 	if slot, due := nextSlot(st, every, now); due {
 		if inst.Phase != cloud.PhaseAvailable {
 			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil // snapshots need an idle database
@@ -77,9 +79,16 @@ func (r *RDSDatabaseReconciler) reconcileBackups(ctx context.Context, s *scope) 
 		at := metav1.NewTime(slot)
 		st.LatestSnapshot, st.LatestSnapshotTime = name, &at
 		r.eventAbout(db, corev1.EventTypeNormal, v1.EventSnapshotTaken, name, "Took scheduled snapshot %s (every %s)", name, db.Spec.Backup.Every)
-		if err := r.pruneSnapshots(ctx, s, name, time.Duration(desired.BackupRetentionDays)*automatedEvery, now); err != nil {
+		// The snapshot is taken and the status says so: a prune that fails now (or whose
+		// calls the rate limit defers) is owed, and tried again on the next passes rather
+		// than at the next slot.
+		r.pruneOwed.Store(key, name)
+	}
+	if owed, ok := r.pruneOwed.Load(key); ok {
+		if err := r.pruneSnapshots(ctx, s, owed.(string), time.Duration(desired.BackupRetentionDays)*automatedEvery, now); err != nil {
 			return r.backupFailed(s, err)
 		}
+		r.pruneOwed.Delete(key)
 	}
 	next := metav1.NewTime(st.LatestSnapshotTime.Add(every))
 	st.NextSnapshotTime = &next

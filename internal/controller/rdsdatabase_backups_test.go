@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
@@ -159,5 +160,59 @@ func TestReconcileBackups(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReconcileBackupsPruneOwed: a prune the rate limit deferred after a snapshot was taken
+// is tried again on the next pass, not at the next slot, and only once it is owed.
+func TestReconcileBackupsPruneOwed(t *testing.T) {
+	now := time.Date(2026, 12, 2, 12, 30, 0, 0, time.UTC)
+	scheduled := map[string]string{v1.TagOwner: naming.Owner("shop", "orders"), v1.TagBackup: v1.BackupScheduled}
+	old := cloud.Snapshot{Identifier: "old", Available: true, CreatedAt: now.Add(-9 * 24 * time.Hour), Tags: scheduled}
+	recent := cloud.Snapshot{Identifier: "recent", Available: true, CreatedAt: now.Add(-time.Hour), Tags: scheduled}
+	deferred := true
+	var lists int
+	var pruned []string
+	fake := &cloudtest.Provider{
+		CreateSnapshotFn: func(context.Context, string, string, map[string]string) error { return nil },
+		SnapshotsFn: func(context.Context, string) ([]cloud.Snapshot, error) {
+			lists++
+			if deferred {
+				return nil, &cloud.WaitError{Op: "describe snapshots", Why: "a later turn under the rate limit", After: time.Second}
+			}
+			return []cloud.Snapshot{old, recent}, nil
+		},
+		DeleteSnapshotFn: func(_ context.Context, id string) error { pruned = append(pruned, id); return nil },
+	}
+	clock := clocktesting.NewFakePassiveClock(now)
+	r := &RDSDatabaseReconciler{Cloud: fake, Defaults: DefaultDefaults, Clock: clock}
+	db := sampleDB()
+	db.Spec.Backup = v1.Backup{Every: "6h", Retention: "7d"}
+	at := metav1.NewTime(now.Add(-7 * time.Hour).Truncate(6 * time.Hour))
+	db.Status.Backup = &v1.BackupStatus{Mode: "snapshots", LatestSnapshotTime: &at}
+	pass := func() ctrl.Result {
+		s := placed(r, db)
+		s.instance = &cloud.Instance{Identifier: s.identifier, Phase: cloud.PhaseAvailable, BackupRetentionDays: 7}
+		s.desired = cloud.Desired{Identifier: s.identifier, BackupRetentionDays: 7}
+		res, err := r.reconcileBackups(context.Background(), s)
+		if err != nil {
+			t.Fatalf("reconcileBackups: %v", err)
+		}
+		return res
+	}
+	if res := pass(); res.RequeueAfter == 0 || len(pruned) != 0 {
+		t.Fatalf("the deferred prune: result %+v, pruned %v; want a requeue and nothing pruned", res, pruned)
+	}
+	deferred = false
+	clock.SetTime(now.Add(time.Minute))
+	pass()
+	if !slices.Equal(pruned, []string{"old"}) {
+		t.Errorf("the next pass, before the next slot, pruned %v; want [old]", pruned)
+	}
+	before := lists
+	clock.SetTime(now.Add(2 * time.Minute))
+	pass()
+	if lists != before || len(pruned) != 1 {
+		t.Errorf("a pass with no prune owed listed snapshots %d times and pruned %v; want no call", lists-before, pruned)
 	}
 }

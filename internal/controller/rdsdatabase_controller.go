@@ -155,6 +155,9 @@ type RDSDatabaseReconciler struct {
 	// export, and the backups found then whose export has not started yet (a start the
 	// rate limit deferred is not looked up again).
 	exportChecks sync.Map
+	// pruneOwed holds, per object, the scheduled snapshot after which old ones are still to
+	// be pruned: the prune failed or the rate limit deferred it.
+	pruneOwed sync.Map
 }
 
 // scope carries what one phase learned to the next.
