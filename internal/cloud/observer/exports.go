@@ -17,27 +17,42 @@ import (
 
 // Exports implements cloud.Provider from the shared list of exports. A list older than two
 // Intervals (nobody asked lately, or the cloud fails to list) is replaced by asking the
-// cloud, once for every caller waiting. While an export the operator started has not shown
-// in a list, the caller gets a *cloud.WaitError, as Observe answers for a database the
-// operator changed: the refresh that shows it wakes the export's owner.
+// cloud, once for every caller waiting. An export the operator started that no list has
+// shown yet is in the answer as running (its Status, the cloud's word, empty): its owner
+// does not ask for it again, and every other object goes on with the list as it is, rather
+// than all of them waiting for the next refresh after each start, which made a fleet's
+// exports start one per refresh. A start that did not happen after all is missing from the
+// first list taken after it, and asked for again then.
 func (o *Observer) Exports(ctx context.Context) ([]cloud.Export, error) {
 	now := o.now()
 	o.mu.Lock()
 	o.exportsAskedAt = now
 	fresh := !o.exportsAt.IsZero() && now.Sub(o.exportsAt) < 2*o.opts.Interval
-	touched := !o.exportsTouched.IsZero()
-	list := slices.Clone(o.exports)
-	after := o.next.Sub(now) + o.listTook + o.opts.Busy/10
+	list := o.withPending(o.exports)
 	o.mu.Unlock()
-	switch {
-	case !fresh:
+	if !fresh {
 		return o.fetchExports(ctx)
-	case touched:
-		return nil, &cloud.WaitError{Op: "list export tasks",
-			Why: "the shared list of exports has not shown the export the operator started yet", After: max(after, o.opts.Busy/10)}
-	default:
-		return list, nil
 	}
+	return list, nil
+}
+
+// pendingExport is an export the operator started, as Exports answers it until a list
+// shows it.
+type pendingExport struct {
+	export cloud.Export
+	at     time.Time
+}
+
+// withPending returns a copy of list with the pending exports it does not hold. It runs
+// under mu.
+func (o *Observer) withPending(list []cloud.Export) []cloud.Export {
+	out := slices.Clone(list)
+	for id, p := range o.pendingExports {
+		if !slices.ContainsFunc(list, func(e cloud.Export) bool { return e.Identifier == id }) {
+			out = append(out, p.export)
+		}
+	}
+	return out
 }
 
 // fetchExports asks the cloud for the exports and keeps the answer as the list, unless
@@ -47,8 +62,8 @@ func (o *Observer) fetchExports(ctx context.Context) ([]cloud.Export, error) {
 	defer o.fetching.Unlock()
 	started := o.now()
 	o.mu.Lock()
-	if !o.exportsAt.IsZero() && started.Sub(o.exportsAt) < 2*o.opts.Interval && o.exportsTouched.IsZero() {
-		list := slices.Clone(o.exports)
+	if !o.exportsAt.IsZero() && started.Sub(o.exportsAt) < 2*o.opts.Interval {
+		list := o.withPending(o.exports)
 		o.mu.Unlock()
 		return list, nil
 	}
@@ -59,8 +74,9 @@ func (o *Observer) fetchExports(ctx context.Context) ([]cloud.Export, error) {
 	}
 	o.mu.Lock()
 	o.keepExports(list, started)
+	list = o.withPending(list)
 	o.mu.Unlock()
-	return slices.Clone(list), nil
+	return list, nil
 }
 
 // keepExports makes list, listed at started, the list of exports. It runs under mu.
@@ -72,6 +88,11 @@ func (o *Observer) keepExports(list []cloud.Export, started time.Time) {
 	if started.After(o.exportsTouched) {
 		o.exportsTouched = time.Time{}
 	}
+	for id, p := range o.pendingExports {
+		if started.After(p.at) {
+			delete(o.pendingExports, id) // the list shows it if it started
+		}
+	}
 }
 
 // StartExport implements cloud.Provider. An export that may have started makes the list
@@ -81,9 +102,16 @@ func (o *Observer) StartExport(ctx context.Context, r cloud.ExportRequest) error
 	if !mayHaveStarted(err) {
 		return err
 	}
+	now := o.now()
+	snapshot := r.Snapshot
+	if parts := strings.SplitN(snapshot, ":", 7); len(parts) == 7 && parts[0] == "arn" {
+		snapshot = parts[6] // arn:partition:service:region:account:type:name; the name may hold a colon (rds:...)
+	}
 	o.mu.Lock()
-	o.exportsTouched = o.now()
+	o.exportsTouched = now
 	o.startedExports[r.Identifier] = true
+	o.pendingExports[r.Identifier] = pendingExport{at: now, export: cloud.Export{
+		Identifier: r.Identifier, Snapshot: snapshot, Phase: cloud.ExportRunning, Bucket: r.Bucket, Prefix: r.Prefix, StartedAt: now}}
 	o.mu.Unlock()
 	o.wakeRefresh()
 	return err

@@ -76,8 +76,11 @@ type Observer struct {
 	// someone asks for them.
 	exportsAskedAt time.Time
 	// exportsTouched is when the operator last started an export that no list has shown
-	// since (zero: none): the list does not answer until one does.
+	// since (zero: none): the next refresh lists the exports.
 	exportsTouched time.Time
+	// pendingExports are the exports the operator started that no list taken after the
+	// start has been kept yet, by identifier: Exports answers them as running.
+	pendingExports map[string]pendingExport
 	// startedExports are the exports started since the last refresh that listed exports,
 	// whose owners that refresh wakes.
 	startedExports map[string]bool
@@ -102,7 +105,7 @@ func New(p cloud.Provider, opts Options) *Observer {
 	return &Observer{
 		Provider: p, opts: opts,
 		view: map[string]cloud.Instance{}, touched: map[string]touch{}, wake: make(chan struct{}, 1),
-		ready: make(chan struct{}), startedExports: map[string]bool{},
+		ready: make(chan struct{}), startedExports: map[string]bool{}, pendingExports: map[string]pendingExport{},
 	}
 }
 
