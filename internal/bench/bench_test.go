@@ -66,7 +66,7 @@ func TestSmoke(t *testing.T) {
 	}
 }
 
-// TestSmokeExports is `make bench BENCH_ARGS=--exports` in small: 20 databases, each
+// TestSmokeExports is `make bench BENCH_ARGS=--exports` in small: 5 databases, each
 // exporting its automated backup and a scheduled snapshot to the emulator's S3 stand-in.
 // It asserts that the create wave waits for every export and that the exports and their
 // calls are reported.
