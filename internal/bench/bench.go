@@ -306,7 +306,8 @@ func (b *bench) phaseCounters(ctx context.Context, before snapshot, p *Phase, be
 }
 
 // createWave applies every object at once and waits until each has its Secrets and its
-// cloud database is provisioned, and, with Exports, its scheduled snapshot exported.
+// cloud database is provisioned, and, with Exports, its exports complete in the bucket and
+// its status saying so (else the status catching up would count in the steady state).
 func (b *bench) createWave(ctx context.Context, w *watch) (*Phase, error) {
 	if err := b.emulator.reset(ctx); err != nil {
 		return nil, err
@@ -331,7 +332,7 @@ func (b *bench) createWave(ctx context.Context, w *watch) (*Phase, error) {
 	b.logf("applied %d objects in %s", b.cfg.N, applyTook.Round(time.Millisecond))
 	what := "every object provisioned"
 	if b.cfg.Exports {
-		what += " and its scheduled snapshot exported"
+		what += ", its exports complete and its status saying so"
 	}
 	err = b.waitFor(ctx, what, func() (int, bool, error) {
 		if b.cfg.Exports {
@@ -342,7 +343,7 @@ func (b *bench) createWave(ctx context.Context, w *watch) (*Phase, error) {
 			w.exported(done, time.Now())
 		}
 		n := w.count(func(o *objectTimes) bool {
-			return !o.provisioned.IsZero() && !o.secrets.IsZero() && (!b.cfg.Exports || !o.exported.IsZero())
+			return !o.provisioned.IsZero() && !o.secrets.IsZero() && (!b.cfg.Exports || !o.exported.IsZero() && o.reported)
 		})
 		return n, n == b.cfg.N, nil
 	})

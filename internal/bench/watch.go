@@ -29,6 +29,10 @@ type objectTimes struct {
 	// first found its exports complete in the bucket.
 	snapshot string
 	exported time.Time
+	// reported is whether the object's status shows its newest export complete, as the
+	// operator last wrote it: the bucket holds the files a refresh of the operator's view
+	// before the status says so.
+	reported bool
 	gone     time.Time
 }
 
@@ -132,6 +136,7 @@ func (w *watch) database(obj any) {
 	}
 	if st := db.Status.Backup; st != nil {
 		o.snapshot = st.LatestSnapshot
+		o.reported = st.LastExport != nil && st.LastExport.Status == "COMPLETE"
 	}
 }
 
