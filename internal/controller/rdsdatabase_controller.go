@@ -315,7 +315,7 @@ func runPhases(ctx context.Context, s *scope, phases ...phase) (ctrl.Result, err
 
 // joinResults joins the outcomes of two independent chains of phases, the engine's (a) and
 // the backups' (b). A chain that asked to come back at a set time is come back to then (the
-// sooner of two), even when the other chain failed: a call the operator's AWS rate limit
+// sooner of two), even when the other chain failed: a call the operator's cloud rate limit
 // deferred keeps its turn only if the pass comes back on time, and an error's backoff, which
 // grows to minutes while an engine stays down, would lose the backups' turn every time and
 // stall them. The failure is then logged rather than returned (and said in its phase's
