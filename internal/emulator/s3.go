@@ -11,10 +11,11 @@ import (
 	"regexp"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // s3BucketName is the form of an S3 bucket name (general purpose buckets): 3-63 lowercase
@@ -117,21 +118,12 @@ func (e *Emulator) ListenS3(addr string) (string, error) {
 		return "", fmt.Errorf("listen s3: %w", err)
 	}
 	url := "http://" + l.Addr().String()
-	srv := &http.Server{Handler: e.S3Handler(), ReadHeaderTimeout: 10 * time.Second}
 	running := make(chan struct{})
 	e.background(func(ctx context.Context) {
 		close(running)
-		served := make(chan error, 1)
-		go func() { served <- srv.Serve(l) }()
-		select {
-		case err := <-served:
-			if !errors.Is(err, http.ErrServerClosed) {
-				fmt.Fprintf(e.cfg.Log, "rds-emulator: s3 stand-in on %s stopped: %v\n", url, err)
-			}
-		case <-ctx.Done():
-			_ = srv.Close()
-			<-served
-		}
+		serverproc.Serve(ctx, l, e.S3Handler(), func(err error) {
+			fmt.Fprintf(e.cfg.Log, "rds-emulator: s3 stand-in on %s stopped: %v\n", url, err)
+		})
 	})
 	select {
 	case <-running:

@@ -11,9 +11,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/fsouza/fake-gcs-server/fakestorage"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // gcsBucketName is the form of a Cloud Storage bucket name without dots: 3-63 lowercase
@@ -125,23 +126,12 @@ func (e *Emulator) ListenGCS(addr string) (string, error) {
 		return "", fmt.Errorf("listen gcs: %w", err)
 	}
 	url := "http://" + l.Addr().String()
-	srv := &http.Server{Handler: e.GCSHandler(), ReadHeaderTimeout: 10 * time.Second}
 	running := make(chan struct{})
 	e.background(func(ctx context.Context) {
 		close(running)
-		served := make(chan error, 1)
-		go func() { served <- srv.Serve(l) }()
-		select {
-		case err := <-served:
-			if !errors.Is(err, http.ErrServerClosed) {
-				fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: cloud storage stand-in on %s stopped: %v\n", url, err)
-			}
-		case <-ctx.Done():
-			if err := srv.Close(); err != nil {
-				fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: close cloud storage stand-in on %s: %v\n", url, err)
-			}
-			<-served
-		}
+		serverproc.Serve(ctx, l, e.GCSHandler(), func(err error) {
+			fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: cloud storage stand-in on %s stopped: %v\n", url, err)
+		})
 	})
 	select {
 	case <-running:

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // emulator is a cloud API emulator the stack runs: a binary in Config.BinDir that takes
@@ -31,7 +33,7 @@ const (
 // appended to it. When the wait fails it still returns the child, for the caller's shutdown
 // to stop.
 func (s *stack) startEmulator(ctx context.Context, e emulator) (*child, string, error) {
-	port, err := freePort()
+	port, err := serverproc.FreePort()
 	if err != nil {
 		return nil, "", err
 	}

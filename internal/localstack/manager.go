@@ -26,12 +26,12 @@ const (
 // startManager starts bin/manager against the local control plane and the emulator and waits
 // until its /readyz answers 200.
 func (s *stack) startManager(ctx context.Context) error {
-	port, err := freePort()
+	port, err := serverproc.FreePort()
 	if err != nil {
 		return err
 	}
 	probeAddr := fmt.Sprintf("127.0.0.1:%d", port)
-	if port, err = freePort(); err != nil {
+	if port, err = serverproc.FreePort(); err != nil {
 		return err
 	}
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", port)
@@ -94,7 +94,7 @@ const LogAPIDir = "log-api"
 // machine (logapi.RegisterLocal) and returns the manager's flags that serve it: kubectl rds
 // logs then works against the stack as in a cluster.
 func (s *stack) registerLogAPI(ctx context.Context) ([]string, error) {
-	port, err := freePort()
+	port, err := serverproc.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -106,8 +106,7 @@ func (s *stack) registerLogAPI(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	local := logapi.Local{Namespace: "aws-rds-operator-system", Service: "aws-rds-operator-logs", Port: port, CABundle: ca.PEM}
-	cert, key, err := ca.Issue(serverproc.Leaf{CommonName: local.ServerName(), DNSNames: []string{local.ServerName(), "localhost"}})
+	local, cert, key, err := logapi.NewLocal(ca, port)
 	if err != nil {
 		return nil, err
 	}

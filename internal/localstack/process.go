@@ -1,6 +1,10 @@
 package localstack
 
-import "time"
+import (
+	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
+)
 
 // Process is a child process started the way the stack starts its own: in its own process
 // group, its output in a log file. Other harnesses (the soak test) use it to run the
@@ -35,4 +39,4 @@ func (p *Process) Stop(timeout time.Duration) error { return p.c.stop(timeout) }
 func (p *Process) LogTail(n int) string { return p.c.logTail(n) }
 
 // FreePort returns a free TCP port on 127.0.0.1 for a child to bind.
-func FreePort() (int, error) { return freePort() }
+func FreePort() (int, error) { return serverproc.FreePort() }

@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // APIServiceName is the name of the APIService that routes the log API's group to the
@@ -28,6 +30,22 @@ type Local struct {
 	// CABundle is what the log API's certificate chains to; the certificate must be valid
 	// for Service.Namespace.svc, the name kube-apiserver verifies.
 	CABundle []byte
+}
+
+// The Service and namespace a local log API is registered under, as the chart names them.
+const (
+	LocalNamespace = "aws-rds-operator-system"
+	LocalService   = "aws-rds-operator-logs"
+)
+
+// NewLocal describes a log API listening on port on this machine, registered under
+// LocalNamespace/LocalService, with a serving certificate ca signs for the name
+// kube-apiserver verifies (and localhost); it returns the certificate and its key, PEM
+// encoded.
+func NewLocal(ca *serverproc.CA, port int) (l Local, certPEM, keyPEM []byte, err error) {
+	l = Local{Namespace: LocalNamespace, Service: LocalService, Port: port, CABundle: ca.PEM}
+	certPEM, keyPEM, err = ca.Issue(serverproc.Leaf{CommonName: l.ServerName(), DNSNames: []string{l.ServerName(), "localhost"}})
+	return l, certPEM, keyPEM, err
 }
 
 // ServerName is the name kube-apiserver expects the log API's certificate to carry.

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
@@ -141,21 +142,19 @@ func TestLogsUnderRBAC(t *testing.T) {
 	}
 }
 
-// grant gives user rule in namespace through a Role and RoleBinding named name.
-func grant(t *testing.T, namespace, name, user string, rule rbacv1.PolicyRule) {
+// grant gives user rules in namespace through a Role and RoleBinding named name.
+func grant(t *testing.T, namespace, name, user string, rules ...rbacv1.PolicyRule) {
 	t.Helper()
-	ctx := context.Background()
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Rules: []rbacv1.PolicyRule{rule}}
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Rules: rules}
 	binding := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
 	}
-	if err := stack.Client.Create(ctx, role); err != nil {
-		t.Fatal(err)
-	}
-	if err := stack.Client.Create(ctx, binding); err != nil {
-		t.Fatal(err)
+	for _, o := range []client.Object{role, binding} {
+		if err := stack.Client.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

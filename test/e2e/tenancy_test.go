@@ -33,22 +33,12 @@ type tenant struct {
 // Events there, and nothing else; its client acts as that user.
 func newTenant(t *testing.T, prefix string) tenant {
 	t.Helper()
-	ctx := context.Background()
 	ns := namespace(t, prefix)
 	user := prefix + "-user"
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "databases"}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"rdsdatabases"}, Verbs: []string{"*"}},
-		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list"}},
-		{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"get", "list"}},
-	}}
-	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "databases"},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "databases"},
-		Subjects: []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}}}
-	for _, o := range []client.Object{role, binding} {
-		if err := stack.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	grant(t, ns, "databases", user,
+		rbacv1.PolicyRule{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"rdsdatabases"}, Verbs: []string{"*"}},
+		rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list"}},
+		rbacv1.PolicyRule{APIGroups: []string{"events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"get", "list"}})
 	cfg := rest.CopyConfig(stack.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
 	scheme, err := operator.Scheme()

@@ -185,20 +185,15 @@ func StartWith(opts Options) (*Stack, error) {
 // registerLogAPI gives the operator's log API a port, a certificate, and the APIService
 // through which kube-apiserver reaches it.
 func (s *Stack) registerLogAPI() error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := serverproc.FreePort()
 	if err != nil {
-		return err
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	if err := ln.Close(); err != nil {
 		return err
 	}
 	ca, err := serverproc.NewCA("log-api-ca")
 	if err != nil {
 		return err
 	}
-	local := logapi.Local{Namespace: "aws-rds-operator-system", Service: "aws-rds-operator-logs", Port: port, CABundle: ca.PEM}
-	certPEM, keyPEM, err := ca.Issue(serverproc.Leaf{CommonName: local.ServerName(), DNSNames: []string{local.ServerName(), "localhost"}})
+	local, certPEM, keyPEM, err := logapi.NewLocal(ca, port)
 	if err != nil {
 		return err
 	}
