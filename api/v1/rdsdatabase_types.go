@@ -118,7 +118,8 @@ type Backup struct {
 
 // BackupExport says where backups are exported to.
 type BackupExport struct {
-	// Bucket is the S3 bucket the data goes to, in the database's region.
+	// Bucket is the bucket the data goes to: an S3 bucket in the database's region on AWS,
+	// a Cloud Storage bucket on Google Cloud SQL.
 	// +kubebuilder:validation:MinLength=3
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9][a-z0-9.-]*[a-z0-9]$') && !self.contains('..')",message="bucket must be an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit"
@@ -130,14 +131,18 @@ type BackupExport struct {
 	Prefix string `json:"prefix,omitempty"`
 	// IAMRoleARN is the role RDS writes to the bucket as; it must allow s3:PutObject,
 	// s3:GetObject, s3:ListBucket, s3:DeleteObject and s3:GetBucketLocation on the bucket
-	// and trust export.rds.amazonaws.com (see docs).
+	// and trust export.rds.amazonaws.com (see docs). Required on AWS; empty on Google Cloud
+	// SQL, which writes as the instance's own service account.
 	// +kubebuilder:validation:XValidation:rule="self.matches('^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$')",message="iamRoleArn must be an IAM role ARN, e.g. arn:aws:iam::111122223333:role/rds-export"
-	IAMRoleARN string `json:"iamRoleArn"`
-	// KMSKeyID is the KMS key the exported data is encrypted with (RDS requires one): a key
-	// ARN, key ID, alias ARN or alias name.
+	// +optional
+	IAMRoleARN string `json:"iamRoleArn,omitempty"`
+	// KMSKeyID is the KMS key the exported data is encrypted with: a key ARN, key ID, alias
+	// ARN or alias name. Required on AWS; empty on Google Cloud SQL, where the bucket's
+	// default encryption applies.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.matches('^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+)$')",message="kmsKeyId must be a KMS key ARN, key ID, alias ARN or alias name, e.g. alias/rds-export"
-	KMSKeyID string `json:"kmsKeyId"`
+	// +optional
+	KMSKeyID string `json:"kmsKeyId,omitempty"`
 }
 
 // Logs configures the shipping of the database's logs.

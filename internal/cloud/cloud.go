@@ -374,8 +374,15 @@ type Provider interface {
 
 	// StartExport starts copying a snapshot's data to object storage (RDS: StartExportTask,
 	// Parquet in S3). It is idempotent: an export with the request's identifier existing
-	// already is success, so a retry after a crash never exports a snapshot twice.
+	// already is success, so a retry after a crash never exports a snapshot twice. An
+	// export Exports reports as ExportPartial goes on when asked for again.
 	StartExport(ctx context.Context, r ExportRequest) error
+
+	// ExportsLive reports whether StartExport copies the database as it is when the export
+	// runs (Cloud SQL's instances.export) rather than the snapshot it is named after (RDS's
+	// export task): the export of a final snapshot must then run before the database is
+	// deleted, not after. It calls nothing.
+	ExportsLive() bool
 
 	// Exports lists every export of the account the cloud still reports, whatever started
 	// it. It never changes anything. One call serves every object, as List does.
@@ -418,11 +425,15 @@ type ExportRequest struct {
 	Identifier string
 	// Snapshot is the snapshot's identifier or ARN.
 	Snapshot string
+	// Database is the identifier of the database the snapshot is of: a cloud that
+	// ExportsLive exports it.
+	Database string
 	// Bucket and Prefix say where the data goes.
 	Bucket, Prefix string
-	// Role is the identity the cloud writes to the bucket as (RDS: an IAM role ARN).
+	// Role is the identity the cloud writes to the bucket as (RDS: an IAM role ARN); empty
+	// where the cloud writes as the database's own identity (Cloud SQL).
 	Role string
-	// KMSKeyID encrypts the exported data.
+	// KMSKeyID encrypts the exported data; empty leaves it to the bucket.
 	KMSKeyID string
 	// Tags are the export's tags, where the cloud keeps any.
 	Tags map[string]string
@@ -441,12 +452,17 @@ const (
 	ExportFailed ExportPhase = "Failed"
 	// ExportCanceled: someone canceled the export.
 	ExportCanceled ExportPhase = "Canceled"
+	// ExportPartial: the cloud exported part of the data and goes on only when StartExport
+	// is asked again with the same request (Cloud SQL exports a PostgreSQL instance one
+	// database at a time).
+	ExportPartial ExportPhase = "Partial"
 )
 
 // Export is an export as the cloud reports it.
 type Export struct {
 	Identifier string
-	// Snapshot is the exported snapshot's identifier (its name, not its ARN).
+	// Snapshot is the exported snapshot's identifier (its name, not its ARN); empty where
+	// the cloud does not say (Cloud SQL).
 	Snapshot string
 	// Status is the cloud's own word (RDS: STARTING, IN_PROGRESS, COMPLETE, FAILED...).
 	Status string

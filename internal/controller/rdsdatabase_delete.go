@@ -102,6 +102,9 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 	if waiting, err := r.deleteOwnInstances(ctx, s, obs.Instance.ReplicaIDs); err != nil || waiting {
 		return false, err
 	}
+	if exported, err := r.exportBeforeDelete(ctx, s, obs.Instance); err != nil || !exported {
+		return false, err
+	}
 	opts, note := finalSnapshot(db, id)
 	opts.Observed = &obs.Instance
 	if err := s.cloud.Delete(ctx, id, opts); err != nil {

@@ -42,6 +42,14 @@ func (r *RDSDatabaseReconciler) reconcileExports(ctx context.Context, s *scope) 
 	}
 	mine := exportsOf(exports, s.identifier)
 	r.mirrorLastExport(s, mine)
+	for _, e := range mine {
+		if e.Phase == cloud.ExportPartial {
+			// The cloud exports in parts and waits to be asked for the next.
+			if err := r.resumeExport(ctx, s, e); err != nil {
+				return r.exportFailed(s, err)
+			}
+		}
+	}
 
 	// Each call below waits for its own turn under the rate limit: what a pass learned is
 	// kept for the next (exportCheck), so a pass whose later call was deferred does not
@@ -108,8 +116,8 @@ func (c exportCheck) has(snapshot string) bool {
 // goes on rather than waiting on a bucket or role that may never be fixed.
 func (r *RDSDatabaseReconciler) exportFinalSnapshot(ctx context.Context, s *scope) (bool, error) {
 	db := s.db
-	if db.Spec.Backup.Export == nil || db.Spec.DeletionPolicy == v1.DeletionDelete {
-		return true, nil
+	if db.Spec.Backup.Export == nil || db.Spec.DeletionPolicy == v1.DeletionDelete || s.cloud.ExportsLive() {
+		return true, nil // a cloud that exports live data did so before the delete
 	}
 	name, _ := finalSnapshot(db, s.identifier)
 	snap, found, err := s.cloud.Snapshot(ctx, name.FinalSnapshotIdentifier)
@@ -135,6 +143,68 @@ func (r *RDSDatabaseReconciler) exportFinalSnapshot(ctx context.Context, s *scop
 	return true, nil
 }
 
+// exportBeforeDelete exports the database once more, as the export of its final snapshot,
+// before it is deleted, when spec.backup.export asks for exports and the cloud exports live
+// data (cloud.Provider.ExportsLive), and reports whether the delete may go on: the export
+// ended, whatever its outcome, or could not start. As after a delete elsewhere, an export the
+// cloud refuses is said in a Warning Event and does not hold the deletion up; the final
+// snapshot is taken either way.
+func (r *RDSDatabaseReconciler) exportBeforeDelete(ctx context.Context, s *scope, in cloud.Instance) (bool, error) {
+	db := s.db
+	if db.Spec.Backup.Export == nil || db.Spec.DeletionPolicy == v1.DeletionDelete || !s.cloud.ExportsLive() {
+		return true, nil
+	}
+	name, _ := finalSnapshot(db, s.identifier)
+	if in.Phase == cloud.PhaseStopped || in.Phase == cloud.PhaseFailed {
+		r.event(db, corev1.EventTypeWarning, v1.EventExportFailed, "The database was not exported before its deletion: it is %s (status %s); final snapshot %s is taken all the same",
+			strings.ToLower(string(in.Phase)), in.Status, name.FinalSnapshotIdentifier)
+		return true, nil
+	}
+	task := naming.ExportIdentifier(s.identifier, name.FinalSnapshotIdentifier)
+	exports, err := s.cloud.Exports(ctx)
+	if err != nil {
+		return false, err
+	}
+	r.mirrorLastExport(s, exportsOf(exports, s.identifier))
+	i := slices.IndexFunc(exports, func(e cloud.Export) bool { return e.Identifier == task })
+	if i >= 0 && exports[i].Phase != cloud.ExportPartial {
+		if exports[i].Phase == cloud.ExportRunning {
+			setCondition(db, v1.ConditionBackupsConfigured, metav1.ConditionFalse, v1.ReasonBackupPending,
+				fmt.Sprintf("exporting the database (export %s, %d%%) before deleting it with final snapshot %s", task, exports[i].Percent, name.FinalSnapshotIdentifier))
+		}
+		return exports[i].Phase != cloud.ExportRunning, nil
+	}
+	err = r.startExport(ctx, s, cloud.Snapshot{Identifier: name.FinalSnapshotIdentifier})
+	switch _, wait := cloud.RetryAfter(err); {
+	case err == nil, wait, errors.Is(err, cloud.ErrTransient), errors.Is(err, cloud.ErrBusy):
+		return false, ignoreBusy(err)
+	}
+	r.event(db, corev1.EventTypeWarning, v1.EventExportFailed, "The database was not exported before its deletion: %s", refusal(err))
+	return true, nil
+}
+
+// ignoreBusy is err, or nil for a state of the database that forbids the call for now: the
+// caller looks again soon.
+func ignoreBusy(err error) error {
+	if errors.Is(err, cloud.ErrBusy) {
+		return nil
+	}
+	return err
+}
+
+// resumeExport asks the cloud to go on with export e, which it made part of.
+func (r *RDSDatabaseReconciler) resumeExport(ctx context.Context, s *scope, e cloud.Export) error {
+	ex := s.db.Spec.Backup.Export
+	err := s.cloud.StartExport(ctx, cloud.ExportRequest{
+		Identifier: e.Identifier, Snapshot: e.Snapshot, Database: s.identifier, Bucket: ex.Bucket, Prefix: ex.Prefix, Role: ex.IAMRoleARN, KMSKeyID: ex.KMSKeyID,
+		Tags: map[string]string{v1.TagOwner: naming.Owner(s.db.Namespace, s.db.Name), v1.TagManagedBy: v1.ManagedByValue},
+	})
+	if err == nil {
+		s.soon = true // follow it in the shared view
+	}
+	return err
+}
+
 // errExportRoleRefused is an export role no cluster admin allowed in the namespace.
 var errExportRoleRefused = errors.New("export role not allowed")
 
@@ -146,13 +216,13 @@ var errExportRoleRefused = errors.New("export role not allowed")
 func (r *RDSDatabaseReconciler) startExport(ctx context.Context, s *scope, snap cloud.Snapshot) error {
 	snapshot := snap.Identifier
 	ex := s.db.Spec.Backup.Export
-	if ns := s.db.Namespace; !r.Defaults.Allow.ExportRoles.allows(ns, ex.IAMRoleARN) {
+	if ns := s.db.Namespace; ex.IAMRoleARN != "" && !r.Defaults.Allow.ExportRoles.allows(ns, ex.IAMRoleARN) {
 		return fmt.Errorf("%w: spec.backup.export.iamRoleArn %s is not allowed in namespace %s: a cluster admin allows it with the operator flag --%s=%s=%s (Helm value allow.exportRoles)",
 			errExportRoleRefused, ex.IAMRoleARN, ns, flagAllowExportRoles, ns, ex.IAMRoleARN)
 	}
 	task := naming.ExportIdentifier(s.identifier, snapshot)
 	err := s.cloud.StartExport(ctx, cloud.ExportRequest{
-		Identifier: task, Snapshot: orDefault(snap.ARN, snapshot), Bucket: ex.Bucket, Prefix: ex.Prefix, Role: ex.IAMRoleARN, KMSKeyID: ex.KMSKeyID,
+		Identifier: task, Snapshot: orDefault(snap.ARN, snapshot), Database: s.identifier, Bucket: ex.Bucket, Prefix: ex.Prefix, Role: ex.IAMRoleARN, KMSKeyID: ex.KMSKeyID,
 		Tags: map[string]string{v1.TagOwner: naming.Owner(s.db.Namespace, s.db.Name), v1.TagManagedBy: v1.ManagedByValue},
 	})
 	if err != nil {
@@ -181,8 +251,11 @@ func (r *RDSDatabaseReconciler) mirrorLastExport(s *scope, mine []cloud.Export) 
 	before := s.db.Status.Backup.LastExport
 	now := &v1.ExportStatus{Task: newest.Identifier, Snapshot: newest.Snapshot, Status: newest.Status,
 		Percent: int32(newest.Percent), FailureCause: newest.FailureCause, Location: location(s.db.Spec.Backup.Export, newest.Identifier)}
+	if now.Snapshot == "" && before != nil && before.Task == now.Task {
+		now.Snapshot = before.Snapshot // a cloud that does not say keeps what the start said
+	}
 	s.db.Status.Backup.LastExport = now
-	if newest.Phase == cloud.ExportRunning {
+	if newest.Phase == cloud.ExportRunning || newest.Phase == cloud.ExportPartial {
 		s.soon = true
 	}
 	if newest.Phase == cloud.ExportFailed && (before == nil || before.Task != now.Task || before.Status != now.Status) {
@@ -196,6 +269,11 @@ func (r *RDSDatabaseReconciler) mirrorLastExport(s *scope, mine []cloud.Export) 
 func (r *RDSDatabaseReconciler) exportFailed(s *scope, err error) (ctrl.Result, error) {
 	if after, wait := cloud.RetryAfter(err); wait {
 		return ctrl.Result{RequeueAfter: after}, nil
+	}
+	if errors.Is(err, cloud.ErrBusy) {
+		// The database is busy (a backup just taken, another export): not a failure.
+		s.soon = true
+		return ctrl.Result{}, nil
 	}
 	s.announce(v1.ConditionBackupsConfigured, metav1.ConditionFalse, v1.ReasonExportFailed,
 		"exporting backups: "+refusal(err), corev1.EventTypeWarning, "")

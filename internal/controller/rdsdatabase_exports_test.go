@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ func TestReconcileExports(t *testing.T) {
 		startErr    error
 		checkedAgo  time.Duration // since the automated backups were last looked at; 0: never
 		roleRefused bool          // no cluster admin allowed the export role
+		wantQuiet   bool          // BackupsConfigured is not set
 		wantStarts  []string
 		wantAutoLS  int
 		wantReason  string
@@ -66,7 +68,7 @@ func TestReconcileExports(t *testing.T) {
 			exports: []cloud.Export{{Identifier: naming.ExportIdentifier(naming.Identifier("shop", "other"), "x"), Status: "FAILED", Phase: cloud.ExportFailed}}},
 		{reason: "A cloud that exports nothing says so in the condition and is not retried sooner than the resync.",
 			snapshot: cloud.Snapshot{Identifier: scheduled, Available: true}, checkedAgo: time.Hour,
-			startErr:   &cloud.Error{Op: "start export", Kind: cloud.ErrUnsupported, Message: "Cloud SQL exports are not offered"},
+			startErr:   &cloud.Error{Op: "start export", Kind: cloud.ErrUnsupported, Message: "this cloud has no exports"},
 			wantStarts: []string{task(scheduled)}, wantReason: v1.ReasonExportFailed},
 		{reason: "A refusal is said and retried with backoff.",
 			snapshot: cloud.Snapshot{Identifier: scheduled, Available: true}, checkedAgo: time.Hour,
@@ -74,6 +76,13 @@ func TestReconcileExports(t *testing.T) {
 			wantStarts: []string{task(scheduled)}, wantReason: v1.ReasonExportFailed, wantErr: true},
 		{reason: "A role no cluster admin allowed in the namespace is refused before anything is asked: it decides which buckets the cloud writes to.",
 			snapshot: cloud.Snapshot{Identifier: scheduled, Available: true}, checkedAgo: time.Hour, roleRefused: true, wantReason: v1.ReasonExportFailed},
+		{reason: "An export the cloud made part of is asked for again, by its identifier, to go on.", checkedAgo: time.Hour,
+			exports:    []cloud.Export{{Identifier: task(scheduled), Status: "PENDING", Phase: cloud.ExportPartial, Percent: 50}},
+			wantStarts: []string{task(scheduled)}, wantQuiet: true},
+		{reason: "A database too busy to export now (a backup just taken) is waited for quietly, not failed.",
+			snapshot: cloud.Snapshot{Identifier: scheduled, Available: true}, checkedAgo: time.Hour,
+			startErr:   &cloud.Error{Op: "start export", Code: "operationInProgress", Kind: cloud.ErrBusy},
+			wantStarts: []string{task(scheduled)}, wantQuiet: true},
 		{reason: "While the shared view has not shown an export just started, nothing is asked: come back.",
 			snapshot: cloud.Snapshot{Identifier: scheduled, Available: true}, exportsErr: &cloud.WaitError{Op: "exports", After: time.Second},
 			wantRequeue: true},
@@ -89,7 +98,7 @@ func TestReconcileExports(t *testing.T) {
 				},
 				AutomatedBackupsFn: func(context.Context, string) ([]cloud.Snapshot, error) { autoLS++; return tc.automated, nil },
 				StartExportFn: func(_ context.Context, r cloud.ExportRequest) error {
-					if r.Bucket != "exports" || r.Role == "" || r.KMSKeyID != "alias/rds-export" || r.Tags[v1.TagOwner] != "shop/orders" {
+					if r.Bucket != "exports" || r.Role == "" || r.KMSKeyID != "alias/rds-export" || r.Tags[v1.TagOwner] != "shop/orders" || r.Database != id {
 						t.Errorf("%s\nexport request %+v does not carry spec.backup.export and the owner", tc.reason, r)
 					}
 					starts = append(starts, r.Identifier)
@@ -126,6 +135,9 @@ func TestReconcileExports(t *testing.T) {
 			c := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionBackupsConfigured)
 			if tc.wantReason != "" && (c == nil || c.Reason != tc.wantReason) {
 				t.Errorf("%s\nBackupsConfigured = %+v, want reason %s", tc.reason, c, tc.wantReason)
+			}
+			if tc.wantQuiet && c != nil {
+				t.Errorf("%s\nBackupsConfigured = %+v, want none", tc.reason, c)
 			}
 			gotEvent := ""
 			select {
@@ -202,5 +214,103 @@ func TestReconcileExportsAfterADeferredStart(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, calls); diff != "" {
 		t.Errorf("calls over four passes, -want +got:\n%s", diff)
+	}
+}
+
+// TestExportBeforeDelete: on a cloud that exports live data, a database whose spec asks for
+// exports is exported once more before it is deleted with its final snapshot, and the delete
+// waits for that export, but never for ever.
+func TestExportBeforeDelete(t *testing.T) {
+	cases := map[string]struct {
+		reason     string
+		notLive    bool
+		phase      cloud.Phase
+		export     *cloud.Export // the final export as the cloud lists it; nil for none
+		startErr   error
+		wantStarts int
+		wantDelete bool
+		wantEvent  string
+		wantErr    bool
+	}{
+		"Starts": {reason: "No export yet: it starts, naming the database and the final snapshot; no delete yet.",
+			wantStarts: 1, wantEvent: v1.EventExportStarted},
+		"Runs": {reason: "The export runs: the delete waits, nothing is asked again.",
+			export: &cloud.Export{Phase: cloud.ExportRunning, Status: "RUNNING"}},
+		"Partial": {reason: "The cloud made part of it: it is asked to go on; no delete yet.",
+			export: &cloud.Export{Phase: cloud.ExportPartial, Status: "PENDING"}, wantStarts: 1, wantEvent: v1.EventExportStarted},
+		"Complete": {reason: "The export is complete: the delete goes on.",
+			export: &cloud.Export{Phase: cloud.ExportComplete, Status: "DONE"}, wantDelete: true},
+		"Failed": {reason: "The export failed (said by its own Event): the delete goes on, with the final snapshot.",
+			export: &cloud.Export{Phase: cloud.ExportFailed, Status: "DONE", FailureCause: "no bucket"}, wantDelete: true},
+		"Refused": {reason: "The cloud refuses the export: a Warning Event, and the delete goes on.",
+			startErr: &cloud.Error{Op: "start export", Code: "InvalidParameterValue", Field: cloud.FieldExportRole}, wantStarts: 1,
+			wantDelete: true, wantEvent: v1.EventExportFailed},
+		"Busy": {reason: "The database is busy: wait quietly, no delete.",
+			startErr: &cloud.Error{Op: "start export", Code: "operationInProgress", Kind: cloud.ErrBusy}, wantStarts: 1},
+		"Throttled": {reason: "A throttled start is retried with backoff; no delete.",
+			startErr: &cloud.Error{Op: "start export", Code: "HTTP429", Kind: cloud.ErrTransient}, wantStarts: 1, wantErr: true},
+		"Stopped": {reason: "A stopped database cannot be exported: said, and the delete goes on.",
+			phase: cloud.PhaseStopped, wantDelete: true, wantEvent: v1.EventExportFailed},
+		"SnapshotClouds": {reason: "A cloud that exports snapshots exports the final one after the delete, not before.",
+			notLive: true, wantDelete: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rec := events.NewFakeRecorder(10)
+			r := &RDSDatabaseReconciler{Defaults: DefaultDefaults, Recorder: rec}
+			db := phaseDB()
+			db.Spec.Backup.Export = &v1.BackupExport{Bucket: "cold", Prefix: "shop"}
+			id := newScope(db).identifier
+			final := naming.FinalSnapshotIdentifier(id, string(db.UID))
+			task := naming.ExportIdentifier(id, final)
+			obs := cloud.Observation{Exists: true, Instance: phaseInstance(r, db, cloud.PhaseAvailable)}
+			if tc.phase != "" {
+				obs.Instance.Phase = tc.phase
+			}
+			var c calls
+			fake := fakeWith(&c, obs, nil, nil)
+			fake.Live = !tc.notLive
+			listed := 0
+			fake.ExportsFn = func(context.Context) ([]cloud.Export, error) {
+				listed++
+				if tc.export == nil {
+					return nil, nil
+				}
+				e := *tc.export
+				e.Identifier = task
+				return []cloud.Export{e}, nil
+			}
+			starts := 0
+			fake.StartExportFn = func(_ context.Context, req cloud.ExportRequest) error {
+				starts++
+				if req.Identifier != task || req.Database != id || req.Snapshot != final || req.Bucket != "cold" || req.Prefix != "shop" || req.Role != "" {
+					t.Errorf("%s\nexport request %+v, want %s of database %s, snapshot %s, into cold/shop, no role", tc.reason, req, task, id, final)
+				}
+				return tc.startErr
+			}
+			r.Cloud = fake
+			gone, err := r.deleteCloudDatabase(context.Background(), placed(r, db))
+			if gone || (err != nil) != tc.wantErr {
+				t.Errorf("%s\ngone %t, error %v; want not gone yet, error %t", tc.reason, gone, err, tc.wantErr)
+			}
+			if starts != tc.wantStarts || (len(c.deletes) > 0) != tc.wantDelete {
+				t.Errorf("%s\n%d export starts and %d deletes, want %d and a delete %t", tc.reason, starts, len(c.deletes), tc.wantStarts, tc.wantDelete)
+			}
+			if tc.notLive && listed != 0 {
+				t.Errorf("%s\nexports listed %d times before the delete, want none", tc.reason, listed)
+			}
+			for _, d := range c.deletes {
+				if d.FinalSnapshotIdentifier != final {
+					t.Errorf("%s\ndeleted with final snapshot %q, want %s", tc.reason, d.FinalSnapshotIdentifier, final)
+				}
+			}
+			var got []string
+			for len(rec.Events) > 0 {
+				got = append(got, <-rec.Events)
+			}
+			if tc.wantEvent != "" && !slices.ContainsFunc(got, func(e string) bool { return strings.Contains(e, tc.wantEvent) }) {
+				t.Errorf("%s\nevents %q, want one with reason %s", tc.reason, got, tc.wantEvent)
+			}
+		})
 	}
 }

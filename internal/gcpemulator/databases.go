@@ -72,14 +72,29 @@ func (e *Emulator) deleteDatabase(r *http.Request) (any, error) {
 		})
 }
 
+// listDatabases answers databases.list: the databases made through the API and, on an
+// instance with a server, those made with SQL too, as Cloud SQL lists every database of
+// the instance. The server is asked outside the lock.
 func (e *Emulator) listDatabases(r *http.Request) (any, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	in, err := e.lookup(r)
 	if err != nil {
+		e.mu.Unlock()
 		return nil, err
 	}
-	dbs := in.catalog().databases
+	dbs := slices.Clone(in.catalog().databases)
+	srv := in.catalog().server
+	e.mu.Unlock()
+	if srv != nil {
+		// A server that does not answer (stopped, restarting) leaves the API's list.
+		names, _ := srv.Databases(r.Context())
+		for _, name := range names {
+			if !slices.ContainsFunc(dbs, func(d Database) bool { return d.Name == name }) {
+				first := initialDatabases(in.version)[0]
+				dbs = append(dbs, Database{Name: name, Charset: first.Charset, Collation: first.Collation})
+			}
+		}
+	}
 	items := make([]Database, 0, len(dbs))
 	for _, d := range dbs {
 		items = append(items, databaseView(in, d))

@@ -17,6 +17,8 @@
 //   - serverCaCert.cert is the real server's self-signed certificate.
 //   - The PostgreSQL server's real superuser (pgserver's rdsadmin) is the emulator's alone,
 //     reachable over the unix socket only, as cloudsqladmin is Google's.
+//   - databases.list names the databases made with SQL too, asked of the server, as
+//     Cloud SQL lists every database of an instance.
 //   - Operations on users and databases are answered already DONE; instance operations
 //     run in the background for the configured Delays.
 //   - No automated (scheduled) backups: backupConfiguration is stored and echoed only.

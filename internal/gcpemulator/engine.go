@@ -40,6 +40,9 @@ type engineServer interface {
 	CreateDatabase(ctx context.Context, name, charset, collation string) error
 	// DropDatabase drops a database as databases.delete does.
 	DropDatabase(ctx context.Context, name string) error
+	// Databases lists the server's databases, whoever made them (databases.insert or SQL),
+	// but for the templates and the server's own.
+	Databases(ctx context.Context) ([]string, error)
 	// Dump writes every database and user to a file, for a backup.
 	Dump(ctx context.Context, path string) error
 	// Restore replays a file Dump wrote into a fresh server.
@@ -147,6 +150,20 @@ func (e *pgEngine) DropDatabase(ctx context.Context, name string) error {
 	return e.exec(ctx, `DROP DATABASE `+pgx.Identifier{name}.Sanitize())
 }
 
+// Databases lists the databases but the templates and cloudsqladmin, as Cloud SQL lists them.
+func (e *pgEngine) Databases(ctx context.Context) ([]string, error) {
+	conn, err := pgx.Connect(ctx, e.srv.SuperuserDSN())
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'cloudsqladmin' ORDER BY datname`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 func (e *pgEngine) Dump(ctx context.Context, path string) error { return e.srv.Dump(ctx, path) }
 
 func (e *pgEngine) Restore(ctx context.Context, path string) error { return e.srv.Restore(ctx, path) }
@@ -190,6 +207,35 @@ func (e *mariaEngine) exec(ctx context.Context, stmts ...string) error {
 		}
 	}
 	return nil
+}
+
+// Databases lists the databases, the system schemas included, as Cloud SQL for MySQL
+// lists them.
+func (e *mariaEngine) Databases(ctx context.Context) ([]string, error) {
+	cfg, err := mysql.ParseDSN(e.srv.SuperuserDSN())
+	if err != nil {
+		return nil, err
+	}
+	c, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SHOW DATABASES`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
 }
 
 // CreateUser makes name@host with root's privileges, as Cloud SQL gives built-in users.

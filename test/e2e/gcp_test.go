@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/api/option"
+	storage "google.golang.org/api/storage/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -232,6 +236,13 @@ func TestGoogleCloudSQL(t *testing.T) {
 	})
 
 	t.Run("DeleteLeavesAFinalBackup", func(t *testing.T) {
+		// Exports to a bucket on: Cloud SQL exports the live instance, so the final export
+		// runs before the delete, one database at a time.
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) {
+			s.Backup.Export = &v1.BackupExport{Bucket: harness.ExportBucket, Prefix: "cloudsql"}
+		}); err != nil {
+			t.Fatal(err)
+		}
 		cur := &v1.RDSDatabase{}
 		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
 			t.Fatal(err)
@@ -241,6 +252,48 @@ func TestGoogleCloudSQL(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitGone(t, cur)
+
+		t.Run("ExportedBeforeItWent", func(t *testing.T) {
+			gcsURL := stack.CloudSQL.GCSEndpoint()
+			if gcsURL == "" {
+				var err error
+				if gcsURL, err = stack.CloudSQL.ListenGCS("127.0.0.1:0"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gcs, err := storage.NewService(ctx, option.WithEndpoint(gcsURL+"/storage/v1/"), option.WithoutAuthentication())
+			if err != nil {
+				t.Fatal(err)
+			}
+			folder := "cloudsql/" + naming.ExportIdentifier(id, final) + "/"
+			list, err := gcs.Objects.List(harness.ExportBucket).Prefix(folder).Do()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, o := range list.Items {
+				names = append(names, strings.TrimPrefix(o.Name, folder))
+			}
+			if want := []string{"1-of-2-orders.sql.gz", "2-of-2-postgres.sql.gz"}; !slices.Equal(names, want) {
+				t.Fatalf("the final export wrote %v under gs://%s/%s, want %v: one file per database", names, harness.ExportBucket, folder, want)
+			}
+			resp, err := gcs.Objects.Get(harness.ExportBucket, folder+names[0]).Download()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = resp.Body.Close() }()
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dump, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(dump), "kept in the final backup") {
+				t.Errorf("the export of orders lacks the row app wrote before the delete:\n%s", dump)
+			}
+		})
 		p, err := gcp.New(ctx, gcp.Config{Project: harness.GCPProject, Region: "us-central1", Endpoint: stack.CloudSQLURL})
 		if err != nil {
 			t.Fatal(err)

@@ -45,7 +45,8 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
-// ExportBucket is the S3 bucket the emulator's account holds for backup exports.
+// ExportBucket is the bucket the emulators' accounts hold for backup exports: an S3 bucket
+// of the RDS emulator's, a Cloud Storage bucket of the Cloud SQL emulator's.
 const ExportBucket = "shop-exports"
 
 // ExportRole is the export role the operator allows every namespace (--allow-export-roles).
@@ -254,8 +255,8 @@ const GCPProject = "local-project"
 
 func (s *Stack) startCloudSQL(dataDir string) error {
 	cfg := gcpemulator.Config{
-		NoEngine: s.opts.NoEngine, Projects: []string{GCPProject}, NameReservation: -1,
-		Delays: gcpemulator.Delays{Create: 300 * time.Millisecond, Update: 500 * time.Millisecond, Delete: 300 * time.Millisecond, Backup: 200 * time.Millisecond},
+		NoEngine: s.opts.NoEngine, Projects: []string{GCPProject}, NameReservation: -1, Buckets: []string{ExportBucket},
+		Delays: gcpemulator.Delays{Create: 300 * time.Millisecond, Update: 500 * time.Millisecond, Delete: 300 * time.Millisecond, Backup: 200 * time.Millisecond, Export: 200 * time.Millisecond},
 	}
 	if !s.opts.NoEngine {
 		cfg.DataDir = filepath.Join(dataDir, "cloudsql")

@@ -38,6 +38,8 @@ type Provider struct {
 	AutomatedBackupsFn func(ctx context.Context, id string) ([]cloud.Snapshot, error)
 	StartExportFn      func(ctx context.Context, r cloud.ExportRequest) error
 	ExportsFn          func(ctx context.Context) ([]cloud.Export, error)
+	// Live is what ExportsLive answers.
+	Live bool
 	// LogFilesFn and ReadLogFn default to a database without log files.
 	LogFilesFn func(ctx context.Context, id string) ([]cloud.LogFile, error)
 	ReadLogFn  func(ctx context.Context, id, file, marker string, lines int) (cloud.LogPortion, error)
@@ -185,6 +187,9 @@ func (p *Provider) Exports(ctx context.Context) ([]cloud.Export, error) {
 	}
 	return p.ExportsFn(ctx)
 }
+
+// ExportsLive implements cloud.Provider with the Live field.
+func (p *Provider) ExportsLive() bool { return p.Live }
 
 // LogFiles implements cloud.Provider.
 func (p *Provider) LogFiles(ctx context.Context, id string) ([]cloud.LogFile, error) {

@@ -11,7 +11,8 @@
 // (labels.go); an instance is made with only Cloud SQL's built-in admin, and the master
 // user by the first Update that carries its password (master.go); snapshots are on-demand
 // backups whose description carries their name and tags (snapshots.go); read replicas are
-// instances of their own that name their primary (replicas.go). What Cloud SQL
+// instances of their own that name their primary (replicas.go); a snapshot's export is a
+// SQL dump of the live instance, one database at a time on PostgreSQL (exports.go). What Cloud SQL
 // does not have at all (Aurora clusters, subnet groups, security groups, RDS storage
 // types) is cloud.ErrUnsupported. The facts relied on are in docs/cloudsql-facts.md.
 package gcp

@@ -163,7 +163,13 @@ func (o *Observer) refreshExports(ctx context.Context, started time.Time, view m
 		old, known := before[e.Identifier]
 		moved := hadList && (!known || old.Status != e.Status || old.Percent != e.Percent)
 		if moved || startedByUs[e.Identifier] {
-			wake(ownerOfSnapshot(view, e.Snapshot, o.opts.OwnerTag))
+			// A cloud that does not say the snapshot (Cloud SQL) names the export after
+			// the database as the operator names it: identifier, "-", a hash.
+			by := e.Snapshot
+			if by == "" {
+				by = e.Identifier
+			}
+			wake(ownerOfSnapshot(view, by, o.opts.OwnerTag))
 			delete(startedByUs, e.Identifier)
 		}
 	}

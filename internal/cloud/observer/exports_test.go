@@ -233,6 +233,7 @@ func TestOwnerOfSnapshot(t *testing.T) {
 		{"A snapshot named as its database.", "arn:aws:rds:us-east-1:123456789012:snapshot:shop", "ns/shop"},
 		{"A name that only begins with an identifier is another database's.", "arn:aws:rds:us-east-1:123456789012:snapshot:shopping-daily", ""},
 		{"A database the view does not hold has no owner here.", "arn:aws:rds:us-east-1:123456789012:snapshot:ledger-daily", ""},
+		{"An export's identifier, the database's and a hash, for a cloud whose exports name no snapshot.", "shop-orders-84eb6d49", "ns/shop-orders"},
 		{"No ARN, no owner.", "", ""},
 	}
 	for _, tc := range cases {

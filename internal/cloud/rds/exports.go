@@ -41,6 +41,14 @@ func exportPhaseOf(status string) cloud.ExportPhase {
 // its ARN costs nothing more. A task with the identifier existing already is success.
 func (p *Provider) StartExport(ctx context.Context, r cloud.ExportRequest) error {
 	op := "start export " + r.Identifier + " of snapshot " + r.Snapshot
+	switch {
+	case r.Role == "":
+		return &cloud.Error{Op: op, Code: "InvalidParameterValue", Field: cloud.FieldExportRole,
+			Message: "RDS writes an export as an IAM role the request names, which must allow the bucket and trust export.rds.amazonaws.com: name one"}
+	case r.KMSKeyID == "":
+		return &cloud.Error{Op: op, Code: "InvalidParameterValue", Field: cloud.FieldExportKMSKey,
+			Message: "RDS encrypts an export with a KMS key the request names: name one"}
+	}
 	source := r.Snapshot
 	if !strings.HasPrefix(source, "arn:") {
 		snap, found, err := p.Snapshot(ctx, source)
@@ -66,6 +74,10 @@ func (p *Provider) StartExport(ctx context.Context, r cloud.ExportRequest) error
 	}
 	return wrapExport(op, err)
 }
+
+// ExportsLive implements cloud.Provider: an RDS export task reads its snapshot, so the final
+// snapshot is exported after the database is gone.
+func (p *Provider) ExportsLive() bool { return false }
 
 // wrapExport is wrap for StartExportTask: a refusal names the part of the export request
 // to change. Within an export the only KMS key is the export's.
