@@ -1,5 +1,6 @@
-// Command kubectl-rds is a kubectl plugin: `kubectl rds logs NAME` prints the log of an
-// RDSDatabase's database, authorized by Kubernetes RBAC (see package rdsctl).
+// Command kubectl-rds is a kubectl plugin: `kubectl rds status|psql|mysql|rotate|backups|
+// restore|logs NAME`, the day-to-day commands on RDSDatabase objects, run with the user's
+// kubeconfig and no cloud credentials (see package rdsctl).
 package main
 
 import (

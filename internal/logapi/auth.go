@@ -170,19 +170,19 @@ func (f *frontProxy) userOf(ctx context.Context, r *http.Request) (user, error) 
 	return u, nil
 }
 
-// allowed asks kube-apiserver whether u may get the log of the object name in namespace:
+// allowed asks kube-apiserver whether u may get subresource of the object name in namespace:
 // kube-apiserver asked already before proxying, and asking again keeps the log API safe
 // from a request that reached it another way.
-func allowed(ctx context.Context, c client.Client, u user, namespace, name string) (bool, string, error) {
+func allowed(ctx context.Context, c client.Client, u user, namespace, name, subresource string) (bool, string, error) {
 	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 		User: u.name, Groups: u.groups, Extra: u.extra,
 		ResourceAttributes: &authorizationv1.ResourceAttributes{
 			Namespace: namespace, Verb: "get", Group: Group, Version: Version,
-			Resource: Resource, Subresource: Subresource, Name: name,
+			Resource: Resource, Subresource: subresource, Name: name,
 		},
 	}}
 	if err := c.Create(ctx, review); err != nil {
-		return false, "", fmt.Errorf("ask kube-apiserver whether %s may read the log: %w", u.name, err)
+		return false, "", fmt.Errorf("ask kube-apiserver whether %s may get %s/%s: %w", u.name, Resource, subresource, err)
 	}
 	return review.Status.Allowed, review.Status.Reason, nil
 }

@@ -13,14 +13,10 @@ import (
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 )
 
 // filesEvery: a follower looks for a newer log file (the server starts one an hour) every
@@ -103,41 +99,8 @@ func (s *Server) serveLog(w http.ResponseWriter, r *http.Request, namespace, nam
 		writeStatus(w, http.StatusBadRequest, metav1.StatusReasonBadRequest, err.Error())
 		return
 	}
-	u, err := s.auth.userOf(ctx, r)
-	if err != nil {
-		writeStatus(w, http.StatusUnauthorized, metav1.StatusReasonUnauthorized, err.Error())
-		return
-	}
-	ok, why, err := allowed(ctx, s.cfg.Client, u, namespace, name)
-	if err != nil {
-		writeStatus(w, http.StatusInternalServerError, metav1.StatusReasonInternalError, err.Error())
-		return
-	}
+	p, id, u, ok := s.locate(w, r, namespace, name, Subresource)
 	if !ok {
-		msg := fmt.Sprintf("%s.%s %q is forbidden: User %q cannot get resource %q in API group %q in the namespace %q",
-			Resource, Group, name, u.name, Resource+"/"+Subresource, Group, namespace)
-		if why != "" {
-			msg += ": " + why
-		}
-		writeStatus(w, http.StatusForbidden, metav1.StatusReasonForbidden, msg)
-		return
-	}
-	db := &v1.RDSDatabase{}
-	if err := s.cfg.Reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, db); err != nil {
-		if apierrors.IsNotFound(err) {
-			writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, fmt.Sprintf("rdsdatabases.%s %q not found", v1.GroupVersion.Group, name))
-			return
-		}
-		writeStatus(w, http.StatusInternalServerError, metav1.StatusReasonInternalError, err.Error())
-		return
-	}
-	p, id, err := s.cfg.Locate(ctx, db)
-	if err != nil {
-		if errors.Is(err, controller.ErrNotPlaced) {
-			writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, fmt.Sprintf("RDSDatabase %s/%s has no cloud database yet, so no log", namespace, name))
-			return
-		}
-		writeStatus(w, http.StatusServiceUnavailable, metav1.StatusReasonServiceUnavailable, err.Error())
 		return
 	}
 	if q.Follow {
@@ -150,7 +113,7 @@ func (s *Server) serveLog(w http.ResponseWriter, r *http.Request, namespace, nam
 			return
 		}
 	}
-	logf.FromContext(ctx).WithName("log-api").V(1).Info("serving a log", "user", u.name, "namespace", namespace, "name", name, "follow", q.Follow)
+	logf.FromContext(ctx).WithName("log-api").V(1).Info("serving a log", "user", u, "namespace", namespace, "name", name, "follow", q.Follow)
 	out := &output{w: w, flush: http.NewResponseController(w).Flush}
 	rd := &Reader{Cloud: p, Identifier: id, Query: q, Now: s.cfg.Now, Poll: s.cfg.Poll}
 	if err := rd.Run(ctx, out); err != nil && ctx.Err() == nil {

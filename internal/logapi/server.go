@@ -26,12 +26,14 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 )
 
-// The API group and version the log API serves, and its one resource.
+// The API group and version the log API serves, its resource and the subresources it
+// serves of it: the log, and the list of backups and exports.
 const (
-	Group       = "logs.matrixmind.cloud"
-	Version     = "v1"
-	Resource    = "rdsdatabases"
-	Subresource = "log"
+	Group              = "logs.matrixmind.cloud"
+	Version            = "v1"
+	Resource           = "rdsdatabases"
+	Subresource        = "log"
+	BackupsSubresource = "backups"
 )
 
 // Locator finds the cloud database of an object: the provider that serves it and its
@@ -171,8 +173,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 8 && parts[0] == "apis" && parts[1] == Group && parts[2] == Version &&
 		parts[3] == "namespaces" && parts[5] == Resource && parts[7] == Subresource:
 		s.serveLog(w, r, parts[4], parts[6])
+	case len(parts) == 8 && parts[0] == "apis" && parts[1] == Group && parts[2] == Version &&
+		parts[3] == "namespaces" && parts[5] == Resource && parts[7] == BackupsSubresource:
+		s.serveBackups(w, r, parts[4], parts[6])
 	default:
-		writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the log API serves "+Resource+"/"+Subresource+" only")
+		writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the log API serves "+Resource+"/"+Subresource+" and "+Resource+"/"+BackupsSubresource+" only")
 	}
 }
 
@@ -192,7 +197,10 @@ func resourceList() *metav1.APIResourceList {
 	return &metav1.APIResourceList{
 		TypeMeta:     metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"},
 		GroupVersion: Group + "/" + Version,
-		APIResources: []metav1.APIResource{{Name: Resource + "/" + Subresource, Namespaced: true, Kind: "RDSDatabaseLog", Verbs: metav1.Verbs{"get"}}},
+		APIResources: []metav1.APIResource{
+			{Name: Resource + "/" + Subresource, Namespaced: true, Kind: "RDSDatabaseLog", Verbs: metav1.Verbs{"get"}},
+			{Name: Resource + "/" + BackupsSubresource, Namespaced: true, Kind: BackupListKind, Verbs: metav1.Verbs{"get"}},
+		},
 	}
 }
 

@@ -279,7 +279,7 @@ func TestServeLog(t *testing.T) {
 			wantCode: http.StatusMethodNotAllowed, wantReason: metav1.StatusReasonMethodNotAllowed, wantMessage: []string{"only serves get"}},
 		{reason: "Another subresource is not served.",
 			target: "/apis/logs.matrixmind.cloud/v1/namespaces/shop/rdsdatabases/orders/exec", cert: &pki.proxy, header: alice, allow: true,
-			wantCode: http.StatusNotFound, wantReason: metav1.StatusReasonNotFound, wantMessage: []string{"rdsdatabases/log only"}},
+			wantCode: http.StatusNotFound, wantReason: metav1.StatusReasonNotFound, wantMessage: []string{"rdsdatabases/backups only"}},
 	}
 	for i, tc := range cases {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -333,10 +333,13 @@ func TestServeDiscovery(t *testing.T) {
 		{reason: "/apis lists the group.", path: "/apis", got: &metav1.APIGroupList{},
 			want: &metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}, Groups: []metav1.APIGroup{group}}},
 		{reason: "The group names its one version, preferred.", path: "/apis/logs.matrixmind.cloud", got: &metav1.APIGroup{}, want: &group},
-		{reason: "The version lists rdsdatabases/log, namespaced, with the one verb get.", path: "/apis/logs.matrixmind.cloud/v1/", got: &metav1.APIResourceList{},
+		{reason: "The version lists rdsdatabases/log and rdsdatabases/backups, namespaced, with the one verb get.", path: "/apis/logs.matrixmind.cloud/v1/", got: &metav1.APIResourceList{},
 			want: &metav1.APIResourceList{
 				TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: "logs.matrixmind.cloud/v1",
-				APIResources: []metav1.APIResource{{Name: "rdsdatabases/log", Namespaced: true, Kind: "RDSDatabaseLog", Verbs: metav1.Verbs{"get"}}},
+				APIResources: []metav1.APIResource{
+					{Name: "rdsdatabases/log", Namespaced: true, Kind: "RDSDatabaseLog", Verbs: metav1.Verbs{"get"}},
+					{Name: "rdsdatabases/backups", Namespaced: true, Kind: "RDSDatabaseBackups", Verbs: metav1.Verbs{"get"}},
+				},
 			}},
 	}
 	for i, tc := range cases {

@@ -150,7 +150,7 @@ func TestRun(t *testing.T) {
 		{reason: "A flag it does not know: exit 2, saying which.",
 			args: []string{"logs", "orders", "--container", "x"}, wantCode: 2, wantStderr: "flag provided but not defined: -container"},
 		{reason: "A subcommand it does not know: the usage, exit 2.",
-			args: []string{"status", "orders"}, wantCode: 2, wantStderr: "Usage:"},
+			args: []string{"promote", "orders"}, wantCode: 2, wantStderr: "Usage:"},
 		{reason: "No subcommand: the usage, exit 2.",
 			wantCode: 2, wantStderr: "Usage:"},
 	}

@@ -38,11 +38,12 @@ var (
 		{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"rdsdatabases"},
 			Verbs: []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}},
 		{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"rdsdatabases/status"}, Verbs: []string{"get"}},
-		{APIGroups: []string{logapi.Group}, Resources: []string{"rdsdatabases/log"}, Verbs: []string{"get"}},
+		{APIGroups: []string{logapi.Group}, Resources: []string{"rdsdatabases/log", "rdsdatabases/backups"}, Verbs: []string{"get"}},
 	}
 	viewerRules = []rbacv1.PolicyRule{
 		{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"rdsdatabases"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"rdsdatabases/status"}, Verbs: []string{"get"}},
+		{APIGroups: []string{logapi.Group}, Resources: []string{"rdsdatabases/backups"}, Verbs: []string{"get"}},
 	}
 )
 

@@ -1,0 +1,99 @@
+package rdsctl
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/duration"
+	"sigs.k8s.io/yaml"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
+)
+
+var backupsCommand = command{
+	name: "backups", object: true,
+	args:    "NAME [-o text|json|yaml]",
+	summary: "List a database's snapshots, backups and exports, from the cloud.",
+	example: "  kubectl rds backups orders\n\n  It needs get on rdsdatabases/backups (API group " + logapi.Group + ")\n  in the object's namespace.",
+	flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		output := "text"
+		fs.StringVar(&output, "output", "text", "Output format: text, json or yaml.")
+		fs.StringVar(&output, "o", "text", "Short for --output.")
+		return func(ctx context.Context, e *env, names []string) error {
+			name, err := oneName(names)
+			if err != nil {
+				return err
+			}
+			if output != "text" && output != "json" && output != "yaml" {
+				return wrongUse("--output must be text, json or yaml, not %q", output)
+			}
+			list, err := Backups(ctx, e, name)
+			if err != nil {
+				return err
+			}
+			switch output {
+			case "json":
+				b, err := json.MarshalIndent(list, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(e.stdout, "%s\n", b)
+				return err
+			case "yaml":
+				b, err := yaml.Marshal(list)
+				if err != nil {
+					return err
+				}
+				_, err = e.stdout.Write(b)
+				return err
+			}
+			printBackups(e.stdout, list, e.now())
+			return nil
+		}
+	},
+}
+
+// Backups reads the backups of the RDSDatabase name through the operator's API.
+func Backups(ctx context.Context, e *env, name string) (*logapi.BackupList, error) {
+	if err := e.cluster(); err != nil {
+		return nil, err
+	}
+	resp, err := getAggregated(ctx, e.cfg, e.namespace, name, logapi.BackupsSubresource, "")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	list := &logapi.BackupList{}
+	if err := json.NewDecoder(resp.Body).Decode(list); err != nil {
+		return nil, fmt.Errorf("read the list of backups: %w", err)
+	}
+	return list, nil
+}
+
+// printBackups writes the list for a person.
+func printBackups(w io.Writer, list *logapi.BackupList, now time.Time) {
+	ago := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return duration.HumanDuration(now.Sub(*t))
+	}
+	section(w, "Snapshots and backups")
+	table(w, []string{"AGE", "KIND", "STATUS", "IDENTIFIER"}, len(list.Snapshots), func(i int) []string {
+		b := list.Snapshots[i]
+		return []string{ago(b.CreatedAt), b.Kind, b.Status, b.Identifier}
+	})
+	section(w, "Exports")
+	table(w, []string{"AGE", "STATUS", "DONE", "LOCATION"}, len(list.Exports), func(i int) []string {
+		x := list.Exports[i]
+		where := x.Location
+		if x.FailureCause != "" {
+			where += " (" + x.FailureCause + ")"
+		}
+		return []string{ago(x.StartedAt), x.Status, fmt.Sprintf("%d%%", x.Percent), where}
+	})
+}
