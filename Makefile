@@ -63,6 +63,13 @@ manifests: tools ## Generate CRDs and RBAC from the API types and markers.
 build: ## Build every command into bin/.
 	go build -o bin/ ./cmd/...
 
+# make plugin-dist PLUGIN_VERSION=v0.1.0 PLUGIN_BASE_URL=https://.../releases/download/v0.1.0
+plugin-dist: PLUGIN_VERSION ?= v0.0.0-dev
+plugin-dist: PLUGIN_BASE_URL ?=
+.PHONY: plugin-dist
+plugin-dist: ## Package kubectl-rds for krew: dist/kubectl-rds_<os>_<arch>.tar.gz and dist/rds.yaml.
+	go run ./hack/krew -out dist -version $(PLUGIN_VERSION) -base-url "$(PLUGIN_BASE_URL)"
+
 # make image IMAGE_TAG=registry/name:tag IMAGE_VERSION=v0.1.0 names and labels it otherwise.
 image: IMAGE_TAG ?= ghcr.io/matrixmind-cloud/aws-rds-operator:dev
 image: IMAGE_VERSION ?= dev

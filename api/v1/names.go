@@ -38,6 +38,14 @@ const (
 	// AnnotationUser names the database user a Secret holds the credentials of. (An
 	// annotation, not a label: a user name of 63 characters does not fit a label value.)
 	AnnotationUser = "matrixmind.cloud/user"
+	// AnnotationSnapshotRequest on an RDSDatabase asks for one manual snapshot. Its value is
+	// a request token the client chooses, 1 to 63 lowercase letters, digits and hyphens
+	// (e.g. a timestamp): each new token is served once, with a snapshot named after it, and
+	// status.backup.lastManualSnapshot follows it until it is complete. A token equal to the
+	// last one served asks for nothing; a malformed one is refused in BackupsConfigured
+	// (reason SnapshotRequestInvalid) and a Warning Event, and ignored. kubectl rds snapshot
+	// sets it.
+	AnnotationSnapshotRequest = "matrixmind.cloud/snapshot-request"
 )
 
 // Tag keys put on the cloud database. The operator only ever modifies or deletes a cloud
@@ -52,6 +60,9 @@ const (
 	TagBackup = "matrixmind.cloud/backup"
 	// BackupScheduled is the TagBackup value of scheduled snapshots.
 	BackupScheduled = "scheduled"
+	// BackupManual is the TagBackup value of the snapshots taken on request
+	// (AnnotationSnapshotRequest); they are never pruned.
+	BackupManual = "manual"
 	// TagRole says what part a cloud database plays for its owner: RoleReplica on read
 	// replicas (the primary has no TagRole).
 	TagRole = "matrixmind.cloud/role"
@@ -158,6 +169,10 @@ const (
 	// ReasonBackupFailed: taking or pruning a scheduled snapshot failed; the message says
 	// why. Retried with backoff.
 	ReasonBackupFailed = "BackupFailed"
+	// ReasonSnapshotRequestInvalid: the AnnotationSnapshotRequest value is not a request
+	// token (1 to 63 lowercase letters, digits and hyphens); no snapshot is taken until it is
+	// one. Set a valid token, or remove the annotation.
+	ReasonSnapshotRequestInvalid = "SnapshotRequestInvalid"
 	// ReasonExportFailed: the cloud refused to export a backup to cold storage, or an
 	// export failed; the message says why (often the bucket, role or key of
 	// spec.backup.export). Retried with backoff.
@@ -211,6 +226,16 @@ const (
 	EventSnapshotTaken = "SnapshotTaken"
 	// EventSnapshotsPruned: scheduled snapshots older than the retention were deleted.
 	EventSnapshotsPruned = "SnapshotsPruned"
+	// EventManualSnapshotRequested: a manual snapshot was asked for on request
+	// (AnnotationSnapshotRequest); the message names the snapshot and the request token.
+	EventManualSnapshotRequested = "ManualSnapshotRequested"
+	// EventManualSnapshotCompleted: a manual snapshot asked for on request is complete and
+	// can be restored from.
+	EventManualSnapshotCompleted = "ManualSnapshotCompleted"
+	// EventManualSnapshotMissing: a manual snapshot asked for on request is not found in the
+	// cloud long after it was asked for (deleted outside the operator); ask again with a new
+	// token.
+	EventManualSnapshotMissing = "ManualSnapshotMissing"
 	// EventExportStarted: a backup's export to cold storage (spec.backup.export) was asked for.
 	EventExportStarted = "ExportStarted"
 	// EventExportFailed: an export of a backup to cold storage ended without the data; the

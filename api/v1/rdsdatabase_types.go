@@ -562,6 +562,35 @@ type BackupStatus struct {
 	// LastExport is the newest export of a backup to cold storage (spec.backup.export).
 	// +optional
 	LastExport *ExportStatus `json:"lastExport,omitempty"`
+	// LastManualSnapshot is the last snapshot asked for with the annotation
+	// matrixmind.cloud/snapshot-request (kubectl rds snapshot), followed until it is
+	// complete. Manual snapshots are kept until someone deletes them: the schedule's
+	// retention never prunes them.
+	// +optional
+	LastManualSnapshot *ManualSnapshotStatus `json:"lastManualSnapshot,omitempty"`
+}
+
+// ManualSnapshotStatus shows a snapshot taken on request.
+type ManualSnapshotStatus struct {
+	// Request is the request token (the annotation's value) this snapshot serves. A new
+	// value of the annotation asks for a new snapshot; this one asks for nothing more.
+	// +required
+	Request string `json:"request"`
+	// Snapshot is the snapshot's identifier in the cloud, derived from the database and the
+	// request token: restore from it with spec.restoreFrom.snapshot.
+	// +required
+	Snapshot string `json:"snapshot"`
+	// Status is the cloud's own word for the snapshot (creating, available...); empty until
+	// the operator first looked at it.
+	// +optional
+	Status string `json:"status,omitempty"`
+	// Complete is true once the cloud reports the snapshot available: it can be restored
+	// from. Default false.
+	// +optional
+	Complete bool `json:"complete,omitempty"`
+	// RequestedAt is when the operator asked the cloud for the snapshot.
+	// +optional
+	RequestedAt *metav1.Time `json:"requestedAt,omitempty"`
 }
 
 // ExportStatus mirrors one export as the cloud reports it.

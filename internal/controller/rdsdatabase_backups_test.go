@@ -105,6 +105,13 @@ func TestReconcileBackups(t *testing.T) {
 				snap("theirs", 30*24*time.Hour, map[string]string{v1.TagOwner: "other/db", v1.TagBackup: v1.BackupScheduled}),
 			},
 			wantTaken: 1, wantPruned: []string{"old"}, wantReason: v1.ReasonScheduledSnapshots},
+		{name: "ManualSnapshotsKept", reason: "A snapshot taken on request (tagged manual) is never pruned, however far past the retention: only scheduled ones go.",
+			every: "6h", phase: cloud.PhaseAvailable, retention: 7, latest: 7 * time.Hour,
+			snaps: []cloud.Snapshot{
+				snap("requested", 90*24*time.Hour, map[string]string{v1.TagOwner: owner, v1.TagManagedBy: v1.ManagedByValue, v1.TagBackup: v1.BackupManual}),
+				snap("old", 8*24*time.Hour, scheduled), snap("recent", 24*time.Hour, scheduled),
+			},
+			wantTaken: 1, wantPruned: []string{"old"}, wantReason: v1.ReasonScheduledSnapshots},
 		{name: "NewestKept", reason: "The newest complete snapshot stays, however old: pruning never leaves the database without one.",
 			every: "6h", phase: cloud.PhaseAvailable, retention: 7, latest: 7 * time.Hour,
 			snaps: []cloud.Snapshot{snap("only", 9*24*time.Hour, scheduled)}, wantTaken: 1, wantReason: v1.ReasonScheduledSnapshots},

@@ -240,6 +240,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 		r.summarize(s)
 		metrics.SetDatabase(req.String(), db.Status.Phase, engineOf(db).name)
+		metrics.SetConditions(req.Namespace, req.Name, db.Status.Conditions)
 		if secretsOnly {
 			return // the status waits for the rest of the pass, a moment later
 		}
@@ -292,7 +293,7 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		r.reconcileConnectionSecrets,
 		r.reconcileService,
 	)
-	backups, backupErr := runPhases(ctx, s, r.reconcileBackups, r.reconcileExports)
+	backups, backupErr := runPhases(ctx, s, r.reconcileBackups, r.reconcileManualSnapshot, r.reconcileExports)
 	if result, err = joinResults(ctx, result, err, backups, backupErr); err != nil || !result.IsZero() {
 		return result, err
 	}

@@ -23,7 +23,8 @@ import (
 const automatedExportCheck = 12 * time.Hour
 
 // reconcileExports copies backups to cold storage as spec.backup.export says: the snapshot
-// the schedule took last, and the newest of the cloud's automated backups. Each export is
+// the schedule took last, the last one asked for on demand once complete, and the newest of
+// the cloud's automated backups. Each export is
 // named after its snapshot (naming.ExportIdentifier), so asking again, after a crash or
 // before the shared view shows the export, never exports a snapshot twice. The exports are
 // read from the shared view of the cloud, not asked for one object at a time.
@@ -76,6 +77,13 @@ func (r *RDSDatabaseReconciler) reconcileExports(ctx context.Context, s *scope) 
 			state.pending = append(state.pending, snap)
 		case found:
 			s.soon = true // still being taken: export it once it is complete
+		}
+	}
+	if st := db.Status.Backup; st != nil && st.LastManualSnapshot != nil && st.LastManualSnapshot.Complete {
+		// A snapshot asked for on demand is a backup the operator took too. Complete, it
+		// is there to export; its ARN is looked up by the export itself.
+		if name := st.LastManualSnapshot.Snapshot; !exported(mine, s.identifier, name) && !state.has(name) {
+			state.pending = append(state.pending, cloud.Snapshot{Identifier: name, Available: true})
 		}
 	}
 	if state.at.IsZero() {

@@ -38,6 +38,7 @@ func TestReconcileExports(t *testing.T) {
 		checkedAgo  time.Duration // since the automated backups were last looked at; 0: never
 		roleRefused bool          // no cluster admin allowed the export role
 		wantQuiet   bool          // BackupsConfigured is not set
+		manual      *v1.ManualSnapshotStatus
 		wantStarts  []string
 		wantAutoLS  int
 		wantReason  string
@@ -76,6 +77,11 @@ func TestReconcileExports(t *testing.T) {
 			wantStarts: []string{task(scheduled)}, wantReason: v1.ReasonExportFailed, wantErr: true},
 		{reason: "A role no cluster admin allowed in the namespace is refused before anything is asked: it decides which buckets the cloud writes to.",
 			snapshot: cloud.Snapshot{Identifier: scheduled, Available: true}, checkedAgo: time.Hour, roleRefused: true, wantReason: v1.ReasonExportFailed},
+		{reason: "A complete snapshot asked for on demand is exported too, once.", checkedAgo: time.Hour, manual: &v1.ManualSnapshotStatus{Request: "1", Snapshot: "orders-manual-1", Complete: true},
+			wantStarts: []string{task("orders-manual-1")}, wantEvent: v1.EventExportStarted},
+		{reason: "One not complete yet is not.", checkedAgo: time.Hour, manual: &v1.ManualSnapshotStatus{Request: "1", Snapshot: "orders-manual-1"}},
+		{reason: "One exported already is not exported again.", checkedAgo: time.Hour, manual: &v1.ManualSnapshotStatus{Request: "1", Snapshot: "orders-manual-1", Complete: true},
+			exports: []cloud.Export{{Identifier: task("orders-manual-1"), Status: "COMPLETE", Phase: cloud.ExportComplete}}},
 		{reason: "An export the cloud made part of is asked for again, by its identifier, to go on.", checkedAgo: time.Hour,
 			exports:    []cloud.Export{{Identifier: task(scheduled), Status: "PENDING", Phase: cloud.ExportPartial, Percent: 50}},
 			wantStarts: []string{task(scheduled)}, wantQuiet: true},
@@ -117,6 +123,9 @@ func TestReconcileExports(t *testing.T) {
 			}
 			if tc.snapshot.Identifier != "" {
 				db.Status.Backup = &v1.BackupStatus{Mode: backupModeSnapshots, LatestSnapshot: tc.snapshot.Identifier}
+			}
+			if tc.manual != nil {
+				db.Status.Backup = &v1.BackupStatus{Mode: backupModeAutomated, LastManualSnapshot: tc.manual}
 			}
 			s := placed(r, db)
 			if tc.checkedAgo != 0 {

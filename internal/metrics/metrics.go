@@ -90,8 +90,10 @@ func SetDatabase(key, phase, engine string) {
 	Databases.WithLabelValues(phase, engine).Inc()
 }
 
-// ForgetDatabase drops the object key, once it is gone.
+// ForgetDatabase drops the object key (namespace/name), once it is gone: from Databases'
+// counts, and every DatabaseCondition series SetConditions made for it.
 func ForgetDatabase(key string) {
+	conditions.forget(key)
 	databases.Lock()
 	defer databases.Unlock()
 	if before, known := databases.byKey[key]; known {

@@ -1,5 +1,5 @@
 // Package naming derives every name the operator gives to things outside the RDSDatabase:
-// the cloud identifier, Secrets, the Service and final snapshots. Each function is pure and
+// the cloud identifier, Secrets, the Service and snapshots. Each function is pure and
 // stable: the same object always gets the same names, which is what makes a retried create
 // find its own database instead of making a second one.
 package naming
@@ -104,6 +104,15 @@ func sanitize(s string) string {
 func ScheduledSnapshotIdentifier(id string, at time.Time) string {
 	stamp := at.UTC().Format("200601021504")
 	return withHash(id+"-"+stamp, id+"/"+stamp, maxIdentifier)
+}
+
+// ManualSnapshotIdentifier returns the identifier of the snapshot taken of the database id
+// on request token (the matrixmind.cloud/snapshot-request annotation): the same token always
+// gets the same name, so a request asked again after a crash finds its snapshot instead of
+// taking a second one. The hashed key has a "manual" part no scheduled or final snapshot's
+// key has, so a token that looks like a slot's time stamp never names a scheduled snapshot.
+func ManualSnapshotIdentifier(id, token string) string {
+	return withHash(id+"-manual-"+token, id+"/manual/"+token, maxIdentifier)
 }
 
 // maxExportIdentifier is RDS's limit for ExportTaskIdentifier.

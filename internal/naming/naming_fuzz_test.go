@@ -63,6 +63,13 @@ func FuzzIdentifier(f *testing.F) {
 		if sched == final {
 			t.Fatalf("the scheduled and final snapshots of %q share the identifier %q", id, sched)
 		}
+		manual := ManualSnapshotIdentifier(id, uid)
+		if !validRDSIdentifier(manual) || manual != ManualSnapshotIdentifier(id, uid) || manual == ManualSnapshotIdentifier(id, uid+"-") {
+			t.Fatalf("ManualSnapshotIdentifier(%q, %q) = %q: not a valid, stable RDS identifier of its own token", id, uid, manual)
+		}
+		if manual == final || manual == sched {
+			t.Fatalf("a manual snapshot of %q shares the identifier %q with the final or scheduled one", id, manual)
+		}
 	})
 }
 

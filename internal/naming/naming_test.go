@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -103,6 +104,35 @@ func TestExportIdentifier(t *testing.T) {
 		}
 		if ExportIdentifier(c.id, c.snapshot) != got || ExportIdentifier(c.id, c.snapshot+"x") == got {
 			t.Errorf("%s: not one identifier per snapshot", c.reason)
+		}
+	}
+}
+
+func TestManualSnapshotIdentifier(t *testing.T) {
+	id := Identifier("shop", "orders")
+	long := Identifier(strings.Repeat("team", 10), strings.Repeat("orders", 8))
+	at := time.Date(2026, 12, 2, 15, 4, 0, 0, time.UTC)
+	cases := []struct {
+		reason, id, token string
+		wantPrefix        string
+	}{
+		{reason: "A short identifier and token stay readable.", id: id, token: "1767225600", wantPrefix: id + "-manual-1767225600-"},
+		{reason: "A long identifier and the longest token are cut to fit 63 characters with the hash.", id: long, token: strings.Repeat("t", 63), wantPrefix: long[:30]},
+		{reason: "A token that is a scheduled slot's time stamp still names another snapshot than that slot's.", id: id, token: at.Format("200601021504"), wantPrefix: id + "-manual-"},
+	}
+	for _, c := range cases {
+		got := ManualSnapshotIdentifier(c.id, c.token)
+		if !validRDSIdentifier(got) || !strings.HasPrefix(got, c.wantPrefix) {
+			t.Errorf("%s\nManualSnapshotIdentifier(%q, %q) = %q: want a valid RDS identifier starting with %q", c.reason, c.id, c.token, got, c.wantPrefix)
+		}
+		if again := ManualSnapshotIdentifier(c.id, c.token); again != got {
+			t.Errorf("%s\nnot stable: %q then %q, so a retried request would take a second snapshot", c.reason, got, again)
+		}
+		if other := ManualSnapshotIdentifier(c.id, c.token+"-2"); other == got {
+			t.Errorf("%s\ntokens %q and %q share the snapshot %q", c.reason, c.token, c.token+"-2", got)
+		}
+		if got == ScheduledSnapshotIdentifier(c.id, at) || got == FinalSnapshotIdentifier(c.id, c.token) {
+			t.Errorf("%s\n%q is also a scheduled or final snapshot's name", c.reason, got)
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/duration"
 	"sigs.k8s.io/yaml"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
@@ -80,20 +79,21 @@ func printBackups(w io.Writer, list *logapi.BackupList, now time.Time) {
 		if t == nil {
 			return "-"
 		}
-		return duration.HumanDuration(now.Sub(*t))
+		return age(now, *t)
 	}
+	// Identifiers and locations are never cut: they are what restore and a download take.
 	section(w, "Snapshots and backups")
-	table(w, []string{"AGE", "KIND", "STATUS", "IDENTIFIER"}, len(list.Snapshots), func(i int) []string {
+	writeTable(w, []string{"AGE", "KIND", "STATUS", "IDENTIFIER"}, len(list.Snapshots), func(i int) []string {
 		b := list.Snapshots[i]
 		return []string{ago(b.CreatedAt), b.Kind, b.Status, b.Identifier}
-	})
+	}, false)
 	section(w, "Exports")
-	table(w, []string{"AGE", "STATUS", "DONE", "LOCATION"}, len(list.Exports), func(i int) []string {
+	writeTable(w, []string{"AGE", "STATUS", "DONE", "LOCATION"}, len(list.Exports), func(i int) []string {
 		x := list.Exports[i]
 		where := x.Location
 		if x.FailureCause != "" {
 			where += " (" + x.FailureCause + ")"
 		}
 		return []string{ago(x.StartedAt), x.Status, fmt.Sprintf("%d%%", x.Percent), where}
-	})
+	}, false)
 }

@@ -24,8 +24,8 @@ const completeCommand = "__complete"
 // noFileCompletion is Cobra's ShellCompDirectiveNoFileComp: offer no file names.
 const noFileCompletion = 4
 
-// completionScript is kubectl_complete-rds.
-const completionScript = `#!/bin/sh
+// CompletionScript is kubectl_complete-rds.
+const CompletionScript = `#!/bin/sh
 # kubectl_complete-rds: kubectl runs it to complete "kubectl rds ..." (kubectl 1.26+).
 exec kubectl-rds __complete "$@"
 `
@@ -41,7 +41,7 @@ var completionCommand = command{
 			if len(names) > 0 {
 				return wrongUse("completion takes no arguments")
 			}
-			_, err := io.WriteString(e.stdout, completionScript)
+			_, err := io.WriteString(e.stdout, CompletionScript)
 			return err
 		}
 	},

@@ -61,7 +61,7 @@ type env struct {
 }
 
 // commands are the plugin's commands, in the order --help lists them.
-var commands = []command{statusCommand, psqlCommand, mysqlCommand, rotateCommand, backupsCommand, restoreCommand, logsCommand, completionCommand}
+var commands = []command{statusCommand, psqlCommand, mysqlCommand, rotateCommand, snapshotCommand, backupsCommand, restoreCommand, logsCommand, completionCommand}
 
 const usageHead = `kubectl rds: the databases behind RDSDatabase objects.
 

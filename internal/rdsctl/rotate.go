@@ -57,7 +57,7 @@ func (e *env) rotate(ctx context.Context, name, user string, noWait bool, timeou
 		}
 		key, secretName = v1.AnnotationRotatePrefix+user, naming.UserSecretName(db.Name, user)
 	}
-	token := strconv.FormatInt(e.now().UnixNano(), 10)
+	token := strconv.FormatInt(e.now().UnixNano(), 36) // new each time, and short: it goes in names
 	patch := client.MergeFrom(db.DeepCopy())
 	if db.Annotations == nil {
 		db.Annotations = map[string]string{}

@@ -142,12 +142,7 @@ const width = 80
 
 // print writes the report for a person, within 80 columns.
 func (r *Report) print(w io.Writer, now time.Time) error {
-	ago := func(t time.Time) string {
-		if t.IsZero() {
-			return "-"
-		}
-		return duration.HumanDuration(now.Sub(t))
-	}
+	ago := func(t time.Time) string { return age(now, t) }
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	line := func(format string, a ...any) { fmt.Fprintf(tw, format+"\n", a...) }
 	line("Name:\t%s/%s", r.Namespace, r.Name)
@@ -159,7 +154,8 @@ func (r *Report) print(w io.Writer, now time.Time) error {
 	}
 	line("Phase:\t%s", orDefault(r.Phase, "-"))
 	if c := r.Cloud; c != nil {
-		line("Cloud:\t%s, %s", c.Identifier, orDefault(c.Status, "status unknown"))
+		line("Cloud:\t%s", c.Identifier)
+		line("Status:\t%s", orDefault(c.Status, "unknown"))
 		engine := strings.TrimSpace(strings.Join([]string{c.Engine, c.EngineVersion, c.InstanceClass, gib(c.AllocatedStorageGiB)}, " "))
 		line("Engine:\t%s", engine)
 		if c.Endpoint != "" {
@@ -223,25 +219,31 @@ func (r *Report) print(w io.Writer, now time.Time) error {
 	case b == nil:
 		fmt.Fprintln(w, "  none yet")
 	default:
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		line("  Mode:\t%s", b.Mode)
+		// Identifiers go on lines of their own: they are needed whole, and up to 63
+		// characters long.
+		mode := b.Mode
+		if b.NextSnapshotTime != nil {
+			mode += ", next " + next(now, b.NextSnapshotTime.Time)
+		}
+		fmt.Fprintf(w, "  Mode: %s\n", mode)
 		if b.LatestRestorableTime != nil {
-			line("  Restorable to:\t%s (%s ago)", b.LatestRestorableTime.UTC().Format(time.RFC3339), ago(b.LatestRestorableTime.Time))
+			fmt.Fprintf(w, "  Restorable to: %s (%s ago)\n", b.LatestRestorableTime.UTC().Format(time.RFC3339), ago(b.LatestRestorableTime.Time))
 		}
 		if b.LatestSnapshot != "" {
-			line("  Latest:\t%s (%s ago)", b.LatestSnapshot, ago(timeOf(b.LatestSnapshotTime)))
+			fmt.Fprintf(w, "  Latest, %s ago:\n    %s\n", ago(timeOf(b.LatestSnapshotTime)), b.LatestSnapshot)
 		}
-		if b.NextSnapshotTime != nil {
-			line("  Next:\t%s", next(now, b.NextSnapshotTime.Time))
+		if m := b.LastManualSnapshot; m != nil {
+			state := orDefault(m.Status, "asked")
+			if m.Complete {
+				state = "complete"
+			}
+			fmt.Fprintf(w, "  On demand, %s ago, %s:\n    %s\n", ago(timeOf(m.RequestedAt)), state, m.Snapshot)
 		}
 		if x := b.LastExport; x != nil {
-			line("  Last export:\t%s %s %d%%", x.Task, x.Status, x.Percent)
+			fmt.Fprintf(w, "  Last export, %s %d%%:\n    %s\n", x.Status, x.Percent, x.Task)
 			if x.FailureCause != "" {
-				line("  \t%s", clip(x.FailureCause, width-18))
+				fmt.Fprintf(w, "    %s\n", clip(oneLine(x.FailureCause), width-4))
 			}
-		}
-		if err := tw.Flush(); err != nil {
-			return err
 		}
 	}
 	section(w, "Events")
@@ -252,12 +254,25 @@ func (r *Report) print(w io.Writer, now time.Time) error {
 	return nil
 }
 
+// age says how long ago t was, "-" for no time; a time ahead of now (a clock apart) is 0s.
+func age(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return duration.HumanDuration(max(now.Sub(t), 0))
+}
+
 // section starts a titled block.
 func section(w io.Writer, title string) { fmt.Fprintf(w, "\n%s:\n", title) }
 
 // table writes rows under a header, indented, the last column cut so each line fits in
 // width; "none" when there are no rows.
 func table(w io.Writer, header []string, n int, row func(i int) []string) {
+	writeTable(w, header, n, row, true)
+}
+
+// writeTable is table, cutting the last column only when clipLast.
+func writeTable(w io.Writer, header []string, n int, row func(i int) []string, clipLast bool) {
 	if n == 0 {
 		fmt.Fprintln(w, "  none")
 		return
@@ -283,7 +298,11 @@ func table(w io.Writer, header []string, n int, row func(i int) []string) {
 		for j, cell := range r[:len(r)-1] {
 			fmt.Fprintf(&b, "%-*s  ", widths[j], cell)
 		}
-		b.WriteString(clip(oneLine(r[len(r)-1]), max(left, 10)))
+		last := oneLine(r[len(r)-1])
+		if clipLast {
+			last = clip(last, max(left, 10))
+		}
+		b.WriteString(last)
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
 }

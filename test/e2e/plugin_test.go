@@ -69,11 +69,11 @@ func TestPlugin(t *testing.T) {
 		for _, want := range []*regexp.Regexp{
 			regexp.MustCompile(`(?m)^Name: +` + ns + `/orders$`),
 			regexp.MustCompile(`(?m)^Phase: +Ready$`),
-			regexp.MustCompile(`(?m)^Cloud: +\S+, available$`),
+			regexp.MustCompile(`(?m)^Cloud: +\S+\nStatus: +available$`),
 			regexp.MustCompile(`(?m)^Engine: +postgres 1[4-8](\.\d+)? \S+ 20 GiB$`),
 			regexp.MustCompile(`(?m)^  Ready +True +\S+ +\S+ `),
 			regexp.MustCompile(`(?m)^  app +ok +\S+`),
-			regexp.MustCompile(`(?m)^  Latest: +` + regexp.QuoteMeta(snapshot) + ` \(`),
+			regexp.MustCompile(`(?m)^  Latest, \S+ ago:\n    ` + regexp.QuoteMeta(snapshot) + `$`),
 			regexp.MustCompile(`(?m)^Events:\n  AGE +TYPE +REASON +MESSAGE\n  \S+ +Normal `),
 		} {
 			if !want.MatchString(out) {
@@ -122,10 +122,22 @@ func TestPlugin(t *testing.T) {
 		}
 	})
 
+	var manual string
+	t.Run("Snapshot", func(t *testing.T) {
+		code, out, errs := kubectlRDS(carol, "snapshot", "orders", "--timeout", readyTimeout.String())
+		m := regexp.MustCompile(`(?m)^snapshot (\S+) is complete$`).FindStringSubmatch(out)
+		if code != 0 || m == nil {
+			t.Fatalf("snapshot: exit %d, %s; stderr %s", code, out, errs)
+		}
+		manual = m[1]
+	})
+
 	t.Run("Backups", func(t *testing.T) {
 		code, out, errs := kubectlRDS(carol, "backups", "orders")
-		if code != 0 || !regexp.MustCompile(`(?m)^  \S+ +scheduled +available +`+regexp.QuoteMeta(snapshot)+`$`).MatchString(out) {
-			t.Errorf("backups: exit %d, want the scheduled snapshot %s listed:\n%s%s", code, snapshot, out, errs)
+		for _, want := range []string{`scheduled +available +` + regexp.QuoteMeta(snapshot), `manual +available +` + regexp.QuoteMeta(manual)} {
+			if code != 0 || !regexp.MustCompile(`(?m)^  \S+ +`+want+`$`).MatchString(out) {
+				t.Errorf("backups: exit %d, want a line matching %s:\n%s%s", code, want, out, errs)
+			}
 		}
 	})
 
