@@ -7,8 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"text/template"
 
+	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 )
 
@@ -57,5 +62,53 @@ func TestManifest(t *testing.T) {
 		if mode, ok := files[f.From]; !ok || mode&0o111 == 0 {
 			t.Errorf("the archive has no executable %s (files %v)", f.From, files)
 		}
+	}
+}
+
+// TestReleaseTemplate: the repository's .krew.yaml, filled in as krew-release-bot fills it
+// in on a release, says what Manifest says of the same archives.
+func TestReleaseTemplate(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join("..", "..", ".krew.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tag = "v1.2.3"
+	var archives []Archive
+	for _, p := range platforms {
+		uri := "https://github.com/matrixmind-cloud/aws-rds-operator/releases/download/" + tag + "/kubectl-rds_" + p.os + "_" + p.arch + ".tar.gz"
+		archives = append(archives, Archive{OS: p.os, Arch: p.arch, URI: uri, Data: []byte(uri)})
+	}
+	sha := func(uri string) string {
+		sum := sha256.Sum256([]byte(uri))
+		return hex.EncodeToString(sum[:])
+	}
+	// The bot's function: the URI (itself a template of the tag) and its archive's sha256.
+	funcs := template.FuncMap{"addURIAndSha": func(uri, tag string) (string, error) {
+		uri = strings.ReplaceAll(uri, "{{ .TagName }}", tag)
+		return "uri: " + uri + "\n    sha256: " + sha(uri), nil
+	}}
+	// The URI argument holds a template action of its own: parse it out first, as the bot does.
+	src := strings.ReplaceAll(string(text), `download/{{ .TagName }}/`, `download/`+tag+`/`)
+	tmpl, err := template.New(".krew.yaml").Funcs(funcs).Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filled bytes.Buffer
+	if err := tmpl.Execute(&filled, map[string]string{"TagName": tag}); err != nil {
+		t.Fatal(err)
+	}
+	var got, want Plugin
+	if err := yaml.UnmarshalStrict(filled.Bytes(), &got); err != nil {
+		t.Fatalf("the filled-in template does not read as a manifest: %v\n%s", err, filled.String())
+	}
+	b, err := Manifest(tag, archives)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf(".krew.yaml says otherwise than Manifest, -manifest +template:\n%s", diff)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -84,6 +86,23 @@ func TestPlugin(t *testing.T) {
 			if len([]rune(line)) > 80 {
 				t.Errorf("a line over 80 columns: %q", line)
 			}
+		}
+		// Everything but the Events (whose order within a second is the apiserver's) is
+		// compared with its golden file, the parts that differ from run to run masked.
+		screen, _, _ := strings.Cut(out, "\nEvents:\n")
+		masked := maskStatus(screen, ns, db.Name, snapshot)
+		golden := filepath.Join("testdata", "plugin-status.golden")
+		if *updateGolden {
+			if err := os.WriteFile(golden, []byte(masked), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if masked != string(want) {
+			t.Errorf("status differs from %s (go test -run TestPlugin -update-golden rewrites it):\n%s", golden, masked)
 		}
 		code, out, errs = kubectlRDS(carol, "status", "orders", "-o", "json")
 		var r rdsctl.Report
@@ -197,4 +216,33 @@ func TestPlugin(t *testing.T) {
 			t.Logf("event %s %s: %s", e.Reason, e.InvolvedObject.Name, e.Message)
 		}
 	}
+}
+
+var updateGolden = flag.Bool("update-golden", false, "rewrite test/e2e/testdata golden files")
+
+// maskStatus masks in a status screen what differs from run to run: the namespace, the
+// cloud identifier and the snapshot named after it, the port, ages, times and the column
+// widths they decide.
+func maskStatus(screen, ns, name, snapshot string) string {
+	screen = strings.ReplaceAll(screen, snapshot, "<snapshot>")
+	screen = regexp.MustCompile(regexp.QuoteMeta(ns)+`-`+regexp.QuoteMeta(name)+`-[0-9a-f]{8}`).ReplaceAllString(screen, "<identifier>")
+	screen = strings.ReplaceAll(screen, ns+"/", "<namespace>/")
+	for _, m := range []struct{ re, with string }{
+		{`localhost:\d+`, "localhost:<port>"},
+		{`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`, "<time>"},
+		{`\b(\d+[smhdy])+\b`, "<age>"},
+		{` {2,}`, "  "},
+		{`…`, ""},
+	} {
+		screen = regexp.MustCompile(m.re).ReplaceAllString(screen, m.with)
+	}
+	// Messages are cut where the columns end, which the masked parts moved.
+	var lines []string
+	for _, line := range strings.Split(screen, "\n") {
+		if f := strings.Split(line, "  "); len(f) > 5 {
+			line = strings.Join(f[:5], "  ") + "  <message>"
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n") + "\n"
 }
