@@ -43,15 +43,6 @@ func (r *RDSDatabaseReconciler) reconcileExports(ctx context.Context, s *scope) 
 	}
 	mine := exportsOf(exports, s.identifier)
 	r.mirrorLastExport(s, mine)
-	for _, e := range mine {
-		if e.Phase == cloud.ExportPartial {
-			// The cloud exports in parts and waits to be asked for the next.
-			if err := r.resumeExport(ctx, s, e); err != nil {
-				return r.exportFailed(s, err)
-			}
-		}
-	}
-
 	// Each call below waits for its own turn under the rate limit: what a pass learned is
 	// kept for the next (exportCheck), so a pass whose later call was deferred does not
 	// ask again what it already knows and lose that call's turn to a look-up.
@@ -67,6 +58,23 @@ func (r *RDSDatabaseReconciler) reconcileExports(ctx context.Context, s *scope) 
 		return exported(mine, s.identifier, snap.Identifier)
 	})
 	defer func() { r.exportChecks.Store(key, state) }()
+	for _, e := range mine {
+		// The cloud exports in parts and waits to be asked for the next; an export into
+		// another bucket or prefix than the spec's now is left as it is.
+		if e.Phase != cloud.ExportPartial || e.Bucket != ex.Bucket || strings.Trim(e.Prefix, "/") != strings.Trim(ex.Prefix, "/") || slices.Contains(state.stuck, e.Identifier) {
+			continue
+		}
+		if err := r.resumeExport(ctx, s, e); err != nil {
+			if !errors.Is(err, cloud.ErrUnsupported) {
+				return r.exportFailed(s, err)
+			}
+			// It can go no further: said, not asked again before the half-daily fresh look,
+			// and the other backups are exported all the same.
+			r.warnOnce(db, v1.EventExportFailed, fmt.Sprintf("Export %s stays partial: %s", e.Identifier, refusal(err)))
+			state.stuck = append(state.stuck, e.Identifier)
+		}
+	}
+
 	if st := db.Status.Backup; st != nil && st.LatestSnapshot != "" && !exported(mine, s.identifier, st.LatestSnapshot) && !state.has(st.LatestSnapshot) {
 		snap, found, err := s.cloud.Snapshot(ctx, st.LatestSnapshot)
 		if err != nil {
@@ -106,11 +114,13 @@ func (r *RDSDatabaseReconciler) reconcileExports(ctx context.Context, s *scope) 
 }
 
 // exportCheck is what reconcileExports keeps of one object between passes: when its
-// automated backups were last looked at, and the complete backups found to export whose
-// export has not started yet, oldest found first.
+// automated backups were last looked at, the complete backups found to export whose export
+// has not started yet, oldest found first, and the partial exports that can go no further.
 type exportCheck struct {
 	at      time.Time
 	pending []cloud.Snapshot
+	// stuck are partial exports the cloud cannot take further.
+	stuck []string
 }
 
 // has reports whether snapshot is pending.
@@ -202,11 +212,7 @@ func ignoreBusy(err error) error {
 
 // resumeExport asks the cloud to go on with export e, which it made part of.
 func (r *RDSDatabaseReconciler) resumeExport(ctx context.Context, s *scope, e cloud.Export) error {
-	ex := s.db.Spec.Backup.Export
-	err := s.cloud.StartExport(ctx, cloud.ExportRequest{
-		Identifier: e.Identifier, Snapshot: e.Snapshot, Database: s.identifier, Bucket: ex.Bucket, Prefix: ex.Prefix, Role: ex.IAMRoleARN, KMSKeyID: ex.KMSKeyID,
-		Tags: map[string]string{v1.TagOwner: naming.Owner(s.db.Namespace, s.db.Name), v1.TagManagedBy: v1.ManagedByValue},
-	})
+	err := s.cloud.StartExport(ctx, exportRequest(s, e.Identifier, e.Snapshot))
 	if err == nil {
 		s.soon = true // follow it in the shared view
 	}
@@ -229,16 +235,22 @@ func (r *RDSDatabaseReconciler) startExport(ctx context.Context, s *scope, snap 
 			errExportRoleRefused, ex.IAMRoleARN, ns, flagAllowExportRoles, ns, ex.IAMRoleARN)
 	}
 	task := naming.ExportIdentifier(s.identifier, snapshot)
-	err := s.cloud.StartExport(ctx, cloud.ExportRequest{
-		Identifier: task, Snapshot: orDefault(snap.ARN, snapshot), Database: s.identifier, Bucket: ex.Bucket, Prefix: ex.Prefix, Role: ex.IAMRoleARN, KMSKeyID: ex.KMSKeyID,
-		Tags: map[string]string{v1.TagOwner: naming.Owner(s.db.Namespace, s.db.Name), v1.TagManagedBy: v1.ManagedByValue},
-	})
-	if err != nil {
+	if err := s.cloud.StartExport(ctx, exportRequest(s, task, orDefault(snap.ARN, snapshot))); err != nil {
 		return err
 	}
 	r.eventAbout(s.db, corev1.EventTypeNormal, v1.EventExportStarted, task, "Exporting backup %s to bucket path %s (task %s)", snapshot, location(ex, task), task)
 	s.soon = true // follow it in the shared view
 	return nil
+}
+
+// exportRequest asks for the export task of snapshot (its identifier or ARN) as
+// spec.backup.export says.
+func exportRequest(s *scope, task, snapshot string) cloud.ExportRequest {
+	ex := s.db.Spec.Backup.Export
+	return cloud.ExportRequest{
+		Identifier: task, Snapshot: snapshot, Database: s.identifier, Bucket: ex.Bucket, Prefix: ex.Prefix, Role: ex.IAMRoleARN, KMSKeyID: ex.KMSKeyID,
+		Tags: map[string]string{v1.TagOwner: naming.Owner(s.db.Namespace, s.db.Name), v1.TagManagedBy: v1.ManagedByValue},
+	}
 }
 
 // mirrorLastExport shows the newest of the object's exports in status.backup.lastExport, and

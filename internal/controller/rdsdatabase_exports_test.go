@@ -39,6 +39,7 @@ func TestReconcileExports(t *testing.T) {
 		roleRefused bool          // no cluster admin allowed the export role
 		wantQuiet   bool          // BackupsConfigured is not set
 		manual      *v1.ManualSnapshotStatus
+		startErrs   map[string]error // by export identifier, beside startErr
 		wantStarts  []string
 		wantAutoLS  int
 		wantReason  string
@@ -83,8 +84,15 @@ func TestReconcileExports(t *testing.T) {
 		{reason: "One exported already is not exported again.", checkedAgo: time.Hour, manual: &v1.ManualSnapshotStatus{Request: "1", Snapshot: "orders-manual-1", Complete: true},
 			exports: []cloud.Export{{Identifier: task("orders-manual-1"), Status: "COMPLETE", Phase: cloud.ExportComplete}}},
 		{reason: "An export the cloud made part of is asked for again, by its identifier, to go on.", checkedAgo: time.Hour,
-			exports:    []cloud.Export{{Identifier: task(scheduled), Status: "PENDING", Phase: cloud.ExportPartial, Percent: 50}},
+			exports:    []cloud.Export{{Identifier: task(scheduled), Status: "PENDING", Phase: cloud.ExportPartial, Percent: 50, Bucket: "exports", Prefix: "rds/"}},
 			wantStarts: []string{task(scheduled)}, wantQuiet: true},
+		{reason: "A partial export into another bucket than the spec's now is left as it is.", checkedAgo: time.Hour,
+			exports: []cloud.Export{{Identifier: task(scheduled), Status: "PENDING", Phase: cloud.ExportPartial, Bucket: "old-exports", Prefix: "rds"}}},
+		{reason: "A partial export the cloud can take no further is said, and the other backups are exported all the same.", checkedAgo: time.Hour,
+			snapshot:   cloud.Snapshot{Identifier: scheduled, Available: true},
+			exports:    []cloud.Export{{Identifier: task("old"), Status: "PENDING", Phase: cloud.ExportPartial, Bucket: "exports", Prefix: "rds"}},
+			startErrs:  map[string]error{task("old"): &cloud.Error{Op: "start export", Kind: cloud.ErrUnsupported, Message: "no database left"}},
+			wantStarts: []string{task("old"), task(scheduled)}, wantEvent: v1.EventExportFailed},
 		{reason: "A database too busy to export now (a backup just taken) is waited for quietly, not failed.",
 			snapshot: cloud.Snapshot{Identifier: scheduled, Available: true}, checkedAgo: time.Hour,
 			startErr:   &cloud.Error{Op: "start export", Code: "operationInProgress", Kind: cloud.ErrBusy},
@@ -108,6 +116,9 @@ func TestReconcileExports(t *testing.T) {
 						t.Errorf("%s\nexport request %+v does not carry spec.backup.export and the owner", tc.reason, r)
 					}
 					starts = append(starts, r.Identifier)
+					if err, ok := tc.startErrs[r.Identifier]; ok {
+						return err
+					}
 					return tc.startErr
 				},
 			}

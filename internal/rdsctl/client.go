@@ -190,9 +190,11 @@ func lookPath(name string) (string, error) {
 	return "", err
 }
 
-// runProgram runs p with e's input and output, and says how it ended when it failed.
-func runProgram(ctx context.Context, e *env, p program) error {
-	cmd := exec.CommandContext(ctx, p.path, p.args...)
+// runProgram runs p with e's input and output, and says how it ended when it failed. The
+// client is not killed when the plugin's context ends: Ctrl-C reaches it from the terminal,
+// and psql cancels its query rather than the whole session.
+func runProgram(_ context.Context, e *env, p program) error {
+	cmd := exec.Command(p.path, p.args...)
 	cmd.Env = append(os.Environ(), p.env...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
 	if err := cmd.Run(); err != nil {

@@ -3,6 +3,7 @@ package gcp
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -55,10 +56,10 @@ func (p *Provider) StartExport(ctx context.Context, r cloud.ExportRequest) error
 	op := "start export " + r.Identifier + " of instance " + r.Database
 	switch {
 	case r.Role != "":
-		return &cloud.Error{Op: op, Code: "InvalidParameterValue", Field: cloud.FieldExportRole,
+		return &cloud.Error{Op: op, Code: "Unsupported", Field: cloud.FieldExportRole, Kind: cloud.ErrUnsupported,
 			Message: "Cloud SQL writes exports as the instance's service account (its serviceAccountEmailAddress, which needs roles/storage.objectAdmin on the bucket), not as a role the request names: leave the role empty"}
 	case r.KMSKeyID != "":
-		return &cloud.Error{Op: op, Code: "InvalidParameterValue", Field: cloud.FieldExportKMSKey,
+		return &cloud.Error{Op: op, Code: "Unsupported", Field: cloud.FieldExportKMSKey, Kind: cloud.ErrUnsupported,
 			Message: "Cloud SQL exports take no key: the bucket's default encryption applies (set a customer-managed default key on the bucket): leave the key empty"}
 	case r.Database == "":
 		return invalid(op, "the request names no instance to export")
@@ -99,13 +100,15 @@ func (p *Provider) StartExport(ctx context.Context, r cloud.ExportRequest) error
 			return err
 		}
 		if len(todo) == 0 {
-			// Every database left was dropped while the export went on part by part.
-			return invalid(op, fmt.Sprintf("export %s has %d of its parts, and the instance holds no other database to export: start a new export", r.Identifier, len(parts)))
+			// Every database left was dropped while the export went on part by part: the
+			// export can go no further, and asking again never helps.
+			return unsupported(op, fmt.Sprintf("export %s has %d parts and the instance holds no database left to export (those counted were dropped meanwhile): it stays partial", r.Identifier, len(parts)))
 		}
 		next, databases, left = todo[0], todo[:1], len(todo)
 	}
 	i := len(parts) + 1
-	uri := fmt.Sprintf("gs://%s/%s%d-of-%d-%s.sql.gz", r.Bucket, folder, i, len(parts)+left, next)
+	// A database's name may hold any character, "/" too: escaped, it stays one object name.
+	uri := fmt.Sprintf("gs://%s/%s%d-of-%d-%s.sql.gz", r.Bucket, folder, i, len(parts)+left, url.PathEscape(next))
 	_, err = p.svc.Instances.Export(p.project, r.Database, &sqladmin.InstancesExportRequest{ExportContext: &sqladmin.ExportContext{
 		Kind: "sql#exportContext", FileType: "SQL", Uri: uri, Databases: databases,
 	}}).Context(ctx).Do()
@@ -194,6 +197,9 @@ func partOf(o *sqladmin.Operation) (exportPart, bool) {
 		part.index, _ = strconv.Atoi(m[1])
 		part.count, _ = strconv.Atoi(m[2])
 		part.database = m[3]
+		if name, err := url.PathUnescape(m[3]); err == nil {
+			part.database = name
+		}
 	}
 	if o.Error != nil && len(o.Error.Errors) > 0 {
 		e := o.Error.Errors[0]

@@ -61,7 +61,8 @@ const (
 // change.
 func kindOf(code int, reason, message string) error {
 	switch {
-	case code == http.StatusTooManyRequests, code == http.StatusServiceUnavailable:
+	case code == http.StatusTooManyRequests, code >= http.StatusInternalServerError:
+		// Throttled, or Google failed the request (500, 502, 503, 504): it may succeed later.
 		return cloud.ErrTransient
 	case code == http.StatusConflict && reason == reasonOperationInProgress:
 		return cloud.ErrBusy

@@ -88,9 +88,9 @@ func TestErrorClassification(t *testing.T) {
 			want:   &cloud.Error{Op: "op", Code: "notAuthorized", Message: "The client is not authorized to make this request."},
 		},
 		{
-			reason: "An error without a reason is named by its HTTP status.",
+			reason: "An error without a reason is named by its HTTP status; Google failing the request (5xx) may succeed later.",
 			err:    &googleapi.Error{Code: 500, Message: "Internal error encountered."},
-			want:   &cloud.Error{Op: "op", Code: "HTTP500", Message: "Internal error encountered."},
+			want:   &cloud.Error{Op: "op", Code: "HTTP500", Message: "Internal error encountered.", Kind: cloud.ErrTransient},
 		},
 		{
 			reason: "A request that got no answer (the network) may succeed later.",
