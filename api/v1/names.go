@@ -169,6 +169,13 @@ const (
 	// ReasonBackupFailed: taking or pruning a scheduled snapshot failed; the message says
 	// why. Retried with backoff.
 	ReasonBackupFailed = "BackupFailed"
+	// ReasonDeletionProtected (Provisioned, on a deleted object): deletion protection is on,
+	// by the spec or set in the cloud, so the cloud database is not deleted and the object
+	// stays; set spec.deletionProtection to false to let the deletion go on.
+	ReasonDeletionProtected = "DeletionProtected"
+	// EventDeletionProtectionOff: the operator turned the cloud's deletion protection off,
+	// as spec.deletionProtection false asks, to delete the database.
+	EventDeletionProtectionOff = "DeletionProtectionOff"
 	// ReasonSnapshotRequestInvalid: the AnnotationSnapshotRequest value is not a request
 	// token (1 to 63 lowercase letters, digits and hyphens); no snapshot is taken until it is
 	// one. Set a valid token, or remove the annotation.

@@ -338,6 +338,15 @@ type RDSDatabaseSpec struct {
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 
+	// DeletionProtection makes the cloud refuse to delete the database (RDS
+	// DeletionProtection, Cloud SQL deletionProtectionEnabled). While it is true, deleting
+	// this object is refused with a condition and an Event, and nothing is deleted; set it
+	// to false to let the deletion go on (the operator then turns the cloud's protection
+	// off first). Unset, the operator's --deletion-protection flag decides (default: the
+	// cloud's own setting is left as it is, off for a new database).
+	// +optional
+	DeletionProtection *bool `json:"deletionProtection,omitempty"`
+
 	// ApplyImmediately applies changes to the cloud database at once; false leaves
 	// them for the database's maintenance window, and status.cloud lists them
 	// meanwhile. Default true.
@@ -492,6 +501,9 @@ type CloudStatus struct {
 	// MultiAZ is true when the database keeps a standby in another zone.
 	// +optional
 	MultiAZ bool `json:"multiAZ,omitempty"`
+	// DeletionProtection is true when the cloud refuses to delete the database.
+	// +optional
+	DeletionProtection bool `json:"deletionProtection,omitempty"`
 	// AvailabilityZone is the zone the database (its primary) runs in.
 	// +optional
 	AvailabilityZone string `json:"availabilityZone,omitempty"`

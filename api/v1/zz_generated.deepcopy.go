@@ -522,6 +522,11 @@ func (in *RDSDatabaseSpec) DeepCopyInto(out *RDSDatabaseSpec) {
 		*out = new(Network)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.DeletionProtection != nil {
+		in, out := &in.DeletionProtection, &out.DeletionProtection
+		*out = new(bool)
+		**out = **in
+	}
 	if in.ApplyImmediately != nil {
 		in, out := &in.ApplyImmediately, &out.ApplyImmediately
 		*out = new(bool)

@@ -82,6 +82,8 @@ type Instance struct {
 	// database's own zone.
 	MultiAZ          bool
 	AvailabilityZone string
+	// DeletionProtection is true when the cloud refuses to delete the database.
+	DeletionProtection bool
 	// ReplicaSource is the identifier of the database this one is a read replica of, ""
 	// for a primary; ReplicaIDs are this database's read replicas.
 	ReplicaSource string
@@ -179,6 +181,8 @@ type Changes struct {
 	PubliclyAccessible *bool
 	// MultiAZ adds or removes the standby in another zone.
 	MultiAZ *bool
+	// DeletionProtection turns the cloud's deletion protection on or off (applied at once).
+	DeletionProtection *bool
 	// MasterPassword sets a new master password (RDS applies it at once). Never log it.
 	MasterPassword *string
 	// CopyTagsToSnapshots makes the cloud put the database's tags on its snapshots (applied
@@ -194,7 +198,7 @@ type Changes struct {
 func (c Changes) Empty() bool {
 	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
 		c.AllocatedStorageGiB == nil && c.IOPS == nil && c.StorageThroughput == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil &&
-		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil && c.CopyTagsToSnapshots == nil &&
+		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil && c.CopyTagsToSnapshots == nil && c.DeletionProtection == nil &&
 		len(c.EnableLogExports) == 0 && len(c.DisableLogExports) == 0
 }
 
@@ -246,7 +250,10 @@ type Desired struct {
 	PubliclyAccessible bool
 	// MultiAZ keeps a standby in another zone.
 	MultiAZ bool
-	Tags    map[string]string
+	// DeletionProtection makes the cloud refuse to delete the database; nil leaves the
+	// cloud's own setting (off for a new database).
+	DeletionProtection *bool
+	Tags               map[string]string
 	// LogExports are the logs the cloud ships to its log service; nil leaves the cloud's
 	// setting as it is (an empty, non-nil list ships none).
 	LogExports []string

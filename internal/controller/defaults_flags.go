@@ -27,6 +27,7 @@ func (d *Defaults) BindFlags(fs *flag.FlagSet) {
 	fs.Var((*tagsFlag)(&d.Tags), "default-tags", "Comma-separated key=value tags put on every cloud database, below the spec's own tags.")
 	fs.DurationVar(&d.Resync, "resync", d.Resync, "How often a settled database is compared with the cloud again.")
 	fs.BoolVar(&d.RecreateMissing, "recreate-missing", d.RecreateMissing, "Create a cloud database again when it was deleted outside the operator (default: only report it).")
+	fs.BoolVar(&d.DeletionProtection, "deletion-protection", d.DeletionProtection, "Turn the cloud's deletion protection on for databases whose spec leaves spec.deletionProtection unset (default: leave it as the cloud has it).")
 	fs.DurationVar(&d.PendingRequeue, "pending-requeue", d.PendingRequeue, "How often a database that is changing state in the cloud is looked at again.")
 	fs.Var(grantsFlag{grants: &d.Allow.Restore}, flagAllowRestore, "Comma-separated [namespace=]source items letting a namespace (all when omitted, or *) restore snapshots not taken for its own objects; source is namespace:<ns> (the operator's snapshots of objects in <ns>), a snapshot identifier or a snapshot ARN. Default: a namespace restores only its own.")
 	fs.Var(grantsFlag{grants: &d.Allow.PublicAccess, namespaces: true}, flagAllowPublicAccess, "Comma-separated namespaces (or *) whose databases may have spec.network.publiclyAccessible: true. Default: none, every database is private.")

@@ -57,6 +57,7 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		KMSKeyID:            inst.KMSKeyID,
 		MultiAZ:             inst.MultiAZ,
 		AvailabilityZone:    inst.AvailabilityZone,
+		DeletionProtection:  inst.DeletionProtection,
 		LogExports:          slices.Sorted(slices.Values(inst.LogExports)),
 	}
 	db.Status.Cloud.PendingModifications = pendingModifications(inst)
@@ -343,6 +344,7 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 	if spec.RestoreFrom != nil {
 		d.RestoreFromSnapshot = spec.RestoreFrom.Snapshot
 	}
+	d.DeletionProtection = r.deletionProtection(s.db)
 	d.AllocatedStorageGiB = requested
 	d.AllocatedStorageGiB, raised = s.cloud.Storage(d)
 	return d, raised, nil

@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
@@ -185,6 +187,12 @@ func TestDeleteCloudDatabasePhases(t *testing.T) {
 		wantGone   bool
 		wantErr    bool
 		wantDelete []string // final snapshot per delete call, "" for none
+		// specProtect, flagProtect and cloudProtect: deletion protection as the spec, the
+		// operator's flag and the cloud have it.
+		specProtect               *bool
+		flagProtect, cloudProtect bool
+		wantReason                string // Provisioned's reason, when set
+		wantProtectOff            bool   // an Update turning the cloud's protection off
 	}{
 		"Retain": {reason: "Retain calls nothing and lets the object go.", policy: v1.DeletionRetain, exists: true, phase: cloud.PhaseAvailable, wantGone: true},
 		"Gone":   {reason: "Nothing in the cloud: the object may go.", policy: v1.DeletionSnapshot, wantGone: true},
@@ -198,15 +206,30 @@ func TestDeleteCloudDatabasePhases(t *testing.T) {
 			deleteErr: &cloud.Error{Op: "delete", Code: "InvalidParameterCombination"}, wantDelete: []string{""}, wantErr: true},
 		"OtherOwner": {reason: "Another owner's database is never deleted; the object may go.", policy: v1.DeletionDelete, exists: true, phase: cloud.PhaseAvailable,
 			owner: "other/db", wantGone: true},
+		"ProtectedBySpec": {reason: "spec.deletionProtection true: nothing is deleted, the object stays, Provisioned says why.", policy: v1.DeletionSnapshot,
+			exists: true, phase: cloud.PhaseAvailable, specProtect: ptr.To(true), cloudProtect: true, wantReason: v1.ReasonDeletionProtected},
+		"ProtectedByTheFlag": {reason: "The operator's --deletion-protection covers a spec that says nothing.", policy: v1.DeletionDelete,
+			exists: true, phase: cloud.PhaseAvailable, flagProtect: true, wantReason: v1.ReasonDeletionProtected},
+		"ProtectedInTheCloud": {reason: "Protection set outside the operator, the spec silent: not turned off behind the user's back; refused.", policy: v1.DeletionDelete,
+			exists: true, phase: cloud.PhaseAvailable, cloudProtect: true, wantReason: v1.ReasonDeletionProtected},
+		"TurnedOff": {reason: "spec false, the cloud still protected: the protection is turned off first, the delete waits for the cloud to report it.", policy: v1.DeletionDelete,
+			exists: true, phase: cloud.PhaseAvailable, specProtect: ptr.To(false), cloudProtect: true, wantProtectOff: true},
+		"Off": {reason: "spec false and the cloud unprotected: deleted.", policy: v1.DeletionDelete,
+			exists: true, phase: cloud.PhaseAvailable, specProtect: ptr.To(false), wantDelete: []string{""}},
+		"RetainedWhateverTheProtection": {reason: "Retain deletes nothing, so protection holds nothing up.", policy: v1.DeletionRetain,
+			exists: true, phase: cloud.PhaseAvailable, specProtect: ptr.To(true), cloudProtect: true, wantGone: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			r := &RDSDatabaseReconciler{Defaults: DefaultDefaults}
+			r := &RDSDatabaseReconciler{Defaults: DefaultDefaults, Recorder: events.NewFakeRecorder(10)}
+			r.Defaults.DeletionProtection = tc.flagProtect
 			db := phaseDB()
 			db.Spec.DeletionPolicy = tc.policy
+			db.Spec.DeletionProtection = tc.specProtect
 			obs := cloud.Observation{Exists: tc.exists}
 			if tc.exists {
 				obs.Instance = phaseInstance(r, db, tc.phase)
+				obs.Instance.DeletionProtection = tc.cloudProtect
 				if tc.owner != "" {
 					obs.Instance.Tags = map[string]string{v1.TagOwner: tc.owner}
 				}
@@ -216,6 +239,13 @@ func TestDeleteCloudDatabasePhases(t *testing.T) {
 			gone, err := r.deleteCloudDatabase(context.Background(), placed(r, db))
 			if gone != tc.wantGone || (err != nil) != tc.wantErr {
 				t.Fatalf("%s\ngone %t, error %v; want %t, error %t", tc.reason, gone, err, tc.wantGone, tc.wantErr)
+			}
+			if got := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionProvisioned); tc.wantReason != "" && (got == nil || got.Reason != tc.wantReason) {
+				t.Errorf("%s\nProvisioned = %+v, want reason %s", tc.reason, got, tc.wantReason)
+			}
+			turnedOff := len(c.updates) == 1 && c.updates[0].DeletionProtection != nil && !*c.updates[0].DeletionProtection
+			if turnedOff != tc.wantProtectOff || (!tc.wantProtectOff && len(c.updates) > 0) {
+				t.Errorf("%s\nupdates %+v; want the protection turned off: %t", tc.reason, c.updates, tc.wantProtectOff)
 			}
 			var finals []string
 			for _, o := range c.deletes {

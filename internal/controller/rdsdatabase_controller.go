@@ -73,6 +73,9 @@ type Defaults struct {
 	// RecreateMissing creates the cloud database again when it disappeared (deleted outside
 	// the operator); false only reports it.
 	RecreateMissing bool
+	// DeletionProtection turns the cloud's deletion protection on for every database whose
+	// spec leaves spec.deletionProtection unset; false leaves it as the cloud has it.
+	DeletionProtection bool
 	// Allow is what a cluster admin lets namespaces ask for beyond the safe defaults.
 	Allow Allowances
 }

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -95,6 +96,9 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 	if obs.Instance.Phase == cloud.PhaseDeleting {
 		setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus, "the cloud database is deleting")
 		return false, nil
+	}
+	if protected, err := r.deletionProtected(ctx, s, obs.Instance); err != nil || protected {
+		return false, err
 	}
 	// Our readers go first: a cloud may promote read replicas to standalone databases when
 	// their source goes, leaving them behind, or delete a database made of several only
@@ -185,4 +189,48 @@ const createVisibilityGrace = 2 * time.Minute
 func justCreated(db *v1.RDSDatabase, now time.Time) bool {
 	c := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionProvisioned)
 	return c != nil && c.Reason == v1.ReasonCreating && now.Sub(c.LastTransitionTime.Time) < createVisibilityGrace
+}
+
+// deletionProtection is the deletion protection db asks of the cloud: its spec's, else true
+// when the operator's flag turns it on for all, else nil (the cloud's setting is left).
+func (r *RDSDatabaseReconciler) deletionProtection(db *v1.RDSDatabase) *bool {
+	if db.Spec.DeletionProtection != nil {
+		return db.Spec.DeletionProtection
+	}
+	if r.Defaults.DeletionProtection {
+		return ptr.To(true)
+	}
+	return nil
+}
+
+// deletionProtected reports whether deletion protection holds the cloud database in back:
+// the spec (or the operator's flag) asks for it, or the cloud has it on and the spec does
+// not say to turn it off; either is said in Provisioned and a Warning Event, and the object
+// stays. A spec that turns it off has the operator turn the cloud's off first: the delete
+// goes on once the cloud reports it off.
+func (r *RDSDatabaseReconciler) deletionProtected(ctx context.Context, s *scope, in cloud.Instance) (bool, error) {
+	want := r.deletionProtection(s.db)
+	refuse := func(why string) (bool, error) {
+		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonDeletionProtected,
+			"the cloud database "+s.identifier+" is not deleted: "+why, corev1.EventTypeWarning, "")
+		return true, nil
+	}
+	switch {
+	case want != nil && *want:
+		return refuse("spec.deletionProtection is true (or unset, with the operator's --deletion-protection); set it to false to let the deletion go on")
+	case !in.DeletionProtection:
+		return false, nil
+	case want == nil:
+		return refuse("its deletion protection is on, set outside the operator; set spec.deletionProtection to false to have the operator turn it off and go on")
+	}
+	err := s.cloud.Update(ctx, s.identifier, cloud.Changes{DeletionProtection: ptr.To(false)}, cloud.UpdateOptions{ApplyImmediately: true})
+	if _, wait := cloud.RetryAfter(err); wait || errors.Is(err, cloud.ErrBusy) {
+		return true, ignoreBusy(err)
+	}
+	if err != nil {
+		_, err = r.cloudFailed(s, err)
+		return true, err
+	}
+	r.event(s.db, corev1.EventTypeNormal, v1.EventDeletionProtectionOff, "Turned the deletion protection of cloud database %s off, as spec.deletionProtection false says, to delete it", s.identifier)
+	return true, nil // deleted once the cloud reports the protection off
 }

@@ -31,6 +31,9 @@ func (e *Emulator) createClusterInstance(id string, p params) (any, string, erro
 			return nil, id, newError(codeInvalidCombination, "The requested DB Instance will be a member of a DB Cluster. Set %s for the DB Cluster.", name)
 		}
 	}
+	if p.has("DeletionProtection") {
+		return nil, id, errMemberProtection()
+	}
 	class := p.str("DBInstanceClass")
 	if class == "" {
 		return nil, id, newError(codeMissingParameter, "The request must contain the parameter DBInstanceClass.")
@@ -53,6 +56,19 @@ func (e *Emulator) createClusterInstance(id string, p params) (any, string, erro
 	copyTags, err := p.boolean("CopyTagsToSnapshot")
 	if err != nil {
 		return nil, id, err
+	}
+	autoMinor, err := p.boolean("AutoMinorVersionUpgrade")
+	if err != nil {
+		return nil, id, err
+	}
+	// An Aurora instance has a maintenance window of its own. Its backups are the cluster's,
+	// so the emulator does not hold the window against the cluster's backup window (public
+	// evidence of what Aurora does was not found); a default one keeps clear of it.
+	window := p.str("PreferredMaintenanceWindow")
+	if window != "" {
+		if _, window, err = parseMaintenanceWindow(window); err != nil {
+			return nil, id, err
+		}
 	}
 
 	e.mu.Lock()
@@ -82,6 +98,16 @@ func (e *Emulator) createClusterInstance(id string, p params) (any, string, erro
 		zones := e.clusterZones()
 		az = zones[len(e.members(clusterID))%len(zones)]
 	}
+	if window == "" {
+		backup, err := parseBackupWindow(c.PreferredBackupWindow)
+		if err == nil {
+			window, err = e.defaultMaintenanceWindow(id, backup)
+		}
+		if err != nil {
+			e.mu.Unlock()
+			return nil, id, err
+		}
+	}
 	in := &instance{
 		ID:                    id,
 		ResourceID:            "db-" + randomUpper(26),
@@ -105,6 +131,9 @@ func (e *Emulator) createClusterInstance(id string, p params) (any, string, erro
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, p.tags()),
 		CopyTagsToSnapshot:    deref(copyTags),
+
+		PreferredMaintenanceWindow: window,
+		AutoMinorVersionUpgrade:    boolOr(autoMinor, true),
 	}
 	e.instances[id] = in
 	e.electWriter(clusterID)

@@ -189,6 +189,10 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 	if err != nil {
 		return nil, id, err
 	}
+	protection, err := p.boolean("DeletionProtection")
+	if err != nil {
+		return nil, id, err
+	}
 	if err := e.checkSubnetGroup(p.str("DBSubnetGroupName")); err != nil {
 		return nil, id, err
 	}
@@ -232,6 +236,11 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 	if len(tags) == 0 {
 		tags = s.Tags
 	}
+	backupWindow, maintenanceWindow, err := e.settleWindows(id, "", "")
+	if err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
 	c := &cluster{
 		ID:                    id,
 		ResourceID:            "cluster-" + randomUpper(26),
@@ -241,7 +250,7 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 		MasterUsername:        s.MasterUsername,
 		DatabaseName:          s.DatabaseName,
 		BackupRetentionPeriod: s.BackupRetentionPeriod,
-		PreferredBackupWindow: defaultBackupWindow,
+		PreferredBackupWindow: backupWindow,
 		StorageEncrypted:      s.Encrypted || kmsKey != "",
 		KmsKeyID:              kmsKey,
 		SubnetGroup:           p.str("DBSubnetGroupName"),
@@ -251,6 +260,10 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 		CopyTagsToSnapshot:    deref(copyTags),
 		Logs:                  logExports{Enabled: logs},
 		masterPassword:        s.masterPassword,
+
+		PreferredMaintenanceWindow: maintenanceWindow,
+		AutoMinorVersionUpgrade:    true,
+		DeletionProtection:         deref(protection),
 	}
 	if err := checkLogTypes(c.Engine, c.EngineVersion, logs); err != nil {
 		e.mu.Unlock()

@@ -36,6 +36,7 @@ type xmlCluster struct {
 	MasterUsername             string
 	PreferredBackupWindow      string
 	PreferredMaintenanceWindow string
+	AutoMinorVersionUpgrade    bool
 	DBClusterMembers           []xmlClusterMember    `xml:"DBClusterMembers>DBClusterMember"`
 	VpcSecurityGroups          []xmlVpcSecurityGroup `xml:"VpcSecurityGroups>VpcSecurityGroupMembership"`
 	HostedZoneId               string
@@ -107,7 +108,9 @@ func (e *Emulator) clusterXML(c *cluster) xmlCluster {
 		EngineVersion:              c.EngineVersion,
 		MasterUsername:             c.MasterUsername,
 		PreferredBackupWindow:      c.PreferredBackupWindow,
-		PreferredMaintenanceWindow: "sun:05:00-sun:05:30",
+		PreferredMaintenanceWindow: c.PreferredMaintenanceWindow,
+		AutoMinorVersionUpgrade:    c.AutoMinorVersionUpgrade,
+		DeletionProtection:         c.DeletionProtection,
 		HostedZoneId:               hostedZoneID,
 		StorageEncrypted:           c.StorageEncrypted,
 		KmsKeyId:                   c.KmsKeyID,

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"regexp"
 	"slices"
@@ -28,6 +29,14 @@ type cluster struct {
 	VpcSecurityGroupIDs   []string
 	CreateTime            time.Time
 	Tags                  []tag
+
+	// PreferredMaintenanceWindow is the cluster's weekly maintenance window, lowercase.
+	PreferredMaintenanceWindow string
+	// AutoMinorVersionUpgrade is reported only, as for instances.
+	AutoMinorVersionUpgrade bool
+	// DeletionProtection keeps DeleteDBCluster from deleting the cluster.
+	DeletionProtection bool
+
 	// CopyTagsToSnapshot gives the cluster's snapshots (manual ones taken without tags of
 	// their own, automated ones and the final one) a copy of its tags.
 	CopyTagsToSnapshot bool
@@ -160,10 +169,8 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 	if err := checkClusterRetention(retention); err != nil {
 		return nil, "", err
 	}
-	window := p.str("PreferredBackupWindow")
-	if window == "" {
-		window = defaultBackupWindow
-	} else if err := checkBackupWindow(window); err != nil {
+	backupWindow, maintenanceWindow, err := e.settleWindows(id, p.str("PreferredBackupWindow"), p.str("PreferredMaintenanceWindow"))
+	if err != nil {
 		return nil, "", err
 	}
 	dbName := p.str("DatabaseName")
@@ -177,6 +184,14 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 		return nil, "", err
 	}
 	copyTags, err := p.boolean("CopyTagsToSnapshot")
+	if err != nil {
+		return nil, "", err
+	}
+	protection, err := p.boolean("DeletionProtection")
+	if err != nil {
+		return nil, "", err
+	}
+	autoMinor, err := p.boolean("AutoMinorVersionUpgrade")
 	if err != nil {
 		return nil, "", err
 	}
@@ -204,7 +219,7 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 		MasterUsername:        user,
 		DatabaseName:          dbName,
 		BackupRetentionPeriod: retention,
-		PreferredBackupWindow: window,
+		PreferredBackupWindow: backupWindow,
 		StorageEncrypted:      deref(encrypted),
 		KmsKeyID:              kmsKey,
 		SubnetGroup:           p.str("DBSubnetGroupName"),
@@ -213,6 +228,10 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 		Tags:                  setTags(nil, p.tags()),
 		CopyTagsToSnapshot:    deref(copyTags),
 		Logs:                  logExports{Enabled: logs},
+
+		PreferredMaintenanceWindow: maintenanceWindow,
+		AutoMinorVersionUpgrade:    boolOr(autoMinor, true),
+		DeletionProtection:         deref(protection),
 	}, password, nil
 }
 
@@ -417,9 +436,10 @@ func (e *Emulator) electWriter(clusterID string) {
 	}
 }
 
-// modifyCluster answers ModifyDBCluster. Backup settings, security groups and
-// CopyTagsToSnapshot change at once; a new master password is set on the cluster's server at once (Aurora applies it
-// as soon as it can); a new engine version waits for the maintenance window unless
+// modifyCluster answers ModifyDBCluster. Backup settings, the maintenance window,
+// deletion protection, AutoMinorVersionUpgrade, security groups and CopyTagsToSnapshot
+// change at once; a new master password is set on the cluster's server at once (Aurora
+// applies it as soon as it can); a new engine version waits for the maintenance window unless
 // ApplyImmediately, when the cluster goes upgrading for Delays.Modify (and, for a new
 // PostgreSQL major, as long as moving its data to a server of that major takes).
 func (e *Emulator) modifyCluster(p params) (any, string, error) {
@@ -441,6 +461,20 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 		if err := checkBackupWindow(window); err != nil {
 			return nil, id, err
 		}
+	}
+	maintenance := p.str("PreferredMaintenanceWindow")
+	if maintenance != "" {
+		if _, maintenance, err = parseMaintenanceWindow(maintenance); err != nil {
+			return nil, id, err
+		}
+	}
+	protection, err := p.boolean("DeletionProtection")
+	if err != nil {
+		return nil, id, err
+	}
+	autoMinor, err := p.boolean("AutoMinorVersionUpgrade")
+	if err != nil {
+		return nil, id, err
 	}
 	groups := p.list("VpcSecurityGroupIds.VpcSecurityGroupId")
 	if err := checkSecurityGroups(groups); err != nil {
@@ -470,6 +504,12 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 	if c.Status != "available" {
 		e.mu.Unlock()
 		return nil, id, newError(codeInvalidClusterState, "DB cluster %s is not in available state: %s.", id, c.Status)
+	}
+	if window != "" || maintenance != "" {
+		if err := checkWindowsApart(cmp.Or(window, c.PreferredBackupWindow), cmp.Or(maintenance, c.PreferredMaintenanceWindow)); err != nil {
+			e.mu.Unlock()
+			return nil, id, err
+		}
 	}
 	var password *string
 	if p.has("MasterUserPassword") {
@@ -502,6 +542,15 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 	}
 	if window != "" {
 		c.PreferredBackupWindow = window
+	}
+	if maintenance != "" {
+		c.PreferredMaintenanceWindow = maintenance
+	}
+	if protection != nil {
+		c.DeletionProtection = *protection
+	}
+	if autoMinor != nil {
+		c.AutoMinorVersionUpgrade = *autoMinor
 	}
 	if len(groups) > 0 {
 		c.VpcSecurityGroupIDs = groups
@@ -572,6 +621,10 @@ func (e *Emulator) deleteCluster(p params) (any, string, error) {
 	if !ok {
 		e.mu.Unlock()
 		return nil, id, newError(codeClusterNotFound, "DBCluster %s not found.", id)
+	}
+	if c.DeletionProtection {
+		e.mu.Unlock()
+		return nil, id, errClusterProtected()
 	}
 	switch c.Status {
 	case "available", "failed", "backing-up", "inaccessible-encryption-credentials":

@@ -42,6 +42,10 @@ func (e *Emulator) deleteInstance(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, id, newError(codeInstanceNotFound, "DBInstance %s not found.", id)
 	}
+	if in.DeletionProtection {
+		e.mu.Unlock()
+		return nil, id, errInstanceProtected()
+	}
 	if err := checkFinalSnapshot(in, deref(skip), final); err != nil {
 		e.mu.Unlock()
 		return nil, id, err

@@ -26,6 +26,16 @@ func TestErrorsAsAWSGivesThem(t *testing.T) {
 	if _, err := c.CreateDBInstance(ctx, createInput("busy")); err != nil {
 		t.Fatalf("CreateDBInstance busy: %v", err)
 	}
+	guarded := createInput("guarded")
+	guarded.DeletionProtection = aws.Bool(true)
+	if _, err := c.CreateDBInstance(ctx, guarded); err != nil {
+		t.Fatalf("CreateDBInstance guarded: %v", err)
+	}
+	vault := clusterInput("vault", "aurora-postgresql")
+	vault.DeletionProtection = aws.Bool(true)
+	if _, err := c.CreateDBCluster(ctx, vault); err != nil {
+		t.Fatalf("CreateDBCluster vault: %v", err)
+	}
 	for id, version := range map[string]string{"ledger": "16.6", "old-ledger": "13.4"} {
 		in := clusterInput(id, "aurora-postgresql")
 		in.EngineVersion = aws.String(version)
@@ -116,6 +126,24 @@ func TestErrorsAsAWSGivesThem(t *testing.T) {
 				return err
 			}, wantCode: codeClusterNotFound, wantStatus: notFound},
 
+		{reason: "A maintenance window that is not ddd:hh24:mi-ddd:hh24:mi is InvalidParameterValue.",
+			call: create(func(in *rds.CreateDBInstanceInput) { in.PreferredMaintenanceWindow = aws.String("sunday 5am") }), wantCode: codeInvalidValue, wantStatus: badRequest,
+			wantWords: "Invalid maintenance window format: sunday 5am."},
+		{reason: "An hour 24 is InvalidParameterValue, named as RDS read it (ansible/ansible#10666).",
+			call: create(func(in *rds.CreateDBInstanceInput) { in.PreferredMaintenanceWindow = aws.String("Mon:23:30-Mon:24:00") }), wantCode: codeInvalidValue, wantStatus: badRequest,
+			wantWords: "Invalid day:hour:minute value: mon:24:0"},
+		{reason: "A maintenance window overlapping the backup window is InvalidParameterValue (terraform-provider-aws#14981, #49828).",
+			call: create(func(in *rds.CreateDBInstanceInput) {
+				in.PreferredBackupWindow, in.PreferredMaintenanceWindow = aws.String("04:00-05:00"), aws.String("tue:04:30-tue:05:00")
+			}), wantCode: codeInvalidValue, wantStatus: badRequest, wantWords: "The backup window and maintenance window must not overlap."},
+		{reason: "An Aurora instance takes no deletion protection of its own (terraform-provider-aws#6009).",
+			call: func() error {
+				in := clusterInstanceInput("ledger-1", "ledger", "aurora-postgresql")
+				in.DeletionProtection = aws.Bool(true)
+				_, err := c.CreateDBInstance(ctx, in)
+				return err
+			}, wantCode: codeInvalidCombination, wantStatus: badRequest, wantWords: "Deletion Protection can only be applied on the Cluster level, not for individual instances"},
+
 		// DescribeDBInstances
 		{reason: "An unknown instance is DBInstanceNotFound, 404.",
 			call: func() error {
@@ -151,6 +179,11 @@ func TestErrorsAsAWSGivesThem(t *testing.T) {
 				_, err := c.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String("busy")})
 				return err
 			}, wantCode: codeInvalidCombination, wantStatus: badRequest},
+		{reason: "Deleting a protected instance is InvalidParameterCombination, 400, in RDS's words (terraform-provider-aws#26233).",
+			call: func() error {
+				_, err := c.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String("guarded"), SkipFinalSnapshot: aws.Bool(true)})
+				return err
+			}, wantCode: codeInvalidCombination, wantStatus: badRequest, wantWords: "Cannot delete protected DB Instance, please disable deletion protection and try again."},
 		{reason: "Deleting an instance that is creating is InvalidDBInstanceState, 400.",
 			call: func() error {
 				_, err := c.DeleteDBInstance(ctx, &rds.DeleteDBInstanceInput{DBInstanceIdentifier: aws.String("busy"), SkipFinalSnapshot: aws.Bool(true)})
@@ -229,6 +262,11 @@ func TestErrorsAsAWSGivesThem(t *testing.T) {
 				_, err := c.DeleteDBCluster(ctx, &rds.DeleteDBClusterInput{DBClusterIdentifier: aws.String("nope"), SkipFinalSnapshot: aws.Bool(true)})
 				return err
 			}, wantCode: codeClusterNotFound, wantStatus: notFound},
+		{reason: "Deleting a protected cluster is InvalidParameterCombination, 400.",
+			call: func() error {
+				_, err := c.DeleteDBCluster(ctx, &rds.DeleteDBClusterInput{DBClusterIdentifier: aws.String("vault"), SkipFinalSnapshot: aws.Bool(true)})
+				return err
+			}, wantCode: codeInvalidCombination, wantStatus: badRequest, wantWords: "Cannot delete protected Cluster, please disable deletion protection and try again."},
 		{reason: "A snapshot of an unknown cluster is DBClusterNotFoundFault, 404.",
 			call: func() error {
 				_, err := c.CreateDBClusterSnapshot(ctx, &rds.CreateDBClusterSnapshotInput{DBClusterIdentifier: aws.String("nope"), DBClusterSnapshotIdentifier: aws.String("cs1")})

@@ -109,7 +109,7 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 		}
 	}
 	bools := map[string]*bool{}
-	for _, name := range []string{"MultiAZ", "StorageEncrypted", "PubliclyAccessible", "CopyTagsToSnapshot"} {
+	for _, name := range []string{"MultiAZ", "StorageEncrypted", "PubliclyAccessible", "CopyTagsToSnapshot", "DeletionProtection", "AutoMinorVersionUpgrade"} {
 		b, err := p.boolean(name)
 		if err != nil {
 			return nil, "", err
@@ -130,10 +130,8 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 	if err := e.checkEngineBuild(engine, version); err != nil {
 		return nil, "", err
 	}
-	window := p.str("PreferredBackupWindow")
-	if window == "" {
-		window = defaultBackupWindow
-	} else if err := checkBackupWindow(window); err != nil {
+	backupWindow, maintenanceWindow, err := e.settleWindows(id, p.str("PreferredBackupWindow"), p.str("PreferredMaintenanceWindow"))
+	if err != nil {
 		return nil, "", err
 	}
 	in := &instance{
@@ -150,7 +148,7 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 		MasterUsername:        user,
 		DBName:                dbName,
 		BackupRetentionPeriod: retention,
-		PreferredBackupWindow: window,
+		PreferredBackupWindow: backupWindow,
 		MultiAZ:               deref(bools["MultiAZ"]),
 		StorageEncrypted:      deref(bools["StorageEncrypted"]),
 		KmsKeyID:              p.str("KmsKeyId"),
@@ -162,6 +160,10 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 		Tags:                  setTags(nil, p.tags()),
 		CopyTagsToSnapshot:    deref(bools["CopyTagsToSnapshot"]),
 		Logs:                  logExports{Enabled: unique(p.list("EnableCloudwatchLogsExports.member"))},
+
+		PreferredMaintenanceWindow: maintenanceWindow,
+		AutoMinorVersionUpgrade:    boolOr(bools["AutoMinorVersionUpgrade"], true),
+		DeletionProtection:         deref(bools["DeletionProtection"]),
 	}
 	if err := checkLogTypes(engine, version, in.Logs.Enabled); err != nil {
 		return nil, "", err
@@ -263,6 +265,14 @@ func (e *Emulator) instanceFilter(filters []filter) (func(*instance) bool, error
 }
 
 func deref(b *bool) bool { return b != nil && *b }
+
+// boolOr is *b, or def when the request leaves the parameter out.
+func boolOr(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
 
 // intOr0 is *n, or 0 when n is nil.
 func intOr0(n *int) int {

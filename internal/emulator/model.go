@@ -52,6 +52,17 @@ type instance struct {
 	SubnetGroup           string
 	VpcSecurityGroupIDs   []string
 	AvailabilityZone      string
+
+	// PreferredMaintenanceWindow is the weekly UTC maintenance window,
+	// ddd:hh24:mi-ddd:hh24:mi, lowercase (maintenancewindow.go).
+	PreferredMaintenanceWindow string
+	// AutoMinorVersionUpgrade is reported only: the emulator has no minor versions to
+	// upgrade to by itself.
+	AutoMinorVersionUpgrade bool
+	// DeletionProtection keeps DeleteDBInstance from deleting the instance; always false
+	// for an instance of an Aurora DB cluster (deletionprotection.go).
+	DeletionProtection bool
+
 	// SecondaryAZ is the standby's zone of a Multi-AZ instance, "" otherwise.
 	SecondaryAZ string
 	// ReplicaSource is the identifier of the instance this one is a read replica of, ""

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,10 +44,36 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 			return nil, id, err
 		}
 	}
+	// Every check comes before the first change, so that a refused request changes nothing.
+	if req.logs {
+		if err := checkLogTypes(in.Engine, in.EngineVersion, append(slices.Clone(req.logsEnable), req.logsDisable...)); err != nil {
+			e.mu.Unlock()
+			return nil, id, err
+		}
+	}
+	if (req.backupWindow != "" || req.maintenanceWindow != "") && in.ClusterID == "" {
+		backup, maintenance := cmp.Or(req.backupWindow, in.PreferredBackupWindow), cmp.Or(req.maintenanceWindow, in.PreferredMaintenanceWindow)
+		if err := checkWindowsApart(backup, maintenance); err != nil {
+			e.mu.Unlock()
+			return nil, id, err
+		}
+	}
 	if req.backupWindow != "" {
 		// As on RDS, a new backup window applies as soon as possible, not in the
 		// maintenance window, and puts the instance in no other state.
 		in.PreferredBackupWindow = req.backupWindow
+	}
+	// So do the maintenance window, deletion protection and AutoMinorVersionUpgrade
+	// (RDS User Guide, "Settings for DB instances": "The change occurs immediately. This
+	// setting ignores the apply immediately setting.").
+	if req.maintenanceWindow != "" {
+		in.PreferredMaintenanceWindow = req.maintenanceWindow
+	}
+	if req.deletionProtection != nil {
+		in.DeletionProtection = *req.deletionProtection
+	}
+	if req.autoMinor != nil {
+		in.AutoMinorVersionUpgrade = *req.autoMinor
 	}
 	// Security groups, the public address and CopyTagsToSnapshot change at once, whatever
 	// ApplyImmediately says, as on RDS.
@@ -60,10 +87,6 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 		in.CopyTagsToSnapshot = *req.copyTags
 	}
 	if req.logs {
-		if err := checkLogTypes(in.Engine, in.EngineVersion, append(slices.Clone(req.logsEnable), req.logsDisable...)); err != nil {
-			e.mu.Unlock()
-			return nil, id, err
-		}
 		in.Logs.request(req.logsEnable, req.logsDisable)
 	}
 	in.Pending = mergePending(in.Pending, change)
@@ -115,6 +138,10 @@ type modification struct {
 	password         *string
 	applyImmediately bool
 	backupWindow     string
+	// maintenanceWindow is lowercase, as RDS reports it.
+	maintenanceWindow string
+	// deletionProtection and autoMinor are nil when the request leaves them out.
+	deletionProtection, autoMinor *bool
 	// securityGroups is nil when the request does not name any.
 	securityGroups []string
 	public         *bool
@@ -160,6 +187,17 @@ func readModification(p params) (modification, error) {
 			return m, err
 		}
 	}
+	if w := p.str("PreferredMaintenanceWindow"); w != "" {
+		if _, m.maintenanceWindow, err = parseMaintenanceWindow(w); err != nil {
+			return m, err
+		}
+	}
+	if m.deletionProtection, err = p.boolean("DeletionProtection"); err != nil {
+		return m, err
+	}
+	if m.autoMinor, err = p.boolean("AutoMinorVersionUpgrade"); err != nil {
+		return m, err
+	}
 	if groups := p.list("VpcSecurityGroupIds.VpcSecurityGroupId"); len(groups) > 0 {
 		if err := checkSecurityGroups(groups); err != nil {
 			return m, err
@@ -198,7 +236,8 @@ func readModification(p params) (modification, error) {
 func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 	var change pending
 	storageOnly := m.class == "" && m.retention == nil && m.engineVersion == "" && m.password == nil && m.storageType == "" && m.throughput == nil &&
-		m.securityGroups == nil && m.public == nil && m.multiAZ == nil && m.copyTags == nil
+		m.securityGroups == nil && m.public == nil && m.multiAZ == nil && m.copyTags == nil &&
+		m.maintenanceWindow == "" && m.deletionProtection == nil && m.autoMinor == nil
 	switch {
 	case in.Status == "available":
 	case in.Status == "storage-full" && storageOnly && m.storage != nil:
@@ -213,6 +252,9 @@ func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 			if set {
 				return change, newError(codeInvalidCombination, "The %s of an instance of an Aurora DB cluster is managed by the cluster: use ModifyDBCluster.", name)
 			}
+		}
+		if m.deletionProtection != nil {
+			return change, errMemberProtection()
 		}
 	}
 	if m.password != nil {

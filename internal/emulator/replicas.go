@@ -100,6 +100,9 @@ type readReplicaRequest struct {
 	// copyTags is the replica's own CopyTagsToSnapshot, off by default whatever its
 	// source has.
 	copyTags bool
+	// deletionProtection and autoMinor are the replica's own, RDS's defaults (off, on)
+	// when the request leaves them out, whatever its source has.
+	deletionProtection, autoMinor bool
 }
 
 // readReplicaRequest parses and checks what needs no source.
@@ -141,7 +144,16 @@ func (e *Emulator) readReplicaRequest(p params) (readReplicaRequest, error) {
 	if err != nil {
 		return r, err
 	}
+	protection, err := p.boolean("DeletionProtection")
+	if err != nil {
+		return r, err
+	}
+	autoMinor, err := p.boolean("AutoMinorVersionUpgrade")
+	if err != nil {
+		return r, err
+	}
 	r.multiAZ, r.publiclyAccessible, r.copyTags = deref(multiAZ), deref(public), deref(copyTags)
+	r.deletionProtection, r.autoMinor = deref(protection), boolOr(autoMinor, true)
 	if r.availabilityZone != "" {
 		if r.multiAZ {
 			return r, newError(codeInvalidCombination, "Requesting a specific availability zone is not valid for Multi-AZ instances.")
@@ -188,6 +200,11 @@ func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*i
 	if len(r.securityGroups) > 0 {
 		securityGroups = r.securityGroups
 	}
+	// The replica keeps its source's backup window and gets a maintenance window of its own.
+	backupWindow, maintenanceWindow, err := e.settleWindows(id, src.PreferredBackupWindow, "")
+	if err != nil {
+		return nil, err
+	}
 	in := &instance{
 		ID:                    id,
 		ResourceID:            "db-" + randomUpper(26),
@@ -200,7 +217,7 @@ func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*i
 		MasterUsername:        src.MasterUsername,
 		DBName:                src.DBName,
 		BackupRetentionPeriod: 0,
-		PreferredBackupWindow: src.PreferredBackupWindow,
+		PreferredBackupWindow: backupWindow,
 		StorageEncrypted:      src.StorageEncrypted,
 		KmsKeyID:              kmsKey,
 		PubliclyAccessible:    r.publiclyAccessible,
@@ -212,6 +229,10 @@ func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*i
 		Tags:                  setTags(nil, r.tags),
 		CopyTagsToSnapshot:    r.copyTags,
 		masterPassword:        src.masterPassword,
+
+		PreferredMaintenanceWindow: maintenanceWindow,
+		AutoMinorVersionUpgrade:    r.autoMinor,
+		DeletionProtection:         r.deletionProtection,
 	}
 	in.setMultiAZ(r.multiAZ)
 	return in, nil

@@ -81,6 +81,9 @@ type restoreRequest struct {
 	copyTags bool
 	// logs are the logs it ships: those asked, not its source's.
 	logs []string
+	// deletionProtection and autoMinor are the request's, RDS's defaults (off, on) when
+	// it leaves them out, whatever the source had.
+	deletionProtection, autoMinor bool
 }
 
 // readRestore parses and checks what needs no snapshot.
@@ -122,7 +125,16 @@ func readRestore(p params) (restoreRequest, error) {
 	if err != nil {
 		return r, err
 	}
+	protection, err := p.boolean("DeletionProtection")
+	if err != nil {
+		return r, err
+	}
+	autoMinor, err := p.boolean("AutoMinorVersionUpgrade")
+	if err != nil {
+		return r, err
+	}
 	r.multiAZ, r.publiclyAccessible, r.copyTags = deref(multiAZ), deref(public), deref(copyTags)
+	r.deletionProtection, r.autoMinor = deref(protection), boolOr(autoMinor, true)
 	if r.multiAZ && r.availabilityZone != "" {
 		return r, newError(codeInvalidCombination, "Requesting a specific availability zone is not valid for Multi-AZ instances.")
 	}
@@ -154,6 +166,10 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 	if az == "" {
 		az = e.cfg.Region + "a"
 	}
+	backupWindow, maintenanceWindow, err := e.settleWindows(id, "", "")
+	if err != nil {
+		return nil, err
+	}
 	in := &instance{
 		ID:                    id,
 		ResourceID:            "db-" + randomUpper(26),
@@ -166,7 +182,7 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 		MasterUsername:        s.MasterUsername,
 		DBName:                s.DBName,
 		BackupRetentionPeriod: retention,
-		PreferredBackupWindow: defaultBackupWindow,
+		PreferredBackupWindow: backupWindow,
 		MultiAZ:               r.multiAZ,
 		StorageEncrypted:      s.Encrypted,
 		KmsKeyID:              s.KmsKeyID,
@@ -179,6 +195,10 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 		CopyTagsToSnapshot:    r.copyTags,
 		Logs:                  logExports{Enabled: r.logs},
 		masterPassword:        s.masterPassword,
+
+		PreferredMaintenanceWindow: maintenanceWindow,
+		AutoMinorVersionUpgrade:    r.autoMinor,
+		DeletionProtection:         r.deletionProtection,
 	}
 	if err := checkLogTypes(in.Engine, in.EngineVersion, r.logs); err != nil {
 		return nil, err

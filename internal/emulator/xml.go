@@ -70,6 +70,12 @@ type xmlInstance struct {
 	// EnabledCloudwatchLogsExports are the logs shipped to CloudWatch Logs.
 	EnabledCloudwatchLogsExports []string `xml:"EnabledCloudwatchLogsExports>member"`
 
+	// PreferredMaintenanceWindow, AutoMinorVersionUpgrade and DeletionProtection are
+	// reported for every instance, as RDS does.
+	PreferredMaintenanceWindow string
+	AutoMinorVersionUpgrade    bool
+	DeletionProtection         bool
+
 	SecondaryAvailabilityZone             string                  `xml:",omitempty"`
 	ReadReplicaSourceDBInstanceIdentifier string                  `xml:",omitempty"`
 	ReadReplicaDBInstanceIdentifiers      []string                `xml:"ReadReplicaDBInstanceIdentifiers>ReadReplicaDBInstanceIdentifier"`
@@ -159,6 +165,11 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 		DBName:                in.DBName,
 		BackupRetentionPeriod: in.BackupRetentionPeriod,
 		PreferredBackupWindow: in.PreferredBackupWindow,
+
+		PreferredMaintenanceWindow: in.PreferredMaintenanceWindow,
+		AutoMinorVersionUpgrade:    in.AutoMinorVersionUpgrade,
+		DeletionProtection:         in.DeletionProtection,
+
 		PendingModifiedValues: xmlPending{
 			AllocatedStorage:      in.Pending.AllocatedStorage,
 			Iops:                  in.Pending.Iops,

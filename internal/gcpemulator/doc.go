@@ -22,6 +22,7 @@
 //   - Operations on users and databases are answered already DONE; instance operations
 //     run in the background for the configured Delays.
 //   - No automated (scheduled) backups: backupConfiguration is stored and echoed only.
+//   - No maintenance: settings.maintenanceWindow is checked, stored and echoed only.
 //   - A restore replaces the target's server with a fresh one, on the same address, that
 //     replays the backup's dump. A restore with restoreInstanceSettings makes a new
 //     instance instead (PENDING_CREATE under a CREATE operation until the dump is

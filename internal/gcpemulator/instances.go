@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -135,6 +136,7 @@ func (e *Emulator) newInstance(project string, req *DatabaseInstance) (*instance
 		s.StorageAutoResize = &on
 	}
 	s.BackupConfiguration = withBackupDefaults(s.BackupConfiguration)
+	s.MaintenanceWindow = withWindowKind(s.MaintenanceWindow)
 	if s.IPConfiguration == nil {
 		s.IPConfiguration = &IPConfiguration{Ipv4Enabled: true}
 	}
@@ -177,6 +179,17 @@ func withBackupDefaults(b *BackupConfiguration) *BackupConfiguration {
 		r.RetainedBackups = out.BackupRetentionSettings.RetainedBackups
 	}
 	out.BackupRetentionSettings = &r
+	return &out
+}
+
+// withWindowKind is a maintenance window as Cloud SQL answers it; nil, as when none was
+// asked for, is any window (day 0).
+func withWindowKind(w *MaintenanceWindow) *MaintenanceWindow {
+	out := MaintenanceWindow{}
+	if w != nil {
+		out = *w
+	}
+	out.Kind = "sql#maintenanceWindow"
 	return &out
 }
 
@@ -304,10 +317,11 @@ func matchFilter(in *instance, terms []filterTerm) bool {
 // patchInstance answers instances.patch (and instances.update): it checks settingsVersion
 // and the new settings at once, and applies them when the UPDATE operation ends.
 func (e *Emulator) patchInstance(r *http.Request) (any, error) {
-	var req DatabaseInstance
-	if err := decodeBody(r, &req); err != nil {
+	var body patchBody
+	if err := decodeBody(r, &body); err != nil {
 		return nil, err
 	}
+	req := body.DatabaseInstance
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	in, err := e.lookup(r)
@@ -343,8 +357,36 @@ func (e *Emulator) patchInstance(r *http.Request) (any, error) {
 	in.busy = op
 	change := *s
 	change.UserLabels = maps.Clone(s.UserLabels)
+	if body.anyWindow {
+		change.MaintenanceWindow = &MaintenanceWindow{}
+	}
 	e.backgroundLocked(func(ctx context.Context) { e.runUpdate(ctx, in, op, &change) })
 	return op.view(), nil
+}
+
+// patchBody is the body of instances.patch. A settings.maintenanceWindow sent as null
+// (gcloud's --maintenance-window-any clears it so) puts the instance back to any window,
+// which a nil MaintenanceWindow, meaning "unchanged", cannot say.
+type patchBody struct {
+	DatabaseInstance
+	anyWindow bool
+}
+
+// UnmarshalJSON reads the instance and notes a maintenanceWindow sent as null.
+func (p *patchBody) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &p.DatabaseInstance); err != nil {
+		return err
+	}
+	var nulls struct {
+		Settings *struct {
+			MaintenanceWindow json.RawMessage `json:"maintenanceWindow"`
+		} `json:"settings"`
+	}
+	if err := json.Unmarshal(b, &nulls); err != nil {
+		return err
+	}
+	p.anyWindow = nulls.Settings != nil && string(nulls.Settings.MaintenanceWindow) == "null"
+	return nil
 }
 
 // applySettings merges the set fields of a patch into the instance's settings and bumps
@@ -392,11 +434,16 @@ func (in *instance) applySettings(s *Settings) {
 		l := *s.LocationPreference
 		cur.LocationPreference = &l
 	}
+	if s.MaintenanceWindow != nil {
+		// The window sent replaces the whole window, fields left out included.
+		cur.MaintenanceWindow = withWindowKind(s.MaintenanceWindow)
+	}
 	cur.SettingsVersion++
 }
 
 // deleteInstance answers instances.delete: the instance goes PENDING_DELETE, takes its
-// final backup when asked, and is gone when the DELETE operation ends.
+// final backup when asked, and is gone when the DELETE operation ends. An instance with
+// deletion protection on is refused and left as it is.
 func (e *Emulator) deleteInstance(r *http.Request) (any, error) {
 	final, err := parseFinalBackup(r, e.cfg.Now())
 	if err != nil {
@@ -418,7 +465,7 @@ func (e *Emulator) deleteInstance(r *http.Request) (any, error) {
 		return nil, errInvalid("A read replica has no backups: it cannot take a final backup.")
 	}
 	if p := in.settings.DeletionProtectionEnabled; p != nil && *p {
-		return nil, errorf(http.StatusBadRequest, "invalid", "The instance is protected from deletion. Please disable deletion protection (settings.deletionProtectionEnabled) and try again.")
+		return nil, errProtected()
 	}
 	if final == nil && in.settings.FinalBackupConfig != nil && in.settings.FinalBackupConfig.Enabled {
 		days := in.settings.FinalBackupConfig.RetentionDays
@@ -450,6 +497,14 @@ func (e *Emulator) view(in *instance) *DatabaseInstance {
 		ip := *s.IPConfiguration
 		ip.AuthorizedNetworks = slices.Clone(ip.AuthorizedNetworks)
 		s.IPConfiguration = &ip
+	}
+	if s.MaintenanceWindow != nil {
+		w := *s.MaintenanceWindow
+		s.MaintenanceWindow = &w
+	}
+	if s.DeletionProtectionEnabled != nil {
+		p := *s.DeletionProtectionEnabled
+		s.DeletionProtectionEnabled = &p
 	}
 	link := in.base + "/v1/projects/" + in.key.project + "/instances/" + in.key.name
 	out := &DatabaseInstance{

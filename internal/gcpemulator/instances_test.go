@@ -2,6 +2,7 @@ package gcpemulator
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/api/googleapi"
 	sqladmin "google.golang.org/api/sqladmin/v1"
 )
 
@@ -669,5 +672,231 @@ func TestRestoreToNewInstance(t *testing.T) {
 		if diff := cmp.Diff(tc.want, errOf(err)); diff != "" {
 			t.Errorf("%s\nrestore error (-want +got):\n%s", tc.reason, diff)
 		}
+	}
+}
+
+func TestDeletionProtection(t *testing.T) {
+	e := start(t, Config{NoEngine: true})
+	patch := func(t *testing.T, name string, s *sqladmin.Settings) {
+		t.Helper()
+		if op := e.wait(t)(e.svc.Instances.Patch(project, name, &sqladmin.DatabaseInstance{Settings: s}).Do()); op.Error != nil {
+			t.Fatalf("patch %s: %+v", name, op.Error.Errors[0])
+		}
+	}
+	protected := func(name string) *sqladmin.DatabaseInstance {
+		in := pgInstance(name)
+		in.Settings.DeletionProtectionEnabled = true
+		return in
+	}
+	e.create(t, pgInstance("src"))
+	if op := e.wait(t)(e.svc.BackupRuns.Insert(project, "src", &sqladmin.BackupRun{}).Do()); op.Error != nil {
+		t.Fatalf("backup of src: %+v", op.Error.Errors[0])
+	}
+	backups, err := e.svc.Backups.ListBackups("projects/" + project).Filter("instance:src").Do()
+	if err != nil || len(backups.Backups) != 1 {
+		t.Fatalf("backups of src = %+v, %v", backups, err)
+	}
+
+	cases := []struct {
+		name   string
+		reason string
+		make   func(t *testing.T, name string)
+	}{
+		{
+			name:   "Insert",
+			reason: "Deletion protection asked for at instances.insert protects the instance.",
+			make:   func(t *testing.T, name string) { e.create(t, protected(name)) },
+		},
+		{
+			name:   "Patch",
+			reason: "A patch turning deletion protection on protects the instance once its operation is done.",
+			make: func(t *testing.T, name string) {
+				e.create(t, pgInstance(name))
+				patch(t, name, &sqladmin.Settings{DeletionProtectionEnabled: true})
+			},
+		},
+		{
+			name:   "RestoreToNew",
+			reason: "A restore into a new instance takes deletion protection from its restoreInstanceSettings.",
+			make: func(t *testing.T, name string) {
+				req := &sqladmin.InstancesRestoreBackupRequest{Backup: backups.Backups[0].Name, RestoreInstanceSettings: protected("ignored")}
+				if op := e.wait(t)(e.svc.Instances.RestoreBackup(project, name, req).Do()); op.Error != nil {
+					t.Fatalf("restore into %s: %+v", name, op.Error.Errors[0])
+				}
+			},
+		},
+	}
+	type refusal struct {
+		Code            int
+		Reason, Message string
+	}
+	wantRefusal := refusal{400, "errorProtectedInstanceDeletionFailure",
+		"The instance is protected. Please disable the deletion protection and try again. To disable deletion protection, update the instance settings with deletionProtectionEnabled set to false."}
+	type summary struct {
+		State     string
+		Protected bool
+		Finals    int
+	}
+	look := func(t *testing.T, name string) summary {
+		t.Helper()
+		in, err := e.svc.Instances.Get(project, name).Do()
+		if err != nil {
+			t.Fatal(err)
+		}
+		finals, err := e.svc.Backups.ListBackups("projects/" + project).Filter("instance:" + name + " AND type:FINAL").Do()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return summary{in.State, in.Settings.DeletionProtectionEnabled, len(finals.Backups)}
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("kept-%d", i)
+			tc.make(t, name)
+			if diff := cmp.Diff(summary{"RUNNABLE", true, 0}, look(t, name)); diff != "" {
+				t.Fatalf("%s\nprotected instance (-want +got):\n%s", tc.reason, diff)
+			}
+			list, err := e.svc.Instances.List(project).Filter("name:" + name).Do()
+			if err != nil || len(list.Items) != 1 || !list.Items[0].Settings.DeletionProtectionEnabled {
+				t.Errorf("%s\ninstances.list = %+v, %v; want the instance, protected", tc.reason, list, err)
+			}
+
+			_, err = e.svc.Instances.Delete(project, name).EnableFinalBackup(true).Do()
+			var g *googleapi.Error
+			got := refusal{}
+			if errors.As(err, &g) && len(g.Errors) == 1 {
+				got = refusal{g.Code, g.Errors[0].Reason, g.Message}
+			}
+			if diff := cmp.Diff(wantRefusal, got); diff != "" {
+				t.Errorf("%s\ndelete of a protected instance: Cloud SQL's refusal (-want +got):\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(summary{"RUNNABLE", true, 0}, look(t, name)); diff != "" {
+				t.Errorf("%s\nafter the refused delete: nothing deleted, no final backup (-want +got):\n%s", tc.reason, diff)
+			}
+
+			// The client leaves false out unless told to send it.
+			patch(t, name, &sqladmin.Settings{DeletionProtectionEnabled: false, ForceSendFields: []string{"DeletionProtectionEnabled"}})
+			if diff := cmp.Diff(summary{"RUNNABLE", false, 0}, look(t, name)); diff != "" {
+				t.Errorf("%s\nafter the patch turning protection off (-want +got):\n%s", tc.reason, diff)
+			}
+			if op := e.wait(t)(e.svc.Instances.Delete(project, name).Do()); op.Error != nil {
+				t.Fatalf("%s\ndelete after protection was turned off: %+v", tc.reason, op.Error.Errors[0])
+			}
+			_, err = e.svc.Instances.Get(project, name).Do()
+			if diff := cmp.Diff(apiErr{404, "instanceDoesNotExist"}, errOf(err)); diff != "" {
+				t.Errorf("%s\nget after the delete (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestMaintenanceWindow(t *testing.T) {
+	e := start(t, Config{NoEngine: true})
+	anyWindow := &sqladmin.MaintenanceWindow{Kind: "sql#maintenanceWindow"}
+	sunday3 := &sqladmin.MaintenanceWindow{Kind: "sql#maintenanceWindow", Day: 7, Hour: 3, UpdateTrack: "stable"}
+	window := func(t *testing.T, name string) (*sqladmin.MaintenanceWindow, int64) {
+		t.Helper()
+		in, err := e.svc.Instances.Get(project, name).Do()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in.Settings.MaintenanceWindow, in.Settings.SettingsVersion
+	}
+
+	inserts := []struct {
+		name    string
+		reason  string
+		window  *sqladmin.MaintenanceWindow
+		wantErr apiErr
+		wantMsg string
+		want    *sqladmin.MaintenanceWindow
+	}{
+		{name: "Absent", reason: "Without a window the instance has any window (day 0), as Cloud SQL answers it.", want: anyWindow},
+		{name: "Given", reason: "A window asked for is stored and echoed with its kind.",
+			window: &sqladmin.MaintenanceWindow{Day: 7, Hour: 3, UpdateTrack: "stable"}, want: sunday3},
+		{name: "Week5", reason: "week5 is one of Cloud SQL's update tracks.",
+			window: &sqladmin.MaintenanceWindow{Day: 1, Hour: 0, UpdateTrack: "week5"},
+			want:   &sqladmin.MaintenanceWindow{Kind: "sql#maintenanceWindow", Day: 1, UpdateTrack: "week5"}},
+		{name: "DayEight", reason: "Days run from 1 (Monday) to 7 (Sunday): 8 answers 400 naming the day.",
+			window: &sqladmin.MaintenanceWindow{Day: 8, Hour: 3}, wantErr: apiErr{400, "invalid"}, wantMsg: "maintenanceWindow.day"},
+		{name: "NegativeDay", reason: "A negative day answers 400 naming the day.",
+			window: &sqladmin.MaintenanceWindow{Day: -1}, wantErr: apiErr{400, "invalid"}, wantMsg: "maintenanceWindow.day"},
+		{name: "Hour24", reason: "Hours run from 0 to 23: 24 answers 400 naming the hour.",
+			window: &sqladmin.MaintenanceWindow{Day: 2, Hour: 24}, wantErr: apiErr{400, "invalid"}, wantMsg: "maintenanceWindow.hour"},
+		{name: "UnknownTrack", reason: "An update track other than canary, stable or week5 answers 400 naming it.",
+			window: &sqladmin.MaintenanceWindow{Day: 2, UpdateTrack: "weekly"}, wantErr: apiErr{400, "invalid"}, wantMsg: "maintenanceWindow.updateTrack"},
+	}
+	for i, tc := range inserts {
+		t.Run("Insert"+tc.name, func(t *testing.T) {
+			in := pgInstance(fmt.Sprintf("mw-%d", i))
+			in.Settings.MaintenanceWindow = tc.window
+			if tc.wantErr != (apiErr{}) {
+				_, err := e.svc.Instances.Insert(project, in).Do()
+				if diff := cmp.Diff(tc.wantErr, errOf(err)); diff != "" || !strings.Contains(fmt.Sprint(err), tc.wantMsg) {
+					t.Errorf("%s\ninsert error %v: want %v saying %q (-want +got):\n%s", tc.reason, err, tc.wantErr, tc.wantMsg, diff)
+				}
+				return
+			}
+			e.create(t, in)
+			got, _ := window(t, in.Name)
+			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(sqladmin.MaintenanceWindow{}, "ForceSendFields", "NullFields")); diff != "" {
+				t.Errorf("%s\nmaintenanceWindow (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+
+	// The patches run in order on one instance, each from the window the last one left.
+	in := pgInstance("patched")
+	in.Settings.MaintenanceWindow = &sqladmin.MaintenanceWindow{Day: 7, Hour: 3, UpdateTrack: "stable"}
+	e.create(t, in)
+	patches := []struct {
+		name    string
+		reason  string
+		patch   *sqladmin.Settings
+		wantErr apiErr
+		want    *sqladmin.MaintenanceWindow
+		version int64
+	}{
+		{name: "Replace", reason: "A patch sending only a window replaces it and bumps settingsVersion.",
+			patch:   &sqladmin.Settings{MaintenanceWindow: &sqladmin.MaintenanceWindow{Day: 1, Hour: 23, UpdateTrack: "canary"}},
+			want:    &sqladmin.MaintenanceWindow{Kind: "sql#maintenanceWindow", Day: 1, Hour: 23, UpdateTrack: "canary"},
+			version: 2},
+		{name: "Whole", reason: "The window sent is the whole window: the hour and track it leaves out are gone.",
+			patch:   &sqladmin.Settings{MaintenanceWindow: &sqladmin.MaintenanceWindow{Day: 2}},
+			want:    &sqladmin.MaintenanceWindow{Kind: "sql#maintenanceWindow", Day: 2},
+			version: 3},
+		{name: "Untouched", reason: "A patch of other settings leaves the window as it is.",
+			patch:   &sqladmin.Settings{UserLabels: map[string]string{"team": "b"}},
+			want:    &sqladmin.MaintenanceWindow{Kind: "sql#maintenanceWindow", Day: 2},
+			version: 4},
+		{name: "BadHour", reason: "A patch with a bad window answers 400 and changes nothing.",
+			patch:   &sqladmin.Settings{MaintenanceWindow: &sqladmin.MaintenanceWindow{Day: 3, Hour: 25}},
+			wantErr: apiErr{400, "invalid"},
+			want:    &sqladmin.MaintenanceWindow{Kind: "sql#maintenanceWindow", Day: 2},
+			version: 4},
+		{name: "AnyWindow", reason: "A window sent as null (gcloud's --maintenance-window-any) puts the instance back to any window.",
+			patch:   &sqladmin.Settings{NullFields: []string{"MaintenanceWindow"}},
+			want:    anyWindow,
+			version: 5},
+	}
+	for _, tc := range patches {
+		t.Run("Patch"+tc.name, func(t *testing.T) {
+			op, err := e.svc.Instances.Patch(project, "patched", &sqladmin.DatabaseInstance{Settings: tc.patch}).Do()
+			if diff := cmp.Diff(tc.wantErr, errOf(err)); diff != "" {
+				t.Errorf("%s\npatch error (-want +got):\n%s", tc.reason, diff)
+			}
+			if err == nil {
+				if done := e.waitOp(t, op, nil); done.Error != nil {
+					t.Fatalf("%s\npatch operation failed: %+v", tc.reason, done.Error.Errors[0])
+				}
+			}
+			got, version := window(t, "patched")
+			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(sqladmin.MaintenanceWindow{}, "ForceSendFields", "NullFields")); diff != "" {
+				t.Errorf("%s\nmaintenanceWindow (-want +got):\n%s", tc.reason, diff)
+			}
+			if version != tc.version {
+				t.Errorf("%s\nsettingsVersion = %d, want %d", tc.reason, version, tc.version)
+			}
+		})
 	}
 }

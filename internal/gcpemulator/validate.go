@@ -110,6 +110,25 @@ func validateBackup(b *BackupConfiguration) error {
 	return nil
 }
 
+// validateMaintenanceWindow checks a maintenance window: day 0 (any day) or 1 (Monday)
+// to 7 (Sunday), hour 0 to 23, both UTC, and one of Cloud SQL's update tracks.
+func validateMaintenanceWindow(w *MaintenanceWindow) error {
+	if w == nil {
+		return nil
+	}
+	if w.Day < 0 || w.Day > 7 {
+		return errInvalid("Invalid maintenanceWindow.day %d: use 1 (Monday) to 7 (Sunday), or 0 for any day.", w.Day)
+	}
+	if w.Hour < 0 || w.Hour > 23 {
+		return errInvalid("Invalid maintenanceWindow.hour %d: use 0 to 23 (UTC).", w.Hour)
+	}
+	switch w.UpdateTrack {
+	case "", "SQL_UPDATE_TRACK_UNSPECIFIED", "canary", "stable", "week5":
+		return nil
+	}
+	return errInvalid("Invalid maintenanceWindow.updateTrack %q: use canary, stable or week5.", w.UpdateTrack)
+}
+
 // validateSettings checks the settings of an insert (all of them) or a patch (those set).
 func validateSettings(s *Settings) error {
 	checks := []func() error{
@@ -122,6 +141,7 @@ func validateSettings(s *Settings) error {
 		},
 		func() error { return validateLabels(s.UserLabels) },
 		func() error { return validateBackup(s.BackupConfiguration) },
+		func() error { return validateMaintenanceWindow(s.MaintenanceWindow) },
 		func() error {
 			if f := s.FinalBackupConfig; f != nil && f.RetentionDays != 0 && (f.RetentionDays < 1 || f.RetentionDays > 365) {
 				return errInvalid("finalBackupConfig.retentionDays must be between 1 and 365.")

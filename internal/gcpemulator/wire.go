@@ -84,6 +84,21 @@ type Settings struct {
 	DeletionProtectionEnabled *bool                `json:"deletionProtectionEnabled,omitempty"`
 	FinalBackupConfig         *FinalBackupConfig   `json:"finalBackupConfig,omitempty"`
 	LocationPreference        *LocationPreference  `json:"locationPreference,omitempty"`
+	// MaintenanceWindow is when Cloud SQL may restart the instance for maintenance; the
+	// emulator checks, stores and echoes it.
+	MaintenanceWindow *MaintenanceWindow `json:"maintenanceWindow,omitempty"`
+}
+
+// MaintenanceWindow is an instance's weekly maintenance hour (kind sql#maintenanceWindow).
+// Day and hour are always answered, as Cloud SQL answers them: day 0 is any window.
+type MaintenanceWindow struct {
+	Kind string `json:"kind,omitempty"`
+	// Day is the day of the week in UTC, 1 (Monday) to 7 (Sunday), or 0 for any day.
+	Day int64 `json:"day"`
+	// Hour is the hour of the day in UTC, 0 to 23.
+	Hour int64 `json:"hour"`
+	// UpdateTrack is when in a rollout maintenance comes: canary, stable or week5.
+	UpdateTrack string `json:"updateTrack,omitempty"`
 }
 
 // BackupConfiguration is an instance's automated backup setup.
@@ -386,6 +401,13 @@ func errInstanceExists() *apiError {
 func errOperationInProgress() *apiError {
 	e := errorf(http.StatusConflict, "operationInProgress", "Operation failed because another operation was already in progress. Try your request after the current operation is complete.")
 	e.Status = "ABORTED"
+	return e
+}
+
+// errProtected refuses to delete an instance with settings.deletionProtectionEnabled.
+func errProtected() *apiError {
+	e := errorf(http.StatusBadRequest, "errorProtectedInstanceDeletionFailure", "The instance is protected. Please disable the deletion protection and try again. To disable deletion protection, update the instance settings with deletionProtectionEnabled set to false.")
+	e.Status = "FAILED_PRECONDITION"
 	return e
 }
 

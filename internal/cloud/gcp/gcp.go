@@ -253,6 +253,9 @@ func (p *Provider) newInstance(op string, d cloud.Desired) (*sqladmin.DatabaseIn
 			UserLabels:          labels,
 		},
 	}
+	if d.DeletionProtection != nil {
+		db.Settings.DeletionProtectionEnabled = *d.DeletionProtection
+	}
 	// Cloud SQL always encrypts its disks (StorageEncrypted is always true); KMSKeyID
 	// chooses a customer-managed key instead of Google's.
 	if d.KMSKeyID != "" {
@@ -414,6 +417,7 @@ func instance(db *sqladmin.DatabaseInstance, project string, changing bool) clou
 		PubliclyAccessible:  s.IpConfiguration != nil && s.IpConfiguration.Ipv4Enabled,
 		MultiAZ:             s.AvailabilityType == "REGIONAL",
 		AvailabilityZone:    db.GceZone,
+		DeletionProtection:  s.DeletionProtectionEnabled,
 		ReplicaIDs:          db.ReplicaNames,
 		Tags:                labels.tags,
 		// Backups carry the tags in their description (snapshots.go).

@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -395,4 +396,39 @@ func TestInstanceMapping(t *testing.T) {
 	if diff := cmp.Diff(pg{"cloudsqlsuperuser", "10.0.0.5", 5432, 0, cloud.PhaseChanging}, pg{got.AdminRole, got.Endpoint, got.Port, got.BackupRetentionDays, got.Phase}); diff != "" {
 		t.Errorf("a PostgreSQL instance with a private address only, backups off, being patched, -want +got:\n%s", diff)
 	}
+}
+
+// TestDeletionProtection: the provider sets Cloud SQL's deletion protection at create and
+// in place, reports it, and the protected instance is not deleted until it is turned off.
+func TestDeletionProtection(t *testing.T) {
+	serve(t, gcpemulator.Config{NoEngine: true, Delays: conformanceDelays})
+	p := newProvider(t)
+	d := desiredPostgres()
+	d.SecurityGroupIDs, d.KMSKeyID = nil, ""
+	on, off := true, false
+	d.DeletionProtection = &on
+	if err := p.Create(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	if in := waitAvailable(t, p, d.Identifier); !in.DeletionProtection {
+		t.Fatalf("a protected instance reports deletion protection %t", in.DeletionProtection)
+	}
+	err := p.Delete(t.Context(), d.Identifier, cloud.DeleteOptions{})
+	if err == nil {
+		t.Fatal("a protected instance was deleted")
+	}
+	if obs, _ := p.Observe(t.Context(), d.Identifier); !obs.Exists {
+		t.Fatal("the protected instance is gone")
+	}
+	if err := p.Update(t.Context(), d.Identifier, cloud.Changes{DeletionProtection: &off}, cloud.UpdateOptions{ApplyImmediately: true}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the protection off", func() (bool, string) {
+		in := waitAvailable(t, p, d.Identifier)
+		return !in.DeletionProtection, fmt.Sprint(in.DeletionProtection)
+	})
+	eventually(t, "the delete accepted", func() (bool, string) {
+		err := p.Delete(t.Context(), d.Identifier, cloud.DeleteOptions{})
+		return err == nil, fmt.Sprint(err)
+	})
 }

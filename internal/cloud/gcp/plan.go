@@ -58,6 +58,11 @@ func (p *Provider) Plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cl
 		pl.Changes.PubliclyAccessible = &d.PubliclyAccessible
 		change("public IP address", in.PubliclyAccessible, d.PubliclyAccessible)
 	}
+	// Protection the spec leaves unsaid is left as the cloud has it.
+	if d.DeletionProtection != nil && *d.DeletionProtection != in.DeletionProtection {
+		pl.Changes.DeletionProtection = d.DeletionProtection
+		change("deletion protection", in.DeletionProtection, *d.DeletionProtection)
+	}
 	return pl
 }
 

@@ -29,6 +29,11 @@ func TestPlan(t *testing.T) {
 		{"Another tier, retention, window and availability are changes.", func(d *cloud.Desired, _ *cloud.Instance) {
 			d.InstanceClass, d.BackupRetentionDays, d.BackupWindow, d.MultiAZ, d.PubliclyAccessible = "db-f1-micro", 3, "05:00-05:30", false, false
 		}, false, cloud.Changes{InstanceClass: new("db-f1-micro"), BackupRetentionDays: new(int32(3)), BackupWindow: new("05:00-05:30"), MultiAZ: new(false), PubliclyAccessible: new(false)}},
+		{"Deletion protection the spec leaves unsaid is the cloud's.", func(d *cloud.Desired, in *cloud.Instance) { d.DeletionProtection, in.DeletionProtection = nil, true }, false, cloud.Changes{}},
+		{"Deletion protection asked for is a change; as the cloud has it, none.", func(d *cloud.Desired, _ *cloud.Instance) { d.DeletionProtection = new(true) }, false, cloud.Changes{DeletionProtection: new(true)}},
+		{"Deletion protection turned off is a change.", func(d *cloud.Desired, in *cloud.Instance) {
+			d.DeletionProtection, in.DeletionProtection = new(false), true
+		}, false, cloud.Changes{DeletionProtection: new(false)}},
 		{"Security groups are planned, for Update to refuse.", func(d *cloud.Desired, _ *cloud.Instance) { d.SecurityGroupIDs = []string{"sg-1"} }, false, cloud.Changes{SecurityGroupIDs: []string{"sg-1"}}},
 	}
 	for _, tc := range cases {
@@ -63,7 +68,7 @@ func countChanges(c cloud.Changes) int {
 	n := 0
 	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil,
 		c.BackupRetentionDays != nil, c.BackupWindow != nil, c.SecurityGroupIDs != nil, c.PubliclyAccessible != nil, c.MultiAZ != nil,
-		c.MasterPassword != nil, c.CopyTagsToSnapshots != nil} {
+		c.MasterPassword != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil} {
 		if set {
 			n++
 		}

@@ -108,6 +108,10 @@ func changesOf(op string, db *sqladmin.DatabaseInstance, c cloud.Changes, opts c
 	if c.MultiAZ != nil && availability(*c.MultiAZ) != cur.AvailabilityType {
 		s.AvailabilityType, changed = availability(*c.MultiAZ), true
 	}
+	if c.DeletionProtection != nil && *c.DeletionProtection != cur.DeletionProtectionEnabled {
+		s.DeletionProtectionEnabled, changed = *c.DeletionProtection, true
+		s.ForceSendFields = append(s.ForceSendFields, "DeletionProtectionEnabled") // false too
+	}
 	if c.MasterPassword != nil {
 		set[keyMasterPending] = nil
 	}

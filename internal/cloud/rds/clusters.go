@@ -173,6 +173,7 @@ func clusterDatabase(c types.DBCluster, writer *types.DBInstance) cloud.Instance
 		StorageEncrypted:      aws.ToBool(c.StorageEncrypted),
 		KMSKeyID:              aws.ToString(c.KmsKeyId),
 		SubnetGroup:           aws.ToString(c.DBSubnetGroup),
+		DeletionProtection:    aws.ToBool(c.DeletionProtection),
 		Tags:                  map[string]string{},
 		LatestRestorableTime:  aws.ToTime(c.LatestRestorableTime),
 		TagsCopiedToSnapshots: aws.ToBool(c.CopyTagsToSnapshot),
@@ -244,7 +245,8 @@ func (p *Provider) createCluster(ctx context.Context, d cloud.Desired) error {
 		DBSubnetGroupName:     optional(d.SubnetGroup),
 		VpcSecurityGroupIds:   d.SecurityGroupIDs,
 		Tags:                  tags(d.Tags),
-		CopyTagsToSnapshot:    aws.Bool(true), // snapshots name their owner, as the cluster does
+		CopyTagsToSnapshot:    aws.Bool(true),       // snapshots name their owner, as the cluster does
+		DeletionProtection:    d.DeletionProtection, // the cluster's protects an Aurora database
 		// Aurora ships logs per cluster, not per instance.
 		EnableCloudwatchLogsExports: d.LogExports,
 	})
@@ -271,6 +273,7 @@ func (p *Provider) restoreCluster(ctx context.Context, d cloud.Desired) error {
 		KmsKeyId:            optional(d.KMSKeyID),
 		DBSubnetGroupName:   optional(d.SubnetGroup),
 		VpcSecurityGroupIds: d.SecurityGroupIDs,
+		DeletionProtection:  d.DeletionProtection,
 		Tags:                tags(d.Tags),
 		CopyTagsToSnapshot:  aws.Bool(true),
 		// The restored cluster ships the logs the spec asks for, not its source's.
@@ -364,10 +367,11 @@ func (p *Provider) updateCluster(ctx context.Context, identifier string, c cloud
 		CopyTagsToSnapshot:    c.CopyTagsToSnapshots,
 		// Applied at once, whatever ApplyImmediately says.
 		CloudwatchLogsExportConfiguration: logExports(c),
+		DeletionProtection:                c.DeletionProtection,
 	}
 	if in.EngineVersion == nil && in.BackupRetentionPeriod == nil && in.PreferredBackupWindow == nil &&
 		in.VpcSecurityGroupIds == nil && in.MasterUserPassword == nil && in.CopyTagsToSnapshot == nil &&
-		in.CloudwatchLogsExportConfiguration == nil {
+		in.CloudwatchLogsExportConfiguration == nil && in.DeletionProtection == nil {
 		return nil
 	}
 	if opts.AllowMajorVersionUpgrade {

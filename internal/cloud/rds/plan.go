@@ -82,6 +82,11 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 			p.Changes.AllocatedStorageGiB = &gib
 		}
 	}
+	// Protection the spec leaves unsaid is left as the cloud has it.
+	if d.DeletionProtection != nil && *d.DeletionProtection != in.DeletionProtection {
+		p.Changes.DeletionProtection = d.DeletionProtection
+		p.Described = append(p.Described, "deletion protection "+onOff(*d.DeletionProtection))
+	}
 	// A window the spec leaves empty is the cloud's choice, not a change.
 	if d.BackupWindow != "" && d.BackupWindow != in.BackupWindow {
 		p.Changes.BackupWindow = &d.BackupWindow
@@ -191,4 +196,12 @@ func orInt(p *int32, v int32) int32 {
 		return *p
 	}
 	return v
+}
+
+// onOff says a switch's state.
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }

@@ -31,6 +31,20 @@ func TestPlan(t *testing.T) {
 			reason:   "RDS reports 17.4 for an asked 17: no change.",
 			instance: func(i *cloud.Instance) { i.EngineVersion = "17.4" },
 		},
+		"DeletionProtectionUnsaid": {
+			reason:   "Deletion protection the spec leaves unsaid is left as the cloud has it.",
+			instance: func(i *cloud.Instance) { i.DeletionProtection = true },
+		},
+		"DeletionProtectionOn": {
+			reason:  "Deletion protection asked for is a change, applied at once by RDS.",
+			desired: func(d *cloud.Desired) { on := true; d.DeletionProtection = &on },
+			want:    cloud.Changes{DeletionProtection: func() *bool { on := true; return &on }()},
+		},
+		"DeletionProtectionAsIs": {
+			reason:   "Deletion protection asked for and on needs nothing.",
+			desired:  func(d *cloud.Desired) { on := true; d.DeletionProtection = &on },
+			instance: func(i *cloud.Instance) { i.DeletionProtection = true },
+		},
 		"VersionUpgrade": {
 			reason:  "A new version is asked for.",
 			desired: func(d *cloud.Desired) { d.EngineVersion = "18" },
@@ -180,7 +194,7 @@ func TestPlan(t *testing.T) {
 
 func countSet(c cloud.Changes) int {
 	n := 0
-	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil,
+	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil,
 		len(c.EnableLogExports)+len(c.DisableLogExports) > 0} {
 		if set {
 			n++

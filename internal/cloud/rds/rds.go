@@ -169,6 +169,7 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 		VpcSecurityGroupIds:   d.SecurityGroupIDs,
 		PubliclyAccessible:    aws.Bool(d.PubliclyAccessible),
 		MultiAZ:               aws.Bool(d.MultiAZ),
+		DeletionProtection:    d.DeletionProtection,
 		Tags:                  tags(d.Tags),
 		// Snapshots, the final one included, carry the owner tag: it is what decides who
 		// may restore them.
@@ -199,6 +200,7 @@ func (p *Provider) restore(ctx context.Context, d cloud.Desired) error {
 		DBSubnetGroupName:    optional(d.SubnetGroup),
 		VpcSecurityGroupIds:  d.SecurityGroupIDs,
 		PubliclyAccessible:   aws.Bool(d.PubliclyAccessible),
+		DeletionProtection:   d.DeletionProtection,
 		Tags:                 tags(d.Tags),
 		CopyTagsToSnapshot:   aws.Bool(true),
 		// The restored instance ships the logs the spec asks for, not its source's.
@@ -379,7 +381,8 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 		PubliclyAccessible:    c.PubliclyAccessible,
 		MultiAZ:               c.MultiAZ,
 		CopyTagsToSnapshot:    c.CopyTagsToSnapshots,
-		// RDS applies it at once, whatever ApplyImmediately says.
+		// RDS applies these at once, whatever ApplyImmediately says.
+		DeletionProtection:                c.DeletionProtection,
 		CloudwatchLogsExportConfiguration: logExports(c),
 	}
 	if opts.AllowMajorVersionUpgrade {
@@ -456,6 +459,7 @@ func instance(in types.DBInstance) cloud.Instance {
 		PubliclyAccessible:   aws.ToBool(in.PubliclyAccessible),
 		MultiAZ:              aws.ToBool(in.MultiAZ),
 		AvailabilityZone:     aws.ToString(in.AvailabilityZone),
+		DeletionProtection:   aws.ToBool(in.DeletionProtection),
 		ReplicaSource:        aws.ToString(in.ReadReplicaSourceDBInstanceIdentifier),
 		Tags:                 map[string]string{},
 		LatestRestorableTime: aws.ToTime(in.LatestRestorableTime),
