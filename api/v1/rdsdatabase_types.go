@@ -347,6 +347,22 @@ type RDSDatabaseSpec struct {
 	// +optional
 	DeletionProtection *bool `json:"deletionProtection,omitempty"`
 
+	// MaintenanceWindow is the weekly time range, in UTC, in which the cloud may patch and
+	// restart the database: ddd:hh24:mi-ddd:hh24:mi, e.g. "sun:05:00-sun:05:30" (RDS: at
+	// least 30 minutes, not overlapping backup.window; Cloud SQL keeps the hour it starts
+	// in). Changed in place. When empty the cloud picks one.
+	// +kubebuilder:validation:MaxLength=19
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$')",message="maintenanceWindow must be ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. sun:05:00-sun:05:30"
+	// +optional
+	MaintenanceWindow string `json:"maintenanceWindow,omitempty"`
+
+	// AutoMinorVersionUpgrade lets the cloud apply new minor versions of the engine in the
+	// maintenance window by itself (RDS's default is true; Cloud SQL always does, and
+	// refuses false). Unset, the cloud's setting is left as it is. On Aurora it is a
+	// setting of each instance, which the operator leaves to the cloud.
+	// +optional
+	AutoMinorVersionUpgrade *bool `json:"autoMinorVersionUpgrade,omitempty"`
+
 	// ApplyImmediately applies changes to the cloud database at once; false leaves
 	// them for the database's maintenance window, and status.cloud lists them
 	// meanwhile. Default true.
@@ -504,6 +520,12 @@ type CloudStatus struct {
 	// DeletionProtection is true when the cloud refuses to delete the database.
 	// +optional
 	DeletionProtection bool `json:"deletionProtection,omitempty"`
+	// MaintenanceWindow is the weekly UTC window of the cloud's maintenance.
+	// +optional
+	MaintenanceWindow string `json:"maintenanceWindow,omitempty"`
+	// AutoMinorVersionUpgrade is true when the cloud applies new minor versions by itself.
+	// +optional
+	AutoMinorVersionUpgrade bool `json:"autoMinorVersionUpgrade,omitempty"`
 	// AvailabilityZone is the zone the database (its primary) runs in.
 	// +optional
 	AvailabilityZone string `json:"availabilityZone,omitempty"`

@@ -527,6 +527,11 @@ func (in *RDSDatabaseSpec) DeepCopyInto(out *RDSDatabaseSpec) {
 		*out = new(bool)
 		**out = **in
 	}
+	if in.AutoMinorVersionUpgrade != nil {
+		in, out := &in.AutoMinorVersionUpgrade, &out.AutoMinorVersionUpgrade
+		*out = new(bool)
+		**out = **in
+	}
 	if in.ApplyImmediately != nil {
 		in, out := &in.ApplyImmediately, &out.ApplyImmediately
 		*out = new(bool)

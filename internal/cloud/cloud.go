@@ -84,6 +84,11 @@ type Instance struct {
 	AvailabilityZone string
 	// DeletionProtection is true when the cloud refuses to delete the database.
 	DeletionProtection bool
+	// MaintenanceWindow is the weekly UTC window of the cloud's maintenance,
+	// ddd:hh24:mi-ddd:hh24:mi; AutoMinorVersionUpgrade tells whether the cloud applies new
+	// minor versions in it by itself.
+	MaintenanceWindow       string
+	AutoMinorVersionUpgrade bool
 	// ReplicaSource is the identifier of the database this one is a read replica of, ""
 	// for a primary; ReplicaIDs are this database's read replicas.
 	ReplicaSource string
@@ -183,6 +188,9 @@ type Changes struct {
 	MultiAZ *bool
 	// DeletionProtection turns the cloud's deletion protection on or off (applied at once).
 	DeletionProtection *bool
+	// MaintenanceWindow and AutoMinorVersionUpgrade change those settings (applied at once).
+	MaintenanceWindow       *string
+	AutoMinorVersionUpgrade *bool
 	// MasterPassword sets a new master password (RDS applies it at once). Never log it.
 	MasterPassword *string
 	// CopyTagsToSnapshots makes the cloud put the database's tags on its snapshots (applied
@@ -199,6 +207,7 @@ func (c Changes) Empty() bool {
 	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
 		c.AllocatedStorageGiB == nil && c.IOPS == nil && c.StorageThroughput == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil &&
 		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil && c.CopyTagsToSnapshots == nil && c.DeletionProtection == nil &&
+		c.MaintenanceWindow == nil && c.AutoMinorVersionUpgrade == nil &&
 		len(c.EnableLogExports) == 0 && len(c.DisableLogExports) == 0
 }
 
@@ -253,7 +262,13 @@ type Desired struct {
 	// DeletionProtection makes the cloud refuse to delete the database; nil leaves the
 	// cloud's own setting (off for a new database).
 	DeletionProtection *bool
-	Tags               map[string]string
+	// MaintenanceWindow is the weekly UTC window of the cloud's maintenance,
+	// ddd:hh24:mi-ddd:hh24:mi; empty lets the cloud pick.
+	MaintenanceWindow string
+	// AutoMinorVersionUpgrade lets the cloud apply new minor versions in the maintenance
+	// window; nil leaves the cloud's own setting.
+	AutoMinorVersionUpgrade *bool
+	Tags                    map[string]string
 	// LogExports are the logs the cloud ships to its log service; nil leaves the cloud's
 	// setting as it is (an empty, non-nil list ships none).
 	LogExports []string

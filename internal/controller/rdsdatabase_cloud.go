@@ -44,21 +44,23 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	}
 	s.instance = &inst
 	db.Status.Cloud = &v1.CloudStatus{
-		Identifier:          inst.Identifier,
-		ARN:                 inst.ARN,
-		Status:              inst.Status,
-		Engine:              inst.Engine,
-		EngineVersion:       inst.EngineVersion,
-		AllocatedStorageGiB: inst.AllocatedStorageGiB,
-		InstanceClass:       inst.InstanceClass,
-		Endpoint:            inst.Endpoint,
-		Port:                inst.Port,
-		StorageEncrypted:    inst.StorageEncrypted,
-		KMSKeyID:            inst.KMSKeyID,
-		MultiAZ:             inst.MultiAZ,
-		AvailabilityZone:    inst.AvailabilityZone,
-		DeletionProtection:  inst.DeletionProtection,
-		LogExports:          slices.Sorted(slices.Values(inst.LogExports)),
+		Identifier:              inst.Identifier,
+		ARN:                     inst.ARN,
+		Status:                  inst.Status,
+		Engine:                  inst.Engine,
+		EngineVersion:           inst.EngineVersion,
+		AllocatedStorageGiB:     inst.AllocatedStorageGiB,
+		InstanceClass:           inst.InstanceClass,
+		Endpoint:                inst.Endpoint,
+		Port:                    inst.Port,
+		StorageEncrypted:        inst.StorageEncrypted,
+		KMSKeyID:                inst.KMSKeyID,
+		MultiAZ:                 inst.MultiAZ,
+		AvailabilityZone:        inst.AvailabilityZone,
+		DeletionProtection:      inst.DeletionProtection,
+		MaintenanceWindow:       inst.MaintenanceWindow,
+		AutoMinorVersionUpgrade: inst.AutoMinorVersionUpgrade,
+		LogExports:              slices.Sorted(slices.Values(inst.LogExports)),
 	}
 	db.Status.Cloud.PendingModifications = pendingModifications(inst)
 	storageFull := inst.Phase == cloud.PhaseStorageFull
@@ -345,6 +347,7 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 		d.RestoreFromSnapshot = spec.RestoreFrom.Snapshot
 	}
 	d.DeletionProtection = r.deletionProtection(s.db)
+	d.MaintenanceWindow, d.AutoMinorVersionUpgrade = spec.MaintenanceWindow, spec.AutoMinorVersionUpgrade
 	d.AllocatedStorageGiB = requested
 	d.AllocatedStorageGiB, raised = s.cloud.Storage(d)
 	return d, raised, nil

@@ -234,6 +234,16 @@ func (p *Provider) newInstance(op string, d cloud.Desired) (*sqladmin.DatabaseIn
 		}
 		internal[keyBackupWindow] = d.BackupWindow
 	}
+	var window *sqladmin.MaintenanceWindow
+	if d.MaintenanceWindow != "" {
+		if window, err = maintenanceStart(d.MaintenanceWindow); err != nil {
+			return nil, invalid(op, err.Error())
+		}
+		internal[keyMaintenanceWindow] = d.MaintenanceWindow
+	}
+	if d.AutoMinorVersionUpgrade != nil && !*d.AutoMinorVersionUpgrade {
+		return nil, unsupported(op, noMinorUpgradeStop)
+	}
 	labels, err := encodeLabels(d.Tags, internal)
 	if err != nil {
 		return nil, invalid(op, err.Error())
@@ -256,6 +266,7 @@ func (p *Provider) newInstance(op string, d cloud.Desired) (*sqladmin.DatabaseIn
 	if d.DeletionProtection != nil {
 		db.Settings.DeletionProtectionEnabled = *d.DeletionProtection
 	}
+	db.Settings.MaintenanceWindow = window
 	// Cloud SQL always encrypts its disks (StorageEncrypted is always true); KMSKeyID
 	// chooses a customer-managed key instead of Google's.
 	if d.KMSKeyID != "" {
@@ -418,8 +429,11 @@ func instance(db *sqladmin.DatabaseInstance, project string, changing bool) clou
 		MultiAZ:             s.AvailabilityType == "REGIONAL",
 		AvailabilityZone:    db.GceZone,
 		DeletionProtection:  s.DeletionProtectionEnabled,
-		ReplicaIDs:          db.ReplicaNames,
-		Tags:                labels.tags,
+		MaintenanceWindow:   maintenanceWindow(s.MaintenanceWindow, labels.internal[keyMaintenanceWindow]),
+		// Cloud SQL applies minor versions in its maintenance window, always.
+		AutoMinorVersionUpgrade: true,
+		ReplicaIDs:              db.ReplicaNames,
+		Tags:                    labels.tags,
 		// Backups carry the tags in their description (snapshots.go).
 		TagsCopiedToSnapshots: true,
 		Region:                db.Region,

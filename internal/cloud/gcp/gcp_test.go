@@ -377,6 +377,7 @@ func TestInstanceMapping(t *testing.T) {
 		ReplicaSource: "shop-primary", ReplicaIDs: []string{"shop-orders-r1"}, Endpoint: "34.1.2.3", Port: 3306,
 		Tags:                  map[string]string{"matrixmind.cloud/owner": "shop/orders", "their-label": "x"},
 		TagsCopiedToSnapshots: true, Region: "europe-west1", ServerCA: "-----BEGIN CERTIFICATE-----\n...",
+		AutoMinorVersionUpgrade: true,
 	}
 	if diff := cmp.Diff(want, instance(db, "acme", false)); diff != "" {
 		t.Errorf("a MySQL instance with everything set, -want +got:\n%s", diff)

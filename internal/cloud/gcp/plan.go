@@ -58,6 +58,14 @@ func (p *Provider) Plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cl
 		pl.Changes.PubliclyAccessible = &d.PubliclyAccessible
 		change("public IP address", in.PubliclyAccessible, d.PubliclyAccessible)
 	}
+	if d.MaintenanceWindow != "" && d.MaintenanceWindow != in.MaintenanceWindow {
+		pl.Changes.MaintenanceWindow = &d.MaintenanceWindow
+		change("maintenance window", in.MaintenanceWindow, d.MaintenanceWindow)
+	}
+	if d.AutoMinorVersionUpgrade != nil && *d.AutoMinorVersionUpgrade != in.AutoMinorVersionUpgrade {
+		pl.Changes.AutoMinorVersionUpgrade = d.AutoMinorVersionUpgrade // for Update to refuse
+		change("automatic minor version upgrades", in.AutoMinorVersionUpgrade, *d.AutoMinorVersionUpgrade)
+	}
 	// Protection the spec leaves unsaid is left as the cloud has it.
 	if d.DeletionProtection != nil && *d.DeletionProtection != in.DeletionProtection {
 		pl.Changes.DeletionProtection = d.DeletionProtection

@@ -34,6 +34,9 @@ func TestPlan(t *testing.T) {
 		{"Deletion protection turned off is a change.", func(d *cloud.Desired, in *cloud.Instance) {
 			d.DeletionProtection, in.DeletionProtection = new(false), true
 		}, false, cloud.Changes{DeletionProtection: new(false)}},
+		{"A maintenance window left empty is Cloud SQL's.", func(d *cloud.Desired, in *cloud.Instance) { in.MaintenanceWindow = "mon:01:00-mon:02:00" }, false, cloud.Changes{}},
+		{"Another maintenance window is a change.", func(d *cloud.Desired, in *cloud.Instance) { d.MaintenanceWindow = "sun:05:00-sun:05:30" }, false, cloud.Changes{MaintenanceWindow: new("sun:05:00-sun:05:30")}},
+		{"Minor upgrades off are planned, for Update to refuse.", func(d *cloud.Desired, _ *cloud.Instance) { d.AutoMinorVersionUpgrade = new(false) }, false, cloud.Changes{AutoMinorVersionUpgrade: new(false)}},
 		{"Security groups are planned, for Update to refuse.", func(d *cloud.Desired, _ *cloud.Instance) { d.SecurityGroupIDs = []string{"sg-1"} }, false, cloud.Changes{SecurityGroupIDs: []string{"sg-1"}}},
 	}
 	for _, tc := range cases {
@@ -68,7 +71,7 @@ func countChanges(c cloud.Changes) int {
 	n := 0
 	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil,
 		c.BackupRetentionDays != nil, c.BackupWindow != nil, c.SecurityGroupIDs != nil, c.PubliclyAccessible != nil, c.MultiAZ != nil,
-		c.MasterPassword != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil} {
+		c.MasterPassword != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil, c.MaintenanceWindow != nil, c.AutoMinorVersionUpgrade != nil} {
 		if set {
 			n++
 		}

@@ -21,6 +21,9 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 	if len(c.SecurityGroupIDs) > 0 {
 		return unsupported(op, "Cloud SQL has no security groups: access is by authorized networks and IAM")
 	}
+	if c.AutoMinorVersionUpgrade != nil && !*c.AutoMinorVersionUpgrade {
+		return unsupported(op, noMinorUpgradeStop)
+	}
 	if c.MasterPassword != nil {
 		if err := p.setMasterPassword(ctx, op, identifier, *c.MasterPassword); err != nil {
 			return err
@@ -107,6 +110,16 @@ func changesOf(op string, db *sqladmin.DatabaseInstance, c cloud.Changes, opts c
 	}
 	if c.MultiAZ != nil && availability(*c.MultiAZ) != cur.AvailabilityType {
 		s.AvailabilityType, changed = availability(*c.MultiAZ), true
+	}
+	if c.MaintenanceWindow != nil {
+		w, err := maintenanceStart(*c.MaintenanceWindow)
+		if err != nil {
+			return nil, invalid(op, err.Error())
+		}
+		if cur.MaintenanceWindow == nil || cur.MaintenanceWindow.Day != w.Day || cur.MaintenanceWindow.Hour != w.Hour {
+			s.MaintenanceWindow, changed = w, true
+		}
+		set[keyMaintenanceWindow] = c.MaintenanceWindow
 	}
 	if c.DeletionProtection != nil && *c.DeletionProtection != cur.DeletionProtectionEnabled {
 		s.DeletionProtectionEnabled, changed = *c.DeletionProtection, true

@@ -174,6 +174,7 @@ func clusterDatabase(c types.DBCluster, writer *types.DBInstance) cloud.Instance
 		KMSKeyID:              aws.ToString(c.KmsKeyId),
 		SubnetGroup:           aws.ToString(c.DBSubnetGroup),
 		DeletionProtection:    aws.ToBool(c.DeletionProtection),
+		MaintenanceWindow:     aws.ToString(c.PreferredMaintenanceWindow),
 		Tags:                  map[string]string{},
 		LatestRestorableTime:  aws.ToTime(c.LatestRestorableTime),
 		TagsCopiedToSnapshots: aws.ToBool(c.CopyTagsToSnapshot),
@@ -233,20 +234,21 @@ func (p *Provider) createCluster(ctx context.Context, d cloud.Desired) error {
 		return p.restoreCluster(ctx, d)
 	}
 	_, err := p.api.CreateDBCluster(ctx, &awsrds.CreateDBClusterInput{
-		DBClusterIdentifier:   aws.String(d.Identifier),
-		Engine:                aws.String(d.Engine),
-		EngineVersion:         optional(d.EngineVersion),
-		MasterUsername:        aws.String(d.MasterUser),
-		MasterUserPassword:    aws.String(d.MasterPassword),
-		BackupRetentionPeriod: aws.Int32(d.BackupRetentionDays),
-		PreferredBackupWindow: optional(d.BackupWindow),
-		StorageEncrypted:      aws.Bool(d.StorageEncrypted),
-		KmsKeyId:              optional(d.KMSKeyID),
-		DBSubnetGroupName:     optional(d.SubnetGroup),
-		VpcSecurityGroupIds:   d.SecurityGroupIDs,
-		Tags:                  tags(d.Tags),
-		CopyTagsToSnapshot:    aws.Bool(true),       // snapshots name their owner, as the cluster does
-		DeletionProtection:    d.DeletionProtection, // the cluster's protects an Aurora database
+		DBClusterIdentifier:        aws.String(d.Identifier),
+		Engine:                     aws.String(d.Engine),
+		EngineVersion:              optional(d.EngineVersion),
+		MasterUsername:             aws.String(d.MasterUser),
+		MasterUserPassword:         aws.String(d.MasterPassword),
+		BackupRetentionPeriod:      aws.Int32(d.BackupRetentionDays),
+		PreferredBackupWindow:      optional(d.BackupWindow),
+		StorageEncrypted:           aws.Bool(d.StorageEncrypted),
+		KmsKeyId:                   optional(d.KMSKeyID),
+		DBSubnetGroupName:          optional(d.SubnetGroup),
+		VpcSecurityGroupIds:        d.SecurityGroupIDs,
+		Tags:                       tags(d.Tags),
+		CopyTagsToSnapshot:         aws.Bool(true),       // snapshots name their owner, as the cluster does
+		DeletionProtection:         d.DeletionProtection, // the cluster's protects an Aurora database
+		PreferredMaintenanceWindow: optional(d.MaintenanceWindow),
 		// Aurora ships logs per cluster, not per instance.
 		EnableCloudwatchLogsExports: d.LogExports,
 	})
@@ -368,10 +370,11 @@ func (p *Provider) updateCluster(ctx context.Context, identifier string, c cloud
 		// Applied at once, whatever ApplyImmediately says.
 		CloudwatchLogsExportConfiguration: logExports(c),
 		DeletionProtection:                c.DeletionProtection,
+		PreferredMaintenanceWindow:        c.MaintenanceWindow,
 	}
 	if in.EngineVersion == nil && in.BackupRetentionPeriod == nil && in.PreferredBackupWindow == nil &&
 		in.VpcSecurityGroupIds == nil && in.MasterUserPassword == nil && in.CopyTagsToSnapshot == nil &&
-		in.CloudwatchLogsExportConfiguration == nil && in.DeletionProtection == nil {
+		in.CloudwatchLogsExportConfiguration == nil && in.DeletionProtection == nil && in.PreferredMaintenanceWindow == nil {
 		return nil
 	}
 	if opts.AllowMajorVersionUpgrade {

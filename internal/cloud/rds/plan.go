@@ -87,6 +87,16 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 		p.Changes.DeletionProtection = d.DeletionProtection
 		p.Described = append(p.Described, "deletion protection "+onOff(*d.DeletionProtection))
 	}
+	// A maintenance window left empty is the cloud's choice; RDS reports it lower-cased.
+	if d.MaintenanceWindow != "" && !strings.EqualFold(d.MaintenanceWindow, in.MaintenanceWindow) {
+		p.Changes.MaintenanceWindow = &d.MaintenanceWindow
+		p.Described = append(p.Described, fmt.Sprintf("maintenance window %s to %s", in.MaintenanceWindow, d.MaintenanceWindow))
+	}
+	// An Aurora database upgrades minor versions per instance, not as a cluster: not here.
+	if !aurora && d.AutoMinorVersionUpgrade != nil && *d.AutoMinorVersionUpgrade != in.AutoMinorVersionUpgrade {
+		p.Changes.AutoMinorVersionUpgrade = d.AutoMinorVersionUpgrade
+		p.Described = append(p.Described, "automatic minor version upgrades "+onOff(*d.AutoMinorVersionUpgrade))
+	}
 	// A window the spec leaves empty is the cloud's choice, not a change.
 	if d.BackupWindow != "" && d.BackupWindow != in.BackupWindow {
 		p.Changes.BackupWindow = &d.BackupWindow

@@ -45,6 +45,27 @@ func TestPlan(t *testing.T) {
 			desired:  func(d *cloud.Desired) { on := true; d.DeletionProtection = &on },
 			instance: func(i *cloud.Instance) { i.DeletionProtection = true },
 		},
+		"MaintenanceWindowUnsaid": {
+			reason:   "A maintenance window the spec leaves empty is RDS's choice.",
+			instance: func(i *cloud.Instance) { i.MaintenanceWindow = "tue:07:00-tue:07:30" },
+		},
+		"MaintenanceWindowAsReported": {
+			reason:   "RDS reports the window lower-cased: the same window is no change.",
+			desired:  func(d *cloud.Desired) { d.MaintenanceWindow = "Sun:05:00-Sun:05:30" },
+			instance: func(i *cloud.Instance) { i.MaintenanceWindow = "sun:05:00-sun:05:30" },
+		},
+		"MaintenanceWindowMoved": {
+			reason:   "Another maintenance window is a change.",
+			desired:  func(d *cloud.Desired) { d.MaintenanceWindow = "sun:05:00-sun:05:30" },
+			instance: func(i *cloud.Instance) { i.MaintenanceWindow = "tue:07:00-tue:07:30" },
+			want:     cloud.Changes{MaintenanceWindow: str("sun:05:00-sun:05:30")},
+		},
+		"MinorUpgradesOff": {
+			reason:   "Automatic minor version upgrades turned off are a change; unsaid, none.",
+			desired:  func(d *cloud.Desired) { off := false; d.AutoMinorVersionUpgrade = &off },
+			instance: func(i *cloud.Instance) { i.AutoMinorVersionUpgrade = true },
+			want:     cloud.Changes{AutoMinorVersionUpgrade: func() *bool { off := false; return &off }()},
+		},
 		"VersionUpgrade": {
 			reason:  "A new version is asked for.",
 			desired: func(d *cloud.Desired) { d.EngineVersion = "18" },
@@ -194,7 +215,7 @@ func TestPlan(t *testing.T) {
 
 func countSet(c cloud.Changes) int {
 	n := 0
-	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil,
+	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil, c.MaintenanceWindow != nil, c.AutoMinorVersionUpgrade != nil,
 		len(c.EnableLogExports)+len(c.DisableLogExports) > 0} {
 		if set {
 			n++

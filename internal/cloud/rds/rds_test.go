@@ -84,6 +84,9 @@ func TestProviderLifecycle(t *testing.T) {
 		IOPS: 3000, StorageThroughput: 125,
 		BackupRetentionDays: 7, BackupWindow: "03:00-03:30", MasterUser: "sysadmin", Tags: d.Tags,
 		AvailabilityZone: "us-east-1a",
+		// RDS picks a maintenance window in the region's block, and upgrades minor
+		// versions by default.
+		MaintenanceWindow: "mon:07:00-mon:07:30", AutoMinorVersionUpgrade: true,
 		// Snapshots carry the owner tag: it decides who may restore them.
 		TagsCopiedToSnapshots: true,
 		Region:                "us-east-1", AdminRole: "rds_superuser",
