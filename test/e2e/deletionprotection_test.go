@@ -110,4 +110,9 @@ func TestMaintenanceSettings(t *testing.T) {
 	if c := meta.FindStatusCondition(cur.Status.Conditions, v1.ConditionProvisioned); c == nil || !strings.Contains(c.Message, "must not overlap") {
 		t.Errorf("Provisioned = %+v, want RDS's refusal of the overlapping windows", c)
 	}
+	// Gone, it retries nothing: other tests count the stack's ModifyDBInstance calls.
+	if err := stack.Client.Delete(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, cur)
 }
