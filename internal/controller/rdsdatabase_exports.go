@@ -343,9 +343,5 @@ func location(ex *v1.BackupExport, task string) string {
 	if ex == nil {
 		return ""
 	}
-	path := task + "/"
-	if p := strings.Trim(ex.Prefix, "/"); p != "" {
-		path = p + "/" + path
-	}
-	return ex.Bucket + "/" + path
+	return naming.ExportLocation(ex.Bucket, ex.Prefix, task)
 }

@@ -23,7 +23,7 @@ import (
 var snapshotTokenPattern = regexp.MustCompile(`^[a-z0-9-]{1,63}$`)
 
 // manualSnapshotVisible is how long after asking for a manual snapshot the cloud may take to
-// list it: a cloud whose snapshots are made by a background job (Cloud SQL's backup runs)
+// list it: a cloud whose snapshots are made by a background job
 // shows them a moment after the request. Not found later than that, it is gone.
 const manualSnapshotVisible = 5 * time.Minute
 

@@ -98,10 +98,7 @@ func backupsOf(r *http.Request, p cloud.Provider, id string) (*BackupList, error
 		if !strings.HasPrefix(e.Identifier, prefix) {
 			continue
 		}
-		location := e.Bucket + "/" + e.Identifier + "/"
-		if pre := strings.Trim(e.Prefix, "/"); pre != "" {
-			location = e.Bucket + "/" + pre + "/" + e.Identifier + "/"
-		}
+		location := naming.ExportLocation(e.Bucket, e.Prefix, e.Identifier)
 		list.Exports = append(list.Exports, Export{Identifier: e.Identifier, Snapshot: e.Snapshot, Status: e.Status, Percent: e.Percent,
 			Location: location, FailureCause: e.FailureCause, StartedAt: timePtr(e.StartedAt)})
 	}

@@ -138,6 +138,16 @@ func ExportIdentifier(id, snapshot string) string {
 	return ExportPrefix(id) + hex.EncodeToString(sum[:])[:hashLen]
 }
 
+// ExportLocation is where the export task writes: bucket/prefix/task/, the prefix's own
+// slashes trimmed.
+func ExportLocation(bucket, prefix, task string) string {
+	path := task + "/"
+	if p := strings.Trim(prefix, "/"); p != "" {
+		path = p + "/" + path
+	}
+	return bucket + "/" + path
+}
+
 // MasterSecretName returns the name of the Secret holding the master user's credentials.
 func MasterSecretName(database string) string {
 	return database + ".rds.master"

@@ -136,3 +136,14 @@ func TestManualSnapshotIdentifier(t *testing.T) {
 		}
 	}
 }
+
+func TestExportLocation(t *testing.T) {
+	for _, tc := range []struct{ reason, prefix, want string }{
+		{"No prefix: the task's folder at the bucket's top.", "", "cold/task-1/"},
+		{"A prefix's own slashes are trimmed.", "/rds/orders/", "cold/rds/orders/task-1/"},
+	} {
+		if got := ExportLocation("cold", tc.prefix, "task-1"); got != tc.want {
+			t.Errorf("%s\nExportLocation = %q, want %q", tc.reason, got, tc.want)
+		}
+	}
+}

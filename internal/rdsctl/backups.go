@@ -8,8 +8,6 @@ import (
 	"io"
 	"time"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
 )
 
@@ -19,39 +17,20 @@ var backupsCommand = command{
 	summary: "List a database's snapshots, backups and exports, from the cloud.",
 	example: "  kubectl rds backups orders\n\n  It needs get on rdsdatabases/backups (API group " + logapi.Group + ")\n  in the object's namespace.",
 	flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-		output := "text"
-		fs.StringVar(&output, "output", "text", "Output format: text, json or yaml.")
-		fs.StringVar(&output, "o", "text", "Short for --output.")
+		out := outputFlag(fs)
 		return func(ctx context.Context, e *env, names []string) error {
 			name, err := oneName(names)
 			if err != nil {
 				return err
 			}
-			if output != "text" && output != "json" && output != "yaml" {
-				return wrongUse("--output must be text, json or yaml, not %q", output)
+			if err := out.check(); err != nil {
+				return err
 			}
 			list, err := Backups(ctx, e, name)
 			if err != nil {
 				return err
 			}
-			switch output {
-			case "json":
-				b, err := json.MarshalIndent(list, "", "  ")
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(e.stdout, "%s\n", b)
-				return err
-			case "yaml":
-				b, err := yaml.Marshal(list)
-				if err != nil {
-					return err
-				}
-				_, err = e.stdout.Write(b)
-				return err
-			}
-			printBackups(e.stdout, list, e.now())
-			return nil
+			return out.print(e.stdout, list, func() error { printBackups(e.stdout, list, e.now()); return nil })
 		}
 	},
 }

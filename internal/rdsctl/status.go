@@ -2,7 +2,6 @@ package rdsctl
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 )
@@ -26,38 +24,20 @@ var statusCommand = command{
 	summary: "A database on one screen: cloud, conditions, users, backups.",
 	example: "  kubectl rds status orders -n shop\n  kubectl rds status orders -o yaml",
 	flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-		output := "text"
-		fs.StringVar(&output, "output", "text", "Output format: text, json or yaml.")
-		fs.StringVar(&output, "o", "text", "Short for --output.")
+		out := outputFlag(fs)
 		return func(ctx context.Context, e *env, names []string) error {
 			name, err := oneName(names)
 			if err != nil {
 				return err
 			}
-			if !slices.Contains([]string{"text", "json", "yaml"}, output) {
-				return wrongUse("--output must be text, json or yaml, not %q", output)
+			if err := out.check(); err != nil {
+				return err
 			}
 			r, err := e.report(ctx, name)
 			if err != nil {
 				return err
 			}
-			switch output {
-			case "json":
-				b, err := json.MarshalIndent(r, "", "  ")
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintf(e.stdout, "%s\n", b)
-				return err
-			case "yaml":
-				b, err := yaml.Marshal(r)
-				if err != nil {
-					return err
-				}
-				_, err = e.stdout.Write(b)
-				return err
-			}
-			return r.print(e.stdout, e.now())
+			return out.print(e.stdout, r, func() error { return r.print(e.stdout, e.now()) })
 		}
 	},
 }
