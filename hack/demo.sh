@@ -4,7 +4,8 @@
 # RDSDatabase of each type on AWS: PostgreSQL, MySQL, Aurora PostgreSQL, Aurora MySQL, and a
 # PostgreSQL one on Google Cloud SQL through a DatabaseClass, all in parallel), waits for
 # them to be Ready, logs in to each database as every user with the password from
-# that user's Secret, shows the Services, reads a database's own log with kubectl rds logs
+# that user's Secret, shows the Services, reads a database's own log with kubectl rds logs,
+# takes a snapshot and shows the database with kubectl rds snapshot, status and backups
 # (a failed login in it, and a user without the right refused), exports a backup to S3 and
 # reads its rows back from the Parquet.
 # The stack is stopped on exit, whatever happened. Exits non-zero if any step or login failed.
@@ -252,6 +253,15 @@ if out=$(kubectl rds logs "$name" -n "$namespace" --as dev 2>&1); then
 else
 	echo "OK   a user without the right is refused: $out"
 fi
+
+step "The day-to-day plugin: kubectl rds snapshot $name, then kubectl rds status $name (one screen, 80 columns) and kubectl rds backups $name"
+if out=$(kubectl rds snapshot "$name" -n "$namespace" --timeout 2m 2>&1); then echo "$out"; else fail "kubectl rds snapshot $name: $out"; fi
+if out=$(kubectl rds status "$name" -n "$namespace" 2>&1) && grep -q "^Phase: *Ready" <<<"$out" && grep -q "On demand, .*complete" <<<"$out"; then
+	echo "$out"
+else
+	fail "kubectl rds status $name does not show it Ready with its snapshot: $out"
+fi
+if out=$(kubectl rds backups "$name" -n "$namespace" 2>&1) && grep -q " manual " <<<"$out"; then echo "$out"; else fail "kubectl rds backups $name does not list the manual snapshot: $out"; fi
 
 step "Delete them all (deletionPolicy Snapshot): a final snapshot is taken, the Secrets stay"
 kubectl delete rdsdatabase "${samples[@]}" -n "$namespace" --timeout=180s || fail "rdsdatabases not deleted"

@@ -73,6 +73,6 @@ func printBackups(w io.Writer, list *logapi.BackupList, now time.Time) {
 		if x.FailureCause != "" {
 			where += " (" + x.FailureCause + ")"
 		}
-		return []string{ago(x.StartedAt), x.Status, fmt.Sprintf("%d%%", x.Percent), where}
+		return []string{ago(x.StartedAt), orDefault(x.Status, "-"), fmt.Sprintf("%d%%", x.Percent), where}
 	}, false)
 }
