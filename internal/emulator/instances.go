@@ -108,13 +108,9 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 			return nil, "", err
 		}
 	}
-	bools := map[string]*bool{}
-	for _, name := range []string{"MultiAZ", "StorageEncrypted", "PubliclyAccessible", "CopyTagsToSnapshot", "DeletionProtection", "AutoMinorVersionUpgrade"} {
-		b, err := p.boolean(name)
-		if err != nil {
-			return nil, "", err
-		}
-		bools[name] = b
+	bools, err := p.booleans("MultiAZ", "StorageEncrypted", "PubliclyAccessible", "CopyTagsToSnapshot", "DeletionProtection", "AutoMinorVersionUpgrade")
+	if err != nil {
+		return nil, "", err
 	}
 	version := p.str("EngineVersion")
 	if version == "" {

@@ -113,28 +113,12 @@ func readRestore(p params) (restoreRequest, error) {
 	if r.retention != nil && (*r.retention < 0 || *r.retention > 35) {
 		return r, newError(codeInvalidValue, "The parameter BackupRetentionPeriod must be between 0 and 35.")
 	}
-	multiAZ, err := p.boolean("MultiAZ")
+	b, err := p.booleans("MultiAZ", "PubliclyAccessible", "CopyTagsToSnapshot", "DeletionProtection", "AutoMinorVersionUpgrade")
 	if err != nil {
 		return r, err
 	}
-	public, err := p.boolean("PubliclyAccessible")
-	if err != nil {
-		return r, err
-	}
-	copyTags, err := p.boolean("CopyTagsToSnapshot")
-	if err != nil {
-		return r, err
-	}
-	protection, err := p.boolean("DeletionProtection")
-	if err != nil {
-		return r, err
-	}
-	autoMinor, err := p.boolean("AutoMinorVersionUpgrade")
-	if err != nil {
-		return r, err
-	}
-	r.multiAZ, r.publiclyAccessible, r.copyTags = deref(multiAZ), deref(public), deref(copyTags)
-	r.deletionProtection, r.autoMinor = deref(protection), boolOr(autoMinor, true)
+	r.multiAZ, r.publiclyAccessible, r.copyTags = deref(b["MultiAZ"]), deref(b["PubliclyAccessible"]), deref(b["CopyTagsToSnapshot"])
+	r.deletionProtection, r.autoMinor = deref(b["DeletionProtection"]), boolOr(b["AutoMinorVersionUpgrade"], true)
 	if r.multiAZ && r.availabilityZone != "" {
 		return r, newError(codeInvalidCombination, "Requesting a specific availability zone is not valid for Multi-AZ instances.")
 	}

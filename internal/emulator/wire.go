@@ -166,6 +166,19 @@ func (p params) boolean(name string) (*bool, error) {
 	return &b, nil
 }
 
+// booleans reads the boolean parameters names, by name; one left out is nil.
+func (p params) booleans(names ...string) (map[string]*bool, error) {
+	out := make(map[string]*bool, len(names))
+	for _, name := range names {
+		b, err := p.boolean(name)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = b
+	}
+	return out, nil
+}
+
 // list returns the members prefix.1, prefix.2, ... until the first gap.
 func (p params) list(prefix string) []string {
 	var out []string

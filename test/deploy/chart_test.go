@@ -212,14 +212,7 @@ func TestChartClusterRoleIsTheGeneratedOne(t *testing.T) {
 func TestChartGKEWorkloadIdentity(t *testing.T) {
 	requireCluster(t)
 	const gsa = "rds-operator@acme-prod.iam.gserviceaccount.com"
-	manifests, err := helmTemplate("gcp.serviceAccount="+gsa, "gcp.sqladminEndpoint=http://cloudsql.test:8443")
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := decode(manifests)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, objs := renderChart(t, "gcp.serviceAccount="+gsa, "gcp.sqladminEndpoint=http://cloudsql.test:8443")
 	var sa corev1.ServiceAccount
 	if err := findNamed(objs, "ServiceAccount", chartFullname, &sa); err != nil {
 		t.Fatal(err)

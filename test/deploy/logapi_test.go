@@ -23,14 +23,7 @@ import (
 // logAPI.enabled=false renders none of it.
 func TestChartLogAPI(t *testing.T) {
 	requireCluster(t)
-	manifests, err := helmTemplate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := decode(manifests)
-	if err != nil {
-		t.Fatal(err)
-	}
+	manifests, objs := renderChart(t)
 	var api unstructured.Unstructured
 	for _, o := range objs {
 		if o.GetKind() == "APIService" {

@@ -126,6 +126,21 @@ func ensureNamespace(t *testing.T, ns string) {
 }
 
 // decode splits a multi-document YAML stream into objects, skipping empty documents.
+// renderChart renders the chart with the values set (helmTemplate) and decodes it, failing
+// t when either fails.
+func renderChart(t *testing.T, set ...string) ([]byte, []unstructured.Unstructured) {
+	t.Helper()
+	manifests, err := helmTemplate(set...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := decode(manifests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return manifests, objs
+}
+
 func decode(manifests []byte) ([]unstructured.Unstructured, error) {
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifests), 4096)
 	var objs []unstructured.Unstructured

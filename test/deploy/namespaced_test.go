@@ -34,14 +34,7 @@ func TestChartNamespacedRBAC(t *testing.T) {
 	if out, err := tool(nil, "helm", "lint", "--strict", chart, "--set", set); err != nil {
 		t.Fatalf("helm lint with %s: %v\n%s", set, err, out)
 	}
-	manifests, err := helmTemplate(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := decode(manifests)
-	if err != nil {
-		t.Fatal(err)
-	}
+	manifests, objs := renderChart(t, set)
 	// Rules on cluster-scoped resources (nodes, DatabaseClasses) can only come from a ClusterRole; the
 	// watched namespaces get the other generated rules but the lease, and the release
 	// namespace the lease alone.

@@ -204,14 +204,7 @@ func TestUnknownMetricsAreReported(t *testing.T) {
 // metric cannot leave a blank panel or an alert that never fires.
 func TestDashboardAndAlertsNameExportedMetrics(t *testing.T) {
 	requireCluster(t)
-	manifests, err := helmTemplate(monitoringValues...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := decode(manifests)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, objs := renderChart(t, monitoringValues...)
 	var cm corev1.ConfigMap
 	if err := findNamed(objs, "ConfigMap", chartFullname+"-dashboard", &cm); err != nil {
 		t.Fatal(err)

@@ -193,14 +193,7 @@ func TestBuiltInRolesCoverRDSDatabases(t *testing.T) {
 		t.Fatalf("before the install, a user bound to edit created an RDSDatabase (err %v): the test proves nothing", err)
 	}
 
-	manifests, err := helmTemplate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := decode(manifests)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, objs := renderChart(t)
 	install, err := manifestsOf(objs, "CustomResourceDefinition", "ClusterRole")
 	if err != nil {
 		t.Fatal(err)
