@@ -89,6 +89,11 @@ const (
 	// ConditionAccessVerified is True when the master and every user logged in with the
 	// password in their Secret at the last check (status.users has each result).
 	ConditionAccessVerified = "AccessVerified"
+	// ConditionParametersApplied is True when the cloud's engine parameters are those of
+	// spec.parameters (reason RebootPending while some wait for a restart); it is present
+	// only once parameters were asked for. Like BackupsConfigured it does not hold up Ready:
+	// the database serves with the parameters it has.
+	ConditionParametersApplied = "ParametersApplied"
 )
 
 // Condition reasons. Each says what happened in words a user can act on.
@@ -184,6 +189,17 @@ const (
 	// export failed; the message says why (often the bucket, role or key of
 	// spec.backup.export). Retried with backoff.
 	ReasonExportFailed = "ExportFailed"
+	// ReasonParametersInSync (ParametersApplied): the cloud's parameters are spec.parameters,
+	// in effect.
+	ReasonParametersInSync = "InSync"
+	// ReasonRebootPending (ParametersApplied): the parameters are set in the cloud and some
+	// take effect only once the database restarts, as spec.rebootPolicy says; the message
+	// names them and when.
+	ReasonRebootPending = "RebootPending"
+	// ReasonParametersRefused (ParametersApplied): the cloud refused spec.parameters (an
+	// unknown parameter, one it does not let be changed, a bad value) or a restart for them;
+	// the message names what to change. Retried with backoff.
+	ReasonParametersRefused = "ParametersRefused"
 	// ReasonReplicasAvailable: every read replica asked for is available.
 	ReasonReplicasAvailable = "ReplicasAvailable"
 	// ReasonReplicasPending: some read replica is being created, changed or removed; the
@@ -248,6 +264,13 @@ const (
 	// EventExportFailed: an export of a backup to cold storage ended without the data; the
 	// message has the cloud's cause.
 	EventExportFailed = "ExportFailed"
+	// EventParametersApplied: engine parameters of spec.parameters were set in the cloud (or
+	// reset to the engine's default); the message names them and those waiting for a
+	// restart.
+	EventParametersApplied = "ParametersApplied"
+	// EventRebooting: the operator restarted the database to apply parameters, as
+	// spec.rebootPolicy allows.
+	EventRebooting = "Rebooting"
 	// EventDeleteRequested: DeleteDBInstance was sent; the message names the final snapshot.
 	EventDeleteRequested = "DeleteRequested"
 	// EventPasswordRotated: a password was replaced, applied and verified by logging in.

@@ -183,6 +183,9 @@ type Logs struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.iops) || !has(self.storageType) || self.storageType in ['io1', 'io2', 'gp3']",message="iops applies to io1, io2 and gp3 storage only"
 // +kubebuilder:validation:XValidation:rule="!has(self.storageThroughput) || !has(self.storageType) || self.storageType == 'gp3'",message="storageThroughput applies to gp3 storage only"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.highAvailability) || !has(self.highAvailability.multiAZ) || !self.highAvailability.multiAZ",message="multiAZ does not apply to Aurora, whose storage spans three zones: ask for highAvailability.readReplicas to have a reader to fail over to"
+// +kubebuilder:validation:XValidation:rule="!has(self.parameters) || !has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql'])",message="parameters are not managed on Aurora yet (Aurora keeps them in DB cluster parameter groups): remove them"
+// +kubebuilder:validation:XValidation:rule="!has(self.maxSize) || !has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql'])",message="maxSize does not apply to Aurora, whose storage grows by itself: remove it"
+// +kubebuilder:validation:XValidation:rule="!has(self.maxSize) || !has(self.size) || !self.maxSize.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || !self.size.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || int(self.maxSize.find('^[0-9]+')) > int(self.size.find('^[0-9]+'))",message="maxSize must be larger than size: it is how far the cloud may grow the storage by itself"
 // +kubebuilder:validation:XValidation:rule="has(self.encryption) == has(oldSelf.encryption)",message="encryption cannot be added or removed after creation: RDS encrypts storage only when a database is made"
 // +kubebuilder:validation:XValidation:rule="has(self.class) == has(oldSelf.class) && (!has(self.class) || self.class == oldSelf.class)",message="class cannot be changed after creation: the database stays where it was made; to move it, restore a snapshot into a new RDSDatabase of the other class"
 type RDSDatabaseSpec struct {
@@ -225,6 +228,18 @@ type RDSDatabaseSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || !oldSelf.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || int(self.find('^[0-9]+')) >= int(oldSelf.find('^[0-9]+'))",message="size cannot be decreased: RDS cannot shrink allocated storage"
 	// +optional
 	Size string `json:"size,omitempty"`
+
+	// MaxSize turns on storage autoscaling: the cloud grows the storage by itself when it
+	// runs low, up to this size (RDS MaxAllocatedStorage; Cloud SQL's automatic storage
+	// increase limit), in the format of size and above it. size stays the floor: storage
+	// the cloud grew is shown in status.cloud and never taken back (storage cannot shrink).
+	// Unset, a new database's storage stays at size (autoscaling off), and removing maxSize
+	// turns autoscaling off; a Cloud SQL instance made before the operator set it keeps
+	// Google's default, growing without a limit.
+	// +kubebuilder:validation:MaxLength=12
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') && int(self.find('^[0-9]+')) <= 65536",message="maxSize must be a whole number of gigabytes from 1 to 65536 followed by GB, GiB, Gi or G, e.g. 100GB"
+	// +optional
+	MaxSize string `json:"maxSize,omitempty"`
 
 	// MasterUser is the name of the database's master user: 1 to 16 lowercase
 	// letters, digits or underscores, starting with a letter, not a name RDS or
@@ -271,6 +286,32 @@ type RDSDatabaseSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.all(d, !(d in ['postgres', 'template0', 'template1', 'rdsadmin']))",message="database names postgres, template0, template1 and rdsadmin are reserved: pick another"
 	// +optional
 	Databases map[string]DatabaseUsers `json:"databases,omitempty"`
+
+	// Parameters are engine parameters by the engine's own names, each value a string
+	// (quote numbers in YAML): e.g. max_connections: "200", log_min_duration_statement:
+	// "500", shared_preload_libraries: "pg_stat_statements", innodb_lock_wait_timeout:
+	// "20". On AWS the operator keeps a DB parameter group of the database's own, named
+	// after its identifier; on Cloud SQL they are database flags. A parameter the cloud does
+	// not know or does not let be changed is said in the Provisioned condition, naming it.
+	// Parameters that take effect only at a restart wait for one, as rebootPolicy says
+	// (status.parameters lists them meanwhile). A parameter removed from the map goes back
+	// to the engine's default.
+	// +kubebuilder:validation:MaxProperties=100
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-zA-Z][a-zA-Z0-9_.]{0,127}$'))",message="parameter names must be 1 to 128 letters, digits, underscores or dots, starting with a letter, e.g. max_connections or pg_stat_statements.track"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 4096)",message="parameter values must have at most 4096 characters"
+	// +optional
+	Parameters map[string]string `json:"parameters,omitempty"`
+
+	// RebootPolicy says when the database may be restarted to apply parameters that take
+	// effect only at a restart: MaintenanceWindow (default) restarts it in its next
+	// maintenance window (spec.maintenanceWindow, or the one the cloud picked), Immediately
+	// as soon as they are set, Never leaves the restart to you (status.parameters shows
+	// what waits). Cloud SQL restarts a database by itself for such flags, whatever this
+	// says.
+	// +kubebuilder:validation:Enum=MaintenanceWindow;Immediately;Never
+	// +kubebuilder:default=MaintenanceWindow
+	// +optional
+	RebootPolicy RebootPolicy `json:"rebootPolicy,omitempty"`
 
 	// Backup configures automated backups.
 	// +kubebuilder:default={}
@@ -389,6 +430,16 @@ type RDSDatabaseSpec struct {
 	Tags map[string]string `json:"tags,omitempty"`
 }
 
+// RebootPolicy says when the operator may restart a database for its parameters.
+type RebootPolicy string
+
+// Reboot policies.
+const (
+	RebootInMaintenanceWindow RebootPolicy = "MaintenanceWindow"
+	RebootImmediately         RebootPolicy = "Immediately"
+	RebootNever               RebootPolicy = "Never"
+)
+
 // Encryption configures encryption at rest.
 // +kubebuilder:validation:XValidation:rule="!has(self.kmsKeyId) || !has(self.enabled) || self.enabled",message="kmsKeyId needs encryption enabled: remove kmsKeyId or set enabled: true"
 type Encryption struct {
@@ -496,9 +547,14 @@ type CloudStatus struct {
 	// EngineVersion is the engine version the cloud reports.
 	// +optional
 	EngineVersion string `json:"engineVersion,omitempty"`
-	// AllocatedStorageGiB is the storage the cloud reports, in GiB.
+	// AllocatedStorageGiB is the storage the cloud reports, in GiB: more than spec.size
+	// once the cloud's storage autoscaling grew it.
 	// +optional
 	AllocatedStorageGiB int32 `json:"allocatedStorageGiB,omitempty"`
+	// MaxAllocatedStorageGiB is how far the cloud may grow the storage by itself, in GiB;
+	// empty when storage autoscaling is off.
+	// +optional
+	MaxAllocatedStorageGiB int32 `json:"maxAllocatedStorageGiB,omitempty"`
 	// InstanceClass is the instance class the cloud reports.
 	// +optional
 	InstanceClass string `json:"instanceClass,omitempty"`
@@ -646,6 +702,32 @@ type ExportStatus struct {
 	Location string `json:"location,omitempty"`
 }
 
+// ParameterStatus shows how spec.parameters stand in the cloud.
+type ParameterStatus struct {
+	// Group is the parameter set the operator keeps for the database in the cloud (the RDS
+	// DB parameter group); empty where the cloud keeps parameters with the database
+	// (Cloud SQL's database flags).
+	// +optional
+	Group string `json:"group,omitempty"`
+	// Applied is a digest of the spec.parameters the cloud was last brought to; a spec
+	// whose digest differs is applied on the next pass.
+	// +optional
+	Applied string `json:"applied,omitempty"`
+	// CheckedAt is when the cloud's parameters were last read and compared with the spec
+	// (changes made outside the operator are put back then).
+	// +optional
+	CheckedAt *metav1.Time `json:"checkedAt,omitempty"`
+	// PendingReboot is true when parameter changes wait for the database to restart.
+	// +optional
+	PendingReboot bool `json:"pendingReboot,omitempty"`
+	// PendingRebootParameters lists the parameters that wait for the restart, where known.
+	// +optional
+	PendingRebootParameters []string `json:"pendingRebootParameters,omitempty"`
+	// RebootRequestedAt is when the operator last restarted the database to apply them.
+	// +optional
+	RebootRequestedAt *metav1.Time `json:"rebootRequestedAt,omitempty"`
+}
+
 // UserAccess is the result of logging in as one user with the password in its Secret.
 type UserAccess struct {
 	// Name is the user's name.
@@ -691,6 +773,9 @@ type RDSDatabaseStatus struct {
 	// Backup shows the latest backup and the next one.
 	// +optional
 	Backup *BackupStatus `json:"backup,omitempty"`
+	// Parameters shows how spec.parameters stand in the cloud.
+	// +optional
+	Parameters *ParameterStatus `json:"parameters,omitempty"`
 	// Users has the result of the last login check of the master and each user.
 	// +listType=map
 	// +listMapKey=name

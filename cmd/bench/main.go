@@ -27,6 +27,7 @@ func main() {
 	flag.IntVar(&cfg.Users, "users", 1, "users per object, each with a Secret beside the master's")
 	flag.IntVar(&cfg.Aurora, "aurora", 0, "how many of the objects are Aurora PostgreSQL clusters (a mixed fleet); the rest are PostgreSQL instances")
 	flag.BoolVar(&cfg.Exports, "exports", false, "give every object spec.backup.export (a bucket of the emulator's S3 stand-in) and snapshots every --backup-every: the create wave also waits for each scheduled snapshot's export")
+	flag.BoolVar(&cfg.Parameters, "parameters", false, "give every PostgreSQL instance spec.parameters (one static, one dynamic parameter): the operator keeps a DB parameter group per object")
 	flag.StringVar(&cfg.BackupEvery, "backup-every", "7d", "spec.backup.every of the objects with --exports; the first snapshot is taken at once, the next on the interval's UTC grid (7d: Mondays 00:00)")
 	flag.StringVar(&cfg.Dir, "dir", ".bench", "state directory of the local stack (wiped on start)")
 	flag.StringVar(&cfg.OutDir, "out", "bench", "directory for results.json and the profiles")

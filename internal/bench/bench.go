@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -46,6 +47,10 @@ type Config struct {
 	// BackupEvery: the create wave then also waits until each object's scheduled snapshot
 	// is exported, and the steady state is that of a fleet with exports.
 	Exports bool
+	// Parameters gives every PostgreSQL instance spec.parameters (benchParameters): the
+	// operator then keeps a DB parameter group per object, and the steady state is that of
+	// a tuned fleet.
+	Parameters bool
 	// BackupEvery is spec.backup.every of a run with Exports. The first snapshot is taken
 	// at once; the next on the interval's grid (7d: Mondays 00:00 UTC), so a run that does
 	// not cross a grid line takes one snapshot per object.
@@ -149,6 +154,7 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 	if cfg.Exports {
 		res.Settings.Exports, res.Settings.BackupEvery = true, cfg.BackupEvery
 	}
+	res.Settings.Parameters = cfg.Parameters
 	if err := b.run(ctx, res); err != nil {
 		return res, err
 	}
@@ -417,6 +423,9 @@ func (b *bench) apply(ctx context.Context) (map[string]time.Time, time.Duration,
 }
 
 // objectName names the i-th object.
+// benchParameters are the parameters of a run with Parameters: one static, one dynamic.
+var benchParameters = map[string]string{"max_connections": "200", "log_min_duration_statement": "500"}
+
 func objectName(i int) string { return fmt.Sprintf("db-%04d", i) }
 
 // object is the i-th benchmark database: the defaults (an Aurora PostgreSQL cluster for the
@@ -430,6 +439,8 @@ func (b *bench) object(i int) *v1.RDSDatabase {
 	}
 	if i < b.cfg.Aurora {
 		db.Spec.Type = v1.TypeAuroraPostgreSQL
+	} else if b.cfg.Parameters {
+		db.Spec.Parameters = maps.Clone(benchParameters)
 	}
 	if b.cfg.Users > 0 {
 		db.Spec.Users = map[string]v1.UserRoles{}

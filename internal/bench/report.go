@@ -34,8 +34,10 @@ type Settings struct {
 	Users  int `json:"users"`
 	Aurora int `json:"aurora,omitempty"`
 	// Exports: every object has spec.backup.export and snapshots every BackupEvery.
-	Exports          bool     `json:"exports,omitempty"`
-	BackupEvery      string   `json:"backupEvery,omitempty"`
+	Exports     bool   `json:"exports,omitempty"`
+	BackupEvery string `json:"backupEvery,omitempty"`
+	// Parameters: every PostgreSQL instance has spec.parameters.
+	Parameters       bool     `json:"parameters,omitempty"`
 	SecretsPerObject int      `json:"secretsPerObject"`
 	Resync           string   `json:"resync"`
 	PendingRequeue   string   `json:"pendingRequeue"`

@@ -120,6 +120,11 @@ type Instance struct {
 	// LogExports are the logs the cloud ships to its log service (Pending holds those
 	// being turned on or off).
 	LogExports []string
+	// MaxAllocatedStorageGiB is how far the cloud may grow the storage by itself (RDS
+	// storage autoscaling); 0 when it does not grow it.
+	MaxAllocatedStorageGiB int32
+	// Parameters is how the database's engine parameters stand.
+	Parameters ParameterStatus
 	// ServerCA is the CA certificate (PEM) the cloud publishes for this database's server
 	// (Cloud SQL's serverCaCert): the operator verifies the server against it instead of its
 	// engine CA bundle, and users' Secrets carry it as ca.crt. Such a CA issues the server's
@@ -131,6 +136,37 @@ type Instance struct {
 	// single create can make: Cloud SQL's instance without its master user, Aurora's
 	// cluster without its writer instance. Complete makes the rest.
 	Incomplete bool
+}
+
+// ParameterStatus is how a database's engine parameters stand, as the cloud reports them
+// with the database.
+type ParameterStatus struct {
+	// Set names the parameter set the database uses where the cloud keeps parameters apart
+	// from databases (an RDS DB parameter group); "" where it keeps them with the database
+	// (Cloud SQL's database flags).
+	Set string
+	// Values are the parameters set on the database, where the cloud reports them with it
+	// (Cloud SQL); nil where it does not (RDS), and SyncParameters reads them.
+	Values map[string]string
+	// PendingRestart is true when a change of parameters waits for the database to restart.
+	PendingRestart bool
+	// Applying is true while the cloud is still applying a change of parameters: whether
+	// some of it will wait for a restart is not known yet.
+	Applying bool
+}
+
+// ParameterChange is what SyncParameters did.
+type ParameterChange struct {
+	// Set names the parameter set the provider keeps for the database and the database uses
+	// (ParameterStatus.Set); "" when it keeps none (no parameters were asked for, or the
+	// cloud keeps them with the database).
+	Set string
+	// Changed are the parameters it set, or reset to the engine's default, sorted.
+	Changed []string
+	// AwaitingRestart are those of Changed that take effect only once the database
+	// restarts, sorted. A cloud that restarts the database by itself for them (Cloud SQL)
+	// reports none.
+	AwaitingRestart []string
 }
 
 // Member is one instance of a database made of several.
@@ -200,6 +236,9 @@ type Changes struct {
 	// cloud's log service (applied at once).
 	EnableLogExports  []string
 	DisableLogExports []string
+	// MaxAllocatedStorageGiB lets the cloud grow the storage by itself up to it; the
+	// current size turns that off (applied at once).
+	MaxAllocatedStorageGiB *int32
 }
 
 // Empty reports whether c changes nothing.
@@ -207,7 +246,7 @@ func (c Changes) Empty() bool {
 	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
 		c.AllocatedStorageGiB == nil && c.IOPS == nil && c.StorageThroughput == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil &&
 		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil && c.CopyTagsToSnapshots == nil && c.DeletionProtection == nil &&
-		c.MaintenanceWindow == nil && c.AutoMinorVersionUpgrade == nil &&
+		c.MaintenanceWindow == nil && c.AutoMinorVersionUpgrade == nil && c.MaxAllocatedStorageGiB == nil &&
 		len(c.EnableLogExports) == 0 && len(c.DisableLogExports) == 0
 }
 
@@ -275,6 +314,19 @@ type Desired struct {
 	// RestoreFromSnapshot, when set, makes the database from that snapshot: it starts with
 	// the snapshot's data, and with the master password its source had.
 	RestoreFromSnapshot string
+	// MaxAllocatedStorageGiB lets the cloud grow the storage by itself up to it (RDS
+	// storage autoscaling); 0 keeps the storage at the size asked for.
+	MaxAllocatedStorageGiB int32
+	// Parameters are engine parameters by the engine's names ("max_connections"), set on
+	// the database in the cloud's way (RDS: a DB parameter group of the database's own;
+	// Cloud SQL: database flags). Nil or empty with no parameter set made yet leaves the
+	// cloud's defaults and makes nothing; a parameter no longer listed goes back to the
+	// engine's default.
+	Parameters map[string]string
+	// OwnerTag is the key among Tags that names the database's owner: a parameter set the
+	// provider would make for the database but that exists already is used only when it
+	// carries the same owner.
+	OwnerTag string
 }
 
 // Replica is a read replica as the operator wants it created. Engine, version, storage and
@@ -409,6 +461,24 @@ type Provider interface {
 	// Exports lists every export of the account the cloud still reports, whatever started
 	// it. It never changes anything. One call serves every object, as List does.
 	Exports(ctx context.Context) ([]Export, error)
+
+	// SyncParameters makes the database's engine parameters desired.Parameters, sending
+	// only what differs from the values the cloud reports (RDS: creates the database's own
+	// DB parameter group of its engine's family when missing, sets and resets parameters in
+	// it, and attaches it). Changes the engine applies only at a restart wait for Restart.
+	// A parameter the cloud does not know or does not let be changed is an *Error with
+	// Field FieldParameters naming it. It is idempotent, and calls nothing for a database
+	// with no parameters desired and no parameter set of its own.
+	SyncParameters(ctx context.Context, desired Desired, in Instance) (ParameterChange, error)
+
+	// Restart restarts the database's server, which applies the parameters waiting for it
+	// (RDS RebootDBInstance, without failover). ErrBusy while the database cannot restart.
+	Restart(ctx context.Context, identifier string) error
+
+	// DeleteParameters deletes the parameter set made for the database (RDS: its DB
+	// parameter group) once the database is gone; nil when there is none, or when it is not
+	// the owner's (OwnerTag, Tags). ErrBusy while a database still uses it.
+	DeleteParameters(ctx context.Context, desired Desired) error
 
 	// LogFiles lists the database server's log files, as the cloud serves them. It never
 	// changes anything.
@@ -546,6 +616,10 @@ const (
 	FieldExportBucket Field = "ExportBucket"
 	FieldExportRole   Field = "ExportRole"
 	FieldExportKMSKey Field = "ExportKMSKeyID"
+	// FieldParameters is Desired.Parameters; the Error's message names the parameter.
+	FieldParameters Field = "Parameters"
+	// FieldMaxStorage is Desired.MaxAllocatedStorageGiB.
+	FieldMaxStorage Field = "MaxAllocatedStorage"
 )
 
 // Error implements error.

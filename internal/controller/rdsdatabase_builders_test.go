@@ -45,7 +45,7 @@ func TestDesired(t *testing.T) {
 			reason: "Empty version, class and storage type take the operator's defaults; 10GB is raised to gp3's 20 GiB.",
 			mutate: func(*v1.RDSDatabaseSpec) {},
 			want: cloud.Desired{
-				Identifier: "shop-orders-id", Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
+				Identifier: "shop-orders-id", OwnerTag: v1.TagOwner, Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
 				StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "pw",
 				StorageEncrypted: true,
 				Tags:             map[string]string{"team": "payments", v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
@@ -56,7 +56,7 @@ func TestDesired(t *testing.T) {
 			reason: "Type mysql (the seed's MySQL spelling too) asks RDS for engine mysql at the MySQL default version.",
 			mutate: func(s *v1.RDSDatabaseSpec) { s.Type = v1.TypeMySQLSeed },
 			want: cloud.Desired{
-				Identifier: "shop-orders-id", Engine: "mysql", EngineVersion: "8.0", InstanceClass: "db.t4g.micro",
+				Identifier: "shop-orders-id", OwnerTag: v1.TagOwner, Engine: "mysql", EngineVersion: "8.0", InstanceClass: "db.t4g.micro",
 				StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "pw",
 				StorageEncrypted: true,
 				Tags:             map[string]string{"team": "payments", v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
@@ -67,7 +67,7 @@ func TestDesired(t *testing.T) {
 			reason: "Type mariadb asks RDS for its own engine, mariadb, at the MariaDB default version.",
 			mutate: func(s *v1.RDSDatabaseSpec) { s.Type = v1.TypeMariaDB },
 			want: cloud.Desired{
-				Identifier: "shop-orders-id", Engine: "mariadb", EngineVersion: "10.11", InstanceClass: "db.t4g.micro",
+				Identifier: "shop-orders-id", OwnerTag: v1.TagOwner, Engine: "mariadb", EngineVersion: "10.11", InstanceClass: "db.t4g.micro",
 				StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "pw",
 				StorageEncrypted: true,
 				Tags:             map[string]string{"team": "payments", v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
@@ -81,7 +81,7 @@ func TestDesired(t *testing.T) {
 				s.Network = &v1.Network{SubnetGroup: "private", SecurityGroupIDs: []string{"sg-0a1b2c3d"}, PubliclyAccessible: true}
 			},
 			want: cloud.Desired{
-				Identifier: "shop-orders-id", Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
+				Identifier: "shop-orders-id", OwnerTag: v1.TagOwner, Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
 				StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "pw",
 				StorageEncrypted: true, KMSKeyID: "alias/rds-data",
 				SubnetGroup: "private", SecurityGroupIDs: []string{"sg-0a1b2c3d"}, PubliclyAccessible: true,
@@ -93,7 +93,7 @@ func TestDesired(t *testing.T) {
 			reason: "encryption.enabled false overrides the operator's default.",
 			mutate: func(s *v1.RDSDatabaseSpec) { s.Encryption = &v1.Encryption{Enabled: new(false)} },
 			want: cloud.Desired{
-				Identifier: "shop-orders-id", Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
+				Identifier: "shop-orders-id", OwnerTag: v1.TagOwner, Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
 				StorageType: "gp3", AllocatedStorageGiB: 20, BackupRetentionDays: 7, MasterUser: "sysadmin", MasterPassword: "pw",
 				Tags: map[string]string{"team": "payments", v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},
 			},
@@ -106,7 +106,7 @@ func TestDesired(t *testing.T) {
 				s.Tags = nil
 			},
 			want: cloud.Desired{
-				Identifier: "shop-orders-id", Engine: "postgres", EngineVersion: "16.4", InstanceClass: "db.r6g.large",
+				Identifier: "shop-orders-id", OwnerTag: v1.TagOwner, Engine: "postgres", EngineVersion: "16.4", InstanceClass: "db.r6g.large",
 				StorageType: "io1", AllocatedStorageGiB: 200, BackupRetentionDays: 35, MasterUser: "sysadmin", MasterPassword: "pw",
 				StorageEncrypted: true,
 				Tags:             map[string]string{v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue},

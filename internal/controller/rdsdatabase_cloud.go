@@ -50,6 +50,7 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		Engine:                  inst.Engine,
 		EngineVersion:           inst.EngineVersion,
 		AllocatedStorageGiB:     inst.AllocatedStorageGiB,
+		MaxAllocatedStorageGiB:  inst.MaxAllocatedStorageGiB,
 		InstanceClass:           inst.InstanceClass,
 		Endpoint:                inst.Endpoint,
 		Port:                    inst.Port,
@@ -348,8 +349,17 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 	}
 	d.DeletionProtection = r.deletionProtection(s.db)
 	d.MaintenanceWindow, d.AutoMinorVersionUpgrade = spec.MaintenanceWindow, spec.AutoMinorVersionUpgrade
+	d.Parameters, d.OwnerTag = spec.Parameters, v1.TagOwner
 	d.AllocatedStorageGiB = requested
 	d.AllocatedStorageGiB, raised = s.cloud.Storage(d)
+	if spec.MaxSize != "" {
+		if d.MaxAllocatedStorageGiB, err = storagesize.Parse(spec.MaxSize); err != nil {
+			return cloud.Desired{}, false, err
+		}
+		if d.MaxAllocatedStorageGiB <= d.AllocatedStorageGiB {
+			return cloud.Desired{}, false, fmt.Errorf("maxSize %s must be larger than the %d GiB of storage asked for (size, raised to the storage type's minimum): raise maxSize", spec.MaxSize, d.AllocatedStorageGiB)
+		}
+	}
 	return d, raised, nil
 }
 
@@ -410,6 +420,8 @@ var specFieldOf = map[cloud.Field]string{
 	cloud.FieldExportBucket:  "spec.backup.export.bucket",
 	cloud.FieldExportRole:    "spec.backup.export.iamRoleArn",
 	cloud.FieldExportKMSKey:  "spec.backup.export.kmsKeyId",
+	cloud.FieldParameters:    "spec.parameters",
+	cloud.FieldMaxStorage:    "spec.maxSize",
 }
 
 // specInvalid records a spec the operator cannot or may not turn into a cloud request: one

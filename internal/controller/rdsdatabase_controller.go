@@ -296,7 +296,11 @@ func (r *RDSDatabaseReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		r.reconcileConnectionSecrets,
 		r.reconcileService,
 	)
+	// Parameters are the cloud's too: one the engine refuses to start with must still be
+	// changeable, so they do not wait for the engine's chain, nor it for them.
 	backups, backupErr := runPhases(ctx, s, r.reconcileBackups, r.reconcileManualSnapshot, r.reconcileExports)
+	params, paramsErr := runPhases(ctx, s, r.reconcileParameters)
+	backups, backupErr = joinResults(ctx, backups, backupErr, params, paramsErr)
 	if result, err = joinResults(ctx, result, err, backups, backupErr); err != nil || !result.IsZero() {
 		return result, err
 	}

@@ -86,7 +86,10 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 			// create they may not see the new database yet. Leaving now could leave it behind.
 			return false, nil
 		}
-		return r.exportFinalSnapshot(ctx, s)
+		if gone, err := r.exportFinalSnapshot(ctx, s); err != nil || !gone {
+			return gone, err
+		}
+		return r.deleteParameters(ctx, s)
 	}
 	if owner := obs.Instance.Tags[v1.TagOwner]; owner != naming.Owner(db.Namespace, db.Name) {
 		r.event(db, corev1.EventTypeWarning, v1.ReasonOwnedByOther,
@@ -233,4 +236,25 @@ func (r *RDSDatabaseReconciler) deletionProtected(ctx context.Context, s *scope,
 	}
 	r.event(s.db, corev1.EventTypeNormal, v1.EventDeletionProtectionOff, "Turned the deletion protection of cloud database %s off, as spec.deletionProtection false says, to delete it", s.identifier)
 	return true, nil // deleted once the cloud reports the protection off
+}
+
+// deleteParameters deletes, once the database is gone, the parameter set the operator kept
+// for it (an RDS DB parameter group), and reports whether nothing of it is left.
+func (r *RDSDatabaseReconciler) deleteParameters(ctx context.Context, s *scope) (bool, error) {
+	db := s.db
+	if len(db.Spec.Parameters) == 0 && db.Status.Parameters == nil {
+		return true, nil
+	}
+	d := cloud.Desired{Identifier: s.identifier, Engine: engineOf(db).engine, Tags: cloudTags(s), OwnerTag: v1.TagOwner}
+	if err := s.cloud.DeleteParameters(ctx, d); err != nil {
+		if _, wait := cloud.RetryAfter(err); wait {
+			return false, err
+		}
+		if errors.Is(err, cloud.ErrBusy) {
+			return false, nil // the cloud still sees the database using it
+		}
+		_, err = r.cloudFailed(s, err)
+		return false, err
+	}
+	return true, nil
 }

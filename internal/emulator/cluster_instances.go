@@ -93,6 +93,12 @@ func (e *Emulator) createClusterInstance(id string, p params) (any, string, erro
 		e.mu.Unlock()
 		return nil, id, newError(codeInstanceAlreadyExists, "DB instance already exists")
 	}
+	// DB parameter groups of Aurora instances are not emulated: an instance keeps its
+	// family's default group, which a request may name.
+	if group := strings.ToLower(p.str("DBParameterGroupName")); group != "" && group != defaultGroupPrefix+familyOf(c.Engine, c.EngineVersion) {
+		e.mu.Unlock()
+		return nil, id, newError(codeInvalidCombination, "DB parameter groups of the instances of an Aurora DB cluster are not emulated: instance %s keeps %s.", id, defaultGroupPrefix+familyOf(c.Engine, c.EngineVersion))
+	}
 	if az == "" {
 		// Aurora spreads a cluster's instances over its zones.
 		zones := e.clusterZones()

@@ -2,13 +2,14 @@ package emulator
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"time"
 )
 
 // deletableStatus lists the statuses DeleteDBInstance accepts.
 var deletableStatus = map[string]bool{
-	"available": true, "backing-up": true, "failed": true, "storage-full": true,
+	"available": true, "backing-up": true, "failed": true, "storage-full": true, "storage-optimization": true,
 	"incompatible-parameters": true, "incompatible-restore": true, "incompatible-network": true,
 	"stopped": true,
 }
@@ -129,5 +130,6 @@ func (e *Emulator) newSnapshot(in *instance, id, kind string, requested []tag) *
 		DBName:                in.DBName,
 		BackupRetentionPeriod: in.BackupRetentionPeriod,
 		masterPassword:        in.masterPassword,
+		serverParams:          maps.Clone(in.serverParams),
 	}
 }

@@ -92,7 +92,10 @@ type Emulator struct {
 	// clusters and clusterSnapshots are the Aurora DB clusters and their snapshots.
 	clusters         map[string]*cluster
 	clusterSnapshots map[string]*clusterSnapshot
-	faults           Faults
+	// paramGroups are the DB parameter groups by name: those made by
+	// CreateDBParameterGroup and the default groups used so far (paramgroups.go).
+	paramGroups map[string]*paramGroup
+	faults      Faults
 	// account holds the subnet groups and KMS keys calls may name.
 	account Account
 	// faultCalls counts the API calls since the faults were set, for ThrottleEvery.
@@ -154,6 +157,7 @@ func New(cfg Config) (*Emulator, error) {
 
 		clusters:         map[string]*cluster{},
 		clusterSnapshots: map[string]*clusterSnapshot{},
+		paramGroups:      map[string]*paramGroup{},
 		faults:           cfg.Faults,
 		account:          account,
 		ctx:              ctx,
@@ -254,6 +258,7 @@ var handlers = map[string]handler{
 	"DescribeOrderableDBInstanceOptions": (*Emulator).describeOrderable,
 	"ModifyDBInstance":                   (*Emulator).modifyInstance,
 	"DeleteDBInstance":                   (*Emulator).deleteInstance,
+	"RebootDBInstance":                   (*Emulator).rebootInstance,
 	"RestoreDBInstanceFromDBSnapshot":    (*Emulator).restoreInstance,
 	"CreateDBSnapshot":                   (*Emulator).createSnapshot,
 	"DescribeDBSnapshots":                (*Emulator).describeSnapshots,
@@ -274,6 +279,12 @@ var handlers = map[string]handler{
 	"StartExportTask":                    (*Emulator).startExportTask,
 	"DescribeExportTasks":                (*Emulator).describeExportTasks,
 	"CancelExportTask":                   (*Emulator).cancelExportTask,
+	"CreateDBParameterGroup":             (*Emulator).createParamGroup,
+	"DescribeDBParameterGroups":          (*Emulator).describeParamGroups,
+	"DescribeDBParameters":               (*Emulator).describeParameters,
+	"ModifyDBParameterGroup":             (*Emulator).modifyParamGroup,
+	"ResetDBParameterGroup":              (*Emulator).resetParamGroup,
+	"DeleteDBParameterGroup":             (*Emulator).deleteParamGroup,
 }
 
 func (e *Emulator) dispatch(action string, p params) (any, string, error) {

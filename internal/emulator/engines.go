@@ -25,6 +25,13 @@ type engineServer interface {
 	// Promote makes a read replica's server standalone and writable; on a server that is
 	// not a replica it does nothing.
 	Promote(ctx context.Context) error
+	// SetParameters writes engine parameter values to the server's configuration ("" resets
+	// one to the engine default); with now the dynamic ones take effect at once, the
+	// others at the next Restart. It is how a DB parameter group reaches the server.
+	SetParameters(ctx context.Context, values map[string]string, now bool) error
+	// Restart restarts the server in the same directory on the same port, as
+	// RebootDBInstance does, so that every parameter written applies.
+	Restart(ctx context.Context) error
 	// Stop stops the server; nothing of it keeps running.
 	Stop() error
 }

@@ -30,6 +30,10 @@ func (e *Emulator) createInstance(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, id, newError(codeInstanceAlreadyExists, "DB instance already exists")
 	}
+	if in.ParamGroup, err = e.groupFor(p.str("DBParameterGroupName"), in.Engine, in.EngineVersion); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
 	in.masterPassword = password
 	e.instances[id] = in
 	x := e.instanceXML(in)
@@ -81,6 +85,15 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 	}
 	if err := checkProvisioned(engine, storageType, *storage, intOr0(iops), intOr0(throughput)); err != nil {
 		return nil, "", err
+	}
+	maxStorage, err := p.integer("MaxAllocatedStorage")
+	if err != nil {
+		return nil, "", err
+	}
+	if maxStorage != nil {
+		if err := checkMaxStorage(engine, storageType, *storage, *maxStorage, true); err != nil {
+			return nil, "", err
+		}
 	}
 	user := p.str("MasterUsername")
 	if err := checkMasterUsername(user); err != nil {
@@ -141,6 +154,7 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 		StorageType:           storageType,
 		Iops:                  intOr0(iops),
 		StorageThroughput:     intOr0(throughput),
+		MaxAllocatedStorage:   intOr0(maxStorage),
 		MasterUsername:        user,
 		DBName:                dbName,
 		BackupRetentionPeriod: retention,

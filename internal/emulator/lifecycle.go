@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -47,6 +48,11 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 			return
 		}
 		if !e.attachServer(self, srv) {
+			return
+		}
+		if err := e.startWithGroup(ctx, self, srv); err != nil {
+			fmt.Fprintf(e.cfg.Log, "rds-emulator: instance %s failed: %v\n", id, err)
+			e.setStatus(id, "creating", "failed")
 			return
 		}
 	}
@@ -230,6 +236,14 @@ func (in *instance) applyPending() {
 	}
 	if p.MultiAZ != nil {
 		in.setMultiAZ(*p.MultiAZ)
+	}
+	if p.ParamGroup != "" {
+		// The upgraded server starts without the new group's values: they apply at the
+		// next reboot. A default group has none.
+		in.ParamGroup, in.ParamApply = p.ParamGroup, paramsInSync
+		if !strings.HasPrefix(p.ParamGroup, defaultGroupPrefix) {
+			in.ParamApply = paramsPendingReboot
+		}
 	}
 	in.Pending = pending{}
 }

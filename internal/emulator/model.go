@@ -21,6 +21,9 @@ type pending struct {
 	EngineVersion         string
 	StorageType           string
 	MultiAZ               *bool
+	// ParamGroup is the DB parameter group the instance takes with a pending major version
+	// upgrade; RDS does not report it.
+	ParamGroup string
 }
 
 func (p pending) empty() bool { return p == pending{} }
@@ -38,8 +41,11 @@ type instance struct {
 	StorageType      string
 	// Iops and StorageThroughput are what was provisioned, 0 for the storage type's
 	// baseline (reportedIOPS).
-	Iops                  int
-	StorageThroughput     int
+	Iops              int
+	StorageThroughput int
+	// MaxAllocatedStorage is the most storage autoscaling grows the instance to, in GiB;
+	// 0 when autoscaling is off (autoscaling.go).
+	MaxAllocatedStorage   int
 	MasterUsername        string
 	DBName                string
 	BackupRetentionPeriod int
@@ -80,6 +86,10 @@ type instance struct {
 	Pending            pending
 	// Logs are the logs the instance ships to CloudWatch Logs.
 	Logs logExports
+	// ParamGroup is the instance's DB parameter group, "" for its family's default group
+	// (instanceParamGroup); ParamApply is its ParameterApplyStatus, "" for in-sync.
+	ParamGroup string
+	ParamApply string
 
 	// EndpointPort is set once the engine is up; 0 means no endpoint yet.
 	EndpointPort int
@@ -90,6 +100,10 @@ type instance struct {
 	// masterPassword is the current master password, kept so that a snapshot can carry
 	// it to the instances restored from it, as RDS does.
 	masterPassword string
+	// serverParams are the engine parameter values the emulator has written to the
+	// server's configuration (applied, or waiting for a restart), by name; a reboot resets
+	// those its group no longer sets.
+	serverParams map[string]string
 }
 
 // snapshot is the emulator's record of one DB snapshot.
@@ -122,6 +136,9 @@ type snapshot struct {
 	// masterPassword is the source's master password when the snapshot was taken, which
 	// an instance restored from it gets. It lives only in memory.
 	masterPassword string
+	// serverParams are the source's server's engine parameter values, which its data file
+	// may carry to a restored instance's server.
+	serverParams map[string]string
 }
 
 // setTags adds or overwrites tags by key, keeping the existing order.

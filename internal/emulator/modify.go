@@ -44,6 +44,12 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 			return nil, id, err
 		}
 	}
+	groupNow, groupWithUpgrade, err := e.associateGroup(in, req.paramGroup, change)
+	if err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
+	change.ParamGroup = groupWithUpgrade
 	// Every check comes before the first change, so that a refused request changes nothing.
 	if req.logs {
 		if err := checkLogTypes(in.Engine, in.EngineVersion, append(slices.Clone(req.logsEnable), req.logsDisable...)); err != nil {
@@ -86,10 +92,23 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 	if req.copyTags != nil {
 		in.CopyTagsToSnapshot = *req.copyTags
 	}
+	// Another DB parameter group is associated at once too, and its values wait for the
+	// next reboot (RDS API Reference, ModifyDBInstance DBParameterGroupName).
+	if groupNow != "" {
+		in.ParamGroup, in.ParamApply = groupNow, paramsPendingReboot
+	}
 	if req.logs {
 		in.Logs.request(req.logsEnable, req.logsDisable)
 	}
 	in.Pending = mergePending(in.Pending, change)
+	// So does the maximum storage (storage autoscaling); equal to the storage the instance
+	// will have, it turns autoscaling off.
+	if req.maxStorage != nil {
+		in.MaxAllocatedStorage = *req.maxStorage
+		if size, _ := in.storageAfter(in.Pending); size == in.MaxAllocatedStorage {
+			in.MaxAllocatedStorage = 0
+		}
+	}
 	modifying := req.applyImmediately && !in.Pending.empty()
 	// As on RDS, the logs shipped change at once, whatever ApplyImmediately says: the
 	// instance modifies for them alone.
@@ -130,6 +149,8 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 type modification struct {
 	storage          *int
 	iops, throughput *int
+	// maxStorage is MaxAllocatedStorage, nil when the request leaves it out.
+	maxStorage       *int
 	storageType      string
 	class            string
 	retention        *int
@@ -147,6 +168,8 @@ type modification struct {
 	public         *bool
 	multiAZ        *bool
 	copyTags       *bool
+	// paramGroup is DBParameterGroupName, "" when the request leaves it out.
+	paramGroup string
 	// logsEnable and logsDisable are CloudwatchLogsExportConfiguration's; logs tells
 	// whether the request has one.
 	logsEnable, logsDisable []string
@@ -162,6 +185,9 @@ func readModification(p params) (modification, error) {
 		return m, err
 	}
 	if m.iops, err = p.integer("Iops"); err != nil {
+		return m, err
+	}
+	if m.maxStorage, err = p.integer("MaxAllocatedStorage"); err != nil {
 		return m, err
 	}
 	if m.throughput, err = p.integer("StorageThroughput"); err != nil {
@@ -182,6 +208,7 @@ func readModification(p params) (modification, error) {
 		return m, newError(codeInvalidValue, "Invalid DB Instance class: %s", m.class)
 	}
 	m.engineVersion = p.str("EngineVersion")
+	m.paramGroup = p.str("DBParameterGroupName")
 	if m.backupWindow = p.str("PreferredBackupWindow"); m.backupWindow != "" {
 		if err := checkBackupWindow(m.backupWindow); err != nil {
 			return m, err
@@ -237,7 +264,7 @@ func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 	var change pending
 	storageOnly := m.class == "" && m.retention == nil && m.engineVersion == "" && m.password == nil && m.storageType == "" && m.throughput == nil &&
 		m.securityGroups == nil && m.public == nil && m.multiAZ == nil && m.copyTags == nil &&
-		m.maintenanceWindow == "" && m.deletionProtection == nil && m.autoMinor == nil
+		m.maintenanceWindow == "" && m.deletionProtection == nil && m.autoMinor == nil && m.paramGroup == ""
 	switch {
 	case in.Status == "available":
 	case in.Status == "storage-full" && storageOnly && m.storage != nil:
@@ -246,7 +273,7 @@ func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 	}
 	if in.ClusterID != "" {
 		for name, set := range map[string]bool{
-			"MasterUserPassword": m.password != nil, "AllocatedStorage": m.storage != nil, "StorageType": m.storageType != "",
+			"MasterUserPassword": m.password != nil, "AllocatedStorage": m.storage != nil, "StorageType": m.storageType != "", "MaxAllocatedStorage": m.maxStorage != nil,
 			"BackupRetentionPeriod": m.retention != nil, "EngineVersion": m.engineVersion != "", "MultiAZ": m.multiAZ != nil,
 		} {
 			if set {
@@ -326,6 +353,14 @@ func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 			return change, err
 		}
 	}
+	// The maximum storage is held against the storage the instance will have: a new
+	// maximum when the request names one, else the one it has when the storage grows.
+	if m.maxStorage != nil || (in.MaxAllocatedStorage > 0 && change.AllocatedStorage != nil) {
+		size, kind := in.storageAfter(mergePending(in.Pending, change))
+		if err := checkMaxStorage(in.Engine, kind, size, cmp.Or(intOr0(m.maxStorage), in.MaxAllocatedStorage), false); err != nil {
+			return change, err
+		}
+	}
 	if m.class != "" && m.class != in.Class {
 		if err := checkInstanceClass(in.Engine, in.EngineVersion, m.class); err != nil {
 			return change, err
@@ -345,6 +380,19 @@ func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 		}
 	}
 	return change, nil
+}
+
+// storageAfter is the allocated storage and storage type the instance has once the
+// pending values p apply.
+func (in *instance) storageAfter(p pending) (int, string) {
+	size, kind := in.AllocatedStorage, in.StorageType
+	if p.AllocatedStorage != nil {
+		size = *p.AllocatedStorage
+	}
+	if p.StorageType != "" {
+		kind = p.StorageType
+	}
+	return size, kind
 }
 
 // mergePending lays newer pending values over older ones.
@@ -372,6 +420,9 @@ func mergePending(old, newer pending) pending {
 	}
 	if newer.MultiAZ != nil {
 		old.MultiAZ = newer.MultiAZ
+	}
+	if newer.ParamGroup != "" {
+		old.ParamGroup = newer.ParamGroup
 	}
 	return old
 }

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -93,10 +94,15 @@ type readReplicaRequest struct {
 	publiclyAccessible bool
 	storageType        string
 	storage            *int
-	kmsKeyID           string
-	subnetGroup        string
-	securityGroups     []string
-	tags               []tag
+	// maxStorage is the replica's own MaxAllocatedStorage, nil without autoscaling.
+	maxStorage     *int
+	kmsKeyID       string
+	subnetGroup    string
+	securityGroups []string
+	// paramGroup is DBParameterGroupName: "" for the source's group (RDS API Reference:
+	// a same-Region replica's default).
+	paramGroup string
+	tags       []tag
 	// copyTags is the replica's own CopyTagsToSnapshot, off by default whatever its
 	// source has.
 	copyTags bool
@@ -114,6 +120,7 @@ func (e *Emulator) readReplicaRequest(p params) (readReplicaRequest, error) {
 		kmsKeyID:         p.str("KmsKeyId"),
 		subnetGroup:      p.str("DBSubnetGroupName"),
 		securityGroups:   p.list("VpcSecurityGroupIds.VpcSecurityGroupId"),
+		paramGroup:       p.str("DBParameterGroupName"),
 		tags:             p.tags(),
 	}
 	if r.class != "" && !strings.HasPrefix(r.class, "db.") {
@@ -124,6 +131,9 @@ func (e *Emulator) readReplicaRequest(p params) (readReplicaRequest, error) {
 	}
 	var err error
 	if r.storage, err = p.integer("AllocatedStorage"); err != nil {
+		return r, err
+	}
+	if r.maxStorage, err = p.integer("MaxAllocatedStorage"); err != nil {
 		return r, err
 	}
 	if err := checkSecurityGroups(r.securityGroups); err != nil {
@@ -155,6 +165,11 @@ func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*i
 		"the source DB instance "+src.ID)
 	if err != nil {
 		return nil, err
+	}
+	if r.maxStorage != nil {
+		if err := checkMaxStorage(src.Engine, storageType, storage, *r.maxStorage, true); err != nil {
+			return nil, err
+		}
 	}
 	// A replica in the source's region is encrypted as its source is: with the source's
 	// key unless the request names another.
@@ -189,6 +204,12 @@ func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*i
 	if err != nil {
 		return nil, err
 	}
+	group := e.instanceParamGroup(src)
+	if r.paramGroup != "" {
+		if group, err = e.groupFor(r.paramGroup, src.Engine, src.EngineVersion); err != nil {
+			return nil, err
+		}
+	}
 	in := &instance{
 		ID:                    id,
 		ResourceID:            "db-" + randomUpper(26),
@@ -198,6 +219,7 @@ func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*i
 		Class:                 class,
 		AllocatedStorage:      storage,
 		StorageType:           storageType,
+		MaxAllocatedStorage:   intOr0(r.maxStorage),
 		MasterUsername:        src.MasterUsername,
 		DBName:                src.DBName,
 		BackupRetentionPeriod: 0,
@@ -212,7 +234,9 @@ func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*i
 		CreateTime:            time.Now(),
 		Tags:                  setTags(nil, r.tags),
 		CopyTagsToSnapshot:    r.copyTags,
+		ParamGroup:            group,
 		masterPassword:        src.masterPassword,
+		serverParams:          maps.Clone(src.serverParams),
 
 		PreferredMaintenanceWindow: maintenanceWindow,
 		AutoMinorVersionUpgrade:    r.autoMinor,

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"time"
 )
@@ -75,7 +76,10 @@ type restoreRequest struct {
 	subnetGroup        string
 	securityGroups     []string
 	availabilityZone   string
-	tags               []tag
+	// paramGroup is DBParameterGroupName: "" for the engine's default group, not the
+	// source's (RDS API Reference).
+	paramGroup string
+	tags       []tag
 	// copyTags is the restored instance's CopyTagsToSnapshot: off unless the request
 	// turns it on, whatever the source had.
 	copyTags bool
@@ -94,6 +98,7 @@ func readRestore(p params) (restoreRequest, error) {
 		subnetGroup:      p.str("DBSubnetGroupName"),
 		securityGroups:   p.list("VpcSecurityGroupIds.VpcSecurityGroupId"),
 		availabilityZone: p.str("AvailabilityZone"),
+		paramGroup:       p.str("DBParameterGroupName"),
 		tags:             p.tags(),
 		logs:             unique(p.list("EnableCloudwatchLogsExports.member")),
 	}
@@ -154,6 +159,10 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	group, err := e.groupFor(r.paramGroup, s.Engine, s.EngineVersion)
+	if err != nil {
+		return nil, err
+	}
 	in := &instance{
 		ID:                    id,
 		ResourceID:            "db-" + randomUpper(26),
@@ -178,7 +187,9 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 		Tags:                  setTags(nil, tags),
 		CopyTagsToSnapshot:    r.copyTags,
 		Logs:                  logExports{Enabled: r.logs},
+		ParamGroup:            group,
 		masterPassword:        s.masterPassword,
+		serverParams:          maps.Clone(s.serverParams),
 
 		PreferredMaintenanceWindow: maintenanceWindow,
 		AutoMinorVersionUpgrade:    r.autoMinor,

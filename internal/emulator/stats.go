@@ -65,7 +65,7 @@ func (e *Emulator) ResetStats() {
 
 // serveIntrospection answers GET /_emulator/stats, POST /_emulator/reset-stats,
 // POST /_emulator/faults, POST /_emulator/maintenance, GET and POST /_emulator/account and
-// POST /_emulator/tamper. None of
+// POST /_emulator/tamper and POST /_emulator/fill-storage. None of
 // them is an API call: the call log does not count them.
 func (e *Emulator) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 	switch {
@@ -93,6 +93,8 @@ func (e *Emulator) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 		e.ServeS3Info(w, r)
 	case r.URL.Path == introspectionPrefix+"tamper" && r.Method == http.MethodPost:
 		e.serveTamper(w, r)
+	case r.URL.Path == introspectionPrefix+"fill-storage" && r.Method == http.MethodPost:
+		e.serveFillStorage(w, r)
 	default:
 		http.NotFound(w, r)
 	}

@@ -2,9 +2,9 @@ package emulator
 
 import "strings"
 
-// resourceTags finds the tags of the instance, snapshot, cluster or cluster snapshot an
-// ARN names. It runs under
-// the lock and returns a pointer so callers can change them.
+// resourceTags finds the tags of the instance, snapshot, cluster, cluster snapshot or DB
+// parameter group an ARN names. It runs under the lock and returns a pointer so callers
+// can change them.
 func (e *Emulator) resourceTags(arn string) (*[]tag, error) {
 	prefix := "arn:aws:rds:" + e.cfg.Region + ":" + e.cfg.AccountID + ":"
 	rest, ok := strings.CutPrefix(arn, prefix)
@@ -32,6 +32,12 @@ func (e *Emulator) resourceTags(arn string) (*[]tag, error) {
 			return nil, newError(codeClusterNotFound, "DBCluster %s not found.", id)
 		}
 		return &c.Tags, nil
+	case "pg":
+		g, ok := e.paramGroupLocked(id)
+		if !ok {
+			return nil, errParamGroupNotFound(id)
+		}
+		return &g.Tags, nil
 	case "cluster-snapshot":
 		s, ok := e.clusterSnapshots[id]
 		if !ok {

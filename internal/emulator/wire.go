@@ -40,6 +40,7 @@ var errorStatus = map[string]int{
 	codeClusterNotFound:         http.StatusNotFound,
 	codeClusterSnapshotNotFound: http.StatusNotFound,
 	codeSubnetGroupNotFound:     http.StatusNotFound,
+	codeParamGroupNotFound:      http.StatusNotFound,
 	codeMissingAuth:             http.StatusForbidden,
 	codeInternalFailure:         http.StatusInternalServerError,
 	codeServiceUnavailable:      http.StatusServiceUnavailable,
@@ -72,6 +73,10 @@ const (
 	codeMissingAuth           = "MissingAuthenticationToken"
 	codeServiceUnavailable    = "ServiceUnavailable"
 	codeSubnetGroupNotFound   = "DBSubnetGroupNotFoundFault"
+
+	codeParamGroupNotFound      = "DBParameterGroupNotFound"
+	codeParamGroupAlreadyExists = "DBParameterGroupAlreadyExists"
+	codeInvalidParamGroupState  = "InvalidDBParameterGroupState"
 )
 
 // newRequestID returns a random request id shaped like AWS's.
@@ -129,9 +134,9 @@ type params struct{ url.Values }
 func (p params) str(name string) string { return p.Get(name) }
 
 // subject is the identifier a request concerns, for the call log: its instance, cluster,
-// snapshot or tagged resource.
+// snapshot, tagged resource or DB parameter group.
 func (p params) subject() string {
-	for _, name := range []string{"DBInstanceIdentifier", "DBClusterIdentifier", "DBSnapshotIdentifier", "DBClusterSnapshotIdentifier", "ResourceName"} {
+	for _, name := range []string{"DBInstanceIdentifier", "DBClusterIdentifier", "DBSnapshotIdentifier", "DBClusterSnapshotIdentifier", "ResourceName", "DBParameterGroupName"} {
 		if v := p.str(name); v != "" {
 			return v
 		}

@@ -45,6 +45,14 @@ var queryAPISeeds = []string{
 		"Action=DescribeDBSnapshots&DBSnapshotIdentifier=arn%3Aaws%3Ards%3Aus-east-1%3A123456789012%3Asnapshot%3Ax&IncludeShared=true&IncludePublic=false\n" +
 		"Action=RestoreDBInstanceFromDBSnapshot&DBInstanceIdentifier=r&DBSnapshotIdentifier=arn%3Aaws%3Ards%3Aeu-west-1%3A123456789012%3Asnapshot%3Ax&CopyTagsToSnapshot=1\n" +
 		"Action=DeleteDBInstance&DBInstanceIdentifier=src&FinalDBSnapshotIdentifier=src-final",
+	"Action=CreateDBParameterGroup&DBParameterGroupName=pg&DBParameterGroupFamily=postgres17&Description=d&Tags.Tag.1.Key=a&Tags.Tag.1.Value=b\n" +
+		"Action=ModifyDBParameterGroup&DBParameterGroupName=pg&Parameters.Parameter.1.ParameterName=max_connections&Parameters.Parameter.1.ParameterValue=150&Parameters.Parameter.1.ApplyMethod=pending-reboot\n" +
+		"Action=CreateDBInstance&DBInstanceIdentifier=a&Engine=postgres&DBInstanceClass=db.t4g.micro&AllocatedStorage=20&MaxAllocatedStorage=40&MasterUsername=master&MasterUserPassword=Src-secret-4711&DBParameterGroupName=pg\n" +
+		"Action=DescribeDBParameters&DBParameterGroupName=pg&Source=user&MaxRecords=20\n" +
+		"Action=RebootDBInstance&DBInstanceIdentifier=a&ForceFailover=false\n" +
+		"Action=ResetDBParameterGroup&DBParameterGroupName=pg&ResetAllParameters=true\n" +
+		"Action=DeleteDBParameterGroup&DBParameterGroupName=pg",
+	"Action=ModifyDBParameterGroup&DBParameterGroupName=default.postgres17&Parameters.Parameter.3.ParameterName=%00",
 	"Action=%ZZ", "Action=Nope&Version=2000-01-01", "", "=&&==", "Action=DescribeDBInstances&Action=DeleteDBInstance",
 	"Action=CreateDBInstance&DBInstanceIdentifier=\xff\xfe&Engine=\x00",
 }

@@ -1,6 +1,9 @@
 package emulator
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // The shapes below mirror the RDS API's XML; only the members the emulator knows are
 // written.
@@ -49,6 +52,7 @@ type xmlInstance struct {
 	StorageType           string
 	Iops                  *int `xml:",omitempty"`
 	StorageThroughput     *int `xml:",omitempty"`
+	MaxAllocatedStorage   *int `xml:",omitempty"`
 	MasterUsername        string
 	DBName                string `xml:",omitempty"`
 	BackupRetentionPeriod int
@@ -81,6 +85,9 @@ type xmlInstance struct {
 	ReadReplicaDBInstanceIdentifiers      []string                `xml:"ReadReplicaDBInstanceIdentifiers>ReadReplicaDBInstanceIdentifier"`
 	StatusInfos                           []xmlInstanceStatusInfo `xml:"StatusInfos>DBInstanceStatusInfo"`
 	DBClusterIdentifier                   string                  `xml:",omitempty"`
+	// DBParameterGroups is the instance's one DB parameter group and whether its values
+	// are applied (paramgroups_apply.go).
+	DBParameterGroups []xmlParamGroupStatus `xml:"DBParameterGroups>DBParameterGroup"`
 }
 
 // xmlInstanceStatusInfo is one DBInstanceStatusInfo: RDS reports the state of a read
@@ -161,6 +168,7 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 		StorageType:           in.StorageType,
 		Iops:                  nonzero(reportedIOPS(in.StorageType, in.AllocatedStorage, in.Iops)),
 		StorageThroughput:     nonzero(reportedThroughput(in.StorageType, in.AllocatedStorage, in.StorageThroughput)),
+		MaxAllocatedStorage:   nonzero(in.MaxAllocatedStorage),
 		MasterUsername:        in.MasterUsername,
 		DBName:                in.DBName,
 		BackupRetentionPeriod: in.BackupRetentionPeriod,
@@ -196,6 +204,7 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 		ReadReplicaSourceDBInstanceIdentifier: in.ReplicaSource,
 		ReadReplicaDBInstanceIdentifiers:      e.replicasOf(in.ID),
 		DBClusterIdentifier:                   in.ClusterID,
+		DBParameterGroups:                     []xmlParamGroupStatus{{DBParameterGroupName: e.instanceParamGroup(in), ParameterApplyStatus: cmp.Or(in.ParamApply, paramsInSync)}},
 	}
 	if in.MultiAZ {
 		x.SecondaryAvailabilityZone = in.SecondaryAZ

@@ -502,6 +502,9 @@ func (e *Emulator) replaceServer(ctx context.Context, in *instance, old engineSe
 	e.mu.Lock()
 	in.server, in.caCert = srv, srv.CACert()
 	e.mu.Unlock()
+	if err := e.applyInitialFlags(ctx, in, srv); err != nil {
+		return err
+	}
 	return srv.Restore(ctx, dump)
 }
 

@@ -47,6 +47,19 @@
 //     export is run the same way but, as a serverless export, leaves the instance free
 //     for other operations. Without engines the file holds a SQL comment (or nothing for
 //     CSV), once the databases named are among those the instance lists.
+//   - Database flags (settings.databaseFlags) are checked against the catalog of the
+//     instance's engine (package engineparams, this machine's PostgreSQL and MariaDB) plus
+//     the few flags of Cloud SQL's own it knows (stored, not applied), and applied to the
+//     real server: a flag the engine takes only at start (a PostgreSQL postmaster setting,
+//     a MariaDB read-only variable) restarts the server within the patch's UPDATE
+//     operation, others apply at once. An unknown name answers 400 invalid naming it (the
+//     wording is a guess), a bad value 400 invalidFlagValue naming the flag.
+//   - instances.restart restarts the real server, on its data and address, under a
+//     RESTART operation. A restarting instance stays RUNNABLE, busy with its operation.
+//   - settings.storageAutoResize (on by default) and storageAutoResizeLimit are checked,
+//     stored and echoed; the disks fill with nothing, so Cloud SQL's automatic increase
+//     happens when told: Emulator.GrowStorage, or POST /_emulator/grow-storage
+//     {"project","instance"}, grows the disk by Cloud SQL's step within the limit.
 //   - Labels are checked as Google checks them (keys and values, their characters and
 //     lengths, at most 64); diskEncryptionConfiguration is stored and echoed only.
 //

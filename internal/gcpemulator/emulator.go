@@ -175,6 +175,7 @@ func (e *Emulator) routes() *http.ServeMux {
 		"DELETE /v1/projects/{project}/instances/{instance}":                      (*Emulator).deleteInstance,
 		"POST /v1/projects/{project}/instances/{instance}/restoreBackup":          (*Emulator).restoreBackup,
 		"POST /v1/projects/{project}/instances/{instance}/export":                 (*Emulator).exportInstance,
+		"POST /v1/projects/{project}/instances/{instance}/restart":                (*Emulator).restartInstance,
 		"GET /v1/projects/{project}/operations":                                   (*Emulator).listOperations,
 		"GET /v1/projects/{project}/operations/{operation}":                       (*Emulator).getOperation,
 		"POST /v1/projects/{project}/instances/{instance}/users":                  (*Emulator).insertUser,
@@ -199,6 +200,7 @@ func (e *Emulator) routes() *http.ServeMux {
 	}
 	m.HandleFunc(introspectionPrefix, e.serveIntrospection)
 	m.HandleFunc("GET "+introspectionPrefix+"gcs", e.serveGCSInfo)
+	m.HandleFunc("POST "+introspectionPrefix+"grow-storage", e.serveGrowStorage)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		e.record(r.Method+" (unknown)", "", http.StatusNotFound)
 		writeError(w, errorf(http.StatusNotFound, "notFound", "The requested URL %s was not found on this server.", r.URL.Path))

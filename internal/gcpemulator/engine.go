@@ -47,6 +47,11 @@ type engineServer interface {
 	Dump(ctx context.Context, path string) error
 	// Restore replays a file Dump wrote into a fresh server.
 	Restore(ctx context.Context, path string) error
+	// SetParameters sets server parameters, "" resetting one to the engine's default; now
+	// applies at once those that need no restart.
+	SetParameters(ctx context.Context, values map[string]string, now bool) error
+	// Restart restarts the server on its data and its address, applying every parameter.
+	Restart(ctx context.Context) error
 	// CACert is the PEM certificate the server presents for TLS, or "".
 	CACert() string
 	// Stop stops the server.
@@ -168,6 +173,12 @@ func (e *pgEngine) Dump(ctx context.Context, path string) error { return e.srv.D
 
 func (e *pgEngine) Restore(ctx context.Context, path string) error { return e.srv.Restore(ctx, path) }
 
+func (e *pgEngine) SetParameters(ctx context.Context, values map[string]string, now bool) error {
+	return e.srv.SetParameters(ctx, values, now)
+}
+
+func (e *pgEngine) Restart(ctx context.Context) error { return e.srv.Restart(ctx) }
+
 func (e *pgEngine) CACert() string { return readCert(filepath.Join(e.srv.Dir(), "data", "server.crt")) }
 
 func (e *pgEngine) Stop() error { return e.srv.Stop() }
@@ -274,6 +285,12 @@ func (e *mariaEngine) Dump(ctx context.Context, path string) error { return e.sr
 func (e *mariaEngine) Restore(ctx context.Context, path string) error {
 	return e.srv.Restore(ctx, path)
 }
+
+func (e *mariaEngine) SetParameters(ctx context.Context, values map[string]string, now bool) error {
+	return e.srv.SetParameters(ctx, values, now)
+}
+
+func (e *mariaEngine) Restart(ctx context.Context) error { return e.srv.Restart(ctx) }
 
 func (e *mariaEngine) CACert() string { return readCert(filepath.Join(e.srv.Dir(), "server.crt")) }
 

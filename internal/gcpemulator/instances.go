@@ -121,6 +121,13 @@ func (e *Emulator) newInstance(project string, req *DatabaseInstance) (*instance
 	if s.DataDiskSizeGb == 0 {
 		s.DataDiskSizeGb = minDiskGB
 	}
+	if err := validateResizeLimit(s.StorageAutoResizeLimit, s.DataDiskSizeGb); err != nil {
+		return nil, err
+	}
+	if err := validateFlags(req.DatabaseVersion, s.DatabaseFlags); err != nil {
+		return nil, err
+	}
+	s.DatabaseFlags = cloneFlags(s.DatabaseFlags)
 	defaults := map[*string]string{
 		&s.Kind: "sql#settings", &s.DataDiskType: "PD_SSD", &s.ActivationPolicy: "ALWAYS",
 		&s.AvailabilityType: "ZONAL", &s.PricingPlan: "PER_USE", &s.ReplicationType: "SYNCHRONOUS",
@@ -353,10 +360,19 @@ func (e *Emulator) patchInstance(r *http.Request) (any, error) {
 	if s.DataDiskSizeGb != 0 && s.DataDiskSizeGb < in.settings.DataDiskSizeGb {
 		return nil, errInvalid("The disk size cannot be decreased (current %d GB, requested %d GB).", in.settings.DataDiskSizeGb, s.DataDiskSizeGb)
 	}
+	if err := validateResizeLimit(s.StorageAutoResizeLimit, max(s.DataDiskSizeGb, in.settings.DataDiskSizeGb)); err != nil {
+		return nil, err
+	}
+	if s.DatabaseFlags != nil {
+		if err := validateFlags(in.version, s.DatabaseFlags); err != nil {
+			return nil, err
+		}
+	}
 	op := e.newOperation(r, in.key, opUpdate)
 	in.busy = op
 	change := *s
 	change.UserLabels = maps.Clone(s.UserLabels)
+	change.DatabaseFlags = cloneFlags(s.DatabaseFlags)
 	if body.anyWindow {
 		change.MaintenanceWindow = &MaintenanceWindow{}
 	}
@@ -415,6 +431,12 @@ func (in *instance) applySettings(s *Settings) {
 	if s.StorageAutoResize != nil {
 		v := *s.StorageAutoResize
 		cur.StorageAutoResize = &v
+	}
+	if s.StorageAutoResizeLimit != 0 {
+		cur.StorageAutoResizeLimit = s.StorageAutoResizeLimit
+	}
+	if s.DatabaseFlags != nil {
+		cur.DatabaseFlags = cloneFlags(s.DatabaseFlags)
 	}
 	if s.ActivationPolicy != "" {
 		cur.ActivationPolicy = s.ActivationPolicy
@@ -485,6 +507,7 @@ func (e *Emulator) deleteInstance(r *http.Request) (any, error) {
 func (e *Emulator) view(in *instance) *DatabaseInstance {
 	s := in.settings
 	s.UserLabels = maps.Clone(s.UserLabels)
+	s.DatabaseFlags = cloneFlags(s.DatabaseFlags)
 	if s.BackupConfiguration != nil {
 		b := *s.BackupConfiguration
 		if b.BackupRetentionSettings != nil {

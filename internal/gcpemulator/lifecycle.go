@@ -2,6 +2,7 @@ package gcpemulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -81,14 +82,33 @@ func (e *Emulator) instanceDir(in *instance) string {
 	return filepath.Join(e.cfg.DataDir, "instances", fmt.Sprintf("%s-%s-%d", in.key.project, in.key.name, n))
 }
 
-// runUpdate applies a patch when its UPDATE operation ends, after Delays.Update.
+// runUpdate applies a patch when its UPDATE operation ends, after Delays.Update. Changed
+// database flags are applied to the server first, restarting it when one needs it (the
+// operation runs until the server is back); when the server refuses them the operation
+// fails and no setting changes, and a server that did not start again leaves the instance
+// FAILED.
 func (e *Emulator) runUpdate(ctx context.Context, in *instance, op *operation, change *Settings) {
 	e.startOperation(op)
 	if !sleep(ctx, e.cfg.Delays.Update) {
 		return
 	}
+	var err error
+	if change.DatabaseFlags != nil {
+		e.mu.Lock()
+		srv, flags := in.server, changeOf(in.version, in.settings.DatabaseFlags, change.DatabaseFlags)
+		e.mu.Unlock()
+		err = flags.apply(ctx, srv)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if err != nil {
+		fmt.Fprintf(e.cfg.Log, "cloudsql-emulator: instance %s: set database flags: %v\n", in.key.name, err)
+		if errors.Is(err, errNotBack) {
+			in.state = stateFailed
+		}
+		e.finishOperation(op, "INTERNAL_ERROR", fmt.Errorf("the database flags could not be applied to the instance"))
+		return
+	}
 	in.applySettings(change)
 	e.finishOperation(op, "", nil)
 }

@@ -21,6 +21,7 @@ const (
 	opCreateDatabase = "CREATE_DATABASE"
 	opDeleteDatabase = "DELETE_DATABASE"
 	opExport         = "EXPORT"
+	opRestart        = "RESTART"
 
 	statusPending = "PENDING"
 	statusRunning = "RUNNING"

@@ -2,6 +2,7 @@ package gcpemulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -129,13 +130,34 @@ func errReplicationMaster() *apiError {
 // replica a replica of its primary's server.
 func (e *Emulator) startServerOf(ctx context.Context, in *instance, addr string) (engineServer, error) {
 	dir := e.instanceDir(in)
+	var srv engineServer
+	var err error
 	if in.master == nil {
-		return startServer(ctx, in.version, dir, in.rootPassword, addr, e.cfg.Log)
+		srv, err = startServer(ctx, in.version, dir, in.rootPassword, addr, e.cfg.Log)
+	} else {
+		e.mu.Lock()
+		source := in.master.server
+		e.mu.Unlock()
+		srv, err = startReplica(ctx, in.version, dir, in.rootPassword, addr, source, e.cfg.Log)
 	}
+	if err != nil {
+		return nil, err
+	}
+	if err := e.applyInitialFlags(ctx, in, srv); err != nil {
+		return nil, errors.Join(err, srv.Stop())
+	}
+	return srv, nil
+}
+
+// applyInitialFlags applies an instance's database flags to a server just started for it.
+func (e *Emulator) applyInitialFlags(ctx context.Context, in *instance, srv engineServer) error {
 	e.mu.Lock()
-	source := in.master.server
+	c := changeOf(in.version, nil, in.settings.DatabaseFlags)
 	e.mu.Unlock()
-	return startReplica(ctx, in.version, dir, in.rootPassword, addr, source, e.cfg.Log)
+	if err := c.apply(ctx, srv); err != nil {
+		return fmt.Errorf("apply the database flags: %w", err)
+	}
+	return nil
 }
 
 // startReplica starts a read replica of source under dir, on the loopback address and the

@@ -98,8 +98,8 @@ func (e *Emulator) Tamper(project, name, state string) (bool, error) {
 
 // serveIntrospection answers GET /_emulator/stats, POST /_emulator/reset-stats,
 // POST /_emulator/faults ({"throttleRate":0.1,"unavailableRate":0,"latency":"150ms"}) and
-// POST /_emulator/tamper ({"project","instance","state"}). The call log does not count
-// them.
+// POST /_emulator/tamper ({"project","instance","state"}); POST /_emulator/grow-storage
+// is storage.go's. The call log does not count them.
 func (e *Emulator) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == introspectionPrefix+"stats" && r.Method == http.MethodGet:

@@ -139,6 +139,12 @@ func validateSettings(s *Settings) error {
 		func() error {
 			return optional(s.DataDiskType != "", func() error { return validateDiskType(s.DataDiskType) })
 		},
+		func() error {
+			if s.StorageAutoResizeLimit < 0 || s.StorageAutoResizeLimit > maxDiskGB {
+				return errInvalid("storageAutoResizeLimit must be between 0 (no limit) and %d GB, got %d.", maxDiskGB, s.StorageAutoResizeLimit)
+			}
+			return nil
+		},
 		func() error { return validateLabels(s.UserLabels) },
 		func() error { return validateBackup(s.BackupConfiguration) },
 		func() error { return validateMaintenanceWindow(s.MaintenanceWindow) },
@@ -168,6 +174,15 @@ func optional(set bool, check func() error) error {
 func validateRegion(r string) error {
 	if !regionPattern.MatchString(r) {
 		return errInvalid("Invalid region %q.", r)
+	}
+	return nil
+}
+
+// validateResizeLimit checks an auto-resize limit against the disk it would grow: a limit
+// (0 is none) below the disk's size is refused.
+func validateResizeLimit(limit, diskGB int64) error {
+	if limit != 0 && limit < diskGB {
+		return errInvalid("storageAutoResizeLimit (%d GB) must not be below the disk size (%d GB).", limit, diskGB)
 	}
 	return nil
 }

@@ -67,13 +67,20 @@ type DiskEncryptionConfiguration struct {
 
 // Settings are an instance's user settings (kind sql#settings).
 type Settings struct {
-	Kind                      string               `json:"kind,omitempty"`
-	SettingsVersion           int64                `json:"settingsVersion,omitempty,string"`
-	Tier                      string               `json:"tier,omitempty"`
-	Edition                   string               `json:"edition,omitempty"`
-	DataDiskSizeGb            int64                `json:"dataDiskSizeGb,omitempty,string"`
-	DataDiskType              string               `json:"dataDiskType,omitempty"`
-	StorageAutoResize         *bool                `json:"storageAutoResize,omitempty"`
+	Kind              string `json:"kind,omitempty"`
+	SettingsVersion   int64  `json:"settingsVersion,omitempty,string"`
+	Tier              string `json:"tier,omitempty"`
+	Edition           string `json:"edition,omitempty"`
+	DataDiskSizeGb    int64  `json:"dataDiskSizeGb,omitempty,string"`
+	DataDiskType      string `json:"dataDiskType,omitempty"`
+	StorageAutoResize *bool  `json:"storageAutoResize,omitempty"`
+	// StorageAutoResizeLimit is how far (GB) Cloud SQL grows the disk by itself while
+	// StorageAutoResize is on; 0 is no limit (its largest disk). A patch cannot set it
+	// back to 0.
+	StorageAutoResizeLimit int64 `json:"storageAutoResizeLimit,omitempty,string"`
+	// DatabaseFlags are the engine's parameters set on the instance. In a patch a list,
+	// empty too, replaces the whole list; leaving it out keeps it.
+	DatabaseFlags             []DatabaseFlag       `json:"databaseFlags,omitempty"`
 	UserLabels                map[string]string    `json:"userLabels,omitempty"`
 	BackupConfiguration       *BackupConfiguration `json:"backupConfiguration,omitempty"`
 	IPConfiguration           *IPConfiguration     `json:"ipConfiguration,omitempty"`
@@ -87,6 +94,12 @@ type Settings struct {
 	// MaintenanceWindow is when Cloud SQL may restart the instance for maintenance; the
 	// emulator checks, stores and echoes it.
 	MaintenanceWindow *MaintenanceWindow `json:"maintenanceWindow,omitempty"`
+}
+
+// DatabaseFlag is one database flag: an engine parameter by the engine's name.
+type DatabaseFlag struct {
+	Name  string `json:"name,omitempty"`
+	Value string `json:"value,omitempty"`
 }
 
 // MaintenanceWindow is an instance's weekly maintenance hour (kind sql#maintenanceWindow).

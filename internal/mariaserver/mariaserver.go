@@ -84,7 +84,9 @@ type Server struct {
 	serverID uint32
 	// repl is the account replicas of this server replicate as.
 	repl replication
-	proc serverproc.Process
+	// params are the variables set beyond the option file's base settings (params.go).
+	params parameters
+	proc   serverproc.Process
 }
 
 // Start initialises a new data directory under opts.Dir with AdminUser and the master

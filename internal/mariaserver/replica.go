@@ -77,6 +77,9 @@ func (r *Server) follow(ctx context.Context, source *Server, password string) er
 	if err != nil {
 		return fmt.Errorf("start replication: %w", err)
 	}
+	if err := r.setRoleOption("read_only", "ON"); err != nil {
+		return fmt.Errorf("start replication: %w", err)
+	}
 	return r.waitReplicating(ctx)
 }
 
@@ -188,6 +191,9 @@ func (s *Server) Promote(ctx context.Context) error {
 		"SET GLOBAL read_only = OFF",
 	)
 	if err != nil {
+		return fmt.Errorf("promote: %w", err)
+	}
+	if err := s.setRoleOption("read_only", ""); err != nil {
 		return fmt.Errorf("promote: %w", err)
 	}
 	return nil

@@ -55,7 +55,8 @@ func (s *Server) configure(o *serverproc.Owner) error {
 // table mysql.tmp_user_sys"), no name resolution, no general log, and a footprint small
 // enough for tests to run many servers at once. The error log goes to the log directory
 // (logs.go), with failed logins in it. The binary log is on, with a server id of its own, as on RDS
-// with automated backups: it is what a read replica replicates from.
+// with automated backups: it is what a read replica replicates from. The parameters set
+// since (params.go) come last, overriding the base settings.
 func (s *Server) writeServerConf() error {
 	conf := fmt.Sprintf(`# Written by mariaserver: an RDS-like server with a small footprint.
 [mariadbd]
@@ -93,6 +94,7 @@ innodb-doublewrite=0
 innodb-use-native-aio=0
 `, s.dataDir, filepath.Join(s.socketDir, socketName), filepath.Join(s.socketDir, "mysqld.pid"), s.socketDir, s.Port, s.address,
 		filepath.Join(s.dir, "server.crt"), filepath.Join(s.dir, "server.key"), s.errorLogPath(), s.serverID)
+	conf += s.params.options()
 	if err := os.WriteFile(s.confPath, []byte(conf), 0o644); err != nil {
 		return fmt.Errorf("write server options: %w", err)
 	}

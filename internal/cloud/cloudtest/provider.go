@@ -40,6 +40,11 @@ type Provider struct {
 	ExportsFn          func(ctx context.Context) ([]cloud.Export, error)
 	// Live is what ExportsLive answers.
 	Live bool
+	// SyncParametersFn defaults, for a database with no parameters desired and no parameter
+	// set, to changing nothing; DeleteParametersFn to there being no parameter set.
+	SyncParametersFn   func(ctx context.Context, d cloud.Desired, in cloud.Instance) (cloud.ParameterChange, error)
+	RestartFn          func(ctx context.Context, id string) error
+	DeleteParametersFn func(ctx context.Context, d cloud.Desired) error
 	// LogFilesFn and ReadLogFn default to a database without log files.
 	LogFilesFn func(ctx context.Context, id string) ([]cloud.LogFile, error)
 	ReadLogFn  func(ctx context.Context, id, file, marker string, lines int) (cloud.LogPortion, error)
@@ -205,4 +210,31 @@ func (p *Provider) ReadLog(ctx context.Context, id, file, marker string, lines i
 		return cloud.LogPortion{}, cloud.ErrNoLogFile
 	}
 	return p.ReadLogFn(ctx, id, file, marker, lines)
+}
+
+// SyncParameters implements cloud.Provider.
+func (p *Provider) SyncParameters(ctx context.Context, d cloud.Desired, in cloud.Instance) (cloud.ParameterChange, error) {
+	if p.SyncParametersFn == nil {
+		if len(d.Parameters) == 0 && in.Parameters.Set == "" {
+			return cloud.ParameterChange{}, nil
+		}
+		return cloud.ParameterChange{}, ErrUnexpected
+	}
+	return p.SyncParametersFn(ctx, d, in)
+}
+
+// Restart implements cloud.Provider.
+func (p *Provider) Restart(ctx context.Context, id string) error {
+	if p.RestartFn == nil {
+		return ErrUnexpected
+	}
+	return p.RestartFn(ctx, id)
+}
+
+// DeleteParameters implements cloud.Provider.
+func (p *Provider) DeleteParameters(ctx context.Context, d cloud.Desired) error {
+	if p.DeleteParametersFn == nil {
+		return nil
+	}
+	return p.DeleteParametersFn(ctx, d)
 }

@@ -12,7 +12,10 @@
 // user by the first Update that carries its password (master.go); snapshots are on-demand
 // backups whose description carries their name and tags (snapshots.go); read replicas are
 // instances of their own that name their primary (replicas.go); a snapshot's export is a
-// SQL dump of the live instance, one database at a time on PostgreSQL (exports.go). What Cloud SQL
+// SQL dump of the live instance, one database at a time on PostgreSQL (exports.go); engine
+// parameters are database flags, which Cloud SQL keeps with the instance and applies itself,
+// restarting it when a flag needs that (parameters.go); storage autoscaling is Cloud SQL's
+// automatic storage increase (autoscaling.go). What Cloud SQL
 // does not have at all (Aurora clusters, subnet groups, security groups, RDS storage
 // types) is cloud.ErrUnsupported. The facts relied on are in docs/cloudsql-facts.md.
 package gcp
@@ -22,8 +25,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -170,14 +175,14 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 		return err
 	}
 	if d.RestoreFromSnapshot != "" {
-		return p.restore(ctx, op, d, db)
+		return flagError(p.restore(ctx, op, d, db), slices.Sorted(maps.Keys(d.Parameters)))
 	}
 	_, err = p.svc.Instances.Insert(p.project, db).Context(ctx).Do()
 	if hasReason(err, http.StatusConflict, reasonAlreadyExists) {
 		return p.taken(ctx, op, d.Identifier, err)
 	}
 	if err != nil {
-		return wrap(op, err)
+		return flagError(wrap(op, err), slices.Sorted(maps.Keys(d.Parameters)))
 	}
 	return nil
 }
@@ -265,6 +270,13 @@ func (p *Provider) newInstance(op string, d cloud.Desired) (*sqladmin.DatabaseIn
 	}
 	if d.DeletionProtection != nil {
 		db.Settings.DeletionProtectionEnabled = *d.DeletionProtection
+	}
+	if err := setAutoResize(op, db.Settings, d); err != nil {
+		return nil, err
+	}
+	if len(d.Parameters) > 0 {
+		// Flags set at creation spare the restart a later patch of them could cost.
+		db.Settings.DatabaseFlags = databaseFlags(d.Parameters)
 	}
 	db.Settings.MaintenanceWindow = window
 	// Cloud SQL always encrypts its disks (StorageEncrypted is always true); KMSKeyID
@@ -438,6 +450,9 @@ func instance(db *sqladmin.DatabaseInstance, project string, changing bool) clou
 		TagsCopiedToSnapshots: true,
 		Region:                db.Region,
 		AdminRole:             adminRoles[engine],
+		// Flags live with the instance: no parameter set, nothing waits for a restart.
+		Parameters:             cloud.ParameterStatus{Values: flagsOf(db)},
+		MaxAllocatedStorageGiB: maxStorage(s),
 	}
 	if db.MasterInstanceName != "" {
 		// project:instance

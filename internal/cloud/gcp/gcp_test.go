@@ -290,7 +290,9 @@ func desiredPostgres() cloud.Desired {
 
 func TestNewInstance(t *testing.T) {
 	p := &Provider{project: "acme", region: "europe-west1"}
-	db, err := p.newInstance("op", desiredPostgres())
+	d := desiredPostgres()
+	d.MaxAllocatedStorageGiB, d.Parameters = 100, map[string]string{"work_mem": "8192", "log_connections": "on"}
+	db, err := p.newInstance("op", d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,13 +306,18 @@ func TestNewInstance(t *testing.T) {
 		Backups, Public                                      bool
 		Start                                                string
 		Tags, Internal                                       map[string]string
+		AutoResize                                           bool
+		AutoResizeLimit                                      int64
+		Flags                                                []*sqladmin.DatabaseFlags
 	}
 	want := summary{
 		Name: "shop-orders", Region: "europe-west1", Version: "POSTGRES_16", Tier: "db-custom-1-3840", Disk: "PD_HDD",
 		Availability: "REGIONAL", KMS: "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k",
 		DiskGB: 20, Retained: 14, Backups: true, Public: true, Start: "03:00",
-		Tags:     map[string]string{"matrixmind.cloud/owner": "shop/orders", "team": "payments"},
-		Internal: map[string]string{keyMasterUser: "sysadmin", keyMasterPending: "", keyBackupWindow: "03:00-03:30"},
+		Tags:       map[string]string{"matrixmind.cloud/owner": "shop/orders", "team": "payments"},
+		Internal:   map[string]string{keyMasterUser: "sysadmin", keyMasterPending: "", keyBackupWindow: "03:00-03:30"},
+		AutoResize: true, AutoResizeLimit: 100,
+		Flags: []*sqladmin.DatabaseFlags{{Name: "log_connections", Value: "on"}, {Name: "work_mem", Value: "8192"}},
 	}
 	s := db.Settings
 	got := summary{
@@ -319,6 +326,7 @@ func TestNewInstance(t *testing.T) {
 		DiskGB: s.DataDiskSizeGb, Retained: s.BackupConfiguration.BackupRetentionSettings.RetainedBackups,
 		Backups: s.BackupConfiguration.Enabled, Public: s.IpConfiguration.Ipv4Enabled, Start: s.BackupConfiguration.StartTime,
 		Tags: labels.tags, Internal: labels.internal,
+		AutoResize: *s.StorageAutoResize, AutoResizeLimit: s.StorageAutoResizeLimit, Flags: s.DatabaseFlags,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("instances.insert request for a Desired, -want +got:\n%s", diff)
@@ -338,6 +346,7 @@ func TestNewInstance(t *testing.T) {
 		{"A malformed version must change.", func(d *cloud.Desired) { d.EngineVersion = "latest" }, nil},
 		{"A malformed backup window must change.", func(d *cloud.Desired) { d.BackupWindow = "3am" }, nil},
 		{"A tag that fits no label must change.", func(d *cloud.Desired) { d.Tags = map[string]string{strings.Repeat("K", 30): ""} }, nil},
+		{"A storage autoscaling limit below the storage must change.", func(d *cloud.Desired) { d.MaxAllocatedStorageGiB = 15 }, nil},
 	}
 	for _, tc := range refused {
 		d := desiredPostgres()
@@ -364,6 +373,8 @@ func TestInstanceMapping(t *testing.T) {
 		ServerCaCert:                &sqladmin.SslCert{Cert: "-----BEGIN CERTIFICATE-----\n...", CommonName: "C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA"},
 		Settings: &sqladmin.Settings{
 			Tier: "db-f1-micro", DataDiskType: "PD_SSD", DataDiskSizeGb: 25, AvailabilityType: "REGIONAL", UserLabels: labels,
+			StorageAutoResize: new(true), StorageAutoResizeLimit: 100,
+			DatabaseFlags:   []*sqladmin.DatabaseFlags{{Name: "slow_query_log", Value: "on"}, {Name: "long_query_time", Value: "2"}},
 			IpConfiguration: &sqladmin.IpConfiguration{Ipv4Enabled: true},
 			BackupConfiguration: &sqladmin.BackupConfiguration{Enabled: true, StartTime: "04:00",
 				BackupRetentionSettings: &sqladmin.BackupRetentionSettings{RetainedBackups: 9, RetentionUnit: "COUNT"}},
@@ -377,7 +388,8 @@ func TestInstanceMapping(t *testing.T) {
 		ReplicaSource: "shop-primary", ReplicaIDs: []string{"shop-orders-r1"}, Endpoint: "34.1.2.3", Port: 3306,
 		Tags:                  map[string]string{"matrixmind.cloud/owner": "shop/orders", "their-label": "x"},
 		TagsCopiedToSnapshots: true, Region: "europe-west1", ServerCA: "-----BEGIN CERTIFICATE-----\n...",
-		AutoMinorVersionUpgrade: true,
+		AutoMinorVersionUpgrade: true, MaxAllocatedStorageGiB: 100,
+		Parameters: cloud.ParameterStatus{Values: map[string]string{"slow_query_log": "on", "long_query_time": "2"}},
 	}
 	if diff := cmp.Diff(want, instance(db, "acme", false)); diff != "" {
 		t.Errorf("a MySQL instance with everything set, -want +got:\n%s", diff)

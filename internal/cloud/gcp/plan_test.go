@@ -37,6 +37,26 @@ func TestPlan(t *testing.T) {
 		{"A maintenance window left empty is Cloud SQL's.", func(d *cloud.Desired, in *cloud.Instance) { in.MaintenanceWindow = "mon:01:00-mon:02:00" }, false, cloud.Changes{}},
 		{"Another maintenance window is a change.", func(d *cloud.Desired, in *cloud.Instance) { d.MaintenanceWindow = "sun:05:00-sun:05:30" }, false, cloud.Changes{MaintenanceWindow: new("sun:05:00-sun:05:30")}},
 		{"Minor upgrades off are planned, for Update to refuse.", func(d *cloud.Desired, _ *cloud.Instance) { d.AutoMinorVersionUpgrade = new(false) }, false, cloud.Changes{AutoMinorVersionUpgrade: new(false)}},
+		{"Storage autoscaling asked for is a change, up to the limit asked.", func(d *cloud.Desired, _ *cloud.Instance) { d.MaxAllocatedStorageGiB = 100 }, false,
+			cloud.Changes{MaxAllocatedStorageGiB: new(int32(100))}},
+		{"Storage autoscaling as reported is none.", func(d *cloud.Desired, in *cloud.Instance) {
+			d.MaxAllocatedStorageGiB, in.MaxAllocatedStorageGiB = 100, 100
+		}, false, cloud.Changes{}},
+		{"Autoscaling no longer asked for is turned off with the disk's current size, as the contract says.",
+			func(_ *cloud.Desired, in *cloud.Instance) { in.MaxAllocatedStorageGiB = 100 }, false, cloud.Changes{MaxAllocatedStorageGiB: new(int32(23))}},
+		{"An instance with Cloud SQL's default (auto-resize without limit) keeps it when maxSize is unset: a growth the team may count on is not turned off behind its back.",
+			func(_ *cloud.Desired, in *cloud.Instance) { in.MaxAllocatedStorageGiB = maxDiskGiB }, false, cloud.Changes{}},
+		{"A disk Cloud SQL grew above the size desired, up to its limit, plans nothing: it is never taken back, nor its autoscaling touched.",
+			func(d *cloud.Desired, in *cloud.Instance) {
+				d.MaxAllocatedStorageGiB, in.MaxAllocatedStorageGiB, in.AllocatedStorageGiB = 100, 100, 100
+			}, false, cloud.Changes{}},
+		{"A disk Cloud SQL grew above the size desired, within its limit, plans nothing.",
+			func(d *cloud.Desired, in *cloud.Instance) {
+				d.MaxAllocatedStorageGiB, in.MaxAllocatedStorageGiB, in.AllocatedStorageGiB = 100, 100, 60
+			}, false, cloud.Changes{}},
+		{"A limit the disk has already passed is autoscaling off, as the instance has it.", func(d *cloud.Desired, _ *cloud.Instance) { d.MaxAllocatedStorageGiB = 22 }, false, cloud.Changes{}},
+		{"A bigger disk compares the limit with the new size.", func(d *cloud.Desired, _ *cloud.Instance) { d.AllocatedStorageGiB, d.MaxAllocatedStorageGiB = 40, 40 }, false,
+			cloud.Changes{AllocatedStorageGiB: new(int32(40))}},
 		{"Security groups are planned, for Update to refuse.", func(d *cloud.Desired, _ *cloud.Instance) { d.SecurityGroupIDs = []string{"sg-1"} }, false, cloud.Changes{SecurityGroupIDs: []string{"sg-1"}}},
 	}
 	for _, tc := range cases {
@@ -71,7 +91,8 @@ func countChanges(c cloud.Changes) int {
 	n := 0
 	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil,
 		c.BackupRetentionDays != nil, c.BackupWindow != nil, c.SecurityGroupIDs != nil, c.PubliclyAccessible != nil, c.MultiAZ != nil,
-		c.MasterPassword != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil, c.MaintenanceWindow != nil, c.AutoMinorVersionUpgrade != nil} {
+		c.MasterPassword != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil, c.MaintenanceWindow != nil, c.AutoMinorVersionUpgrade != nil,
+		c.MaxAllocatedStorageGiB != nil} {
 		if set {
 			n++
 		}

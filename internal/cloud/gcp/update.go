@@ -15,7 +15,9 @@ import (
 // password (master.go); every other change goes in one instances.patch holding only the
 // settings that differ from the instance's. Cloud SQL applies a patch at once (restarting
 // the instance for some changes), so ApplyImmediately changes nothing and Pending stays
-// empty; CopyTagsToSnapshots needs nothing, since backups always carry the tags.
+// empty; CopyTagsToSnapshots needs nothing, since backups always carry the tags. A
+// MaxAllocatedStorageGiB above the disk turns auto-resize on up to it; one at or below the
+// disk's size (the contract's "current size") turns it off.
 func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Changes, opts cloud.UpdateOptions) error {
 	op := "update instance " + identifier
 	if len(c.SecurityGroupIDs) > 0 {
@@ -72,6 +74,9 @@ func changesOf(op string, db *sqladmin.DatabaseInstance, c cloud.Changes, opts c
 	}
 	if c.AllocatedStorageGiB != nil && int64(*c.AllocatedStorageGiB) != cur.DataDiskSizeGb {
 		s.DataDiskSizeGb, changed = int64(*c.AllocatedStorageGiB), true
+	}
+	if c.MaxAllocatedStorageGiB != nil && resizeChange(s, cur, int64(*c.MaxAllocatedStorageGiB), max(cur.DataDiskSizeGb, s.DataDiskSizeGb)) {
+		changed = true
 	}
 	set := map[string]*string{}
 	if c.BackupRetentionDays != nil || c.BackupWindow != nil {

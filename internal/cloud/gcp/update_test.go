@@ -74,6 +74,21 @@ func TestChangesOf(t *testing.T) {
 			want:    &sqladmin.DatabaseInstance{Settings: &sqladmin.Settings{UserLabels: withoutPending}},
 		},
 		{
+			reason:  "A storage autoscaling limit above the disk turns Cloud SQL's auto-resize on up to it.",
+			changes: cloud.Changes{MaxAllocatedStorageGiB: new(int32(100))},
+			want:    &sqladmin.DatabaseInstance{Settings: &sqladmin.Settings{StorageAutoResize: new(true), StorageAutoResizeLimit: 100}},
+		},
+		{
+			reason:  "The disk's current size turns auto-resize off (on, without limit, is Cloud SQL's default).",
+			changes: cloud.Changes{MaxAllocatedStorageGiB: new(int32(20))},
+			want:    &sqladmin.DatabaseInstance{Settings: &sqladmin.Settings{StorageAutoResize: new(false)}},
+		},
+		{
+			reason:  "A limit compares with the disk as the same patch grows it.",
+			changes: cloud.Changes{AllocatedStorageGiB: new(int32(50)), MaxAllocatedStorageGiB: new(int32(50))},
+			want:    &sqladmin.DatabaseInstance{Settings: &sqladmin.Settings{DataDiskSizeGb: 50, StorageAutoResize: new(false)}},
+		},
+		{
 			reason:  "A major version upgrade needs AllowMajorVersionUpgrade.",
 			changes: cloud.Changes{EngineVersion: new("17")},
 			wantErr: true,

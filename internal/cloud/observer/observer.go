@@ -203,6 +203,23 @@ func (o *Observer) CreateSnapshot(ctx context.Context, id, snapshot string, tags
 	return err
 }
 
+// SyncParameters implements cloud.Provider and marks the database changed when its
+// parameters changed (its parameter group's apply status follows).
+func (o *Observer) SyncParameters(ctx context.Context, d cloud.Desired, in cloud.Instance) (cloud.ParameterChange, error) {
+	change, err := o.Provider.SyncParameters(ctx, d, in)
+	if err == nil && (len(change.Changed) > 0 || change.Set != in.Parameters.Set) {
+		o.touch(d.Identifier)
+	}
+	return change, err
+}
+
+// Restart implements cloud.Provider and marks the database changed.
+func (o *Observer) Restart(ctx context.Context, id string) error {
+	err := o.Provider.Restart(ctx, id)
+	o.changedBy(id, err)
+	return err
+}
+
 // Delete implements cloud.Provider and marks the database changed.
 func (o *Observer) Delete(ctx context.Context, id string, opts cloud.DeleteOptions) error {
 	err := o.Provider.Delete(ctx, id, opts)

@@ -55,6 +55,19 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 		p.Changes.AllocatedStorageGiB = &gib
 		p.Described = append(p.Described, fmt.Sprintf("storage %d GiB to %d GiB", current, gib))
 	}
+	// Storage autoscaling: RDS turns it off when the maximum equals the allocated storage,
+	// and reports no maximum then. Storage it grew is above the spec's size and so, as
+	// above, no change.
+	if !aurora && d.MaxAllocatedStorageGiB != in.MaxAllocatedStorageGiB && (d.MaxAllocatedStorageGiB > 0 || in.MaxAllocatedStorageGiB > 0) {
+		max := d.MaxAllocatedStorageGiB
+		if max == 0 {
+			max = orInt(p.Changes.AllocatedStorageGiB, in.AllocatedStorageGiB)
+			p.Described = append(p.Described, "storage autoscaling off")
+		} else {
+			p.Described = append(p.Described, fmt.Sprintf("storage autoscaling up to %d GiB", max))
+		}
+		p.Changes.MaxAllocatedStorageGiB = &max
+	}
 	// Provisioned performance the spec leaves empty is the storage type's baseline, not a
 	// change.
 	// A new storage type takes the spec's figures with it: the old type's (a baseline RDS

@@ -45,6 +45,26 @@ func TestPlan(t *testing.T) {
 			desired:  func(d *cloud.Desired) { on := true; d.DeletionProtection = &on },
 			instance: func(i *cloud.Instance) { i.DeletionProtection = true },
 		},
+		"AutoscalingOn": {
+			reason:  "A maximum size turns storage autoscaling on.",
+			desired: func(d *cloud.Desired) { d.MaxAllocatedStorageGiB = 500 },
+			want:    cloud.Changes{MaxAllocatedStorageGiB: num(500)},
+		},
+		"AutoscalingAsIs": {
+			reason:   "The maximum RDS reports is no change.",
+			desired:  func(d *cloud.Desired) { d.MaxAllocatedStorageGiB = 500 },
+			instance: func(i *cloud.Instance) { i.MaxAllocatedStorageGiB = 500 },
+		},
+		"AutoscalingGrewStorage": {
+			reason:   "Storage the autoscaler grew above the spec's size is never taken back or asked again.",
+			desired:  func(d *cloud.Desired) { d.MaxAllocatedStorageGiB = 500 },
+			instance: func(i *cloud.Instance) { i.MaxAllocatedStorageGiB = 500; i.AllocatedStorageGiB = 121 },
+		},
+		"AutoscalingOff": {
+			reason:   "No maximum asked for turns autoscaling off the way RDS takes it: the maximum set to the current size.",
+			instance: func(i *cloud.Instance) { i.MaxAllocatedStorageGiB = 500; i.AllocatedStorageGiB = 121 },
+			want:     cloud.Changes{MaxAllocatedStorageGiB: num(121)},
+		},
 		"MaintenanceWindowUnsaid": {
 			reason:   "A maintenance window the spec leaves empty is RDS's choice.",
 			instance: func(i *cloud.Instance) { i.MaintenanceWindow = "tue:07:00-tue:07:30" },
@@ -215,7 +235,7 @@ func TestPlan(t *testing.T) {
 
 func countSet(c cloud.Changes) int {
 	n := 0
-	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil, c.MaintenanceWindow != nil, c.AutoMinorVersionUpgrade != nil,
+	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil, c.MaintenanceWindow != nil, c.AutoMinorVersionUpgrade != nil, c.MaxAllocatedStorageGiB != nil,
 		len(c.EnableLogExports)+len(c.DisableLogExports) > 0} {
 		if set {
 			n++

@@ -46,6 +46,14 @@ type API interface {
 	DescribeExportTasks(ctx context.Context, in *awsrds.DescribeExportTasksInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeExportTasksOutput, error)
 	DescribeDBLogFiles(ctx context.Context, in *awsrds.DescribeDBLogFilesInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBLogFilesOutput, error)
 	DownloadDBLogFilePortion(ctx context.Context, in *awsrds.DownloadDBLogFilePortionInput, opts ...func(*awsrds.Options)) (*awsrds.DownloadDBLogFilePortionOutput, error)
+	ListTagsForResource(ctx context.Context, in *awsrds.ListTagsForResourceInput, opts ...func(*awsrds.Options)) (*awsrds.ListTagsForResourceOutput, error)
+	CreateDBParameterGroup(ctx context.Context, in *awsrds.CreateDBParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.CreateDBParameterGroupOutput, error)
+	DescribeDBParameterGroups(ctx context.Context, in *awsrds.DescribeDBParameterGroupsInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBParameterGroupsOutput, error)
+	DescribeDBParameters(ctx context.Context, in *awsrds.DescribeDBParametersInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBParametersOutput, error)
+	ModifyDBParameterGroup(ctx context.Context, in *awsrds.ModifyDBParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.ModifyDBParameterGroupOutput, error)
+	ResetDBParameterGroup(ctx context.Context, in *awsrds.ResetDBParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.ResetDBParameterGroupOutput, error)
+	DeleteDBParameterGroup(ctx context.Context, in *awsrds.DeleteDBParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBParameterGroupOutput, error)
+	RebootDBInstance(ctx context.Context, in *awsrds.RebootDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.RebootDBInstanceOutput, error)
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -147,10 +155,16 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	if isAurora(d.Engine) {
 		return p.createCluster(ctx, d)
 	}
+	group, err := p.createParameters(ctx, d)
+	if err != nil {
+		return err
+	}
 	if d.RestoreFromSnapshot != "" {
-		return p.restore(ctx, d)
+		return p.restore(ctx, d, group)
 	}
 	in := &awsrds.CreateDBInstanceInput{
+		DBParameterGroupName:       group,
+		MaxAllocatedStorage:        positive(d.MaxAllocatedStorageGiB),
 		DBInstanceIdentifier:       aws.String(d.Identifier),
 		Engine:                     aws.String(d.Engine),
 		EngineVersion:              aws.String(d.EngineVersion),
@@ -178,7 +192,7 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 		CopyTagsToSnapshot:          aws.Bool(true),
 		EnableCloudwatchLogsExports: d.LogExports,
 	}
-	_, err := p.api.CreateDBInstance(ctx, in)
+	_, err = p.api.CreateDBInstance(ctx, in)
 	var exists *types.DBInstanceAlreadyExistsFault
 	if errors.As(err, &exists) {
 		return nil
@@ -191,8 +205,9 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 
 // restore makes the database from a snapshot. Version, retention and the master password
 // come from the snapshot; the caller sets what differs afterwards.
-func (p *Provider) restore(ctx context.Context, d cloud.Desired) error {
+func (p *Provider) restore(ctx context.Context, d cloud.Desired, group *string) error {
 	_, err := p.api.RestoreDBInstanceFromDBSnapshot(ctx, &awsrds.RestoreDBInstanceFromDBSnapshotInput{
+		DBParameterGroupName:    group,
 		DBInstanceIdentifier:    aws.String(d.Identifier),
 		DBSnapshotIdentifier:    aws.String(d.RestoreFromSnapshot),
 		DBInstanceClass:         aws.String(d.InstanceClass),
@@ -388,6 +403,7 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 		DeletionProtection:                c.DeletionProtection,
 		PreferredMaintenanceWindow:        c.MaintenanceWindow,
 		AutoMinorVersionUpgrade:           c.AutoMinorVersionUpgrade,
+		MaxAllocatedStorage:               c.MaxAllocatedStorageGiB,
 		CloudwatchLogsExportConfiguration: logExports(c),
 	}
 	if opts.AllowMajorVersionUpgrade {
@@ -467,6 +483,8 @@ func instance(in types.DBInstance) cloud.Instance {
 		DeletionProtection:      aws.ToBool(in.DeletionProtection),
 		MaintenanceWindow:       aws.ToString(in.PreferredMaintenanceWindow),
 		AutoMinorVersionUpgrade: aws.ToBool(in.AutoMinorVersionUpgrade),
+		MaxAllocatedStorageGiB:  aws.ToInt32(in.MaxAllocatedStorage),
+		Parameters:              parameterStatus(in.DBParameterGroups),
 		ReplicaSource:           aws.ToString(in.ReadReplicaSourceDBInstanceIdentifier),
 		Tags:                    map[string]string{},
 		LatestRestorableTime:    aws.ToTime(in.LatestRestorableTime),

@@ -90,6 +90,8 @@ func TestProviderLifecycle(t *testing.T) {
 		// Snapshots carry the owner tag: it decides who may restore them.
 		TagsCopiedToSnapshots: true,
 		Region:                "us-east-1", AdminRole: "rds_superuser",
+		// Without parameters asked for, the engine's default group.
+		Parameters: cloud.ParameterStatus{Set: "default.postgres17"},
 	}
 	got := inst
 	got.EngineVersion, got.Endpoint, got.Port, got.LatestRestorableTime = "", "", 0, time.Time{}

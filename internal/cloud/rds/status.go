@@ -62,6 +62,7 @@ var errorKinds = map[string]error{
 	"InvalidDBInstanceStateFault":        cloud.ErrBusy,
 	"InvalidDBClusterStateFault":         cloud.ErrBusy,
 	"InvalidDBSnapshotState":             cloud.ErrBusy,
+	"InvalidDBParameterGroupState":       cloud.ErrBusy, // a database still uses the group
 	"InvalidDBClusterSnapshotStateFault": cloud.ErrBusy,
 	"InvalidExportSourceState":           cloud.ErrBusy, // a snapshot still being taken
 	"Throttling":                         cloud.ErrTransient,
@@ -96,6 +97,8 @@ func refusedField(code, message string) cloud.Field {
 		return cloud.FieldInstanceClass
 	case strings.Contains(m, "cannot find version") || strings.Contains(m, "upgrade path") || strings.Contains(m, "major version"):
 		return cloud.FieldEngineVersion
+	case strings.Contains(m, "max storage") || strings.Contains(m, "maxallocatedstorage") || strings.Contains(m, "maximum storage"):
+		return cloud.FieldMaxStorage
 	case strings.Contains(m, "storage size") || strings.Contains(m, "allocated storage") || strings.Contains(m, "storage type"):
 		return cloud.FieldStorage
 	case strings.Contains(m, "security group"):

@@ -1,0 +1,269 @@
+package e2e
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
+)
+
+// TestParameters: spec.parameters lands in the database's own DB parameter group and on the
+// real server; a dynamic change applies at once, a static one waits for a restart that
+// rebootPolicy governs; an unknown parameter is named in the condition; a settled object
+// costs no parameter call; deleting the object deletes the group after the database.
+func TestParameters(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "params")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tuned"}}
+	db.Spec.Size = "20GB"
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	db.Spec.Parameters = map[string]string{"max_connections": "150", "log_min_duration_statement": "500"}
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	got := waitReady(t, db)
+	id := naming.Identifier(ns, db.Name)
+	master := string(secretData(t, ns, "tuned.rds.master")["uri"])
+	show := func(name string) string {
+		t.Helper()
+		conn, err := loginWith(ctx, master, "")
+		if err != nil {
+			t.Fatalf("log in as the master: %v", err)
+		}
+		defer conn.Close(ctx)
+		var v string
+		if err := conn.QueryRow(ctx, "SHOW "+name).Scan(&v); err != nil {
+			t.Fatalf("SHOW %s: %v", name, err)
+		}
+		return v
+	}
+	waitShow := func(name, want string) {
+		t.Helper()
+		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) { return show(name) == want, nil })
+		if err != nil {
+			t.Fatalf("SHOW %s never said %s (now %s)", name, want, show(name))
+		}
+	}
+	status := func() *v1.RDSDatabase {
+		t.Helper()
+		cur := &v1.RDSDatabase{}
+		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+			t.Fatal(err)
+		}
+		return cur
+	}
+
+	t.Run("MadeWithTheDatabase", func(t *testing.T) {
+		waitCondition(t, db, v1.ConditionParametersApplied, v1.ReasonParametersInSync)
+		if p := status().Status.Parameters; p == nil || p.Group != id || p.Applied == "" || p.PendingReboot {
+			t.Errorf("status.parameters = %+v, want group %s applied and nothing pending", p, id)
+		}
+		if v := show("max_connections"); v != "150" {
+			t.Errorf("max_connections is %s on the server, want 150 (a new database starts with its group)", v)
+		}
+		if v := show("log_min_duration_statement"); v != "500ms" {
+			t.Errorf("log_min_duration_statement is %s on the server, want 500ms", v)
+		}
+	})
+
+	t.Run("SettledCostsNoParameterCall", func(t *testing.T) {
+		before := callsFor(id)
+		passes(t, 5)
+		for action, n := range callsFor(id) {
+			if strings.Contains(action, "Parameter") && n != before[action] {
+				t.Errorf("%d %s calls over 5 passes of a settled object, want none", n-before[action], action)
+			}
+		}
+	})
+
+	t.Run("DynamicAppliesAtOnce", func(t *testing.T) {
+		reboots := callsFor(id)["RebootDBInstance"]
+		if err := update(ctx, got, func(s *v1.RDSDatabaseSpec) { s.Parameters["log_min_duration_statement"] = "250" }); err != nil {
+			t.Fatal(err)
+		}
+		waitShow("log_min_duration_statement", "250ms")
+		if n := callsFor(id)["RebootDBInstance"]; n != reboots {
+			t.Errorf("%d reboots for a dynamic parameter, want none", n-reboots)
+		}
+	})
+
+	t.Run("StaticWaitsAsTheRebootPolicySays", func(t *testing.T) {
+		if err := update(ctx, got, func(s *v1.RDSDatabaseSpec) {
+			s.Parameters["max_connections"] = "120"
+			s.RebootPolicy = v1.RebootNever
+		}); err != nil {
+			t.Fatal(err)
+		}
+		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			p := status().Status.Parameters
+			return p != nil && p.PendingReboot && slices.Contains(p.PendingRebootParameters, "max_connections"), nil
+		})
+		if err != nil {
+			t.Fatalf("max_connections never showed as waiting for a reboot: %+v", status().Status.Parameters)
+		}
+		waitCondition(t, db, v1.ConditionParametersApplied, v1.ReasonRebootPending)
+		reboots := callsFor(id)["RebootDBInstance"]
+		passes(t, 3)
+		if n := callsFor(id)["RebootDBInstance"]; n != reboots {
+			t.Errorf("%d reboots with rebootPolicy Never, want none", n-reboots)
+		}
+		if v := show("max_connections"); v != "150" {
+			t.Errorf("max_connections is %s before the restart, want still 150", v)
+		}
+
+		if err := update(ctx, got, func(s *v1.RDSDatabaseSpec) { s.RebootPolicy = v1.RebootImmediately }); err != nil {
+			t.Fatal(err)
+		}
+		waitShow("max_connections", "120")
+		err = harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			p := status().Status.Parameters
+			return p != nil && !p.PendingReboot && len(p.PendingRebootParameters) == 0, nil
+		})
+		if err != nil {
+			t.Fatalf("status still shows a pending reboot after it: %+v", status().Status.Parameters)
+		}
+		if n := callsFor(id)["RebootDBInstance"]; n != reboots+1 {
+			t.Errorf("%d reboots with rebootPolicy Immediately, want one", n-reboots)
+		}
+		if !eventSays(t, ns, db.Name, v1.EventRebooting, "max_connections") {
+			var list eventsv1.EventList
+			_ = stack.Client.List(ctx, &list, client.InNamespace(ns))
+			for _, e := range list.Items {
+				t.Logf("event %s %s: %s", e.Type, e.Reason, e.Note)
+			}
+			t.Errorf("no %s Event naming max_connections", v1.EventRebooting)
+		}
+	})
+
+	t.Run("UnknownParameterIsNamed", func(t *testing.T) {
+		if err := update(ctx, got, func(s *v1.RDSDatabaseSpec) { s.Parameters["no_such_setting"] = "1" }); err != nil {
+			t.Fatal(err)
+		}
+		waitCondition(t, db, v1.ConditionParametersApplied, v1.ReasonParametersRefused)
+		c := meta.FindStatusCondition(status().Status.Conditions, v1.ConditionParametersApplied)
+		if c == nil || !strings.Contains(c.Message, "spec.parameters") || !strings.Contains(c.Message, "no_such_setting") {
+			t.Errorf("ParametersApplied = %+v, want it to name spec.parameters and no_such_setting", c)
+		}
+		if !eventSays(t, ns, db.Name, v1.ReasonParametersRefused, "no_such_setting") {
+			t.Errorf("no %s Event naming no_such_setting", v1.ReasonParametersRefused)
+		}
+		if err := update(ctx, got, func(s *v1.RDSDatabaseSpec) { delete(s.Parameters, "no_such_setting") }); err != nil {
+			t.Fatal(err)
+		}
+		waitCondition(t, db, v1.ConditionParametersApplied, v1.ReasonParametersInSync)
+	})
+
+	t.Run("RemovedGoesBackToTheDefault", func(t *testing.T) {
+		if err := update(ctx, got, func(s *v1.RDSDatabaseSpec) { delete(s.Parameters, "log_min_duration_statement") }); err != nil {
+			t.Fatal(err)
+		}
+		waitShow("log_min_duration_statement", "-1")
+	})
+
+	t.Run("DeletedAfterTheDatabase", func(t *testing.T) {
+		cur := status()
+		if err := stack.Client.Delete(ctx, cur); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, cur)
+		var order []string
+		for _, c := range stack.Emulator.Stats().Log {
+			if c.ID == id && c.Code == "" && (c.Action == "DeleteDBInstance" || c.Action == "DeleteDBParameterGroup") {
+				order = append(order, c.Action)
+			}
+		}
+		if !slices.Equal(order, []string{"DeleteDBInstance", "DeleteDBParameterGroup"}) {
+			t.Errorf("deletes of %s: %v, want the database's, then its parameter group's", id, order)
+		}
+	})
+}
+
+// passes waits until the operator has read the cloud n more times (its shared view of every
+// database refreshes once per resync), for tests that count calls over a number of resyncs.
+func passes(t *testing.T, n int) {
+	t.Helper()
+	start := stack.Emulator.Stats().Operations("DescribeDBInstances")
+	err := harness.WaitFor(context.Background(), time.Duration(n+5)*stack.Resync()+readyTimeout, func(ctx context.Context) (bool, error) {
+		return stack.Emulator.Stats().Operations("DescribeDBInstances") >= start+n, nil
+	})
+	if err != nil {
+		t.Fatalf("the operator did not read the cloud %d times: %v", n, err)
+	}
+}
+
+// TestStorageAutoscaling: maxSize turns on the cloud's storage autoscaling; storage the
+// cloud grows by itself shows in status and is never asked back down or again, over many
+// resyncs; removing maxSize turns autoscaling off.
+func TestStorageAutoscaling(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "autoscale")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "growing"}}
+	db.Spec.Size = "20GB"
+	db.Spec.MaxSize = "100GB"
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	got := waitReady(t, db)
+	if c := got.Status.Cloud; c == nil || c.MaxAllocatedStorageGiB != 100 || c.AllocatedStorageGiB != 20 {
+		t.Fatalf("status.cloud = %+v, want 20 GiB allowed to grow to 100", c)
+	}
+	id := naming.Identifier(ns, db.Name)
+	// The cloud's autoscaler acts on an available instance (it may still be taking its
+	// first backup).
+	err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+		return stack.Emulator.FillStorage(id) == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("the storage could not run low: %v", stack.Emulator.FillStorage(id))
+	}
+	cur := &v1.RDSDatabase{}
+	err = harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+			return false, err
+		}
+		c := cur.Status.Cloud
+		return c != nil && c.AllocatedStorageGiB > 20 && c.Status == "available", nil
+	})
+	if err != nil {
+		t.Fatalf("the grown storage never showed: %+v", cur.Status.Cloud)
+	}
+	grown := cur.Status.Cloud.AllocatedStorageGiB
+	modifies := callsFor(id)["ModifyDBInstance"]
+	passes(t, 10)
+	if n := callsFor(id)["ModifyDBInstance"]; n != modifies {
+		t.Errorf("%d ModifyDBInstance calls after the cloud grew the storage, want none: the operator must not fight the autoscaler", n-modifies)
+	}
+	waitReady(t, db)
+
+	if err := update(ctx, cur, func(s *v1.RDSDatabaseSpec) { s.MaxSize = "" }); err != nil {
+		t.Fatal(err)
+	}
+	err = harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+			return false, err
+		}
+		c := cur.Status.Cloud
+		return c != nil && c.MaxAllocatedStorageGiB == 0, nil
+	})
+	if err != nil {
+		t.Fatalf("autoscaling was not turned off: %+v", cur.Status.Cloud)
+	}
+	if a := cur.Status.Cloud.AllocatedStorageGiB; a != grown {
+		t.Errorf("storage is %d GiB after autoscaling was turned off, want the %d GiB it grew to", a, grown)
+	}
+	if err := stack.Client.Delete(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, cur)
+}
