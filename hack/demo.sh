@@ -254,6 +254,20 @@ else
 	echo "OK   a user without the right is refused: $out"
 fi
 
+step "Tune the engine: spec.parameters (log_min_duration_statement, dynamic; max_connections, static) with rebootPolicy Immediately (kubectl patch), then SHOW them"
+kubectl patch rdsdatabase "$name" -n "$namespace" --type merge \
+	-p '{"spec":{"parameters":{"log_min_duration_statement":"250","max_connections":"150"},"rebootPolicy":"Immediately"}}'
+shown=
+for _ in $(seq 90); do # the static one waits for the restart the policy allows
+	shown=$("$psql" "$uri" -Atc "select current_setting('log_min_duration_statement') || ' ' || current_setting('max_connections')" 2>/dev/null || true)
+	pending=$(kubectl get rdsdatabase "$name" -n "$namespace" -o jsonpath='{.status.parameters.pendingReboot}')
+	[[ "$shown" == "250ms 150" && "$pending" != "true" ]] && break
+	sleep 1
+done
+kubectl get rdsdatabase "$name" -n "$namespace" -o go-template='status.parameters: group {{.status.parameters.group}}, pendingReboot {{.status.parameters.pendingReboot}}{{"\n"}}'
+kubectl get events -n "$namespace" --field-selector "involvedObject.name=$name" -o custom-columns=REASON:.reason,MESSAGE:.message --no-headers | grep -E "^(ParametersApplied|Rebooting|RebootPending|InSync)" | tail -n 4
+if [[ "$shown" == "250ms 150" ]]; then echo "OK   the server says log_min_duration_statement=250ms, max_connections=150"; else fail "the parameters did not reach the server: ${shown:-no answer}"; fi
+
 step "The day-to-day plugin: kubectl rds snapshot $name, then kubectl rds status $name (one screen, 80 columns) and kubectl rds backups $name"
 if out=$(kubectl rds snapshot "$name" -n "$namespace" --timeout 2m 2>&1); then echo "$out"; else fail "kubectl rds snapshot $name: $out"; fi
 if out=$(kubectl rds status "$name" -n "$namespace" 2>&1) && grep -q "^Phase: *Ready" <<<"$out" && grep -q "On demand, .*complete" <<<"$out"; then

@@ -180,6 +180,44 @@ func TestGoogleCloudSQL(t *testing.T) {
 		waitReady(t, db)
 	})
 
+	t.Run("DatabaseFlags", func(t *testing.T) {
+		// spec.parameters are Cloud SQL database flags; Cloud SQL restarts the instance by
+		// itself for one that needs it (max_connections), whatever rebootPolicy says.
+		master := string(secretData(t, ns, "orders.rds.master")["uri"])
+		show := func(name string) string {
+			conn, err := loginWith(ctx, master, "")
+			if err != nil {
+				return ""
+			}
+			defer conn.Close(ctx)
+			var v string
+			_ = conn.QueryRow(ctx, "SHOW "+name).Scan(&v)
+			return v
+		}
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) {
+			s.Parameters = map[string]string{"work_mem": "8192", "max_connections": "120"}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			return show("work_mem") == "8MB" && show("max_connections") == "120", nil
+		})
+		if err != nil {
+			t.Fatalf("the flags never reached the server: work_mem %s, max_connections %s", show("work_mem"), show("max_connections"))
+		}
+		waitCondition(t, db, v1.ConditionParametersApplied, v1.ReasonParametersInSync)
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.Parameters = nil }); err != nil {
+			t.Fatal(err)
+		}
+		err = harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			return show("work_mem") == "4MB" && show("max_connections") != "120", nil
+		})
+		if err != nil {
+			t.Fatalf("the flags removed stayed on the server: work_mem %s, max_connections %s", show("work_mem"), show("max_connections"))
+		}
+		waitReady(t, db)
+	})
+
 	t.Run("RotatesAPassword", func(t *testing.T) {
 		old := secretData(t, ns, "orders.rds.app")
 		if err := annotate(ctx, db, map[string]string{v1.AnnotationRotatePrefix + "app": "1"}); err != nil {
