@@ -183,7 +183,6 @@ type Logs struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.iops) || !has(self.storageType) || self.storageType in ['io1', 'io2', 'gp3']",message="iops applies to io1, io2 and gp3 storage only"
 // +kubebuilder:validation:XValidation:rule="!has(self.storageThroughput) || !has(self.storageType) || self.storageType == 'gp3'",message="storageThroughput applies to gp3 storage only"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.highAvailability) || !has(self.highAvailability.multiAZ) || !self.highAvailability.multiAZ",message="multiAZ does not apply to Aurora, whose storage spans three zones: ask for highAvailability.readReplicas to have a reader to fail over to"
-// +kubebuilder:validation:XValidation:rule="!has(self.parameters) || !has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql'])",message="parameters are not managed on Aurora yet (Aurora keeps them in DB cluster parameter groups): remove them"
 // +kubebuilder:validation:XValidation:rule="!has(self.maxSize) || !has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql'])",message="maxSize does not apply to Aurora, whose storage grows by itself: remove it"
 // +kubebuilder:validation:XValidation:rule="!has(self.maxSize) || !has(self.size) || !self.maxSize.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || !self.size.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || int(self.maxSize.find('^[0-9]+')) > int(self.size.find('^[0-9]+'))",message="maxSize must be larger than size: it is how far the cloud may grow the storage by itself"
 // +kubebuilder:validation:XValidation:rule="has(self.encryption) == has(oldSelf.encryption)",message="encryption cannot be added or removed after creation: RDS encrypts storage only when a database is made"
@@ -290,8 +289,9 @@ type RDSDatabaseSpec struct {
 	// Parameters are engine parameters by the engine's own names, each value a string
 	// (quote numbers in YAML): e.g. max_connections: "200", log_min_duration_statement:
 	// "500", shared_preload_libraries: "pg_stat_statements", innodb_lock_wait_timeout:
-	// "20". On AWS the operator keeps a DB parameter group of the database's own, named
-	// after its identifier; on Cloud SQL they are database flags. A parameter the cloud does
+	// "20". On AWS the operator keeps a DB parameter group of the database's own (a DB
+	// cluster parameter group for Aurora), named after its identifier; on Cloud SQL they are
+	// database flags. A parameter the cloud does
 	// not know or does not let be changed is said in the Provisioned condition, naming it.
 	// Parameters that take effect only at a restart wait for one, as rebootPolicy says
 	// (status.parameters lists them meanwhile). A parameter removed from the map goes back

@@ -239,6 +239,11 @@ type Changes struct {
 	// MaxAllocatedStorageGiB lets the cloud grow the storage by itself up to it; the
 	// current size turns that off (applied at once).
 	MaxAllocatedStorageGiB *int32
+	// UpgradeParameters is, with an EngineVersion whose engine parameters live in another
+	// parameter set (RDS: another DB parameter group family), the database as desired: the
+	// provider makes that set with its Parameters and moves the database to it with the
+	// upgrade, as the cloud requires of a database with a set of its own.
+	UpgradeParameters *Desired
 }
 
 // Empty reports whether c changes nothing.
@@ -246,7 +251,7 @@ func (c Changes) Empty() bool {
 	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
 		c.AllocatedStorageGiB == nil && c.IOPS == nil && c.StorageThroughput == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil &&
 		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil && c.CopyTagsToSnapshots == nil && c.DeletionProtection == nil &&
-		c.MaintenanceWindow == nil && c.AutoMinorVersionUpgrade == nil && c.MaxAllocatedStorageGiB == nil &&
+		c.MaintenanceWindow == nil && c.AutoMinorVersionUpgrade == nil && c.MaxAllocatedStorageGiB == nil && c.UpgradeParameters == nil &&
 		len(c.EnableLogExports) == 0 && len(c.DisableLogExports) == 0
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -77,6 +78,15 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password string, se
 		}
 		if seed.dump != "" && version != seed.version {
 			srv = e.upgradeRestoredCluster(ctx, self, seed.version)
+		}
+		if err := e.startClusterWithGroup(ctx, self, srv); err != nil {
+			fmt.Fprintf(e.cfg.Log, "rds-emulator: cluster %s failed: %v\n", id, err)
+			e.mu.Lock()
+			if c, ok := e.clusters[id]; ok && c == self && c.Status == "creating" {
+				c.Status = "failed"
+			}
+			e.mu.Unlock()
+			return
 		}
 	}
 	if !sleep(ctx, e.cfg.Delays.Create-time.Since(start)) {
@@ -202,7 +212,7 @@ func (e *Emulator) upgradeClusterEngine(ctx context.Context, id string) {
 		fmt.Fprintf(e.cfg.Log, "rds-emulator: upgrade of cluster %s to %s failed; it stays on its version: %v\n", id, version, err)
 		e.mu.Lock()
 		if cur, ok := e.clusters[id]; ok && cur == c {
-			c.PendingEngineVersion = ""
+			c.PendingEngineVersion, c.PendingParamGroup = "", ""
 		}
 		e.mu.Unlock()
 	}
@@ -257,7 +267,9 @@ func (e *Emulator) upgradeClusterServer(ctx context.Context, self *cluster, src 
 	c, ok := e.clusters[self.ID]
 	attached := ok && c == self
 	if attached {
-		self.server = next
+		// The copy carries the data, not the configuration: the new server runs with none
+		// of the values of the cluster's parameter group.
+		self.server, self.serverParams = next, nil
 	}
 	e.mu.Unlock()
 	if !attached {
@@ -269,8 +281,10 @@ func (e *Emulator) upgradeClusterServer(ctx context.Context, self *cluster, src 
 	return next, nil
 }
 
-// applyPending makes the pending engine version current, on the instances too. It runs
-// under the lock.
+// applyPending makes the pending engine version current, on the instances too, with the
+// DB cluster parameter group that goes with it. The upgraded server starts without the
+// new group's values: they apply at the writer's next reboot; a default group has none.
+// It runs under the lock.
 func (c *cluster) applyPending(members []*instance) {
 	if c.PendingEngineVersion == "" {
 		return
@@ -280,6 +294,15 @@ func (c *cluster) applyPending(members []*instance) {
 		in.EngineVersion = c.EngineVersion
 	}
 	c.PendingEngineVersion = ""
+	if c.PendingParamGroup == "" {
+		return
+	}
+	c.ParamGroup, c.PendingParamGroup = c.PendingParamGroup, ""
+	if !strings.HasPrefix(c.ParamGroup, defaultGroupPrefix) {
+		for _, in := range members {
+			in.ClusterParamApply = paramsPendingReboot
+		}
+	}
 }
 
 // runClusterDelete takes the final snapshot if asked, keeps the cluster deleting for

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"maps"
 	"os"
 	"strings"
 	"time"
@@ -224,6 +225,13 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, id, err
 	}
+	// The restored cluster takes the group the request names, else its family's default,
+	// not its source's.
+	group, err := e.clusterGroupFor(p.str("DBClusterParameterGroupName"), s.Engine, version)
+	if err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
 	kmsKey := s.KmsKeyID
 	if key := p.str("KmsKeyId"); key != "" {
 		var err error
@@ -260,6 +268,8 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 		CopyTagsToSnapshot:    deref(copyTags),
 		Logs:                  logExports{Enabled: logs},
 		masterPassword:        s.masterPassword,
+		ParamGroup:            group,
+		serverParams:          maps.Clone(s.serverParams),
 
 		PreferredMaintenanceWindow: maintenanceWindow,
 		AutoMinorVersionUpgrade:    true,

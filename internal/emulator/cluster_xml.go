@@ -1,7 +1,7 @@
 package emulator
 
 import (
-	"strings"
+	"cmp"
 	"time"
 )
 
@@ -83,16 +83,6 @@ func (e *Emulator) clusterZones() []string {
 	return []string{e.cfg.Region + "a", e.cfg.Region + "b", e.cfg.Region + "c"}
 }
 
-// parameterGroupFamily names the default cluster parameter group of a cluster, such as
-// default.aurora-postgresql16 or default.aurora-mysql8.0.
-func parameterGroupFamily(engine, version string) string {
-	if m := auroraMySQLVersion.FindStringSubmatch(version); m != nil {
-		return "default." + engine + m[1]
-	}
-	major, _, _ := strings.Cut(version, ".")
-	return "default." + engine + major
-}
-
 // clusterXML renders a cluster as DescribeDBClusters shows it. It runs under the lock.
 func (e *Emulator) clusterXML(c *cluster) xmlCluster {
 	x := xmlCluster{
@@ -101,7 +91,7 @@ func (e *Emulator) clusterXML(c *cluster) xmlCluster {
 		BackupRetentionPeriod:      c.BackupRetentionPeriod,
 		DatabaseName:               c.DatabaseName,
 		DBClusterIdentifier:        c.ID,
-		DBClusterParameterGroup:    parameterGroupFamily(c.Engine, c.EngineVersion),
+		DBClusterParameterGroup:    e.clusterParamGroup(c),
 		DBSubnetGroup:              c.SubnetGroup,
 		Status:                     c.Status,
 		Engine:                     c.Engine,
@@ -143,7 +133,7 @@ func (e *Emulator) clusterXML(c *cluster) xmlCluster {
 		x.DBClusterMembers = append(x.DBClusterMembers, xmlClusterMember{
 			DBInstanceIdentifier:          in.ID,
 			IsClusterWriter:               in.ID == c.Writer,
-			DBClusterParameterGroupStatus: "in-sync",
+			DBClusterParameterGroupStatus: cmp.Or(in.ClusterParamApply, paramsInSync),
 			PromotionTier:                 1,
 		})
 		zones[in.AvailabilityZone] = true

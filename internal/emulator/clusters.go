@@ -3,6 +3,7 @@ package emulator
 import (
 	"cmp"
 	"context"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -49,9 +50,19 @@ type cluster struct {
 	// Port is the endpoint port once the cluster's server is up; 0 before.
 	Port int
 	// FirstBackup is when the first automated cluster snapshot finished.
-	FirstBackup    time.Time
-	server         engineServer
-	masterPassword string
+	FirstBackup time.Time
+	// ParamGroup is the cluster's DB cluster parameter group, "" for its family's default
+	// group (clusterParamGroup); PendingParamGroup is the one it takes with its pending
+	// major version upgrade, which RDS does not report.
+	ParamGroup        string
+	PendingParamGroup string
+	server            engineServer
+	masterPassword    string
+	// serverParams are the engine parameter values the emulator has written to the
+	// server's configuration, by name; restarting is set while the writer's reboot
+	// restarts the server (cluster_paramgroups_apply.go).
+	serverParams map[string]string
+	restarting   bool
 }
 
 // clusterSnapshot is the emulator's record of one DB cluster snapshot.
@@ -75,6 +86,9 @@ type clusterSnapshot struct {
 	// File is the engine's dump, "" without an engine.
 	File           string
 	masterPassword string
+	// serverParams are the cluster's server's engine parameter values, which its data file
+	// may carry to a restored cluster's server.
+	serverParams map[string]string
 }
 
 // Error codes of DB clusters, as AWS spells them.
@@ -85,6 +99,10 @@ const (
 	codeClusterSnapshotAlreadyExists = "DBClusterSnapshotAlreadyExistsFault"
 	codeClusterSnapshotNotFound      = "DBClusterSnapshotNotFoundFault"
 	codeInvalidClusterSnapshotState  = "InvalidDBClusterSnapshotStateFault"
+	// codeClusterParamGroupNotFound is what CreateDBCluster, ModifyDBCluster and
+	// RestoreDBClusterFromSnapshot answer for a DB cluster parameter group that does not
+	// exist; the actions on the groups themselves answer codeParamGroupNotFound.
+	codeClusterParamGroupNotFound = "DBClusterParameterGroupNotFound"
 )
 
 // auroraEngines maps each Aurora engine to the engine whose server backs it and whose
@@ -122,6 +140,10 @@ func (e *Emulator) createCluster(p params) (any, string, error) {
 	if _, exists := e.clusters[id]; exists {
 		e.mu.Unlock()
 		return nil, id, newError(codeClusterAlreadyExists, "DB Cluster already exists")
+	}
+	if c.ParamGroup, err = e.clusterGroupFor(p.str("DBClusterParameterGroupName"), c.Engine, c.EngineVersion); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
 	}
 	c.masterPassword = password
 	e.clusters[id] = c
@@ -437,11 +459,12 @@ func (e *Emulator) electWriter(clusterID string) {
 }
 
 // modifyCluster answers ModifyDBCluster. Backup settings, the maintenance window,
-// deletion protection, AutoMinorVersionUpgrade, security groups and CopyTagsToSnapshot
-// change at once; a new master password is set on the cluster's server at once (Aurora
-// applies it as soon as it can); a new engine version waits for the maintenance window unless
-// ApplyImmediately, when the cluster goes upgrading for Delays.Modify (and, for a new
-// PostgreSQL major, as long as moving its data to a server of that major takes).
+// deletion protection, AutoMinorVersionUpgrade, security groups, CopyTagsToSnapshot and
+// the DB cluster parameter group change at once; a new master password is set on the
+// cluster's server at once (Aurora applies it as soon as it can); a new engine version
+// (with the DB cluster parameter group of its family) waits for the maintenance window
+// unless ApplyImmediately, when the cluster goes upgrading for Delays.Modify (and, for a
+// new PostgreSQL major, as long as moving its data to a server of that major takes).
 func (e *Emulator) modifyCluster(p params) (any, string, error) {
 	id := strings.ToLower(p.str("DBClusterIdentifier"))
 	if id == "" {
@@ -494,6 +517,7 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 	}
 	logsEnable, logsDisable, logs := exportConfiguration(p)
 	version := p.str("EngineVersion")
+	groupName := p.str("DBClusterParameterGroupName")
 
 	e.mu.Lock()
 	c, ok := e.clusters[id]
@@ -520,6 +544,7 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 		}
 		password = &pw
 	}
+	upgradeTo := ""
 	if version != "" && version != c.EngineVersion {
 		changed, err := checkAuroraVersionChange(c.Engine, c.EngineVersion, version, deref(allowMajor))
 		if err != nil {
@@ -531,7 +556,33 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 				e.mu.Unlock()
 				return nil, id, err
 			}
-			c.PendingEngineVersion = version
+			upgradeTo = version
+		}
+	}
+	groupNow, groupWithUpgrade, err := e.associateClusterGroup(c, groupName, upgradeTo)
+	if err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
+	if logs {
+		if err := checkLogTypes(c.Engine, c.EngineVersion, append(slices.Clone(logsEnable), logsDisable...)); err != nil {
+			e.mu.Unlock()
+			return nil, id, err
+		}
+	}
+	// Every check comes before the first change, so that a refused request changes nothing.
+	if upgradeTo != "" {
+		c.PendingEngineVersion, c.PendingParamGroup = upgradeTo, groupWithUpgrade
+	}
+	// Another DB cluster parameter group is associated at once, whatever ApplyImmediately
+	// says, and its values wait for the members' reboot (RDS API Reference,
+	// CreateDBClusterParameterGroup: "reboot the DB instances in the DB cluster without
+	// failover for the new DB cluster parameter group and associated settings to take
+	// effect").
+	if groupNow != "" {
+		c.ParamGroup = groupNow
+		for _, in := range e.members(id) {
+			in.ClusterParamApply = paramsPendingReboot
 		}
 	}
 	if retention != nil {
@@ -560,10 +611,6 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 	}
 	if logs {
 		// The cluster ships the logs at once, whatever ApplyImmediately says.
-		if err := checkLogTypes(c.Engine, c.EngineVersion, append(slices.Clone(logsEnable), logsDisable...)); err != nil {
-			e.mu.Unlock()
-			return nil, id, err
-		}
 		c.Logs.request(logsEnable, logsDisable)
 		c.Logs.apply()
 	}
@@ -678,5 +725,6 @@ func (e *Emulator) newClusterSnapshot(c *cluster, id, kind string, requested []t
 		CreateTime:            time.Now(),
 		Tags:                  snapshotTags(requested, c.CopyTagsToSnapshot, c.Tags),
 		masterPassword:        c.masterPassword,
+		serverParams:          maps.Clone(c.serverParams),
 	}
 }

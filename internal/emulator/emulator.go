@@ -93,9 +93,12 @@ type Emulator struct {
 	clusters         map[string]*cluster
 	clusterSnapshots map[string]*clusterSnapshot
 	// paramGroups are the DB parameter groups by name: those made by
-	// CreateDBParameterGroup and the default groups used so far (paramgroups.go).
-	paramGroups map[string]*paramGroup
-	faults      Faults
+	// CreateDBParameterGroup and the default groups used so far (paramgroups.go);
+	// clusterParamGroups the DB cluster parameter groups likewise
+	// (cluster_paramgroups.go).
+	paramGroups        map[string]*paramGroup
+	clusterParamGroups map[string]*paramGroup
+	faults             Faults
 	// account holds the subnet groups and KMS keys calls may name.
 	account Account
 	// faultCalls counts the API calls since the faults were set, for ThrottleEvery.
@@ -162,6 +165,8 @@ func New(cfg Config) (*Emulator, error) {
 		account:          account,
 		ctx:              ctx,
 		cancel:           cancel,
+
+		clusterParamGroups: map[string]*paramGroup{},
 	}, nil
 }
 
@@ -279,12 +284,19 @@ var handlers = map[string]handler{
 	"StartExportTask":                    (*Emulator).startExportTask,
 	"DescribeExportTasks":                (*Emulator).describeExportTasks,
 	"CancelExportTask":                   (*Emulator).cancelExportTask,
-	"CreateDBParameterGroup":             (*Emulator).createParamGroup,
-	"DescribeDBParameterGroups":          (*Emulator).describeParamGroups,
-	"DescribeDBParameters":               (*Emulator).describeParameters,
-	"ModifyDBParameterGroup":             (*Emulator).modifyParamGroup,
-	"ResetDBParameterGroup":              (*Emulator).resetParamGroup,
-	"DeleteDBParameterGroup":             (*Emulator).deleteParamGroup,
+	"CreateDBParameterGroup":             onGroups(instanceGroups{}, (*Emulator).createGroup),
+	"DescribeDBParameterGroups":          onGroups(instanceGroups{}, (*Emulator).describeGroups),
+	"DescribeDBParameters":               onGroups(instanceGroups{}, (*Emulator).describeParameters),
+	"ModifyDBParameterGroup":             onGroups(instanceGroups{}, (*Emulator).modifyGroup),
+	"ResetDBParameterGroup":              onGroups(instanceGroups{}, (*Emulator).resetGroup),
+	"DeleteDBParameterGroup":             onGroups(instanceGroups{}, (*Emulator).deleteGroup),
+	"CreateDBClusterParameterGroup":      onGroups(clusterGroups{}, (*Emulator).createGroup),
+	"DescribeDBClusterParameterGroups":   onGroups(clusterGroups{}, (*Emulator).describeGroups),
+	"DescribeDBClusterParameters":        onGroups(clusterGroups{}, (*Emulator).describeParameters),
+	"ModifyDBClusterParameterGroup":      onGroups(clusterGroups{}, (*Emulator).modifyGroup),
+	"ResetDBClusterParameterGroup":       onGroups(clusterGroups{}, (*Emulator).resetGroup),
+	"DeleteDBClusterParameterGroup":      onGroups(clusterGroups{}, (*Emulator).deleteGroup),
+	"RebootDBCluster":                    (*Emulator).rebootCluster,
 }
 
 func (e *Emulator) dispatch(action string, p params) (any, string, error) {

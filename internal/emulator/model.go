@@ -90,6 +90,10 @@ type instance struct {
 	// (instanceParamGroup); ParamApply is its ParameterApplyStatus, "" for in-sync.
 	ParamGroup string
 	ParamApply string
+	// ClusterParamApply is, for an instance of an Aurora DB cluster, its
+	// DBClusterParameterGroupStatus: whether its engine runs with its cluster's DB cluster
+	// parameter group (cluster_paramgroups_apply.go); "" for in-sync.
+	ClusterParamApply string
 
 	// EndpointPort is set once the engine is up; 0 means no endpoint yet.
 	EndpointPort int

@@ -15,10 +15,13 @@ import (
 // can be neither modified nor deleted; it holds every parameter at its engine default. The
 // catalog of a family's parameters (names, defaults, types, static or dynamic) is package
 // engineparams'. What a group's values do to the instances that use it is in
-// paramgroups_apply.go. DB cluster parameter groups are not emulated: an instance of an
-// Aurora DB cluster keeps its family's default group.
+// paramgroups_apply.go. DB cluster parameter groups (cluster_paramgroups.go) are the same
+// thing for Aurora DB clusters: the actions below serve both kinds (groupKind, in
+// paramgroups_kind.go, says what differs). An instance of an Aurora DB cluster keeps its
+// family's default DB parameter group.
 
-// paramGroup is the emulator's record of one DB parameter group.
+// paramGroup is the emulator's record of one DB parameter group or DB cluster parameter
+// group.
 type paramGroup struct {
 	Name        string
 	Family      string
@@ -29,7 +32,8 @@ type paramGroup struct {
 	Methods map[string]string
 	Tags    []tag
 	// generation counts the changes to Values, so that a reboot that read the group before
-	// a change does not report the instance in-sync with values it did not apply.
+	// a change does not report the instance (or cluster member) in-sync with values it did
+	// not apply.
 	generation int
 }
 
@@ -39,8 +43,9 @@ func (g *paramGroup) isDefault() bool { return strings.HasPrefix(g.Name, default
 // defaultGroupPrefix starts the name of every family's default group.
 const defaultGroupPrefix = "default."
 
-// maxParametersPerCall is the most parameters ModifyDBParameterGroup and
-// ResetDBParameterGroup take in one request (RDS API Reference).
+// maxParametersPerCall is the most parameters ModifyDBParameterGroup,
+// ModifyDBClusterParameterGroup and their Reset actions take in one request (RDS API
+// Reference).
 const maxParametersPerCall = 20
 
 // The ApplyMethod words.
@@ -49,7 +54,8 @@ const (
 	applyPendingReboot = "pending-reboot"
 )
 
-// The ParameterApplyStatus words of an instance's group.
+// The ParameterApplyStatus words of an instance's group, which are also the
+// DBClusterParameterGroupStatus words of a cluster member.
 const (
 	paramsInSync        = "in-sync"
 	paramsApplying      = "applying"
@@ -97,46 +103,51 @@ func knownFamily(family string) bool {
 	return false
 }
 
-// paramGroupARN builds a DB parameter group's ARN as RDS does.
-func (e *Emulator) paramGroupARN(name string) string {
-	return fmt.Sprintf("arn:aws:rds:%s:%s:pg:%s", e.cfg.Region, e.cfg.AccountID, name)
+// paramGroupLocked returns the DB parameter group of a name (groupLocked). It runs under
+// the lock.
+func (e *Emulator) paramGroupLocked(name string) (*paramGroup, bool) {
+	return e.groupLocked(instanceGroups{}, name)
 }
 
-// paramGroupLocked returns the group of a name (any case): one CreateDBParameterGroup
-// made, or the default group of a known family, recorded on first use so that it can carry
-// tags. It runs under the lock.
-func (e *Emulator) paramGroupLocked(name string) (*paramGroup, bool) {
+// groupLocked returns the group of a kind and name (any case): one Create made, or the
+// default group of a family of the kind, recorded on first use so that it can carry tags.
+// It runs under the lock.
+func (e *Emulator) groupLocked(k groupKind, name string) (*paramGroup, bool) {
 	name = strings.ToLower(name)
-	if g, ok := e.paramGroups[name]; ok {
+	groups := k.store(e)
+	if g, ok := groups[name]; ok {
 		return g, true
 	}
 	family, ok := strings.CutPrefix(name, defaultGroupPrefix)
-	if !ok || !knownFamily(family) {
+	if !ok || !k.hasFamily(family) {
 		return nil, false
 	}
-	g := &paramGroup{Name: name, Family: family, Description: "Default parameter group for " + family,
+	g := &paramGroup{Name: name, Family: family, Description: k.defaultDescription(family),
 		Values: map[string]string{}, Methods: map[string]string{}}
-	e.paramGroups[name] = g
+	groups[name] = g
 	return g, true
 }
 
-// errParamGroupNotFound is RDS's answer for a group that does not exist
-// (terraform-aws-modules/terraform-aws-rds#213).
-func errParamGroupNotFound(name string) error {
-	return newError(codeParamGroupNotFound, "DBParameterGroup not found: %s", name)
+// errGroupNotFound is RDS's answer for a group that does not exist
+// (terraform-aws-modules/terraform-aws-rds#213, for a DB parameter group).
+func errGroupNotFound(k groupKind, name string) error {
+	return newError(codeParamGroupNotFound, "%s not found: %s", k.noun(), name)
 }
+
+// errParamGroupNotFound is errGroupNotFound of a DB parameter group.
+func errParamGroupNotFound(name string) error { return errGroupNotFound(instanceGroups{}, name) }
 
 // errDefaultGroupModified is RDS's refusal to change a default group (ankane/pghero#66).
 func errDefaultGroupModified() error {
 	return newError(codeInvalidValue, "Cannot modify a default parameter group.")
 }
 
-// groupName reads DBParameterGroupName, which every parameter group action needs.
-func groupName(p params) (string, error) {
-	name := strings.ToLower(p.str("DBParameterGroupName"))
+// groupName reads the group name every action on groups of a kind needs.
+func groupName(k groupKind, p params) (string, error) {
+	name := strings.ToLower(p.str(k.param()))
 	if name == "" {
 		// RDS's words (hashicorp/terraform#13279).
-		return "", newError(codeInvalidValue, "The parameter DBParameterGroupName must be provided and must not be blank.")
+		return "", newError(codeInvalidValue, "The parameter %s must be provided and must not be blank.", k.param())
 	}
 	return name, nil
 }
@@ -155,21 +166,21 @@ func validGroupName(name string) bool {
 	return true
 }
 
-// createParamGroup answers CreateDBParameterGroup.
-func (e *Emulator) createParamGroup(p params) (any, string, error) {
-	name, err := groupName(p)
+// createGroup answers CreateDBParameterGroup and CreateDBClusterParameterGroup.
+func (e *Emulator) createGroup(k groupKind, p params) (any, string, error) {
+	name, err := groupName(k, p)
 	if err != nil {
 		return nil, "", err
 	}
 	if !validGroupName(name) {
-		return nil, name, newError(codeInvalidValue, "The parameter DBParameterGroupName is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
+		return nil, name, newError(codeInvalidValue, "The parameter %s is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.", k.param())
 	}
 	family := p.str("DBParameterGroupFamily")
 	if family == "" {
 		// RDS's words (boto/boto#403).
 		return nil, name, newError(codeInvalidValue, "The parameter ParameterGroupFamily must be provided and must not be empty.")
 	}
-	if !knownFamily(family) {
+	if !k.hasFamily(family) {
 		// RDS's words (terraform-aws-modules/terraform-aws-rds#173).
 		return nil, name, newError(codeInvalidValue, "ParameterGroupFamily %s is not a valid parameter group family", family)
 	}
@@ -180,55 +191,53 @@ func (e *Emulator) createParamGroup(p params) (any, string, error) {
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, exists := e.paramGroups[name]; exists {
+	groups := k.store(e)
+	if _, exists := groups[name]; exists {
 		return nil, name, newError(codeParamGroupAlreadyExists, "Parameter group %s already exists", name)
 	}
 	g := &paramGroup{Name: name, Family: family, Description: description,
 		Values: map[string]string{}, Methods: map[string]string{}, Tags: setTags(nil, p.tags())}
-	e.paramGroups[name] = g
-	return struct{ DBParameterGroup xmlParamGroup }{e.paramGroupXML(g)}, name, nil
+	groups[name] = g
+	return k.created(e, g), name, nil
 }
 
-// describeParamGroups answers DescribeDBParameterGroups: one group, or every group made
-// and every offered family's default group, sorted by name.
-func (e *Emulator) describeParamGroups(p params) (any, string, error) {
+// describeGroups answers DescribeDBParameterGroups and DescribeDBClusterParameterGroups:
+// one group, or every group made and the default group of each of the kind's default
+// families, sorted by name.
+func (e *Emulator) describeGroups(k groupKind, p params) (any, string, error) {
 	max, err := p.maxRecords()
 	if err != nil {
 		return nil, "", err
 	}
-	name := strings.ToLower(p.str("DBParameterGroupName"))
+	name := strings.ToLower(p.str(k.param()))
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	type result struct {
-		DBParameterGroups []xmlParamGroup `xml:"DBParameterGroups>DBParameterGroup"`
-		Marker            string          `xml:",omitempty"`
-	}
 	if name != "" {
-		g, ok := e.paramGroupLocked(name)
+		g, ok := e.groupLocked(k, name)
 		if !ok {
-			return nil, name, errParamGroupNotFound(name)
+			return nil, name, errGroupNotFound(k, name)
 		}
-		return result{DBParameterGroups: []xmlParamGroup{e.paramGroupXML(g)}}, name, nil
+		return k.listed(e, []*paramGroup{g}, ""), name, nil
 	}
-	for _, f := range offeredFamilies() {
-		e.paramGroupLocked(defaultGroupPrefix + f)
+	for _, f := range k.defaultFamilies() {
+		e.groupLocked(k, defaultGroupPrefix+f)
 	}
-	rows := map[string]xmlParamGroup{}
-	var keys []string
-	for n, g := range e.paramGroups {
+	groups := k.store(e)
+	keys := make([]string, 0, len(groups))
+	for n := range groups {
 		keys = append(keys, n)
-		rows[n] = e.paramGroupXML(g)
 	}
-	items, next := pageOf(rows, keys, p.str("Marker"), max)
-	return result{DBParameterGroups: items, Marker: next}, "", nil
+	items, next := pageOf(groups, keys, p.str("Marker"), max)
+	return k.listed(e, items, next), "", nil
 }
 
-// describeParameters answers DescribeDBParameters: a group's parameters, sorted by name,
-// those of one Source only when asked (user: set in the group; engine-default: the others;
-// system: none, as the emulator sets no parameter of its own).
-func (e *Emulator) describeParameters(p params) (any, string, error) {
-	name, err := groupName(p)
+// describeParameters answers DescribeDBParameters and DescribeDBClusterParameters: a
+// group's parameters, sorted by name, those of one Source only when asked (user: set in
+// the group; engine-default: the others; system: none, as the emulator sets no parameter
+// of its own).
+func (e *Emulator) describeParameters(k groupKind, p params) (any, string, error) {
+	name, err := groupName(k, p)
 	if err != nil {
 		return nil, "", err
 	}
@@ -243,10 +252,10 @@ func (e *Emulator) describeParameters(p params) (any, string, error) {
 		return nil, name, newError(codeInvalidValue, "Invalid value for Source: %s. Valid values are user, system and engine-default.", source)
 	}
 	e.mu.Lock()
-	g, ok := e.paramGroupLocked(name)
+	g, ok := e.groupLocked(k, name)
 	if !ok {
 		e.mu.Unlock()
-		return nil, name, errParamGroupNotFound(name)
+		return nil, name, errGroupNotFound(k, name)
 	}
 	family, values, methods := g.Family, maps.Clone(g.Values), maps.Clone(g.Methods)
 	e.mu.Unlock()
@@ -276,34 +285,32 @@ const (
 	sourceEngineDefault = "engine-default"
 )
 
-// deleteParamGroup answers DeleteDBParameterGroup: refused for a default group and while
-// an instance uses the group.
-func (e *Emulator) deleteParamGroup(p params) (any, string, error) {
-	name, err := groupName(p)
+// deleteGroup answers DeleteDBParameterGroup and DeleteDBClusterParameterGroup: refused
+// for a default group and while something uses the group.
+func (e *Emulator) deleteGroup(k groupKind, p params) (any, string, error) {
+	name, err := groupName(k, p)
 	if err != nil {
 		return nil, "", err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	g, ok := e.paramGroupLocked(name)
+	g, ok := e.groupLocked(k, name)
 	if !ok {
-		return nil, name, errParamGroupNotFound(name)
+		return nil, name, errGroupNotFound(k, name)
 	}
 	if g.isDefault() {
-		// RDS's words (awsdocs/amazon-rds-user-guide#14).
-		return nil, name, newError(codeInvalidParamGroupState, "Default DBParameterGroup cannot be deleted: %s", name)
+		// RDS's words (awsdocs/amazon-rds-user-guide#14; ekristen/aws-nuke#660 for a
+		// cluster parameter group of DocumentDB, which shares RDS's API).
+		return nil, name, newError(codeInvalidParamGroupState, "Default %s cannot be deleted: %s", k.noun(), name)
 	}
-	for _, in := range e.instances {
-		if e.instanceParamGroup(in) == name {
-			// RDS's words (terraform-aws-modules/terraform-aws-rds-aurora#466).
-			return nil, name, newError(codeInvalidParamGroupState, "One or more database instances are still members of this parameter group %s, so the group cannot be deleted", name)
-		}
+	if why := k.inUse(e, name); why != "" {
+		return nil, name, newError(codeInvalidParamGroupState, "%s", why)
 	}
-	delete(e.paramGroups, name)
+	delete(k.store(e), name)
 	return nil, name, nil
 }
 
-// parameterChange is one checked entry of ModifyDBParameterGroup or ResetDBParameterGroup.
+// parameterChange is one checked entry of a Modify or Reset of a group.
 type parameterChange struct {
 	name, value, method string
 	static              bool
@@ -355,19 +362,20 @@ func readParameterChanges(p params, g *paramGroup, reset bool) ([]parameterChang
 	return out, nil
 }
 
-// modifyParamGroup answers ModifyDBParameterGroup: the values join the group at once;
-// immediate ones reach the servers of the instances that use the group at once too,
-// pending-reboot ones when each instance reboots (paramgroups_apply.go).
-func (e *Emulator) modifyParamGroup(p params) (any, string, error) {
-	name, err := groupName(p)
+// modifyGroup answers ModifyDBParameterGroup and ModifyDBClusterParameterGroup: the values
+// join the group at once; immediate ones reach the servers that use the group at once
+// too, pending-reboot ones at their next reboot (paramgroups_apply.go,
+// cluster_paramgroups_apply.go).
+func (e *Emulator) modifyGroup(k groupKind, p params) (any, string, error) {
+	name, err := groupName(k, p)
 	if err != nil {
 		return nil, "", err
 	}
 	e.mu.Lock()
-	g, ok := e.paramGroupLocked(name)
+	g, ok := e.groupLocked(k, name)
 	if !ok {
 		e.mu.Unlock()
-		return nil, name, errParamGroupNotFound(name)
+		return nil, name, errGroupNotFound(k, name)
 	}
 	if g.isDefault() {
 		e.mu.Unlock()
@@ -394,16 +402,16 @@ func (e *Emulator) modifyParamGroup(p params) (any, string, error) {
 	g.generation++
 	e.mu.Unlock()
 
-	e.applyGroupChange(name, now, pendingReboot)
-	return struct{ DBParameterGroupName string }{name}, name, nil
+	k.apply(e, name, now, pendingReboot)
+	return k.named(name), name, nil
 }
 
-// resetParamGroup answers ResetDBParameterGroup: the parameters named (every one with
-// ResetAllParameters, or when none is named) go back to their engine default, with the
-// apply rules of ModifyDBParameterGroup; resetting the whole group applies dynamic ones
-// at once and leaves static ones for the reboot, as RDS does.
-func (e *Emulator) resetParamGroup(p params) (any, string, error) {
-	name, err := groupName(p)
+// resetGroup answers ResetDBParameterGroup and ResetDBClusterParameterGroup: the
+// parameters named (every one with ResetAllParameters, or when none is named) go back to
+// their engine default, with the apply rules of Modify; resetting the whole group applies
+// dynamic ones at once and leaves static ones for the reboot, as RDS does.
+func (e *Emulator) resetGroup(k groupKind, p params) (any, string, error) {
+	name, err := groupName(k, p)
 	if err != nil {
 		return nil, "", err
 	}
@@ -412,10 +420,10 @@ func (e *Emulator) resetParamGroup(p params) (any, string, error) {
 		return nil, name, err
 	}
 	e.mu.Lock()
-	g, ok := e.paramGroupLocked(name)
+	g, ok := e.groupLocked(k, name)
 	if !ok {
 		e.mu.Unlock()
-		return nil, name, errParamGroupNotFound(name)
+		return nil, name, errGroupNotFound(k, name)
 	}
 	if g.isDefault() {
 		e.mu.Unlock()
@@ -454,6 +462,6 @@ func (e *Emulator) resetParamGroup(p params) (any, string, error) {
 	g.generation++
 	e.mu.Unlock()
 
-	e.applyGroupChange(name, now, pendingReboot)
-	return struct{ DBParameterGroupName string }{name}, name, nil
+	k.apply(e, name, now, pendingReboot)
+	return k.named(name), name, nil
 }

@@ -11,7 +11,16 @@ type xmlParamGroup struct {
 	DBParameterGroupArn    string
 }
 
-// xmlParameter is one Parameter of DescribeDBParameters.
+// xmlClusterParamGroup is a DBClusterParameterGroup as CreateDBClusterParameterGroup and
+// DescribeDBClusterParameterGroups show it.
+type xmlClusterParamGroup struct {
+	DBClusterParameterGroupName string
+	DBParameterGroupFamily      string
+	Description                 string
+	DBClusterParameterGroupArn  string
+}
+
+// xmlParameter is one Parameter of DescribeDBParameters and DescribeDBClusterParameters.
 type xmlParameter struct {
 	ParameterName string
 	// ParameterValue is the value set in the group; absent for a parameter at its engine
@@ -37,7 +46,16 @@ func (e *Emulator) paramGroupXML(g *paramGroup) xmlParamGroup {
 		DBParameterGroupName:   g.Name,
 		DBParameterGroupFamily: g.Family,
 		Description:            g.Description,
-		DBParameterGroupArn:    e.paramGroupARN(g.Name),
+		DBParameterGroupArn:    e.groupARN(instanceGroups{}, g.Name),
+	}
+}
+
+func (e *Emulator) clusterParamGroupXML(g *paramGroup) xmlClusterParamGroup {
+	return xmlClusterParamGroup{
+		DBClusterParameterGroupName: g.Name,
+		DBParameterGroupFamily:      g.Family,
+		Description:                 g.Description,
+		DBClusterParameterGroupArn:  e.groupARN(clusterGroups{}, g.Name),
 	}
 }
 

@@ -12,7 +12,8 @@ import (
 // Delays.Modify (or as long as its server takes to restart) and comes back available with
 // every value of its DB parameter group applied (in-sync). With ForceFailover a Multi-AZ
 // instance's standby becomes its primary: its zones swap. An instance of an Aurora DB
-// cluster reboots without touching the cluster's one server.
+// cluster reboots as runMemberReboot says: the writer's reboot restarts the cluster's one
+// server with its DB cluster parameter group.
 func (e *Emulator) rebootInstance(p params) (any, string, error) {
 	id := strings.ToLower(p.str("DBInstanceIdentifier"))
 	if id == "" {
@@ -37,15 +38,24 @@ func (e *Emulator) rebootInstance(p params) (any, string, error) {
 		return nil, id, newError(codeInvalidCombination, "ForceFailover can't be used: DB instance %s isn't configured for Multi-AZ.", id)
 	}
 	in.Status = "rebooting"
+	member := in.ClusterID != ""
+	var companions []*instance
+	if member {
+		companions = e.rebootCompanions(in)
+	}
 	x := e.instanceXML(in)
 	e.mu.Unlock()
 
-	e.background(func(ctx context.Context) { e.runReboot(ctx, in, deref(failover)) })
+	if member {
+		e.background(func(ctx context.Context) { e.runMemberReboot(ctx, in, companions) })
+	} else {
+		e.background(func(ctx context.Context) { e.runReboot(ctx, in, deref(failover)) })
+	}
 	return struct{ DBInstance xmlInstance }{x}, id, nil
 }
 
-// runReboot restarts a rebooting instance's server with its group's values and makes it
-// available. A server that does not come back leaves the instance
+// runReboot restarts a rebooting instance's server (of an instance of no cluster) with its
+// group's values and makes it available. A server that does not come back leaves the instance
 // incompatible-parameters when its group sets values (RDS's status for a group the engine
 // refuses), failed otherwise; the log says why.
 func (e *Emulator) runReboot(ctx context.Context, self *instance, failover bool) {
@@ -54,9 +64,6 @@ func (e *Emulator) runReboot(ctx context.Context, self *instance, failover bool)
 	values, generation := e.groupValues(e.instanceParamGroup(self))
 	sync := syncValues(self.serverParams, values)
 	srv := self.server
-	if self.ClusterID != "" {
-		srv = nil
-	}
 	e.mu.Unlock()
 
 	var err error

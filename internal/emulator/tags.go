@@ -2,9 +2,9 @@ package emulator
 
 import "strings"
 
-// resourceTags finds the tags of the instance, snapshot, cluster, cluster snapshot or DB
-// parameter group an ARN names. It runs under the lock and returns a pointer so callers
-// can change them.
+// resourceTags finds the tags of the instance, snapshot, cluster, cluster snapshot, DB
+// parameter group or DB cluster parameter group an ARN names. It runs under the lock and
+// returns a pointer so callers can change them.
 func (e *Emulator) resourceTags(arn string) (*[]tag, error) {
 	prefix := "arn:aws:rds:" + e.cfg.Region + ":" + e.cfg.AccountID + ":"
 	rest, ok := strings.CutPrefix(arn, prefix)
@@ -36,6 +36,12 @@ func (e *Emulator) resourceTags(arn string) (*[]tag, error) {
 		g, ok := e.paramGroupLocked(id)
 		if !ok {
 			return nil, errParamGroupNotFound(id)
+		}
+		return &g.Tags, nil
+	case "cluster-pg":
+		g, ok := e.groupLocked(clusterGroups{}, id)
+		if !ok {
+			return nil, errGroupNotFound(clusterGroups{}, id)
 		}
 		return &g.Tags, nil
 	case "cluster-snapshot":

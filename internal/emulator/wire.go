@@ -35,15 +35,16 @@ func newError(code, format string, args ...any) *apiError {
 // like DBInstanceNotFound, while most other faults are 400. See
 // docs/rds-emulator-errors.md.
 var errorStatus = map[string]int{
-	codeInstanceNotFound:        http.StatusNotFound,
-	codeSnapshotNotFound:        http.StatusNotFound,
-	codeClusterNotFound:         http.StatusNotFound,
-	codeClusterSnapshotNotFound: http.StatusNotFound,
-	codeSubnetGroupNotFound:     http.StatusNotFound,
-	codeParamGroupNotFound:      http.StatusNotFound,
-	codeMissingAuth:             http.StatusForbidden,
-	codeInternalFailure:         http.StatusInternalServerError,
-	codeServiceUnavailable:      http.StatusServiceUnavailable,
+	codeInstanceNotFound:          http.StatusNotFound,
+	codeSnapshotNotFound:          http.StatusNotFound,
+	codeClusterNotFound:           http.StatusNotFound,
+	codeClusterSnapshotNotFound:   http.StatusNotFound,
+	codeSubnetGroupNotFound:       http.StatusNotFound,
+	codeParamGroupNotFound:        http.StatusNotFound,
+	codeClusterParamGroupNotFound: http.StatusNotFound,
+	codeMissingAuth:               http.StatusForbidden,
+	codeInternalFailure:           http.StatusInternalServerError,
+	codeServiceUnavailable:        http.StatusServiceUnavailable,
 }
 
 // statusOf is the HTTP status of an error code: errorStatus's, else 400 (every other
@@ -134,9 +135,9 @@ type params struct{ url.Values }
 func (p params) str(name string) string { return p.Get(name) }
 
 // subject is the identifier a request concerns, for the call log: its instance, cluster,
-// snapshot, tagged resource or DB parameter group.
+// snapshot, tagged resource, DB parameter group or DB cluster parameter group.
 func (p params) subject() string {
-	for _, name := range []string{"DBInstanceIdentifier", "DBClusterIdentifier", "DBSnapshotIdentifier", "DBClusterSnapshotIdentifier", "ResourceName", "DBParameterGroupName"} {
+	for _, name := range []string{"DBInstanceIdentifier", "DBClusterIdentifier", "DBSnapshotIdentifier", "DBClusterSnapshotIdentifier", "ResourceName", "DBParameterGroupName", "DBClusterParameterGroupName"} {
 		if v := p.str(name); v != "" {
 			return v
 		}

@@ -14,6 +14,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
@@ -33,6 +34,7 @@ func TestParameters(t *testing.T) {
 	}
 	got := waitReady(t, db)
 	id := naming.Identifier(ns, db.Name)
+	group := id + "-postgres17" // the database's own, of its family
 	master := string(secretData(t, ns, "tuned.rds.master")["uri"])
 	show := func(name string) string {
 		t.Helper()
@@ -65,8 +67,8 @@ func TestParameters(t *testing.T) {
 
 	t.Run("MadeWithTheDatabase", func(t *testing.T) {
 		waitCondition(t, db, v1.ConditionParametersApplied, v1.ReasonParametersInSync)
-		if p := status().Status.Parameters; p == nil || p.Group != id || p.Applied == "" || p.PendingReboot {
-			t.Errorf("status.parameters = %+v, want group %s applied and nothing pending", p, id)
+		if p := status().Status.Parameters; p == nil || p.Group != group || p.Applied == "" || p.PendingReboot {
+			t.Errorf("status.parameters = %+v, want group %s applied and nothing pending", p, group)
 		}
 		if v := show("max_connections"); v != "150" {
 			t.Errorf("max_connections is %s on the server, want 150 (a new database starts with its group)", v)
@@ -178,7 +180,7 @@ func TestParameters(t *testing.T) {
 		waitGone(t, cur)
 		var order []string
 		for _, c := range stack.Emulator.Stats().Log {
-			if c.ID == id && c.Code == "" && (c.Action == "DeleteDBInstance" || c.Action == "DeleteDBParameterGroup") {
+			if (c.ID == id || c.ID == group) && c.Code == "" && (c.Action == "DeleteDBInstance" || c.Action == "DeleteDBParameterGroup") {
 				order = append(order, c.Action)
 			}
 		}
@@ -266,4 +268,135 @@ func TestStorageAutoscaling(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitGone(t, cur)
+}
+
+// TestAuroraParameters: on Aurora spec.parameters land in the cluster's own DB cluster
+// parameter group, on the cluster's server, and a static one waits for the restart of the
+// cluster's instances, which rebootPolicy Immediately has the operator do.
+func TestAuroraParameters(t *testing.T) {
+	ctx := context.Background()
+	addNodes(t)
+	ns := namespace(t, "aurora-params")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ledger"}}
+	db.Spec.Type = v1.TypeAuroraPostgreSQL
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	db.Spec.RebootPolicy = v1.RebootImmediately
+	db.Spec.Parameters = map[string]string{"log_min_duration_statement": "500"}
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, db)
+	waitCondition(t, db, v1.ConditionParametersApplied, v1.ReasonParametersInSync)
+	id := naming.Identifier(ns, db.Name)
+	master := string(secretData(t, ns, "ledger.rds.master")["uri"])
+	show := func(name string) string {
+		conn, err := loginWith(ctx, master, "")
+		if err != nil {
+			return ""
+		}
+		defer conn.Close(ctx)
+		var v string
+		_ = conn.QueryRow(ctx, "SHOW "+name).Scan(&v)
+		return v
+	}
+	if v := show("log_min_duration_statement"); v != "500ms" {
+		t.Errorf("log_min_duration_statement is %s on the cluster, want 500ms", v)
+	}
+	cur := &v1.RDSDatabase{}
+	if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+		t.Fatal(err)
+	}
+	if p := cur.Status.Parameters; p == nil || !strings.HasPrefix(p.Group, id+"-aurora-postgresql") {
+		t.Errorf("status.parameters = %+v, want the cluster's own group %s-aurora-postgresql<major>", p, id)
+	}
+	group := cur.Status.Parameters.Group
+
+	rebootsOf := func() int { // the writer, the cluster's only instance
+		n := 0
+		for _, c := range stack.Emulator.Stats().Log {
+			if c.Action == "RebootDBInstance" && c.Code == "" && strings.HasPrefix(c.ID, id) {
+				n++
+			}
+		}
+		return n
+	}
+	reboots := rebootsOf()
+	if err := update(ctx, cur, func(s *v1.RDSDatabaseSpec) { s.Parameters["max_connections"] = "140" }); err != nil {
+		t.Fatal(err)
+	}
+	err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) { return show("max_connections") == "140", nil })
+	if err != nil {
+		t.Fatalf("max_connections never reached the cluster's server (now %s)", show("max_connections"))
+	}
+	waitCondition(t, db, v1.ConditionParametersApplied, v1.ReasonParametersInSync)
+	if n := rebootsOf() - reboots; n != 1 {
+		t.Errorf("%d reboots of the writer for a static parameter, want one", n)
+	}
+	if err := stack.Client.Delete(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, cur)
+	if n := callsFor(group)["DeleteDBClusterParameterGroup"]; n != 1 {
+		t.Errorf("%d deletes of the cluster's parameter group, want one after the cluster", n)
+	}
+}
+
+// TestParametersAcrossAMajorUpgrade: a database with spec.parameters upgraded to another
+// major moves to its parameter group of the new family, made with the same parameters, which
+// the upgraded server runs with.
+func TestParametersAcrossAMajorUpgrade(t *testing.T) {
+	builds, err := pgserver.DefaultBuilds()
+	if err != nil {
+		t.Fatalf("look up PostgreSQL builds: %v", err)
+	}
+	if _, err := builds.ForMajor(16); err != nil || !builds.PerMajor() {
+		t.Skipf("no PostgreSQL 16 build (%v): hack/postgres.sh fetches 14 to 18", err)
+	}
+	ctx := context.Background()
+	ns := namespace(t, "params-upgrade")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "aging"}}
+	db.Spec.Size = "20GB"
+	db.Spec.Version = "16"
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	db.Spec.RebootPolicy = v1.RebootImmediately
+	db.Spec.Parameters = map[string]string{"work_mem": "8192", "max_connections": "130"}
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	got := waitReady(t, db)
+	id := naming.Identifier(ns, db.Name)
+	if err := update(ctx, got, func(s *v1.RDSDatabaseSpec) { s.Version, s.AllowMajorVersionUpgrade = "17", true }); err != nil {
+		t.Fatal(err)
+	}
+	master := string(secretData(t, ns, "aging.rds.master")["uri"])
+	show := func(name string) string {
+		conn, err := loginWith(ctx, master, "")
+		if err != nil {
+			return ""
+		}
+		defer conn.Close(ctx)
+		var v string
+		_ = conn.QueryRow(ctx, "SHOW "+name).Scan(&v)
+		return v
+	}
+	cur := &v1.RDSDatabase{}
+	err = harness.WaitFor(ctx, 2*readyTimeout, func(ctx context.Context) (bool, error) {
+		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+			return false, err
+		}
+		c, p := cur.Status.Cloud, cur.Status.Parameters
+		return c != nil && strings.HasPrefix(c.EngineVersion, "17") && p != nil && p.Group == id+"-postgres17" && !p.PendingReboot &&
+			show("max_connections") == "130" && show("work_mem") == "8MB", nil
+	})
+	if err != nil {
+		t.Fatalf("after the upgrade: status.cloud %+v, status.parameters %+v, max_connections %s, work_mem %s",
+			cur.Status.Cloud, cur.Status.Parameters, show("max_connections"), show("work_mem"))
+	}
+	if err := stack.Client.Delete(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, cur)
+	if n := callsFor(id + "-postgres16")["DeleteDBParameterGroup"] + callsFor(id + "-postgres17")["DeleteDBParameterGroup"]; n != 2 {
+		t.Errorf("%d of the database's two parameter groups deleted with it, want both", n)
+	}
 }

@@ -185,6 +185,16 @@ func clusterDatabase(c types.DBCluster, writer *types.DBInstance) cloud.Instance
 	for _, g := range c.VpcSecurityGroups {
 		out.SecurityGroupIDs = append(out.SecurityGroupIDs, aws.ToString(g.VpcSecurityGroupId))
 	}
+	// The cluster's parameter group applies per instance: a change waits while any waits.
+	out.Parameters.Set = aws.ToString(c.DBClusterParameterGroup)
+	for _, m := range c.DBClusterMembers {
+		switch aws.ToString(m.DBClusterParameterGroupStatus) {
+		case statusPendingReboot:
+			out.Parameters.PendingRestart = true
+		case statusApplying:
+			out.Parameters.Applying = true
+		}
+	}
 	for _, m := range c.DBClusterMembers {
 		id, isWriter := aws.ToString(m.DBInstanceIdentifier), aws.ToBool(m.IsClusterWriter)
 		out.Members = append(out.Members, cloud.Member{Identifier: id, Writer: isWriter})
@@ -233,22 +243,27 @@ func (p *Provider) createCluster(ctx context.Context, d cloud.Desired) error {
 	if d.RestoreFromSnapshot != "" {
 		return p.restoreCluster(ctx, d)
 	}
-	_, err := p.api.CreateDBCluster(ctx, &awsrds.CreateDBClusterInput{
-		DBClusterIdentifier:        aws.String(d.Identifier),
-		Engine:                     aws.String(d.Engine),
-		EngineVersion:              optional(d.EngineVersion),
-		MasterUsername:             aws.String(d.MasterUser),
-		MasterUserPassword:         aws.String(d.MasterPassword),
-		BackupRetentionPeriod:      aws.Int32(d.BackupRetentionDays),
-		PreferredBackupWindow:      optional(d.BackupWindow),
-		StorageEncrypted:           aws.Bool(d.StorageEncrypted),
-		KmsKeyId:                   optional(d.KMSKeyID),
-		DBSubnetGroupName:          optional(d.SubnetGroup),
-		VpcSecurityGroupIds:        d.SecurityGroupIDs,
-		Tags:                       tags(d.Tags),
-		CopyTagsToSnapshot:         aws.Bool(true),       // snapshots name their owner, as the cluster does
-		DeletionProtection:         d.DeletionProtection, // the cluster's protects an Aurora database
-		PreferredMaintenanceWindow: optional(d.MaintenanceWindow),
+	group, err := p.createParameters(ctx, d)
+	if err != nil {
+		return err
+	}
+	_, err = p.api.CreateDBCluster(ctx, &awsrds.CreateDBClusterInput{
+		DBClusterParameterGroupName: group,
+		DBClusterIdentifier:         aws.String(d.Identifier),
+		Engine:                      aws.String(d.Engine),
+		EngineVersion:               optional(d.EngineVersion),
+		MasterUsername:              aws.String(d.MasterUser),
+		MasterUserPassword:          aws.String(d.MasterPassword),
+		BackupRetentionPeriod:       aws.Int32(d.BackupRetentionDays),
+		PreferredBackupWindow:       optional(d.BackupWindow),
+		StorageEncrypted:            aws.Bool(d.StorageEncrypted),
+		KmsKeyId:                    optional(d.KMSKeyID),
+		DBSubnetGroupName:           optional(d.SubnetGroup),
+		VpcSecurityGroupIds:         d.SecurityGroupIDs,
+		Tags:                        tags(d.Tags),
+		CopyTagsToSnapshot:          aws.Bool(true),       // snapshots name their owner, as the cluster does
+		DeletionProtection:          d.DeletionProtection, // the cluster's protects an Aurora database
+		PreferredMaintenanceWindow:  optional(d.MaintenanceWindow),
 		// Aurora ships logs per cluster, not per instance.
 		EnableCloudwatchLogsExports: d.LogExports,
 	})
@@ -379,6 +394,13 @@ func (p *Provider) updateCluster(ctx context.Context, identifier string, c cloud
 	}
 	if opts.AllowMajorVersionUpgrade {
 		in.AllowMajorVersionUpgrade = aws.Bool(true)
+	}
+	if u := c.UpgradeParameters; u != nil && c.EngineVersion != nil {
+		group, err := p.prepareUpgrade(ctx, *u, *c.EngineVersion)
+		if err != nil {
+			return err
+		}
+		in.DBClusterParameterGroupName = group
 	}
 	if _, err := p.api.ModifyDBCluster(ctx, in); err != nil {
 		return wrap("modify db cluster "+identifier, err)

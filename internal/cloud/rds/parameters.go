@@ -1,6 +1,7 @@
 package rds
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,48 +35,47 @@ const (
 	statusApplying      = "applying"
 )
 
-// groupName is the DB parameter group the provider keeps for the database.
-func groupName(identifier string) string { return identifier }
+// groupName is the parameter group the provider keeps for the database at a family: its
+// identifier and the family (dots made hyphens, as group names take no dots). A major
+// version upgrade moves the database to the group of the new family, as RDS requires of a
+// database with a group of its own.
+func groupName(identifier, family string) string {
+	return identifier + "-" + strings.ReplaceAll(family, ".", "-")
+}
 
 // family is the DB parameter group family of an engine at a version, as RDS names them:
-// postgres17, mysql8.0, mariadb10.11 (PostgreSQL's majors have one part, MySQL's and
-// MariaDB's two).
+// postgres17, aurora-postgresql16, mysql8.0, aurora-mysql8.0, mariadb10.11 (PostgreSQL's
+// majors have one part, MySQL's and MariaDB's two).
 func family(engine, version string) string {
 	parts := strings.Split(version, ".")
-	if engine != "postgres" && len(parts) >= 2 {
+	if !strings.HasSuffix(engine, "postgres") && !strings.HasSuffix(engine, "postgresql") && len(parts) >= 2 {
 		return engine + parts[0] + "." + parts[1]
 	}
 	return engine + parts[0]
 }
 
-// SyncParameters implements cloud.Provider with the database's own DB parameter group. It
-// reads the group's user-set values (one call), and only when they differ from desired
-// reads the whole group to learn each parameter's apply type, then sets and resets what
-// differs. A group not attached yet is attached (ModifyDBInstance), which RDS applies at
-// the next reboot. Aurora's cluster parameter groups are not managed.
+// SyncParameters implements cloud.Provider with the database's own parameter group (a DB
+// cluster parameter group for Aurora). It reads the group's user-set values (one call), and
+// only when they differ from desired reads the whole group to learn each parameter's apply
+// type, then sets and resets what differs. A group not attached yet is attached
+// (ModifyDBInstance, ModifyDBCluster), which RDS applies at the next reboot.
 func (p *Provider) SyncParameters(ctx context.Context, d cloud.Desired, in cloud.Instance) (cloud.ParameterChange, error) {
-	name := groupName(d.Identifier)
+	engine, version := orText(in.Engine, d.Engine), orText(in.EngineVersion, d.EngineVersion)
+	fam := family(engine, version)
+	name := groupName(d.Identifier, fam)
 	attached := in.Parameters.Set == name
 	if len(d.Parameters) == 0 && !attached {
 		return cloud.ParameterChange{}, nil
 	}
-	if isAurora(d.Engine) || p.clusters.has(d.Identifier) {
-		return cloud.ParameterChange{}, &cloud.Error{Op: "set parameters of " + d.Identifier, Code: "Unsupported", Kind: cloud.ErrUnsupported,
-			Field: cloud.FieldParameters, Message: "the operator does not manage Aurora DB cluster parameter groups"}
-	}
-	engine, version := orText(in.Engine, d.Engine), orText(in.EngineVersion, d.EngineVersion)
-	changed, static, err := p.syncGroup(ctx, d, family(engine, version), !attached)
+	aurora := isAurora(engine)
+	changed, static, err := p.syncGroup(ctx, p.groups(aurora), d, fam, !attached)
 	if err != nil {
 		return cloud.ParameterChange{}, err
 	}
 	out := cloud.ParameterChange{Set: name, Changed: changed, AwaitingRestart: static}
 	if !attached {
-		if _, err := p.api.ModifyDBInstance(ctx, &awsrds.ModifyDBInstanceInput{
-			DBInstanceIdentifier: aws.String(d.Identifier),
-			DBParameterGroupName: aws.String(name),
-			ApplyImmediately:     aws.Bool(true),
-		}); err != nil {
-			return cloud.ParameterChange{}, wrap("attach parameter group "+name+" to "+d.Identifier, err)
+		if err := p.attachGroup(ctx, d.Identifier, name, aurora); err != nil {
+			return cloud.ParameterChange{}, err
 		}
 		// RDS applies a newly attached group at the next reboot: all of it waits.
 		out.AwaitingRestart = slices.Sorted(maps.Keys(d.Parameters))
@@ -83,23 +83,51 @@ func (p *Provider) SyncParameters(ctx context.Context, d cloud.Desired, in cloud
 	return out, nil
 }
 
-// syncGroup makes the database's parameter group of family hold desired's parameters, and
-// nothing else set by users, creating it when missing. checkOwner makes sure a group that
-// exists already is desired's owner's. It returns the parameters set or reset, and those
-// of them that are static.
-func (p *Provider) syncGroup(ctx context.Context, d cloud.Desired, fam string, checkOwner bool) (changed, static []string, err error) {
-	name := groupName(d.Identifier)
-	current, found, err := p.parameters(ctx, name, parameterSourceUser)
+// groups are the calls on the parameter groups of a DB instance, or of an Aurora cluster.
+func (p *Provider) groups(aurora bool) groupCalls {
+	if aurora {
+		return clusterGroups{p.api}
+	}
+	return instanceGroups{p.api}
+}
+
+// attachGroup makes the database use the group, at once.
+func (p *Provider) attachGroup(ctx context.Context, identifier, name string, aurora bool) error {
+	var err error
+	if aurora {
+		_, err = p.api.ModifyDBCluster(ctx, &awsrds.ModifyDBClusterInput{
+			DBClusterIdentifier: aws.String(identifier), DBClusterParameterGroupName: aws.String(name), ApplyImmediately: aws.Bool(true),
+		})
+	} else {
+		_, err = p.api.ModifyDBInstance(ctx, &awsrds.ModifyDBInstanceInput{
+			DBInstanceIdentifier: aws.String(identifier), DBParameterGroupName: aws.String(name), ApplyImmediately: aws.Bool(true),
+		})
+	}
+	if err != nil {
+		return wrap("attach parameter group "+name+" to "+identifier, err)
+	}
+	return nil
+}
+
+// syncGroup makes the database's parameter group (of g's kind) of family hold desired's
+// parameters, and nothing else set by users, creating it when missing. checkOwner makes
+// sure a group that exists already is desired's owner's. It returns the parameters set or
+// reset, and those of them that are static.
+func (p *Provider) syncGroup(ctx context.Context, g groupCalls, d cloud.Desired, fam string, checkOwner bool) (changed, static []string, err error) {
+	name := groupName(d.Identifier, fam)
+	current, found, err := g.parameters(ctx, name, parameterSourceUser)
 	if err != nil {
 		return nil, nil, err
 	}
 	if !found {
-		if err := p.createGroup(ctx, d, fam); err != nil {
+		exists, err := g.create(ctx, name, fam, "Engine parameters of "+orText(d.Tags[d.OwnerTag], d.Identifier), tags(d.Tags))
+		if err != nil {
 			return nil, nil, err
 		}
-		current = nil
-	} else if checkOwner {
-		if err := p.checkGroupOwner(ctx, d, name); err != nil {
+		checkOwner = exists // made meanwhile: by whom?
+	}
+	if checkOwner {
+		if err := p.checkGroupOwner(ctx, g, d, name); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -107,7 +135,7 @@ func (p *Provider) syncGroup(ctx context.Context, d cloud.Desired, fam string, c
 	if len(set) == 0 && len(reset) == 0 {
 		return nil, nil, nil
 	}
-	all, _, err := p.parameters(ctx, name, "")
+	all, _, err := g.parameters(ctx, name, "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -126,13 +154,13 @@ func (p *Provider) syncGroup(ctx context.Context, d cloud.Desired, fam string, c
 		toReset = append(toReset, types.Parameter{ParameterName: aws.String(n), ApplyMethod: applyMethod(all[n])})
 	}
 	for batch := range slices.Chunk(toSet, maxParametersPerCall) {
-		if _, err := p.api.ModifyDBParameterGroup(ctx, &awsrds.ModifyDBParameterGroupInput{DBParameterGroupName: aws.String(name), Parameters: batch}); err != nil {
-			return nil, nil, parameterError("set parameters of "+name, err)
+		if err := g.modify(ctx, name, batch); err != nil {
+			return nil, nil, err
 		}
 	}
 	for batch := range slices.Chunk(toReset, maxParametersPerCall) {
-		if _, err := p.api.ResetDBParameterGroup(ctx, &awsrds.ResetDBParameterGroupInput{DBParameterGroupName: aws.String(name), Parameters: batch}); err != nil {
-			return nil, nil, parameterError("reset parameters of "+name, err)
+		if err := g.reset(ctx, name, batch); err != nil {
+			return nil, nil, err
 		}
 	}
 	for _, prm := range slices.Concat(toSet, toReset) {
@@ -155,10 +183,11 @@ func (p *Provider) createParameters(ctx context.Context, d cloud.Desired) (*stri
 	if len(d.Parameters) == 0 || d.RestoreFromSnapshot != "" {
 		return nil, nil
 	}
-	if _, _, err := p.syncGroup(ctx, d, family(d.Engine, d.EngineVersion), true); err != nil {
+	fam := family(d.Engine, d.EngineVersion)
+	if _, _, err := p.syncGroup(ctx, p.groups(isAurora(d.Engine)), d, fam, true); err != nil {
 		return nil, err
 	}
-	return aws.String(groupName(d.Identifier)), nil
+	return aws.String(groupName(d.Identifier, fam)), nil
 }
 
 // applyMethod applies a dynamic parameter at once and a static one at the next reboot (RDS
@@ -189,31 +218,6 @@ func parameterDiff(desired, current map[string]string) (set, reset []string) {
 	return set, reset
 }
 
-// parameters reads a group's parameters: those of source ("user", or "" for all) by name,
-// with their values and apply types; found false when there is no such group.
-func (p *Provider) parameters(ctx context.Context, name, source string) (map[string]types.Parameter, bool, error) {
-	in := &awsrds.DescribeDBParametersInput{DBParameterGroupName: aws.String(name), MaxRecords: aws.Int32(100)}
-	if source != "" {
-		in.Source = aws.String(source)
-	}
-	out := map[string]types.Parameter{}
-	pages := awsrds.NewDescribeDBParametersPaginator(p.api, in)
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		var notFound *types.DBParameterGroupNotFoundFault
-		if errors.As(err, &notFound) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, wrap("describe parameters of "+name, err)
-		}
-		for _, prm := range page.Parameters {
-			out[aws.ToString(prm.ParameterName)] = prm
-		}
-	}
-	return out, true, nil
-}
-
 // userValues are the values of user-set parameters.
 func userValues(params map[string]types.Parameter) map[string]string {
 	out := make(map[string]string, len(params))
@@ -223,95 +227,110 @@ func userValues(params map[string]types.Parameter) map[string]string {
 	return out
 }
 
-// createGroup makes the database's parameter group, tagged as the database; one made
-// meanwhile (a retry) is success, and its owner is checked.
-func (p *Provider) createGroup(ctx context.Context, d cloud.Desired, fam string) error {
-	name := groupName(d.Identifier)
-	_, err := p.api.CreateDBParameterGroup(ctx, &awsrds.CreateDBParameterGroupInput{
-		DBParameterGroupName:   aws.String(name),
-		DBParameterGroupFamily: aws.String(fam),
-		Description:            aws.String("Engine parameters of " + orText(d.Tags[d.OwnerTag], d.Identifier)),
-		Tags:                   tags(d.Tags),
-	})
-	var exists *types.DBParameterGroupAlreadyExistsFault
-	if errors.As(err, &exists) {
-		return p.checkGroupOwner(ctx, d, name)
-	}
-	if err != nil {
-		return wrap("create parameter group "+name, err)
-	}
-	return nil
-}
-
 // checkGroupOwner refuses a group that is not desired's owner's: the operator changes only
 // what its owner tag names.
-func (p *Provider) checkGroupOwner(ctx context.Context, d cloud.Desired, name string) error {
-	owner, err := p.groupOwner(ctx, d, name)
+func (p *Provider) checkGroupOwner(ctx context.Context, g groupCalls, d cloud.Desired, name string) error {
+	owner, _, err := p.groupOwner(ctx, g, d, name)
 	if err != nil {
 		return err
 	}
 	if want := d.Tags[d.OwnerTag]; owner != want {
-		return parameterRefused(d.Identifier, fmt.Sprintf("a DB parameter group named %s exists and is not this database's (its %s tag is %q, not %q): rename or delete it", name, d.OwnerTag, owner, want))
+		return parameterRefused(d.Identifier, fmt.Sprintf("a %s named %s exists and is not this database's (its %s tag is %q, not %q): rename or delete it", g.kind(), name, d.OwnerTag, owner, want))
 	}
 	return nil
 }
 
-// groupOwner is the value of desired's owner tag on the group.
-func (p *Provider) groupOwner(ctx context.Context, d cloud.Desired, name string) (string, error) {
-	out, err := p.api.DescribeDBParameterGroups(ctx, &awsrds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String(name)})
-	if err != nil {
-		return "", wrap("describe parameter group "+name, err)
+// groupOwner is the value of desired's owner tag on the group; found false when there is no
+// such group.
+func (p *Provider) groupOwner(ctx context.Context, g groupCalls, d cloud.Desired, name string) (string, bool, error) {
+	arn, found, err := g.arn(ctx, name)
+	if err != nil || !found {
+		return "", found, err
 	}
-	if len(out.DBParameterGroups) == 0 {
-		return "", nil
-	}
-	listed, err := p.api.ListTagsForResource(ctx, &awsrds.ListTagsForResourceInput{ResourceName: out.DBParameterGroups[0].DBParameterGroupArn})
+	listed, err := p.api.ListTagsForResource(ctx, &awsrds.ListTagsForResourceInput{ResourceName: aws.String(arn)})
 	if err != nil {
-		return "", wrap("list tags of parameter group "+name, err)
+		return "", false, wrap("list tags of "+g.kind()+" "+name, err)
 	}
 	for _, t := range listed.TagList {
 		if aws.ToString(t.Key) == d.OwnerTag {
-			return aws.ToString(t.Value), nil
+			return aws.ToString(t.Value), true, nil
 		}
 	}
-	return "", nil
+	return "", true, nil
 }
 
-// Restart implements cloud.Provider with RebootDBInstance, without failover.
+// Restart implements cloud.Provider with RebootDBInstance, without failover. An Aurora
+// cluster applies its cluster parameter group per instance: each instance the cluster
+// reports waiting is rebooted, its writer first.
 func (p *Provider) Restart(ctx context.Context, identifier string) error {
-	if p.clusters.has(identifier) {
-		return &cloud.Error{Op: "reboot " + identifier, Code: "Unsupported", Kind: cloud.ErrUnsupported, Message: "the operator does not reboot Aurora DB clusters"}
+	if !p.clusters.has(identifier) {
+		return p.reboot(ctx, identifier)
 	}
+	c, found, err := p.describeCluster(ctx, identifier)
+	if err != nil || !found {
+		return err
+	}
+	members := slices.Clone(c.DBClusterMembers)
+	slices.SortStableFunc(members, func(a, b types.DBClusterMember) int { // the writer first
+		return cmp.Compare(boolRank(!aws.ToBool(a.IsClusterWriter)), boolRank(!aws.ToBool(b.IsClusterWriter)))
+	})
+	for _, m := range members {
+		if aws.ToString(m.DBClusterParameterGroupStatus) == statusPendingReboot {
+			if err := p.reboot(ctx, aws.ToString(m.DBInstanceIdentifier)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Provider) reboot(ctx context.Context, identifier string) error {
 	if _, err := p.api.RebootDBInstance(ctx, &awsrds.RebootDBInstanceInput{DBInstanceIdentifier: aws.String(identifier)}); err != nil {
 		return wrap("reboot db instance "+identifier, err)
 	}
 	return nil
 }
 
-// DeleteParameters implements cloud.Provider: the database's parameter group, when it is
-// the owner's. RDS refuses while an instance still uses it (ErrBusy).
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// DeleteParameters implements cloud.Provider: the database's parameter groups, of every
+// family it ran (a major upgrade moves it to another), each when it is the owner's. RDS
+// refuses while a database still uses one (ErrBusy).
 func (p *Provider) DeleteParameters(ctx context.Context, d cloud.Desired) error {
-	if isAurora(d.Engine) {
-		return nil
-	}
-	name := groupName(d.Identifier)
-	owner, err := p.groupOwner(ctx, d, name)
-	var ce *cloud.Error
-	if errors.As(err, &ce) && ce.Code == "DBParameterGroupNotFound" {
-		return nil
-	}
+	g := p.groups(isAurora(d.Engine))
+	names, err := g.list(ctx, d.Identifier+"-")
 	if err != nil {
 		return err
 	}
-	if owner != d.Tags[d.OwnerTag] {
-		return nil // not ours: never touched
-	}
-	_, err = p.api.DeleteDBParameterGroup(ctx, &awsrds.DeleteDBParameterGroupInput{DBParameterGroupName: aws.String(name)})
-	var notFound *types.DBParameterGroupNotFoundFault
-	if err != nil && !errors.As(err, &notFound) {
-		return wrap("delete parameter group "+name, err)
+	for _, name := range names {
+		owner, found, err := p.groupOwner(ctx, g, d, name)
+		if err != nil {
+			return err
+		}
+		if !found || owner != d.Tags[d.OwnerTag] {
+			continue // gone meanwhile, or not ours: never touched
+		}
+		if err := g.remove(ctx, name); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// prepareUpgrade makes, before a major version upgrade of a database with a parameter group
+// of its own, the group of the new version's family with the desired parameters, and
+// returns its name for the upgrade's request.
+func (p *Provider) prepareUpgrade(ctx context.Context, d cloud.Desired, version string) (*string, error) {
+	fam := family(d.Engine, version)
+	if _, _, err := p.syncGroup(ctx, p.groups(isAurora(d.Engine)), d, fam, true); err != nil {
+		return nil, err
+	}
+	return aws.String(groupName(d.Identifier, fam)), nil
 }
 
 // parameterRefused is a refusal of desired's parameters, naming what to change.

@@ -54,11 +54,12 @@ func TestParameterGroupLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := waitAvailable(t, p, d.Identifier)
-	if in.Parameters.Set != d.Identifier || in.Parameters.PendingRestart {
-		t.Fatalf("a new database's parameters = %+v, want its own group %s in sync", in.Parameters, d.Identifier)
+	group := d.Identifier + "-postgres17"
+	if in.Parameters.Set != group || in.Parameters.PendingRestart {
+		t.Fatalf("a new database's parameters = %+v, want its own group %s in sync", in.Parameters, group)
 	}
 	api := p.api
-	groups, err := api.DescribeDBParameterGroups(ctx, &awsrds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String(d.Identifier)})
+	groups, err := api.DescribeDBParameterGroups(ctx, &awsrds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String(group)})
 	if err != nil || len(groups.DBParameterGroups) != 1 || aws.ToString(groups.DBParameterGroups[0].DBParameterGroupFamily) != "postgres17" {
 		t.Fatalf("the group = %+v, %v; want one of family postgres17", groups, err)
 	}
@@ -66,7 +67,7 @@ func TestParameterGroupLifecycle(t *testing.T) {
 	// Unchanged: one read of the user-set values, nothing else.
 	before := parameterCalls(em.Stats().Operations)
 	change, err := p.SyncParameters(ctx, d, in)
-	if err != nil || len(change.Changed) != 0 || change.Set != d.Identifier {
+	if err != nil || len(change.Changed) != 0 || change.Set != group {
 		t.Fatalf("SyncParameters of an unchanged database = %+v, %v; want nothing changed", change, err)
 	}
 	if n := parameterCalls(em.Stats().Operations) - before; n != 1 {
@@ -79,7 +80,7 @@ func TestParameterGroupLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := cloud.ParameterChange{Set: d.Identifier, Changed: []string{"log_min_duration_statement", "max_connections", "work_mem"}, AwaitingRestart: []string{"max_connections"}}
+	want := cloud.ParameterChange{Set: group, Changed: []string{"log_min_duration_statement", "max_connections", "work_mem"}, AwaitingRestart: []string{"max_connections"}}
 	if diff := cmp.Diff(want, change); diff != "" {
 		t.Errorf("SyncParameters: -want +got:\n%s", diff)
 	}
@@ -134,7 +135,7 @@ func TestParameterGroupLifecycle(t *testing.T) {
 	if err := p.DeleteParameters(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	_, err = api.DescribeDBParameterGroups(ctx, &awsrds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String(d.Identifier)})
+	_, err = api.DescribeDBParameterGroups(ctx, &awsrds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String(group)})
 	var nf *types.DBParameterGroupNotFoundFault
 	if !errors.As(err, &nf) {
 		t.Errorf("the group after DeleteParameters: %v, want it gone", err)
@@ -153,7 +154,7 @@ func TestParameterGroupOfAnother(t *testing.T) {
 	d.OwnerTag = "matrixmind.cloud/owner"
 	api := p.api
 	if _, err := api.CreateDBParameterGroup(ctx, &awsrds.CreateDBParameterGroupInput{
-		DBParameterGroupName: aws.String(d.Identifier), DBParameterGroupFamily: aws.String("postgres17"), Description: aws.String("someone else's"),
+		DBParameterGroupName: aws.String(d.Identifier + "-postgres17"), DBParameterGroupFamily: aws.String("postgres17"), Description: aws.String("someone else's"),
 		Tags: []types.Tag{{Key: aws.String(d.OwnerTag), Value: aws.String("other/team")}},
 	}); err != nil {
 		t.Fatal(err)
@@ -202,6 +203,8 @@ func TestFamily(t *testing.T) {
 		{"mysql", "8.0.40", "mysql8.0"},
 		{"mysql", "8.4", "mysql8.4"},
 		{"mariadb", "10.11.9", "mariadb10.11"},
+		{"aurora-postgresql", "16.6", "aurora-postgresql16"},
+		{"aurora-mysql", "8.0.mysql_aurora.3.08.0", "aurora-mysql8.0"},
 	} {
 		if got := family(tc.engine, tc.version); got != tc.want {
 			t.Errorf("family(%s, %s) = %s, want %s", tc.engine, tc.version, got, tc.want)

@@ -35,6 +35,13 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 	if !keepVersion && !sameVersion(d.EngineVersion, version) {
 		p.Changes.EngineVersion = &d.EngineVersion
 		p.Described = append(p.Described, fmt.Sprintf("version %s to %s", version, d.EngineVersion))
+		// A database with a parameter group of its own moves to one of the new family.
+		from, to := family(orText(in.Engine, d.Engine), version), family(d.Engine, d.EngineVersion)
+		if from != to && (len(d.Parameters) > 0 || in.Parameters.Set == groupName(d.Identifier, from)) {
+			upgrade := d
+			p.Changes.UpgradeParameters = &upgrade
+			p.Described = append(p.Described, fmt.Sprintf("parameter group %s to %s", in.Parameters.Set, groupName(d.Identifier, to)))
+		}
 	}
 	if class := orValue(in.Pending.InstanceClass, in.InstanceClass); class != d.InstanceClass && (!aurora || class != "") {
 		p.Changes.InstanceClass = &d.InstanceClass

@@ -45,6 +45,44 @@ func TestPlan(t *testing.T) {
 			desired:  func(d *cloud.Desired) { on := true; d.DeletionProtection = &on },
 			instance: func(i *cloud.Instance) { i.DeletionProtection = true },
 		},
+		"MajorUpgradeWithParameters": {
+			reason: "A major upgrade of a database with parameters moves it to its parameter group of the new family, made from the desired parameters.",
+			desired: func(d *cloud.Desired) {
+				d.Identifier, d.Engine, d.EngineVersion, d.Parameters = "db-1", "postgres", "17", map[string]string{"work_mem": "8192"}
+			},
+			instance: func(i *cloud.Instance) {
+				i.Engine, i.EngineVersion, i.Parameters.Set = "postgres", "16.4", "db-1-postgres16"
+			},
+			want: cloud.Changes{EngineVersion: str("17"), UpgradeParameters: &cloud.Desired{Identifier: "db-1", Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
+				StorageType: "gp3", AllocatedStorageGiB: 100, BackupRetentionDays: 7, Parameters: map[string]string{"work_mem": "8192"}}},
+		},
+		"MajorUpgradeParametersRemoved": {
+			reason:  "Parameters removed from the spec still leave the database on its own group: the upgrade moves it to the new family's, which resets them.",
+			desired: func(d *cloud.Desired) { d.Identifier, d.Engine, d.EngineVersion = "db-1", "postgres", "17" },
+			instance: func(i *cloud.Instance) {
+				i.Engine, i.EngineVersion, i.Parameters.Set = "postgres", "16.4", "db-1-postgres16"
+			},
+			want: cloud.Changes{EngineVersion: str("17"), UpgradeParameters: &cloud.Desired{Identifier: "db-1", Engine: "postgres", EngineVersion: "17", InstanceClass: "db.t4g.micro",
+				StorageType: "gp3", AllocatedStorageGiB: 100, BackupRetentionDays: 7}},
+		},
+		"MajorUpgradeDefaultGroup": {
+			reason:  "A database on the engine's default group upgrades as it is: RDS moves it to the new family's default.",
+			desired: func(d *cloud.Desired) { d.Identifier, d.Engine, d.EngineVersion = "db-1", "postgres", "17" },
+			instance: func(i *cloud.Instance) {
+				i.Engine, i.EngineVersion, i.Parameters.Set = "postgres", "16.4", "default.postgres16"
+			},
+			want: cloud.Changes{EngineVersion: str("17")},
+		},
+		"MinorUpgradeWithParameters": {
+			reason: "A minor upgrade keeps the family, and the group.",
+			desired: func(d *cloud.Desired) {
+				d.Identifier, d.Engine, d.EngineVersion, d.Parameters = "db-1", "postgres", "17.5", map[string]string{"work_mem": "8192"}
+			},
+			instance: func(i *cloud.Instance) {
+				i.Engine, i.EngineVersion, i.Parameters.Set = "postgres", "17.4", "db-1-postgres17"
+			},
+			want: cloud.Changes{EngineVersion: str("17.5")},
+		},
 		"AutoscalingOn": {
 			reason:  "A maximum size turns storage autoscaling on.",
 			desired: func(d *cloud.Desired) { d.MaxAllocatedStorageGiB = 500 },
@@ -235,7 +273,7 @@ func TestPlan(t *testing.T) {
 
 func countSet(c cloud.Changes) int {
 	n := 0
-	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil, c.MaintenanceWindow != nil, c.AutoMinorVersionUpgrade != nil, c.MaxAllocatedStorageGiB != nil,
+	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil, c.MaintenanceWindow != nil, c.AutoMinorVersionUpgrade != nil, c.MaxAllocatedStorageGiB != nil, c.UpgradeParameters != nil,
 		len(c.EnableLogExports)+len(c.DisableLogExports) > 0} {
 		if set {
 			n++

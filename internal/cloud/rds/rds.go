@@ -54,6 +54,12 @@ type API interface {
 	ResetDBParameterGroup(ctx context.Context, in *awsrds.ResetDBParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.ResetDBParameterGroupOutput, error)
 	DeleteDBParameterGroup(ctx context.Context, in *awsrds.DeleteDBParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBParameterGroupOutput, error)
 	RebootDBInstance(ctx context.Context, in *awsrds.RebootDBInstanceInput, opts ...func(*awsrds.Options)) (*awsrds.RebootDBInstanceOutput, error)
+	CreateDBClusterParameterGroup(ctx context.Context, in *awsrds.CreateDBClusterParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.CreateDBClusterParameterGroupOutput, error)
+	DescribeDBClusterParameterGroups(ctx context.Context, in *awsrds.DescribeDBClusterParameterGroupsInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBClusterParameterGroupsOutput, error)
+	DescribeDBClusterParameters(ctx context.Context, in *awsrds.DescribeDBClusterParametersInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeDBClusterParametersOutput, error)
+	ModifyDBClusterParameterGroup(ctx context.Context, in *awsrds.ModifyDBClusterParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.ModifyDBClusterParameterGroupOutput, error)
+	ResetDBClusterParameterGroup(ctx context.Context, in *awsrds.ResetDBClusterParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.ResetDBClusterParameterGroupOutput, error)
+	DeleteDBClusterParameterGroup(ctx context.Context, in *awsrds.DeleteDBClusterParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBClusterParameterGroupOutput, error)
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -408,6 +414,13 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 	}
 	if opts.AllowMajorVersionUpgrade {
 		in.AllowMajorVersionUpgrade = aws.Bool(true)
+	}
+	if u := c.UpgradeParameters; u != nil && c.EngineVersion != nil {
+		group, err := p.prepareUpgrade(ctx, *u, *c.EngineVersion)
+		if err != nil {
+			return err
+		}
+		in.DBParameterGroupName = group
 	}
 	_, err := p.api.ModifyDBInstance(ctx, in)
 	var notFound *types.DBInstanceNotFoundFault
