@@ -400,3 +400,53 @@ func TestParametersAcrossAMajorUpgrade(t *testing.T) {
 		t.Errorf("%d of the database's two parameter groups deleted with it, want both", n)
 	}
 }
+
+// TestParametersOnMySQL: on MySQL the same map sets the server's variables, a dynamic one at
+// once and a static one at the restart rebootPolicy Immediately asks for.
+func TestParametersOnMySQL(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "params-mysql")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "carts"}}
+	db.Spec.Type = v1.TypeMySQL
+	db.Spec.Size = "20GB"
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	db.Spec.RebootPolicy = v1.RebootImmediately
+	db.Spec.Parameters = map[string]string{"innodb_lock_wait_timeout": "20"}
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	got := waitReady(t, db)
+	waitCondition(t, db, v1.ConditionParametersApplied, v1.ReasonParametersInSync)
+	uri := string(secretData(t, ns, "carts.rds.master")["uri"])
+	variable := func(name string) string {
+		conn, err := mysqlLogin(ctx, t, uri, "")
+		if err != nil {
+			return ""
+		}
+		defer conn.Close()
+		var v string
+		_ = conn.QueryRowContext(ctx, "SELECT @@GLOBAL."+name).Scan(&v)
+		return v
+	}
+	if v := variable("innodb_lock_wait_timeout"); v != "20" {
+		t.Errorf("innodb_lock_wait_timeout is %s, want 20", v)
+	}
+	if err := update(ctx, got, func(s *v1.RDSDatabaseSpec) { s.Parameters["back_log"] = "90" }); err != nil {
+		t.Fatal(err)
+	}
+	err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) { return variable("back_log") == "90", nil })
+	if err != nil {
+		t.Fatalf("the static back_log never reached the server (now %s)", variable("back_log"))
+	}
+	if v := variable("innodb_lock_wait_timeout"); v != "20" {
+		t.Errorf("innodb_lock_wait_timeout is %s after the restart, want 20", v)
+	}
+	cur := &v1.RDSDatabase{}
+	if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+		t.Fatal(err)
+	}
+	if err := stack.Client.Delete(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, cur)
+}
