@@ -60,6 +60,7 @@ func family(engine, version string) string {
 // type, then sets and resets what differs. A group not attached yet is attached
 // (ModifyDBInstance, ModifyDBCluster), which RDS applies at the next reboot.
 func (p *Provider) SyncParameters(ctx context.Context, d cloud.Desired, in cloud.Instance) (cloud.ParameterChange, error) {
+	ctx = forDatabase(ctx, d.Identifier)
 	engine, version := orText(in.Engine, d.Engine), orText(in.EngineVersion, d.EngineVersion)
 	fam := family(engine, version)
 	name := groupName(d.Identifier, fam)
@@ -180,6 +181,7 @@ func (p *Provider) syncGroup(ctx context.Context, g groupCalls, d cloud.Desired,
 // A database restored from a snapshot runs the snapshot's version, which decides the
 // group's family: SyncParameters makes and attaches its group once it exists.
 func (p *Provider) createParameters(ctx context.Context, d cloud.Desired) (*string, error) {
+	ctx = forDatabase(ctx, d.Identifier)
 	if len(d.Parameters) == 0 || d.RestoreFromSnapshot != "" {
 		return nil, nil
 	}
@@ -263,6 +265,7 @@ func (p *Provider) groupOwner(ctx context.Context, g groupCalls, d cloud.Desired
 // cluster applies its cluster parameter group per instance: each instance the cluster
 // reports waiting is rebooted, its writer first.
 func (p *Provider) Restart(ctx context.Context, identifier string) error {
+	ctx = forDatabase(ctx, identifier)
 	if !p.clusters.has(identifier) {
 		return p.reboot(ctx, identifier)
 	}
@@ -302,6 +305,7 @@ func boolRank(b bool) int {
 // family it ran (a major upgrade moves it to another), each when it is the owner's. RDS
 // refuses while a database still uses one (ErrBusy).
 func (p *Provider) DeleteParameters(ctx context.Context, d cloud.Desired) error {
+	ctx = forDatabase(ctx, d.Identifier)
 	g := p.groups(isAurora(d.Engine))
 	names, err := g.list(ctx, d.Identifier+"-")
 	if err != nil {
@@ -326,6 +330,7 @@ func (p *Provider) DeleteParameters(ctx context.Context, d cloud.Desired) error 
 // of its own, the group of the new version's family with the desired parameters, and
 // returns its name for the upgrade's request.
 func (p *Provider) prepareUpgrade(ctx context.Context, d cloud.Desired, version string) (*string, error) {
+	ctx = forDatabase(ctx, d.Identifier)
 	fam := family(d.Engine, version)
 	if _, _, err := p.syncGroup(ctx, p.groups(isAurora(d.Engine)), d, fam, true); err != nil {
 		return nil, err

@@ -39,6 +39,14 @@ var DefaultRateLimit = RateLimit{PerSecond: 10, Burst: 10, MaxWait: 250 * time.M
 // worth of them.
 const turnGrace = time.Second
 
+// passWindow is how long after a database's turn its further calls go at once: a pass that
+// makes several calls about one database (a parameter group read, made and set before the
+// database is created) finishes once its turn came, and the queue pays for the calls after
+// the first, as for the fleet-wide lists. Without it, a pass whose first call used the kept
+// turn would be deferred at its second, and start over at its first: under a long queue it
+// would never get further.
+const passWindow = 5 * time.Second
+
 var (
 	rateLimitDelay = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "rds_operator_aws_rate_limit_delay_seconds",
@@ -73,6 +81,8 @@ type Limiter struct {
 	mu sync.Mutex
 	// turns holds the time each waiting key may send its call.
 	turns map[string]time.Time
+	// served holds when each key's last turn came, for passWindow.
+	served map[string]time.Time
 }
 
 // NewLimiter returns a Limiter for l, or nil when l disables the limit.
@@ -83,7 +93,7 @@ func NewLimiter(l RateLimit) *Limiter {
 	burst := max(l.Burst, 1)
 	return &Limiter{
 		bucket: rate.NewLimiter(rate.Limit(l.PerSecond), burst), maxWait: l.MaxWait,
-		now: time.Now, sleep: sleepCtx, turns: map[string]time.Time{},
+		now: time.Now, sleep: sleepCtx, turns: map[string]time.Time{}, served: map[string]time.Time{},
 	}
 }
 
@@ -100,6 +110,14 @@ func (l *Limiter) Acquire(ctx context.Context, op, key string) error {
 		return nil
 	}
 	l.mu.Lock()
+	if at, ok := l.served[key]; ok && now.Sub(at) < passWindow {
+		// The rest of a pass whose turn came: it goes, and the queue pays.
+		l.mu.Unlock()
+		if l.bucket.ReserveN(now, 1).DelayFrom(now) > 0 {
+			rateLimitAhead.Inc()
+		}
+		return nil
+	}
 	at, kept := l.turns[key]
 	if kept && now.Sub(at) > turnGrace {
 		kept = false // left too long: a new turn, at the back
@@ -119,6 +137,7 @@ func (l *Limiter) Acquire(ctx context.Context, op, key string) error {
 		return &cloud.WaitError{Op: op, Why: "waiting for a turn under the operator's AWS call rate limit", After: wait}
 	}
 	delete(l.turns, key)
+	l.served[key] = at
 	l.expireLocked(now)
 	l.mu.Unlock()
 	if first {
@@ -133,12 +152,18 @@ func (l *Limiter) Acquire(ctx context.Context, op, key string) error {
 // expireLocked drops turns whose owner never came back (the object was deleted meanwhile),
 // so the map holds at most the waiting databases.
 func (l *Limiter) expireLocked(now time.Time) {
-	if len(l.turns) < 64 {
-		return
+	if len(l.turns) >= 64 {
+		for k, at := range l.turns {
+			if now.Sub(at) > turnGrace {
+				delete(l.turns, k)
+			}
+		}
 	}
-	for k, at := range l.turns {
-		if now.Sub(at) > turnGrace {
-			delete(l.turns, k)
+	if len(l.served) >= 64 {
+		for k, at := range l.served {
+			if now.Sub(at) >= passWindow {
+				delete(l.served, k)
+			}
 		}
 	}
 }
@@ -170,6 +195,16 @@ type limiterKey struct{}
 // DescribeExportTasks without one lists the account's exports and is fleet-wide.
 var keyFields = []string{"DBInstanceIdentifier", "DBClusterIdentifier", "DBSnapshotIdentifier", "ResourceName", "SourceArn"}
 
+// databaseKey carries, in a call's context, the database the call is made for when its
+// input names something else of it (its parameter group).
+type databaseKey struct{}
+
+// forDatabase marks the calls made with ctx as made for the database id: they share its
+// turns.
+func forDatabase(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, databaseKey{}, id)
+}
+
 // callKey returns the database a call's input is about, or "" for a fleet-wide call.
 func callKey(params any) string {
 	v := reflect.ValueOf(params)
@@ -197,7 +232,11 @@ func (l *Limiter) Middleware(stack *middleware.Stack) error {
 	}
 	if err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("RateLimitKey",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			return next.HandleInitialize(context.WithValue(ctx, limiterKey{}, callKey(in.Parameters)), in)
+			key, _ := ctx.Value(databaseKey{}).(string)
+			if key == "" {
+				key = callKey(in.Parameters)
+			}
+			return next.HandleInitialize(context.WithValue(ctx, limiterKey{}, key), in)
 		}), middleware.Before); err != nil {
 		return err
 	}

@@ -120,3 +120,47 @@ func TestCallKey(t *testing.T) {
 		}
 	}
 }
+
+// TestLimiterPass: under a long queue, a pass that makes several calls about one database
+// (a parameter group read, made and set, then the database created) finishes once its turn
+// came, and the queue pays for its further calls; a pass after passWindow waits its turn
+// again. Without this such a pass would redo its first call at each turn and never get
+// further.
+func TestLimiterPass(t *testing.T) {
+	lim, clock := newTestLimiter(RateLimit{PerSecond: 10, Burst: 1, MaxWait: 0})
+	ctx := context.Background()
+	queue := func(prefix string) { // 50 databases ahead
+		for i := 0; i < 50; i++ {
+			_ = lim.Acquire(ctx, "CreateDBInstance", fmt.Sprintf("%s-%02d", prefix, i))
+		}
+	}
+	pass := func() (done int, err error) {
+		for _, op := range []string{"DescribeDBParameters", "CreateDBParameterGroup", "DescribeDBParameters", "ModifyDBParameterGroup", "CreateDBInstance"} {
+			if err := lim.Acquire(ctx, op, "db-1"); err != nil {
+				return done, err
+			}
+			done++
+		}
+		return done, nil
+	}
+	queue("first")
+	done, err := pass()
+	after, wait := cloud.RetryAfter(err)
+	if !wait || done != 0 {
+		t.Fatalf("the first pass behind a queue of 50 made %d calls (%v); want none, and a turn", done, err)
+	}
+	clock.now = clock.now.Add(after)
+	if done, err := pass(); err != nil || done != 5 {
+		t.Fatalf("the pass whose turn came made %d of its 5 calls (%v); want all", done, err)
+	}
+	// The queue paid for the four calls after the first.
+	err = lim.Acquire(ctx, "CreateDBInstance", "db-2")
+	if after, wait := cloud.RetryAfter(err); !wait || after < 400*time.Millisecond {
+		t.Errorf("the next database's turn is %s away (%v), want at least the 4 calls the pass went ahead with", after, err)
+	}
+	clock.now = clock.now.Add(passWindow)
+	queue("second")
+	if done, err := pass(); err == nil || done != 0 {
+		t.Errorf("a pass long after its turn, behind a new queue, made %d calls (%v); want none until its new turn", done, err)
+	}
+}
