@@ -184,7 +184,7 @@ type Logs struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.storageThroughput) || !has(self.storageType) || self.storageType == 'gp3'",message="storageThroughput applies to gp3 storage only"
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.highAvailability) || !has(self.highAvailability.multiAZ) || !self.highAvailability.multiAZ",message="multiAZ does not apply to Aurora, whose storage spans three zones: ask for highAvailability.readReplicas to have a reader to fail over to"
 // +kubebuilder:validation:XValidation:rule="!has(self.maxSize) || !has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql'])",message="maxSize does not apply to Aurora, whose storage grows by itself: remove it"
-// +kubebuilder:validation:XValidation:rule="!has(self.maxSize) || !has(self.size) || !self.maxSize.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || !self.size.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || int(self.maxSize.find('^[0-9]+')) > int(self.size.find('^[0-9]+'))",message="maxSize must be larger than size: it is how far the cloud may grow the storage by itself"
+// +kubebuilder:validation:XValidation:rule="!has(self.maxSize) || !has(self.size) || !self.maxSize.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || !self.size.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || int(self.maxSize.find('^[0-9]+')) >= int(self.size.find('^[0-9]+'))",message="maxSize must be larger than size (how far the cloud may grow the storage by itself), or equal to it to turn storage autoscaling off"
 // +kubebuilder:validation:XValidation:rule="has(self.encryption) == has(oldSelf.encryption)",message="encryption cannot be added or removed after creation: RDS encrypts storage only when a database is made"
 // +kubebuilder:validation:XValidation:rule="has(self.class) == has(oldSelf.class) && (!has(self.class) || self.class == oldSelf.class)",message="class cannot be changed after creation: the database stays where it was made; to move it, restore a snapshot into a new RDSDatabase of the other class"
 type RDSDatabaseSpec struct {
@@ -232,9 +232,9 @@ type RDSDatabaseSpec struct {
 	// runs low, up to this size (RDS MaxAllocatedStorage; Cloud SQL's automatic storage
 	// increase limit), in the format of size and above it. size stays the floor: storage
 	// the cloud grew is shown in status.cloud and never taken back (storage cannot shrink).
-	// Unset, a new database's storage stays at size (autoscaling off), and removing maxSize
-	// turns autoscaling off; a Cloud SQL instance made before the operator set it keeps
-	// Google's default, growing without a limit.
+	// Set equal to size, autoscaling is turned off. Unset, the cloud's own setting is left as
+	// it is: off for a new RDS database, growing without a limit (Google's default) for a new
+	// Cloud SQL instance, and whatever was set outside the operator.
 	// +kubebuilder:validation:MaxLength=12
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') && int(self.find('^[0-9]+')) <= 65536",message="maxSize must be a whole number of gigabytes from 1 to 65536 followed by GB, GiB, Gi or G, e.g. 100GB"
 	// +optional
@@ -290,9 +290,9 @@ type RDSDatabaseSpec struct {
 	// (quote numbers in YAML): e.g. max_connections: "200", log_min_duration_statement:
 	// "500", shared_preload_libraries: "pg_stat_statements", innodb_lock_wait_timeout:
 	// "20". On AWS the operator keeps a DB parameter group of the database's own (a DB
-	// cluster parameter group for Aurora), named after its identifier; on Cloud SQL they are
-	// database flags. A parameter the cloud does
-	// not know or does not let be changed is said in the Provisioned condition, naming it.
+	// cluster parameter group for Aurora), named after its identifier and engine family; on
+	// Cloud SQL they are database flags. A parameter the cloud does not know or does not let
+	// be changed is said in the ParametersApplied condition, naming it.
 	// Parameters that take effect only at a restart wait for one, as rebootPolicy says
 	// (status.parameters lists them meanwhile). A parameter removed from the map goes back
 	// to the engine's default.
@@ -306,8 +306,10 @@ type RDSDatabaseSpec struct {
 	// effect only at a restart: MaintenanceWindow (default) restarts it in its next
 	// maintenance window (spec.maintenanceWindow, or the one the cloud picked), Immediately
 	// as soon as they are set, Never leaves the restart to you (status.parameters shows
-	// what waits). Cloud SQL restarts a database by itself for such flags, whatever this
-	// says.
+	// what waits). On AWS the first parameters of an existing database wait for a restart
+	// all of them (RDS applies a newly attached parameter group at the next reboot), and on
+	// Aurora each instance of the cluster is restarted. Cloud SQL restarts a database by
+	// itself for such flags, whatever this says.
 	// +kubebuilder:validation:Enum=MaintenanceWindow;Immediately;Never
 	// +kubebuilder:default=MaintenanceWindow
 	// +optional

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -153,6 +154,15 @@ type ParameterStatus struct {
 	// Applying is true while the cloud is still applying a change of parameters: whether
 	// some of it will wait for a restart is not known yet.
 	Applying bool
+}
+
+// SameParameterValue reports whether two values of an engine parameter are the same, as the
+// clouds compare what they report with what was asked: spaces around them and letter case
+// aside ("on" and "ON"). Every comparison of parameters goes by it, so that the controller
+// and a provider never disagree on whether something changed (which would have it set
+// again at every pass).
+func SameParameterValue(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 }
 
 // ParameterChange is what SyncParameters did.
@@ -320,7 +330,8 @@ type Desired struct {
 	// the snapshot's data, and with the master password its source had.
 	RestoreFromSnapshot string
 	// MaxAllocatedStorageGiB lets the cloud grow the storage by itself up to it (RDS
-	// storage autoscaling); 0 keeps the storage at the size asked for.
+	// storage autoscaling); one not above AllocatedStorageGiB turns that off, and 0 leaves
+	// the cloud's own setting as it is.
 	MaxAllocatedStorageGiB int32
 	// Parameters are engine parameters by the engine's names ("max_connections"), set on
 	// the database in the cloud's way (RDS: a DB parameter group of the database's own;

@@ -353,11 +353,17 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 	d.AllocatedStorageGiB = requested
 	d.AllocatedStorageGiB, raised = s.cloud.Storage(d)
 	if spec.MaxSize != "" {
-		if d.MaxAllocatedStorageGiB, err = storagesize.Parse(spec.MaxSize); err != nil {
-			return cloud.Desired{}, false, err
+		max, err := storagesize.Parse(spec.MaxSize)
+		if err != nil {
+			return cloud.Desired{}, false, fmt.Errorf("maxSize: %w", err)
 		}
-		if d.MaxAllocatedStorageGiB <= d.AllocatedStorageGiB {
-			return cloud.Desired{}, false, fmt.Errorf("maxSize %s must be larger than the %d GiB of storage asked for (size, raised to the storage type's minimum): raise maxSize", spec.MaxSize, d.AllocatedStorageGiB)
+		switch {
+		case max == requested:
+			d.MaxAllocatedStorageGiB = d.AllocatedStorageGiB // equal to size: autoscaling off
+		case max <= d.AllocatedStorageGiB:
+			return cloud.Desired{}, false, fmt.Errorf("maxSize %s must be larger than the %d GiB of storage asked for (size, raised to the storage type's minimum), or equal to size to turn autoscaling off", spec.MaxSize, d.AllocatedStorageGiB)
+		default:
+			d.MaxAllocatedStorageGiB = max
 		}
 	}
 	return d, raised, nil

@@ -27,7 +27,7 @@ func TestDesiredMaxSize(t *testing.T) {
 		want    int32
 		wantErr []string // what the refusal says
 	}{
-		{name: "Unset", reason: "No maxSize keeps the storage at size: autoscaling off.",
+		{name: "Unset", reason: "No maxSize leaves the cloud's own setting as it is (0).",
 			size: "10GB"},
 		{name: "Above", reason: "A maxSize above the storage is the limit the cloud may grow to.",
 			size: "10GB", maxSize: "100GB", want: 100},
@@ -39,12 +39,14 @@ func TestDesiredMaxSize(t *testing.T) {
 			size: "10GB", maxSize: "20GB", wantErr: []string{"maxSize 20GB", "20 GiB"}},
 		{name: "BelowTheRaisedSize", reason: "A maxSize above size but below the storage asked for is refused too.",
 			size: "10GB", maxSize: "15GB", wantErr: []string{"maxSize 15GB", "20 GiB"}},
-		{name: "EqualToSize", reason: "A maxSize equal to size is refused.",
-			size: "100GB", maxSize: "100Gi", wantErr: []string{"maxSize 100Gi", "100 GiB"}},
+		{name: "EqualToSize", reason: "A maxSize equal to size turns autoscaling off: the storage asked for, which the cloud takes as no growth.",
+			size: "100GB", maxSize: "100Gi", want: 100},
+		{name: "EqualToASizeRaised", reason: "Equal to a size raised to the minimum, it turns autoscaling off too, at the raised storage.",
+			size: "10GB", maxSize: "10GB", want: 20},
 		{name: "BelowSize", reason: "A maxSize below size is refused.",
 			size: "100GB", maxSize: "50GB", wantErr: []string{"maxSize 50GB", "100 GiB"}},
-		{name: "Unreadable", reason: "A maxSize admission should have refused is not sent.",
-			size: "10GB", maxSize: "lots", wantErr: []string{`"lots"`}},
+		{name: "Unreadable", reason: "A maxSize admission should have refused is not sent, naming maxSize.",
+			size: "10GB", maxSize: "lots", wantErr: []string{"maxSize", `"lots"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

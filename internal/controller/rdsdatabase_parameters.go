@@ -60,7 +60,8 @@ func (r *RDSDatabaseReconciler) reconcileParameters(ctx context.Context, s *scop
 	if digest != st.Applied || drifted || detached || recheck {
 		change, err := s.cloud.SyncParameters(ctx, s.desired, *in)
 		if err != nil {
-			return r.parametersFailed(s, err)
+			result, _, err := r.parametersFailed(s, err)
+			return result, err
 		}
 		st.Group, st.Applied, st.CheckedAt = change.Set, digest, &metav1.Time{Time: now}
 		if len(change.Changed) > 0 {
@@ -126,18 +127,28 @@ func (s *scope) parametersApplied(db *v1.RDSDatabase, st *v1.ParameterStatus) {
 		fmt.Sprintf("set in the cloud; waiting for the database to restart: %s; %s", waiting, when), corev1.EventTypeNormal, "")
 }
 
-// parametersFailed records a refused or failed parameter call in ParametersApplied, said once
-// in a Warning, and has it retried: with backoff, or, when asking again never helps, at the
-// owner recheck. A call the operator's rate limit deferred waits for its turn, quietly.
-func (r *RDSDatabaseReconciler) parametersFailed(s *scope, err error) (ctrl.Result, error) {
-	if after, wait := cloud.RetryAfter(err); wait {
-		return ctrl.Result{RequeueAfter: after}, nil
+// parametersFailed handles a failed parameter call. A call the operator's rate limit
+// deferred, or one the database's state refuses for now, is come back to quietly; a throttled
+// or failed one is retried with backoff. A refusal of the parameters themselves (a parameter
+// the cloud does not know or let be changed, a bad value, a cloud without them) is said in
+// ParametersApplied and a Warning, once, and looked at again only at the owner recheck: the
+// spec must change, and a change of it comes back at once. Any other failure is said too and
+// retried with backoff. said tells whether ParametersApplied says it.
+func (r *RDSDatabaseReconciler) parametersFailed(s *scope, err error) (_ ctrl.Result, said bool, _ error) {
+	var ce *cloud.Error
+	switch after, wait := cloud.RetryAfter(err); {
+	case wait:
+		return ctrl.Result{RequeueAfter: after}, false, nil
+	case errors.Is(err, cloud.ErrBusy):
+		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, false, nil
+	case errors.Is(err, cloud.ErrTransient):
+		return ctrl.Result{}, false, errorf(s.db, "parameters", err)
 	}
 	s.announce(v1.ConditionParametersApplied, metav1.ConditionFalse, v1.ReasonParametersRefused, refusal(err), corev1.EventTypeWarning, "")
-	if errors.Is(err, cloud.ErrUnsupported) {
-		return ctrl.Result{RequeueAfter: ownerRecheck}, nil
+	if errors.Is(err, cloud.ErrUnsupported) || errors.As(err, &ce) && ce.Field == cloud.FieldParameters {
+		return ctrl.Result{RequeueAfter: ownerRecheck}, true, nil
 	}
-	return ctrl.Result{}, errorf(s.db, "parameters", err)
+	return ctrl.Result{}, true, errorf(s.db, "parameters", err)
 }
 
 // restartForParameters restarts the database when the cloud reports parameters waiting for
@@ -166,12 +177,7 @@ func (r *RDSDatabaseReconciler) restartForParameters(ctx context.Context, s *sco
 		}
 	}
 	if err := s.cloud.Restart(ctx, s.identifier); err != nil {
-		if errors.Is(err, cloud.ErrBusy) {
-			return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, false, nil
-		}
-		_, wait := cloud.RetryAfter(err)
-		result, err := r.parametersFailed(s, err)
-		return result, !wait, err
+		return r.parametersFailed(s, err)
 	}
 	st.RebootRequestedAt = &metav1.Time{Time: now}
 	r.event(db, corev1.EventTypeNormal, v1.EventRebooting, "restarting the database to apply parameters (rebootPolicy %s): %s",
@@ -200,13 +206,13 @@ func parameterDigest(params map[string]string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// sameParameters reports whether the cloud's values are the spec's, values trimmed.
+// sameParameters reports whether the cloud's values are the spec's (cloud.SameParameterValue).
 func sameParameters(have, want map[string]string) bool {
 	if len(have) != len(want) {
 		return false
 	}
 	for k, v := range want {
-		if h, ok := have[k]; !ok || strings.TrimSpace(h) != strings.TrimSpace(v) {
+		if h, ok := have[k]; !ok || !cloud.SameParameterValue(h, v) {
 			return false
 		}
 	}

@@ -205,7 +205,7 @@ func passes(t *testing.T, n int) {
 
 // TestStorageAutoscaling: maxSize turns on the cloud's storage autoscaling; storage the
 // cloud grows by itself shows in status and is never asked back down or again, over many
-// resyncs; removing maxSize turns autoscaling off.
+// resyncs; maxSize equal to size turns autoscaling off.
 func TestStorageAutoscaling(t *testing.T) {
 	ctx := context.Background()
 	ns := namespace(t, "autoscale")
@@ -248,7 +248,7 @@ func TestStorageAutoscaling(t *testing.T) {
 	}
 	waitReady(t, db)
 
-	if err := update(ctx, cur, func(s *v1.RDSDatabaseSpec) { s.MaxSize = "" }); err != nil {
+	if err := update(ctx, cur, func(s *v1.RDSDatabaseSpec) { s.MaxSize = s.Size }); err != nil { // equal to size: off
 		t.Fatal(err)
 	}
 	err = harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {

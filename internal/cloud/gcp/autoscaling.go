@@ -12,10 +12,8 @@ import (
 // an instance made without saying), up to settings.storageAutoResizeLimit GB, or without
 // limit (to its largest disk) when the limit is 0; it never shrinks one. The operator's
 // MaxAllocatedStorageGiB maps to it: above the disk's size, auto-resize on with that limit;
-// 0 (or no room above the disk), auto-resize off for a new instance. Instances this
-// provider made before it set auto-resize have Cloud SQL's default, which it reports as
-// growing up to the largest disk: with no maximum asked for, the plan leaves that as it is
-// (a limit set with maxSize and then removed is turned off).
+// one not above the disk, auto-resize off; 0 leaves Cloud SQL's own setting (on without a
+// limit for a new instance), which the provider reports as growing up to the largest disk.
 
 // maxDiskGiB is Cloud SQL's largest disk (64 TB), how far an instance with auto-resize on
 // and no limit grows (docs/cloudsql-facts.md).
@@ -46,7 +44,8 @@ func growable(max, size int32) int32 {
 }
 
 // setAutoResize sets auto-resize in a new instance's settings s for d: on, up to d's
-// MaxAllocatedStorageGiB, when that is above the disk; off otherwise. A limit below the
+// MaxAllocatedStorageGiB, when that is above the disk; off when it is not; Cloud SQL's own
+// setting when it is 0. A limit below the
 // disk asked for, or above Cloud SQL's largest disk, is an error naming FieldMaxStorage.
 func setAutoResize(op string, s *sqladmin.Settings, d cloud.Desired) error {
 	limit := d.MaxAllocatedStorageGiB
@@ -57,6 +56,9 @@ func setAutoResize(op string, s *sqladmin.Settings, d cloud.Desired) error {
 	case limit > 0 && limit < d.AllocatedStorageGiB:
 		return &cloud.Error{Op: op, Code: "InvalidParameterValue", Field: cloud.FieldMaxStorage,
 			Message: fmt.Sprintf("the storage autoscaling limit %d GiB is below the storage asked for, %d GiB", limit, d.AllocatedStorageGiB)}
+	}
+	if limit == 0 {
+		return nil // Cloud SQL's own setting
 	}
 	on := growable(limit, d.AllocatedStorageGiB) > 0
 	s.StorageAutoResize = &on

@@ -41,7 +41,7 @@ func TestSetAutoResize(t *testing.T) {
 		want      resize
 		refused   bool
 	}{
-		{"No limit desired is auto-resize off: the storage stays at the size asked for.", 20, 0, resize{false, 0}, false},
+		{"No limit desired leaves Cloud SQL's own setting (on without a limit).", 20, 0, resize{}, false},
 		{"A limit above the disk is auto-resize on up to it.", 20, 100, resize{true, 100}, false},
 		{"A limit equal to the disk leaves nothing to grow: off.", 20, 20, resize{false, 0}, false},
 		{"A limit below the disk is the user's to fix.", 20, 15, resize{}, true},
@@ -57,8 +57,14 @@ func TestSetAutoResize(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || s.StorageAutoResize == nil {
-			t.Fatalf("%s\nsetAutoResize = %v, auto-resize %v", tc.reason, err, s.StorageAutoResize)
+		if err != nil {
+			t.Fatalf("%s\nsetAutoResize = %v", tc.reason, err)
+		}
+		if s.StorageAutoResize == nil {
+			if tc.want != (resize{}) || s.StorageAutoResizeLimit != 0 {
+				t.Errorf("%s\nauto-resize left unset; want %+v", tc.reason, tc.want)
+			}
+			continue
 		}
 		if diff := cmp.Diff(tc.want, resize{*s.StorageAutoResize, s.StorageAutoResizeLimit}); diff != "" {
 			t.Errorf("%s\nsettings, -want +got:\n%s", tc.reason, diff)
@@ -113,10 +119,10 @@ func TestStorageAutoscalingOnCloudSQL(t *testing.T) {
 		t.Errorf("the disk grew to %d GB under the new limit; want 36", size)
 	}
 
-	d.MaxAllocatedStorageGiB = 0
+	d.MaxAllocatedStorageGiB = d.AllocatedStorageGiB // maxSize equal to size
 	plan = p.Plan(d, waitAvailable(t, p, "orders"), false)
 	if diff := cmp.Diff([]string{"storage autoscaling up to 100 GiB to off"}, plan.Described); diff != "" {
-		t.Errorf("autoscaling no longer asked for, -want +got:\n%s", diff)
+		t.Errorf("autoscaling asked off, -want +got:\n%s", diff)
 	}
 	if err := p.Update(t.Context(), "orders", plan.Changes, cloud.UpdateOptions{ApplyImmediately: true}); err != nil {
 		t.Fatal(err)

@@ -59,7 +59,7 @@ func (p *Provider) SyncParameters(ctx context.Context, d cloud.Desired, in cloud
 func changedFlags(have, want map[string]string) []string {
 	var out []string
 	for name, v := range want {
-		if w, ok := have[name]; !ok || w != v {
+		if w, ok := have[name]; !ok || !cloud.SameParameterValue(w, v) {
 			out = append(out, name)
 		}
 	}

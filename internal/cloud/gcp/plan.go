@@ -41,12 +41,11 @@ func (p *Provider) Plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cl
 	}
 	// Compared by how far the disk may still grow, so that a disk Cloud SQL grew up to its
 	// limit, or beyond a limit asked for since, plans nothing.
-	// Google's default, growing without a limit, which instances made before the operator
-	// set a limit have, is left alone when no maximum is asked for: turning off a growth the
-	// team may count on is not the operator's to do behind its back.
+	// No maximum asked for leaves the instance's auto-resize as it is (Google's default grows
+	// without a limit): turning off a growth the team may count on is not the operator's to
+	// do behind its back.
 	size := max(in.AllocatedStorageGiB, d.AllocatedStorageGiB)
-	googleDefault := d.MaxAllocatedStorageGiB == 0 && in.MaxAllocatedStorageGiB == maxDiskGiB
-	if want, have := growable(d.MaxAllocatedStorageGiB, size), growable(in.MaxAllocatedStorageGiB, size); want != have && !googleDefault {
+	if want, have := growable(d.MaxAllocatedStorageGiB, size), growable(in.MaxAllocatedStorageGiB, size); d.MaxAllocatedStorageGiB > 0 && want != have {
 		// The contract's way to turn autoscaling off is the current size.
 		limit := cmp.Or(want, size)
 		pl.Changes.MaxAllocatedStorageGiB = &limit

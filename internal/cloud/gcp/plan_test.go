@@ -42,8 +42,13 @@ func TestPlan(t *testing.T) {
 		{"Storage autoscaling as reported is none.", func(d *cloud.Desired, in *cloud.Instance) {
 			d.MaxAllocatedStorageGiB, in.MaxAllocatedStorageGiB = 100, 100
 		}, false, cloud.Changes{}},
-		{"Autoscaling no longer asked for is turned off with the disk's current size, as the contract says.",
-			func(_ *cloud.Desired, in *cloud.Instance) { in.MaxAllocatedStorageGiB = 100 }, false, cloud.Changes{MaxAllocatedStorageGiB: new(int32(23))}},
+		{"A maximum not above the disk turns autoscaling off, with the disk's current size, as the contract says.",
+			func(d *cloud.Desired, in *cloud.Instance) {
+				d.MaxAllocatedStorageGiB, in.MaxAllocatedStorageGiB = d.AllocatedStorageGiB, 100
+			}, false,
+			cloud.Changes{MaxAllocatedStorageGiB: new(int32(23))}},
+		{"No maximum asked for leaves a limit set outside the operator as it is.",
+			func(_ *cloud.Desired, in *cloud.Instance) { in.MaxAllocatedStorageGiB = 100 }, false, cloud.Changes{}},
 		{"An instance with Cloud SQL's default (auto-resize without limit) keeps it when maxSize is unset: a growth the team may count on is not turned off behind its back.",
 			func(_ *cloud.Desired, in *cloud.Instance) { in.MaxAllocatedStorageGiB = maxDiskGiB }, false, cloud.Changes{}},
 		{"A disk Cloud SQL grew above the size desired, up to its limit, plans nothing: it is never taken back, nor its autoscaling touched.",
@@ -54,8 +59,12 @@ func TestPlan(t *testing.T) {
 			func(d *cloud.Desired, in *cloud.Instance) {
 				d.MaxAllocatedStorageGiB, in.MaxAllocatedStorageGiB, in.AllocatedStorageGiB = 100, 100, 60
 			}, false, cloud.Changes{}},
-		{"A limit the disk has already passed is autoscaling off, as the instance has it.", func(d *cloud.Desired, _ *cloud.Instance) { d.MaxAllocatedStorageGiB = 22 }, false, cloud.Changes{}},
-		{"A bigger disk compares the limit with the new size.", func(d *cloud.Desired, _ *cloud.Instance) { d.AllocatedStorageGiB, d.MaxAllocatedStorageGiB = 40, 40 }, false,
+		{"A limit the disk has already passed is autoscaling off, as the instance has it.", func(d *cloud.Desired, in *cloud.Instance) {
+			d.MaxAllocatedStorageGiB, in.MaxAllocatedStorageGiB = 22, 0
+		}, false, cloud.Changes{}},
+		{"A bigger disk compares the limit with the new size.", func(d *cloud.Desired, in *cloud.Instance) {
+			d.AllocatedStorageGiB, d.MaxAllocatedStorageGiB, in.MaxAllocatedStorageGiB = 40, 40, 0
+		}, false,
 			cloud.Changes{AllocatedStorageGiB: new(int32(40))}},
 		{"Security groups are planned, for Update to refuse.", func(d *cloud.Desired, _ *cloud.Instance) { d.SecurityGroupIDs = []string{"sg-1"} }, false, cloud.Changes{SecurityGroupIDs: []string{"sg-1"}}},
 	}

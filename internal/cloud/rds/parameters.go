@@ -92,16 +92,18 @@ func (p *Provider) groups(aurora bool) groupCalls {
 	return instanceGroups{p.api}
 }
 
-// attachGroup makes the database use the group, at once.
+// attachGroup makes the database use the group. RDS changes the group at once whatever
+// ApplyImmediately says; leaving it false keeps modifications that wait for the maintenance
+// window waiting (true would apply them now, with this request).
 func (p *Provider) attachGroup(ctx context.Context, identifier, name string, aurora bool) error {
 	var err error
 	if aurora {
 		_, err = p.api.ModifyDBCluster(ctx, &awsrds.ModifyDBClusterInput{
-			DBClusterIdentifier: aws.String(identifier), DBClusterParameterGroupName: aws.String(name), ApplyImmediately: aws.Bool(true),
+			DBClusterIdentifier: aws.String(identifier), DBClusterParameterGroupName: aws.String(name), ApplyImmediately: aws.Bool(false),
 		})
 	} else {
 		_, err = p.api.ModifyDBInstance(ctx, &awsrds.ModifyDBInstanceInput{
-			DBInstanceIdentifier: aws.String(identifier), DBParameterGroupName: aws.String(name), ApplyImmediately: aws.Bool(true),
+			DBInstanceIdentifier: aws.String(identifier), DBParameterGroupName: aws.String(name), ApplyImmediately: aws.Bool(false),
 		})
 	}
 	if err != nil {
@@ -203,10 +205,10 @@ func applyMethod(meta types.Parameter) types.ApplyMethod {
 
 // parameterDiff returns the parameters of desired whose value differs from the group's
 // user-set value (or that are not set), and the user-set ones desired no longer lists,
-// both sorted. Values compare as RDS reports them, trimmed.
+// both sorted. Values compare as RDS reports them (cloud.SameParameterValue).
 func parameterDiff(desired, current map[string]string) (set, reset []string) {
 	for n, v := range desired {
-		if cur, ok := current[n]; !ok || strings.TrimSpace(cur) != strings.TrimSpace(v) {
+		if cur, ok := current[n]; !ok || !cloud.SameParameterValue(cur, v) {
 			set = append(set, n)
 		}
 	}

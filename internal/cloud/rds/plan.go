@@ -62,18 +62,18 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 		p.Changes.AllocatedStorageGiB = &gib
 		p.Described = append(p.Described, fmt.Sprintf("storage %d GiB to %d GiB", current, gib))
 	}
-	// Storage autoscaling: RDS turns it off when the maximum equals the allocated storage,
-	// and reports no maximum then. Storage it grew is above the spec's size and so, as
-	// above, no change.
-	if !aurora && d.MaxAllocatedStorageGiB != in.MaxAllocatedStorageGiB && (d.MaxAllocatedStorageGiB > 0 || in.MaxAllocatedStorageGiB > 0) {
-		max := d.MaxAllocatedStorageGiB
-		if max == 0 {
-			max = orInt(p.Changes.AllocatedStorageGiB, in.AllocatedStorageGiB)
+	// Storage autoscaling, when the spec says: RDS turns it off when the maximum equals the
+	// allocated storage, and reports no maximum then. Storage it grew is above the spec's
+	// size and so, as above, no change.
+	if current := orInt(p.Changes.AllocatedStorageGiB, in.AllocatedStorageGiB); !aurora && d.MaxAllocatedStorageGiB > 0 {
+		switch {
+		case d.MaxAllocatedStorageGiB <= d.AllocatedStorageGiB && in.MaxAllocatedStorageGiB > 0:
+			p.Changes.MaxAllocatedStorageGiB = &current
 			p.Described = append(p.Described, "storage autoscaling off")
-		} else {
-			p.Described = append(p.Described, fmt.Sprintf("storage autoscaling up to %d GiB", max))
+		case d.MaxAllocatedStorageGiB > d.AllocatedStorageGiB && d.MaxAllocatedStorageGiB != in.MaxAllocatedStorageGiB:
+			p.Changes.MaxAllocatedStorageGiB = &d.MaxAllocatedStorageGiB
+			p.Described = append(p.Described, fmt.Sprintf("storage autoscaling up to %d GiB", d.MaxAllocatedStorageGiB))
 		}
-		p.Changes.MaxAllocatedStorageGiB = &max
 	}
 	// Provisioned performance the spec leaves empty is the storage type's baseline, not a
 	// change.

@@ -99,9 +99,19 @@ func TestPlan(t *testing.T) {
 			instance: func(i *cloud.Instance) { i.MaxAllocatedStorageGiB = 500; i.AllocatedStorageGiB = 121 },
 		},
 		"AutoscalingOff": {
-			reason:   "No maximum asked for turns autoscaling off the way RDS takes it: the maximum set to the current size.",
+			reason:   "A maximum equal to the size turns autoscaling off the way RDS takes it: the maximum set to the current size.",
+			desired:  func(d *cloud.Desired) { d.MaxAllocatedStorageGiB = d.AllocatedStorageGiB },
 			instance: func(i *cloud.Instance) { i.MaxAllocatedStorageGiB = 500; i.AllocatedStorageGiB = 121 },
 			want:     cloud.Changes{MaxAllocatedStorageGiB: num(121)},
+		},
+		"AutoscalingOffAlready": {
+			reason:   "Off asked for and off is no change.",
+			desired:  func(d *cloud.Desired) { d.MaxAllocatedStorageGiB = d.AllocatedStorageGiB },
+			instance: func(i *cloud.Instance) { i.AllocatedStorageGiB = 121 },
+		},
+		"AutoscalingUnsaid": {
+			reason:   "No maximum asked for leaves autoscaling set outside the operator as it is: turning off a growth a team counts on is not the operator's to do.",
+			instance: func(i *cloud.Instance) { i.MaxAllocatedStorageGiB = 500; i.AllocatedStorageGiB = 121 },
 		},
 		"MaintenanceWindowUnsaid": {
 			reason:   "A maintenance window the spec leaves empty is RDS's choice.",

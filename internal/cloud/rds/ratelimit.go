@@ -47,6 +47,11 @@ const turnGrace = time.Second
 // would never get further.
 const passWindow = 5 * time.Second
 
+// passCalls is how many calls one turn lets a database make within passWindow (a pass that
+// sets 100 parameters makes about 12); more wait for a new turn, so that a database that
+// keeps failing and coming back gets no more than its share.
+const passCalls = 25
+
 var (
 	rateLimitDelay = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "rds_operator_aws_rate_limit_delay_seconds",
@@ -59,7 +64,7 @@ var (
 	})
 	rateLimitAhead = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "rds_operator_aws_rate_limit_ahead_total",
-		Help: "Fleet-wide list calls (the shared view of the cloud) sent ahead of the queue; later turns make up for them.",
+		Help: "Calls sent ahead of the queue: fleet-wide lists (the shared view of the cloud), and the rest of a database's pass once its turn came; later turns make up for them.",
 	})
 )
 
@@ -81,8 +86,9 @@ type Limiter struct {
 	mu sync.Mutex
 	// turns holds the time each waiting key may send its call.
 	turns map[string]time.Time
-	// served holds when each key's last turn came, for passWindow.
+	// served holds when each key's last turn came, for passWindow, and the calls made on it.
 	served map[string]time.Time
+	calls  map[string]int
 }
 
 // NewLimiter returns a Limiter for l, or nil when l disables the limit.
@@ -93,7 +99,7 @@ func NewLimiter(l RateLimit) *Limiter {
 	burst := max(l.Burst, 1)
 	return &Limiter{
 		bucket: rate.NewLimiter(rate.Limit(l.PerSecond), burst), maxWait: l.MaxWait,
-		now: time.Now, sleep: sleepCtx, turns: map[string]time.Time{}, served: map[string]time.Time{},
+		now: time.Now, sleep: sleepCtx, turns: map[string]time.Time{}, served: map[string]time.Time{}, calls: map[string]int{},
 	}
 }
 
@@ -110,8 +116,9 @@ func (l *Limiter) Acquire(ctx context.Context, op, key string) error {
 		return nil
 	}
 	l.mu.Lock()
-	if at, ok := l.served[key]; ok && now.Sub(at) < passWindow {
+	if at, ok := l.served[key]; ok && now.Sub(at) < passWindow && l.calls[key] < passCalls {
 		// The rest of a pass whose turn came: it goes, and the queue pays.
+		l.calls[key]++
 		l.mu.Unlock()
 		if l.bucket.ReserveN(now, 1).DelayFrom(now) > 0 {
 			rateLimitAhead.Inc()
@@ -137,7 +144,7 @@ func (l *Limiter) Acquire(ctx context.Context, op, key string) error {
 		return &cloud.WaitError{Op: op, Why: "waiting for a turn under the operator's AWS call rate limit", After: wait}
 	}
 	delete(l.turns, key)
-	l.served[key] = at
+	l.served[key], l.calls[key] = at, 1
 	l.expireLocked(now)
 	l.mu.Unlock()
 	if first {
@@ -163,6 +170,7 @@ func (l *Limiter) expireLocked(now time.Time) {
 		for k, at := range l.served {
 			if now.Sub(at) >= passWindow {
 				delete(l.served, k)
+				delete(l.calls, k)
 			}
 		}
 	}

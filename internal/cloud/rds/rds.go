@@ -170,7 +170,7 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	}
 	in := &awsrds.CreateDBInstanceInput{
 		DBParameterGroupName:       group,
-		MaxAllocatedStorage:        positive(d.MaxAllocatedStorageGiB),
+		MaxAllocatedStorage:        positive(autoscaling(d)),
 		DBInstanceIdentifier:       aws.String(d.Identifier),
 		Engine:                     aws.String(d.Engine),
 		EngineVersion:              aws.String(d.EngineVersion),
@@ -595,4 +595,13 @@ func wrap(op string, err error) error {
 			Field: refusedField(api.ErrorCode(), api.ErrorMessage())}
 	}
 	return &cloud.Error{Op: op, Code: "RequestError", Message: err.Error(), Kind: cloud.ErrTransient}
+}
+
+// autoscaling is the MaxAllocatedStorage to create a database with: 0 (none) unless the
+// maximum desired is above the storage.
+func autoscaling(d cloud.Desired) int32 {
+	if d.MaxAllocatedStorageGiB > d.AllocatedStorageGiB {
+		return d.MaxAllocatedStorageGiB
+	}
+	return 0
 }
