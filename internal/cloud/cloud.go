@@ -154,6 +154,9 @@ type ParameterStatus struct {
 	// Applying is true while the cloud is still applying a change of parameters: whether
 	// some of it will wait for a restart is not known yet.
 	Applying bool
+	// Own is true when Set is one the provider keeps for this database (SyncParameters
+	// made it), as its name tells.
+	Own bool
 }
 
 // SameParameterValue reports whether two values of an engine parameter are the same, as the
@@ -491,10 +494,12 @@ type Provider interface {
 	// (RDS RebootDBInstance, without failover). ErrBusy while the database cannot restart.
 	Restart(ctx context.Context, identifier string) error
 
-	// DeleteParameters deletes the parameter set made for the database (RDS: its DB
-	// parameter group) once the database is gone; nil when there is none, or when it is not
-	// the owner's (OwnerTag, Tags). ErrBusy while a database still uses it.
-	DeleteParameters(ctx context.Context, desired Desired) error
+	// DeleteParameters deletes a parameter set made for the database (RDS: one of its DB
+	// parameter groups) once no database uses it: set as ParameterChange.Set named it, or,
+	// when "", the one the provider would keep for desired (its engine and version). It is
+	// nil when there is none, or when it is not the owner's (OwnerTag, Tags): those are never
+	// touched. ErrBusy while a database still uses it.
+	DeleteParameters(ctx context.Context, desired Desired, set string) error
 
 	// LogFiles lists the database server's log files, as the cloud serves them. It never
 	// changes anything.

@@ -64,6 +64,15 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		LogExports:              slices.Sorted(slices.Values(inst.LogExports)),
 	}
 	db.Status.Cloud.PendingModifications = pendingModifications(inst)
+	if p := db.Status.Parameters; inst.Parameters.Own && (p == nil || p.Group == "") {
+		// The set the provider made for the database, said at once: whatever happens next (a
+		// major upgrade that moves it to another), it is known to be the operator's to delete.
+		db.Status.Parameters = &v1.ParameterStatus{Group: inst.Parameters.Set}
+		if p != nil {
+			db.Status.Parameters = p.DeepCopy()
+			db.Status.Parameters.Group = inst.Parameters.Set
+		}
+	}
 	storageFull := inst.Phase == cloud.PhaseStorageFull
 	// A database backing up or optimising storage serves connections as usual; it only
 	// refuses modifications.

@@ -239,19 +239,32 @@ func (r *RDSDatabaseReconciler) deletionProtected(ctx context.Context, s *scope,
 }
 
 // deleteParameters deletes, once the database is gone, the parameter set the operator kept
-// for it (an RDS DB parameter group), and reports whether nothing of it is left.
+// for it (an RDS DB parameter group): the one the status names, or, when it names none (a
+// crash before the status said it), the one of the database's engine and version. It
+// reports whether nothing of it is left; one the cloud still sees in use is said in
+// Provisioned and waited for.
 func (r *RDSDatabaseReconciler) deleteParameters(ctx context.Context, s *scope) (bool, error) {
 	db := s.db
 	if len(db.Spec.Parameters) == 0 && db.Status.Parameters == nil {
 		return true, nil
 	}
-	d := cloud.Desired{Identifier: s.identifier, Engine: engineOf(db).engine, Tags: cloudTags(s), OwnerTag: v1.TagOwner}
-	if err := s.cloud.DeleteParameters(ctx, d); err != nil {
+	d := cloud.Desired{Identifier: s.identifier, Engine: engineOf(db).engine, Tags: cloudTags(s), OwnerTag: v1.TagOwner,
+		EngineVersion: orDefault(db.Spec.Version, r.Defaults.Version(engineOf(db)))}
+	if c := db.Status.Cloud; c != nil && c.EngineVersion != "" {
+		d.EngineVersion = c.EngineVersion
+	}
+	var set string
+	if p := db.Status.Parameters; p != nil {
+		set = p.Group
+	}
+	if err := s.cloud.DeleteParameters(ctx, d, set); err != nil {
 		if _, wait := cloud.RetryAfter(err); wait {
 			return false, err
 		}
 		if errors.Is(err, cloud.ErrBusy) {
-			return false, nil // the cloud still sees the database using it
+			setCondition(db, v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudStatus,
+				fmt.Sprintf("the cloud database is gone; waiting to delete its parameter set %s, which the cloud still sees in use: %v", orDefault(set, "of "+s.identifier), err))
+			return false, nil
 		}
 		_, err = r.cloudFailed(s, err)
 		return false, err

@@ -63,6 +63,11 @@ func (r *RDSDatabaseReconciler) reconcileParameters(ctx context.Context, s *scop
 			result, _, err := r.parametersFailed(s, err)
 			return result, err
 		}
+		if st.Group != "" && change.Set != "" && change.Set != st.Group {
+			// The database moved to another set of the operator's (a major upgrade): the
+			// one it left is used no more.
+			r.retireParameters(ctx, s, st.Group)
+		}
 		st.Group, st.Applied, st.CheckedAt = change.Set, digest, &metav1.Time{Time: now}
 		if len(change.Changed) > 0 {
 			msg := "set parameters " + strings.Join(change.Changed, ", ")
@@ -94,6 +99,14 @@ func (r *RDSDatabaseReconciler) reconcileParameters(ctx context.Context, s *scop
 		s.parametersApplied(db, st)
 	}
 	return result, err
+}
+
+// retireParameters deletes a parameter set of the operator's the database no longer uses.
+// One the cloud refuses to delete is left, said once: deleting the object tries again.
+func (r *RDSDatabaseReconciler) retireParameters(ctx context.Context, s *scope, set string) {
+	if err := s.cloud.DeleteParameters(ctx, s.desired, set); err != nil {
+		r.warnOnce(s.db, v1.ReasonParametersRefused, fmt.Sprintf("the parameter set %s the database no longer uses was not deleted: %v", set, err))
+	}
 }
 
 // parametersApplied says in ParametersApplied how the parameters stand, once some were asked

@@ -22,7 +22,7 @@ import (
 func TestDeleteParameters(t *testing.T) {
 	id := naming.Identifier("shop", "orders")
 	params := map[string]string{"max_connections": "200"}
-	want := cloud.Desired{Identifier: id, Engine: "postgres", OwnerTag: v1.TagOwner,
+	want := cloud.Desired{Identifier: id, Engine: "postgres", EngineVersion: "17.4", OwnerTag: v1.TagOwner,
 		Tags: map[string]string{"team": "payments", v1.TagOwner: "shop/orders", v1.TagManagedBy: v1.ManagedByValue}}
 	busy := &cloud.Error{Op: "delete db parameter group " + id, Code: "InvalidDBParameterGroupState", Message: "in use", Kind: cloud.ErrBusy}
 	denied := &cloud.Error{Op: "delete db parameter group " + id, Code: "AccessDenied", Message: "not authorized to perform rds:DeleteDBParameterGroup"}
@@ -37,19 +37,20 @@ func TestDeleteParameters(t *testing.T) {
 		deleteErr error
 
 		wantCalls   int
+		wantSet     string // the set asked to be deleted
 		wantGone    bool
 		wantErr     bool
 		wantRefusal bool // Provisioned says the cloud's error
 	}{
 		{name: "NoParameters", reason: "A database that never had parameters has no set to delete: no call.",
 			wantGone: true},
-		{name: "ParametersOnceUsed", reason: "One whose parameters were removed, with no group shown any more, is asked anyway: a group detached outside the operator may still be its own (the provider deletes only the owner's).",
+		{name: "ParametersOnceUsed", reason: "One whose parameters were removed, with no group shown any more, is asked anyway for the set of its engine and version (\"\"): one detached outside the operator may still be its own (the provider deletes only the owner's).",
 			status: &v1.ParameterStatus{CheckedAt: &metav1.Time{}}, wantCalls: 1, wantGone: true},
 		{name: "SpecParameters", reason: "Parameters in the spec: the set is deleted, by identifier, engine and owner tag.",
 			params: params, wantCalls: 1, wantGone: true},
-		{name: "GroupShown", reason: "A group in the status is deleted though the spec lists no parameters any more.",
-			status: &v1.ParameterStatus{Group: id}, wantCalls: 1, wantGone: true},
-		{name: "StillInUse", reason: "A set the cloud still sees in use is waited for, without a failure.",
+		{name: "GroupShown", reason: "The group the status names is deleted, though the spec lists no parameters any more.",
+			status: &v1.ParameterStatus{Group: id + "-postgres17"}, wantCalls: 1, wantSet: id + "-postgres17", wantGone: true},
+		{name: "StillInUse", reason: "A set the cloud still sees in use is waited for, without a failure, and said in Provisioned.",
 			params: params, deleteErr: busy, wantCalls: 1},
 		{name: "Refused", reason: "A refused delete is said in Provisioned and returned, and the finalizer stays.",
 			params: params, deleteErr: denied, wantCalls: 1, wantErr: true, wantRefusal: true},
@@ -66,10 +67,13 @@ func TestDeleteParameters(t *testing.T) {
 					return cloud.Observation{Exists: tc.exists, Instance: cloud.Instance{Identifier: id, Phase: cloud.PhaseDeleting,
 						Tags: map[string]string{v1.TagOwner: "shop/orders"}}}, nil
 				},
-				DeleteParametersFn: func(_ context.Context, d cloud.Desired) error {
+				DeleteParametersFn: func(_ context.Context, d cloud.Desired, set string) error {
 					calls++
 					if diff := cmp.Diff(want, d); diff != "" {
 						t.Errorf("%s\nDeleteParameters: -want +got:\n%s", tc.reason, diff)
+					}
+					if set != tc.wantSet {
+						t.Errorf("%s\nDeleteParameters of set %q, want %q", tc.reason, set, tc.wantSet)
 					}
 					return tc.deleteErr
 				},
@@ -77,6 +81,7 @@ func TestDeleteParameters(t *testing.T) {
 			r := &RDSDatabaseReconciler{Cloud: fake, Defaults: DefaultDefaults, Recorder: events.NewFakeRecorder(10)}
 			db := sampleDB()
 			db.Spec.Parameters, db.Status.Parameters = tc.params, tc.status
+			db.Status.Cloud = &v1.CloudStatus{EngineVersion: "17.4"}
 			if tc.policy != "" {
 				db.Spec.DeletionPolicy = tc.policy
 			}

@@ -397,6 +397,11 @@ func TestParametersAcrossAMajorUpgrade(t *testing.T) {
 	}
 	waitGone(t, cur)
 	if n := callsFor(id + "-postgres16")["DeleteDBParameterGroup"] + callsFor(id + "-postgres17")["DeleteDBParameterGroup"]; n != 2 {
+		for _, c := range stack.Emulator.Stats().Log {
+			if strings.HasPrefix(c.ID, id) && strings.Contains(c.Action, "Parameter") {
+				t.Logf("%s %s %s", c.Action, c.ID, c.Code)
+			}
+		}
 		t.Errorf("%d of the database's two parameter groups deleted with it, want both", n)
 	}
 }

@@ -44,7 +44,7 @@ type Provider struct {
 	// set, to changing nothing; DeleteParametersFn to there being no parameter set.
 	SyncParametersFn   func(ctx context.Context, d cloud.Desired, in cloud.Instance) (cloud.ParameterChange, error)
 	RestartFn          func(ctx context.Context, id string) error
-	DeleteParametersFn func(ctx context.Context, d cloud.Desired) error
+	DeleteParametersFn func(ctx context.Context, d cloud.Desired, set string) error
 	// LogFilesFn and ReadLogFn default to a database without log files.
 	LogFilesFn func(ctx context.Context, id string) ([]cloud.LogFile, error)
 	ReadLogFn  func(ctx context.Context, id, file, marker string, lines int) (cloud.LogPortion, error)
@@ -232,9 +232,9 @@ func (p *Provider) Restart(ctx context.Context, id string) error {
 }
 
 // DeleteParameters implements cloud.Provider.
-func (p *Provider) DeleteParameters(ctx context.Context, d cloud.Desired) error {
+func (p *Provider) DeleteParameters(ctx context.Context, d cloud.Desired, set string) error {
 	if p.DeleteParametersFn == nil {
 		return nil
 	}
-	return p.DeleteParametersFn(ctx, d)
+	return p.DeleteParametersFn(ctx, d, set)
 }

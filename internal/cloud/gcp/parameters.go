@@ -136,4 +136,4 @@ func (p *Provider) Restart(ctx context.Context, identifier string) error {
 
 // DeleteParameters implements cloud.Provider: database flags are part of the instance and
 // go with it, so there is nothing to delete.
-func (p *Provider) DeleteParameters(context.Context, cloud.Desired) error { return nil }
+func (p *Provider) DeleteParameters(context.Context, cloud.Desired, string) error { return nil }

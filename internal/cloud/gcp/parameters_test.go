@@ -178,7 +178,7 @@ func TestSyncParametersWithoutEngine(t *testing.T) {
 		t.Errorf("Create with an unknown flag = %v; want a *cloud.Error of FieldParameters naming no_such_flag", err)
 	}
 
-	if err := p.DeleteParameters(t.Context(), made); err != nil {
+	if err := p.DeleteParameters(t.Context(), made, ""); err != nil {
 		t.Errorf("DeleteParameters = %v; flags go with the instance", err)
 	}
 }

@@ -187,6 +187,7 @@ func clusterDatabase(c types.DBCluster, writer *types.DBInstance) cloud.Instance
 	}
 	// The cluster's parameter group applies per instance: a change waits while any waits.
 	out.Parameters.Set = aws.ToString(c.DBClusterParameterGroup)
+	out.Parameters.Own = ownGroup(out.Identifier, out.Parameters.Set)
 	for _, m := range c.DBClusterMembers {
 		switch aws.ToString(m.DBClusterParameterGroupStatus) {
 		case statusPendingReboot:

@@ -3,7 +3,6 @@ package rds
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsrds "github.com/aws/aws-sdk-go-v2/service/rds"
@@ -27,8 +26,6 @@ type groupCalls interface {
 	arn(ctx context.Context, name string) (string, bool, error)
 	// remove deletes a group; one already gone is success.
 	remove(ctx context.Context, name string) error
-	// list names the account's groups whose names start with prefix.
-	list(ctx context.Context, prefix string) ([]string, error)
 }
 
 // instanceGroups are DB parameter groups.
@@ -103,22 +100,6 @@ func (g instanceGroups) remove(ctx context.Context, name string) error {
 	return nil
 }
 
-func (g instanceGroups) list(ctx context.Context, prefix string) ([]string, error) {
-	var out []string
-	for pages := awsrds.NewDescribeDBParameterGroupsPaginator(g.api, &awsrds.DescribeDBParameterGroupsInput{MaxRecords: aws.Int32(100)}); pages.HasMorePages(); {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, wrap("describe parameter groups", err)
-		}
-		for _, grp := range page.DBParameterGroups {
-			if name := aws.ToString(grp.DBParameterGroupName); strings.HasPrefix(name, prefix) {
-				out = append(out, name)
-			}
-		}
-	}
-	return out, nil
-}
-
 // clusterGroups are DB cluster parameter groups.
 type clusterGroups struct{ api API }
 
@@ -189,22 +170,6 @@ func (g clusterGroups) remove(ctx context.Context, name string) error {
 		return wrap("delete cluster parameter group "+name, err)
 	}
 	return nil
-}
-
-func (g clusterGroups) list(ctx context.Context, prefix string) ([]string, error) {
-	var out []string
-	for pages := awsrds.NewDescribeDBClusterParameterGroupsPaginator(g.api, &awsrds.DescribeDBClusterParameterGroupsInput{MaxRecords: aws.Int32(100)}); pages.HasMorePages(); {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, wrap("describe cluster parameter groups", err)
-		}
-		for _, grp := range page.DBClusterParameterGroups {
-			if name := aws.ToString(grp.DBClusterParameterGroupName); strings.HasPrefix(name, prefix) {
-				out = append(out, name)
-			}
-		}
-	}
-	return out, nil
 }
 
 // notFound tells RDS's answer that a parameter group of either kind does not exist.

@@ -303,29 +303,20 @@ func boolRank(b bool) int {
 	return 0
 }
 
-// DeleteParameters implements cloud.Provider: the database's parameter groups, of every
-// family it ran (a major upgrade moves it to another), each when it is the owner's. RDS
-// refuses while a database still uses one (ErrBusy).
-func (p *Provider) DeleteParameters(ctx context.Context, d cloud.Desired) error {
+// DeleteParameters implements cloud.Provider: the database's parameter group named set (or,
+// when "", the one of its engine and version's family), when it is the owner's. RDS refuses
+// while a database still uses it (ErrBusy).
+func (p *Provider) DeleteParameters(ctx context.Context, d cloud.Desired, set string) error {
 	ctx = forDatabase(ctx, d.Identifier)
+	if set == "" {
+		set = groupName(d.Identifier, family(d.Engine, d.EngineVersion))
+	}
 	g := p.groups(isAurora(d.Engine))
-	names, err := g.list(ctx, d.Identifier+"-")
-	if err != nil {
-		return err
+	owner, found, err := p.groupOwner(ctx, g, d, set)
+	if err != nil || !found || owner != d.Tags[d.OwnerTag] {
+		return err // gone, or not ours: never touched
 	}
-	for _, name := range names {
-		owner, found, err := p.groupOwner(ctx, g, d, name)
-		if err != nil {
-			return err
-		}
-		if !found || owner != d.Tags[d.OwnerTag] {
-			continue // gone meanwhile, or not ours: never touched
-		}
-		if err := g.remove(ctx, name); err != nil {
-			return err
-		}
-	}
-	return nil
+	return g.remove(ctx, set)
 }
 
 // prepareUpgrade makes, before a major version upgrade of a database with a parameter group
@@ -358,13 +349,19 @@ func parameterError(op string, err error) error {
 
 // parameterStatus is how a DB instance's parameters stand: its (first) parameter group and
 // whether a change of it waits for a reboot.
-func parameterStatus(groups []types.DBParameterGroupStatus) cloud.ParameterStatus {
+func parameterStatus(identifier string, groups []types.DBParameterGroupStatus) cloud.ParameterStatus {
 	if len(groups) == 0 {
 		return cloud.ParameterStatus{}
 	}
 	g := groups[0]
-	apply := aws.ToString(g.ParameterApplyStatus)
-	return cloud.ParameterStatus{Set: aws.ToString(g.DBParameterGroupName), PendingRestart: apply == statusPendingReboot, Applying: apply == statusApplying}
+	apply, name := aws.ToString(g.ParameterApplyStatus), aws.ToString(g.DBParameterGroupName)
+	return cloud.ParameterStatus{Set: name, Own: ownGroup(identifier, name), PendingRestart: apply == statusPendingReboot, Applying: apply == statusApplying}
+}
+
+// ownGroup tells a parameter group the provider keeps for the database identifier by its
+// name (groupName).
+func ownGroup(identifier, name string) bool {
+	return strings.HasPrefix(name, identifier+"-")
 }
 
 func orText(v, def string) string {

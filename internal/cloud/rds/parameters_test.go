@@ -119,7 +119,7 @@ func TestParameterGroupLifecycle(t *testing.T) {
 	}
 
 	// Deleted after the database, not before.
-	if err := p.DeleteParameters(ctx, d); !errors.Is(err, cloud.ErrBusy) {
+	if err := p.DeleteParameters(ctx, d, ""); !errors.Is(err, cloud.ErrBusy) {
 		t.Errorf("DeleteParameters while the database uses the group = %v, want ErrBusy", err)
 	}
 	if err := p.Delete(ctx, d.Identifier, cloud.DeleteOptions{}); err != nil {
@@ -132,7 +132,7 @@ func TestParameterGroupLifecycle(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := p.DeleteParameters(ctx, d); err != nil {
+	if err := p.DeleteParameters(ctx, d, ""); err != nil {
 		t.Fatal(err)
 	}
 	_, err = api.DescribeDBParameterGroups(ctx, &awsrds.DescribeDBParameterGroupsInput{DBParameterGroupName: aws.String(group)})
@@ -140,7 +140,7 @@ func TestParameterGroupLifecycle(t *testing.T) {
 	if !errors.As(err, &nf) {
 		t.Errorf("the group after DeleteParameters: %v, want it gone", err)
 	}
-	if err := p.DeleteParameters(ctx, d); err != nil {
+	if err := p.DeleteParameters(ctx, d, ""); err != nil {
 		t.Errorf("DeleteParameters of a group already gone = %v, want nil", err)
 	}
 }
@@ -168,7 +168,7 @@ func TestParameterGroupOfAnother(t *testing.T) {
 	if n := em.Stats().Operations("ModifyDBParameterGroup") + em.Stats().Operations("CreateDBInstance"); n != 0 {
 		t.Errorf("%d modify or create calls over another owner's group, want none", n)
 	}
-	if err := p.DeleteParameters(ctx, d); err != nil {
+	if err := p.DeleteParameters(ctx, d, ""); err != nil {
 		t.Fatal(err)
 	}
 	if em.Stats().Operations("DeleteDBParameterGroup") != 0 {

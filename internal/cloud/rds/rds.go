@@ -497,7 +497,7 @@ func instance(in types.DBInstance) cloud.Instance {
 		MaintenanceWindow:       aws.ToString(in.PreferredMaintenanceWindow),
 		AutoMinorVersionUpgrade: aws.ToBool(in.AutoMinorVersionUpgrade),
 		MaxAllocatedStorageGiB:  aws.ToInt32(in.MaxAllocatedStorage),
-		Parameters:              parameterStatus(in.DBParameterGroups),
+		Parameters:              parameterStatus(aws.ToString(in.DBInstanceIdentifier), in.DBParameterGroups),
 		ReplicaSource:           aws.ToString(in.ReadReplicaSourceDBInstanceIdentifier),
 		Tags:                    map[string]string{},
 		LatestRestorableTime:    aws.ToTime(in.LatestRestorableTime),
