@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -445,6 +447,63 @@ func TestParametersOnMySQL(t *testing.T) {
 	}
 	if v := variable("innodb_lock_wait_timeout"); v != "20" {
 		t.Errorf("innodb_lock_wait_timeout is %s after the restart, want 20", v)
+	}
+	cur := &v1.RDSDatabase{}
+	if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+		t.Fatal(err)
+	}
+	if err := stack.Client.Delete(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, cur)
+}
+
+// TestParametersWithAReadReplica: parameters added to a database with a read replica reach
+// the replica too (it takes the group, and is restarted before its source, so that a
+// PostgreSQL replica never runs a lower max_connections than its source).
+func TestParametersWithAReadReplica(t *testing.T) {
+	ctx := context.Background()
+	addNodes(t)
+	ns := namespace(t, "params-replica")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mirrored"}}
+	db.Spec.Size = "20GB"
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	db.Spec.HighAvailability = &v1.HighAvailability{ReadReplicas: 1}
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	got := waitReady(t, db)
+	data := secretData(t, ns, "mirrored.rds.master")
+	if len(data["ro-host"]) == 0 {
+		t.Fatalf("no reader host in the master Secret: %v", slices.Sorted(maps.Keys(data)))
+	}
+	primary := string(data["uri"])
+	u, err := url.Parse(primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = string(data["ro-host"]) + ":" + string(data["ro-port"])
+	reader := u.String()
+	show := func(uri string) string {
+		conn, err := loginWith(ctx, uri, "")
+		if err != nil {
+			return ""
+		}
+		defer conn.Close(ctx)
+		var v string
+		_ = conn.QueryRow(ctx, "SHOW max_connections").Scan(&v)
+		return v
+	}
+	if err := update(ctx, got, func(s *v1.RDSDatabaseSpec) {
+		s.Parameters, s.RebootPolicy = map[string]string{"max_connections": "150"}, v1.RebootImmediately
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = harness.WaitFor(ctx, 2*readyTimeout, func(ctx context.Context) (bool, error) {
+		return show(primary) == "150" && show(reader) == "150", nil
+	})
+	if err != nil {
+		t.Fatalf("max_connections is %s on the primary and %s on the replica, want 150 on both", show(primary), show(reader))
 	}
 	cur := &v1.RDSDatabase{}
 	if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {

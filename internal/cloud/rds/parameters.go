@@ -75,6 +75,16 @@ func (p *Provider) SyncParameters(ctx context.Context, d cloud.Desired, in cloud
 	}
 	out := cloud.ParameterChange{Set: name, Changed: changed, AwaitingRestart: static}
 	if !attached {
+		// Read replicas made before share nothing with it: they take the group too, first
+		// (those made later get it from their source; Aurora's readers share the cluster's).
+		for _, replica := range in.ReplicaIDs {
+			if aurora {
+				break
+			}
+			if err := p.attachGroup(ctx, replica, name, false); err != nil {
+				return cloud.ParameterChange{}, err
+			}
+		}
 		if err := p.attachGroup(ctx, d.Identifier, name, aurora); err != nil {
 			return cloud.ParameterChange{}, err
 		}
@@ -269,7 +279,7 @@ func (p *Provider) groupOwner(ctx context.Context, g groupCalls, d cloud.Desired
 func (p *Provider) Restart(ctx context.Context, identifier string) error {
 	ctx = forDatabase(ctx, identifier)
 	if !p.clusters.has(identifier) {
-		return p.reboot(ctx, identifier)
+		return p.restartInstance(ctx, identifier)
 	}
 	c, found, err := p.describeCluster(ctx, identifier)
 	if err != nil || !found {
@@ -287,6 +297,33 @@ func (p *Provider) Restart(ctx context.Context, identifier string) error {
 		}
 	}
 	return nil
+}
+
+// restartInstance reboots a DB instance, after those of its read replicas that wait for a
+// reboot too (they share its parameter group): a PostgreSQL replica stops replaying when its
+// source's max_connections and the like rise above its own, so the replicas take the new
+// values first.
+func (p *Provider) restartInstance(ctx context.Context, identifier string) error {
+	out, err := p.api.DescribeDBInstances(ctx, &awsrds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(identifier)})
+	if err != nil {
+		return wrap("describe db instance "+identifier, err)
+	}
+	for _, primary := range out.DBInstances {
+		for _, replica := range primary.ReadReplicaDBInstanceIdentifiers {
+			r, err := p.api.DescribeDBInstances(ctx, &awsrds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(replica)})
+			if err != nil {
+				return wrap("describe db instance "+replica, err)
+			}
+			for _, in := range r.DBInstances {
+				if parameterStatus(replica, in.DBParameterGroups).PendingRestart {
+					if err := p.reboot(ctx, replica); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return p.reboot(ctx, identifier)
 }
 
 func (p *Provider) reboot(ctx context.Context, identifier string) error {
