@@ -401,7 +401,9 @@ type Provider interface {
 	// (so a snapshot names its owner as the database does). It is idempotent: when a database with the identifier
 	// exists already it returns nil rather than an already-exists error, and the caller's
 	// next Observe decides (by the owner tag) whether that database is its own. What one
-	// request cannot make, Complete makes once Observe reports the database Incomplete.
+	// request cannot make, Complete makes once Observe reports the database Incomplete. The
+	// database is made with desired's Parameters, but for a restore from a snapshot, whose
+	// SyncParameters sets them once it exists.
 	Create(ctx context.Context, desired Desired) error
 
 	// Complete makes the part of the database Create could not (Instance.Incomplete), from

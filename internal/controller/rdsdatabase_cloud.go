@@ -278,6 +278,10 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 	if err := s.cloud.Create(ctx, desired); err != nil {
 		return r.cloudFailed(s, err)
 	}
+	if len(desired.Parameters) > 0 && desired.RestoreFromSnapshot == "" {
+		// Made with its parameters: nothing to read back before the next recheck.
+		db.Status.Parameters = &v1.ParameterStatus{Applied: parameterDigest(desired.Parameters), CheckedAt: &metav1.Time{Time: r.now()}}
+	}
 	size := ""
 	if desired.AllocatedStorageGiB > 0 {
 		size = fmt.Sprintf(", %d GiB %s", desired.AllocatedStorageGiB, desired.StorageType)

@@ -39,8 +39,8 @@ const (
 // How it stands is said in ParametersApplied, once parameters were asked for.
 func (r *RDSDatabaseReconciler) reconcileParameters(ctx context.Context, s *scope) (ctrl.Result, error) {
 	db, in := s.db, s.instance
-	if in == nil || in.Phase != cloud.PhaseAvailable {
-		return ctrl.Result{}, nil // a later pass, once the database takes changes
+	if in == nil || !in.Phase.Serving() {
+		return ctrl.Result{}, nil // a later pass, once the database serves
 	}
 	st := &v1.ParameterStatus{}
 	if db.Status.Parameters != nil {
