@@ -184,16 +184,7 @@ func TestGoogleCloudSQL(t *testing.T) {
 		// spec.parameters are Cloud SQL database flags; Cloud SQL restarts the instance by
 		// itself for one that needs it (max_connections), whatever rebootPolicy says.
 		master := string(secretData(t, ns, "orders.rds.master")["uri"])
-		show := func(name string) string {
-			conn, err := loginWith(ctx, master, "")
-			if err != nil {
-				return ""
-			}
-			defer conn.Close(ctx)
-			var v string
-			_ = conn.QueryRow(ctx, "SHOW "+name).Scan(&v)
-			return v
-		}
+		show := func(name string) string { return setting(ctx, master, name) }
 		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) {
 			s.Parameters = map[string]string{"work_mem": "8192", "max_connections": "120"}
 		}); err != nil {

@@ -38,19 +38,7 @@ func TestParameters(t *testing.T) {
 	id := naming.Identifier(ns, db.Name)
 	group := id + "-postgres17" // the database's own, of its family
 	master := string(secretData(t, ns, "tuned.rds.master")["uri"])
-	show := func(name string) string {
-		t.Helper()
-		conn, err := loginWith(ctx, master, "")
-		if err != nil {
-			t.Fatalf("log in as the master: %v", err)
-		}
-		defer conn.Close(ctx)
-		var v string
-		if err := conn.QueryRow(ctx, "SHOW "+name).Scan(&v); err != nil {
-			t.Fatalf("SHOW %s: %v", name, err)
-		}
-		return v
-	}
+	show := func(name string) string { return setting(ctx, master, name) }
 	waitShow := func(name, want string) {
 		t.Helper()
 		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) { return show(name) == want, nil })
@@ -291,16 +279,7 @@ func TestAuroraParameters(t *testing.T) {
 	waitCondition(t, db, v1.ConditionParametersApplied, v1.ReasonParametersInSync)
 	id := naming.Identifier(ns, db.Name)
 	master := string(secretData(t, ns, "ledger.rds.master")["uri"])
-	show := func(name string) string {
-		conn, err := loginWith(ctx, master, "")
-		if err != nil {
-			return ""
-		}
-		defer conn.Close(ctx)
-		var v string
-		_ = conn.QueryRow(ctx, "SHOW "+name).Scan(&v)
-		return v
-	}
+	show := func(name string) string { return setting(ctx, master, name) }
 	if v := show("log_min_duration_statement"); v != "500ms" {
 		t.Errorf("log_min_duration_statement is %s on the cluster, want 500ms", v)
 	}
@@ -371,16 +350,7 @@ func TestParametersAcrossAMajorUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	master := string(secretData(t, ns, "aging.rds.master")["uri"])
-	show := func(name string) string {
-		conn, err := loginWith(ctx, master, "")
-		if err != nil {
-			return ""
-		}
-		defer conn.Close(ctx)
-		var v string
-		_ = conn.QueryRow(ctx, "SHOW "+name).Scan(&v)
-		return v
-	}
+	show := func(name string) string { return setting(ctx, master, name) }
 	cur := &v1.RDSDatabase{}
 	err = harness.WaitFor(ctx, 2*readyTimeout, func(ctx context.Context) (bool, error) {
 		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
@@ -484,16 +454,7 @@ func TestParametersWithAReadReplica(t *testing.T) {
 	}
 	u.Host = string(data["ro-host"]) + ":" + string(data["ro-port"])
 	reader := u.String()
-	show := func(uri string) string {
-		conn, err := loginWith(ctx, uri, "")
-		if err != nil {
-			return ""
-		}
-		defer conn.Close(ctx)
-		var v string
-		_ = conn.QueryRow(ctx, "SHOW max_connections").Scan(&v)
-		return v
-	}
+	show := func(uri string) string { return setting(ctx, uri, "max_connections") }
 	if err := update(ctx, got, func(s *v1.RDSDatabaseSpec) {
 		s.Parameters, s.RebootPolicy = map[string]string{"max_connections": "150"}, v1.RebootImmediately
 	}); err != nil {
@@ -513,4 +474,19 @@ func TestParametersWithAReadReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitGone(t, cur)
+}
+
+// setting is what SHOW name says on the PostgreSQL server uri reaches, "" when it cannot be
+// read (the server restarting).
+func setting(ctx context.Context, uri, name string) string {
+	conn, err := loginWith(ctx, uri, "")
+	if err != nil {
+		return ""
+	}
+	defer conn.Close(ctx)
+	var v string
+	if err := conn.QueryRow(ctx, "SHOW "+name).Scan(&v); err != nil {
+		return ""
+	}
+	return v
 }
