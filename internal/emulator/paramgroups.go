@@ -362,6 +362,19 @@ func readParameterChanges(p params, g *paramGroup, reset bool) ([]parameterChang
 	return out, nil
 }
 
+// changeableGroupLocked is the group of kind k named name that Modify and Reset may change:
+// an existing one, not a default one. It runs under the lock.
+func (e *Emulator) changeableGroupLocked(k groupKind, name string) (*paramGroup, error) {
+	g, ok := e.groupLocked(k, name)
+	if !ok {
+		return nil, errGroupNotFound(k, name)
+	}
+	if g.isDefault() {
+		return nil, errDefaultGroupModified()
+	}
+	return g, nil
+}
+
 // modifyGroup answers ModifyDBParameterGroup and ModifyDBClusterParameterGroup: the values
 // join the group at once; immediate ones reach the servers that use the group at once
 // too, pending-reboot ones at their next reboot (paramgroups_apply.go,
@@ -372,14 +385,10 @@ func (e *Emulator) modifyGroup(k groupKind, p params) (any, string, error) {
 		return nil, "", err
 	}
 	e.mu.Lock()
-	g, ok := e.groupLocked(k, name)
-	if !ok {
+	g, err := e.changeableGroupLocked(k, name)
+	if err != nil {
 		e.mu.Unlock()
-		return nil, name, errGroupNotFound(k, name)
-	}
-	if g.isDefault() {
-		e.mu.Unlock()
-		return nil, name, errDefaultGroupModified()
+		return nil, name, err
 	}
 	changes, err := readParameterChanges(p, g, false)
 	if err == nil && len(changes) == 0 {
@@ -420,14 +429,10 @@ func (e *Emulator) resetGroup(k groupKind, p params) (any, string, error) {
 		return nil, name, err
 	}
 	e.mu.Lock()
-	g, ok := e.groupLocked(k, name)
-	if !ok {
+	g, err := e.changeableGroupLocked(k, name)
+	if err != nil {
 		e.mu.Unlock()
-		return nil, name, errGroupNotFound(k, name)
-	}
-	if g.isDefault() {
-		e.mu.Unlock()
-		return nil, name, errDefaultGroupModified()
+		return nil, name, err
 	}
 	changes, err := readParameterChanges(p, g, true)
 	if err != nil {
