@@ -164,6 +164,12 @@ const (
 	// ReasonLoginFailed: some users could not log in for another reason than their password
 	// (connection limit, network); the message says why. Retried with backoff.
 	ReasonLoginFailed = "LoginFailed"
+	// ReasonTokenRefused: the database refused the token from the cloud's identity service
+	// that some users who log in with one (the role iam) were checked with (the message
+	// names them). The operator grants their role and turns token logins on again, and
+	// retries with backoff; if it persists, the operator's own identity may lack the
+	// cloud's permission to log in as them (RDS: rds-db:connect).
+	ReasonTokenRefused = "TokenRefused"
 	// ReasonAutomatedBackups: RDS's automated daily backups are on with the retention asked.
 	ReasonAutomatedBackups = "AutomatedBackups"
 	// ReasonScheduledSnapshots: the operator takes snapshots on the schedule asked and prunes

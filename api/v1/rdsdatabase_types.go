@@ -44,8 +44,8 @@ func (t DatabaseType) Normalized() DatabaseType {
 	return t
 }
 
-// Role is a capability granted to a database user: superuser, createdb or readonly.
-// +kubebuilder:validation:Enum=superuser;createdb;readonly
+// Role is a capability granted to a database user: superuser, createdb, readonly or iam.
+// +kubebuilder:validation:Enum=superuser;createdb;readonly;iam
 type Role string
 
 // Roles a user may be given.
@@ -63,6 +63,13 @@ const (
 	// would let it create, so admission refuses either beside it; and since the first
 	// user listed on a database owns it, a readonly user may not be listed first.
 	RoleReadOnly Role = "readonly"
+	// RoleIAM makes the user log in with a short-lived token from the cloud's identity
+	// service in place of a password (RDS IAM database authentication: the user is granted
+	// rds_iam, and a token made with aws rds generate-db-auth-token is its password). Its
+	// Secret holds no password, and says how to get a token. It needs
+	// spec.iamAuthentication: true, and PostgreSQL or Aurora PostgreSQL. It goes with any
+	// other role.
+	RoleIAM Role = "iam"
 )
 
 // DeletionPolicy says what happens to the cloud database when the RDSDatabase
@@ -163,6 +170,8 @@ type Logs struct {
 
 // RDSDatabaseSpec is what an application team asks for.
 // +kubebuilder:validation:XValidation:rule="!has(self.logs) || !has(self.logs.exports) || ((!has(self.type) || self.type in ['postgresql', 'Postgresql']) ? self.logs.exports.all(e, e in ['postgresql', 'upgrade', 'iam-db-auth-error']) : self.type in ['mysql', 'MySQL', 'mariadb'] ? self.logs.exports.all(e, e in ['audit', 'error', 'general', 'slowquery', 'iam-db-auth-error']) : self.type == 'aurora-postgresql' ? self.logs.exports.all(e, e in ['instance', 'postgresql', 'iam-db-auth-error']) : self.logs.exports.all(e, e in ['audit', 'error', 'general', 'instance', 'slowquery', 'iam-db-auth-error']))",message="logs.exports names a log this type of database does not have: postgresql has postgresql, upgrade and iam-db-auth-error; mysql and mariadb have audit, error, general, slowquery and iam-db-auth-error; aurora-postgresql has instance, postgresql and iam-db-auth-error; aurora-mysql has audit, error, general, instance, slowquery and iam-db-auth-error"
+// +kubebuilder:validation:XValidation:rule="!has(self.users) || !self.users.exists(u, 'iam' in self.users[u]) || (has(self.iamAuthentication) && self.iamAuthentication)",message="users with the role iam log in with IAM tokens: set iamAuthentication: true, or remove the role"
+// +kubebuilder:validation:XValidation:rule="!has(self.users) || !self.users.exists(u, 'iam' in self.users[u]) || !has(self.type) || self.type in ['postgresql', 'Postgresql', 'aurora-postgresql']",message="the role iam is offered on PostgreSQL and Aurora PostgreSQL only: the operator does not make MySQL users with the AWS authentication plugin yet"
 // +kubebuilder:validation:XValidation:rule="!has(self.users) || !(self.masteruser in self.users)",message="users must not contain the master user's name; the master user gets its own Secret <name>.rds.master"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, self.databases[d].all(u, has(self.users) && u in self.users))",message="every user listed under databases must be defined under users"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || !has(self.users) || self.databases.all(d, size(self.databases[d]) == 0 || !(self.databases[d][0] in self.users) || !('readonly' in self.users[self.databases[d][0]]))",message="the first user listed under a database owns it, so it cannot be readonly: list first a user that may write"
@@ -254,8 +263,9 @@ type RDSDatabaseSpec struct {
 	MasterUser string `json:"masteruser,omitempty"`
 
 	// Users maps each database user to its roles: superuser (member of
-	// rds_superuser), createdb, or readonly (it only reads the databases it is
-	// listed on; alone, and never first on a database's list). A user with no
+	// rds_superuser), createdb, readonly (it only reads the databases it is
+	// listed on; alone or with iam, and never first on a database's list), and iam (it
+	// logs in with an IAM token, not a password; see iamAuthentication). A user with no
 	// roles may create, read and write in the databases it is listed on, including
 	// the tables the other users listed there made. Names are 1 to 63 lowercase letters, digits or
 	// underscores starting with a letter and not ending with an underscore, not reserved by RDS or PostgreSQL (rds*,
@@ -406,6 +416,14 @@ type RDSDatabaseSpec struct {
 	// +optional
 	AutoMinorVersionUpgrade *bool `json:"autoMinorVersionUpgrade,omitempty"`
 
+	// IAMAuthentication lets users log in with a short-lived token from the cloud's
+	// identity service in place of a password (RDS IAM database authentication, applied at
+	// once). Users given the role iam then log in that way only; the others, and the master,
+	// keep their passwords. Unset, the cloud's setting is left as it is (off for a new
+	// database). On RDS only for now: Cloud SQL refuses it.
+	// +optional
+	IAMAuthentication *bool `json:"iamAuthentication,omitempty"`
+
 	// ApplyImmediately applies changes to the cloud database at once; false leaves
 	// them for the database's maintenance window, and status.cloud lists them
 	// meanwhile. Default true.
@@ -519,9 +537,9 @@ type RestoreFrom struct {
 
 // UserRoles lists a user's roles. Write a user with no roles as "app: []": the
 // apiserver drops a key with a null value ("app:") before anyone sees it.
-// readonly stands alone.
-// +kubebuilder:validation:MaxItems=2
-// +kubebuilder:validation:XValidation:rule="!('readonly' in self) || size(self) == 1",message="readonly cannot be combined with superuser or createdb: a readonly user only reads (superuser could grant itself anything, createdb would let it create)"
+// readonly goes with iam alone.
+// +kubebuilder:validation:MaxItems=3
+// +kubebuilder:validation:XValidation:rule="!('readonly' in self) || self.all(r, r in ['readonly', 'iam'])",message="readonly cannot be combined with superuser or createdb: a readonly user only reads (superuser could grant itself anything, createdb would let it create)"
 // +listType=set
 type UserRoles []Role
 
@@ -584,6 +602,10 @@ type CloudStatus struct {
 	// AutoMinorVersionUpgrade is true when the cloud applies new minor versions by itself.
 	// +optional
 	AutoMinorVersionUpgrade bool `json:"autoMinorVersionUpgrade,omitempty"`
+	// IAMAuthentication is true when users may log in with a token from the cloud's
+	// identity service (RDS IAM database authentication).
+	// +optional
+	IAMAuthentication bool `json:"iamAuthentication,omitempty"`
 	// AvailabilityZone is the zone the database (its primary) runs in.
 	// +optional
 	AvailabilityZone string `json:"availabilityZone,omitempty"`

@@ -567,6 +567,11 @@ func (in *RDSDatabaseSpec) DeepCopyInto(out *RDSDatabaseSpec) {
 		*out = new(bool)
 		**out = **in
 	}
+	if in.IAMAuthentication != nil {
+		in, out := &in.IAMAuthentication, &out.IAMAuthentication
+		*out = new(bool)
+		**out = **in
+	}
 	if in.ApplyImmediately != nil {
 		in, out := &in.ApplyImmediately, &out.ApplyImmediately
 		*out = new(bool)

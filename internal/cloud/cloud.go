@@ -90,6 +90,9 @@ type Instance struct {
 	// minor versions in it by itself.
 	MaintenanceWindow       string
 	AutoMinorVersionUpgrade bool
+	// IAMAuthentication is true when users may log in with a token from the cloud's
+	// identity service (RDS IAM database authentication).
+	IAMAuthentication bool
 	// ReplicaSource is the identifier of the database this one is a read replica of, ""
 	// for a primary; ReplicaIDs are this database's read replicas.
 	ReplicaSource string
@@ -118,6 +121,10 @@ type Instance struct {
 	// AdminRole is the engine role the cloud gives its master user in place of a
 	// superuser (engine.Endpoint.AdminRole); empty when the engine has none.
 	AdminRole string
+	// TokenRole is the engine role that makes a user log in with a token from the cloud's
+	// identity service in place of a password (engine.Endpoint.TokenRole: rds_iam on RDS
+	// PostgreSQL); empty when the engine has none.
+	TokenRole string
 	// LogExports are the logs the cloud ships to its log service (Pending holds those
 	// being turned on or off).
 	LogExports []string
@@ -240,6 +247,8 @@ type Changes struct {
 	// MaintenanceWindow and AutoMinorVersionUpgrade change those settings (applied at once).
 	MaintenanceWindow       *string
 	AutoMinorVersionUpgrade *bool
+	// IAMAuthentication turns token logins on or off (applied at once).
+	IAMAuthentication *bool
 	// MasterPassword sets a new master password (RDS applies it at once). Never log it.
 	MasterPassword *string
 	// CopyTagsToSnapshots makes the cloud put the database's tags on its snapshots (applied
@@ -264,7 +273,7 @@ func (c Changes) Empty() bool {
 	return c.EngineVersion == nil && c.InstanceClass == nil && c.StorageType == nil &&
 		c.AllocatedStorageGiB == nil && c.IOPS == nil && c.StorageThroughput == nil && c.BackupRetentionDays == nil && c.BackupWindow == nil && c.MasterPassword == nil &&
 		c.SecurityGroupIDs == nil && c.PubliclyAccessible == nil && c.MultiAZ == nil && c.CopyTagsToSnapshots == nil && c.DeletionProtection == nil &&
-		c.MaintenanceWindow == nil && c.AutoMinorVersionUpgrade == nil && c.MaxAllocatedStorageGiB == nil && c.UpgradeParameters == nil &&
+		c.MaintenanceWindow == nil && c.AutoMinorVersionUpgrade == nil && c.IAMAuthentication == nil && c.MaxAllocatedStorageGiB == nil && c.UpgradeParameters == nil &&
 		len(c.EnableLogExports) == 0 && len(c.DisableLogExports) == 0
 }
 
@@ -325,7 +334,10 @@ type Desired struct {
 	// AutoMinorVersionUpgrade lets the cloud apply new minor versions in the maintenance
 	// window; nil leaves the cloud's own setting.
 	AutoMinorVersionUpgrade *bool
-	Tags                    map[string]string
+	// IAMAuthentication lets users log in with a token from the cloud's identity service
+	// (Provider.LoginToken); nil leaves the cloud's own setting (off for a new database).
+	IAMAuthentication *bool
+	Tags              map[string]string
 	// LogExports are the logs the cloud ships to its log service; nil leaves the cloud's
 	// setting as it is (an empty, non-nil list ships none).
 	LogExports []string
@@ -502,6 +514,17 @@ type Provider interface {
 	// nil when there is none, or when it is not the owner's (OwnerTag, Tags): those are never
 	// touched. ErrBusy while a database still uses it.
 	DeleteParameters(ctx context.Context, desired Desired, set string) error
+
+	// LoginToken makes a token user logs in to the database with in place of a password,
+	// as the operator's own identity, valid for a short while (RDS: an IAM authentication
+	// token, 15 minutes, signed locally: no call). ErrUnsupported where the cloud has none.
+	// Never log it.
+	LoginToken(ctx context.Context, in Instance, user string) (string, error)
+
+	// LoginTokenHowTo says, for people, how user gets a token to log in to the database
+	// with (a command of the cloud's CLI); empty where the cloud has none. It calls
+	// nothing.
+	LoginTokenHowTo(in Instance, user string) string
 
 	// LogFiles lists the database server's log files, as the cloud serves them. It never
 	// changes anything.

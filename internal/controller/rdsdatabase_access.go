@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -17,25 +18,31 @@ import (
 )
 
 // reconcileAccess is the access checker: it logs in as the master and as every user with
-// the password in their Secret, records each result in status.users and sums them up in
-// AccessVerified. A failure is announced and repaired on the next pass, which sets the
-// passwords from the Secrets again: the Secret is the truth.
+// the password in their Secret, or, for a user who logs in with tokens (the role iam), with
+// a token the cloud's identity service gives the operator, records each result in
+// status.users and sums them up in AccessVerified. A failure is announced and repaired on
+// the next pass, which sets the passwords from the Secrets again: the Secret is the truth.
 func (r *RDSDatabaseReconciler) reconcileAccess(ctx context.Context, s *scope) (ctrl.Result, error) {
 	db := s.db
 	now := time.Now().Truncate(time.Second)
 	users := append([]string{db.Spec.MasterUser}, sortedKeys(db.Spec.Users)...)
 	results := make([]v1.UserAccess, 0, len(users))
-	var refused, failed []string
-	var firstErr error
+	var refused, tokenRefused, failed []string
+	var firstErr, tokenErr error
 	for _, user := range users {
 		res := v1.UserAccess{Name: user, LastChecked: metav1.NewTime(now), OK: true}
-		if err := r.Engines.Verify(ctx, r.endpoint(s, user), defaultDatabase(db, user)); err != nil {
+		token := s.credentials[user].token
+		if err := r.verifyLogin(ctx, s, user); err != nil {
 			res.OK, res.Reason = false, err.Error()
 			failed = append(failed, user)
-			if engine.IsPasswordRefused(err) {
+			switch {
+			case token && engine.IsLoginRefused(err):
+				tokenRefused = append(tokenRefused, user)
+				tokenErr = cmp.Or(tokenErr, err)
+			case !token && engine.IsPasswordRefused(err):
 				refused = append(refused, user)
-			} else if firstErr == nil {
-				firstErr = err
+			default:
+				firstErr = cmp.Or(firstErr, err)
 			}
 		}
 		results = append(results, r.keepLastChecked(db, res, now))
@@ -53,6 +60,14 @@ func (r *RDSDatabaseReconciler) reconcileAccess(ctx context.Context, s *scope) (
 			fmt.Sprintf("the database refuses the password in the Secret of %s; setting it again from the Secret", strings.Join(refused, ", ")),
 			corev1.EventTypeWarning, "")
 		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+	case len(tokenRefused) > 0:
+		// The role or the cloud's setting was taken away (the next pass gives them back), or
+		// the operator may not log in as them: retry with backoff, not at once.
+		s.announce(v1.ConditionAccessVerified, metav1.ConditionFalse, v1.ReasonTokenRefused,
+			fmt.Sprintf("the database refuses the IAM token of %s; granting the role and turning token logins on again. If it persists, "+
+				"the operator's identity may lack the permission to log in as them (rds-db:connect): %v", strings.Join(tokenRefused, ", "), tokenErr),
+			corev1.EventTypeWarning, "")
+		return ctrl.Result{}, errorf(db, "access check", tokenErr)
 	default:
 		// Not a password problem (connection limit, network): resetting passwords would not
 		// help; retry with backoff.
@@ -60,6 +75,20 @@ func (r *RDSDatabaseReconciler) reconcileAccess(ctx context.Context, s *scope) (
 			fmt.Sprintf("%s cannot log in: %v", strings.Join(failed, ", "), firstErr), corev1.EventTypeWarning, "")
 		return ctrl.Result{}, errorf(db, "access check", firstErr)
 	}
+}
+
+// verifyLogin logs in as user: with the password in its Secret, or with a fresh token for a
+// user who logs in with tokens.
+func (r *RDSDatabaseReconciler) verifyLogin(ctx context.Context, s *scope, user string) error {
+	ep := r.endpoint(s, user)
+	if s.credentials[user].token {
+		token, err := s.cloud.LoginToken(ctx, *s.instance, user)
+		if err != nil {
+			return err
+		}
+		ep.Password = token
+	}
+	return r.Engines.Verify(ctx, ep, defaultDatabase(s.db, user))
 }
 
 // keepLastChecked keeps the previous check time of a user whose result did not change and
@@ -83,7 +112,7 @@ func needsEngine(s *scope) bool {
 	users := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionUsersReady)
 	access := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionAccessVerified)
 	if s.repair || users == nil || users.Status != metav1.ConditionTrue || users.ObservedGeneration != db.Generation ||
-		access == nil || access.Reason == v1.ReasonPasswordRefused {
+		access == nil || access.Reason == v1.ReasonPasswordRefused || access.Reason == v1.ReasonTokenRefused {
 		return true
 	}
 	for _, c := range s.credentials {

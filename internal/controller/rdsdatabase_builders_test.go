@@ -153,6 +153,17 @@ func TestDesiredUsersAndDatabases(t *testing.T) {
 	}
 }
 
+// TestDesiredTokenUser: the role iam makes a user log in with tokens, with no password,
+// whatever its other roles.
+func TestDesiredTokenUser(t *testing.T) {
+	db := sampleDB()
+	db.Spec.Users = map[string]v1.UserRoles{"app": {v1.RoleIAM, v1.RoleCreateDB}, "reader": {v1.RoleReadOnly, v1.RoleIAM}}
+	want := []engine.User{{Name: "app", TokenLogin: true, CreateDB: true}, {Name: "reader", TokenLogin: true, ReadOnly: true}}
+	if diff := cmp.Diff(want, desiredUsers(db, map[string]credential{"app": {token: true}, "reader": {token: true}})); diff != "" {
+		t.Errorf("-want +got:\n%s", diff)
+	}
+}
+
 func TestDefaultDatabase(t *testing.T) {
 	db := sampleDB()
 	cases := map[string]struct {
@@ -203,6 +214,13 @@ func TestConnectionData(t *testing.T) {
 			"uri":      "mariadb://app:p-w.~_X@db.example.com:3306/orders?ssl-mode=REQUIRED",
 			"jdbc-uri": "jdbc:mariadb://db.example.com:3306/orders?password=p-w.~_X&sslMode=trust&user=app",
 		}},
+		"PostgreSQLToken": {reason: "A user who logs in with tokens has no password: the uris carry none.", engine: postgresProfile, port: 5432, password: "-", want: map[string]string{
+			"host":     "db.example.com",
+			"port":     "5432",
+			"dbname":   "orders",
+			"uri":      "postgresql://app@db.example.com:5432/orders?sslmode=require",
+			"jdbc-uri": "jdbc:postgresql://db.example.com:5432/orders?sslmode=require&user=app",
+		}},
 		"MariaDBEscapes": {reason: "Characters a uri gives meaning to are escaped where they would end the user info or the query value (& may stay in user info, as RFC 3986 allows).", engine: mariadbProfile, port: 3306, password: "p:w@/?&#", want: map[string]string{
 			"host":     "db.example.com",
 			"port":     "3306",
@@ -214,8 +232,11 @@ func TestConnectionData(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			pw := tc.password
-			if pw == "" {
+			switch pw {
+			case "":
 				pw = "p-w.~_X"
+			case "-":
+				pw = ""
 			}
 			got := connectionData(tc.engine, "db.example.com", tc.port, "app", pw, "orders")
 			gotStr := map[string]string{}

@@ -61,6 +61,7 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 		DeletionProtection:      inst.DeletionProtection,
 		MaintenanceWindow:       inst.MaintenanceWindow,
 		AutoMinorVersionUpgrade: inst.AutoMinorVersionUpgrade,
+		IAMAuthentication:       inst.IAMAuthentication,
 		LogExports:              slices.Sorted(slices.Values(inst.LogExports)),
 	}
 	db.Status.Cloud.PendingModifications = pendingModifications(inst)
@@ -362,6 +363,7 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 	}
 	d.DeletionProtection = r.deletionProtection(s.db)
 	d.MaintenanceWindow, d.AutoMinorVersionUpgrade = spec.MaintenanceWindow, spec.AutoMinorVersionUpgrade
+	d.IAMAuthentication = spec.IAMAuthentication
 	d.Parameters, d.OwnerTag = spec.Parameters, v1.TagOwner
 	d.AllocatedStorageGiB = requested
 	d.AllocatedStorageGiB, raised = s.cloud.Storage(d)

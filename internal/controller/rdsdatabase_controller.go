@@ -197,6 +197,9 @@ type scope struct {
 type credential struct {
 	secret   string
 	password string
+	// token is true for a user who logs in with a token from the cloud (the role iam): its
+	// Secret holds no password, and password is empty.
+	token bool
 	// pending is the rotation whose password is in the Secret but not yet verified.
 	pending string
 }

@@ -109,11 +109,12 @@ func desiredUsers(db *v1.RDSDatabase, creds map[string]credential) []engine.User
 	for _, name := range sortedKeys(db.Spec.Users) {
 		roles := db.Spec.Users[name]
 		out = append(out, engine.User{
-			Name:      name,
-			Password:  creds[name].password,
-			Superuser: slices.Contains(roles, v1.RoleSuperuser),
-			CreateDB:  slices.Contains(roles, v1.RoleCreateDB),
-			ReadOnly:  slices.Contains(roles, v1.RoleReadOnly),
+			Name:       name,
+			Password:   creds[name].password,
+			TokenLogin: slices.Contains(roles, v1.RoleIAM),
+			Superuser:  slices.Contains(roles, v1.RoleSuperuser),
+			CreateDB:   slices.Contains(roles, v1.RoleCreateDB),
+			ReadOnly:   slices.Contains(roles, v1.RoleReadOnly),
 		})
 	}
 	return out

@@ -63,9 +63,9 @@ func (e engineProfile) major(version string) string {
 // postgresURIs returns a libpq uri and a JDBC uri, both requiring TLS.
 func postgresURIs(host string, port int32, user, pw, database string) (string, string) {
 	hostPort := net.JoinHostPort(host, strconv.Itoa(int(port)))
-	uri := url.URL{Scheme: "postgresql", User: url.UserPassword(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "sslmode=require"}
+	uri := url.URL{Scheme: "postgresql", User: userInfo(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "sslmode=require"}
 	jdbc := url.URL{Scheme: "postgresql", Host: hostPort, Path: "/" + database,
-		RawQuery: url.Values{"user": {user}, "password": {pw}, "sslmode": {"require"}}.Encode()}
+		RawQuery: credentialValues(user, pw, "sslmode", "require").Encode()}
 	return uri.String(), "jdbc:" + jdbc.String()
 }
 
@@ -73,9 +73,9 @@ func postgresURIs(host string, port int32, user, pw, database string) (string, s
 // Connector/J uri, both requiring TLS.
 func mysqlURIs(host string, port int32, user, pw, database string) (string, string) {
 	hostPort := net.JoinHostPort(host, strconv.Itoa(int(port)))
-	uri := url.URL{Scheme: "mysql", User: url.UserPassword(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "ssl-mode=REQUIRED"}
+	uri := url.URL{Scheme: "mysql", User: userInfo(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "ssl-mode=REQUIRED"}
 	jdbc := url.URL{Scheme: "mysql", Host: hostPort, Path: "/" + database,
-		RawQuery: url.Values{"user": {user}, "password": {pw}, "sslMode": {"REQUIRED"}}.Encode()}
+		RawQuery: credentialValues(user, pw, "sslMode", "REQUIRED").Encode()}
 	return uri.String(), "jdbc:" + jdbc.String()
 }
 
@@ -86,8 +86,27 @@ func mysqlURIs(host string, port int32, user, pw, database string) (string, stri
 // it where the operator has one).
 func mariadbURIs(host string, port int32, user, pw, database string) (string, string) {
 	hostPort := net.JoinHostPort(host, strconv.Itoa(int(port)))
-	uri := url.URL{Scheme: "mariadb", User: url.UserPassword(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "ssl-mode=REQUIRED"}
+	uri := url.URL{Scheme: "mariadb", User: userInfo(user, pw), Host: hostPort, Path: "/" + database, RawQuery: "ssl-mode=REQUIRED"}
 	jdbc := url.URL{Scheme: "mariadb", Host: hostPort, Path: "/" + database,
-		RawQuery: url.Values{"user": {user}, "password": {pw}, "sslMode": {"trust"}}.Encode()}
+		RawQuery: credentialValues(user, pw, "sslMode", "trust").Encode()}
 	return uri.String(), "jdbc:" + jdbc.String()
+}
+
+// userInfo is a uri's user and password; a user who logs in with tokens has no password
+// to put there.
+func userInfo(user, pw string) *url.Userinfo {
+	if pw == "" {
+		return url.User(user)
+	}
+	return url.UserPassword(user, pw)
+}
+
+// credentialValues are a JDBC uri's query: the user, its password when it has one, and the
+// TLS setting.
+func credentialValues(user, pw, tlsKey, tlsValue string) url.Values {
+	v := url.Values{"user": {user}, tlsKey: {tlsValue}}
+	if pw != "" {
+		v.Set("password", pw)
+	}
+	return v
 }

@@ -41,6 +41,9 @@ func rotationKey(db *v1.RDSDatabase, user string) string {
 func (r *RDSDatabaseReconciler) reconcileRotationStarts(ctx context.Context, s *scope) (ctrl.Result, error) {
 	for _, user := range sortedKeys(s.credentials) {
 		cred := s.credentials[user]
+		if cred.token {
+			continue // no password to rotate: each token expires by itself
+		}
 		secret := &corev1.Secret{}
 		if err := r.getSecret(ctx, client.ObjectKey{Namespace: s.db.Namespace, Name: cred.secret}, secret); err != nil {
 			return ctrl.Result{}, errorf(s.db, "read secret "+cred.secret, err)
@@ -184,7 +187,7 @@ func (r *RDSDatabaseReconciler) setMasterPassword(ctx context.Context, s *scope,
 // endpoint is how user logs in to the database with the password in its Secret.
 func (r *RDSDatabaseReconciler) endpoint(s *scope, user string) engine.Endpoint {
 	return engine.Endpoint{Engine: engineOf(s.db).engine, Host: s.instance.Endpoint, Port: s.instance.Port, User: user,
-		Password: s.credentials[user].password, AdminRole: s.instance.AdminRole, CA: serverCA(s)}
+		Password: s.credentials[user].password, AdminRole: s.instance.AdminRole, TokenRole: s.instance.TokenRole, CA: serverCA(s)}
 }
 
 // serverCA is what the database server's certificate is verified against: the CA the cloud

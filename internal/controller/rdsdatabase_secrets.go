@@ -37,6 +37,9 @@ const (
 	// operator has one or the cloud publishes the database's own: clients verify the server
 	// with it (sslmode=verify-full, or verify-ca for a database's own CA).
 	keyCACert = "ca.crt"
+	// keyTokenHowTo says how a user who logs in with a token from the cloud (the role iam)
+	// gets one; such a user's Secret has no password.
+	keyTokenHowTo = "token-howto"
 )
 
 // reconcileSecrets makes sure the master and every user have a Secret with a password before
@@ -55,6 +58,7 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 	for _, user := range users {
 		name := secretName(db, user)
 		names = append(names, name)
+		token := user != db.Spec.MasterUser && slices.Contains(db.Spec.Users[user], v1.RoleIAM)
 		secret := &corev1.Secret{}
 		// The cache holds every Secret the operator made; one it does not hold is created at
 		// once, and a Secret someone else made under the name shows as AlreadyExists and is
@@ -62,9 +66,11 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 		err := r.Client.Get(ctx, client.ObjectKey{Namespace: db.Namespace, Name: name}, secret)
 		switch {
 		case apierrors.IsNotFound(err):
-			pw, err := password.Generate()
-			if err != nil {
-				return ctrl.Result{}, errorf(db, "generate password", err)
+			pw := ""
+			if !token {
+				if pw, err = password.Generate(); err != nil {
+					return ctrl.Result{}, errorf(db, "generate password", err)
+				}
 			}
 			secret = credentialSecret(db, user, name, pw)
 			recreatedMaster := user == db.Spec.MasterUser && db.Status.Cloud != nil
@@ -91,18 +97,54 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 		case err != nil:
 			return ctrl.Result{}, errorf(db, "read secret "+name, err)
 		}
+		if secret, err = r.fitLogin(ctx, s, secret, token); err != nil {
+			return conflictRequeue(errorf(db, "change how "+user+" logs in in secret "+name, err))
+		}
 		pw := string(secret.Data[keyPassword])
-		if pw == "" || string(secret.Data[keyUsername]) != user {
+		if (pw == "" && !token) || string(secret.Data[keyUsername]) != user {
 			err := fmt.Errorf("secret %s exists but does not hold username %q and a password: delete it to have a new one made, or add them", name, user)
 			s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonSecretInvalid, err.Error(), corev1.EventTypeWarning, "")
 			return ctrl.Result{RequeueAfter: ownerRecheck}, nil
 		}
-		s.credentials[user] = credential{
-			secret: name, password: string(secret.Data[keyPassword]), pending: secret.Annotations[v1.AnnotationRotationPending],
+		cred := credential{secret: name, password: pw, token: token}
+		if !token {
+			cred.pending = secret.Annotations[v1.AnnotationRotationPending]
 		}
+		s.credentials[user] = cred
 	}
 	db.Status.Secrets = names
 	return ctrl.Result{}, nil
+}
+
+// fitLogin brings a Secret this object made to how its user logs in: a user given the
+// role iam logs in with tokens, so its password goes; a user it was taken from gets a new
+// password, written here before the engine phase sets it. Secrets made by others are
+// left as they are.
+func (r *RDSDatabaseReconciler) fitLogin(ctx context.Context, s *scope, secret *corev1.Secret, token bool) (*corev1.Secret, error) {
+	_, hasPassword := secret.Data[keyPassword]
+	if token == !hasPassword || secret.Annotations[v1.AnnotationOwner] != naming.Owner(s.db.Namespace, s.db.Name) {
+		return secret, nil
+	}
+	updated := secret.DeepCopy()
+	if token {
+		delete(updated.Data, keyPassword)
+		delete(updated.Annotations, v1.AnnotationRotationPending)
+	} else {
+		pw, err := password.Generate()
+		if err != nil {
+			return nil, err
+		}
+		if updated.Data == nil {
+			updated.Data = map[string][]byte{}
+		}
+		updated.Data[keyPassword] = []byte(pw)
+		delete(updated.Data, keyTokenHowTo)
+		s.repair = true
+	}
+	if err := r.Client.Update(ctx, updated); err != nil {
+		return nil, err
+	}
+	return updated, nil
 }
 
 // reconcileConnectionSecrets completes each Secret with where and how to connect, once the
@@ -115,6 +157,9 @@ func (r *RDSDatabaseReconciler) reconcileConnectionSecrets(ctx context.Context, 
 			return ctrl.Result{}, errorf(db, "read secret "+cred.secret, err)
 		}
 		want := connectionData(engineOf(db), s.instance.Endpoint, s.instance.Port, user, cred.password, defaultDatabase(db, user))
+		if cred.token {
+			want[keyTokenHowTo] = []byte(s.cloud.LoginTokenHowTo(*s.instance, user))
+		}
 		reader := s.reader.host
 		if reader != "" {
 			want[keyROHost] = []byte(reader)
@@ -163,7 +208,7 @@ func (r *RDSDatabaseReconciler) getSecret(ctx context.Context, key client.Object
 // credentialSecret builds the Secret of user with password. It is not owned by the
 // RDSDatabase, so it outlives it; a label and an annotation name the object instead.
 func credentialSecret(db *v1.RDSDatabase, user, name, pw string) *corev1.Secret {
-	return &corev1.Secret{
+	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      name,
 			Namespace: db.Namespace,
@@ -176,6 +221,10 @@ func credentialSecret(db *v1.RDSDatabase, user, name, pw string) *corev1.Secret 
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{keyUsername: []byte(user), keyPassword: []byte(pw)},
 	}
+	if pw == "" {
+		delete(secret.Data, keyPassword) // the user logs in with tokens
+	}
+	return secret
 }
 
 // connectionData returns the connection keys of a Secret: host, port, dbname, and the

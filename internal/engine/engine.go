@@ -12,8 +12,13 @@ import (
 // User is a database user as the operator wants it.
 type User struct {
 	Name string
-	// Password is the password from the user's Secret. Never log or wrap it.
+	// Password is the password from the user's Secret. Never log or wrap it. Empty for a
+	// user that logs in with a token.
 	Password string
+	// TokenLogin makes the user log in with a token from the cloud's identity service in
+	// place of a password: it gets the endpoint's TokenRole and no password. A user without
+	// it loses that role.
+	TokenLogin bool
 	// Superuser grants the most the cloud allows: membership in the endpoint's AdminRole
 	// (PostgreSQL), the master's privileges (MySQL).
 	Superuser bool
@@ -55,6 +60,10 @@ type Endpoint struct {
 	// Azure); users asked to be superusers become members of it. The provider names it;
 	// empty where the engine has none (MySQL).
 	AdminRole string
+	// TokenRole is the role that makes a user log in with a token from the cloud's identity
+	// service in place of a password (rds_iam on RDS PostgreSQL); the provider names it, and
+	// it is empty where the engine has none.
+	TokenRole string
 }
 
 // Admin manages one database server, logged in as its master user.
@@ -131,6 +140,10 @@ type Error struct {
 	Unreachable bool
 	// PasswordRefused is true when the server refused the login for its password.
 	PasswordRefused bool
+	// LoginRefused is true when the server refused the login for its credentials or its
+	// user (a password or token refused, a user that may not log in), PasswordRefused
+	// included: the server was reached.
+	LoginRefused bool
 	// CertificateRefused is true when the server's TLS certificate did not verify against
 	// the endpoint's CA bundle: no password was sent.
 	CertificateRefused bool
@@ -153,6 +166,13 @@ func (e *Error) Unwrap() error { return e.Err }
 func IsPasswordRefused(err error) bool {
 	var ee *Error
 	return errors.As(err, &ee) && ee.PasswordRefused
+}
+
+// IsLoginRefused reports whether err says the server refused a login for its credentials
+// or its user (Error.LoginRefused).
+func IsLoginRefused(err error) bool {
+	var ee *Error
+	return errors.As(err, &ee) && (ee.LoginRefused || ee.PasswordRefused)
 }
 
 // IsUnreachable reports whether err says the server could not be reached or logged in to.

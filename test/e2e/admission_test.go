@@ -226,6 +226,18 @@ func TestAdmissionRejectsBadSpecs(t *testing.T) {
 			mutate:  func(s *v1.RDSDatabaseSpec) { s.InstanceClass = "t4g.micro" },
 			wantMsg: "instanceClass must look like db.<family>.<size>",
 		},
+		"IAMRoleWithoutIAMAuthentication": {
+			reason:  "A user who logs in with IAM tokens cannot, unless the database takes them.",
+			mutate:  func(s *v1.RDSDatabaseSpec) { s.Users = map[string]v1.UserRoles{"app": {v1.RoleIAM}} },
+			wantMsg: "users with the role iam log in with IAM tokens: set iamAuthentication: true",
+		},
+		"IAMRoleOnMySQL": {
+			reason: "The operator makes no MySQL users with the AWS authentication plugin: refused, not ignored.",
+			mutate: func(s *v1.RDSDatabaseSpec) {
+				s.Type, s.IAMAuthentication, s.Users = v1.TypeMySQL, new(true), map[string]v1.UserRoles{"app": {v1.RoleIAM}}
+			},
+			wantMsg: "the role iam is offered on PostgreSQL and Aurora PostgreSQL only",
+		},
 		"NameTooLongForService": {
 			reason:  "The Service <name>-rds must be a DNS label.",
 			name:    strings.Repeat("a", 60),
@@ -256,6 +268,11 @@ func TestAdmissionRejectsBadSpecs(t *testing.T) {
 		Spec: v1.RDSDatabaseSpec{StorageType: "io1", Size: "100GB", IOPS: new(int32(3000))}}
 	if err := stack.Client.Create(ctx, ok, client.DryRunAll); err != nil {
 		t.Errorf("io1 with its IOPS is refused: %v", err)
+	}
+	iam := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "iam-reader"},
+		Spec: v1.RDSDatabaseSpec{IAMAuthentication: new(true), Users: map[string]v1.UserRoles{"reader": {v1.RoleReadOnly, v1.RoleIAM}, "app": {v1.RoleIAM, v1.RoleCreateDB, v1.RoleSuperuser}}}}
+	if err := stack.Client.Create(ctx, iam, client.DryRunAll); err != nil {
+		t.Errorf("iam users with iamAuthentication are refused: %v", err)
 	}
 	gp3 := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gp3-provisioned"},
 		Spec: v1.RDSDatabaseSpec{StorageType: "gp3", Size: "500GB", IOPS: new(int32(12000)), StorageThroughput: new(int32(500))}}

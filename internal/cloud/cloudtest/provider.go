@@ -45,6 +45,10 @@ type Provider struct {
 	SyncParametersFn   func(ctx context.Context, d cloud.Desired, in cloud.Instance) (cloud.ParameterChange, error)
 	RestartFn          func(ctx context.Context, id string) error
 	DeleteParametersFn func(ctx context.Context, d cloud.Desired, set string) error
+	// LoginTokenFn makes the token of a user who logs in with one; HowTo is what
+	// LoginTokenHowTo answers.
+	LoginTokenFn func(ctx context.Context, in cloud.Instance, user string) (string, error)
+	HowTo        string
 	// LogFilesFn and ReadLogFn default to a database without log files.
 	LogFilesFn func(ctx context.Context, id string) ([]cloud.LogFile, error)
 	ReadLogFn  func(ctx context.Context, id, file, marker string, lines int) (cloud.LogPortion, error)
@@ -230,6 +234,17 @@ func (p *Provider) Restart(ctx context.Context, id string) error {
 	}
 	return p.RestartFn(ctx, id)
 }
+
+// LoginToken implements cloud.Provider.
+func (p *Provider) LoginToken(ctx context.Context, in cloud.Instance, user string) (string, error) {
+	if p.LoginTokenFn == nil {
+		return "", ErrUnexpected
+	}
+	return p.LoginTokenFn(ctx, in, user)
+}
+
+// LoginTokenHowTo implements cloud.Provider.
+func (p *Provider) LoginTokenHowTo(cloud.Instance, string) string { return p.HowTo }
 
 // DeleteParameters implements cloud.Provider.
 func (p *Provider) DeleteParameters(ctx context.Context, d cloud.Desired, set string) error {

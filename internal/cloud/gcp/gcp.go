@@ -249,6 +249,9 @@ func (p *Provider) newInstance(op string, d cloud.Desired) (*sqladmin.DatabaseIn
 	if d.AutoMinorVersionUpgrade != nil && !*d.AutoMinorVersionUpgrade {
 		return nil, unsupported(op, noMinorUpgradeStop)
 	}
+	if d.IAMAuthentication != nil && *d.IAMAuthentication {
+		return nil, unsupported(op, noIAMAuthentication)
+	}
 	labels, err := encodeLabels(d.Tags, internal)
 	if err != nil {
 		return nil, invalid(op, err.Error())

@@ -66,4 +66,12 @@ func TestMaintenanceWindowOnCloudSQL(t *testing.T) {
 	if err := p.Update(t.Context(), d.Identifier, cloud.Changes{AutoMinorVersionUpgrade: &off}, cloud.UpdateOptions{}); !errors.Is(err, cloud.ErrUnsupported) {
 		t.Errorf("minor upgrades off: %v, want unsupported", err)
 	}
+	on := true
+	if err := p.Update(t.Context(), d.Identifier, cloud.Changes{IAMAuthentication: &on}, cloud.UpdateOptions{}); !errors.Is(err, cloud.ErrUnsupported) {
+		t.Errorf("IAM authentication on: %v, want unsupported", err)
+	}
+	d.Identifier, d.IAMAuthentication = d.Identifier+"-iam", &on
+	if err := p.Create(t.Context(), d); !errors.Is(err, cloud.ErrUnsupported) {
+		t.Errorf("create with IAM authentication: %v, want unsupported", err)
+	}
 }

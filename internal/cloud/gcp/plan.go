@@ -79,6 +79,10 @@ func (p *Provider) Plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cl
 		pl.Changes.AutoMinorVersionUpgrade = d.AutoMinorVersionUpgrade // for Update to refuse
 		change("automatic minor version upgrades", in.AutoMinorVersionUpgrade, *d.AutoMinorVersionUpgrade)
 	}
+	if d.IAMAuthentication != nil && *d.IAMAuthentication {
+		pl.Changes.IAMAuthentication = d.IAMAuthentication // for Update to refuse
+		change("IAM database authentication", false, true)
+	}
 	// Protection the spec leaves unsaid is left as the cloud has it.
 	if d.DeletionProtection != nil && *d.DeletionProtection != in.DeletionProtection {
 		pl.Changes.DeletionProtection = d.DeletionProtection

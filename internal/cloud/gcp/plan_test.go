@@ -36,6 +36,8 @@ func TestPlan(t *testing.T) {
 		}, false, cloud.Changes{DeletionProtection: new(false)}},
 		{"A maintenance window left empty is Cloud SQL's.", func(d *cloud.Desired, in *cloud.Instance) { in.MaintenanceWindow = "mon:01:00-mon:02:00" }, false, cloud.Changes{}},
 		{"Another maintenance window is a change.", func(d *cloud.Desired, in *cloud.Instance) { d.MaintenanceWindow = "sun:05:00-sun:05:30" }, false, cloud.Changes{MaintenanceWindow: new("sun:05:00-sun:05:30")}},
+		{"Token logins asked for are planned, for Update to refuse.", func(d *cloud.Desired, _ *cloud.Instance) { d.IAMAuthentication = new(true) }, false, cloud.Changes{IAMAuthentication: new(true)}},
+		{"Token logins off are as Cloud SQL has them.", func(d *cloud.Desired, _ *cloud.Instance) { d.IAMAuthentication = new(false) }, false, cloud.Changes{}},
 		{"Minor upgrades off are planned, for Update to refuse.", func(d *cloud.Desired, _ *cloud.Instance) { d.AutoMinorVersionUpgrade = new(false) }, false, cloud.Changes{AutoMinorVersionUpgrade: new(false)}},
 		{"Storage autoscaling asked for is a change, up to the limit asked.", func(d *cloud.Desired, _ *cloud.Instance) { d.MaxAllocatedStorageGiB = 100 }, false,
 			cloud.Changes{MaxAllocatedStorageGiB: new(int32(100))}},
@@ -101,7 +103,7 @@ func countChanges(c cloud.Changes) int {
 	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil,
 		c.BackupRetentionDays != nil, c.BackupWindow != nil, c.SecurityGroupIDs != nil, c.PubliclyAccessible != nil, c.MultiAZ != nil,
 		c.MasterPassword != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil, c.MaintenanceWindow != nil, c.AutoMinorVersionUpgrade != nil,
-		c.MaxAllocatedStorageGiB != nil} {
+		c.MaxAllocatedStorageGiB != nil, c.IAMAuthentication != nil} {
 		if set {
 			n++
 		}

@@ -26,6 +26,9 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 	if c.AutoMinorVersionUpgrade != nil && !*c.AutoMinorVersionUpgrade {
 		return unsupported(op, noMinorUpgradeStop)
 	}
+	if c.IAMAuthentication != nil && *c.IAMAuthentication {
+		return unsupported(op, noIAMAuthentication)
+	}
 	if c.MasterPassword != nil {
 		if err := p.setMasterPassword(ctx, op, identifier, *c.MasterPassword); err != nil {
 			return err

@@ -180,6 +180,8 @@ func clusterDatabase(c types.DBCluster, writer *types.DBInstance) cloud.Instance
 		TagsCopiedToSnapshots: aws.ToBool(c.CopyTagsToSnapshot),
 		Region:                regionOf(aws.ToString(c.DBClusterArn)),
 		AdminRole:             adminRoleOf(aws.ToString(c.Engine)),
+		TokenRole:             tokenRoleOf(aws.ToString(c.Engine)),
+		IAMAuthentication:     aws.ToBool(c.IAMDatabaseAuthenticationEnabled),
 		Incomplete:            len(c.DBClusterMembers) == 0,
 	}
 	for _, g := range c.VpcSecurityGroups {
@@ -249,22 +251,23 @@ func (p *Provider) createCluster(ctx context.Context, d cloud.Desired) error {
 		return err
 	}
 	_, err = p.api.CreateDBCluster(ctx, &awsrds.CreateDBClusterInput{
-		DBClusterParameterGroupName: group,
-		DBClusterIdentifier:         aws.String(d.Identifier),
-		Engine:                      aws.String(d.Engine),
-		EngineVersion:               optional(d.EngineVersion),
-		MasterUsername:              aws.String(d.MasterUser),
-		MasterUserPassword:          aws.String(d.MasterPassword),
-		BackupRetentionPeriod:       aws.Int32(d.BackupRetentionDays),
-		PreferredBackupWindow:       optional(d.BackupWindow),
-		StorageEncrypted:            aws.Bool(d.StorageEncrypted),
-		KmsKeyId:                    optional(d.KMSKeyID),
-		DBSubnetGroupName:           optional(d.SubnetGroup),
-		VpcSecurityGroupIds:         d.SecurityGroupIDs,
-		Tags:                        tags(d.Tags),
-		CopyTagsToSnapshot:          aws.Bool(true),       // snapshots name their owner, as the cluster does
-		DeletionProtection:          d.DeletionProtection, // the cluster's protects an Aurora database
-		PreferredMaintenanceWindow:  optional(d.MaintenanceWindow),
+		DBClusterParameterGroupName:     group,
+		DBClusterIdentifier:             aws.String(d.Identifier),
+		Engine:                          aws.String(d.Engine),
+		EngineVersion:                   optional(d.EngineVersion),
+		MasterUsername:                  aws.String(d.MasterUser),
+		MasterUserPassword:              aws.String(d.MasterPassword),
+		BackupRetentionPeriod:           aws.Int32(d.BackupRetentionDays),
+		PreferredBackupWindow:           optional(d.BackupWindow),
+		StorageEncrypted:                aws.Bool(d.StorageEncrypted),
+		KmsKeyId:                        optional(d.KMSKeyID),
+		DBSubnetGroupName:               optional(d.SubnetGroup),
+		VpcSecurityGroupIds:             d.SecurityGroupIDs,
+		Tags:                            tags(d.Tags),
+		CopyTagsToSnapshot:              aws.Bool(true),       // snapshots name their owner, as the cluster does
+		DeletionProtection:              d.DeletionProtection, // the cluster's protects an Aurora database
+		PreferredMaintenanceWindow:      optional(d.MaintenanceWindow),
+		EnableIAMDatabaseAuthentication: d.IAMAuthentication,
 		// Aurora ships logs per cluster, not per instance.
 		EnableCloudwatchLogsExports: d.LogExports,
 	})
@@ -284,16 +287,17 @@ func (p *Provider) createCluster(ctx context.Context, d cloud.Desired) error {
 // instance. It has no instances until Complete makes its writer.
 func (p *Provider) restoreCluster(ctx context.Context, d cloud.Desired) error {
 	_, err := p.api.RestoreDBClusterFromSnapshot(ctx, &awsrds.RestoreDBClusterFromSnapshotInput{
-		DBClusterIdentifier: aws.String(d.Identifier),
-		SnapshotIdentifier:  aws.String(d.RestoreFromSnapshot),
-		Engine:              aws.String(d.Engine),
-		EngineVersion:       optional(d.EngineVersion),
-		KmsKeyId:            optional(d.KMSKeyID),
-		DBSubnetGroupName:   optional(d.SubnetGroup),
-		VpcSecurityGroupIds: d.SecurityGroupIDs,
-		DeletionProtection:  d.DeletionProtection,
-		Tags:                tags(d.Tags),
-		CopyTagsToSnapshot:  aws.Bool(true),
+		DBClusterIdentifier:             aws.String(d.Identifier),
+		SnapshotIdentifier:              aws.String(d.RestoreFromSnapshot),
+		Engine:                          aws.String(d.Engine),
+		EngineVersion:                   optional(d.EngineVersion),
+		KmsKeyId:                        optional(d.KMSKeyID),
+		DBSubnetGroupName:               optional(d.SubnetGroup),
+		VpcSecurityGroupIds:             d.SecurityGroupIDs,
+		DeletionProtection:              d.DeletionProtection,
+		EnableIAMDatabaseAuthentication: d.IAMAuthentication,
+		Tags:                            tags(d.Tags),
+		CopyTagsToSnapshot:              aws.Bool(true),
 		// The restored cluster ships the logs the spec asks for, not its source's.
 		EnableCloudwatchLogsExports: d.LogExports,
 	})
@@ -387,10 +391,12 @@ func (p *Provider) updateCluster(ctx context.Context, identifier string, c cloud
 		CloudwatchLogsExportConfiguration: logExports(c),
 		DeletionProtection:                c.DeletionProtection,
 		PreferredMaintenanceWindow:        c.MaintenanceWindow,
+		EnableIAMDatabaseAuthentication:   c.IAMAuthentication,
 	}
 	if in.EngineVersion == nil && in.BackupRetentionPeriod == nil && in.PreferredBackupWindow == nil &&
 		in.VpcSecurityGroupIds == nil && in.MasterUserPassword == nil && in.CopyTagsToSnapshot == nil &&
-		in.CloudwatchLogsExportConfiguration == nil && in.DeletionProtection == nil && in.PreferredMaintenanceWindow == nil {
+		in.CloudwatchLogsExportConfiguration == nil && in.DeletionProtection == nil && in.PreferredMaintenanceWindow == nil &&
+		in.EnableIAMDatabaseAuthentication == nil {
 		return nil
 	}
 	if opts.AllowMajorVersionUpgrade {

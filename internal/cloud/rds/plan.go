@@ -107,6 +107,11 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 		p.Changes.DeletionProtection = d.DeletionProtection
 		p.Described = append(p.Described, "deletion protection "+onOff(*d.DeletionProtection))
 	}
+	// Token logins the spec leaves unsaid are left as the cloud has them.
+	if d.IAMAuthentication != nil && *d.IAMAuthentication != in.IAMAuthentication {
+		p.Changes.IAMAuthentication = d.IAMAuthentication
+		p.Described = append(p.Described, "IAM database authentication "+onOff(*d.IAMAuthentication))
+	}
 	// A maintenance window left empty is the cloud's choice; RDS reports it lower-cased.
 	if d.MaintenanceWindow != "" && !strings.EqualFold(d.MaintenanceWindow, in.MaintenanceWindow) {
 		p.Changes.MaintenanceWindow = &d.MaintenanceWindow

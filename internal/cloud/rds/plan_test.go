@@ -134,6 +134,16 @@ func TestPlan(t *testing.T) {
 			instance: func(i *cloud.Instance) { i.AutoMinorVersionUpgrade = true },
 			want:     cloud.Changes{AutoMinorVersionUpgrade: func() *bool { off := false; return &off }()},
 		},
+		"IAMAuthenticationOn": {
+			reason:  "Token logins asked for where RDS has them off are a change.",
+			desired: func(d *cloud.Desired) { d.IAMAuthentication = new(true) },
+			want:    cloud.Changes{IAMAuthentication: new(true)},
+		},
+		"IAMAuthenticationUnsaid": {
+			reason:   "Token logins the spec leaves unsaid are left as RDS has them.",
+			instance: func(i *cloud.Instance) { i.IAMAuthentication = true },
+			want:     cloud.Changes{},
+		},
 		"VersionUpgrade": {
 			reason:  "A new version is asked for.",
 			desired: func(d *cloud.Desired) { d.EngineVersion = "18" },
@@ -283,7 +293,7 @@ func TestPlan(t *testing.T) {
 
 func countSet(c cloud.Changes) int {
 	n := 0
-	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil, c.MaintenanceWindow != nil, c.AutoMinorVersionUpgrade != nil, c.MaxAllocatedStorageGiB != nil, c.UpgradeParameters != nil,
+	for _, set := range []bool{c.EngineVersion != nil, c.InstanceClass != nil, c.StorageType != nil, c.AllocatedStorageGiB != nil, c.IOPS != nil, c.StorageThroughput != nil, c.BackupRetentionDays != nil, c.CopyTagsToSnapshots != nil, c.DeletionProtection != nil, c.MaintenanceWindow != nil, c.AutoMinorVersionUpgrade != nil, c.MaxAllocatedStorageGiB != nil, c.UpgradeParameters != nil, c.IAMAuthentication != nil,
 		len(c.EnableLogExports)+len(c.DisableLogExports) > 0} {
 		if set {
 			n++

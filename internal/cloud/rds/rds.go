@@ -68,6 +68,9 @@ var _ cloud.Provider = (*Provider)(nil)
 type Provider struct {
 	api      API
 	clusters *clusterIDs
+	// creds sign IAM authentication tokens (LoginToken); nil where the Provider was made
+	// from an API alone.
+	creds aws.CredentialsProvider
 }
 
 // New returns a Provider using api.
@@ -97,9 +100,11 @@ func NewInRegion(ctx context.Context, limiter *Limiter, region string) (*Provide
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return New(awsrds.NewFromConfig(cfg, func(o *awsrds.Options) {
+	p := New(awsrds.NewFromConfig(cfg, func(o *awsrds.Options) {
 		o.APIOptions = append(o.APIOptions, metrics.CountAWSCalls, limiter.Middleware)
-	})), nil
+	}))
+	p.creds = cfg.Credentials
+	return p, nil
 }
 
 // Observe implements cloud.Provider. It reads the tags from the describe answer's TagList,
@@ -169,30 +174,31 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 		return p.restore(ctx, d, group)
 	}
 	in := &awsrds.CreateDBInstanceInput{
-		DBParameterGroupName:       group,
-		MaxAllocatedStorage:        positive(autoscaling(d)),
-		DBInstanceIdentifier:       aws.String(d.Identifier),
-		Engine:                     aws.String(d.Engine),
-		EngineVersion:              aws.String(d.EngineVersion),
-		DBInstanceClass:            aws.String(d.InstanceClass),
-		StorageType:                aws.String(d.StorageType),
-		AllocatedStorage:           aws.Int32(d.AllocatedStorageGiB),
-		Iops:                       positive(d.IOPS),
-		StorageThroughput:          positive(d.StorageThroughput),
-		BackupRetentionPeriod:      aws.Int32(d.BackupRetentionDays),
-		PreferredBackupWindow:      optional(d.BackupWindow),
-		MasterUsername:             aws.String(d.MasterUser),
-		MasterUserPassword:         aws.String(d.MasterPassword),
-		StorageEncrypted:           aws.Bool(d.StorageEncrypted),
-		KmsKeyId:                   optional(d.KMSKeyID),
-		DBSubnetGroupName:          optional(d.SubnetGroup),
-		VpcSecurityGroupIds:        d.SecurityGroupIDs,
-		PubliclyAccessible:         aws.Bool(d.PubliclyAccessible),
-		MultiAZ:                    aws.Bool(d.MultiAZ),
-		DeletionProtection:         d.DeletionProtection,
-		PreferredMaintenanceWindow: optional(d.MaintenanceWindow),
-		AutoMinorVersionUpgrade:    d.AutoMinorVersionUpgrade,
-		Tags:                       tags(d.Tags),
+		DBParameterGroupName:            group,
+		MaxAllocatedStorage:             positive(autoscaling(d)),
+		DBInstanceIdentifier:            aws.String(d.Identifier),
+		Engine:                          aws.String(d.Engine),
+		EngineVersion:                   aws.String(d.EngineVersion),
+		DBInstanceClass:                 aws.String(d.InstanceClass),
+		StorageType:                     aws.String(d.StorageType),
+		AllocatedStorage:                aws.Int32(d.AllocatedStorageGiB),
+		Iops:                            positive(d.IOPS),
+		StorageThroughput:               positive(d.StorageThroughput),
+		BackupRetentionPeriod:           aws.Int32(d.BackupRetentionDays),
+		PreferredBackupWindow:           optional(d.BackupWindow),
+		MasterUsername:                  aws.String(d.MasterUser),
+		MasterUserPassword:              aws.String(d.MasterPassword),
+		StorageEncrypted:                aws.Bool(d.StorageEncrypted),
+		KmsKeyId:                        optional(d.KMSKeyID),
+		DBSubnetGroupName:               optional(d.SubnetGroup),
+		VpcSecurityGroupIds:             d.SecurityGroupIDs,
+		PubliclyAccessible:              aws.Bool(d.PubliclyAccessible),
+		MultiAZ:                         aws.Bool(d.MultiAZ),
+		DeletionProtection:              d.DeletionProtection,
+		PreferredMaintenanceWindow:      optional(d.MaintenanceWindow),
+		AutoMinorVersionUpgrade:         d.AutoMinorVersionUpgrade,
+		EnableIAMDatabaseAuthentication: d.IAMAuthentication,
+		Tags:                            tags(d.Tags),
 		// Snapshots, the final one included, carry the owner tag: it is what decides who
 		// may restore them.
 		CopyTagsToSnapshot:          aws.Bool(true),
@@ -213,20 +219,21 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 // come from the snapshot; the caller sets what differs afterwards.
 func (p *Provider) restore(ctx context.Context, d cloud.Desired, group *string) error {
 	_, err := p.api.RestoreDBInstanceFromDBSnapshot(ctx, &awsrds.RestoreDBInstanceFromDBSnapshotInput{
-		DBParameterGroupName:    group,
-		DBInstanceIdentifier:    aws.String(d.Identifier),
-		DBSnapshotIdentifier:    aws.String(d.RestoreFromSnapshot),
-		DBInstanceClass:         aws.String(d.InstanceClass),
-		StorageType:             aws.String(d.StorageType),
-		Iops:                    positive(d.IOPS),
-		StorageThroughput:       positive(d.StorageThroughput),
-		DBSubnetGroupName:       optional(d.SubnetGroup),
-		VpcSecurityGroupIds:     d.SecurityGroupIDs,
-		PubliclyAccessible:      aws.Bool(d.PubliclyAccessible),
-		DeletionProtection:      d.DeletionProtection,
-		AutoMinorVersionUpgrade: d.AutoMinorVersionUpgrade,
-		Tags:                    tags(d.Tags),
-		CopyTagsToSnapshot:      aws.Bool(true),
+		DBParameterGroupName:            group,
+		DBInstanceIdentifier:            aws.String(d.Identifier),
+		DBSnapshotIdentifier:            aws.String(d.RestoreFromSnapshot),
+		DBInstanceClass:                 aws.String(d.InstanceClass),
+		StorageType:                     aws.String(d.StorageType),
+		Iops:                            positive(d.IOPS),
+		StorageThroughput:               positive(d.StorageThroughput),
+		DBSubnetGroupName:               optional(d.SubnetGroup),
+		VpcSecurityGroupIds:             d.SecurityGroupIDs,
+		PubliclyAccessible:              aws.Bool(d.PubliclyAccessible),
+		DeletionProtection:              d.DeletionProtection,
+		AutoMinorVersionUpgrade:         d.AutoMinorVersionUpgrade,
+		EnableIAMDatabaseAuthentication: d.IAMAuthentication,
+		Tags:                            tags(d.Tags),
+		CopyTagsToSnapshot:              aws.Bool(true),
 		// The restored instance ships the logs the spec asks for, not its source's.
 		EnableCloudwatchLogsExports: d.LogExports,
 	})
@@ -409,6 +416,7 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 		DeletionProtection:                c.DeletionProtection,
 		PreferredMaintenanceWindow:        c.MaintenanceWindow,
 		AutoMinorVersionUpgrade:           c.AutoMinorVersionUpgrade,
+		EnableIAMDatabaseAuthentication:   c.IAMAuthentication,
 		MaxAllocatedStorage:               c.MaxAllocatedStorageGiB,
 		CloudwatchLogsExportConfiguration: logExports(c),
 	}
@@ -496,6 +504,7 @@ func instance(in types.DBInstance) cloud.Instance {
 		DeletionProtection:      aws.ToBool(in.DeletionProtection),
 		MaintenanceWindow:       aws.ToString(in.PreferredMaintenanceWindow),
 		AutoMinorVersionUpgrade: aws.ToBool(in.AutoMinorVersionUpgrade),
+		IAMAuthentication:       aws.ToBool(in.IAMDatabaseAuthenticationEnabled),
 		MaxAllocatedStorageGiB:  aws.ToInt32(in.MaxAllocatedStorage),
 		Parameters:              parameterStatus(aws.ToString(in.DBInstanceIdentifier), in.DBParameterGroups),
 		ReplicaSource:           aws.ToString(in.ReadReplicaSourceDBInstanceIdentifier),
@@ -505,6 +514,7 @@ func instance(in types.DBInstance) cloud.Instance {
 		TagsCopiedToSnapshots: aws.ToBool(in.CopyTagsToSnapshot),
 		Region:                regionOf(aws.ToString(in.DBInstanceArn)),
 		AdminRole:             adminRoleOf(aws.ToString(in.Engine)),
+		TokenRole:             tokenRoleOf(aws.ToString(in.Engine)),
 	}
 	if in.Endpoint != nil {
 		out.Endpoint = aws.ToString(in.Endpoint.Address)

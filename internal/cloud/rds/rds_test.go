@@ -89,7 +89,7 @@ func TestProviderLifecycle(t *testing.T) {
 		MaintenanceWindow: "mon:07:00-mon:07:30", AutoMinorVersionUpgrade: true,
 		// Snapshots carry the owner tag: it decides who may restore them.
 		TagsCopiedToSnapshots: true,
-		Region:                "us-east-1", AdminRole: "rds_superuser",
+		Region:                "us-east-1", AdminRole: "rds_superuser", TokenRole: "rds_iam",
 		// Without parameters asked for, the engine's default group.
 		Parameters: cloud.ParameterStatus{Set: "default.postgres17"},
 	}

@@ -30,6 +30,11 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	if u.ReadOnly && (u.Superuser || u.CreateDB) {
 		return invalid("ensure user "+u.Name, errors.New("a read-only user can be neither superuser nor createdb"))
 	}
+	if u.TokenLogin {
+		// RDS MySQL takes tokens through the AWSAuthenticationPlugin, which the operator
+		// does not set up (admission refuses the role iam on MySQL).
+		return invalid("ensure user "+u.Name, errors.New("token logins are not offered on MySQL by this operator"))
+	}
 	hash := nativePasswordHash(u.Password)
 	acct := account(u.Name)
 	var plugin, auth string

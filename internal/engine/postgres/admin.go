@@ -38,7 +38,7 @@ func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin,
 	if err != nil {
 		return nil, loginError(fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), err)
 	}
-	return &Admin{conn: conn, cfg: cfg, master: ep.User, adminRole: ep.AdminRole, readOnly: map[string]bool{}}, nil
+	return &Admin{conn: conn, cfg: cfg, master: ep.User, adminRole: ep.AdminRole, tokenRole: ep.TokenRole, readOnly: map[string]bool{}}, nil
 }
 
 // Verify implements engine.Connector.
@@ -90,6 +90,8 @@ type Admin struct {
 	master string
 	// adminRole is the cloud's stand-in for a superuser, empty when it has none.
 	adminRole string
+	// tokenRole makes its members log in with the cloud's tokens, empty when there is none.
+	tokenRole string
 	// readOnly holds the users EnsureUser applied in this session, and whether each is
 	// read-only, for EnsureDatabase to give each its rights.
 	readOnly map[string]bool
@@ -109,9 +111,18 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	if u.ReadOnly && (u.Superuser || u.CreateDB) {
 		return &engine.Error{Op: "ensure role " + u.Name, Err: errors.New("a read-only user can be neither superuser nor createdb")}
 	}
-	verifier, err := scramVerifier(u.Password)
-	if err != nil {
-		return &engine.Error{Op: "hash password of " + u.Name, Err: err}
+	if u.TokenLogin && a.tokenRole == "" {
+		return &engine.Error{Op: "let " + u.Name + " log in with a token", Err: errors.New("this server names no role for token logins")}
+	}
+	// A user who logs in with a token has no password: one left from before would still
+	// let it in where the cloud's rules allow passwords.
+	password := "NULL"
+	if !u.TokenLogin {
+		verifier, err := scramVerifier(u.Password)
+		if err != nil {
+			return &engine.Error{Op: "hash password of " + u.Name, Err: err}
+		}
+		password = literal(verifier)
 	}
 	var exists bool
 	if err := a.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, u.Name).Scan(&exists); err != nil {
@@ -125,7 +136,7 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	if !exists {
 		verb = "CREATE"
 	}
-	stmt := fmt.Sprintf("%s ROLE %s LOGIN %s PASSWORD %s", verb, ident(u.Name), createdb, literal(verifier))
+	stmt := fmt.Sprintf("%s ROLE %s LOGIN %s PASSWORD %s", verb, ident(u.Name), createdb, password)
 	if _, err := a.conn.Exec(ctx, stmt); err != nil {
 		return wrap(strings.ToLower(verb)+" role "+u.Name, err)
 	}
@@ -134,6 +145,11 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	}
 	if a.adminRole != "" {
 		if err := a.ensureMembership(ctx, u.Name, a.adminRole, u.Superuser); err != nil {
+			return err
+		}
+	}
+	if a.tokenRole != "" {
+		if err := a.ensureMembership(ctx, u.Name, a.tokenRole, u.TokenLogin); err != nil {
 			return err
 		}
 	}
@@ -402,10 +418,15 @@ func literal(s string) string {
 // invalidPassword is PostgreSQL's SQLSTATE for a login refused for its password.
 const invalidPassword = "28P01"
 
+// invalidAuthorization is the SQLSTATE class of every login the server refused: a password,
+// or PAM (RDS's IAM tokens), or a user not allowed to log in.
+const invalidAuthorization = "28"
+
 // loginError classifies a failed login.
 func loginError(op string, err error) error {
 	code := sqlState(err)
 	return &engine.Error{Op: op, Code: code, Unreachable: true, PasswordRefused: code == invalidPassword,
+		LoginRefused:       strings.HasPrefix(code, invalidAuthorization),
 		CertificateRefused: engine.CertificateRefused(err), Err: err}
 }
 
