@@ -268,6 +268,33 @@ kubectl get rdsdatabase "$name" -n "$namespace" -o go-template='status.parameter
 kubectl get events -n "$namespace" --field-selector "involvedObject.name=$name" -o custom-columns=REASON:.reason,MESSAGE:.message --no-headers | grep -E "^(ParametersApplied|Rebooting|RebootPending|InSync)" | tail -n 4
 if [[ "$shown" == "250ms 150" ]]; then echo "OK   the server says log_min_duration_statement=250ms, max_connections=150"; else fail "the parameters did not reach the server: ${shown:-no answer}"; fi
 
+step "IAM database authentication: iamAuthentication true and a user svc with the role iam on orders (kubectl patch); its Secret holds no password, and a token logs it in"
+kubectl patch rdsdatabase "$name" -n "$namespace" --type json -p '[
+	{"op":"add","path":"/spec/iamAuthentication","value":true},
+	{"op":"add","path":"/spec/users/svc","value":["iam"]},
+	{"op":"add","path":"/spec/databases/orders/-","value":"svc"}]'
+go build -o .local/dbauthtoken ./hack/dbauthtoken
+svc_uri=
+for _ in $(seq 90); do
+	svc_uri=$(kubectl get secret "$name.rds.svc" -n "$namespace" -o jsonpath='{.data.uri}' 2>/dev/null | base64 -d || true)
+	verified=$(kubectl get rdsdatabase "$name" -n "$namespace" -o jsonpath='{.status.users[?(@.name=="svc")].ok}')
+	[[ -n "$svc_uri" && "$verified" == "true" ]] && break
+	sleep 1
+done
+if [[ -z "$(kubectl get secret "$name.rds.svc" -n "$namespace" -o jsonpath='{.data.password}')" ]]; then
+	echo "OK   Secret $name.rds.svc has no password: $(kubectl get secret "$name.rds.svc" -n "$namespace" -o go-template='{{range $k, $v := .data}}{{$k}} {{end}}')"
+else
+	fail "Secret $name.rds.svc holds a password"
+fi
+howto=$(kubectl get secret "$name.rds.svc" -n "$namespace" -o jsonpath='{.data.token-howto}' | base64 -d)
+echo "     token-howto: $howto"
+svc_host=$(kubectl get secret "$name.rds.svc" -n "$namespace" -o jsonpath='{.data.host}' | base64 -d)
+svc_port=$(kubectl get secret "$name.rds.svc" -n "$namespace" -o jsonpath='{.data.port}' | base64 -d)
+# The stand-in for: aws rds generate-db-auth-token --hostname ... --port ... --region ... --username svc
+token=$(.local/dbauthtoken --hostname "$svc_host" --port "$svc_port" --username svc)
+if out=$(PGPASSWORD="$token" "$psql" "$svc_uri" -Atc "select 'logged in with an IAM token as ' || current_user || ' to ' || current_database()" 2>&1); then echo "OK   $out"; else fail "login with an IAM token: $out"; fi
+if out=$(PGPASSWORD="not-a-token" "$psql" "$svc_uri" -Atc "select 1" 2>&1); then fail "svc logged in with a password"; else echo "OK   a password is refused: ${out##*FATAL:  }"; fi
+
 step "The day-to-day plugin: kubectl rds snapshot $name, then kubectl rds status $name (one screen, 80 columns) and kubectl rds backups $name"
 if out=$(kubectl rds snapshot "$name" -n "$namespace" --timeout 2m 2>&1); then echo "$out"; else fail "kubectl rds snapshot $name: $out"; fi
 if out=$(kubectl rds status "$name" -n "$namespace" 2>&1) && grep -q "^Phase: *Ready" <<<"$out" && grep -q "On demand, .*complete" <<<"$out"; then

@@ -417,8 +417,8 @@ type RDSDatabaseSpec struct {
 	AutoMinorVersionUpgrade *bool `json:"autoMinorVersionUpgrade,omitempty"`
 
 	// IAMAuthentication lets users log in with a short-lived token from the cloud's
-	// identity service in place of a password (RDS IAM database authentication, applied at
-	// once). Users given the role iam then log in that way only; the others, and the master,
+	// identity service in place of a password (RDS IAM database authentication; with
+	// applyImmediately false the change waits for the maintenance window). Users given the role iam then log in that way only; the others, and the master,
 	// keep their passwords. Unset, the cloud's setting is left as it is (off for a new
 	// database). On RDS only for now: Cloud SQL refuses it.
 	// +optional

@@ -44,13 +44,18 @@ func run() error {
 	flag.IntVar(&cfg.Faults.ThrottleEvery, "throttle-every", 0, "answer every Nth API call with Throttling (0: never)")
 	flag.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "fraction of API calls answered with 500 InternalFailure")
 	flag.DurationVar(&cfg.Faults.Latency, "latency", 0, "latency added to every API call")
-	var subnetGroups, kmsAliases, kmsKeys, buckets string
+	var subnetGroups, kmsAliases, kmsKeys, buckets, creds string
 	flag.StringVar(&subnetGroups, "subnet-groups", "", "comma-separated DB subnet groups the account holds besides \"default\"")
 	flag.StringVar(&kmsAliases, "kms-aliases", "", "comma-separated KMS aliases (alias/name) the account holds besides alias/aws/rds")
 	flag.StringVar(&kmsKeys, "kms-keys", "", "comma-separated KMS key IDs the account holds")
 	flag.StringVar(&buckets, "s3-buckets", "", "comma-separated S3 buckets the account holds, for snapshot exports")
+	flag.StringVar(&creds, "credentials", "", "comma-separated access-key:secret-key pairs that IAM database authentication tokens may be signed with (default local:local)")
 	flag.Parse()
 	cfg.Account = emulator.Account{SubnetGroups: list(subnetGroups), KMSAliases: list(kmsAliases), KMSKeys: list(kmsKeys), Buckets: list(buckets)}
+	var err error
+	if cfg.Credentials, err = credentials(creds); err != nil {
+		return err
+	}
 
 	cfg.DataDir = *dataDir
 	if cfg.DataDir == "" {
@@ -101,6 +106,24 @@ func run() error {
 		err = nil
 	}
 	return errors.Join(err, emu.Close())
+}
+
+// credentials reads -credentials: nil (the emulator's default) when empty.
+func credentials(s string) (map[string]string, error) {
+	pairs := list(s)
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for i, p := range pairs {
+		key, secret, ok := strings.Cut(p, ":")
+		if !ok || key == "" || secret == "" {
+			// The entry may hold a secret: name it by its place only.
+			return nil, fmt.Errorf("-credentials: entry %d is not access-key:secret-key", i+1)
+		}
+		out[key] = secret
+	}
+	return out, nil
 }
 
 // list splits a comma-separated flag into its non-empty parts.

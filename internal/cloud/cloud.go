@@ -247,7 +247,8 @@ type Changes struct {
 	// MaintenanceWindow and AutoMinorVersionUpgrade change those settings (applied at once).
 	MaintenanceWindow       *string
 	AutoMinorVersionUpgrade *bool
-	// IAMAuthentication turns token logins on or off (applied at once).
+	// IAMAuthentication turns token logins on or off (RDS: in the maintenance window unless
+	// applied immediately).
 	IAMAuthentication *bool
 	// MasterPassword sets a new master password (RDS applies it at once). Never log it.
 	MasterPassword *string

@@ -28,5 +28,8 @@ func pendingModifications(in cloud.Instance) []string {
 	if pm.MultiAZ != nil {
 		out = append(out, fmt.Sprintf("multi-AZ %t", *pm.MultiAZ))
 	}
+	if pm.IAMAuthentication != nil {
+		out = append(out, fmt.Sprintf("IAM database authentication %t", *pm.IAMAuthentication))
+	}
 	return out
 }

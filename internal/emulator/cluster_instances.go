@@ -14,7 +14,8 @@ func isClusterInstanceRequest(p params) bool {
 
 // createClusterInstance answers CreateDBInstance for an instance of an Aurora DB cluster.
 // The cluster owns the master user, storage, backups and encryption, so the request may
-// not set them; the instance takes them from the cluster. The first instance becomes the
+// not set them (nor IAM database authentication, which is the cluster's); the instance
+// takes them from the cluster. The first instance becomes the
 // cluster's writer, later ones are readers. Every instance reaches the cluster's one
 // server, at its own endpoint.
 func (e *Emulator) createClusterInstance(id string, p params) (any, string, error) {
@@ -26,7 +27,7 @@ func (e *Emulator) createClusterInstance(id string, p params) (any, string, erro
 	if _, ok := auroraEngines[engine]; !ok {
 		return nil, id, newError(codeInvalidCombination, "The engine %s can't be used for an instance of an Aurora DB cluster: use aurora-postgresql or aurora-mysql.", engine)
 	}
-	for _, name := range []string{"MasterUsername", "MasterUserPassword", "AllocatedStorage"} {
+	for _, name := range []string{"MasterUsername", "MasterUserPassword", "AllocatedStorage", "EnableIAMDatabaseAuthentication"} {
 		if p.has(name) {
 			return nil, id, newError(codeInvalidCombination, "The requested DB Instance will be a member of a DB Cluster. Set %s for the DB Cluster.", name)
 		}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgfront"
 )
 
 // clusterWithoutEngine tells whether a cluster runs without a server, as instances do
@@ -48,6 +50,7 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password string, se
 		port = e.cfg.NoEnginePort
 	}
 	var srv engineServer
+	var front *pgfront.Front
 	if !noEngine {
 		var err error
 		// A snapshot's base backup starts only on a server of its own major.
@@ -79,7 +82,10 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password string, se
 		if seed.dump != "" && version != seed.version {
 			srv = e.upgradeRestoredCluster(ctx, self, seed.version)
 		}
-		if err := e.startClusterWithGroup(ctx, self, srv); err != nil {
+		if err := e.startClusterWithGroup(ctx, self, srv); err == nil {
+			front, err = e.startClusterFront(self, srv)
+		}
+		if err != nil {
 			fmt.Fprintf(e.cfg.Log, "rds-emulator: cluster %s failed: %v\n", id, err)
 			e.mu.Lock()
 			if c, ok := e.clusters[id]; ok && c == self && c.Status == "creating" {
@@ -88,17 +94,20 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password string, se
 			e.mu.Unlock()
 			return
 		}
+		port = endpointPort(front, port)
 	}
 	if !sleep(ctx, e.cfg.Delays.Create-time.Since(start)) {
+		e.logErr(closeFront("cluster "+id, front))
 		return
 	}
 	e.mu.Lock()
 	c, ok := e.clusters[id]
 	if !ok || c != self || c.Status != "creating" {
 		e.mu.Unlock()
+		e.logErr(closeFront("cluster "+id, front))
 		return
 	}
-	c.Port, c.Status = port, "available"
+	c.Port, c.Status, c.front = port, "available", front
 	snap := e.newClusterSnapshot(c, "rds:"+id+"-"+time.Now().UTC().Format("2006-01-02-15-04"), "automated", nil)
 	e.clusterSnapshots[snap.ID] = snap
 	e.mu.Unlock()
@@ -305,6 +314,14 @@ func (c *cluster) applyPending(members []*instance) {
 	}
 }
 
+// applyPendingIAMAuth makes a pending change of IAM database authentication current. It
+// runs under the lock.
+func (c *cluster) applyPendingIAMAuth() {
+	if c.PendingIAMAuth != nil {
+		c.IAMAuth, c.PendingIAMAuth = *c.PendingIAMAuth, nil
+	}
+}
+
 // runClusterDelete takes the final snapshot if asked, keeps the cluster deleting for
 // Delays.Delete, then stops its server, removes its data and forgets it and its automated
 // snapshots.
@@ -321,6 +338,13 @@ func (e *Emulator) runClusterDelete(ctx context.Context, id, finalSnapshot strin
 	if !sleep(ctx, e.cfg.Delays.Delete-time.Since(start)) {
 		return
 	}
+	e.mu.Lock()
+	var front *pgfront.Front
+	if c, ok := e.clusters[id]; ok {
+		front, c.front = c.front, nil
+	}
+	e.mu.Unlock()
+	e.logErr(closeFront("cluster "+id, front))
 	if srv != nil {
 		if err := srv.Stop(); err != nil {
 			fmt.Fprintf(e.cfg.Log, "rds-emulator: stop cluster %s: %v\n", id, err)

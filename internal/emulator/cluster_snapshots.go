@@ -194,6 +194,12 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 	if err != nil {
 		return nil, id, err
 	}
+	// IAM database authentication is the snapshot's unless the request says otherwise
+	// (Aurora User Guide, "Enabling and disabling IAM database authentication").
+	iamAuth, err := p.boolean("EnableIAMDatabaseAuthentication")
+	if err != nil {
+		return nil, id, err
+	}
 	if err := e.checkSubnetGroup(p.str("DBSubnetGroupName")); err != nil {
 		return nil, id, err
 	}
@@ -274,6 +280,7 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 		PreferredMaintenanceWindow: maintenanceWindow,
 		AutoMinorVersionUpgrade:    true,
 		DeletionProtection:         deref(protection),
+		IAMAuth:                    boolOr(iamAuth, s.IAMAuth),
 	}
 	if err := checkLogTypes(c.Engine, c.EngineVersion, logs); err != nil {
 		e.mu.Unlock()

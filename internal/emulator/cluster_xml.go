@@ -13,7 +13,8 @@ type xmlClusterMember struct {
 }
 
 type xmlClusterPending struct {
-	EngineVersion string `xml:",omitempty"`
+	EngineVersion                    string `xml:",omitempty"`
+	IAMDatabaseAuthenticationEnabled *bool  `xml:",omitempty"`
 }
 
 type xmlCluster struct {
@@ -51,6 +52,8 @@ type xmlCluster struct {
 	DeletionProtection         bool
 	CopyTagsToSnapshot         bool
 	TagList                    []xmlTag `xml:"TagList>Tag"`
+	// IAMDatabaseAuthenticationEnabled says whether users may log in with IAM tokens.
+	IAMDatabaseAuthenticationEnabled bool
 	// EnabledCloudwatchLogsExports are the logs the cluster ships to CloudWatch Logs.
 	EnabledCloudwatchLogsExports []string `xml:"EnabledCloudwatchLogsExports>member"`
 }
@@ -76,6 +79,8 @@ type xmlClusterSnapshot struct {
 	StorageType                 string
 	DbClusterResourceId         string
 	TagList                     []xmlTag `xml:"TagList>Tag"`
+	// IAMDatabaseAuthenticationEnabled is the source's setting when the snapshot was taken.
+	IAMDatabaseAuthenticationEnabled bool
 }
 
 // clusterZones are the zones of the region a cluster's volume spans, as Aurora reports.
@@ -112,6 +117,8 @@ func (e *Emulator) clusterXML(c *cluster) xmlCluster {
 		CopyTagsToSnapshot:         c.CopyTagsToSnapshot,
 		TagList:                    xmlTags(c.Tags),
 
+		IAMDatabaseAuthenticationEnabled: c.IAMAuth,
+
 		EnabledCloudwatchLogsExports: c.Logs.Enabled,
 	}
 	if c.Port != 0 {
@@ -125,8 +132,8 @@ func (e *Emulator) clusterXML(c *cluster) xmlCluster {
 		}
 		x.LatestRestorableTime = awsTime(latest)
 	}
-	if c.PendingEngineVersion != "" {
-		x.PendingModifiedValues = &xmlClusterPending{EngineVersion: c.PendingEngineVersion}
+	if c.PendingEngineVersion != "" || c.PendingIAMAuth != nil {
+		x.PendingModifiedValues = &xmlClusterPending{EngineVersion: c.PendingEngineVersion, IAMDatabaseAuthenticationEnabled: c.PendingIAMAuth}
 	}
 	zones := map[string]bool{}
 	for _, in := range e.members(c.ID) {
@@ -173,5 +180,7 @@ func (e *Emulator) clusterSnapshotXML(s *clusterSnapshot) xmlClusterSnapshot {
 		StorageType:                 "aurora",
 		DbClusterResourceId:         s.ClusterResourceID,
 		TagList:                     xmlTags(s.Tags),
+
+		IAMDatabaseAuthenticationEnabled: s.IAMAuth,
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgfront"
 )
 
 // cluster is the emulator's record of one Aurora DB cluster. Its instances are the
@@ -56,8 +58,15 @@ type cluster struct {
 	// major version upgrade, which RDS does not report.
 	ParamGroup        string
 	PendingParamGroup string
-	server            engineServer
-	masterPassword    string
+	// IAMAuth is IAMDatabaseAuthenticationEnabled, for the cluster and its instances;
+	// PendingIAMAuth a change of it waiting for the maintenance window.
+	IAMAuth        bool
+	PendingIAMAuth *bool
+	server         engineServer
+	// front is the endpoint of an Aurora PostgreSQL cluster's server (fronts.go), nil for
+	// others; Port is its port.
+	front          *pgfront.Front
+	masterPassword string
 	// serverParams are the engine parameter values the emulator has written to the
 	// server's configuration, by name; restarting is set while the writer's reboot
 	// restarts the server (cluster_paramgroups_apply.go).
@@ -80,9 +89,12 @@ type clusterSnapshot struct {
 	Encrypted             bool
 	KmsKeyID              string
 	Port                  int
-	ClusterCreate         time.Time
-	CreateTime            time.Time
-	Tags                  []tag
+	// IAMAuth is the source's IAMDatabaseAuthenticationEnabled, the default of a cluster
+	// restored from the snapshot.
+	IAMAuth       bool
+	ClusterCreate time.Time
+	CreateTime    time.Time
+	Tags          []tag
 	// File is the engine's dump, "" without an engine.
 	File           string
 	masterPassword string
@@ -217,6 +229,10 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 	if err != nil {
 		return nil, "", err
 	}
+	iamAuth, err := p.boolean("EnableIAMDatabaseAuthentication")
+	if err != nil {
+		return nil, "", err
+	}
 	kmsKey, err := e.kmsKeyARN(deref(encrypted), p.str("KmsKeyId"))
 	if err != nil {
 		return nil, "", err
@@ -254,6 +270,7 @@ func (e *Emulator) clusterFromParams(id string, p params) (*cluster, string, err
 		PreferredMaintenanceWindow: maintenanceWindow,
 		AutoMinorVersionUpgrade:    boolOr(autoMinor, true),
 		DeletionProtection:         deref(protection),
+		IAMAuth:                    deref(iamAuth),
 	}, password, nil
 }
 
@@ -460,7 +477,8 @@ func (e *Emulator) electWriter(clusterID string) {
 
 // modifyCluster answers ModifyDBCluster. Backup settings, the maintenance window,
 // deletion protection, AutoMinorVersionUpgrade, security groups, CopyTagsToSnapshot and
-// the DB cluster parameter group change at once; a new master password is set on the
+// the DB cluster parameter group change at once; IAM database authentication at once with
+// ApplyImmediately, else in the maintenance window; a new master password is set on the
 // cluster's server at once (Aurora applies it as soon as it can); a new engine version
 // (with the DB cluster parameter group of its family) waits for the maintenance window
 // unless ApplyImmediately, when the cluster goes upgrading for Delays.Modify (and, for a
@@ -512,6 +530,10 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 		return nil, id, err
 	}
 	copyTags, err := p.boolean("CopyTagsToSnapshot")
+	if err != nil {
+		return nil, id, err
+	}
+	iamAuth, err := p.boolean("EnableIAMDatabaseAuthentication")
 	if err != nil {
 		return nil, id, err
 	}
@@ -608,6 +630,19 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 	}
 	if copyTags != nil {
 		c.CopyTagsToSnapshot = *copyTags
+	}
+	// IAM database authentication is one of the three settings Aurora applies in the
+	// maintenance window unless ApplyImmediately (Aurora User Guide, "Modifying an Amazon
+	// Aurora DB cluster"); it changes no status. Asking for what the cluster has takes back
+	// a change still pending.
+	if iamAuth != nil {
+		c.PendingIAMAuth = iamAuth
+		if *iamAuth == c.IAMAuth {
+			c.PendingIAMAuth = nil
+		}
+	}
+	if deref(apply) {
+		c.applyPendingIAMAuth()
 	}
 	if logs {
 		// The cluster ships the logs at once, whatever ApplyImmediately says.
@@ -721,6 +756,7 @@ func (e *Emulator) newClusterSnapshot(c *cluster, id, kind string, requested []t
 		Encrypted:             c.StorageEncrypted,
 		KmsKeyID:              c.KmsKeyID,
 		Port:                  c.Port,
+		IAMAuth:               c.IAMAuth,
 		ClusterCreate:         c.CreateTime,
 		CreateTime:            time.Now(),
 		Tags:                  snapshotTags(requested, c.CopyTagsToSnapshot, c.Tags),

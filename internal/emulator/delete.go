@@ -122,6 +122,7 @@ func (e *Emulator) newSnapshot(in *instance, id, kind string, requested []tag) *
 		KmsKeyID:         in.KmsKeyID,
 		AvailabilityZone: in.AvailabilityZone,
 		Port:             in.EndpointPort,
+		IAMAuth:          in.IAMAuth,
 		InstanceCreate:   in.CreateTime,
 		CreateTime:       time.Now(),
 		Tags:             snapshotTags(requested, in.CopyTagsToSnapshot, in.Tags),

@@ -3,8 +3,10 @@
 // by real database servers (PostgreSQL through package pgserver for postgres, MariaDB
 // through package mariaserver for mysql and mariadb), with read replicas that really
 // replicate, Multi-AZ settings, Aurora DB clusters (one real server per cluster behind its
-// instances and endpoints), snapshots, tags and injectable faults. It is its own product:
-// it knows nothing of its clients.
+// instances and endpoints), snapshots, tags and injectable faults. A PostgreSQL endpoint
+// is a front of its own (package pgfront) that checks IAM database authentication tokens
+// as RDS does (fronts.go, iamauth.go). It is its own product: it knows nothing of its
+// clients.
 package emulator
 
 import (
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +22,7 @@ import (
 	"time"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/calllog"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgfront"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
@@ -74,6 +78,11 @@ type Config struct {
 	Account Account
 	// Log receives one line per API call and the engines' output; nil discards it.
 	Log io.Writer
+	// Credentials are the AWS access keys the emulator knows, access key ID to secret
+	// access key. An IAM database authentication token (what aws-sdk-go-v2's
+	// feature/rds/auth BuildAuthToken makes) must be signed with one of them; the API
+	// itself checks no signature. Nil means DefaultCredentials.
+	Credentials map[string]string
 }
 
 // Emulator is the RDS API emulator. It is an http.Handler.
@@ -81,6 +90,9 @@ type Emulator struct {
 	cfg Config
 	// ca signs every server's TLS certificate; clients get it at /_emulator/ca.pem.
 	ca *serverproc.CA
+	// tokens checks the IAM database authentication tokens of logins through the fronts
+	// of PostgreSQL instances and clusters (fronts.go).
+	tokens tokenVerifier
 	// exportState holds the snapshot export tasks and the S3 stand-in they write to; it
 	// has its own locks.
 	exportState *exportState
@@ -133,6 +145,9 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
+	if cfg.Credentials == nil {
+		cfg.Credentials = DefaultCredentials
+	}
 	if cfg.DataDir == "" && !cfg.NoEngine {
 		return nil, errors.New("new emulator: DataDir is required unless NoEngine is set")
 	}
@@ -154,6 +169,7 @@ func New(cfg Config) (*Emulator, error) {
 	return &Emulator{
 		cfg:         cfg,
 		ca:          ca,
+		tokens:      tokenVerifier{region: cfg.Region, keys: maps.Clone(cfg.Credentials), now: time.Now},
 		exportState: newExportState(),
 		instances:   map[string]*instance{},
 		snapshots:   map[string]*snapshot{},
@@ -170,7 +186,8 @@ func New(cfg Config) (*Emulator, error) {
 	}, nil
 }
 
-// Close stops the background transitions and every engine. The data directory stays.
+// Close stops the background transitions, every endpoint's front and every engine. The
+// data directory stays.
 func (e *Emulator) Close() error {
 	e.mu.Lock()
 	if e.closed {
@@ -183,8 +200,23 @@ func (e *Emulator) Close() error {
 	e.cancel()
 	e.wg.Wait()
 
+	// The fronts go first, and without the lock, which their connections take to find
+	// their server.
 	e.mu.Lock()
+	fronts := map[string]*pgfront.Front{}
+	for _, in := range e.instances {
+		fronts[in.ID], in.front = in.front, nil
+	}
+	for _, c := range e.clusters {
+		fronts["cluster "+c.ID], c.front = c.front, nil
+	}
+	e.mu.Unlock()
 	var errs []error
+	for name, f := range fronts {
+		errs = append(errs, closeFront(name, f))
+	}
+
+	e.mu.Lock()
 	for _, in := range e.instances {
 		if in.server != nil {
 			if err := in.server.Stop(); err != nil {

@@ -57,7 +57,9 @@ type serverOptions struct {
 func startServer(ctx context.Context, engine string, o serverOptions) (engineServer, int, error) {
 	switch engine {
 	case "postgres":
-		opts := pgserver.Options{Dir: o.dir, MasterUser: o.user, MasterPassword: o.password, Major: postgresMajor(o.version), CA: o.ca, Log: o.log}
+		// Every server has rds_iam, as on RDS, whether or not IAM database authentication is
+		// on: the front of its endpoint decides (fronts.go).
+		opts := pgserver.Options{Dir: o.dir, MasterUser: o.user, MasterPassword: o.password, Major: postgresMajor(o.version), CA: o.ca, Log: o.log, IAM: true}
 		var srv *pgserver.Server
 		var err error
 		if o.snapshot != "" {

@@ -121,7 +121,7 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 			return nil, "", err
 		}
 	}
-	bools, err := p.booleans("MultiAZ", "StorageEncrypted", "PubliclyAccessible", "CopyTagsToSnapshot", "DeletionProtection", "AutoMinorVersionUpgrade")
+	bools, err := p.booleans("MultiAZ", "StorageEncrypted", "PubliclyAccessible", "CopyTagsToSnapshot", "DeletionProtection", "AutoMinorVersionUpgrade", "EnableIAMDatabaseAuthentication")
 	if err != nil {
 		return nil, "", err
 	}
@@ -174,6 +174,7 @@ func (e *Emulator) instanceFromParams(id string, p params) (*instance, string, e
 		PreferredMaintenanceWindow: maintenanceWindow,
 		AutoMinorVersionUpgrade:    boolOr(bools["AutoMinorVersionUpgrade"], true),
 		DeletionProtection:         deref(bools["DeletionProtection"]),
+		IAMAuth:                    deref(bools["EnableIAMDatabaseAuthentication"]),
 	}
 	if err := checkLogTypes(engine, version, in.Logs.Enabled); err != nil {
 		return nil, "", err

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgfront"
 )
 
 // runCreate takes a new instance through creating (the engine starts meanwhile, and
@@ -39,6 +41,7 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 		port = e.cfg.NoEnginePort
 	}
 	var srv engineServer
+	var front *pgfront.Front
 	if !noEngine {
 		var err error
 		srv, port, err = e.startEngine(ctx, id, engine, version, user, password, dbName, dump, source)
@@ -55,8 +58,15 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 			e.setStatus(id, "creating", "failed")
 			return
 		}
+		if front, err = e.startInstanceFront(self, srv); err != nil {
+			fmt.Fprintf(e.cfg.Log, "rds-emulator: instance %s failed: %v\n", id, err)
+			e.setStatus(id, "creating", "failed")
+			return
+		}
+		port = endpointPort(front, port)
 	}
 	if !sleep(ctx, e.cfg.Delays.Create-time.Since(start)) {
+		e.logErr(closeFront(id, front))
 		return
 	}
 
@@ -66,9 +76,10 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 	in, ok := e.instances[id]
 	if !ok || in != self || in.Status != "creating" {
 		e.mu.Unlock()
+		e.logErr(closeFront(id, front))
 		return
 	}
-	in.EndpointPort = port
+	in.EndpointPort, in.front = port, front
 	if retention == 0 {
 		in.Status = "available"
 		e.mu.Unlock()
@@ -237,6 +248,9 @@ func (in *instance) applyPending() {
 	if p.MultiAZ != nil {
 		in.setMultiAZ(*p.MultiAZ)
 	}
+	if p.IAMAuth != nil {
+		in.IAMAuth = *p.IAMAuth
+	}
 	if p.ParamGroup != "" {
 		// The upgraded server starts without the new group's values: they apply at the
 		// next reboot. A default group has none.
@@ -264,6 +278,13 @@ func (e *Emulator) runDelete(ctx context.Context, id, finalSnapshot string, srv 
 	if !sleep(ctx, e.cfg.Delays.Delete-time.Since(start)) {
 		return
 	}
+	e.mu.Lock()
+	var front *pgfront.Front
+	if in, ok := e.instances[id]; ok {
+		front, in.front = in.front, nil
+	}
+	e.mu.Unlock()
+	e.logErr(closeFront(id, front))
 	if srv != nil {
 		if err := srv.Stop(); err != nil {
 			fmt.Fprintf(e.cfg.Log, "rds-emulator: stop %s: %v\n", id, err)

@@ -11,12 +11,13 @@ import (
 // instance with pending modifications (ModifyDBInstance without ApplyImmediately) goes
 // modifying for Delays.Modify, then available with the new values and nothing pending;
 // every available Aurora DB cluster with a pending engine version goes upgrading, then
-// available with it. Those in another status keep their pending values for a later
-// window. It returns the identifiers of the instances and clusters it started changing,
-// sorted, and is not an API call: the call log does not count it.
+// available with it, and one with a pending change of IAM database authentication takes it
+// at once. Those in another status keep their pending values for a later window. It
+// returns the identifiers of the instances and clusters it started changing, sorted, and is
+// not an API call: the call log does not count it.
 func (e *Emulator) ApplyPendingMaintenance() []string {
 	e.mu.Lock()
-	var ids, clusterIDs []string
+	var ids, clusterIDs, applied []string
 	for id, in := range e.instances {
 		if in.Status == "available" && !in.Pending.empty() {
 			in.Status = "modifying"
@@ -24,6 +25,13 @@ func (e *Emulator) ApplyPendingMaintenance() []string {
 		}
 	}
 	for id, c := range e.clusters {
+		if c.Status == "available" && c.PendingIAMAuth != nil {
+			// It changes no status: the cluster is listed and done.
+			c.applyPendingIAMAuth()
+			if c.PendingEngineVersion == "" {
+				applied = append(applied, id)
+			}
+		}
 		if c.Status == "available" && c.PendingEngineVersion != "" {
 			c.Status = "upgrading"
 			clusterIDs = append(clusterIDs, id)
@@ -37,7 +45,7 @@ func (e *Emulator) ApplyPendingMaintenance() []string {
 	for _, id := range clusterIDs {
 		e.background(func(ctx context.Context) { e.runClusterUpgrade(ctx, id) })
 	}
-	ids = append(ids, clusterIDs...)
+	ids = append(append(ids, clusterIDs...), applied...)
 	sort.Strings(ids)
 	return ids
 }

@@ -3,6 +3,8 @@ package emulator
 import (
 	"sort"
 	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgfront"
 )
 
 // tag is one resource tag.
@@ -21,6 +23,8 @@ type pending struct {
 	EngineVersion         string
 	StorageType           string
 	MultiAZ               *bool
+	// IAMAuth is a change of IAMDatabaseAuthenticationEnabled.
+	IAMAuth *bool
 	// ParamGroup is the DB parameter group the instance takes with a pending major version
 	// upgrade; RDS does not report it.
 	ParamGroup string
@@ -68,6 +72,10 @@ type instance struct {
 	// DeletionProtection keeps DeleteDBInstance from deleting the instance; always false
 	// for an instance of an Aurora DB cluster (deletionprotection.go).
 	DeletionProtection bool
+	// IAMAuth is IAMDatabaseAuthenticationEnabled: users log in with IAM tokens through
+	// the front of a PostgreSQL instance (fronts.go). An instance of an Aurora DB cluster
+	// has its cluster's.
+	IAMAuth bool
 
 	// SecondaryAZ is the standby's zone of a Multi-AZ instance, "" otherwise.
 	SecondaryAZ string
@@ -101,6 +109,9 @@ type instance struct {
 	// with backups enabled, the instance reports a LatestRestorableTime.
 	FirstBackup time.Time
 	server      engineServer
+	// front is the endpoint of a PostgreSQL instance with a server (fronts.go), nil for
+	// others; EndpointPort is its port.
+	front *pgfront.Front
 	// masterPassword is the current master password, kept so that a snapshot can carry
 	// it to the instances restored from it, as RDS does.
 	masterPassword string
@@ -126,9 +137,12 @@ type snapshot struct {
 	KmsKeyID         string
 	AvailabilityZone string
 	Port             int
-	InstanceCreate   time.Time
-	CreateTime       time.Time
-	Tags             []tag
+	// IAMAuth is the source's IAMDatabaseAuthenticationEnabled, which an instance restored
+	// from the snapshot gets unless the request says otherwise.
+	IAMAuth        bool
+	InstanceCreate time.Time
+	CreateTime     time.Time
+	Tags           []tag
 	// Class, DBName and BackupRetentionPeriod are the source's, the defaults of an
 	// instance restored from the snapshot.
 	Class                 string

@@ -101,6 +101,10 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 		in.Logs.request(req.logsEnable, req.logsDisable)
 	}
 	in.Pending = mergePending(in.Pending, change)
+	if req.iamAuth != nil && *req.iamAuth == in.IAMAuth {
+		// Asking for what the instance has takes back a change still pending.
+		in.Pending.IAMAuth = nil
+	}
 	// So does the maximum storage (storage autoscaling); equal to the storage the instance
 	// will have, it turns autoscaling off.
 	if req.maxStorage != nil {
@@ -168,6 +172,10 @@ type modification struct {
 	public         *bool
 	multiAZ        *bool
 	copyTags       *bool
+	// iamAuth is EnableIAMDatabaseAuthentication, nil when the request leaves it out. It
+	// waits for the maintenance window unless ApplyImmediately (RDS User Guide, "Settings
+	// for DB instances": IAM DB authentication).
+	iamAuth *bool
 	// paramGroup is DBParameterGroupName, "" when the request leaves it out.
 	paramGroup string
 	// logsEnable and logsDisable are CloudwatchLogsExportConfiguration's; logs tells
@@ -240,6 +248,9 @@ func readModification(p params) (modification, error) {
 	if m.copyTags, err = p.boolean("CopyTagsToSnapshot"); err != nil {
 		return m, err
 	}
+	if m.iamAuth, err = p.boolean("EnableIAMDatabaseAuthentication"); err != nil {
+		return m, err
+	}
 	if p.has("MasterUserPassword") {
 		pw := p.str("MasterUserPassword")
 		m.password = &pw
@@ -264,7 +275,7 @@ func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 	var change pending
 	storageOnly := m.class == "" && m.retention == nil && m.engineVersion == "" && m.password == nil && m.storageType == "" && m.throughput == nil &&
 		m.securityGroups == nil && m.public == nil && m.multiAZ == nil && m.copyTags == nil &&
-		m.maintenanceWindow == "" && m.deletionProtection == nil && m.autoMinor == nil && m.paramGroup == ""
+		m.maintenanceWindow == "" && m.deletionProtection == nil && m.autoMinor == nil && m.paramGroup == "" && m.iamAuth == nil
 	switch {
 	case in.Status == "available":
 	case in.Status == "storage-full" && storageOnly && m.storage != nil:
@@ -275,6 +286,7 @@ func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 		for name, set := range map[string]bool{
 			"MasterUserPassword": m.password != nil, "AllocatedStorage": m.storage != nil, "StorageType": m.storageType != "", "MaxAllocatedStorage": m.maxStorage != nil,
 			"BackupRetentionPeriod": m.retention != nil, "EngineVersion": m.engineVersion != "", "MultiAZ": m.multiAZ != nil,
+			"EnableIAMDatabaseAuthentication": m.iamAuth != nil,
 		} {
 			if set {
 				return change, newError(codeInvalidCombination, "The %s of an instance of an Aurora DB cluster is managed by the cluster: use ModifyDBCluster.", name)
@@ -297,6 +309,9 @@ func (m modification) against(in *instance, hasReplicas bool) (pending, error) {
 	}
 	if m.multiAZ != nil && *m.multiAZ != in.MultiAZ {
 		change.MultiAZ = m.multiAZ
+	}
+	if m.iamAuth != nil && *m.iamAuth != in.IAMAuth {
+		change.IAMAuth = m.iamAuth
 	}
 	// Provisioned IOPS storage (io1, io2) staying so takes a new size or IOPS only with both.
 	stays := m.storageType == "" || m.storageType == "io1" || m.storageType == "io2"
@@ -420,6 +435,9 @@ func mergePending(old, newer pending) pending {
 	}
 	if newer.MultiAZ != nil {
 		old.MultiAZ = newer.MultiAZ
+	}
+	if newer.IAMAuth != nil {
+		old.IAMAuth = newer.IAMAuth
 	}
 	if newer.ParamGroup != "" {
 		old.ParamGroup = newer.ParamGroup

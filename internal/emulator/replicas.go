@@ -109,6 +109,9 @@ type readReplicaRequest struct {
 	// deletionProtection and autoMinor are the replica's own, RDS's defaults (off, on)
 	// when the request leaves them out, whatever its source has.
 	deletionProtection, autoMinor bool
+	// iamAuth is the replica's own IAMDatabaseAuthenticationEnabled, off unless the
+	// request turns it on (RDS API Reference, CreateDBInstanceReadReplica).
+	iamAuth bool
 }
 
 // readReplicaRequest parses and checks what needs no source.
@@ -142,12 +145,13 @@ func (e *Emulator) readReplicaRequest(p params) (readReplicaRequest, error) {
 	if err := e.checkSubnetGroup(r.subnetGroup); err != nil {
 		return r, err
 	}
-	b, err := p.booleans("MultiAZ", "PubliclyAccessible", "CopyTagsToSnapshot", "DeletionProtection", "AutoMinorVersionUpgrade")
+	b, err := p.booleans("MultiAZ", "PubliclyAccessible", "CopyTagsToSnapshot", "DeletionProtection", "AutoMinorVersionUpgrade", "EnableIAMDatabaseAuthentication")
 	if err != nil {
 		return r, err
 	}
 	r.multiAZ, r.publiclyAccessible, r.copyTags = deref(b["MultiAZ"]), deref(b["PubliclyAccessible"]), deref(b["CopyTagsToSnapshot"])
 	r.deletionProtection, r.autoMinor = deref(b["DeletionProtection"]), boolOr(b["AutoMinorVersionUpgrade"], true)
+	r.iamAuth = deref(b["EnableIAMDatabaseAuthentication"])
 	if r.availabilityZone != "" {
 		if r.multiAZ {
 			return r, newError(codeInvalidCombination, "Requesting a specific availability zone is not valid for Multi-AZ instances.")
@@ -241,6 +245,7 @@ func (e *Emulator) replicaOf(id string, src *instance, r readReplicaRequest) (*i
 		PreferredMaintenanceWindow: maintenanceWindow,
 		AutoMinorVersionUpgrade:    r.autoMinor,
 		DeletionProtection:         r.deletionProtection,
+		IAMAuth:                    r.iamAuth,
 	}
 	in.setMultiAZ(r.multiAZ)
 	return in, nil

@@ -88,6 +88,9 @@ type restoreRequest struct {
 	// deletionProtection and autoMinor are the request's, RDS's defaults (off, on) when
 	// it leaves them out, whatever the source had.
 	deletionProtection, autoMinor bool
+	// iamAuth is EnableIAMDatabaseAuthentication, nil for the snapshot's setting (RDS User
+	// Guide, "Enabling and disabling IAM database authentication").
+	iamAuth *bool
 }
 
 // readRestore parses and checks what needs no snapshot.
@@ -118,12 +121,13 @@ func readRestore(p params) (restoreRequest, error) {
 	if r.retention != nil && (*r.retention < 0 || *r.retention > 35) {
 		return r, newError(codeInvalidValue, "The parameter BackupRetentionPeriod must be between 0 and 35.")
 	}
-	b, err := p.booleans("MultiAZ", "PubliclyAccessible", "CopyTagsToSnapshot", "DeletionProtection", "AutoMinorVersionUpgrade")
+	b, err := p.booleans("MultiAZ", "PubliclyAccessible", "CopyTagsToSnapshot", "DeletionProtection", "AutoMinorVersionUpgrade", "EnableIAMDatabaseAuthentication")
 	if err != nil {
 		return r, err
 	}
 	r.multiAZ, r.publiclyAccessible, r.copyTags = deref(b["MultiAZ"]), deref(b["PubliclyAccessible"]), deref(b["CopyTagsToSnapshot"])
 	r.deletionProtection, r.autoMinor = deref(b["DeletionProtection"]), boolOr(b["AutoMinorVersionUpgrade"], true)
+	r.iamAuth = b["EnableIAMDatabaseAuthentication"]
 	if r.multiAZ && r.availabilityZone != "" {
 		return r, newError(codeInvalidCombination, "Requesting a specific availability zone is not valid for Multi-AZ instances.")
 	}
@@ -194,6 +198,7 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 		PreferredMaintenanceWindow: maintenanceWindow,
 		AutoMinorVersionUpgrade:    r.autoMinor,
 		DeletionProtection:         r.deletionProtection,
+		IAMAuth:                    boolOr(r.iamAuth, s.IAMAuth),
 	}
 	if err := checkLogTypes(in.Engine, in.EngineVersion, r.logs); err != nil {
 		return nil, err

@@ -183,13 +183,16 @@ func (e *Emulator) deleteAtOnce(in *instance) error {
 			delete(e.snapshots, sid)
 		}
 	}
-	srv := in.server
-	in.server = nil
+	srv, front := in.server, in.front
+	in.server, in.front = nil, nil
 	promote := e.detachReplicas(in.ID)
 	e.mu.Unlock()
 
 	e.promote(e.ctx, promote)
 	var errs []error
+	if err := closeFront(in.ID, front); err != nil {
+		errs = append(errs, err)
+	}
 	if srv != nil {
 		if err := srv.Stop(); err != nil {
 			errs = append(errs, fmt.Errorf("stop engine: %w", err))

@@ -28,6 +28,8 @@ type xmlPending struct {
 	EngineVersion         string `xml:",omitempty"`
 	StorageType           string `xml:",omitempty"`
 	MultiAZ               *bool  `xml:",omitempty"`
+	// IAMDatabaseAuthenticationEnabled is a change of it waiting for the maintenance window.
+	IAMDatabaseAuthenticationEnabled *bool `xml:",omitempty"`
 	// PendingCloudwatchLogsExports are the logs being turned on and off.
 	PendingCloudwatchLogsExports *xmlPendingLogs `xml:",omitempty"`
 }
@@ -79,6 +81,9 @@ type xmlInstance struct {
 	PreferredMaintenanceWindow string
 	AutoMinorVersionUpgrade    bool
 	DeletionProtection         bool
+	// IAMDatabaseAuthenticationEnabled says whether users may log in with IAM tokens (for
+	// an instance of an Aurora DB cluster, its cluster's setting).
+	IAMDatabaseAuthenticationEnabled bool
 
 	SecondaryAvailabilityZone             string                  `xml:",omitempty"`
 	ReadReplicaSourceDBInstanceIdentifier string                  `xml:",omitempty"`
@@ -118,6 +123,8 @@ type xmlSnapshot struct {
 	InstanceCreateTime   string
 	SnapshotCreateTime   string
 	TagList              []xmlTag `xml:"TagList>Tag"`
+	// IAMDatabaseAuthenticationEnabled is the source's setting when the snapshot was taken.
+	IAMDatabaseAuthenticationEnabled bool
 }
 
 // hostedZoneID is the Route 53 zone RDS endpoints of us-east-1 live in; the emulator
@@ -178,6 +185,8 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 		AutoMinorVersionUpgrade:    in.AutoMinorVersionUpgrade,
 		DeletionProtection:         in.DeletionProtection,
 
+		IAMDatabaseAuthenticationEnabled: in.IAMAuth,
+
 		PendingModifiedValues: xmlPending{
 			AllocatedStorage:      in.Pending.AllocatedStorage,
 			Iops:                  in.Pending.Iops,
@@ -187,6 +196,8 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 			EngineVersion:         in.Pending.EngineVersion,
 			StorageType:           in.Pending.StorageType,
 			MultiAZ:               in.Pending.MultiAZ,
+
+			IAMDatabaseAuthenticationEnabled: in.Pending.IAMAuth,
 
 			PendingCloudwatchLogsExports: in.Logs.xmlPending(),
 		},
@@ -208,6 +219,9 @@ func (e *Emulator) instanceXML(in *instance) xmlInstance {
 	}
 	if in.MultiAZ {
 		x.SecondaryAvailabilityZone = in.SecondaryAZ
+	}
+	if c, ok := e.clusters[in.ClusterID]; ok && in.ClusterID != "" {
+		x.IAMDatabaseAuthenticationEnabled = c.IAMAuth
 	}
 	if in.ReplicaSource != "" && in.EndpointPort != 0 {
 		x.StatusInfos = []xmlInstanceStatusInfo{{StatusType: "read replication", Normal: true, Status: "replicating"}}
@@ -251,5 +265,7 @@ func (e *Emulator) snapshotXML(s *snapshot) xmlSnapshot {
 		InstanceCreateTime:   awsTime(s.InstanceCreate),
 		SnapshotCreateTime:   awsTime(s.CreateTime),
 		TagList:              xmlTags(s.Tags),
+
+		IAMDatabaseAuthenticationEnabled: s.IAMAuth,
 	}
 }

@@ -1,11 +1,13 @@
 // Package pgserver runs a real PostgreSQL server set up the way Amazon RDS sets one up:
 // an emulator-only superuser (rdsadmin) owns the cluster, the master user is an ordinary
 // role with CREATEDB, CREATEROLE and membership of rds_superuser, TCP clients authenticate
-// with SCRAM and may use TLS, and only rdsadmin may use the unix socket.
+// with SCRAM and may use TLS, and only rdsadmin (and, with IAM database authentication,
+// the members of rds_iam) may use the unix socket.
 package pgserver
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"os"
@@ -50,6 +52,13 @@ type Options struct {
 	// nil makes it self-signed. A replica or a restored server keeps the certificate its
 	// data directory was copied with.
 	CA *serverproc.CA
+	// IAM sets the server up for IAM database authentication as RDS sets one up: the role
+	// IAMRole, which rds_superuser administers, and access rules under which its members
+	// log in over the unix socket without a password (for the front that checked their
+	// token, package pgfront) and never with a password over TCP. A replica or a restored
+	// server has the roles and rules of the data directory it was copied from; an upgraded
+	// server is set up as the server it upgrades.
+	IAM bool
 
 	// logDir is the directory of the server's own log; empty means Dir/log. Upgrade gives
 	// the new server the log directory of the server it upgrades, so that the instance's log
@@ -85,6 +94,12 @@ type Server struct {
 	// been the source of a replica.
 	replMu       sync.Mutex
 	replPassword string
+
+	// iam is Options.IAM, which an upgrade carries to the new server.
+	iam bool
+	// tlsMu guards tlsConfig, the server's certificate once TLSConfig has read it.
+	tlsMu     sync.Mutex
+	tlsConfig *tls.Config
 }
 
 // Start initialises a new cluster under opts.Dir, starts it and creates the RDS roles and
@@ -157,6 +172,7 @@ func newServer(opts Options, master string, build Build, builds *Builds) (*Serve
 		dir:        dir,
 		dataDir:    filepath.Join(dir, "data"),
 		logDir:     opts.logDir,
+		iam:        opts.IAM,
 	}
 	if s.logDir == "" {
 		s.logDir = defaultLogDir(dir)

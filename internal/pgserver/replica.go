@@ -44,6 +44,7 @@ func StartReplica(ctx context.Context, opts Options, source *Server) (*Server, e
 	if err != nil {
 		return nil, fmt.Errorf("start postgres replica: %w", err)
 	}
+	s.iam = source.iam // the copy has its source's roles and access rules
 	if err := s.copyDataOf(ctx, owner, source); err != nil {
 		return nil, fmt.Errorf("start postgres replica: %w", err)
 	}

@@ -33,16 +33,25 @@ func (s *Server) initdb(ctx context.Context, o *serverproc.Owner) error {
 
 // hbaConf lets AdminUser in over the socket only (for sessions and for the base backups
 // of Backup and replicas) and everyone else over loopback TCP with SCRAM, as RDS does
-// (where the socket is out of reach of customers).
-// ReplicationUser streams to replicas over loopback TCP, also with SCRAM.
-const hbaConf = `# Written by pgserver: RDS-like access rules.
-local all ` + AdminUser + ` trust
-local replication ` + AdminUser + ` trust
-host  all all 127.0.0.1/32 scram-sha-256
-host  all all ::1/128      scram-sha-256
-host  replication ` + ReplicationUser + ` 127.0.0.1/32 scram-sha-256
-host  replication ` + ReplicationUser + ` ::1/128      scram-sha-256
-`
+// (where the socket is out of reach of customers). ReplicationUser streams to replicas
+// over loopback TCP, also with SCRAM. With iam (see iamHBA), the members of IAMRole log in
+// only through a front that checked their token.
+func hbaConf(iam bool) string {
+	var b strings.Builder
+	b.WriteString("# Written by pgserver: RDS-like access rules.\n")
+	b.WriteString("local   all " + AdminUser + " trust\n")
+	b.WriteString("local   replication " + AdminUser + " trust\n")
+	if iam {
+		b.WriteString(iamHBA)
+	}
+	for _, cidr := range []string{"127.0.0.1/32", "::1/128"} {
+		b.WriteString("host    all all " + cidr + " scram-sha-256\n")
+	}
+	for _, cidr := range []string{"127.0.0.1/32", "::1/128"} {
+		b.WriteString("host    replication " + ReplicationUser + " " + cidr + " scram-sha-256\n")
+	}
+	return b.String()
+}
 
 // configure writes the TLS certificate, pg_hba.conf and the server settings.
 func (s *Server) configure(o *serverproc.Owner) error {
@@ -56,7 +65,7 @@ func (s *Server) configure(o *serverproc.Owner) error {
 			return fmt.Errorf("chown %s: %w", filepath.Base(p), err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(s.dataDir, "pg_hba.conf"), []byte(hbaConf), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(s.dataDir, "pg_hba.conf"), []byte(hbaConf(s.iam)), 0o600); err != nil {
 		return fmt.Errorf("write pg_hba.conf: %w", err)
 	}
 	settings := fmt.Sprintf(`
@@ -93,8 +102,9 @@ func (s *Server) ping(ctx context.Context) error {
 	return conn.Close(ctx)
 }
 
-// bootstrapRoles creates rds_superuser and the master user as RDS does: the master is not
-// a superuser but administers rds_superuser, and owns the postgres database. That makes it
+// bootstrapRoles creates rds_superuser and the master user as RDS does (and IAMRole, when
+// the server is set up for IAM database authentication): the master is not a superuser but
+// administers rds_superuser, and owns the postgres database. That makes it
 // able to create tables in that database's schema public from PostgreSQL 15 on, where the
 // schema belongs to pg_database_owner and PUBLIC may no longer create in it: AWS's guide
 // "Controlling user access to the PostgreSQL database" (RDS and Aurora user guides,
@@ -113,6 +123,9 @@ func (s *Server) bootstrapRoles(ctx context.Context, master, password string) er
 		`CREATE ROLE ` + m + ` LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE PASSWORD ` + quoteLiteral(password),
 		`GRANT rds_superuser TO ` + m + ` WITH ADMIN OPTION`,
 		`ALTER DATABASE postgres OWNER TO ` + m,
+	}
+	if s.iam {
+		stmts = append(stmts, iamRoles(s.Build.Major)...)
 	}
 	for i, q := range stmts {
 		if _, err := conn.Exec(ctx, q); err != nil {

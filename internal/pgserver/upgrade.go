@@ -39,6 +39,7 @@ func (s *Server) Upgrade(ctx context.Context, opts Options) (*Server, error) {
 	if opts.logDir == "" {
 		opts.logDir = s.logDir // the instance's log goes on, as RDS keeps it across an upgrade
 	}
+	opts.IAM = opts.IAM || s.iam // its users log in as they did
 	// A password nobody knows until the copy gives the master the hash it has here.
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
@@ -330,7 +331,8 @@ func (c *copier) roles(ctx context.Context) error {
 // 16 on, a role that makes another gets ADMIN OPTION on it and needs it to manage it; roles
 // that come from an older server, where CREATEROLE was enough, are given to the master with
 // ADMIN OPTION (and neither INHERIT nor SET), as if it had made them on the new major, so
-// that it manages them as it did.
+// that it manages them as it did (IAMRole among them: a grant with ADMIN OPTION only does
+// not make the master log in with a token, see UsesIAM).
 func (c *copier) memberships(ctx context.Context, master string) error {
 	q := `SELECT r.rolname, m.rolname, g.rolname, am.admin_option::text, 'true', 'true' FROM pg_auth_members am
 		JOIN pg_authid r ON r.oid = am.roleid JOIN pg_authid m ON m.oid = am.member JOIN pg_authid g ON g.oid = am.grantor

@@ -206,7 +206,7 @@ func clusterDatabase(c types.DBCluster, writer *types.DBInstance) cloud.Instance
 		}
 	}
 	if pm := c.PendingModifiedValues; pm != nil {
-		out.Pending = cloud.Changes{EngineVersion: pm.EngineVersion, BackupRetentionDays: pm.BackupRetentionPeriod}
+		out.Pending = cloud.Changes{EngineVersion: pm.EngineVersion, BackupRetentionDays: pm.BackupRetentionPeriod, IAMAuthentication: pm.IAMDatabaseAuthenticationEnabled}
 		if l := pm.PendingCloudwatchLogsExports; l != nil {
 			out.Pending.EnableLogExports, out.Pending.DisableLogExports = l.LogTypesToEnable, l.LogTypesToDisable
 		}
@@ -391,7 +391,9 @@ func (p *Provider) updateCluster(ctx context.Context, identifier string, c cloud
 		CloudwatchLogsExportConfiguration: logExports(c),
 		DeletionProtection:                c.DeletionProtection,
 		PreferredMaintenanceWindow:        c.MaintenanceWindow,
-		EnableIAMDatabaseAuthentication:   c.IAMAuthentication,
+		// One of the three cluster settings that wait for the maintenance window unless
+		// applied immediately.
+		EnableIAMDatabaseAuthentication: c.IAMAuthentication,
 	}
 	if in.EngineVersion == nil && in.BackupRetentionPeriod == nil && in.PreferredBackupWindow == nil &&
 		in.VpcSecurityGroupIds == nil && in.MasterUserPassword == nil && in.CopyTagsToSnapshot == nil &&

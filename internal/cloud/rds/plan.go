@@ -107,8 +107,10 @@ func plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
 		p.Changes.DeletionProtection = d.DeletionProtection
 		p.Described = append(p.Described, "deletion protection "+onOff(*d.DeletionProtection))
 	}
-	// Token logins the spec leaves unsaid are left as the cloud has them.
-	if d.IAMAuthentication != nil && *d.IAMAuthentication != in.IAMAuthentication {
+	// Token logins the spec leaves unsaid are left as the cloud has them. The change waits
+	// for the maintenance window unless applied immediately, for instances and clusters
+	// alike: one pending is no change to ask for again.
+	if d.IAMAuthentication != nil && *d.IAMAuthentication != orBool(in.Pending.IAMAuthentication, in.IAMAuthentication) {
 		p.Changes.IAMAuthentication = d.IAMAuthentication
 		p.Described = append(p.Described, "IAM database authentication "+onOff(*d.IAMAuthentication))
 	}

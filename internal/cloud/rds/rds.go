@@ -397,26 +397,26 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 		return p.updateCluster(ctx, identifier, c, opts)
 	}
 	in := &awsrds.ModifyDBInstanceInput{
-		DBInstanceIdentifier:  aws.String(identifier),
-		ApplyImmediately:      aws.Bool(opts.ApplyImmediately),
-		EngineVersion:         c.EngineVersion,
-		DBInstanceClass:       c.InstanceClass,
-		StorageType:           c.StorageType,
-		AllocatedStorage:      c.AllocatedStorageGiB,
-		Iops:                  c.IOPS,
-		StorageThroughput:     c.StorageThroughput,
-		BackupRetentionPeriod: c.BackupRetentionDays,
-		PreferredBackupWindow: c.BackupWindow,
-		MasterUserPassword:    c.MasterPassword,
-		VpcSecurityGroupIds:   c.SecurityGroupIDs,
-		PubliclyAccessible:    c.PubliclyAccessible,
-		MultiAZ:               c.MultiAZ,
-		CopyTagsToSnapshot:    c.CopyTagsToSnapshots,
+		DBInstanceIdentifier:            aws.String(identifier),
+		ApplyImmediately:                aws.Bool(opts.ApplyImmediately),
+		EngineVersion:                   c.EngineVersion,
+		DBInstanceClass:                 c.InstanceClass,
+		StorageType:                     c.StorageType,
+		AllocatedStorage:                c.AllocatedStorageGiB,
+		Iops:                            c.IOPS,
+		StorageThroughput:               c.StorageThroughput,
+		BackupRetentionPeriod:           c.BackupRetentionDays,
+		PreferredBackupWindow:           c.BackupWindow,
+		MasterUserPassword:              c.MasterPassword,
+		VpcSecurityGroupIds:             c.SecurityGroupIDs,
+		PubliclyAccessible:              c.PubliclyAccessible,
+		MultiAZ:                         c.MultiAZ,
+		CopyTagsToSnapshot:              c.CopyTagsToSnapshots,
+		EnableIAMDatabaseAuthentication: c.IAMAuthentication,
 		// RDS applies these at once, whatever ApplyImmediately says.
 		DeletionProtection:                c.DeletionProtection,
 		PreferredMaintenanceWindow:        c.MaintenanceWindow,
 		AutoMinorVersionUpgrade:           c.AutoMinorVersionUpgrade,
-		EnableIAMDatabaseAuthentication:   c.IAMAuthentication,
 		MaxAllocatedStorage:               c.MaxAllocatedStorageGiB,
 		CloudwatchLogsExportConfiguration: logExports(c),
 	}
@@ -530,6 +530,7 @@ func instance(in types.DBInstance) cloud.Instance {
 			StorageThroughput:   pm.StorageThroughput,
 			BackupRetentionDays: pm.BackupRetentionPeriod,
 			MultiAZ:             pm.MultiAZ,
+			IAMAuthentication:   pm.IAMDatabaseAuthenticationEnabled,
 		}
 		if l := pm.PendingCloudwatchLogsExports; l != nil {
 			out.Pending.EnableLogExports, out.Pending.DisableLogExports = l.LogTypesToEnable, l.LogTypesToDisable

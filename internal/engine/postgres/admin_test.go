@@ -34,6 +34,12 @@ func startRDSLikeServer(t *testing.T) engine.Endpoint {
 // master could not.
 func startServer(t *testing.T, major int) (engine.Endpoint, *pgserver.Server) {
 	t.Helper()
+	return startServerWith(t, pgserver.Options{Major: major})
+}
+
+// startServerWith is startServer with more options (IAM: rds_iam exists).
+func startServerWith(t *testing.T, opts pgserver.Options) (engine.Endpoint, *pgserver.Server) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres"); len(found) == 0 {
@@ -41,7 +47,8 @@ func startServer(t *testing.T, major int) (engine.Endpoint, *pgserver.Server) {
 			t.Skip("PostgreSQL is not installed (make deps installs it)")
 		}
 	}
-	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: t.TempDir(), MasterUser: master, MasterPassword: masterPassword, Major: major})
+	opts.Dir, opts.MasterUser, opts.MasterPassword = t.TempDir(), master, masterPassword
+	srv, err := pgserver.Start(ctx, opts)
 	if err != nil {
 		t.Fatalf("start PostgreSQL: %v", err)
 	}
@@ -278,5 +285,69 @@ func TestDisableUserKeepsData(t *testing.T) {
 	}
 	if member || owner != "leaver" {
 		t.Errorf("after DisableUser: member of rds_superuser %v (want false), database owner %q (want leaver, kept)", member, owner)
+	}
+}
+
+// TestTokenLoginUser: a user who logs in with the cloud's tokens has no password and is a
+// member of the endpoint's token role (rds_iam); going back to a password sets it and
+// takes the role away; a server that names no token role refuses such a user.
+func TestTokenLoginUser(t *testing.T) {
+	ep, srv := startServerWith(t, pgserver.Options{IAM: true})
+	ep.TokenRole = "rds_iam"
+	ctx := context.Background()
+	admin, err := Connector{}.Connect(ctx, ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	super, err := pgx.Connect(ctx, srv.SuperuserDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer super.Close(ctx)
+	state := func() (hasPassword, member bool) {
+		t.Helper()
+		err := super.QueryRow(ctx, `SELECT rolpassword IS NOT NULL, pg_has_role('tok', 'rds_iam', 'MEMBER') FROM pg_authid WHERE rolname = 'tok'`).Scan(&hasPassword, &member)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	const pw = "tok-Password-1"
+	if err := admin.EnsureUser(ctx, engine.User{Name: "tok", Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // idempotent
+		if err := admin.EnsureUser(ctx, engine.User{Name: "tok", TokenLogin: true, CreateDB: true}); err != nil {
+			t.Fatalf("EnsureUser with TokenLogin: %v", err)
+		}
+	}
+	if hasPassword, member := state(); hasPassword || !member {
+		t.Errorf("a token user has a password %t (want false), is a member of rds_iam %t (want true)", hasPassword, member)
+	}
+	if conn, err := connectAs(t, ep, "tok", pw, "postgres"); err == nil {
+		conn.Close(ctx)
+		t.Errorf("a token user logged in with its old password")
+	}
+	if err := admin.EnsureUser(ctx, engine.User{Name: "tok", Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	if hasPassword, member := state(); !hasPassword || member {
+		t.Errorf("back to a password: has a password %t (want true), member of rds_iam %t (want false)", hasPassword, member)
+	}
+	conn, err := connectAs(t, ep, "tok", pw, "postgres")
+	if err != nil {
+		t.Fatalf("back to a password, the user cannot log in with it: %v", err)
+	}
+	conn.Close(ctx)
+
+	ep.TokenRole = ""
+	plain, err := Connector{}.Connect(ctx, ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close(ctx)
+	if err := plain.EnsureUser(ctx, engine.User{Name: "tok", TokenLogin: true}); err == nil {
+		t.Errorf("a server that names no token role made a token user")
 	}
 }
