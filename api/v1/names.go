@@ -38,6 +38,12 @@ const (
 	// AnnotationUser names the database user a Secret holds the credentials of. (An
 	// annotation, not a label: a user name of 63 characters does not fit a label value.)
 	AnnotationUser = "matrixmind.cloud/user"
+	// AnnotationLogin on a credential Secret says how its user logs in when not with the
+	// password the Secret holds: LoginToken (the role iam), with no password in it.
+	AnnotationLogin = "matrixmind.cloud/login"
+	// LoginToken is AnnotationLogin's value for a user who logs in with tokens from the
+	// cloud's identity service.
+	LoginToken = "token"
 	// AnnotationSnapshotRequest on an RDSDatabase asks for one manual snapshot. Its value is
 	// a request token the client chooses, 1 to 63 lowercase letters, digits and hyphens
 	// (e.g. a timestamp): each new token is served once, with a snapshot named after it, and
@@ -281,6 +287,9 @@ const (
 	EventDeleteRequested = "DeleteRequested"
 	// EventPasswordRotated: a password was replaced, applied and verified by logging in.
 	EventPasswordRotated = "PasswordRotated"
+	// EventLoginChanged: a user went from a password to tokens from the cloud's identity
+	// service (its password left its Secret), or back (a new one was written to it).
+	EventLoginChanged = "LoginChanged"
 	// EventMasterSecretRecreated: the master Secret was deleted; a new password was made and
 	// is being set through the cloud.
 	EventMasterSecretRecreated = "MasterSecretRecreated"

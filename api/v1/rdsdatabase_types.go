@@ -65,10 +65,10 @@ const (
 	RoleReadOnly Role = "readonly"
 	// RoleIAM makes the user log in with a short-lived token from the cloud's identity
 	// service in place of a password (RDS IAM database authentication: the user is granted
-	// rds_iam, and a token made with aws rds generate-db-auth-token is its password). Its
-	// Secret holds no password, and says how to get a token. It needs
-	// spec.iamAuthentication: true, and PostgreSQL or Aurora PostgreSQL. It goes with any
-	// other role.
+	// rds_iam on PostgreSQL, identified with AWSAuthenticationPlugin on MySQL and MariaDB,
+	// and a token made with aws rds generate-db-auth-token is its password). Once the cloud
+	// reports token logins on, its Secret holds no password and says how to get a token. It
+	// needs spec.iamAuthentication: true, and goes with any other role.
 	RoleIAM Role = "iam"
 )
 
@@ -171,7 +171,6 @@ type Logs struct {
 // RDSDatabaseSpec is what an application team asks for.
 // +kubebuilder:validation:XValidation:rule="!has(self.logs) || !has(self.logs.exports) || ((!has(self.type) || self.type in ['postgresql', 'Postgresql']) ? self.logs.exports.all(e, e in ['postgresql', 'upgrade', 'iam-db-auth-error']) : self.type in ['mysql', 'MySQL', 'mariadb'] ? self.logs.exports.all(e, e in ['audit', 'error', 'general', 'slowquery', 'iam-db-auth-error']) : self.type == 'aurora-postgresql' ? self.logs.exports.all(e, e in ['instance', 'postgresql', 'iam-db-auth-error']) : self.logs.exports.all(e, e in ['audit', 'error', 'general', 'instance', 'slowquery', 'iam-db-auth-error']))",message="logs.exports names a log this type of database does not have: postgresql has postgresql, upgrade and iam-db-auth-error; mysql and mariadb have audit, error, general, slowquery and iam-db-auth-error; aurora-postgresql has instance, postgresql and iam-db-auth-error; aurora-mysql has audit, error, general, instance, slowquery and iam-db-auth-error"
 // +kubebuilder:validation:XValidation:rule="!has(self.users) || !self.users.exists(u, 'iam' in self.users[u]) || (has(self.iamAuthentication) && self.iamAuthentication)",message="users with the role iam log in with IAM tokens: set iamAuthentication: true, or remove the role"
-// +kubebuilder:validation:XValidation:rule="!has(self.users) || !self.users.exists(u, 'iam' in self.users[u]) || !has(self.type) || self.type in ['postgresql', 'Postgresql', 'aurora-postgresql']",message="the role iam is offered on PostgreSQL and Aurora PostgreSQL only: the operator does not make MySQL users with the AWS authentication plugin yet"
 // +kubebuilder:validation:XValidation:rule="!has(self.users) || !(self.masteruser in self.users)",message="users must not contain the master user's name; the master user gets its own Secret <name>.rds.master"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, self.databases[d].all(u, has(self.users) && u in self.users))",message="every user listed under databases must be defined under users"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || !has(self.users) || self.databases.all(d, size(self.databases[d]) == 0 || !(self.databases[d][0] in self.users) || !('readonly' in self.users[self.databases[d][0]]))",message="the first user listed under a database owns it, so it cannot be readonly: list first a user that may write"

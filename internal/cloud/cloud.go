@@ -376,7 +376,10 @@ type Replica struct {
 	// group otherwise, not its source's.
 	SecurityGroupIDs   []string
 	PubliclyAccessible bool
-	Tags               map[string]string
+	// IAMAuthentication lets users log in with tokens, as on its source (RDS makes a read
+	// replica without unless asked); nil leaves the cloud's default.
+	IAMAuthentication *bool
+	Tags              map[string]string
 }
 
 // Observation is what Observe found.

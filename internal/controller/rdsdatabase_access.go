@@ -3,6 +3,7 @@ package controller
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -82,11 +83,17 @@ func (r *RDSDatabaseReconciler) reconcileAccess(ctx context.Context, s *scope) (
 func (r *RDSDatabaseReconciler) verifyLogin(ctx context.Context, s *scope, user string) error {
 	ep := r.endpoint(s, user)
 	if s.credentials[user].token {
+		if ep.CA == nil {
+			// A token goes as a cleartext password: only to a server whose certificate the
+			// operator can check, or whoever answers gets a working login.
+			return errors.New("the operator sends a token only to a database server it can verify, and it has no CA for this one: " +
+				"give it the cloud's CA bundle (--engine-ca-bundle, Helm engineCABundle)")
+		}
 		token, err := s.cloud.LoginToken(ctx, *s.instance, user)
 		if err != nil {
 			return err
 		}
-		ep.Password = token
+		ep.Password, ep.Token = token, true
 	}
 	return r.Engines.Verify(ctx, ep, defaultDatabase(s.db, user))
 }

@@ -111,7 +111,7 @@ func desiredUsers(db *v1.RDSDatabase, creds map[string]credential) []engine.User
 		out = append(out, engine.User{
 			Name:       name,
 			Password:   creds[name].password,
-			TokenLogin: slices.Contains(roles, v1.RoleIAM),
+			TokenLogin: creds[name].token,
 			Superuser:  slices.Contains(roles, v1.RoleSuperuser),
 			CreateDB:   slices.Contains(roles, v1.RoleCreateDB),
 			ReadOnly:   slices.Contains(roles, v1.RoleReadOnly),

@@ -100,6 +100,14 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 			}
 			r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked the cloud to change reader %s's instance class %s to %s", id, in.InstanceClass, class)
 			waiting = append(waiting, id+" changing class")
+		case in.ReplicaSource == s.identifier && in.Phase == cloud.PhaseAvailable && tokensDiffer(s.desired.IAMAuthentication, in):
+			// A read replica of its own (an Aurora reader follows its cluster) takes tokens
+			// as its source does, for the users who log in with them.
+			immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
+			if err := s.cloud.Update(ctx, id, cloud.Changes{IAMAuthentication: s.desired.IAMAuthentication}, cloud.UpdateOptions{ApplyImmediately: immediately}); err != nil {
+				return r.replicasFailed(s, err)
+			}
+			r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked the cloud to turn IAM database authentication %s on reader %s", onOff(*s.desired.IAMAuthentication), id)
 		}
 	}
 	if len(missing) > 0 && primary.Phase != cloud.PhaseAvailable {
@@ -124,7 +132,8 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 			}
 			replica := cloud.Replica{
 				Identifier: id, Source: s.identifier, Engine: s.desired.Engine, InstanceClass: s.desired.InstanceClass, AvailabilityZone: zone,
-				SecurityGroupIDs: groups, PubliclyAccessible: s.desired.PubliclyAccessible, Tags: replicaTags(s.desired.Tags),
+				SecurityGroupIDs: groups, PubliclyAccessible: s.desired.PubliclyAccessible, IAMAuthentication: s.desired.IAMAuthentication,
+				Tags: replicaTags(s.desired.Tags),
 			}
 			if err := s.cloud.CreateReplica(ctx, replica); err != nil {
 				return r.replicasFailed(s, err)
@@ -359,4 +368,24 @@ func leastUsed(candidates []string, used map[string]int) string {
 		}
 	}
 	return best
+}
+
+// tokensDiffer tells whether a reader takes tokens otherwise than wanted (nil: as the cloud
+// has it), counting a change that waits for the maintenance window as made.
+func tokensDiffer(want *bool, in cloud.Instance) bool {
+	if want == nil {
+		return false
+	}
+	have := in.IAMAuthentication
+	if in.Pending.IAMAuthentication != nil {
+		have = *in.Pending.IAMAuthentication
+	}
+	return *want != have
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }

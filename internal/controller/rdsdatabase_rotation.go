@@ -186,8 +186,14 @@ func (r *RDSDatabaseReconciler) setMasterPassword(ctx context.Context, s *scope,
 
 // endpoint is how user logs in to the database with the password in its Secret.
 func (r *RDSDatabaseReconciler) endpoint(s *scope, user string) engine.Endpoint {
-	return engine.Endpoint{Engine: engineOf(s.db).engine, Host: s.instance.Endpoint, Port: s.instance.Port, User: user,
-		Password: s.credentials[user].password, AdminRole: s.instance.AdminRole, TokenRole: s.instance.TokenRole, CA: serverCA(s)}
+	ep := engine.Endpoint{Engine: engineOf(s.db).engine, Host: s.instance.Endpoint, Port: s.instance.Port, User: user,
+		Password: s.credentials[user].password, AdminRole: s.instance.AdminRole, CA: serverCA(s)}
+	// Who logs in with tokens is the operator's to keep only once the spec speaks of token
+	// logins: before, a grant made outside it (rds_iam to a user of a DBA's) is left alone.
+	if s.db.Spec.IAMAuthentication != nil {
+		ep.TokenRole = s.instance.TokenRole
+	}
+	return ep
 }
 
 // serverCA is what the database server's certificate is verified against: the CA the cloud

@@ -43,8 +43,10 @@ const (
 )
 
 // reconcileSecrets makes sure the master and every user have a Secret with a password before
-// anything is sent to the cloud, so a crash never loses a password. A password is generated
-// once, when its Secret is absent, and never silently regenerated.
+// anything is sent to the cloud, so a crash never loses a password, or, for a user who logs
+// in with tokens (tokenLogin), a Secret that says so. A password is generated once, when its
+// Secret is absent or its user stops logging in with tokens, and never silently
+// regenerated.
 func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) (ctrl.Result, error) {
 	db := s.db
 	users := append([]string{db.Spec.MasterUser}, sortedKeys(db.Spec.Users)...)
@@ -52,13 +54,13 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 	var created []string
 	defer func() { // also when a later Secret fails: say what was made
 		if len(created) > 0 {
-			r.event(db, corev1.EventTypeNormal, v1.EventSecretCreated, "Created Secrets with new passwords: %s", strings.Join(created, ", "))
+			r.event(db, corev1.EventTypeNormal, v1.EventSecretCreated, "Created Secrets: %s", strings.Join(created, ", "))
 		}
 	}()
 	for _, user := range users {
 		name := secretName(db, user)
 		names = append(names, name)
-		token := user != db.Spec.MasterUser && slices.Contains(db.Spec.Users[user], v1.RoleIAM)
+		token := tokenLogin(db, user)
 		secret := &corev1.Secret{}
 		// The cache holds every Secret the operator made; one it does not hold is created at
 		// once, and a Secret someone else made under the name shows as AlreadyExists and is
@@ -97,18 +99,17 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 		case err != nil:
 			return ctrl.Result{}, errorf(db, "read secret "+name, err)
 		}
-		if secret, err = r.fitLogin(ctx, s, secret, token); err != nil {
+		if secret, err = r.fitLogin(ctx, s, secret, user, token); err != nil {
 			return conflictRequeue(errorf(db, "change how "+user+" logs in in secret "+name, err))
 		}
-		pw := string(secret.Data[keyPassword])
-		if (pw == "" && !token) || string(secret.Data[keyUsername]) != user {
+		cred := credential{secret: name, token: token}
+		if !token {
+			cred.password, cred.pending = string(secret.Data[keyPassword]), secret.Annotations[v1.AnnotationRotationPending]
+		}
+		if (cred.password == "" && !token) || string(secret.Data[keyUsername]) != user {
 			err := fmt.Errorf("secret %s exists but does not hold username %q and a password: delete it to have a new one made, or add them", name, user)
 			s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonSecretInvalid, err.Error(), corev1.EventTypeWarning, "")
 			return ctrl.Result{RequeueAfter: ownerRecheck}, nil
-		}
-		cred := credential{secret: name, password: pw, token: token}
-		if !token {
-			cred.pending = secret.Annotations[v1.AnnotationRotationPending]
 		}
 		s.credentials[user] = cred
 	}
@@ -116,19 +117,38 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 	return ctrl.Result{}, nil
 }
 
-// fitLogin brings a Secret this object made to how its user logs in: a user given the
-// role iam logs in with tokens, so its password goes; a user it was taken from gets a new
-// password, written here before the engine phase sets it. Secrets made by others are
-// left as they are.
-func (r *RDSDatabaseReconciler) fitLogin(ctx context.Context, s *scope, secret *corev1.Secret, token bool) (*corev1.Secret, error) {
+// tokenLogin tells whether user logs in with tokens from the cloud's identity service: it
+// has the role iam, and the cloud reported token logins on (status.cloud, as last seen).
+// Until the cloud takes tokens (a change waiting for the maintenance window, a cloud that
+// refuses them) the user keeps its password, so it is never locked out.
+func tokenLogin(db *v1.RDSDatabase, user string) bool {
+	return user != db.Spec.MasterUser && slices.Contains(db.Spec.Users[user], v1.RoleIAM) &&
+		db.Status.Cloud != nil && db.Status.Cloud.IAMAuthentication
+}
+
+// fitLogin brings a Secret this object made to how its user logs in. A user who now logs
+// in with tokens loses its password (and the uris holding it) from the Secret, which is
+// marked as a token user's. A user whose Secret carries that mark and who no longer logs in
+// with tokens gets a new password, written here before the engine phase sets it. Any other
+// Secret without a password is left for the caller to refuse, and Secrets made by others
+// are never changed.
+func (r *RDSDatabaseReconciler) fitLogin(ctx context.Context, s *scope, secret *corev1.Secret, user string, token bool) (*corev1.Secret, error) {
+	db := s.db
 	_, hasPassword := secret.Data[keyPassword]
-	if token == !hasPassword || secret.Annotations[v1.AnnotationOwner] != naming.Owner(s.db.Namespace, s.db.Name) {
+	marked := secret.Annotations[v1.AnnotationLogin] == v1.LoginToken
+	if secret.Annotations[v1.AnnotationOwner] != naming.Owner(db.Namespace, db.Name) || user == db.Spec.MasterUser ||
+		(token && marked && !hasPassword) || (!token && !marked) {
 		return secret, nil
 	}
 	updated := secret.DeepCopy()
+	var note string
 	if token {
-		delete(updated.Data, keyPassword)
+		for _, k := range []string{keyPassword, keyPasswordPrevious, keyURI, keyJDBCURI} {
+			delete(updated.Data, k)
+		}
 		delete(updated.Annotations, v1.AnnotationRotationPending)
+		updated.Annotations[v1.AnnotationLogin] = v1.LoginToken
+		note = fmt.Sprintf("User %s logs in with IAM tokens now: its password was removed from Secret %s", user, secret.Name)
 	} else {
 		pw, err := password.Generate()
 		if err != nil {
@@ -139,11 +159,14 @@ func (r *RDSDatabaseReconciler) fitLogin(ctx context.Context, s *scope, secret *
 		}
 		updated.Data[keyPassword] = []byte(pw)
 		delete(updated.Data, keyTokenHowTo)
-		s.repair = true
+		delete(updated.Annotations, v1.AnnotationLogin)
+		note = fmt.Sprintf("User %s logs in with a password again: a new one was written to Secret %s", user, secret.Name)
 	}
 	if err := r.Client.Update(ctx, updated); err != nil {
 		return nil, err
 	}
+	s.repair = true
+	r.eventAbout(db, corev1.EventTypeNormal, v1.EventLoginChanged, user, "%s", note)
 	return updated, nil
 }
 
@@ -221,8 +244,9 @@ func credentialSecret(db *v1.RDSDatabase, user, name, pw string) *corev1.Secret 
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{keyUsername: []byte(user), keyPassword: []byte(pw)},
 	}
-	if pw == "" {
-		delete(secret.Data, keyPassword) // the user logs in with tokens
+	if pw == "" { // the user logs in with tokens
+		delete(secret.Data, keyPassword)
+		secret.Annotations[v1.AnnotationLogin] = v1.LoginToken
 	}
 	return secret
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/cloudtest"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // TestReconcileAccessWithTokens: a user who logs in with tokens (the role iam) is checked
@@ -34,6 +35,7 @@ func TestReconcileAccessWithTokens(t *testing.T) {
 		wantLogins  map[string]string // user: the secret it logged in with
 		wantTokens  int
 		wantRequeue bool
+		noCA        bool
 	}{
 		{name: "AllLogIn", reason: "The token user logs in with the token the cloud made for it; the others with their Secrets' passwords.",
 			wantReason: v1.ReasonAllLogIn, wantTokens: 1,
@@ -44,9 +46,20 @@ func TestReconcileAccessWithTokens(t *testing.T) {
 		{name: "NoToken", reason: "A token the cloud cannot make (no credentials) is a failed login, not a refused password: nothing is reset.",
 			tokenErr: &cloud.Error{Op: "make token", Kind: cloud.ErrUnsupported, Message: "no credentials"}, wantReason: v1.ReasonLoginFailed, wantErr: true, wantTokens: 1,
 			wantLogins: map[string]string{"sysadmin": "master-pw", "reporting": "reporting-pw"}},
+		{name: "NoCA", reason: "A token goes as a cleartext password: without a CA to verify the server, none is made or sent, and the condition says what to give the operator.",
+			noCA: true, wantReason: v1.ReasonLoginFailed, wantErr: true,
+			wantLogins: map[string]string{"sysadmin": "master-pw", "reporting": "reporting-pw"}},
 		{name: "PasswordRefused", reason: "A password user's refusal keeps its meaning: the passwords are set again from the Secrets at once.",
 			verify: map[string]error{"reporting": pwRefused}, wantReason: v1.ReasonPasswordRefused, wantRequeue: true, wantTokens: 1,
 			wantLogins: map[string]string{"sysadmin": "master-pw", "app": "token-for-app", "reporting": "reporting-pw"}},
+	}
+	ca, err := serverproc.NewCA("cloud CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := engine.ParseCABundle(ca.PEM)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,13 +75,19 @@ func TestReconcileAccessWithTokens(t *testing.T) {
 				}
 				return "token-for-" + user, nil
 			}}
-			r := &RDSDatabaseReconciler{Cloud: fake, Defaults: DefaultDefaults,
+			r := &RDSDatabaseReconciler{Cloud: fake, Defaults: DefaultDefaults, EngineCA: bundle,
 				Engines: engineFunc(func(_ context.Context, ep engine.Endpoint, _ string) error {
 					logins[ep.User] = ep.Password
+					if ep.Token != (ep.User == "app") {
+						t.Errorf("%s\n%s logs in with Token %t: only a token may go as a cleartext password", tc.reason, ep.User, ep.Token)
+					}
 					return tc.verify[ep.User]
 				})}
 			db := sampleDB()
 			db.Spec.Users = map[string]v1.UserRoles{"app": {v1.RoleIAM}, "reporting": {}}
+			if tc.noCA {
+				r.EngineCA = nil
+			}
 			s := placed(r, db)
 			s.instance = &cloud.Instance{Identifier: s.identifier, Phase: cloud.PhaseAvailable, Endpoint: "db.example", Port: 5432}
 			s.credentials = map[string]credential{
@@ -98,34 +117,48 @@ func TestReconcileAccessWithTokens(t *testing.T) {
 	}
 }
 
-// TestFitLogin: giving a user the role iam takes the password out of its Secret, and taking
-// the role away writes a new password into the Secret before anything else; Secrets the
-// operator did not make are never changed.
+// TestFitLogin: a user who logs in with tokens now loses its password and the uris holding
+// it from its Secret, which is marked; a marked Secret whose user logs in with a password
+// again gets a new one first; an unmarked Secret without a password, the master's, or one
+// made by someone else is never changed.
 func TestFitLogin(t *testing.T) {
 	db := sampleDB()
-	ours := func(pw string) *corev1.Secret { return credentialSecret(db, "app", "orders.rds.app", pw) }
+	ours := func(pw string) *corev1.Secret {
+		s := credentialSecret(db, "app", "orders.rds.app", pw)
+		if pw != "" {
+			s.Data[keyURI], s.Data[keyJDBCURI], s.Data[keyPasswordPrevious] = []byte("postgresql://app:"+pw+"@h/orders"), []byte("jdbc:...&password="+pw), []byte("older")
+		}
+		return s
+	}
 	foreign := ours("")
 	foreign.Annotations[v1.AnnotationOwner] = "elsewhere/other"
+	unmarked := ours("")
+	delete(unmarked.Annotations, v1.AnnotationLogin)
 	withHowTo := ours("")
 	withHowTo.Data[keyTokenHowTo] = []byte("aws rds generate-db-auth-token ...")
+	master := credentialSecret(db, "sysadmin", "orders.rds.master", "")
 	cases := []struct {
 		name         string
 		reason       string
 		secret       *corev1.Secret
+		user         string
 		token        bool
 		wantPassword bool
-		wantRepair   bool
 		wantUpdate   bool
 	}{
-		{name: "TokenUserWithPassword", reason: "The role iam was given: the password leaves the Secret.",
+		{name: "TokenUserWithPassword", reason: "The cloud takes tokens for a user with the role iam: the password and the uris holding it leave the Secret.",
 			secret: ours("old-pw"), token: true, wantUpdate: true},
-		{name: "TokenUser", reason: "A token user's Secret without a password is as it should be: no write.",
+		{name: "TokenUser", reason: "A token user's marked Secret without a password is as it should be: no write.",
 			secret: ours(""), token: true},
 		{name: "BackToPassword", reason: "The role iam was taken away: a new password is written first, and the engine phase sets it.",
-			secret: withHowTo, wantPassword: true, wantRepair: true, wantUpdate: true},
+			secret: withHowTo, wantPassword: true, wantUpdate: true},
 		{name: "PasswordUser", reason: "A password user's Secret is left alone.",
 			secret: ours("pw"), wantPassword: true},
-		{name: "Foreign", reason: "A Secret made by someone else is never changed, even without a password.",
+		{name: "PasswordDeleted", reason: "A Secret whose password was deleted by hand is not a token user's: no new password in silence (the caller refuses it).",
+			secret: unmarked},
+		{name: "Master", reason: "The master never logs in with tokens, and its Secret is never changed here.",
+			secret: master, user: "sysadmin"},
+		{name: "Foreign", reason: "A Secret made by someone else is never changed.",
 			secret: foreign},
 	}
 	for _, tc := range cases {
@@ -133,7 +166,8 @@ func TestFitLogin(t *testing.T) {
 			c := fake.NewClientBuilder().WithScheme(scheme.Scheme).WithObjects(tc.secret.DeepCopy()).Build()
 			r := &RDSDatabaseReconciler{Client: c, Defaults: DefaultDefaults}
 			s := newScope(db)
-			got, err := r.fitLogin(context.Background(), s, tc.secret.DeepCopy(), tc.token)
+			user := cmpOr(tc.user, "app")
+			got, err := r.fitLogin(context.Background(), s, tc.secret.DeepCopy(), user, tc.token)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,14 +182,62 @@ func TestFitLogin(t *testing.T) {
 			if updated := stored.ResourceVersion != "999"; updated != tc.wantUpdate {
 				t.Errorf("%s\nSecret written %t, want %t", tc.reason, updated, tc.wantUpdate)
 			}
-			if s.repair != tc.wantRepair {
-				t.Errorf("%s\nrepair %t, want %t", tc.reason, s.repair, tc.wantRepair)
+			if s.repair != tc.wantUpdate {
+				t.Errorf("%s\nrepair %t, want %t (the engine phase must apply a change of login)", tc.reason, s.repair, tc.wantUpdate)
 			}
-			if tc.wantPassword && tc.wantUpdate {
+			if !tc.wantUpdate {
+				return
+			}
+			if tc.token {
+				for _, k := range []string{keyURI, keyJDBCURI, keyPasswordPrevious} {
+					if _, ok := stored.Data[k]; ok {
+						t.Errorf("%s\n%s, which holds a password, stays in a token user's Secret", tc.reason, k)
+					}
+				}
+				if stored.Annotations[v1.AnnotationLogin] != v1.LoginToken {
+					t.Errorf("%s\nthe Secret is not marked as a token user's", tc.reason)
+				}
+			} else {
 				if _, ok := stored.Data[keyTokenHowTo]; ok {
 					t.Errorf("%s\nthe token how-to stays in a password user's Secret", tc.reason)
 				}
+				if _, ok := stored.Annotations[v1.AnnotationLogin]; ok {
+					t.Errorf("%s\nthe Secret is still marked as a token user's", tc.reason)
+				}
 			}
 		})
+	}
+}
+
+func cmpOr(s, fallback string) string {
+	if s != "" {
+		return s
+	}
+	return fallback
+}
+
+// TestTokenLogin: a user logs in with tokens only with the role iam and once the cloud
+// reports token logins on, so that it keeps its password while the change waits.
+func TestTokenLogin(t *testing.T) {
+	cases := []struct {
+		reason string
+		roles  v1.UserRoles
+		user   string
+		cloud  *v1.CloudStatus
+		want   bool
+	}{
+		{"the role iam, and the cloud takes tokens", v1.UserRoles{v1.RoleIAM}, "app", &v1.CloudStatus{IAMAuthentication: true}, true},
+		{"the cloud has not turned token logins on yet (maintenance window, or a cloud that refuses them)", v1.UserRoles{v1.RoleIAM}, "app", &v1.CloudStatus{}, false},
+		{"no database observed yet", v1.UserRoles{v1.RoleIAM}, "app", nil, false},
+		{"no role iam", v1.UserRoles{v1.RoleCreateDB}, "app", &v1.CloudStatus{IAMAuthentication: true}, false},
+		{"the master never", v1.UserRoles{v1.RoleIAM}, "sysadmin", &v1.CloudStatus{IAMAuthentication: true}, false},
+	}
+	for _, tc := range cases {
+		db := sampleDB()
+		db.Spec.Users = map[string]v1.UserRoles{"app": tc.roles}
+		db.Status.Cloud = tc.cloud
+		if got := tokenLogin(db, tc.user); got != tc.want {
+			t.Errorf("%s: tokenLogin(%s) = %t, want %t", tc.reason, tc.user, got, tc.want)
+		}
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgfront"
 )
 
 // clusterWithoutEngine tells whether a cluster runs without a server, as instances do
@@ -50,7 +48,7 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password string, se
 		port = e.cfg.NoEnginePort
 	}
 	var srv engineServer
-	var front *pgfront.Front
+	var front endpointFront
 	if !noEngine {
 		var err error
 		// A snapshot's base backup starts only on a server of its own major.
@@ -339,7 +337,7 @@ func (e *Emulator) runClusterDelete(ctx context.Context, id, finalSnapshot strin
 		return
 	}
 	e.mu.Lock()
-	var front *pgfront.Front
+	var front endpointFront
 	if c, ok := e.clusters[id]; ok {
 		front, c.front = c.front, nil
 	}

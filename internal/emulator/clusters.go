@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgfront"
 )
 
 // cluster is the emulator's record of one Aurora DB cluster. Its instances are the
@@ -63,9 +61,9 @@ type cluster struct {
 	IAMAuth        bool
 	PendingIAMAuth *bool
 	server         engineServer
-	// front is the endpoint of an Aurora PostgreSQL cluster's server (fronts.go), nil for
-	// others; Port is its port.
-	front          *pgfront.Front
+	// front is the endpoint of an Aurora cluster's server (fronts.go), nil for a cluster
+	// without one; Port is its port.
+	front          endpointFront
 	masterPassword string
 	// serverParams are the engine parameter values the emulator has written to the
 	// server's configuration, by name; restarting is set while the writer's reboot

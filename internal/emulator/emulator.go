@@ -3,10 +3,10 @@
 // by real database servers (PostgreSQL through package pgserver for postgres, MariaDB
 // through package mariaserver for mysql and mariadb), with read replicas that really
 // replicate, Multi-AZ settings, Aurora DB clusters (one real server per cluster behind its
-// instances and endpoints), snapshots, tags and injectable faults. A PostgreSQL endpoint
-// is a front of its own (package pgfront) that checks IAM database authentication tokens
-// as RDS does (fronts.go, iamauth.go). It is its own product: it knows nothing of its
-// clients.
+// instances and endpoints), snapshots, tags and injectable faults. An endpoint is a front
+// of its own (package pgfront for PostgreSQL, package mysqlfront for MySQL and MariaDB)
+// that checks IAM database authentication tokens as RDS does (fronts.go, iamauth.go). It
+// is its own product: it knows nothing of its clients.
 package emulator
 
 import (
@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/calllog"
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgfront"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
@@ -91,8 +90,11 @@ type Emulator struct {
 	// ca signs every server's TLS certificate; clients get it at /_emulator/ca.pem.
 	ca *serverproc.CA
 	// tokens checks the IAM database authentication tokens of logins through the fronts
-	// of PostgreSQL instances and clusters (fronts.go).
+	// of instances and clusters (fronts.go).
 	tokens tokenVerifier
+	// iamPasswords are the passwords MySQL and MariaDB servers know IAM users by
+	// (mysqlfronts.go).
+	iamPasswords iamPasswords
 	// exportState holds the snapshot export tasks and the S3 stand-in they write to; it
 	// has its own locks.
 	exportState *exportState
@@ -165,14 +167,19 @@ func New(cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new emulator: %w", err)
 	}
+	iamPasswords, err := loadIAMPasswords(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("new emulator: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Emulator{
-		cfg:         cfg,
-		ca:          ca,
-		tokens:      tokenVerifier{region: cfg.Region, keys: maps.Clone(cfg.Credentials), now: time.Now},
-		exportState: newExportState(),
-		instances:   map[string]*instance{},
-		snapshots:   map[string]*snapshot{},
+		cfg:          cfg,
+		ca:           ca,
+		tokens:       tokenVerifier{region: cfg.Region, keys: maps.Clone(cfg.Credentials), now: time.Now},
+		iamPasswords: iamPasswords,
+		exportState:  newExportState(),
+		instances:    map[string]*instance{},
+		snapshots:    map[string]*snapshot{},
 
 		clusters:         map[string]*cluster{},
 		clusterSnapshots: map[string]*clusterSnapshot{},
@@ -203,7 +210,7 @@ func (e *Emulator) Close() error {
 	// The fronts go first, and without the lock, which their connections take to find
 	// their server.
 	e.mu.Lock()
-	fronts := map[string]*pgfront.Front{}
+	fronts := map[string]endpointFront{}
 	for _, in := range e.instances {
 		fronts[in.ID], in.front = in.front, nil
 	}

@@ -7,40 +7,78 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/mariaserver"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgfront"
 )
 
-// The endpoint of a PostgreSQL instance or Aurora PostgreSQL cluster is a front (package
-// pgfront) on a port of its own, in front of the server: a byte relay while IAM database
-// authentication is off, the checker of IAM tokens while it is on. The emulator's own uses
-// of a server (replicas streaming from it, snapshots, exports, logs, parameters, upgrades,
-// reboots) go to the server itself. A front finds its server, and whether IAM is on, at
-// each new connection, so a server replaced behind the endpoint (an upgrade) and a change
-// of IAMDatabaseAuthenticationEnabled count from the next login.
+// The endpoint of an instance or Aurora cluster with a server is a front on a port of its
+// own, in front of the server: package pgfront for PostgreSQL, package mysqlfront for
+// MySQL and MariaDB (mysqlfronts.go). It is a byte relay while IAM database authentication
+// is off, the checker of IAM tokens while it is on. The emulator's own uses of a server
+// (replicas streaming from it, snapshots, exports, logs, parameters, upgrades, reboots) go
+// to the server itself. A front finds its server, and whether IAM is on, at each new
+// connection, so a server replaced behind the endpoint (an upgrade) and a change of
+// IAMDatabaseAuthenticationEnabled count from the next login.
+
+// endpointFront is a running front: pgfront.Front or mysqlfront.Front.
+type endpointFront interface {
+	// Port is the TCP port the endpoint reports.
+	Port() int
+	// Close stops the front and every connection through it.
+	Close() error
+}
 
 // errNoServer is a front's answer while its instance or cluster has no server of its own.
-var errNoServer = errors.New("no running PostgreSQL server behind the endpoint")
+var errNoServer = errors.New("no running server behind the endpoint")
 
 // frontTarget tells a front, under the lock, the server behind it, whether IAM database
 // authentication is on, and the endpoints (host:port) a token may name; false while there
 // is no server.
-type frontTarget func() (srv postgresServer, iam bool, endpoints []string, ok bool)
+type frontTarget func() (srv engineServer, iam bool, endpoints []string, ok bool)
 
-// startFront starts a front whose connections go where target says.
-func (e *Emulator) startFront(target frontTarget) (*pgfront.Front, error) {
-	return pgfront.Listen(pgfront.Config{
+// startFront starts the front of the engine of first, the server the endpoint starts with,
+// whose connections go where target says; an engine without fronts has none (nil).
+func (e *Emulator) startFront(first engineServer, target frontTarget) (endpointFront, error) {
+	switch first.(type) {
+	case postgresServer:
+		return e.startPostgresFront(target)
+	case *mariaserver.Server:
+		return e.startMySQLFront(target)
+	}
+	return nil, nil
+}
+
+// resolve resolves target under the lock, with the server as an S; false while there is
+// none of that type.
+func resolve[S engineServer](e *Emulator, target frontTarget) (srv S, iam bool, endpoints []string, err error) {
+	e.mu.Lock()
+	got, iam, endpoints, ok := target()
+	e.mu.Unlock()
+	srv, isS := got.(S)
+	if !ok || !isS {
+		return srv, false, nil, errNoServer
+	}
+	return srv, iam, endpoints, nil
+}
+
+// dialTCP connects to a server's TCP address.
+func dialTCP(addr string) func(ctx context.Context) (net.Conn, error) {
+	return func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
+}
+
+// startPostgresFront starts the front of a PostgreSQL endpoint.
+func (e *Emulator) startPostgresFront(target frontTarget) (endpointFront, error) {
+	f, err := pgfront.Listen(pgfront.Config{
 		Log: e.cfg.Log,
 		Backend: func() (pgfront.Backend, error) {
-			e.mu.Lock()
-			srv, iam, endpoints, ok := target()
-			e.mu.Unlock()
-			if !ok {
-				return pgfront.Backend{}, errNoServer
+			srv, iam, endpoints, err := resolve[postgresServer](e, target)
+			if err != nil {
+				return pgfront.Backend{}, err
 			}
-			b := pgfront.Backend{Dial: func(ctx context.Context) (net.Conn, error) {
-				var d net.Dialer
-				return d.DialContext(ctx, "tcp", srv.Addr())
-			}}
+			b := pgfront.Backend{Dial: dialTCP(srv.Addr())}
 			if !iam {
 				return b, nil
 			}
@@ -58,18 +96,18 @@ func (e *Emulator) startFront(target frontTarget) (*pgfront.Front, error) {
 			return b, nil
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
-// startInstanceFront starts the front of a PostgreSQL instance, whose endpoint is
-// localhost:<EndpointPort>; an instance of another engine has none (nil).
-func (e *Emulator) startInstanceFront(self *instance, first engineServer) (*pgfront.Front, error) {
-	if _, ok := first.(postgresServer); !ok {
-		return nil, nil
-	}
-	f, err := e.startFront(func() (postgresServer, bool, []string, bool) {
-		srv, ok := self.server.(postgresServer)
-		ok = ok && e.instances[self.ID] == self
-		return srv, self.IAMAuth, []string{hostPort("localhost", self.EndpointPort)}, ok
+// startInstanceFront starts the front of an instance, whose endpoint is
+// localhost:<EndpointPort>; an instance of an engine without fronts has none (nil).
+func (e *Emulator) startInstanceFront(self *instance, first engineServer) (endpointFront, error) {
+	f, err := e.startFront(first, func() (engineServer, bool, []string, bool) {
+		ok := self.server != nil && e.instances[self.ID] == self
+		return self.server, self.IAMAuth, []string{hostPort("localhost", self.EndpointPort)}, ok
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start the endpoint of %s: %w", self.ID, err)
@@ -77,18 +115,14 @@ func (e *Emulator) startInstanceFront(self *instance, first engineServer) (*pgfr
 	return f, nil
 }
 
-// startClusterFront starts the front of an Aurora PostgreSQL cluster, behind its writer
-// and reader endpoints and those of its instances (all on the cluster's Port); a cluster
-// of another engine has none (nil).
-func (e *Emulator) startClusterFront(self *cluster, first engineServer) (*pgfront.Front, error) {
-	if _, ok := first.(postgresServer); !ok {
-		return nil, nil
-	}
-	f, err := e.startFront(func() (postgresServer, bool, []string, bool) {
-		srv, ok := self.server.(postgresServer)
-		ok = ok && e.clusters[self.ID] == self
+// startClusterFront starts the front of an Aurora cluster, behind its writer and reader
+// endpoints and those of its instances (all on the cluster's Port); a cluster of an engine
+// without fronts has none (nil).
+func (e *Emulator) startClusterFront(self *cluster, first engineServer) (endpointFront, error) {
+	f, err := e.startFront(first, func() (engineServer, bool, []string, bool) {
+		ok := self.server != nil && e.clusters[self.ID] == self
 		endpoints := []string{hostPort(clusterEndpoint, self.Port), hostPort(clusterReaderEndpoint, self.Port)}
-		return srv, self.IAMAuth, endpoints, ok
+		return self.server, self.IAMAuth, endpoints, ok
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start the endpoint of cluster %s: %w", self.ID, err)
@@ -98,7 +132,7 @@ func (e *Emulator) startClusterFront(self *cluster, first engineServer) (*pgfron
 
 // closeFront stops a front, if any, naming what it was the endpoint of in its error. It
 // must run without the lock, which the front's connections take.
-func closeFront(name string, f *pgfront.Front) error {
+func closeFront(name string, f endpointFront) error {
 	if f == nil {
 		return nil
 	}
@@ -110,7 +144,7 @@ func closeFront(name string, f *pgfront.Front) error {
 
 // endpointPort is the port an instance or cluster reports: its front's when it has one,
 // else its server's.
-func endpointPort(f *pgfront.Front, serverPort int) int {
+func endpointPort(f endpointFront, serverPort int) int {
 	if f != nil {
 		return f.Port()
 	}

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgfront"
 )
 
 // runCreate takes a new instance through creating (the engine starts meanwhile, and
@@ -41,7 +39,7 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 		port = e.cfg.NoEnginePort
 	}
 	var srv engineServer
-	var front *pgfront.Front
+	var front endpointFront
 	if !noEngine {
 		var err error
 		srv, port, err = e.startEngine(ctx, id, engine, version, user, password, dbName, dump, source)
@@ -279,7 +277,7 @@ func (e *Emulator) runDelete(ctx context.Context, id, finalSnapshot string, srv 
 		return
 	}
 	e.mu.Lock()
-	var front *pgfront.Front
+	var front endpointFront
 	if in, ok := e.instances[id]; ok {
 		front, in.front = in.front, nil
 	}

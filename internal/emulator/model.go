@@ -3,8 +3,6 @@ package emulator
 import (
 	"sort"
 	"time"
-
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgfront"
 )
 
 // tag is one resource tag.
@@ -73,7 +71,7 @@ type instance struct {
 	// for an instance of an Aurora DB cluster (deletionprotection.go).
 	DeletionProtection bool
 	// IAMAuth is IAMDatabaseAuthenticationEnabled: users log in with IAM tokens through
-	// the front of a PostgreSQL instance (fronts.go). An instance of an Aurora DB cluster
+	// the front of the instance (fronts.go). An instance of an Aurora DB cluster
 	// has its cluster's.
 	IAMAuth bool
 
@@ -109,9 +107,9 @@ type instance struct {
 	// with backups enabled, the instance reports a LatestRestorableTime.
 	FirstBackup time.Time
 	server      engineServer
-	// front is the endpoint of a PostgreSQL instance with a server (fronts.go), nil for
-	// others; EndpointPort is its port.
-	front *pgfront.Front
+	// front is the endpoint of an instance with a server (fronts.go), nil for others;
+	// EndpointPort is its port.
+	front endpointFront
 	// masterPassword is the current master password, kept so that a snapshot can carry
 	// it to the instances restored from it, as RDS does.
 	masterPassword string

@@ -50,8 +50,14 @@ type Endpoint struct {
 	Host   string
 	Port   int32
 	User   string
-	// Password is the master password. Never log or wrap it.
+	// Password is the master password, or the user's password or token when Verify logs
+	// in as another. Never log or wrap it.
 	Password string
+	// Token says Password is a token from the cloud's identity service (Verify of a user
+	// who logs in with one): the connector may send it as a cleartext password, over the
+	// session's TLS, which is how the cloud's token check takes it (MySQL's
+	// mysql_clear_password).
+	Token bool
 	// CA, when set, is what the server's certificate must chain to, for Host
 	// (sslmode=verify-full); nil encrypts without verifying whom the session reaches.
 	CA *CABundle
@@ -60,9 +66,10 @@ type Endpoint struct {
 	// Azure); users asked to be superusers become members of it. The provider names it;
 	// empty where the engine has none (MySQL).
 	AdminRole string
-	// TokenRole is the role that makes a user log in with a token from the cloud's identity
-	// service in place of a password (rds_iam on RDS PostgreSQL); the provider names it, and
-	// it is empty where the engine has none.
+	// TokenRole is what makes a user log in with a token from the cloud's identity service
+	// in place of a password: the role to grant on PostgreSQL (rds_iam on RDS), the
+	// authentication plugin on MySQL (AWSAuthenticationPlugin on RDS). The provider names
+	// it; it is empty where the engine has none.
 	TokenRole string
 }
 
@@ -172,7 +179,7 @@ func IsPasswordRefused(err error) bool {
 // or its user (Error.LoginRefused).
 func IsLoginRefused(err error) bool {
 	var ee *Error
-	return errors.As(err, &ee) && (ee.LoginRefused || ee.PasswordRefused)
+	return errors.As(err, &ee) && ee.LoginRefused
 }
 
 // IsUnreachable reports whether err says the server could not be reached or logged in to.

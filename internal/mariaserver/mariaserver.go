@@ -8,6 +8,7 @@ package mariaserver
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -87,6 +89,10 @@ type Server struct {
 	// params are the variables set beyond the option file's base settings (params.go).
 	params parameters
 	proc   serverproc.Process
+
+	// tlsMu guards tlsConfig, the server's certificate as TLSConfig loaded it.
+	tlsMu     sync.Mutex
+	tlsConfig *tls.Config
 }
 
 // Start initialises a new data directory under opts.Dir with AdminUser and the master

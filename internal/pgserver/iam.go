@@ -27,9 +27,14 @@ const (
 // iamHBA are the rules of pg_hba.conf, after AdminUser's, of a server set up for IAM
 // database authentication. The members of IAMRole log in without a password from
 // TokenAddress and over the socket (where a front falls back to when it cannot bind
-// TokenAddress): only the front that checked their token uses them. Elsewhere over TCP
-// they may not log in with a password; from PasswordAddress, where the front sends only
-// users that do not log in with a token (UsesIAM), anyone may. pg_hba.conf's +rds_iam
+// TokenAddress): the front that checked their token uses them. Nothing else enforces that:
+// a process of this machine that binds TokenAddress or reaches the socket could use them,
+// as it could use AdminUser's socket; the emulator trusts its machine, as it must to run
+// servers on it. Over TCP elsewhere they may not log in with a password; from
+// PasswordAddress, where the front sends only users it found do not log in with a token
+// (UsesIAM), anyone may: pg_hba.conf cannot tell those apart (below), so the front's
+// look-up decides, and a grant landing between it and the login lets that one login in
+// with the user's password (an RDS user given rds_iam has none). pg_hba.conf's +rds_iam
 // counts every membership, also a grant WITH ADMIN OPTION alone, which from PostgreSQL 16
 // on rds_superuser holds (iamRoles) and a role holds on each role it creates: rds_superuser's
 // members (the master) may still log in with a password over TCP directly, for the
@@ -119,8 +124,8 @@ func (s *Server) DialPassword(ctx context.Context) (net.Conn, error) {
 
 // DialTrusted connects to the server where (on a server set up with Options.IAM) the
 // members of IAMRole log in without a password: over TCP from TokenAddress, where they must
-// use TLS, or, where that address cannot be bound, over the unix socket. Only a front that
-// checked their token may use it.
+// use TLS, or, where that address cannot be bound, over the unix socket. It is meant for a
+// front that checked their token.
 func (s *Server) DialTrusted(ctx context.Context) (net.Conn, error) {
 	if conn, err := s.dialFrom(ctx, TokenAddress); err == nil {
 		return conn, nil

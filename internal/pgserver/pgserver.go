@@ -54,8 +54,8 @@ type Options struct {
 	CA *serverproc.CA
 	// IAM sets the server up for IAM database authentication as RDS sets one up: the role
 	// IAMRole, which rds_superuser administers, and access rules under which its members
-	// log in over the unix socket without a password (for the front that checked their
-	// token, package pgfront) and never with a password over TCP. A replica or a restored
+	// log in without a password over the unix socket and from TokenAddress (for the front
+	// that checked their token, package pgfront) and never with a password over TCP. A replica or a restored
 	// server has the roles and rules of the data directory it was copied from; an upgraded
 	// server is set up as the server it upgrades.
 	IAM bool

@@ -231,13 +231,6 @@ func TestAdmissionRejectsBadSpecs(t *testing.T) {
 			mutate:  func(s *v1.RDSDatabaseSpec) { s.Users = map[string]v1.UserRoles{"app": {v1.RoleIAM}} },
 			wantMsg: "users with the role iam log in with IAM tokens: set iamAuthentication: true",
 		},
-		"IAMRoleOnMySQL": {
-			reason: "The operator makes no MySQL users with the AWS authentication plugin: refused, not ignored.",
-			mutate: func(s *v1.RDSDatabaseSpec) {
-				s.Type, s.IAMAuthentication, s.Users = v1.TypeMySQL, new(true), map[string]v1.UserRoles{"app": {v1.RoleIAM}}
-			},
-			wantMsg: "the role iam is offered on PostgreSQL and Aurora PostgreSQL only",
-		},
 		"NameTooLongForService": {
 			reason:  "The Service <name>-rds must be a DNS label.",
 			name:    strings.Repeat("a", 60),

@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/mysql"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
@@ -57,8 +61,7 @@ func TestIAMAuthentication(t *testing.T) {
 		if c := got.Status.Cloud; c == nil || !c.IAMAuthentication {
 			t.Errorf("status.cloud = %+v, want iamAuthentication true", got.Status.Cloud)
 		}
-		waitCondition(t, db, v1.ConditionAccessVerified, v1.ReasonAllLogIn)
-		checkedApp(t, db)
+		waitTokenLogin(t, db, "tokens.rds.app")
 	})
 
 	t.Run("SecretHasNoPassword", func(t *testing.T) {
@@ -184,6 +187,23 @@ func TestIAMAuthentication(t *testing.T) {
 	})
 }
 
+// waitTokenLogin waits until app logs in with tokens: the cloud reported token logins on, so
+// its Secret lost its password, and the access checker logged in as it since (two passes
+// later) with a token.
+func waitTokenLogin(t *testing.T, db *v1.RDSDatabase, secret string) {
+	t.Helper()
+	err := harness.WaitFor(context.Background(), readyTimeout, func(ctx context.Context) (bool, error) {
+		_, has := secretData(t, db.Namespace, secret)["password"]
+		return !has, nil
+	})
+	if err != nil {
+		t.Fatalf("Secret %s kept its password: %v", secret, err)
+	}
+	passes(t, 2)
+	waitCondition(t, db, v1.ConditionAccessVerified, v1.ReasonAllLogIn)
+	checkedApp(t, db)
+}
+
 // checkedApp fails unless the access checker's last login as app (with a token) worked.
 func checkedApp(t *testing.T, db *v1.RDSDatabase) {
 	t.Helper()
@@ -220,8 +240,7 @@ func TestAuroraIAMAuthentication(t *testing.T) {
 	if c := got.Status.Cloud; c == nil || !c.IAMAuthentication {
 		t.Errorf("status.cloud = %+v, want iamAuthentication true", got.Status.Cloud)
 	}
-	waitCondition(t, db, v1.ConditionAccessVerified, v1.ReasonAllLogIn)
-	checkedApp(t, db)
+	waitTokenLogin(t, db, "ledger.rds.app")
 	data := secretData(t, ns, "ledger.rds.app")
 	if _, ok := data["password"]; ok {
 		t.Errorf("the Secret of a user who logs in with tokens holds a password")
@@ -241,4 +260,67 @@ func TestAuroraIAMAuthentication(t *testing.T) {
 		t.Fatalf("login with an IAM token at the cluster endpoint: %v", err)
 	}
 	_ = conn.Close(ctx)
+}
+
+// TestIAMAuthenticationOnMySQL: on MySQL the user with the role iam is identified with
+// AWSAuthenticationPlugin and logs in with a token sent by the cleartext plugin over TLS;
+// its Secret says so; a password is refused; the access checker logs in as it.
+func TestIAMAuthenticationOnMySQL(t *testing.T) {
+	ctx := context.Background()
+	ns := namespace(t, "mysql-iam")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
+	db.Spec.Type = v1.TypeMySQL
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	db.Spec.IAMAuthentication = new(true)
+	db.Spec.Users = map[string]v1.UserRoles{"app": {v1.RoleIAM}, "reporting": {v1.RoleReadOnly}}
+	db.Spec.Databases = map[string]v1.DatabaseUsers{"orders": {"app", "reporting"}}
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stack.Client.Delete(ctx, db) })
+	waitReady(t, db)
+	waitTokenLogin(t, db, "shop.rds.app")
+
+	data := secretData(t, ns, "shop.rds.app")
+	if _, ok := data["password"]; ok {
+		t.Errorf("the Secret of a user who logs in with tokens holds a password")
+	}
+	if howto := string(data["token-howto"]); !strings.Contains(howto, "--enable-cleartext-plugin") {
+		t.Errorf("token-howto %q does not say how a MySQL client sends a token", howto)
+	}
+	port, err := strconv.Atoi(string(data["port"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := auth.BuildAuthToken(ctx, net.JoinHostPort(string(data["host"]), string(data["port"])), "us-east-1", "app",
+		credentials.NewStaticCredentialsProvider("local", "local", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func(password string, token bool) error {
+		ep := engine.Endpoint{Host: string(data["host"]), Port: int32(port), User: "app", Password: password, Token: token}
+		conn, err := sql.Open("mysql", mysql.DSN(ep, "orders"))
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		var user string
+		if err := conn.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&user); err != nil {
+			return err
+		}
+		if user != "app@%" {
+			t.Errorf("CURRENT_USER() = %q, want app@%%", user)
+		}
+		_, err = conn.ExecContext(ctx, "CREATE TABLE items (id INT)")
+		if err != nil && mysqlErrNumber(err) != 1050 { // exists from an earlier login
+			t.Errorf("app cannot create in the database it owns: %v", err)
+		}
+		return nil
+	}
+	if err := login(tok, true); err != nil {
+		t.Fatalf("login with an IAM token: %v", err)
+	}
+	if err := login("not-a-token", true); err == nil {
+		t.Errorf("app logged in with a password")
+	}
 }

@@ -33,6 +33,9 @@ func (p *Provider) CreateReplica(ctx context.Context, r cloud.Replica) error {
 	if len(r.SecurityGroupIDs) > 0 {
 		return unsupported(op, "Cloud SQL has no security groups: access is by authorized networks and IAM")
 	}
+	if r.IAMAuthentication != nil && *r.IAMAuthentication {
+		return unsupported(op, noIAMAuthentication)
+	}
 	source, err := p.svc.Instances.Get(p.project, r.Source).Context(ctx).Do()
 	if err != nil {
 		return wrap(op+": read the source", err)

@@ -11,12 +11,15 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 )
 
-// tokenRoleOf is the role that makes a user of engine log in with an IAM authentication
-// token in place of a password: rds_iam on RDS and Aurora PostgreSQL. MySQL users log in
-// with tokens through an authentication plugin instead, which the operator does not make.
+// tokenRoleOf is what makes a user of engine log in with an IAM authentication token in
+// place of a password: the role rds_iam on RDS and Aurora PostgreSQL, the authentication
+// plugin AWSAuthenticationPlugin on RDS MySQL, MariaDB and Aurora MySQL.
 func tokenRoleOf(engine string) string {
-	if engine == "postgres" || engine == "aurora-postgresql" {
+	switch engine {
+	case "postgres", "aurora-postgresql":
 		return "rds_iam"
+	case "mysql", "mariadb", "aurora-mysql":
+		return "AWSAuthenticationPlugin"
 	}
 	return ""
 }
@@ -43,10 +46,14 @@ func (p *Provider) LoginToken(ctx context.Context, in cloud.Instance, user strin
 
 // LoginTokenHowTo implements cloud.Provider.
 func (p *Provider) LoginTokenHowTo(in cloud.Instance, user string) string {
-	return fmt.Sprintf("This user logs in with an IAM authentication token as its password, over TLS: "+
+	howto := fmt.Sprintf("This user logs in with an IAM authentication token as its password, over TLS: "+
 		"aws rds generate-db-auth-token --hostname %s --port %d --region %s --username %s "+
 		"(or the AWS SDK's BuildAuthToken) makes one, valid 15 minutes, for an identity allowed rds-db:connect on this user.",
 		in.Endpoint, in.Port, in.Region, user)
+	if tokenRoleOf(in.Engine) == "AWSAuthenticationPlugin" {
+		howto += " MySQL clients send it with the cleartext plugin (mysql --enable-cleartext-plugin, Connector/J's AWS JDBC wrapper, go-sql-driver's allowCleartextPasswords=true)."
+	}
+	return howto
 }
 
 func endpointOf(in cloud.Instance) string {

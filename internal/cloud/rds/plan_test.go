@@ -139,6 +139,12 @@ func TestPlan(t *testing.T) {
 			desired: func(d *cloud.Desired) { d.IAMAuthentication = new(true) },
 			want:    cloud.Changes{IAMAuthentication: new(true)},
 		},
+		"IAMAuthenticationPending": {
+			reason:   "Token logins asked for and waiting for the maintenance window are no change to ask for again.",
+			desired:  func(d *cloud.Desired) { d.IAMAuthentication = new(true) },
+			instance: func(i *cloud.Instance) { i.Pending.IAMAuthentication = new(true) },
+			want:     cloud.Changes{},
+		},
 		"IAMAuthenticationUnsaid": {
 			reason:   "Token logins the spec leaves unsaid are left as RDS has them.",
 			instance: func(i *cloud.Instance) { i.IAMAuthentication = true },

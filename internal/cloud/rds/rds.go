@@ -260,7 +260,10 @@ func (p *Provider) CreateReplica(ctx context.Context, r cloud.Replica) error {
 		AvailabilityZone:           optional(r.AvailabilityZone),
 		VpcSecurityGroupIds:        r.SecurityGroupIDs,
 		PubliclyAccessible:         aws.Bool(r.PubliclyAccessible),
-		Tags:                       tags(r.Tags),
+		// RDS makes a read replica without token logins unless asked: its source's users
+		// who log in with tokens must reach it too.
+		EnableIAMDatabaseAuthentication: r.IAMAuthentication,
+		Tags:                            tags(r.Tags),
 	})
 	var exists *types.DBInstanceAlreadyExistsFault
 	if errors.As(err, &exists) {

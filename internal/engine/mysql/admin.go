@@ -17,6 +17,14 @@ import (
 // createPrivilege is the global privilege the createdb role gives.
 const createPrivilege = "CREATE"
 
+// tokenAuthString is the authentication string of a user identified by the cloud's token
+// plugin: RDS's AWSAuthenticationPlugin takes 'RDS' (CREATE USER ... IDENTIFIED WITH
+// AWSAuthenticationPlugin AS 'RDS').
+const tokenAuthString = "RDS"
+
+// pluginName is what a plugin's name may be: it goes into SQL unquoted.
+var pluginName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+
 // EnsureUser implements engine.Admin. The password goes to the server as a
 // mysql_native_password hash, never in clear text. A user's global privileges become
 // exactly what its roles give: superuser the master's own privileges WITH GRANT OPTION
@@ -30,24 +38,28 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	if u.ReadOnly && (u.Superuser || u.CreateDB) {
 		return invalid("ensure user "+u.Name, errors.New("a read-only user can be neither superuser nor createdb"))
 	}
-	if u.TokenLogin {
-		// RDS MySQL takes tokens through the AWSAuthenticationPlugin, which the operator
-		// does not set up (admission refuses the role iam on MySQL).
-		return invalid("ensure user "+u.Name, errors.New("token logins are not offered on MySQL by this operator"))
+	if u.TokenLogin && !pluginName.MatchString(a.tokenPlugin) {
+		return invalid("let "+u.Name+" log in with a token", fmt.Errorf("this server names no usable authentication plugin for token logins (%q)", a.tokenPlugin))
 	}
-	hash := nativePasswordHash(u.Password)
+	// A user who logs in with a token is identified by the cloud's plugin, with no
+	// password; the others by their password's hash.
+	wantPlugin, wantAuth := "mysql_native_password", nativePasswordHash(u.Password)
+	if u.TokenLogin {
+		wantPlugin, wantAuth = a.tokenPlugin, tokenAuthString
+	}
+	identified := "IDENTIFIED WITH " + wantPlugin + " AS " + quoteString(wantAuth)
 	acct := account(u.Name)
 	var plugin, auth string
 	err := a.conn.QueryRowContext(ctx, `SELECT plugin, authentication_string FROM mysql.user WHERE User = ? AND Host = '%'`, u.Name).Scan(&plugin, &auth)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		if _, err := a.conn.ExecContext(ctx, "CREATE USER "+acct+" IDENTIFIED WITH mysql_native_password AS "+quoteString(hash)); err != nil {
+		if _, err := a.conn.ExecContext(ctx, "CREATE USER "+acct+" "+identified); err != nil {
 			return wrapSecret("create user "+u.Name, err)
 		}
 	case err != nil:
 		return wrap("look up user "+u.Name, err)
-	case plugin != "mysql_native_password" || auth != hash:
-		if _, err := a.conn.ExecContext(ctx, "ALTER USER "+acct+" IDENTIFIED WITH mysql_native_password AS "+quoteString(hash)+" ACCOUNT UNLOCK"); err != nil {
+	case plugin != wantPlugin || auth != wantAuth:
+		if _, err := a.conn.ExecContext(ctx, "ALTER USER "+acct+" "+identified+" ACCOUNT UNLOCK"); err != nil {
 			return wrapSecret("set password of "+u.Name, err)
 		}
 	default:

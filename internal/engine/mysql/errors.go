@@ -21,7 +21,8 @@ const accessDenied = 1045
 func loginError(op string, err error) error {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
-		return &engine.Error{Op: op, Code: sqlState(me), Unreachable: true, PasswordRefused: me.Number == accessDenied, Err: err}
+		refused := me.Number == accessDenied
+		return &engine.Error{Op: op, Code: sqlState(me), Unreachable: true, PasswordRefused: refused, LoginRefused: refused, Err: err}
 	}
 	return &engine.Error{Op: op, Unreachable: true, CertificateRefused: engine.CertificateRefused(err), Err: err}
 }

@@ -37,7 +37,7 @@ func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin,
 	if err != nil {
 		return nil, loginError(op, err)
 	}
-	a := &Admin{db: db, conn: conn, readOnly: map[string]bool{}}
+	a := &Admin{db: db, conn: conn, tokenPlugin: ep.TokenRole, readOnly: map[string]bool{}}
 	var current string
 	if err := conn.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&current); err != nil {
 		_ = a.Close(ctx)
@@ -86,6 +86,8 @@ func config(ep engine.Endpoint, database string) *mysql.Config {
 	cfg.Net = "tcp"
 	cfg.Addr = net.JoinHostPort(ep.Host, strconv.Itoa(int(ep.Port)))
 	cfg.DBName = database
+	// A token goes as a cleartext password, only ever over TLS (set below, never off).
+	cfg.AllowCleartextPasswords = ep.Token
 	cfg.TLSConfig = "skip-verify"
 	if tc := ep.CA.TLSConfig(ep.Host); tc != nil {
 		cfg.TLSConfig, cfg.TLS = "", tc
@@ -106,6 +108,9 @@ type Admin struct {
 	conn       *sql.Conn
 	master     string
 	masterHost string
+	// tokenPlugin is the authentication plugin of users who log in with the cloud's tokens
+	// (Endpoint.TokenRole), empty when the server has none.
+	tokenPlugin string
 	// readOnly holds the users EnsureUser applied in this session, and whether each is
 	// read-only, for EnsureDatabase to give each its privileges.
 	readOnly map[string]bool
