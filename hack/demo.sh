@@ -275,10 +275,11 @@ kubectl patch rdsdatabase "$name" -n "$namespace" --type json -p '[
 	{"op":"add","path":"/spec/databases/orders/-","value":"svc"}]'
 go build -o .local/dbauthtoken ./hack/dbauthtoken
 svc_uri=
-for _ in $(seq 90); do
+for _ in $(seq 90); do # svc logs in with a password until RDS reports token logins on
 	svc_uri=$(kubectl get secret "$name.rds.svc" -n "$namespace" -o jsonpath='{.data.uri}' 2>/dev/null | base64 -d || true)
+	svc_pw=$(kubectl get secret "$name.rds.svc" -n "$namespace" -o jsonpath='{.data.password}' 2>/dev/null || true)
 	verified=$(kubectl get rdsdatabase "$name" -n "$namespace" -o jsonpath='{.status.users[?(@.name=="svc")].ok}')
-	[[ -n "$svc_uri" && "$verified" == "true" ]] && break
+	[[ -n "$svc_uri" && -z "$svc_pw" && "$verified" == "true" ]] && break
 	sleep 1
 done
 if [[ -z "$(kubectl get secret "$name.rds.svc" -n "$namespace" -o jsonpath='{.data.password}')" ]]; then

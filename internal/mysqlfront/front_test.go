@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,8 +42,9 @@ func startServer(t *testing.T) *mariaserver.Server {
 	return srv
 }
 
-// startFront starts a front before srv, with IAM when iam, whose verifier takes goodToken.
-func startFront(t *testing.T, srv *mariaserver.Server, iam *bool, timeout time.Duration) *Front {
+// startFront starts a front before srv, with IAM while iam is set, whose verifier takes
+// goodToken.
+func startFront(t *testing.T, srv *mariaserver.Server, iam *atomic.Bool, timeout time.Duration) *Front {
 	t.Helper()
 	tlsConfig, err := srv.TLSConfig()
 	if err != nil {
@@ -56,7 +58,7 @@ func startFront(t *testing.T, srv *mariaserver.Server, iam *bool, timeout time.D
 				var d net.Dialer
 				return d.DialContext(ctx, "tcp", net.JoinHostPort(srv.Host, strconv.Itoa(srv.Port)))
 			}}
-			if *iam {
+			if iam.Load() {
 				b.IAM = &IAM{
 					TLS:      tlsConfig,
 					Password: password,
@@ -132,7 +134,8 @@ func login(t *testing.T, f *Front, user, password string, withTLS bool, stmts ..
 
 func TestLogins(t *testing.T) {
 	srv := startServer(t)
-	iam := true
+	var iam atomic.Bool
+	iam.Store(true)
 	f := startFront(t, srv, &iam, 0)
 	if got := login(t, f, testMaster, testPassword, true,
 		"CREATE USER 'app'@'%' IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'", "GRANT SELECT ON *.* TO 'app'@'%'"); got.User != "master@%" {
@@ -168,7 +171,7 @@ func TestLogins(t *testing.T) {
 			user: testMaster, password: testPassword, tls: true, want: result{User: "master@%", TLS: true}},
 	}
 	for _, tc := range cases {
-		iam = tc.iam
+		iam.Store(tc.iam)
 		if got := login(t, f, tc.user, tc.password, tc.tls); got != tc.want {
 			t.Errorf("%s\nlogin of %s: got %+v, want %+v", tc.reason, tc.user, got, tc.want)
 		}
@@ -177,7 +180,8 @@ func TestLogins(t *testing.T) {
 
 func TestStartupTimeout(t *testing.T) {
 	srv := startServer(t)
-	iam := true
+	var iam atomic.Bool
+	iam.Store(true)
 	f := startFront(t, srv, &iam, 200*time.Millisecond)
 	conn, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(f.Port())))
 	if err != nil {
@@ -200,4 +204,31 @@ func TestStartupTimeout(t *testing.T) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestIAMCheck checks that IAM without a function the front would call fails its Check, so
+// that the front turns the client away instead of panicking halfway through its login.
+func TestIAMCheck(t *testing.T) {
+	password := func(user string) string { return "derived-" + user }
+	usesIAM := func(context.Context, string) (bool, error) { return true, nil }
+	verify := func(string, string) error { return nil }
+	cases := []struct {
+		reason string
+		iam    IAM
+		ok     bool
+	}{
+		{reason: "IAM with every function passes; TLS may be nil.",
+			iam: IAM{Password: password, UsesIAM: usesIAM, Verify: verify}, ok: true},
+		{reason: "Without Verify a token would go unchecked.",
+			iam: IAM{Password: password, UsesIAM: usesIAM}},
+		{reason: "Without UsesIAM the front cannot tell a token from a password.",
+			iam: IAM{Password: password, Verify: verify}},
+		{reason: "Without Password the front can neither log an IAM user in nor rewrite CREATE USER.",
+			iam: IAM{UsesIAM: usesIAM, Verify: verify}},
+	}
+	for _, tc := range cases {
+		if err := tc.iam.Check(); (err == nil) != tc.ok {
+			t.Errorf("%s\nCheck: %v", tc.reason, err)
+		}
+	}
 }

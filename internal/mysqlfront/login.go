@@ -11,6 +11,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/endpointfront"
 )
 
 // session is one client connection, and its connection to the server, while the front
@@ -24,22 +26,25 @@ type session struct {
 	clientSeq byte
 }
 
-// bufferedConn is a connection whose reads go through r, which may hold bytes already read.
-type bufferedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
 // errHandled is an error the client has already been told about: the connection ends
 // without more to log.
 var errHandled = errors.New("handled")
 
-// login serves a client of a front with IAM: it passes the server's greeting on, does TLS,
-// reads the client's HandshakeResponse41 and logs an IAM user in with its token, any other
-// user with what it sent; then it relays, rewriting the statements that make IAM users.
-func (f *Front) login(ctx context.Context, client, server net.Conn, iam *IAM) {
+// serveIAM serves a client of a front with IAM: it passes the server's greeting on, does
+// TLS, reads the client's HandshakeResponse41 and logs an IAM user in with its token, any
+// other user with what it sent; then it relays, rewriting the statements that make IAM
+// users.
+func serveIAM(ctx context.Context, f *Front, client net.Conn, b Backend) {
+	server, err := b.Dial(ctx)
+	if err != nil {
+		f.Logf("client from %s: %v", client.RemoteAddr(), err)
+		return
+	}
+	if !f.Track(server) {
+		return
+	}
+	defer f.Untrack(server)
+	iam := b.IAM
 	deadline, _ := ctx.Deadline()
 	if client.SetDeadline(deadline) != nil || server.SetDeadline(deadline) != nil {
 		return
@@ -48,7 +53,7 @@ func (f *Front) login(ctx context.Context, client, server net.Conn, iam *IAM) {
 	user, err := s.handshake(ctx, iam)
 	if err != nil {
 		if !errors.Is(err, io.EOF) && !errors.Is(err, errHandled) {
-			f.logf("login of %q from %s: %v", user, client.RemoteAddr(), err)
+			f.Logf("login of %q from %s: %v", user, client.RemoteAddr(), err)
 		}
 		return
 	}
@@ -56,7 +61,7 @@ func (f *Front) login(ctx context.Context, client, server net.Conn, iam *IAM) {
 		return
 	}
 	rewrite := func(query []byte) []byte { return rewriteIAMUsers(query, iam.Password) }
-	pipeWith(s.client, s.server, func() { _ = relayCommands(s.server, s.clientR, rewrite) }, s.serverR)
+	endpointfront.PipeWith(s.client, s.server, func() { _ = relayCommands(s.server, s.clientR, rewrite) }, s.serverR)
 }
 
 // handshake logs the client in and returns its user name.
@@ -87,7 +92,7 @@ func (s *session) handshake(ctx context.Context, iam *IAM) (string, error) {
 		return "", err
 	}
 	if isSSLRequest(p.payload) && iam.TLS != nil {
-		conn := tls.Server(bufferedConn{Conn: s.client, r: s.clientR}, iam.TLS.Clone())
+		conn := tls.Server(endpointfront.BufferedConn{Conn: s.client, R: s.clientR}, iam.TLS.Clone())
 		if err := conn.HandshakeContext(ctx); err != nil {
 			return "", fmt.Errorf("TLS handshake: %w", err)
 		}
@@ -192,15 +197,13 @@ func (s *session) loginWithToken(ctx context.Context, iam *IAM, g greeting, r re
 		return err
 	}
 	denied := accessDenied(r.user, s.client, token != "")
-	switch {
-	case !s.clientTLS:
+	if !s.clientTLS {
 		s.refuse(errAccessDenied, stateAccessDenied, denied)
 		return errors.New("IAM token refused: sent without TLS")
-	case iam.Verify != nil:
-		if err := iam.Verify(r.user, token); err != nil {
-			s.refuse(errAccessDenied, stateAccessDenied, denied)
-			return fmt.Errorf("IAM token refused: %w", err)
-		}
+	}
+	if err := iam.Verify(r.user, token); err != nil {
+		s.refuse(errAccessDenied, stateAccessDenied, denied)
+		return fmt.Errorf("IAM token refused: %w", err)
 	}
 	caps := r.caps&^(capSSL|capCompress) | capPluginAuth | capSecureConnection
 	if s.serverTLS {

@@ -423,3 +423,40 @@ func TestClose(t *testing.T) {
 		})
 	}
 }
+
+// TestIAMCheck checks that IAM without a function the front would call fails its Check, so
+// that the front turns the client away instead of panicking halfway through its login.
+func TestIAMCheck(t *testing.T) {
+	dial := func(context.Context) (net.Conn, error) { return nil, errors.ErrUnsupported }
+	complete := func() pgfront.IAM {
+		return pgfront.IAM{
+			UsesIAM:      func(context.Context, string) (bool, error) { return true, nil },
+			Verify:       func(string, string) error { return nil },
+			DialTrusted:  dial,
+			DialPassword: dial,
+		}
+	}
+	cases := map[string]struct {
+		reason  string
+		change  func(*pgfront.IAM)
+		wantErr bool
+	}{
+		"Complete": {reason: "IAM with every function passes; TLS may be nil.", change: func(*pgfront.IAM) {}},
+		"NoVerify": {reason: "Without Verify a token would go unchecked.", change: func(i *pgfront.IAM) { i.Verify = nil }, wantErr: true},
+		"NoUsesIAM": {reason: "Without UsesIAM the front cannot tell a token from a password.",
+			change: func(i *pgfront.IAM) { i.UsesIAM = nil }, wantErr: true},
+		"NoDialTrusted": {reason: "Without DialTrusted an IAM user has no way in.",
+			change: func(i *pgfront.IAM) { i.DialTrusted = nil }, wantErr: true},
+		"NoDialPassword": {reason: "Without DialPassword a password user has no way in.",
+			change: func(i *pgfront.IAM) { i.DialPassword = nil }, wantErr: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			iam := complete()
+			tc.change(&iam)
+			if err := iam.Check(); (err != nil) != tc.wantErr {
+				t.Errorf("%s\nCheck: %v, want an error: %v", tc.reason, err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/endpointfront"
 )
 
 // The codes that open a connection in place of a protocol version (PostgreSQL's
@@ -41,53 +43,43 @@ type session struct {
 	tls  bool
 }
 
-// bufferedConn is a connection whose reads go through r, which may hold bytes already read.
-type bufferedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
 // startup is a client's StartupMessage: its bytes as sent and its user and database.
 type startup struct {
 	raw            []byte
 	user, database string
 }
 
-// login serves a client of a front with IAM: TLS and the other requests that may come
+// serveIAM serves a client of a front with IAM: TLS and the other requests that may come
 // first, the StartupMessage, then the token of a user who logs in with IAM; then it hands
 // the client to the server and relays.
-func (f *Front) login(client net.Conn, b Backend) {
-	deadline := time.Now().Add(f.cfg.StartupTimeout)
+func serveIAM(ctx context.Context, f *Front, client net.Conn, b Backend) {
+	deadline, _ := ctx.Deadline()
 	if err := client.SetDeadline(deadline); err != nil {
 		return
 	}
-	ctx, cancel := context.WithDeadline(f.ctx, deadline)
-	defer cancel()
 	s := &session{conn: client, r: bufio.NewReader(client)}
-	st, err := f.negotiate(ctx, s, b)
+	st, err := negotiate(ctx, s, b)
 	if err != nil {
 		if !errors.Is(err, io.EOF) && !errors.Is(err, errHandled) {
-			f.logf("client from %s: %v", client.RemoteAddr(), err)
+			f.Logf("client from %s: %v", client.RemoteAddr(), err)
 		}
 		return
 	}
-	server, err := f.handOver(ctx, s, b.IAM, st)
+	server, err := handOver(ctx, s, b.IAM, st)
 	if err != nil {
 		if !errors.Is(err, io.EOF) && !errors.Is(err, errHandled) {
-			f.logf("login of %q from %s: %v", st.user, client.RemoteAddr(), err)
+			f.Logf("login of %q from %s: %v", st.user, client.RemoteAddr(), err)
 		}
 		return
 	}
-	if !f.track(server) {
+	if !f.Track(server) {
 		return
 	}
-	defer f.untrack(server)
+	defer f.Untrack(server)
 	if err := s.conn.SetDeadline(time.Time{}); err != nil {
 		return
 	}
-	pipe(s.conn, s.r, server)
+	endpointfront.Pipe(s.conn, s.r, server, server)
 }
 
 // errHandled is an error the client has already been told about, or a request served: the
@@ -97,7 +89,7 @@ var errHandled = errors.New("handled")
 // negotiate serves what may come before the StartupMessage (TLS, GSSAPI encryption, which
 // the front refuses as RDS does, and cancel requests, which go to the server as they are)
 // and returns the StartupMessage.
-func (f *Front) negotiate(ctx context.Context, s *session, b Backend) (startup, error) {
+func negotiate(ctx context.Context, s *session, b Backend) (startup, error) {
 	for {
 		first, err := s.r.Peek(1)
 		if err != nil {
@@ -105,7 +97,7 @@ func (f *Front) negotiate(ctx context.Context, s *session, b Backend) (startup, 
 		}
 		if first[0] == tlsHandshakeByte && !s.tls {
 			// PostgreSQL 17's sslnegotiation=direct: TLS at once, with ALPN.
-			if err := f.startTLS(s, b.IAM.TLS, true); err != nil {
+			if err := startTLS(s, b.IAM.TLS, true); err != nil {
 				return startup{}, err
 			}
 			continue
@@ -130,7 +122,7 @@ func (f *Front) negotiate(ctx context.Context, s *session, b Backend) (startup, 
 			if _, err := s.conn.Write([]byte{'S'}); err != nil {
 				return startup{}, err
 			}
-			if err := f.startTLS(s, b.IAM.TLS, false); err != nil {
+			if err := startTLS(s, b.IAM.TLS, false); err != nil {
 				return startup{}, err
 			}
 		case code == codeGSSEnc && len(raw) == 8 && !s.tls:
@@ -138,7 +130,7 @@ func (f *Front) negotiate(ctx context.Context, s *session, b Backend) (startup, 
 				return startup{}, err
 			}
 		case code == codeCancel:
-			return startup{}, f.forwardCancel(ctx, b, raw)
+			return startup{}, forwardCancel(ctx, b, raw)
 		case code>>16 == 3:
 			st, err := parseStartup(raw)
 			if err != nil {
@@ -156,7 +148,7 @@ func (f *Front) negotiate(ctx context.Context, s *session, b Backend) (startup, 
 // startTLS makes the session's connection a TLS server connection with the server's
 // certificate. direct is PostgreSQL 17's direct negotiation, which must agree on ALPN
 // "postgresql".
-func (f *Front) startTLS(s *session, cfg *tls.Config, direct bool) error {
+func startTLS(s *session, cfg *tls.Config, direct bool) error {
 	if cfg == nil {
 		return errors.New("TLS asked for and no certificate to answer with")
 	}
@@ -164,7 +156,7 @@ func (f *Front) startTLS(s *session, cfg *tls.Config, direct bool) error {
 	if direct {
 		cfg.NextProtos = []string{alpnPostgres}
 	}
-	conn := tls.Server(bufferedConn{Conn: s.conn, r: s.r}, cfg)
+	conn := tls.Server(endpointfront.BufferedConn{Conn: s.conn, R: s.r}, cfg)
 	if err := conn.Handshake(); err != nil {
 		return fmt.Errorf("TLS handshake: %w", err)
 	}
@@ -177,7 +169,7 @@ func (f *Front) startTLS(s *session, cfg *tls.Config, direct bool) error {
 
 // forwardCancel sends a CancelRequest to the server as it came: the key in it is the
 // server's, which the front relayed to the client.
-func (f *Front) forwardCancel(ctx context.Context, b Backend, raw []byte) error {
+func forwardCancel(ctx context.Context, b Backend, raw []byte) error {
 	server, err := b.Dial(ctx)
 	if err != nil {
 		return fmt.Errorf("forward a cancel request: %w", err)
@@ -193,7 +185,7 @@ func (f *Front) forwardCancel(ctx context.Context, b Backend, raw []byte) error 
 // it sends, checked here, over a connection where the server asks for nothing; any other
 // user over TCP, where the server asks for the password. It returns the connection to the
 // server once the StartupMessage is sent.
-func (f *Front) handOver(ctx context.Context, s *session, iam *IAM, st startup) (net.Conn, error) {
+func handOver(ctx context.Context, s *session, iam *IAM, st startup) (net.Conn, error) {
 	usesIAM, err := iam.UsesIAM(ctx, st.user)
 	if err != nil {
 		s.refuse(stateCannotConnectNow, "the database system is not accepting connections")

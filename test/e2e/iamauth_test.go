@@ -34,6 +34,7 @@ func TestIAMAuthentication(t *testing.T) {
 	db.Spec.IAMAuthentication = new(true)
 	db.Spec.Users = map[string]v1.UserRoles{"app": {v1.RoleIAM}, "reporting": {}}
 	db.Spec.Databases = map[string]v1.DatabaseUsers{"orders": {"app", "reporting"}}
+	db.Spec.HighAvailability = &v1.HighAvailability{ReadReplicas: 1}
 	if err := stack.Client.Create(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +99,35 @@ func TestIAMAuthentication(t *testing.T) {
 		}
 		if _, err := conn.Exec(ctx, "CREATE TABLE items (id int)"); err != nil {
 			t.Errorf("app cannot create in the database it owns: %v", err)
+		}
+	})
+
+	t.Run("ReadsThroughTheReaderWithAToken", func(t *testing.T) {
+		// The read replica was made with token logins, as its source has them.
+		data := secretData(t, ns, "tokens.rds.app")
+		reader := map[string][]byte{"host": data["ro-host"], "port": data["ro-port"]}
+		if len(reader["host"]) == 0 {
+			t.Fatalf("the Secret has no ro-host")
+		}
+		cfg, err := pgx.ParseConfig(string(data["uri"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		port, err := strconv.Atoi(string(reader["port"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Host, cfg.Port, cfg.Password = string(reader["host"]), uint16(port), token(t, reader, "app")
+		err = harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			conn, err := pgx.ConnectConfig(ctx, cfg)
+			if err != nil {
+				return false, nil // the reader may still be starting
+			}
+			_ = conn.Close(ctx)
+			return true, nil
+		})
+		if err != nil {
+			t.Errorf("app cannot log in to the reader %s:%s with a token", reader["host"], reader["port"])
 		}
 	})
 
