@@ -54,14 +54,7 @@ func TestReconcileMasterPassword(t *testing.T) {
 			verify:  &engine.Error{Op: "login", Unreachable: true, CertificateRefused: true, Err: errors.New("x509: certificate signed by unknown authority")},
 			wantErr: true, wantReason: v1.ReasonEngineCertificateRefused},
 	}
-	ca, err := serverproc.NewCA("cloud CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := engine.ParseCABundle(ca.PEM)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bundle := cloudCABundle(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			set, verified := 0, 0
@@ -145,4 +138,19 @@ func TestServerCA(t *testing.T) {
 			t.Errorf("%s: serverCA = %v, want the PEM %.30q", c.reason, got, c.wantPEM)
 		}
 	}
+}
+
+// cloudCABundle is the operator's engine CA bundle holding a fresh CA, for logins that must
+// verify the server.
+func cloudCABundle(t *testing.T) *engine.CABundle {
+	t.Helper()
+	ca, err := serverproc.NewCA("cloud CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := engine.ParseCABundle(ca.PEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bundle
 }

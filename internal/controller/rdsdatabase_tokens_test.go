@@ -16,7 +16,6 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/cloudtest"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // TestReconcileAccessWithTokens: a user who logs in with tokens (the role iam) is checked
@@ -53,14 +52,7 @@ func TestReconcileAccessWithTokens(t *testing.T) {
 			verify: map[string]error{"reporting": pwRefused}, wantReason: v1.ReasonPasswordRefused, wantRequeue: true, wantTokens: 1,
 			wantLogins: map[string]string{"sysadmin": "master-pw", "app": "token-for-app", "reporting": "reporting-pw"}},
 	}
-	ca, err := serverproc.NewCA("cloud CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle, err := engine.ParseCABundle(ca.PEM)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bundle := cloudCABundle(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tokens := 0
