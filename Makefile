@@ -93,12 +93,11 @@ fmt-check: ## Fail, listing the files, if any Go file is not gofmt-formatted.
 	if [[ -n "$$unformatted" ]]; then echo "gofmt needed (run make fmt):"; echo "$$unformatted"; exit 1; fi
 
 .PHONY: test
-test: tools deps postgres ## Check formatting, vet, and run every test against a real control plane.
+test: tools deps postgres ## Check formatting, vet, and run every test (fuzz seed corpora included) against a real control plane.
 	@trap 'rc=$$?; echo "make test: $$( ((rc == 0)) && echo passed || echo FAILED) in $$(( $$(date +%s) - $(MAKE_START) ))s"' EXIT; \
 	echo "== gofmt"; $(MAKE) --no-print-directory fmt-check; \
 	echo "== go vet ./..."; go vet ./...; \
-	echo "== go test ./... -count=1 -timeout 20m"; go test ./... -count=1 -timeout 20m; \
-	echo "== fuzz (short)"; hack/fuzz.sh 3000x
+	echo "== go test ./... -count=1 -timeout 20m"; go test ./... -count=1 -timeout 20m
 
 .PHONY: local-up
 local-up: ## Start control plane, RDS emulator and operator in the background (.local/).
@@ -128,5 +127,5 @@ bench: tools build ## Measure a fleet of BENCH_N (1000) databases end to end: ta
 	bin/bench --n $(BENCH_N) --tools $(TOOLS_BIN) --out bench $(BENCH_ARGS)
 
 .PHONY: fuzz
-fuzz: ## Run every Go fuzz target for FUZZTIME each (default 60s); not part of make test.
+fuzz: ## Run every Go fuzz target for FUZZTIME each (default 60s; 3000x is a quick pass); not part of make test, which runs their seed corpora.
 	hack/fuzz.sh $(or $(FUZZTIME),60s)

@@ -2,7 +2,7 @@
 # Runs every Go fuzz target (func FuzzXxx in a *_fuzz_test.go file) for the same time each,
 # one after the other, and prints each target's time and executions.
 #
-#   hack/fuzz.sh 3000x            # the short run make test does: executions, not seconds
+#   hack/fuzz.sh 3000x            # a quick pass: executions, not seconds (FUZZTIME=3000x make fuzz)
 #   FUZZTIME=60s hack/fuzz.sh     # make fuzz
 #
 # Go 1.26's fuzz coordinator can fail a target with a bare "context deadline exceeded" when a

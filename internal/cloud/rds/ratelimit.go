@@ -76,16 +76,24 @@ func init() {
 // the shared view of the cloud. Calls about one database (named by its identifier, ARN or
 // snapshot) get a turn; a turn close enough is waited for, a later one is kept for the
 // database and reported as a *cloud.WaitError. Fleet-wide list calls, which serve every
-// object at once, go ahead of the queue and push later turns back by as much.
+// object at once, and the rest of a database's pass once its turn came go ahead of the queue
+// and push every turn behind them back by as much: the turns given already as well as the
+// turns to come, so that the fleet keeps to the rate however many calls its passes make.
 type Limiter struct {
 	bucket  *rate.Limiter
 	maxWait time.Duration
-	now     func() time.Time
-	sleep   func(ctx context.Context, d time.Duration) error
+	// step is one call's share of the rate, what a call sent ahead of the queue pushes each
+	// turn back by.
+	step  time.Duration
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 
 	mu sync.Mutex
-	// turns holds the time each waiting key may send its call.
-	turns map[string]time.Time
+	// ahead is how far every call sent ahead of the queue so far pushed the turns back: a
+	// turn given when it was a is due ahead-a later than the bucket reserved it for.
+	ahead time.Duration
+	// turns holds the turn each waiting key may send its call at.
+	turns map[string]turn
 	// served holds when each key's last turn came, for passWindow, and the calls made on it.
 	served map[string]time.Time
 	calls  map[string]int
@@ -99,7 +107,24 @@ func NewLimiter(l RateLimit) *Limiter {
 	burst := max(l.Burst, 1)
 	return &Limiter{
 		bucket: rate.NewLimiter(rate.Limit(l.PerSecond), burst), maxWait: l.MaxWait,
-		now: time.Now, sleep: sleepCtx, turns: map[string]time.Time{}, served: map[string]time.Time{}, calls: map[string]int{},
+		step: time.Duration(float64(time.Second) / l.PerSecond),
+		now:  time.Now, sleep: sleepCtx, turns: map[string]turn{}, served: map[string]time.Time{}, calls: map[string]int{},
+	}
+}
+
+// turn is when a waiting key may send its call: at, as the bucket reserved it, pushed back
+// by what went ahead of the queue since (Limiter.ahead, then ahead).
+type turn struct {
+	at    time.Time
+	ahead time.Duration
+}
+
+// goAheadLocked sends a call now, ahead of the queue: the bucket counts it, and when there is a
+// queue (the bucket is in debt) every turn behind it is pushed back by one call's share.
+func (l *Limiter) goAheadLocked(now time.Time) {
+	if l.bucket.ReserveN(now, 1).DelayFrom(now) > 0 {
+		l.ahead += l.step
+		rateLimitAhead.Inc()
 	}
 }
 
@@ -108,34 +133,33 @@ func NewLimiter(l RateLimit) *Limiter {
 // until the turn kept for key.
 func (l *Limiter) Acquire(ctx context.Context, op, key string) error {
 	now := l.now()
+	l.mu.Lock()
 	if key == "" {
 		// The shared view serves every object: it goes now and the queue pays for it.
-		if l.bucket.ReserveN(now, 1).DelayFrom(now) > 0 {
-			rateLimitAhead.Inc()
-		}
+		l.goAheadLocked(now)
+		l.mu.Unlock()
 		return nil
 	}
-	l.mu.Lock()
 	if at, ok := l.served[key]; ok && now.Sub(at) < passWindow && l.calls[key] < passCalls {
 		// The rest of a pass whose turn came: it goes, and the queue pays.
 		l.calls[key]++
+		l.goAheadLocked(now)
 		l.mu.Unlock()
-		if l.bucket.ReserveN(now, 1).DelayFrom(now) > 0 {
-			rateLimitAhead.Inc()
-		}
 		return nil
 	}
-	at, kept := l.turns[key]
+	t, kept := l.turns[key]
+	at := t.at.Add(l.ahead - t.ahead)
 	if kept && now.Sub(at) > turnGrace {
 		kept = false // left too long: a new turn, at the back
 	}
 	first := !kept
 	if first {
-		at = now.Add(l.bucket.ReserveN(now, 1).DelayFrom(now))
+		t = turn{at: now.Add(l.bucket.ReserveN(now, 1).DelayFrom(now)), ahead: l.ahead}
+		at = t.at
 	}
 	wait := at.Sub(now)
 	if wait > l.maxWait {
-		l.turns[key] = at
+		l.turns[key] = t
 		l.mu.Unlock()
 		if first {
 			rateLimitDelay.Observe(wait.Seconds())
@@ -160,8 +184,8 @@ func (l *Limiter) Acquire(ctx context.Context, op, key string) error {
 // so the map holds at most the waiting databases.
 func (l *Limiter) expireLocked(now time.Time) {
 	if len(l.turns) >= 64 {
-		for k, at := range l.turns {
-			if now.Sub(at) > turnGrace {
+		for k, t := range l.turns {
+			if now.Sub(t.at.Add(l.ahead-t.ahead)) > turnGrace {
 				delete(l.turns, k)
 			}
 		}

@@ -164,3 +164,76 @@ func TestLimiterPass(t *testing.T) {
 		t.Errorf("a pass long after its turn, behind a new queue, made %d calls (%v); want none until its new turn", done, err)
 	}
 }
+
+// TestLimiterPassesKeepTheRate is the create wave of a fleet with parameter groups: 100
+// databases whose passes make 8 calls each once their turn comes, against 10 calls/s. The
+// calls a pass sends ahead push back the turns given already, so that no 10 s of the wave
+// sends more than the rate's 100 calls and a pass (its turn came before the window, the rest
+// of its calls in it) and the burst; without that the wave ran at 8 times the rate.
+func TestLimiterPassesKeepTheRate(t *testing.T) {
+	const rate, burst, passLen = 10, 10, 8
+	lim, clock := newTestLimiter(RateLimit{PerSecond: rate, Burst: burst, MaxWait: 250 * time.Millisecond})
+	ctx := context.Background()
+	start := clock.now
+	var sent []time.Duration
+	pass := func(key string) (time.Duration, bool) {
+		for i := 0; i < passLen; i++ {
+			err := lim.Acquire(ctx, "Call", key)
+			if after, wait := cloud.RetryAfter(err); wait {
+				if i > 0 {
+					t.Fatalf("%s deferred at call %d of its pass, after its turn came", key, i+1)
+				}
+				return after, false
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			sent = append(sent, clock.now.Sub(start))
+		}
+		return 0, true
+	}
+	type due struct {
+		key string
+		at  time.Time
+	}
+	var queue []due
+	for i := 0; i < 100; i++ {
+		key := fmt.Sprintf("db-%03d", i)
+		if after, done := pass(key); !done {
+			queue = append(queue, due{key, clock.now.Add(after)})
+		}
+	}
+	for len(queue) > 0 { // each comes back when told, earliest first
+		next := 0
+		for i, d := range queue {
+			if d.at.Before(queue[next].at) {
+				next = i
+			}
+		}
+		d := queue[next]
+		queue = append(queue[:next], queue[next+1:]...)
+		if d.at.After(clock.now) {
+			clock.now = d.at
+		}
+		if after, done := pass(d.key); !done {
+			queue = append(queue, due{d.key, clock.now.Add(after)})
+		}
+	}
+	if len(sent) != 100*passLen {
+		t.Fatalf("%d calls sent, want %d", len(sent), 100*passLen)
+	}
+	limit := rate*10 + burst + passLen
+	for i, from := range sent {
+		n := 0
+		for _, at := range sent[i:] {
+			if at-from < 10*time.Second {
+				n++
+			}
+		}
+		if n > limit {
+			t.Fatalf("%d calls in the 10 s from %s, want at most %d (the rate, a burst and one pass)", n, from, limit)
+		}
+	}
+	if took := sent[len(sent)-1]; took < 70*time.Second {
+		t.Errorf("800 calls at 10/s took %s, want about 80 s", took)
+	}
+}
