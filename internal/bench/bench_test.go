@@ -39,7 +39,9 @@ func TestSmoke(t *testing.T) {
 		{"every object's deletion is timed", saved.Delete.Gone.Count == cfg.N},
 		{"the create wave's AWS calls are counted by the emulator", saved.Create.AWSCalls["CreateDBInstance"]-saved.Create.AWSRetries["CreateDBInstance"] == cfg.N},
 		{"the create wave's AWS calls are counted by the operator", saved.Create.OperatorAWSCalls > 0},
-		{"the delete wave's AWS calls are counted", saved.Delete.AWSCalls["DeleteDBInstance"]-saved.Delete.AWSRetries["DeleteDBInstance"] == cfg.N},
+		// A delete the cloud refused for the database's state (InvalidDBInstanceState) is sent
+		// again by the operator's next pass: it is a call, and not one of the N.
+		{"the delete wave's AWS calls are counted", deletes(saved.Delete) >= cfg.N && deletes(saved.Delete)-saved.Delete.AWSErrors["InvalidDBInstanceState"] <= cfg.N},
 		{"the steady state's calls are counted", saved.Steady.AWSCallsTotal > 0 && saved.Steady.Resyncs == 3},
 		{"the mixed fleet's clusters are made and deleted", saved.Create.AWSCalls["CreateDBCluster"]-saved.Create.AWSRetries["CreateDBCluster"] == cfg.Aurora &&
 			saved.Delete.AWSCalls["DeleteDBCluster"]-saved.Delete.AWSRetries["DeleteDBCluster"] == cfg.Aurora},
@@ -154,4 +156,9 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// deletes is how many DeleteDBInstance calls a phase made, the SDK's own retries left out.
+func deletes(p *Phase) int {
+	return p.AWSCalls["DeleteDBInstance"] - p.AWSRetries["DeleteDBInstance"]
 }
