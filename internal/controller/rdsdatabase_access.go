@@ -65,8 +65,8 @@ func (r *RDSDatabaseReconciler) reconcileAccess(ctx context.Context, s *scope) (
 		// The role or the cloud's setting was taken away (the next pass gives them back), or
 		// the operator may not log in as them: retry with backoff, not at once.
 		s.announce(v1.ConditionAccessVerified, metav1.ConditionFalse, v1.ReasonTokenRefused,
-			fmt.Sprintf("the database refuses the IAM token of %s; granting the role and turning token logins on again. If it persists, "+
-				"the operator's identity may lack the permission to log in as them (rds-db:connect): %v", strings.Join(tokenRefused, ", "), tokenErr),
+			fmt.Sprintf("the database refuses the login token of %s; granting the role and turning token logins on again. If it persists, "+
+				"the operator's cloud identity may lack the permission to log in as them: %v", strings.Join(tokenRefused, ", "), tokenErr),
 			corev1.EventTypeWarning, "")
 		return ctrl.Result{}, errorf(db, "access check", tokenErr)
 	default:

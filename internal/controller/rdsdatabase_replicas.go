@@ -101,13 +101,13 @@ func (r *RDSDatabaseReconciler) reconcileReplicas(ctx context.Context, s *scope)
 			r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked the cloud to change reader %s's instance class %s to %s", id, in.InstanceClass, class)
 			waiting = append(waiting, id+" changing class")
 		case in.ReplicaSource == s.identifier && in.Phase == cloud.PhaseAvailable && tokensDiffer(s.desired.IAMAuthentication, in):
-			// A read replica of its own (an Aurora reader follows its cluster) takes tokens
+			// A read replica of its own (a reader that is a member of its database follows it) takes tokens
 			// as its source does, for the users who log in with them.
 			immediately := db.Spec.ApplyImmediately == nil || *db.Spec.ApplyImmediately
 			if err := s.cloud.Update(ctx, id, cloud.Changes{IAMAuthentication: s.desired.IAMAuthentication}, cloud.UpdateOptions{ApplyImmediately: immediately}); err != nil {
 				return r.replicasFailed(s, err)
 			}
-			r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked the cloud to turn IAM database authentication %s on reader %s", onOff(*s.desired.IAMAuthentication), id)
+			r.event(db, corev1.EventTypeNormal, v1.EventModifyRequested, "Asked the cloud to set token logins to %t on reader %s", *s.desired.IAMAuthentication, id)
 		}
 	}
 	if len(missing) > 0 && primary.Phase != cloud.PhaseAvailable {
@@ -381,11 +381,4 @@ func tokensDiffer(want *bool, in cloud.Instance) bool {
 		have = *in.Pending.IAMAuthentication
 	}
 	return *want != have
-}
-
-func onOff(on bool) string {
-	if on {
-		return "on"
-	}
-	return "off"
 }

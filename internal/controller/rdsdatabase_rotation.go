@@ -189,7 +189,7 @@ func (r *RDSDatabaseReconciler) endpoint(s *scope, user string) engine.Endpoint 
 	ep := engine.Endpoint{Engine: engineOf(s.db).engine, Host: s.instance.Endpoint, Port: s.instance.Port, User: user,
 		Password: s.credentials[user].password, AdminRole: s.instance.AdminRole, CA: serverCA(s)}
 	// Who logs in with tokens is the operator's to keep only once the spec speaks of token
-	// logins: before, a grant made outside it (rds_iam to a user of a DBA's) is left alone.
+	// logins: before, a grant made outside it (the token role given to a user of a DBA's) is left alone.
 	if s.db.Spec.IAMAuthentication != nil {
 		ep.TokenRole = s.instance.TokenRole
 	}

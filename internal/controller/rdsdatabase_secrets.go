@@ -148,7 +148,7 @@ func (r *RDSDatabaseReconciler) fitLogin(ctx context.Context, s *scope, secret *
 		}
 		delete(updated.Annotations, v1.AnnotationRotationPending)
 		updated.Annotations[v1.AnnotationLogin] = v1.LoginToken
-		note = fmt.Sprintf("User %s logs in with IAM tokens now: its password was removed from Secret %s", user, secret.Name)
+		note = fmt.Sprintf("User %s logs in with the cloud's tokens now: its password was removed from Secret %s", user, secret.Name)
 	} else {
 		pw, err := password.Generate()
 		if err != nil {
