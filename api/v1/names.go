@@ -293,6 +293,9 @@ const (
 	// EventMasterSecretRecreated: the master Secret was deleted; a new password was made and
 	// is being set through the cloud.
 	EventMasterSecretRecreated = "MasterSecretRecreated"
+	// EventMasterPasswordReset: the cloud's feed showed the master password set outside the
+	// operator (at the console); the one in the master Secret was set again.
+	EventMasterPasswordReset = "MasterPasswordReset"
 	// EventUserRemoved: a user removed from the spec lost its login (its objects and data
 	// are kept) and its Secret was deleted.
 	EventUserRemoved = "UserRemoved"

@@ -69,6 +69,18 @@ type Config struct {
 	// PendingRequeue is the operator's --pending-requeue, the cadence of the shared view
 	// while some database changes state.
 	PendingRequeue time.Duration
+	// Feed and FullList are the operator's --feed-interval and --full-list-interval. The
+	// steady state lasts at least two FullList, so that its cost per hour at the default
+	// intervals can be told from what one read of the feed and one list cost.
+	Feed, FullList time.Duration
+	// Drifts is how many databases are changed behind the operator's back after the steady
+	// state (half a class change, half a master password reset, through the emulator's
+	// tamper hook, a few seconds apart); each one's time until the operator repairs it is
+	// measured. Zero changes none.
+	Drifts int
+	// SkipDelete leaves the delete wave out (a run at 10,000 objects, whose figures are
+	// the create wave's, the steady state's and the drifts').
+	SkipDelete bool
 	// ManagerArgs are more flags for the manager (e.g. --aws-rate-limit).
 	ManagerArgs []string
 	// Profile takes a CPU profile of the create wave's first ProfileSeconds and a heap
@@ -96,6 +108,9 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 	if cfg.Exports && cfg.BackupEvery == "" {
 		return nil, errors.New("bench: Exports needs BackupEvery")
 	}
+	if cfg.Drifts > 0 && (cfg.Feed <= 0 || cfg.Drifts > cfg.N-cfg.Aurora) {
+		return nil, errors.New("bench: Drifts needs a Feed and at most N-Aurora drifts")
+	}
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
 	}
@@ -107,6 +122,11 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 		"--resync", cfg.Resync.String(),
 		"--pending-requeue", cfg.PendingRequeue.String(),
 		"--zap-log-level", "info",
+	}
+	if cfg.Feed > 0 {
+		args = append(args, "--feed-interval", cfg.Feed.String(), "--full-list-interval", cfg.FullList.String())
+	} else {
+		args = append(args, "--feed-interval", "0") // every database listed each resync
 	}
 	if cfg.Profile {
 		port, err := localstack.FreePort()
@@ -147,6 +167,7 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 		Machine: machine(), Date: time.Now().UTC().Format("2006-01-02"), N: cfg.N,
 		Settings: Settings{
 			Users: cfg.Users, Aurora: cfg.Aurora, SecretsPerObject: 1 + cfg.Users, Resync: cfg.Resync.String(), PendingRequeue: cfg.PendingRequeue.String(),
+			Feed: cfg.Feed.String(), FullList: cfg.FullList.String(),
 			EmulatorDelays: fmt.Sprintf("creating %s, backing-up %s, modifying %s, deleting %s", cfg.Create, cfg.BackingUp, cfg.Modify, cfg.Delete),
 			ManagerArgs:    args,
 		},
@@ -206,8 +227,15 @@ func (b *bench) run(ctx context.Context, res *Result) error {
 	if res.Steady, err = b.steadyState(ctx); err != nil {
 		return fmt.Errorf("steady state: %w", err)
 	}
-	if res.Delete, err = b.deleteWave(ctx, w); err != nil {
-		return fmt.Errorf("delete wave: %w", err)
+	if b.cfg.Drifts > 0 {
+		if res.Drift, err = b.drifts(ctx); err != nil {
+			return fmt.Errorf("drifts: %w", err)
+		}
+	}
+	if !b.cfg.SkipDelete {
+		if res.Delete, err = b.deleteWave(ctx, w); err != nil {
+			return fmt.Errorf("delete wave: %w", err)
+		}
 	}
 	final, err := readProc(b.stack.ManagerPID())
 	if err != nil {
@@ -250,6 +278,9 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 		}
 		return "writes"
 	}) {
+		s.operator[k] = v
+	}
+	for k, v := range sumBy(families, "rds_operator_cloud_view_reads_total", func(l map[string]string) string { return "view " + l["kind"] }) {
 		s.operator[k] = v
 	}
 	for _, name := range []string{"rds_operator_aws_rate_limit_deferred_total", "rds_operator_aws_rate_limit_delay_seconds", "controller_runtime_reconcile_total"} {
@@ -478,11 +509,19 @@ func (b *bench) steadyState(ctx context.Context) (*Steady, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := sleep(ctx, time.Duration(b.cfg.Resyncs)*b.cfg.Resync); err != nil {
+	window := max(time.Duration(b.cfg.Resyncs)*b.cfg.Resync, 2*b.cfg.FullList)
+	if err := sleep(ctx, window); err != nil {
+		return nil, err
+	}
+	after, err := b.snapshot(ctx)
+	if err != nil {
 		return nil, err
 	}
 	if err := b.phaseCounters(ctx, before, &s.Phase, nil); err != nil {
 		return nil, err
+	}
+	if b.cfg.Feed > 0 {
+		s.perHour(diff(after.operator, before.operator), b.cfg.N)
 	}
 	s.CallsPerResync = round(float64(s.AWSCallsTotal)/float64(b.cfg.Resyncs), 2)
 	st, err := b.emulator.stats(ctx)

@@ -18,11 +18,13 @@ import (
 )
 
 // TestSmoke is `make bench` in small: 50 databases (10 of them Aurora clusters), short status
-// delays and resyncs. It asserts no timing, only that the benchmark runs end to end and
-// reports every figure, so the real run cannot rot between the times someone runs it.
+// delays, resyncs and reads of the feed, 4 drifts. It asserts no timing, only that the
+// benchmark runs end to end and reports every figure, so the real run cannot rot between
+// the times someone runs it.
 func TestSmoke(t *testing.T) {
 	cfg := smokeConfig(t)
 	cfg.N, cfg.Aurora, cfg.Profile, cfg.ProfileSeconds = 50, 10, true, 2
+	cfg.Feed, cfg.FullList, cfg.Drifts = 2*time.Second, 4*time.Second, 4
 	saved, table := smokeRun(t, cfg)
 	out := cfg.OutDir
 	for _, f := range []string{"cpu-create.pprof", "heap-create.pprof"} {
@@ -53,7 +55,10 @@ func TestSmoke(t *testing.T) {
 		{"apiserver writes are counted by the apiserver", saved.Create.ApiserverWritesPerObject > 0 && saved.Create.ApiserverWrites["POST secrets"] > 0},
 		{"apiserver writes are counted by the operator", saved.Create.OperatorClientWritesPerObject > 0},
 		{"the reconciles are counted", saved.Create.Reconciles > 0},
-		{"every target is evaluated", len(saved.Targets) == 10},
+		{"the feed's reads and the lists are counted in the steady state", saved.Steady.FeedReads > 0 && saved.Steady.FullLists > 0 &&
+			saved.Steady.CallsPerFeedRead > 0 && saved.Steady.CallsPerHour > 0 && saved.Steady.BudgetPerHour == 62},
+		{"every drift is timed", saved.Drift != nil && saved.Drift.Count == cfg.Drifts && saved.Drift.Class.Count+saved.Drift.Password.Count == saved.Drift.Repaired},
+		{"every target is evaluated", len(saved.Targets) == 15},
 		{"the machine is named", saved.Machine != "" && saved.Date != ""},
 	}
 	for _, c := range checks {
@@ -61,7 +66,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("not reported: %s", c.reason)
 		}
 	}
-	for _, label := range []string{"apply → all Secrets", "apply → Ready", "AWS calls per resync", "peak calls/s", "operator CPU", "operator RSS", "apiserver writes per object", "delete → gone"} {
+	for _, label := range []string{"apply → all Secrets", "apply → Ready", "AWS calls per resync", "AWS calls per hour", "drift → repaired", "peak calls/s", "operator CPU", "operator RSS", "apiserver writes per object", "delete → gone"} {
 		if !strings.Contains(table, label) {
 			t.Errorf("the table has no row %q", label)
 		}
@@ -88,7 +93,7 @@ func TestSmokeExports(t *testing.T) {
 		{"the budget counts the list of exports", saved.Steady.Budget == budget(cfg.N, 0, exportsPerObject*cfg.N)},
 		{"the exports' calls are counted", saved.Create.AWSCalls["StartExportTask"] >= exportsPerObject*cfg.N && saved.Create.AWSCalls["DescribeExportTasks"] > 0},
 		{"the settings say so", saved.Settings.Exports && saved.Settings.BackupEvery == "7d"},
-		{"every target is evaluated, the backups' among them", len(saved.Targets) == 11},
+		{"every target is evaluated, the backups' among them", len(saved.Targets) == 12},
 	}
 	for _, c := range checks {
 		if !c.ok {

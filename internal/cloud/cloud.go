@@ -144,6 +144,11 @@ type Instance struct {
 	// single create can make: Cloud SQL's instance without its master user, Aurora's
 	// cluster without its writer instance. Complete makes the rest.
 	Incomplete bool
+	// PasswordResetAt is when the cloud's feed (Provider.Feed) last showed the master
+	// password set by someone other than the operator, who has not set it since; zero when
+	// it showed none, or the cloud has no feed. The master user's Secret is the truth: the
+	// operator sets its password again. Only the shared view (package observer) fills it.
+	PasswordResetAt time.Time
 }
 
 // ParameterStatus is how a database's engine parameters stand, as the cloud reports them
@@ -538,6 +543,11 @@ type Provider interface {
 	// counted back from it), at most lines lines when lines > 0. The portion's Marker is
 	// where the next read goes on; More says the file holds more after it now.
 	ReadLog(ctx context.Context, identifier, file, marker string, lines int) (LogPortion, error)
+
+	// Feed returns the cloud's feed of what happens to its databases (RDS's events), or
+	// nil for a cloud without one, whose databases are followed by List alone. It calls
+	// nothing.
+	Feed() Feed
 }
 
 // LogFile is one of a database server's log files.
@@ -555,6 +565,36 @@ type LogPortion struct {
 	Marker string
 	// More is true when the file holds more after this portion.
 	More bool
+}
+
+// Feed is a cloud's record of what happened to its databases, read as a stream of changes:
+// one call tells which databases changed since a moment, whatever their number, so that
+// only those are looked at again. A cloud keeps it on a best-effort basis (an event may come
+// late, out of order, or never), and some changes it never records (tags): the caller still
+// lists every database now and then.
+type Feed interface {
+	// Changes reads what the feed holds from since on, oldest first, in as few calls as the
+	// cloud allows (one per hundred events on RDS). It never changes anything.
+	Changes(ctx context.Context, since time.Time) ([]Change, error)
+
+	// ListSome reports the databases with the identifiers as List does, and the databases
+	// an identifier is an instance of (an Aurora cluster of a member), in as few calls as
+	// the cloud allows (one per hundred on RDS). An identifier with no database is left
+	// out. It never changes anything.
+	ListSome(ctx context.Context, identifiers []string) ([]Instance, error)
+}
+
+// Change is one entry of a cloud's feed about one database.
+type Change struct {
+	// At is when it happened, by the cloud's clock.
+	At time.Time
+	// Identifier is the database it is about, or the instance of a database made of
+	// several (Instance.Members).
+	Identifier string
+	// What says what happened, in the cloud's words (for logs; never a secret).
+	What string
+	// PasswordReset is true when the master user's password was set, by whoever set it.
+	PasswordReset bool
 }
 
 // ErrNoLogFile: the database has no log file of that name (any more).

@@ -26,6 +26,8 @@ func (d *Defaults) BindFlags(fs *flag.FlagSet) {
 	fs.Var((*listFlag)(&d.SecurityGroupIDs), "default-security-group-ids", "Comma-separated VPC security group IDs of databases when spec.network.securityGroupIds is empty; empty leaves the cloud's default.")
 	fs.Var((*tagsFlag)(&d.Tags), "default-tags", "Comma-separated key=value tags put on every cloud database, below the spec's own tags.")
 	fs.DurationVar(&d.Resync, "resync", d.Resync, "How often a settled database is compared with the cloud again.")
+	fs.DurationVar(&d.Feed, "feed-interval", d.Feed, "How often the cloud's feed of changes (RDS events) is read; 0 reads none and lists every database each --resync.")
+	fs.DurationVar(&d.SafetyNet, "full-list-interval", d.SafetyNet, "How often every database is listed while the feed is read, for what the feed does not carry (tags).")
 	fs.BoolVar(&d.RecreateMissing, "recreate-missing", d.RecreateMissing, "Create a cloud database again when it was deleted outside the operator (default: only report it).")
 	fs.BoolVar(&d.DeletionProtection, "deletion-protection", d.DeletionProtection, "Turn the cloud's deletion protection on for databases whose spec leaves spec.deletionProtection unset (default: leave it as the cloud has it).")
 	fs.DurationVar(&d.PendingRequeue, "pending-requeue", d.PendingRequeue, "How often a database that is changing state in the cloud is looked at again.")

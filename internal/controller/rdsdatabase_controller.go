@@ -70,6 +70,14 @@ type Defaults struct {
 	// notice what changed behind the operator's back (a maintenance window applied, a
 	// status such as storage-full).
 	Resync time.Duration
+	// Feed is how often the cloud's feed of changes (RDS's events) is read, for a cloud that
+	// keeps one: a change behind the operator's back that it records (a class, storage or
+	// password changed at the console, a deletion, a failover) is found within about Feed,
+	// at one call per read whatever the number of databases. Zero reads no feed.
+	Feed time.Duration
+	// SafetyNet is how often every database is listed while the feed is read, for what the
+	// feed does not carry (tags) or lost; without a feed they are listed every Resync.
+	SafetyNet time.Duration
 	// RecreateMissing creates the cloud database again when it disappeared (deleted outside
 	// the operator); false only reports it.
 	RecreateMissing bool
@@ -95,6 +103,8 @@ var DefaultDefaults = Defaults{
 	StorageEncrypted:    true,
 	PendingRequeue:      15 * time.Second,
 	Resync:              10 * time.Minute,
+	Feed:                time.Minute,
+	SafetyNet:           30 * time.Minute,
 }
 
 // InstanceClassFor returns the default instance class of e.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -115,11 +116,15 @@ func (r *RDSDatabaseReconciler) markMasterForReset(ctx context.Context, s *scope
 }
 
 // reconcileMasterPassword sets a pending master password through the cloud, unless logging
-// in with it already works (the cloud got it before a crash).
+// in with it already works (the cloud got it before a crash), and sets the Secret's again
+// when the cloud's feed showed it set by someone else.
 func (r *RDSDatabaseReconciler) reconcileMasterPassword(ctx context.Context, s *scope) (ctrl.Result, error) {
 	master := s.db.Spec.MasterUser
 	cred := s.credentials[master]
 	if cred.pending == "" {
+		if at := s.instance.PasswordResetAt; !at.IsZero() {
+			return r.answerPasswordReset(ctx, s, at)
+		}
 		return ctrl.Result{}, nil
 	}
 	err := r.Engines.Verify(ctx, r.endpoint(s, master), engineOf(s.db).adminDatabase)
@@ -140,6 +145,26 @@ func (r *RDSDatabaseReconciler) reconcileMasterPassword(ctx context.Context, s *
 		return r.cloudFailed(s, err)
 	}
 	setCondition(s.db, v1.ConditionUsersReady, metav1.ConditionFalse, v1.ReasonRotating, "setting the new master password through the cloud")
+	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+}
+
+// answerPasswordReset sets the master password in its Secret again after the cloud's feed
+// showed it set outside the operator, at (someone at the console): the Secret is the truth,
+// and applications log in with it. No login is tried first, as none is needed: the feed
+// says the cloud's password changed. The feed's own record of this set is not taken for
+// someone else's again (package observer), so it is set once.
+func (r *RDSDatabaseReconciler) answerPasswordReset(ctx context.Context, s *scope, at time.Time) (ctrl.Result, error) {
+	if s.instance.Phase != cloud.PhaseAvailable {
+		// The cloud refuses modifications while the database backs up or optimises storage.
+		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+	}
+	master := s.db.Spec.MasterUser
+	if err := r.setMasterPassword(ctx, s, s.credentials[master].password); err != nil {
+		return r.cloudFailed(s, err)
+	}
+	r.eventAbout(s.db, corev1.EventTypeWarning, v1.EventMasterPasswordReset, master,
+		"The master password was set in the cloud at %s, not by the operator; the one in Secret %s was set again",
+		at.UTC().Format(time.RFC3339), s.credentials[master].secret)
 	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -35,6 +36,7 @@ func TestReconcileMasterPassword(t *testing.T) {
 		pending    string
 		phase      cloud.Phase
 		verify     error
+		resetAt    time.Time
 		wantSet    int
 		wantErr    bool
 		wantReason string
@@ -53,6 +55,12 @@ func TestReconcileMasterPassword(t *testing.T) {
 			pending: "1", phase: cloud.PhaseAvailable,
 			verify:  &engine.Error{Op: "login", Unreachable: true, CertificateRefused: true, Err: errors.New("x509: certificate signed by unknown authority")},
 			wantErr: true, wantReason: v1.ReasonEngineCertificateRefused},
+		{name: "ResetAtTheConsole", reason: "The cloud's feed showed the master password set by someone else: the Secret's is set again, without a login first (none is needed, and none may be possible).",
+			phase: cloud.PhaseAvailable, resetAt: time.Now(), verify: errors.New("no login expected"), wantSet: 1},
+		{name: "ResetWhileBackingUp", reason: "A reset seen while the database backs up waits for it: the cloud refuses changes then.",
+			phase: cloud.PhaseBackingUp, resetAt: time.Now()},
+		{name: "ResetDuringARotation", reason: "A rotation under way sets the pending password anyway, after a login shows it is not applied.",
+			pending: "1", phase: cloud.PhaseAvailable, resetAt: time.Now(), verify: refused, wantSet: 1, wantReason: v1.ReasonRotating},
 	}
 	bundle := cloudCABundle(t)
 	for _, tc := range cases {
@@ -77,7 +85,7 @@ func TestReconcileMasterPassword(t *testing.T) {
 				})}
 			db := sampleDB()
 			s := placed(r, db)
-			s.instance = &cloud.Instance{Identifier: s.identifier, Phase: tc.phase, Endpoint: "db.example", Port: 5432}
+			s.instance = &cloud.Instance{Identifier: s.identifier, Phase: tc.phase, Endpoint: "db.example", Port: 5432, PasswordResetAt: tc.resetAt}
 			s.credentials[db.Spec.MasterUser] = credential{secret: "orders.rds.master", password: "new-pw", pending: tc.pending}
 			_, err := r.reconcileMasterPassword(context.Background(), s)
 			if (err != nil) != tc.wantErr {

@@ -87,11 +87,15 @@ func (e *Emulator) FillStorage(id string) error {
 		return fmt.Errorf("fill storage of %s: %w: the instance is %s", id, errNotFillable, in.Status)
 	}
 	if grow == 0 {
+		if in.Status != "storage-full" {
+			e.instanceEvent(id, evStorageExhausted)
+		}
 		in.Status = "storage-full"
 		e.mu.Unlock()
 		return nil
 	}
 	in.Status = "modifying"
+	e.instanceEvent(id, evAutoscaleApplying)
 	e.mu.Unlock()
 
 	e.background(func(ctx context.Context) { e.runAutoscale(ctx, in, grow) })
@@ -116,6 +120,7 @@ func (e *Emulator) runAutoscale(ctx context.Context, self *instance, gib int) {
 		in.Pending.AllocatedStorage = nil
 	}
 	in.Status = "storage-optimization"
+	e.instanceEvent(in.ID, evAutoscaleFinished)
 	e.mu.Unlock()
 
 	if sleep(ctx, e.cfg.Delays.Modify) {

@@ -177,6 +177,7 @@ func (e *Emulator) runClusterInstanceCreate(ctx context.Context, self *instance)
 			return
 		case c.Port != 0:
 			in.EndpointPort, in.server, in.Status = c.Port, nil, "available"
+			e.recordCreated(in)
 			e.mu.Unlock()
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -106,8 +107,10 @@ func (e *Emulator) runClusterCreate(ctx context.Context, id, password string, se
 		return
 	}
 	c.Port, c.Status, c.front = port, "available", front
+	e.clusterEvent(id, evClusterCreated)
 	snap := e.newClusterSnapshot(c, "rds:"+id+"-"+time.Now().UTC().Format("2006-01-02-15-04"), "automated", nil)
 	e.clusterSnapshots[snap.ID] = snap
+	e.clusterSnapshotEvent(snap.ID, evAutomatedClusterSnapshotCreating)
 	e.mu.Unlock()
 
 	e.runClusterSnapshot(ctx, snap.ID, id, srv)
@@ -153,6 +156,7 @@ func (e *Emulator) runClusterSnapshot(ctx context.Context, snapID, clusterID str
 	s, ok := e.clusterSnapshots[snapID]
 	if ok {
 		s.Status, s.File = status, file
+		e.clusterSnapshotDone(s)
 	}
 	if c, found := e.clusters[clusterID]; found {
 		if ok && s.Type == "automated" && status == "available" && c.FirstBackup.IsZero() {
@@ -161,6 +165,18 @@ func (e *Emulator) runClusterSnapshot(ctx context.Context, snapID, clusterID str
 		if c.Status == "backing-up" {
 			c.Status = "available"
 		}
+	}
+}
+
+// clusterSnapshotDone records a cluster snapshot becoming available; a failed one records
+// nothing, as RDS documents no event for it. It runs under the lock.
+func (e *Emulator) clusterSnapshotDone(s *clusterSnapshot) {
+	switch {
+	case s.Status != "available":
+	case s.Type == "automated":
+		e.clusterSnapshotEvent(s.ID, evAutomatedClusterSnapshotCreated)
+	default:
+		e.clusterSnapshotEvent(s.ID, evManualClusterSnapshotCreated)
 	}
 }
 
@@ -181,6 +197,11 @@ func (e *Emulator) dumpCluster(ctx context.Context, srv engineServer, snapID str
 // and its instances.
 func (e *Emulator) runClusterUpgrade(ctx context.Context, id string) {
 	start := time.Now()
+	e.mu.Lock()
+	if c, ok := e.clusters[id]; ok && c.Status == "upgrading" && c.PendingEngineVersion != "" {
+		e.clusterEvent(id, evClusterUpgradeStarted)
+	}
+	e.mu.Unlock()
 	e.upgradeClusterEngine(ctx, id)
 	if !sleep(ctx, e.cfg.Delays.Modify-time.Since(start)) {
 		return
@@ -191,8 +212,28 @@ func (e *Emulator) runClusterUpgrade(ctx context.Context, id string) {
 	if !ok || c.Status != "upgrading" {
 		return
 	}
+	if from, to := c.EngineVersion, c.PendingEngineVersion; to != "" {
+		k := evClusterUpgraded
+		if auroraMajor(c.Engine, from) != auroraMajor(c.Engine, to) {
+			k = evClusterMajorUpgraded
+		}
+		e.clusterEvent(id, k)
+	}
 	c.applyPending(e.members(id))
 	c.Status = "available"
+}
+
+// auroraMajor is the major version of an Aurora engine version: PostgreSQL's major for
+// aurora-postgresql (16.6 is 16), the MySQL version it is compatible with for aurora-mysql
+// (8.0.mysql_aurora.3.08.0 is 8.0), which moves with Aurora MySQL's own major.
+func auroraMajor(engine, version string) string {
+	if engine == "aurora-mysql" {
+		if v := auroraMySQLParts(version); v != nil {
+			return fmt.Sprintf("%d.%d", v[0], v[1])
+		}
+		return version
+	}
+	return strconv.Itoa(postgresMajor(version))
 }
 
 // upgradeClusterEngine carries an aurora-postgresql cluster's data to a server of its
@@ -355,6 +396,9 @@ func (e *Emulator) runClusterDelete(ctx context.Context, id, finalSnapshot strin
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if _, ok := e.clusters[id]; ok {
+		e.clusterEvent(id, evClusterDeleted)
+	}
 	delete(e.clusters, id)
 	for sid, s := range e.clusterSnapshots {
 		if s.ClusterID == id && s.Type == "automated" {
@@ -366,5 +410,6 @@ func (e *Emulator) runClusterDelete(ctx context.Context, id, finalSnapshot strin
 	}
 	if s, ok := e.clusterSnapshots[finalSnapshot]; ok {
 		s.Status, s.File = snapStatus, file
+		e.clusterSnapshotDone(s)
 	}
 }

@@ -243,6 +243,7 @@ func (e *Emulator) runMemberReboot(ctx context.Context, self *instance, companio
 			if inSync {
 				in.ClusterParamApply = paramsInSync
 			}
+			e.instanceEvent(in.ID, evInstanceRestarted)
 		}
 	}
 }

@@ -35,6 +35,7 @@ func (e *Emulator) createClusterSnapshot(p params) (any, string, error) {
 	}
 	s := e.newClusterSnapshot(c, snapID, "manual", p.tags())
 	e.clusterSnapshots[snapID] = s
+	e.clusterSnapshotEvent(snapID, evManualClusterSnapshotCreating)
 	c.Status = "backing-up"
 	srv := c.server
 	x := e.clusterSnapshotXML(s)
@@ -144,6 +145,7 @@ func (e *Emulator) deleteClusterSnapshot(p params) (any, string, error) {
 		return nil, snapID, newError(codeInvalidClusterSnapshotState, "Cannot delete an automated cluster snapshot; it goes with its cluster.")
 	}
 	delete(e.clusterSnapshots, snapID)
+	e.clusterSnapshotEvent(snapID, evManualSnapshotDeleted)
 	x := e.clusterSnapshotXML(s)
 	x.Status = "deleted"
 	file := s.File

@@ -451,8 +451,9 @@ func (e *Emulator) members(clusterID string) []*instance {
 
 // electWriter keeps a cluster's writer one of its instances: when the writer is gone or
 // being deleted, the oldest instance left that is not being deleted takes over, as an Aurora
-// failover promotes a reader. A writer being deleted with no instance to take over stays the
-// writer until it is gone. It runs under the lock.
+// failover promotes a reader, and the cluster records the failover's events. A writer being
+// deleted with no instance to take over stays the writer until it is gone. It runs under
+// the lock.
 func (e *Emulator) electWriter(clusterID string) {
 	c, ok := e.clusters[clusterID]
 	if !ok {
@@ -464,6 +465,14 @@ func (e *Emulator) electWriter(clusterID string) {
 	}
 	for _, in := range e.members(clusterID) {
 		if in.Status != "deleting" {
+			if c.Writer != "" && c.Writer != in.ID {
+				started := evClusterFailoverCrossAZ
+				if ok && w.AvailabilityZone == in.AvailabilityZone {
+					started = evClusterFailoverSameAZ
+				}
+				e.clusterEvent(clusterID, started, in.ID)
+				e.clusterEvent(clusterID, evClusterFailoverDone, in.ID)
+			}
 			c.Writer = in.ID
 			return
 		}
@@ -667,6 +676,7 @@ func (e *Emulator) modifyCluster(p params) (any, string, error) {
 		e.mu.Lock()
 		if cur, ok := e.clusters[id]; ok && cur == c {
 			c.masterPassword = *password
+			e.clusterEvent(id, evMasterPasswordReset)
 		}
 		e.mu.Unlock()
 	}
@@ -726,6 +736,7 @@ func (e *Emulator) deleteCluster(p params) (any, string, error) {
 		// DeleteDBCluster takes no tags: the final snapshot gets the cluster's own, as they
 		// are now, when it has CopyTagsToSnapshot.
 		e.clusterSnapshots[final] = e.newClusterSnapshot(c, final, "manual", nil)
+		e.clusterSnapshotEvent(final, evManualClusterSnapshotCreating)
 	}
 	c.Status = "deleting"
 	srv := c.server

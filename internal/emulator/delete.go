@@ -71,6 +71,7 @@ func (e *Emulator) deleteInstance(p params) (any, string, error) {
 		// DeleteDBInstance takes no tags: the final snapshot gets the instance's own, as
 		// they are now, when it has CopyTagsToSnapshot.
 		e.snapshots[final] = e.newSnapshot(in, final, "manual", nil)
+		e.snapshotEvent(final, evManualSnapshotCreating)
 	}
 	in.Status = "deleting"
 	if in.ClusterID != "" {

@@ -98,6 +98,8 @@ type Emulator struct {
 	// exportState holds the snapshot export tasks and the S3 stand-in they write to; it
 	// has its own locks.
 	exportState *exportState
+	// events is the feed DescribeEvents serves (events.go); it has its own lock.
+	events *eventLog
 
 	// mu guards everything below. It is never held while an engine starts, stops or dumps.
 	mu        sync.Mutex
@@ -178,6 +180,7 @@ func New(cfg Config) (*Emulator, error) {
 		tokens:       tokenVerifier{region: cfg.Region, keys: maps.Clone(cfg.Credentials), now: time.Now},
 		iamPasswords: iamPasswords,
 		exportState:  newExportState(),
+		events:       newEventLog(cfg.Log),
 		instances:    map[string]*instance{},
 		snapshots:    map[string]*snapshot{},
 
@@ -322,6 +325,7 @@ var handlers = map[string]handler{
 	"DownloadDBLogFilePortion":           (*Emulator).downloadLogFilePortion,
 	"StartExportTask":                    (*Emulator).startExportTask,
 	"DescribeExportTasks":                (*Emulator).describeExportTasks,
+	"DescribeEvents":                     (*Emulator).describeEvents,
 	"CancelExportTask":                   (*Emulator).cancelExportTask,
 	"CreateDBParameterGroup":             onGroups(instanceGroups{}, (*Emulator).createGroup),
 	"DescribeDBParameterGroups":          onGroups(instanceGroups{}, (*Emulator).describeGroups),

@@ -78,6 +78,7 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 		return
 	}
 	in.EndpointPort, in.front = port, front
+	e.recordCreated(in)
 	if retention == 0 {
 		in.Status = "available"
 		e.mu.Unlock()
@@ -86,6 +87,7 @@ func (e *Emulator) runCreate(ctx context.Context, id, password, dump string) {
 	in.Status = "backing-up"
 	snap := e.newSnapshot(in, "rds:"+id+"-"+time.Now().UTC().Format("2006-01-02-15-04"), "automated", nil)
 	e.snapshots[snap.ID] = snap
+	e.startBackup(in, snap)
 	e.mu.Unlock()
 
 	e.runSnapshot(ctx, snap.ID, id, srv)
@@ -171,6 +173,7 @@ func (e *Emulator) runSnapshot(ctx context.Context, snapID, instanceID string, s
 	s, ok := e.snapshots[snapID]
 	if ok {
 		s.Status, s.File = status, file
+		e.snapshotDone(s)
 	}
 	if in, found := e.instances[instanceID]; found {
 		if ok && s.Type == "automated" && status == "available" && in.FirstBackup.IsZero() {
@@ -178,9 +181,46 @@ func (e *Emulator) runSnapshot(ctx context.Context, snapID, instanceID string, s
 		}
 		if in.Status == "backing-up" {
 			in.Status = "available"
+			e.instanceEvent(in.ID, evBackupFinished)
 		}
 	}
 	e.mu.Unlock()
+}
+
+// recordCreated records the events of a new instance leaving creating: restored from a
+// snapshot, created, and for a read replica its replication starting. It runs under the
+// lock.
+func (e *Emulator) recordCreated(in *instance) {
+	if in.RestoredFrom != "" {
+		e.instanceEvent(in.ID, evRestoredFromSnapshot, in.RestoredFrom)
+	}
+	e.instanceEvent(in.ID, evInstanceCreated)
+	if in.ReplicaSource != "" {
+		e.instanceEvent(in.ID, evReplicationResumed)
+	}
+}
+
+// startBackup records an instance going backing-up for a snapshot of it, automated or
+// manual, which is creating. It runs under the lock.
+func (e *Emulator) startBackup(in *instance, s *snapshot) {
+	e.instanceEvent(in.ID, evBackupStarted)
+	if s.Type == "automated" {
+		e.snapshotEvent(s.ID, evAutomatedSnapshotCreating)
+	} else {
+		e.snapshotEvent(s.ID, evManualSnapshotCreating)
+	}
+}
+
+// snapshotDone records a snapshot becoming available; a failed one records nothing, as
+// RDS documents no event for it. It runs under the lock.
+func (e *Emulator) snapshotDone(s *snapshot) {
+	switch {
+	case s.Status != "available":
+	case s.Type == "automated":
+		e.snapshotEvent(s.ID, evAutomatedSnapshotCreated)
+	default:
+		e.snapshotEvent(s.ID, evManualSnapshotCreated)
+	}
 }
 
 // dump writes a snapshot's data file; without an engine there is nothing to write.
@@ -201,6 +241,13 @@ func (e *Emulator) dump(ctx context.Context, srv engineServer, snapID string) (s
 func (e *Emulator) runModify(ctx context.Context, id string, logsOnly bool) {
 	start := time.Now()
 	if !logsOnly {
+		e.mu.Lock()
+		if in, ok := e.instances[id]; ok && in.Status == "modifying" {
+			for _, k := range in.pendingEvents(true) {
+				e.instanceEvent(id, k)
+			}
+		}
+		e.mu.Unlock()
 		e.upgradeEngine(ctx, id)
 	}
 	if !sleep(ctx, e.cfg.Delays.Modify-time.Since(start)) {
@@ -213,10 +260,65 @@ func (e *Emulator) runModify(ctx context.Context, id string, logsOnly bool) {
 		return
 	}
 	if !logsOnly {
+		for _, k := range in.pendingEvents(false) {
+			e.instanceEvent(id, k)
+		}
+		if p := in.Pending.ParamGroup; p != "" {
+			e.instanceEvent(id, evParamGroupUpdated, p)
+		}
 		in.applyPending()
 	}
 	in.Logs.apply()
 	in.Status = "available"
+}
+
+// pendingEvents are the events of applying the instance's pending values, those RDS
+// records as it starts (starting) or as it finishes: instance class, storage (size,
+// type, IOPS or throughput), Multi-AZ, backups turned off or on (finishing only), engine
+// version. Other values, such as IAM database authentication or a retention that stays
+// above zero, have no event RDS documents. It runs under the lock.
+func (in *instance) pendingEvents(starting bool) []eventKind {
+	p := in.Pending
+	var out []eventKind
+	pick := func(start, finish eventKind) {
+		if starting {
+			out = append(out, start)
+		} else {
+			out = append(out, finish)
+		}
+	}
+	if p.DBInstanceClass != "" {
+		pick(evClassApplying, evClassFinished)
+	}
+	if p.AllocatedStorage != nil || p.StorageType != "" || p.Iops != nil || p.StorageThroughput != nil {
+		pick(evStorageApplying, evStorageFinished)
+	}
+	if p.MultiAZ != nil && *p.MultiAZ {
+		pick(evMultiAZApplying, evMultiAZFinished)
+	}
+	if p.MultiAZ != nil && !*p.MultiAZ {
+		pick(evSingleAZApplying, evSingleAZFinished)
+	}
+	if r := p.BackupRetentionPeriod; r != nil && !starting {
+		out = append(out, retentionEvents(in.BackupRetentionPeriod, *r)...)
+	}
+	if p.EngineVersion != "" {
+		pick(evUpgradeStarted, evUpgradeFinished)
+	}
+	return out
+}
+
+// retentionEvents are the events of a backup retention period going from one value to
+// another: RDS documents one for turning automated backups off (to 0) and on (from 0),
+// none for other changes.
+func retentionEvents(from, to int) []eventKind {
+	switch {
+	case from > 0 && to == 0:
+		return []eventKind{evBackupsDisabled}
+	case from == 0 && to > 0:
+		return []eventKind{evBackupsEnabled}
+	}
+	return nil
 }
 
 // applyPending makes the pending values current.
@@ -296,6 +398,9 @@ func (e *Emulator) runDelete(ctx context.Context, id, finalSnapshot string, srv 
 	e.mu.Lock()
 	gone := e.instances[id]
 	delete(e.instances, id)
+	if gone != nil {
+		e.instanceEvent(id, evInstanceDeleted)
+	}
 	if gone != nil && gone.ClusterID != "" {
 		e.electWriter(gone.ClusterID)
 	}
@@ -306,6 +411,7 @@ func (e *Emulator) runDelete(ctx context.Context, id, finalSnapshot string, srv 
 	}
 	if s, ok := e.snapshots[finalSnapshot]; ok {
 		s.Status, s.File = snapStatus, file
+		e.snapshotDone(s)
 	}
 	promote := e.detachReplicas(id)
 	e.mu.Unlock()

@@ -81,9 +81,12 @@ type instance struct {
 	// for an instance that is not a replica.
 	ReplicaSource string
 	// ClusterID is the Aurora DB cluster the instance belongs to, "" for none.
-	ClusterID  string
-	CreateTime time.Time
-	Tags       []tag
+	ClusterID string
+	// RestoredFrom is the DB snapshot the instance was restored from, "" for one that was
+	// not; its creation records RDS-EVENT-0043 too.
+	RestoredFrom string
+	CreateTime   time.Time
+	Tags         []tag
 	// CopyTagsToSnapshot gives the instance's snapshots (manual ones taken without tags of
 	// their own, automated ones and the final one) a copy of its tags. For an instance of
 	// an Aurora DB cluster it is kept and reported but has no effect: the cluster's own

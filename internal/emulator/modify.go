@@ -96,6 +96,7 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 	// next reboot (RDS API Reference, ModifyDBInstance DBParameterGroupName).
 	if groupNow != "" {
 		in.ParamGroup, in.ParamApply = groupNow, paramsPendingReboot
+		e.instanceEvent(id, evParamGroupUpdated, groupNow)
 	}
 	if req.logs {
 		in.Logs.request(req.logsEnable, req.logsDisable)
@@ -121,7 +122,6 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 		in.Status = "modifying"
 	}
 	x := e.instanceXML(in)
-	srv := in.server
 	e.mu.Unlock()
 
 	if modifying || logsOnly {
@@ -130,23 +130,38 @@ func (e *Emulator) modifyInstance(p params) (any, string, error) {
 
 	// As on RDS, a new master password applies at once, whatever ApplyImmediately says.
 	if req.password != nil {
-		if srv != nil {
-			if err := srv.SetMasterPassword(e.ctx, *req.password); err != nil {
-				return nil, id, err
-			}
+		if err := e.resetMasterPassword(in, *req.password); err != nil {
+			return nil, id, err
 		}
-		// Snapshots taken from now on carry the new password, and so do those of the
-		// read replicas, which the engine's own replication gives the new password.
-		e.mu.Lock()
-		if cur, ok := e.instances[id]; ok && cur == in {
-			in.masterPassword = *req.password
-			for _, rid := range e.replicasOf(id) {
-				e.instances[rid].masterPassword = *req.password
-			}
-		}
-		e.mu.Unlock()
 	}
 	return struct{ DBInstance xmlInstance }{x}, id, nil
+}
+
+// resetMasterPassword sets an instance's master password at once, as RDS does whether
+// ModifyDBInstance or a person at the console asks: on its server, when it has one, then
+// in its record, so that snapshots taken from now on carry the new password, and so do
+// those of its read replicas, which the engine's own replication gives the new password.
+// It records RDS-EVENT-0016 once the password is set. The password must be valid for the
+// engine. It runs without the lock.
+func (e *Emulator) resetMasterPassword(in *instance, password string) error {
+	e.mu.Lock()
+	srv := in.server
+	e.mu.Unlock()
+	if srv != nil {
+		if err := srv.SetMasterPassword(e.ctx, password); err != nil {
+			return err
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cur, ok := e.instances[in.ID]; ok && cur == in {
+		in.masterPassword = password
+		for _, rid := range e.replicasOf(in.ID) {
+			e.instances[rid].masterPassword = password
+		}
+		e.instanceEvent(in.ID, evMasterPasswordReset)
+	}
+	return nil
 }
 
 // modification is a parsed ModifyDBInstance request.
@@ -588,5 +603,6 @@ func (e *Emulator) upgradeFailed(id, version string, err error) {
 	defer e.mu.Unlock()
 	if in, ok := e.instances[id]; ok {
 		in.Pending.EngineVersion = ""
+		e.instanceEvent(id, evUpgradeRolledBack)
 	}
 }

@@ -38,6 +38,9 @@ func (e *Emulator) rebootInstance(p params) (any, string, error) {
 		return nil, id, newError(codeInvalidCombination, "ForceFailover can't be used: DB instance %s isn't configured for Multi-AZ.", id)
 	}
 	in.Status = "rebooting"
+	if deref(failover) {
+		e.instanceEvent(id, evFailoverStarted)
+	}
 	member := in.ClusterID != ""
 	var companions []*instance
 	if member {
@@ -93,8 +96,10 @@ func (e *Emulator) runReboot(ctx context.Context, self *instance, failover bool)
 	if _, now := e.groupValues(e.instanceParamGroup(in)); now == generation {
 		in.ParamApply = paramsInSync
 	}
+	in.Status = "available"
+	e.instanceEvent(in.ID, evInstanceRestarted)
 	if failover {
 		in.AvailabilityZone, in.SecondaryAZ = in.SecondaryAZ, in.AvailabilityZone
+		e.instanceEvent(in.ID, evFailoverCompleted)
 	}
-	in.Status = "available"
 }

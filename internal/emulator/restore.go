@@ -194,6 +194,7 @@ func (e *Emulator) restoredInstance(id string, s *snapshot, r restoreRequest) (*
 		ParamGroup:            group,
 		masterPassword:        s.masterPassword,
 		serverParams:          maps.Clone(s.serverParams),
+		RestoredFrom:          s.ID,
 
 		PreferredMaintenanceWindow: maintenanceWindow,
 		AutoMinorVersionUpgrade:    r.autoMinor,

@@ -38,6 +38,7 @@ func (e *Emulator) createSnapshot(p params) (any, string, error) {
 	s := e.newSnapshot(in, snapID, "manual", p.tags())
 	e.snapshots[snapID] = s
 	in.Status = "backing-up"
+	e.startBackup(in, s)
 	srv := in.server
 	x := e.snapshotXML(s)
 	e.mu.Unlock()
@@ -130,6 +131,7 @@ func (e *Emulator) deleteSnapshot(p params) (any, string, error) {
 		return nil, snapID, newError(codeInvalidSnapshotState, "Cannot delete an automated snapshot; it goes with its instance.")
 	}
 	delete(e.snapshots, snapID)
+	e.snapshotEvent(snapID, evManualSnapshotDeleted)
 	x := e.snapshotXML(s)
 	x.Status = "deleted"
 	file := s.File

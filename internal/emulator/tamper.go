@@ -15,7 +15,9 @@ import (
 // Tampering is one DB instance as someone with console access could change it behind a
 // client's back, for drift and fault tests. Tamper fills it with the instance's current
 // values and applies what the function it is given changes: at once, without going
-// through modifying and without touching PendingModifiedValues.
+// through modifying and without touching PendingModifiedValues. Each change records the
+// events RDS records for it (DescribeEvents), as a console change would; a change of tags
+// alone records none.
 type Tampering struct {
 	// Status is the DBInstanceStatus word, for example "storage-full", "failed" or
 	// "incompatible-parameters". A transition under way (creating, modifying, ...) does not
@@ -33,6 +35,12 @@ type Tampering struct {
 	EngineVersion string
 	// Tags are the instance's tags by key: add, change or delete entries.
 	Tags map[string]string
+	// MasterUserPassword, when set, resets the master password at once, as the console's
+	// reset does: the engine's master role gets it too, and RDS-EVENT-0016 ("Reset master
+	// credentials") is recorded. Tamper leaves it empty: the current password is never
+	// shown. It must be valid for the engine; the master password of a read replica or of
+	// an instance of an Aurora DB cluster is not the instance's own and cannot be reset here.
+	MasterUserPassword string
 	// Delete removes the instance at once, as a console user deleting it without a final
 	// snapshot: its engine stops, its data and automated snapshots go, manual snapshots
 	// stay. The other fields are then ignored.
@@ -46,10 +54,13 @@ var (
 )
 
 // Tamper changes an instance's state directly, as a person using the AWS console would
-// but without the API's transitions. fn receives the current values and changes those it
-// wants; it runs without the emulator's lock, so it may call the emulator. Tamper is not
-// an API call: the call log does not count it. It fails for an unknown instance, for an
-// instance already being deleted when Delete is set, and for values RDS would never hold.
+// but without the API's transitions, and records the events RDS records for those
+// changes. fn receives the current values and changes those it wants; it runs without the
+// emulator's lock, so it may call the emulator. Tamper is not an API call: the call log
+// does not count it. It fails for an unknown instance, for an instance already being
+// deleted when Delete is set, for values RDS would never hold and for a master password
+// the engine refuses or the instance does not own; what it refuses before changing
+// anything stays as it was.
 func (e *Emulator) Tamper(id string, fn func(t *Tampering)) error {
 	id = strings.ToLower(id)
 	e.mu.Lock()
@@ -76,9 +87,94 @@ func (e *Emulator) Tamper(id string, fn func(t *Tampering)) error {
 	if after.Delete {
 		return e.deleteAtOnce(in) // unlocks
 	}
+	if after.MasterUserPassword != "" {
+		if err := passwordOwner(in); err != nil {
+			e.mu.Unlock()
+			return fmt.Errorf("tamper with %s: %w", id, err)
+		}
+		if err := checkPassword(in.Engine, after.MasterUserPassword); err != nil {
+			e.mu.Unlock()
+			return fmt.Errorf("tamper with %s: %s", id, apiMessage(err))
+		}
+	}
 	in.applyTampering(before, after)
+	for _, k := range tamperingEvents(before, after) {
+		e.instanceEvent(in.ID, k.kind, k.args...)
+	}
 	e.mu.Unlock()
+
+	if after.MasterUserPassword != "" {
+		if err := e.resetMasterPassword(in, after.MasterUserPassword); err != nil {
+			return fmt.Errorf("tamper with %s: reset master password: %w", id, err)
+		}
+	}
 	return nil
+}
+
+// passwordOwner refuses to reset the master password of an instance that does not own
+// one: a read replica's follows its source, an Aurora instance's is its cluster's. It runs
+// under the lock.
+func passwordOwner(in *instance) error {
+	switch {
+	case in.ReplicaSource != "":
+		return fmt.Errorf("the master password of read replica %s follows its source %s", in.ID, in.ReplicaSource)
+	case in.ClusterID != "":
+		return fmt.Errorf("the master password of %s is its DB cluster %s's", in.ID, in.ClusterID)
+	}
+	return nil
+}
+
+// apiMessage is the message of an apiError, else the error's text.
+func apiMessage(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Message
+	}
+	return err.Error()
+}
+
+// tamperedEvent is an event a tampering records, with its message's arguments.
+type tamperedEvent struct {
+	kind eventKind
+	args []any
+}
+
+// tamperingEvents are the events RDS records for what a console user changed from before
+// to after: a class or storage change applied at once (its applying and finished events),
+// automated backups turned off or on, an engine version upgrade, and the status words RDS
+// documents an event for: storage-full, stopped, started again (stopped to available) and
+// failed. Other status words and tags record none. The password's event is recorded when
+// it is set.
+func tamperingEvents(before, after Tampering) []tamperedEvent {
+	var out []tamperedEvent
+	add := func(ks ...eventKind) {
+		for _, k := range ks {
+			out = append(out, tamperedEvent{kind: k})
+		}
+	}
+	if after.DBInstanceClass != before.DBInstanceClass {
+		add(evClassApplying, evClassFinished)
+	}
+	if after.StorageType != before.StorageType || after.AllocatedStorage != before.AllocatedStorage {
+		add(evStorageApplying, evStorageFinished)
+	}
+	add(retentionEvents(before.BackupRetentionPeriod, after.BackupRetentionPeriod)...)
+	if after.EngineVersion != before.EngineVersion {
+		add(evUpgradeStarted, evUpgradeFinished)
+	}
+	if after.Status != before.Status {
+		switch {
+		case after.Status == "storage-full":
+			add(evStorageExhausted)
+		case after.Status == "stopped":
+			add(evInstanceStopped)
+		case after.Status == "available" && before.Status == "stopped":
+			add(evInstanceStarted)
+		case after.Status == "failed":
+			out = append(out, tamperedEvent{kind: evInstanceFailed, args: []any{after.Status}})
+		}
+	}
+	return out
 }
 
 // tamperingOf reads an instance's tamperable values. It runs under the lock.
@@ -115,11 +211,7 @@ func (t Tampering) check(before Tampering) error {
 	}
 	if t.StorageType != before.StorageType || t.AllocatedStorage != before.AllocatedStorage {
 		if err := checkStorage("its engine", t.StorageType, t.AllocatedStorage); err != nil {
-			var ae *apiError
-			if errors.As(err, &ae) {
-				return errors.New(ae.Message)
-			}
-			return err
+			return errors.New(apiMessage(err))
 		}
 	}
 	for k := range t.Tags {
@@ -175,6 +267,7 @@ func (e *Emulator) deleteAtOnce(in *instance) error {
 		return fmt.Errorf("tamper with %s: %w", in.ID, errDeleting)
 	}
 	delete(e.instances, in.ID)
+	e.instanceEvent(in.ID, evInstanceDeleted)
 	if in.ClusterID != "" {
 		e.electWriter(in.ClusterID)
 	}
@@ -221,6 +314,7 @@ type tamperJSON struct {
 	EngineVersion         *string           `json:"engineVersion,omitempty"`
 	Tags                  map[string]string `json:"tags,omitempty"`
 	RemoveTags            []string          `json:"removeTags,omitempty"`
+	MasterUserPassword    *string           `json:"masterUserPassword,omitempty"`
 	Delete                bool              `json:"delete,omitempty"`
 }
 
@@ -235,6 +329,7 @@ func (j tamperJSON) apply(t *Tampering) {
 	set(&t.DBInstanceClass, j.DBInstanceClass)
 	set(&t.StorageType, j.StorageType)
 	set(&t.EngineVersion, j.EngineVersion)
+	set(&t.MasterUserPassword, j.MasterUserPassword)
 	if j.BackupRetentionPeriod != nil {
 		t.BackupRetentionPeriod = *j.BackupRetentionPeriod
 	}

@@ -240,3 +240,195 @@ func TestTamperDeleteStopsEngine(t *testing.T) {
 		t.Errorf("instance data directory still there after the delete (stat err %v)", err)
 	}
 }
+
+func TestTamperEvents(t *testing.T) {
+	e, c := start(t, Config{NoEngine: true})
+	cases := map[string]struct {
+		reason string
+		// tamperings are applied in turn, each at once.
+		tamperings []func(*Tampering)
+		want       []string
+	}{
+		"Class": {
+			reason:     "A class changed at the console records its applying and finished events.",
+			tamperings: []func(*Tampering){func(tp *Tampering) { tp.DBInstanceClass = "db.r7g.xlarge" }},
+			want:       after(newInstanceEvents, classApplying, classFinished),
+		},
+		"Storage": {
+			reason:     "Storage grown at the console records RDS-EVENT-0018 and 0017.",
+			tamperings: []func(*Tampering){func(tp *Tampering) { tp.AllocatedStorage = 50 }},
+			want:       after(newInstanceEvents, storageApplying, storageFinished),
+		},
+		"BackupsOff": {
+			reason:     "Retention set to 0 at the console disables automated backups.",
+			tamperings: []func(*Tampering){func(tp *Tampering) { tp.BackupRetentionPeriod = 0 }},
+			want:       after(newInstanceEvents, "configuration change: Disabled automated backups"),
+		},
+		"RetentionOnly": {
+			reason:     "A retention that stays above zero has no documented event.",
+			tamperings: []func(*Tampering){func(tp *Tampering) { tp.BackupRetentionPeriod = 7 }},
+			want:       newInstanceEvents,
+		},
+		"EngineVersion": {
+			reason:     "An engine version changed at the console records the upgrade's start and end.",
+			tamperings: []func(*Tampering){func(tp *Tampering) { tp.EngineVersion = "17.4" }},
+			want:       after(newInstanceEvents, "maintenance: The engine version upgrade started", "maintenance: The engine version upgrade finished"),
+		},
+		"StorageFull": {
+			reason:     "storage-full records RDS-EVENT-0007 in the low storage category.",
+			tamperings: []func(*Tampering){func(tp *Tampering) { tp.Status = "storage-full" }},
+			want:       after(newInstanceEvents, "low storage: Allocated storage has been exhausted. Allocate additional storage to resolve."),
+		},
+		"StoppedAndStarted": {
+			reason: "stopped records RDS-EVENT-0087; back to available from stopped records 0088.",
+			tamperings: []func(*Tampering){
+				func(tp *Tampering) { tp.Status = "stopped" },
+				func(tp *Tampering) { tp.Status = "available" },
+			},
+			want: after(newInstanceEvents, "notification: DB instance stopped", "notification: DB instance started"),
+		},
+		"Failed": {
+			reason:     "failed records RDS-EVENT-0031 naming the state.",
+			tamperings: []func(*Tampering){func(tp *Tampering) { tp.Status = "failed" }},
+			want: after(newInstanceEvents,
+				"failure: DB instance put into failed state. RDS recommends that you initiate a point-in-time-restore."),
+		},
+		"UndocumentedStatus": {
+			reason:     "A status word RDS documents no event for records none.",
+			tamperings: []func(*Tampering){func(tp *Tampering) { tp.Status = "incompatible-network" }},
+			want:       newInstanceEvents,
+		},
+		"MasterPassword": {
+			reason:     "A console reset of the master password records RDS-EVENT-0016.",
+			tamperings: []func(*Tampering){func(tp *Tampering) { tp.MasterUserPassword = "Console-Passw0rd" }},
+			want:       after(newInstanceEvents, passwordReset),
+		},
+		"TagsOnly": {
+			reason: "Changing tags alone records nothing.",
+			tamperings: []func(*Tampering){func(tp *Tampering) {
+				tp.Tags["team"] = "ops"
+				delete(tp.Tags, "owner")
+			}},
+			want: newInstanceEvents,
+		},
+		"Delete": {
+			reason:     "A console delete records the instance deleted at once.",
+			tamperings: []func(*Tampering){func(tp *Tampering) { tp.Delete = true }},
+			want:       after(newInstanceEvents, deleted),
+		},
+	}
+	for name := range cases {
+		createAvailable(t, c, strings.ToLower(name), func(in *rds.CreateDBInstanceInput) {
+			in.Tags = []types.Tag{{Key: aws.String("owner"), Value: aws.String("ann")}}
+		})
+	}
+	e.ResetStats()
+	for name, tc := range cases {
+		id := strings.ToLower(name)
+		for _, fn := range tc.tamperings {
+			if err := e.Tamper(id, fn); err != nil {
+				t.Fatalf("%s\nTamper %s: %v", tc.reason, id, err)
+			}
+		}
+	}
+	if diff := cmp.Diff(0, len(e.Stats().Log)); diff != "" {
+		t.Errorf("tampering is not an API call; call log length: -want +got:\n%s", diff)
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			haveEvents(t, c, tc.reason, sourceInstance, strings.ToLower(name), tc.want...)
+		})
+	}
+}
+
+func TestTamperMasterPasswordRefused(t *testing.T) {
+	e, c := start(t, Config{NoEngine: true})
+	ctx := context.Background()
+	createAvailable(t, c, "shop", nil)
+	if _, err := c.CreateDBInstanceReadReplica(ctx, &rds.CreateDBInstanceReadReplicaInput{DBInstanceIdentifier: aws.String("shop-replica"),
+		SourceDBInstanceIdentifier: aws.String("shop")}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, "shop-replica", "available", 5*time.Second)
+	cases := map[string]struct {
+		reason string
+		id     string
+		fn     func(*Tampering)
+		want   []string
+	}{
+		"ShortPassword": {
+			reason: "A password the engine refuses is refused, and the status change with it: nothing changes, nothing is recorded.",
+			id:     "shop",
+			fn: func(tp *Tampering) {
+				tp.MasterUserPassword = "short"
+				tp.Status = "storage-full"
+			},
+			want: newInstanceEvents,
+		},
+		"Replica": {
+			reason: "A read replica's master password follows its source's: it cannot be reset on the replica.",
+			id:     "shop-replica",
+			fn:     func(tp *Tampering) { tp.MasterUserPassword = "Console-Passw0rd" },
+			want:   []string{created, "read replica: Replication for the Read Replica resumed"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if err := e.Tamper(tc.id, tc.fn); err == nil {
+				t.Errorf("%s\nTamper succeeded", tc.reason)
+			}
+			haveEvents(t, c, tc.reason, sourceInstance, tc.id, tc.want...)
+		})
+	}
+	if diff := cmp.Diff("available", aws.ToString(describe(t, c, "shop").DBInstanceStatus)); diff != "" {
+		t.Errorf("a refused tampering changes nothing: -want +got:\n%s", diff)
+	}
+}
+
+func TestTamperMasterPasswordOverHTTP(t *testing.T) {
+	e, c := start(t, Config{NoEngine: true})
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	createAvailable(t, c, "remote", nil)
+	resp, err := http.Post(srv.URL+"/_emulator/tamper", "application/json", strings.NewReader(`{"id":"remote","masterUserPassword":"Console-Passw0rd"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if diff := cmp.Diff(http.StatusNoContent, resp.StatusCode); diff != "" {
+		t.Errorf("status: -want +got:\n%s", diff)
+	}
+	haveEvents(t, c, "masterUserPassword in the tamper body resets the password.", sourceInstance, "remote", after(newInstanceEvents, passwordReset)...)
+}
+
+func TestTamperMasterPasswordReachesEngine(t *testing.T) {
+	if !havePostgres() {
+		t.Skip("PostgreSQL server binaries (initdb) are not installed")
+	}
+	e, c := start(t, Config{})
+	in := createInput("console-reset")
+	in.DBName = aws.String("shop")
+	if _, err := c.CreateDBInstance(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, "console-reset", "available", 60*time.Second)
+	const newPassword = "Console-Passw0rd"
+	if err := e.Tamper("console-reset", func(tp *Tampering) { tp.MasterUserPassword = newPassword }); err != nil {
+		t.Fatalf("Tamper: %v", err)
+	}
+	ep := describe(t, c, "console-reset").Endpoint
+	login := func(password string) error {
+		conn, err := pgConnect(aws.ToString(ep.Address), aws.ToInt32(ep.Port), password, "shop")
+		if err == nil {
+			err = conn.Close(context.Background())
+		}
+		return err
+	}
+	if err := login(newPassword); err != nil {
+		t.Errorf("the master logs in with the password set at the console: %v", err)
+	}
+	if err := login(testPassword); err == nil {
+		t.Errorf("the master still logs in with the old password")
+	}
+	haveEvents(t, c, "The reset is recorded once the engine has the new password.", sourceInstance, "console-reset", after(newInstanceEvents, passwordReset)...)
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // xmlns is the namespace of every RDS Query API response.
@@ -135,9 +136,9 @@ type params struct{ url.Values }
 func (p params) str(name string) string { return p.Get(name) }
 
 // subject is the identifier a request concerns, for the call log: its instance, cluster,
-// snapshot, tagged resource, DB parameter group or DB cluster parameter group.
+// snapshot, tagged resource, DB parameter group, DB cluster parameter group or event source.
 func (p params) subject() string {
-	for _, name := range []string{"DBInstanceIdentifier", "DBClusterIdentifier", "DBSnapshotIdentifier", "DBClusterSnapshotIdentifier", "ResourceName", "DBParameterGroupName", "DBClusterParameterGroupName"} {
+	for _, name := range []string{"DBInstanceIdentifier", "DBClusterIdentifier", "DBSnapshotIdentifier", "DBClusterSnapshotIdentifier", "ResourceName", "DBParameterGroupName", "DBClusterParameterGroupName", "SourceIdentifier"} {
 		if v := p.str(name); v != "" {
 			return v
 		}
@@ -170,6 +171,25 @@ func (p params) boolean(name string) (*bool, error) {
 		return nil, newError(codeInvalidValue, "Invalid value for %s: %q is not a boolean.", name, p.Get(name))
 	}
 	return &b, nil
+}
+
+// timestampLayouts are the ISO 8601 forms DescribeEvents' times are read in: the SDKs'
+// (2009-07-08T18:00:00.123Z) and the shorter ones the API Reference and CLI examples use
+// (2009-07-08T18:00Z, 2022-03-13T22:00Z).
+var timestampLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"}
+
+// timestamp returns an optional ISO 8601 time parameter; one without a zone is UTC.
+func (p params) timestamp(name string) (*time.Time, error) {
+	if !p.has(name) {
+		return nil, nil
+	}
+	v := p.Get(name)
+	for _, layout := range timestampLayouts {
+		if t, err := time.Parse(layout, v); err == nil {
+			return &t, nil
+		}
+	}
+	return nil, newError(codeInvalidValue, "Invalid value for %s: %q is not an ISO 8601 timestamp.", name, v)
 }
 
 // booleans reads the boolean parameters names, by name; one left out is nil.

@@ -41,10 +41,18 @@ var (
 		Name: "rds_operator_databases",
 		Help: "RDSDatabase objects by phase and engine.",
 	}, []string{"phase", "engine"})
+
+	// ViewReads counts the shared view's reads of a cloud (its name) by kind: "list" (every
+	// database), "some" (the databases named, after a change) and "feed" (the cloud's feed
+	// of changes).
+	ViewReads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rds_operator_cloud_view_reads_total",
+		Help: "Reads of the cloud by the shared view: list (every database), some (the databases a change named), feed (the cloud's feed of changes).",
+	}, []string{"cloud", "kind"})
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(AWSCalls, AccessCheckFailures, ReadySeconds, Databases)
+	crmetrics.Registry.MustRegister(AWSCalls, AccessCheckFailures, ReadySeconds, Databases, ViewReads)
 }
 
 // CountAWSCalls is an AWS SDK API option that counts every attempt of every call in

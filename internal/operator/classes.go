@@ -25,7 +25,7 @@ type classClouds struct {
 	// newGCP builds a Cloud SQL provider for a project and region.
 	newGCP func(ctx context.Context, project, region string) (cloud.Provider, error)
 	// view wraps a new provider in a shared view of its cloud, run by the manager.
-	view func(cloud.Provider) (cloud.Provider, error)
+	view func(name string, p cloud.Provider) (cloud.Provider, error)
 	// awsCA is what RDS database servers' certificates chain to (--engine-ca-bundle); nil
 	// connects to them without verifying the server.
 	awsCA *engine.CABundle
@@ -109,7 +109,7 @@ func (c *classClouds) provider(ctx context.Context, key string, build func(conte
 	if err != nil {
 		return nil, err
 	}
-	if p, err = c.view(p); err != nil {
+	if p, err = c.view(key, p); err != nil {
 		return nil, err
 	}
 	if c.providers == nil {

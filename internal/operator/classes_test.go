@@ -47,7 +47,7 @@ func TestClassDefaults(t *testing.T) {
 			built := map[string]int{}
 			c := &classClouds{
 				builtin: builtin,
-				view:    func(p cloud.Provider) (cloud.Provider, error) { return p, nil },
+				view:    func(_ string, p cloud.Provider) (cloud.Provider, error) { return p, nil },
 				newGCP: func(_ context.Context, project, region string) (cloud.Provider, error) {
 					built[project+"/"+region]++
 					return &cloudtest.Provider{}, nil

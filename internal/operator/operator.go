@@ -157,14 +157,14 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 	// One shared view of the cloud serves every object; a change seen in it wakes the
 	// object it belongs to.
 	changed := make(chan event.GenericEvent, 1024)
-	view := func(p cloud.Provider) (cloud.Provider, error) {
-		shared := newView(mgr, p, changed, opts)
+	view := func(name string, p cloud.Provider) (cloud.Provider, error) {
+		shared := newView(mgr, name, p, changed, opts)
 		if err := mgr.Add(shared); err != nil {
 			return nil, err
 		}
 		return shared, nil
 	}
-	builtin, err := view(provider)
+	builtin, err := view("aws", provider)
 	if err != nil {
 		return nil, err
 	}
@@ -212,13 +212,16 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 
 // newView returns a shared view of the cloud behind p: one List serves every object on it,
 // and a change seen in it wakes the object it belongs to through changed.
-func newView(mgr manager.Manager, p cloud.Provider, changed chan<- event.GenericEvent, opts Options) *observer.Observer {
+func newView(mgr manager.Manager, name string, p cloud.Provider, changed chan<- event.GenericEvent, opts Options) *observer.Observer {
 	return observer.New(p, observer.Options{
-		Interval: opts.Defaults.Resync,
-		Busy:     opts.Defaults.PendingRequeue,
-		OwnerTag: v1.TagOwner,
-		Owns:     owns(mgr.GetCache(), opts),
-		Log:      ctrl.Log.WithName("cloud-observer"),
+		Name:      name,
+		Interval:  opts.Defaults.Resync,
+		Feed:      opts.Defaults.Feed,
+		SafetyNet: opts.Defaults.SafetyNet,
+		Busy:      opts.Defaults.PendingRequeue,
+		OwnerTag:  v1.TagOwner,
+		Owns:      owns(mgr.GetCache(), opts),
+		Log:       ctrl.Log.WithName("cloud-observer"),
 		Changed: func(owner string) {
 			ns, name, ok := strings.Cut(owner, "/")
 			if !ok {

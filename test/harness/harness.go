@@ -307,6 +307,10 @@ func (s *Stack) StartOperator() error {
 	defaults := controller.DefaultDefaults
 	defaults.PendingRequeue = 250 * time.Millisecond
 	defaults.Resync = s.Resync()
+	// The feed of RDS events is read every half second; every database is listed every 10
+	// seconds, for what the feed does not carry.
+	defaults.Feed = 500 * time.Millisecond
+	defaults.SafetyNet = 10 * time.Second
 	// As a platform admin would allow them: the KMS keys and subnet group the tests name
 	// (the MySQL sample's key among them). Anything else beyond the defaults is refused,
 	// which the tenancy tests rely on.

@@ -9,6 +9,7 @@ package cloudtest
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 )
@@ -52,6 +53,10 @@ type Provider struct {
 	// LogFilesFn and ReadLogFn default to a database without log files.
 	LogFilesFn func(ctx context.Context, id string) ([]cloud.LogFile, error)
 	ReadLogFn  func(ctx context.Context, id, file, marker string, lines int) (cloud.LogPortion, error)
+	// ChangesFn and ListSomeFn make the provider's feed: Feed answers nil (a cloud without
+	// one) while ChangesFn is unset.
+	ChangesFn  func(ctx context.Context, since time.Time) ([]cloud.Change, error)
+	ListSomeFn func(ctx context.Context, ids []string) ([]cloud.Instance, error)
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -214,6 +219,30 @@ func (p *Provider) ReadLog(ctx context.Context, id, file, marker string, lines i
 		return cloud.LogPortion{}, cloud.ErrNoLogFile
 	}
 	return p.ReadLogFn(ctx, id, file, marker, lines)
+}
+
+// Feed implements cloud.Provider: the provider itself when ChangesFn is set, else nil.
+func (p *Provider) Feed() cloud.Feed {
+	if p.ChangesFn == nil {
+		return nil
+	}
+	return p
+}
+
+// Changes implements cloud.Feed.
+func (p *Provider) Changes(ctx context.Context, since time.Time) ([]cloud.Change, error) {
+	if p.ChangesFn == nil {
+		return nil, ErrUnexpected
+	}
+	return p.ChangesFn(ctx, since)
+}
+
+// ListSome implements cloud.Feed.
+func (p *Provider) ListSome(ctx context.Context, ids []string) ([]cloud.Instance, error) {
+	if p.ListSomeFn == nil {
+		return nil, ErrUnexpected
+	}
+	return p.ListSomeFn(ctx, ids)
 }
 
 // SyncParameters implements cloud.Provider.

@@ -19,3 +19,8 @@ func (p *Provider) LogFiles(_ context.Context, id string) ([]cloud.LogFile, erro
 func (p *Provider) ReadLog(_ context.Context, id, file, _ string, _ int) (cloud.LogPortion, error) {
 	return cloud.LogPortion{}, unsupported("read log "+file+" of "+id, "Cloud SQL's logs are in Cloud Logging, which this operator does not read yet")
 }
+
+// Feed implements cloud.Provider: none. Cloud SQL's record of changes made in a project is
+// its audit log, in Cloud Logging, which this provider does not read (see above); the Admin
+// API lists operations one instance at a time. The shared view lists every instance.
+func (p *Provider) Feed() cloud.Feed { return nil }

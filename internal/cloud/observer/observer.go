@@ -13,17 +13,32 @@ import (
 	"context"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/metrics"
 )
 
 // Options configures an Observer.
 type Options struct {
-	// Interval is how often the view is refreshed while every database is settled.
+	// Name names the cloud (account and region) in the operator's metrics: "aws" for the
+	// operator's own, "aws/<region>" or "gcp/<project>/<region>" for a class's.
+	Name string
+	// Interval is how often the view is refreshed while every database is settled. With a
+	// feed, it is how often the databases the operator changed, and the exports someone
+	// asks for, are looked at when nothing else calls for a look.
 	Interval time.Duration
+	// Feed is how often the cloud's feed of changes is read, when the provider has one
+	// (cloud.Provider.Feed); zero reads none. The databases a change names are then listed
+	// alone and their objects woken, and every database is listed only every SafetyNet,
+	// for what the feed does not carry.
+	Feed time.Duration
+	// SafetyNet is how often every database is listed while the feed is read; zero means
+	// Interval. While reading the feed fails, it is Interval.
+	SafetyNet time.Duration
 	// Busy is how often it is refreshed while some database is changing state or was
 	// just changed by the operator.
 	Busy time.Duration
@@ -66,8 +81,8 @@ type Observer struct {
 	readyOnce sync.Once
 	// wake cuts a wait short when the operator changed a database.
 	wake chan struct{}
-	// failures counts refreshes failed in a row, to back off.
-	failures int
+	// failures counts reads of the databases failed in a row (by either loop), to back off.
+	failures atomic.Int32
 
 	// exports is the account's snapshot exports, as listed at exportsAt (zero: never).
 	exports   []cloud.Export
@@ -86,6 +101,19 @@ type Observer struct {
 	startedExports map[string]bool
 	// fetching makes callers that find no fresh list of exports share one call.
 	fetching sync.Mutex
+
+	// feed is the cloud's feed of changes, nil when it is not read (feed.go).
+	feed cloud.Feed
+	// fedAt is when the feed was last read successfully (zero: never).
+	fedAt time.Time
+	// refreshing lets one read of the cloud change the view at a time, so that an older
+	// answer never overwrites a newer one.
+	refreshing sync.Mutex
+	// resets holds the master password resets the feed showed that the operator neither
+	// made nor answered yet, by database; ownResets when the operator set a master password,
+	// whose own reset the feed shows later.
+	resets    map[string]time.Time
+	ownResets map[string][]time.Time
 }
 
 // touch is a change the operator made to one database.
@@ -102,11 +130,16 @@ const firstViewWait = 30 * time.Second
 
 // New returns an Observer over p. Start it (it is a manager.Runnable) to refresh the view.
 func New(p cloud.Provider, opts Options) *Observer {
-	return &Observer{
+	o := &Observer{
 		Provider: p, opts: opts,
 		view: map[string]cloud.Instance{}, touched: map[string]touch{}, wake: make(chan struct{}, 1),
 		ready: make(chan struct{}), startedExports: map[string]bool{}, pendingExports: map[string]pendingExport{},
+		resets: map[string]time.Time{}, ownResets: map[string][]time.Time{},
 	}
+	if opts.Feed > 0 {
+		o.feed = p.Feed()
+	}
+	return o
 }
 
 // now reads the Observer's clock.
@@ -133,9 +166,10 @@ func (o *Observer) Observe(ctx context.Context, id string) (cloud.Observation, e
 	}
 	now := o.now()
 	o.mu.Lock()
-	fresh := !o.listedAt.IsZero() && now.Sub(o.listedAt) < 2*o.opts.Interval
+	fresh := !o.listedAt.IsZero() && now.Sub(o.listedAt) < 2*o.fullEvery(now)
 	_, untrusted := o.touched[id]
 	inst, exists := o.view[id]
+	inst.PasswordResetAt = o.resets[id]
 	after := o.next.Sub(now) + o.listTook + o.opts.Busy/10
 	o.mu.Unlock()
 	switch {
@@ -172,9 +206,18 @@ func (o *Observer) Complete(ctx context.Context, d cloud.Desired) error {
 	return err
 }
 
-// Update implements cloud.Provider and marks the database changed.
+// Update implements cloud.Provider and marks the database changed. A master password set
+// answers the resets the feed showed, and its own reset is not taken for someone else's.
 func (o *Observer) Update(ctx context.Context, id string, c cloud.Changes, opts cloud.UpdateOptions) error {
+	if c.MasterPassword != nil {
+		o.settingPassword(id)
+	}
 	err := o.Provider.Update(ctx, id, c, opts)
+	if c.MasterPassword != nil && err == nil {
+		o.mu.Lock()
+		delete(o.resets, id)
+		o.mu.Unlock()
+	}
 	o.changedBy(id, err)
 	return err
 }
@@ -261,16 +304,20 @@ func (o *Observer) touchARN(arn string) {
 }
 
 // Start refreshes the view until ctx ends: every Interval while all is settled, every Busy
-// while some database is changing state or was just changed.
+// while some database is changing state or was just changed. With a feed it reads the feed
+// every Feed too, and lists every database only every SafetyNet (refresh).
 func (o *Observer) Start(ctx context.Context) error {
+	if o.feed != nil {
+		go o.follow(ctx)
+	}
 	for {
-		busy := o.Refresh(ctx)
+		busy := o.refresh(ctx)
 		wait := o.opts.Interval
 		if busy {
 			wait = o.opts.Busy
 		}
-		if o.failures > 0 { // back off: a failing or throttled cloud is not asked harder
-			wait = min(o.opts.Busy<<min(o.failures, 10), o.opts.Interval)
+		if failures := o.failures.Load(); failures > 0 { // back off: a failing or throttled cloud is not asked harder
+			wait = min(o.opts.Busy<<min(failures, 10), o.opts.Interval)
 		}
 		o.mu.Lock()
 		o.next = o.now().Add(wait)
@@ -294,6 +341,29 @@ func (o *Observer) Start(ctx context.Context) error {
 	}
 }
 
+// refresh reads the cloud once: every database, unless the feed is read and the last list
+// of every database is younger than the safety net; then only the databases the operator
+// changed and those changing state (refreshChanging).
+func (o *Observer) refresh(ctx context.Context) bool {
+	now := o.now()
+	o.mu.Lock()
+	full := o.feed == nil || o.listedAt.IsZero() || now.Sub(o.listedAt) >= o.fullEvery(now)
+	o.mu.Unlock()
+	if full {
+		return o.Refresh(ctx)
+	}
+	return o.refreshChanging(ctx)
+}
+
+// fullEvery is how often every database is listed: Interval without a feed, SafetyNet with
+// one, and Interval again while reading the feed fails. The caller holds o.mu.
+func (o *Observer) fullEvery(now time.Time) time.Duration {
+	if o.feed == nil || o.fedAt.IsZero() || now.Sub(o.fedAt) > max(o.opts.Interval, 3*o.opts.Feed) || o.opts.SafetyNet == 0 {
+		return o.opts.Interval
+	}
+	return o.opts.SafetyNet
+}
+
 // sameState reports whether two observations of a database differ only in what moves by
 // itself (RDS advances LatestRestorableTime every few minutes).
 func sameState(a, b cloud.Instance) bool {
@@ -311,14 +381,16 @@ func (o *Observer) owns(owner string) bool {
 // state, or changed by the operator and not shown by a list yet. It lists the exports too
 // while someone asks for them (refreshExports).
 func (o *Observer) Refresh(ctx context.Context) bool {
+	o.refreshing.Lock()
+	defer o.refreshing.Unlock()
 	started := o.now()
 	list, err := o.Provider.List(ctx)
+	metrics.ViewReads.WithLabelValues(o.opts.Name, "list").Inc()
 	if err != nil {
-		o.failures++
-		o.opts.Log.Error(err, "refresh the view of cloud databases", "failures in a row", o.failures)
+		o.opts.Log.Error(err, "refresh the view of cloud databases", "failures in a row", o.failures.Add(1))
 		return true
 	}
-	o.failures = 0
+	o.failures.Store(0)
 	next := make(map[string]cloud.Instance, len(list))
 	busy := false
 	for _, in := range list {
@@ -332,6 +404,11 @@ func (o *Observer) Refresh(ctx context.Context) bool {
 	o.mu.Lock()
 	prev, hadView := o.view, !o.listedAt.IsZero()
 	o.view, o.listedAt, o.listTook = next, started, o.now().Sub(started)
+	for id := range o.resets {
+		if _, ok := next[id]; !ok {
+			delete(o.resets, id)
+		}
+	}
 	var shown []string
 	for id, t := range o.touched {
 		// A list that started after a change and shows the database otherwise than before

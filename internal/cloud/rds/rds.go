@@ -60,6 +60,7 @@ type API interface {
 	ModifyDBClusterParameterGroup(ctx context.Context, in *awsrds.ModifyDBClusterParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.ModifyDBClusterParameterGroupOutput, error)
 	ResetDBClusterParameterGroup(ctx context.Context, in *awsrds.ResetDBClusterParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.ResetDBClusterParameterGroupOutput, error)
 	DeleteDBClusterParameterGroup(ctx context.Context, in *awsrds.DeleteDBClusterParameterGroupInput, opts ...func(*awsrds.Options)) (*awsrds.DeleteDBClusterParameterGroupOutput, error)
+	DescribeEvents(ctx context.Context, in *awsrds.DescribeEventsInput, opts ...func(*awsrds.Options)) (*awsrds.DescribeEventsOutput, error)
 }
 
 var _ cloud.Provider = (*Provider)(nil)
