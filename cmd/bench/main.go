@@ -43,7 +43,7 @@ func main() {
 	flag.DurationVar(&cfg.Resync, "resync", 30*time.Second, "the operator's --resync during the run")
 	flag.IntVar(&cfg.Resyncs, "resyncs", 3, "resync intervals the steady state is measured over")
 	flag.DurationVar(&cfg.Feed, "feed-interval", time.Minute, "the operator's --feed-interval (its default); 0 reads no feed and lists every database each --resync")
-	flag.DurationVar(&cfg.FullList, "full-list-interval", 2*time.Minute, "the operator's --full-list-interval; the steady state lasts two of them, so the cost of a list is measured")
+	flag.DurationVar(&cfg.FullList, "full-list-interval", 3*time.Minute, "the operator's --full-list-interval; the steady state lasts two of them, so the cost of a list is measured, and the drifts are made and repaired between two")
 	flag.IntVar(&cfg.Drifts, "drifts", 20, "databases changed at the console after the steady state (half a class change, half a master password reset), each timed until repaired; 0 changes none")
 	flag.BoolVar(&cfg.SkipDelete, "skip-delete", false, "leave the delete wave out (a run at 10,000 objects)")
 	flag.DurationVar(&cfg.PendingRequeue, "pending-requeue", 15*time.Second, "the operator's --pending-requeue (its default)")

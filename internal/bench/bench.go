@@ -523,7 +523,7 @@ func (b *bench) steadyState(ctx context.Context) (*Steady, error) {
 	if b.cfg.Feed > 0 {
 		s.perHour(diff(after.operator, before.operator), b.cfg.N)
 	}
-	s.CallsPerResync = round(float64(s.AWSCallsTotal)/float64(b.cfg.Resyncs), 2)
+	s.CallsPerResync = round(float64(s.AWSCallsTotal)/(float64(window)/float64(b.cfg.Resync)), 2)
 	st, err := b.emulator.stats(ctx)
 	if err != nil {
 		return nil, err

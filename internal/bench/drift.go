@@ -18,6 +18,28 @@ import (
 // that repairs it. Even drifts change the instance class, odd ones reset the master
 // password.
 func (b *bench) drifts(ctx context.Context) (*Drift, error) {
+	// Start just after a list of every database, so that whatever is repaired before the
+	// next one (a FullList later) was found through the feed.
+	listed, err := b.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(b.cfg.FullList + time.Minute)
+	for {
+		now, err := b.snapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if now.operator["view list"] > listed.operator["view list"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("no list of every database in %s", b.cfg.FullList+time.Minute)
+		}
+		if err := sleep(ctx, time.Second); err != nil {
+			return nil, err
+		}
+	}
 	if err := b.emulator.reset(ctx); err != nil {
 		return nil, err
 	}
@@ -51,7 +73,7 @@ func (b *bench) drifts(ctx context.Context) (*Drift, error) {
 			return nil, err
 		}
 	}
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline = time.Now().Add(5 * time.Minute)
 	res := &Drift{Count: len(made)}
 	for {
 		st, err := b.emulator.stats(ctx)

@@ -573,9 +573,9 @@ type LogPortion struct {
 // late, out of order, or never), and some changes it never records (tags): the caller still
 // lists every database now and then.
 type Feed interface {
-	// Changes reads what the feed holds from since on, oldest first, in as few calls as the
-	// cloud allows (one per hundred events on RDS). It never changes anything.
-	Changes(ctx context.Context, since time.Time) ([]Change, error)
+	// Changes reads what the feed holds from from to to, oldest first, in as few calls as
+	// the cloud allows (one per hundred events on RDS). It never changes anything.
+	Changes(ctx context.Context, from, to time.Time) ([]Change, error)
 
 	// ListSome reports the databases with the identifiers as List does, and the databases
 	// an identifier is an instance of (an Aurora cluster of a member), in as few calls as

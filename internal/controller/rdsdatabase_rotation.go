@@ -155,8 +155,10 @@ func (r *RDSDatabaseReconciler) reconcileMasterPassword(ctx context.Context, s *
 // someone else's again (package observer), so it is set once.
 func (r *RDSDatabaseReconciler) answerPasswordReset(ctx context.Context, s *scope, at time.Time) (ctrl.Result, error) {
 	if s.instance.Phase != cloud.PhaseAvailable {
-		// The cloud refuses modifications while the database backs up or optimises storage.
-		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
+		// The cloud refuses modifications while the database backs up or optimises storage
+		// (for hours, maybe): the rest of the pass goes on meanwhile.
+		s.soon = true
+		return ctrl.Result{}, nil
 	}
 	master := s.db.Spec.MasterUser
 	if err := r.setMasterPassword(ctx, s, s.credentials[master].password); err != nil {
@@ -165,6 +167,7 @@ func (r *RDSDatabaseReconciler) answerPasswordReset(ctx context.Context, s *scop
 	r.eventAbout(s.db, corev1.EventTypeWarning, v1.EventMasterPasswordReset, master,
 		"The master password was set in the cloud at %s, not by the operator; the one in Secret %s was set again",
 		at.UTC().Format(time.RFC3339), s.credentials[master].secret)
+	// The engine phases log in as the master: they wait for the cloud to apply it.
 	return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, nil
 }
 

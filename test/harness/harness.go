@@ -134,6 +134,9 @@ type Options struct {
 	NoEngine bool
 	// Resync is the operator's resync interval; zero means 2 seconds.
 	Resync time.Duration
+	// Feed is how often the operator reads RDS's event feed, and SafetyNet how often it
+	// lists every database meanwhile; zero means half a second and 10 seconds.
+	Feed, SafetyNet time.Duration
 }
 
 // StartWith starts a Stack configured by opts.
@@ -309,8 +312,13 @@ func (s *Stack) StartOperator() error {
 	defaults.Resync = s.Resync()
 	// The feed of RDS events is read every half second; every database is listed every 10
 	// seconds, for what the feed does not carry.
-	defaults.Feed = 500 * time.Millisecond
-	defaults.SafetyNet = 10 * time.Second
+	defaults.Feed, defaults.SafetyNet = 500*time.Millisecond, 10*time.Second
+	if s.opts.Feed != 0 {
+		defaults.Feed = s.opts.Feed
+	}
+	if s.opts.SafetyNet != 0 {
+		defaults.SafetyNet = s.opts.SafetyNet
+	}
 	// As a platform admin would allow them: the KMS keys and subnet group the tests name
 	// (the MySQL sample's key among them). Anything else beyond the defaults is refused,
 	// which the tenancy tests rely on.

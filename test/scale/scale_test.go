@@ -21,13 +21,16 @@ import (
 const (
 	fleet  = 200
 	resync = 3 * time.Second
+	// The operator reads RDS's event feed once a resync, and lists every database once
+	// every three.
+	feed, safetyNet = resync, 3 * resync
 )
 
 var stack *harness.Stack
 
 func TestMain(m *testing.M) {
 	var err error
-	stack, err = harness.StartWith(harness.Options{NoEngine: true, Resync: resync})
+	stack, err = harness.StartWith(harness.Options{NoEngine: true, Resync: resync, Feed: feed, SafetyNet: safetyNet})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "start the test stack: %v\n", err)
 		os.Exit(1)
@@ -38,8 +41,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestFleetSteadyState creates 200 databases at once, waits until the cloud has them all,
-// and counts the AWS calls of three resync intervals in which nothing changes: one shared
-// paged DescribeDBInstances per interval, at most three calls each (the budget).
+// and counts the AWS calls of three resync intervals in which nothing changes: one read of
+// the event feed per interval (DescribeEvents), and one shared paged DescribeDBInstances
+// (two calls for 200) per safety-net interval, whatever the number of objects.
 func TestFleetSteadyState(t *testing.T) {
 	ctx := context.Background()
 	ns, err := stack.Namespace(ctx, "fleet")
@@ -75,19 +79,27 @@ func TestFleetSteadyState(t *testing.T) {
 	t.Logf("create wave: %d databases provisioned in %s; AWS calls %v (%.2f per database)",
 		fleet, time.Since(started).Round(time.Second), wave, float64(total(wave))/fleet)
 
-	time.Sleep(resync) // let the last changes settle into the shared view
+	// Let the last changes settle into the shared view, and the wave's events out of the
+	// window each read of the feed reads again (two reads' worth).
+	time.Sleep(safetyNet)
 	stack.Emulator.ResetStats()
 	const intervals = 3
 	time.Sleep(intervals * resync)
 	calls := stack.Emulator.Stats().Calls
 	perResync := float64(total(calls)) / intervals
 	t.Logf("steady state: %v over %d resync intervals: %.1f AWS calls per resync for %d databases", calls, intervals, perResync, fleet)
-	if perResync > 3 {
-		t.Errorf("%.1f AWS calls per resync for %d settled databases, want at most 3", perResync, fleet)
+	// A window of three intervals holds up to four reads of the feed and two lists (one
+	// at each end), of two pages each.
+	reads, lists := intervals*resync/feed+1, intervals*resync/safetyNet+1
+	if n := calls["DescribeEvents"]; n < 1 || n > int(reads) {
+		t.Errorf("%d reads of the event feed in %d resync intervals, want 1 to %d", n, intervals, reads)
+	}
+	if n := calls["DescribeDBInstances"]; n > int(lists)*2 {
+		t.Errorf("%d DescribeDBInstances in %d resync intervals, want at most %d (%d lists of 2 pages)", n, intervals, 2*lists, lists)
 	}
 	for action, n := range calls {
 		// Aurora clusters are looked for once every ten refreshes when there are none.
-		if action != "DescribeDBInstances" && (action != "DescribeDBClusters" || n > 1) {
+		if action != "DescribeDBInstances" && action != "DescribeEvents" && (action != "DescribeDBClusters" || n > 1) {
 			t.Errorf("%s called %d times in a steady state", action, n)
 		}
 	}

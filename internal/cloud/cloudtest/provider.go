@@ -55,7 +55,7 @@ type Provider struct {
 	ReadLogFn  func(ctx context.Context, id, file, marker string, lines int) (cloud.LogPortion, error)
 	// ChangesFn and ListSomeFn make the provider's feed: Feed answers nil (a cloud without
 	// one) while ChangesFn is unset.
-	ChangesFn  func(ctx context.Context, since time.Time) ([]cloud.Change, error)
+	ChangesFn  func(ctx context.Context, from, to time.Time) ([]cloud.Change, error)
 	ListSomeFn func(ctx context.Context, ids []string) ([]cloud.Instance, error)
 }
 
@@ -230,11 +230,11 @@ func (p *Provider) Feed() cloud.Feed {
 }
 
 // Changes implements cloud.Feed.
-func (p *Provider) Changes(ctx context.Context, since time.Time) ([]cloud.Change, error) {
+func (p *Provider) Changes(ctx context.Context, from, to time.Time) ([]cloud.Change, error) {
 	if p.ChangesFn == nil {
 		return nil, ErrUnexpected
 	}
-	return p.ChangesFn(ctx, since)
+	return p.ChangesFn(ctx, from, to)
 }
 
 // ListSome implements cloud.Feed.

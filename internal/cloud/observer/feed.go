@@ -14,20 +14,25 @@ import (
 // names, the operator changed, or that are changing state; every database is listed only
 // every SafetyNet, for what the feed does not carry (tags) or lost (it is best effort).
 
-// feedOverlap is how far back each read of the feed goes before the last one started: an
-// event can enter the feed a little after its date, and the cloud's clock is not ours. The
-// events read twice are recognised and counted once.
+// feedOverlap is how far back each read of the feed goes before the last one started, at
+// most (two Feed intervals when they are shorter): an event can enter the feed a little
+// after its date, and the cloud's clock is not ours. The events read twice are recognised
+// and counted once.
 const feedOverlap = time.Minute
 
 // ownResetWithin is how long after the operator set a master password the feed's record of
-// that reset may come: a reset the feed shows in that time is taken for the operator's own.
+// that reset may come: a reset the feed shows from feedOverlap before that (the clocks'
+// difference) to ownResetWithin after is taken for the operator's own.
 const ownResetWithin = 10 * time.Minute
 
 // follow reads the feed every Feed until ctx ends, and looks again at the databases it
 // names. A restarted operator reads back one interval, so a short restart loses nothing.
+// What a failed look at the databases named leaves is looked at with the next read's.
 func (o *Observer) follow(ctx context.Context) {
+	overlap := min(feedOverlap, 2*o.opts.Feed)
 	since := o.now().Add(-o.opts.Feed)
 	seen := map[cloud.Change]bool{}
+	named, reset := map[string]bool{}, map[string]bool{}
 	failures := 0
 	for {
 		wait := o.opts.Feed
@@ -40,17 +45,20 @@ func (o *Observer) follow(ctx context.Context) {
 		case <-time.After(wait):
 		}
 		started := o.now()
-		changes, err := o.feed.Changes(ctx, since.Add(-feedOverlap))
+		changes, err := o.feed.Changes(ctx, since.Add(-overlap), started)
 		metrics.ViewReads.WithLabelValues(o.opts.Name, "feed").Inc()
 		if err != nil {
 			failures++
 			o.opts.Log.Error(err, "read the cloud's feed of changes", "failures in a row", failures)
+			if failures == 3 {
+				o.wakeRefresh() // the view lists every database each Interval meanwhile: start now
+			}
 			continue
 		}
 		failures = 0
-		named, reset := o.fed(changes, seen)
+		o.fed(changes, seen, named, reset)
 		for c := range seen {
-			if c.At.Before(since.Add(-2 * feedOverlap)) {
+			if c.At.Before(since.Add(-2 * overlap)) {
 				delete(seen, c)
 			}
 		}
@@ -58,16 +66,16 @@ func (o *Observer) follow(ctx context.Context) {
 		o.mu.Lock()
 		o.fedAt = started
 		o.mu.Unlock()
-		if len(named) > 0 {
-			o.refreshSome(ctx, named, reset)
+		if len(named) > 0 && o.refreshSome(ctx, named, reset) == nil {
+			named, reset = map[string]bool{}, map[string]bool{}
 		}
 	}
 }
 
-// fed takes in what one read of the feed returned: the databases its new changes name, and
-// those of them whose master password someone other than the operator set.
-func (o *Observer) fed(changes []cloud.Change, seen map[cloud.Change]bool) (named, reset map[string]bool) {
-	named, reset = map[string]bool{}, map[string]bool{}
+// fed takes in what one read of the feed returned: it adds to named the databases its new
+// changes name, and to reset those of them whose master password someone other than the
+// operator set.
+func (o *Observer) fed(changes []cloud.Change, seen map[cloud.Change]bool, named, reset map[string]bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, c := range changes {
@@ -83,7 +91,6 @@ func (o *Observer) fed(changes []cloud.Change, seen map[cloud.Change]bool) (name
 		o.resets[c.Identifier] = c.At
 		reset[c.Identifier] = true
 	}
-	return named, reset
 }
 
 // ownReset tells whether the password reset c is one the operator made, and forgets that
@@ -100,9 +107,9 @@ func (o *Observer) ownReset(c cloud.Change) bool {
 		}
 	}()
 	for i, at := range own {
-		// The cloud records a reset once it applied it, after the request; a few seconds
-		// before it allow for the clocks' difference.
-		if !c.At.Before(at.Add(-5*time.Second)) && c.At.Sub(at) <= ownResetWithin {
+		// The cloud records a reset once it applied it, after the request; up to
+		// feedOverlap before it allows for the clocks' difference.
+		if !c.At.Before(at.Add(-feedOverlap)) && c.At.Sub(at) <= ownResetWithin {
 			own = slices.Delete(own, i, i+1)
 			return true
 		}
@@ -110,12 +117,24 @@ func (o *Observer) ownReset(c cloud.Change) bool {
 	return false
 }
 
-// settingPassword records that the operator is setting the master password of id.
-func (o *Observer) settingPassword(id string) {
+// settingPassword records that the operator is setting the master password of id, and
+// returns a function to call with the outcome: a call the rate limiter deferred was not
+// sent, and sets nothing the feed will show.
+func (o *Observer) settingPassword(id string) func(err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.feed != nil {
-		o.ownResets[id] = append(o.ownResets[id], o.now())
+	if o.feed == nil {
+		return func(error) {}
+	}
+	at := o.now()
+	o.ownResets[id] = append(o.ownResets[id], at)
+	return func(err error) {
+		if _, deferred := cloud.RetryAfter(err); !deferred {
+			return
+		}
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.ownResets[id] = slices.DeleteFunc(o.ownResets[id], func(t time.Time) bool { return t.Equal(at) })
 	}
 }
 
@@ -134,14 +153,20 @@ func (o *Observer) refreshChanging(ctx context.Context) bool {
 		}
 	}
 	o.mu.Unlock()
-	busy := false
-	if len(ids) > 0 {
-		busy = o.refreshSome(ctx, ids, nil)
+	if len(ids) > 0 && o.refreshSome(ctx, ids, nil) != nil {
+		return true
 	}
+	// Every writer of the view holds o.refreshing: holding it, the view may be read.
 	o.refreshing.Lock()
 	defer o.refreshing.Unlock()
-	wake := o.waker()
-	if o.refreshExports(ctx, o.now(), o.view, wake) {
+	busy := len(o.touched) > 0
+	for _, in := range o.view {
+		if busy {
+			break
+		}
+		busy = in.Phase.Settling() && o.owns(in.Tags[o.opts.OwnerTag])
+	}
+	if o.refreshExports(ctx, o.now(), o.view, o.waker()) {
 		busy = true
 	}
 	return busy
@@ -162,10 +187,8 @@ func (o *Observer) waker() func(owner string) {
 // refreshSome lists the databases with the identifiers (and those the cloud reports with
 // them: an Aurora cluster with its member), puts them in the view in place of what it held,
 // and wakes the owner of each that differs, appeared or went, or is in alsoWake. A change
-// of the operator's that the list shows is taken as seen, as Refresh does. It reports
-// whether some database is busy: changing state, or changed by the operator and not shown
-// yet.
-func (o *Observer) refreshSome(ctx context.Context, ids, alsoWake map[string]bool) bool {
+// of the operator's that the list shows is taken as seen, as Refresh does.
+func (o *Observer) refreshSome(ctx context.Context, ids, alsoWake map[string]bool) error {
 	o.refreshing.Lock()
 	defer o.refreshing.Unlock()
 	started := o.now()
@@ -178,7 +201,7 @@ func (o *Observer) refreshSome(ctx context.Context, ids, alsoWake map[string]boo
 	metrics.ViewReads.WithLabelValues(o.opts.Name, "some").Inc()
 	if err != nil {
 		o.opts.Log.Error(err, "look again at the cloud databases that changed", "databases", len(asked), "failures in a row", o.failures.Add(1))
-		return true
+		return err
 	}
 	o.failures.Store(0)
 	got := make(map[string]cloud.Instance, len(list))
@@ -216,17 +239,10 @@ func (o *Observer) refreshSome(ctx context.Context, ids, alsoWake map[string]boo
 			}
 		}
 	}
-	busy := len(o.touched) > 0
-	for _, in := range o.view {
-		if busy {
-			break
-		}
-		busy = in.Phase.Settling() && o.owns(in.Tags[o.opts.OwnerTag])
-	}
 	o.mu.Unlock()
 	wake := o.waker()
 	for _, owner := range owners {
 		wake(owner)
 	}
-	return busy
+	return nil
 }

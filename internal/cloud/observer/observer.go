@@ -166,7 +166,7 @@ func (o *Observer) Observe(ctx context.Context, id string) (cloud.Observation, e
 	}
 	now := o.now()
 	o.mu.Lock()
-	fresh := !o.listedAt.IsZero() && now.Sub(o.listedAt) < 2*o.fullEvery(now)
+	fresh := !o.listedAt.IsZero() && now.Sub(o.listedAt) < 2*o.listedEvery()
 	_, untrusted := o.touched[id]
 	inst, exists := o.view[id]
 	inst.PasswordResetAt = o.resets[id]
@@ -192,10 +192,12 @@ func (o *Observer) Create(ctx context.Context, d cloud.Desired) error {
 	return err
 }
 
-// CreateReplica implements cloud.Provider and marks the replica changed.
+// CreateReplica implements cloud.Provider and marks the replica changed, and its source,
+// whose readers (Instance.ReplicaIDs, Members) it joins.
 func (o *Observer) CreateReplica(ctx context.Context, r cloud.Replica) error {
 	err := o.Provider.CreateReplica(ctx, r)
 	o.changedBy(r.Identifier, err)
+	o.changedBy(r.Source, err)
 	return err
 }
 
@@ -209,10 +211,12 @@ func (o *Observer) Complete(ctx context.Context, d cloud.Desired) error {
 // Update implements cloud.Provider and marks the database changed. A master password set
 // answers the resets the feed showed, and its own reset is not taken for someone else's.
 func (o *Observer) Update(ctx context.Context, id string, c cloud.Changes, opts cloud.UpdateOptions) error {
+	sent := func(error) {}
 	if c.MasterPassword != nil {
-		o.settingPassword(id)
+		sent = o.settingPassword(id)
 	}
 	err := o.Provider.Update(ctx, id, c, opts)
+	sent(err)
 	if c.MasterPassword != nil && err == nil {
 		o.mu.Lock()
 		delete(o.resets, id)
@@ -263,11 +267,35 @@ func (o *Observer) Restart(ctx context.Context, id string) error {
 	return err
 }
 
-// Delete implements cloud.Provider and marks the database changed.
+// Delete implements cloud.Provider and marks the database changed, and the database it is
+// a reader of (a read replica's source, an Aurora cluster of its member), whose readers it
+// leaves.
 func (o *Observer) Delete(ctx context.Context, id string, opts cloud.DeleteOptions) error {
 	err := o.Provider.Delete(ctx, id, opts)
 	o.changedBy(id, err)
+	for _, of := range o.readerOf(id) {
+		o.changedBy(of, err)
+	}
 	return err
+}
+
+// readerOf returns the databases of the view that id is a reader of: its source as a read
+// replica, the database made of instances it is a member of.
+func (o *Observer) readerOf(id string) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []string
+	if source := o.view[id].ReplicaSource; source != "" {
+		out = append(out, source)
+	}
+	for _, in := range o.view {
+		for _, m := range in.Members {
+			if m.Identifier == id && in.Identifier != id {
+				out = append(out, in.Identifier)
+			}
+		}
+	}
+	return out
 }
 
 func (o *Observer) touch(id string) {
@@ -353,6 +381,15 @@ func (o *Observer) refresh(ctx context.Context) bool {
 		return o.Refresh(ctx)
 	}
 	return o.refreshChanging(ctx)
+}
+
+// listedEvery is how often every database is listed while all goes well: a view listed
+// twice as long ago is stale. A feed that fails for a while lists more often, never less.
+func (o *Observer) listedEvery() time.Duration {
+	if o.feed == nil || o.opts.SafetyNet == 0 {
+		return o.opts.Interval
+	}
+	return max(o.opts.SafetyNet, o.opts.Interval)
 }
 
 // fullEvery is how often every database is listed: Interval without a feed, SafetyNet with

@@ -26,13 +26,15 @@ func (p *Provider) Feed() cloud.Feed { return p }
 // passwordResetMessage begins the message of RDS-EVENT-0016, on DB instances and clusters.
 const passwordResetMessage = "Reset master credentials"
 
-// Changes implements cloud.Feed with a paged DescribeEvents from since: one call per
-// hundred events. Events about snapshots, parameter groups and security groups name no
+// Changes implements cloud.Feed with a paged DescribeEvents from from to to: one call per
+// hundred events. The end is always sent: without one, RDS's documented default is an hour. Events about snapshots, parameter groups and security groups name no
 // database and are left out; a cluster's event teaches the provider that its identifier is
 // a cluster's.
-func (p *Provider) Changes(ctx context.Context, since time.Time) ([]cloud.Change, error) {
+func (p *Provider) Changes(ctx context.Context, from, to time.Time) ([]cloud.Change, error) {
 	var out []cloud.Change
-	pages := awsrds.NewDescribeEventsPaginator(p.api, &awsrds.DescribeEventsInput{StartTime: aws.Time(since), MaxRecords: aws.Int32(listPageSize)})
+	pages := awsrds.NewDescribeEventsPaginator(p.api, &awsrds.DescribeEventsInput{
+		StartTime: aws.Time(from), EndTime: aws.Time(to), MaxRecords: aws.Int32(listPageSize),
+	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
@@ -65,9 +67,11 @@ func (p *Provider) ListSome(ctx context.Context, ids []string) ([]cloud.Instance
 	if err != nil {
 		return nil, err
 	}
+	// An identifier that is no instance is asked for as a cluster: the clusters the
+	// provider knows of never decide an absence.
 	var clusterIDs []string
 	for _, id := range ids {
-		if _, ok := byID[id]; !ok && p.clusters.has(id) {
+		if _, ok := byID[id]; !ok {
 			clusterIDs = append(clusterIDs, id)
 		}
 	}
