@@ -180,13 +180,14 @@ func TestParameters(t *testing.T) {
 	})
 }
 
-// passes waits until the operator has read the cloud n more times (its shared view of every
-// database refreshes once per resync), for tests that count calls over a number of resyncs.
+// passes waits until the operator has read the cloud n more times (its reads of RDS's event
+// feed, each followed by a look at the databases it names) and resynced every object at
+// least twice, for tests that count calls over a number of passes.
 func passes(t *testing.T, n int) {
 	t.Helper()
-	start := stack.Emulator.Stats().Operations("DescribeDBInstances")
+	start, began := stack.Emulator.Stats().Operations("DescribeEvents"), time.Now()
 	err := harness.WaitFor(context.Background(), time.Duration(n+5)*stack.Resync()+readyTimeout, func(ctx context.Context) (bool, error) {
-		return stack.Emulator.Stats().Operations("DescribeDBInstances") >= start+n, nil
+		return stack.Emulator.Stats().Operations("DescribeEvents") >= start+n && time.Since(began) >= 2*stack.Resync(), nil
 	})
 	if err != nil {
 		t.Fatalf("the operator did not read the cloud %d times: %v", n, err)
