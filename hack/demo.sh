@@ -231,6 +231,28 @@ else
 	fail "the rotation of app's password was not carried out"
 fi
 
+step "Drift at the console: someone resets the master password of $name there (the emulator's tamper hook). RDS records an event; the operator reads RDS's event feed (--feed-interval: 10s here, 1m by default) and sets the Secret's password again"
+master_uri=$(kubectl get secret "$name.rds.master" -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}')
+identifier=$(kubectl get rdsdatabase "$name" -n "$namespace" -o jsonpath='{.status.cloud.identifier}')
+curl -fsS -X POST "$AWS_ENDPOINT_URL_RDS/_emulator/tamper" -H 'Content-Type: application/json' \
+	-d "{\"id\":\"$identifier\",\"masterUserPassword\":\"Reset-At-The-Console-1\"}" || fail "the console reset did not take"
+reset=$SECONDS
+repaired=
+for _ in $(seq 90); do
+	if kubectl get events -n "$namespace" --field-selector "involvedObject.name=$name,reason=MasterPasswordReset" --no-headers 2>/dev/null | grep -q . &&
+		"$psql" "$master_uri" -Atc "select 1" >/dev/null 2>&1; then
+		repaired=yes
+		break
+	fi
+	sleep 1
+done
+if [[ -n "$repaired" ]]; then
+	echo "OK   found through RDS's events and repaired in $((SECONDS - reset))s; the master Secret logs in again"
+	kubectl get events -n "$namespace" --field-selector "involvedObject.name=$name,reason=MasterPasswordReset" -o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message
+else
+	fail "the master password reset at the console was not set again from the Secret"
+fi
+
 step "Cold storage: $name exports its backups to S3 as Parquet (kubectl patch: spec.backup.export); rows written now go out with its final snapshot"
 if out=$("$psql" "$uri" -Atc "create table items (name text); insert into items values ('exported-row-1'), ('exported-row-2'); select count(*) || ' rows in items' from items" 2>&1); then echo "OK   $out"; else fail "write rows: $out"; fi
 kubectl patch rdsdatabase "$name" -n "$namespace" --type merge -p '{"spec":{"backup":{"export":{"bucket":"demo-exports","prefix":"rds/'"$namespace"'","iamRoleArn":"arn:aws:iam::123456789012:role/rds-export","kmsKeyId":"alias/rds-export"}}}}'

@@ -54,6 +54,9 @@ func (s *stack) startManager(ctx context.Context) error {
 		// The emulator changes state in seconds, not AWS's minutes: look again sooner.
 		"--pending-requeue", "2s",
 		"--resync", "1m",
+		// RDS's event feed is read every 10 s (1m by default), so a change at the console
+		// shows within seconds.
+		"--feed-interval", "10s",
 		// As a platform admin would: the MySQL sample names its own KMS key, which a
 		// namespace may use only where allowed (docs/security.md).
 		"--allow-kms-key-ids", "alias/shop-data",

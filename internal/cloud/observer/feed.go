@@ -26,7 +26,8 @@ const feedOverlap = time.Minute
 const ownResetWithin = 10 * time.Minute
 
 // follow reads the feed every Feed until ctx ends, and looks again at the databases it
-// names. A restarted operator reads back one interval, so a short restart loses nothing.
+// names. A restarted operator reads back one interval, so a short restart loses no change
+// (but the password resets, which fed leaves to the login check).
 // What a failed look at the databases named leaves is looked at with the next read's.
 func (o *Observer) follow(ctx context.Context) {
 	overlap := min(feedOverlap, 2*o.opts.Feed)
@@ -84,7 +85,9 @@ func (o *Observer) fed(changes []cloud.Change, seen map[cloud.Change]bool, named
 		}
 		seen[c] = true
 		named[c.Identifier] = true
-		if !c.PasswordReset || o.ownReset(c) {
+		// A reset from before the operator started may be its own, made before a
+		// restart: the login check of each resync finds one that was not.
+		if !c.PasswordReset || c.At.Before(o.started) || o.ownReset(c) {
 			continue
 		}
 		o.opts.Log.Info("the master password of a database was set outside the operator", "database", c.Identifier, "at", c.At, "cloud says", c.What)

@@ -151,6 +151,9 @@ func TestFeedTakesIn(t *testing.T) {
 			own:    now.Add(-time.Hour),
 			change: []cloud.Change{{At: now, Identifier: "a", What: "Reset master credentials", PasswordReset: true}},
 			listed: []string{"a"}, woken: []string{"ns/a"}, reset: []string{"a"}},
+		{reason: "a reset from before the operator started may be its own, before a restart: left to the login check",
+			change: []cloud.Change{{At: now.Add(-2 * time.Minute), Identifier: "a", What: "Reset master credentials", PasswordReset: true}},
+			listed: []string{"a"}},
 		{reason: "a reset two minutes before the operator's own is someone else's (a minute is allowed for the clocks' difference)",
 			own:    now.Add(2 * time.Minute),
 			change: []cloud.Change{{At: now, Identifier: "a", What: "Reset master credentials", PasswordReset: true}},
@@ -161,9 +164,10 @@ func TestFeedTakesIn(t *testing.T) {
 			ctx := context.Background()
 			f := &fakeCloud{dbs: map[string]cloud.Instance{"a": db("a", "db.t4g.micro"), "b": db("b", "db.t4g.micro"), "c": db("c", "db.t4g.micro")}}
 			w := &woken{}
-			clock := now.Add(time.Second)
+			clock := now.Add(-time.Minute) // the operator started a minute ago
 			o := New(f.provider(), Options{Interval: time.Minute, Feed: time.Minute, SafetyNet: time.Hour, Busy: time.Second,
 				OwnerTag: "owner", Log: logr.Discard(), Changed: w.add, Now: func() time.Time { return clock }})
+			clock = now.Add(time.Second)
 			o.Refresh(ctx)
 			if !tc.own.IsZero() {
 				o.ownResets["a"] = []time.Time{tc.own}

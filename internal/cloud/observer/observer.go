@@ -114,6 +114,9 @@ type Observer struct {
 	// whose own reset the feed shows later.
 	resets    map[string]time.Time
 	ownResets map[string][]time.Time
+	// started is when the Observer was made: the resets the feed dates before it are not
+	// reported.
+	started time.Time
 }
 
 // touch is a change the operator made to one database.
@@ -139,6 +142,7 @@ func New(p cloud.Provider, opts Options) *Observer {
 	if opts.Feed > 0 {
 		o.feed = p.Feed()
 	}
+	o.started = o.now()
 	return o
 }
 
