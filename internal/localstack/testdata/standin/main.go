@@ -32,6 +32,7 @@ func main() {
 	flag.String("create-delay", "", "ignored")
 	flag.String("pending-requeue", "", "ignored")
 	flag.String("resync", "", "ignored")
+	flag.String("feed-interval", "", "ignored")
 	flag.String("allow-kms-key-ids", "", "ignored")
 	flag.String("kms-aliases", "", "ignored")
 	flag.String("s3-buckets", "", "ignored")
