@@ -39,6 +39,9 @@ func TestPlugin(t *testing.T) {
 	}
 	waitReady(t, db)
 	snapshot := waitLatestSnapshot(t, db, "")
+	// The snapshot puts the database in backing-up for a moment, and the event feed shows
+	// that within a second: the status below is read once it is available again.
+	waitCloudStatus(t, db, "available")
 
 	grant(t, ns, "plugin-user", "carol",
 		rbacv1.PolicyRule{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"rdsdatabases"}, Verbs: []string{"get", "list", "patch", "create"}},
