@@ -529,7 +529,7 @@ func (b *bench) steadyState(ctx context.Context, w *watch) (*Steady, error) {
 	}
 	s.RestorableWrites = int(w.restorableOnly.Load() - restorableBefore)
 	if b.cfg.Feed > 0 {
-		s.perHour(diff(after.operator, before.operator), b.cfg.N)
+		s.perHour(diff(after.operator, before.operator), b.cfg.N, b.cfg.Aurora)
 	}
 	s.CallsPerResync = round(float64(s.AWSCallsTotal)/(float64(window)/float64(b.cfg.Resync)), 2)
 	st, err := b.emulator.stats(ctx)

@@ -125,7 +125,8 @@ type Steady struct {
 	// CallsPerFullList what one of each cost; OtherCalls the window's calls that are
 	// neither. CallsPerHour is what an hour costs at the default intervals (a read of the
 	// feed a minute, a list of every database each 30 minutes): 60 reads, 2 lists, and the
-	// other calls at the window's rate. BudgetPerHour is the issue's 60 + 2·⌈N/100⌉.
+	// other calls at the window's rate. BudgetPerHour is the issue's 60 + 2·⌈N/100⌉, and
+	// 2·⌈Aurora/100⌉ for the clusters' pages in a fleet with Aurora.
 	FeedReads        int     `json:"feedReads,omitempty"`
 	FullLists        int     `json:"fullLists,omitempty"`
 	SomeLists        int     `json:"someLists,omitempty"`
@@ -138,7 +139,7 @@ type Steady struct {
 
 // perHour fills the figures of a steady state with a feed from the operator's counters over
 // the window (op) and the emulator's calls by action.
-func (s *Steady) perHour(op map[string]float64, n int) {
+func (s *Steady) perHour(op map[string]float64, n, aurora int) {
 	s.FeedReads, s.FullLists, s.SomeLists = int(op["view feed"]), int(op["view list"]), int(op["view some"])
 	feedCalls := s.AWSCalls["DescribeEvents"]
 	listCalls := s.AWSCalls["DescribeDBInstances"] + s.AWSCalls["DescribeDBClusters"]
@@ -153,7 +154,8 @@ func (s *Steady) perHour(op map[string]float64, n int) {
 		s.CallsPerFullList = round(float64(listCalls)/float64(s.FullLists), 2)
 	}
 	s.CallsPerHour = round(60*s.CallsPerFeedRead+2*s.CallsPerFullList+float64(s.OtherCalls)*3600/s.Seconds, 1)
-	s.BudgetPerHour = 60 + 2*int(math.Ceil(float64(n)/100))
+	// A fleet with Aurora lists its clusters too: ⌈Aurora/100⌉ more pages a list.
+	s.BudgetPerHour = 60 + 2*(int(math.Ceil(float64(n)/100))+int(math.Ceil(float64(aurora)/100)))
 }
 
 // Drift is what the drifts cost and how soon each was repaired.
@@ -236,7 +238,7 @@ func (r *Result) Evaluate() {
 			fmt.Sprintf("%.2f (%d refreshes; %.2f per %.0f s interval)", s.CallsPerRefresh, s.Refreshes, s.CallsPerResync, s.ResyncSeconds),
 			s.Refreshes > 0 && s.CallsPerRefresh <= float64(s.Budget))
 		if s.BudgetPerHour > 0 {
-			add("steady state: AWS calls per hour (feed each minute, every database listed each 30 minutes)", fmt.Sprintf("≤ 60 + 2·⌈N/100⌉ = %d", s.BudgetPerHour),
+			add("steady state: AWS calls per hour (feed each minute, every database listed each 30 minutes)", fmt.Sprintf("≤ 60 + 2·⌈N/100⌉%s = %d", map[bool]string{true: " + 2·⌈Aurora/100⌉"}[r.Settings.Aurora > 0], s.BudgetPerHour),
 				fmt.Sprintf("%.1f (%.2f per read of the feed, %d reads; %.2f per list, %d lists; %d other calls in %.0f s)",
 					s.CallsPerHour, s.CallsPerFeedRead, s.FeedReads, s.CallsPerFullList, s.FullLists, s.OtherCalls, s.Seconds),
 				s.FeedReads > 0 && s.FullLists > 0 && s.CallsPerHour <= float64(s.BudgetPerHour))
