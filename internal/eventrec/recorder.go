@@ -6,7 +6,7 @@
 // condition changes, so repeats are rare, and that cache was the largest thing on its heap
 // after a wave of creates: about 7 MiB of 36 at 1,000 databases, growing with the number of
 // databases that changed in the last twelve minutes. This recorder writes each Event once,
-// from a bounded queue, with a few retries while the apiserver cannot be reached.
+// from a bounded queue, by a few writers, with retries while the apiserver cannot be reached.
 package eventrec
 
 import (
@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -67,7 +68,8 @@ func New(write Writer, scheme *runtime.Scheme, controller string, log logr.Logge
 }
 
 // Eventf queues an Event about regarding (and related, when not nil). It never blocks: when
-// the queue is full the Event is dropped and the drop logged.
+// the queue is full the Event is dropped and the drop logged (the first and every
+// thousandth).
 func (r *Recorder) Eventf(regarding runtime.Object, related runtime.Object, eventtype, reason, action, note string, args ...interface{}) {
 	ref, err := reference.GetReference(r.scheme, regarding)
 	if err != nil {
@@ -104,24 +106,38 @@ func (r *Recorder) Eventf(regarding runtime.Object, related runtime.Object, even
 	select {
 	case r.queue <- ev:
 	default:
-		r.dropped.Add(1)
-		r.log.Info("Event dropped: too many waiting to be written", "object", ref.Namespace+"/"+ref.Name, "reason", reason)
+		// Logged the first time and every thousandth: a burst must not flood the log too.
+		if n := r.dropped.Add(1); n == 1 || n%1000 == 0 {
+			r.log.Info("Event dropped: too many waiting to be written", "object", ref.Namespace+"/"+ref.Name, "reason", reason, "droppedSoFar", n)
+		}
 	}
 }
 
 // Dropped is how many Events were dropped because the queue was full.
 func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
 
+// Writers is how many Events are written at once: a burst of new objects records a few
+// hundred a second (each new object's Secrets), more than one writer waiting on the
+// apiserver for each keeps up with.
+const Writers = 8
+
 // Start writes queued Events until ctx ends; it is the manager's Runnable.
 func (r *Recorder) Start(ctx context.Context) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev := <-r.queue:
-			r.record(ctx, ev)
-		}
+	var wg sync.WaitGroup
+	for range Writers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev := <-r.queue:
+					r.record(ctx, ev)
+				}
+			}
+		})
 	}
+	wg.Wait()
+	return nil
 }
 
 // NeedLeaderElection is false: a replica that records an Event writes it, leader or not.
