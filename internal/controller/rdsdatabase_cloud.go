@@ -261,10 +261,6 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 			return result, err
 		}
 	}
-	if raised {
-		r.event(db, corev1.EventTypeNormal, v1.EventSizeRaised, "Size %s is below the %s minimum: asking the cloud for %d GiB",
-			db.Spec.Size, desired.StorageType, desired.AllocatedStorageGiB)
-	}
 	db.Status.RequestedStorageGiB = desired.AllocatedStorageGiB
 	if desired.RestoreFromSnapshot != "" {
 		// A restored database has its snapshot's master password: the Secret's is set
@@ -278,6 +274,12 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 	}
 	if err := s.cloud.Create(ctx, desired); err != nil {
 		return r.cloudFailed(s, err)
+	}
+	// Said once the create is sent: a create deferred to a later turn of the rate limit
+	// comes back here, and must not say it again each time.
+	if raised {
+		r.event(db, corev1.EventTypeNormal, v1.EventSizeRaised, "Size %s is below the %s minimum: asked the cloud for %d GiB",
+			db.Spec.Size, desired.StorageType, desired.AllocatedStorageGiB)
 	}
 	if len(desired.Parameters) > 0 && desired.RestoreFromSnapshot == "" {
 		// Made with its parameters: nothing to read back before the next recheck.

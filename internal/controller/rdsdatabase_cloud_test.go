@@ -2,8 +2,10 @@ package controller
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -351,5 +353,48 @@ func TestAuroraKeepsItsClassWhenTheSpecIsSilent(t *testing.T) {
 	}
 	if len(c.updates) != 1 || c.updates[0].InstanceClass == nil || *c.updates[0].InstanceClass != r.Defaults.AuroraInstanceClass {
 		t.Errorf("a drifted Aurora class: updates %+v, want one back to %s", c.updates, r.Defaults.AuroraInstanceClass)
+	}
+}
+
+// TestSizeRaisedOnceTheCreateIsSent: a size below the storage type's minimum is raised and
+// said in an Event once the create is sent, not on each pass a create waits for its turn
+// under the rate limit (at 10,000 new objects, that was five Events per object).
+func TestSizeRaisedOnceTheCreateIsSent(t *testing.T) {
+	cases := map[string]struct {
+		reason    string
+		size      string
+		createErr error
+		want      []string
+	}{
+		"Deferred": {reason: "A create waiting for its turn says nothing yet.", size: "5GB",
+			createErr: &cloud.WaitError{Op: "create", Why: "rate limit", After: time.Second}, want: nil},
+		"Sent": {reason: "A create sent with a raised size says so, after asking.", size: "5GB",
+			want: []string{"Normal CreateRequested", "Normal SizeRaised"}},
+		"NotRaised": {reason: "A size at the minimum is not raised.", size: "20GB",
+			want: []string{"Normal CreateRequested"}},
+		"Refused": {reason: "A refused create says only why.", size: "5GB",
+			createErr: &cloud.Error{Op: "create", Code: "StorageQuotaExceeded", Message: "quota"}, want: []string{"Warning CloudError"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rec := events.NewFakeRecorder(10)
+			r := &RDSDatabaseReconciler{Defaults: DefaultDefaults, Recorder: rec}
+			db := phaseDB()
+			db.Spec.Size = tc.size
+			var c calls
+			fake := fakeWith(&c, cloud.Observation{}, nil, nil)
+			fake.CreateFn = func(context.Context, cloud.Desired) error { c.creates++; return tc.createErr }
+			// The cloud's minimum is 20 GiB, as gp3's on RDS.
+			fake.StorageFn = func(d cloud.Desired) (int32, bool) { return max(d.AllocatedStorageGiB, 20), d.AllocatedStorageGiB < 20 }
+			r.Cloud = fake
+			s := placed(r, db)
+			_, _ = r.reconcileCloudDatabase(context.Background(), s)
+			var got []string
+			got = drainEvents(got, rec, s)
+			slices.Sort(got)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nEvents: -want +got:\n%s", tc.reason, diff)
+			}
+		})
 	}
 }
