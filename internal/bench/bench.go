@@ -664,6 +664,8 @@ func round(v float64, digits int) float64 {
 // once per refresh whatever the number of objects exporting), and one more for a database
 // looked at on its own.
 func budget(n, aurora, exportTasks int) int {
-	pages := func(n int) int { return int(math.Ceil(float64(n) / 100)) }
 	return pages(n) + pages(aurora) + pages(exportTasks) + 1
 }
+
+// pages is how many list pages of 100 n items take.
+func pages(n int) int { return int(math.Ceil(float64(n) / 100)) }

@@ -3,7 +3,6 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"sort"
 	"strings"
@@ -155,7 +154,7 @@ func (s *Steady) perHour(op map[string]float64, n, aurora int) {
 	}
 	s.CallsPerHour = round(60*s.CallsPerFeedRead+2*s.CallsPerFullList+float64(s.OtherCalls)*3600/s.Seconds, 1)
 	// A fleet with Aurora lists its clusters too: ⌈Aurora/100⌉ more pages a list.
-	s.BudgetPerHour = 60 + 2*(int(math.Ceil(float64(n)/100))+int(math.Ceil(float64(aurora)/100)))
+	s.BudgetPerHour = 60 + 2*(pages(n)+pages(aurora))
 }
 
 // Drift is what the drifts cost and how soon each was repaired.
@@ -238,7 +237,11 @@ func (r *Result) Evaluate() {
 			fmt.Sprintf("%.2f (%d refreshes; %.2f per %.0f s interval)", s.CallsPerRefresh, s.Refreshes, s.CallsPerResync, s.ResyncSeconds),
 			s.Refreshes > 0 && s.CallsPerRefresh <= float64(s.Budget))
 		if s.BudgetPerHour > 0 {
-			add("steady state: AWS calls per hour (feed each minute, every database listed each 30 minutes)", fmt.Sprintf("≤ 60 + 2·⌈N/100⌉%s = %d", map[bool]string{true: " + 2·⌈Aurora/100⌉"}[r.Settings.Aurora > 0], s.BudgetPerHour),
+			formula := "60 + 2·⌈N/100⌉"
+			if r.Settings.Aurora > 0 {
+				formula += " + 2·⌈Aurora/100⌉"
+			}
+			add("steady state: AWS calls per hour (feed each minute, every database listed each 30 minutes)", fmt.Sprintf("≤ %s = %d", formula, s.BudgetPerHour),
 				fmt.Sprintf("%.1f (%.2f per read of the feed, %d reads; %.2f per list, %d lists; %d other calls in %.0f s)",
 					s.CallsPerHour, s.CallsPerFeedRead, s.FeedReads, s.CallsPerFullList, s.FullLists, s.OtherCalls, s.Seconds),
 				s.FeedReads > 0 && s.FullLists > 0 && s.CallsPerHour <= float64(s.BudgetPerHour))

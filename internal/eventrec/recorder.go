@@ -36,8 +36,8 @@ const noteLimit = 1024
 // as client-go drops Events when its queue is full.
 const QueueSize = 4096
 
-// Writer writes an Event: the events.k8s.io/v1 client's Create, in a namespace.
-type Writer func(ctx context.Context, namespace string, ev *eventsv1.Event) error
+// Writer writes an Event: the events.k8s.io/v1 client's Create, in the Event's namespace.
+type Writer func(ctx context.Context, ev *eventsv1.Event) error
 
 // Recorder is an events.EventRecorder that writes each Event once.
 type Recorder struct {
@@ -147,7 +147,7 @@ func (r *Recorder) NeedLeaderElection() bool { return false }
 // (invalid, or its namespace going away) is dropped, as client-go drops it.
 func (r *Recorder) record(ctx context.Context, ev *eventsv1.Event) {
 	for try := 1; ; try++ {
-		err := r.write(ctx, ev.Namespace, ev)
+		err := r.write(ctx, ev)
 		if err == nil || apierrors.IsAlreadyExists(err) {
 			return
 		}

@@ -31,10 +31,7 @@ func scheme(t *testing.T) *runtime.Scheme {
 // TestEventf checks the Event a call makes: what client-go's recorder would write.
 func TestEventf(t *testing.T) {
 	var got []*eventsv1.Event
-	r := New(func(_ context.Context, ns string, ev *eventsv1.Event) error {
-		if ns != ev.Namespace {
-			t.Errorf("written in %q, the Event's namespace is %q", ns, ev.Namespace)
-		}
+	r := New(func(_ context.Context, ev *eventsv1.Event) error {
 		got = append(got, ev)
 		return nil
 	}, scheme(t), "aws-rds-operator", logr.Discard())
@@ -94,7 +91,7 @@ func TestRecordRetries(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			writes := 0
-			r := New(func(context.Context, string, *eventsv1.Event) error {
+			r := New(func(context.Context, *eventsv1.Event) error {
 				writes++
 				if writes <= len(c.errs) {
 					return c.errs[writes-1]
@@ -115,7 +112,7 @@ func TestRecordRetries(t *testing.T) {
 func TestQueueNeverBlocks(t *testing.T) {
 	release := make(chan struct{})
 	wrote := make(chan struct{}, QueueSize+10)
-	r := New(func(context.Context, string, *eventsv1.Event) error {
+	r := New(func(context.Context, *eventsv1.Event) error {
 		<-release
 		wrote <- struct{}{}
 		return nil

@@ -224,8 +224,8 @@ func newRecorder(mgr manager.Manager) (*eventrec.Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("an Events client: %w", err)
 	}
-	recorder := eventrec.New(func(ctx context.Context, namespace string, ev *eventsv1.Event) error {
-		_, err := events.Events(namespace).Create(ctx, ev, metav1.CreateOptions{})
+	recorder := eventrec.New(func(ctx context.Context, ev *eventsv1.Event) error {
+		_, err := events.Events(ev.Namespace).Create(ctx, ev, metav1.CreateOptions{})
 		return err
 	}, mgr.GetScheme(), "aws-rds-operator", mgr.GetLogger().WithName("events"))
 	return recorder, mgr.Add(recorder)
