@@ -2,8 +2,8 @@
 # demo.sh is the guided tour for a new user on a fresh machine (make demo): it builds the
 # tools, installs PostgreSQL and MariaDB, brings up the local stack, creates the samples (one
 # RDSDatabase of each type on AWS: PostgreSQL, MySQL, Aurora PostgreSQL, Aurora MySQL, and a
-# PostgreSQL one on Google Cloud SQL through a DatabaseClass, all in parallel), waits for
-# them to be Ready, logs in to each database as every user with the password from
+# PostgreSQL one each on Google Cloud SQL and on Azure Database for PostgreSQL through
+# DatabaseClasses, all in parallel), waits for them to be Ready, logs in to each database as every user with the password from
 # that user's Secret, shows the Services, reads a database's own log with kubectl rds logs,
 # takes a snapshot and shows the database with kubectl rds snapshot, status and backups
 # (a failed login in it, and a user without the right refused), exports a backup to S3 and
@@ -16,8 +16,8 @@ cd "$root"
 name=orders # the PostgreSQL sample; day 2 is shown on it
 mysql_name=shop
 # Every sample, by the client that speaks to it.
-samples=(orders shop ledger carts payments)
-declare -A family=([orders]=postgresql [shop]=mysql [ledger]=postgresql [carts]=mysql [payments]=postgresql)
+samples=(orders shop ledger carts payments payments-az)
+declare -A family=([orders]=postgresql [shop]=mysql [ledger]=postgresql [carts]=mysql [payments]=postgresql [payments-az]=postgresql)
 namespace=default
 start=$SECONDS
 
@@ -28,15 +28,15 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 step "Build the pinned tools and install system packages (make tools deps)"
 make --no-print-directory tools deps
 
-step "Start the local stack: control plane, RDS and Cloud SQL emulators, operator (make local-up)"
+step "Start the local stack: control plane, RDS, Cloud SQL and Azure emulators, operator (make local-up)"
 trap 'step "Stop the local stack (make local-down)"; make --no-print-directory local-down' EXIT
 make --no-print-directory local-up
 # shellcheck source=/dev/null
 source .local/env
 echo "kubectl: $(command -v kubectl)"
 
-step "Create one database of each type at once on AWS (PostgreSQL, MySQL, Aurora PostgreSQL, Aurora MySQL), and one on Google Cloud SQL through a DatabaseClass (kubectl apply -f config/samples/ -f config/samples/gcp/)"
-kubectl apply -f config/samples/ -f config/samples/gcp/
+step "Create one database of each type at once on AWS (PostgreSQL, MySQL, Aurora PostgreSQL, Aurora MySQL), one on Google Cloud SQL and one on Azure Database for PostgreSQL through a DatabaseClass (kubectl apply -f config/samples/ -f config/samples/gcp/ -f config/samples/azure/)"
+kubectl apply -f config/samples/ -f config/samples/gcp/ -f config/samples/azure/
 applied=$SECONDS
 kubectl get databaseclasses
 kubectl get rdsdatabases -n "$namespace"
@@ -78,22 +78,26 @@ if ((${#pending[@]} > 0)); then
 		fail "rdsdatabase/$db not Ready within 300s"
 		kubectl get rdsdatabase "$db" -n "$namespace" -o yaml | sed -n '/^status:/,$p' || true
 	done
-	echo "manager log: $root/.local/manager.log, emulator log: $root/.local/rds-emulator.log" >&2
+	echo "manager log: $root/.local/manager.log, emulator logs: $root/.local/rds-emulator.log, $root/.local/cloudsql-emulator.log, $root/.local/azure-emulator.log" >&2
 	exit 1
 fi
 kubectl get rdsdatabases -n "$namespace" -o wide
 
-step "Side by side: orders on AWS RDS, payments on Google Cloud SQL (status.class, status.provider, status.cloud)"
-for db in orders payments; do
+step "Side by side: orders on AWS RDS, payments on Google Cloud SQL, payments-az on Azure Database for PostgreSQL (status.class, status.provider, status.cloud)"
+for db in orders payments payments-az; do
 	kubectl get rdsdatabase "$db" -n "$namespace" -o go-template='{{.metadata.name}}: class={{or .status.class "(none: the operator'"'"'s AWS settings)"}} provider={{.status.provider}} {{.status.cloud.identifier}} {{.status.cloud.status}} {{.status.cloud.instanceClass}} {{.status.cloud.allocatedStorageGiB}}GiB at {{.status.cloud.endpoint}}:{{.status.cloud.port}}{{"\n"}}'
 done
-uri=$(kubectl get secret payments.rds.admin -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}')
 psql_any=$(compgen -G "/usr/lib/postgresql/*/bin/psql" | sort -V | tail -n 1 || command -v psql || true)
-if out=$("$psql_any" "$uri" -Atc "select 'payments admin is in cloudsqlsuperuser: ' || pg_has_role(current_user, 'cloudsqlsuperuser', 'member')" 2>&1); then
-	echo "OK   $out"
-else
-	fail "payments admin: $out"
-fi
+# superuser is what each cloud allows instead: membership of its admin role, never a real one.
+for db_role in payments:cloudsqlsuperuser payments-az:azure_pg_admin; do
+	db=${db_role%%:*} role=${db_role#*:}
+	uri=$(kubectl get secret "$db.rds.admin" -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}')
+	if out=$("$psql_any" "$uri" -Atc "select pg_has_role(current_user, '$role', 'member') || ' ' || rolsuper from pg_roles where rolname = current_user" 2>&1) && [[ $out == "true "* ]]; then
+		echo "OK   $db admin (superuser in the spec), logged in with its Secret alone, is in $role (rolsuper: ${out#* })"
+	else
+		fail "$db admin is not in $role: $out"
+	fi
+done
 
 step "PostgreSQL and Aurora PostgreSQL: log in as every user with the uri from its Secret (psql, verifying the server with the Secret's ca.crt)"
 psql=$(compgen -G "/usr/lib/postgresql/*/bin/psql" | sort -V | tail -n 1 || true)
@@ -327,13 +331,28 @@ else
 fi
 if out=$(kubectl rds backups "$name" -n "$namespace" 2>&1) && grep -q " manual " <<<"$out"; then echo "$out"; else fail "kubectl rds backups $name does not list the manual snapshot: $out"; fi
 
-step "Delete them all (deletionPolicy Snapshot): a final snapshot is taken, the Secrets stay"
+step "Delete them all (deletionPolicy Snapshot: a final snapshot is taken; Delete on Azure, which keeps no backup of a deleted server), the Secrets stay"
+az_server=$(kubectl get rdsdatabase payments-az -n "$namespace" -o jsonpath='{.status.cloud.identifier}')
+az_group=$(kubectl get databaseclass azure-local -o jsonpath='/subscriptions/{.spec.azure.subscriptionId}/resourceGroups/{.spec.azure.resourceGroup}')
 kubectl delete rdsdatabase "${samples[@]}" -n "$namespace" --timeout=180s || fail "rdsdatabases not deleted"
 for db in "${samples[@]}"; do
 	kubectl get events -n "$namespace" --field-selector "involvedObject.name=$db,reason=DeleteRequested" -o custom-columns=REASON:.reason,MESSAGE:.message --no-headers
 	if kubectl get svc "$db-rds" -n "$namespace" >/dev/null 2>&1; then fail "service/$db-rds still exists"; else echo "service/$db-rds: removed"; fi
 done
 kubectl get secrets -n "$namespace" -l "matrixmind.cloud/rdsdatabase"
+# As az postgres flexible-server list would: payments-az's server is gone from its resource group.
+gone=
+for _ in $(seq 30); do # Azure drops a server a moment after it accepted the deletion
+	if servers=$(curl -fsS -H "Authorization: Bearer $AZURE_ACCESS_TOKEN" \
+		"$AZURE_ARM_ENDPOINT$az_group/providers/Microsoft.DBforPostgreSQL/flexibleServers?api-version=2024-08-01" 2>&1) &&
+		[[ -n "$az_server" && $servers != *"\"$az_server\""* ]]; then
+		gone=1
+		break
+	fi
+	sleep 1
+done
+if [[ -n "$gone" ]]; then echo "OK   flexible server $az_server: gone from $az_group"; else fail "flexible server ${az_server:-(none in status)} still in $az_group: $servers"; fi
+kubectl delete databaseclass gcp-local azure-local --timeout=60s || fail "the DatabaseClasses were not deleted"
 
 step "Read the final snapshot's export back from S3 (s3://demo-exports/rds/$namespace/..., Parquet, read with the AWS SDK's S3 client: go run ./hack/exportrows)"
 go build -o .local/exportrows ./hack/exportrows
@@ -346,7 +365,7 @@ grep -B1 -A2 "items" <<<"$out" | head -n 12 || true
 if [[ -n "$found" ]]; then echo "OK   the rows written before the deletion are in the exported Parquet"; else fail "the final snapshot's export does not hold the rows: $out"; fi
 
 step "Summary"
-echo "apply to Ready (all created at once): postgresql ${ready_after[orders]}s, mysql ${ready_after[shop]}s, aurora-postgresql ${ready_after[ledger]}s, aurora-mysql ${ready_after[carts]}s, cloud sql postgresql ${ready_after[payments]}s"
+echo "apply to Ready (all created at once): postgresql ${ready_after[orders]}s, mysql ${ready_after[shop]}s, aurora-postgresql ${ready_after[ledger]}s, aurora-mysql ${ready_after[carts]}s, cloud sql postgresql ${ready_after[payments]}s, azure postgresql ${ready_after[payments-az]}s"
 if ((failures > 0)); then
 	echo "demo: $failures check(s) FAILED" >&2
 	exit 1

@@ -16,16 +16,17 @@ timeout=90
 alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
 
 # leftovers lists the stack's own kind of processes (local-stack, etcd, kube-apiserver,
-# kube-controller-manager, rds-emulator, cloudsql-emulator, manager, database servers) whose
-# command line names the state directory; a `tail -f .local/manager.log` in another terminal
-# is not one of them. The kernel keeps 15 characters of a command name:
-# kube-controller-manager is kube-controller, cloudsql-emulator is cloudsql-emulat.
+# kube-controller-manager, rds-emulator, cloudsql-emulator, azure-emulator, manager, database
+# servers) whose command line names the state directory; a `tail -f .local/manager.log` in
+# another terminal is not one of them. The kernel keeps 15 characters of a command name:
+# kube-controller-manager is kube-controller, cloudsql-emulator is cloudsql-emulat
+# (azure-emulator, 14, is whole).
 dir_re=$(printf '%s' "$dir" | sed 's/[][\.*^$+?(){}|]/\\&/g')
 leftovers() {
 	local pid
 	for pid in $(pgrep -f -- "$dir_re(/| |\$)" || true); do
 		case "$(ps -o comm= -p "$pid" 2>/dev/null)" in
-		local-stack | etcd | kube-apiserver | kube-controller | rds-emulator | cloudsql-emulat | manager | postgres | mariadbd | mysqld) echo "$pid" ;;
+		local-stack | etcd | kube-apiserver | kube-controller | rds-emulator | cloudsql-emulat | azure-emulator | manager | postgres | mariadbd | mysqld) echo "$pid" ;;
 		esac
 	done
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# local-up.sh starts the local stack (control plane, RDS and Cloud SQL emulators, operator) in
-# the background and returns once it is ready; `source .local/env` then points kubectl and the
-# AWS CLI at it, and names the Cloud SQL emulator's URL in GCP_SQLADMIN_ENDPOINT.
+# local-up.sh starts the local stack (control plane, RDS, Cloud SQL and Azure emulators,
+# operator) in the background and returns once it is ready; `source .local/env` then points
+# kubectl and the AWS CLI at it, and names the Cloud SQL emulator's URL in
+# GCP_SQLADMIN_ENDPOINT and the Azure one's in AZURE_ARM_ENDPOINT.
 #
 #   hack/local-up.sh [local-stack flags...]     e.g. --emulator-args "--create-delay 2s"
 #

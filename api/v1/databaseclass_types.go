@@ -10,6 +10,9 @@ const (
 	ProviderAWS = "aws"
 	// ProviderGCP makes databases on Google Cloud SQL.
 	ProviderGCP = "gcp"
+	// ProviderAzure makes databases on Azure Database for PostgreSQL and MySQL flexible
+	// servers.
+	ProviderAzure = "azure"
 )
 
 // AnnotationDefaultClass set to "true" on a DatabaseClass makes it the class of every
@@ -21,10 +24,12 @@ const AnnotationDefaultClass = "matrixmind.cloud/is-default-class"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'gcp' || has(self.gcp)",message="a gcp class needs gcp: {project, region}"
 // +kubebuilder:validation:XValidation:rule="self.provider == 'aws' || !has(self.aws)",message="aws parameters belong to a class with provider: aws"
 // +kubebuilder:validation:XValidation:rule="self.provider == 'gcp' || !has(self.gcp)",message="gcp parameters belong to a class with provider: gcp"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'azure' || has(self.azure)",message="an azure class needs azure: {subscriptionId, resourceGroup, location}"
+// +kubebuilder:validation:XValidation:rule="self.provider == 'azure' || !has(self.azure)",message="azure parameters belong to a class with provider: azure"
 type DatabaseClassSpec struct {
-	// Provider is the cloud the class's databases are made on: aws or gcp. (azure,
-	// existing and cloudnativepg are not served by this version.)
-	// +kubebuilder:validation:XValidation:rule="self in ['aws', 'gcp']",message="provider must be aws or gcp: azure, existing and cloudnativepg are not served by this version"
+	// Provider is the cloud the class's databases are made on: aws, gcp or azure.
+	// (existing and cloudnativepg are not served by this version.)
+	// +kubebuilder:validation:XValidation:rule="self in ['aws', 'gcp', 'azure']",message="provider must be aws, gcp or azure: existing and cloudnativepg are not served by this version"
 	Provider string `json:"provider"`
 
 	// AWS holds the parameters of an aws class; each empty one takes the operator's flag.
@@ -34,6 +39,10 @@ type DatabaseClassSpec struct {
 	// GCP holds the parameters of a gcp class.
 	// +optional
 	GCP *GCPClassParameters `json:"gcp,omitempty"`
+
+	// Azure holds the parameters of an azure class.
+	// +optional
+	Azure *AzureClassParameters `json:"azure,omitempty"`
 }
 
 // AWSClassParameters are an aws class's defaults, for the objects of the class whose spec
@@ -90,6 +99,35 @@ type GCPClassParameters struct {
 	Tier string `json:"tier,omitempty"`
 	// Tags are put on every instance of the class (as Cloud SQL labels), below the spec's
 	// own.
+	// +kubebuilder:validation:MaxProperties=40
+	// +optional
+	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// AzureClassParameters are an azure class's subscription, resource group, location and
+// defaults.
+type AzureClassParameters struct {
+	// SubscriptionID is the Azure subscription the servers are made in.
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')",message="subscriptionId must be an Azure subscription ID (a UUID)"
+	// +kubebuilder:validation:MaxLength=36
+	SubscriptionID string `json:"subscriptionId"`
+	// ResourceGroup is the resource group the servers are made in; it must exist.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=90
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-a-zA-Z0-9_.()]+$') && !self.endsWith('.')",message="resourceGroup must be an Azure resource group name: letters, digits, '-', '_', '.', '(' and ')', not ending with '.'"
+	ResourceGroup string `json:"resourceGroup"`
+	// Location is the Azure region, e.g. westeurope.
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z][a-z0-9]+$')",message="location must be an Azure region such as westeurope"
+	Location string `json:"location"`
+	// SKU is the compute of servers whose spec names no instanceClass, e.g.
+	// Standard_D2ds_v4. Default Standard_B1ms (Burstable).
+	// +kubebuilder:default=Standard_B1ms
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^Standard_[A-Za-z0-9_]+$')",message="sku must be an Azure flexible server SKU such as Standard_B1ms or Standard_D2ds_v4"
+	// +optional
+	SKU string `json:"sku,omitempty"`
+	// Tags are put on every server of the class, below the spec's own.
 	// +kubebuilder:validation:MaxProperties=40
 	// +optional
 	Tags map[string]string `json:"tags,omitempty"`

@@ -778,7 +778,7 @@ type RDSDatabaseStatus struct {
 	// the operator's own AWS settings (no DatabaseClass). It never changes afterwards.
 	// +optional
 	Class string `json:"class,omitempty"`
-	// Provider is the cloud the database is on (aws, gcp), set once it is decided.
+	// Provider is the cloud the database is on (aws, gcp, azure), set once it is decided.
 	// +optional
 	Provider string `json:"provider,omitempty"`
 	// Conditions: Ready, Provisioned, UsersReady and AccessVerified.

@@ -31,7 +31,7 @@ func main() {
 	flag.StringVar(&cfg.BackupEvery, "backup-every", "7d", "spec.backup.every of the objects with --exports; the first snapshot is taken at once, the next on the interval's UTC grid (7d: Mondays 00:00)")
 	flag.StringVar(&cfg.Dir, "dir", ".bench", "state directory of the local stack (wiped on start)")
 	flag.StringVar(&cfg.OutDir, "out", "bench", "directory for results.json and the profiles")
-	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager, rds-emulator and cloudsql-emulator")
+	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager, rds-emulator, cloudsql-emulator and azure-emulator")
 	flag.StringVar(&cfg.ToolsDir, "tools", "", "directory holding kube-apiserver, kube-controller-manager and etcd (default $KUBEBUILDER_ASSETS, else hack/tools.sh --print)")
 	flag.StringVar(&cfg.CRDDir, "crds", "config/crd/bases", "directory of CRDs to install")
 	// AWS takes minutes for each; these keep the run under a quarter of an hour while every

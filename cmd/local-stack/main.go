@@ -1,6 +1,7 @@
 // Command local-stack runs the project on one machine, in the foreground: a local control
-// plane, the RDS and Cloud SQL API emulators and the operator. It writes <dir>/env and <dir>/ready once all
-// are up and stops them all on SIGTERM or SIGINT. hack/local-up.sh runs it in the background.
+// plane, the RDS, Cloud SQL and Azure Resource Manager API emulators and the operator. It
+// writes <dir>/env and <dir>/ready once all are up and stops them all on SIGTERM or SIGINT.
+// hack/local-up.sh runs it in the background.
 package main
 
 import (
@@ -19,7 +20,7 @@ func main() {
 	var cfg localstack.Config
 	var emulatorArgs string
 	flag.StringVar(&cfg.Dir, "dir", ".local", "directory for state, logs, kubeconfig and the env file")
-	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager, rds-emulator and cloudsql-emulator")
+	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager, rds-emulator, cloudsql-emulator and azure-emulator")
 	flag.StringVar(&cfg.ToolsDir, "tools", "", "directory holding kube-apiserver, kube-controller-manager, etcd and kubectl (default $KUBEBUILDER_ASSETS, else hack/tools.sh --print)")
 	flag.StringVar(&cfg.CRDDir, "crds", "config/crd/bases", "directory of CRDs to install")
 	flag.StringVar(&emulatorArgs, "emulator-args", "", "extra arguments for rds-emulator, space-separated (e.g. \"--create-delay 2s\")")

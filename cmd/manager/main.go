@@ -14,6 +14,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/azure"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
@@ -37,6 +38,8 @@ func main() {
 	flag.StringVar(&shardSelector, "shard-selector", "", "Label selector of the RDSDatabase objects this operator reconciles (e.g. shard=a); empty selects all. Give each operator of a sharded fleet a disjoint one.")
 	gcpEndpoint := os.Getenv(gcp.EnvEndpoint)
 	flag.StringVar(&gcpEndpoint, "gcp-sqladmin-endpoint", gcpEndpoint, "Base URL of the Cloud SQL Admin API for DatabaseClasses with provider gcp (default $"+gcp.EnvEndpoint+", else Google's). Credentials: Application Default Credentials, or $"+gcp.EnvAccessToken+".")
+	azureEndpoint := os.Getenv(azure.EnvEndpoint)
+	flag.StringVar(&azureEndpoint, "azure-arm-endpoint", azureEndpoint, "Base URL of Azure Resource Manager for DatabaseClasses with provider azure (default $"+azure.EnvEndpoint+", else Azure's public cloud). Credentials: DefaultAzureCredential (AKS Workload Identity).")
 	flag.StringVar(&opts.PprofAddr, "pprof-bind-address", "", "Address net/http/pprof binds to, for profiling; empty or 0 disables it.")
 	var engineCA string
 	flag.StringVar(&engineCA, "engine-ca-bundle", "", "PEM file of the CAs RDS database servers' certificates chain to (AWS's https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem): the operator then verifies every RDS database server it logs in to (sslmode=verify-full) and each user's Secret gets it as ca.crt. Empty: TLS without verifying the server.")
@@ -90,6 +93,7 @@ func main() {
 		opts.LogAPI.Certificate = cert
 	}
 	opts.NewGCP = operator.NewGCP(gcpEndpoint)
+	opts.NewAzure = operator.NewAzure(azureEndpoint)
 
 	ctx := ctrl.SetupSignalHandler()
 	mgr, err := operator.New(ctx, ctrl.GetConfigOrDie(), opts)

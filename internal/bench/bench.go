@@ -57,8 +57,8 @@ type Config struct {
 	BackupEvery string
 	// Dir holds the local stack's state and logs; OutDir the results and profiles.
 	Dir, OutDir string
-	// BinDir holds the manager, rds-emulator and cloudsql-emulator binaries; ToolsDir kube-apiserver and etcd;
-	// CRDDir the CRDs.
+	// BinDir holds the manager, rds-emulator, cloudsql-emulator and azure-emulator binaries;
+	// ToolsDir kube-apiserver and etcd; CRDDir the CRDs.
 	BinDir, ToolsDir, CRDDir string
 	// Create, BackingUp, Modify and Delete are how long the emulator keeps each status.
 	Create, BackingUp, Modify, Delete time.Duration

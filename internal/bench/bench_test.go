@@ -124,10 +124,10 @@ func smokeConfig(t *testing.T) Config {
 	logf.SetLogger(logr.Discard())
 	root := harness.Root()
 	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/manager", "./cmd/rds-emulator", "./cmd/cloudsql-emulator")
+	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/manager", "./cmd/rds-emulator", "./cmd/cloudsql-emulator", "./cmd/azure-emulator")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the manager and the emulator: %v\n%s", err, out)
+		t.Fatalf("build the manager and the emulators: %v\n%s", err, out)
 	}
 	return Config{
 		Users: 1, Dir: filepath.Join(t.TempDir(), "state"), OutDir: t.TempDir(),

@@ -26,6 +26,7 @@ type emulator struct {
 const (
 	rdsEmulatorDir      = "emulator"
 	cloudSQLEmulatorDir = "cloudsql-emulator"
+	azureEmulatorDir    = "azure-emulator"
 )
 
 // startEmulator starts e on a free local port and waits for its listening line. It returns

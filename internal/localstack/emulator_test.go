@@ -39,6 +39,12 @@ func TestListeningEndpoint(t *testing.T) {
 			out:    "cloudsql-emulator listening on http://127.0.0.1:4567/\n",
 			want:   "http://127.0.0.1:4567",
 		},
+		"Azure": {
+			reason: "azure-emulator's listening line names its base URL as the others' do.",
+			name:   "azure-emulator",
+			out:    "azure-emulator listening on http://127.0.0.1:4568/\n",
+			want:   "http://127.0.0.1:4568",
+		},
 		"OtherEmulator": {
 			reason: "Another emulator's listening line is not this one's.",
 			name:   "cloudsql-emulator",

@@ -4,18 +4,28 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/azure"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 )
 
 // localProject is the Google Cloud project the env file names; cloudsql-emulator serves any.
 const localProject = "local-project"
 
+// localSubscription and localResourceGroup are the only Azure subscription and resource
+// group azure-emulator serves; the env file names the subscription, and the azure sample's
+// class (config/samples/azure/) both.
+const (
+	localSubscription  = "00000000-0000-0000-0000-00000000a2e0"
+	localResourceGroup = "local"
+)
+
 // writeEnvAndReady writes the env file a user sources to reach the stack, then the ready
 // file, in that order, so whoever sees ready can source env.
 func (s *stack) writeEnvAndReady() error {
-	vars := append(s.awsEnv(), s.gcpEnv()...)
+	vars := s.cloudEnv()
 	// The project's own commands come after the pinned tools: kubectl finds the kubectl-rds
 	// plugin there (kubectl rds logs).
 	path := s.cfg.ToolsDir
@@ -41,6 +51,23 @@ func (s *stack) gcpEnv() []string {
 		gcp.EnvProject + "=" + localProject,
 		gcp.EnvAccessToken + "=local",
 	}
+}
+
+// azureEnv names azure-emulator's base URL, the subscription it serves and an access token,
+// which it wants and does not check: the manager reaches Resource Manager with them as it
+// would with an endpoint override on a workstation.
+func (s *stack) azureEnv() []string {
+	return []string{
+		azure.EnvEndpoint + "=" + s.azureEndpoint,
+		azure.EnvSubscription + "=" + localSubscription,
+		azure.EnvAccessToken + "=local",
+	}
+}
+
+// cloudEnv is what the env file exports and the manager runs with: the way to every cloud
+// of the stack.
+func (s *stack) cloudEnv() []string {
+	return slices.Concat(s.awsEnv(), s.gcpEnv(), s.azureEnv())
 }
 
 // envFileContent renders vars (KEY=VALUE) as shell exports, then puts toolsDir (a directory,

@@ -23,8 +23,8 @@ const (
 	localSecretKey = "local"
 )
 
-// startManager starts bin/manager against the local control plane and the emulator and waits
-// until its /readyz answers 200.
+// startManager starts bin/manager against the local control plane and the emulators and
+// waits until its /readyz answers 200.
 func (s *stack) startManager(ctx context.Context) error {
 	port, err := serverproc.FreePort()
 	if err != nil {
@@ -67,7 +67,7 @@ func (s *stack) startManager(ctx context.Context) error {
 	}
 	args = append(append(args, logArgs...), s.cfg.ManagerArgs...)
 	s.log.logf("starting manager (log: %s)", s.path(ManagerLog))
-	s.manager, err = startChild("manager", s.path(ManagerLog), append(append(os.Environ(), s.awsEnv()...), s.gcpEnv()...),
+	s.manager, err = startChild("manager", s.path(ManagerLog), append(os.Environ(), s.cloudEnv()...),
 		filepath.Join(s.cfg.BinDir, "manager"), args...)
 	if err != nil {
 		return err

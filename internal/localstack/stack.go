@@ -1,8 +1,8 @@
 // Package localstack runs the whole project on one machine with no cloud and no cluster: a
 // real control plane (kube-apiserver, etcd and kube-controller-manager's namespace and
-// garbage collector controllers, through package controlplane), the RDS and Cloud SQL API
-// emulators and the operator, each a child process whose output goes to a log file in the state
-// directory. It writes a kubeconfig and a shell env file a user can source, marks readiness
+// garbage collector controllers, through package controlplane), the RDS, Cloud SQL and Azure
+// Resource Manager emulators and the operator, each a child process whose output goes to a
+// log file in the state directory. It writes a kubeconfig and a shell env file a user can source, marks readiness
 // with a file, and on a signal stops everything in dependency order.
 package localstack
 
@@ -26,7 +26,8 @@ type Config struct {
 	// Dir holds everything the stack writes: kubeconfig, env file, logs, state of etcd and the
 	// emulators. It is wiped of old state on start.
 	Dir string
-	// BinDir holds the project's own binaries: manager, rds-emulator and cloudsql-emulator.
+	// BinDir holds the project's own binaries: manager, rds-emulator, cloudsql-emulator and
+	// azure-emulator.
 	BinDir string
 	// ToolsDir holds kube-apiserver, kube-controller-manager, etcd and kubectl
 	// (hack/tools.sh --print). Empty means controlplane.ToolsDir().
@@ -61,7 +62,9 @@ const (
 	EmulatorLog  = "rds-emulator.log"
 	// CloudSQLEmulatorLog is cloudsql-emulator's log.
 	CloudSQLEmulatorLog = "cloudsql-emulator.log"
-	ManagerLog          = "manager.log"
+	// AzureEmulatorLog is azure-emulator's log.
+	AzureEmulatorLog = "azure-emulator.log"
+	ManagerLog       = "manager.log"
 	// ControllerManagerLog is kube-controller-manager's log.
 	ControllerManagerLog = controlplane.ControllerManagerLog
 )
@@ -89,7 +92,10 @@ type stack struct {
 	cloudSQL    *child
 	// cloudSQLEndpoint is cloudsql-emulator's base URL, without a trailing slash.
 	cloudSQLEndpoint string
-	manager          *child
+	azure            *child
+	// azureEndpoint is azure-emulator's base URL, without a trailing slash.
+	azureEndpoint string
+	manager       *child
 	// metrics is the manager's metrics endpoint, http://host:port/metrics.
 	metrics string
 
@@ -155,6 +161,8 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return s.died(s.rds)
 	case <-s.cloudSQL.exited():
 		return s.died(s.cloudSQL)
+	case <-s.azure.exited():
+		return s.died(s.azure)
 	case <-s.controllers.Exited():
 		err := fmt.Errorf("kube-controller-manager exited unexpectedly (%v); see %s", s.controllers.ExitErr(), s.path(ControllerManagerLog))
 		s.log.logf("%v; its last lines:\n%s", err, s.controllers.LogTail())
@@ -198,6 +206,15 @@ func start(ctx context.Context, cfg Config) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.azure, s.azureEndpoint, err = s.startEmulator(ctx, emulator{
+		name: "azure-emulator", dataDir: azureEmulatorDir, log: AzureEmulatorLog,
+		// Only the subscription and resource group the env file and the azure sample name
+		// exist, as in a real tenant: a class naming another gets Azure's 404, not a server.
+		args: []string{"--subscriptions", localSubscription, "--resource-groups", localResourceGroup},
+	})
+	if err != nil {
+		return nil, err
+	}
 	if err := s.startManager(ctx); err != nil {
 		return nil, err
 	}
@@ -237,7 +254,7 @@ func (s *stack) prepareDir() error {
 	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
-	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, EngineCAFile, rdsEmulatorDir, cloudSQLEmulatorDir} {
+	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, EngineCAFile, rdsEmulatorDir, cloudSQLEmulatorDir, azureEmulatorDir} {
 		if err := os.RemoveAll(s.path(name)); err != nil {
 			return fmt.Errorf("remove stale %s: %w", name, err)
 		}
@@ -254,7 +271,7 @@ func (s *stack) died(c *child) error {
 
 // shutdown stops the manager first, so it does not act on a vanishing cloud or cluster, then
 // the emulators and their database servers, together so that the slow stop of one does not
-// delay the other, then kube-controller-manager and the control plane. It tries every step
+// delay the others, then kube-controller-manager and the control plane. It tries every step
 // even when an earlier one failed.
 func (s *stack) shutdown() error {
 	var errs []error
@@ -262,7 +279,7 @@ func (s *stack) shutdown() error {
 		s.log.logf("stopping manager")
 		errs = append(errs, s.manager.stop(managerStopTimeout))
 	}
-	errs = append(errs, s.stopTogether(emulatorStopTimeout, s.rds, s.cloudSQL))
+	errs = append(errs, s.stopTogether(emulatorStopTimeout, s.rds, s.cloudSQL, s.azure))
 	if s.cp != nil {
 		s.log.logf("stopping kube-controller-manager and control plane")
 		errs = append(errs, s.cp.Stop())

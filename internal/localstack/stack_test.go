@@ -77,12 +77,14 @@ func standinStack(t *testing.T) Config {
 	if err := os.Link(filepath.Join(bin, "manager"), filepath.Join(bin, "rds-emulator")); err != nil {
 		t.Fatal(err)
 	}
-	// The Cloud SQL emulator is the real one: it starts no database server until asked for
-	// an instance, and it lets the test prove that the endpoint in the env file answers the
-	// Admin API.
-	build = exec.Command("go", "build", "-o", filepath.Join(bin, "cloudsql-emulator"), "../../cmd/cloudsql-emulator")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build cloudsql-emulator: %v\n%s", err, out)
+	// The Cloud SQL and Azure emulators are the real ones: they start no database server
+	// until asked for one, and they let the test prove that the endpoints in the env file
+	// answer their APIs.
+	for _, name := range []string{"cloudsql-emulator", "azure-emulator"} {
+		build = exec.Command("go", "build", "-o", filepath.Join(bin, name), "../../cmd/"+name)
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", name, err, out)
+		}
 	}
 	crds := filepath.Join(dir, "crds")
 	if err := os.MkdirAll(crds, 0o755); err != nil {
@@ -146,6 +148,7 @@ func TestRunLifecycle(t *testing.T) {
 		t.Errorf("manager saw endpoint %q; env file:\n%s", endpoint, env)
 	}
 	checkCloudSQL(t, filepath.Join(cfg.Dir, EnvFile))
+	checkAzure(t, filepath.Join(cfg.Dir, EnvFile))
 
 	cancel()
 	select {
@@ -195,6 +198,52 @@ func checkCloudSQL(t *testing.T, envFile string) {
 	}
 	if list.Kind != "sql#instancesList" || len(list.Items) != 0 {
 		t.Errorf("GET %s = %+v, want an empty sql#instancesList", req.URL, list)
+	}
+}
+
+// checkAzure sources the env file as a user would and lists the PostgreSQL flexible servers
+// of the subscription it names and the local resource group at the Resource Manager endpoint
+// it names, which must answer with none; another resource group must not exist there.
+func checkAzure(t *testing.T, envFile string) {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", `. "$1" && printf '%s\n%s\n%s' "$AZURE_ARM_ENDPOINT" "$AZURE_SUBSCRIPTION_ID" "$AZURE_ACCESS_TOKEN"`, "sh", envFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("source env file: %v: %s", err, out)
+	}
+	vars := strings.Split(string(out), "\n")
+	if len(vars) != 3 || !strings.HasPrefix(vars[0], "http://127.0.0.1:") || vars[1] != localSubscription || vars[2] == "" {
+		t.Fatalf("env file sets AZURE_ARM_ENDPOINT, AZURE_SUBSCRIPTION_ID, AZURE_ACCESS_TOKEN to %q, want a local URL, %s and a token", vars, localSubscription)
+	}
+	endpoint, subscription, token := vars[0], vars[1], vars[2]
+	list := func(resourceGroup string) (int, []json.RawMessage) {
+		t.Helper()
+		url := endpoint + "/subscriptions/" + subscription + "/resourceGroups/" + resourceGroup +
+			"/providers/Microsoft.DBforPostgreSQL/flexibleServers?api-version=2024-08-01"
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("list flexible servers: %v", err)
+		}
+		defer resp.Body.Close()
+		var page struct {
+			Value []json.RawMessage `json:"value"`
+		}
+		if resp.StatusCode == http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+				t.Fatalf("GET %s: decode: %v", url, err)
+			}
+		}
+		return resp.StatusCode, page.Value
+	}
+	if status, servers := list(localResourceGroup); status != http.StatusOK || len(servers) != 0 {
+		t.Errorf("list of resource group %s: status %d, %d servers, want 200 and none", localResourceGroup, status, len(servers))
+	}
+	if status, _ := list("elsewhere"); status != http.StatusNotFound {
+		t.Errorf("list of resource group elsewhere: status %d, want 404: the emulator serves only the local one", status)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/azure"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
@@ -24,6 +25,9 @@ type classClouds struct {
 	newAWS func(ctx context.Context, region string) (cloud.Provider, error)
 	// newGCP builds a Cloud SQL provider for a project and region.
 	newGCP func(ctx context.Context, project, region string) (cloud.Provider, error)
+	// newAzure builds a flexible-server provider for a subscription, resource group and
+	// location.
+	newAzure func(ctx context.Context, subscription, resourceGroup, location string) (cloud.Provider, error)
 	// view wraps a new provider in a shared view of its cloud, run by the manager.
 	view func(name string, p cloud.Provider) (cloud.Provider, error)
 	// awsCA is what RDS database servers' certificates chain to (--engine-ca-bundle); nil
@@ -85,6 +89,26 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
 		maps.Copy(d.Tags, p.Tags)
 		return controller.Placement{Cloud: provider, Defaults: d}, nil
+	case v1.ProviderAzure:
+		p := class.Spec.Azure
+		if p == nil {
+			return controller.Placement{}, fmt.Errorf("the class has no azure parameters")
+		}
+		if c.newAzure == nil {
+			return controller.Placement{}, fmt.Errorf("this operator has no Azure provider")
+		}
+		provider, err := c.provider(ctx, "azure/"+p.SubscriptionID+"/"+p.ResourceGroup+"/"+p.Location, func(ctx context.Context) (cloud.Provider, error) {
+			return c.newAzure(ctx, p.SubscriptionID, p.ResourceGroup, p.Location)
+		})
+		if err != nil {
+			return controller.Placement{}, err
+		}
+		// The operator's RDS defaults mean nothing on Azure: the class says what applies,
+		// and Azure encrypts every server's storage.
+		d.InstanceClass, d.StorageType, d.StorageEncrypted = orDefault(p.SKU, "Standard_B1ms"), "", true
+		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
+		maps.Copy(d.Tags, p.Tags)
+		return controller.Placement{Cloud: provider, Defaults: d}, nil
 	}
 	return controller.Placement{}, fmt.Errorf("provider %q is not served by this operator", class.Spec.Provider)
 }
@@ -94,6 +118,15 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 func NewGCP(endpoint string) func(ctx context.Context, project, region string) (cloud.Provider, error) {
 	return func(ctx context.Context, project, region string) (cloud.Provider, error) {
 		return gcp.New(ctx, gcp.Config{Project: project, Region: region, Endpoint: endpoint})
+	}
+}
+
+// NewAzure returns Options.NewAzure for Azure Resource Manager at endpoint ("" is Azure's
+// public cloud), with DefaultAzureCredential (AKS Workload Identity), or a static token for
+// a local emulator over plain HTTP.
+func NewAzure(endpoint string) func(ctx context.Context, subscription, resourceGroup, location string) (cloud.Provider, error) {
+	return func(_ context.Context, subscription, resourceGroup, location string) (cloud.Provider, error) {
+		return azure.New(azure.Config{SubscriptionID: subscription, ResourceGroup: resourceGroup, Location: location, Endpoint: endpoint})
 	}
 }
 

@@ -86,6 +86,9 @@ type Options struct {
 	// NewGCP builds the Cloud SQL provider of a gcp DatabaseClass's project and region; nil
 	// refuses gcp classes.
 	NewGCP func(ctx context.Context, project, region string) (cloud.Provider, error)
+	// NewAzure builds the flexible-server provider of an azure DatabaseClass's
+	// subscription, resource group and location; nil refuses azure classes.
+	NewAzure func(ctx context.Context, subscription, resourceGroup, location string) (cloud.Provider, error)
 }
 
 // LogAPIOptions configures the log API.
@@ -177,8 +180,9 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		newAWS: func(ctx context.Context, region string) (cloud.Provider, error) {
 			return rds.NewInRegion(ctx, limiter, region)
 		},
-		newGCP: opts.NewGCP,
-		awsCA:  opts.EngineCA,
+		newGCP:   opts.NewGCP,
+		newAzure: opts.NewAzure,
+		awsCA:    opts.EngineCA,
 	}
 	recorder, err := newRecorder(mgr)
 	if err != nil {

@@ -233,6 +233,49 @@ func TestChartGKEWorkloadIdentity(t *testing.T) {
 	}
 }
 
+// TestChartAKSWorkloadIdentity: with azure.clientId set, the operator's ServiceAccount
+// carries AKS Workload Identity's annotations and its pod the label the identity webhook
+// looks for, so DefaultAzureCredential in the pod acts as that managed identity; the
+// Resource Manager endpoint override reaches the container.
+func TestChartAKSWorkloadIdentity(t *testing.T) {
+	requireCluster(t)
+	const clientID, tenantID = "00000000-1111-2222-3333-444444444444", "55555555-6666-7777-8888-999999999999"
+	_, objs := renderChart(t, "azure.clientId="+clientID, "azure.tenantId="+tenantID, "azure.armEndpoint=http://arm.test:4568")
+	var sa corev1.ServiceAccount
+	if err := findNamed(objs, "ServiceAccount", chartFullname, &sa); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"azure.workload.identity/client-id": clientID, "azure.workload.identity/tenant-id": tenantID} {
+		if got := sa.Annotations[k]; got != want {
+			t.Errorf("ServiceAccount annotation %s = %q, want %q", k, got, want)
+		}
+	}
+	var dep appsv1.Deployment
+	if err := findNamed(objs, "Deployment", chartFullname, &dep); err != nil {
+		t.Fatal(err)
+	}
+	if got := dep.Spec.Template.Labels["azure.workload.identity/use"]; got != "true" {
+		t.Errorf("pod label azure.workload.identity/use = %q, want true: without it the webhook injects no token", got)
+	}
+	if _, ok := dep.Spec.Selector.MatchLabels["azure.workload.identity/use"]; ok {
+		t.Error("the Workload Identity label is in the Deployment's selector, which cannot change on upgrade")
+	}
+	found := false
+	for _, e := range dep.Spec.Template.Spec.Containers[0].Env {
+		found = found || e.Name == "AZURE_ARM_ENDPOINT" && e.Value == "http://arm.test:4568"
+	}
+	if !found {
+		t.Errorf("the container has no AZURE_ARM_ENDPOINT from azure.armEndpoint: %+v", dep.Spec.Template.Spec.Containers[0].Env)
+	}
+	_, plain := renderChart(t)
+	if err := findNamed(plain, "Deployment", chartFullname, &dep); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := dep.Spec.Template.Labels["azure.workload.identity/use"]; ok {
+		t.Error("without azure.clientId the pod must not ask for an Azure token")
+	}
+}
+
 // TestChartEngineCABundle: engineCABundle (given with --set-file, as a platform engineer
 // passes AWS's global-bundle.pem) reaches the manager as --engine-ca-bundle, through a
 // ConfigMap mounted read-only where the flag points, and a new bundle rolls the pods.

@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/azureemulator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
@@ -68,6 +69,11 @@ type Stack struct {
 	// CloudSQLURL (GCP_SQLADMIN_ENDPOINT) in project GCPProject.
 	CloudSQL    *gcpemulator.Emulator
 	CloudSQLURL string
+	// Azure is the Azure Resource Manager emulator, which DatabaseClasses with provider
+	// azure reach at AzureURL (AZURE_ARM_ENDPOINT), in subscription AzureSubscription and
+	// resource group AzureResourceGroup.
+	Azure    *azureemulator.Emulator
+	AzureURL string
 	// Root is the repository's root directory.
 	Root string
 	// EngineCA is the CA bundle StartOperator gives the operator (--engine-ca-bundle); nil
@@ -78,6 +84,7 @@ type Stack struct {
 	logAPI   operator.LogAPIOptions
 	server   *http.Server
 	gcpSrv   *http.Server
+	azureSrv *http.Server
 	api      apiLog
 	cancel   context.CancelFunc
 	done     chan error
@@ -177,6 +184,9 @@ func StartWith(opts Options) (*Stack, error) {
 		return nil, err
 	}
 	if err := s.startCloudSQL(dataDir); err != nil {
+		return nil, err
+	}
+	if err := s.startAzure(dataDir); err != nil {
 		return nil, err
 	}
 	if err := s.startOperator(); err != nil {
@@ -286,6 +296,35 @@ func (s *Stack) startCloudSQL(dataDir string) error {
 	return nil
 }
 
+// The subscription and resource group the Azure emulator serves.
+const (
+	AzureSubscription  = "00000000-0000-0000-0000-0000000a2e00"
+	AzureResourceGroup = "e2e"
+)
+
+func (s *Stack) startAzure(dataDir string) error {
+	cfg := azureemulator.Config{
+		NoEngine: s.opts.NoEngine, Subscriptions: []string{AzureSubscription}, ResourceGroups: []string{AzureResourceGroup},
+		Delays: azureemulator.Delays{Create: 300 * time.Millisecond, Update: 300 * time.Millisecond, Delete: 300 * time.Millisecond, Restart: 300 * time.Millisecond},
+	}
+	if !s.opts.NoEngine {
+		cfg.DataDir = filepath.Join(dataDir, "azure")
+	}
+	em, err := azureemulator.New(cfg)
+	if err != nil {
+		return err
+	}
+	s.Azure = em
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.azureSrv = &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.azureSrv.Serve(ln) }()
+	s.AzureURL = "http://" + ln.Addr().String()
+	return nil
+}
+
 func (s *Stack) startOperator() error {
 	provider, err := rds.NewFromEnvironment(context.Background())
 	if err != nil {
@@ -354,6 +393,13 @@ func (s *Stack) StartOperator() error {
 			}
 			return s.recorder.alsoRecording(p), nil
 		},
+		NewAzure: func(ctx context.Context, subscription, resourceGroup, location string) (cloud.Provider, error) {
+			p, err := operator.NewAzure(s.AzureURL)(ctx, subscription, resourceGroup, location)
+			if err != nil {
+				return nil, err
+			}
+			return s.recorder.alsoRecording(p), nil
+		},
 	})
 	if err != nil {
 		cancel()
@@ -391,6 +437,12 @@ func (s *Stack) Stop() {
 	}
 	if s.CloudSQL != nil {
 		_ = s.CloudSQL.Close()
+	}
+	if s.azureSrv != nil {
+		_ = s.azureSrv.Close()
+	}
+	if s.Azure != nil {
+		_ = s.Azure.Close()
 	}
 	if s.cp != nil {
 		_ = s.cp.Stop()

@@ -27,6 +27,11 @@ type Harness struct {
 	Timeout time.Duration
 	// Interval is how often a wait looks again; zero means 10ms.
 	Interval time.Duration
+	// NoSnapshots says the cloud keeps no snapshot that outlives a database (SPEC §6:
+	// admission of the class's objects refuses deletionPolicy Snapshot): the cases on
+	// snapshots then check that the provider refuses them with cloud.ErrUnsupported and
+	// leaves the database as it was.
+	NoSnapshots bool
 }
 
 // Cloud is one fresh emulated cloud with a Provider talking to it. The optional hooks are

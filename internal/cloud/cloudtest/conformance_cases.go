@@ -250,6 +250,16 @@ func deleteKeepsTheFinalSnapshot(s *suite) {
 	s.create(d)
 	s.waitAvailable(s.p, dbID)
 	opts := cloud.DeleteOptions{FinalSnapshotIdentifier: finalID}
+	if s.h.NoSnapshots {
+		// No final snapshot to keep: the delete must be refused, never done without it.
+		if err := s.p.Delete(s.ctx, dbID, opts); !errors.Is(err, cloud.ErrUnsupported) {
+			s.fatalf("Delete(%s) with a final snapshot on a cloud without snapshots = %v; want ErrUnsupported", dbID, err)
+		}
+		if obs, err := s.p.Observe(s.ctx, dbID); err != nil || !obs.Exists || obs.Instance.Phase == cloud.PhaseDeleting {
+			s.errorf("Observe after the refused delete = %+v, %v; want the database there, not deleting", obs, err)
+		}
+		return
+	}
 	if err := s.p.Delete(s.ctx, dbID, opts); err != nil {
 		s.fatalf("Delete(%s) with a final snapshot: %v", dbID, err)
 	}
@@ -356,6 +366,18 @@ func snapshotsAreIdempotent(s *suite) {
 	s.create(s.h.Desired(dbID, ourTags()))
 	s.waitAvailable(s.p, dbID)
 	tags := ourTags()
+	if s.h.NoSnapshots {
+		if err := s.p.CreateSnapshot(s.ctx, dbID, snapID, tags); !errors.Is(err, cloud.ErrUnsupported) {
+			s.errorf("CreateSnapshot on a cloud without snapshots = %v; want ErrUnsupported", err)
+		}
+		if list, err := s.p.Snapshots(s.ctx, dbID); err != nil || len(list) != 0 {
+			s.errorf("Snapshots on a cloud without snapshots = %+v, %v; want none", list, err)
+		}
+		if _, found, err := s.p.Snapshot(s.ctx, snapID); err != nil || found {
+			s.errorf("Snapshot(%s) on a cloud without snapshots = found %t, %v; want not found", snapID, found, err)
+		}
+		return
+	}
 	if err := s.p.CreateSnapshot(s.ctx, dbID, snapID, tags); err != nil {
 		s.fatalf("CreateSnapshot(%s, %s): %v", dbID, snapID, err)
 	}

@@ -1,0 +1,228 @@
+package e2e
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
+)
+
+// azureClass makes an azure DatabaseClass on the stack's Azure emulator for the length of t.
+func azureClass(t *testing.T, name string) *v1.DatabaseClass {
+	t.Helper()
+	class := &v1.DatabaseClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.DatabaseClassSpec{
+		Provider: v1.ProviderAzure, Azure: &v1.AzureClassParameters{
+			SubscriptionID: harness.AzureSubscription, ResourceGroup: harness.AzureResourceGroup, Location: "westeurope", SKU: "Standard_B2s",
+		},
+	}}
+	if err := stack.Client.Create(context.Background(), class); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stack.Client.Delete(context.Background(), class) })
+	return class
+}
+
+// azureServerExists reports whether the Azure emulator holds a server named id.
+func azureServerExists(id string) bool {
+	for _, s := range stack.Azure.Servers() {
+		if s.Name == id {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAzureFlexibleServer is the user's story on a third cloud: the same RDSDatabase, on a
+// DatabaseClass with provider azure, becomes an Azure Database for PostgreSQL flexible
+// server (the emulator's, backed by a real PostgreSQL) with its users, databases and
+// Secrets; it grows; a deletion that asks for a final snapshot, which Azure cannot keep, is
+// refused with the server left in place; deletionPolicy Delete deletes it.
+func TestAzureFlexibleServer(t *testing.T) {
+	ctx := context.Background()
+	class := azureClass(t, "e2e-azure")
+	ns := namespace(t, "azure")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders"}}
+	db.Spec.Class = class.Name
+	db.Spec.Size = "20GB"
+	db.Spec.DeletionPolicy = v1.DeletionSnapshot
+	db.Spec.Users = map[string]v1.UserRoles{"app": {v1.RoleCreateDB}, "admin": {v1.RoleSuperuser}, "reporting": {}}
+	db.Spec.Databases = map[string]v1.DatabaseUsers{"orders": {"app", "reporting"}}
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	got := waitReady(t, db)
+	id := naming.Identifier(ns, db.Name)
+
+	t.Run("SecretsExistedBeforeTheFirstCloudCall", func(t *testing.T) {
+		names, ok := stack.SecretsAtFirstCloudCall(id)
+		if !ok {
+			t.Fatal("no Azure call was recorded for the object")
+		}
+		slices.Sort(names)
+		want := []string{"orders.rds.admin", "orders.rds.app", "orders.rds.master", "orders.rds.reporting"}
+		if !slices.Equal(names, want) {
+			t.Errorf("Secrets present at the first Azure call: %v, want %v", names, want)
+		}
+	})
+
+	t.Run("StatusSaysWhereItIs", func(t *testing.T) {
+		c := got.Status.Cloud
+		if got.Status.Class != class.Name || got.Status.Provider != v1.ProviderAzure {
+			t.Errorf("status.class %q provider %q, want %s and azure", got.Status.Class, got.Status.Provider, class.Name)
+		}
+		// 20 GB is below Azure PostgreSQL's smallest storage, 32 GiB.
+		if c == nil || c.Identifier != id || c.Status != "Ready" || c.InstanceClass != "Standard_B2s" || c.AllocatedStorageGiB != 32 || c.Endpoint == "" {
+			t.Errorf("status.cloud = %+v, want flexible server %s Ready, SKU Standard_B2s, 32 GiB, with an endpoint", c, id)
+		}
+		for _, call := range stack.Emulator.Stats().Log {
+			if call.ID == id {
+				t.Errorf("the azure object reached RDS: %s %s", call.Action, call.ID)
+			}
+		}
+	})
+
+	t.Run("EachUserCanDoWhatItsRolesSay", func(t *testing.T) {
+		roles := map[string]struct{ admin, createdb bool }{
+			"app": {createdb: true}, "admin": {admin: true}, "reporting": {},
+			"sysadmin": {admin: true, createdb: true},
+		}
+		for user, want := range roles {
+			name := "orders.rds." + user
+			if user == "sysadmin" {
+				name = "orders.rds.master"
+			}
+			data := secretData(t, ns, name)
+			conn, err := loginWith(ctx, string(data["uri"]), "")
+			if err != nil {
+				t.Errorf("%s cannot log in to %s with only its Secret: %v", user, data["dbname"], err)
+				continue
+			}
+			var member, createdb, super bool
+			err = conn.QueryRow(ctx, `select pg_has_role(current_user, 'azure_pg_admin', 'member'), rolcreatedb, rolsuper
+				from pg_roles where rolname = current_user`).Scan(&member, &createdb, &super)
+			_ = conn.Close(ctx)
+			if err != nil {
+				t.Errorf("%s: %v", user, err)
+				continue
+			}
+			if super {
+				t.Errorf("%s is a PostgreSQL superuser: Azure has none to give", user)
+			}
+			if member != want.admin || createdb != want.createdb {
+				t.Errorf("%s: member of azure_pg_admin %t (want %t), CREATEDB %t (want %t)", user, member, want.admin, createdb, want.createdb)
+			}
+		}
+		conn, err := loginWith(ctx, string(secretData(t, ns, "orders.rds.reporting")["uri"]), "orders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = conn.Close(ctx) }()
+		if _, err := conn.Exec(ctx, "create database reporting_own"); sqlState(err) != "42501" {
+			t.Errorf("reporting created a database without createdb (err %v)", err)
+		}
+		app, err := loginWith(ctx, string(secretData(t, ns, "orders.rds.app")["uri"]), "orders")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = app.Close(ctx) }()
+		if _, err := app.Exec(ctx, "create table payments (v text); insert into payments values ('on azure')"); err != nil {
+			t.Errorf("app cannot write to the database it owns: %v", err)
+		}
+	})
+
+	t.Run("Grows", func(t *testing.T) {
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.Size = "64GB" }); err != nil {
+			t.Fatal(err)
+		}
+		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			cur := &v1.RDSDatabase{}
+			if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+				return false, err
+			}
+			return cur.Status.Cloud != nil && cur.Status.Cloud.AllocatedStorageGiB == 64, nil
+		})
+		if err != nil {
+			t.Fatalf("the server never reached 64 GiB: %v", err)
+		}
+		waitReady(t, db)
+	})
+
+	t.Run("SnapshotRefusedDeleteDeletes", func(t *testing.T) {
+		cur := &v1.RDSDatabase{}
+		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+			t.Fatal(err)
+		}
+		if err := stack.Client.Delete(ctx, cur); err != nil {
+			t.Fatal(err)
+		}
+		// Azure keeps no backup that outlives the server: the delete waits, saying why,
+		// and the server and its data stay.
+		waitCondition(t, db, v1.ConditionProvisioned, v1.ReasonSpecInvalid)
+		if !azureServerExists(id) {
+			t.Fatal("the server went although its final snapshot could not be taken")
+		}
+		if err := logsIn(ctx, string(secretData(t, ns, "orders.rds.app")["uri"]), "orders"); err != nil {
+			t.Errorf("app cannot log in while the delete waits: %v", err)
+		}
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.DeletionPolicy = v1.DeletionDelete }); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, cur)
+		if azureServerExists(id) {
+			t.Error("the server is still there after the object with deletionPolicy Delete went")
+		}
+	})
+}
+
+// TestAzureMySQL: a MySQL RDSDatabase on an azure class becomes an Azure Database for
+// MySQL flexible server (the emulator's MariaDB), and every user logs in with only its
+// Secret.
+func TestAzureMySQL(t *testing.T) {
+	ctx := context.Background()
+	class := azureClass(t, "e2e-azure-mysql")
+	ns := namespace(t, "azure-mysql")
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
+	db.Spec.Class = class.Name
+	db.Spec.Type = v1.TypeMySQL
+	db.Spec.Size = "20GB"
+	db.Spec.DeletionPolicy = v1.DeletionDelete
+	db.Spec.Users = map[string]v1.UserRoles{"app": {}, "ops": {v1.RoleSuperuser}}
+	db.Spec.Databases = map[string]v1.DatabaseUsers{"shop": {"app"}}
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	got := waitReady(t, db)
+	if c := got.Status.Cloud; got.Status.Provider != v1.ProviderAzure || c == nil || c.Status != "Ready" || c.AllocatedStorageGiB != 20 {
+		t.Errorf("status provider %q cloud %+v, want azure, Ready, 20 GiB", got.Status.Provider, c)
+	}
+	for _, user := range []string{"app", "ops", "master"} {
+		data := secretData(t, ns, "shop.rds."+user)
+		conn, err := mysqlLogin(ctx, t, string(data["uri"]), "")
+		if err != nil {
+			t.Errorf("%s cannot log in with only its Secret: %v", user, err)
+			continue
+		}
+		_ = conn.Close()
+	}
+	app, err := mysqlLogin(ctx, t, string(secretData(t, ns, "shop.rds.app")["uri"]), "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = app.Close() }()
+	if _, err := app.ExecContext(ctx, "create table orders (v text)"); err != nil {
+		t.Errorf("app cannot write to its database: %v", err)
+	}
+	if err := stack.Client.Delete(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, got)
+	if azureServerExists(naming.Identifier(ns, db.Name)) {
+		t.Error("the MySQL server is still there after the object with deletionPolicy Delete went")
+	}
+}
