@@ -150,12 +150,12 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 		var f struct {
 			ThrottleRate, UnavailableRate float64
 			Latency, RetryAfter           string
-			QuotaExceeded                 bool
+			QuotaExceeded, FailOperations bool
 		}
 		if !decodeControl(w, r, &f) {
 			return
 		}
-		faults := Faults{ThrottleRate: f.ThrottleRate, UnavailableRate: f.UnavailableRate, QuotaExceeded: f.QuotaExceeded}
+		faults := Faults{ThrottleRate: f.ThrottleRate, UnavailableRate: f.UnavailableRate, QuotaExceeded: f.QuotaExceeded, FailOperations: f.FailOperations}
 		for _, d := range []struct {
 			src string
 			dst *time.Duration

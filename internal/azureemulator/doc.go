@@ -66,7 +66,8 @@
 //     database server takes connections from loopback whatever they say.
 //   - Faults (Config.Faults, SetFaults, POST /_emulator/faults): throttling answers 429
 //     SubscriptionRequestsThrottled with a Retry-After of Faults.RetryAfter;
-//     unavailability 503; QuotaExceeded refuses every create with 409 QuotaExceeded.
+//     unavailability 503; QuotaExceeded refuses every create with 409 QuotaExceeded;
+//     FailOperations accepts creates and updates and then fails their operations.
 //     Operation responses carry no Retry-After: clients poll at their own pace.
 //   - Tamper (POST /_emulator/tamper) changes a server's SKU, storage, tags or
 //     administrator password at once, as someone at the portal would; a SKU change made so

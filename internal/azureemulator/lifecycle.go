@@ -2,18 +2,28 @@ package azureemulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 )
 
+// errFailOperations is why an operation failed under Faults.FailOperations, for the log.
+var errFailOperations = errors.New("failed on purpose (faults: failOperations)")
+
 // runCreate takes a new server through its create operation: it gets its address and,
 // unless NoEngine, its database server starts there; after Delays.Create it is Ready. A
 // server whose database server does not start is gone again, its operation Failed.
 func (e *Emulator) runCreate(ctx context.Context, s *server, op *operation, password string) {
 	start := time.Now()
-	addr, err := e.startServerEngine(ctx, s, password)
+	e.mu.Lock()
+	failing := e.faults.FailOperations
+	e.mu.Unlock()
+	addr, err := "", errFailOperations
+	if !failing {
+		addr, err = e.startServerEngine(ctx, s, password)
+	}
 	if err != nil {
 		fmt.Fprintf(e.cfg.Log, "azure-emulator: server %s failed: %v\n", s.name, err)
 		e.mu.Lock()
@@ -74,8 +84,11 @@ func (e *Emulator) runUpdate(ctx context.Context, s *server, op *operation, next
 	start := time.Now()
 	e.mu.Lock()
 	eng, restart := s.engine, next.sku != s.spec.sku
-	e.mu.Unlock()
 	var err error
+	if e.faults.FailOperations {
+		eng, err = nil, errFailOperations
+	}
+	e.mu.Unlock()
 	state := stateReady
 	if eng != nil && password != "" {
 		err = eng.SetAdminPassword(ctx, password)

@@ -91,6 +91,10 @@ type Faults struct {
 	// QuotaExceeded refuses every server creation as Azure refuses one over the
 	// subscription's vCore quota: 409 QuotaExceeded.
 	QuotaExceeded bool `json:"quotaExceeded"`
+	// FailOperations accepts every server creation and update and then fails its
+	// operation (500 InternalServerError in the operation's error, the server as it was, a
+	// new one gone), as Azure's operations fail when it cannot finish what it took.
+	FailOperations bool `json:"failOperations"`
 }
 
 func checkFaults(f Faults) error {

@@ -89,6 +89,15 @@ type Provider struct {
 	// engineOf remembers which resource provider holds each server seen, so that Observe
 	// asks the one that has it.
 	engineOf map[string]string
+	// ops holds, per server, the last long-running operation this provider started on it
+	// and has not seen end: the next change asks how it went (settle).
+	ops map[string]pending
+}
+
+// pending is an operation the provider started, and what it was, for messages.
+type pending struct {
+	what string
+	op   operation
 }
 
 // New returns a Provider for cfg.
@@ -140,6 +149,7 @@ func New(cfg Config) (*Provider, error) {
 		location: cfg.Location,
 		engines:  map[string]servers{enginePostgres: pgs, engineMySQL: mys},
 		engineOf: map[string]string{},
+		ops:      map[string]pending{},
 	}, nil
 }
 
@@ -217,11 +227,55 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	if _, found, err := p.find(ctx, d.Identifier); err != nil || found {
 		return err
 	}
-	if err := p.engines[s.Engine].create(ctx, s, d.MasterPassword); err != nil {
+	// Not there: a create this provider sent before may have failed after Azure took it.
+	if err := p.settle(ctx, op, d.Identifier); err != nil {
+		return err
+	}
+	o, err := p.engines[s.Engine].create(ctx, s, d.MasterPassword)
+	if err != nil {
 		return wrap(op, err)
 	}
 	p.remember(s)
+	p.track(d.Identifier, op, o)
 	return nil
+}
+
+// track keeps the operation a change started on the server, for settle.
+func (p *Provider) track(name, what string, o operation) {
+	if o == nil {
+		return
+	}
+	p.mu.Lock()
+	p.ops[name] = pending{what: what, op: o}
+	p.mu.Unlock()
+}
+
+// settle asks, once (one call), how the last operation this provider started on the server
+// went, before another change is sent: cloud.ErrBusy while it runs, its error once if it
+// failed (Azure reports a change it accepted and then could not make, a SKU without
+// capacity or a create over quota, only there), nil once it succeeded or when there is none
+// to follow (after a restart of the operator, the state word alone tells).
+func (p *Provider) settle(ctx context.Context, op, name string) error {
+	p.mu.Lock()
+	last, ok := p.ops[name]
+	p.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if !last.op.Done() {
+		if _, err := last.op.Poll(ctx); err != nil && !last.op.Done() {
+			return wrap(op, err)
+		}
+	}
+	if !last.op.Done() {
+		return &cloud.Error{Op: op, Code: "OperationInProgress", Message: "the last request (" + last.what + ") is still running", Kind: cloud.ErrBusy}
+	}
+	p.mu.Lock()
+	if p.ops[name] == last {
+		delete(p.ops, name)
+	}
+	p.mu.Unlock()
+	return wrap(last.what+" (its operation)", last.op.outcome(ctx))
 }
 
 // newServer turns desired into a server to create, refusing what flexible servers cannot
@@ -312,7 +366,12 @@ func (p *Provider) Update(ctx context.Context, identifier string, c cloud.Change
 	if !found {
 		return &cloud.Error{Op: op, Code: codeNotFound, Message: "the server does not exist"}
 	}
-	return wrap(op, p.engines[s.Engine].update(ctx, identifier, u))
+	if err := p.settle(ctx, op, identifier); err != nil {
+		return err
+	}
+	o, err := p.engines[s.Engine].update(ctx, identifier, u)
+	p.track(identifier, op, o)
+	return wrap(op, err)
 }
 
 // updateOf turns changes into a PATCH, refusing what flexible servers cannot change.
@@ -385,7 +444,9 @@ func (p *Provider) Tag(ctx context.Context, id string, tags map[string]string) e
 		// Already so (a retry): no PATCH, which a server busy with the first would refuse.
 		return nil
 	}
-	return wrap(op, p.engines[s.Engine].update(ctx, name, serverUpdate{Tags: encoded}))
+	o, err := p.engines[s.Engine].update(ctx, name, serverUpdate{Tags: encoded})
+	p.track(name, op, o)
+	return wrap(op, err)
 }
 
 // Delete implements cloud.Provider. Azure keeps no backup of a deleted server the operator
@@ -413,10 +474,14 @@ func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.Del
 	if phaseOf(s.State) == cloud.PhaseDeleting {
 		return nil
 	}
-	err := p.engines[s.Engine].remove(ctx, identifier)
+	if err := p.settle(ctx, op, identifier); err != nil {
+		return err
+	}
+	o, err := p.engines[s.Engine].remove(ctx, identifier)
 	if isNotFound(err) {
 		return nil
 	}
+	p.track(identifier, op, o)
 	return wrap(op, err)
 }
 
@@ -516,7 +581,12 @@ func (p *Provider) Restart(ctx context.Context, identifier string) error {
 	if !found {
 		return &cloud.Error{Op: op, Code: codeNotFound, Message: "the server does not exist"}
 	}
-	return wrap(op, p.engines[s.Engine].restart(ctx, identifier))
+	if err := p.settle(ctx, op, identifier); err != nil {
+		return err
+	}
+	o, err := p.engines[s.Engine].restart(ctx, identifier)
+	p.track(identifier, op, o)
+	return wrap(op, err)
 }
 
 // DeleteParameters implements cloud.Provider: this provider makes no parameter set.

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -91,7 +92,7 @@ func startAzure(t *testing.T) cloudtest.Cloud {
 			for k, v := range d.Tags {
 				s.Tags[escapeName(k)] = v
 			}
-			if err := newProvider(t, url).engines[enginePostgres].create(context.Background(), s, d.MasterPassword); err != nil {
+			if _, err := newProvider(t, url).engines[enginePostgres].create(context.Background(), s, d.MasterPassword); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -109,5 +110,65 @@ func startAzure(t *testing.T) cloudtest.Cloud {
 				t.Fatal(err)
 			}
 		},
+	}
+}
+
+// TestFailedOperationsAreReported: Azure accepts a change and reports only in its
+// operation that it could not make it (a SKU without capacity, a create it gave up on). The
+// provider follows each operation it started the Azure way (its Azure-AsyncOperation URL,
+// through the SDK's poller), so the next request for the server returns that failure with
+// Azure's code, once, instead of sending the same change again and again in silence.
+func TestFailedOperationsAreReported(t *testing.T) {
+	ctx := context.Background()
+	em, url := serve(t, azureemulator.Config{NoEngine: true, Delays: conformanceDelays})
+	p := newProvider(t, url)
+	wait := func(what string, ok func(cloud.Observation) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			obs, err := p.Observe(ctx, "orders")
+			if err == nil && ok(obs) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("never %s: %+v, %v", what, obs, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if err := em.SetFaults(azureemulator.Faults{FailOperations: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Create(ctx, desiredAzure("orders", nil)); err != nil {
+		t.Fatalf("Create: Azure accepts it: %v", err)
+	}
+	wait("gone after its create failed", func(o cloud.Observation) bool { return !o.Exists })
+	err := p.Create(ctx, desiredAzure("orders", nil))
+	var ce *cloud.Error
+	if !errors.As(err, &ce) || ce.Code != "InternalServerError" {
+		t.Fatalf("Create again after the first create's operation failed = %v; want that failure, with Azure's code", err)
+	}
+	if err := em.SetFaults(azureemulator.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Create(ctx, desiredAzure("orders", nil)); err != nil {
+		t.Fatalf("Create once more: the failure is reported once, then the create is sent: %v", err)
+	}
+	wait("ready", func(o cloud.Observation) bool { return o.Exists && o.Instance.Phase == cloud.PhaseAvailable })
+
+	if err := em.SetFaults(azureemulator.Faults{FailOperations: true}); err != nil {
+		t.Fatal(err)
+	}
+	sku := "Standard_D2ds_v4"
+	if err := p.Update(ctx, "orders", cloud.Changes{InstanceClass: &sku}, cloud.UpdateOptions{ApplyImmediately: true}); err != nil {
+		t.Fatalf("Update: Azure accepts it: %v", err)
+	}
+	wait("ready again", func(o cloud.Observation) bool { return o.Instance.Phase == cloud.PhaseAvailable })
+	if err := p.Update(ctx, "orders", cloud.Changes{InstanceClass: &sku}, cloud.UpdateOptions{ApplyImmediately: true}); !errors.As(err, &ce) || ce.Code != "InternalServerError" {
+		t.Errorf("Update again after the first one's operation failed = %v; want that failure", err)
+	}
+	obs, err := p.Observe(ctx, "orders")
+	if err != nil || obs.Instance.InstanceClass != "Standard_B1ms" {
+		t.Errorf("after the failed SKU change the server must be as it was: %+v, %v", obs.Instance, err)
 	}
 }

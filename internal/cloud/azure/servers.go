@@ -2,9 +2,11 @@ package azure
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/mysql/armmysqlflexibleservers"
 	pg "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/postgresql/armpostgresqlflexibleservers"
@@ -43,16 +45,44 @@ type serverUpdate struct {
 	Tags map[string]string
 }
 
-// servers is one resource provider's flexible servers, through its SDK module.
+// servers is one resource provider's flexible servers, through its SDK module. The
+// changes send their request and return the long-running operation Azure started, without
+// waiting for it; nil when Azure finished at once.
 type servers interface {
 	get(ctx context.Context, name string) (server, error)
 	list(ctx context.Context) ([]server, error)
-	// create sends the PUT and returns without waiting for the operation.
-	create(ctx context.Context, s server, password string) error
-	update(ctx context.Context, name string, u serverUpdate) error
-	// remove sends the DELETE and returns without waiting for the operation.
-	remove(ctx context.Context, name string) error
-	restart(ctx context.Context, name string) error
+	create(ctx context.Context, s server, password string) (operation, error)
+	update(ctx context.Context, name string, u serverUpdate) (operation, error)
+	remove(ctx context.Context, name string) (operation, error)
+	restart(ctx context.Context, name string) (operation, error)
+}
+
+// operation is a long-running operation Azure runs on a server, followed the Azure way:
+// its Azure-AsyncOperation (or Location) URL, through the SDK's poller.
+type operation interface {
+	// Poll looks at the operation once: one call.
+	Poll(ctx context.Context) (*http.Response, error)
+	// Done reports whether the operation has ended, as the last Poll saw.
+	Done() bool
+	// outcome is the ended operation's error, nil when it succeeded.
+	outcome(ctx context.Context) error
+}
+
+// lro is an SDK poller as an operation.
+type lro[T any] struct{ *runtime.Poller[T] }
+
+func (l lro[T]) outcome(ctx context.Context) error {
+	_, err := l.Result(ctx)
+	return err
+}
+
+// started turns what a Begin method returned into an operation: nil when Azure answered
+// at once (the poller is done already).
+func started[T any](p *runtime.Poller[T], err error) (operation, error) {
+	if err != nil || p == nil || p.Done() {
+		return nil, err
+	}
+	return lro[T]{p}, nil
 }
 
 // --- Microsoft.DBforPostgreSQL ---
@@ -95,7 +125,7 @@ func (p *pgServers) list(ctx context.Context) ([]server, error) {
 	return out, nil
 }
 
-func (p *pgServers) create(ctx context.Context, s server, password string) error {
+func (p *pgServers) create(ctx context.Context, s server, password string) (operation, error) {
 	body := pg.Server{
 		Location: &s.Location,
 		SKU:      &pg.SKU{Name: &s.SKU, Tier: to.Ptr(pg.SKUTier(s.Tier))},
@@ -116,11 +146,10 @@ func (p *pgServers) create(ctx context.Context, s server, password string) error
 	if s.AvailabilityZone != "" {
 		body.Properties.AvailabilityZone = &s.AvailabilityZone
 	}
-	_, err := p.c.BeginCreate(ctx, p.rg, s.Name, body, nil)
-	return err
+	return started(p.c.BeginCreate(ctx, p.rg, s.Name, body, nil))
 }
 
-func (p *pgServers) update(ctx context.Context, name string, u serverUpdate) error {
+func (p *pgServers) update(ctx context.Context, name string, u serverUpdate) (operation, error) {
 	body := pg.ServerForUpdate{Properties: &pg.ServerPropertiesForUpdate{}}
 	if u.SKU != nil {
 		body.SKU = &pg.SKU{Name: u.SKU, Tier: to.Ptr(pg.SKUTier(*u.Tier))}
@@ -138,18 +167,15 @@ func (p *pgServers) update(ctx context.Context, name string, u serverUpdate) err
 	if u.Tags != nil {
 		body.Tags = ptrs(u.Tags)
 	}
-	_, err := p.c.BeginUpdate(ctx, p.rg, name, body, nil)
-	return err
+	return started(p.c.BeginUpdate(ctx, p.rg, name, body, nil))
 }
 
-func (p *pgServers) remove(ctx context.Context, name string) error {
-	_, err := p.c.BeginDelete(ctx, p.rg, name, nil)
-	return err
+func (p *pgServers) remove(ctx context.Context, name string) (operation, error) {
+	return started(p.c.BeginDelete(ctx, p.rg, name, nil))
 }
 
-func (p *pgServers) restart(ctx context.Context, name string) error {
-	_, err := p.c.BeginRestart(ctx, p.rg, name, nil)
-	return err
+func (p *pgServers) restart(ctx context.Context, name string) (operation, error) {
+	return started(p.c.BeginRestart(ctx, p.rg, name, nil))
 }
 
 func fromPG(s pg.Server) server {
@@ -223,7 +249,7 @@ func (m *mysqlServers) list(ctx context.Context) ([]server, error) {
 	return out, nil
 }
 
-func (m *mysqlServers) create(ctx context.Context, s server, password string) error {
+func (m *mysqlServers) create(ctx context.Context, s server, password string) (operation, error) {
 	body := armmysqlflexibleservers.Server{
 		Location: &s.Location,
 		SKU:      &armmysqlflexibleservers.SKU{Name: &s.SKU, Tier: to.Ptr(armmysqlflexibleservers.SKUTier(s.Tier))},
@@ -244,11 +270,10 @@ func (m *mysqlServers) create(ctx context.Context, s server, password string) er
 	if s.AvailabilityZone != "" {
 		body.Properties.AvailabilityZone = &s.AvailabilityZone
 	}
-	_, err := m.c.BeginCreate(ctx, m.rg, s.Name, body, nil)
-	return err
+	return started(m.c.BeginCreate(ctx, m.rg, s.Name, body, nil))
 }
 
-func (m *mysqlServers) update(ctx context.Context, name string, u serverUpdate) error {
+func (m *mysqlServers) update(ctx context.Context, name string, u serverUpdate) (operation, error) {
 	body := armmysqlflexibleservers.ServerForUpdate{Properties: &armmysqlflexibleservers.ServerPropertiesForUpdate{}}
 	if u.SKU != nil {
 		body.SKU = &armmysqlflexibleservers.SKU{Name: u.SKU, Tier: to.Ptr(armmysqlflexibleservers.SKUTier(*u.Tier))}
@@ -269,20 +294,17 @@ func (m *mysqlServers) update(ctx context.Context, name string, u serverUpdate) 
 	if u.Tags != nil {
 		body.Tags = ptrs(u.Tags)
 	}
-	_, err := m.c.BeginUpdate(ctx, m.rg, name, body, nil)
-	return err
+	return started(m.c.BeginUpdate(ctx, m.rg, name, body, nil))
 }
 
-func (m *mysqlServers) remove(ctx context.Context, name string) error {
-	_, err := m.c.BeginDelete(ctx, m.rg, name, nil)
-	return err
+func (m *mysqlServers) remove(ctx context.Context, name string) (operation, error) {
+	return started(m.c.BeginDelete(ctx, m.rg, name, nil))
 }
 
-func (m *mysqlServers) restart(ctx context.Context, name string) error {
-	_, err := m.c.BeginRestart(ctx, m.rg, name, armmysqlflexibleservers.ServerRestartParameter{
+func (m *mysqlServers) restart(ctx context.Context, name string) (operation, error) {
+	return started(m.c.BeginRestart(ctx, m.rg, name, armmysqlflexibleservers.ServerRestartParameter{
 		RestartWithFailover: to.Ptr(armmysqlflexibleservers.EnableStatusEnumDisabled),
-	}, nil)
-	return err
+	}, nil))
 }
 
 func fromMySQL(s armmysqlflexibleservers.Server) server {
