@@ -43,6 +43,8 @@ func main() {
 	flag.StringVar(&opts.PprofAddr, "pprof-bind-address", "", "Address net/http/pprof binds to, for profiling; empty or 0 disables it.")
 	var engineCA string
 	flag.StringVar(&engineCA, "engine-ca-bundle", "", "PEM file of the CAs RDS database servers' certificates chain to (AWS's https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem): the operator then verifies every RDS database server it logs in to (sslmode=verify-full) and each user's Secret gets it as ca.crt. Empty: TLS without verifying the server.")
+	var azureCA string
+	flag.StringVar(&azureCA, "azure-ca-bundle", "", "PEM file of the CAs Azure flexible servers' certificates chain to (DigiCert Global Root G2 and Microsoft RSA Root Certificate Authority 2017, https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-ssl-tls): the operator then verifies every Azure server it logs in to (sslmode=verify-full) and each user's Secret gets it as ca.crt. Empty: TLS without verifying the server.")
 	var logAPICertDir string
 	flag.StringVar(&opts.LogAPI.Addr, "log-api-bind-address", "0", "Address the log API (kubectl rds logs: the aggregated API logs.matrixmind.cloud that kube-apiserver proxies to) binds to, e.g. :8443; 0 disables it.")
 	flag.StringVar(&logAPICertDir, "log-api-cert-dir", "", "Directory holding the log API's serving certificate, tls.crt and tls.key (the APIService's caBundle verifies it).")
@@ -81,6 +83,16 @@ func main() {
 		}
 		if err != nil {
 			log.Error(err, "invalid --engine-ca-bundle", "file", engineCA)
+			os.Exit(2)
+		}
+	}
+	if azureCA != "" {
+		pem, err := os.ReadFile(azureCA)
+		if err == nil {
+			opts.AzureCA, err = engine.ParseCABundle(pem)
+		}
+		if err != nil {
+			log.Error(err, "invalid --azure-ca-bundle", "file", azureCA)
 			os.Exit(2)
 		}
 	}

@@ -139,6 +139,9 @@ func (e *Emulator) Servers() []ServerInfo {
 // The call log does not count them.
 func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 	switch r.Method + " " + strings.TrimPrefix(r.URL.Path, controlPrefix) {
+	case "GET ca.pem":
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		_, _ = w.Write(e.CA())
 	case "GET stats":
 		writeJSON(w, http.StatusOK, e.Stats())
 	case "POST reset-stats":

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/emulator/calllog"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // Delays sets how long each long-running operation runs before it succeeds.
@@ -75,6 +76,9 @@ type Emulator struct {
 	faults     Faults
 	seq        int64
 	closed     bool
+	// ca signs every database server's certificate, for its address, as DigiCert's and
+	// Microsoft's roots sign Azure's (served at /_emulator/ca.pem).
+	ca *serverproc.CA
 
 	// addresses, calls and requestIDs have their own locks.
 	addresses  addressBook
@@ -113,8 +117,13 @@ func New(cfg Config) (*Emulator, error) {
 			return nil, fmt.Errorf("new azure emulator: %w", err)
 		}
 	}
+	ca, err := serverproc.NewCA("Azure emulator root CA")
+	if err != nil {
+		return nil, fmt.Errorf("new azure emulator: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Emulator{
+		ca:         ca,
 		cfg:        cfg,
 		servers:    map[serverKey]*server{},
 		operations: map[string]*operation{},
@@ -125,6 +134,10 @@ func New(cfg Config) (*Emulator, error) {
 	e.routes = apiRoutes()
 	return e, nil
 }
+
+// CA is the PEM certificate of the CA the database servers' certificates chain to, issued
+// for each server's address: what a client verifies a server against.
+func (e *Emulator) CA() []byte { return e.ca.PEM }
 
 // Close stops the background operations and every database server. The data directory
 // stays. Closing a closed emulator does nothing.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/mariaserver"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 )
 
 // adminRole is the role Azure makes a PostgreSQL server's administrator a member of. It
@@ -43,6 +44,8 @@ type engineServer interface {
 type engineOptions struct {
 	dir, admin, password, address, version string
 	log                                    io.Writer
+	// ca signs the server's certificate, for its address.
+	ca *serverproc.CA
 }
 
 // startEngine starts the database server of a provider's flexible server on its address
@@ -53,7 +56,7 @@ func startEngine(ctx context.Context, p *provider, o engineOptions) (engineServe
 		return startPostgres(ctx, o, p.port)
 	}
 	srv, err := mariaserver.Start(ctx, mariaserver.Options{
-		Dir: o.dir, MasterUser: o.admin, MasterPassword: o.password, Address: o.address, Port: p.port, Log: o.log,
+		Dir: o.dir, MasterUser: o.admin, MasterPassword: o.password, Address: o.address, Port: p.port, Log: o.log, CA: o.ca,
 	})
 	if err != nil {
 		return nil, "", err
@@ -81,7 +84,7 @@ func startPostgres(ctx context.Context, o engineOptions, port int) (*pgEngine, s
 		major = 0
 	}
 	srv, err := pgserver.Start(ctx, pgserver.Options{
-		Dir: o.dir, MasterUser: o.admin, MasterPassword: o.password, Address: o.address, Port: port, Major: major, Log: o.log,
+		Dir: o.dir, MasterUser: o.admin, MasterPassword: o.password, Address: o.address, Port: port, Major: major, Log: o.log, CA: o.ca,
 	})
 	if err != nil {
 		return nil, "", err

@@ -60,7 +60,7 @@ func (e *Emulator) startServerEngine(ctx context.Context, s *server, password st
 		dir := filepath.Join(e.cfg.DataDir, "servers", fmt.Sprintf("%s-%d", s.name, e.seq))
 		e.mu.Unlock()
 		eng, minor, err := startEngine(ctx, s.p, engineOptions{
-			dir: dir, admin: s.spec.admin, password: password, address: addr, version: s.spec.version, log: e.cfg.Log,
+			dir: dir, admin: s.spec.admin, password: password, address: addr, version: s.spec.version, log: e.cfg.Log, ca: e.ca,
 		})
 		if err == nil {
 			e.mu.Lock()

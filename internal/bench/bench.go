@@ -1,11 +1,12 @@
 // Package bench measures the operator against a fleet, end to end: it starts the local stack
-// (a real kube-apiserver and etcd, the RDS emulator without engines and with status delays,
-// the manager binary as a process), applies N RDSDatabase objects at once, and reports what
-// a fleet runs out of: how soon users get their Secrets, how many AWS calls the create wave,
-// the steady state and the delete wave cost and how fast they came, the operator's memory
-// and CPU, and its apiserver writes. Every figure is read from a counter (the emulator's
-// call log, kube-apiserver's and the operator's own metrics, /proc of the manager), never
-// estimated.
+// (a real kube-apiserver and etcd, the RDS and Azure emulators without engines and with
+// status delays, the manager binary as a process), applies N RDSDatabase objects at once, on
+// RDS or (Config.Cloud) on Azure flexible servers through a DatabaseClass, and reports what a
+// fleet runs out of: how soon users get their Secrets, how many cloud API calls the create
+// wave, the steady state and the delete wave cost and how fast they came, the operator's
+// memory and CPU, and its apiserver writes. Every figure is read from a counter (the
+// emulator's call log, kube-apiserver's and the operator's own metrics, /proc of the
+// manager), never estimated.
 package bench
 
 import (
@@ -19,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +37,12 @@ import (
 
 // Config configures a run.
 type Config struct {
+	// Cloud is where the objects' databases are made: v1.ProviderAWS (or empty), on the RDS
+	// emulator through the operator's own account; or v1.ProviderAzure, as PostgreSQL
+	// flexible servers on the Azure emulator through the DatabaseClass AzureClass. The
+	// figures count that cloud's emulator's calls. Aurora, Exports, Parameters and Drifts
+	// are RDS's: a run on Azure refuses them.
+	Cloud string
 	// N is how many RDSDatabase objects are applied at once.
 	N int
 	// Users is how many users each object has, each with its own Secret beside the master's.
@@ -60,7 +68,9 @@ type Config struct {
 	// BinDir holds the manager, rds-emulator, cloudsql-emulator and azure-emulator binaries;
 	// ToolsDir kube-apiserver and etcd; CRDDir the CRDs.
 	BinDir, ToolsDir, CRDDir string
-	// Create, BackingUp, Modify and Delete are how long the emulator keeps each status.
+	// Create, BackingUp, Modify and Delete are how long the emulator keeps each status. The
+	// Azure emulator has no backing-up: Create is how long a server stays Starting, Modify
+	// Updating, Delete Dropping.
 	Create, BackingUp, Modify, Delete time.Duration
 	// Resync is the operator's --resync, short so the steady state shows Resyncs of them.
 	Resync time.Duration
@@ -101,6 +111,17 @@ const Namespace = "bench"
 func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 	if cfg.N <= 0 || cfg.Resyncs < 1 || cfg.Resync <= 0 {
 		return nil, errors.New("bench: N, Resync and Resyncs must be positive")
+	}
+	switch cfg.Cloud {
+	case "":
+		cfg.Cloud = v1.ProviderAWS
+	case v1.ProviderAWS:
+	case v1.ProviderAzure:
+		if err := azureRefuses(cfg); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("bench: cloud %q: the benchmark runs on %s or %s", cfg.Cloud, v1.ProviderAWS, v1.ProviderAzure)
 	}
 	if cfg.Aurora < 0 || cfg.Aurora > cfg.N {
 		return nil, errors.New("bench: Aurora must be between 0 and N")
@@ -144,10 +165,10 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 		emulatorArgs, args = append(emulatorArgs, emu...), append(args, manager...)
 	}
 	args = append(args, cfg.ManagerArgs...)
-	b.logf("starting the local stack: emulator without engines, %d objects to come", cfg.N)
+	b.logf("starting the local stack: emulators without engines, %d objects to come on %s", cfg.N, cfg.Cloud)
 	stack, err := localstack.Start(ctx, localstack.Config{
 		Dir: cfg.Dir, BinDir: cfg.BinDir, ToolsDir: cfg.ToolsDir, CRDDir: cfg.CRDDir, Out: cfg.Out,
-		EmulatorArgs: emulatorArgs, ManagerArgs: args,
+		EmulatorArgs: emulatorArgs, AzureEmulatorArgs: azureEmulatorArgs(cfg), ManagerArgs: args,
 	})
 	if err != nil {
 		return nil, err
@@ -155,6 +176,9 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 	defer func() { err = errors.Join(err, stack.Stop()) }()
 	b.stack = stack
 	b.emulator = emulator{url: stack.EmulatorURL(), http: b.http}
+	if b.azure() {
+		b.emulator = emulator{url: stack.AzureEmulatorURL(), http: b.http, azure: true}
+	}
 	if cfg.Exports {
 		if b.s3, err = b.emulator.s3Client(ctx); err != nil {
 			return nil, err
@@ -166,11 +190,17 @@ func Run(ctx context.Context, cfg Config) (_ *Result, err error) {
 	res := &Result{
 		Machine: machine(), Date: time.Now().UTC().Format("2006-01-02"), N: cfg.N,
 		Settings: Settings{
-			Users: cfg.Users, Aurora: cfg.Aurora, SecretsPerObject: 1 + cfg.Users, Resync: cfg.Resync.String(), PendingRequeue: cfg.PendingRequeue.String(),
+			Cloud: cfg.Cloud, Users: cfg.Users, Aurora: cfg.Aurora, SecretsPerObject: 1 + cfg.Users, Resync: cfg.Resync.String(), PendingRequeue: cfg.PendingRequeue.String(),
 			Feed: cfg.Feed.String(), FullList: cfg.FullList.String(),
 			EmulatorDelays: fmt.Sprintf("creating %s, backing-up %s, modifying %s, deleting %s", cfg.Create, cfg.BackingUp, cfg.Modify, cfg.Delete),
 			ManagerArgs:    args,
 		},
+	}
+	if b.azure() {
+		// The feed and the full lists are the RDS view's: the Azure view lists every server
+		// each resync.
+		res.Settings.Class, res.Settings.Feed, res.Settings.FullList = AzureClass, "", ""
+		res.Settings.EmulatorDelays = fmt.Sprintf("Starting %s, Updating %s, Dropping %s", cfg.Create, cfg.Modify, cfg.Delete)
 	}
 	if cfg.Exports {
 		res.Settings.Exports, res.Settings.BackupEvery = true, cfg.BackupEvery
@@ -196,6 +226,9 @@ type bench struct {
 	start time.Time
 }
 
+// azure reports whether the run is on Azure.
+func (b *bench) azure() bool { return b.cfg.Cloud == v1.ProviderAzure }
+
 func (b *bench) logf(format string, args ...any) {
 	fmt.Fprintf(b.cfg.Out, "[bench %5.0fs] %s\n", time.Since(b.start).Seconds(), fmt.Sprintf(format, args...))
 }
@@ -210,6 +243,11 @@ func (b *bench) run(ctx context.Context, res *Result) error {
 	}
 	if err := b.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}); err != nil {
 		return err
+	}
+	if b.azure() {
+		if err := b.client.Create(ctx, azureClass()); err != nil {
+			return fmt.Errorf("create DatabaseClass %s: %w", AzureClass, err)
+		}
 	}
 	w, err := startWatch(ctx, b.rest, scheme, 1+b.cfg.Users)
 	if err != nil {
@@ -280,7 +318,14 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 	}) {
 		s.operator[k] = v
 	}
-	for k, v := range sumBy(families, "rds_operator_cloud_view_reads_total", func(l map[string]string) string { return "view " + l["kind"] }) {
+	// Only the views of the run's cloud: on Azure the operator's own RDS view keeps reading
+	// an empty account.
+	for k, v := range sumBy(families, "rds_operator_cloud_view_reads_total", func(l map[string]string) string {
+		if !strings.HasPrefix(l["cloud"], b.cfg.Cloud) {
+			return ""
+		}
+		return "view " + l["kind"]
+	}) {
 		s.operator[k] = v
 	}
 	for _, name := range []string{"rds_operator_aws_rate_limit_deferred_total", "rds_operator_aws_rate_limit_delay_seconds", "controller_runtime_reconcile_total"} {
@@ -311,7 +356,8 @@ func (b *bench) phaseCounters(ctx context.Context, before snapshot, p *Phase, be
 	p.PeakCallsPerSecond10s = round(p.PeakCallsPerSecond10s, 1)
 	op := diff(after.operator, before.operator)
 	for k, v := range op {
-		if len(k) > 4 && k[:4] == "aws " {
+		// The operator counts its RDS calls only.
+		if len(k) > 4 && k[:4] == "aws " && !b.azure() {
 			p.OperatorAWSCalls += int(v)
 		}
 	}
@@ -461,10 +507,13 @@ func objectName(i int) string { return fmt.Sprintf("db-%04d", i) }
 
 // object is the i-th benchmark database: the defaults (an Aurora PostgreSQL cluster for the
 // first Aurora of them), Users users, deleted without a snapshot; with Exports, snapshots
-// every BackupEvery and every backup exported.
+// every BackupEvery and every backup exported; on Azure, of the class AzureClass.
 func (b *bench) object(i int) *v1.RDSDatabase {
 	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: objectName(i)}}
 	db.Spec.DeletionPolicy = v1.DeletionDelete
+	if b.azure() {
+		db.Spec.Class = AzureClass
+	}
 	if b.cfg.Exports {
 		_, _, db.Spec.Backup = exportSettings(b.cfg.BackupEvery)
 	}
@@ -486,14 +535,15 @@ func (b *bench) object(i int) *v1.RDSDatabase {
 // two full lists) cost while nothing changes.
 func (b *bench) steadyState(ctx context.Context, w *watch) (*Steady, error) {
 	settle := b.cfg.Resync + 2*b.cfg.PendingRequeue
-	if b.cfg.Feed > 0 {
+	window := time.Duration(b.cfg.Resyncs) * b.cfg.Resync
+	if b.cfg.Feed > 0 && !b.azure() {
 		// A read of the feed covers the interval since the last and an overlap (at most a
 		// minute) before it: until one interval and the overlap have passed, reads still
 		// page through the create wave's last events.
 		settle = max(settle, 2*b.cfg.Feed+min(time.Minute, 2*b.cfg.Feed))
+		window = max(window, 2*b.cfg.FullList)
 	}
-	window := max(time.Duration(b.cfg.Resyncs)*b.cfg.Resync, 2*b.cfg.FullList)
-	b.logf("steady state: settling for %s, then measuring %s (%d resyncs of %s, two full lists)", settle, window, b.cfg.Resyncs, b.cfg.Resync)
+	b.logf("steady state: settling for %s, then measuring %s (%d resyncs of %s, at least two full lists)", settle, window, b.cfg.Resyncs, b.cfg.Resync)
 	if err := sleep(ctx, settle); err != nil {
 		return nil, err
 	}
@@ -509,6 +559,9 @@ func (b *bench) steadyState(ctx context.Context, w *watch) (*Steady, error) {
 		b.logf("%d exports completed, %d bytes in %d objects", s.Exports.Completed, s.Exports.Bytes, s.Exports.Objects)
 	}
 	s.Budget = budget(b.cfg.N, b.cfg.Aurora, s.ExportTasks)
+	if b.azure() {
+		s.Budget = azureBudget(b.cfg.N)
+	}
 	if err := b.emulator.reset(ctx); err != nil {
 		return nil, err
 	}
@@ -528,9 +581,6 @@ func (b *bench) steadyState(ctx context.Context, w *watch) (*Steady, error) {
 		return nil, err
 	}
 	s.RestorableWrites = int(w.restorableOnly.Load() - restorableBefore)
-	if b.cfg.Feed > 0 {
-		s.perHour(diff(after.operator, before.operator), b.cfg.N, b.cfg.Aurora)
-	}
 	s.CallsPerResync = round(float64(s.AWSCallsTotal)/(float64(window)/float64(b.cfg.Resync)), 2)
 	st, err := b.emulator.stats(ctx)
 	if err != nil {
@@ -539,6 +589,12 @@ func (b *bench) steadyState(ctx context.Context, w *watch) (*Steady, error) {
 	if s.Refreshes = st.refreshes(); s.Refreshes > 0 {
 		// The reads of the feed are the feed's figure (perHour), not a refresh's.
 		s.CallsPerRefresh = round(float64(s.AWSCallsTotal-s.AWSCalls["DescribeEvents"])/float64(s.Refreshes), 2)
+	}
+	switch {
+	case b.azure():
+		s.azurePerHour(diff(after.operator, before.operator))
+	case b.cfg.Feed > 0:
+		s.perHour(diff(after.operator, before.operator), b.cfg.N, b.cfg.Aurora)
 	}
 	return s, nil
 }

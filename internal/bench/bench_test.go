@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
@@ -104,6 +105,46 @@ func TestSmokeExports(t *testing.T) {
 		}
 	}
 	for _, label := range []string{"apply → snapshot exported", "exports in the bucket", "StartExportTask"} {
+		if !strings.Contains(table, label) {
+			t.Errorf("the table has no row %q", label)
+		}
+	}
+}
+
+// TestSmokeAzure is `bin/bench --cloud azure` in small: 10 PostgreSQL flexible servers of
+// the DatabaseClass bench-azure on the Azure emulator. It asserts that the Azure emulator's
+// calls are the ones counted, by SDK operation, and that the steady state's lists of every
+// server are found in them.
+func TestSmokeAzure(t *testing.T) {
+	cfg := smokeConfig(t)
+	cfg.N, cfg.Cloud = 10, v1.ProviderAzure
+	saved, table := smokeRun(t, cfg)
+	creates := saved.Create.AWSCalls["PostgreSQL Servers.Create"] - saved.Create.AWSRetries["PostgreSQL Servers.Create"]
+	deletes := saved.Delete.AWSCalls["PostgreSQL Servers.Delete"] - saved.Delete.AWSRetries["PostgreSQL Servers.Delete"]
+	checks := []struct {
+		reason string
+		ok     bool
+	}{
+		{"the settings name the cloud and the class", saved.Settings.Cloud == v1.ProviderAzure && saved.Settings.Class == AzureClass},
+		{"every object's Secrets are timed", saved.Create.Secrets.Count == cfg.N},
+		{"every object's provisioning is timed", saved.Create.Provisioned.Count == cfg.N},
+		{"every object's deletion is timed", saved.Delete.Gone.Count == cfg.N},
+		{"one server is created per object, counted by the Azure emulator", creates == cfg.N},
+		{"every server is deleted, counted by the Azure emulator", deletes >= cfg.N},
+		{"no RDS call is counted on Azure", saved.Create.AWSCalls["CreateDBInstance"] == 0 && saved.Create.OperatorAWSCalls == 0},
+		{"the steady state lists every server of both resource providers", saved.Steady.AWSCalls[azurePostgreSQLList] > 0 && saved.Steady.AWSCalls[azureMySQLList] > 0},
+		{"the steady state's refreshes of the shared view are counted", saved.Steady.Refreshes > 0 && saved.Steady.CallsPerRefresh > 0 && saved.Steady.FullLists > 0},
+		{"the budget is one page of each resource provider and one", saved.Steady.Budget == 3},
+		{"an hour is counted at the default resync", saved.Steady.ListsPerHour == 6 && saved.Steady.CallsPerHour > 0 && saved.Steady.BudgetPerHour == 0},
+		{"the peak call rate is measured", saved.Create.PeakCallsPerSecond > 0},
+		{"every target is evaluated, the AWS-only ones (feed, drifts) aside", len(saved.Targets) == 11},
+	}
+	for _, c := range checks {
+		if !c.ok {
+			t.Errorf("not reported: %s", c.reason)
+		}
+	}
+	for _, label := range []string{"on Azure (DatabaseClass bench-azure)", "Azure calls per database", "PostgreSQL Servers.Create", "Azure calls per resync", "Azure calls per hour"} {
 		if !strings.Contains(table, label) {
 			t.Errorf("the table has no row %q", label)
 		}

@@ -6,6 +6,10 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
+
+	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 )
 
 // Result is everything one run measured; results.json holds it for scripts to compare.
@@ -33,8 +37,12 @@ type Result struct {
 
 // Settings are the knobs the run used.
 type Settings struct {
-	Users  int `json:"users"`
-	Aurora int `json:"aurora,omitempty"`
+	// Cloud is where the databases were made (Config.Cloud): aws or azure; Class the
+	// DatabaseClass of the objects on azure.
+	Cloud  string `json:"cloud,omitempty"`
+	Class  string `json:"class,omitempty"`
+	Users  int    `json:"users"`
+	Aurora int    `json:"aurora,omitempty"`
 	// Exports: every object has spec.backup.export and snapshots every BackupEvery.
 	Exports     bool   `json:"exports,omitempty"`
 	BackupEvery string `json:"backupEvery,omitempty"`
@@ -65,7 +73,9 @@ type Phase struct {
 	// AWSCalls are the emulator's counts by action, every attempt counted; OperatorAWSCalls
 	// the operator's own count (rds_operator_aws_calls_total), which must agree.
 	// AWSRetries are the attempts among them that the SDK sent again (an answer it did not
-	// get whole), by action.
+	// get whole), by action. On Azure they are the Azure emulator's, by resource provider
+	// and SDK operation ("PostgreSQL Servers.Get"), and AWSErrors by ARM error code; the
+	// operator counts no Azure calls, so OperatorAWSCalls is 0.
 	AWSCalls              map[string]int `json:"awsCalls"`
 	AWSRetries            map[string]int `json:"awsRetries,omitempty"`
 	AWSErrors             map[string]int `json:"awsErrors,omitempty"`
@@ -113,7 +123,8 @@ type Steady struct {
 	// watch tells them from the others.
 	RestorableWrites int `json:"restorableWrites"`
 	// Budget is the issue's ⌈N/100⌉ + 1, plus ⌈Aurora/100⌉ for the clusters' list and
-	// ⌈ExportTasks/100⌉ for the list of exports.
+	// ⌈ExportTasks/100⌉ for the list of exports. On Azure it is ⌈N/100⌉ PostgreSQL pages,
+	// MySQL's one page and 1 (azureBudget).
 	Budget int `json:"budget"`
 	// ExportTasks is how many export tasks the account holds in the window (a run with
 	// exports), and Exports what they wrote, read from the S3 stand-in as the window starts.
@@ -126,6 +137,11 @@ type Steady struct {
 	// feed a minute, a list of every database each 30 minutes): 60 reads, 2 lists, and the
 	// other calls at the window's rate. BudgetPerHour is the issue's 60 + 2·⌈N/100⌉, and
 	// 2·⌈Aurora/100⌉ for the clusters' pages in a fleet with Aurora.
+	//
+	// On Azure, which has no feed, FullLists and CallsPerFullList are the lists of every
+	// server and their cost, and CallsPerHour is what an hour costs at the default
+	// --resync (ListsPerHour lists) with the other calls at the window's rate; there is no
+	// budget per hour.
 	FeedReads        int     `json:"feedReads,omitempty"`
 	FullLists        int     `json:"fullLists,omitempty"`
 	SomeLists        int     `json:"someLists,omitempty"`
@@ -134,6 +150,7 @@ type Steady struct {
 	OtherCalls       int     `json:"otherCalls,omitempty"`
 	CallsPerHour     float64 `json:"callsPerHour,omitempty"`
 	BudgetPerHour    int     `json:"budgetPerHour,omitempty"`
+	ListsPerHour     int     `json:"listsPerHour,omitempty"`
 }
 
 // perHour fills the figures of a steady state with a feed from the operator's counters over
@@ -155,6 +172,28 @@ func (s *Steady) perHour(op map[string]float64, n, aurora int) {
 	s.CallsPerHour = round(60*s.CallsPerFeedRead+2*s.CallsPerFullList+float64(s.OtherCalls)*3600/s.Seconds, 1)
 	// A fleet with Aurora lists its clusters too: ⌈Aurora/100⌉ more pages a list.
 	s.BudgetPerHour = 60 + 2*(pages(n)+pages(aurora))
+}
+
+// azurePerHour fills the figures of a steady state on Azure from the operator's counters
+// over the window (op), the emulator's calls by action and its refreshes: without a feed,
+// the view lists every server of both resource providers each --resync, so an hour costs a
+// list per default resync interval. A list's cost is its pages over the refreshes the call
+// log shows, both read at the same moment (the operator's count of lists is read a little
+// earlier, and may miss the last).
+func (s *Steady) azurePerHour(op map[string]float64) {
+	s.FullLists, s.SomeLists = int(op["view list"]), int(op["view some"])
+	listCalls := 0
+	for a, n := range s.AWSCalls {
+		if listActions[a] {
+			listCalls += n
+		}
+	}
+	s.OtherCalls = s.AWSCallsTotal - listCalls
+	if s.Refreshes > 0 {
+		s.CallsPerFullList = round(float64(listCalls)/float64(s.Refreshes), 2)
+	}
+	s.ListsPerHour = int(time.Hour / controller.DefaultDefaults.Resync)
+	s.CallsPerHour = round(float64(s.ListsPerHour)*s.CallsPerFullList+float64(s.OtherCalls)*3600/s.Seconds, 1)
 }
 
 // Drift is what the drifts cost and how soon each was repaired.
@@ -185,6 +224,10 @@ type Target struct {
 // engine step that cannot log in.
 const createStates = 5
 
+// azureCreateStates are those of a create wave on Azure, which has no backing-up: Pending,
+// the server being made, Ready (Provisioned), and the engine step.
+const azureCreateStates = 4
+
 // exportStates are the states a create wave with exports adds, each shown in status.backup:
 // the snapshot taken, and each of the two exports (the automated backup's, the snapshot's)
 // starting, in progress and complete.
@@ -193,9 +236,18 @@ const exportStates = 7
 // deleteStates are those of the delete wave: Deleting, the cloud database deleting, gone.
 const deleteStates = 3
 
+// cloudName names the run's cloud in the table and the targets: "AWS" or "Azure".
+func (r *Result) cloudName() string {
+	if r.Settings.Cloud == v1.ProviderAzure {
+		return "Azure"
+	}
+	return "AWS"
+}
+
 // Evaluate fills Targets from the figures.
 func (r *Result) Evaluate() {
 	r.Targets = nil
+	calls := r.cloudName() + " calls"
 	add := func(name, target, measured string, met bool) {
 		r.Targets = append(r.Targets, Target{Name: name, Target: target, Measured: measured, Met: met})
 	}
@@ -216,11 +268,14 @@ func (r *Result) Evaluate() {
 			add("create wave: backup and export calls per database, the shared list of exports aside", fmt.Sprintf("≤ %d", backupCallsBudget),
 				fmt.Sprintf("%.2f (%d calls; %d list pages of exports)", per, backups, lists), per <= backupCallsBudget)
 		} else {
-			add("create wave: AWS calls per database", "≤ 3", fmt.Sprintf("%.2f", c.AWSCallsPerObject), c.AWSCallsPerObject <= 3)
+			add("create wave: "+calls+" per database", "≤ 3", fmt.Sprintf("%.2f", c.AWSCallsPerObject), c.AWSCallsPerObject <= 3)
 		}
 		add("create wave: sustained calls/s (peak 10 s mean)", "≤ 12", fmt.Sprintf("%.1f", c.PeakCallsPerSecond10s), c.PeakCallsPerSecond10s <= 12)
 		add("create wave: operator CPU per database", "< 1 core-s", fmt.Sprintf("%.3f s", c.OperatorCPUSecondsPerObject), c.OperatorCPUSecondsPerObject < 1)
 		states := createStates
+		if r.Settings.Cloud == v1.ProviderAzure {
+			states = azureCreateStates
+		}
 		if r.Settings.Exports {
 			states += exportStates
 		}
@@ -230,10 +285,13 @@ func (r *Result) Evaluate() {
 	if s := r.Steady; s != nil {
 		// A resync is one refresh of the shared view: its cost is the calls per refresh.
 		formula := "⌈N/100⌉+⌈Aurora/100⌉+1"
-		if r.Settings.Exports {
+		switch {
+		case r.Settings.Cloud == v1.ProviderAzure:
+			formula = "⌈N/100⌉ PostgreSQL pages + 1 MySQL page + 1"
+		case r.Settings.Exports:
 			formula = fmt.Sprintf("⌈N/100⌉+⌈Aurora/100⌉+⌈E/100⌉+1 (E = %d export tasks)", s.ExportTasks)
 		}
-		add("steady state: AWS calls per resync (per refresh of the view)", fmt.Sprintf("≤ %s = %d", formula, s.Budget),
+		add("steady state: "+calls+" per resync (per refresh of the view)", fmt.Sprintf("≤ %s = %d", formula, s.Budget),
 			fmt.Sprintf("%.2f (%d refreshes; %.2f per %.0f s interval)", s.CallsPerRefresh, s.Refreshes, s.CallsPerResync, s.ResyncSeconds),
 			s.Refreshes > 0 && s.CallsPerRefresh <= float64(s.Budget))
 		if s.BudgetPerHour > 0 {
@@ -298,8 +356,14 @@ func (r *Result) Table() string {
 	if r.Settings.Aurora > 0 {
 		fleet = fmt.Sprintf(" (%d of them Aurora PostgreSQL clusters)", r.Settings.Aurora)
 	}
+	emulator := "emulator"
+	if r.Settings.Cloud == v1.ProviderAzure {
+		fleet += fmt.Sprintf(" on Azure (DatabaseClass %s)", r.Settings.Class)
+		emulator = "azure-emulator"
+	}
+	calls := r.cloudName() + " calls"
 	fmt.Fprintf(&b, "aws-rds-operator bench: %d RDSDatabases%s, %d Secrets each; %s; %s\n", r.N, fleet, r.Settings.SecretsPerObject, r.Machine, r.Date)
-	fmt.Fprintf(&b, "emulator without engines, %s; operator %s\n\n", r.Settings.EmulatorDelays, strings.Join(r.Settings.ManagerArgs, " "))
+	fmt.Fprintf(&b, "%s without engines, %s; operator %s\n\n", emulator, r.Settings.EmulatorDelays, strings.Join(r.Settings.ManagerArgs, " "))
 	c, d := r.Create, r.Delete
 	var s *Phase
 	if r.Steady != nil {
@@ -337,14 +401,17 @@ func (r *Result) Table() string {
 		row("apply → snapshot exported (p50/p99/max)", func(p *Phase) string { return lat(p.Exported) })
 	}
 	row("delete → gone (p50/p99/max)", func(p *Phase) string { return lat(p.Gone) })
-	row("AWS calls", func(p *Phase) string {
+	row(calls, func(p *Phase) string {
+		if r.Settings.Cloud == v1.ProviderAzure {
+			return fmt.Sprintf("%d (the operator counts none)", p.AWSCallsTotal)
+		}
 		return fmt.Sprintf("%d (operator counted %d)", p.AWSCallsTotal, p.OperatorAWSCalls)
 	})
-	row("AWS calls per database", func(p *Phase) string { return fmt.Sprintf("%.2f", p.AWSCallsPerObject) })
+	row(calls+" per database", func(p *Phase) string { return fmt.Sprintf("%.2f", p.AWSCallsPerObject) })
 	for _, action := range actions(c, s, d) {
 		row("  "+action, func(p *Phase) string { return fmt.Sprintf("%d", p.AWSCalls[action]) })
 	}
-	row("AWS errors", func(p *Phase) string { return fmt.Sprintf("%v", p.AWSErrors) })
+	row(r.cloudName()+" errors", func(p *Phase) string { return fmt.Sprintf("%v", p.AWSErrors) })
 	row("peak calls/s (1 s / 10 s mean)", func(p *Phase) string {
 		return fmt.Sprintf("%d / %.1f", p.PeakCallsPerSecond, p.PeakCallsPerSecond10s)
 	})
@@ -357,8 +424,12 @@ func (r *Result) Table() string {
 			e.Completed, e.Objects, e.Bytes, e.MeanBytes), ""})
 	}
 	if r.Steady != nil {
-		rows = append(rows, [4]string{"AWS calls per resync", "", fmt.Sprintf("%.2f per refresh (%d refreshes); %.2f per interval over %d resyncs of %.0f s",
+		rows = append(rows, [4]string{calls + " per resync", "", fmt.Sprintf("%.2f per refresh (%d refreshes); %.2f per interval over %d resyncs of %.0f s",
 			r.Steady.CallsPerRefresh, r.Steady.Refreshes, r.Steady.CallsPerResync, r.Steady.Resyncs, r.Steady.ResyncSeconds), ""})
+	}
+	if st := r.Steady; st != nil && st.ListsPerHour > 0 {
+		rows = append(rows, [4]string{fmt.Sprintf("%s per hour (no feed: a list each %s, the default --resync)", calls, controller.DefaultDefaults.Resync), "",
+			fmt.Sprintf("%.1f: %.2f per list (%d lists), %d other calls in %.0f s", st.CallsPerHour, st.CallsPerFullList, st.FullLists, st.OtherCalls, st.Seconds), ""})
 	}
 	if st := r.Steady; st != nil && st.BudgetPerHour > 0 {
 		rows = append(rows, [4]string{"AWS calls per hour (feed 1 min, lists 30 min)", "", fmt.Sprintf("%.1f: %.2f per read of the feed (%d reads), %.2f per list (%d lists), %d other calls in %.0f s",

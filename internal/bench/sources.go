@@ -21,31 +21,38 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// emulatorStats is what the emulator's GET /_emulator/stats answers: API calls by action
-// (the SDK's retries among them also counted apart), errors by code, and the call log with
-// each call's time.
+// emulatorStats is what the RDS emulator's GET /_emulator/stats answers, and what the Azure
+// emulator's is made into (azureStats): API calls by action (the SDK's retries among them
+// also counted apart), errors by code, and the call log with each call's time.
 type emulatorStats struct {
 	Calls   map[string]int `json:"calls"`
 	Retries map[string]int `json:"retries"`
 	Errors  map[string]int `json:"errors"`
-	Log     []struct {
-		Time   time.Time `json:"time"`
-		Action string    `json:"action"`
-		ID     string    `json:"id"`
-	} `json:"log"`
+	Log     []call         `json:"log"`
+}
+
+// call is one entry of the call log: its action and the database it named ("" for a list).
+type call struct {
+	Time   time.Time `json:"time"`
+	Action string    `json:"action"`
+	ID     string    `json:"id"`
 }
 
 // refreshGap separates two refreshes of the operator's shared view in the call log: the
 // pages of one list follow each other within it.
 const refreshGap = 3 * time.Second
 
-// refreshes counts the shared view's refreshes in the call log: runs of DescribeDBInstances
-// without an identifier (list pages), a run ending when no page follows within refreshGap.
+// listActions are the lists of every database a refresh of the shared view pages through:
+// RDS's instances, and on Azure each resource provider's servers.
+var listActions = map[string]bool{"DescribeDBInstances": true, azurePostgreSQLList: true, azureMySQLList: true}
+
+// refreshes counts the shared view's refreshes in the call log: runs of list pages (a list
+// action without an identifier), a run ending when no page follows within refreshGap.
 func (st emulatorStats) refreshes() int {
 	n := 0
 	var last time.Time
 	for _, c := range st.Log {
-		if c.Action != "DescribeDBInstances" || c.ID != "" {
+		if !listActions[c.Action] || c.ID != "" {
 			continue
 		}
 		if last.IsZero() || c.Time.Sub(last) > refreshGap {
@@ -60,6 +67,8 @@ func (st emulatorStats) refreshes() int {
 type emulator struct {
 	url  string
 	http *http.Client
+	// azure is set for the Azure emulator, whose stats name calls by method and path.
+	azure bool
 }
 
 func (e emulator) reset(ctx context.Context) error {
@@ -83,6 +92,13 @@ func (e emulator) stats(ctx context.Context) (emulatorStats, error) {
 	body, err := get(ctx, e.http, e.url+"/_emulator/stats")
 	if err != nil {
 		return st, fmt.Errorf("read emulator stats: %w", err)
+	}
+	if e.azure {
+		var a azureStats
+		if err := json.Unmarshal(body, &a); err != nil {
+			return st, fmt.Errorf("read emulator stats: %w", err)
+		}
+		return a.stats(), nil
 	}
 	return st, json.Unmarshal(body, &st)
 }

@@ -14,12 +14,12 @@ import (
 // localProject is the Google Cloud project the env file names; cloudsql-emulator serves any.
 const localProject = "local-project"
 
-// localSubscription and localResourceGroup are the only Azure subscription and resource
+// AzureSubscription and AzureResourceGroup are the only Azure subscription and resource
 // group azure-emulator serves; the env file names the subscription, and the azure sample's
 // class (config/samples/azure/) both.
 const (
-	localSubscription  = "00000000-0000-0000-0000-00000000a2e0"
-	localResourceGroup = "local"
+	AzureSubscription  = "00000000-0000-0000-0000-00000000a2e0"
+	AzureResourceGroup = "local"
 )
 
 // writeEnvAndReady writes the env file a user sources to reach the stack, then the ready
@@ -59,7 +59,7 @@ func (s *stack) gcpEnv() []string {
 func (s *stack) azureEnv() []string {
 	return []string{
 		azure.EnvEndpoint + "=" + s.azureEndpoint,
-		azure.EnvSubscription + "=" + localSubscription,
+		azure.EnvSubscription + "=" + AzureSubscription,
 		azure.EnvAccessToken + "=local",
 	}
 }

@@ -36,6 +36,9 @@ func (s *stack) startManager(ctx context.Context) error {
 	}
 	metricsAddr := fmt.Sprintf("127.0.0.1:%d", port)
 	s.metrics = "http://" + metricsAddr + "/metrics"
+	if err := s.fetchAzureCA(ctx); err != nil {
+		return err
+	}
 	if err := s.fetchEngineCA(ctx); err != nil {
 		return err
 	}
@@ -64,6 +67,8 @@ func (s *stack) startManager(ctx context.Context) error {
 		"--allow-export-roles", exportGrantNS + "=" + ExportRole,
 		// As in production with AWS's bundle: every engine session verifies its server.
 		"--engine-ca-bundle", s.path(EngineCAFile),
+		// And with Azure's roots (the Azure emulator's CA here).
+		"--azure-ca-bundle", s.path(AzureCAFile),
 	}
 	args = append(append(args, logArgs...), s.cfg.ManagerArgs...)
 	s.log.logf("starting manager (log: %s)", s.path(ManagerLog))
@@ -131,7 +136,18 @@ func (s *stack) registerLogAPI(ctx context.Context) ([]string, error) {
 // fetchEngineCA writes the CA the RDS emulator serves at /_emulator/ca.pem to EngineCAFile,
 // as a platform engineer downloads AWS's RDS certificate bundle.
 func (s *stack) fetchEngineCA(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.rdsEndpoint+"/_emulator/ca.pem", nil)
+	return s.fetchCA(ctx, s.rdsEndpoint, EngineCAFile)
+}
+
+// fetchAzureCA writes the CA the Azure emulator serves at /_emulator/ca.pem to AzureCAFile,
+// as a platform engineer downloads Azure's root certificates.
+func (s *stack) fetchAzureCA(ctx context.Context) error {
+	return s.fetchCA(ctx, s.azureEndpoint, AzureCAFile)
+}
+
+// fetchCA writes the CA the emulator at endpoint serves at /_emulator/ca.pem to file.
+func (s *stack) fetchCA(ctx context.Context, endpoint, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/_emulator/ca.pem", nil)
 	if err != nil {
 		return err
 	}
@@ -144,7 +160,7 @@ func (s *stack) fetchEngineCA(ctx context.Context) error {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("fetch the emulator's CA: status %d, %v", resp.StatusCode, err)
 	}
-	if err := writeFileAtomic(s.path(EngineCAFile), pem); err != nil {
+	if err := writeFileAtomic(s.path(file), pem); err != nil {
 		return fmt.Errorf("write the emulator's CA: %w", err)
 	}
 	return nil

@@ -26,7 +26,7 @@ func TestSamplesNameTheLocalClouds(t *testing.T) {
 		"Azure": {
 			reason: "The azure class names the subscription of AZURE_SUBSCRIPTION_ID and the resource group azure-emulator serves.",
 			file:   "azure/matrixmind_v1_databaseclass_azure.yaml",
-			want:   map[string]string{"subscriptionId": localSubscription, "resourceGroup": localResourceGroup},
+			want:   map[string]string{"subscriptionId": AzureSubscription, "resourceGroup": AzureResourceGroup},
 		},
 	}
 	for name, tc := range cases {

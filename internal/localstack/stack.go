@@ -36,6 +36,8 @@ type Config struct {
 	CRDDir string
 	// EmulatorArgs are passed to rds-emulator after the ones the stack sets.
 	EmulatorArgs []string
+	// AzureEmulatorArgs are passed to azure-emulator after the ones the stack sets.
+	AzureEmulatorArgs []string
 	// ManagerArgs are passed to the manager after the ones the stack sets, so they win.
 	ManagerArgs []string
 	// Out receives the progress lines.
@@ -59,7 +61,10 @@ const (
 	// EngineCAFile is the CA the RDS emulator signs its servers' certificates with, as
 	// it serves it at /_emulator/ca.pem: the manager verifies every server against it.
 	EngineCAFile = "engine-ca.pem"
-	EmulatorLog  = "rds-emulator.log"
+	// AzureCAFile is the CA the Azure emulator signs its servers' certificates with, as
+	// Azure's servers chain to DigiCert's and Microsoft's roots (--azure-ca-bundle).
+	AzureCAFile = "azure-ca.pem"
+	EmulatorLog = "rds-emulator.log"
 	// CloudSQLEmulatorLog is cloudsql-emulator's log.
 	CloudSQLEmulatorLog = "cloudsql-emulator.log"
 	// AzureEmulatorLog is azure-emulator's log.
@@ -128,6 +133,9 @@ func (st *Stack) RESTConfig() *rest.Config { return st.s.cp.Config() }
 
 // EmulatorURL is the emulator's endpoint, as AWS_ENDPOINT_URL_RDS holds it.
 func (st *Stack) EmulatorURL() string { return st.s.rdsEndpoint }
+
+// AzureEmulatorURL is the Azure emulator's endpoint, as AZURE_ARM_ENDPOINT holds it.
+func (st *Stack) AzureEmulatorURL() string { return st.s.azureEndpoint }
 
 // ManagerPID is the process id of the operator.
 func (st *Stack) ManagerPID() int { return st.s.manager.cmd.Process.Pid }
@@ -210,7 +218,7 @@ func start(ctx context.Context, cfg Config) (_ *stack, err error) {
 		name: "azure-emulator", dataDir: azureEmulatorDir, log: AzureEmulatorLog,
 		// Only the subscription and resource group the env file and the azure sample name
 		// exist, as in a real tenant: a class naming another gets Azure's 404, not a server.
-		args: []string{"--subscriptions", localSubscription, "--resource-groups", localResourceGroup},
+		args: append([]string{"--subscriptions", AzureSubscription, "--resource-groups", AzureResourceGroup}, cfg.AzureEmulatorArgs...),
 	})
 	if err != nil {
 		return nil, err
@@ -254,7 +262,7 @@ func (s *stack) prepareDir() error {
 	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
-	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, EngineCAFile, rdsEmulatorDir, cloudSQLEmulatorDir, azureEmulatorDir} {
+	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, EngineCAFile, AzureCAFile, rdsEmulatorDir, cloudSQLEmulatorDir, azureEmulatorDir} {
 		if err := os.RemoveAll(s.path(name)); err != nil {
 			return fmt.Errorf("remove stale %s: %w", name, err)
 		}

@@ -211,8 +211,8 @@ func checkAzure(t *testing.T, envFile string) {
 		t.Fatalf("source env file: %v: %s", err, out)
 	}
 	vars := strings.Split(string(out), "\n")
-	if len(vars) != 3 || !strings.HasPrefix(vars[0], "http://127.0.0.1:") || vars[1] != localSubscription || vars[2] == "" {
-		t.Fatalf("env file sets AZURE_ARM_ENDPOINT, AZURE_SUBSCRIPTION_ID, AZURE_ACCESS_TOKEN to %q, want a local URL, %s and a token", vars, localSubscription)
+	if len(vars) != 3 || !strings.HasPrefix(vars[0], "http://127.0.0.1:") || vars[1] != AzureSubscription || vars[2] == "" {
+		t.Fatalf("env file sets AZURE_ARM_ENDPOINT, AZURE_SUBSCRIPTION_ID, AZURE_ACCESS_TOKEN to %q, want a local URL, %s and a token", vars, AzureSubscription)
 	}
 	endpoint, subscription, token := vars[0], vars[1], vars[2]
 	list := func(resourceGroup string) (int, []json.RawMessage) {
@@ -239,8 +239,8 @@ func checkAzure(t *testing.T, envFile string) {
 		}
 		return resp.StatusCode, page.Value
 	}
-	if status, servers := list(localResourceGroup); status != http.StatusOK || len(servers) != 0 {
-		t.Errorf("list of resource group %s: status %d, %d servers, want 200 and none", localResourceGroup, status, len(servers))
+	if status, servers := list(AzureResourceGroup); status != http.StatusOK || len(servers) != 0 {
+		t.Errorf("list of resource group %s: status %d, %d servers, want 200 and none", AzureResourceGroup, status, len(servers))
 	}
 	if status, _ := list("elsewhere"); status != http.StatusNotFound {
 		t.Errorf("list of resource group elsewhere: status %d, want 404: the emulator serves only the local one", status)

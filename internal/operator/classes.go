@@ -33,6 +33,9 @@ type classClouds struct {
 	// awsCA is what RDS database servers' certificates chain to (--engine-ca-bundle); nil
 	// connects to them without verifying the server.
 	awsCA *engine.CABundle
+	// azureCA is what Azure flexible servers' certificates chain to (--azure-ca-bundle);
+	// nil connects to them without verifying the server.
+	azureCA *engine.CABundle
 
 	mu        sync.Mutex
 	providers map[string]cloud.Provider
@@ -108,7 +111,7 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 		d.InstanceClass, d.StorageType, d.StorageEncrypted = orDefault(p.SKU, "Standard_B1ms"), "", true
 		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
 		maps.Copy(d.Tags, p.Tags)
-		return controller.Placement{Cloud: provider, Defaults: d}, nil
+		return controller.Placement{Cloud: provider, Defaults: d, EngineCA: c.azureCA}, nil
 	}
 	return controller.Placement{}, fmt.Errorf("provider %q is not served by this operator", class.Spec.Provider)
 }

@@ -89,6 +89,9 @@ type Options struct {
 	// NewAzure builds the flexible-server provider of an azure DatabaseClass's
 	// subscription, resource group and location; nil refuses azure classes.
 	NewAzure func(ctx context.Context, subscription, resourceGroup, location string) (cloud.Provider, error)
+	// AzureCA is what Azure flexible servers' certificates chain to (--azure-ca-bundle);
+	// nil connects to them over TLS without verifying the server.
+	AzureCA *engine.CABundle
 }
 
 // LogAPIOptions configures the log API.
@@ -183,6 +186,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		newGCP:   opts.NewGCP,
 		newAzure: opts.NewAzure,
 		awsCA:    opts.EngineCA,
+		azureCA:  opts.AzureCA,
 	}
 	recorder, err := newRecorder(mgr)
 	if err != nil {

@@ -277,67 +277,80 @@ func TestChartAKSWorkloadIdentity(t *testing.T) {
 }
 
 // TestChartEngineCABundle: engineCABundle (given with --set-file, as a platform engineer
-// passes AWS's global-bundle.pem) reaches the manager as --engine-ca-bundle, through a
-// ConfigMap mounted read-only where the flag points, and a new bundle rolls the pods.
+// passes AWS's global-bundle.pem) reaches the manager as --engine-ca-bundle, and
+// azure.caBundle (Azure's roots) as --azure-ca-bundle, each through a key of one ConfigMap
+// mounted read-only where the flag points; a new bundle rolls the pods.
 func TestChartEngineCABundle(t *testing.T) {
 	requireCluster(t)
-	ca, err := serverproc.NewCA("test RDS CA")
-	if err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		name, value, flag, key, checksum, reason string
+	}{
+		{name: "RDS", value: "engineCABundle", flag: "--engine-ca-bundle=", key: "ca.pem", checksum: "checksum/engine-ca",
+			reason: "RDS servers are verified against AWS's bundle"},
+		{name: "Azure", value: "azure.caBundle", flag: "--azure-ca-bundle=", key: "azure-ca.pem", checksum: "checksum/azure-ca",
+			reason: "Azure flexible servers are verified against Azure's roots"},
 	}
-	bundle := filepath.Join(t.TempDir(), "global-bundle.pem")
-	if err := os.WriteFile(bundle, ca.PEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	manifests, err := tool(nil, "helm", "template", "rds", chart, "--namespace", chartNS, "--set-file", "engineCABundle="+bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := decode(manifests)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cm corev1.ConfigMap
-	if err := findNamed(objs, "ConfigMap", chartFullname+"-engine-ca", &cm); err != nil {
-		t.Fatal(err)
-	}
-	if strings.TrimSpace(cm.Data["ca.pem"]) != strings.TrimSpace(string(ca.PEM)) {
-		t.Errorf("the ConfigMap's ca.pem is not the bundle given:\n%s", cm.Data["ca.pem"])
-	}
-	var dep appsv1.Deployment
-	if err := findNamed(objs, "Deployment", chartFullname, &dep); err != nil {
-		t.Fatal(err)
-	}
-	pod := dep.Spec.Template.Spec
-	c := pod.Containers[0]
-	var flag string
-	for _, a := range c.Args {
-		if v, ok := strings.CutPrefix(a, "--engine-ca-bundle="); ok {
-			flag = v
-		}
-	}
-	mounted := false
-	for _, m := range c.VolumeMounts {
-		for _, v := range pod.Volumes {
-			mounted = mounted || v.Name == m.Name && v.ConfigMap != nil && v.ConfigMap.Name == cm.Name && m.ReadOnly &&
-				flag == filepath.Join(m.MountPath, "ca.pem")
-		}
-	}
-	if !mounted {
-		t.Errorf("--engine-ca-bundle=%q is not the ConfigMap's ca.pem mounted read-only: mounts %+v, volumes %+v", flag, c.VolumeMounts, pod.Volumes)
-	}
-	if dep.Spec.Template.Annotations["checksum/engine-ca"] == "" {
-		t.Errorf("no checksum of the bundle on the pod template: a new bundle would not restart the manager")
-	}
-	if err := dryRunApply(manifests); err != nil {
-		t.Fatalf("the apiserver refuses the rendered chart: %v", err)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ca, err := serverproc.NewCA("test " + tc.name + " CA")
+			if err != nil {
+				t.Fatal(err)
+			}
+			bundle := filepath.Join(t.TempDir(), "bundle.pem")
+			if err := os.WriteFile(bundle, ca.PEM, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			manifests, err := tool(nil, "helm", "template", "rds", chart, "--namespace", chartNS, "--set-file", tc.value+"="+bundle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs, err := decode(manifests)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cm corev1.ConfigMap
+			if err := findNamed(objs, "ConfigMap", chartFullname+"-engine-ca", &cm); err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimSpace(cm.Data[tc.key]) != strings.TrimSpace(string(ca.PEM)) || len(cm.Data) != 1 {
+				t.Errorf("%s: the ConfigMap holds %v; want only %s, the bundle given", tc.reason, cm.Data, tc.key)
+			}
+			var dep appsv1.Deployment
+			if err := findNamed(objs, "Deployment", chartFullname, &dep); err != nil {
+				t.Fatal(err)
+			}
+			pod := dep.Spec.Template.Spec
+			c := pod.Containers[0]
+			var flag string
+			for _, a := range c.Args {
+				if v, ok := strings.CutPrefix(a, tc.flag); ok {
+					flag = v
+				}
+			}
+			mounted := false
+			for _, m := range c.VolumeMounts {
+				for _, v := range pod.Volumes {
+					mounted = mounted || v.Name == m.Name && v.ConfigMap != nil && v.ConfigMap.Name == cm.Name && m.ReadOnly &&
+						flag == filepath.Join(m.MountPath, tc.key)
+				}
+			}
+			if !mounted {
+				t.Errorf("%s: %s%q is not the ConfigMap's %s mounted read-only: mounts %+v, volumes %+v", tc.reason, tc.flag, flag, tc.key, c.VolumeMounts, pod.Volumes)
+			}
+			if dep.Spec.Template.Annotations[tc.checksum] == "" {
+				t.Errorf("%s: no checksum of the bundle on the pod template: a new bundle would not restart the manager", tc.reason)
+			}
+			if err := dryRunApply(manifests); err != nil {
+				t.Fatalf("the apiserver refuses the rendered chart: %v", err)
+			}
+		})
 	}
 
 	plain, err := helmTemplate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(plain), "engine-ca") {
-		t.Errorf("without engineCABundle the chart still renders the bundle's ConfigMap, mount or flag")
+	if strings.Contains(string(plain), "engine-ca") || strings.Contains(string(plain), "azure-ca") {
+		t.Errorf("without a bundle the chart still renders the bundles' ConfigMap, mount or flag")
 	}
 }

@@ -2,7 +2,11 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -10,6 +14,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
@@ -133,6 +138,38 @@ func TestAzureFlexibleServer(t *testing.T) {
 		defer func() { _ = app.Close(ctx) }()
 		if _, err := app.Exec(ctx, "create table payments (v text); insert into payments values ('on azure')"); err != nil {
 			t.Errorf("app cannot write to the database it owns: %v", err)
+		}
+	})
+
+	t.Run("ServerVerifiedAgainstTheCA", func(t *testing.T) {
+		// Azure's servers' certificates chain to public roots the operator is given
+		// (--azure-ca-bundle; here the emulator's CA): it verified the server to get here,
+		// and each Secret carries the bundle, so an application verifies it too.
+		data := secretData(t, ns, "orders.rds.app")
+		if len(data["ca.crt"]) == 0 {
+			t.Fatal("the Secret has no ca.crt")
+		}
+		impostor, err := serverproc.NewCA("an impostor's CA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		for i, tc := range []struct {
+			reason string
+			ca     []byte
+			ok     bool
+		}{
+			{"the Secret's ca.crt verifies the server, its name included", data["ca.crt"], true},
+			{"a client trusting another CA refuses the server", impostor.PEM, false},
+		} {
+			path := filepath.Join(dir, fmt.Sprintf("ca-%d.crt", i))
+			if err := os.WriteFile(path, tc.ca, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			uri := strings.Replace(string(data["uri"]), "sslmode=require", "sslmode=verify-full&sslrootcert="+path, 1)
+			if err := logsIn(ctx, uri, ""); (err == nil) != tc.ok {
+				t.Errorf("%s: login with sslmode=verify-full: %v", tc.reason, err)
+			}
 		}
 	})
 

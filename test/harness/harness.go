@@ -377,6 +377,14 @@ func (s *Stack) StartOperator() error {
 			return err
 		}
 	}
+	var azureCA *engine.CABundle
+	if s.Azure != nil {
+		var err error
+		if azureCA, err = engine.ParseCABundle(s.Azure.CA()); err != nil {
+			cancel()
+			return err
+		}
+	}
 	// The operator's requests are recorded, so a test can count what it did in a namespace.
 	cfg := rest.CopyConfig(s.Config)
 	cfg.Wrap(s.api.wrap)
@@ -393,6 +401,7 @@ func (s *Stack) StartOperator() error {
 			}
 			return s.recorder.alsoRecording(p), nil
 		},
+		AzureCA: azureCA,
 		NewAzure: func(ctx context.Context, subscription, resourceGroup, location string) (cloud.Provider, error) {
 			p, err := operator.NewAzure(s.AzureURL)(ctx, subscription, resourceGroup, location)
 			if err != nil {

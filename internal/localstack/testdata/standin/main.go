@@ -3,7 +3,8 @@
 // until SIGTERM. STANDIN_EXIT_AFTER makes it exit on its own to simulate a crash. As the
 // emulator it serves standinCA at /_emulator/ca.pem (and itself as the S3 stand-in at
 // /_emulator/s3); as the manager it exits when
-// --engine-ca-bundle does not hold it; as the manager it also serves the log API's
+// --engine-ca-bundle does not hold it, or --azure-ca-bundle holds no certificate (the real
+// Azure emulator's); as the manager it also serves the log API's
 // discovery document.
 package main
 
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -41,6 +43,7 @@ func main() {
 	logCerts := flag.String("log-api-cert-dir", "", "the log API's certificate")
 	flag.String("log-api-poll", "", "ignored")
 	caBundle := flag.String("engine-ca-bundle", "", "the emulator's CA, as the stack fetched it")
+	azureCA := flag.String("azure-ca-bundle", "", "the Azure emulator's CA, as the stack fetched it")
 	flag.Parse()
 
 	addr := *listen
@@ -49,6 +52,10 @@ func main() {
 		fmt.Printf("AWS_ENDPOINT_URL_RDS=%s\n", os.Getenv("AWS_ENDPOINT_URL_RDS"))
 		if ca, err := os.ReadFile(*caBundle); err != nil || string(ca) != standinCA {
 			fmt.Fprintf(os.Stderr, "--engine-ca-bundle=%q does not hold the emulator's CA: %q, %v\n", *caBundle, ca, err)
+			os.Exit(2)
+		}
+		if ca, err := os.ReadFile(*azureCA); err != nil || !strings.Contains(string(ca), "-----BEGIN CERTIFICATE-----") {
+			fmt.Fprintf(os.Stderr, "--azure-ca-bundle=%q does not hold the Azure emulator's CA: %q, %v\n", *azureCA, ca, err)
 			os.Exit(2)
 		}
 	}
