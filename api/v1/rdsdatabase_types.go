@@ -383,10 +383,10 @@ type RDSDatabaseSpec struct {
 	Network *Network `json:"network,omitempty"`
 
 	// DeletionPolicy says what happens to the cloud database when this object is
-	// deleted: Snapshot (default) takes a final snapshot and then deletes it,
-	// Delete deletes it without one, Retain leaves it in AWS. The Secrets stay in
-	// every case.
-	// +kubebuilder:default=Snapshot
+	// deleted: Snapshot takes a final snapshot and then deletes it, Delete deletes it
+	// without one, Retain leaves it in the cloud. The Secrets stay in every case. Empty
+	// takes the class's default: Snapshot, or Retain on a provider that keeps nothing of
+	// a deleted database (azure), where Snapshot is refused (SPEC §6).
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 

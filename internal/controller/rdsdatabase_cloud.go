@@ -252,6 +252,9 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 	if err == nil {
 		err = r.checkExposure(s, desired, nil)
 	}
+	if err == nil && s.defaults.KeepsNoSnapshots && deletionPolicyOf(s) == v1.DeletionSnapshot {
+		err = fmt.Errorf("deletionPolicy Snapshot: %s keeps nothing of a deleted database that could be restored: set deletionPolicy Retain (its default) or Delete", placementOf(s.db))
+	}
 	if err != nil {
 		return r.specInvalid(s, err)
 	}

@@ -195,7 +195,15 @@ func TestDeleteCloudDatabasePhases(t *testing.T) {
 		flagProtect, cloudProtect bool
 		wantReason                string // Provisioned's reason, when set
 		wantProtectOff            bool   // an Update turning the cloud's protection off
+		// keepsNone: the placement's cloud keeps nothing of a deleted database.
+		keepsNone bool
 	}{
+		"UnsetIsSnapshot": {reason: "An empty deletionPolicy is Snapshot where the cloud keeps snapshots.",
+			exists: true, phase: cloud.PhaseAvailable, wantDelete: []string{"final"}},
+		"UnsetIsRetainWhereNothingIsKept": {reason: "An empty deletionPolicy is Retain where the cloud keeps nothing of a deleted database (SPEC §6): nothing is deleted.",
+			keepsNone: true, exists: true, phase: cloud.PhaseAvailable, wantGone: true},
+		"DeleteWhereNothingIsKept": {reason: "Delete said in the spec is done there too.", policy: v1.DeletionDelete,
+			keepsNone: true, exists: true, phase: cloud.PhaseAvailable, wantDelete: []string{""}},
 		"Retain": {reason: "Retain calls nothing and lets the object go.", policy: v1.DeletionRetain, exists: true, phase: cloud.PhaseAvailable, wantGone: true},
 		"Gone":   {reason: "Nothing in the cloud: the object may go.", policy: v1.DeletionSnapshot, wantGone: true},
 		"Snapshot": {reason: "Snapshot deletes with a final snapshot, then waits for the database to go.", policy: v1.DeletionSnapshot,
@@ -225,6 +233,7 @@ func TestDeleteCloudDatabasePhases(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := &RDSDatabaseReconciler{Defaults: DefaultDefaults, Recorder: events.NewFakeRecorder(10)}
 			r.Defaults.DeletionProtection = tc.flagProtect
+			r.Defaults.KeepsNoSnapshots = tc.keepsNone
 			db := phaseDB()
 			db.Spec.DeletionPolicy = tc.policy
 			db.Spec.DeletionProtection = tc.specProtect
@@ -394,6 +403,42 @@ func TestSizeRaisedOnceTheCreateIsSent(t *testing.T) {
 			slices.Sort(got)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\nEvents: -want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestSnapshotRefusedWhereNothingIsKept: on a placement whose cloud keeps nothing of a
+// deleted database (SPEC §6), deletionPolicy Snapshot is a spec the class cannot honour: a
+// SpecInvalid condition naming it and the fix, and nothing created; Delete and Retain (and
+// the class's default) are created.
+func TestSnapshotRefusedWhereNothingIsKept(t *testing.T) {
+	cases := map[string]struct {
+		reason     string
+		policy     v1.DeletionPolicy
+		wantCreate bool
+	}{
+		"Snapshot": {reason: "Snapshot would promise a copy the cloud does not keep: refused before anything is made.", policy: v1.DeletionSnapshot},
+		"Unset":    {reason: "An empty policy is the class's default, Retain: created.", wantCreate: true},
+		"Delete":   {reason: "Delete promises no copy: created.", policy: v1.DeletionDelete, wantCreate: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			created := false
+			fake := &cloudtest.Provider{CreateFn: func(context.Context, cloud.Desired) error { created = true; return nil }}
+			r := &RDSDatabaseReconciler{Cloud: fake, Recorder: events.NewFakeRecorder(10), Defaults: DefaultDefaults}
+			r.Defaults.KeepsNoSnapshots = true
+			db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "orders", UID: "u"},
+				Spec: v1.RDSDatabaseSpec{Size: "20GB", MasterUser: "sysadmin", Backup: v1.Backup{Retention: "7d"}, DeletionPolicy: tc.policy}}
+			if _, err := r.createCloudDatabase(context.Background(), placed(r, db)); err != nil {
+				t.Fatalf("%s\ncreate: %v", tc.reason, err)
+			}
+			if created != tc.wantCreate {
+				t.Fatalf("%s\ncreated %t, want %t", tc.reason, created, tc.wantCreate)
+			}
+			c := meta.FindStatusCondition(db.Status.Conditions, v1.ConditionProvisioned)
+			if !tc.wantCreate && (c == nil || c.Reason != v1.ReasonSpecInvalid || !strings.Contains(c.Message, "deletionPolicy Snapshot") || !strings.Contains(c.Message, "Retain")) {
+				t.Errorf("%s\nProvisioned = %+v; want SpecInvalid naming deletionPolicy Snapshot and the fix", tc.reason, c)
 			}
 		})
 	}

@@ -63,6 +63,10 @@ type Defaults struct {
 	SecurityGroupIDs []string
 	// Tags are put on every cloud database, below the spec's own tags.
 	Tags map[string]string
+	// KeepsNoSnapshots says the placement's cloud keeps nothing of a database that
+	// outlives it (SPEC §6: Azure): deletionPolicy Snapshot is refused there before
+	// anything is created, and an empty deletionPolicy means Retain instead of Snapshot.
+	KeepsNoSnapshots bool
 	// PendingRequeue is how often an object is looked at again while its cloud database is
 	// changing state.
 	PendingRequeue time.Duration

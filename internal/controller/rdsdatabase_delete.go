@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,7 +36,7 @@ func (r *RDSDatabaseReconciler) reconcileDelete(ctx context.Context, db *v1.RDSD
 			result, err = conflictRequeue(perr)
 		}
 	}()
-	setCondition(db, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDeleting, "the object is being deleted (deletionPolicy "+string(db.Spec.DeletionPolicy)+")")
+	setCondition(db, v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDeleting, "the object is being deleted (deletionPolicy "+cmp.Or(string(db.Spec.DeletionPolicy), "unset: the class's default")+")")
 
 	if err := r.deleteService(ctx, db); err != nil {
 		return ctrl.Result{}, err
@@ -68,7 +69,7 @@ func (r *RDSDatabaseReconciler) reconcileDelete(ctx context.Context, db *v1.RDSD
 // the database is retained, gone, or not this object's to delete.
 func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scope) (bool, error) {
 	db, id := s.db, s.identifier
-	if db.Spec.DeletionPolicy == v1.DeletionRetain {
+	if deletionPolicyOf(s) == v1.DeletionRetain {
 		r.event(db, corev1.EventTypeNormal, v1.EventRetained, "Left cloud database %s in place (deletionPolicy Retain) on %s", id, placementOf(db))
 		return true, nil
 	}
@@ -112,7 +113,7 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 	if exported, err := r.exportBeforeDelete(ctx, s, obs.Instance); err != nil || !exported {
 		return false, err
 	}
-	opts, note := finalSnapshot(db, id)
+	opts, note := finalSnapshot(s)
 	opts.Observed = &obs.Instance
 	if err := s.cloud.Delete(ctx, id, opts); err != nil {
 		if _, wait := cloud.RetryAfter(err); wait {
@@ -132,11 +133,25 @@ func (r *RDSDatabaseReconciler) deleteCloudDatabase(ctx context.Context, s *scop
 	return false, nil
 }
 
-// finalSnapshot returns the delete options deletionPolicy asks for the cloud database id, and
-// says them in words for the Event: a final snapshot, named after the object's UID, unless
-// the policy is Delete.
-func finalSnapshot(db *v1.RDSDatabase, id string) (cloud.DeleteOptions, string) {
-	if db.Spec.DeletionPolicy == v1.DeletionDelete {
+// deletionPolicyOf is the object's deletionPolicy, or, when the spec leaves it empty, its
+// placement's default: Snapshot, or Retain where the cloud keeps nothing of a deleted
+// database (SPEC §6).
+func deletionPolicyOf(s *scope) v1.DeletionPolicy {
+	switch {
+	case s.db.Spec.DeletionPolicy != "":
+		return s.db.Spec.DeletionPolicy
+	case s.defaults.KeepsNoSnapshots:
+		return v1.DeletionRetain
+	}
+	return v1.DeletionSnapshot
+}
+
+// finalSnapshot returns the delete options deletionPolicy asks for the object's cloud
+// database, and says them in words for the Event: a final snapshot, named after the
+// object's UID, unless the policy is Delete.
+func finalSnapshot(s *scope) (cloud.DeleteOptions, string) {
+	db, id := s.db, s.identifier
+	if deletionPolicyOf(s) == v1.DeletionDelete {
 		return cloud.DeleteOptions{}, "without a final snapshot (deletionPolicy Delete)"
 	}
 	name := naming.FinalSnapshotIdentifier(id, string(db.UID))

@@ -134,10 +134,10 @@ func (c exportCheck) has(snapshot string) bool {
 // goes on rather than waiting on a bucket or role that may never be fixed.
 func (r *RDSDatabaseReconciler) exportFinalSnapshot(ctx context.Context, s *scope) (bool, error) {
 	db := s.db
-	if db.Spec.Backup.Export == nil || db.Spec.DeletionPolicy == v1.DeletionDelete || s.cloud.ExportsLive() {
+	if db.Spec.Backup.Export == nil || deletionPolicyOf(s) != v1.DeletionSnapshot || s.cloud.ExportsLive() {
 		return true, nil // a cloud that exports live data did so before the delete
 	}
-	name, _ := finalSnapshot(db, s.identifier)
+	name, _ := finalSnapshot(s)
 	snap, found, err := s.cloud.Snapshot(ctx, name.FinalSnapshotIdentifier)
 	switch {
 	case err != nil:
@@ -169,10 +169,10 @@ func (r *RDSDatabaseReconciler) exportFinalSnapshot(ctx context.Context, s *scop
 // snapshot is taken either way.
 func (r *RDSDatabaseReconciler) exportBeforeDelete(ctx context.Context, s *scope, in cloud.Instance) (bool, error) {
 	db := s.db
-	if db.Spec.Backup.Export == nil || db.Spec.DeletionPolicy == v1.DeletionDelete || !s.cloud.ExportsLive() {
+	if db.Spec.Backup.Export == nil || deletionPolicyOf(s) != v1.DeletionSnapshot || !s.cloud.ExportsLive() {
 		return true, nil
 	}
-	name, _ := finalSnapshot(db, s.identifier)
+	name, _ := finalSnapshot(s)
 	if in.Phase == cloud.PhaseStopped || in.Phase == cloud.PhaseFailed {
 		r.event(db, corev1.EventTypeWarning, v1.EventExportFailed, "The database was not exported before its deletion: it is %s (status %s); final snapshot %s is taken all the same",
 			strings.ToLower(string(in.Phase)), in.Status, name.FinalSnapshotIdentifier)

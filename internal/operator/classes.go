@@ -110,6 +110,9 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 		// and Azure encrypts every server's storage.
 		d.InstanceClass, d.StorageType, d.StorageEncrypted = orDefault(p.SKU, "Standard_B1ms"), "", true
 		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
+		// Azure keeps a deleted server's backups only days, to revive it: nothing a final
+		// snapshot could name (docs/azure-facts.md).
+		d.KeepsNoSnapshots = true
 		maps.Copy(d.Tags, p.Tags)
 		return controller.Placement{Cloud: provider, Defaults: d, EngineCA: c.azureCA}, nil
 	}

@@ -46,8 +46,9 @@ func azureServerExists(id string) bool {
 // TestAzureFlexibleServer is the user's story on a third cloud: the same RDSDatabase, on a
 // DatabaseClass with provider azure, becomes an Azure Database for PostgreSQL flexible
 // server (the emulator's, backed by a real PostgreSQL) with its users, databases and
-// Secrets; it grows; a deletion that asks for a final snapshot, which Azure cannot keep, is
-// refused with the server left in place; deletionPolicy Delete deletes it.
+// Secrets; it grows. Azure keeps nothing of a deleted server that could be restored: an
+// object asking for deletionPolicy Snapshot is refused before anything is made, and one that
+// leaves it unset gets the class's default, Retain.
 func TestAzureFlexibleServer(t *testing.T) {
 	ctx := context.Background()
 	class := azureClass(t, "e2e-azure")
@@ -55,7 +56,6 @@ func TestAzureFlexibleServer(t *testing.T) {
 	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders"}}
 	db.Spec.Class = class.Name
 	db.Spec.Size = "20GB"
-	db.Spec.DeletionPolicy = v1.DeletionSnapshot
 	db.Spec.Users = map[string]v1.UserRoles{"app": {v1.RoleCreateDB}, "admin": {v1.RoleSuperuser}, "reporting": {}}
 	db.Spec.Databases = map[string]v1.DatabaseUsers{"orders": {"app", "reporting"}}
 	if err := stack.Client.Create(ctx, db); err != nil {
@@ -190,7 +190,23 @@ func TestAzureFlexibleServer(t *testing.T) {
 		waitReady(t, db)
 	})
 
-	t.Run("SnapshotRefusedDeleteDeletes", func(t *testing.T) {
+	t.Run("SnapshotRefusedBeforeAnythingIsMade", func(t *testing.T) {
+		snap := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "snap"}}
+		snap.Spec.Class, snap.Spec.Size, snap.Spec.DeletionPolicy = class.Name, "20GB", v1.DeletionSnapshot
+		if err := stack.Client.Create(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+		waitCondition(t, snap, v1.ConditionProvisioned, v1.ReasonSpecInvalid)
+		if azureServerExists(naming.Identifier(ns, snap.Name)) {
+			t.Error("a server was made for an object whose deletionPolicy the class cannot honour")
+		}
+		if err := stack.Client.Delete(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, snap)
+	})
+
+	t.Run("DeleteWithTheClassDefaultRetains", func(t *testing.T) {
 		cur := &v1.RDSDatabase{}
 		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
 			t.Fatal(err)
@@ -198,21 +214,12 @@ func TestAzureFlexibleServer(t *testing.T) {
 		if err := stack.Client.Delete(ctx, cur); err != nil {
 			t.Fatal(err)
 		}
-		// Azure keeps no backup that outlives the server: the delete waits, saying why,
-		// and the server and its data stay.
-		waitCondition(t, db, v1.ConditionProvisioned, v1.ReasonSpecInvalid)
+		waitGone(t, cur)
 		if !azureServerExists(id) {
-			t.Fatal("the server went although its final snapshot could not be taken")
+			t.Fatal("the server went although deletionPolicy was unset, which is Retain on an azure class")
 		}
 		if err := logsIn(ctx, string(secretData(t, ns, "orders.rds.app")["uri"]), "orders"); err != nil {
-			t.Errorf("app cannot log in while the delete waits: %v", err)
-		}
-		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.DeletionPolicy = v1.DeletionDelete }); err != nil {
-			t.Fatal(err)
-		}
-		waitGone(t, cur)
-		if azureServerExists(id) {
-			t.Error("the server is still there after the object with deletionPolicy Delete went")
+			t.Errorf("app cannot log in to the retained server with its Secret, which stays: %v", err)
 		}
 	})
 }
