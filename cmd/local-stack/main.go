@@ -23,6 +23,7 @@ func main() {
 	flag.StringVar(&cfg.BinDir, "bin", "bin", "directory holding manager, rds-emulator, cloudsql-emulator and azure-emulator")
 	flag.StringVar(&cfg.ToolsDir, "tools", "", "directory holding kube-apiserver, kube-controller-manager, etcd and kubectl (default $KUBEBUILDER_ASSETS, else hack/tools.sh --print)")
 	flag.StringVar(&cfg.CRDDir, "crds", "config/crd/bases", "directory of CRDs to install")
+	flag.StringVar(&cfg.AdmissionDir, "admission", "config/admission", "directory of the API's admission policies to create (empty: none)")
 	flag.StringVar(&emulatorArgs, "emulator-args", "", "extra arguments for rds-emulator, space-separated (e.g. \"--create-delay 2s\")")
 	flag.Parse()
 	cfg.EmulatorArgs = strings.Fields(emulatorArgs)

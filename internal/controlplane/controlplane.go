@@ -43,6 +43,9 @@ type Options struct {
 	// CRDDir holds the CustomResourceDefinitions to install; it must exist. Empty installs
 	// none.
 	CRDDir string
+	// ManifestDir holds more objects to create once the CRDs are installed (the API's
+	// admission policies, config/admission); empty creates none.
+	ManifestDir string
 	// Dir holds the processes' state: etcd's data in etcd/, kube-apiserver's certificates in
 	// kube-apiserver/, kube-controller-manager's kubeconfig in kube-controller-manager/, and
 	// their logs etcd.log, kube-apiserver.log and kube-controller-manager.log. Its path is
@@ -121,6 +124,13 @@ func Start(opts Options) (_ *ControlPlane, err error) {
 	if _, err := c.env.Start(); err != nil {
 		c.tempDir = false // keep the logs the error names
 		return nil, fmt.Errorf("start the control plane: %w (logs: %s, %s)", err, etcdOut.Name(), apiOut.Name())
+	}
+	if opts.ManifestDir != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+		defer cancel()
+		if err := c.applyManifests(ctx, opts.ManifestDir); err != nil {
+			return nil, fmt.Errorf("create the objects of %s: %w", opts.ManifestDir, err)
+		}
 	}
 	return c, nil
 }

@@ -14,7 +14,7 @@ import (
 func (s *stack) startControlPlane() error {
 	s.log.logf("starting control plane (kube-apiserver, etcd from %s)", s.cfg.ToolsDir)
 	stopTicker := s.log.every(3*time.Second, "still starting control plane")
-	cp, err := controlplane.Start(controlplane.Options{ToolsDir: s.cfg.ToolsDir, CRDDir: s.cfg.CRDDir, Dir: s.cfg.Dir})
+	cp, err := controlplane.Start(controlplane.Options{ToolsDir: s.cfg.ToolsDir, CRDDir: s.cfg.CRDDir, ManifestDir: s.cfg.AdmissionDir, Dir: s.cfg.Dir})
 	stopTicker()
 	if err != nil {
 		return err

@@ -34,6 +34,9 @@ type Config struct {
 	ToolsDir string
 	// CRDDir holds the CustomResourceDefinitions installed into the control plane.
 	CRDDir string
+	// AdmissionDir holds the API's admission policies (config/admission), created once the
+	// CRDs are installed; empty creates none.
+	AdmissionDir string
 	// EmulatorArgs are passed to rds-emulator after the ones the stack sets.
 	EmulatorArgs []string
 	// AzureEmulatorArgs are passed to azure-emulator after the ones the stack sets.
@@ -245,7 +248,10 @@ func (c Config) resolve() (Config, error) {
 	if c.Out == nil {
 		c.Out = os.Stdout
 	}
-	for _, p := range []*string{&c.Dir, &c.BinDir, &c.ToolsDir, &c.CRDDir} {
+	for _, p := range []*string{&c.Dir, &c.BinDir, &c.ToolsDir, &c.CRDDir, &c.AdmissionDir} {
+		if p == &c.AdmissionDir && *p == "" {
+			continue // none
+		}
 		abs, err := filepath.Abs(*p)
 		if err != nil {
 			return c, fmt.Errorf("resolve path %q: %w", *p, err)

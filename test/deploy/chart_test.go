@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -126,7 +127,7 @@ func TestChartInstallsInEveryCredentialsMode(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The operator's ClusterRole and the users' editor and viewer roles.
-			wantKinds := []string{"CustomResourceDefinition", "CustomResourceDefinition", "ServiceAccount", "Secret", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Service", "Service", "Deployment", "APIService"}
+			wantKinds := []string{"CustomResourceDefinition", "CustomResourceDefinition", "ServiceAccount", "Secret", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Service", "Service", "Deployment", "APIService", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
 			if diff := cmp.Diff(wantKinds, kinds(objs)); diff != "" {
 				t.Errorf("%s\nrendered kinds: -want +got:\n%s", tc.reason, diff)
 			}
@@ -230,6 +231,43 @@ func TestChartGKEWorkloadIdentity(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the container has no GCP_SQLADMIN_ENDPOINT from gcp.sqladminEndpoint: %+v", dep.Spec.Template.Spec.Containers[0].Env)
+	}
+}
+
+// TestChartAdmissionPolicy: the chart installs the same admission policy and binding as
+// config/admission (which the e2e tests run against), and none with admissionPolicies off.
+func TestChartAdmissionPolicy(t *testing.T) {
+	requireCluster(t)
+	raw, err := os.ReadFile(filepath.Join(harness.Root(), "config", "admission", "deletionpolicy.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rendered := renderChart(t)
+	var wantPolicy, gotPolicy admissionv1.ValidatingAdmissionPolicy
+	var wantBinding, gotBinding admissionv1.ValidatingAdmissionPolicyBinding
+	for _, f := range []error{
+		find(config, "ValidatingAdmissionPolicy", &wantPolicy), find(rendered, "ValidatingAdmissionPolicy", &gotPolicy),
+		find(config, "ValidatingAdmissionPolicyBinding", &wantBinding), find(rendered, "ValidatingAdmissionPolicyBinding", &gotBinding),
+	} {
+		if f != nil {
+			t.Fatal(f)
+		}
+	}
+	if diff := cmp.Diff(wantPolicy.Spec, gotPolicy.Spec); diff != "" || wantPolicy.Name != gotPolicy.Name {
+		t.Errorf("charts/aws-rds-operator/templates/admissionpolicy.yaml's policy differs from config/admission; copy it over:\n-want +got:\n%s", diff)
+	}
+	if diff := cmp.Diff(wantBinding.Spec, gotBinding.Spec); diff != "" || wantBinding.Name != gotBinding.Name {
+		t.Errorf("the chart's policy binding differs from config/admission's:\n-want +got:\n%s", diff)
+	}
+	_, off := renderChart(t, "admissionPolicies=false")
+	for _, k := range kinds(off) {
+		if strings.HasPrefix(k, "ValidatingAdmissionPolicy") {
+			t.Errorf("admissionPolicies=false still renders a %s", k)
+		}
 	}
 }
 

@@ -21,8 +21,9 @@ func TestKustomizeInstallApplies(t *testing.T) {
 		t.Fatal(err)
 	}
 	// RDSDatabase's and DatabaseClass's CRDs, the operator's ClusterRole and the users'
-	// editor and viewer roles.
-	wantKinds := []string{"Namespace", "CustomResourceDefinition", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment"}
+	// editor and viewer roles, and the API's admission policy with its binding.
+	wantKinds := []string{"Namespace", "CustomResourceDefinition", "CustomResourceDefinition", "ServiceAccount", "ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "Service", "Deployment",
+		"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
 	if diff := cmp.Diff(wantKinds, kinds(objs)); diff != "" {
 		t.Errorf("config/default kinds: -want +got:\n%s", diff)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
@@ -47,8 +48,8 @@ func azureServerExists(id string) bool {
 // DatabaseClass with provider azure, becomes an Azure Database for PostgreSQL flexible
 // server (the emulator's, backed by a real PostgreSQL) with its users, databases and
 // Secrets; it grows. Azure keeps nothing of a deleted server that could be restored: an
-// object asking for deletionPolicy Snapshot is refused before anything is made, and one that
-// leaves it unset gets the class's default, Retain.
+// object that leaves deletionPolicy unset gets the class's default, Retain (Snapshot is
+// refused: TestAdmissionRefusesSnapshotWhereNothingIsKept).
 func TestAzureFlexibleServer(t *testing.T) {
 	ctx := context.Background()
 	class := azureClass(t, "e2e-azure")
@@ -190,22 +191,6 @@ func TestAzureFlexibleServer(t *testing.T) {
 		waitReady(t, db)
 	})
 
-	t.Run("SnapshotRefusedBeforeAnythingIsMade", func(t *testing.T) {
-		snap := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "snap"}}
-		snap.Spec.Class, snap.Spec.Size, snap.Spec.DeletionPolicy = class.Name, "20GB", v1.DeletionSnapshot
-		if err := stack.Client.Create(ctx, snap); err != nil {
-			t.Fatal(err)
-		}
-		waitCondition(t, snap, v1.ConditionProvisioned, v1.ReasonSpecInvalid)
-		if azureServerExists(naming.Identifier(ns, snap.Name)) {
-			t.Error("a server was made for an object whose deletionPolicy the class cannot honour")
-		}
-		if err := stack.Client.Delete(ctx, snap); err != nil {
-			t.Fatal(err)
-		}
-		waitGone(t, snap)
-	})
-
 	t.Run("DeleteWithTheClassDefaultRetains", func(t *testing.T) {
 		cur := &v1.RDSDatabase{}
 		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
@@ -269,4 +254,111 @@ func TestAzureMySQL(t *testing.T) {
 	if azureServerExists(naming.Identifier(ns, db.Name)) {
 		t.Error("the MySQL server is still there after the object with deletionPolicy Delete went")
 	}
+}
+
+// TestAdmissionRefusesSnapshotWhereNothingIsKept: the API's admission policy
+// (config/admission) refuses, at kubectl apply, deletionPolicy Snapshot for an object whose
+// class keeps nothing of a deleted database (an azure class, or the default class when it is
+// one), with a message saying what to set; Retain and Delete, and objects of other classes,
+// are admitted; a change that leaves the policy as it is is never refused.
+func TestAdmissionRefusesSnapshotWhereNothingIsKept(t *testing.T) {
+	ctx := context.Background()
+	az := azureClass(t, "adm-azure")
+	ns := namespace(t, "adm-snapshot")
+	object := func(class string, policy v1.DeletionPolicy) *v1.RDSDatabase {
+		db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders"}}
+		db.Spec.Class, db.Spec.Size, db.Spec.DeletionPolicy = class, "20GB", policy
+		return db
+	}
+	dryRun := func(db *v1.RDSDatabase) error { return stack.Client.Create(ctx, db, client.DryRunAll) }
+	// The apiserver loads a new policy's parameters within a second or so.
+	err := harness.WaitFor(ctx, readyTimeout, func(context.Context) (bool, error) {
+		return dryRun(object(az.Name, v1.DeletionSnapshot)) != nil, nil
+	})
+	if err != nil {
+		t.Fatal("the policy never refused deletionPolicy Snapshot on an azure class")
+	}
+	cases := []struct {
+		name, class string
+		policy      v1.DeletionPolicy
+		refused     bool
+		reason      string
+	}{
+		{name: "SnapshotOnAzure", class: az.Name, policy: v1.DeletionSnapshot, refused: true, reason: "Snapshot promises a copy Azure does not keep"},
+		{name: "RetainOnAzure", class: az.Name, policy: v1.DeletionRetain, reason: "Retain is the azure class's default"},
+		{name: "DeleteOnAzure", class: az.Name, policy: v1.DeletionDelete, reason: "Delete promises no copy"},
+		{name: "UnsetOnAzure", class: az.Name, reason: "unset is the class's default, Retain"},
+		{name: "SnapshotOnAWS", policy: v1.DeletionSnapshot, reason: "the operator's own AWS keeps final snapshots"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := dryRun(object(tc.class, tc.policy))
+			if tc.refused != (err != nil) {
+				t.Fatalf("%s: create = %v, want refused %t", tc.reason, err, tc.refused)
+			}
+			if tc.refused && (!strings.Contains(err.Error(), "deletionPolicy Snapshot: DatabaseClass "+az.Name+" (provider azure)") || !strings.Contains(err.Error(), "Retain")) {
+				t.Errorf("%s: the refusal must name the class and the fix: %v", tc.reason, err)
+			}
+		})
+	}
+
+	t.Run("DefaultClass", func(t *testing.T) {
+		// The class an object with no spec.class lands on is the default class.
+		cur := &v1.DatabaseClass{}
+		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(az), cur); err != nil {
+			t.Fatal(err)
+		}
+		cur.Annotations = map[string]string{v1.AnnotationDefaultClass: "true"}
+		if err := stack.Client.Update(ctx, cur); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			cur.Annotations = nil
+			_ = stack.Client.Update(ctx, cur)
+		}()
+		err := harness.WaitFor(ctx, readyTimeout, func(context.Context) (bool, error) {
+			return dryRun(object("", v1.DeletionSnapshot)) != nil, nil
+		})
+		if err != nil {
+			t.Error("Snapshot on an object without spec.class, the default class being azure, was admitted")
+		}
+	})
+
+	t.Run("UnchangedPolicyNeverRefused", func(t *testing.T) {
+		// An object admitted before its class existed, with Snapshot, stays manageable once
+		// the class turns out to be azure's: a change that leaves its policy as it is (a
+		// label, the operator's finalizer) is admitted, and the operator refuses it itself
+		// (Provisioned=False SpecInvalid) before anything is made.
+		early := object("adm-later", v1.DeletionSnapshot)
+		early.Name = "early"
+		if err := stack.Client.Create(ctx, early); err != nil {
+			t.Fatal(err)
+		}
+		later := azureClass(t, "adm-later")
+		err := harness.WaitFor(ctx, readyTimeout, func(context.Context) (bool, error) {
+			return dryRun(object(later.Name, v1.DeletionSnapshot)) != nil, nil
+		})
+		if err != nil {
+			t.Fatal("the policy never refused Snapshot on the new azure class")
+		}
+		err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur := &v1.RDSDatabase{}
+			if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(early), cur); err != nil {
+				return err
+			}
+			cur.Labels = map[string]string{"team": "payments"}
+			return stack.Client.Update(ctx, cur)
+		})
+		if err != nil {
+			t.Errorf("a label change, the policy unchanged, was refused: %v", err)
+		}
+		waitCondition(t, early, v1.ConditionProvisioned, v1.ReasonSpecInvalid)
+		if azureServerExists(naming.Identifier(ns, early.Name)) {
+			t.Error("a server was made for an object whose deletionPolicy its class cannot honour")
+		}
+		if err := stack.Client.Delete(ctx, early); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(t, early)
+	})
 }

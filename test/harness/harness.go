@@ -156,7 +156,7 @@ func StartWith(opts Options) (*Stack, error) {
 	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(os.Stderr, logs)), zap.UseDevMode(os.Getenv("OPERATOR_TEST_DEBUG") != "")))
 	s := &Stack{Root: Root(), done: make(chan error, 1), opts: opts, logs: logs}
 	var err error
-	if s.cp, err = controlplane.Start(controlplane.Options{CRDDir: filepath.Join(s.Root, "config", "crd", "bases")}); err != nil {
+	if s.cp, err = controlplane.Start(controlplane.Options{CRDDir: filepath.Join(s.Root, "config", "crd", "bases"), ManifestDir: filepath.Join(s.Root, "config", "admission")}); err != nil {
 		return nil, err
 	}
 	s.Config = s.cp.Config()
