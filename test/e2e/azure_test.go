@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,7 +12,6 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
@@ -94,84 +90,17 @@ func TestAzureFlexibleServer(t *testing.T) {
 	})
 
 	t.Run("EachUserCanDoWhatItsRolesSay", func(t *testing.T) {
-		roles := map[string]struct{ admin, createdb bool }{
-			"app": {createdb: true}, "admin": {admin: true}, "reporting": {},
-			"sysadmin": {admin: true, createdb: true},
-		}
-		for user, want := range roles {
-			name := "orders.rds." + user
-			if user == "sysadmin" {
-				name = "orders.rds.master"
-			}
-			data := secretData(t, ns, name)
-			conn, err := loginWith(ctx, string(data["uri"]), "")
-			if err != nil {
-				t.Errorf("%s cannot log in to %s with only its Secret: %v", user, data["dbname"], err)
-				continue
-			}
-			var member, createdb, super bool
-			err = conn.QueryRow(ctx, `select pg_has_role(current_user, 'azure_pg_admin', 'member'), rolcreatedb, rolsuper
-				from pg_roles where rolname = current_user`).Scan(&member, &createdb, &super)
-			_ = conn.Close(ctx)
-			if err != nil {
-				t.Errorf("%s: %v", user, err)
-				continue
-			}
-			if super {
-				t.Errorf("%s is a PostgreSQL superuser: Azure has none to give", user)
-			}
-			if member != want.admin || createdb != want.createdb {
-				t.Errorf("%s: member of azure_pg_admin %t (want %t), CREATEDB %t (want %t)", user, member, want.admin, createdb, want.createdb)
-			}
-		}
-		conn, err := loginWith(ctx, string(secretData(t, ns, "orders.rds.reporting")["uri"]), "orders")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = conn.Close(ctx) }()
-		if _, err := conn.Exec(ctx, "create database reporting_own"); sqlState(err) != "42501" {
-			t.Errorf("reporting created a database without createdb (err %v)", err)
-		}
-		app, err := loginWith(ctx, string(secretData(t, ns, "orders.rds.app")["uri"]), "orders")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = app.Close(ctx) }()
-		if _, err := app.Exec(ctx, "create table payments (v text); insert into payments values ('on azure')"); err != nil {
-			t.Errorf("app cannot write to the database it owns: %v", err)
-		}
+		everyUserHasItsRoles(ctx, t, ns, "orders", "azure_pg_admin", "orders", roleChecks{
+			"app": {createdb: true}, "admin": {admin: true}, "reporting": {}, "sysadmin": {admin: true, createdb: true},
+		})
 	})
 
 	t.Run("ServerVerifiedAgainstTheCA", func(t *testing.T) {
 		// Azure's servers' certificates chain to public roots the operator is given
 		// (--azure-ca-bundle; here the emulator's CA): it verified the server to get here,
-		// and each Secret carries the bundle, so an application verifies it too.
-		data := secretData(t, ns, "orders.rds.app")
-		if len(data["ca.crt"]) == 0 {
-			t.Fatal("the Secret has no ca.crt")
-		}
-		impostor, err := serverproc.NewCA("an impostor's CA")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := t.TempDir()
-		for i, tc := range []struct {
-			reason string
-			ca     []byte
-			ok     bool
-		}{
-			{"the Secret's ca.crt verifies the server, its name included", data["ca.crt"], true},
-			{"a client trusting another CA refuses the server", impostor.PEM, false},
-		} {
-			path := filepath.Join(dir, fmt.Sprintf("ca-%d.crt", i))
-			if err := os.WriteFile(path, tc.ca, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			uri := strings.Replace(string(data["uri"]), "sslmode=require", "sslmode=verify-full&sslrootcert="+path, 1)
-			if err := logsIn(ctx, uri, ""); (err == nil) != tc.ok {
-				t.Errorf("%s: login with sslmode=verify-full: %v", tc.reason, err)
-			}
-		}
+		// and each Secret carries the bundle, so an application verifies it too, its name
+		// included.
+		verifiesOnlyWithItsCA(ctx, t, secretData(t, ns, "orders.rds.app"), "verify-full")
 	})
 
 	t.Run("Grows", func(t *testing.T) {

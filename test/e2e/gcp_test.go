@@ -3,11 +3,8 @@ package e2e
 import (
 	"compress/gzip"
 	"context"
-	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +18,6 @@ import (
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
-	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
@@ -79,46 +75,9 @@ func TestGoogleCloudSQL(t *testing.T) {
 	})
 
 	t.Run("EachUserCanDoWhatItsRolesSay", func(t *testing.T) {
-		roles := map[string]struct{ superuser, createdb bool }{
-			"app": {createdb: true}, "admin": {superuser: true}, "reporting": {},
-			"sysadmin": {superuser: true, createdb: true},
-		}
-		for user, want := range roles {
-			name := "orders.rds." + user
-			if user == "sysadmin" {
-				name = "orders.rds.master"
-			}
-			data := secretData(t, ns, name)
-			database := string(data["dbname"])
-			conn, err := loginWith(ctx, string(data["uri"]), "")
-			if err != nil {
-				t.Errorf("%s cannot log in to %s with only its Secret: %v", user, database, err)
-				continue
-			}
-			var member, createdb, super bool
-			err = conn.QueryRow(ctx, `select pg_has_role(current_user, 'cloudsqlsuperuser', 'member'), rolcreatedb, rolsuper
-				from pg_roles where rolname = current_user`).Scan(&member, &createdb, &super)
-			_ = conn.Close(ctx)
-			if err != nil {
-				t.Errorf("%s: %v", user, err)
-				continue
-			}
-			if super {
-				t.Errorf("%s is a PostgreSQL superuser: Cloud SQL has none to give", user)
-			}
-			if member != want.superuser || createdb != want.createdb {
-				t.Errorf("%s: member of cloudsqlsuperuser %t (want %t), CREATEDB %t (want %t)", user, member, want.superuser, createdb, want.createdb)
-			}
-		}
-		// reporting reads orders but owns nothing there.
-		conn, err := loginWith(ctx, string(secretData(t, ns, "orders.rds.reporting")["uri"]), "orders")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = conn.Close(ctx) }()
-		if _, err := conn.Exec(ctx, "create database reporting_own"); sqlState(err) != "42501" {
-			t.Errorf("reporting created a database without createdb (err %v)", err)
-		}
+		everyUserHasItsRoles(ctx, t, ns, "orders", "cloudsqlsuperuser", "orders", roleChecks{
+			"app": {createdb: true}, "admin": {admin: true}, "reporting": {}, "sysadmin": {admin: true, createdb: true},
+		})
 		// app owns orders: what it writes there is what the final backup must keep.
 		app, err := loginWith(ctx, string(secretData(t, ns, "orders.rds.app")["uri"]), "orders")
 		if err != nil {
@@ -135,32 +94,7 @@ func TestGoogleCloudSQL(t *testing.T) {
 		// verified the server against it to get here, and each Secret carries it, so an
 		// application verifies the chain too (verify-ca: the certificate names the
 		// instance, not its address).
-		data := secretData(t, ns, "orders.rds.app")
-		if len(data["ca.crt"]) == 0 {
-			t.Fatal("the Secret has no ca.crt")
-		}
-		impostor, err := serverproc.NewCA("an impostor's CA")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := t.TempDir()
-		for i, tc := range []struct {
-			reason string
-			ca     []byte
-			ok     bool
-		}{
-			{"the Secret's ca.crt verifies the server's chain", data["ca.crt"], true},
-			{"a client trusting another CA refuses the server", impostor.PEM, false},
-		} {
-			path := filepath.Join(dir, fmt.Sprintf("ca-%d.crt", i))
-			if err := os.WriteFile(path, tc.ca, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			uri := strings.Replace(string(data["uri"]), "sslmode=require", "sslmode=verify-ca&sslrootcert="+path, 1)
-			if err := logsIn(ctx, uri, ""); (err == nil) != tc.ok {
-				t.Errorf("%s: login with sslmode=verify-ca: %v", tc.reason, err)
-			}
-		}
+		verifiesOnlyWithItsCA(ctx, t, secretData(t, ns, "orders.rds.app"), "verify-ca")
 	})
 
 	t.Run("Grows", func(t *testing.T) {

@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
@@ -128,4 +132,83 @@ func logsIn(ctx context.Context, uri, database string) error {
 		return err
 	}
 	return conn.Close(ctx)
+}
+
+// verifiesOnlyWithItsCA checks that a Secret's uri, with its ca.crt as the root and sslmode
+// (verify-full, or verify-ca where the CA issues the server's certificate for another name
+// than its address), logs in, and that a client trusting another CA is refused: an
+// application with only its Secret mounted verifies the server.
+func verifiesOnlyWithItsCA(ctx context.Context, t *testing.T, data map[string][]byte, sslmode string) {
+	t.Helper()
+	if len(data["ca.crt"]) == 0 {
+		t.Fatal("the Secret has no ca.crt")
+	}
+	impostor, err := serverproc.NewCA("an impostor's CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for i, tc := range []struct {
+		reason string
+		ca     []byte
+		ok     bool
+	}{
+		{"the Secret's ca.crt verifies the server", data["ca.crt"], true},
+		{"a client trusting another CA refuses the server", impostor.PEM, false},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("ca-%d.crt", i))
+		if err := os.WriteFile(path, tc.ca, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		uri := strings.Replace(string(data["uri"]), "sslmode=require", "sslmode="+sslmode+"&sslrootcert="+path, 1)
+		if err := logsIn(ctx, uri, ""); (err == nil) != tc.ok {
+			t.Errorf("%s: login with sslmode=%s: %v", tc.reason, sslmode, err)
+		}
+	}
+}
+
+// roleChecks says what a PostgreSQL user of the user story may be: a member of the cloud's
+// admin role (the spec's superuser), with CREATEDB.
+type roleChecks map[string]struct{ admin, createdb bool }
+
+// everyUserHasItsRoles logs in as each user of object name with only its Secret (the
+// master's is <name>.rds.master) and checks it is no PostgreSQL superuser, a member of
+// adminRole and CREATEDB as want says; then that reporting cannot create a database and app
+// can write to database (which it owns).
+func everyUserHasItsRoles(ctx context.Context, t *testing.T, ns, name, adminRole, database string, want roleChecks) {
+	t.Helper()
+	for user, w := range want {
+		secret := name + ".rds." + user
+		if user == "sysadmin" {
+			secret = name + ".rds.master"
+		}
+		data := secretData(t, ns, secret)
+		conn, err := loginWith(ctx, string(data["uri"]), "")
+		if err != nil {
+			t.Errorf("%s cannot log in to %s with only its Secret: %v", user, data["dbname"], err)
+			continue
+		}
+		var member, createdb, super bool
+		err = conn.QueryRow(ctx, `select pg_has_role(current_user, $1, 'member'), rolcreatedb, rolsuper
+			from pg_roles where rolname = current_user`, adminRole).Scan(&member, &createdb, &super)
+		_ = conn.Close(ctx)
+		if err != nil {
+			t.Errorf("%s: %v", user, err)
+			continue
+		}
+		if super {
+			t.Errorf("%s is a PostgreSQL superuser: the cloud has none to give", user)
+		}
+		if member != w.admin || createdb != w.createdb {
+			t.Errorf("%s: member of %s %t (want %t), CREATEDB %t (want %t)", user, adminRole, member, w.admin, createdb, w.createdb)
+		}
+	}
+	conn, err := loginWith(ctx, string(secretData(t, ns, name+".rds.reporting")["uri"]), database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if _, err := conn.Exec(ctx, "create database reporting_own"); sqlState(err) != "42501" {
+		t.Errorf("reporting created a database without createdb (err %v)", err)
+	}
 }

@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,24 +84,7 @@ func TestEngineCertificateVerified(t *testing.T) {
 			t.Errorf("Secret %s: ca.crt is not the operator's bundle", name)
 		}
 	}
-	// An application mounts its Secret and verifies the server with its ca.crt.
-	data := secretData(t, ns, "verified.rds.app")
-	dir := t.TempDir()
-	for i, tc := range []struct {
-		reason string
-		ca     []byte
-		ok     bool
-	}{
-		{"the Secret's ca.crt verifies the server and its name", data["ca.crt"], true},
-		{"a client trusting another CA refuses the server", impostor.PEM, false},
-	} {
-		path := filepath.Join(dir, fmt.Sprintf("ca-%d.crt", i))
-		if err := os.WriteFile(path, tc.ca, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		uri := strings.Replace(string(data["uri"]), "sslmode=require", "sslmode=verify-full&sslrootcert="+path, 1)
-		if err := logsIn(ctx, uri, ""); (err == nil) != tc.ok {
-			t.Errorf("%s: login with sslmode=verify-full: %v", tc.reason, err)
-		}
-	}
+	// An application mounts its Secret and verifies the server, and its name, with its
+	// ca.crt.
+	verifiesOnlyWithItsCA(ctx, t, secretData(t, ns, "verified.rds.app"), "verify-full")
 }
