@@ -68,7 +68,7 @@ func (r *RDSDatabaseReconciler) startRotation(ctx context.Context, s *scope, use
 	if want == "" || want == secret.Annotations[v1.AnnotationRotated] || want == pending {
 		return secret, nil
 	}
-	pw, err := password.Generate()
+	pw, err := password.Generate(user)
 	if err != nil {
 		return nil, err
 	}

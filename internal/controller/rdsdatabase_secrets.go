@@ -70,7 +70,7 @@ func (r *RDSDatabaseReconciler) reconcileSecrets(ctx context.Context, s *scope) 
 		case apierrors.IsNotFound(err):
 			pw := ""
 			if !token {
-				if pw, err = password.Generate(); err != nil {
+				if pw, err = password.Generate(user); err != nil {
 					return ctrl.Result{}, errorf(db, "generate password", err)
 				}
 			}
@@ -150,7 +150,7 @@ func (r *RDSDatabaseReconciler) fitLogin(ctx context.Context, s *scope, secret *
 		updated.Annotations[v1.AnnotationLogin] = v1.LoginToken
 		note = fmt.Sprintf("User %s logs in with the cloud's tokens now: its password was removed from Secret %s", user, secret.Name)
 	} else {
-		pw, err := password.Generate()
+		pw, err := password.Generate(user)
 		if err != nil {
 			return nil, err
 		}

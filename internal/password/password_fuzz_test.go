@@ -42,7 +42,7 @@ func FuzzGenerate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, n uint8) {
 		seen := map[string]bool{}
 		for i := 0; i < int(n); i++ {
-			p, err := Generate()
+			p, err := Generate("sysadmin")
 			if err != nil {
 				t.Fatal(err)
 			}
