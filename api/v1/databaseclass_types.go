@@ -32,6 +32,20 @@ type DatabaseClassSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self in ['aws', 'gcp', 'azure']",message="provider must be aws, gcp or azure: existing and cloudnativepg are not served by this version"
 	Provider string `json:"provider"`
 
+	// Fallback names the DatabaseClass a new database of this class is made on instead when
+	// this class cannot make it: its provider cannot be served here (no credentials, not
+	// configured), or the cloud refuses the first create for quota or capacity. The
+	// object's status.class then names the class it landed on, and a FellBack Event says
+	// from which class to which and why. Only a database not made yet moves: one that
+	// exists or existed stays where it is whatever happens later, and so does a restore
+	// from a snapshot (the snapshot is in this class's cloud). A fallback's own fallback is
+	// followed in turn, at most 8 classes deep and never back to a class already passed.
+	// Empty: no fallback, and the object waits with a condition saying why.
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$')",message="fallback must be the name of a DatabaseClass: lowercase letters, digits, hyphens and dots"
+	// +optional
+	Fallback string `json:"fallback,omitempty"`
+
 	// AWS holds the parameters of an aws class; each empty one takes the operator's flag.
 	// +optional
 	AWS *AWSClassParameters `json:"aws,omitempty"`
@@ -139,7 +153,9 @@ type AzureClassParameters struct {
 // +kubebuilder:resource:scope=Cluster,shortName=dbclass,categories=matrixmind
 // +kubebuilder:printcolumn:name="Provider",type=string,JSONPath=`.spec.provider`
 // +kubebuilder:printcolumn:name="Default",type=string,JSONPath=`.metadata.annotations.matrixmind\.cloud/is-default-class`
+// +kubebuilder:printcolumn:name="Fallback",type=string,JSONPath=`.spec.fallback`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.fallback) || self.spec.fallback != self.metadata.name",message="fallback cannot be the class itself: name another DatabaseClass, or leave it empty"
 type DatabaseClass struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -123,6 +123,12 @@ const (
 	// ReasonClassUnavailable: the object's DatabaseClass cannot be served (its provider is
 	// not configured in this operator, or more than one class is marked default).
 	ReasonClassUnavailable = "ClassUnavailable"
+	// ReasonFellBack: the object's class could not make its database (its provider cannot
+	// be served, or its cloud refused the first create for quota or capacity), so it is
+	// made on the class's fallback (DatabaseClass spec.fallback), which status.class now
+	// names. Also the reason of the Warning Event that says from which class to which, and
+	// why.
+	ReasonFellBack = "FellBack"
 	// ReasonModifying: the operator asked the cloud to change the database to match the
 	// spec (the message lists the changes).
 	ReasonModifying = "Modifying"

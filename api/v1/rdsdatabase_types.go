@@ -775,7 +775,10 @@ type RDSDatabaseStatus struct {
 	// +optional
 	Phase string `json:"phase,omitempty"`
 	// Class is the DatabaseClass the database was made on, empty when it was made with
-	// the operator's own AWS settings (no DatabaseClass). It never changes afterwards.
+	// the operator's own AWS settings (no DatabaseClass). It never changes afterwards, but
+	// for one move before anything exists: when the class's cloud refuses the first
+	// create for quota or capacity, the object moves to the class's fallback (DatabaseClass
+	// spec.fallback), which it then names.
 	// +optional
 	Class string `json:"class,omitempty"`
 	// Provider is the cloud the database is on (aws, gcp, azure), set once it is decided.

@@ -44,6 +44,8 @@ func run() error {
 	flag.IntVar(&cfg.Faults.ThrottleEvery, "throttle-every", 0, "answer every Nth API call with Throttling (0: never)")
 	flag.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "fraction of API calls answered with 500 InternalFailure")
 	flag.DurationVar(&cfg.Faults.Latency, "latency", 0, "latency added to every API call")
+	flag.IntVar(&cfg.Quotas.DBInstances, "instance-quota", 0, "DB instances the account may hold, as RDS's quota (AWS's default is 40 a region): a create over it answers InstanceQuotaExceeded (0: no quota; POST /_emulator/quotas changes it)")
+	flag.IntVar(&cfg.Quotas.DBClusters, "cluster-quota", 0, "Aurora DB clusters the account may hold (AWS's default is 40 a region): a create over it answers DBClusterQuotaExceededFault (0: no quota)")
 	var subnetGroups, kmsAliases, kmsKeys, buckets, creds string
 	flag.StringVar(&subnetGroups, "subnet-groups", "", "comma-separated DB subnet groups the account holds besides \"default\"")
 	flag.StringVar(&kmsAliases, "kms-aliases", "", "comma-separated KMS aliases (alias/name) the account holds besides alias/aws/rds")

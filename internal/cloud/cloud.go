@@ -424,7 +424,9 @@ type Provider interface {
 	// next Observe decides (by the owner tag) whether that database is its own. What one
 	// request cannot make, Complete makes once Observe reports the database Incomplete. The
 	// database is made with desired's Parameters, but for a restore from a snapshot, whose
-	// SyncParameters sets them once it exists.
+	// SyncParameters sets them once it exists. A create the cloud refuses for quota or
+	// capacity is an ErrNoCapacity error and leaves no database (only the parameter set a
+	// provider may have made for it first, which DeleteParameters removes).
 	Create(ctx context.Context, desired Desired) error
 
 	// Complete makes the part of the database Create could not (Instance.Incomplete), from
@@ -670,6 +672,13 @@ var (
 	// ErrUnsupported: this provider's cloud cannot do what was asked (an Aurora cluster on
 	// Cloud SQL, a storage type it does not have...); asking again never helps.
 	ErrUnsupported = errors.New("this cloud does not offer it")
+	// ErrNoCapacity: the cloud refused to make a database (or an instance of one) for the
+	// account's quota (DB instances, clusters, storage) or for lack of capacity where it
+	// was asked for (a zone, an instance class). Nothing was made: a Create refused with it
+	// leaves no database under the identifier. The same request succeeds once the quota is
+	// raised or capacity is back; another place may take it at once, which is what a
+	// DatabaseClass's fallback is for.
+	ErrNoCapacity = errors.New("the cloud has no quota or capacity left for it")
 )
 
 // Error is a call the cloud refused or failed, with the cloud's own error code.
@@ -680,8 +689,8 @@ type Error struct {
 	Code string
 	// Message is the cloud's explanation.
 	Message string
-	// Kind is ErrBusy, ErrTransient or ErrUnsupported when the error is one of those, nil
-	// when the request itself must change.
+	// Kind is ErrBusy, ErrTransient, ErrUnsupported or ErrNoCapacity when the error is one
+	// of those, nil when the request itself must change.
 	Kind error
 	// Field is the part of the request the cloud refused, when the provider can tell: what
 	// the user must change. Empty otherwise.
@@ -717,5 +726,6 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s: %s", e.Op, e.Code, e.Message)
 }
 
-// Unwrap makes errors.Is(err, ErrBusy), ErrTransient and ErrUnsupported work.
+// Unwrap makes errors.Is(err, ErrBusy), ErrTransient, ErrUnsupported and ErrNoCapacity
+// work.
 func (e *Error) Unwrap() error { return e.Kind }

@@ -47,8 +47,9 @@ const classRecheck = ownerRecheck
 var errNoPlacement = errors.New("no placement")
 
 // reconcilePlacement decides, once, where the object's database is made, records it in the
-// status (status.class and status.provider never change afterwards) and puts that
-// placement's provider and defaults in the scope for the phases after it.
+// status (status.class and status.provider never change afterwards, but for the one move
+// of fallBackAfterRefusal before anything exists) and puts that placement's provider and
+// defaults in the scope for the phases after it.
 func (r *RDSDatabaseReconciler) reconcilePlacement(ctx context.Context, s *scope) (ctrl.Result, error) {
 	if err := r.place(ctx, s); err != nil {
 		if errors.Is(err, errNoPlacement) {
@@ -59,8 +60,9 @@ func (r *RDSDatabaseReconciler) reconcilePlacement(ctx context.Context, s *scope
 	return ctrl.Result{}, nil
 }
 
-// place fills s.cloud, s.defaults and s.engineCA. It returns errNoPlacement (with the Provisioned
-// condition saying why) when the object's class is missing or cannot be served.
+// place fills s.cloud, s.defaults, s.engineCA and s.class. It returns errNoPlacement (with
+// the Provisioned condition saying why) when the object's class is missing or cannot be
+// served, and no fallback of it can take an object not placed yet.
 func (r *RDSDatabaseReconciler) place(ctx context.Context, s *scope) error {
 	db := s.db
 	name, decided := db.Status.Class, db.Status.Provider != ""
@@ -104,12 +106,21 @@ func (r *RDSDatabaseReconciler) place(ctx context.Context, s *scope) error {
 	}
 	p, err := r.Clouds.For(ctx, class, r.Defaults)
 	if err != nil {
-		s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonClassUnavailable,
-			fmt.Sprintf("DatabaseClass %s (provider %s) cannot be served: %v", name, class.Spec.Provider, err), corev1.EventTypeWarning, "")
-		return errNoPlacement
+		why := fmt.Sprintf("%s cannot be served: %v", describeClass(class), err)
+		if decided || class.Spec.Fallback == "" || db.Spec.RestoreFrom != nil {
+			// An object placed before stays, with what an earlier pass may have made there.
+			if !decided && class.Spec.Fallback != "" {
+				why += "; a restore is not made on the fallback: its snapshot is in this class's cloud"
+			}
+			s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonClassUnavailable, why, corev1.EventTypeWarning, "")
+			return errNoPlacement
+		}
+		if class, p, err = r.placeOnFallback(ctx, s, class, why); err != nil {
+			return err
+		}
 	}
-	s.cloud, s.defaults, s.engineCA = p.Cloud, p.Defaults, p.EngineCA
-	db.Status.Class, db.Status.Provider = name, class.Spec.Provider
+	s.cloud, s.defaults, s.engineCA, s.class = p.Cloud, p.Defaults, p.EngineCA, class
+	db.Status.Class, db.Status.Provider = class.Name, class.Spec.Provider
 	return nil
 }
 
@@ -168,17 +179,10 @@ func (r *RDSDatabaseReconciler) classOf(ctx context.Context, s *scope) (string, 
 	if s.db.Spec.Class != "" {
 		return s.db.Spec.Class, nil
 	}
-	classes := &v1.DatabaseClassList{}
-	if err := r.Client.List(ctx, classes); err != nil {
+	defaults, err := r.defaultClasses(ctx)
+	if err != nil {
 		return "", errorf(s.db, "list DatabaseClasses", err)
 	}
-	var defaults []string
-	for _, c := range classes.Items {
-		if c.IsDefault() {
-			defaults = append(defaults, c.Name)
-		}
-	}
-	slices.Sort(defaults)
 	switch len(defaults) {
 	case 0:
 		return "", nil
@@ -189,4 +193,25 @@ func (r *RDSDatabaseReconciler) classOf(ctx context.Context, s *scope) (string, 
 		fmt.Sprintf("spec.class is empty and %d DatabaseClasses are marked default (%v): name one in spec.class, or leave one default (annotation %s)",
 			len(defaults), defaults, v1.AnnotationDefaultClass), corev1.EventTypeWarning, "")
 	return "", errNoPlacement
+}
+
+// defaultClasses returns the names of the classes marked default, sorted.
+func (r *RDSDatabaseReconciler) defaultClasses(ctx context.Context) ([]string, error) {
+	classes := &v1.DatabaseClassList{}
+	if err := r.Client.List(ctx, classes); err != nil {
+		return nil, err
+	}
+	var defaults []string
+	for _, c := range classes.Items {
+		if c.IsDefault() {
+			defaults = append(defaults, c.Name)
+		}
+	}
+	slices.Sort(defaults)
+	return defaults, nil
+}
+
+// describeClass names a class and its provider, for messages.
+func describeClass(c *v1.DatabaseClass) string {
+	return fmt.Sprintf("DatabaseClass %s (provider %s)", c.Name, c.Spec.Provider)
 }

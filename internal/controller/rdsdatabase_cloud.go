@@ -276,6 +276,9 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 		return conflictRequeue(errorf(db, "record the placement", err))
 	}
 	if err := s.cloud.Create(ctx, desired); err != nil {
+		if result, handled, err := r.fallBackAfterRefusal(ctx, s, desired, err); handled {
+			return result, err
+		}
 		return r.cloudFailed(s, err)
 	}
 	// Said once the create is sent: a create deferred to a later turn of the rate limit

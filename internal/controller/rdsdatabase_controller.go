@@ -187,6 +187,9 @@ type scope struct {
 	// class's parameters over them, once reconcilePlacement decided where it goes.
 	cloud    cloud.Provider
 	defaults Defaults
+	// class is the DatabaseClass the object is placed on; nil on the operator's own
+	// settings.
+	class *v1.DatabaseClass
 	// engineCA is what the database server's certificate chains to; nil: not verified.
 	engineCA *engine.CABundle
 	// credentials by user name; the master is under db.Spec.MasterUser.

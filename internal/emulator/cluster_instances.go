@@ -94,6 +94,10 @@ func (e *Emulator) createClusterInstance(id string, p params) (any, string, erro
 		e.mu.Unlock()
 		return nil, id, newError(codeInstanceAlreadyExists, "DB instance already exists")
 	}
+	if err := e.checkInstanceQuota(); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
 	// DB parameter groups of Aurora instances are not emulated: an instance keeps its
 	// family's default group, which a request may name.
 	if group := strings.ToLower(p.str("DBParameterGroupName")); group != "" && group != defaultGroupPrefix+familyOf(c.Engine, c.EngineVersion) {

@@ -226,6 +226,10 @@ func (e *Emulator) restoreCluster(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, id, newError(codeClusterAlreadyExists, "DB Cluster already exists")
 	}
+	if err := e.checkClusterQuota(); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
 	if version == "" {
 		version = s.EngineVersion
 	}

@@ -151,6 +151,10 @@ func (e *Emulator) createCluster(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, id, newError(codeClusterAlreadyExists, "DB Cluster already exists")
 	}
+	if err := e.checkClusterQuota(); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
 	if c.ParamGroup, err = e.clusterGroupFor(p.str("DBClusterParameterGroupName"), c.Engine, c.EngineVersion); err != nil {
 		e.mu.Unlock()
 		return nil, id, err

@@ -72,6 +72,8 @@ type Config struct {
 	Delays Delays
 	// Faults are the initial injected faults; SetFaults changes them.
 	Faults Faults
+	// Quotas are the account's RDS quotas, none when zero; SetQuotas changes them.
+	Quotas Quotas
 	// Account is what the account holds besides DefaultAccount: DB subnet groups and KMS
 	// keys that calls may name. AddToAccount adds more.
 	Account Account
@@ -115,6 +117,8 @@ type Emulator struct {
 	paramGroups        map[string]*paramGroup
 	clusterParamGroups map[string]*paramGroup
 	faults             Faults
+	// quotas limit what creates may add to the account (quotas.go).
+	quotas Quotas
 	// account holds the subnet groups and KMS keys calls may name.
 	account Account
 	// faultCalls counts the API calls since the faults were set, for ThrottleEvery.
@@ -138,6 +142,9 @@ func New(cfg Config) (*Emulator, error) {
 	}
 	if err := cfg.Account.check(); err != nil {
 		return nil, fmt.Errorf("new emulator: account: %w", err)
+	}
+	if err := cfg.Quotas.check(); err != nil {
+		return nil, fmt.Errorf("new emulator: %w", err)
 	}
 	account := DefaultAccount()
 	account.add(cfg.Account)
@@ -188,6 +195,7 @@ func New(cfg Config) (*Emulator, error) {
 		clusterSnapshots: map[string]*clusterSnapshot{},
 		paramGroups:      map[string]*paramGroup{},
 		faults:           cfg.Faults,
+		quotas:           cfg.Quotas,
 		account:          account,
 		ctx:              ctx,
 		cancel:           cancel,

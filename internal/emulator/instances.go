@@ -30,6 +30,10 @@ func (e *Emulator) createInstance(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, id, newError(codeInstanceAlreadyExists, "DB instance already exists")
 	}
+	if err := e.checkInstanceQuota(); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
 	if in.ParamGroup, err = e.groupFor(p.str("DBParameterGroupName"), in.Engine, in.EngineVersion); err != nil {
 		e.mu.Unlock()
 		return nil, id, err

@@ -51,6 +51,9 @@ func (e *Emulator) addReplica(id, sourceID string, req readReplicaRequest) (*ins
 	if _, exists := e.instances[id]; exists {
 		return nil, newError(codeInstanceAlreadyExists, "DB instance already exists")
 	}
+	if err := e.checkInstanceQuota(); err != nil {
+		return nil, err
+	}
 	if src.ClusterID != "" {
 		return nil, newError(codeInvalidCombination, "Instance %s is a member of DB cluster %s; Aurora has no read replicas of instances: add a DB instance to the cluster with CreateDBInstance.", sourceID, src.ClusterID)
 	}

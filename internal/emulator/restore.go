@@ -46,6 +46,10 @@ func (e *Emulator) restoreInstance(p params) (any, string, error) {
 		e.mu.Unlock()
 		return nil, id, newError(codeInstanceAlreadyExists, "DB instance already exists")
 	}
+	if err := e.checkInstanceQuota(); err != nil {
+		e.mu.Unlock()
+		return nil, id, err
+	}
 	if err := e.checkEngineBuild(s.Engine, s.EngineVersion); err != nil {
 		e.mu.Unlock()
 		return nil, id, err

@@ -64,8 +64,9 @@ func (e *Emulator) ResetStats() {
 }
 
 // serveIntrospection answers GET /_emulator/stats, POST /_emulator/reset-stats,
-// POST /_emulator/faults, POST /_emulator/maintenance, GET and POST /_emulator/account and
-// POST /_emulator/tamper and POST /_emulator/fill-storage. None of
+// POST /_emulator/faults, POST /_emulator/maintenance, GET and POST /_emulator/account,
+// GET and POST /_emulator/quotas, POST /_emulator/tamper and POST /_emulator/fill-storage.
+// None of
 // them is an API call: the call log does not count them.
 func (e *Emulator) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 	switch {
@@ -87,6 +88,8 @@ func (e *Emulator) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 		e.serveMaintenance(w)
 	case r.URL.Path == introspectionPrefix+"account" && (r.Method == http.MethodGet || r.Method == http.MethodPost):
 		e.serveAccount(w, r)
+	case r.URL.Path == introspectionPrefix+"quotas" && (r.Method == http.MethodGet || r.Method == http.MethodPost):
+		e.serveQuotas(w, r)
 	case r.URL.Path == introspectionPrefix+"ca.pem" && r.Method == http.MethodGet:
 		e.serveCA(w)
 	case r.URL.Path == introspectionPrefix+"s3":

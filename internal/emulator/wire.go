@@ -44,6 +44,7 @@ var errorStatus = map[string]int{
 	codeParamGroupNotFound:        http.StatusNotFound,
 	codeClusterParamGroupNotFound: http.StatusNotFound,
 	codeMissingAuth:               http.StatusForbidden,
+	codeClusterQuotaExceeded:      http.StatusForbidden,
 	codeInternalFailure:           http.StatusInternalServerError,
 	codeServiceUnavailable:        http.StatusServiceUnavailable,
 }

@@ -395,6 +395,10 @@ func TestAdmissionRejectsBadClasses(t *testing.T) {
 			spec: v1.DatabaseClassSpec{Provider: v1.ProviderGCP, GCP: &v1.GCPClassParameters{Project: "Acme_Prod", Region: "europe-west1"}}, wantMsg: "project must be a Google Cloud project ID"},
 		"BadRegion": {reason: "An AWS region has AWS's form.",
 			spec: v1.DatabaseClassSpec{Provider: v1.ProviderAWS, AWS: &v1.AWSClassParameters{Region: "europe-west1"}}, wantMsg: "region must be an AWS region"},
+		"FallbackToItself": {reason: "A class that falls back to itself would make nothing more: it names another class.",
+			spec: v1.DatabaseClassSpec{Provider: v1.ProviderAWS, Fallback: "bad-fallbacktoitself"}, wantMsg: "fallback cannot be the class itself"},
+		"FallbackNotAName": {reason: "A fallback is a DatabaseClass's name.",
+			spec: v1.DatabaseClassSpec{Provider: v1.ProviderAWS, Fallback: "Azure_EU"}, wantMsg: "fallback must be the name of a DatabaseClass"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -48,6 +48,9 @@ var (
 	}
 	// transientCodes: Azure failed or throttled the request whatever its status.
 	transientCodes = map[string]bool{"ServiceBusy": true, "TooManyRequests": true, "InternalServerError": true}
+	// noCapacityCodes: Azure refused to make a server over the subscription's vCore quota
+	// (409 QuotaExceeded, docs/azure-facts.md); another place may make it.
+	noCapacityCodes = map[string]bool{"QuotaExceeded": true}
 )
 
 const codeNotFound = "ResourceNotFound"
@@ -69,6 +72,8 @@ func wrap(op string, err error) error {
 		ce.Kind = cloud.ErrTransient
 	case busyCodes[re.ErrorCode]:
 		ce.Kind = cloud.ErrBusy
+	case noCapacityCodes[re.ErrorCode]:
+		ce.Kind = cloud.ErrNoCapacity
 	}
 	if ce.Code == "" {
 		ce.Code = http.StatusText(re.StatusCode)

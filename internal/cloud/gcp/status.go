@@ -53,12 +53,15 @@ const (
 	reasonAlreadyExists       = "instanceAlreadyExists"
 	reasonOperationInProgress = "operationInProgress"
 	reasonStaleData           = "staleData"
+	// reasonMaxInstances (403) refuses an instance over the project's instance limit
+	// (docs/cloudsql-facts.md).
+	reasonMaxInstances = "errorMaxInstancePerLabel"
 )
 
 // kindOf classifies a Cloud SQL error: a state of the instance that forbids the request
 // for now (another operation running on it, the instance not running, or read replicas
-// a primary still has), or a throttled or failed request. Others need the request to
-// change.
+// a primary still has), a throttled or failed request, or the project's instance limit.
+// Others need the request to change.
 func kindOf(code int, reason, message string) error {
 	switch {
 	case code == http.StatusTooManyRequests, code >= http.StatusInternalServerError:
@@ -70,6 +73,8 @@ func kindOf(code int, reason, message string) error {
 		return cloud.ErrBusy
 	case code == http.StatusBadRequest && reason == reasonReplicationMaster:
 		return cloud.ErrBusy
+	case code == http.StatusForbidden && reason == reasonMaxInstances:
+		return cloud.ErrNoCapacity
 	}
 	return nil
 }

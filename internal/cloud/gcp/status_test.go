@@ -83,6 +83,17 @@ func TestErrorClassification(t *testing.T) {
 			want:   &cloud.Error{Op: "op", Code: "instanceAlreadyExists", Message: "The Cloud SQL instance already exists."},
 		},
 		{
+			reason: "403 errorMaxInstancePerLabel is the project's instance limit: no capacity, which a class's fallback may serve.",
+			err:    apiErr(403, "errorMaxInstancePerLabel", "Failed to create instance because the project has reached the max instance per project limit."),
+			want: &cloud.Error{Op: "op", Code: "errorMaxInstancePerLabel", Kind: cloud.ErrNoCapacity,
+				Message: "Failed to create instance because the project has reached the max instance per project limit."},
+		},
+		{
+			reason: "429 is throttling even when its words say quota: the request rate, not the project's instances.",
+			err:    apiErr(429, "rateLimitExceeded", "Quota exceeded for quota metric 'Instance create requests'"),
+			want:   &cloud.Error{Op: "op", Code: "rateLimitExceeded", Message: "Quota exceeded for quota metric 'Instance create requests'", Kind: cloud.ErrTransient},
+		},
+		{
 			reason: "403 notAuthorized needs a person to grant access.",
 			err:    apiErr(403, "notAuthorized", "The client is not authorized to make this request."),
 			want:   &cloud.Error{Op: "op", Code: "notAuthorized", Message: "The client is not authorized to make this request."},
@@ -113,7 +124,7 @@ func TestErrorClassification(t *testing.T) {
 		if diff := cmp.Diff(*tc.want, *ce, cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
 			t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
 		}
-		for _, kind := range []error{cloud.ErrBusy, cloud.ErrTransient, cloud.ErrUnsupported} {
+		for _, kind := range []error{cloud.ErrBusy, cloud.ErrTransient, cloud.ErrUnsupported, cloud.ErrNoCapacity} {
 			if errors.Is(got, kind) != (tc.want.Kind == kind) {
 				t.Errorf("%s\nerrors.Is(err, %v) = %t", tc.reason, kind, errors.Is(got, kind))
 			}

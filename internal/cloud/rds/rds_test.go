@@ -169,6 +169,17 @@ func TestProviderErrorsCarryTheCode(t *testing.T) {
 				return err
 			},
 			wantCode: "Throttling", wantKind: cloud.ErrTransient},
+		"OverQuota": {reason: "A create over the account's DB instance quota made nothing and may be made elsewhere: ErrNoCapacity.",
+			call: func() error {
+				if err := em.SetQuotas(emulator.Quotas{DBInstances: 1}); err != nil {
+					return err
+				}
+				defer func() { _ = em.SetQuotas(emulator.Quotas{}) }()
+				d := desired()
+				d.Identifier = "over-quota"
+				return p.Create(ctx, d)
+			},
+			wantCode: "InstanceQuotaExceeded", wantKind: cloud.ErrNoCapacity},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -177,7 +188,7 @@ func TestProviderErrorsCarryTheCode(t *testing.T) {
 			if !errors.As(err, &ce) || ce.Code != tc.wantCode {
 				t.Fatalf("%s\nerror %v, want a *cloud.Error with code %s", tc.reason, err, tc.wantCode)
 			}
-			if tc.wantKind != nil && !errors.Is(err, tc.wantKind) || tc.wantKind == nil && (errors.Is(err, cloud.ErrBusy) || errors.Is(err, cloud.ErrTransient)) {
+			if tc.wantKind != nil && !errors.Is(err, tc.wantKind) || tc.wantKind == nil && ce.Kind != nil {
 				t.Errorf("%s\nerror %v is of kind %v, want %v", tc.reason, err, ce.Kind, tc.wantKind)
 			}
 			if strings.Contains(err.Error(), "Xq7zZ") {

@@ -54,8 +54,9 @@ func phaseOf(status string) cloud.Phase {
 // snapshotAvailable is the status word of a finished snapshot.
 const snapshotAvailable = "available"
 
-// errorKinds classifies RDS's error codes: a state that forbids the request for now, or a
-// throttled or failed request. Others need the request to change.
+// errorKinds classifies RDS's error codes: a state that forbids the request for now, a
+// throttled or failed request, or a quota or capacity that refuses a new database or
+// instance (docs/rds-emulator-errors.md, "Quotas"). Others need the request to change.
 var errorKinds = map[string]error{
 	"DBLogFileNotFoundFault":             cloud.ErrNoLogFile,
 	"InvalidDBInstanceState":             cloud.ErrBusy,
@@ -70,6 +71,12 @@ var errorKinds = map[string]error{
 	"RequestLimitExceeded":               cloud.ErrTransient,
 	"InternalFailure":                    cloud.ErrTransient,
 	"ServiceUnavailable":                 cloud.ErrTransient,
+	"InstanceQuotaExceeded":              cloud.ErrNoCapacity, // the account's DB instances (40 a region by default)
+	"DBClusterQuotaExceededFault":        cloud.ErrNoCapacity, // its DB clusters
+	"StorageQuotaExceeded":               cloud.ErrNoCapacity, // its storage across all instances
+	"InsufficientDBInstanceCapacity":     cloud.ErrNoCapacity, // the class is not available in the zone
+	"InsufficientDBClusterCapacityFault": cloud.ErrNoCapacity,
+	"InsufficientStorageClusterCapacity": cloud.ErrNoCapacity,
 }
 
 // refusedField tells from an RDS error which part of the request was refused, by its code
