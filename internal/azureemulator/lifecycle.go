@@ -23,6 +23,9 @@ func (e *Emulator) runCreate(ctx context.Context, s *server, op *operation, pass
 	addr, err := "", errFailOperations
 	if !failing {
 		addr, err = e.startServerEngine(ctx, s, password)
+	} else if !runFor(ctx, start, e.cfg.Delays.Create) {
+		// As Azure's: the server shows Provisioning for a while before the create fails.
+		return
 	}
 	if err != nil {
 		fmt.Fprintf(e.cfg.Log, "azure-emulator: server %s failed: %v\n", s.name, err)

@@ -177,6 +177,14 @@ func (r *RDSDatabaseReconciler) missingNotRecreated(s *scope, kind string) bool 
 	if s.db.Status.Cloud == nil || r.Defaults.RecreateMissing {
 		return false
 	}
+	if c := meta.FindStatusCondition(s.db.Status.Conditions, v1.ConditionUsersReady); c != nil && c.Reason == v1.ReasonWaitingForDatabase {
+		// Gone before it ever served (a cloud removes a database whose create failed after
+		// it took the request: Azure's failed operation): nothing of it was used, so nothing
+		// is lost. It is asked for again as never made, which has the provider report why
+		// the first create failed, and lets a class fall back on a refusal for capacity.
+		s.db.Status.Cloud = nil
+		return false
+	}
 	s.announce(v1.ConditionProvisioned, metav1.ConditionFalse, v1.ReasonCloudDatabaseMissing,
 		fmt.Sprintf("the %s %s was deleted outside the operator; restore it from a snapshot, or run the operator with --recreate-missing to create an empty one", kind, s.identifier),
 		corev1.EventTypeWarning, "")

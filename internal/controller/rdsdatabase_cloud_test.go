@@ -107,6 +107,12 @@ func TestReconcileCloudDatabasePhases(t *testing.T) {
 		"DeletedOutsideIsReported": {reason: "Seen before and gone now: reported, never silently made anew.",
 			mutateDB:   func(db *v1.RDSDatabase) { db.Status.Cloud = &v1.CloudStatus{Identifier: "x"} },
 			wantReason: v1.ReasonCloudDatabaseMissing, wantStatus: metav1.ConditionFalse},
+		"GoneBeforeItServedIsMadeAgain": {reason: "Seen creating, gone before its users were ever made (a create the cloud failed after taking it): nothing was used, so it is asked for again, as never made.",
+			mutateDB: func(db *v1.RDSDatabase) {
+				db.Status.Cloud = &v1.CloudStatus{Identifier: "x", Status: "Provisioning"}
+				waitForDatabase(db)
+			},
+			wantCreate: 1, wantReason: v1.ReasonCreating, wantStatus: metav1.ConditionFalse},
 		"OwnedByOther": {reason: "Another owner's database is never changed.", exists: true, phase: cloud.PhaseAvailable,
 			mutateInst: func(in *cloud.Instance) {
 				in.Tags = map[string]string{v1.TagOwner: "other/db"}

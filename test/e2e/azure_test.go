@@ -2,15 +2,18 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/azureemulator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
@@ -290,4 +293,49 @@ func TestAdmissionRefusesSnapshotWhereNothingIsKept(t *testing.T) {
 		}
 		waitGone(t, early)
 	})
+}
+
+// TestAzureCreateFailedAfterItWasTaken: Azure takes a create (201, Provisioning) and then
+// fails its operation and removes the server. The object reports Azure's failure (from the
+// operation, followed the Azure way) instead of taking the server for one deleted by hand,
+// and once Azure can make it, the server is made and the object is Ready.
+func TestAzureCreateFailedAfterItWasTaken(t *testing.T) {
+	ctx := context.Background()
+	class := azureClass(t, "e2e-azure-failing")
+	ns := namespace(t, "azure-failing")
+	if err := stack.Azure.SetFaults(azureemulator.Faults{FailOperations: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stack.Azure.SetFaults(azureemulator.Faults{}) }()
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders"}}
+	db.Spec.Class, db.Spec.Size, db.Spec.DeletionPolicy = class.Name, "20GB", v1.DeletionDelete
+	if err := stack.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+		cur := &v1.RDSDatabase{}
+		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+			return false, err
+		}
+		c := meta.FindStatusCondition(cur.Status.Conditions, v1.ConditionProvisioned)
+		if c != nil && c.Reason == v1.ReasonCloudDatabaseMissing {
+			return false, fmt.Errorf("a server Azure failed to make was taken for one deleted by hand: %s", c.Message)
+		}
+		return c != nil && c.Reason == v1.ReasonCloudError && strings.Contains(c.Message, "InternalServerError") && strings.Contains(c.Message, "its operation"), nil
+	})
+	if err != nil {
+		t.Fatalf("the failure of the operation Azure took was never reported: %v", err)
+	}
+	if err := stack.Azure.SetFaults(azureemulator.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, db)
+	cur := &v1.RDSDatabase{}
+	if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+		t.Fatal(err)
+	}
+	if err := stack.Client.Delete(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, cur)
 }

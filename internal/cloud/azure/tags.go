@@ -41,16 +41,17 @@ func encodeTags(tags map[string]string) (map[string]string, error) {
 			return nil, fmt.Errorf("tags %q and %q differ only in letter case, which Azure does not tell apart", other, k)
 		}
 		folded[strings.ToLower(name)] = k
-		v := tags[k]
+		v := []rune(tags[k])
 		for i := 0; ; i++ {
-			piece := v[:min(len(v), maxTagValue)]
-			v = v[len(piece):]
+			// ARM counts characters, not bytes: a piece is cut between two.
+			piece := string(v[:min(len(v), maxTagValue)])
+			v = v[min(len(v), maxTagValue):]
 			if i == 0 {
 				out[name] = piece
 			} else {
 				out[name+pieceMark+strconv.Itoa(i)] = piece
 			}
-			if v == "" {
+			if len(v) == 0 {
 				break
 			}
 		}

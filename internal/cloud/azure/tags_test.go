@@ -3,12 +3,14 @@ package azure
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
 
 func TestTagsRoundTrip(t *testing.T) {
 	long := strings.Repeat("n", 63) + "/" + strings.Repeat("o", 253)
+	wide := strings.Repeat("日", 300)
 	cases := []struct {
 		name   string
 		tags   map[string]string
@@ -42,6 +44,15 @@ func TestTagsRoundTrip(t *testing.T) {
 			},
 			reason: "an owner namespace/name can be 317 characters, over ARM's 256 for a value: it must go in pieces and read back whole",
 		},
+		{
+			name: "MultiByteValueCutBetweenCharacters",
+			tags: map[string]string{"team": wide},
+			arm: map[string]string{
+				"team":    strings.Repeat("日", 256),
+				"team~~1": strings.Repeat("日", 44),
+			},
+			reason: "ARM counts a value's characters: a piece cut inside one would come back as U+FFFD and differ at every pass, a PATCH each time",
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,7 +64,7 @@ func TestTagsRoundTrip(t *testing.T) {
 				t.Errorf("%s\nencoded, -want +got:\n%s", tc.reason, diff)
 			}
 			for name, v := range got {
-				if strings.ContainsAny(name, forbiddenChars) || len(name) > maxTagName || len(v) > maxTagValue {
+				if strings.ContainsAny(name, forbiddenChars) || len(name) > maxTagName || utf8.RuneCountInString(v) > maxTagValue || !utf8.ValidString(v) {
 					t.Errorf("%s\nencoded tag %q=%q breaks ARM's rules", tc.reason, name, v)
 				}
 			}
