@@ -21,6 +21,7 @@ package azure
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -135,6 +136,9 @@ func New(cfg Config) (*Provider, error) {
 		if err != nil {
 			return nil, fmt.Errorf("azure: credentials: %w", err)
 		}
+		if err := configured(c, opts.Cloud); err != nil {
+			return nil, err
+		}
 		cred = c
 	}
 	pgs, err := newPGServers(cfg.SubscriptionID, cfg.ResourceGroup, cred, opts)
@@ -152,6 +156,29 @@ func New(cfg Config) (*Provider, error) {
 		ops:      map[string]pending{},
 	}, nil
 }
+
+// configured fails when no source of Azure credentials is configured at all (no Workload
+// Identity token file, no environment credential, no managed identity): the class cannot be
+// served, and a class with a fallback sends its new objects there (SPEC §6). A credential
+// that is configured but refused (AuthenticationFailedError) is served: its calls fail with
+// Azure's reason, in a condition.
+func configured(c azcore.TokenCredential, cfg azcloud.Configuration) error {
+	audience := "https://management.azure.com"
+	if rm, ok := cfg.Services[azcloud.ResourceManager]; ok && rm.Audience != "" {
+		audience = rm.Audience
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), credentialProbe)
+	defer cancel()
+	_, err := c.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{strings.TrimSuffix(audience, "/") + "/.default"}})
+	var refused *azidentity.AuthenticationFailedError
+	if err == nil || errors.As(err, &refused) {
+		return nil
+	}
+	return fmt.Errorf("azure: no credentials configured (AKS Workload Identity, environment, or managed identity): %w", err)
+}
+
+// credentialProbe bounds configured's look for a credential.
+const credentialProbe = 10 * time.Second
 
 // staticToken is a credential that always gives the same token: a local emulator's.
 type staticToken string
@@ -423,7 +450,8 @@ func updateOf(op string, c cloud.Changes) (serverUpdate, error) {
 }
 
 // Tag implements cloud.Provider: ARM's PATCH replaces every tag, so the server's are read,
-// merged with tags and written back, unless they are so already.
+// tags put in (mergeTags: the others as they are) and written back, unless they are so
+// already.
 func (p *Provider) Tag(ctx context.Context, id string, tags map[string]string) error {
 	name := id[strings.LastIndex(id, "/")+1:]
 	op := "tag flexible server " + name
@@ -434,9 +462,7 @@ func (p *Provider) Tag(ctx context.Context, id string, tags map[string]string) e
 	if !found {
 		return &cloud.Error{Op: op, Code: codeNotFound, Message: "the server does not exist"}
 	}
-	merged := decodeTags(s.Tags)
-	maps.Copy(merged, tags)
-	encoded, err := encodeTags(merged)
+	encoded, err := mergeTags(s.Tags, tags)
 	if err != nil {
 		return &cloud.Error{Op: op, Code: "InvalidTags", Message: err.Error()}
 	}

@@ -2,6 +2,7 @@ package azure
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -155,3 +156,19 @@ func TestServerVersion(t *testing.T) {
 
 func strPtr(s string) *string { return &s }
 func boolPtr(b bool) *bool    { return &b }
+
+// TestNoCredentialsConfigured: with no Azure credential configured at all (no Workload
+// Identity, no environment credential, no managed identity), New fails, so the class
+// cannot be served and its new objects go to its fallback (SPEC §6), rather than a
+// provider whose every call fails.
+func TestNoCredentialsConfigured(t *testing.T) {
+	for _, k := range []string{"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_USERNAME", "AZURE_CLIENT_CERTIFICATE_PATH", "IDENTITY_ENDPOINT", "MSI_ENDPOINT"} {
+		t.Setenv(k, "")
+	}
+	// No instance metadata service answers here: the managed identity probe is refused.
+	t.Setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:1")
+	_, err := New(Config{SubscriptionID: testSubscription, ResourceGroup: testResourceGroup, Location: testLocation, Endpoint: "https://management.example.invalid"})
+	if err == nil || !strings.Contains(err.Error(), "no credentials configured") {
+		t.Fatalf("New without any credential = %v; want no credentials configured", err)
+	}
+}

@@ -145,3 +145,29 @@ func unescapeName(name string) (string, bool) {
 	}
 	return b.String(), true
 }
+
+// mergeTags returns the ARM tags current with tags put in, encoded as encodeTags does:
+// each of tags replaces the ARM tags of its name (letter case aside, as ARM compares names)
+// and of its pieces; every other ARM tag stays as it is, byte for byte, whoever wrote it.
+func mergeTags(current, tags map[string]string) (map[string]string, error) {
+	encoded, err := encodeTags(tags)
+	if err != nil {
+		return nil, err
+	}
+	ours := map[string]bool{}
+	for _, k := range slices.Collect(maps.Keys(tags)) {
+		ours[strings.ToLower(escapeName(k))] = true
+	}
+	out := maps.Clone(encoded)
+	for name, v := range current {
+		base, _, _ := strings.Cut(name, pieceMark)
+		if ours[strings.ToLower(name)] || ours[strings.ToLower(base)] {
+			continue
+		}
+		out[name] = v
+	}
+	if len(out) > maxTags {
+		return nil, fmt.Errorf("%d tags are more than the %d Azure puts on a resource", len(out), maxTags)
+	}
+	return out, nil
+}

@@ -126,3 +126,45 @@ func TestEncodeTagsRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestMergeTagsLeavesOthersAsTheyAre(t *testing.T) {
+	cases := []struct {
+		name          string
+		current, tags map[string]string
+		want          map[string]string
+		reason        string
+	}{
+		{
+			name:    "ForeignNamesByteForByte",
+			current: map[string]string{"cost~center": "1", "note": "a", "note~~1": "b", "matrixmind.cloud~2Fowner": "shop/orders"},
+			tags:    map[string]string{"team": "payments"},
+			want:    map[string]string{"cost~center": "1", "note": "a", "note~~1": "b", "matrixmind.cloud~2Fowner": "shop/orders", "team": "payments"},
+			reason:  "tags someone else wrote are neither renamed (cost~center is no escape of ours) nor joined (note~~1 is theirs)",
+		},
+		{
+			name:    "OursReplacedWithItsPieces",
+			current: map[string]string{"team": strings.Repeat("x", 256), "team~~1": "y", "Env": "prod"},
+			tags:    map[string]string{"team": "payments"},
+			want:    map[string]string{"team": "payments", "Env": "prod"},
+			reason:  "a tag put in replaces its old pieces too, or the stale piece would be read back joined to the new value",
+		},
+		{
+			name:    "CaseAsideAsARMCompares",
+			current: map[string]string{"Environment": "set-by-policy"},
+			tags:    map[string]string{"environment": "prod"},
+			want:    map[string]string{"environment": "prod"},
+			reason:  "ARM's names are case-insensitive: Environment and environment are one tag, which the spec's value replaces (no InvalidTags at every pass)",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := mergeTags(tc.current, tc.tags)
+			if err != nil {
+				t.Fatalf("%s\n%v", tc.reason, err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
