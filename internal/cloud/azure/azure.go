@@ -99,7 +99,13 @@ type Provider struct {
 type pending struct {
 	what string
 	op   operation
+	// at is when it started: one older than opMaxAge is no longer asked after, as Azure
+	// keeps an operation's status only for a while.
+	at time.Time
 }
+
+// opMaxAge is how long an operation is followed.
+const opMaxAge = 24 * time.Hour
 
 // New returns a Provider for cfg.
 func New(cfg Config) (*Provider, error) {
@@ -229,6 +235,7 @@ func (p *Provider) remember(s server) {
 // MySQL's, one list (paged) each.
 func (p *Provider) List(ctx context.Context) ([]cloud.Instance, error) {
 	var out []cloud.Instance
+	listed := map[string]bool{}
 	for _, engine := range []string{enginePostgres, engineMySQL} {
 		list, err := p.engines[engine].list(ctx)
 		if err != nil {
@@ -236,9 +243,19 @@ func (p *Provider) List(ctx context.Context) ([]cloud.Instance, error) {
 		}
 		for _, s := range list {
 			p.remember(s)
+			listed[s.Name] = true
 			out = append(out, p.instance(s))
 		}
 	}
+	// A server gone after its delete needs neither its operation nor its engine followed.
+	p.mu.Lock()
+	for name, last := range p.ops {
+		if !listed[name] && strings.HasPrefix(last.what, "delete ") {
+			delete(p.ops, name)
+			delete(p.engineOf, name)
+		}
+	}
+	p.mu.Unlock()
 	return out, nil
 }
 
@@ -273,7 +290,16 @@ func (p *Provider) track(name, what string, o operation) {
 		return
 	}
 	p.mu.Lock()
-	p.ops[name] = pending{what: what, op: o}
+	p.ops[name] = pending{what: what, op: o, at: time.Now()}
+	p.mu.Unlock()
+}
+
+// forget drops the operation followed for the server, unless another took its place.
+func (p *Provider) forget(name string, last pending) {
+	p.mu.Lock()
+	if p.ops[name] == last {
+		delete(p.ops, name)
+	}
 	p.mu.Unlock()
 }
 
@@ -289,19 +315,24 @@ func (p *Provider) settle(ctx context.Context, op, name string) error {
 	if !ok {
 		return nil
 	}
+	if time.Since(last.at) > opMaxAge {
+		p.forget(name, last)
+		return nil
+	}
 	if !last.op.Done() {
 		if _, err := last.op.Poll(ctx); err != nil && !last.op.Done() {
+			if isNotFound(err) {
+				// Azure no longer knows the operation: the state word tells the rest.
+				p.forget(name, last)
+				return nil
+			}
 			return wrap(op, err)
 		}
 	}
 	if !last.op.Done() {
 		return &cloud.Error{Op: op, Code: "OperationInProgress", Message: "the last request (" + last.what + ") is still running", Kind: cloud.ErrBusy}
 	}
-	p.mu.Lock()
-	if p.ops[name] == last {
-		delete(p.ops, name)
-	}
-	p.mu.Unlock()
+	p.forget(name, last)
 	return wrap(last.what+" (its operation)", last.op.outcome(ctx))
 }
 
@@ -471,7 +502,13 @@ func (p *Provider) Tag(ctx context.Context, id string, tags map[string]string) e
 		return nil
 	}
 	o, err := p.engines[s.Engine].update(ctx, name, serverUpdate{Tags: encoded})
-	p.track(name, op, o)
+	p.mu.Lock()
+	_, following := p.ops[name]
+	p.mu.Unlock()
+	if !following {
+		// A tag change does not hide the outcome of a change followed before it.
+		p.track(name, op, o)
+	}
 	return wrap(op, err)
 }
 

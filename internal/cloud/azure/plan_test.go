@@ -1,10 +1,14 @@
 package azure
 
 import (
+	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
@@ -170,5 +174,62 @@ func TestNoCredentialsConfigured(t *testing.T) {
 	_, err := New(Config{SubscriptionID: testSubscription, ResourceGroup: testResourceGroup, Location: testLocation, Endpoint: "https://management.example.invalid"})
 	if err == nil || !strings.Contains(err.Error(), "no credentials configured") {
 		t.Fatalf("New without any credential = %v; want no credentials configured", err)
+	}
+}
+
+// fakeOp is an operation with function fields.
+type fakeOp struct {
+	poll func() error
+	done bool
+	err  error
+}
+
+func (f *fakeOp) Poll(context.Context) (*http.Response, error) {
+	if f.poll != nil {
+		return nil, f.poll()
+	}
+	return nil, nil
+}
+func (f *fakeOp) Done() bool                    { return f.done }
+func (f *fakeOp) outcome(context.Context) error { return f.err }
+
+func TestSettle(t *testing.T) {
+	failed := &azcore.ResponseError{StatusCode: 200, ErrorCode: "InternalServerError"}
+	gone := &azcore.ResponseError{StatusCode: 404, ErrorCode: "OperationNotFound"}
+	cases := []struct {
+		name       string
+		op         *fakeOp
+		age        time.Duration
+		wantKind   error
+		wantCode   string
+		wantForget bool
+		reason     string
+	}{
+		{name: "Running", op: &fakeOp{}, wantKind: cloud.ErrBusy, reason: "a change still running makes the next wait, quietly"},
+		{name: "Succeeded", op: &fakeOp{done: true}, wantForget: true, reason: "a change that succeeded is forgotten and the next goes"},
+		{name: "Failed", op: &fakeOp{done: true, err: failed}, wantCode: "InternalServerError", wantForget: true,
+			reason: "a change Azure took and failed is reported once, with Azure's code"},
+		{name: "OperationGone", op: &fakeOp{poll: func() error { return gone }}, wantForget: true,
+			reason: "an operation Azure no longer knows must not block every later change: the state word tells the rest"},
+		{name: "TooOld", op: &fakeOp{}, age: 25 * time.Hour, wantForget: true,
+			reason: "an operation older than Azure keeps its status is not asked after"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &Provider{ops: map[string]pending{"orders": {what: "update flexible server orders", op: tc.op, at: time.Now().Add(-tc.age)}}}
+			err := p.settle(context.Background(), "update", "orders")
+			var ce *cloud.Error
+			switch {
+			case tc.wantKind != nil && !errors.Is(err, tc.wantKind):
+				t.Errorf("%s\nsettle = %v; want %v", tc.reason, err, tc.wantKind)
+			case tc.wantCode != "" && (!errors.As(err, &ce) || ce.Code != tc.wantCode):
+				t.Errorf("%s\nsettle = %v; want code %s", tc.reason, err, tc.wantCode)
+			case tc.wantKind == nil && tc.wantCode == "" && err != nil:
+				t.Errorf("%s\nsettle = %v; want nil", tc.reason, err)
+			}
+			if _, kept := p.ops["orders"]; kept == tc.wantForget {
+				t.Errorf("%s\nthe operation kept: %t", tc.reason, kept)
+			}
+		})
 	}
 }
