@@ -283,6 +283,9 @@ func (r *RDSDatabaseReconciler) createCloudDatabase(ctx context.Context, s *scop
 	if err := r.recordPlacement(ctx, s); err != nil {
 		return conflictRequeue(errorf(db, "record the placement", err))
 	}
+	if moved, err := r.movedMeanwhile(ctx, s); err != nil || moved {
+		return ctrl.Result{RequeueAfter: r.Defaults.PendingRequeue}, err
+	}
 	if err := s.cloud.Create(ctx, desired); err != nil {
 		if result, handled, err := r.fallBackAfterRefusal(ctx, s, desired, err); handled {
 			return result, err

@@ -162,3 +162,18 @@ func (r *RDSDatabaseReconciler) passedThrough(ctx context.Context, s *scope, cur
 	}
 	return []string{current}, nil
 }
+
+// movedMeanwhile reports whether the object, placed on a class that falls back, was moved to
+// another class by a pass this one's (cached) copy predates: creating on the class it left
+// would make a second database. It reads the object past the cache, once per create asked
+// of such a class, and only then.
+func (r *RDSDatabaseReconciler) movedMeanwhile(ctx context.Context, s *scope) (bool, error) {
+	if s.class == nil || s.class.Spec.Fallback == "" || r.APIReader == nil {
+		return false, nil
+	}
+	fresh := &v1.RDSDatabase{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.db), fresh); err != nil {
+		return false, errorf(s.db, "read the object before its create", err)
+	}
+	return fresh.Status.Class != s.db.Status.Class, nil
+}

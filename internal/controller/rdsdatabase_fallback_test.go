@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
@@ -356,4 +357,44 @@ func providerOf(classes []*v1.DatabaseClass, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestNoCreateOnTheClassLeft: a pass working from a copy of the object older than its move
+// to the fallback (the cache not caught up yet) must not create the database on the class
+// the object left: that would make a second database, in another cloud.
+func TestNoCreateOnTheClassLeft(t *testing.T) {
+	cases := []struct {
+		name       string
+		inAPI      string // status.class the apiserver holds
+		wantCreate int
+		reason     string
+	}{
+		{name: "Moved", inAPI: "b", reason: "the object moved to b meanwhile: no create on a, the next pass reads b"},
+		{name: "NotMoved", inAPI: "a", wantCreate: 1, reason: "the copy is current: the create goes"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stored := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "orders", UID: "u"},
+				Spec: v1.RDSDatabaseSpec{Class: "a", Size: "20GB", MasterUser: "sysadmin", Backup: v1.Backup{Retention: "7d"}}}
+			stored.Status.Class, stored.Status.Provider = tc.inAPI, v1.ProviderAWS
+			w := newFallbackWorld(t, []*v1.DatabaseClass{fallsTo("a", v1.ProviderAWS, "b"), fallsTo("b", v1.ProviderGCP, "")}, nil, stored)
+			w.r.APIReader = w.r.Client
+			creates := 0
+			w.clouds["a"].CreateFn = func(context.Context, cloud.Desired) error { creates++; return nil }
+			db := &v1.RDSDatabase{}
+			if err := w.r.Client.Get(context.Background(), client.ObjectKeyFromObject(stored), db); err != nil {
+				t.Fatal(err)
+			}
+			db.Status.Class = "a" // the pass's copy, from before any move
+			s := placed(w.r, db)
+			s.before = db.DeepCopy()
+			s.cloud, s.class = w.clouds["a"], fallsTo("a", v1.ProviderAWS, "b")
+			if _, err := w.r.createCloudDatabase(context.Background(), s); err != nil {
+				t.Fatalf("%s\ncreate: %v", tc.reason, err)
+			}
+			if creates != tc.wantCreate {
+				t.Errorf("%s\ncreates on a: %d, want %d", tc.reason, creates, tc.wantCreate)
+			}
+		})
+	}
 }
