@@ -268,8 +268,15 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	if err != nil {
 		return err
 	}
-	if _, found, err := p.find(ctx, d.Identifier); err != nil || found {
-		return err
+	// The name is the engine's own (name.postgres.database.azure.com and
+	// name.mysql.database.azure.com are two): one GET of its resource provider tells.
+	existing, err := p.engines[s.Engine].get(ctx, d.Identifier)
+	switch {
+	case err == nil:
+		p.remember(existing)
+		return nil
+	case !isNotFound(err):
+		return wrap(op, err)
 	}
 	// Not there: a create this provider sent before may have failed after Azure took it.
 	if err := p.settle(ctx, op, d.Identifier); err != nil {
