@@ -235,7 +235,7 @@ func (p *Provider) remember(s server) {
 // MySQL's, one list (paged) each.
 func (p *Provider) List(ctx context.Context) ([]cloud.Instance, error) {
 	var out []cloud.Instance
-	listed := map[string]bool{}
+	listed := map[string]cloud.Phase{}
 	for _, engine := range []string{enginePostgres, engineMySQL} {
 		list, err := p.engines[engine].list(ctx)
 		if err != nil {
@@ -243,16 +243,22 @@ func (p *Provider) List(ctx context.Context) ([]cloud.Instance, error) {
 		}
 		for _, s := range list {
 			p.remember(s)
-			listed[s.Name] = true
-			out = append(out, p.instance(s))
+			in := p.instance(s)
+			listed[s.Name] = in.Phase
+			out = append(out, in)
 		}
 	}
-	// A server gone after its delete needs neither its operation nor its engine followed.
+	// A server gone after its delete needs neither its operation nor its engine followed,
+	// and one listed Ready after its create was made: a failed create leaves no server.
 	p.mu.Lock()
 	for name, last := range p.ops {
-		if !listed[name] && strings.HasPrefix(last.what, "delete ") {
+		phase, there := listed[name]
+		switch {
+		case !there && strings.HasPrefix(last.what, "delete "):
 			delete(p.ops, name)
 			delete(p.engineOf, name)
+		case phase == cloud.PhaseAvailable && strings.HasPrefix(last.what, "create "):
+			delete(p.ops, name)
 		}
 	}
 	p.mu.Unlock()
