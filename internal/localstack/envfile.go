@@ -16,7 +16,7 @@ const localProject = "local-project"
 
 // AzureSubscription and AzureResourceGroup are the only Azure subscription and resource
 // group azure-emulator serves; the env file names the subscription, and the azure sample's
-// class (config/samples/azure/) both.
+// class (config/samples/azure/) and the benchmark's (package bench) both.
 const (
 	AzureSubscription  = "00000000-0000-0000-0000-00000000a2e0"
 	AzureResourceGroup = "local"
