@@ -319,7 +319,7 @@ svc_host=$(kubectl get secret "$name.rds.svc" -n "$namespace" -o jsonpath='{.dat
 svc_port=$(kubectl get secret "$name.rds.svc" -n "$namespace" -o jsonpath='{.data.port}' | base64 -d)
 # The stand-in for: aws rds generate-db-auth-token --hostname ... --port ... --region ... --username svc
 token=$(.local/dbauthtoken --hostname "$svc_host" --port "$svc_port" --username svc)
-if out=$(PGPASSWORD="$token" "$psql" "$svc_uri" -Atc "select 'logged in with an IAM token as ' || current_user || ' to ' || current_database()" 2>&1); then echo "OK   $out"; else fail "login with an IAM token: $out"; fi
+if out=$(PGPASSWORD="$token" "$psql" "$svc_uri" -Atc "select 'logged in with an IAM token as ' || current_user || ' to ' || current_database()" 2>&1); then echo "OK   $out"; else fail "login with an IAM token (${#token} characters, for $svc_host:$svc_port, made with --hostname $svc_host --port $svc_port): $out"; fi
 if out=$(PGPASSWORD="not-a-token" "$psql" "$svc_uri" -Atc "select 1" 2>&1); then fail "svc logged in with a password"; else echo "OK   a password is refused: ${out##*FATAL:  }"; fi
 
 step "The day-to-day plugin: kubectl rds snapshot $name, then kubectl rds status $name (one screen, 80 columns) and kubectl rds backups $name"
