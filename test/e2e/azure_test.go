@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
@@ -65,30 +64,14 @@ func TestAzureFlexibleServer(t *testing.T) {
 	id := naming.Identifier(ns, db.Name)
 
 	t.Run("SecretsExistedBeforeTheFirstCloudCall", func(t *testing.T) {
-		names, ok := stack.SecretsAtFirstCloudCall(id)
-		if !ok {
-			t.Fatal("no Azure call was recorded for the object")
-		}
-		slices.Sort(names)
-		want := []string{"orders.rds.admin", "orders.rds.app", "orders.rds.master", "orders.rds.reporting"}
-		if !slices.Equal(names, want) {
-			t.Errorf("Secrets present at the first Azure call: %v, want %v", names, want)
-		}
+		secretsWereFirst(t, id, "Azure", []string{"orders.rds.admin", "orders.rds.app", "orders.rds.master", "orders.rds.reporting"})
 	})
 
 	t.Run("StatusSaysWhereItIs", func(t *testing.T) {
-		c := got.Status.Cloud
-		if got.Status.Class != class.Name || got.Status.Provider != v1.ProviderAzure {
-			t.Errorf("status.class %q provider %q, want %s and azure", got.Status.Class, got.Status.Provider, class.Name)
-		}
+		placedOn(t, got, class.Name, v1.ProviderAzure, id)
 		// 20 GB is below Azure PostgreSQL's smallest storage, 32 GiB.
-		if c == nil || c.Identifier != id || c.Status != "Ready" || c.InstanceClass != "Standard_B2s" || c.AllocatedStorageGiB != 32 || c.Endpoint == "" {
+		if c := got.Status.Cloud; c == nil || c.Identifier != id || c.Status != "Ready" || c.InstanceClass != "Standard_B2s" || c.AllocatedStorageGiB != 32 || c.Endpoint == "" {
 			t.Errorf("status.cloud = %+v, want flexible server %s Ready, SKU Standard_B2s, 32 GiB, with an endpoint", c, id)
-		}
-		for _, call := range stack.Emulator.Stats().Log {
-			if call.ID == id {
-				t.Errorf("the azure object reached RDS: %s %s", call.Action, call.ID)
-			}
 		}
 	})
 

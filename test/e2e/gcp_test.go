@@ -48,29 +48,13 @@ func TestGoogleCloudSQL(t *testing.T) {
 	id := naming.Identifier(ns, db.Name)
 
 	t.Run("SecretsExistedBeforeTheFirstCloudCall", func(t *testing.T) {
-		names, ok := stack.SecretsAtFirstCloudCall(id)
-		if !ok {
-			t.Fatal("no Cloud SQL call was recorded for the object")
-		}
-		slices.Sort(names)
-		want := []string{"orders.rds.admin", "orders.rds.app", "orders.rds.master", "orders.rds.reporting"}
-		if !slices.Equal(names, want) {
-			t.Errorf("Secrets present at the first Cloud SQL call: %v, want %v", names, want)
-		}
+		secretsWereFirst(t, id, "Cloud SQL", []string{"orders.rds.admin", "orders.rds.app", "orders.rds.master", "orders.rds.reporting"})
 	})
 
 	t.Run("StatusSaysWhereItIs", func(t *testing.T) {
-		c := got.Status.Cloud
-		if got.Status.Class != class.Name || got.Status.Provider != v1.ProviderGCP {
-			t.Errorf("status.class %q provider %q, want %s and gcp", got.Status.Class, got.Status.Provider, class.Name)
-		}
-		if c == nil || c.Identifier != id || c.Status != "RUNNABLE" || c.InstanceClass != "db-custom-1-3840" || c.AllocatedStorageGiB != 20 || c.Endpoint == "" {
+		placedOn(t, got, class.Name, v1.ProviderGCP, id)
+		if c := got.Status.Cloud; c == nil || c.Identifier != id || c.Status != "RUNNABLE" || c.InstanceClass != "db-custom-1-3840" || c.AllocatedStorageGiB != 20 || c.Endpoint == "" {
 			t.Errorf("status.cloud = %+v, want Cloud SQL instance %s RUNNABLE, tier db-custom-1-3840, 20 GiB, with an endpoint", c, id)
-		}
-		for _, call := range stack.Emulator.Stats().Log {
-			if call.ID == id {
-				t.Errorf("the gcp object reached RDS: %s %s", call.Action, call.ID)
-			}
 		}
 	})
 

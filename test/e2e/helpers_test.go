@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +211,33 @@ func everyUserHasItsRoles(ctx context.Context, t *testing.T, ns, name, adminRole
 	defer func() { _ = conn.Close(ctx) }()
 	if _, err := conn.Exec(ctx, "create database reporting_own"); sqlState(err) != "42501" {
 		t.Errorf("reporting created a database without createdb (err %v)", err)
+	}
+}
+
+// secretsWereFirst checks that the object's Secrets (names) all existed when the first
+// call about its database (id) reached the cloud (cloudName, for messages).
+func secretsWereFirst(t *testing.T, id, cloudName string, want []string) {
+	t.Helper()
+	names, ok := stack.SecretsAtFirstCloudCall(id)
+	if !ok {
+		t.Fatalf("no %s call was recorded for the object", cloudName)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, want) {
+		t.Errorf("Secrets present at the first %s call: %v, want %v", cloudName, names, want)
+	}
+}
+
+// placedOn checks that db's status records class and provider, and that nothing about its
+// database (id) reached RDS.
+func placedOn(t *testing.T, db *v1.RDSDatabase, class, provider, id string) {
+	t.Helper()
+	if db.Status.Class != class || db.Status.Provider != provider {
+		t.Errorf("status.class %q provider %q, want %s and %s", db.Status.Class, db.Status.Provider, class, provider)
+	}
+	for _, call := range stack.Emulator.Stats().Log {
+		if call.ID == id {
+			t.Errorf("the %s object reached RDS: %s %s", provider, call.Action, call.ID)
+		}
 	}
 }
