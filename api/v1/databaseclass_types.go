@@ -13,6 +13,9 @@ const (
 	// ProviderAzure makes databases on Azure Database for PostgreSQL and MySQL flexible
 	// servers.
 	ProviderAzure = "azure"
+	// ProviderExisting makes databases and users on a PostgreSQL or MySQL server that
+	// exists already, shared by the class's objects.
+	ProviderExisting = "existing"
 )
 
 // AnnotationDefaultClass set to "true" on a DatabaseClass makes it the class of every
@@ -26,10 +29,13 @@ const AnnotationDefaultClass = "matrixmind.cloud/is-default-class"
 // +kubebuilder:validation:XValidation:rule="self.provider == 'gcp' || !has(self.gcp)",message="gcp parameters belong to a class with provider: gcp"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'azure' || has(self.azure)",message="an azure class needs azure: {subscriptionId, resourceGroup, location}"
 // +kubebuilder:validation:XValidation:rule="self.provider == 'azure' || !has(self.azure)",message="azure parameters belong to a class with provider: azure"
+// +kubebuilder:validation:XValidation:rule="self.provider != 'existing' || has(self.existing)",message="an existing class needs existing: {adminSecretRef: {namespace, name}}"
+// +kubebuilder:validation:XValidation:rule="self.provider == 'existing' || !has(self.existing)",message="existing parameters belong to a class with provider: existing"
 type DatabaseClassSpec struct {
-	// Provider is the cloud the class's databases are made on: aws, gcp or azure.
-	// (existing and cloudnativepg are not served by this version.)
-	// +kubebuilder:validation:XValidation:rule="self in ['aws', 'gcp', 'azure']",message="provider must be aws, gcp or azure: existing and cloudnativepg are not served by this version"
+	// Provider is where the class's databases are made: aws, gcp or azure (a cloud), or
+	// existing (a server that exists already). (cloudnativepg is not served by this
+	// version.)
+	// +kubebuilder:validation:XValidation:rule="self in ['aws', 'gcp', 'azure', 'existing']",message="provider must be aws, gcp, azure or existing: cloudnativepg is not served by this version"
 	Provider string `json:"provider"`
 
 	// Fallback names the DatabaseClass a new database of this class is made on instead when
@@ -57,6 +63,10 @@ type DatabaseClassSpec struct {
 	// Azure holds the parameters of an azure class.
 	// +optional
 	Azure *AzureClassParameters `json:"azure,omitempty"`
+
+	// Existing holds the parameters of an existing class.
+	// +optional
+	Existing *ExistingClassParameters `json:"existing,omitempty"`
 }
 
 // AWSClassParameters are an aws class's defaults, for the objects of the class whose spec
@@ -145,6 +155,29 @@ type AzureClassParameters struct {
 	// +kubebuilder:validation:MaxProperties=40
 	// +optional
 	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// ExistingClassParameters say which existing server a class's databases go to.
+type ExistingClassParameters struct {
+	// AdminSecretRef names the Secret holding how to reach the server and log in as its
+	// administrator: keys host, port, username, password, engine (postgres, mysql or
+	// mariadb; default postgres) and, optionally, ca.crt (the server's certificate is then
+	// verified against it, and users' Secrets carry it). The administrator must be able to
+	// create roles (PostgreSQL: CREATEROLE and CREATEDB, or a superuser; MySQL: CREATE USER
+	// and every privilege WITH GRANT OPTION). Each object of the class gets its own master
+	// user there, which makes its users and databases; the administrator's password stays
+	// in this Secret, which the operator only reads.
+	AdminSecretRef SecretReference `json:"adminSecretRef"`
+}
+
+// SecretReference names a Secret in a namespace.
+type SecretReference struct {
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace"`
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
 }
 
 // DatabaseClass is where RDSDatabases of the class are made: a cloud provider and its

@@ -158,6 +158,11 @@ const (
 	// no password. Either the bundle lacks the cloud's CA (add it), or something else
 	// answers at the database's address. Retried with backoff.
 	ReasonEngineCertificateRefused = "EngineCertificateRefused"
+	// ReasonNameTaken: on a server shared with other objects (a DatabaseClass with provider
+	// existing), a user or database the spec names exists there and is not this object's:
+	// another object's, or made by hand. It was left untouched; the message names it and its
+	// owner. Choose another name. Looked at again slowly.
+	ReasonNameTaken = "NameTaken"
 	// ReasonEngineError: the engine refused a statement; the message has its SQLSTATE.
 	ReasonEngineError = "EngineError"
 	// ReasonSecretInvalid: a Secret with the name the operator uses exists but does not hold

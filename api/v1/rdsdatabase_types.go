@@ -193,6 +193,7 @@ type Logs struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql']) || !has(self.highAvailability) || !has(self.highAvailability.multiAZ) || !self.highAvailability.multiAZ",message="multiAZ does not apply to Aurora, whose storage spans three zones: ask for highAvailability.readReplicas to have a reader to fail over to"
 // +kubebuilder:validation:XValidation:rule="!has(self.maxSize) || !has(self.type) || !(self.type in ['aurora-postgresql', 'aurora-mysql'])",message="maxSize does not apply to Aurora, whose storage grows by itself: remove it"
 // +kubebuilder:validation:XValidation:rule="!has(self.maxSize) || !has(self.size) || !self.maxSize.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || !self.size.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || int(self.maxSize.find('^[0-9]+')) >= int(self.size.find('^[0-9]+'))",message="maxSize must be larger than size (how far the cloud may grow the storage by itself), or equal to it to turn storage autoscaling off"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.size) || has(self.size)",message="size cannot be removed once set: storage never shrinks; set it to what it is"
 // +kubebuilder:validation:XValidation:rule="has(self.encryption) == has(oldSelf.encryption)",message="encryption cannot be added or removed after creation: RDS encrypts storage only when a database is made"
 // +kubebuilder:validation:XValidation:rule="has(self.class) == has(oldSelf.class) && (!has(self.class) || self.class == oldSelf.class)",message="class cannot be changed after creation: the database stays where it was made; to move it, restore a snapshot into a new RDSDatabase of the other class"
 type RDSDatabaseSpec struct {
@@ -228,8 +229,9 @@ type RDSDatabaseSpec struct {
 	// all read as GiB, as RDS counts storage. Below the storage type's minimum (20
 	// GiB for gp2/gp3, 100 for io1/io2, 5 for standard) it is raised to that
 	// minimum; an Event and the status say so. Storage can grow but never shrink.
-	// Default "10GB".
-	// +kubebuilder:default="10GB"
+	// Empty: 10 GiB on a cloud. On an existing server (a DatabaseClass with provider
+	// existing) the storage is the server's: size must stay empty there. Once set it cannot
+	// be removed.
 	// +kubebuilder:validation:MaxLength=12
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') && int(self.find('^[0-9]+')) <= 65536",message="size must be a whole number of gigabytes from 1 to 65536 followed by GB, GiB, Gi or G, e.g. 20GB"
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || !oldSelf.matches('^[1-9][0-9]{0,4}(GB|GiB|Gi|G)$') || int(self.find('^[0-9]+')) >= int(oldSelf.find('^[0-9]+'))",message="size cannot be decreased: RDS cannot shrink allocated storage"

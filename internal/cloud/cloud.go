@@ -144,6 +144,10 @@ type Instance struct {
 	// single create can make: Cloud SQL's instance without its master user, Aurora's
 	// cluster without its writer instance. Complete makes the rest.
 	Incomplete bool
+	// Shared is true when the database is a part of a server other objects share too (an
+	// existing server): the users and databases the operator makes there are marked as the
+	// object's (engine.Endpoint.Owner), and one of another's is never touched.
+	Shared bool
 	// PasswordResetAt is when the cloud's feed (Provider.Feed) last showed the master
 	// password set by someone other than the operator, who has not set it since; zero when
 	// it showed none, or the cloud has no feed. The master user's Secret is the truth: the
@@ -719,6 +723,9 @@ const (
 	FieldParameters Field = "Parameters"
 	// FieldMaxStorage is Desired.MaxAllocatedStorageGiB.
 	FieldMaxStorage Field = "MaxAllocatedStorage"
+	// FieldMasterUser is Desired.MasterUser: its name is taken where the database is made
+	// (a server shared with other objects).
+	FieldMasterUser Field = "MasterUser"
 )
 
 // Error implements error.

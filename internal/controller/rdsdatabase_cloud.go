@@ -326,9 +326,14 @@ func waitForDatabase(db *v1.RDSDatabase) {
 // spec is silent. raised tells whether the size was raised to the storage type's minimum.
 func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool, err error) {
 	spec := s.db.Spec
-	requested, err := storagesize.Parse(spec.Size)
-	if err != nil {
-		return cloud.Desired{}, false, err
+	var requested int32
+	switch {
+	case spec.Size != "":
+		if requested, err = storagesize.Parse(spec.Size); err != nil {
+			return cloud.Desired{}, false, err
+		}
+	case !s.defaults.ServerStorage:
+		requested = DefaultSizeGiB
 	}
 	retention, err := parseRetention(spec.Backup.Retention)
 	if err != nil {
@@ -457,6 +462,7 @@ var specFieldOf = map[cloud.Field]string{
 	cloud.FieldSubnetGroup:   "spec.network.subnetGroup",
 	cloud.FieldSecurityGroup: "spec.network.securityGroupIds",
 	cloud.FieldKMSKey:        "spec.encryption.kmsKeyId",
+	cloud.FieldMasterUser:    "spec.masterUser",
 	cloud.FieldExportBucket:  "spec.backup.export.bucket",
 	cloud.FieldExportRole:    "spec.backup.export.iamRoleArn",
 	cloud.FieldExportKMSKey:  "spec.backup.export.kmsKeyId",

@@ -67,6 +67,10 @@ type Defaults struct {
 	// outlives it (SPEC §6: Azure): deletionPolicy Snapshot is refused there before
 	// anything is created, and an empty deletionPolicy means Retain instead of Snapshot.
 	KeepsNoSnapshots bool
+	// ServerStorage says the placement's databases have no storage of their own (they are
+	// made on an existing server, whose storage is its own): an empty spec.size asks for
+	// none, where elsewhere it means DefaultSizeGiB.
+	ServerStorage bool
 	// PendingRequeue is how often an object is looked at again while its cloud database is
 	// changing state.
 	PendingRequeue time.Duration
@@ -91,6 +95,9 @@ type Defaults struct {
 	// Allow is what a cluster admin lets namespaces ask for beyond the safe defaults.
 	Allow Allowances
 }
+
+// DefaultSizeGiB is the storage asked for a database whose spec.size is empty.
+const DefaultSizeGiB = 10
 
 // DefaultDefaults are the defaults of the operator's flags.
 var DefaultDefaults = Defaults{

@@ -146,6 +146,14 @@ func (r *RDSDatabaseReconciler) engineFailed(s *scope, err error) (ctrl.Result, 
 			"add the cloud's CA to the bundle, or find out what answers at the database's address (" + msg + ")"
 	case engine.IsUnreachable(err):
 		reason = v1.ReasonEngineUnreachable
+	case engine.IsNotOwned(err), engine.IsUnsupported(err):
+		// Asking again soon never helps: the spec must change (or the other object go).
+		reason = v1.ReasonNameTaken
+		if engine.IsUnsupported(err) {
+			reason = v1.ReasonSpecInvalid
+		}
+		s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, reason, msg, corev1.EventTypeWarning, "")
+		return ctrl.Result{RequeueAfter: r.Defaults.Resync}, nil
 	}
 	s.announce(v1.ConditionUsersReady, metav1.ConditionFalse, reason, msg, corev1.EventTypeWarning, "")
 	return ctrl.Result{}, errorf(s.db, "engine", err)

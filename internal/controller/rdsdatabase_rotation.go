@@ -14,6 +14,7 @@ import (
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/password"
 )
 
@@ -216,6 +217,9 @@ func (r *RDSDatabaseReconciler) setMasterPassword(ctx context.Context, s *scope,
 func (r *RDSDatabaseReconciler) endpoint(s *scope, user string) engine.Endpoint {
 	ep := engine.Endpoint{Engine: engineOf(s.db).engine, Host: s.instance.Endpoint, Port: s.instance.Port, User: user,
 		Password: s.credentials[user].password, AdminRole: s.instance.AdminRole, CA: serverCA(s)}
+	if s.instance.Shared {
+		ep.Owner = naming.Owner(s.db.Namespace, s.db.Name)
+	}
 	// Who logs in with tokens is the operator's to keep only once the spec speaks of token
 	// logins: before, a grant made outside it (the token role given to a user of a DBA's) is left alone.
 	if s.db.Spec.IAMAuthentication != nil {

@@ -71,6 +71,12 @@ type Endpoint struct {
 	// authentication plugin on MySQL (AWSAuthenticationPlugin on RDS). The provider names
 	// it; it is empty where the engine has none.
 	TokenRole string
+	// Owner, when set, says the server is shared by several objects and names the one at
+	// work ("<namespace>/<name>"): every role (user) and database the session makes is
+	// marked as Owner's (see FormatMark), and one that exists without Owner's mark is
+	// refused with an Error whose NotOwned is set, and left untouched. Empty on a server
+	// that is the object's own (a cloud database), where nothing is marked.
+	Owner string
 }
 
 // Admin manages one database server, logged in as its master user.
@@ -154,6 +160,14 @@ type Error struct {
 	// CertificateRefused is true when the server's TLS certificate did not verify against
 	// the endpoint's CA bundle: no password was sent.
 	CertificateRefused bool
+	// NotOwned is true when a role, user or database of the name exists on a shared server
+	// (Endpoint.Owner) without the mark of the object at work: another object owns it, or
+	// no object does (someone made it by hand). It was not changed.
+	NotOwned bool
+	// Unsupported is true when the server cannot give what was asked for (a superuser
+	// where the endpoint names no admin role): asking again never helps, the spec must
+	// change.
+	Unsupported bool
 	// Err is the underlying error; it never carries a password.
 	Err error
 }
@@ -180,6 +194,20 @@ func IsPasswordRefused(err error) bool {
 func IsLoginRefused(err error) bool {
 	var ee *Error
 	return errors.As(err, &ee) && ee.LoginRefused
+}
+
+// IsNotOwned reports whether err says a name on a shared server belongs to another object
+// or to no object (Error.NotOwned).
+func IsNotOwned(err error) bool {
+	var ee *Error
+	return errors.As(err, &ee) && ee.NotOwned
+}
+
+// IsUnsupported reports whether err says the server cannot give what was asked for
+// (Error.Unsupported).
+func IsUnsupported(err error) bool {
+	var ee *Error
+	return errors.As(err, &ee) && ee.Unsupported
 }
 
 // IsUnreachable reports whether err says the server could not be reached or logged in to.

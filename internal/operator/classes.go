@@ -5,14 +5,23 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/azure"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/existing"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/mysql"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine/postgres"
 )
 
 // classClouds is controller.Clouds: it knows which provider serves each kind of
@@ -36,6 +45,12 @@ type classClouds struct {
 	// azureCA is what Azure flexible servers' certificates chain to (--azure-ca-bundle);
 	// nil connects to them without verifying the server.
 	azureCA *engine.CABundle
+
+	// secrets reads the admin Secrets of existing classes, past the operator's cache (which
+	// keeps only the operator's own Secrets).
+	secrets client.Reader
+	// newExisting builds an existing class's provider; nil is existing.New.
+	newExisting func(existing.Config) (cloud.Provider, error)
 
 	mu        sync.Mutex
 	providers map[string]cloud.Provider
@@ -115,6 +130,37 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 		d.KeepsNoSnapshots = true
 		maps.Copy(d.Tags, p.Tags)
 		return controller.Placement{Cloud: provider, Defaults: d, EngineCA: c.azureCA}, nil
+	case v1.ProviderExisting:
+		p := class.Spec.Existing
+		if p == nil {
+			return controller.Placement{}, fmt.Errorf("the class has no existing parameters")
+		}
+		if c.secrets == nil {
+			return controller.Placement{}, fmt.Errorf("this operator cannot read admin Secrets")
+		}
+		ref := types.NamespacedName{Namespace: p.AdminSecretRef.Namespace, Name: p.AdminSecretRef.Name}
+		provider, err := c.provider(ctx, "existing/"+ref.String(), func(ctx context.Context) (cloud.Provider, error) {
+			admin := func(ctx context.Context) (existing.Server, error) { return readAdminSecret(ctx, c.secrets, ref) }
+			// Not served until its Secret can be read: a class whose server is not set up
+			// yet sends new objects to its fallback.
+			if _, err := admin(ctx); err != nil {
+				return nil, err
+			}
+			cfg := existing.Config{Name: ref.String(), Admin: admin, Stewards: stewards()}
+			if c.newExisting != nil {
+				return c.newExisting(cfg)
+			}
+			return existing.New(cfg)
+		})
+		if err != nil {
+			return controller.Placement{}, err
+		}
+		// Nothing of the operator's cloud defaults applies to a server that exists: its
+		// storage, size, network and encryption are its own, and it keeps no snapshots.
+		d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted = "", "", "", false
+		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
+		d.ServerStorage, d.KeepsNoSnapshots = true, true
+		return controller.Placement{Cloud: provider, Defaults: d}, nil
 	}
 	return controller.Placement{}, fmt.Errorf("provider %q is not served by this operator", class.Spec.Provider)
 }
@@ -163,4 +209,50 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// stewards open administrator sessions on existing servers, by the engine their admin
+// Secret names.
+func stewards() map[string]engine.StewardConnector {
+	return map[string]engine.StewardConnector{
+		existing.EnginePostgres: postgres.Connector{},
+		existing.EngineMySQL:    mysql.Connector{}, existing.EngineMariaDB: mysql.Connector{},
+	}
+}
+
+// readAdminSecret reads an existing class's admin Secret: host, port, username, password,
+// engine (default postgres) and, optionally, ca.crt.
+func readAdminSecret(ctx context.Context, r client.Reader, ref types.NamespacedName) (existing.Server, error) {
+	var secret corev1.Secret
+	if err := r.Get(ctx, ref, &secret); err != nil {
+		return existing.Server{}, fmt.Errorf("read the admin Secret %s: %w", ref, err)
+	}
+	srv := existing.Server{
+		Engine: orDefault(string(secret.Data["engine"]), existing.EnginePostgres),
+		Host:   string(secret.Data["host"]), User: string(secret.Data["username"]),
+		Password: string(secret.Data["password"]), CA: secret.Data["ca.crt"],
+	}
+	var missing []string
+	for key, v := range map[string]string{"host": srv.Host, "username": srv.User, "password": srv.Password} {
+		if v == "" {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return existing.Server{}, fmt.Errorf("the admin Secret %s lacks %s", ref, strings.Join(missing, ", "))
+	}
+	port := string(secret.Data["port"])
+	if port == "" {
+		port = map[string]string{existing.EnginePostgres: "5432"}[srv.Engine]
+		if port == "" {
+			port = "3306"
+		}
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || n == 0 {
+		return existing.Server{}, fmt.Errorf("the admin Secret %s: port %q is not a port number", ref, port)
+	}
+	srv.Port = int32(n)
+	return srv, nil
 }

@@ -32,6 +32,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/existing"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/observer"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
@@ -92,6 +93,9 @@ type Options struct {
 	// AzureCA is what Azure flexible servers' certificates chain to (--azure-ca-bundle);
 	// nil connects to them over TLS without verifying the server.
 	AzureCA *engine.CABundle
+	// NewExisting builds the provider of an existing DatabaseClass's server from its
+	// configuration; nil is existing.New.
+	NewExisting func(existing.Config) (cloud.Provider, error)
 }
 
 // LogAPIOptions configures the log API.
@@ -183,10 +187,12 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		newAWS: func(ctx context.Context, region string) (cloud.Provider, error) {
 			return rds.NewInRegion(ctx, limiter, region)
 		},
-		newGCP:   opts.NewGCP,
-		newAzure: opts.NewAzure,
-		awsCA:    opts.EngineCA,
-		azureCA:  opts.AzureCA,
+		newGCP:      opts.NewGCP,
+		newAzure:    opts.NewAzure,
+		awsCA:       opts.EngineCA,
+		azureCA:     opts.AzureCA,
+		secrets:     mgr.GetAPIReader(),
+		newExisting: opts.NewExisting,
 	}
 	recorder, err := newRecorder(mgr)
 	if err != nil {

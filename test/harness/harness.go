@@ -33,6 +33,7 @@ import (
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/azureemulator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/existing"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
@@ -404,6 +405,13 @@ func (s *Stack) StartOperator() error {
 		AzureCA: azureCA,
 		NewAzure: func(ctx context.Context, subscription, resourceGroup, location string) (cloud.Provider, error) {
 			p, err := operator.NewAzure(s.AzureURL)(ctx, subscription, resourceGroup, location)
+			if err != nil {
+				return nil, err
+			}
+			return s.recorder.alsoRecording(p), nil
+		},
+		NewExisting: func(cfg existing.Config) (cloud.Provider, error) {
+			p, err := existing.New(cfg)
 			if err != nil {
 				return nil, err
 			}

@@ -30,13 +30,18 @@ var pluginName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
 // exactly what its roles give: superuser the master's own privileges WITH GRANT OPTION
 // (the most RDS allows; the master has no SUPER), createdb CREATE on every database. A
 // read-only user has none: MySQL's global CREATE would let it create tables in every
-// database, so read-only excludes createdb (and superuser).
+// database, so read-only excludes createdb (and superuser). On a shared server a user not
+// marked as Owner's is refused untouched.
 func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	if err := checkUserName(u.Name); err != nil {
 		return invalid("ensure user", err)
 	}
 	if u.ReadOnly && (u.Superuser || u.CreateDB) {
 		return invalid("ensure user "+u.Name, errors.New("a read-only user can be neither superuser nor createdb"))
+	}
+	if a.owner != "" && (u.Superuser || u.CreateDB) {
+		return &engine.Error{Op: "ensure user " + u.Name, Unsupported: true,
+			Err: errors.New("on a server shared with other objects, superuser and createdb are not given: MySQL grants them on every database, other objects' included")}
 	}
 	if u.TokenLogin && !pluginName.MatchString(a.tokenPlugin) {
 		return invalid("let "+u.Name+" log in with a token", fmt.Errorf("this server names no usable authentication plugin for token logins (%q)", a.tokenPlugin))
@@ -51,13 +56,18 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	acct := account(u.Name)
 	var plugin, auth string
 	err := a.conn.QueryRowContext(ctx, `SELECT plugin, authentication_string FROM mysql.user WHERE User = ? AND Host = '%'`, u.Name).Scan(&plugin, &auth)
+	exists := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return wrap("look up user "+u.Name, err)
+	}
+	if err := a.claim(ctx, "ensure user "+u.Name, markUser, u.Name, exists); err != nil {
+		return err
+	}
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case !exists:
 		if _, err := a.conn.ExecContext(ctx, "CREATE USER "+acct+" "+identified); err != nil {
 			return wrapSecret("create user "+u.Name, err)
 		}
-	case err != nil:
-		return wrap("look up user "+u.Name, err)
 	case plugin != wantPlugin || auth != wantAuth:
 		if _, err := a.conn.ExecContext(ctx, "ALTER USER "+acct+" "+identified+" ACCOUNT UNLOCK"); err != nil {
 			return wrapSecret("set password of "+u.Name, err)
@@ -95,7 +105,8 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 }
 
 // DisableUser implements engine.Admin: the account is locked and loses the superuser
-// role's privileges and grant option. The account, its other grants and its data stay.
+// role's privileges and grant option. The account, its other grants and its data stay. On a
+// shared server a user not marked as Owner's is not Owner's to disable: it is left as it is.
 func (a *Admin) DisableUser(ctx context.Context, name string) error {
 	if err := checkUserName(name); err != nil {
 		return invalid("disable user", err)
@@ -107,6 +118,13 @@ func (a *Admin) DisableUser(ctx context.Context, name string) error {
 	}
 	if err != nil {
 		return wrap("look up user "+name, err)
+	}
+	ours, err := a.owns(ctx, markUser, name)
+	if err != nil {
+		return err
+	}
+	if !ours {
+		return nil
 	}
 	// Locking a locked account changes nothing.
 	if _, err := a.conn.ExecContext(ctx, "ALTER USER "+account(name)+" ACCOUNT LOCK"); err != nil {
@@ -247,7 +265,9 @@ func (a *Admin) ensureGlobal(ctx context.Context, name string, want map[string]b
 // nothing else; every other '<name>'@'%' account loses its privileges on it. Privileges on
 // the database cover its tables, those made later included. The master keeps its global
 // privileges; an empty owner means the master owns the database. System accounts (those on
-// other hosts) are never touched.
+// other hosts) are never touched. On a shared server a database not marked as Owner's is
+// refused untouched, and one the session creates is marked first; the users it grants to are
+// Owner's, since this session's EnsureUser applied them and refused any other.
 func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 	if err := checkDatabaseName(d.Name); err != nil {
 		return invalid("ensure database", err)
@@ -263,6 +283,15 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 	want, err := a.databaseAccess(d)
 	if err != nil {
 		return err
+	}
+	if a.owner != "" {
+		var exists bool
+		if err := a.conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?)`, d.Name).Scan(&exists); err != nil {
+			return wrap("look up database "+d.Name, err)
+		}
+		if err := a.claim(ctx, "ensure database "+d.Name, markDatabase, d.Name, exists); err != nil {
+			return err
+		}
 	}
 	if _, err := a.conn.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+quoteIdentifier(d.Name)); err != nil {
 		return wrap("create database "+d.Name, err)

@@ -37,7 +37,7 @@ func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin,
 	if err != nil {
 		return nil, loginError(op, err)
 	}
-	a := &Admin{db: db, conn: conn, tokenPlugin: ep.TokenRole, readOnly: map[string]bool{}}
+	a := &Admin{db: db, conn: conn, tokenPlugin: ep.TokenRole, owner: ep.Owner, readOnly: map[string]bool{}}
 	var current string
 	if err := conn.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&current); err != nil {
 		_ = a.Close(ctx)
@@ -111,6 +111,12 @@ type Admin struct {
 	// tokenPlugin is the authentication plugin of users who log in with the cloud's tokens
 	// (Endpoint.TokenRole), empty when the server has none.
 	tokenPlugin string
+	// owner is the object at work on a server several share (engine.Endpoint.Owner), whose
+	// mark (a row of the marks table) every user and database the session makes gets and
+	// changes; empty on a server that is the object's own.
+	owner string
+	// marksReady says the session made sure the marks table exists.
+	marksReady bool
 	// readOnly holds the users EnsureUser applied in this session, and whether each is
 	// read-only, for EnsureDatabase to give each its privileges.
 	readOnly map[string]bool

@@ -38,7 +38,7 @@ func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin,
 	if err != nil {
 		return nil, loginError(fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), err)
 	}
-	return &Admin{conn: conn, cfg: cfg, master: ep.User, adminRole: ep.AdminRole, tokenRole: ep.TokenRole, readOnly: map[string]bool{}}, nil
+	return &Admin{conn: conn, cfg: cfg, master: ep.User, adminRole: ep.AdminRole, tokenRole: ep.TokenRole, owner: ep.Owner, readOnly: map[string]bool{}}, nil
 }
 
 // Verify implements engine.Connector.
@@ -92,6 +92,10 @@ type Admin struct {
 	adminRole string
 	// tokenRole makes its members log in with the cloud's tokens, empty when there is none.
 	tokenRole string
+	// owner is the object at work on a server several share (engine.Endpoint.Owner), whose
+	// mark every role and database the session makes gets and changes; empty on a server
+	// that is the object's own.
+	owner string
 	// readOnly holds the users EnsureUser applied in this session, and whether each is
 	// read-only, for EnsureDatabase to give each its rights.
 	readOnly map[string]bool
@@ -103,7 +107,7 @@ func (a *Admin) Close(ctx context.Context) error {
 }
 
 // EnsureUser implements engine.Admin. The password goes to the server as a SCRAM verifier,
-// never in clear text.
+// never in clear text. On a shared server a role not marked as Owner's is refused untouched.
 func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	if err := checkName("role", u.Name); err != nil {
 		return err
@@ -113,6 +117,10 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	}
 	if u.TokenLogin && a.tokenRole == "" {
 		return &engine.Error{Op: "let " + u.Name + " log in with a token", Err: errors.New("this server names no role for token logins")}
+	}
+	if u.Superuser && a.adminRole == "" {
+		return &engine.Error{Op: "make " + u.Name + " a superuser", Unsupported: true, Err: errors.New(
+			"this server offers no admin role to make a superuser with (on a server shared with other objects, a superuser could reach their data)")}
 	}
 	// A user who logs in with a token has no password: one left from before would still
 	// let it in where the cloud's rules allow passwords.
@@ -124,24 +132,21 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 		}
 		password = literal(verifier)
 	}
-	var exists bool
-	if err := a.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, u.Name).Scan(&exists); err != nil {
-		return wrap("look up role "+u.Name, err)
+	exists, err := a.lookUpRole(ctx, "ensure role "+u.Name, u.Name)
+	if err != nil {
+		return err
 	}
 	createdb := "NOCREATEDB"
 	if u.CreateDB {
 		createdb = "CREATEDB"
 	}
-	verb := "ALTER"
-	if !exists {
-		verb = "CREATE"
-	}
-	stmt := fmt.Sprintf("%s ROLE %s LOGIN %s PASSWORD %s", verb, ident(u.Name), createdb, password)
-	if _, err := a.conn.Exec(ctx, stmt); err != nil {
-		return wrap(strings.ToLower(verb)+" role "+u.Name, err)
-	}
-	if a.adminRole == "" && u.Superuser {
-		return &engine.Error{Op: "make " + u.Name + " a superuser", Err: errors.New("this server names no admin role to grant")}
+	options := fmt.Sprintf("ROLE %s LOGIN %s PASSWORD %s", ident(u.Name), createdb, password)
+	if exists {
+		if _, err := a.conn.Exec(ctx, "ALTER "+options); err != nil {
+			return wrap("alter role "+u.Name, err)
+		}
+	} else if err := a.createRole(ctx, "ensure role "+u.Name, u.Name, "CREATE "+options, a.markFor("")); err != nil {
+		return err
 	}
 	if a.adminRole != "" {
 		if err := a.ensureMembership(ctx, u.Name, a.adminRole, u.Superuser); err != nil {
@@ -157,17 +162,18 @@ func (a *Admin) EnsureUser(ctx context.Context, u engine.User) error {
 	return nil
 }
 
-// DisableUser implements engine.Admin.
+// DisableUser implements engine.Admin. On a shared server a role not marked as Owner's is
+// not Owner's to disable: it is left as it is.
 func (a *Admin) DisableUser(ctx context.Context, name string) error {
 	if err := checkName("role", name); err != nil {
 		return err
 	}
-	var exists bool
-	if err := a.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, name).Scan(&exists); err != nil {
-		return wrap("look up role "+name, err)
-	}
-	if !exists {
+	exists, err := a.lookUpRole(ctx, "disable role "+name, name)
+	switch {
+	case engine.IsNotOwned(err), err == nil && !exists:
 		return nil
+	case err != nil:
+		return err
 	}
 	if _, err := a.conn.Exec(ctx, fmt.Sprintf("ALTER ROLE %s NOLOGIN", ident(name))); err != nil {
 		return wrap("disable login of "+name, err)
@@ -205,7 +211,10 @@ func (a *Admin) ensureMembership(ctx context.Context, role, group string, want b
 	return nil
 }
 
-// EnsureDatabase implements engine.Admin.
+// EnsureDatabase implements engine.Admin. On a shared server it refuses, before changing
+// anything, a database or group role not marked as Owner's, and a database owned by a role
+// that is not Owner's; it marks the database it creates. The roles it grants to are Owner's:
+// the master, and users this session's EnsureUser applied, which refused any other.
 func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 	owner := d.Owner
 	if owner == "" {
@@ -223,15 +232,18 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 	if err != nil {
 		return err
 	}
+	st, err := a.lookUpDatabase(ctx, d.Name)
+	if err != nil {
+		return err
+	}
+	needsMark, err := a.claimDatabase(d.Name, st)
+	if err != nil {
+		return err
+	}
 	if err := a.ensureGroups(ctx, s); err != nil {
 		return err
 	}
-	var current string
-	err = a.conn.QueryRow(ctx, `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, d.Name).Scan(&current)
-	exists := err == nil
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return wrap("look up database "+d.Name, err)
-	}
+	exists, current := st.exists, st.owner
 	// The master is not a superuser: to create a database for another role or grant on it
 	// as its owner it must act as that role for a while, and to hand a database from one
 	// owner to another it must act as both.
@@ -245,9 +257,17 @@ func (a *Admin) EnsureDatabase(ctx context.Context, d engine.Database) error {
 			if _, err := a.conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER %s", ident(d.Name), ident(owner))); err != nil {
 				return wrap("create database "+d.Name, err)
 			}
+			needsMark = a.owner != ""
 		case current != owner:
 			if _, err := a.conn.Exec(ctx, fmt.Sprintf("ALTER DATABASE %s OWNER TO %s", ident(d.Name), ident(owner))); err != nil {
 				return wrap("change owner of database "+d.Name, err)
+			}
+		}
+		// CREATE DATABASE cannot run in a transaction: a crash before this leaves the
+		// database unmarked, which claimDatabase takes as Owner's by its owner.
+		if needsMark {
+			if _, err := a.conn.Exec(ctx, fmt.Sprintf("COMMENT ON DATABASE %s IS %s", ident(d.Name), literal(a.markFor("")))); err != nil {
+				return wrap("mark database "+d.Name, err)
 			}
 		}
 		return a.ensureConnect(ctx, s)

@@ -132,24 +132,29 @@ func (a *Admin) ensureGroups(ctx context.Context, s sharing) error {
 	return a.ensureGroup(ctx, s.readOnly, s.database, "only read it")
 }
 
-// ensureGroup creates a group role when it is missing, with a comment saying what it is for.
-// A role of that name that can log in is not one of the operator's groups: the database's
-// rights are not handed to it.
+// ensureGroup creates a group role when it is missing, with a comment saying what it is for:
+// on a shared server, Owner's mark saying it. A role of that name that can log in is not one
+// of the operator's groups, nor on a shared server is one without Owner's mark: the
+// database's rights are not handed to it.
 func (a *Admin) ensureGroup(ctx context.Context, name, database, may string) error {
 	if err := checkName("role", name); err != nil {
 		return err
 	}
-	comment := fmt.Sprintf("aws-rds-operator: the users listed on database %s that may %s", database, may)
+	purpose := fmt.Sprintf("the users listed on database %s that may %s", database, may)
+	comment := a.markFor(purpose)
+	if comment == "" {
+		comment = "aws-rds-operator: " + purpose
+	}
 	var canLogin bool
 	var current string
 	err := a.conn.QueryRow(ctx, `SELECT rolcanlogin, COALESCE(shobj_description(oid, 'pg_authid'), '') FROM pg_roles WHERE rolname = $1`, name).Scan(&canLogin, &current)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		if _, err := a.conn.Exec(ctx, fmt.Sprintf("CREATE ROLE %s NOLOGIN", ident(name))); err != nil {
-			return wrap("create group "+name, err)
-		}
+		return a.createRole(ctx, "ensure group "+name, name, fmt.Sprintf("CREATE ROLE %s NOLOGIN", ident(name)), comment)
 	case err != nil:
 		return wrap("look up group "+name, err)
+	case !a.ownsRole(name, current):
+		return engine.NotOwned("ensure group "+name, "role "+name, current)
 	case canLogin:
 		return &engine.Error{Op: "ensure group " + name, Err: fmt.Errorf("a role named %s exists and can log in: it is not the operator's group of database %s", name, database)}
 	case current == comment:

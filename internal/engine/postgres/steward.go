@@ -1,0 +1,191 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
+)
+
+// ConnectSteward implements engine.StewardConnector, on the server's postgres database.
+func (Connector) ConnectSteward(ctx context.Context, ep engine.Endpoint) (engine.Steward, error) {
+	cfg, err := connConfig(ep, "postgres")
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, loginError(fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), err)
+	}
+	return &Steward{conn: conn}, nil
+}
+
+// Steward is an engine.Steward session on one PostgreSQL server, as its administrator (a
+// superuser, or a role with CREATEROLE and CREATEDB: dropping what an object owns needs a
+// superuser, or on PostgreSQL 16 and later ADMIN on the object's roles).
+type Steward struct {
+	conn *pgx.Conn
+}
+
+// markedRoles is every role whose comment is a mark, with its mark text.
+const markedRoles = `SELECT rolname, description FROM (
+	SELECT rolname, COALESCE(shobj_description(oid, 'pg_authid'), '') AS description FROM pg_roles) r
+	WHERE description LIKE 'matrixmind.cloud mark: %' ORDER BY rolname`
+
+// Masters implements engine.Steward.
+func (s *Steward) Masters(ctx context.Context) ([]engine.Master, error) {
+	rows, err := s.conn.Query(ctx, markedRoles)
+	if err != nil {
+		return nil, wrap("list marked roles", err)
+	}
+	type role struct{ Name, Comment string }
+	roles, err := pgx.CollectRows(rows, pgx.RowToStructByPos[role])
+	if err != nil {
+		return nil, wrap("list marked roles", err)
+	}
+	var out []engine.Master
+	for _, r := range roles {
+		if mark, ok := engine.ParseMark(r.Comment); ok && mark[engine.MarkDatabase] != "" {
+			out = append(out, engine.Master{Name: r.Name, Mark: mark})
+		}
+	}
+	return out, nil
+}
+
+// EnsureMaster implements engine.Steward. The role and its mark are made in one
+// transaction, so a crash never leaves a master without its mark.
+func (s *Steward) EnsureMaster(ctx context.Context, name, password string, mark map[string]string) error {
+	if err := checkName("role", name); err != nil {
+		return err
+	}
+	owner, database := mark[engine.MarkOwner], mark[engine.MarkDatabase]
+	if owner == "" || database == "" {
+		return &engine.Error{Op: "ensure master " + name, Err: errors.New("the mark names no owner or no database")}
+	}
+	var comment string
+	err := s.conn.QueryRow(ctx, `SELECT COALESCE(shobj_description(oid, 'pg_authid'), '') FROM pg_roles WHERE rolname = $1`, name).Scan(&comment)
+	exists := err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return wrap("look up role "+name, err)
+	}
+	if exists {
+		if have, ok := engine.ParseMark(comment); !ok || have[engine.MarkOwner] != owner || have[engine.MarkDatabase] != database {
+			return engine.NotOwned("ensure master "+name, "role "+name, comment)
+		}
+	}
+	stmt := "ALTER ROLE " + ident(name) + " LOGIN CREATEDB CREATEROLE"
+	if !exists {
+		stmt = "CREATE ROLE " + ident(name) + " LOGIN CREATEDB CREATEROLE"
+	}
+	if password != "" {
+		verifier, err := scramVerifier(password)
+		if err != nil {
+			return &engine.Error{Op: "hash password of " + name, Err: err}
+		}
+		stmt += " PASSWORD " + literal(verifier)
+	}
+	tx, err := s.conn.Begin(ctx)
+	if err != nil {
+		return wrap("begin", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, stmt); err != nil {
+		return wrap("ensure master "+name, err)
+	}
+	if _, err := tx.Exec(ctx, "COMMENT ON ROLE "+ident(name)+" IS "+literal(engine.FormatMark(mark))); err != nil {
+		return wrap("mark master "+name, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return wrap("ensure master "+name, err)
+	}
+	return nil
+}
+
+// DropOwned implements engine.Steward. Databases go first, with whoever is connected to
+// them; then what the roles own or were granted elsewhere on the server (DROP OWNED, in
+// this session's database: shared objects' grants included); then the roles, the master
+// last.
+func (s *Steward) DropOwned(ctx context.Context, owner string) ([]string, error) {
+	rows, err := s.conn.Query(ctx, markedRoles)
+	if err != nil {
+		return nil, wrap("list marked roles", err)
+	}
+	type role struct{ Name, Comment string }
+	marked, err := pgx.CollectRows(rows, pgx.RowToStructByPos[role])
+	if err != nil {
+		return nil, wrap("list marked roles", err)
+	}
+	var roles []string
+	master := ""
+	for _, r := range marked {
+		mark, ok := engine.ParseMark(r.Comment)
+		switch {
+		case !ok || mark[engine.MarkOwner] != owner:
+		case mark[engine.MarkDatabase] != "":
+			master = r.Name
+		default:
+			roles = append(roles, r.Name)
+		}
+	}
+	if master != "" {
+		roles = append(roles, master)
+	}
+	rows, err = s.conn.Query(ctx, `SELECT datname, COALESCE(shobj_description(oid, 'pg_database'), ''), pg_get_userbyid(datdba) FROM pg_database ORDER BY datname`)
+	if err != nil {
+		return nil, wrap("list databases", err)
+	}
+	type database struct{ Name, Comment, Owner string }
+	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[database])
+	if err != nil {
+		return nil, wrap("list databases", err)
+	}
+	var dropped []string
+	for _, d := range all {
+		_, markedAtAll := engine.ParseMark(d.Comment)
+		ours := engine.OwnedBy(d.Comment, owner) || !markedAtAll && slices.Contains(roles, d.Owner)
+		if !ours {
+			continue
+		}
+		if _, err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(d.Name)+" WITH (FORCE)"); err != nil {
+			return dropped, wrap("drop database "+d.Name, err)
+		}
+		dropped = append(dropped, "database "+d.Name)
+	}
+	if len(roles) == 0 {
+		return dropped, nil
+	}
+	quoted := make([]string, len(roles))
+	for i, r := range roles {
+		quoted[i] = ident(r)
+	}
+	if _, err := s.conn.Exec(ctx, "DROP OWNED BY "+strings.Join(quoted, ", ")); err != nil {
+		return dropped, wrap("drop what "+strings.Join(roles, ", ")+" own", err)
+	}
+	for _, r := range roles {
+		if _, err := s.conn.Exec(ctx, "DROP ROLE IF EXISTS "+ident(r)); err != nil {
+			return dropped, wrap("drop role "+r, err)
+		}
+		dropped = append(dropped, "role "+r)
+	}
+	return dropped, nil
+}
+
+// Version implements engine.Steward.
+func (s *Steward) Version(ctx context.Context) (string, error) {
+	var v string
+	if err := s.conn.QueryRow(ctx, "SHOW server_version").Scan(&v); err != nil {
+		return "", wrap("read the server's version", err)
+	}
+	v, _, _ = strings.Cut(v, " ")
+	return v, nil
+}
+
+// Close implements engine.Steward.
+func (s *Steward) Close(ctx context.Context) error {
+	return s.conn.Close(ctx)
+}
