@@ -16,6 +16,9 @@ const (
 	// ProviderExisting makes databases and users on a PostgreSQL or MySQL server that
 	// exists already, shared by the class's objects.
 	ProviderExisting = "existing"
+	// ProviderCloudNativePG makes each database a CloudNativePG Cluster in the object's
+	// namespace (PostgreSQL only).
+	ProviderCloudNativePG = "cloudnativepg"
 )
 
 // AnnotationDefaultClass set to "true" on a DatabaseClass makes it the class of every
@@ -31,11 +34,12 @@ const AnnotationDefaultClass = "matrixmind.cloud/is-default-class"
 // +kubebuilder:validation:XValidation:rule="self.provider == 'azure' || !has(self.azure)",message="azure parameters belong to a class with provider: azure"
 // +kubebuilder:validation:XValidation:rule="self.provider != 'existing' || has(self.existing)",message="an existing class needs existing: {adminSecretRef: {namespace, name}}"
 // +kubebuilder:validation:XValidation:rule="self.provider == 'existing' || !has(self.existing)",message="existing parameters belong to a class with provider: existing"
+// +kubebuilder:validation:XValidation:rule="self.provider == 'cloudnativepg' || !has(self.cloudnativepg)",message="cloudnativepg parameters belong to a class with provider: cloudnativepg"
 type DatabaseClassSpec struct {
-	// Provider is where the class's databases are made: aws, gcp or azure (a cloud), or
-	// existing (a server that exists already). (cloudnativepg is not served by this
-	// version.)
-	// +kubebuilder:validation:XValidation:rule="self in ['aws', 'gcp', 'azure', 'existing']",message="provider must be aws, gcp, azure or existing: cloudnativepg is not served by this version"
+	// Provider is where the class's databases are made: aws, gcp or azure (a cloud),
+	// existing (a server that exists already) or cloudnativepg (a CloudNativePG Cluster per
+	// database, in the cluster the operator runs in).
+	// +kubebuilder:validation:XValidation:rule="self in ['aws', 'gcp', 'azure', 'existing', 'cloudnativepg']",message="provider must be aws, gcp, azure, existing or cloudnativepg"
 	Provider string `json:"provider"`
 
 	// Fallback names the DatabaseClass a new database of this class is made on instead when
@@ -67,6 +71,10 @@ type DatabaseClassSpec struct {
 	// Existing holds the parameters of an existing class.
 	// +optional
 	Existing *ExistingClassParameters `json:"existing,omitempty"`
+
+	// CloudNativePG holds the parameters of a cloudnativepg class; all are optional.
+	// +optional
+	CloudNativePG *CloudNativePGClassParameters `json:"cloudnativepg,omitempty"`
 }
 
 // AWSClassParameters are an aws class's defaults, for the objects of the class whose spec
@@ -168,6 +176,28 @@ type ExistingClassParameters struct {
 	// user there, which makes its users and databases; the administrator's password stays
 	// in this Secret, which the operator only reads.
 	AdminSecretRef SecretReference `json:"adminSecretRef"`
+}
+
+// CloudNativePGClassParameters say how a class's databases are made as CloudNativePG
+// Clusters (CloudNativePG must be installed in the cluster).
+type CloudNativePGClassParameters struct {
+	// Instances is how many PostgreSQL instances each Cluster runs (a primary and its
+	// standbys, which CloudNativePG fails over to); spec.highAvailability.readReplicas adds
+	// to it. Default 1.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=9
+	// +optional
+	Instances int32 `json:"instances,omitempty"`
+	// StorageClass is the storage class of the Clusters' volumes; empty: the cluster's
+	// default.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	StorageClass string `json:"storageClass,omitempty"`
+	// ImageName is the PostgreSQL image the Clusters run; empty:
+	// ghcr.io/cloudnative-pg/postgresql:<spec.version>.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	ImageName string `json:"imageName,omitempty"`
 }
 
 // SecretReference names a Secret in a namespace.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +17,7 @@ import (
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/azure"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/cloudnativepg"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/existing"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controller"
@@ -49,6 +51,8 @@ type classClouds struct {
 	// secrets reads the admin Secrets of existing classes, past the operator's cache (which
 	// keeps only the operator's own Secrets).
 	secrets client.Reader
+	// kube writes the Clusters of cloudnativepg classes.
+	kube client.Client
 	// newExisting builds an existing class's provider; nil is existing.New.
 	newExisting func(existing.Config) (cloud.Provider, error)
 
@@ -160,6 +164,33 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 		d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted = "", "", "", false
 		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
 		d.ServerStorage, d.KeepsNoSnapshots = true, true
+		return controller.Placement{Cloud: provider, Defaults: d}, nil
+	case v1.ProviderCloudNativePG:
+		p := class.Spec.CloudNativePG
+		if p == nil {
+			p = &v1.CloudNativePGClassParameters{}
+		}
+		if c.kube == nil || c.secrets == nil {
+			return controller.Placement{}, fmt.Errorf("this operator has no Kubernetes client for CloudNativePG")
+		}
+		key := fmt.Sprintf("cloudnativepg/%s/%d/%s/%s", class.Name, p.Instances, p.StorageClass, p.ImageName)
+		provider, err := c.provider(ctx, key, func(ctx context.Context) (cloud.Provider, error) {
+			// Not served where CloudNativePG is not installed: new objects go to the
+			// class's fallback.
+			if err := c.secrets.List(ctx, &cnpgv1.ClusterList{}, client.Limit(1)); err != nil {
+				return nil, fmt.Errorf("CloudNativePG's Clusters cannot be listed (is CloudNativePG installed?): %w", err)
+			}
+			return cloudnativepg.New(cloudnativepg.Config{Class: class.Name, Client: c.kube, Reader: c.secrets,
+				Instances: p.Instances, StorageClass: p.StorageClass, ImageName: p.ImageName})
+		})
+		if err != nil {
+			return controller.Placement{}, err
+		}
+		// The operator's cloud defaults mean nothing to a Cluster: its resources, network
+		// and encryption are Kubernetes', and it keeps no snapshots yet.
+		d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted = "", "", "", false
+		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
+		d.KeepsNoSnapshots = true
 		return controller.Placement{Cloud: provider, Defaults: d}, nil
 	}
 	return controller.Placement{}, fmt.Errorf("provider %q is not served by this operator", class.Spec.Provider)

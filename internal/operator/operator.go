@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	"hash/fnv"
 	"slices"
 	"strings"
@@ -122,8 +123,17 @@ func Scheme() (*runtime.Scheme, error) {
 	if err := v1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
+	// CloudNativePG's Clusters, which cloudnativepg classes make (CloudNativePG need not be
+	// installed for the others).
+	if err := cnpgv1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
 	return scheme, nil
 }
+
+// A cloudnativepg class's databases are CloudNativePG Clusters; the admin Secrets of
+// existing classes are read past the cache.
+// +kubebuilder:rbac:groups=postgresql.cnpg.io,resources=clusters,verbs=get;list;watch;create;patch;delete
 
 // Leader election (on when several replicas run) keeps its lease here.
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
@@ -272,8 +282,16 @@ func newView(mgr manager.Manager, name string, p cloud.Provider, changed chan<- 
 
 // Engines returns the connectors of every engine the operator serves, by RDS engine name.
 func Engines() engine.ByEngine {
+	return EnginesDialing(nil)
+}
+
+// EnginesDialing is Engines with PostgreSQL sessions opened through dial (nil: the
+// network's own), for a test harness whose database servers answer at names no resolver
+// knows (CloudNativePG's Services, without a cluster network).
+func EnginesDialing(dial postgres.DialFunc) engine.ByEngine {
+	pg := postgres.Connector{Dial: dial}
 	return engine.ByEngine{
-		"postgres": postgres.Connector{}, "aurora-postgresql": postgres.Connector{},
+		"postgres": pg, "aurora-postgresql": pg,
 		// RDS for MariaDB speaks MySQL's protocol and grants, so MySQL's connector serves it.
 		"mysql": mysql.Connector{}, "mariadb": mysql.Connector{}, "aurora-mysql": mysql.Connector{},
 	}

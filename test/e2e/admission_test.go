@@ -373,7 +373,9 @@ func TestAdmissionRejectsBadClasses(t *testing.T) {
 		wantMsg string
 	}{
 		"UnservedProvider": {reason: "A provider this version does not serve is refused, not accepted and ignored.",
-			spec: v1.DatabaseClassSpec{Provider: "cloudnativepg"}, wantMsg: "provider must be aws, gcp or azure"},
+			spec: v1.DatabaseClassSpec{Provider: "crunchy"}, wantMsg: "provider must be aws, gcp, azure, existing or cloudnativepg"},
+		"ExistingWithoutItsServer": {reason: "An existing class cannot make anything without the Secret saying which server and as whom.",
+			spec: v1.DatabaseClassSpec{Provider: v1.ProviderExisting}, wantMsg: "an existing class needs existing: {adminSecretRef: {namespace, name}}"},
 		"AzureWithoutParameters": {reason: "An azure class cannot make anything without its subscription, resource group and location.",
 			spec: v1.DatabaseClassSpec{Provider: v1.ProviderAzure}, wantMsg: "an azure class needs azure: {subscriptionId, resourceGroup, location}"},
 		"BadSubscription": {reason: "A subscription ID is a UUID: anything else would fail at the first call, far from the class.",

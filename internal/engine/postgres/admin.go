@@ -26,11 +26,18 @@ const connectTimeout = 10 * time.Second
 // Connector opens sessions on PostgreSQL servers over TLS: verified against the endpoint's
 // CA bundle when it has one (sslmode=verify-full), else encrypted only (sslmode=require, as
 // RDS serves).
-type Connector struct{}
+type Connector struct {
+	// Dial, when set, opens the connections instead of the network's own dialer, given
+	// the endpoint's host name unresolved.
+	Dial DialFunc
+}
+
+// DialFunc opens a network connection to address (host:port).
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
 
 // Connect implements engine.Connector.
-func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin, error) {
-	cfg, err := connConfig(ep, "postgres")
+func (c Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin, error) {
+	cfg, err := c.connConfig(ep, "postgres")
 	if err != nil {
 		return nil, err
 	}
@@ -42,8 +49,8 @@ func (Connector) Connect(ctx context.Context, ep engine.Endpoint) (engine.Admin,
 }
 
 // Verify implements engine.Connector.
-func (Connector) Verify(ctx context.Context, ep engine.Endpoint, database string) error {
-	cfg, err := connConfig(ep, database)
+func (c Connector) Verify(ctx context.Context, ep engine.Endpoint, database string) error {
+	cfg, err := c.connConfig(ep, database)
 	if err != nil {
 		return err
 	}
@@ -56,10 +63,14 @@ func (Connector) Verify(ctx context.Context, ep engine.Endpoint, database string
 
 // connConfig is the session configuration for ep and database: TLS required, and the
 // server's certificate verified for ep.Host against ep.CA when there is one.
-func connConfig(ep engine.Endpoint, database string) (*pgx.ConnConfig, error) {
+func (c Connector) connConfig(ep engine.Endpoint, database string) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(ConnString(ep, database))
 	if err != nil {
 		return nil, &engine.Error{Op: "parse connection settings", Unreachable: true, Err: errors.New("invalid host or port")}
+	}
+	if c.Dial != nil {
+		cfg.DialFunc = pgconn.DialFunc(c.Dial)
+		cfg.LookupFunc = func(_ context.Context, host string) ([]string, error) { return []string{host}, nil }
 	}
 	cfg.ConnectTimeout = connectTimeout
 	if tc := ep.CA.TLSConfig(ep.Host); tc != nil {

@@ -13,8 +13,8 @@ import (
 )
 
 // ConnectSteward implements engine.StewardConnector, on the server's postgres database.
-func (Connector) ConnectSteward(ctx context.Context, ep engine.Endpoint) (engine.Steward, error) {
-	cfg, err := connConfig(ep, "postgres")
+func (c Connector) ConnectSteward(ctx context.Context, ep engine.Endpoint) (engine.Steward, error) {
+	cfg, err := c.connConfig(ep, "postgres")
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,569 @@
+// Package cloudnativepg implements cloud.Provider on CloudNativePG (SPEC §6, provider:
+// cloudnativepg): each database is a CloudNativePG Cluster in the namespace of the object it
+// is made for, in the Kubernetes cluster the operator runs in, written with CloudNativePG's
+// own Go API types. The Cluster's bootstrap makes the object's master user, the owner of a
+// first database, with the password of the master user's Secret, and CloudNativePG keeps
+// it there as a managed role (LOGIN, CREATEDB, CREATEROLE, its password following the
+// Secret); the controller makes the users, databases and grants as on RDS, through the
+// Cluster's read-write Service <cluster>-rw, whose certificate chains to the Cluster's CA
+// (the Secret CloudNativePG names in status.certificates.serverCASecret).
+//
+// The Cluster carries no owner reference to the object: deleting the object never deletes
+// the Cluster behind the deletion policy's back. Its labels name the operator and the
+// database identifier, an annotation holds its tags (its owner among them).
+//
+// Not made here yet, refused as cloud.ErrUnsupported (the controller reports a spec the
+// class cannot honour): read replicas (the class's instances are the Cluster's standbys),
+// snapshots and backups (the class keeps none: deletionPolicy Snapshot is refused and an
+// unset policy means Retain), restores, exports, engine parameters, and what a cloud has
+// and a Cluster does not (instance classes, storage types, network placement, windows,
+// token logins, log exports).
+package cloudnativepg
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
+)
+
+// Labels and annotations the provider puts on its Clusters.
+const (
+	// LabelManagedBy marks every Cluster the operator made, with ManagedBy.
+	LabelManagedBy = "matrixmind.cloud/managed-by"
+	ManagedBy      = "aws-rds-operator"
+	// LabelDatabase names the database identifier the Cluster is.
+	LabelDatabase = "matrixmind.cloud/database"
+	// AnnotationTags holds the database's tags as JSON (tag keys hold '/', which label
+	// values may not, and values may be long).
+	AnnotationTags = "matrixmind.cloud/tags"
+	// AnnotationPasswordSetAt is written when the master password is set again, so that
+	// CloudNativePG reconciles the Cluster's managed roles at once.
+	AnnotationPasswordSetAt = "matrixmind.cloud/master-password-set-at"
+)
+
+// ownerTag is the tag naming the object a database is made for, "<namespace>/<name>"
+// (v1.TagOwner).
+const ownerTag = "matrixmind.cloud/owner"
+
+// DefaultImageRepository is where the PostgreSQL images of a class naming none come from:
+// CloudNativePG's own, tagged by PostgreSQL version.
+const DefaultImageRepository = "ghcr.io/cloudnative-pg/postgresql"
+
+// port is the port CloudNativePG's Services serve PostgreSQL on.
+const port = 5432
+
+// maxClusterName bounds a Cluster's name: CloudNativePG derives its Pods', Jobs' and
+// Services' names from it.
+const maxClusterName = 50
+
+// Config is what the provider needs.
+type Config struct {
+	// Class names the DatabaseClass, for messages.
+	Class string
+	// Client writes Clusters; Reader reads Clusters and Secrets past any cache.
+	Client client.Client
+	Reader client.Reader
+	// Instances is how many PostgreSQL instances each Cluster runs (at least 1).
+	Instances int32
+	// StorageClass of the Clusters' volumes; empty: the cluster's default.
+	StorageClass string
+	// ImageName is the image the Clusters run; empty: DefaultImageRepository tagged with
+	// the version asked for.
+	ImageName string
+	// Now tells the time; nil is time.Now.
+	Now func() time.Time
+}
+
+// Provider is cloud.Provider on CloudNativePG.
+type Provider struct {
+	cfg Config
+}
+
+var _ cloud.Provider = (*Provider)(nil)
+
+// New returns the provider.
+func New(cfg Config) (*Provider, error) {
+	if cfg.Client == nil || cfg.Reader == nil {
+		return nil, errors.New("cloudnativepg: the provider needs a Kubernetes client")
+	}
+	if cfg.Instances < 1 {
+		cfg.Instances = 1
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Provider{cfg: cfg}, nil
+}
+
+// ClusterName is the name of the Cluster of the database identifier: the identifier, cut
+// to CloudNativePG's limit with its hash kept (identifiers end with one).
+func ClusterName(identifier string) string {
+	if len(identifier) <= maxClusterName {
+		return identifier
+	}
+	hash := identifier[len(identifier)-8:]
+	return strings.TrimRight(identifier[:maxClusterName-9], "-") + "-" + hash
+}
+
+// failed turns a Kubernetes API error into a cloud error.
+func failed(op string, err error) error {
+	switch {
+	case meta.IsNoMatchError(err) || apierrors.IsNotFound(err) && strings.Contains(err.Error(), "the server could not find the requested resource"):
+		return &cloud.Error{Op: op, Code: "CloudNativePGMissing", Message: "CloudNativePG's Cluster kind is not installed in this cluster: install CloudNativePG (" + err.Error() + ")"}
+	case apierrors.IsForbidden(err):
+		return &cloud.Error{Op: op, Code: "Forbidden", Message: "the operator may not do this with CloudNativePG's objects: grant it (" + err.Error() + ")"}
+	case apierrors.IsInvalid(err) || apierrors.IsBadRequest(err):
+		return &cloud.Error{Op: op, Code: "Invalid", Message: err.Error()}
+	case apierrors.IsConflict(err):
+		return &cloud.Error{Op: op, Code: "Conflict", Message: err.Error(), Kind: cloud.ErrBusy}
+	}
+	return &cloud.Error{Op: op, Code: "APIError", Message: err.Error(), Kind: cloud.ErrTransient}
+}
+
+// Observe implements cloud.Provider.
+func (p *Provider) Observe(ctx context.Context, identifier string) (cloud.Observation, error) {
+	clusters, err := p.clusters(ctx, "observe "+identifier, client.MatchingLabels{LabelManagedBy: ManagedBy, LabelDatabase: identifier})
+	if err != nil {
+		return cloud.Observation{}, err
+	}
+	if len(clusters) == 0 {
+		return cloud.Observation{}, nil
+	}
+	in, err := p.instance(ctx, &clusters[0])
+	if err != nil {
+		return cloud.Observation{}, err
+	}
+	return cloud.Observation{Exists: true, Instance: in}, nil
+}
+
+// List implements cloud.Provider: every Cluster the operator made, in every namespace.
+func (p *Provider) List(ctx context.Context) ([]cloud.Instance, error) {
+	clusters, err := p.clusters(ctx, "list Clusters", client.MatchingLabels{LabelManagedBy: ManagedBy})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cloud.Instance, 0, len(clusters))
+	for i := range clusters {
+		in, err := p.instance(ctx, &clusters[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+func (p *Provider) clusters(ctx context.Context, op string, selector client.MatchingLabels) ([]cnpgv1.Cluster, error) {
+	var list cnpgv1.ClusterList
+	if err := p.cfg.Reader.List(ctx, &list, selector); err != nil {
+		return nil, failed(op, err)
+	}
+	return list.Items, nil
+}
+
+// instance is a Cluster as a database.
+func (p *Provider) instance(ctx context.Context, c *cnpgv1.Cluster) (cloud.Instance, error) {
+	tags := map[string]string{}
+	if raw := c.Annotations[AnnotationTags]; raw != "" {
+		_ = json.Unmarshal([]byte(raw), &tags) // one that does not parse names no owner
+	}
+	in := cloud.Instance{
+		Identifier: c.Labels[LabelDatabase],
+		ARN:        arn(c.Namespace, c.Name),
+		Status:     cmp.Or(c.Status.Phase, "Creating"),
+		Phase:      phaseOf(c),
+		Engine:     "postgres",
+		Tags:       tags,
+		Port:       port,
+		// Backups are the Cluster's own affair until the provider takes them.
+		TagsCopiedToSnapshots: true,
+	}
+	in.EngineVersion = versionOf(cmp.Or(c.Status.Image, c.Spec.ImageName))
+	if q, err := resource.ParseQuantity(c.Spec.StorageConfiguration.Size); err == nil {
+		in.AllocatedStorageGiB = int32((q.Value() + (1<<30 - 1)) >> 30)
+	}
+	if b := c.Spec.Bootstrap; b != nil && b.InitDB != nil {
+		in.MasterUser = b.InitDB.Owner
+	}
+	if !in.Phase.Serving() && in.Phase != cloud.PhaseChanging {
+		return in, nil
+	}
+	in.Endpoint = serviceHost(c.Namespace, cmp.Or(c.Status.WriteService, c.Name+"-rw"))
+	if c.Spec.Instances > 1 {
+		in.ReaderEndpoint = serviceHost(c.Namespace, c.Name+"-ro")
+	}
+	caName := cmp.Or(c.Status.Certificates.ServerCASecret, c.Name+"-ca")
+	var ca corev1.Secret
+	switch err := p.cfg.Reader.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: caName}, &ca); {
+	case apierrors.IsNotFound(err):
+		// Not written yet: nothing to verify the server against, so not served yet.
+		in.Phase, in.Endpoint, in.ReaderEndpoint = cloud.PhaseCreating, "", ""
+	case err != nil:
+		return cloud.Instance{}, failed("read the CA of Cluster "+c.Namespace+"/"+c.Name, err)
+	default:
+		in.ServerCA = string(ca.Data["ca.crt"])
+	}
+	return in, nil
+}
+
+func serviceHost(namespace, service string) string {
+	return service + "." + namespace + ".svc"
+}
+
+func arn(namespace, name string) string {
+	return "cloudnativepg:" + namespace + "/" + name
+}
+
+// phaseOf maps CloudNativePG's phase words to the operator's.
+func phaseOf(c *cnpgv1.Cluster) cloud.Phase {
+	switch c.Status.Phase {
+	case cnpgv1.PhaseHealthy:
+		return cloud.PhaseAvailable
+	case "", cnpgv1.PhaseFirstPrimary, cnpgv1.PhaseWaitingForInstancesToBeActive:
+		if c.Status.ReadyInstances > 0 {
+			return cloud.PhaseChanging
+		}
+		return cloud.PhaseCreating
+	case cnpgv1.PhaseUnrecoverable, cnpgv1.PhaseCannotCreateClusterObjects, cnpgv1.PhaseDefinitionInvalid,
+		cnpgv1.PhaseUnknownPlugin, cnpgv1.PhaseFailurePlugin, cnpgv1.PhaseImageCatalogError, cnpgv1.PhaseArchitectureBinaryMissing:
+		return cloud.PhaseFailed
+	case cnpgv1.PhaseWaitingForUser:
+		return cloud.PhaseFailed
+	}
+	// Creating a replica, switching over, failing over, upgrading, restarting, applying
+	// configuration: it ends by itself.
+	return cloud.PhaseChanging
+}
+
+// tagVersion is the version at the start of an image's tag: 17, 16.4 (16.4-standard-trixie).
+var tagVersion = regexp.MustCompile(`^([0-9]+(\.[0-9]+)?)`)
+
+// versionOf reads the PostgreSQL version from an image name's tag; "" when it has none.
+func versionOf(image string) string {
+	image, _, _ = strings.Cut(image, "@") // a digest names no version
+	i := strings.LastIndexAny(image, ":/")
+	if i < 0 || image[i] != ':' {
+		return ""
+	}
+	return tagVersion.FindString(image[i+1:])
+}
+
+// image is the image of a Cluster for version.
+func (p *Provider) image(version string) string {
+	if p.cfg.ImageName != "" {
+		return p.cfg.ImageName
+	}
+	return DefaultImageRepository + ":" + version
+}
+
+// Create implements cloud.Provider: it makes the Cluster, in the namespace of the object the
+// owner tag names, with the object's master user made at bootstrap from its Secret.
+func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
+	op := "create Cluster for " + d.Identifier
+	if err := refuseCloudOnly(op, d); err != nil {
+		return err
+	}
+	ns, name, ok := strings.Cut(d.Tags[ownerTag], "/")
+	if !ok || ns == "" || name == "" {
+		return &cloud.Error{Op: op, Code: "NoOwner", Message: "the database has no owner tag naming the object's namespace"}
+	}
+	tags, err := json.Marshal(d.Tags)
+	if err != nil {
+		return &cloud.Error{Op: op, Code: "Invalid", Message: err.Error()}
+	}
+	master := naming.MasterSecretName(name)
+	c := &cnpgv1.Cluster{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ClusterName(d.Identifier),
+			Labels:      map[string]string{LabelManagedBy: ManagedBy, LabelDatabase: d.Identifier},
+			Annotations: map[string]string{AnnotationTags: string(tags)},
+		},
+		Spec: cnpgv1.ClusterSpec{
+			Description: "Made by aws-rds-operator for RDSDatabase " + ns + "/" + name,
+			Instances:   int(p.cfg.Instances),
+			ImageName:   p.image(d.EngineVersion),
+			StorageConfiguration: cnpgv1.StorageConfiguration{
+				Size: fmt.Sprintf("%dGi", max(d.AllocatedStorageGiB, 1)),
+			},
+			EnableSuperuserAccess: ptr.To(false),
+			Bootstrap: &cnpgv1.BootstrapConfiguration{InitDB: &cnpgv1.BootstrapInitDB{
+				Database: d.MasterUser, Owner: d.MasterUser, Secret: &cnpgv1.LocalObjectReference{Name: master},
+			}},
+			Managed: &cnpgv1.ManagedConfiguration{Roles: []cnpgv1.RoleConfiguration{{
+				Name: d.MasterUser, Ensure: cnpgv1.EnsurePresent, Login: true, CreateDB: true, CreateRole: true, Inherit: ptr.To(true),
+				Comment:        "master user of RDSDatabase " + ns + "/" + name,
+				PasswordSecret: &cnpgv1.LocalObjectReference{Name: master},
+			}}},
+		},
+	}
+	if p.cfg.StorageClass != "" {
+		c.Spec.StorageConfiguration.StorageClass = ptr.To(p.cfg.StorageClass)
+	}
+	if err := p.cfg.Client.Create(ctx, c); err != nil && !apierrors.IsAlreadyExists(err) {
+		return failed(op, err)
+	}
+	return nil
+}
+
+// refuseCloudOnly refuses what a Cluster made by this provider does not have, naming the
+// field.
+func refuseCloudOnly(op string, d cloud.Desired) error {
+	if d.Engine != "postgres" {
+		return &cloud.Error{Op: op, Code: "NotOffered", Kind: cloud.ErrUnsupported, Field: cloud.FieldEngineVersion,
+			Message: "CloudNativePG runs PostgreSQL only, not " + d.Engine}
+	}
+	type check struct {
+		set   bool
+		field cloud.Field
+		what  string
+	}
+	for _, c := range []check{
+		{d.InstanceClass != "", cloud.FieldInstanceClass, "instance classes (a Cluster's resources are its Pods')"},
+		{d.StorageType != "" || d.IOPS != 0 || d.StorageThroughput != 0, cloud.FieldStorage, "storage types or provisioned IOPS (the class's storage class says)"},
+		{d.MaxAllocatedStorageGiB != 0, cloud.FieldMaxStorage, "storage autoscaling (maxSize)"},
+		{d.SubnetGroup != "", cloud.FieldSubnetGroup, "subnet groups"},
+		{len(d.SecurityGroupIDs) > 0, cloud.FieldSecurityGroup, "security groups"},
+		{d.StorageEncrypted || d.KMSKeyID != "", cloud.FieldKMSKey, "encryption at rest of its own (the volumes' storage class says)"},
+		{len(d.Parameters) > 0, cloud.FieldParameters, "engine parameters yet"},
+	} {
+		if c.set {
+			return &cloud.Error{Op: op, Code: "NotOffered", Kind: cloud.ErrUnsupported, Field: c.field, Message: "a CloudNativePG class offers no " + c.what}
+		}
+	}
+	var others []string
+	for field, set := range map[string]bool{
+		"network.publiclyAccessible": d.PubliclyAccessible, "highAvailability.multiAZ (the class's instances are the standbys)": d.MultiAZ,
+		"maintenanceWindow": d.MaintenanceWindow != "", "autoMinorVersionUpgrade": d.AutoMinorVersionUpgrade != nil,
+		"iamAuthentication": d.IAMAuthentication != nil && *d.IAMAuthentication, "logs.exports": len(d.LogExports) > 0,
+		"backup.window": d.BackupWindow != "", "restoreFrom": d.RestoreFromSnapshot != "",
+	} {
+		if set {
+			others = append(others, field)
+		}
+	}
+	if len(others) > 0 {
+		slices.Sort(others)
+		return &cloud.Error{Op: op, Code: "NotOffered", Kind: cloud.ErrUnsupported,
+			Message: fmt.Sprintf("a CloudNativePG class offers none of %v: remove them", others)}
+	}
+	return nil
+}
+
+// Complete implements cloud.Provider: Create makes all there is.
+func (p *Provider) Complete(context.Context, cloud.Desired) error { return nil }
+
+// CreateReplica implements cloud.Provider.
+func (p *Provider) CreateReplica(_ context.Context, r cloud.Replica) error {
+	return unsupported("create read replica "+r.Identifier, "read replicas yet: the class's cloudnativepg.instances are each Cluster's standbys, which serve reads at <name>-rds-ro")
+}
+
+// cluster reads the Cluster of identifier; nil when there is none.
+func (p *Provider) cluster(ctx context.Context, op, identifier string) (*cnpgv1.Cluster, error) {
+	clusters, err := p.clusters(ctx, op, client.MatchingLabels{LabelManagedBy: ManagedBy, LabelDatabase: identifier})
+	if err != nil || len(clusters) == 0 {
+		return nil, err
+	}
+	return &clusters[0], nil
+}
+
+// Update implements cloud.Provider: storage grows, the image follows the version, and a new
+// master password (already in the Secret CloudNativePG reads) is applied at once.
+func (p *Provider) Update(ctx context.Context, identifier string, changes cloud.Changes, _ cloud.UpdateOptions) error {
+	op := "update Cluster of " + identifier
+	size, version, password := changes.AllocatedStorageGiB, changes.EngineVersion, changes.MasterPassword
+	changes.AllocatedStorageGiB, changes.EngineVersion, changes.MasterPassword = nil, nil, nil
+	if !changes.Empty() {
+		return unsupported(op, "changes but of size, version and the master password")
+	}
+	c, err := p.cluster(ctx, op, identifier)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		return &cloud.Error{Op: op, Code: "ClusterNotFound", Message: "no Cluster of " + identifier}
+	}
+	next := c.DeepCopy()
+	if size != nil {
+		next.Spec.StorageConfiguration.Size = fmt.Sprintf("%dGi", *size)
+	}
+	if version != nil {
+		next.Spec.ImageName = p.image(*version)
+	}
+	if password != nil {
+		if next.Annotations == nil {
+			next.Annotations = map[string]string{}
+		}
+		next.Annotations[AnnotationPasswordSetAt] = p.cfg.Now().UTC().Format(time.RFC3339Nano)
+	}
+	if err := p.cfg.Client.Patch(ctx, next, client.MergeFrom(c)); err != nil {
+		return failed(op, err)
+	}
+	return nil
+}
+
+// Tag implements cloud.Provider: the tags annotation gains or overwrites tags; the owner
+// stays.
+func (p *Provider) Tag(ctx context.Context, name string, tags map[string]string) error {
+	op := "tag " + name
+	ns, cluster, ok := strings.Cut(strings.TrimPrefix(name, "cloudnativepg:"), "/")
+	if !ok {
+		return &cloud.Error{Op: op, Code: "Invalid", Message: "not a Cluster's name"}
+	}
+	var c cnpgv1.Cluster
+	if err := p.cfg.Reader.Get(ctx, types.NamespacedName{Namespace: ns, Name: cluster}, &c); err != nil {
+		return failed(op, err)
+	}
+	have := map[string]string{}
+	_ = json.Unmarshal([]byte(c.Annotations[AnnotationTags]), &have)
+	next := maps.Clone(have)
+	maps.Copy(next, tags)
+	if owner, ok := have[ownerTag]; ok {
+		next[ownerTag] = owner
+	}
+	if maps.Equal(next, have) {
+		return nil
+	}
+	raw, _ := json.Marshal(next)
+	patched := c.DeepCopy()
+	patched.Annotations[AnnotationTags] = string(raw)
+	if err := p.cfg.Client.Patch(ctx, patched, client.MergeFrom(&c)); err != nil {
+		return failed(op, err)
+	}
+	return nil
+}
+
+// Delete implements cloud.Provider: it deletes the Cluster (CloudNativePG deletes its
+// instances and volumes). A final snapshot is refused: the class keeps none.
+func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.DeleteOptions) error {
+	op := "delete Cluster of " + identifier
+	if opts.FinalSnapshotIdentifier != "" {
+		return unsupported(op, "final snapshots yet (deletionPolicy Snapshot): use Retain or Delete")
+	}
+	c, err := p.cluster(ctx, op, identifier)
+	if err != nil || c == nil {
+		return err
+	}
+	if err := p.cfg.Client.Delete(ctx, c, client.Preconditions{UID: &c.UID}); client.IgnoreNotFound(err) != nil {
+		return failed(op, err)
+	}
+	return nil
+}
+
+// CreateSnapshot implements cloud.Provider.
+func (p *Provider) CreateSnapshot(_ context.Context, identifier, snapshot string, _ map[string]string) error {
+	return unsupported("snapshot "+identifier+" as "+snapshot, "snapshots yet")
+}
+
+// Snapshots implements cloud.Provider: there are none.
+func (p *Provider) Snapshots(context.Context, string) ([]cloud.Snapshot, error) { return nil, nil }
+
+// Snapshot implements cloud.Provider: there is none.
+func (p *Provider) Snapshot(context.Context, string) (cloud.Snapshot, bool, error) {
+	return cloud.Snapshot{}, false, nil
+}
+
+// DeleteSnapshot implements cloud.Provider: there is none to delete.
+func (p *Provider) DeleteSnapshot(context.Context, string) error { return nil }
+
+// Plan implements cloud.Provider: storage only grows (a volume cannot shrink), and the
+// version is the image's.
+func (p *Provider) Plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
+	var plan cloud.Plan
+	if d.AllocatedStorageGiB > in.AllocatedStorageGiB {
+		plan.Changes.AllocatedStorageGiB = ptr.To(d.AllocatedStorageGiB)
+		plan.Described = append(plan.Described, fmt.Sprintf("storage %d GiB to %d GiB", in.AllocatedStorageGiB, d.AllocatedStorageGiB))
+	}
+	if !keepVersion && p.cfg.ImageName == "" && d.EngineVersion != "" && in.EngineVersion != "" && d.EngineVersion != in.EngineVersion {
+		plan.Changes.EngineVersion = ptr.To(d.EngineVersion)
+		plan.Described = append(plan.Described, "version "+in.EngineVersion+" to "+d.EngineVersion)
+	}
+	return plan
+}
+
+// Storage implements cloud.Provider: what was asked, at least 1 GiB.
+func (p *Provider) Storage(d cloud.Desired) (int32, bool) {
+	if d.AllocatedStorageGiB < 1 {
+		return 1, true
+	}
+	return d.AllocatedStorageGiB, false
+}
+
+// ZoneIn implements cloud.Provider: Clusters are placed by Kubernetes, not by zone here.
+func (p *Provider) ZoneIn(string, string) bool { return false }
+
+// AutomatedBackups implements cloud.Provider: none are taken yet.
+func (p *Provider) AutomatedBackups(context.Context, string) ([]cloud.Snapshot, error) {
+	return nil, nil
+}
+
+// StartExport implements cloud.Provider.
+func (p *Provider) StartExport(_ context.Context, r cloud.ExportRequest) error {
+	return unsupported("export "+r.Identifier, "exports")
+}
+
+// ExportsLive implements cloud.Provider.
+func (p *Provider) ExportsLive() bool { return false }
+
+// Exports implements cloud.Provider: there are none.
+func (p *Provider) Exports(context.Context) ([]cloud.Export, error) { return nil, nil }
+
+// SyncParameters implements cloud.Provider.
+func (p *Provider) SyncParameters(_ context.Context, d cloud.Desired, _ cloud.Instance) (cloud.ParameterChange, error) {
+	if len(d.Parameters) > 0 {
+		return cloud.ParameterChange{}, &cloud.Error{Op: "set parameters of " + d.Identifier, Code: "NotOffered", Kind: cloud.ErrUnsupported,
+			Field: cloud.FieldParameters, Message: "a CloudNativePG class offers no engine parameters yet"}
+	}
+	return cloud.ParameterChange{}, nil
+}
+
+// Restart implements cloud.Provider.
+func (p *Provider) Restart(_ context.Context, identifier string) error {
+	return unsupported("restart "+identifier, "restarts yet")
+}
+
+// DeleteParameters implements cloud.Provider: there is no parameter set.
+func (p *Provider) DeleteParameters(context.Context, cloud.Desired, string) error { return nil }
+
+// LoginToken implements cloud.Provider.
+func (p *Provider) LoginToken(_ context.Context, in cloud.Instance, _ string) (string, error) {
+	return "", unsupported("make a login token for "+in.Identifier, "token logins")
+}
+
+// LoginTokenHowTo implements cloud.Provider.
+func (p *Provider) LoginTokenHowTo(cloud.Instance, string) string { return "" }
+
+// LogFiles implements cloud.Provider.
+func (p *Provider) LogFiles(_ context.Context, identifier string) ([]cloud.LogFile, error) {
+	return nil, unsupported("list log files of "+identifier, "log files (the instances log to their Pods' output: kubectl logs)")
+}
+
+// ReadLog implements cloud.Provider.
+func (p *Provider) ReadLog(_ context.Context, identifier, _, _ string, _ int) (cloud.LogPortion, error) {
+	return cloud.LogPortion{}, unsupported("read the log of "+identifier, "log files (the instances log to their Pods' output: kubectl logs)")
+}
+
+// Feed implements cloud.Provider: none; List is read every resync.
+func (p *Provider) Feed() cloud.Feed { return nil }
+
+func unsupported(op, what string) error {
+	return &cloud.Error{Op: op, Code: "NotOffered", Kind: cloud.ErrUnsupported, Message: "a CloudNativePG class offers no " + what}
+}
