@@ -66,17 +66,17 @@ func TestDriftFoundThroughTheFeed(t *testing.T) {
 			t.Fatalf("the master password reset at the console was not set again from the Secret: %v", err)
 		}
 		took := time.Since(drifted).Round(100 * time.Millisecond)
-		if viewReads(t, "list") == lists {
+		listed := viewReads(t, "list") != lists
+		// The master's refused login (a pass of the object's own, come first) repairs the
+		// password too, without the feed: that attempt proves nothing either.
+		if !listed && eventSays(t, ns, db.Name, v1.EventMasterPasswordReset, "not by the operator") {
 			t.Logf("attempt %d: class and master password repaired in %s through the feed, with no list of every database", attempt, took)
 			break
 		}
 		if attempt == 5 {
-			t.Fatalf("5 attempts, and a list of every database came each time before the repair")
+			t.Fatalf("5 attempts, and each time a list of every database came before the repair, or the password was repaired by its refused login, not through the feed (no %s Event)", v1.EventMasterPasswordReset)
 		}
-		t.Logf("attempt %d: repaired in %s, but a list of every database came meanwhile; drifting again", attempt, took)
-	}
-	if !eventSays(t, ns, db.Name, v1.EventMasterPasswordReset, "not by the operator") {
-		t.Errorf("no %s Event: the reset was not found through the feed", v1.EventMasterPasswordReset)
+		t.Logf("attempt %d: repaired in %s, but not through the feed alone (a list of every database came meanwhile: %t); drifting again", attempt, took, listed)
 	}
 	waitCondition(t, db, v1.ConditionAccessVerified, v1.ReasonAllLogIn)
 }

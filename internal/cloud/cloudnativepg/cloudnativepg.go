@@ -96,6 +96,7 @@ type Config struct {
 
 // Provider is cloud.Provider on CloudNativePG.
 type Provider struct {
+	cloud.Lacking
 	cfg Config
 }
 
@@ -112,7 +113,7 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Provider{cfg: cfg}, nil
+	return &Provider{Lacking: cloud.Lacking{Place: "a CloudNativePG class"}, cfg: cfg}, nil
 }
 
 // ClusterName is the name of the Cluster of the database identifier: the identifier, cut
@@ -368,9 +369,6 @@ func refuseCloudOnly(op string, d cloud.Desired) error {
 	return nil
 }
 
-// Complete implements cloud.Provider: Create makes all there is.
-func (p *Provider) Complete(context.Context, cloud.Desired) error { return nil }
-
 // CreateReplica implements cloud.Provider.
 func (p *Provider) CreateReplica(_ context.Context, r cloud.Replica) error {
 	return unsupported("create read replica "+r.Identifier, "read replicas yet: the class's cloudnativepg.instances are each Cluster's standbys, which serve reads at <name>-rds-ro")
@@ -468,22 +466,6 @@ func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.Del
 	return nil
 }
 
-// CreateSnapshot implements cloud.Provider.
-func (p *Provider) CreateSnapshot(_ context.Context, identifier, snapshot string, _ map[string]string) error {
-	return unsupported("snapshot "+identifier+" as "+snapshot, "snapshots yet")
-}
-
-// Snapshots implements cloud.Provider: there are none.
-func (p *Provider) Snapshots(context.Context, string) ([]cloud.Snapshot, error) { return nil, nil }
-
-// Snapshot implements cloud.Provider: there is none.
-func (p *Provider) Snapshot(context.Context, string) (cloud.Snapshot, bool, error) {
-	return cloud.Snapshot{}, false, nil
-}
-
-// DeleteSnapshot implements cloud.Provider: there is none to delete.
-func (p *Provider) DeleteSnapshot(context.Context, string) error { return nil }
-
 // Plan implements cloud.Provider: storage only grows (a volume cannot shrink), and the
 // version is the image's.
 func (p *Provider) Plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cloud.Plan {
@@ -506,63 +488,6 @@ func (p *Provider) Storage(d cloud.Desired) (int32, bool) {
 	}
 	return d.AllocatedStorageGiB, false
 }
-
-// ZoneIn implements cloud.Provider: Clusters are placed by Kubernetes, not by zone here.
-func (p *Provider) ZoneIn(string, string) bool { return false }
-
-// AutomatedBackups implements cloud.Provider: none are taken yet.
-func (p *Provider) AutomatedBackups(context.Context, string) ([]cloud.Snapshot, error) {
-	return nil, nil
-}
-
-// StartExport implements cloud.Provider.
-func (p *Provider) StartExport(_ context.Context, r cloud.ExportRequest) error {
-	return unsupported("export "+r.Identifier, "exports")
-}
-
-// ExportsLive implements cloud.Provider.
-func (p *Provider) ExportsLive() bool { return false }
-
-// Exports implements cloud.Provider: there are none.
-func (p *Provider) Exports(context.Context) ([]cloud.Export, error) { return nil, nil }
-
-// SyncParameters implements cloud.Provider.
-func (p *Provider) SyncParameters(_ context.Context, d cloud.Desired, _ cloud.Instance) (cloud.ParameterChange, error) {
-	if len(d.Parameters) > 0 {
-		return cloud.ParameterChange{}, &cloud.Error{Op: "set parameters of " + d.Identifier, Code: "NotOffered", Kind: cloud.ErrUnsupported,
-			Field: cloud.FieldParameters, Message: "a CloudNativePG class offers no engine parameters yet"}
-	}
-	return cloud.ParameterChange{}, nil
-}
-
-// Restart implements cloud.Provider.
-func (p *Provider) Restart(_ context.Context, identifier string) error {
-	return unsupported("restart "+identifier, "restarts yet")
-}
-
-// DeleteParameters implements cloud.Provider: there is no parameter set.
-func (p *Provider) DeleteParameters(context.Context, cloud.Desired, string) error { return nil }
-
-// LoginToken implements cloud.Provider.
-func (p *Provider) LoginToken(_ context.Context, in cloud.Instance, _ string) (string, error) {
-	return "", unsupported("make a login token for "+in.Identifier, "token logins")
-}
-
-// LoginTokenHowTo implements cloud.Provider.
-func (p *Provider) LoginTokenHowTo(cloud.Instance, string) string { return "" }
-
-// LogFiles implements cloud.Provider.
-func (p *Provider) LogFiles(_ context.Context, identifier string) ([]cloud.LogFile, error) {
-	return nil, unsupported("list log files of "+identifier, "log files (the instances log to their Pods' output: kubectl logs)")
-}
-
-// ReadLog implements cloud.Provider.
-func (p *Provider) ReadLog(_ context.Context, identifier, _, _ string, _ int) (cloud.LogPortion, error) {
-	return cloud.LogPortion{}, unsupported("read the log of "+identifier, "log files (the instances log to their Pods' output: kubectl logs)")
-}
-
-// Feed implements cloud.Provider: none; List is read every resync.
-func (p *Provider) Feed() cloud.Feed { return nil }
 
 func unsupported(op, what string) error {
 	return &cloud.Error{Op: op, Code: "NotOffered", Kind: cloud.ErrUnsupported, Message: "a CloudNativePG class offers no " + what}

@@ -61,6 +61,7 @@ type Config struct {
 
 // Provider is cloud.Provider on one existing server.
 type Provider struct {
+	cloud.Lacking
 	cfg Config
 }
 
@@ -69,7 +70,7 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Admin == nil || cfg.Stewards == nil {
 		return nil, errors.New("existing: the provider needs the administrator's login and the engines' sessions")
 	}
-	return &Provider{cfg: cfg}, nil
+	return &Provider{Lacking: cloud.Lacking{Place: "an existing server"}, cfg: cfg}, nil
 }
 
 var _ cloud.Provider = (*Provider)(nil)
@@ -275,9 +276,6 @@ func refuseCloudOnly(op string, d cloud.Desired) error {
 	return nil
 }
 
-// Complete implements cloud.Provider: Create makes all there is.
-func (p *Provider) Complete(context.Context, cloud.Desired) error { return nil }
-
 // CreateReplica implements cloud.Provider: replicas are the server's affair.
 func (p *Provider) CreateReplica(_ context.Context, r cloud.Replica) error {
 	return unsupported("create read replica "+r.Identifier, "read replicas (highAvailability.readReplicas)")
@@ -382,85 +380,11 @@ func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.Del
 	return nil
 }
 
-// CreateSnapshot implements cloud.Provider.
-func (p *Provider) CreateSnapshot(_ context.Context, identifier, snapshot string, _ map[string]string) error {
-	return unsupported("snapshot "+identifier+" as "+snapshot, "snapshots")
-}
-
-// Snapshots implements cloud.Provider: there are none.
-func (p *Provider) Snapshots(context.Context, string) ([]cloud.Snapshot, error) { return nil, nil }
-
-// Snapshot implements cloud.Provider: there is none.
-func (p *Provider) Snapshot(context.Context, string) (cloud.Snapshot, bool, error) {
-	return cloud.Snapshot{}, false, nil
-}
-
-// DeleteSnapshot implements cloud.Provider: there is none to delete.
-func (p *Provider) DeleteSnapshot(context.Context, string) error { return nil }
-
 // Plan implements cloud.Provider: nothing of the server is the object's to change.
 func (p *Provider) Plan(cloud.Desired, cloud.Instance, bool) cloud.Plan { return cloud.Plan{} }
 
 // Storage implements cloud.Provider: what was asked, which Create refuses unless none.
 func (p *Provider) Storage(d cloud.Desired) (int32, bool) { return d.AllocatedStorageGiB, false }
-
-// ZoneIn implements cloud.Provider: the server has no zones the operator places in.
-func (p *Provider) ZoneIn(string, string) bool { return false }
-
-// AutomatedBackups implements cloud.Provider: the server's backups are not the object's.
-func (p *Provider) AutomatedBackups(context.Context, string) ([]cloud.Snapshot, error) {
-	return nil, nil
-}
-
-// StartExport implements cloud.Provider.
-func (p *Provider) StartExport(_ context.Context, r cloud.ExportRequest) error {
-	return unsupported("export "+r.Identifier, "exports")
-}
-
-// ExportsLive implements cloud.Provider.
-func (p *Provider) ExportsLive() bool { return false }
-
-// Exports implements cloud.Provider: there are none.
-func (p *Provider) Exports(context.Context) ([]cloud.Export, error) { return nil, nil }
-
-// SyncParameters implements cloud.Provider: the server's parameters are shared, not the
-// object's.
-func (p *Provider) SyncParameters(_ context.Context, d cloud.Desired, _ cloud.Instance) (cloud.ParameterChange, error) {
-	if len(d.Parameters) > 0 {
-		return cloud.ParameterChange{}, &cloud.Error{Op: "set parameters of " + d.Identifier, Code: "NotOffered", Kind: cloud.ErrUnsupported,
-			Field: cloud.FieldParameters, Message: "an existing server's parameters are its own, shared by every object on it"}
-	}
-	return cloud.ParameterChange{}, nil
-}
-
-// Restart implements cloud.Provider.
-func (p *Provider) Restart(_ context.Context, identifier string) error {
-	return unsupported("restart "+identifier, "restarts (the server is shared)")
-}
-
-// DeleteParameters implements cloud.Provider: there is no parameter set.
-func (p *Provider) DeleteParameters(context.Context, cloud.Desired, string) error { return nil }
-
-// LoginToken implements cloud.Provider.
-func (p *Provider) LoginToken(_ context.Context, in cloud.Instance, _ string) (string, error) {
-	return "", unsupported("make a login token for "+in.Identifier, "token logins")
-}
-
-// LoginTokenHowTo implements cloud.Provider.
-func (p *Provider) LoginTokenHowTo(cloud.Instance, string) string { return "" }
-
-// LogFiles implements cloud.Provider.
-func (p *Provider) LogFiles(_ context.Context, identifier string) ([]cloud.LogFile, error) {
-	return nil, unsupported("list log files of "+identifier, "the server's logs (they are the server administrator's)")
-}
-
-// ReadLog implements cloud.Provider.
-func (p *Provider) ReadLog(_ context.Context, identifier, _, _ string, _ int) (cloud.LogPortion, error) {
-	return cloud.LogPortion{}, unsupported("read the log of "+identifier, "the server's logs (they are the server administrator's)")
-}
-
-// Feed implements cloud.Provider: a server keeps no feed; List is read every resync.
-func (p *Provider) Feed() cloud.Feed { return nil }
 
 // unsupported is an ErrUnsupported refusal of what a shared server does not offer.
 func unsupported(op, what string) error {
