@@ -198,6 +198,39 @@ type CloudNativePGClassParameters struct {
 	// +kubebuilder:validation:MaxLength=512
 	// +optional
 	ImageName string `json:"imageName,omitempty"`
+	// Backup says how the Clusters are backed up, through CloudNativePG's own Backup and
+	// ScheduledBackup objects: a daily backup while spec.backup.retention is above zero,
+	// the final snapshot of deletionPolicy Snapshot, manual snapshots, and restoreFrom.
+	// Without it the class keeps no snapshots: deletionPolicy Snapshot is refused and an
+	// unset policy means Retain.
+	// +optional
+	Backup *CloudNativePGBackup `json:"backup,omitempty"`
+}
+
+// CloudNativePGBackup is the backup method of a cloudnativepg class's Clusters: exactly one
+// of volumeSnapshotClass and plugin.
+// +kubebuilder:validation:XValidation:rule="has(self.volumeSnapshotClass) != has(self.plugin)",message="backup needs exactly one of volumeSnapshotClass and plugin"
+type CloudNativePGBackup struct {
+	// VolumeSnapshotClass backs the Clusters up by CSI volume snapshots of this class
+	// (CloudNativePG's volumeSnapshot method), owned by nothing so that they outlive a
+	// deleted Cluster.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	VolumeSnapshotClass string `json:"volumeSnapshotClass,omitempty"`
+	// Plugin backs the Clusters up through a CNPG-I plugin, e.g. the Barman Cloud plugin
+	// (name barman-cloud.cloudnative-pg.io, parameters {barmanObjectName: <its ObjectStore>})
+	// to an object store.
+	// +optional
+	Plugin *CloudNativePGBackupPlugin `json:"plugin,omitempty"`
+}
+
+// CloudNativePGBackupPlugin names a CNPG-I backup plugin and its parameters.
+type CloudNativePGBackupPlugin struct {
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// +optional
+	Parameters map[string]string `json:"parameters,omitempty"`
 }
 
 // SecretReference names a Secret in a namespace.

@@ -173,24 +173,34 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 		if c.kube == nil || c.secrets == nil {
 			return controller.Placement{}, fmt.Errorf("this operator has no Kubernetes client for CloudNativePG")
 		}
-		key := fmt.Sprintf("cloudnativepg/%s/%d/%s/%s", class.Name, p.Instances, p.StorageClass, p.ImageName)
+		cfg := cloudnativepg.Config{Class: class.Name, Client: c.kube, Reader: c.secrets,
+			Instances: p.Instances, StorageClass: p.StorageClass, ImageName: p.ImageName}
+		if b := p.Backup; b != nil {
+			cfg.VolumeSnapshotClass = b.VolumeSnapshotClass
+			if b.Plugin != nil {
+				cfg.BackupPlugin, cfg.BackupPluginParameters = b.Plugin.Name, b.Plugin.Parameters
+			}
+		}
+		// A class changed later serves new objects with its new parameters.
+		key := fmt.Sprintf("cloudnativepg/%s/%d/%s/%s/%s/%s/%v", class.Name, cfg.Instances, cfg.StorageClass, cfg.ImageName,
+			cfg.VolumeSnapshotClass, cfg.BackupPlugin, cfg.BackupPluginParameters)
 		provider, err := c.provider(ctx, key, func(ctx context.Context) (cloud.Provider, error) {
 			// Not served where CloudNativePG is not installed: new objects go to the
 			// class's fallback.
 			if err := c.secrets.List(ctx, &cnpgv1.ClusterList{}, client.Limit(1)); err != nil {
 				return nil, fmt.Errorf("CloudNativePG's Clusters cannot be listed (is CloudNativePG installed?): %w", err)
 			}
-			return cloudnativepg.New(cloudnativepg.Config{Class: class.Name, Client: c.kube, Reader: c.secrets,
-				Instances: p.Instances, StorageClass: p.StorageClass, ImageName: p.ImageName})
+			return cloudnativepg.New(cfg)
 		})
 		if err != nil {
 			return controller.Placement{}, err
 		}
 		// The operator's cloud defaults mean nothing to a Cluster: its resources, network
-		// and encryption are Kubernetes', and it keeps no snapshots yet.
+		// and encryption are Kubernetes'. It keeps snapshots only by the class's backup
+		// method.
 		d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted = "", "", "", false
 		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
-		d.KeepsNoSnapshots = true
+		d.KeepsNoSnapshots = !cfg.Backups()
 		return controller.Placement{Cloud: provider, Defaults: d}, nil
 	}
 	return controller.Placement{}, fmt.Errorf("provider %q is not served by this operator", class.Spec.Provider)

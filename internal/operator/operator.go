@@ -133,7 +133,7 @@ func Scheme() (*runtime.Scheme, error) {
 
 // A cloudnativepg class's databases are CloudNativePG Clusters; the admin Secrets of
 // existing classes are read past the cache.
-// +kubebuilder:rbac:groups=postgresql.cnpg.io,resources=clusters,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=postgresql.cnpg.io,resources=clusters;backups;scheduledbackups,verbs=get;list;watch;create;patch;delete
 
 // Leader election (on when several replicas run) keeps its lease here.
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete

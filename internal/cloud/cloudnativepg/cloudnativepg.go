@@ -12,12 +12,17 @@
 // the Cluster behind the deletion policy's back. Its labels name the operator and the
 // database identifier, an annotation holds its tags (its owner among them).
 //
+// Backups (backups.go) are CloudNativePG's Backup objects, of the method the class names
+// (volume snapshots or a CNPG-I plugin such as Barman Cloud's): a daily ScheduledBackup
+// while backups are retained, the final snapshot of deletionPolicy Snapshot (taken before
+// the Cluster is deleted), manual snapshots, and restores (a new Cluster bootstrapped from
+// a Backup of its namespace). A class naming no method keeps no snapshots: deletionPolicy
+// Snapshot is refused and an unset policy means Retain.
+//
 // Not made here yet, refused as cloud.ErrUnsupported (the controller reports a spec the
 // class cannot honour): read replicas (the class's instances are the Cluster's standbys),
-// snapshots and backups (the class keeps none: deletionPolicy Snapshot is refused and an
-// unset policy means Retain), restores, exports, engine parameters, and what a cloud has
-// and a Cluster does not (instance classes, storage types, network placement, windows,
-// token logins, log exports).
+// exports, engine parameters, and what a cloud has and a Cluster does not (instance
+// classes, storage types, network placement, windows, token logins, log exports).
 package cloudnativepg
 
 import (
@@ -90,8 +95,19 @@ type Config struct {
 	// ImageName is the image the Clusters run; empty: DefaultImageRepository tagged with
 	// the version asked for.
 	ImageName string
+	// VolumeSnapshotClass, or BackupPlugin with BackupPluginParameters, is how the
+	// Clusters are backed up; neither: the class keeps no snapshots.
+	VolumeSnapshotClass    string
+	BackupPlugin           string
+	BackupPluginParameters map[string]string
 	// Now tells the time; nil is time.Now.
 	Now func() time.Time
+}
+
+// Backups reports whether the class's Clusters are backed up: only then are there
+// snapshots, a final one, and restores.
+func (c Config) Backups() bool {
+	return c.VolumeSnapshotClass != "" || c.BackupPlugin != ""
 }
 
 // Provider is cloud.Provider on CloudNativePG.
@@ -319,10 +335,65 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	if p.cfg.StorageClass != "" {
 		c.Spec.StorageConfiguration.StorageClass = ptr.To(p.cfg.StorageClass)
 	}
+	switch {
+	case p.cfg.VolumeSnapshotClass != "":
+		c.Spec.Backup = &cnpgv1.BackupConfiguration{VolumeSnapshot: &cnpgv1.VolumeSnapshotConfiguration{
+			ClassName: p.cfg.VolumeSnapshotClass, SnapshotOwnerReference: cnpgv1.SnapshotOwnerReferenceNone,
+		}}
+	case p.cfg.BackupPlugin != "":
+		c.Spec.Plugins = []cnpgv1.PluginConfiguration{{Name: p.cfg.BackupPlugin, IsWALArchiver: ptr.To(true), Parameters: maps.Clone(p.cfg.BackupPluginParameters)}}
+	}
+	if d.RestoreFromSnapshot != "" {
+		backupNS, backup := backupName(d.RestoreFromSnapshot)
+		if backupNS != "" && backupNS != ns {
+			return &cloud.Error{Op: op, Code: "NotOffered", Kind: cloud.ErrUnsupported,
+				Message: fmt.Sprintf("CloudNativePG restores a Backup of the Cluster's own namespace only; %s is in %s", backup, backupNS)}
+		}
+		c.Spec.Bootstrap = &cnpgv1.BootstrapConfiguration{Recovery: &cnpgv1.BootstrapRecovery{
+			Backup:   &cnpgv1.BackupSource{LocalObjectReference: cnpgv1.LocalObjectReference{Name: backup}},
+			Database: d.MasterUser, Owner: d.MasterUser, Secret: &cnpgv1.LocalObjectReference{Name: master},
+		}}
+	}
 	if err := p.cfg.Client.Create(ctx, c); err != nil && !apierrors.IsAlreadyExists(err) {
 		return failed(op, err)
 	}
+	if p.cfg.Backups() && d.BackupRetentionDays > 0 {
+		if err := p.cfg.Client.Create(ctx, p.dailyBackup(c)); err != nil && !apierrors.IsAlreadyExists(err) {
+			return failed("schedule the daily backup of "+d.Identifier, err)
+		}
+	}
 	return nil
+}
+
+// dailyBackup is the ScheduledBackup of Cluster c's daily backups (at 03:00, CloudNativePG's
+// six-field schedule), whose Backups are owned by nothing, so that they outlive the Cluster.
+func (p *Provider) dailyBackup(c *cnpgv1.Cluster) *cnpgv1.ScheduledBackup {
+	method, plugin := p.method()
+	return &cnpgv1.ScheduledBackup{
+		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name + "-daily", Labels: maps.Clone(c.Labels)},
+		Spec: cnpgv1.ScheduledBackupSpec{
+			Schedule: "0 0 3 * * *", Cluster: cnpgv1.LocalObjectReference{Name: c.Name},
+			BackupOwnerReference: "none", Method: method, PluginConfiguration: plugin,
+		},
+	}
+}
+
+// method is the class's backup method, as Backups and ScheduledBackups name it.
+func (p *Provider) method() (cnpgv1.BackupMethod, *cnpgv1.BackupPluginConfiguration) {
+	if p.cfg.BackupPlugin != "" {
+		return cnpgv1.BackupMethodPlugin, &cnpgv1.BackupPluginConfiguration{Name: p.cfg.BackupPlugin, Parameters: maps.Clone(p.cfg.BackupPluginParameters)}
+	}
+	return cnpgv1.BackupMethodVolumeSnapshot, nil
+}
+
+// backupName splits a snapshot's name as the provider gives it (its ARN,
+// cloudnativepg:<namespace>/<name>) or as a person may (the Backup's name); namespace is ""
+// for a bare name.
+func backupName(snapshot string) (namespace, name string) {
+	if ns, n, ok := strings.Cut(strings.TrimPrefix(snapshot, "cloudnativepg:"), "/"); ok {
+		return ns, n
+	}
+	return "", snapshot
 }
 
 // refuseCloudOnly refuses what a Cluster made by this provider does not have, naming the
@@ -355,7 +426,7 @@ func refuseCloudOnly(op string, d cloud.Desired) error {
 		"network.publiclyAccessible": d.PubliclyAccessible, "highAvailability.multiAZ (the class's instances are the standbys)": d.MultiAZ,
 		"maintenanceWindow": d.MaintenanceWindow != "", "autoMinorVersionUpgrade": d.AutoMinorVersionUpgrade != nil,
 		"iamAuthentication": d.IAMAuthentication != nil && *d.IAMAuthentication, "logs.exports": len(d.LogExports) > 0,
-		"backup.window": d.BackupWindow != "", "restoreFrom": d.RestoreFromSnapshot != "",
+		"backup.window": d.BackupWindow != "",
 	} {
 		if set {
 			others = append(others, field)
@@ -453,12 +524,22 @@ func (p *Provider) Tag(ctx context.Context, name string, tags map[string]string)
 // instances and volumes). A final snapshot is refused: the class keeps none.
 func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.DeleteOptions) error {
 	op := "delete Cluster of " + identifier
-	if opts.FinalSnapshotIdentifier != "" {
-		return unsupported(op, "final snapshots yet (deletionPolicy Snapshot): use Retain or Delete")
+	if opts.FinalSnapshotIdentifier != "" && !p.cfg.Backups() {
+		return unsupported(op, "final snapshots (deletionPolicy Snapshot): the class names no backup method; use Retain or Delete")
 	}
 	c, err := p.cluster(ctx, op, identifier)
 	if err != nil || c == nil {
 		return err
+	}
+	if opts.FinalSnapshotIdentifier != "" {
+		if err := p.finalBackup(ctx, c, opts.FinalSnapshotIdentifier); err != nil {
+			return err
+		}
+	}
+	// The daily schedule goes first: it would back up a Cluster that is gone.
+	daily := &cnpgv1.ScheduledBackup{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name + "-daily"}}
+	if err := p.cfg.Client.Delete(ctx, daily); client.IgnoreNotFound(err) != nil && !meta.IsNoMatchError(err) {
+		return failed(op, err)
 	}
 	if err := p.cfg.Client.Delete(ctx, c, client.Preconditions{UID: &c.UID}); client.IgnoreNotFound(err) != nil {
 		return failed(op, err)

@@ -26,7 +26,7 @@ func newFake(t *testing.T, objs ...client.Object) (*Provider, client.Client) {
 	if err := cnpgv1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithStatusSubresource(&cnpgv1.Cluster{}).Build()
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithStatusSubresource(&cnpgv1.Cluster{}, &cnpgv1.Backup{}).Build()
 	p, err := New(Config{Class: "onprem", Client: c, Reader: c, Instances: 2, StorageClass: "fast"})
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +201,7 @@ func TestCloudOnlyFieldsAreRefused(t *testing.T) {
 		"instance class": func(d *cloud.Desired) { d.InstanceClass = "db.t4g.micro" },
 		"storage type":   func(d *cloud.Desired) { d.StorageType = "gp3" },
 		"multi-AZ":       func(d *cloud.Desired) { d.MultiAZ = true },
-		"restore":        func(d *cloud.Desired) { d.RestoreFromSnapshot = "snap" },
+		"restore from another namespace": func(d *cloud.Desired) { d.RestoreFromSnapshot = "cloudnativepg:other/final-1" },
 		"parameters":     func(d *cloud.Desired) { d.Parameters = map[string]string{"work_mem": "8MB"} },
 	}
 	for name, change := range tests {
@@ -210,5 +210,92 @@ func TestCloudOnlyFieldsAreRefused(t *testing.T) {
 		if err := p.Create(t.Context(), d); !errors.Is(err, cloud.ErrUnsupported) {
 			t.Errorf("%s: Create = %v; want ErrUnsupported, before anything is made", name, err)
 		}
+	}
+}
+
+func TestBackupsAreCloudNativePGBackups(t *testing.T) {
+	p, c := newFake(t)
+	p.cfg.VolumeSnapshotClass = "csi-snap"
+	ctx := t.Context()
+	if err := p.Create(ctx, desired()); err != nil {
+		t.Fatal(err)
+	}
+	var cl cnpgv1.Cluster
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "shop-orders-1a2b3c4d"}, &cl); err != nil {
+		t.Fatal(err)
+	}
+	if b := cl.Spec.Backup; b == nil || b.VolumeSnapshot == nil || b.VolumeSnapshot.ClassName != "csi-snap" || b.VolumeSnapshot.SnapshotOwnerReference != cnpgv1.SnapshotOwnerReferenceNone {
+		t.Errorf("Cluster backup %+v; want volume snapshots of the class's VolumeSnapshotClass, owned by nothing so that they outlive the Cluster", b)
+	}
+	var daily cnpgv1.ScheduledBackup
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "shop-orders-1a2b3c4d-daily"}, &daily); err != nil {
+		t.Fatalf("no daily ScheduledBackup while backups are retained: %v", err)
+	}
+	if daily.Spec.Cluster.Name != cl.Name || daily.Spec.Method != cnpgv1.BackupMethodVolumeSnapshot || daily.Spec.BackupOwnerReference != "none" {
+		t.Errorf("ScheduledBackup %+v; want the Cluster's, by volume snapshots, its Backups owned by nothing", daily.Spec)
+	}
+
+	if err := p.CreateSnapshot(ctx, "shop-orders-1a2b3c4d", "manual-1", map[string]string{ownerTag: "shop/orders"}); err != nil {
+		t.Fatal(err)
+	}
+	snaps, err := p.Snapshots(ctx, "shop-orders-1a2b3c4d")
+	if err != nil || len(snaps) != 1 || snaps[0].Identifier != "manual-1" || snaps[0].Available || snaps[0].Tags[ownerTag] != "shop/orders" {
+		t.Fatalf("Snapshots = %+v, %v; want the manual Backup, not complete yet, with its owner", snaps, err)
+	}
+
+	// The final snapshot: the Cluster stays until its Backup completes.
+	final := cloud.DeleteOptions{FinalSnapshotIdentifier: "final-shop-orders"}
+	if err := p.Delete(ctx, "shop-orders-1a2b3c4d", final); !errors.Is(err, cloud.ErrBusy) {
+		t.Fatalf("Delete with a final snapshot = %v; want ErrBusy while the final Backup runs", err)
+	}
+	if obs, _ := p.Observe(ctx, "shop-orders-1a2b3c4d"); !obs.Exists {
+		t.Fatal("the Cluster went before its final Backup completed")
+	}
+	var b cnpgv1.Backup
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "final-shop-orders"}, &b); err != nil {
+		t.Fatalf("no final Backup: %v", err)
+	}
+	b.Status.Phase = cnpgv1.BackupPhaseFailed
+	if err := c.Status().Update(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Delete(ctx, "shop-orders-1a2b3c4d", final); err == nil || errors.Is(err, cloud.ErrBusy) {
+		t.Fatalf("Delete after the final Backup failed = %v; want an error saying so", err)
+	}
+	if err := p.Delete(ctx, "shop-orders-1a2b3c4d", final); !errors.Is(err, cloud.ErrBusy) {
+		t.Fatalf("Delete again = %v; want the final Backup taken again (ErrBusy)", err)
+	}
+	_ = c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "final-shop-orders"}, &b)
+	b.Status.Phase = cnpgv1.BackupPhaseCompleted
+	b.Status.StartedAt = &metav1.Time{}
+	if err := c.Status().Update(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Delete(ctx, "shop-orders-1a2b3c4d", final); err != nil {
+		t.Fatalf("Delete once the final Backup completed: %v", err)
+	}
+	if obs, _ := p.Observe(ctx, "shop-orders-1a2b3c4d"); obs.Exists {
+		t.Error("the Cluster is still there after its final Backup completed")
+	}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "shop-orders-1a2b3c4d-daily"}, &daily); err == nil {
+		t.Error("the daily ScheduledBackup outlived its Cluster")
+	}
+	snap, ok, err := p.Snapshot(ctx, "final-shop-orders")
+	if err != nil || !ok || !snap.Available || snap.Tags[ownerTag] != "shop/orders" {
+		t.Fatalf("Snapshot(final) = %+v, %t, %v; want the completed final Backup with the owner, after the Cluster went", snap, ok, err)
+	}
+
+	// A restore is a new Cluster bootstrapped from the Backup.
+	d := desired()
+	d.Identifier, d.RestoreFromSnapshot = "shop-restored-5e6f7a8b", snap.ARN
+	if err := p.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	var restored cnpgv1.Cluster
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "shop-restored-5e6f7a8b"}, &restored); err != nil {
+		t.Fatal(err)
+	}
+	if r := restored.Spec.Bootstrap.Recovery; r == nil || r.Backup == nil || r.Backup.Name != "final-shop-orders" || restored.Spec.Bootstrap.InitDB != nil {
+		t.Errorf("restored Cluster bootstrap %+v; want a recovery from the final Backup", restored.Spec.Bootstrap)
 	}
 }
