@@ -100,7 +100,7 @@ test: tools deps postgres ## Check formatting, vet, and run every test (fuzz see
 	echo "== go test ./... -count=1 -timeout 20m"; go test ./... -count=1 -timeout 20m
 
 .PHONY: local-up
-local-up: ## Start control plane, RDS, Cloud SQL and Azure emulators and operator in the background (.local/).
+local-up: ## Start control plane, RDS, Cloud SQL and Azure emulators, an on-premises PostgreSQL (db1) and operator in the background (.local/).
 	hack/local-up.sh $(LOCAL_STACK_ARGS)
 
 .PHONY: local-down
@@ -108,7 +108,7 @@ local-down: ## Stop what local-up started.
 	hack/local-down.sh
 
 .PHONY: demo
-demo: ## Guided tour: bring up the stack, create databases on AWS, Cloud SQL and Azure, log in as every user.
+demo: ## Guided tour: bring up the stack, create databases on AWS, Cloud SQL, Azure and an existing on-premises server, log in as every user.
 	hack/demo.sh
 
 # make soak SOAK_ARGS='--seed 42' replays a plan; see go run ./cmd/soak --help.

@@ -7,7 +7,9 @@
 # that user's Secret, shows the Services, reads a database's own log with kubectl rds logs,
 # takes a snapshot and shows the database with kubectl rds snapshot, status and backups
 # (a failed login in it, and a user without the right refused), exports a backup to S3 and
-# reads its rows back from the Parquet.
+# reads its rows back from the Parquet. On premises, it then makes a database on the stack's
+# PostgreSQL server that exists already (db1, a DatabaseClass with provider existing), shows
+# that a second object cannot take its user, and deletes both, which drops only what they own.
 # The stack is stopped on exit, whatever happened. Exits non-zero if any step or login failed.
 set -euo pipefail
 
@@ -28,7 +30,7 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 step "Build the pinned tools and install system packages (make tools deps)"
 make --no-print-directory tools deps
 
-step "Start the local stack: control plane, RDS, Cloud SQL and Azure emulators, operator (make local-up)"
+step "Start the local stack: control plane, RDS, Cloud SQL and Azure emulators, an on-premises PostgreSQL server (db1), operator (make local-up)"
 trap 'step "Stop the local stack (make local-down)"; make --no-print-directory local-down' EXIT
 make --no-print-directory local-up
 # shellcheck source=/dev/null
@@ -78,7 +80,7 @@ if ((${#pending[@]} > 0)); then
 		fail "rdsdatabase/$db not Ready within 300s"
 		kubectl get rdsdatabase "$db" -n "$namespace" -o yaml | sed -n '/^status:/,$p' || true
 	done
-	echo "manager log: $root/.local/manager.log, emulator logs: $root/.local/rds-emulator.log, $root/.local/cloudsql-emulator.log, $root/.local/azure-emulator.log" >&2
+	echo "manager log: $root/.local/manager.log, emulator logs: $root/.local/rds-emulator.log, $root/.local/cloudsql-emulator.log, $root/.local/azure-emulator.log, db1's log: $root/.local/db1/log/error/" >&2
 	exit 1
 fi
 kubectl get rdsdatabases -n "$namespace" -o wide
@@ -367,8 +369,87 @@ done
 grep -B1 -A2 "items" <<<"$out" | head -n 12 || true
 if [[ -n "$found" ]]; then echo "OK   the rows written before the deletion are in the exported Parquet"; else fail "the final snapshot's export does not hold the rows: $out"; fi
 
+step "On premises: db1, a PostgreSQL server that exists already (the stack's; its administrator's login in Secret platform/db1-admin), shared through a DatabaseClass with provider existing (kubectl apply -f config/samples/onprem/matrixmind_v1_databaseclass_existing.yaml -f config/samples/onprem/matrixmind_v1_rdsdatabase_existing.yaml)"
+onprem_start=$SECONDS
+# db1_admin SQL: as the platform team, with nothing but the admin Secret (verify-ca with its ca.crt).
+db1_ca="$PWD/.local/demo-db1-admin.ca.crt"
+kubectl get secret db1-admin -n platform -o go-template='{{index .data "ca.crt" | base64decode}}' >"$db1_ca"
+keys=$(kubectl get secret db1-admin -n platform -o go-template='{{index .data "host" | base64decode}} {{index .data "port" | base64decode}} {{index .data "username" | base64decode}}')
+read -r db1_host db1_port db1_user <<<"$keys"
+db1_password=$(kubectl get secret db1-admin -n platform -o go-template='{{index .data "password" | base64decode}}')
+db1_admin() {
+	PGPASSWORD="$db1_password" "$psql" "host=$db1_host port=$db1_port user=$db1_user dbname=postgres sslmode=verify-ca sslrootcert=$db1_ca" -Atc "$1" 2>&1
+}
+# What the server holds besides the operator's work: it must be the same after the deletions.
+db1_objects="select 'role ' || rolname from pg_roles union all select 'database ' || datname from pg_database order by 1"
+db1_before=$(db1_admin "$db1_objects") || fail "log in to db1 as its administrator: $db1_before"
+echo "db1 at $db1_host:$db1_port holds the databases $(sed -n 's/^database //p' <<<"$db1_before" | paste -sd' ') and, besides PostgreSQL's own, the roles $(grep -v '^role pg_' <<<"$db1_before" | sed -n 's/^role //p' | paste -sd' ')"
+kubectl apply -f config/samples/onprem/matrixmind_v1_databaseclass_existing.yaml -f config/samples/onprem/matrixmind_v1_rdsdatabase_existing.yaml
+onprem_applied=$SECONDS
+if kubectl wait --for=condition=Ready rdsdatabase/inventory -n "$namespace" --timeout=120s; then
+	onprem_ready=$((SECONDS - onprem_applied))
+else
+	onprem_ready=never
+	fail "rdsdatabase/inventory not Ready within 120s"
+	kubectl get rdsdatabase inventory -n "$namespace" -o yaml | sed -n '/^status:/,$p' || true
+	echo "manager log: $root/.local/manager.log, db1's log: $root/.local/db1/log/error/" >&2
+fi
+kubectl get rdsdatabase inventory -n "$namespace"
+kubectl get rdsdatabase inventory -n "$namespace" -o go-template='status.class={{.status.class}} status.provider={{.status.provider}}: {{.status.cloud.identifier}} at {{.status.cloud.endpoint}}:{{.status.cloud.port}}, PostgreSQL {{.status.cloud.engineVersion}} (the server version){{"\n"}}'
+# As an application with only its Secret mounted: the uri, the server verified against ca.crt.
+app_ca="$PWD/.local/demo-inventory.rds.inventory-app.ca.crt"
+kubectl get secret inventory.rds.inventory-app -n "$namespace" -o go-template='{{index .data "ca.crt" | base64decode}}' >"$app_ca"
+app_uri=$(kubectl get secret inventory.rds.inventory-app -n "$namespace" -o go-template='{{index .data "uri" | base64decode}}')
+app_uri=${app_uri/sslmode=require/"sslmode=verify-ca&sslrootcert=$app_ca"} # quoted: bash 5.2 reads a bare & as the match
+if out=$("$psql" "$app_uri" -qAtc "create table stock (sku text primary key, qty int); insert into stock values ('bolt', 40), ('nut', 75); select current_user || ' in ' || current_database() || ' (verify-ca with its ca.crt): ' || count(*) || ' rows in stock' from stock" 2>&1); then
+	echo "OK   $out"
+else
+	fail "inventory_app with its Secret: $out"
+fi
+if out=$("$psql" "$app_uri" -Atc "select shobj_description(oid, 'pg_authid') from pg_roles where rolname = current_user" 2>&1) && [[ $out == *'"matrixmind.cloud/owner":"'"$namespace"'/inventory"'* ]]; then
+	echo "OK   the role inventory_app is marked as inventory's: $out"
+else
+	fail "inventory_app's role is not marked as inventory's: $out"
+fi
+
+step "On premises: a second object, inventory-copy, on db1 names the same user inventory_app: refused (UsersReady=False, NameTaken), inventory_app untouched"
+kubectl apply -f - <<YAML
+apiVersion: matrixmind.cloud/v1
+kind: RDSDatabase
+metadata:
+  name: inventory-copy
+  namespace: $namespace
+spec:
+  class: db1
+  type: postgresql
+  masteruser: invcopy_admin
+  users:
+    inventory_app: []
+  databases:
+    inventory_copy: [inventory_app]
+  deletionPolicy: Delete
+YAML
+if kubectl wait --for=jsonpath='{.status.conditions[?(@.type=="UsersReady")].reason}'=NameTaken rdsdatabase/inventory-copy -n "$namespace" --timeout=120s >/dev/null; then
+	echo "OK   UsersReady=$(kubectl get rdsdatabase inventory-copy -n "$namespace" -o jsonpath='{.status.conditions[?(@.type=="UsersReady")].status}') NameTaken: $(kubectl get rdsdatabase inventory-copy -n "$namespace" -o jsonpath='{.status.conditions[?(@.type=="UsersReady")].message}')"
+else
+	fail "inventory-copy did not get UsersReady=False NameTaken: $(kubectl get rdsdatabase inventory-copy -n "$namespace" -o jsonpath='{.status.conditions}')"
+fi
+if out=$("$psql" "$app_uri" -Atc "select 'inventory_app still logs in with its Secret; ' || count(*) || ' rows in stock' from stock" 2>&1); then echo "OK   $out"; else fail "inventory_app lost its login: $out"; fi
+
+step "On premises: delete both (deletionPolicy Delete): their roles and databases are dropped, nothing else on db1 is touched"
+kubectl delete rdsdatabase inventory inventory-copy -n "$namespace" --timeout=120s || fail "inventory and inventory-copy not deleted"
+left=$(db1_admin "select 'role ' || rolname from pg_roles where rolname in ('inventory_admin', 'inventory_app', 'inventory_ro', 'invcopy_admin') union all select 'database ' || datname from pg_database where datname in ('inventory', 'inventory_copy')") || fail "log in to db1 as its administrator: $left"
+if [[ -z "$left" ]]; then echo "OK   the roles inventory_admin, inventory_app, inventory_ro, invcopy_admin and the database inventory are gone from db1"; else fail "left on db1: ${left//$'\n'/, }"; fi
+if db1_after=$(db1_admin "$db1_objects") && [[ "$db1_after" == "$db1_before" ]]; then
+	echo "OK   db1 holds the same $(wc -l <<<"$db1_after") roles and databases as before the class was applied"
+else
+	fail "db1 changed besides the operator's work: $(diff <(echo "$db1_before") <(echo "$db1_after") | tr '\n' ' ')"
+fi
+kubectl delete databaseclass db1 --timeout=60s || fail "DatabaseClass db1 was not deleted"
+onprem_took=$((SECONDS - onprem_start))
+
 step "Summary"
-echo "apply to Ready (all created at once): postgresql ${ready_after[orders]}s, mysql ${ready_after[shop]}s, aurora-postgresql ${ready_after[ledger]}s, aurora-mysql ${ready_after[carts]}s, cloud sql postgresql ${ready_after[payments]}s, azure postgresql ${ready_after[payments-az]}s"
+echo "apply to Ready (all created at once): postgresql ${ready_after[orders]}s, mysql ${ready_after[shop]}s, aurora-postgresql ${ready_after[ledger]}s, aurora-mysql ${ready_after[carts]}s, cloud sql postgresql ${ready_after[payments]}s, azure postgresql ${ready_after[payments-az]}s, existing postgresql (db1) ${onprem_ready}s (the on-premises part took ${onprem_took}s)"
 if ((failures > 0)); then
 	echo "demo: $failures check(s) FAILED" >&2
 	exit 1

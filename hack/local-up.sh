@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# local-up.sh starts the local stack (control plane, RDS, Cloud SQL and Azure emulators,
+# local-up.sh starts the local stack (control plane, RDS, Cloud SQL and Azure emulators, an
+# existing on-premises PostgreSQL server db1 with its admin Secret platform/db1-admin,
 # operator) in the background and returns once it is ready; `source .local/env` then points
 # kubectl and the AWS CLI at it, and names the Cloud SQL emulator's URL in
 # GCP_SQLADMIN_ENDPOINT and the Azure one's in AZURE_ARM_ENDPOINT.

@@ -1,6 +1,8 @@
 // Command local-stack runs the project on one machine, in the foreground: a local control
-// plane, the RDS, Cloud SQL and Azure Resource Manager API emulators and the operator. It
-// writes <dir>/env and <dir>/ready once all are up and stops them all on SIGTERM or SIGINT.
+// plane, the RDS, Cloud SQL and Azure Resource Manager API emulators, a PostgreSQL server
+// standing in for an on-premises one (db1, its administrator's login in the Secret
+// platform/db1-admin) and the operator. It writes <dir>/env and <dir>/ready once all are up
+// and stops them all on SIGTERM or SIGINT.
 // hack/local-up.sh runs it in the background.
 package main
 

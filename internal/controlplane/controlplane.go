@@ -43,6 +43,9 @@ type Options struct {
 	// CRDDir holds the CustomResourceDefinitions to install; it must exist. Empty installs
 	// none.
 	CRDDir string
+	// CRDDirs hold more CustomResourceDefinitions to install, another project's (such as
+	// CloudNativePG's); each must exist.
+	CRDDirs []string
 	// ManifestDir holds more objects to create once the CRDs are installed (the API's
 	// admission policies, config/admission); empty creates none.
 	ManifestDir string
@@ -121,6 +124,7 @@ func Start(opts Options) (_ *ControlPlane, err error) {
 	if opts.CRDDir != "" {
 		c.env.CRDDirectoryPaths = []string{opts.CRDDir}
 	}
+	c.env.CRDDirectoryPaths = append(c.env.CRDDirectoryPaths, opts.CRDDirs...)
 	if _, err := c.env.Start(); err != nil {
 		c.tempDir = false // keep the logs the error names
 		return nil, fmt.Errorf("start the control plane: %w (logs: %s, %s)", err, etcdOut.Name(), apiOut.Name())

@@ -90,6 +90,11 @@ func (c *child) logTail(n int) string {
 	if err != nil {
 		return ""
 	}
+	return lastLines(out, n)
+}
+
+// lastLines returns the last n lines of out, without the final newline.
+func lastLines(out []byte, n int) string {
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

@@ -10,8 +10,8 @@ import (
 )
 
 // TestSamplesNameTheLocalClouds proves that the DatabaseClass samples a user applies to the
-// local stack name what its emulators serve and its env file exports; the Azure emulator
-// serves no other subscription or resource group.
+// local stack name what its emulators serve, its env file exports and it creates; the Azure
+// emulator serves no other subscription or resource group.
 func TestSamplesNameTheLocalClouds(t *testing.T) {
 	cases := map[string]struct {
 		reason string
@@ -28,6 +28,11 @@ func TestSamplesNameTheLocalClouds(t *testing.T) {
 			file:   "azure/matrixmind_v1_databaseclass_azure.yaml",
 			want:   map[string]string{"subscriptionId": AzureSubscription, "resourceGroup": AzureResourceGroup},
 		},
+		"Existing": {
+			reason: "The existing class names the Secret the stack keeps db1's administrator's login in.",
+			file:   "onprem/matrixmind_v1_databaseclass_existing.yaml",
+			want:   map[string]string{"namespace": ExistingAdminNamespace, "name": ExistingAdminSecret},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -37,8 +42,11 @@ func TestSamplesNameTheLocalClouds(t *testing.T) {
 			}
 			var class struct {
 				Spec struct {
-					GCP   map[string]any `json:"gcp"`
-					Azure map[string]any `json:"azure"`
+					GCP      map[string]any `json:"gcp"`
+					Azure    map[string]any `json:"azure"`
+					Existing struct {
+						AdminSecretRef map[string]any `json:"adminSecretRef"`
+					} `json:"existing"`
 				} `json:"spec"`
 			}
 			if err := yaml.Unmarshal(raw, &class); err != nil {
@@ -46,7 +54,7 @@ func TestSamplesNameTheLocalClouds(t *testing.T) {
 			}
 			got := map[string]string{}
 			for k := range tc.want {
-				for _, params := range []map[string]any{class.Spec.GCP, class.Spec.Azure} {
+				for _, params := range []map[string]any{class.Spec.GCP, class.Spec.Azure, class.Spec.Existing.AdminSecretRef} {
 					if v, ok := params[k].(string); ok {
 						got[k] = v
 					}

@@ -2,8 +2,10 @@
 // real control plane (kube-apiserver, etcd and kube-controller-manager's namespace and
 // garbage collector controllers, through package controlplane), the RDS, Cloud SQL and Azure
 // Resource Manager emulators and the operator, each a child process whose output goes to a
-// log file in the state directory. It writes a kubeconfig and a shell env file a user can source, marks readiness
-// with a file, and on a signal stops everything in dependency order.
+// log file in the state directory, and a PostgreSQL server, db1, standing in for an
+// on-premises server that exists already, whose administrator's login it keeps in the Secret
+// the sample existing class names. It writes a kubeconfig and a shell env file a user can
+// source, marks readiness with a file, and on a signal stops everything in dependency order.
 package localstack
 
 import (
@@ -27,7 +29,7 @@ type Config struct {
 	// emulators. It is wiped of old state on start.
 	Dir string
 	// BinDir holds the project's own binaries: manager, rds-emulator, cloudsql-emulator and
-	// azure-emulator.
+	// azure-emulator. db1 runs the PostgreSQL of pgserver.DefaultBuilds.
 	BinDir string
 	// ToolsDir holds kube-apiserver, kube-controller-manager, etcd and kubectl
 	// (hack/tools.sh --print). Empty means controlplane.ToolsDir().
@@ -110,6 +112,8 @@ type stack struct {
 	// controllers is kube-controller-manager, which deletes namespaces and collects
 	// garbage as in a cluster.
 	controllers *controllermanager.ControllerManager
+	// db1 is the PostgreSQL server standing in for an on-premises one.
+	db1 *existingServer
 }
 
 // Stack is a running local stack, for programs that drive it (the benchmark) rather than
@@ -161,6 +165,8 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, s.shutdown()) }()
+	watching, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
 
 	select {
 	case <-ctx.Done():
@@ -174,6 +180,8 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return s.died(s.cloudSQL)
 	case <-s.azure.exited():
 		return s.died(s.azure)
+	case <-s.db1.exited(watching):
+		return s.db1Died()
 	case <-s.controllers.Exited():
 		err := fmt.Errorf("kube-controller-manager exited unexpectedly (%v); see %s", s.controllers.ExitErr(), s.path(ControllerManagerLog))
 		s.log.logf("%v; its last lines:\n%s", err, s.controllers.LogTail())
@@ -196,6 +204,9 @@ func start(ctx context.Context, cfg Config) (_ *stack, err error) {
 	if err := s.prepareDir(); err != nil {
 		return nil, err
 	}
+	// db1 needs nothing of the rest until its Secret is written: its initdb overlaps their
+	// start.
+	s.startExistingServer(ctx)
 	if err := s.startControlPlane(); err != nil {
 		return nil, err
 	}
@@ -224,6 +235,10 @@ func start(ctx context.Context, cfg Config) (_ *stack, err error) {
 		args: append([]string{"--subscriptions", AzureSubscription, "--resource-groups", AzureResourceGroup}, cfg.AzureEmulatorArgs...),
 	})
 	if err != nil {
+		return nil, err
+	}
+	// Before the manager, so that the sample class is served as soon as it is applied.
+	if err := s.publishExistingServer(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.startManager(ctx); err != nil {
@@ -268,7 +283,8 @@ func (s *stack) prepareDir() error {
 	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
-	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, EngineCAFile, AzureCAFile, rdsEmulatorDir, cloudSQLEmulatorDir, azureEmulatorDir} {
+	for _, name := range []string{ReadyFile, EnvFile, KubeconfigFile, EngineCAFile, AzureCAFile, ExistingCAFile,
+		rdsEmulatorDir, cloudSQLEmulatorDir, azureEmulatorDir, ExistingServerDir} {
 		if err := os.RemoveAll(s.path(name)); err != nil {
 			return fmt.Errorf("remove stale %s: %w", name, err)
 		}
@@ -284,16 +300,23 @@ func (s *stack) died(c *child) error {
 }
 
 // shutdown stops the manager first, so it does not act on a vanishing cloud or cluster, then
-// the emulators and their database servers, together so that the slow stop of one does not
-// delay the others, then kube-controller-manager and the control plane. It tries every step
-// even when an earlier one failed.
+// the emulators and their database servers and db1, together so that the slow stop of one
+// does not delay the others, then kube-controller-manager and the control plane. It tries
+// every step even when an earlier one failed.
 func (s *stack) shutdown() error {
 	var errs []error
 	if s.manager != nil {
 		s.log.logf("stopping manager")
 		errs = append(errs, s.manager.stop(managerStopTimeout))
 	}
-	errs = append(errs, s.stopTogether(emulatorStopTimeout, s.rds, s.cloudSQL, s.azure))
+	db1 := make(chan error, 1)
+	if s.db1 != nil {
+		s.log.logf("stopping PostgreSQL db1")
+		go func() { db1 <- s.db1.stop() }()
+	} else {
+		db1 <- nil
+	}
+	errs = append(errs, s.stopTogether(emulatorStopTimeout, s.rds, s.cloudSQL, s.azure), <-db1)
 	if s.cp != nil {
 		s.log.logf("stopping kube-controller-manager and control plane")
 		errs = append(errs, s.cp.Stop())

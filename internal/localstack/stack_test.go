@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
 
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -23,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/controlplane"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/pgserver"
 )
 
 // testCRD is a stand-in for the project's CRDs, so this test does not depend on api/v1.
@@ -61,12 +68,20 @@ func (s *syncBuffer) String() string {
 }
 
 // standinStack builds the stand-in binaries and a CRD directory and returns a Config using
-// them, skipping the test when no control plane binaries are at hand.
+// them, skipping the test when no control plane binaries or no PostgreSQL (for db1) are at
+// hand.
 func standinStack(t *testing.T) Config {
 	t.Helper()
 	tools, err := controlplane.ToolsDir()
 	if err != nil {
 		t.Skip(err)
+	}
+	builds, err := pgserver.DefaultBuilds()
+	if err == nil {
+		_, err = builds.Default()
+	}
+	if err != nil {
+		t.Skipf("no PostgreSQL for db1 (make deps installs it): %v", err)
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
@@ -149,6 +164,7 @@ func TestRunLifecycle(t *testing.T) {
 	}
 	checkCloudSQL(t, filepath.Join(cfg.Dir, EnvFile))
 	checkAzure(t, filepath.Join(cfg.Dir, EnvFile))
+	checkExistingServer(ctx, t, c, cfg.Dir)
 
 	cancel()
 	select {
@@ -247,6 +263,45 @@ func checkAzure(t *testing.T, envFile string) {
 	}
 }
 
+// checkExistingServer reads the admin Secret the sample existing class names, as the
+// operator does, and logs in to db1 with nothing else, verifying the server against the
+// Secret's ca.crt (which the stack keeps in ExistingCAFile too): its user is a superuser.
+func checkExistingServer(ctx context.Context, t *testing.T, c client.Client, dir string) {
+	t.Helper()
+	secret := &corev1.Secret{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ExistingAdminNamespace, Name: ExistingAdminSecret}, secret); err != nil {
+		t.Fatalf("get the admin Secret of db1: %v", err)
+	}
+	var keys []string
+	for k, v := range secret.Data {
+		if len(v) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	if diff := cmp.Diff([]string{"ca.crt", "engine", "host", "password", "port", "username"}, keys); diff != "" {
+		t.Fatalf("the admin Secret's non-empty keys: -want +got:\n%s", diff)
+	}
+	if got := string(secret.Data["engine"]); got != "postgres" {
+		t.Errorf("engine = %q, want postgres", got)
+	}
+	caFile := filepath.Join(dir, ExistingCAFile)
+	if ca, err := os.ReadFile(caFile); err != nil || !bytes.Equal(ca, secret.Data["ca.crt"]) {
+		t.Errorf("%s does not hold the Secret's ca.crt (read: %v)", caFile, err)
+	}
+	d := secret.Data
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("host=%s port=%s user=%s password=%s dbname=postgres sslmode=verify-ca sslrootcert=%s",
+		d["host"], d["port"], d["username"], d["password"], caFile))
+	if err != nil {
+		t.Fatalf("log in to db1 with the admin Secret, verifying it against ca.crt: %v", err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var super bool
+	if err := conn.QueryRow(ctx, "select rolsuper from pg_roles where rolname = current_user").Scan(&super); err != nil || !super {
+		t.Errorf("db1's administrator: superuser %t (err %v), want a superuser", super, err)
+	}
+}
+
 // deleteNamespace deletes a namespace holding a Widget and waits until it is gone, as in a
 // cluster: the stack runs the namespace controller.
 func deleteNamespace(ctx context.Context, t *testing.T, c client.Client) {
@@ -272,6 +327,33 @@ func deleteNamespace(ctx context.Context, t *testing.T, c client.Client) {
 	})
 	if err != nil {
 		t.Errorf("namespace %s with a Widget in it not gone 30s after its deletion: %v; its status: %+v", ns.Name, err, ns.Status)
+	}
+}
+
+// TestRunExistingServerDies proves that db1 dying takes the stack down with an error naming
+// its log, as a child's death does.
+func TestRunExistingServerDies(t *testing.T) {
+	cfg := standinStack(t)
+	done := make(chan error, 1)
+	go func() { done <- Run(context.Background(), cfg) }()
+	waitReady(t, cfg, done)
+	pid, err := postmasterPID(filepath.Join(cfg.Dir, ExistingServerDir, "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "db1") || !strings.Contains(err.Error(), filepath.Join(cfg.Dir, ExistingServerDir, "log")) {
+			t.Errorf("Run() = %v, want an error saying db1 exited and naming its log\n%s", err, cfg.Out)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("Run did not return within 1m after db1 was killed\n%s", cfg.Out)
+	}
+	if out, _ := exec.Command("pgrep", "-f", cfg.Dir+"/").Output(); len(out) > 0 {
+		t.Errorf("processes from %s still running after shutdown: %s", cfg.Dir, out)
 	}
 }
 

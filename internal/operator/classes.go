@@ -55,6 +55,8 @@ type classClouds struct {
 	kube client.Client
 	// newExisting builds an existing class's provider; nil is existing.New.
 	newExisting func(existing.Config) (cloud.Provider, error)
+	// newCNPG builds a cloudnativepg class's provider; nil is cloudnativepg.New.
+	newCNPG func(cloudnativepg.Config) (cloud.Provider, error)
 
 	mu        sync.Mutex
 	providers map[string]cloud.Provider
@@ -189,6 +191,9 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 			// class's fallback.
 			if err := c.secrets.List(ctx, &cnpgv1.ClusterList{}, client.Limit(1)); err != nil {
 				return nil, fmt.Errorf("CloudNativePG's Clusters cannot be listed (is CloudNativePG installed?): %w", err)
+			}
+			if c.newCNPG != nil {
+				return c.newCNPG(cfg)
 			}
 			return cloudnativepg.New(cfg)
 		})

@@ -33,6 +33,7 @@ import (
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/cloudnativepg"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/existing"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/observer"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
@@ -97,6 +98,9 @@ type Options struct {
 	// NewExisting builds the provider of an existing DatabaseClass's server from its
 	// configuration; nil is existing.New.
 	NewExisting func(existing.Config) (cloud.Provider, error)
+	// NewCloudNativePG builds the provider of a cloudnativepg DatabaseClass from its
+	// configuration; nil is cloudnativepg.New.
+	NewCloudNativePG func(cloudnativepg.Config) (cloud.Provider, error)
 }
 
 // LogAPIOptions configures the log API.
@@ -202,7 +206,9 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		awsCA:       opts.EngineCA,
 		azureCA:     opts.AzureCA,
 		secrets:     mgr.GetAPIReader(),
+		kube:        mgr.GetClient(),
 		newExisting: opts.NewExisting,
+		newCNPG:     opts.NewCloudNativePG,
 	}
 	recorder, err := newRecorder(mgr)
 	if err != nil {

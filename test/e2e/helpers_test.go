@@ -89,6 +89,12 @@ func loginWith(ctx context.Context, uri, database string) (*pgx.Conn, error) {
 	if database != "" {
 		cfg.Database = database
 	}
+	if stack.CNPG != nil {
+		// CloudNativePG's Services have names only a cluster's DNS knows: the harness's
+		// stand-in answers for them, and dials every other address as it is.
+		cfg.LookupFunc = func(_ context.Context, host string) ([]string, error) { return []string{host}, nil }
+		cfg.DialFunc = pgconn.DialFunc(stack.CNPG.Dial)
+	}
 	return pgx.ConnectConfig(ctx, cfg)
 }
 

@@ -1,7 +1,8 @@
 // Package harness starts the real parts the integration tests run against: a kube-apiserver
 // and etcd (package controlplane) with kube-controller-manager's namespace and garbage
-// collector controllers, the RDS emulator backed by real PostgreSQL servers, and the
-// operator itself, wired exactly as the manager binary wires it. A test then reads as a
+// collector controllers, the RDS emulator backed by real PostgreSQL servers, CloudNativePG's
+// CRDs with a stand-in for its controller (package cnpgstandin), and the operator itself,
+// wired exactly as the manager binary wires it. A test then reads as a
 // user's story: apply this object, wait for this condition, log in with this Secret.
 package harness
 
@@ -33,6 +34,7 @@ import (
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/azureemulator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/cloudnativepg"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/existing"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/gcp"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/rds"
@@ -45,6 +47,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
+	"github.com/matrixmind-cloud/aws-rds-operator/test/cnpgstandin"
 )
 
 // ExportBucket is the bucket the emulators' accounts hold for backup exports: an S3 bucket
@@ -70,6 +73,9 @@ type Stack struct {
 	// CloudSQLURL (GCP_SQLADMIN_ENDPOINT) in project GCPProject.
 	CloudSQL    *gcpemulator.Emulator
 	CloudSQLURL string
+	// CNPG stands in for CloudNativePG's controller: it serves each Cluster with a
+	// PostgreSQL server, which the operator reaches through it by the Cluster's Services.
+	CNPG *cnpgstandin.StandIn
 	// Azure is the Azure Resource Manager emulator, which DatabaseClasses with provider
 	// azure reach at AzureURL (AZURE_ARM_ENDPOINT), in subscription AzureSubscription and
 	// resource group AzureResourceGroup.
@@ -156,8 +162,14 @@ func StartWith(opts Options) (*Stack, error) {
 	logs := &LockedBuffer{}
 	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(os.Stderr, logs)), zap.UseDevMode(os.Getenv("OPERATOR_TEST_DEBUG") != "")))
 	s := &Stack{Root: Root(), done: make(chan error, 1), opts: opts, logs: logs}
-	var err error
-	if s.cp, err = controlplane.Start(controlplane.Options{CRDDir: filepath.Join(s.Root, "config", "crd", "bases"), ManifestDir: filepath.Join(s.Root, "config", "admission")}); err != nil {
+	cnpgCRDs, err := CNPGCRDDir()
+	if err != nil {
+		return nil, err
+	}
+	if s.cp, err = controlplane.Start(controlplane.Options{
+		CRDDir: filepath.Join(s.Root, "config", "crd", "bases"), CRDDirs: []string{cnpgCRDs},
+		ManifestDir: filepath.Join(s.Root, "config", "admission"),
+	}); err != nil {
 		return nil, err
 	}
 	s.Config = s.cp.Config()
@@ -176,6 +188,14 @@ func StartWith(opts Options) (*Stack, error) {
 	}
 	// Namespaces delete and owner references collect as in a cluster.
 	if _, err := s.cp.StartControllerManager(context.Background(), controlplane.ControllerManagerOptions{}); err != nil {
+		return nil, err
+	}
+	// CloudNativePG's objects go with their Cluster through that garbage collector.
+	cnpgDir := ""
+	if dataDir != "" {
+		cnpgDir = filepath.Join(dataDir, "cloudnativepg")
+	}
+	if s.CNPG, err = cnpgstandin.Start(context.Background(), s.Config, cnpgstandin.Options{Dir: cnpgDir, Log: logf.Log.WithName("cnpg-standin")}); err != nil {
 		return nil, err
 	}
 	if err := s.registerLogAPI(); err != nil {
@@ -391,7 +411,7 @@ func (s *Stack) StartOperator() error {
 	cfg.Wrap(s.api.wrap)
 	mgr, err := operator.New(ctx, cfg, operator.Options{
 		MetricsAddr: "0", ProbeAddr: "0", Defaults: defaults, Cloud: s.recorder, Restartable: true,
-		Engines:  crashingConnector{Connector: operator.Engines(), crash: &s.crash},
+		Engines:  crashingConnector{Connector: operator.EnginesDialing(s.CNPG.Dial), crash: &s.crash},
 		EngineCA: engineCA,
 		Clock:    &s.clock,
 		LogAPI:   s.logAPI,
@@ -412,6 +432,13 @@ func (s *Stack) StartOperator() error {
 		},
 		NewExisting: func(cfg existing.Config) (cloud.Provider, error) {
 			p, err := existing.New(cfg)
+			if err != nil {
+				return nil, err
+			}
+			return s.recorder.alsoRecording(p), nil
+		},
+		NewCloudNativePG: func(cfg cloudnativepg.Config) (cloud.Provider, error) {
+			p, err := cloudnativepg.New(cfg)
 			if err != nil {
 				return nil, err
 			}
@@ -439,10 +466,13 @@ func (s *Stack) StopOperator() {
 	s.cancel = nil
 }
 
-// Stop stops the operator, the emulator (and its PostgreSQL servers),
-// kube-controller-manager and the control plane.
+// Stop stops the operator, the emulator (and its PostgreSQL servers), the CloudNativePG
+// stand-in (and its), kube-controller-manager and the control plane.
 func (s *Stack) Stop() {
 	s.StopOperator()
+	if s.CNPG != nil {
+		_ = s.CNPG.Stop()
+	}
 	if s.server != nil {
 		_ = s.server.Close()
 	}

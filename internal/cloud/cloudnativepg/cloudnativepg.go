@@ -2,9 +2,8 @@
 // cloudnativepg): each database is a CloudNativePG Cluster in the namespace of the object it
 // is made for, in the Kubernetes cluster the operator runs in, written with CloudNativePG's
 // own Go API types. The Cluster's bootstrap makes the object's master user, the owner of a
-// first database, with the password of the master user's Secret, and CloudNativePG keeps
-// it there as a managed role (LOGIN, CREATEDB, CREATEROLE, its password following the
-// Secret); the controller makes the users, databases and grants as on RDS, through the
+// first database (CloudNativePG's application owner, whose password follows the master
+// user's Secret), with CREATEDB and CREATEROLE; the controller makes the users, databases and grants as on RDS, through the
 // Cluster's read-write Service <cluster>-rw, whose certificate chains to the Cluster's CA
 // (the Secret CloudNativePG names in status.certificates.serverCASecret).
 //
@@ -38,6 +37,7 @@ import (
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
+	"github.com/jackc/pgx/v5"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -322,14 +322,15 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 				Size: fmt.Sprintf("%dGi", max(d.AllocatedStorageGiB, 1)),
 			},
 			EnableSuperuserAccess: ptr.To(false),
+			// The master is the application owner, whose password CloudNativePG keeps in
+			// line with its Secret, given at bootstrap what the engine layer needs. Not a
+			// managed role: CloudNativePG revokes a managed role's memberships its inRoles
+			// do not list, and from PostgreSQL 16 on the master is a member (WITH ADMIN
+			// OPTION) of every role it makes, which it needs to manage them.
 			Bootstrap: &cnpgv1.BootstrapConfiguration{InitDB: &cnpgv1.BootstrapInitDB{
 				Database: d.MasterUser, Owner: d.MasterUser, Secret: &cnpgv1.LocalObjectReference{Name: master},
+				PostInitSQL: []string{"ALTER ROLE " + pgx.Identifier{d.MasterUser}.Sanitize() + " CREATEDB CREATEROLE"},
 			}},
-			Managed: &cnpgv1.ManagedConfiguration{Roles: []cnpgv1.RoleConfiguration{{
-				Name: d.MasterUser, Ensure: cnpgv1.EnsurePresent, Login: true, CreateDB: true, CreateRole: true, Inherit: ptr.To(true),
-				Comment:        "master user of RDSDatabase " + ns + "/" + name,
-				PasswordSecret: &cnpgv1.LocalObjectReference{Name: master},
-			}}},
 		},
 	}
 	if p.cfg.StorageClass != "" {
