@@ -107,14 +107,7 @@ func TestAzureFlexibleServer(t *testing.T) {
 	})
 
 	t.Run("DeleteWithTheClassDefaultRetains", func(t *testing.T) {
-		cur := &v1.RDSDatabase{}
-		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
-			t.Fatal(err)
-		}
-		if err := stack.Client.Delete(ctx, cur); err != nil {
-			t.Fatal(err)
-		}
-		waitGone(t, cur)
+		deleteAndWait(ctx, t, db)
 		if !azureServerExists(id) {
 			t.Fatal("the server went although deletionPolicy was unset, which is Retain on an azure class")
 		}

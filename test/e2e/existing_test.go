@@ -79,23 +79,7 @@ func TestExistingPostgreSQL(t *testing.T) {
 	})
 
 	t.Run("EachUserCanDoWhatItsRolesSay", func(t *testing.T) {
-		for user, createdb := range map[string]bool{"orders_admin": true, "app": true, "reporting": false} {
-			secret := "orders.rds." + user
-			if user == "orders_admin" {
-				secret = "orders.rds.master"
-			}
-			conn, err := loginWith(ctx, string(secretData(t, ns, secret)["uri"]), "orders")
-			if err != nil {
-				t.Errorf("%s cannot log in to orders with only its Secret: %v", user, err)
-				continue
-			}
-			var super, canCreate bool
-			err = conn.QueryRow(ctx, "select rolsuper, rolcreatedb from pg_roles where rolname = current_user").Scan(&super, &canCreate)
-			_ = conn.Close(ctx)
-			if err != nil || super || canCreate != createdb {
-				t.Errorf("%s: superuser %t, createdb %t (want false, %t), err %v", user, super, canCreate, createdb, err)
-			}
-		}
+		usersHaveTheirRoles(ctx, t, ns, "orders", "orders_admin", "orders", map[string]bool{"orders_admin": true, "app": true, "reporting": false})
 		app, err := loginWith(ctx, string(secretData(t, ns, "orders.rds.app")["uri"]), "orders")
 		if err != nil {
 			t.Fatal(err)
@@ -169,14 +153,7 @@ func TestExistingPostgreSQL(t *testing.T) {
 	})
 
 	t.Run("DeleteWithTheClassDefaultRetains", func(t *testing.T) {
-		cur := &v1.RDSDatabase{}
-		if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
-			t.Fatal(err)
-		}
-		if err := stack.Client.Delete(ctx, cur); err != nil {
-			t.Fatal(err)
-		}
-		waitGone(t, cur)
+		deleteAndWait(ctx, t, db)
 		app, err := loginWith(ctx, string(secretData(t, ns, "orders.rds.app")["uri"]), "orders")
 		if err != nil {
 			t.Fatalf("app cannot log in to the retained database with its Secret, which stays: %v", err)

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
+	"github.com/matrixmind-cloud/aws-rds-operator/internal/naming"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
@@ -244,6 +245,44 @@ func placedOn(t *testing.T, db *v1.RDSDatabase, class, provider, id string) {
 	for _, call := range stack.Emulator.Stats().Log {
 		if call.ID == id {
 			t.Errorf("the %s object reached RDS: %s %s", provider, call.Action, call.ID)
+		}
+	}
+}
+
+// deleteAndWait deletes db as it is now, as kubectl delete would, and waits until it is gone.
+func deleteAndWait(ctx context.Context, t *testing.T, db *v1.RDSDatabase) {
+	t.Helper()
+	cur := &v1.RDSDatabase{}
+	if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+		t.Fatal(err)
+	}
+	if err := stack.Client.Delete(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, cur)
+}
+
+// usersHaveTheirRoles logs in as each user of object name (the master under its own name)
+// to database with only its Secret and checks it is no superuser, and CREATEDB exactly as
+// createdb says: what a place without an admin role to grant gives (an existing server,
+// CloudNativePG).
+func usersHaveTheirRoles(ctx context.Context, t *testing.T, ns, name, master, database string, createdb map[string]bool) {
+	t.Helper()
+	for user, want := range createdb {
+		secret := naming.UserSecretName(name, user)
+		if user == master {
+			secret = naming.MasterSecretName(name)
+		}
+		conn, err := loginWith(ctx, string(secretData(t, ns, secret)["uri"]), database)
+		if err != nil {
+			t.Errorf("%s cannot log in to %s with only its Secret: %v", user, database, err)
+			continue
+		}
+		var super, canCreate bool
+		err = conn.QueryRow(ctx, "select rolsuper, rolcreatedb from pg_roles where rolname = current_user").Scan(&super, &canCreate)
+		_ = conn.Close(ctx)
+		if err != nil || super || canCreate != want {
+			t.Errorf("%s: superuser %t, createdb %t (want false, %t), err %v", user, super, canCreate, want, err)
 		}
 	}
 }
