@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
 	"time"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -37,8 +39,8 @@ type scope struct {
 	major   int
 	// waiting says why the server does not serve yet (status.phaseReason).
 	waiting string
-	// appVersion is the resourceVersion of the initdb Secret, roleVersions those of the
-	// managed roles' Secrets, by Secret.
+	// appVersion is the resourceVersion of the application owner's Secret, roleVersions
+	// those of the managed roles' Secrets, by Secret.
 	appVersion   string
 	roleVersions map[string]string
 	// roles is the state of spec.managed.roles; nil when there are none.
@@ -135,8 +137,8 @@ func (r *reconciler) reconcileServices(ctx context.Context, sc *scope) error {
 	return nil
 }
 
-// reconcilePrimary starts the Cluster's server once its initdb Secret exists, and routes
-// the Cluster's Services to it.
+// reconcilePrimary starts the Cluster's server once what its bootstrap needs exists, and
+// routes the Cluster's Services (and its Backups) to it.
 func (r *reconciler) reconcilePrimary(ctx context.Context, sc *scope) error {
 	c, in := sc.cluster, sc.inst
 	if in.srv == nil {
@@ -147,36 +149,78 @@ func (r *reconciler) reconcilePrimary(ctx context.Context, sc *scope) error {
 	}
 	sc.serving, sc.major = true, in.srv.Build.Major
 	r.s.route(c, in.srv.Addr(), "")
+	r.s.setPrimary(c, in.srv)
 	return nil
 }
 
-// startPrimary starts and bootstraps the server, its status "Setting up primary" meanwhile.
+// startPrimary starts and bootstraps the server (initdb, or recovery from a Backup), its
+// status "Setting up primary" meanwhile.
 func (r *reconciler) startPrimary(ctx context.Context, sc *scope) error {
 	c := sc.cluster
-	if b := c.Spec.Bootstrap; b != nil && (b.Recovery != nil || b.PgBaseBackup != nil) {
-		sc.waiting = "the CloudNativePG stand-in serves only the initdb bootstrap"
+	b := c.Spec.Bootstrap
+	if b != nil && b.PgBaseBackup != nil {
+		sc.waiting = "the CloudNativePG stand-in serves only the initdb and recovery (from a Backup) bootstraps"
 		return nil
+	}
+	bootstrapKind, source := "initdb", ""
+	if b != nil && b.Recovery != nil {
+		bootstrapKind = "recovery"
+		var err error
+		if source, sc.waiting, err = r.recoverySource(ctx, c); err != nil || sc.waiting != "" {
+			return err
+		}
 	}
 	name := applicationSecretName(c)
 	err := r.client.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, &corev1.Secret{})
 	if apierrors.IsNotFound(err) {
-		sc.waiting = fmt.Sprintf("waiting for Secret %s of spec.bootstrap.initdb", name)
+		sc.waiting = fmt.Sprintf("waiting for Secret %s of spec.bootstrap.%s", name, bootstrapKind)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	// Starting takes seconds: the phase shows meanwhile, as the initdb job's would.
+	// Starting takes seconds: the phase shows meanwhile, as the bootstrap job's would.
 	if err := r.writeStatus(ctx, sc); err != nil {
 		return err
 	}
-	owner, database := initdbOwner(c)
-	err = sc.inst.start(ctx, c, r.s.opts.Builds, owner, database)
+	owner, database := applicationOwner(c)
+	if source != "" {
+		err = sc.inst.restore(ctx, c, r.s.opts.Builds, source, owner, database)
+	} else {
+		err = sc.inst.start(ctx, c, r.s.opts.Builds, owner, database)
+	}
 	if errors.Is(err, pgserver.ErrNoBuild) {
 		sc.waiting = err.Error() // as an image that cannot be pulled: nothing to retry
 		return nil
 	}
 	return err
+}
+
+// recoverySource returns the copy the Cluster's recovery bootstrap starts from, or why it
+// waits (waiting), as CloudNativePG's checkReadyForRecovery waits for its Backup to exist
+// and complete. A change of the Backup brings the Cluster back.
+func (r *reconciler) recoverySource(ctx context.Context, c *cnpgv1.Cluster) (path, waiting string, err error) {
+	rec := c.Spec.Bootstrap.Recovery
+	if rec.Backup == nil || rec.Backup.Name == "" {
+		return "", "the CloudNativePG stand-in recovers only from a Backup (spec.bootstrap.recovery.backup), not from an external cluster or volume snapshots", nil
+	}
+	key := client.ObjectKey{Namespace: c.Namespace, Name: rec.Backup.Name}
+	b := &cnpgv1.Backup{}
+	if err := r.client.Get(ctx, key, b); apierrors.IsNotFound(err) {
+		return "", fmt.Sprintf("Backup object %q is missing, can't continue full recovery", key), nil
+	} else if err != nil {
+		return "", "", err
+	}
+	if b.Status.Phase != cnpgv1.BackupPhaseCompleted {
+		return "", fmt.Sprintf("the source backup %s is not completed (phase %q), can't continue full recovery", b.Name, b.Status.Phase), nil
+	}
+	path = r.s.backupPath(b)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Sprintf("the stand-in holds no copy of Backup %s: it did not take it (another stand-in or CloudNativePG did)", b.Name), nil
+	} else if err != nil {
+		return "", "", err
+	}
+	return path, "", nil
 }
 
 // reconcileRoles applies spec.managed.roles as CloudNativePG's role synchronizer does,
@@ -233,8 +277,8 @@ func pending(actions map[roleAction][]plannedRole) bool {
 	return false
 }
 
-// reconcileOwner gives the initdb owner the password of the initdb Secret whenever the
-// Secret changes, as CloudNativePG's refreshCredentialsFromSecret does.
+// reconcileOwner gives the application owner (initdb's or the recovery's) the password of
+// its Secret whenever the Secret changes, as CloudNativePG's instance manager does.
 func (r *reconciler) reconcileOwner(ctx context.Context, sc *scope) error {
 	c, in := sc.cluster, sc.inst
 	sec := &corev1.Secret{}
@@ -249,7 +293,7 @@ func (r *reconciler) reconcileOwner(ctx context.Context, sc *scope) error {
 	if err != nil {
 		return fmt.Errorf("Secret %s: %w", sec.Name, err)
 	}
-	owner, _ := initdbOwner(c)
+	owner, _ := applicationOwner(c)
 	if user != owner {
 		return fmt.Errorf("wrong username %q in Secret %s, expected %q", user, sec.Name, owner)
 	}
@@ -292,6 +336,23 @@ func (r *reconciler) clustersOfSecret(ctx context.Context, sec client.Object) []
 		c := &list.Items[i]
 		if usesSecret(c, sec.GetName()) || metav1.IsControlledBy(sec, c) {
 			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(c)})
+		}
+	}
+	return out
+}
+
+// clustersOfBackup maps a Backup to the Clusters of its namespace that recover from it.
+func (r *reconciler) clustersOfBackup(ctx context.Context, b client.Object) []reconcile.Request {
+	var list cnpgv1.ClusterList
+	if err := r.client.List(ctx, &list, client.InNamespace(b.GetNamespace())); err != nil {
+		r.s.opts.Log.Error(err, "list the Clusters of a Backup", "backup", client.ObjectKeyFromObject(b))
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range list.Items {
+		boot := list.Items[i].Spec.Bootstrap
+		if boot != nil && boot.Recovery != nil && boot.Recovery.Backup != nil && boot.Recovery.Backup.Name == b.GetName() {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 		}
 	}
 	return out

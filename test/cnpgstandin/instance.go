@@ -55,23 +55,57 @@ const bootstrapMaster = "cnpg_standin_bootstrap"
 // it as CloudNativePG's initdb bootstrap does, owner owning database. A failed start leaves
 // no server running.
 func (in *instance) start(ctx context.Context, c *cnpgv1.Cluster, builds *pgserver.Builds, owner, database string) error {
-	dir := filepath.Join(in.dir, "pg")
-	srv, err := pgserver.Start(ctx, pgserver.Options{
-		Dir: dir, MasterUser: bootstrapMaster, MasterPassword: rand.Text(),
-		Major: majorOf(imageOf(c)), Builds: builds, CA: in.pki.ca,
+	opts := in.serverOptions(c, builds)
+	opts.MasterUser, opts.MasterPassword = bootstrapMaster, rand.Text()
+	srv, err := pgserver.Start(ctx, opts)
+	return in.setUp(ctx, srv, err, []setupStep{
+		{"bootstrap", func() error { return bootstrap(ctx, srv, owner, database) }},
+		{"postInitSQL", func() error { return postInit(ctx, srv, c) }},
 	})
+}
+
+// restore starts the server on the copy of a Backup at backup, as CloudNativePG's recovery
+// bootstrap restores one: its roles, passwords and databases; then owner and database are
+// made when the copy has none, as CloudNativePG configures a restored instance. A failed
+// start leaves no server running.
+func (in *instance) restore(ctx context.Context, c *cnpgv1.Cluster, builds *pgserver.Builds, backup, owner, database string) error {
+	opts := in.serverOptions(c, builds)
+	opts.MasterUser = superuser // pgserver's name for the copy's administrator; nothing is made of it
+	srv, err := pgserver.StartFromBackup(ctx, opts, backup)
+	return in.setUp(ctx, srv, err, []setupStep{
+		{"configure the restored instance", func() error { return configureApplication(ctx, srv, owner, database) }},
+	})
+}
+
+// serverOptions are the options of the Cluster's server: in the instance's directory, of
+// the major of the Cluster's image, its certificate from the Cluster's CA.
+func (in *instance) serverOptions(c *cnpgv1.Cluster, builds *pgserver.Builds) pgserver.Options {
+	return pgserver.Options{Dir: filepath.Join(in.dir, "pg"), Major: majorOf(imageOf(c)), Builds: builds, CA: in.pki.ca}
+}
+
+// setupStep is one step of setting a started server up, named for its error.
+type setupStep struct {
+	what string
+	run  func() error
+}
+
+// setUp runs steps on a server just started (unless starting it failed, err), then makes it
+// present the Cluster's certificate. On failure it stops the server and removes its data, so
+// that the next attempt starts afresh.
+func (in *instance) setUp(ctx context.Context, srv *pgserver.Server, err error, steps []setupStep) error {
 	if err == nil {
-		if err = bootstrap(ctx, srv, owner, database); err != nil {
-			err = errors.Join(fmt.Errorf("bootstrap: %w", err), srv.Stop())
-		} else if err = postInit(ctx, srv, c); err != nil {
-			err = errors.Join(fmt.Errorf("postInitSQL: %w", err), srv.Stop())
-		} else if err = installCertificate(ctx, srv, in.pki.serverCert, in.pki.serverKey); err != nil {
-			err = errors.Join(fmt.Errorf("install the server certificate: %w", err), srv.Stop())
+		steps = append(steps, setupStep{"install the server certificate", func() error {
+			return installCertificate(ctx, srv, in.pki.serverCert, in.pki.serverKey)
+		}})
+		for _, step := range steps {
+			if err = step.run(); err != nil {
+				err = errors.Join(fmt.Errorf("%s: %w", step.what, err), srv.Stop())
+				break
+			}
 		}
 	}
 	if err != nil {
-		// The next attempt initialises a new data directory.
-		return errors.Join(err, os.RemoveAll(dir))
+		return errors.Join(err, os.RemoveAll(filepath.Join(in.dir, "pg")))
 	}
 	in.srv = srv
 	return nil
@@ -109,6 +143,12 @@ func bootstrap(ctx context.Context, srv *pgserver.Server, owner, database string
 			return err
 		}
 	}
+	return configureApplication(ctx, srv, owner, database)
+}
+
+// configureApplication makes owner, a plain LOGIN role, and database, owned by it, unless
+// they exist, as CloudNativePG's ConfigureNewInstance does after initdb and after a recovery.
+func configureApplication(ctx context.Context, srv *pgserver.Server, owner, database string) error {
 	conn, err := superuserConn(ctx, srv, "postgres")
 	if err != nil {
 		return err

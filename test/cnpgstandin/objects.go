@@ -160,10 +160,14 @@ func serverDNSNames(c *cnpgv1.Cluster) []string {
 	return names
 }
 
-// initdbOwner returns initdb's owner and database, with CloudNativePG's defaults: app, and
-// the owner named as the database.
-func initdbOwner(c *cnpgv1.Cluster) (owner, database string) {
-	if b := c.Spec.Bootstrap; b != nil && b.InitDB != nil {
+// applicationOwner returns the application database's owner and name as CloudNativePG's
+// GetApplicationDatabaseOwner and GetApplicationDatabaseName read them (the recovery
+// bootstrap's, else initdb's), with its webhook's defaults: app, and the owner named as the
+// database.
+func applicationOwner(c *cnpgv1.Cluster) (owner, database string) {
+	if b := c.Spec.Bootstrap; b != nil && b.Recovery != nil {
+		owner, database = b.Recovery.Owner, b.Recovery.Database
+	} else if b != nil && b.InitDB != nil {
 		owner, database = b.InitDB.Owner, b.InitDB.Database
 	}
 	if database == "" {
@@ -175,9 +179,13 @@ func initdbOwner(c *cnpgv1.Cluster) (owner, database string) {
 	return owner, database
 }
 
-// applicationSecretName is the Secret of initdb's owner: the one it names, else
-// <cluster>-app, which CloudNativePG generates (the stand-in does not).
+// applicationSecretName is the Secret of the application owner: the one the recovery
+// bootstrap or initdb names, else <cluster>-app, which CloudNativePG generates (the
+// stand-in does not).
 func applicationSecretName(c *cnpgv1.Cluster) string {
+	if b := c.Spec.Bootstrap; b != nil && b.Recovery != nil && b.Recovery.Secret != nil && b.Recovery.Secret.Name != "" {
+		return b.Recovery.Secret.Name
+	}
 	if b := c.Spec.Bootstrap; b != nil && b.InitDB != nil && b.InitDB.Secret != nil && b.InitDB.Secret.Name != "" {
 		return b.InitDB.Secret.Name
 	}

@@ -92,3 +92,52 @@ func TestServerDNSNames(t *testing.T) {
 		}
 	}
 }
+
+func TestApplicationOwner(t *testing.T) {
+	secret := func(name string) *cnpgv1.LocalObjectReference { return &cnpgv1.LocalObjectReference{Name: name} }
+	cases := []struct {
+		name                            string
+		bootstrap                       *cnpgv1.BootstrapConfiguration
+		owner, database, secret, reason string
+	}{
+		{
+			name: "no bootstrap", owner: "app", database: "app", secret: "db-app",
+			reason: "CloudNativePG's defaults: database app owned by app, its Secret <cluster>-app",
+		},
+		{
+			name:      "initdb",
+			bootstrap: &cnpgv1.BootstrapConfiguration{InitDB: &cnpgv1.BootstrapInitDB{Database: "orders", Owner: "master", Secret: secret("db-master")}},
+			owner:     "master", database: "orders", secret: "db-master",
+			reason: "initdb's owner, database and Secret",
+		},
+		{
+			name:      "initdb owner defaulted",
+			bootstrap: &cnpgv1.BootstrapConfiguration{InitDB: &cnpgv1.BootstrapInitDB{Database: "orders"}},
+			owner:     "orders", database: "orders", secret: "db-app",
+			reason: "the owner defaults to the database's name",
+		},
+		{
+			name: "recovery",
+			bootstrap: &cnpgv1.BootstrapConfiguration{Recovery: &cnpgv1.BootstrapRecovery{
+				Backup: &cnpgv1.BackupSource{LocalObjectReference: cnpgv1.LocalObjectReference{Name: "final"}}, Database: "orders", Owner: "master", Secret: secret("db-master"),
+			}},
+			owner: "master", database: "orders", secret: "db-master",
+			reason: "the recovery bootstrap's owner, database and Secret, as for initdb",
+		},
+		{
+			name:      "recovery defaulted",
+			bootstrap: &cnpgv1.BootstrapConfiguration{Recovery: &cnpgv1.BootstrapRecovery{Source: "elsewhere"}},
+			owner:     "app", database: "app", secret: "db-app",
+			reason: "CloudNativePG's webhook defaults the recovery's database and owner as initdb's",
+		},
+	}
+	for _, c := range cases {
+		cluster := testCluster()
+		cluster.Spec.Bootstrap = c.bootstrap
+		owner, database := applicationOwner(cluster)
+		if owner != c.owner || database != c.database || applicationSecretName(cluster) != c.secret {
+			t.Errorf("%s: owner %q, database %q, Secret %q; want %q, %q, %q: %s",
+				c.name, owner, database, applicationSecretName(cluster), c.owner, c.database, c.secret, c.reason)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
@@ -26,9 +27,10 @@ import (
 
 // Options configures Start.
 type Options struct {
-	// Dir holds the Clusters' servers and CAs, one directory per Cluster; empty means a new
-	// temporary directory, which Stop removes. When the stand-in runs as root its servers
-	// run as the postgres system user, which must be able to reach it.
+	// Dir holds the Clusters' servers and CAs, one directory per Cluster, and the copies the
+	// Backups took (_backups); empty means a new temporary directory, which Stop removes.
+	// When the stand-in runs as root its servers run as the postgres system user, which must
+	// be able to reach it.
 	Dir string
 	// Builds are the PostgreSQL builds the servers run; nil means pgserver.DefaultBuilds.
 	Builds *pgserver.Builds
@@ -53,12 +55,26 @@ type StandIn struct {
 	instances map[types.NamespacedName]*instance
 	// routes are where each Service of a Cluster leads, by Service.
 	routes map[types.NamespacedName]route
+	// primaries are the servers that serve, by Cluster, for its Backups.
+	primaries map[types.NamespacedName]*primary
+}
+
+// primary is a Cluster's serving server, as the Backups of the Cluster reach it.
+type primary struct {
+	uid types.UID
+	srv *pgserver.Server
+	// backingUp is held while a Backup of the Cluster is taken: one at a time, as
+	// CloudNativePG takes them.
+	backingUp sync.Mutex
 }
 
 // Start starts the stand-in against the cluster at cfg, which must serve CloudNativePG's
 // CRDs, and returns once it watches Clusters; ctx bounds the start only. It runs until Stop.
 func Start(ctx context.Context, cfg *rest.Config, opts Options) (_ *StandIn, err error) {
-	s := &StandIn{opts: opts, done: make(chan struct{}), instances: map[types.NamespacedName]*instance{}, routes: map[types.NamespacedName]route{}}
+	s := &StandIn{
+		opts: opts, done: make(chan struct{}), instances: map[types.NamespacedName]*instance{},
+		routes: map[types.NamespacedName]route{}, primaries: map[types.NamespacedName]*primary{},
+	}
 	if s.opts.Log.GetSink() == nil {
 		s.opts.Log = logr.Discard() // not controller-runtime's global logger, which the manager would take
 	}
@@ -85,20 +101,11 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (_ *StandIn, err
 	if _, err := mgr.GetRESTMapper().RESTMapping(cnpgv1.SchemeGroupVersion.WithKind("Cluster").GroupKind()); err != nil {
 		return nil, fmt.Errorf("CloudNativePG's Cluster CRD: %w", err)
 	}
-	r := &reconciler{client: mgr.GetClient(), s: s}
-	err = ctrl.NewControllerManagedBy(mgr).
-		Named("cnpg-standin").
-		For(&cnpgv1.Cluster{}).
-		Owns(&corev1.Service{}).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.clustersOfSecret)).
-		// Several stand-ins may run in one test binary, one after the other.
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4, SkipNameValidation: ptr.To(true)}).
-		Complete(r)
-	if err != nil {
+	if err := s.setUpControllers(mgr); err != nil {
 		return nil, err
 	}
 	// The informers registered now are those the cache waits for below.
-	for _, obj := range []client.Object{&cnpgv1.Cluster{}, &corev1.Service{}, &corev1.Secret{}} {
+	for _, obj := range []client.Object{&cnpgv1.Cluster{}, &corev1.Service{}, &corev1.Secret{}, &cnpgv1.Backup{}, &cnpgv1.ScheduledBackup{}} {
 		if _, err := mgr.GetCache().GetInformer(ctx, obj); err != nil {
 			return nil, err
 		}
@@ -125,19 +132,57 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (_ *StandIn, err
 	return s, nil
 }
 
-// Stop stops watching, stops every server and removes its data. Calling it again does
-// nothing.
+// setUpControllers registers the controllers of Clusters, Backups and ScheduledBackups.
+func (s *StandIn) setUpControllers(mgr ctrl.Manager) error {
+	// Several stand-ins may run in one test binary, one after the other.
+	opts := controller.Options{MaxConcurrentReconciles: 4, SkipNameValidation: ptr.To(true)}
+	clusters := &reconciler{client: mgr.GetClient(), s: s}
+	err := ctrl.NewControllerManagedBy(mgr).
+		Named("cnpg-standin").
+		For(&cnpgv1.Cluster{}).
+		Owns(&corev1.Service{}).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(clusters.clustersOfSecret)).
+		Watches(&cnpgv1.Backup{}, handler.EnqueueRequestsFromMapFunc(clusters.clustersOfBackup)).
+		WithOptions(opts).
+		Complete(clusters)
+	if err != nil {
+		return err
+	}
+	backups := &backupReconciler{client: mgr.GetClient(), reader: mgr.GetAPIReader(), s: s}
+	err = ctrl.NewControllerManagedBy(mgr).
+		Named("cnpg-standin-backup").
+		For(&cnpgv1.Backup{}).
+		Watches(&cnpgv1.Cluster{}, handler.EnqueueRequestsFromMapFunc(backups.backupsOfCluster)).
+		WithOptions(opts).
+		Complete(backups)
+	if err != nil {
+		return err
+	}
+	scheduled := &scheduledBackupReconciler{client: mgr.GetClient(), reader: mgr.GetAPIReader(), log: s.opts.Log}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("cnpg-standin-scheduledbackup").
+		For(&cnpgv1.ScheduledBackup{}).
+		Watches(&cnpgv1.Backup{}, handler.EnqueueRequestsFromMapFunc(parentOfBackup)).
+		Watches(&cnpgv1.Cluster{}, handler.EnqueueRequestsFromMapFunc(scheduled.scheduledBackupsOfCluster)).
+		WithOptions(opts).
+		Complete(scheduled)
+}
+
+// Stop stops watching, stops every server and removes its data and the copies of the
+// Backups it took. Calling it again does nothing.
 func (s *StandIn) Stop() error {
 	s.cancel()
 	<-s.done
 	s.mu.Lock()
 	instances := s.instances
 	s.instances, s.routes = map[types.NamespacedName]*instance{}, map[types.NamespacedName]route{}
+	s.primaries = map[types.NamespacedName]*primary{}
 	s.mu.Unlock()
 	errs := []error{s.runErr}
 	for _, in := range instances {
 		errs = append(errs, in.remove())
 	}
+	errs = append(errs, os.RemoveAll(filepath.Join(s.opts.Dir, backupsDir)))
 	if s.tempDir {
 		errs = append(errs, os.RemoveAll(s.opts.Dir))
 		s.tempDir = false
@@ -174,10 +219,32 @@ func (s *StandIn) removeInstance(key types.NamespacedName) error {
 	s.mu.Lock()
 	in := s.instances[key]
 	delete(s.instances, key)
+	delete(s.primaries, key)
 	s.unroute(key)
 	s.mu.Unlock()
 	if in == nil {
 		return nil
 	}
 	return in.remove()
+}
+
+// setPrimary makes srv the server the Backups of Cluster c are taken of.
+func (s *StandIn) setPrimary(c *cnpgv1.Cluster, srv *pgserver.Server) {
+	key := types.NamespacedName{Namespace: c.Namespace, Name: c.Name}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.primaries[key]; p == nil || p.uid != c.UID || p.srv != srv {
+		s.primaries[key] = &primary{uid: c.UID, srv: srv}
+	}
+}
+
+// primaryOf returns the server of Cluster c; nil while it does not serve, or once it is
+// being deleted.
+func (s *StandIn) primaryOf(c *cnpgv1.Cluster) *primary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.primaries[types.NamespacedName{Namespace: c.Namespace, Name: c.Name}]; p != nil && p.uid == c.UID {
+		return p
+	}
+	return nil
 }

@@ -3,8 +3,8 @@ package cloudnativepg
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
-	"slices"
 
 	cnpgv1 "github.com/cloudnative-pg/api/pkg/api/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -50,7 +50,7 @@ func (p *Provider) backUp(ctx context.Context, op string, c *cnpgv1.Cluster, nam
 	method, plugin := p.method()
 	b := &cnpgv1.Backup{
 		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: name, Labels: maps.Clone(c.Labels),
-			Annotations: map[string]string{AnnotationTags: string(raw)}},
+			Annotations: map[string]string{AnnotationTags: string(raw), AnnotationMasterUser: c.Annotations[AnnotationMasterUser]}},
 		Spec: cnpgv1.BackupSpec{Cluster: cnpgv1.LocalObjectReference{Name: c.Name}, Method: method, PluginConfiguration: plugin},
 	}
 	if err := p.cfg.Client.Create(ctx, b); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -171,11 +171,20 @@ func (p *Provider) Snapshot(ctx context.Context, snapshot string) (cloud.Snapsho
 	if err != nil {
 		return cloud.Snapshot{}, false, err
 	}
-	i := slices.IndexFunc(items, func(b cnpgv1.Backup) bool { return b.Name == name })
-	if i < 0 {
-		return cloud.Snapshot{}, false, nil
+	var found []cnpgv1.Backup
+	for _, b := range items {
+		if b.Name == name {
+			found = append(found, b)
+		}
 	}
-	return snapshotOf(&items[i]), true, nil
+	switch len(found) {
+	case 0:
+		return cloud.Snapshot{}, false, nil
+	case 1:
+		return snapshotOf(&found[0]), true, nil
+	}
+	return cloud.Snapshot{}, false, &cloud.Error{Op: "find Backup " + snapshot, Code: "Ambiguous",
+		Message: fmt.Sprintf("%d namespaces hold a Backup named %s: name it as cloudnativepg:<namespace>/%s", len(found), name, name)}
 }
 
 // DeleteSnapshot implements cloud.Provider: it deletes the Backup object (what the method

@@ -33,6 +33,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,6 +62,12 @@ const (
 	// AnnotationTags holds the database's tags as JSON (tag keys hold '/', which label
 	// values may not, and values may be long).
 	AnnotationTags = "matrixmind.cloud/tags"
+	// AnnotationMasterUser names the database's master user on a Cluster and on its
+	// Backups: a Cluster restored from a Backup has the master of the Backup's Cluster.
+	AnnotationMasterUser = "matrixmind.cloud/master-user"
+	// AnnotationRetentionDays, on the daily ScheduledBackup, is the backup retention asked
+	// for, in days.
+	AnnotationRetentionDays = "matrixmind.cloud/backup-retention-days"
 	// AnnotationPasswordSetAt is written when the master password is set again, so that
 	// CloudNativePG reconciles the Cluster's managed roles at once.
 	AnnotationPasswordSetAt = "matrixmind.cloud/master-password-set-at"
@@ -207,7 +214,7 @@ func (p *Provider) instance(ctx context.Context, c *cnpgv1.Cluster) (cloud.Insta
 	in := cloud.Instance{
 		Identifier: c.Labels[LabelDatabase],
 		ARN:        arn(c.Namespace, c.Name),
-		Status:     cmp.Or(c.Status.Phase, "Creating"),
+		Status:     statusOf(c),
 		Phase:      phaseOf(c),
 		Engine:     "postgres",
 		Tags:       tags,
@@ -219,8 +226,19 @@ func (p *Provider) instance(ctx context.Context, c *cnpgv1.Cluster) (cloud.Insta
 	if q, err := resource.ParseQuantity(c.Spec.StorageConfiguration.Size); err == nil {
 		in.AllocatedStorageGiB = int32((q.Value() + (1<<30 - 1)) >> 30)
 	}
-	if b := c.Spec.Bootstrap; b != nil && b.InitDB != nil {
+	in.MasterUser = c.Annotations[AnnotationMasterUser]
+	if b := c.Spec.Bootstrap; in.MasterUser == "" && b != nil && b.InitDB != nil {
 		in.MasterUser = b.InitDB.Owner
+	}
+	if p.cfg.Backups() {
+		var daily cnpgv1.ScheduledBackup
+		switch err := p.cfg.Reader.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: c.Name + "-daily"}, &daily); {
+		case err == nil:
+			days, _ := strconv.Atoi(daily.Annotations[AnnotationRetentionDays])
+			in.BackupRetentionDays = int32(days)
+		case !apierrors.IsNotFound(err):
+			return cloud.Instance{}, failed("read the daily backup of Cluster "+c.Namespace+"/"+c.Name, err)
+		}
 	}
 	if !in.Phase.Serving() && in.Phase != cloud.PhaseChanging {
 		return in, nil
@@ -241,6 +259,15 @@ func (p *Provider) instance(ctx context.Context, c *cnpgv1.Cluster) (cloud.Insta
 		in.ServerCA = string(ca.Data["ca.crt"])
 	}
 	return in, nil
+}
+
+// statusOf is CloudNativePG's phase, with its reason when it gives one.
+func statusOf(c *cnpgv1.Cluster) string {
+	status := cmp.Or(c.Status.Phase, "Creating")
+	if c.Status.PhaseReason != "" {
+		status += ": " + c.Status.PhaseReason
+	}
+	return status
 }
 
 func serviceHost(namespace, service string) string {
@@ -312,7 +339,7 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	c := &cnpgv1.Cluster{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ClusterName(d.Identifier),
 			Labels:      map[string]string{LabelManagedBy: ManagedBy, LabelDatabase: d.Identifier},
-			Annotations: map[string]string{AnnotationTags: string(tags)},
+			Annotations: map[string]string{AnnotationTags: string(tags), AnnotationMasterUser: d.MasterUser},
 		},
 		Spec: cnpgv1.ClusterSpec{
 			Description: "Made by aws-rds-operator for RDSDatabase " + ns + "/" + name,
@@ -345,33 +372,59 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 		c.Spec.Plugins = []cnpgv1.PluginConfiguration{{Name: p.cfg.BackupPlugin, IsWALArchiver: ptr.To(true), Parameters: maps.Clone(p.cfg.BackupPluginParameters)}}
 	}
 	if d.RestoreFromSnapshot != "" {
-		backupNS, backup := backupName(d.RestoreFromSnapshot)
-		if backupNS != "" && backupNS != ns {
-			return &cloud.Error{Op: op, Code: "NotOffered", Kind: cloud.ErrUnsupported,
-				Message: fmt.Sprintf("CloudNativePG restores a Backup of the Cluster's own namespace only; %s is in %s", backup, backupNS)}
+		if err := p.restoring(ctx, op, c, d.RestoreFromSnapshot, master); err != nil {
+			return err
 		}
-		c.Spec.Bootstrap = &cnpgv1.BootstrapConfiguration{Recovery: &cnpgv1.BootstrapRecovery{
-			Backup:   &cnpgv1.BackupSource{LocalObjectReference: cnpgv1.LocalObjectReference{Name: backup}},
-			Database: d.MasterUser, Owner: d.MasterUser, Secret: &cnpgv1.LocalObjectReference{Name: master},
-		}}
 	}
 	if err := p.cfg.Client.Create(ctx, c); err != nil && !apierrors.IsAlreadyExists(err) {
 		return failed(op, err)
 	}
 	if p.cfg.Backups() && d.BackupRetentionDays > 0 {
-		if err := p.cfg.Client.Create(ctx, p.dailyBackup(c)); err != nil && !apierrors.IsAlreadyExists(err) {
+		if err := p.cfg.Client.Create(ctx, p.dailyBackup(c, d.BackupRetentionDays)); err != nil && !apierrors.IsAlreadyExists(err) {
 			return failed("schedule the daily backup of "+d.Identifier, err)
 		}
 	}
 	return nil
 }
 
+// restoring makes Cluster c one bootstrapped from the Backup snapshot of its namespace: with
+// the Backup's PostgreSQL major and master user (a restore keeps them, as on RDS; the spec's
+// version is reached by an upgrade afterwards), the master's password the Secret's.
+func (p *Provider) restoring(ctx context.Context, op string, c *cnpgv1.Cluster, snapshot, master string) error {
+	if p.cfg.BackupPlugin != "" {
+		// CloudNativePG restores a plugin's backup only from an external cluster
+		// naming the plugin and the source's server, which this provider does not write.
+		return &cloud.Error{Op: op, Code: "NotOffered", Kind: cloud.ErrUnsupported,
+			Message: "a CloudNativePG class backing up through a plugin offers no restoreFrom yet: restore with the plugin's own recovery"}
+	}
+	backupNS, name := backupName(snapshot)
+	if backupNS != "" && backupNS != c.Namespace {
+		return &cloud.Error{Op: op, Code: "NotOffered", Kind: cloud.ErrUnsupported,
+			Message: fmt.Sprintf("CloudNativePG restores a Backup of the Cluster's own namespace only; %s is in %s", name, backupNS)}
+	}
+	var b cnpgv1.Backup
+	if err := p.cfg.Reader.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: name}, &b); err != nil {
+		return failed("read Backup "+name, err)
+	}
+	if b.Status.MajorVersion > 0 && p.cfg.ImageName == "" {
+		c.Spec.ImageName = p.image(strconv.Itoa(b.Status.MajorVersion))
+	}
+	owner := cmp.Or(b.Annotations[AnnotationMasterUser], c.Annotations[AnnotationMasterUser])
+	c.Annotations[AnnotationMasterUser] = owner
+	c.Spec.Bootstrap = &cnpgv1.BootstrapConfiguration{Recovery: &cnpgv1.BootstrapRecovery{
+		Backup:   &cnpgv1.BackupSource{LocalObjectReference: cnpgv1.LocalObjectReference{Name: name}},
+		Database: owner, Owner: owner, Secret: &cnpgv1.LocalObjectReference{Name: master},
+	}}
+	return nil
+}
+
 // dailyBackup is the ScheduledBackup of Cluster c's daily backups (at 03:00, CloudNativePG's
 // six-field schedule), whose Backups are owned by nothing, so that they outlive the Cluster.
-func (p *Provider) dailyBackup(c *cnpgv1.Cluster) *cnpgv1.ScheduledBackup {
+func (p *Provider) dailyBackup(c *cnpgv1.Cluster, retentionDays int32) *cnpgv1.ScheduledBackup {
 	method, plugin := p.method()
 	return &cnpgv1.ScheduledBackup{
-		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name + "-daily", Labels: maps.Clone(c.Labels)},
+		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name + "-daily", Labels: maps.Clone(c.Labels),
+			Annotations: map[string]string{AnnotationRetentionDays: strconv.Itoa(int(retentionDays))}},
 		Spec: cnpgv1.ScheduledBackupSpec{
 			Schedule: "0 0 3 * * *", Cluster: cnpgv1.LocalObjectReference{Name: c.Name},
 			BackupOwnerReference: "none", Method: method, PluginConfiguration: plugin,
@@ -459,10 +512,10 @@ func (p *Provider) cluster(ctx context.Context, op, identifier string) (*cnpgv1.
 // master password (already in the Secret CloudNativePG reads) is applied at once.
 func (p *Provider) Update(ctx context.Context, identifier string, changes cloud.Changes, _ cloud.UpdateOptions) error {
 	op := "update Cluster of " + identifier
-	size, version, password := changes.AllocatedStorageGiB, changes.EngineVersion, changes.MasterPassword
-	changes.AllocatedStorageGiB, changes.EngineVersion, changes.MasterPassword = nil, nil, nil
+	size, version, password, retention := changes.AllocatedStorageGiB, changes.EngineVersion, changes.MasterPassword, changes.BackupRetentionDays
+	changes.AllocatedStorageGiB, changes.EngineVersion, changes.MasterPassword, changes.BackupRetentionDays = nil, nil, nil, nil
 	if !changes.Empty() {
-		return unsupported(op, "changes but of size, version and the master password")
+		return unsupported(op, "changes but of size, version, backup retention and the master password")
 	}
 	c, err := p.cluster(ctx, op, identifier)
 	if err != nil {
@@ -470,6 +523,14 @@ func (p *Provider) Update(ctx context.Context, identifier string, changes cloud.
 	}
 	if c == nil {
 		return &cloud.Error{Op: op, Code: "ClusterNotFound", Message: "no Cluster of " + identifier}
+	}
+	if retention != nil {
+		if err := p.retain(ctx, op, c, *retention); err != nil {
+			return err
+		}
+		if size == nil && version == nil && password == nil {
+			return nil
+		}
 	}
 	next := c.DeepCopy()
 	if size != nil {
@@ -485,6 +546,40 @@ func (p *Provider) Update(ctx context.Context, identifier string, changes cloud.
 		next.Annotations[AnnotationPasswordSetAt] = p.cfg.Now().UTC().Format(time.RFC3339Nano)
 	}
 	if err := p.cfg.Client.Patch(ctx, next, client.MergeFrom(c)); err != nil {
+		return failed(op, err)
+	}
+	return nil
+}
+
+// retain makes Cluster c's daily ScheduledBackup say days of retention: none for 0, made
+// (again) when missing.
+func (p *Provider) retain(ctx context.Context, op string, c *cnpgv1.Cluster, days int32) error {
+	if !p.cfg.Backups() {
+		return unsupported(op, "backups: the class names no backup method")
+	}
+	want := p.dailyBackup(c, days)
+	if days == 0 {
+		if err := p.cfg.Client.Delete(ctx, want); client.IgnoreNotFound(err) != nil {
+			return failed(op, err)
+		}
+		return nil
+	}
+	var have cnpgv1.ScheduledBackup
+	switch err := p.cfg.Reader.Get(ctx, client.ObjectKeyFromObject(want), &have); {
+	case apierrors.IsNotFound(err):
+		if err := p.cfg.Client.Create(ctx, want); err != nil && !apierrors.IsAlreadyExists(err) {
+			return failed(op, err)
+		}
+		return nil
+	case err != nil:
+		return failed(op, err)
+	}
+	next := have.DeepCopy()
+	if next.Annotations == nil {
+		next.Annotations = map[string]string{}
+	}
+	next.Annotations[AnnotationRetentionDays] = strconv.Itoa(int(days))
+	if err := p.cfg.Client.Patch(ctx, next, client.MergeFrom(&have)); err != nil {
 		return failed(op, err)
 	}
 	return nil
@@ -514,6 +609,9 @@ func (p *Provider) Tag(ctx context.Context, name string, tags map[string]string)
 	}
 	raw, _ := json.Marshal(next)
 	patched := c.DeepCopy()
+	if patched.Annotations == nil {
+		patched.Annotations = map[string]string{}
+	}
 	patched.Annotations[AnnotationTags] = string(raw)
 	if err := p.cfg.Client.Patch(ctx, patched, client.MergeFrom(&c)); err != nil {
 		return failed(op, err)
@@ -555,6 +653,10 @@ func (p *Provider) Plan(d cloud.Desired, in cloud.Instance, keepVersion bool) cl
 	if d.AllocatedStorageGiB > in.AllocatedStorageGiB {
 		plan.Changes.AllocatedStorageGiB = ptr.To(d.AllocatedStorageGiB)
 		plan.Described = append(plan.Described, fmt.Sprintf("storage %d GiB to %d GiB", in.AllocatedStorageGiB, d.AllocatedStorageGiB))
+	}
+	if p.cfg.Backups() && d.BackupRetentionDays != in.BackupRetentionDays {
+		plan.Changes.BackupRetentionDays = ptr.To(d.BackupRetentionDays)
+		plan.Described = append(plan.Described, fmt.Sprintf("daily backups kept %d days to %d", in.BackupRetentionDays, d.BackupRetentionDays))
 	}
 	if !keepVersion && p.cfg.ImageName == "" && d.EngineVersion != "" && in.EngineVersion != "" && d.EngineVersion != in.EngineVersion {
 		plan.Changes.EngineVersion = ptr.To(d.EngineVersion)
