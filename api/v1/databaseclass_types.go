@@ -170,9 +170,9 @@ type ExistingClassParameters struct {
 	// AdminSecretRef names the Secret holding how to reach the server and log in as its
 	// administrator: keys host, port, username, password, engine (postgres, mysql or
 	// mariadb; default postgres) and, optionally, ca.crt (the server's certificate is then
-	// verified against it, and users' Secrets carry it). The administrator must be able to
-	// create roles (PostgreSQL: CREATEROLE and CREATEDB, or a superuser; MySQL: CREATE USER
-	// and every privilege WITH GRANT OPTION). Each object of the class gets its own master
+	// verified against it, and users' Secrets carry it). The administrator must be a
+	// superuser on PostgreSQL (which must be 16 or later), and hold every privilege WITH
+	// GRANT OPTION on MySQL and MariaDB. Each object of the class gets its own master
 	// user there, which makes its users and databases; the administrator's password stays
 	// in this Secret, which the operator only reads.
 	AdminSecretRef SecretReference `json:"adminSecretRef"`
@@ -182,8 +182,8 @@ type ExistingClassParameters struct {
 // Clusters (CloudNativePG must be installed in the cluster).
 type CloudNativePGClassParameters struct {
 	// Instances is how many PostgreSQL instances each Cluster runs (a primary and its
-	// standbys, which CloudNativePG fails over to); spec.highAvailability.readReplicas adds
-	// to it. Default 1.
+	// standbys, which CloudNativePG fails over to and which serve reads at <name>-rds-ro).
+	// Default 1. (spec.highAvailability.readReplicas is refused on such a class for now.)
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=9
 	// +optional

@@ -462,7 +462,7 @@ var specFieldOf = map[cloud.Field]string{
 	cloud.FieldSubnetGroup:   "spec.network.subnetGroup",
 	cloud.FieldSecurityGroup: "spec.network.securityGroupIds",
 	cloud.FieldKMSKey:        "spec.encryption.kmsKeyId",
-	cloud.FieldMasterUser:    "spec.masterUser",
+	cloud.FieldMasterUser:    "spec.masteruser",
 	cloud.FieldExportBucket:  "spec.backup.export.bucket",
 	cloud.FieldExportRole:    "spec.backup.export.iamRoleArn",
 	cloud.FieldExportKMSKey:  "spec.backup.export.kmsKeyId",

@@ -96,7 +96,8 @@ func (e *existingServer) start(ctx context.Context, caFile string) error {
 	}
 	// pgserver sets a server up as RDS does, its master an ordinary role; an on-premises
 	// server's administrator is a superuser, so the master is made one.
-	e.srv, err = pgserver.Start(ctx, pgserver.Options{Dir: e.dir, MasterUser: ExistingAdminUser, MasterPassword: password, CA: ca})
+	// 17: a server shared through an existing class must run PostgreSQL 16 or later.
+	e.srv, err = pgserver.Start(ctx, pgserver.Options{Dir: e.dir, MasterUser: ExistingAdminUser, MasterPassword: password, CA: ca, Major: 17})
 	if err != nil {
 		return err
 	}

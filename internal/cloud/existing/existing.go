@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
@@ -58,6 +60,10 @@ type Config struct {
 	// Stewards open administrator sessions by engine (postgres, mysql, mariadb).
 	Stewards map[string]engine.StewardConnector
 }
+
+// minPostgresMajor is the oldest PostgreSQL a shared server may run: from 16 on, a role with
+// CREATEROLE may change and grant only the roles it has ADMIN on (those it made).
+const minPostgresMajor = 16
 
 // Provider is cloud.Provider on one existing server.
 type Provider struct {
@@ -109,6 +115,14 @@ func refused(op string, err error) error {
 	switch {
 	case engine.IsNotOwned(err):
 		return &cloud.Error{Op: op, Code: "NameTaken", Message: err.Error(), Field: cloud.FieldMasterUser}
+	case engine.IsUnsupported(err):
+		// The administrator the class's Secret names cannot do what is needed: fix the
+		// Secret (or the role); retrying soon never helps.
+		return &cloud.Error{Op: op, Code: "AdminInsufficient", Message: err.Error()}
+	case errors.As(err, &ee) && ee.Code == "2BP01":
+		// dependent_objects_still_exist: something of the object's roles is left where
+		// the operator does not drop it; a person must look.
+		return &cloud.Error{Op: op, Code: "DependentObjects", Message: err.Error()}
 	case engine.IsLoginRefused(err) || engine.IsCertificateRefused(err):
 		return &cloud.Error{Op: op, Code: "AdminLoginRefused", Message: err.Error()}
 	case errors.As(err, &ee) && ee.Unreachable:
@@ -196,6 +210,16 @@ func (p *Provider) Create(ctx context.Context, d cloud.Desired) error {
 	if !sameEngine(d.Engine, srv.Engine) {
 		return &cloud.Error{Op: op, Code: "EngineMismatch", Kind: cloud.ErrUnsupported, Field: cloud.FieldEngineVersion,
 			Message: fmt.Sprintf("the server of %s runs %s: a database of engine %s cannot be made there", p.cfg.Name, srv.Engine, d.Engine)}
+	}
+	if srv.Engine == EnginePostgres {
+		version, err := st.Version(ctx)
+		if err != nil {
+			return refused(op, err)
+		}
+		if major, _ := strconv.Atoi(strings.SplitN(version, ".", 2)[0]); major < minPostgresMajor {
+			return &cloud.Error{Op: op, Code: "ServerTooOld", Kind: cloud.ErrUnsupported, Field: cloud.FieldEngineVersion,
+				Message: fmt.Sprintf("the server of %s runs PostgreSQL %s: a shared server must run %d or later, where an object's master (CREATEROLE) reaches only the roles it made; before, it could take over every role on the server", p.cfg.Name, version, minPostgresMajor)}
+		}
 	}
 	if d.Tags[engine.MarkOwner] == "" {
 		return &cloud.Error{Op: op, Code: "NoOwner", Message: "the database has no owner tag to mark the server's objects with"}
@@ -380,8 +404,15 @@ func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.Del
 	return nil
 }
 
-// Plan implements cloud.Provider: nothing of the server is the object's to change.
-func (p *Provider) Plan(cloud.Desired, cloud.Instance, bool) cloud.Plan { return cloud.Plan{} }
+// Plan implements cloud.Provider: nothing of the server is the object's to change. A size
+// asked for after the create is planned, so that Update refuses it (naming the field)
+// rather than it being ignored.
+func (p *Provider) Plan(d cloud.Desired, _ cloud.Instance, _ bool) cloud.Plan {
+	if d.AllocatedStorageGiB != 0 {
+		return cloud.Plan{Changes: cloud.Changes{AllocatedStorageGiB: &d.AllocatedStorageGiB}, Described: []string{"storage (size)"}}
+	}
+	return cloud.Plan{}
+}
 
 // Storage implements cloud.Provider: what was asked, which Create refuses unless none.
 func (p *Provider) Storage(d cloud.Desired) (int32, bool) { return d.AllocatedStorageGiB, false }

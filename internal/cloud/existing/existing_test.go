@@ -2,9 +2,12 @@ package existing_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/cloud/existing"
@@ -260,5 +263,93 @@ func TestEngineMismatchIsRefused(t *testing.T) {
 	d.Engine = "mysql"
 	if err := p.Create(t.Context(), d); !errors.Is(err, cloud.ErrUnsupported) {
 		t.Errorf("Create of a MySQL database on a PostgreSQL server = %v; want ErrUnsupported: the class's server runs another engine", err)
+	}
+}
+
+func TestPostgreSQLBefore16IsRefused(t *testing.T) {
+	srv := existingtest.StartPostgres(t, 15)
+	p := newProvider(t, srv)
+	err := p.Create(t.Context(), desired(srv, "shop-orders-1a2b", "shop/orders", "sysadmin"))
+	var ce *cloud.Error
+	if !errors.Is(err, cloud.ErrUnsupported) || !errors.As(err, &ce) || ce.Code != "ServerTooOld" {
+		t.Fatalf("Create on PostgreSQL 15 = %v; want ServerTooOld: before 16 an object's master (CREATEROLE) could take over every role on the server", err)
+	}
+	if list, err := p.List(t.Context()); err != nil || len(list) != 0 {
+		t.Errorf("List after the refusal = %v, %v; want nothing made", list, err)
+	}
+}
+
+func TestReadsChangeNothing(t *testing.T) {
+	srv := existingtest.StartMariaDB(t)
+	p := newProvider(t, srv)
+	if list, err := p.List(t.Context()); err != nil || len(list) != 0 {
+		t.Fatalf("List of a server no object was made on = %v, %v; want nothing", list, err)
+	}
+	if obs, err := p.Observe(t.Context(), "shop-orders-1a2b"); err != nil || obs.Exists {
+		t.Fatalf("Observe = %+v, %v; want nothing", obs, err)
+	}
+	db, err := sql.Open("mysql", mysql.DSN(engine.Endpoint{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password}, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	var n int
+	if err := db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", engine.MarksDatabase).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the marks database exists after reads only (%d, %v): Observe and List never change the server", n, err)
+	}
+}
+
+func TestDeleteKeepsWhatNoMarkNames(t *testing.T) {
+	ctx := t.Context()
+	srv := existingtest.StartPostgres(t, 0)
+	p := newProvider(t, srv)
+	d := desired(srv, "shop-orders-1a2b", "shop/orders", "orders_admin")
+	if err := p.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	obs, _ := p.Observe(ctx, d.Identifier)
+	admin, err := engines.Connect(ctx, endpoint(srv, obs.Instance, d.MasterPassword, "shop/orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.EnsureUser(ctx, engine.User{Name: "maker", Password: "maker-pw-Aa1!", CreateDB: true}); err != nil {
+		t.Fatal(err)
+	}
+	_ = admin.Close(ctx)
+	// The user makes a database of its own (createdb), and a table in it: no mark names
+	// them.
+	maker := endpoint(srv, obs.Instance, "maker-pw-Aa1!", "")
+	maker.User = "maker"
+	conn, err := pgx.Connect(ctx, postgres.ConnString(maker, "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE scratch"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Close(ctx)
+	if conn, err = pgx.Connect(ctx, postgres.ConnString(maker, "scratch")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE notes (v text); INSERT INTO notes VALUES ('kept')"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Close(ctx)
+
+	if err := p.Delete(ctx, d.Identifier, cloud.DeleteOptions{}); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	super := engine.Endpoint{Engine: srv.Engine, Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password}
+	conn, err = pgx.Connect(ctx, postgres.ConnString(super, "scratch"))
+	if err != nil {
+		t.Fatalf("the database a user made went with the object: only what a mark names is dropped (%v)", err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var v, owner string
+	if err := conn.QueryRow(ctx, "SELECT v, pg_get_userbyid(relowner) FROM notes, pg_class WHERE relname = 'notes'").Scan(&v, &owner); err != nil || v != "kept" || owner != srv.User {
+		t.Errorf("scratch's table after Delete: %q owned by %q (%v); want its row kept, owned by the administrator", v, owner, err)
+	}
+	if obs, _ := p.Observe(ctx, d.Identifier); obs.Exists {
+		t.Error("the object's master is still there")
 	}
 }

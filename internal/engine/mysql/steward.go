@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/engine"
 )
 
@@ -21,20 +23,20 @@ const masterPrivileges = "SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, 
 // not grant ALL PRIVILEGES on its databases.
 const mariaDBMasterPrivileges = ", DELETE HISTORY"
 
-// ConnectSteward implements engine.StewardConnector. It makes the marks' table when missing.
+// ConnectSteward implements engine.StewardConnector.
 func (Connector) ConnectSteward(ctx context.Context, ep engine.Endpoint) (engine.Steward, error) {
 	db, conn, err := open(ctx, ep, "")
 	if err != nil {
 		return nil, loginError(fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), err)
 	}
-	s := &Steward{db: db, conn: conn}
-	for _, stmt := range MarksDDL {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			_ = s.Close(ctx)
-			return nil, wrap("make the marks table", err)
-		}
-	}
-	return s, nil
+	return &Steward{db: db, conn: conn}, nil
+}
+
+// noMarks reports whether err says the marks' table (or its database) does not exist: no
+// object was ever made on the server, which reads make nothing of.
+func noMarks(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1146 || me.Number == 1049) // ER_NO_SUCH_TABLE, ER_BAD_DB_ERROR
 }
 
 // Steward is an engine.Steward session on one MySQL or MariaDB server, as its
@@ -47,6 +49,9 @@ type Steward struct {
 // Masters implements engine.Steward.
 func (s *Steward) Masters(ctx context.Context) ([]engine.Master, error) {
 	rows, err := s.conn.QueryContext(ctx, "SELECT name, mark FROM "+marksTable+" WHERE kind = 'user' ORDER BY name")
+	if noMarks(err) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, wrap("list marked users", err)
 	}
@@ -77,6 +82,12 @@ func (s *Steward) EnsureMaster(ctx context.Context, name, password string, mark 
 	owner, database := mark[engine.MarkOwner], mark[engine.MarkDatabase]
 	if owner == "" || database == "" {
 		return invalid("ensure master "+name, errors.New("the mark names no owner or no database"))
+	}
+	// The marks' table is made by the first object's master, never by a read.
+	for _, stmt := range MarksDDL {
+		if _, err := s.conn.ExecContext(ctx, stmt); err != nil {
+			return wrap("make the marks table", err)
+		}
 	}
 	var text string
 	err := s.conn.QueryRowContext(ctx, "SELECT mark FROM "+marksTable+" WHERE kind = 'user' AND name = ?", name).Scan(&text)
@@ -136,6 +147,9 @@ func (s *Steward) EnsureMaster(ctx context.Context, name, password string, mark 
 // DropOwned implements engine.Steward: the databases, then the users, then their marks.
 func (s *Steward) DropOwned(ctx context.Context, owner string) ([]string, error) {
 	rows, err := s.conn.QueryContext(ctx, "SELECT kind, name, mark FROM "+marksTable+" ORDER BY kind, name")
+	if noMarks(err) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, wrap("list marks", err)
 	}

@@ -22,14 +22,28 @@ func (c Connector) ConnectSteward(ctx context.Context, ep engine.Endpoint) (engi
 	if err != nil {
 		return nil, loginError(fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), err)
 	}
-	return &Steward{conn: conn}, nil
+	// Dropping what an object owns takes a superuser: its databases belong to its users,
+	// and from PostgreSQL 16 on only their maker (the object's master) has ADMIN on them.
+	var super bool
+	if err := conn.QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil {
+		_ = conn.Close(ctx)
+		return nil, wrap("look up the administrator", err)
+	}
+	if !super {
+		_ = conn.Close(ctx)
+		return nil, &engine.Error{Op: "log in to " + ep.Host + " as " + ep.User, Unsupported: true,
+			Err: fmt.Errorf("%s is not a superuser: the administrator of a shared server must be one (it makes each object's master and drops what an object owns)", ep.User)}
+	}
+	return &Steward{conn: conn, cfg: cfg}, nil
 }
 
-// Steward is an engine.Steward session on one PostgreSQL server, as its administrator (a
-// superuser, or a role with CREATEROLE and CREATEDB: dropping what an object owns needs a
-// superuser, or on PostgreSQL 16 and later ADMIN on the object's roles).
+// Steward is an engine.Steward session on one PostgreSQL server, as its administrator, a
+// superuser.
 type Steward struct {
 	conn *pgx.Conn
+	// cfg is conn's configuration, to log in to the server's other databases. It holds the
+	// password: never log it.
+	cfg *pgx.ConnConfig
 }
 
 // markedRoles is every role whose comment is a mark, with its mark text.
@@ -146,9 +160,7 @@ func (s *Steward) DropOwned(ctx context.Context, owner string) ([]string, error)
 	}
 	var dropped []string
 	for _, d := range all {
-		_, markedAtAll := engine.ParseMark(d.Comment)
-		ours := engine.OwnedBy(d.Comment, owner) || !markedAtAll && slices.Contains(roles, d.Owner)
-		if !ours {
+		if !engine.OwnedBy(d.Comment, owner) {
 			continue
 		}
 		if _, err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(d.Name)+" WITH (FORCE)"); err != nil {
@@ -159,12 +171,31 @@ func (s *Steward) DropOwned(ctx context.Context, owner string) ([]string, error)
 	if len(roles) == 0 {
 		return dropped, nil
 	}
-	quoted := make([]string, len(roles))
-	for i, r := range roles {
-		quoted[i] = ident(r)
+	quoted := strings.Join(slices.Collect(func(yield func(string) bool) {
+		for _, r := range roles {
+			if !yield(ident(r)) {
+				return
+			}
+		}
+	}), ", ")
+	// What the roles still own or were granted anywhere on the server goes before they do,
+	// and nothing of it is dropped: a database without the object's mark (one a user made
+	// with createdb, or one a crash kept the operator from marking), and what the roles made
+	// in databases of others, go to the administrator with their data; their rights there
+	// are revoked (REASSIGN OWNED and DROP OWNED act in the database they run in, and on
+	// shared objects such as databases).
+	rows, err = s.conn.Query(ctx, `SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname`)
+	if err != nil {
+		return dropped, wrap("list databases", err)
 	}
-	if _, err := s.conn.Exec(ctx, "DROP OWNED BY "+strings.Join(quoted, ", ")); err != nil {
-		return dropped, wrap("drop what "+strings.Join(roles, ", ")+" own", err)
+	databases, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return dropped, wrap("list databases", err)
+	}
+	for _, name := range databases {
+		if err := s.inDatabase(ctx, name, "REASSIGN OWNED BY "+quoted+" TO CURRENT_USER", "DROP OWNED BY "+quoted); err != nil {
+			return dropped, err
+		}
 	}
 	for _, r := range roles {
 		if _, err := s.conn.Exec(ctx, "DROP ROLE IF EXISTS "+ident(r)); err != nil {
@@ -173,6 +204,23 @@ func (s *Steward) DropOwned(ctx context.Context, owner string) ([]string, error)
 		dropped = append(dropped, "role "+r)
 	}
 	return dropped, nil
+}
+
+// inDatabase runs statements in database, in a session of its own as the administrator.
+func (s *Steward) inDatabase(ctx context.Context, database string, statements ...string) error {
+	cfg := s.cfg.Copy()
+	cfg.Database = database
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return loginError("log in to "+database, err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	for _, stmt := range statements {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return wrap("in database "+database+": "+stmt, err)
+		}
+	}
+	return nil
 }
 
 // Version implements engine.Steward.

@@ -24,11 +24,18 @@ import (
 // AdminUser is the administrator the servers are started with.
 const AdminUser = "admin"
 
-// StartPostgres starts a PostgreSQL server of major (0: the default build) for the length
-// of t, whose administrator AdminUser is a superuser, and returns how to reach it. It skips
-// t when PostgreSQL is not installed.
+// DefaultMajor is the PostgreSQL major StartPostgres runs when asked for none: a shared
+// server must run 16 or later.
+const DefaultMajor = 17
+
+// StartPostgres starts a PostgreSQL server of major (0: DefaultMajor) for the length of t,
+// whose administrator AdminUser is a superuser, and returns how to reach it. It skips t when
+// PostgreSQL is not installed.
 func StartPostgres(t testing.TB, major int) existing.Server {
 	t.Helper()
+	if major == 0 {
+		major = DefaultMajor
+	}
 	if found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres"); len(found) == 0 {
 		if _, err := exec.LookPath("postgres"); err != nil {
 			t.Skip("PostgreSQL is not installed (make deps installs it)")
