@@ -182,8 +182,8 @@ type ExistingClassParameters struct {
 // Clusters (CloudNativePG must be installed in the cluster).
 type CloudNativePGClassParameters struct {
 	// Instances is how many PostgreSQL instances each Cluster runs (a primary and its
-	// standbys, which CloudNativePG fails over to and which serve reads at <name>-rds-ro).
-	// Default 1. (spec.highAvailability.readReplicas is refused on such a class for now.)
+	// standbys, which CloudNativePG fails over to and which serve reads at <name>-rds-ro);
+	// spec.highAvailability.readReplicas adds that many more. Default 1.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=9
 	// +optional

@@ -120,6 +120,31 @@ func TestCloudNativePG(t *testing.T) {
 		waitReady(t, db)
 	})
 
+	t.Run("ReadReplicasAreStandbys", func(t *testing.T) {
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.HighAvailability = &v1.HighAvailability{ReadReplicas: 1} }); err != nil {
+			t.Fatal(err)
+		}
+		waitCondition(t, db, v1.ConditionReplicasReady, v1.ReasonReplicasAvailable)
+		if c, _ := cluster(ctx, t, ns, db.Name); c.Spec.Instances != 3 {
+			t.Errorf("the Cluster runs %d instances; want the class's 2 and one more for the reader", c.Spec.Instances)
+		}
+		ro := serviceOf(ctx, t, ns, naming.ReaderServiceName(db.Name))
+		if ro.Spec.ExternalName != clusterName+"-ro."+ns+".svc" {
+			t.Errorf("Service %s points at %q; want the Cluster's -ro Service", ro.Name, ro.Spec.ExternalName)
+		}
+		if err := update(ctx, db, func(s *v1.RDSDatabaseSpec) { s.HighAvailability = nil }); err != nil {
+			t.Fatal(err)
+		}
+		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
+			c, ok := cluster(ctx, t, ns, db.Name)
+			return ok && c.Spec.Instances == 2, nil
+		})
+		if err != nil {
+			t.Fatalf("the Cluster never went back to the class's 2 instances once the reader was no longer asked for: %v", err)
+		}
+		waitReady(t, db)
+	})
+
 	t.Run("DeleteWithTheClassDefaultRetains", func(t *testing.T) {
 		deleteAndWait(ctx, t, db)
 		if _, ok := cluster(ctx, t, ns, db.Name); !ok {

@@ -18,9 +18,11 @@
 // a Backup of its namespace). A class naming no method keeps no snapshots: deletionPolicy
 // Snapshot is refused and an unset policy means Retain.
 //
+// Read replicas (readers.go) are more standbys of the Cluster, each one more instance than
+// the class's, serving reads at its -ro Service.
+//
 // Not made here yet, refused as cloud.ErrUnsupported (the controller reports a spec the
-// class cannot honour): read replicas (the class's instances are the Cluster's standbys),
-// exports, engine parameters, and what a cloud has and a Cluster does not (instance
+// class cannot honour): exports, engine parameters, and what a cloud has and a Cluster does not (instance
 // classes, storage types, network placement, windows, token logins, log exports).
 package cloudnativepg
 
@@ -171,7 +173,7 @@ func (p *Provider) Observe(ctx context.Context, identifier string) (cloud.Observ
 		return cloud.Observation{}, err
 	}
 	if len(clusters) == 0 {
-		return cloud.Observation{}, nil
+		return p.observeReader(ctx, identifier)
 	}
 	in, err := p.instance(ctx, &clusters[0])
 	if err != nil {
@@ -193,6 +195,7 @@ func (p *Provider) List(ctx context.Context) ([]cloud.Instance, error) {
 			return nil, err
 		}
 		out = append(out, in)
+		out = append(out, p.readerInstances(&clusters[i], in)...)
 	}
 	return out, nil
 }
@@ -227,6 +230,7 @@ func (p *Provider) instance(ctx context.Context, c *cnpgv1.Cluster) (cloud.Insta
 		in.AllocatedStorageGiB = int32((q.Value() + (1<<30 - 1)) >> 30)
 	}
 	in.MasterUser = c.Annotations[AnnotationMasterUser]
+	in.ReplicaIDs = slices.Sorted(maps.Keys(readersOf(c)))
 	if b := c.Spec.Bootstrap; in.MasterUser == "" && b != nil && b.InitDB != nil {
 		in.MasterUser = b.InitDB.Owner
 	}
@@ -494,11 +498,6 @@ func refuseCloudOnly(op string, d cloud.Desired) error {
 	return nil
 }
 
-// CreateReplica implements cloud.Provider.
-func (p *Provider) CreateReplica(_ context.Context, r cloud.Replica) error {
-	return unsupported("create read replica "+r.Identifier, "read replicas yet: the class's cloudnativepg.instances are each Cluster's standbys, which serve reads at <name>-rds-ro")
-}
-
 // cluster reads the Cluster of identifier; nil when there is none.
 func (p *Provider) cluster(ctx context.Context, op, identifier string) (*cnpgv1.Cluster, error) {
 	clusters, err := p.clusters(ctx, op, client.MatchingLabels{LabelManagedBy: ManagedBy, LabelDatabase: identifier})
@@ -589,6 +588,9 @@ func (p *Provider) retain(ctx context.Context, op string, c *cnpgv1.Cluster, day
 // stays.
 func (p *Provider) Tag(ctx context.Context, name string, tags map[string]string) error {
 	op := "tag " + name
+	if strings.Contains(name, "#") {
+		return p.tagReader(ctx, name, tags)
+	}
 	ns, cluster, ok := strings.Cut(strings.TrimPrefix(name, "cloudnativepg:"), "/")
 	if !ok {
 		return &cloud.Error{Op: op, Code: "Invalid", Message: "not a Cluster's name"}
@@ -627,7 +629,11 @@ func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.Del
 		return unsupported(op, "final snapshots (deletionPolicy Snapshot): the class names no backup method; use Retain or Delete")
 	}
 	c, err := p.cluster(ctx, op, identifier)
-	if err != nil || c == nil {
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		_, err := p.deleteReader(ctx, identifier)
 		return err
 	}
 	if opts.FinalSnapshotIdentifier != "" {

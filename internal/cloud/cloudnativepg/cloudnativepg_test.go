@@ -300,3 +300,41 @@ func TestBackupsAreCloudNativePGBackups(t *testing.T) {
 		t.Errorf("restored Cluster bootstrap %+v; want a recovery from the final Backup", restored.Spec.Bootstrap)
 	}
 }
+
+func TestReadersAreMoreStandbys(t *testing.T) {
+	p, c := newFake(t)
+	ctx := t.Context()
+	if err := p.Create(ctx, desired()); err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKey{Namespace: "shop", Name: "shop-orders-1a2b3c4d"}
+	r := cloud.Replica{Identifier: "shop-orders-r1-5e6f7a8b", Source: "shop-orders-1a2b3c4d", Engine: "postgres",
+		Tags: map[string]string{ownerTag: "shop/orders", "matrixmind.cloud/role": "replica"}}
+	for range 2 {
+		if err := p.CreateReplica(ctx, r); err != nil {
+			t.Fatalf("CreateReplica: %v (and again: it is idempotent)", err)
+		}
+	}
+	var cl cnpgv1.Cluster
+	_ = c.Get(ctx, key, &cl)
+	if cl.Spec.Instances != 3 {
+		t.Errorf("the Cluster runs %d instances; want the class's 2 and one for the reader", cl.Spec.Instances)
+	}
+	obs, err := p.Observe(ctx, r.Identifier)
+	if err != nil || !obs.Exists || obs.Instance.ReplicaSource != "shop-orders-1a2b3c4d" || obs.Instance.Tags["matrixmind.cloud/role"] != "replica" || obs.Instance.Phase != cloud.PhaseCreating {
+		t.Fatalf("Observe(reader) = %+v, %v; want the reader of its source with its tags, creating while the Cluster has no third ready instance", obs, err)
+	}
+	if primary, _ := p.Observe(ctx, "shop-orders-1a2b3c4d"); !slices.Equal(primary.Instance.ReplicaIDs, []string{r.Identifier}) {
+		t.Errorf("the primary's readers are %v", primary.Instance.ReplicaIDs)
+	}
+	if list, _ := p.List(ctx); len(list) != 2 {
+		t.Errorf("List = %d databases; want the Cluster and its reader", len(list))
+	}
+	if err := p.Delete(ctx, r.Identifier, cloud.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Get(ctx, key, &cl)
+	if obs, _ := p.Observe(ctx, r.Identifier); obs.Exists || cl.Spec.Instances != 2 {
+		t.Errorf("after deleting the reader: exists %t, %d instances; want it gone and the class's 2", obs.Exists, cl.Spec.Instances)
+	}
+}
