@@ -506,6 +506,12 @@ type Provider interface {
 	// deleted, not after. It calls nothing.
 	ExportsLive() bool
 
+	// KeepsSnapshots reports whether the cloud keeps a snapshot that outlives a deleted
+	// database (the final snapshot of deletionPolicy Snapshot). Where it keeps none, that
+	// policy cannot be honoured and the placement's default policy is Retain (SPEC §6). It
+	// calls nothing.
+	KeepsSnapshots() bool
+
 	// Exports lists every export of the account the cloud still reports, whatever started
 	// it. It never changes anything. One call serves every object, as List does.
 	Exports(ctx context.Context) ([]Export, error)

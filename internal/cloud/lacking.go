@@ -51,6 +51,9 @@ func (l Lacking) StartExport(_ context.Context, r ExportRequest) error {
 // ExportsLive implements Provider.
 func (Lacking) ExportsLive() bool { return false }
 
+// KeepsSnapshots implements Provider: none are kept.
+func (Lacking) KeepsSnapshots() bool { return false }
+
 // Exports implements Provider: there are none.
 func (Lacking) Exports(context.Context) ([]Export, error) { return nil, nil }
 

@@ -64,8 +64,9 @@ type Defaults struct {
 	// Tags are put on every cloud database, below the spec's own tags.
 	Tags map[string]string
 	// KeepsNoSnapshots says the placement's cloud keeps nothing of a database that
-	// outlives it (SPEC §6: Azure): deletionPolicy Snapshot is refused there before
-	// anything is created, and an empty deletionPolicy means Retain instead of Snapshot.
+	// outlives it (SPEC §6; its provider's KeepsSnapshots, which the class wiring reads):
+	// deletionPolicy Snapshot is refused there before anything is created, and an empty
+	// deletionPolicy means Retain instead of Snapshot.
 	KeepsNoSnapshots bool
 	// ServerStorage says the placement's databases have no storage of their own (they are
 	// made on an existing server, whose storage is its own): an empty spec.size asks for

@@ -62,8 +62,19 @@ type classClouds struct {
 	providers map[string]cloud.Provider
 }
 
-// For implements controller.Clouds.
+// For implements controller.Clouds. Whether the placement keeps snapshots is its
+// provider's to say.
 func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base controller.Defaults) (controller.Placement, error) {
+	p, err := c.placement(ctx, class, base)
+	if err != nil {
+		return controller.Placement{}, err
+	}
+	p.Defaults.KeepsNoSnapshots = !p.Cloud.KeepsSnapshots()
+	return p, nil
+}
+
+// placement builds the provider and defaults of class.
+func (c *classClouds) placement(ctx context.Context, class *v1.DatabaseClass, base controller.Defaults) (controller.Placement, error) {
 	d := base
 	d.SecurityGroupIDs = slices.Clone(base.SecurityGroupIDs)
 	d.Tags = maps.Clone(base.Tags)
@@ -131,9 +142,6 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 		// and Azure encrypts every server's storage.
 		d.InstanceClass, d.StorageType, d.StorageEncrypted = orDefault(p.SKU, "Standard_B1ms"), "", true
 		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
-		// Azure keeps a deleted server's backups only days, to revive it: nothing a final
-		// snapshot could name (docs/azure-facts.md).
-		d.KeepsNoSnapshots = true
 		maps.Copy(d.Tags, p.Tags)
 		return controller.Placement{Cloud: provider, Defaults: d, EngineCA: c.azureCA}, nil
 	case v1.ProviderExisting:
@@ -162,10 +170,10 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 			return controller.Placement{}, err
 		}
 		// Nothing of the operator's cloud defaults applies to a server that exists: its
-		// storage, size, network and encryption are its own, and it keeps no snapshots.
+		// storage, size, network and encryption are its own.
 		d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted = "", "", "", false
 		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
-		d.ServerStorage, d.KeepsNoSnapshots = true, true
+		d.ServerStorage = true
 		return controller.Placement{Cloud: provider, Defaults: d}, nil
 	case v1.ProviderCloudNativePG:
 		p := class.Spec.CloudNativePG
@@ -201,11 +209,9 @@ func (c *classClouds) For(ctx context.Context, class *v1.DatabaseClass, base con
 			return controller.Placement{}, err
 		}
 		// The operator's cloud defaults mean nothing to a Cluster: its resources, network
-		// and encryption are Kubernetes'. It keeps snapshots only by the class's backup
-		// method.
+		// and encryption are Kubernetes'.
 		d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted = "", "", "", false
 		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
-		d.KeepsNoSnapshots = !cfg.Backups()
 		return controller.Placement{Cloud: provider, Defaults: d}, nil
 	}
 	return controller.Placement{}, fmt.Errorf("provider %q is not served by this operator", class.Spec.Provider)

@@ -634,6 +634,10 @@ func (p *Provider) StartExport(_ context.Context, r cloud.ExportRequest) error {
 // ExportsLive implements cloud.Provider.
 func (p *Provider) ExportsLive() bool { return false }
 
+// KeepsSnapshots implements cloud.Provider: Azure keeps a deleted server's backups only days,
+// to revive it, nothing a final snapshot could name (docs/azure-facts.md).
+func (p *Provider) KeepsSnapshots() bool { return false }
+
 // Exports implements cloud.Provider: this provider starts none.
 func (p *Provider) Exports(context.Context) ([]cloud.Export, error) { return nil, nil }
 

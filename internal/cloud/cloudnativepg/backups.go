@@ -24,6 +24,10 @@ const LabelScheduledBackup = "cnpg.io/scheduled-backup"
 // where the method puts it (volume snapshots owned by nothing, or the plugin's object
 // store), so a Backup outlives the Cluster it was taken of.
 
+// KeepsSnapshots implements cloud.Provider: Backups outlive their Cluster when the class
+// names a backup method.
+func (p *Provider) KeepsSnapshots() bool { return p.cfg.Backups() }
+
 // CreateSnapshot implements cloud.Provider: a Backup named snapshot of the database's
 // Cluster.
 func (p *Provider) CreateSnapshot(ctx context.Context, identifier, snapshot string, tags map[string]string) error {

@@ -41,6 +41,8 @@ type Provider struct {
 	ExportsFn          func(ctx context.Context) ([]cloud.Export, error)
 	// Live is what ExportsLive answers.
 	Live bool
+	// NoSnapshots makes KeepsSnapshots false: the cloud keeps nothing of a deleted database.
+	NoSnapshots bool
 	// SyncParametersFn defaults, for a database with no parameters desired and no parameter
 	// set, to changing nothing; DeleteParametersFn to there being no parameter set.
 	SyncParametersFn   func(ctx context.Context, d cloud.Desired, in cloud.Instance) (cloud.ParameterChange, error)
@@ -204,6 +206,9 @@ func (p *Provider) Exports(ctx context.Context) ([]cloud.Export, error) {
 
 // ExportsLive implements cloud.Provider with the Live field.
 func (p *Provider) ExportsLive() bool { return p.Live }
+
+// KeepsSnapshots implements cloud.Provider: unless NoSnapshots.
+func (p *Provider) KeepsSnapshots() bool { return !p.NoSnapshots }
 
 // LogFiles implements cloud.Provider.
 func (p *Provider) LogFiles(ctx context.Context, id string) ([]cloud.LogFile, error) {

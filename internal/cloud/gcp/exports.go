@@ -47,6 +47,10 @@ var postgresSkipped = []string{"template0", "template1", "cloudsqladmin"}
 // ExportsLive implements cloud.Provider: instances.export reads the live instance.
 func (p *Provider) ExportsLive() bool { return true }
 
+// KeepsSnapshots implements cloud.Provider: Cloud SQL keeps a final backup after the
+// instance.
+func (p *Provider) KeepsSnapshots() bool { return true }
+
 // StartExport implements cloud.Provider with instances.export of r.Database: the next part
 // of the export, unless one runs, failed, or the last is done. It looks at the instance's
 // operations (one call) and, to start a part, at its version (one call) and, on

@@ -79,6 +79,9 @@ func (p *Provider) StartExport(ctx context.Context, r cloud.ExportRequest) error
 // snapshot is exported after the database is gone.
 func (p *Provider) ExportsLive() bool { return false }
 
+// KeepsSnapshots implements cloud.Provider: RDS keeps a final snapshot after the database.
+func (p *Provider) KeepsSnapshots() bool { return true }
+
 // wrapExport is wrap for StartExportTask: a refusal names the part of the export request
 // to change. Within an export the only KMS key is the export's.
 func wrapExport(op string, err error) error {

@@ -49,6 +49,9 @@ func StartPostgres(t testing.TB, major int) existing.Server {
 		t.Fatalf("start PostgreSQL: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
+	if srv.Build.Major != major {
+		t.Skipf("PostgreSQL %d is not installed (hack/postgres.sh installs it; make test sets AWS_RDS_OPERATOR_POSTGRES): only %d is", major, srv.Build.Major)
+	}
 	conn, err := pgx.Connect(ctx, srv.SuperuserDSN())
 	if err != nil {
 		t.Fatalf("connect as the server's superuser: %v", err)
