@@ -14,7 +14,8 @@ type Lacking struct {
 	Place string
 }
 
-func (l Lacking) refuse(op, what string) error {
+// Refuse is the ErrUnsupported refusal of what, which Place does not offer.
+func (l Lacking) Refuse(op, what string) error {
 	return &Error{Op: op, Code: "NotOffered", Kind: ErrUnsupported, Message: fmt.Sprintf("%s offers no %s", l.Place, what)}
 }
 
@@ -23,7 +24,7 @@ func (Lacking) Complete(context.Context, Desired) error { return nil }
 
 // CreateSnapshot implements Provider.
 func (l Lacking) CreateSnapshot(_ context.Context, identifier, snapshot string, _ map[string]string) error {
-	return l.refuse("snapshot "+identifier+" as "+snapshot, "snapshots")
+	return l.Refuse("snapshot "+identifier+" as "+snapshot, "snapshots")
 }
 
 // Snapshots implements Provider: there are none.
@@ -45,7 +46,7 @@ func (Lacking) ZoneIn(string, string) bool { return false }
 
 // StartExport implements Provider.
 func (l Lacking) StartExport(_ context.Context, r ExportRequest) error {
-	return l.refuse("export "+r.Identifier, "exports")
+	return l.Refuse("export "+r.Identifier, "exports")
 }
 
 // ExportsLive implements Provider.
@@ -60,7 +61,7 @@ func (Lacking) Exports(context.Context) ([]Export, error) { return nil, nil }
 // SyncParameters implements Provider: parameters asked for are refused, naming the field.
 func (l Lacking) SyncParameters(_ context.Context, d Desired, _ Instance) (ParameterChange, error) {
 	if len(d.Parameters) > 0 {
-		err := l.refuse("set parameters of "+d.Identifier, "engine parameters").(*Error)
+		err := l.Refuse("set parameters of "+d.Identifier, "engine parameters").(*Error)
 		err.Field = FieldParameters
 		return ParameterChange{}, err
 	}
@@ -69,7 +70,7 @@ func (l Lacking) SyncParameters(_ context.Context, d Desired, _ Instance) (Param
 
 // Restart implements Provider.
 func (l Lacking) Restart(_ context.Context, identifier string) error {
-	return l.refuse("restart "+identifier, "restarts")
+	return l.Refuse("restart "+identifier, "restarts")
 }
 
 // DeleteParameters implements Provider: there is no parameter set.
@@ -77,7 +78,7 @@ func (Lacking) DeleteParameters(context.Context, Desired, string) error { return
 
 // LoginToken implements Provider.
 func (l Lacking) LoginToken(_ context.Context, in Instance, _ string) (string, error) {
-	return "", l.refuse("make a login token for "+in.Identifier, "token logins")
+	return "", l.Refuse("make a login token for "+in.Identifier, "token logins")
 }
 
 // LoginTokenHowTo implements Provider.
@@ -85,12 +86,12 @@ func (Lacking) LoginTokenHowTo(Instance, string) string { return "" }
 
 // LogFiles implements Provider.
 func (l Lacking) LogFiles(_ context.Context, identifier string) ([]LogFile, error) {
-	return nil, l.refuse("list log files of "+identifier, "log files")
+	return nil, l.Refuse("list log files of "+identifier, "log files")
 }
 
 // ReadLog implements Provider.
 func (l Lacking) ReadLog(_ context.Context, identifier, _, _ string, _ int) (LogPortion, error) {
-	return LogPortion{}, l.refuse("read the log of "+identifier, "log files")
+	return LogPortion{}, l.Refuse("read the log of "+identifier, "log files")
 }
 
 // Feed implements Provider: none; List is read every resync.

@@ -514,7 +514,7 @@ func (p *Provider) Update(ctx context.Context, identifier string, changes cloud.
 	size, version, password, retention := changes.AllocatedStorageGiB, changes.EngineVersion, changes.MasterPassword, changes.BackupRetentionDays
 	changes.AllocatedStorageGiB, changes.EngineVersion, changes.MasterPassword, changes.BackupRetentionDays = nil, nil, nil, nil
 	if !changes.Empty() {
-		return unsupported(op, "changes but of size, version, backup retention and the master password")
+		return p.Refuse(op, "changes but of size, version, backup retention and the master password")
 	}
 	c, err := p.cluster(ctx, op, identifier)
 	if err != nil {
@@ -554,7 +554,7 @@ func (p *Provider) Update(ctx context.Context, identifier string, changes cloud.
 // (again) when missing.
 func (p *Provider) retain(ctx context.Context, op string, c *cnpgv1.Cluster, days int32) error {
 	if !p.cfg.Backups() {
-		return unsupported(op, "backups: the class names no backup method")
+		return p.Refuse(op, "backups: the class names no backup method")
 	}
 	want := p.dailyBackup(c, days)
 	if days == 0 {
@@ -626,7 +626,7 @@ func (p *Provider) Tag(ctx context.Context, name string, tags map[string]string)
 func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.DeleteOptions) error {
 	op := "delete Cluster of " + identifier
 	if opts.FinalSnapshotIdentifier != "" && !p.cfg.Backups() {
-		return unsupported(op, "final snapshots (deletionPolicy Snapshot): the class names no backup method; use Retain or Delete")
+		return p.Refuse(op, "final snapshots (deletionPolicy Snapshot): the class names no backup method; use Retain or Delete")
 	}
 	c, err := p.cluster(ctx, op, identifier)
 	if err != nil {
@@ -677,8 +677,4 @@ func (p *Provider) Storage(d cloud.Desired) (int32, bool) {
 		return 1, true
 	}
 	return d.AllocatedStorageGiB, false
-}
-
-func unsupported(op, what string) error {
-	return &cloud.Error{Op: op, Code: "NotOffered", Kind: cloud.ErrUnsupported, Message: "a CloudNativePG class offers no " + what}
 }

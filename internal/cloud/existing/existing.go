@@ -302,7 +302,7 @@ func refuseCloudOnly(op string, d cloud.Desired) error {
 
 // CreateReplica implements cloud.Provider: replicas are the server's affair.
 func (p *Provider) CreateReplica(_ context.Context, r cloud.Replica) error {
-	return unsupported("create read replica "+r.Identifier, "read replicas (highAvailability.readReplicas)")
+	return p.Refuse("create read replica "+r.Identifier, "read replicas (highAvailability.readReplicas)")
 }
 
 // Update implements cloud.Provider: the master's password is all there is to change.
@@ -311,59 +311,57 @@ func (p *Provider) Update(ctx context.Context, identifier string, changes cloud.
 	password := changes.MasterPassword
 	changes.MasterPassword = nil
 	if !changes.Empty() {
-		return unsupported(op, "changes of size, class, storage, network, windows or version (the server's own)")
+		return p.Refuse(op, "changes of size, class, storage, network, windows or version (the server's own)")
 	}
 	if password == nil {
 		return nil
 	}
+	return p.withMaster(ctx, op, identifier, func(st engine.Steward, m *engine.Master) error {
+		if m == nil {
+			return &cloud.Error{Op: op, Code: "DatabaseNotFound", Message: "no master of " + identifier + " on the server"}
+		}
+		return st.EnsureMaster(ctx, m.Name, *password, m.Mark)
+	})
+}
+
+// withMaster runs fn in an administrator's session with the master of the database
+// identifier, nil when the server has none; an engine error of fn is refused as the
+// provider refuses them.
+func (p *Provider) withMaster(ctx context.Context, op, identifier string, fn func(engine.Steward, *engine.Master) error) error {
 	st, _, err := p.session(ctx, op)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = st.Close(ctx) }()
-	m, err := masterOf(ctx, st, identifier)
-	if err != nil {
-		return refused(op, err)
-	}
-	if m == nil {
-		return &cloud.Error{Op: op, Code: "DatabaseNotFound", Message: "no master of " + identifier + " on the server"}
-	}
-	if err := st.EnsureMaster(ctx, m.Name, *password, m.Mark); err != nil {
-		return refused(op, err)
-	}
-	return nil
-}
-
-// masterOf finds the master marked with identifier; nil when there is none.
-func masterOf(ctx context.Context, st engine.Steward, identifier string) (*engine.Master, error) {
 	masters, err := st.Masters(ctx)
 	if err != nil {
-		return nil, err
+		return refused(op, err)
 	}
-	for _, m := range masters {
-		if m.Mark[engine.MarkDatabase] == identifier {
-			return &m, nil
+	var master *engine.Master
+	for i := range masters {
+		if masters[i].Mark[engine.MarkDatabase] == identifier {
+			master = &masters[i]
 		}
 	}
-	return nil, nil
+	err = fn(st, master)
+	var ce *cloud.Error
+	if err != nil && !errors.As(err, &ce) {
+		return refused(op, err)
+	}
+	return err
 }
 
 // Tag implements cloud.Provider: the tags are the master's mark; its owner and identifier
 // stay.
 func (p *Provider) Tag(ctx context.Context, name string, tags map[string]string) error {
 	op := "tag " + name
-	st, _, err := p.session(ctx, op)
-	if err != nil {
-		return err
+	identifier, ok := strings.CutPrefix(name, arn(p.cfg.Name, ""))
+	if !ok {
+		return &cloud.Error{Op: op, Code: "DatabaseNotFound", Message: name + " is not on the server " + p.cfg.Name}
 	}
-	defer func() { _ = st.Close(ctx) }()
-	masters, err := st.Masters(ctx)
-	if err != nil {
-		return refused(op, err)
-	}
-	for _, m := range masters {
-		if arn(p.cfg.Name, m.Mark[engine.MarkDatabase]) != name {
-			continue
+	return p.withMaster(ctx, op, identifier, func(st engine.Steward, m *engine.Master) error {
+		if m == nil {
+			return &cloud.Error{Op: op, Code: "DatabaseNotFound", Message: name + " is not on the server"}
 		}
 		next := maps.Clone(m.Mark)
 		maps.Copy(next, tags)
@@ -371,12 +369,8 @@ func (p *Provider) Tag(ctx context.Context, name string, tags map[string]string)
 		if maps.Equal(next, m.Mark) {
 			return nil
 		}
-		if err := st.EnsureMaster(ctx, m.Name, "", next); err != nil {
-			return refused(op, err)
-		}
-		return nil
-	}
-	return &cloud.Error{Op: op, Code: "DatabaseNotFound", Message: name + " is not on the server"}
+		return st.EnsureMaster(ctx, m.Name, "", next)
+	})
 }
 
 // Delete implements cloud.Provider: it drops every database and user marked as the
@@ -384,24 +378,15 @@ func (p *Provider) Tag(ctx context.Context, name string, tags map[string]string)
 func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.DeleteOptions) error {
 	op := "delete " + identifier
 	if opts.FinalSnapshotIdentifier != "" {
-		return unsupported(op, "a final snapshot (deletionPolicy Snapshot): use Retain or Delete")
+		return p.Refuse(op, "a final snapshot (deletionPolicy Snapshot): use Retain or Delete")
 	}
-	st, _, err := p.session(ctx, op)
-	if err != nil {
+	return p.withMaster(ctx, op, identifier, func(st engine.Steward, m *engine.Master) error {
+		if m == nil {
+			return nil // gone already
+		}
+		_, err := st.DropOwned(ctx, m.Mark[engine.MarkOwner])
 		return err
-	}
-	defer func() { _ = st.Close(ctx) }()
-	m, err := masterOf(ctx, st, identifier)
-	if err != nil {
-		return refused(op, err)
-	}
-	if m == nil {
-		return nil // gone already
-	}
-	if _, err := st.DropOwned(ctx, m.Mark[engine.MarkOwner]); err != nil {
-		return refused(op, err)
-	}
-	return nil
+	})
 }
 
 // Plan implements cloud.Provider: nothing of the server is the object's to change. A size
@@ -416,8 +401,3 @@ func (p *Provider) Plan(d cloud.Desired, _ cloud.Instance, _ bool) cloud.Plan {
 
 // Storage implements cloud.Provider: what was asked, which Create refuses unless none.
 func (p *Provider) Storage(d cloud.Desired) (int32, bool) { return d.AllocatedStorageGiB, false }
-
-// unsupported is an ErrUnsupported refusal of what a shared server does not offer.
-func unsupported(op, what string) error {
-	return &cloud.Error{Op: op, Code: "NotOffered", Kind: cloud.ErrUnsupported, Message: "an existing server offers no " + what}
-}
