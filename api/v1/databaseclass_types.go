@@ -176,6 +176,32 @@ type ExistingClassParameters struct {
 	// user there, which makes its users and databases; the administrator's password stays
 	// in this Secret, which the operator only reads.
 	AdminSecretRef SecretReference `json:"adminSecretRef"`
+	// Dumps says where the final snapshot of deletionPolicy Snapshot goes: a logical dump
+	// of each of the object's databases (pg_dump, or mariadb-dump/mysqldump), taken by a
+	// Job before they are dropped. Without it the class keeps nothing of a deleted
+	// database: deletionPolicy Snapshot is refused and an unset policy means Retain.
+	// +optional
+	Dumps *DumpParameters `json:"dumps,omitempty"`
+}
+
+// DumpParameters say where and with what an existing class's logical dumps are taken.
+type DumpParameters struct {
+	// ClaimName names the PersistentVolumeClaim, in the namespace of the class's admin
+	// Secret, that the dumps are written to, each object's under
+	// <identifier>/<final snapshot identifier>/: <database>.dump (pg_dump's custom
+	// format, for pg_restore) on PostgreSQL, dump.sql on MySQL and MariaDB. The dump Jobs
+	// run in that namespace, log in as the administrator (their environment reads the
+	// admin Secret; the operator passes no password) and are kept, as the record of the
+	// dump.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	ClaimName string `json:"claimName"`
+	// Image is the container image the Jobs run; it must have sh and pg_dump (PostgreSQL)
+	// or mariadb-dump or mysqldump (MySQL, MariaDB) at least as new as the server. Empty:
+	// postgres:<server major>, mariadb:<server major.minor> or mysql:<server major.minor>.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Image string `json:"image,omitempty"`
 }
 
 // CloudNativePGClassParameters say how a class's databases are made as CloudNativePG

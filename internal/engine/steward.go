@@ -22,6 +22,8 @@ type Steward interface {
 	// made by one of owner's users and not marked yet among them), the master last. It
 	// returns what it dropped ("database shop", "role app").
 	DropOwned(ctx context.Context, owner string) ([]string, error)
+	// OwnedDatabases lists the databases marked as owner's: those DropOwned would drop.
+	OwnedDatabases(ctx context.Context, owner string) ([]string, error)
 	// Version is the server's version, e.g. 16.4 or 10.11.6.
 	Version(ctx context.Context) (string, error)
 	// Close ends the session.

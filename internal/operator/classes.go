@@ -153,14 +153,25 @@ func (c *classClouds) placement(ctx context.Context, class *v1.DatabaseClass, ba
 			return controller.Placement{}, fmt.Errorf("this operator cannot read admin Secrets")
 		}
 		ref := types.NamespacedName{Namespace: p.AdminSecretRef.Namespace, Name: p.AdminSecretRef.Name}
-		provider, err := c.provider(ctx, "existing/"+ref.String(), func(ctx context.Context) (cloud.Provider, error) {
+		var dumps *existing.Dumps
+		key := "existing/" + ref.String()
+		if p.Dumps != nil {
+			if c.kube == nil {
+				return controller.Placement{}, fmt.Errorf("this operator has no Kubernetes client for dump Jobs")
+			}
+			dumps = &existing.Dumps{Namespace: ref.Namespace, Secret: ref.Name, Claim: p.Dumps.ClaimName, Image: p.Dumps.Image,
+				Jobs: c.kube, Reader: c.secrets}
+			// A class changed later dumps with its new parameters.
+			key += "/dumps/" + p.Dumps.ClaimName + "/" + p.Dumps.Image
+		}
+		provider, err := c.provider(ctx, key, func(ctx context.Context) (cloud.Provider, error) {
 			admin := func(ctx context.Context) (existing.Server, error) { return readAdminSecret(ctx, c.secrets, ref) }
 			// Not served until its Secret can be read: a class whose server is not set up
 			// yet sends new objects to its fallback.
 			if _, err := admin(ctx); err != nil {
 				return nil, err
 			}
-			cfg := existing.Config{Name: ref.String(), Admin: admin, Stewards: stewards()}
+			cfg := existing.Config{Name: ref.String(), Admin: admin, Stewards: stewards(), Dumps: dumps}
 			if c.newExisting != nil {
 				return c.newExisting(cfg)
 			}

@@ -53,6 +53,13 @@ func TestClassDefaults(t *testing.T) {
 				d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted, d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", "", false, "", "", nil
 				d.ServerStorage, d.KeepsNoSnapshots = true, true
 			}},
+		{name: "ExistingWithDumps", reason: "An existing class naming a place for dumps keeps snapshots: the final one is a dump.",
+			class: v1.DatabaseClassSpec{Provider: v1.ProviderExisting, Existing: &v1.ExistingClassParameters{
+				AdminSecretRef: v1.SecretReference{Namespace: "platform", Name: "db1-admin"}, Dumps: &v1.DumpParameters{ClaimName: "db-dumps"}}},
+			want: func(d *controller.Defaults) {
+				d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted, d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", "", false, "", "", nil
+				d.ServerStorage = true
+			}},
 		{name: "CloudNativePG", reason: "A Cluster's resources, network and encryption are Kubernetes'; without a backup method it keeps no snapshots.",
 			class: v1.DatabaseClassSpec{Provider: v1.ProviderCloudNativePG},
 			want: func(d *controller.Defaults) {

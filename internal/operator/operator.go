@@ -136,7 +136,9 @@ func Scheme() (*runtime.Scheme, error) {
 }
 
 // A cloudnativepg class's databases are CloudNativePG Clusters; the admin Secrets of
-// existing classes are read past the cache.
+// existing classes are read past the cache, and their final snapshots are dump Jobs in the
+// admin Secret's namespace.
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;create
 // +kubebuilder:rbac:groups=postgresql.cnpg.io,resources=clusters;backups;scheduledbackups,verbs=get;list;watch;create;patch;delete
 
 // Leader election (on when several replicas run) keeps its lease here.

@@ -1,7 +1,8 @@
 // Package harness starts the real parts the integration tests run against: a kube-apiserver
 // and etcd (package controlplane) with kube-controller-manager's namespace and garbage
 // collector controllers, the RDS emulator backed by real PostgreSQL servers, CloudNativePG's
-// CRDs with a stand-in for its controller (package cnpgstandin), and the operator itself,
+// CRDs with a stand-in for its controller (package cnpgstandin), a stand-in for the Job
+// controller and the kubelet (package jobstandin), and the operator itself,
 // wired exactly as the manager binary wires it. A test then reads as a
 // user's story: apply this object, wait for this condition, log in with this Secret.
 package harness
@@ -48,6 +49,7 @@ import (
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/operator"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/serverproc"
 	"github.com/matrixmind-cloud/aws-rds-operator/test/cnpgstandin"
+	"github.com/matrixmind-cloud/aws-rds-operator/test/jobstandin"
 )
 
 // ExportBucket is the bucket the emulators' accounts hold for backup exports: an S3 bucket
@@ -76,6 +78,11 @@ type Stack struct {
 	// CNPG stands in for CloudNativePG's controller: it serves each Cluster with a
 	// PostgreSQL server, which the operator reaches through it by the Cluster's Services.
 	CNPG *cnpgstandin.StandIn
+	// Jobs stands in for the Job controller and the kubelet: it runs each Job's container
+	// on this machine (a PostgreSQL image with PGClient's programs, a MariaDB or MySQL one
+	// with the machine's mariadb-dump) and writes the Job's status; VolumeDir shows what
+	// a Job wrote into a claim, Logs what it printed.
+	Jobs *jobstandin.StandIn
 	// Azure is the Azure Resource Manager emulator, which DatabaseClasses with provider
 	// azure reach at AzureURL (AZURE_ARM_ENDPOINT), in subscription AzureSubscription and
 	// resource group AzureResourceGroup.
@@ -196,6 +203,13 @@ func StartWith(opts Options) (*Stack, error) {
 		cnpgDir = filepath.Join(dataDir, "cloudnativepg")
 	}
 	if s.CNPG, err = cnpgstandin.Start(context.Background(), s.Config, cnpgstandin.Options{Dir: cnpgDir, Log: logf.Log.WithName("cnpg-standin")}); err != nil {
+		return nil, err
+	}
+	jobsDir := ""
+	if dataDir != "" {
+		jobsDir = filepath.Join(dataDir, "jobs")
+	}
+	if s.Jobs, err = jobstandin.Start(context.Background(), s.Config, jobstandin.Options{Dir: jobsDir, Log: logf.Log.WithName("job-standin"), Images: jobImages}); err != nil {
 		return nil, err
 	}
 	if err := s.registerLogAPI(); err != nil {
@@ -467,11 +481,15 @@ func (s *Stack) StopOperator() {
 }
 
 // Stop stops the operator, the emulator (and its PostgreSQL servers), the CloudNativePG
-// stand-in (and its), kube-controller-manager and the control plane.
+// stand-in (and its), the Job stand-in (and the Jobs it runs), kube-controller-manager and
+// the control plane.
 func (s *Stack) Stop() {
 	s.StopOperator()
 	if s.CNPG != nil {
 		_ = s.CNPG.Stop()
+	}
+	if s.Jobs != nil {
+		_ = s.Jobs.Stop()
 	}
 	if s.server != nil {
 		_ = s.server.Close()

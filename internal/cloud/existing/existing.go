@@ -9,9 +9,11 @@
 // What a server shared this way does not have is cloud.ErrUnsupported, which the controller
 // reports as a spec the class cannot honour: storage sizes and types, instance classes,
 // network placement, high availability, read replicas, engine parameters, maintenance and
-// backup windows, token logins, snapshots (a final one included: the
-// class keeps none, so deletionPolicy Snapshot is refused at admission and an unset policy
-// means Retain), restores and exports. The server's version is the server's: the object
+// backup windows, token logins, snapshots other than the final one, restores and exports.
+// The final snapshot of deletionPolicy Snapshot is a logical dump of the object's
+// databases, taken by a Job into a claim the class names (dump.go); where it names none,
+// the class keeps nothing: deletionPolicy Snapshot is refused at admission and an unset
+// policy means Retain. The server's version is the server's: the object
 // reports it and never changes it.
 package existing
 
@@ -59,6 +61,9 @@ type Config struct {
 	Admin func(ctx context.Context) (Server, error)
 	// Stewards open administrator sessions by engine (postgres, mysql, mariadb).
 	Stewards map[string]engine.StewardConnector
+	// Dumps, when set, takes final snapshots as logical dumps (dump.go); nil: the class
+	// keeps none.
+	Dumps *Dumps
 }
 
 // minPostgresMajor is the oldest PostgreSQL a shared server may run: from 16 on, a role with
@@ -316,7 +321,7 @@ func (p *Provider) Update(ctx context.Context, identifier string, changes cloud.
 	if password == nil {
 		return nil
 	}
-	return p.withMaster(ctx, op, identifier, func(st engine.Steward, m *engine.Master) error {
+	return p.withMaster(ctx, op, identifier, func(st engine.Steward, _ Server, m *engine.Master) error {
 		if m == nil {
 			return &cloud.Error{Op: op, Code: "DatabaseNotFound", Message: "no master of " + identifier + " on the server"}
 		}
@@ -324,11 +329,11 @@ func (p *Provider) Update(ctx context.Context, identifier string, changes cloud.
 	})
 }
 
-// withMaster runs fn in an administrator's session with the master of the database
-// identifier, nil when the server has none; an engine error of fn is refused as the
-// provider refuses them.
-func (p *Provider) withMaster(ctx context.Context, op, identifier string, fn func(engine.Steward, *engine.Master) error) error {
-	st, _, err := p.session(ctx, op)
+// withMaster runs fn in an administrator's session of the server srv with the master of
+// the database identifier, nil when the server has none; an engine error of fn is refused
+// as the provider refuses them.
+func (p *Provider) withMaster(ctx context.Context, op, identifier string, fn func(st engine.Steward, srv Server, m *engine.Master) error) error {
+	st, srv, err := p.session(ctx, op)
 	if err != nil {
 		return err
 	}
@@ -343,7 +348,7 @@ func (p *Provider) withMaster(ctx context.Context, op, identifier string, fn fun
 			master = &masters[i]
 		}
 	}
-	err = fn(st, master)
+	err = fn(st, srv, master)
 	var ce *cloud.Error
 	if err != nil && !errors.As(err, &ce) {
 		return refused(op, err)
@@ -359,7 +364,7 @@ func (p *Provider) Tag(ctx context.Context, name string, tags map[string]string)
 	if !ok {
 		return &cloud.Error{Op: op, Code: "DatabaseNotFound", Message: name + " is not on the server " + p.cfg.Name}
 	}
-	return p.withMaster(ctx, op, identifier, func(st engine.Steward, m *engine.Master) error {
+	return p.withMaster(ctx, op, identifier, func(st engine.Steward, _ Server, m *engine.Master) error {
 		if m == nil {
 			return &cloud.Error{Op: op, Code: "DatabaseNotFound", Message: name + " is not on the server"}
 		}
@@ -374,13 +379,19 @@ func (p *Provider) Tag(ctx context.Context, name string, tags map[string]string)
 }
 
 // Delete implements cloud.Provider: it drops every database and user marked as the
-// object's, its master last. A final snapshot is refused: the class keeps none.
+// object's, its master last. A final snapshot is a dump of those databases (dump.go),
+// which must be complete first; a class that names no place for dumps refuses it.
 func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.DeleteOptions) error {
 	op := "delete " + identifier
 	if opts.FinalSnapshotIdentifier != "" {
-		return p.Refuse(op, "a final snapshot (deletionPolicy Snapshot): use Retain or Delete")
+		if p.cfg.Dumps == nil {
+			return p.Refuse(op, "a final snapshot (deletionPolicy Snapshot) without a place for dumps (the class's existing.dumps): use Retain or Delete")
+		}
+		if err := p.dumped(ctx, op, identifier, opts.FinalSnapshotIdentifier); err != nil {
+			return err
+		}
 	}
-	return p.withMaster(ctx, op, identifier, func(st engine.Steward, m *engine.Master) error {
+	return p.withMaster(ctx, op, identifier, func(st engine.Steward, _ Server, m *engine.Master) error {
 		if m == nil {
 			return nil // gone already
 		}

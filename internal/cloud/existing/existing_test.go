@@ -159,22 +159,7 @@ func TestDeleteDropsOnlyWhatTheObjectOwns(t *testing.T) {
 				"shop/carts":  desired(srv, "shop-carts-3c4d", "shop/carts", "carts_admin"),
 			}
 			for owner, d := range objects {
-				if err := p.Create(ctx, d); err != nil {
-					t.Fatal(err)
-				}
-				obs, _ := p.Observe(ctx, d.Identifier)
-				admin, err := engines.Connect(ctx, endpoint(srv, obs.Instance, d.MasterPassword, owner))
-				if err != nil {
-					t.Fatal(err)
-				}
-				user, db := d.MasterUser+"_app", d.MasterUser+"_db"
-				if err := admin.EnsureUser(ctx, engine.User{Name: user, Password: "app-pw-Aa1!"}); err != nil {
-					t.Fatal(err)
-				}
-				if err := admin.EnsureDatabase(ctx, engine.Database{Name: db, Owner: user, Users: []string{user}}); err != nil {
-					t.Fatal(err)
-				}
-				_ = admin.Close(ctx)
+				withDatabases(t, p, srv, d, owner, d.MasterUser+"_db")
 			}
 			err := p.Delete(ctx, objects["shop/orders"].Identifier, cloud.DeleteOptions{FinalSnapshotIdentifier: "final"})
 			if !errors.Is(err, cloud.ErrUnsupported) {

@@ -144,6 +144,32 @@ func (s *Steward) EnsureMaster(ctx context.Context, name, password string, mark 
 	return nil
 }
 
+// OwnedDatabases implements engine.Steward: the databases the marks table holds as owner's.
+func (s *Steward) OwnedDatabases(ctx context.Context, owner string) ([]string, error) {
+	rows, err := s.conn.QueryContext(ctx, "SELECT name, mark FROM "+marksTable+" WHERE kind = 'database' ORDER BY name")
+	if noMarks(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrap("list marks", err)
+	}
+	defer func() { _ = rows.Close() }()
+	var owned []string
+	for rows.Next() {
+		var name, text string
+		if err := rows.Scan(&name, &text); err != nil {
+			return nil, wrap("list marks", err)
+		}
+		if engine.OwnedBy(text, owner) {
+			owned = append(owned, name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list marks", err)
+	}
+	return owned, nil
+}
+
 // DropOwned implements engine.Steward: the databases, then the users, then their marks.
 func (s *Steward) DropOwned(ctx context.Context, owner string) ([]string, error) {
 	rows, err := s.conn.QueryContext(ctx, "SELECT kind, name, mark FROM "+marksTable+" ORDER BY kind, name")

@@ -120,6 +120,26 @@ func (s *Steward) EnsureMaster(ctx context.Context, name, password string, mark 
 	return nil
 }
 
+// OwnedDatabases implements engine.Steward.
+func (s *Steward) OwnedDatabases(ctx context.Context, owner string) ([]string, error) {
+	rows, err := s.conn.Query(ctx, `SELECT datname, COALESCE(shobj_description(oid, 'pg_database'), '') FROM pg_database ORDER BY datname`)
+	if err != nil {
+		return nil, wrap("list databases", err)
+	}
+	type database struct{ Name, Comment string }
+	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[database])
+	if err != nil {
+		return nil, wrap("list databases", err)
+	}
+	var owned []string
+	for _, d := range all {
+		if engine.OwnedBy(d.Comment, owner) {
+			owned = append(owned, d.Name)
+		}
+	}
+	return owned, nil
+}
+
 // DropOwned implements engine.Steward. Databases go first, with whoever is connected to
 // them; then what the roles own or were granted elsewhere on the server (DROP OWNED, in
 // this session's database: shared objects' grants included); then the roles, the master
