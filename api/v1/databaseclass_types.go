@@ -188,11 +188,12 @@ type ExistingClassParameters struct {
 type DumpParameters struct {
 	// ClaimName names the PersistentVolumeClaim, in the namespace of the class's admin
 	// Secret, that the dumps are written to, each object's under
-	// <identifier>/<final snapshot identifier>/: <database>.dump (pg_dump's custom
-	// format, for pg_restore) on PostgreSQL, dump.sql on MySQL and MariaDB. The dump Jobs
-	// run in that namespace, log in as the administrator (their environment reads the
-	// admin Secret; the operator passes no password) and are kept, as the record of the
-	// dump.
+	// <identifier>/<final snapshot identifier>/, a file per database: <database>.dump
+	// (pg_dump's custom format, for pg_restore) on PostgreSQL, <database>.sql on MySQL and
+	// MariaDB. The object's users are locked out first. The dump Jobs run in that
+	// namespace as user and group 999 (fsGroup 999: the claim must let it write), log in
+	// as the administrator (their environment reads the admin Secret; the operator passes
+	// no password) and are kept, as the record of the dump.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	ClaimName string `json:"claimName"`

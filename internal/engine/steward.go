@@ -22,6 +22,10 @@ type Steward interface {
 	// made by one of owner's users and not marked yet among them), the master last. It
 	// returns what it dropped ("database shop", "role app").
 	DropOwned(ctx context.Context, owner string) ([]string, error)
+	// LockOut keeps every user marked as owner's, its master included, from logging in
+	// again and ends their sessions: what a final dump holds is then what the users wrote
+	// last. It returns the users it locked.
+	LockOut(ctx context.Context, owner string) ([]string, error)
 	// OwnedDatabases lists the databases marked as owner's: those DropOwned would drop.
 	OwnedDatabases(ctx context.Context, owner string) ([]string, error)
 	// Version is the server's version, e.g. 16.4 or 10.11.6.

@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -74,7 +76,7 @@ func TestExistingDumps(t *testing.T) {
 		},
 	}, {
 		name: "MariaDB", engine: "mariadb", start: func(t *testing.T) existing.Server { return existingtest.StartMariaDB(t) },
-		file: "dump.sql",
+		file: "orders.sql",
 		holds: func(t *testing.T, path string) string {
 			out, err := os.ReadFile(path)
 			if err != nil {
@@ -183,7 +185,13 @@ func TestExistingDumps(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the deleting object never said it waits for its dump Job: %v", err)
 		}
-		if err := logsIn(ctx, uri, "orders"); err != nil {
+		// Its users are locked out for the dump; the database and its data stay.
+		if err := logsIn(ctx, uri, "orders"); err == nil {
+			t.Error("the object's user still logs in while its final dump is pending")
+		}
+		admin := string(secretData(t, class.Spec.Existing.AdminSecretRef.Namespace, class.Spec.Existing.AdminSecretRef.Name)["password"])
+		adminURI := "postgres://" + srv.User + ":" + admin + "@" + net.JoinHostPort(srv.Host, strconv.Itoa(int(srv.Port))) + "/orders?sslmode=require"
+		if err := logsIn(ctx, adminURI, "orders"); err != nil {
 			t.Errorf("the database went while its dump could not run: %v", err)
 		}
 		// The owner gives up on the dump: Retain lets the object go and keeps it all.
@@ -191,7 +199,7 @@ func TestExistingDumps(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitGone(t, got)
-		if err := logsIn(ctx, uri, "orders"); err != nil {
+		if err := logsIn(ctx, adminURI, "orders"); err != nil {
 			t.Errorf("Retain dropped the database: %v", err)
 		}
 	})
@@ -214,8 +222,11 @@ func TestExistingDumps(t *testing.T) {
 		if err := dryRun(plain.Name); !strings.Contains(err.Error(), "deletionPolicy Snapshot: DatabaseClass "+plain.Name) {
 			t.Errorf("the refusal must name the class and the fix: %v", err)
 		}
-		if err := dryRun(dumping.Name); err != nil {
-			t.Errorf("deletionPolicy Snapshot refused on a class with a place for dumps: %v", err)
+		// The dumping class was made plain, then given dumps: the policy sees that within
+		// a second or so.
+		err = harness.WaitFor(ctx, readyTimeout, func(context.Context) (bool, error) { return dryRun(dumping.Name) == nil, nil })
+		if err != nil {
+			t.Errorf("deletionPolicy Snapshot refused on a class with a place for dumps: %v", dryRun(dumping.Name))
 		}
 	})
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -42,8 +44,10 @@ const (
 	ManagedBy      = "aws-rds-operator"
 	// LabelDumpOf names the database (its identifier) a Job dumps.
 	LabelDumpOf = "matrixmind.cloud/dump-of"
-	// AnnotationOwner names the object the database is of (its owner mark).
-	AnnotationOwner = "matrixmind.cloud/owner"
+	// AnnotationOwner names the object the database is of (its owner mark), and
+	// AnnotationDatabases the databases the Job dumps (a JSON list).
+	AnnotationOwner     = "matrixmind.cloud/owner"
+	AnnotationDatabases = "matrixmind.cloud/databases"
 	// dumpsMount is where the claim is mounted in a dump Job's container, adminMount the
 	// admin Secret's ca.crt.
 	dumpsMount = "/dumps"
@@ -58,73 +62,90 @@ func DumpDir(identifier, final string) string { return path.Join(identifier, fin
 // names a place for them.
 func (p *Provider) KeepsSnapshots() bool { return p.cfg.Dumps != nil }
 
-// dumped reports nil once the final snapshot final of the database identifier is taken: a
-// dump Job that completed, or nothing left of the database to dump. It starts the Job
-// the first time, and reports one still running as busy, one that failed as a failure
-// that holds the delete until a person acts.
-func (p *Provider) dumped(ctx context.Context, op, identifier, final string) error {
+// dumped reports nil once the final snapshot final of the database identifier, whose
+// owner mark is owner, is taken: a dump Job that completed with every database of the
+// object in it, or nothing of the object to dump. The first time, it locks the object's
+// users out (what the dump holds is then what they wrote last) and starts the Job; it
+// reports a Job still running as busy, and one that failed, or that misses a database
+// made since, as a failure that holds the delete until a person acts.
+func (p *Provider) dumped(ctx context.Context, op string, st engine.Steward, srv Server, identifier, owner, final string) error {
 	d := p.cfg.Dumps
 	name := strings.ToLower(final)
 	var job batchv1.Job
 	err := d.Reader.Get(ctx, client.ObjectKey{Namespace: d.Namespace, Name: name}, &job)
 	switch {
 	case apierrors.IsNotFound(err):
-		return p.startDump(ctx, op, identifier, name)
+		return p.startDump(ctx, op, st, srv, identifier, owner, name)
 	case err != nil:
 		return &cloud.Error{Op: op, Code: "DumpJobUnreadable", Message: fmt.Sprintf("read the dump Job %s/%s: %v", d.Namespace, name, err), Kind: cloud.ErrTransient}
 	case job.Labels[LabelDumpOf] != identifier:
 		return &cloud.Error{Op: op, Code: "DumpJobTaken",
 			Message: fmt.Sprintf("a Job %s/%s exists that does not dump %s: the final snapshot cannot be taken under its name; delete that Job, or set deletionPolicy Retain or Delete", d.Namespace, name, identifier)}
 	}
-	where := fmt.Sprintf("into claim %s at %s/", d.Claim, DumpDir(identifier, final))
+	again := "delete the Job to dump again, or set deletionPolicy Retain or Delete"
 	for _, c := range job.Status.Conditions {
 		if c.Status != corev1.ConditionTrue {
 			continue
 		}
 		switch c.Type {
 		case batchv1.JobComplete:
+			var dumped []string
+			if err := json.Unmarshal([]byte(job.Annotations[AnnotationDatabases]), &dumped); err != nil {
+				return &cloud.Error{Op: op, Code: "DumpIncomplete",
+					Message: fmt.Sprintf("the dump Job %s/%s does not say which databases it dumped (annotation %s): %s", d.Namespace, name, AnnotationDatabases, again)}
+			}
+			owned, err := st.OwnedDatabases(ctx, owner)
+			if err != nil {
+				return err
+			}
+			if missing := slices.DeleteFunc(owned, func(db string) bool { return slices.Contains(dumped, db) }); len(missing) > 0 {
+				return &cloud.Error{Op: op, Code: "DumpIncomplete",
+					Message: fmt.Sprintf("the dump Job %s/%s did not dump %s, made after it began: nothing is dropped without its dump; %s", d.Namespace, name, strings.Join(missing, ", "), again)}
+			}
 			return nil
 		case batchv1.JobFailed:
 			return &cloud.Error{Op: op, Code: "DumpFailed",
-				Message: fmt.Sprintf("the dump Job %s/%s failed (%s: %s); its pods' logs say why. Nothing is dropped without the dump: fix the cause and delete the Job to dump again, or set deletionPolicy Retain or Delete", d.Namespace, name, c.Reason, c.Message)}
+				Message: fmt.Sprintf("the dump Job %s/%s failed (%s: %s); its pods' logs say why. Nothing is dropped without the dump: fix the cause and %s", d.Namespace, name, c.Reason, c.Message, again)}
 		}
 	}
 	return &cloud.Error{Op: op, Code: "DumpRunning", Kind: cloud.ErrBusy,
-		Message: fmt.Sprintf("dumping %s with Job %s/%s %s", identifier, d.Namespace, name, where)}
+		Message: fmt.Sprintf("dumping %s with Job %s/%s into claim %s at %s/", identifier, d.Namespace, name, d.Claim, DumpDir(identifier, name))}
 }
 
-// startDump creates the Job that dumps the databases of identifier, or, when it has none
-// (its master is gone, or it never made one), reports the snapshot taken: nothing of it
-// is left to drop.
-func (p *Provider) startDump(ctx context.Context, op, identifier, name string) error {
-	return p.withMaster(ctx, op, identifier, func(st engine.Steward, srv Server, m *engine.Master) error {
-		if m == nil {
-			return nil
-		}
-		databases, err := st.OwnedDatabases(ctx, m.Mark[engine.MarkOwner])
-		if err != nil || len(databases) == 0 {
-			return err
-		}
-		version, err := st.Version(ctx)
-		if err != nil {
-			return err
-		}
-		job := p.dumpJob(srv, version, identifier, m.Mark[engine.MarkOwner], name, databases)
-		if err := p.cfg.Dumps.Jobs.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
-			return &cloud.Error{Op: op, Code: "DumpJobRefused", Message: fmt.Sprintf("create the dump Job %s/%s: %v", job.Namespace, job.Name, err), Kind: cloud.ErrTransient}
-		}
-		return &cloud.Error{Op: op, Code: "DumpRunning", Kind: cloud.ErrBusy,
-			Message: fmt.Sprintf("started Job %s/%s to dump %s (%s) into claim %s at %s/", job.Namespace, job.Name, identifier,
-				strings.Join(databases, ", "), p.cfg.Dumps.Claim, DumpDir(identifier, name))}
-	})
+// startDump locks the users of owner out and creates the Job that dumps its databases, or,
+// when it has none, reports the snapshot taken: nothing of it is left to drop.
+func (p *Provider) startDump(ctx context.Context, op string, st engine.Steward, srv Server, identifier, owner, name string) error {
+	if _, err := st.LockOut(ctx, owner); err != nil {
+		return err
+	}
+	databases, err := st.OwnedDatabases(ctx, owner)
+	if err != nil || len(databases) == 0 {
+		return err
+	}
+	version, err := st.Version(ctx)
+	if err != nil {
+		return err
+	}
+	job, err := p.dumpJob(srv, version, identifier, owner, name, databases)
+	if err != nil {
+		return err
+	}
+	if err := p.cfg.Dumps.Jobs.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+		return &cloud.Error{Op: op, Code: "DumpJobRefused", Message: fmt.Sprintf("create the dump Job %s/%s: %v", job.Namespace, job.Name, err), Kind: cloud.ErrTransient}
+	}
+	return &cloud.Error{Op: op, Code: "DumpRunning", Kind: cloud.ErrBusy,
+		Message: fmt.Sprintf("locked out the users of %s and started Job %s/%s to dump %s into claim %s at %s/", identifier, job.Namespace, job.Name,
+			strings.Join(databases, ", "), p.cfg.Dumps.Claim, DumpDir(identifier, name))}
 }
 
-// The dump scripts. PostgreSQL's arguments are pairs of a file name (safe in a path) and
-// the database it holds, whose name reaches pg_dump only as PGDATABASE, never as a
-// connection string it would parse; MySQL's are the databases, which go to one file. Each
-// file appears under its name only once complete.
+// The dump scripts. Their arguments are pairs of a file name (safe in a path) and the
+// database it holds, whose name reaches pg_dump only as PGDATABASE (never a connection
+// string it would parse) and mysqldump only after "--" (never an option). A file appears
+// under its name only once complete, readable by the Job's user only; a Job run again
+// after a partial drop writes the files of what is left, and no other.
 const (
 	pgDumpScript = `set -eu
+umask 077
 mkdir -p "$DUMP_DIR"
 while [ "$#" -ge 2 ]; do
   file="$DUMP_DIR/$1.dump"
@@ -134,14 +155,29 @@ while [ "$#" -ge 2 ]; do
   shift 2
 done`
 	mysqlDumpScript = `set -eu
+umask 077
 mkdir -p "$DUMP_DIR"
 dump=$(command -v mariadb-dump || command -v mysqldump)
 export MYSQL_PWD="$DB_PASSWORD"
-if [ -s "$DB_CA" ]; then set -- --ssl-ca="$DB_CA" --ssl-verify-server-cert --databases "$@"; else set -- --databases "$@"; fi
-"$dump" --host="$DB_HOST" --port="${DB_PORT:-3306}" --user="$DB_USER" --single-transaction --routines --triggers --events \
-  --result-file="$DUMP_DIR/dump.sql.partial" "$@"
-mv "$DUMP_DIR/dump.sql.partial" "$DUMP_DIR/dump.sql"
-echo "dumped to $DUMP_DIR/dump.sql"`
+# The server's certificate is verified against the admin Secret's CA when it has one;
+# without, the connection is encrypted all the same. MariaDB's and Oracle's clients say
+# so differently.
+if "$dump" --version | grep -qi mariadb; then
+  tls="--ssl --skip-ssl-verify-server-cert"
+  if [ -s "$DB_CA" ]; then tls="--ssl-ca=$DB_CA --ssl-verify-server-cert"; fi
+else
+  tls="--ssl-mode=REQUIRED"
+  if [ -s "$DB_CA" ]; then tls="--ssl-mode=VERIFY_IDENTITY --ssl-ca=$DB_CA"; fi
+fi
+while [ "$#" -ge 2 ]; do
+  file="$DUMP_DIR/$1.sql"
+  # After --, the database's name is a name, never an option.
+  "$dump" --host="$DB_HOST" --port="${DB_PORT:-3306}" --user="$DB_USER" $tls \
+    --single-transaction --routines --triggers --events --result-file="$file.partial" --databases -- "$2"
+  mv "$file.partial" "$file"
+  echo "dumped database $2 to $file"
+  shift 2
+done`
 )
 
 // safeFile is a database name that may name a file as it is.
@@ -179,7 +215,7 @@ func (p *Provider) dumpImage(engineName, version string) string {
 
 // dumpJob is the Job that dumps databases, the owned databases of identifier, of the
 // server srv at version.
-func (p *Provider) dumpJob(srv Server, version, identifier, owner, name string, databases []string) *batchv1.Job {
+func (p *Provider) dumpJob(srv Server, version, identifier, owner, name string, databases []string) (*batchv1.Job, error) {
 	d := p.cfg.Dumps
 	fromSecret := func(env, key string, optional bool) corev1.EnvVar {
 		sel := &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: d.Secret}, Key: key}
@@ -192,7 +228,7 @@ func (p *Provider) dumpJob(srv Server, version, identifier, owner, name string, 
 	env := []corev1.EnvVar{{Name: "DUMP_DIR", Value: path.Join(dumpsMount, DumpDir(identifier, name))}}
 	script := pgDumpScript
 	if srv.Engine == EnginePostgres {
-		mode := "prefer"
+		mode := "require"
 		if len(srv.CA) > 0 {
 			mode = "verify-full"
 		}
@@ -208,25 +244,40 @@ func (p *Provider) dumpJob(srv Server, version, identifier, owner, name string, 
 	}
 	args := []string{"/bin/sh", "-c", script, "dump"}
 	for _, db := range databases {
-		if srv.Engine == EnginePostgres {
-			args = append(args, dumpFile(db))
-		}
-		args = append(args, db)
+		args = append(args, dumpFile(db), db)
+	}
+	listed, err := json.Marshal(databases)
+	if err != nil {
+		return nil, err
 	}
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: d.Namespace, Name: name,
 			Labels:      map[string]string{LabelManagedBy: ManagedBy, LabelDumpOf: identifier},
-			Annotations: map[string]string{AnnotationOwner: owner},
+			Annotations: map[string]string{AnnotationOwner: owner, AnnotationDatabases: string(listed)},
 		},
 		Spec: batchv1.JobSpec{
 			BackoffLimit: ptr.To[int32](2),
+			// A pod that never starts (an image that cannot be pulled, a claim that is
+			// never bound) fails the Job in a day, which the object's condition then says.
+			ActiveDeadlineSeconds: ptr.To[int64](24 * 60 * 60),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{LabelManagedBy: ManagedBy, LabelDumpOf: identifier}},
 				Spec: corev1.PodSpec{
 					RestartPolicy: corev1.RestartPolicyNever,
+					// The restricted Pod Security Standard: the official images' database
+					// user (999), which the claim is made writable for.
+					AutomountServiceAccountToken: ptr.To(false),
+					SecurityContext: &corev1.PodSecurityContext{
+						RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](999), RunAsGroup: ptr.To[int64](999), FSGroup: ptr.To[int64](999),
+						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+					},
 					Containers: []corev1.Container{{
 						Name: "dump", Image: p.dumpImage(srv.Engine, version), Command: args, Env: env,
+						SecurityContext: &corev1.SecurityContext{
+							AllowPrivilegeEscalation: ptr.To(false),
+							Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+						},
 						VolumeMounts: []corev1.VolumeMount{
 							{Name: "dumps", MountPath: dumpsMount},
 							{Name: "admin", MountPath: adminMount, ReadOnly: true},
@@ -242,5 +293,5 @@ func (p *Provider) dumpJob(srv Server, version, identifier, owner, name string, 
 				},
 			},
 		},
-	}
+	}, nil
 }

@@ -123,8 +123,24 @@ func TestFinalSnapshotIsADumpJob(t *testing.T) {
 			if err := p.Delete(ctx, orders.Identifier, cloud.DeleteOptions{FinalSnapshotIdentifier: final}); !errors.Is(err, cloud.ErrBusy) {
 				t.Errorf("Delete while the Job runs = %v; want ErrBusy", err)
 			}
-			if obs, _ := p.Observe(ctx, orders.Identifier); !obs.Exists {
+			obs, _ := p.Observe(ctx, orders.Identifier)
+			if !obs.Exists {
 				t.Fatal("the database went before its dump completed")
+			}
+			// The object's users write nothing the dump would miss: they are locked out.
+			app := endpoint(srv, obs.Instance, "app-pw-Aa1!", "")
+			app.User = "orders_admin_app"
+			if err := engines.Verify(ctx, app, "orders_a"); err == nil {
+				t.Error("the object's user still logs in while its final dump is taken")
+			}
+			if err := engines.Verify(ctx, endpoint(srv, obs.Instance, orders.MasterPassword, ""), "orders_a"); err == nil {
+				t.Error("the object's master still logs in while its final dump is taken")
+			}
+			carts, _ := p.Observe(ctx, "shop-carts-3c4d")
+			other := endpoint(srv, carts.Instance, "app-pw-Aa1!", "")
+			other.User = "carts_admin_app"
+			if err := engines.Verify(ctx, other, "carts"); err != nil {
+				t.Errorf("another object's user was locked out with the first's: %v", err)
 			}
 
 			setJobCondition(t, kube, final, batchv1.JobFailed)
@@ -142,7 +158,32 @@ func TestFinalSnapshotIsADumpJob(t *testing.T) {
 			if err := p.Delete(ctx, orders.Identifier, cloud.DeleteOptions{FinalSnapshotIdentifier: final}); !errors.Is(err, cloud.ErrBusy) {
 				t.Fatalf("Delete after the failed Job was deleted = %v; want a new Job", err)
 			}
+			// A Job that completed without one of the object's databases (made after it
+			// began) drops nothing.
+			var rerun batchv1.Job
+			if err := kube.Get(ctx, client.ObjectKey{Namespace: "platform", Name: final}, &rerun); err != nil {
+				t.Fatal(err)
+			}
+			listed := rerun.Annotations[existing.AnnotationDatabases]
+			rerun.Annotations[existing.AnnotationDatabases] = `["orders_a"]`
+			if err := kube.Update(ctx, &rerun); err != nil {
+				t.Fatal(err)
+			}
 			setJobCondition(t, kube, final, batchv1.JobComplete)
+			err = p.Delete(ctx, orders.Identifier, cloud.DeleteOptions{FinalSnapshotIdentifier: final})
+			if !errors.As(err, &ce) || ce.Code != "DumpIncomplete" || !strings.Contains(ce.Message, "orders_b") {
+				t.Errorf("Delete after a dump without orders_b = %v; want DumpIncomplete naming it", err)
+			}
+			if obs, _ := p.Observe(ctx, orders.Identifier); !obs.Exists {
+				t.Fatal("the database went although its dump missed one of its databases")
+			}
+			if err := kube.Get(ctx, client.ObjectKey{Namespace: "platform", Name: final}, &rerun); err != nil {
+				t.Fatal(err)
+			}
+			rerun.Annotations[existing.AnnotationDatabases] = listed
+			if err := kube.Update(ctx, &rerun); err != nil {
+				t.Fatal(err)
+			}
 			for range 2 {
 				if err := p.Delete(ctx, orders.Identifier, cloud.DeleteOptions{FinalSnapshotIdentifier: final}); err != nil {
 					t.Fatalf("Delete after the dump completed: %v (and again: it is idempotent)", err)

@@ -383,19 +383,21 @@ func (p *Provider) Tag(ctx context.Context, name string, tags map[string]string)
 // which must be complete first; a class that names no place for dumps refuses it.
 func (p *Provider) Delete(ctx context.Context, identifier string, opts cloud.DeleteOptions) error {
 	op := "delete " + identifier
-	if opts.FinalSnapshotIdentifier != "" {
-		if p.cfg.Dumps == nil {
-			return p.Refuse(op, "a final snapshot (deletionPolicy Snapshot) without a place for dumps (the class's existing.dumps): use Retain or Delete")
-		}
-		if err := p.dumped(ctx, op, identifier, opts.FinalSnapshotIdentifier); err != nil {
-			return err
-		}
+	final := opts.FinalSnapshotIdentifier
+	if final != "" && p.cfg.Dumps == nil {
+		return p.Refuse(op, "a final snapshot (deletionPolicy Snapshot) without a place for dumps (the class's existing.dumps): use Retain or Delete")
 	}
-	return p.withMaster(ctx, op, identifier, func(st engine.Steward, _ Server, m *engine.Master) error {
+	return p.withMaster(ctx, op, identifier, func(st engine.Steward, srv Server, m *engine.Master) error {
 		if m == nil {
 			return nil // gone already
 		}
-		_, err := st.DropOwned(ctx, m.Mark[engine.MarkOwner])
+		owner := m.Mark[engine.MarkOwner]
+		if final != "" {
+			if err := p.dumped(ctx, op, st, srv, identifier, owner, final); err != nil {
+				return err
+			}
+		}
+		_, err := st.DropOwned(ctx, owner)
 		return err
 	})
 }

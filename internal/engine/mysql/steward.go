@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -30,6 +31,12 @@ func (Connector) ConnectSteward(ctx context.Context, ep engine.Endpoint) (engine
 		return nil, loginError(fmt.Sprintf("log in to %s:%d as %s", ep.Host, ep.Port, ep.User), err)
 	}
 	return &Steward{db: db, conn: conn}, nil
+}
+
+// unknownThread is KILL's ER_NO_SUCH_THREAD: the connection ended by itself meanwhile.
+func unknownThread(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1094
 }
 
 // noMarks reports whether err says the marks' table (or its database) does not exist: no
@@ -142,6 +149,63 @@ func (s *Steward) EnsureMaster(ctx context.Context, name, password string, mark 
 		return wrap("grant the master's privileges to "+name, err)
 	}
 	return nil
+}
+
+// LockOut implements engine.Steward: ACCOUNT LOCK, then the users' connections are killed.
+func (s *Steward) LockOut(ctx context.Context, owner string) ([]string, error) {
+	rows, err := s.conn.QueryContext(ctx, "SELECT name, mark FROM "+marksTable+" WHERE kind = 'user' ORDER BY name")
+	if noMarks(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrap("list marks", err)
+	}
+	var users []string
+	for rows.Next() {
+		var name, text string
+		if err := rows.Scan(&name, &text); err != nil {
+			_ = rows.Close()
+			return nil, wrap("list marks", err)
+		}
+		if engine.OwnedBy(text, owner) {
+			users = append(users, name)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, wrap("list marks", err)
+	}
+	var locked []string
+	for _, u := range users {
+		if _, err := s.conn.ExecContext(ctx, "ALTER USER IF EXISTS "+account(u)+" ACCOUNT LOCK"); err != nil {
+			return locked, wrap("lock user "+u, err)
+		}
+		locked = append(locked, u)
+	}
+	for _, u := range locked {
+		ids, err := s.conn.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()", u)
+		if err != nil {
+			return locked, wrap("list the connections of "+u, err)
+		}
+		var kill []int64
+		for ids.Next() {
+			var id int64
+			if err := ids.Scan(&id); err != nil {
+				_ = ids.Close()
+				return locked, wrap("list the connections of "+u, err)
+			}
+			kill = append(kill, id)
+		}
+		if err := ids.Close(); err != nil {
+			return locked, wrap("list the connections of "+u, err)
+		}
+		for _, id := range kill {
+			// 1094: unknown thread id, gone by itself meanwhile.
+			if _, err := s.conn.ExecContext(ctx, "KILL CONNECTION "+strconv.FormatInt(id, 10)); err != nil && !unknownThread(err) {
+				return locked, wrap("end a connection of "+u, err)
+			}
+		}
+	}
+	return locked, nil
 }
 
 // OwnedDatabases implements engine.Steward: the databases the marks table holds as owner's.

@@ -120,6 +120,35 @@ func (s *Steward) EnsureMaster(ctx context.Context, name, password string, mark 
 	return nil
 }
 
+// LockOut implements engine.Steward: NOLOGIN, then the roles' sessions are terminated.
+func (s *Steward) LockOut(ctx context.Context, owner string) ([]string, error) {
+	rows, err := s.conn.Query(ctx, markedRoles)
+	if err != nil {
+		return nil, wrap("list marked roles", err)
+	}
+	type role struct{ Name, Comment string }
+	marked, err := pgx.CollectRows(rows, pgx.RowToStructByPos[role])
+	if err != nil {
+		return nil, wrap("list marked roles", err)
+	}
+	var locked []string
+	for _, r := range marked {
+		if !engine.OwnedBy(r.Comment, owner) {
+			continue
+		}
+		if _, err := s.conn.Exec(ctx, "ALTER ROLE "+ident(r.Name)+" NOLOGIN"); err != nil {
+			return locked, wrap("lock role "+r.Name, err)
+		}
+		locked = append(locked, r.Name)
+	}
+	if len(locked) > 0 {
+		if _, err := s.conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ANY($1) AND pid <> pg_backend_pid()`, locked); err != nil {
+			return locked, wrap("end the locked roles' sessions", err)
+		}
+	}
+	return locked, nil
+}
+
 // OwnedDatabases implements engine.Steward.
 func (s *Steward) OwnedDatabases(ctx context.Context, owner string) ([]string, error) {
 	rows, err := s.conn.Query(ctx, `SELECT datname, COALESCE(shobj_description(oid, 'pg_database'), '') FROM pg_database ORDER BY datname`)

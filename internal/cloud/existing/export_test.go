@@ -1,0 +1,4 @@
+package existing
+
+// DumpJob is dumpJob, for the tests that run its script.
+var DumpJob = (*Provider).dumpJob
