@@ -20,6 +20,7 @@ import (
 	v1 "github.com/matrixmind-cloud/aws-rds-operator/api/v1"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/logapi"
 	"github.com/matrixmind-cloud/aws-rds-operator/internal/rdsctl"
+	"github.com/matrixmind-cloud/aws-rds-operator/test/harness"
 )
 
 // TestPlugin is kubectl rds as a team member runs it with a kubeconfig of their own, on a
@@ -67,7 +68,16 @@ func TestPlugin(t *testing.T) {
 	}
 
 	t.Run("Status", func(t *testing.T) {
-		code, out, errs := kubectlRDS(carol, "status", "orders")
+		// The snapshot's backing-up may be seen after the status read above said
+		// available (the status said so before the cloud began the snapshot): the screen
+		// is read once it says available again.
+		var code int
+		var out, errs string
+		available := regexp.MustCompile(`(?m)^Status: +available$`)
+		_ = harness.WaitFor(ctx, readyTimeout, func(context.Context) (bool, error) {
+			code, out, errs = kubectlRDS(carol, "status", "orders")
+			return code != 0 || available.MatchString(out), nil
+		})
 		if code != 0 {
 			t.Fatalf("status: exit %d: %s", code, errs)
 		}
