@@ -95,18 +95,11 @@ func TestExistingDumps(t *testing.T) {
 			class := dumpingClass(t, "e2e-dumps-"+strings.ToLower(tc.name), srv, "")
 			adminNS := class.Spec.Existing.AdminSecretRef.Namespace
 			ns := namespace(t, "dumps")
-			db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders"}}
-			db.Spec.Class = class.Name
+			typ := v1.TypePostgreSQL
 			if tc.engine == "mariadb" {
-				db.Spec.Type = v1.TypeMariaDB
+				typ = v1.TypeMariaDB
 			}
-			db.Spec.MasterUser = "orders_admin"
-			db.Spec.Users = map[string]v1.UserRoles{"app": {}}
-			db.Spec.Databases = map[string]v1.DatabaseUsers{"orders": {"app"}}
-			if err := stack.Client.Create(ctx, db); err != nil {
-				t.Fatalf("apply: %v", err)
-			}
-			got := waitReady(t, db)
+			got := applyOrders(t, ns, class.Name, typ, "")
 			uri := string(secretData(t, ns, "orders.rds.app")["uri"])
 			write := "create table orders (id int); insert into orders values (4242)"
 			if tc.engine == "postgres" {
@@ -133,7 +126,7 @@ func TestExistingDumps(t *testing.T) {
 			}
 
 			deleteAndWait(ctx, t, got)
-			id := naming.Identifier(ns, db.Name)
+			id := naming.Identifier(ns, got.Name)
 			final := naming.FinalSnapshotIdentifier(id, string(got.UID))
 			var job batchv1.Job
 			if err := stack.Client.Get(ctx, client.ObjectKey{Namespace: adminNS, Name: final}, &job); err != nil {
@@ -161,22 +154,14 @@ func TestExistingDumps(t *testing.T) {
 		// cannot be pulled.
 		class := dumpingClass(t, "e2e-dumps-stuck", srv, "registry.invalid/no-such-image:1")
 		ns := namespace(t, "dumps-stuck")
-		db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders"}}
-		db.Spec.Class, db.Spec.MasterUser = class.Name, "orders_admin"
-		db.Spec.DeletionPolicy = v1.DeletionSnapshot
-		db.Spec.Users = map[string]v1.UserRoles{"app": {}}
-		db.Spec.Databases = map[string]v1.DatabaseUsers{"orders": {"app"}}
-		if err := stack.Client.Create(ctx, db); err != nil {
-			t.Fatalf("apply: %v", err)
-		}
-		got := waitReady(t, db)
+		got := applyOrders(t, ns, class.Name, v1.TypePostgreSQL, v1.DeletionSnapshot)
 		uri := string(secretData(t, ns, "orders.rds.app")["uri"])
 		if err := stack.Client.Delete(ctx, got); err != nil {
 			t.Fatal(err)
 		}
 		err := harness.WaitFor(ctx, readyTimeout, func(ctx context.Context) (bool, error) {
 			cur := &v1.RDSDatabase{}
-			if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(db), cur); err != nil {
+			if err := stack.Client.Get(ctx, client.ObjectKeyFromObject(got), cur); err != nil {
 				return false, err
 			}
 			c := meta.FindStatusCondition(cur.Status.Conditions, v1.ConditionProvisioned)
@@ -229,6 +214,21 @@ func TestExistingDumps(t *testing.T) {
 			t.Errorf("deletionPolicy Snapshot refused on a class with a place for dumps: %v", dryRun(dumping.Name))
 		}
 	})
+}
+
+// applyOrders applies RDSDatabase orders of type typ on class in namespace ns (master
+// orders_admin, user app on database orders) and waits for it to be Ready.
+func applyOrders(t *testing.T, ns, class string, typ v1.DatabaseType, policy v1.DeletionPolicy) *v1.RDSDatabase {
+	t.Helper()
+	db := &v1.RDSDatabase{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders"}}
+	db.Spec.Class, db.Spec.Type, db.Spec.DeletionPolicy = class, typ, policy
+	db.Spec.MasterUser = "orders_admin"
+	db.Spec.Users = map[string]v1.UserRoles{"app": {}}
+	db.Spec.Databases = map[string]v1.DatabaseUsers{"orders": {"app"}}
+	if err := stack.Client.Create(context.Background(), db); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	return waitReady(t, db)
 }
 
 // jobDone reports whether the Job has the condition kind.

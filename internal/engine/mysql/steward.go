@@ -55,26 +55,58 @@ type Steward struct {
 
 // Masters implements engine.Steward.
 func (s *Steward) Masters(ctx context.Context) ([]engine.Master, error) {
-	rows, err := s.conn.QueryContext(ctx, "SELECT name, mark FROM "+marksTable+" WHERE kind = 'user' ORDER BY name")
+	users, err := s.marks(ctx, "user")
+	if err != nil {
+		return nil, err
+	}
+	var out []engine.Master
+	for _, u := range users {
+		if mark, ok := engine.ParseMark(u.text); ok && mark[engine.MarkDatabase] != "" {
+			out = append(out, engine.Master{Name: u.name, Mark: mark})
+		}
+	}
+	return out, nil
+}
+
+// markedRow is a row of the marks table: a user's or database's name and its mark's text.
+type markedRow struct{ name, text string }
+
+// marks lists the marks table's rows of kind (user or database); none when the table was
+// never made.
+func (s *Steward) marks(ctx context.Context, kind string) ([]markedRow, error) {
+	rows, err := s.conn.QueryContext(ctx, "SELECT name, mark FROM "+marksTable+" WHERE kind = ? ORDER BY name", kind)
 	if noMarks(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, wrap("list marked users", err)
+		return nil, wrap("list marks", err)
 	}
 	defer func() { _ = rows.Close() }()
-	var out []engine.Master
+	var out []markedRow
 	for rows.Next() {
-		var name, text string
-		if err := rows.Scan(&name, &text); err != nil {
-			return nil, wrap("list marked users", err)
+		var m markedRow
+		if err := rows.Scan(&m.name, &m.text); err != nil {
+			return nil, wrap("list marks", err)
 		}
-		if mark, ok := engine.ParseMark(text); ok && mark[engine.MarkDatabase] != "" {
-			out = append(out, engine.Master{Name: name, Mark: mark})
-		}
+		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrap("list marked users", err)
+		return nil, wrap("list marks", err)
+	}
+	return out, nil
+}
+
+// ownedBy returns the names of kind marked as owner's.
+func (s *Steward) ownedBy(ctx context.Context, kind, owner string) ([]string, error) {
+	all, err := s.marks(ctx, kind)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range all {
+		if engine.OwnedBy(m.text, owner) {
+			out = append(out, m.name)
+		}
 	}
 	return out, nil
 }
@@ -153,26 +185,9 @@ func (s *Steward) EnsureMaster(ctx context.Context, name, password string, mark 
 
 // LockOut implements engine.Steward: ACCOUNT LOCK, then the users' connections are killed.
 func (s *Steward) LockOut(ctx context.Context, owner string) ([]string, error) {
-	rows, err := s.conn.QueryContext(ctx, "SELECT name, mark FROM "+marksTable+" WHERE kind = 'user' ORDER BY name")
-	if noMarks(err) {
-		return nil, nil
-	}
+	users, err := s.ownedBy(ctx, "user", owner)
 	if err != nil {
-		return nil, wrap("list marks", err)
-	}
-	var users []string
-	for rows.Next() {
-		var name, text string
-		if err := rows.Scan(&name, &text); err != nil {
-			_ = rows.Close()
-			return nil, wrap("list marks", err)
-		}
-		if engine.OwnedBy(text, owner) {
-			users = append(users, name)
-		}
-	}
-	if err := rows.Close(); err != nil {
-		return nil, wrap("list marks", err)
+		return nil, err
 	}
 	var locked []string
 	for _, u := range users {
@@ -210,60 +225,30 @@ func (s *Steward) LockOut(ctx context.Context, owner string) ([]string, error) {
 
 // OwnedDatabases implements engine.Steward: the databases the marks table holds as owner's.
 func (s *Steward) OwnedDatabases(ctx context.Context, owner string) ([]string, error) {
-	rows, err := s.conn.QueryContext(ctx, "SELECT name, mark FROM "+marksTable+" WHERE kind = 'database' ORDER BY name")
-	if noMarks(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, wrap("list marks", err)
-	}
-	defer func() { _ = rows.Close() }()
-	var owned []string
-	for rows.Next() {
-		var name, text string
-		if err := rows.Scan(&name, &text); err != nil {
-			return nil, wrap("list marks", err)
-		}
-		if engine.OwnedBy(text, owner) {
-			owned = append(owned, name)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("list marks", err)
-	}
-	return owned, nil
+	return s.ownedBy(ctx, "database", owner)
 }
 
 // DropOwned implements engine.Steward: the databases, then the users, then their marks.
 func (s *Steward) DropOwned(ctx context.Context, owner string) ([]string, error) {
-	rows, err := s.conn.QueryContext(ctx, "SELECT kind, name, mark FROM "+marksTable+" ORDER BY kind, name")
-	if noMarks(err) {
-		return nil, nil
-	}
+	databases, err := s.ownedBy(ctx, "database", owner)
 	if err != nil {
-		return nil, wrap("list marks", err)
+		return nil, err
 	}
-	var databases, users []string
+	marked, err := s.marks(ctx, "user")
+	if err != nil {
+		return nil, err
+	}
+	var users []string
 	master := ""
-	for rows.Next() {
-		var kind, name, text string
-		if err := rows.Scan(&kind, &name, &text); err != nil {
-			_ = rows.Close()
-			return nil, wrap("list marks", err)
-		}
-		mark, ok := engine.ParseMark(text)
+	for _, u := range marked {
+		mark, ok := engine.ParseMark(u.text)
 		switch {
 		case !ok || mark[engine.MarkOwner] != owner:
-		case kind == "database":
-			databases = append(databases, name)
-		case kind == "user" && mark[engine.MarkDatabase] != "":
-			master = name
-		case kind == "user":
-			users = append(users, name)
+		case mark[engine.MarkDatabase] != "":
+			master = u.name
+		default:
+			users = append(users, u.name)
 		}
-	}
-	if err := rows.Close(); err != nil {
-		return nil, wrap("list marks", err)
 	}
 	if master != "" {
 		users = append(users, master)

@@ -51,16 +51,27 @@ const markedRoles = `SELECT rolname, description FROM (
 	SELECT rolname, COALESCE(shobj_description(oid, 'pg_authid'), '') AS description FROM pg_roles) r
 	WHERE description LIKE 'matrixmind.cloud mark: %' ORDER BY rolname`
 
-// Masters implements engine.Steward.
-func (s *Steward) Masters(ctx context.Context) ([]engine.Master, error) {
+// markedRole is a role with the mark on it, as its comment's text.
+type markedRole struct{ Name, Comment string }
+
+// markedRoles lists the roles that carry a mark.
+func (s *Steward) markedRoles(ctx context.Context) ([]markedRole, error) {
 	rows, err := s.conn.Query(ctx, markedRoles)
 	if err != nil {
 		return nil, wrap("list marked roles", err)
 	}
-	type role struct{ Name, Comment string }
-	roles, err := pgx.CollectRows(rows, pgx.RowToStructByPos[role])
+	roles, err := pgx.CollectRows(rows, pgx.RowToStructByPos[markedRole])
 	if err != nil {
 		return nil, wrap("list marked roles", err)
+	}
+	return roles, nil
+}
+
+// Masters implements engine.Steward.
+func (s *Steward) Masters(ctx context.Context) ([]engine.Master, error) {
+	roles, err := s.markedRoles(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var out []engine.Master
 	for _, r := range roles {
@@ -122,14 +133,9 @@ func (s *Steward) EnsureMaster(ctx context.Context, name, password string, mark 
 
 // LockOut implements engine.Steward: NOLOGIN, then the roles' sessions are terminated.
 func (s *Steward) LockOut(ctx context.Context, owner string) ([]string, error) {
-	rows, err := s.conn.Query(ctx, markedRoles)
+	marked, err := s.markedRoles(ctx)
 	if err != nil {
-		return nil, wrap("list marked roles", err)
-	}
-	type role struct{ Name, Comment string }
-	marked, err := pgx.CollectRows(rows, pgx.RowToStructByPos[role])
-	if err != nil {
-		return nil, wrap("list marked roles", err)
+		return nil, err
 	}
 	var locked []string
 	for _, r := range marked {
@@ -174,14 +180,9 @@ func (s *Steward) OwnedDatabases(ctx context.Context, owner string) ([]string, e
 // this session's database: shared objects' grants included); then the roles, the master
 // last.
 func (s *Steward) DropOwned(ctx context.Context, owner string) ([]string, error) {
-	rows, err := s.conn.Query(ctx, markedRoles)
+	marked, err := s.markedRoles(ctx)
 	if err != nil {
-		return nil, wrap("list marked roles", err)
-	}
-	type role struct{ Name, Comment string }
-	marked, err := pgx.CollectRows(rows, pgx.RowToStructByPos[role])
-	if err != nil {
-		return nil, wrap("list marked roles", err)
+		return nil, err
 	}
 	var roles []string
 	master := ""
@@ -198,24 +199,16 @@ func (s *Steward) DropOwned(ctx context.Context, owner string) ([]string, error)
 	if master != "" {
 		roles = append(roles, master)
 	}
-	rows, err = s.conn.Query(ctx, `SELECT datname, COALESCE(shobj_description(oid, 'pg_database'), ''), pg_get_userbyid(datdba) FROM pg_database ORDER BY datname`)
+	owned, err := s.OwnedDatabases(ctx, owner)
 	if err != nil {
-		return nil, wrap("list databases", err)
-	}
-	type database struct{ Name, Comment, Owner string }
-	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[database])
-	if err != nil {
-		return nil, wrap("list databases", err)
+		return nil, err
 	}
 	var dropped []string
-	for _, d := range all {
-		if !engine.OwnedBy(d.Comment, owner) {
-			continue
+	for _, d := range owned {
+		if _, err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(d)+" WITH (FORCE)"); err != nil {
+			return dropped, wrap("drop database "+d, err)
 		}
-		if _, err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(d.Name)+" WITH (FORCE)"); err != nil {
-			return dropped, wrap("drop database "+d.Name, err)
-		}
-		dropped = append(dropped, "database "+d.Name)
+		dropped = append(dropped, "database "+d)
 	}
 	if len(roles) == 0 {
 		return dropped, nil
@@ -233,7 +226,7 @@ func (s *Steward) DropOwned(ctx context.Context, owner string) ([]string, error)
 	// in databases of others, go to the administrator with their data; their rights there
 	// are revoked (REASSIGN OWNED and DROP OWNED act in the database they run in, and on
 	// shared objects such as databases).
-	rows, err = s.conn.Query(ctx, `SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname`)
+	rows, err := s.conn.Query(ctx, `SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname`)
 	if err != nil {
 		return dropped, wrap("list databases", err)
 	}
