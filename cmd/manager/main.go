@@ -50,6 +50,8 @@ func main() {
 	flag.StringVar(&logAPICertDir, "log-api-cert-dir", "", "Directory holding the log API's serving certificate, tls.crt and tls.key (the APIService's caBundle verifies it).")
 	flag.DurationVar(&opts.LogAPI.Poll, "log-api-poll", logapi.DefaultPoll, "How often a follower of a log (kubectl rds logs --follow) reads it again: one cloud API call each.")
 	opts.Defaults.BindFlags(flag.CommandLine)
+	opts.Aurora = rds.DefaultAurora
+	opts.Aurora.BindFlags(flag.CommandLine)
 	var memoryLimit string
 	flag.StringVar(&memoryLimit, "memory-limit", "", "Soft memory limit of the Go heap (e.g. 80Mi); empty: 80% of the container's memory limit, or GOMEMLIMIT.")
 	zapOpts := zap.Options{}
@@ -113,7 +115,7 @@ func main() {
 		log.Error(err, "cannot start the operator")
 		os.Exit(1)
 	}
-	log.Info("starting the operator", "defaults", opts.Defaults, "awsRateLimit", opts.RateLimit.PerSecond, "awsBurst", opts.RateLimit.Burst,
+	log.Info("starting the operator", "defaults", opts.Defaults, "auroraDefaults", opts.Aurora, "awsRateLimit", opts.RateLimit.PerSecond, "awsBurst", opts.RateLimit.Burst,
 		"watchNamespaces", opts.WatchNamespaces, "shardSelector", opts.ShardSelector.String(), "engineCABundle", engineCA)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "operator stopped")

@@ -512,6 +512,12 @@ type Provider interface {
 	// calls nothing.
 	KeepsSnapshots() bool
 
+	// EngineDefaults returns the cloud's own default version and instance class of engine,
+	// where the operator's general ones do not fit it (Aurora's versions, and its instances
+	// that come in no micro size); each is empty where the general default applies. It
+	// calls nothing.
+	EngineDefaults(engine string) (version, instanceClass string)
+
 	// Exports lists every export of the account the cloud still reports, whatever started
 	// it. It never changes anything. One call serves every object, as List does.
 	Exports(ctx context.Context) ([]Export, error)

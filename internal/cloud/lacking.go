@@ -55,6 +55,9 @@ func (Lacking) ExportsLive() bool { return false }
 // KeepsSnapshots implements Provider: none are kept.
 func (Lacking) KeepsSnapshots() bool { return false }
 
+// EngineDefaults implements Provider: the operator's general defaults apply.
+func (Lacking) EngineDefaults(string) (string, string) { return "", "" }
+
 // Exports implements Provider: there are none.
 func (Lacking) Exports(context.Context) ([]Export, error) { return nil, nil }
 

@@ -10,15 +10,13 @@ import (
 )
 
 // BindFlags registers every operator-wide default as a flag of fs, with d's values as the
-// flags' defaults. The README's table of defaults lists the same flags.
+// flags' defaults; a cloud's own defaults for an engine are its provider's flags
+// (rds.AuroraDefaults). The README's table of defaults lists them all.
 func (d *Defaults) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&d.PostgresVersion, "default-postgres-version", d.PostgresVersion, "Engine version for type postgresql when spec.version is empty.")
 	fs.StringVar(&d.MySQLVersion, "default-mysql-version", d.MySQLVersion, "Engine version for type mysql when spec.version is empty.")
 	fs.StringVar(&d.MariaDBVersion, "default-mariadb-version", d.MariaDBVersion, "Engine version for type mariadb when spec.version is empty.")
-	fs.StringVar(&d.AuroraPostgresVersion, "default-aurora-postgresql-version", d.AuroraPostgresVersion, "Engine version for type aurora-postgresql when spec.version is empty.")
-	fs.StringVar(&d.AuroraMySQLVersion, "default-aurora-mysql-version", d.AuroraMySQLVersion, "Engine version for type aurora-mysql when spec.version is empty.")
 	fs.StringVar(&d.InstanceClass, "default-instance-class", d.InstanceClass, "Instance class when spec.instanceClass is empty.")
-	fs.StringVar(&d.AuroraInstanceClass, "default-aurora-instance-class", d.AuroraInstanceClass, "Instance class of Aurora instances when spec.instanceClass is empty (Aurora has no micro or small instances).")
 	fs.StringVar(&d.StorageType, "default-storage-type", d.StorageType, "Storage type when spec.storageType is empty.")
 	fs.BoolVar(&d.StorageEncrypted, "default-storage-encrypted", d.StorageEncrypted, "Encrypt new databases' storage when spec.encryption.enabled is unset.")
 	fs.StringVar(&d.KMSKeyID, "default-kms-key-id", d.KMSKeyID, "KMS key (ARN, key ID, alias ARN or alias/name) of encrypted databases whose spec names none; empty uses the account's default key.")

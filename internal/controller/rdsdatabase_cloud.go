@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -94,7 +95,7 @@ func (r *RDSDatabaseReconciler) reconcileCloudDatabase(ctx context.Context, s *s
 	if err != nil {
 		return r.specInvalid(s, err)
 	}
-	if db.Spec.InstanceClass == "" && inst.InstanceClass == s.defaults.InstanceClass {
+	if db.Spec.InstanceClass == "" && inst.InstanceClass == cmp.Or(s.defaults.ClassInstanceClass, s.defaults.InstanceClass) {
 		// A type with a default class of its own, newer than the general one, leaves a
 		// database made with the general default as it is: an operator upgrade resizes
 		// nothing. (Where the two defaults are one, this changes nothing; a class drifted to
@@ -343,8 +344,8 @@ func (r *RDSDatabaseReconciler) desired(s *scope) (d cloud.Desired, raised bool,
 	d = cloud.Desired{
 		Identifier:          s.identifier,
 		Engine:              e.engine,
-		EngineVersion:       orDefault(spec.Version, r.Defaults.Version(e)),
-		InstanceClass:       orDefault(spec.InstanceClass, s.defaults.InstanceClassFor(e)),
+		EngineVersion:       orDefault(spec.Version, s.versionFor(r.Defaults, e)),
+		InstanceClass:       orDefault(spec.InstanceClass, s.instanceClassFor(e)),
 		StorageType:         orDefault(spec.StorageType, s.defaults.StorageType),
 		IOPS:                ptr.Deref(spec.IOPS, 0),
 		StorageThroughput:   ptr.Deref(spec.StorageThroughput, 0),

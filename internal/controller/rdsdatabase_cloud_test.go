@@ -339,8 +339,12 @@ func TestAuroraKeepsItsClassWhenTheSpecIsSilent(t *testing.T) {
 	db.Spec.Version, db.Spec.Size = "16.6", "10GB" // Aurora's storage: the admission default
 	inst := phaseInstance(r, db, cloud.PhaseAvailable)
 	inst.Engine, inst.EngineVersion, inst.InstanceClass = "aurora-postgresql", "16.6", "db.r6g.large"
+	// The cloud's own default for Aurora's instances, as RDS's provider has it.
+	const auroraClass = "db.t4g.medium"
+	auroraDefaults := func(string) (string, string) { return "16.6", auroraClass }
 	var c calls
 	fake := fakeWith(&c, cloud.Observation{Exists: true, Instance: inst}, nil, nil)
+	fake.EngineDefaultsFn = auroraDefaults
 	var planned cloud.Desired
 	plan := fake.PlanFn
 	fake.PlanFn = func(d cloud.Desired, in cloud.Instance, keep bool) cloud.Plan { planned = d; return plan(d, in, keep) }
@@ -353,21 +357,22 @@ func TestAuroraKeepsItsClassWhenTheSpecIsSilent(t *testing.T) {
 	}
 	if planned.InstanceClass != "db.r6g.large" || len(c.updates) != 0 {
 		t.Errorf("an existing Aurora database with no spec.instanceClass was planned as %q with updates %+v; want its own class kept (Aurora's default %q is for new ones)",
-			planned.InstanceClass, c.updates, r.Defaults.AuroraInstanceClass)
+			planned.InstanceClass, c.updates, auroraClass)
 	}
 
 	// A class drifted to anything else is brought back, to the type's own default.
 	inst.InstanceClass = "db.r7g.xlarge"
 	c = calls{}
 	fake = fakeWith(&c, cloud.Observation{Exists: true, Instance: inst}, nil, nil)
+	fake.EngineDefaultsFn = auroraDefaults
 	r.Cloud = fake
 	db = db.DeepCopy()
 	db.Status.Conditions = nil
 	if _, err := r.reconcileCloudDatabase(context.Background(), placed(r, db)); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.updates) != 1 || c.updates[0].InstanceClass == nil || *c.updates[0].InstanceClass != r.Defaults.AuroraInstanceClass {
-		t.Errorf("a drifted Aurora class: updates %+v, want one back to %s", c.updates, r.Defaults.AuroraInstanceClass)
+	if len(c.updates) != 1 || c.updates[0].InstanceClass == nil || *c.updates[0].InstanceClass != auroraClass {
+		t.Errorf("a drifted Aurora class: updates %+v, want one back to %s", c.updates, auroraClass)
 	}
 }
 

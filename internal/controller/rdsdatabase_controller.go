@@ -4,6 +4,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -40,14 +41,11 @@ type Defaults struct {
 	MySQLVersion string
 	// MariaDBVersion is the engine version for type mariadb.
 	MariaDBVersion string
-	// AuroraPostgresVersion and AuroraMySQLVersion are the engine versions of the Aurora
-	// types.
-	AuroraPostgresVersion string
-	AuroraMySQLVersion    string
-	// InstanceClass is the instance class; AuroraInstanceClass that of Aurora's
-	// instances, which come in no micro or small sizes.
-	InstanceClass       string
-	AuroraInstanceClass string
+	// InstanceClass is the instance class of engines whose cloud has no default of its
+	// own (cloud.Provider.EngineDefaults); ClassInstanceClass, which a DatabaseClass sets,
+	// is that of every engine.
+	InstanceClass      string
+	ClassInstanceClass string
 	// StorageType is the storage type.
 	StorageType string
 	// StorageEncrypted encrypts new databases' storage when a spec does not say.
@@ -102,44 +100,41 @@ const DefaultSizeGiB = 10
 
 // DefaultDefaults are the defaults of the operator's flags.
 var DefaultDefaults = Defaults{
-	PostgresVersion: "17",
-	MySQLVersion:    "8.0",
-	MariaDBVersion:  "10.11",
-	// Aurora takes full versions; these are current long-lived ones.
-	AuroraPostgresVersion: "16.6",
-	AuroraMySQLVersion:    "8.0.mysql_aurora.3.08.0",
-	InstanceClass:         "db.t4g.micro",
-	// The smallest class of Aurora instances.
-	AuroraInstanceClass: "db.t4g.medium",
-	StorageType:         "gp3",
-	StorageEncrypted:    true,
-	PendingRequeue:      15 * time.Second,
-	Resync:              10 * time.Minute,
-	Feed:                time.Minute,
-	SafetyNet:           30 * time.Minute,
+	PostgresVersion:  "17",
+	MySQLVersion:     "8.0",
+	MariaDBVersion:   "10.11",
+	InstanceClass:    "db.t4g.micro",
+	StorageType:      "gp3",
+	StorageEncrypted: true,
+	PendingRequeue:   15 * time.Second,
+	Resync:           10 * time.Minute,
+	Feed:             time.Minute,
+	SafetyNet:        30 * time.Minute,
 }
 
-// InstanceClassFor returns the default instance class of e.
-func (d Defaults) InstanceClassFor(e engineProfile) string {
-	if e.engine == auroraPostgresProfile.engine || e.engine == auroraMySQLProfile.engine {
-		return d.AuroraInstanceClass
-	}
-	return d.InstanceClass
-}
-
-// Version returns the default engine version of e.
+// Version returns the general default engine version of e's engine family.
 func (d Defaults) Version(e engineProfile) string {
-	switch e.engine {
-	case mysqlProfile.engine:
+	switch e.name {
+	case mysqlProfile.name:
 		return d.MySQLVersion
-	case mariadbProfile.engine:
+	case mariadbProfile.name:
 		return d.MariaDBVersion
-	case auroraPostgresProfile.engine:
-		return d.AuroraPostgresVersion
-	case auroraMySQLProfile.engine:
-		return d.AuroraMySQLVersion
 	}
 	return d.PostgresVersion
+}
+
+// versionFor is the engine version of e where the spec names none: the cloud's own
+// default for it, else the general one.
+func (s *scope) versionFor(d Defaults, e engineProfile) string {
+	v, _ := s.cloud.EngineDefaults(e.engine)
+	return cmp.Or(v, d.Version(e))
+}
+
+// instanceClassFor is the instance class of e where the spec names none: the class's,
+// else the cloud's own default for it, else the general one.
+func (s *scope) instanceClassFor(e engineProfile) string {
+	_, class := s.cloud.EngineDefaults(e.engine)
+	return cmp.Or(s.defaults.ClassInstanceClass, class, s.defaults.InstanceClass)
 }
 
 // afterNewObjects is the work queue priority of the rest of a new object's first pass: below

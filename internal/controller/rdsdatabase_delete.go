@@ -264,7 +264,7 @@ func (r *RDSDatabaseReconciler) deleteParameters(ctx context.Context, s *scope) 
 		return true, nil
 	}
 	d := cloud.Desired{Identifier: s.identifier, Engine: engineOf(db).engine, Tags: cloudTags(s), OwnerTag: v1.TagOwner,
-		EngineVersion: orDefault(db.Spec.Version, r.Defaults.Version(engineOf(db)))}
+		EngineVersion: orDefault(db.Spec.Version, s.versionFor(r.Defaults, engineOf(db)))}
 	if c := db.Status.Cloud; c != nil && c.EngineVersion != "" {
 		d.EngineVersion = c.EngineVersion
 	}

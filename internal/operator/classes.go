@@ -94,8 +94,7 @@ func (c *classClouds) placement(ctx context.Context, class *v1.DatabaseClass, ba
 				return controller.Placement{}, err
 			}
 		}
-		d.InstanceClass = orDefault(p.InstanceClass, d.InstanceClass)
-		d.AuroraInstanceClass = orDefault(p.InstanceClass, d.AuroraInstanceClass)
+		d.ClassInstanceClass = p.InstanceClass // over Aurora's default too
 		d.StorageType = orDefault(p.StorageType, d.StorageType)
 		d.KMSKeyID = orDefault(p.KMSKeyID, d.KMSKeyID)
 		d.SubnetGroup = orDefault(p.SubnetGroup, d.SubnetGroup)
@@ -182,7 +181,7 @@ func (c *classClouds) placement(ctx context.Context, class *v1.DatabaseClass, ba
 		}
 		// Nothing of the operator's cloud defaults applies to a server that exists: its
 		// storage, size, network and encryption are its own.
-		d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted = "", "", "", false
+		d.InstanceClass, d.StorageType, d.StorageEncrypted = "", "", false
 		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
 		d.ServerStorage = true
 		return controller.Placement{Cloud: provider, Defaults: d}, nil
@@ -221,7 +220,7 @@ func (c *classClouds) placement(ctx context.Context, class *v1.DatabaseClass, ba
 		}
 		// The operator's cloud defaults mean nothing to a Cluster: its resources, network
 		// and encryption are Kubernetes'.
-		d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted = "", "", "", false
+		d.InstanceClass, d.StorageType, d.StorageEncrypted = "", "", false
 		d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", nil
 		return controller.Placement{Cloud: provider, Defaults: d}, nil
 	}

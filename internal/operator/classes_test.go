@@ -37,7 +37,7 @@ func TestClassDefaults(t *testing.T) {
 			class: v1.DatabaseClassSpec{Provider: v1.ProviderAWS, AWS: &v1.AWSClassParameters{InstanceClass: "db.r7g.large", StorageType: "io2",
 				KMSKeyID: "alias/eu", SubnetGroup: "eu", SecurityGroupIDs: []string{"sg-0fedcba9876543210"}, Tags: map[string]string{"env": "prod"}}},
 			want: func(d *controller.Defaults) {
-				d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.KMSKeyID, d.SubnetGroup = "db.r7g.large", "db.r7g.large", "io2", "alias/eu", "eu"
+				d.ClassInstanceClass, d.StorageType, d.KMSKeyID, d.SubnetGroup = "db.r7g.large", "io2", "alias/eu", "eu"
 				d.SecurityGroupIDs, d.Tags = []string{"sg-0fedcba9876543210"}, map[string]string{"cost-center": "42", "env": "prod"}
 			}},
 		{name: "GCP", reason: "A gcp class takes its tier; RDS's storage type, key, subnet and security groups mean nothing on Cloud SQL, which encrypts every disk.",
@@ -50,27 +50,27 @@ func TestClassDefaults(t *testing.T) {
 		{name: "Existing", reason: "An existing server's storage, size, network and encryption are its own, and it keeps no snapshots.",
 			class: v1.DatabaseClassSpec{Provider: v1.ProviderExisting, Existing: &v1.ExistingClassParameters{AdminSecretRef: v1.SecretReference{Namespace: "platform", Name: "db1-admin"}}},
 			want: func(d *controller.Defaults) {
-				d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted, d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", "", false, "", "", nil
+				d.InstanceClass, d.StorageType, d.StorageEncrypted, d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", false, "", "", nil
 				d.ServerStorage, d.KeepsNoSnapshots = true, true
 			}},
 		{name: "ExistingWithDumps", reason: "An existing class naming a place for dumps keeps snapshots: the final one is a dump.",
 			class: v1.DatabaseClassSpec{Provider: v1.ProviderExisting, Existing: &v1.ExistingClassParameters{
 				AdminSecretRef: v1.SecretReference{Namespace: "platform", Name: "db1-admin"}, Dumps: &v1.DumpParameters{ClaimName: "db-dumps"}}},
 			want: func(d *controller.Defaults) {
-				d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted, d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", "", false, "", "", nil
+				d.InstanceClass, d.StorageType, d.StorageEncrypted, d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", false, "", "", nil
 				d.ServerStorage = true
 			}},
 		{name: "CloudNativePG", reason: "A Cluster's resources, network and encryption are Kubernetes'; without a backup method it keeps no snapshots.",
 			class: v1.DatabaseClassSpec{Provider: v1.ProviderCloudNativePG},
 			want: func(d *controller.Defaults) {
-				d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted, d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", "", false, "", "", nil
+				d.InstanceClass, d.StorageType, d.StorageEncrypted, d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", false, "", "", nil
 				d.KeepsNoSnapshots = true
 			}},
 		{name: "CloudNativePGWithBackups", reason: "A cloudnativepg class naming a backup method keeps snapshots: CloudNativePG Backups.",
 			class: v1.DatabaseClassSpec{Provider: v1.ProviderCloudNativePG, CloudNativePG: &v1.CloudNativePGClassParameters{
 				Backup: &v1.CloudNativePGBackup{VolumeSnapshotClass: "csi-snap"}}},
 			want: func(d *controller.Defaults) {
-				d.InstanceClass, d.AuroraInstanceClass, d.StorageType, d.StorageEncrypted, d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", "", false, "", "", nil
+				d.InstanceClass, d.StorageType, d.StorageEncrypted, d.KMSKeyID, d.SubnetGroup, d.SecurityGroupIDs = "", "", false, "", "", nil
 			}},
 	}
 	kube := fakeKube(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "platform", Name: "db1-admin"},

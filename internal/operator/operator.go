@@ -72,6 +72,9 @@ type Options struct {
 	// shared view of the cloud), when Cloud is nil. Its zero value disables the limit; the
 	// manager's flags default to rds.DefaultRateLimit.
 	RateLimit rds.RateLimit
+	// Aurora are the Aurora types' defaults of the RDS providers it makes, when Cloud is
+	// nil; its empty fields are rds.DefaultAurora's.
+	Aurora rds.AuroraDefaults
 	// MaxConcurrentReconciles is how many objects are reconciled at once; 0 means
 	// DefaultMaxConcurrentReconciles.
 	MaxConcurrentReconciles int
@@ -175,9 +178,11 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 	// One limiter for every RDS provider: AWS's limit is the account's.
 	limiter := rds.NewLimiter(opts.RateLimit)
 	if provider == nil {
-		if provider, err = rds.NewLimited(ctx, limiter); err != nil {
+		rdsProvider, err := rds.NewLimited(ctx, limiter)
+		if err != nil {
 			return nil, err
 		}
+		provider = rdsProvider.UseAurora(opts.Aurora)
 	}
 	engines := opts.Engines
 	if engines == nil {
@@ -201,7 +206,11 @@ func New(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, 
 		builtin: builtin,
 		view:    view,
 		newAWS: func(ctx context.Context, region string) (cloud.Provider, error) {
-			return rds.NewInRegion(ctx, limiter, region)
+			p, err := rds.NewInRegion(ctx, limiter, region)
+			if err != nil {
+				return nil, err
+			}
+			return p.UseAurora(opts.Aurora), nil
 		},
 		newGCP:      opts.NewGCP,
 		newAzure:    opts.NewAzure,

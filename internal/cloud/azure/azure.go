@@ -638,6 +638,10 @@ func (p *Provider) ExportsLive() bool { return false }
 // to revive it, nothing a final snapshot could name (docs/azure-facts.md).
 func (p *Provider) KeepsSnapshots() bool { return false }
 
+// EngineDefaults implements cloud.Provider: the operator's general defaults apply (the
+// class's SKU is the instance class).
+func (p *Provider) EngineDefaults(string) (string, string) { return "", "" }
+
 // Exports implements cloud.Provider: this provider starts none.
 func (p *Provider) Exports(context.Context) ([]cloud.Export, error) { return nil, nil }
 

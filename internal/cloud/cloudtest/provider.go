@@ -43,6 +43,8 @@ type Provider struct {
 	Live bool
 	// NoSnapshots makes KeepsSnapshots false: the cloud keeps nothing of a deleted database.
 	NoSnapshots bool
+	// EngineDefaultsFn defaults to the operator's general defaults for every engine.
+	EngineDefaultsFn func(engine string) (version, instanceClass string)
 	// SyncParametersFn defaults, for a database with no parameters desired and no parameter
 	// set, to changing nothing; DeleteParametersFn to there being no parameter set.
 	SyncParametersFn   func(ctx context.Context, d cloud.Desired, in cloud.Instance) (cloud.ParameterChange, error)
@@ -209,6 +211,14 @@ func (p *Provider) ExportsLive() bool { return p.Live }
 
 // KeepsSnapshots implements cloud.Provider: unless NoSnapshots.
 func (p *Provider) KeepsSnapshots() bool { return !p.NoSnapshots }
+
+// EngineDefaults implements cloud.Provider: EngineDefaultsFn's, or none.
+func (p *Provider) EngineDefaults(engine string) (string, string) {
+	if p.EngineDefaultsFn == nil {
+		return "", ""
+	}
+	return p.EngineDefaultsFn(engine)
+}
 
 // LogFiles implements cloud.Provider.
 func (p *Provider) LogFiles(ctx context.Context, id string) ([]cloud.LogFile, error) {

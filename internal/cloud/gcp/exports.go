@@ -51,6 +51,10 @@ func (p *Provider) ExportsLive() bool { return true }
 // instance.
 func (p *Provider) KeepsSnapshots() bool { return true }
 
+// EngineDefaults implements cloud.Provider: the operator's general defaults apply (the
+// class's tier is the instance class).
+func (p *Provider) EngineDefaults(string) (string, string) { return "", "" }
+
 // StartExport implements cloud.Provider with instances.export of r.Database: the next part
 // of the export, unless one runs, failed, or the last is done. It looks at the instance's
 // operations (one call) and, to start a part, at its version (one call) and, on

@@ -72,6 +72,8 @@ type Provider struct {
 	// creds sign IAM authentication tokens (LoginToken); nil where the Provider was made
 	// from an API alone.
 	creds aws.CredentialsProvider
+	// aurora are the Aurora types' defaults; a field left empty is DefaultAurora's.
+	aurora AuroraDefaults
 }
 
 // New returns a Provider using api.
